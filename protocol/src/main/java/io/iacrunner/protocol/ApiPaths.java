@@ -1,0 +1,48 @@
+package io.iacrunner.protocol;
+
+/** Every HTTP and WebSocket path of the protocol, shared by server routes and clients. */
+public final class ApiPaths {
+    private ApiPaths() {}
+
+    public static final String PREFIX = "/api/v1";
+
+    // Agents (register with a pool token; the rest with the agent token it returns).
+    public static final String AGENT_REGISTER = PREFIX + "/agents/register";
+    public static final String AGENT_PING = PREFIX + "/agents/ping";
+    public static final String TASK_PULL = PREFIX + "/tasks/pull";
+    public static final String TASK_PHASE = PREFIX + "/tasks/{task_id}/phase";
+    public static final String TASK_LOGS = PREFIX + "/tasks/{task_id}/logs";
+    public static final String TASK_STATE = PREFIX + "/tasks/{task_id}/state";
+    public static final String TASK_RESULT = PREFIX + "/tasks/{task_id}/result";
+
+    // Users.
+    public static final String TASKS = PREFIX + "/tasks";
+    public static final String TASK = PREFIX + "/tasks/{task_id}";
+    public static final String TASK_LOG_TEXT = PREFIX + "/tasks/{task_id}/logs.txt";
+    public static final String AGENTS = PREFIX + "/agents";
+    public static final String POOLS = PREFIX + "/pools";
+    public static final String POOL = PREFIX + "/pools/{pool_id}";
+    public static final String WORKSPACE_STATE = PREFIX + "/workspaces/{workspace_id}/state";
+    public static final String WORKSPACE_STATE_VERSIONS = PREFIX + "/workspaces/{workspace_id}/state/versions";
+
+    // WebSockets (the seed's paths).
+    public static final String WS_VIEWER = "/ws/logs";
+
+    public static final String HEALTH = "/healthz";
+
+    /** Fills {@code {name}} placeholders in order, URL-encoding each value. */
+    public static String fill(String template, String... values) {
+        StringBuilder out = new StringBuilder();
+        int from = 0;
+        for (String value : values) {
+            int open = template.indexOf('{', from);
+            int close = template.indexOf('}', open);
+            if (open < 0 || close < 0) throw new IllegalArgumentException("too many values for " + template);
+            out.append(template, from, open)
+                    .append(java.net.URLEncoder.encode(value, java.nio.charset.StandardCharsets.UTF_8));
+            from = close + 1;
+        }
+        if (template.indexOf('{', from) >= 0) throw new IllegalArgumentException("too few values for " + template);
+        return out.append(template.substring(from)).toString();
+    }
+}

@@ -1,0 +1,50 @@
+package io.iacrunner.protocol;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+
+/**
+ * The single JSON mapping of the wire protocol: snake_case field names, ISO-8601 timestamps.
+ *
+ * <p>{@link #strict()} is what a receiver of untrusted input uses (the server reading requests): unknown fields,
+ * trailing garbage, duplicate keys and nulls for primitives are errors. {@link #lenient()} is what clients use to read
+ * server replies, so a newer server may add fields without breaking older agents.
+ */
+public final class WireJson {
+    /** Deeper JSON is refused: no legitimate request nests this far, and deep nesting is a cheap way to burn stack. */
+    public static final int MAX_NESTING_DEPTH = 64;
+
+    private static final ObjectMapper STRICT = build(true);
+    private static final ObjectMapper LENIENT = build(false);
+
+    private WireJson() {}
+
+    public static ObjectMapper strict() {
+        return STRICT;
+    }
+
+    public static ObjectMapper lenient() {
+        return LENIENT;
+    }
+
+    private static ObjectMapper build(boolean strict) {
+        JsonMapper mapper = JsonMapper.builder()
+                .addModule(new JavaTimeModule())
+                .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+                .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, strict)
+                .configure(DeserializationFeature.FAIL_ON_TRAILING_TOKENS, true)
+                .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, strict)
+                .configure(JsonParser.Feature.STRICT_DUPLICATE_DETECTION, strict)
+                .build();
+        mapper.getFactory().setStreamReadConstraints(
+                StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build());
+        return mapper;
+    }
+}
