@@ -1,0 +1,55 @@
+package io.iacrunner.server;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Everything the server needs to start. {@code databaseUrl == null} selects the embedded PostgreSQL, whose data lives
+ * under {@code dataDir/pg}; the data dir also holds the credentials written on first start.
+ *
+ * @param host address to bind; loopback by default, so plain HTTP never leaves the machine unless asked
+ * @param pingInterval how often agents are told to ping
+ * @param maxLongPoll the longest a pull may wait on the server before answering empty
+ */
+public record ServerConfig(
+        String host,
+        int port,
+        Path dataDir,
+        String databaseUrl,
+        String databaseUser,
+        String databasePassword,
+        Duration pingInterval,
+        Duration maxLongPoll) {
+
+    public static final int DEFAULT_PORT = 8080;
+    public static final Path DEFAULT_DATA_DIR = Path.of(".iac-data");
+
+    public static ServerConfig defaults() {
+        return new ServerConfig(
+                "127.0.0.1", DEFAULT_PORT, DEFAULT_DATA_DIR, null, null, null, Duration.ofSeconds(5), Duration.ofSeconds(25));
+    }
+
+    public ServerConfig withHost(String value) {
+        return new ServerConfig(value, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll);
+    }
+
+    public ServerConfig withPort(int value) {
+        return new ServerConfig(host, value, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll);
+    }
+
+    public ServerConfig withDataDir(Path value) {
+        return new ServerConfig(host, port, value, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll);
+    }
+
+    public ServerConfig withDatabase(String url, String user, String password) {
+        return new ServerConfig(host, port, dataDir, url, user, password, pingInterval, maxLongPoll);
+    }
+
+    public ServerConfig withPingInterval(Duration value) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, value, maxLongPoll);
+    }
+
+    public boolean embeddedDatabase() {
+        return databaseUrl == null || databaseUrl.isBlank();
+    }
+}

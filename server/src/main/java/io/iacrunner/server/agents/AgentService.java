@@ -1,0 +1,103 @@
+package io.iacrunner.server.agents;
+
+import io.iacrunner.protocol.AgentList;
+import io.iacrunner.protocol.AgentPing;
+import io.iacrunner.protocol.PingReply;
+import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.RegisterRequest;
+import io.iacrunner.protocol.RegisterResponse;
+import io.iacrunner.server.auth.Principal;
+import io.iacrunner.server.auth.Tokens;
+import io.iacrunner.server.pools.PoolStore;
+import io.iacrunner.server.tasks.TaskStore;
+import io.iacrunner.server.util.Ids;
+import io.iacrunner.server.util.Rows;
+import io.iacrunner.server.web.ApiProblem;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Registration, heartbeats and the agent list. */
+public final class AgentService {
+    private static final Logger log = LoggerFactory.getLogger(AgentService.class);
+    static final Duration AGENT_TOKEN_TTL = Duration.ofHours(1);
+    /** Renew when less than this is left, so a few missed pings never leave an agent with an expired token. */
+    static final Duration RENEW_BELOW = Duration.ofMinutes(30);
+    /** An agent silent for this many ping intervals is shown offline. */
+    static final int OFFLINE_AFTER_PINGS = 3;
+
+    private final Jdbi jdbi;
+    private final AgentStore agents;
+    private final PoolStore pools;
+    private final TaskStore tasks;
+    private final Tokens tokens;
+    private final Clock clock;
+    private final Duration pingInterval;
+
+    public AgentService(Jdbi jdbi, AgentStore agents, PoolStore pools, TaskStore tasks, Tokens tokens, Clock clock,
+            Duration pingInterval) {
+        this.jdbi = jdbi;
+        this.agents = agents;
+        this.pools = pools;
+        this.tasks = tasks;
+        this.tokens = tokens;
+        this.clock = clock;
+        this.pingInterval = pingInterval;
+    }
+
+    public RegisterResponse register(Principal.PoolMember member, RegisterRequest request) {
+        String name = request.name() == null ? "" : request.name().trim();
+        if (name.isEmpty() || name.length() > 128) {
+            throw ApiProblem.badRequest("invalid_agent_name", "name is required, at most 128 characters");
+        }
+        PoolConfig pool = pools.find(member.poolId())
+                .orElseThrow(() -> ApiProblem.notFound("pool_not_found", "pool '" + member.poolId() + "' does not exist"));
+        String agentId = Ids.agent();
+        agents.insert(agentId, name, pool.poolId(), limit(request.version()), limit(request.hostname()));
+        Tokens.Issued token = tokens.issueAgent(agentId, pool.poolId(), AGENT_TOKEN_TTL);
+        log.info("agent {} registered as {} in pool {}", name, agentId, pool.poolId());
+        return new RegisterResponse(agentId, token.token(), token.expiresAt(), pool, (int) pingInterval.toSeconds());
+    }
+
+    /**
+     * Records the heartbeat and answers with the pool's current settings, the tasks the agent reports that are no
+     * longer its running tasks (canceled or handed elsewhere: it must stop them), and a renewed token when due.
+     */
+    public PingReply ping(Principal.Agent agent, AgentPing ping) {
+        if (ping.agentId() != null && !ping.agentId().equals(agent.agentId())) {
+            throw ApiProblem.badRequest("agent_id_mismatch", "agent_id in the body differs from the token's agent");
+        }
+        AgentStore.AgentRow row = agents.touch(agent.agentId(), Rows.json(ping), limit(ping.version()))
+                .orElseThrow(() -> ApiProblem.notFound("unknown_agent", "agent " + agent.agentId() + " is not registered; register again"));
+        PoolConfig pool = pools.find(row.poolId()).orElseThrow();
+        List<String> ours = jdbi.withHandle(h -> tasks.runningOn(h, agent.agentId()));
+        List<String> stop = new ArrayList<>();
+        for (String taskId : ping.currentTasks() == null ? List.<String>of() : ping.currentTasks()) {
+            if (!ours.contains(taskId)) stop.add(taskId);
+        }
+        Tokens.Issued renewed = agent.expiresAt() == null
+                        || Duration.between(clock.instant(), agent.expiresAt()).compareTo(RENEW_BELOW) < 0
+                ? tokens.issueAgent(agent.agentId(), row.poolId(), AGENT_TOKEN_TTL)
+                : null;
+        return new PingReply(pool, stop, renewed == null ? null : renewed.token(), renewed == null ? null : renewed.expiresAt());
+    }
+
+    /** The pool an agent belongs to now; 404 tells an agent the server has forgotten it. */
+    public PoolConfig poolOf(Principal.Agent agent) {
+        AgentStore.AgentRow row = agents.find(agent.agentId())
+                .orElseThrow(() -> ApiProblem.notFound("unknown_agent", "agent " + agent.agentId() + " is not registered; register again"));
+        return pools.find(row.poolId()).orElseThrow();
+    }
+
+    public AgentList list() {
+        return new AgentList(agents.list(pingInterval.multipliedBy(OFFLINE_AFTER_PINGS)));
+    }
+
+    private static String limit(String s) {
+        return s == null ? null : s.length() > 128 ? s.substring(0, 128) : s;
+    }
+}

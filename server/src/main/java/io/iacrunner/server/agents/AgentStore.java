@@ -1,0 +1,62 @@
+package io.iacrunner.server.agents;
+
+import io.iacrunner.protocol.AgentView;
+import io.iacrunner.server.util.Rows;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.jdbi.v3.core.Jdbi;
+
+/** All SQL about agents. Liveness is judged with the database clock: {@code now() - last_seen}. */
+public final class AgentStore {
+    /** An agent row plus what the store knows of it. */
+    public record AgentRow(String agentId, String poolId) {}
+
+    private final Jdbi jdbi;
+
+    public AgentStore(Jdbi jdbi) {
+        this.jdbi = jdbi;
+    }
+
+    public void insert(String agentId, String name, String poolId, String version, String hostname) {
+        jdbi.useHandle(h -> h.createUpdate("""
+                        insert into agents (agent_id, name, pool_id, version, hostname)
+                        values (:id, :name, :pool, :version, :host)""")
+                .bind("id", agentId).bind("name", name).bind("pool", poolId).bind("version", version)
+                .bind("host", hostname).execute());
+    }
+
+    /** Records a ping; empty when the agent is unknown (the store was reset, or it never registered here). */
+    public Optional<AgentRow> touch(String agentId, String pingJson, String version) {
+        return jdbi.withHandle(h -> h.createQuery("""
+                        update agents set last_seen = now(), last_ping = cast(:ping as jsonb),
+                            version = coalesce(:version, version)
+                        where agent_id = :id returning agent_id, pool_id""")
+                .bind("id", agentId).bind("ping", pingJson).bind("version", version)
+                .map((rs, ctx) -> new AgentRow(rs.getString("agent_id"), rs.getString("pool_id"))).findOne());
+    }
+
+    public Optional<AgentRow> find(String agentId) {
+        return jdbi.withHandle(h -> h.createQuery("select agent_id, pool_id from agents where agent_id = :id")
+                .bind("id", agentId)
+                .map((rs, ctx) -> new AgentRow(rs.getString("agent_id"), rs.getString("pool_id"))).findOne());
+    }
+
+    public List<AgentView> list(Duration offlineAfter) {
+        return jdbi.withHandle(h -> h.createQuery("""
+                        select a.agent_id, a.name, a.pool_id, a.version, a.last_seen,
+                               now() - a.last_seen > make_interval(secs => :offline) as offline,
+                               coalesce(array_agg(t.task_id order by t.seq) filter (where t.task_id is not null),
+                                        '{}') as running
+                        from agents a left join tasks t on t.agent_id = a.agent_id and t.status = 'running'
+                        group by a.agent_id order by a.registered_at""")
+                .bind("offline", (double) offlineAfter.toMillis() / 1000.0)
+                .map((rs, ctx) -> {
+                    List<String> running = List.of((String[]) rs.getArray("running").getArray());
+                    String status = rs.getBoolean("offline") ? "offline" : running.isEmpty() ? "idle" : "busy";
+                    return new AgentView(rs.getString("agent_id"), rs.getString("name"), rs.getString("pool_id"), status,
+                            Rows.instant(rs, "last_seen"), running, rs.getString("version"));
+                })
+                .list());
+    }
+}

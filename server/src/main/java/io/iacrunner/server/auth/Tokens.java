@@ -1,0 +1,102 @@
+package io.iacrunner.server.auth;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import io.iacrunner.server.web.ApiProblem;
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.UUID;
+
+/**
+ * Issues and verifies the JWTs of the three principals. Admin and pool tokens do not expire (they are the
+ * credentials an operator hands out); agent tokens are short-lived and renewed through pings.
+ */
+public final class Tokens {
+    public record Issued(String token, Instant expiresAt) {}
+
+    private static final String ISSUER = "iac-runner";
+    private static final String TYPE_CLAIM = "iac_typ";
+    private static final String POOL_CLAIM = "pool";
+
+    private final SigningKeys keys;
+    private final Clock clock;
+
+    public Tokens(SigningKeys keys, Clock clock) {
+        this.keys = keys;
+        this.clock = clock;
+    }
+
+    public String issueAdmin() {
+        return sign(base("admin", "admin").build());
+    }
+
+    public String issuePool(String poolId) {
+        return sign(base("pool", "pool:" + poolId).claim(POOL_CLAIM, poolId).build());
+    }
+
+    public Issued issueAgent(String agentId, String poolId, Duration ttl) {
+        Instant expires = clock.instant().plus(ttl);
+        String token = sign(base("agent", agentId).claim(POOL_CLAIM, poolId).expirationTime(Date.from(expires)).build());
+        return new Issued(token, expires);
+    }
+
+    /** Verifies signature, issuer and expiry; any failure is a 401 that does not say which check failed. */
+    public Principal verify(String token) {
+        try {
+            SignedJWT jwt = SignedJWT.parse(token);
+            if (!JWSAlgorithm.ES256.equals(jwt.getHeader().getAlgorithm())) throw invalid();
+            ECKey key = keys.find(jwt.getHeader().getKeyID()).orElseThrow(Tokens::invalid);
+            if (!jwt.verify(new ECDSAVerifier(key.toECPublicKey()))) throw invalid();
+            JWTClaimsSet claims = jwt.getJWTClaimsSet();
+            if (!ISSUER.equals(claims.getIssuer())) throw invalid();
+            Date exp = claims.getExpirationTime();
+            if (exp != null && !clock.instant().isBefore(exp.toInstant())) {
+                throw ApiProblem.unauthorized("token expired");
+            }
+            String type = claims.getStringClaim(TYPE_CLAIM);
+            if (type == null) throw invalid();
+            return switch (type) {
+                case "admin" -> new Principal.Admin(claims.getSubject());
+                case "pool" -> new Principal.PoolMember(claims.getStringClaim(POOL_CLAIM));
+                case "agent" -> new Principal.Agent(claims.getSubject(), claims.getStringClaim(POOL_CLAIM),
+                        exp == null ? null : exp.toInstant());
+                default -> throw invalid();
+            };
+        } catch (ParseException | JOSEException e) {
+            throw invalid();
+        }
+    }
+
+    private JWTClaimsSet.Builder base(String type, String subject) {
+        return new JWTClaimsSet.Builder()
+                .issuer(ISSUER)
+                .subject(subject)
+                .claim(TYPE_CLAIM, type)
+                .issueTime(Date.from(clock.instant()))
+                .jwtID(UUID.randomUUID().toString());
+    }
+
+    private String sign(JWTClaimsSet claims) {
+        ECKey key = keys.current();
+        try {
+            SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID()).build(), claims);
+            jwt.sign(new ECDSASigner(key));
+            return jwt.serialize();
+        } catch (JOSEException e) {
+            throw new IllegalStateException("cannot sign a token", e);
+        }
+    }
+
+    private static ApiProblem invalid() {
+        return ApiProblem.unauthorized("invalid token");
+    }
+}

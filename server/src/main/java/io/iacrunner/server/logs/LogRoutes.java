@@ -1,0 +1,160 @@
+package io.iacrunner.server.logs;
+
+import io.iacrunner.protocol.ApiError;
+import io.iacrunner.protocol.LogBatch;
+import io.iacrunner.protocol.TaskView;
+import io.iacrunner.protocol.ViewerFrame;
+import io.iacrunner.protocol.WireJson;
+import io.iacrunner.server.auth.Authenticator;
+import io.iacrunner.server.tasks.TaskService;
+import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.web.Bodies;
+import io.iacrunner.server.web.QueryParams;
+import io.javalin.http.Context;
+import io.javalin.websocket.WsConfig;
+import io.javalin.websocket.WsConnectContext;
+import io.javalin.websocket.WsContext;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** HTTP and WebSocket glue for logs: agent appends, paged replay, text download, live viewers. */
+public final class LogRoutes {
+    private static final Logger log = LoggerFactory.getLogger(LogRoutes.class);
+    /** A viewer that cannot take a frame for this long is dropped; it can reconnect from its offset. */
+    private static final long SEND_TIMEOUT_SECONDS = 60;
+
+    private final Authenticator auth;
+    private final TaskService tasks;
+    private final LogService logs;
+    private final LogViewer viewer;
+
+    public LogRoutes(Authenticator auth, TaskService tasks, LogService logs, LogViewer viewer) {
+        this.auth = auth;
+        this.tasks = tasks;
+        this.logs = logs;
+        this.viewer = viewer;
+    }
+
+    public void append(Context ctx) {
+        var agent = auth.agent(ctx.header("Authorization"));
+        String taskId = ctx.pathParam("task_id");
+        tasks.get(taskId); // 400/404 for ids that are malformed or unknown, before the body is even parsed
+        ctx.json(logs.append(taskId, agent.agentId(), Bodies.read(ctx, LogBatch.class)));
+    }
+
+    public void page(Context ctx) {
+        auth.admin(ctx.header("Authorization"));
+        TaskView task = tasks.get(ctx.pathParam("task_id"));
+        ctx.json(logs.page(task, QueryParams.longParam(ctx, "offset", 0), QueryParams.intParam(ctx, "limit", 1000)));
+    }
+
+    public void text(Context ctx) throws IOException {
+        auth.admin(ctx.header("Authorization"));
+        TaskView task = tasks.get(ctx.pathParam("task_id"));
+        ctx.contentType("text/plain; charset=utf-8");
+        ctx.header("Content-Disposition", "attachment; filename=\"" + task.taskId() + ".log\"");
+        try (BufferedWriter out = new BufferedWriter(new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8))) {
+            logs.forEachLine(task, line -> {
+                try {
+                    out.write(line.line());
+                    out.write('\n');
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        }
+    }
+
+    /**
+     * {@code /ws/logs?task_id=…&offset=N}: checks the token and the task before anything is sent, then streams on a
+     * virtual thread of its own. Refusals send an error body and close with 4000 + the HTTP status (4401, 4404, …).
+     */
+    public void viewer(WsConfig ws) {
+        ws.onConnect(ctx -> {
+            String taskId;
+            long offset;
+            try {
+                auth.admin(ctx.header("Authorization"));
+                taskId = ctx.queryParam("task_id");
+                if (taskId == null) throw ApiProblem.badRequest("missing_task_id", "task_id query parameter is required");
+                tasks.get(taskId);
+                offset = parseOffset(ctx);
+            } catch (ApiProblem e) {
+                refuse(ctx, e);
+                return;
+            }
+            ctx.enableAutomaticPings(15, TimeUnit.SECONDS);
+            String id = taskId;
+            long from = offset;
+            Thread.ofVirtual().name("viewer-" + taskId).start(() -> serve(ctx, id, from));
+        });
+    }
+
+    private void serve(WsConnectContext ctx, String taskId, long offset) {
+        try {
+            viewer.stream(taskId, offset, new LogViewer.Sink() {
+                @Override
+                public boolean isOpen() {
+                    return ctx.session.isOpen();
+                }
+
+                @Override
+                public void send(ViewerFrame frame) throws IOException {
+                    sendBlocking(ctx, WireJson.lenient().writeValueAsString(frame));
+                }
+            });
+            if (ctx.session.isOpen()) ctx.closeSession(1000, "task finished");
+        } catch (IOException e) {
+            log.debug("viewer of {} went away: {}", taskId, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.warn("viewer of {} failed", taskId, e);
+            if (ctx.session.isOpen()) ctx.closeSession(1011, "server error");
+        }
+    }
+
+    private static long parseOffset(WsConnectContext ctx) {
+        String raw = ctx.queryParam("offset");
+        if (raw == null || raw.isEmpty()) return 0;
+        try {
+            long offset = Long.parseLong(raw);
+            if (offset < 0) throw new NumberFormatException();
+            return offset;
+        } catch (NumberFormatException e) {
+            throw ApiProblem.badRequest("invalid_offset", "offset must be a whole number >= 0");
+        }
+    }
+
+    private static void refuse(WsContext ctx, ApiProblem problem) {
+        try {
+            sendBlocking(ctx, WireJson.lenient().writeValueAsString(ApiError.of(problem.code(), problem.getMessage())));
+        } catch (IOException e) {
+            log.debug("could not send the refusal: {}", e.getMessage());
+        }
+        ctx.closeSession(4000 + problem.status(), problem.code());
+    }
+
+    /** Waits until Jetty has written the frame, so a slow viewer slows only its own thread. */
+    private static void sendBlocking(WsContext ctx, String text) throws IOException {
+        Callback.Completable done = new Callback.Completable();
+        ctx.session.sendText(text, done);
+        try {
+            done.get(SEND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while sending", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("send failed: " + e, e);
+        }
+    }
+}

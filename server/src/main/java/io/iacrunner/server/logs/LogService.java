@@ -1,0 +1,105 @@
+package io.iacrunner.server.logs;
+
+import io.iacrunner.protocol.LogAck;
+import io.iacrunner.protocol.LogBatch;
+import io.iacrunner.protocol.LogLine;
+import io.iacrunner.protocol.LogPage;
+import io.iacrunner.protocol.TaskView;
+import io.iacrunner.server.tasks.TaskStore;
+import io.iacrunner.server.util.Signals;
+import io.iacrunner.server.web.ApiProblem;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * The one append path for log lines, and reads for replay. Appends are idempotent: a batch may start before the
+ * committed count (those lines are skipped, a retry after a lost reply is harmless) but never after it (a gap would
+ * lose lines, so it is refused with the count the sender must resume from).
+ */
+public final class LogService {
+    public static final int MAX_BATCH_LINES = 5_000;
+    public static final int MAX_LINE_CHARS = 64 * 1024;
+    static final String CUT_MARKER = " [iac-runner: line cut at " + MAX_LINE_CHARS + " characters]";
+
+    private final Jdbi jdbi;
+    private final TaskStore tasks;
+    private final LogStore logs;
+    private final Signals<String> taskSignals;
+
+    public LogService(Jdbi jdbi, TaskStore tasks, LogStore logs, Signals<String> taskSignals) {
+        this.jdbi = jdbi;
+        this.tasks = tasks;
+        this.logs = logs;
+        this.taskSignals = taskSignals;
+    }
+
+    public LogAck append(String taskId, String agentId, LogBatch batch) {
+        List<LogLine> lines = validated(batch);
+        long committed = jdbi.inTransaction(h -> {
+            TaskStore.RunningAttempt attempt = tasks.lockRunning(h, taskId, agentId, batch.attempt());
+            long have = attempt.logLines();
+            if (batch.firstSeq() > have) {
+                throw ApiProblem.conflict("log_gap", "batch starts at seq " + batch.firstSeq()
+                        + " but the server has " + have + " lines; resend from seq " + have);
+            }
+            int skip = (int) Math.min(lines.size(), have - batch.firstSeq());
+            List<LogLine> fresh = lines.subList(skip, lines.size());
+            if (fresh.isEmpty()) return have;
+            logs.insertChunk(h, taskId, batch.attempt(), have, fresh);
+            tasks.setLogLines(h, taskId, have + fresh.size());
+            return have + fresh.size();
+        });
+        taskSignals.signal(taskId);
+        return new LogAck(committed);
+    }
+
+    /** A page of the task's current attempt, from seq {@code offset}. */
+    public LogPage page(TaskView task, long offset, int limit) {
+        if (offset < 0) throw ApiProblem.badRequest("invalid_offset", "offset must be >= 0");
+        if (limit < 1 || limit > 10_000) throw ApiProblem.badRequest("invalid_limit", "limit must be 1..10000");
+        List<LogLine> lines = task.attempt() == 0 ? List.of() : logs.read(task.taskId(), task.attempt(), offset, limit);
+        return new LogPage(task.taskId(), offset, offset + lines.size(), lines, task.status());
+    }
+
+    /** Every stored line of the task's current attempt, in order, handed out page by page. */
+    public void forEachLine(TaskView task, Consumer<LogLine> sink) {
+        long next = 0;
+        while (task.attempt() > 0) {
+            List<LogLine> page = logs.read(task.taskId(), task.attempt(), next, 5_000);
+            if (page.isEmpty()) return;
+            page.forEach(sink);
+            next += page.size();
+        }
+    }
+
+    private static List<LogLine> validated(LogBatch batch) {
+        if (batch.lines() == null) throw ApiProblem.badRequest("missing_lines", "lines is required (it may be empty)");
+        if (batch.firstSeq() < 0) throw ApiProblem.badRequest("invalid_first_seq", "first_seq must be >= 0");
+        if (batch.lines().size() > MAX_BATCH_LINES) {
+            throw ApiProblem.badRequest("batch_too_large", "at most " + MAX_BATCH_LINES + " lines per batch");
+        }
+        List<LogLine> out = new ArrayList<>(batch.lines().size());
+        long expected = batch.firstSeq();
+        for (LogLine line : batch.lines()) {
+            if (line == null || line.line() == null || line.stream() == null) {
+                throw ApiProblem.badRequest("invalid_line", "every line needs seq, stream and line");
+            }
+            if (line.seq() != expected) {
+                throw ApiProblem.badRequest("non_contiguous_batch",
+                        "line seq " + line.seq() + " where " + expected + " was expected: a batch is consecutive lines");
+            }
+            expected++;
+            out.add(new LogLine(line.seq(), line.ts() == null ? Instant.now() : line.ts(), line.stream(), clean(line.line())));
+        }
+        return out;
+    }
+
+    /** PostgreSQL text cannot hold NUL, and one runaway line must not become a huge row. */
+    static String clean(String text) {
+        String s = text.indexOf('\0') >= 0 ? text.replace('\0', '\uFFFD') : text;
+        return s.length() > MAX_LINE_CHARS ? s.substring(0, MAX_LINE_CHARS) + CUT_MARKER : s;
+    }
+}

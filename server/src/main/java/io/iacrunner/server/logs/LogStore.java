@@ -1,0 +1,46 @@
+package io.iacrunner.server.logs;
+
+import io.iacrunner.protocol.LogLine;
+import java.util.ArrayList;
+import java.util.List;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+/** All SQL about stored log lines, kept as chunks of consecutive lines per task attempt. */
+public final class LogStore {
+    private final Jdbi jdbi;
+
+    public LogStore(Jdbi jdbi) {
+        this.jdbi = jdbi;
+    }
+
+    void insertChunk(Handle h, String taskId, int attempt, long firstSeq, List<LogLine> lines) {
+        h.createUpdate("""
+                        insert into log_chunks (task_id, attempt, first_seq, line_count, lines)
+                        values (:t, :a, :first, :count, :lines)""")
+                .bind("t", taskId).bind("a", attempt).bind("first", firstSeq).bind("count", lines.size())
+                .bind("lines", LogChunkCodec.encode(lines)).execute();
+    }
+
+    /** Up to {@code max} lines of one attempt starting at seq {@code from}, in order. */
+    public List<LogLine> read(String taskId, int attempt, long from, int max) {
+        record Chunk(long firstSeq, String lines) {}
+        List<Chunk> chunks = jdbi.withHandle(h -> h.createQuery("""
+                        select first_seq, lines from log_chunks
+                        where task_id = :t and attempt = :a and first_seq >= coalesce(
+                            (select max(first_seq) from log_chunks
+                             where task_id = :t and attempt = :a and first_seq <= :from), 0)
+                        order by first_seq limit :chunks""")
+                .bind("t", taskId).bind("a", attempt).bind("from", from).bind("chunks", Math.min(max, 256))
+                .map((rs, ctx) -> new Chunk(rs.getLong("first_seq"), rs.getString("lines"))).list());
+        List<LogLine> out = new ArrayList<>();
+        for (Chunk chunk : chunks) {
+            for (LogLine line : LogChunkCodec.decode(chunk.firstSeq(), chunk.lines())) {
+                if (line.seq() < from) continue;
+                if (out.size() == max) return out;
+                out.add(line);
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,60 @@
+package io.iacrunner.server.logs;
+
+import io.iacrunner.protocol.LogLine;
+import io.iacrunner.protocol.TaskView;
+import io.iacrunner.protocol.ViewerFrame;
+import io.iacrunner.server.tasks.TaskStore;
+import io.iacrunner.server.util.Signals;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Feeds one viewer: stored lines from its offset, then new lines as they are committed, then an end frame.
+ *
+ * <p>Every line a viewer gets is read from the store, and a commit only wakes the viewer up. So there is no seam
+ * between "history" and "live" where a line could be missed or doubled, and a slow viewer only reads the store more
+ * slowly: it holds no buffer that ingestion would have to fill, and never slows the agent or other viewers.
+ */
+public final class LogViewer {
+    /** What the viewer's connection must provide; sends block until the frame is written (natural backpressure). */
+    public interface Sink {
+        boolean isOpen();
+
+        void send(ViewerFrame frame) throws IOException;
+    }
+
+    static final int LINES_PER_FRAME = 1_000;
+    private static final Duration IDLE_RECHECK = Duration.ofSeconds(5);
+
+    private final TaskStore tasks;
+    private final LogStore logs;
+    private final Signals<String> taskSignals;
+
+    public LogViewer(TaskStore tasks, LogStore logs, Signals<String> taskSignals) {
+        this.tasks = tasks;
+        this.logs = logs;
+        this.taskSignals = taskSignals;
+    }
+
+    public void stream(String taskId, long offset, Sink sink) throws IOException, InterruptedException {
+        long cursor = offset;
+        while (sink.isOpen()) {
+            long seen = taskSignals.version(taskId);
+            // Status before lines: if the task had ended when we looked, every line it will ever have was committed
+            // before that, so an empty read below really is the end.
+            TaskView task = tasks.find(taskId).orElseThrow(() -> new IOException("task " + taskId + " vanished"));
+            List<LogLine> lines = task.attempt() == 0 ? List.of() : logs.read(taskId, task.attempt(), cursor, LINES_PER_FRAME);
+            if (!lines.isEmpty()) {
+                cursor += lines.size();
+                sink.send(ViewerFrame.lines(lines, cursor));
+                continue;
+            }
+            if (task.status().isTerminal()) {
+                sink.send(ViewerFrame.end(cursor, task.status(), task.exitCode()));
+                return;
+            }
+            taskSignals.awaitChange(taskId, seen, IDLE_RECHECK);
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package io.iacrunner.server.pools;
+
+import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.server.util.Ids;
+import io.iacrunner.server.web.ApiProblem;
+import java.util.List;
+import java.util.Map;
+
+/** Pool settings: validated here, stored by {@link PoolStore}. */
+public final class PoolService {
+    private final PoolStore store;
+
+    public PoolService(PoolStore store) {
+        this.store = store;
+    }
+
+    public List<PoolConfig> list() {
+        return store.list();
+    }
+
+    public PoolConfig get(String poolId) {
+        return store.find(poolId).orElseThrow(() -> ApiProblem.notFound("pool_not_found", "no pool '" + poolId + "'"));
+    }
+
+    public PoolConfig put(String poolId, PoolConfig requested) {
+        if (!Ids.NAME.matcher(poolId).matches()) {
+            throw ApiProblem.badRequest("invalid_pool_id", "pool ids are 1-64 letters, digits, '.', '_' or '-'");
+        }
+        if (requested.poolId() != null && !requested.poolId().equals(poolId)) {
+            throw ApiProblem.badRequest("pool_id_mismatch", "pool_id in the body differs from the path");
+        }
+        if (requested.maxPlanConcurrency() < 1 || requested.maxPlanConcurrency() > 1000) {
+            throw ApiProblem.badRequest("invalid_max_plan_concurrency", "max_plan_concurrency must be 1..1000");
+        }
+        Map<String, String> labels = requested.labels() == null ? Map.of() : requested.labels();
+        return store.upsert(new PoolConfig(poolId, requested.maxPlanConcurrency(), requested.allowApplyConcurrent(), labels));
+    }
+}

@@ -1,0 +1,67 @@
+package io.iacrunner.server.pools;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.WireJson;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+/** All SQL about agent pools. */
+public final class PoolStore {
+    private static final TypeReference<Map<String, String>> LABELS = new TypeReference<>() {};
+    private final Jdbi jdbi;
+
+    public PoolStore(Jdbi jdbi) {
+        this.jdbi = jdbi;
+    }
+
+    public Optional<PoolConfig> find(String poolId) {
+        return jdbi.withHandle(h -> find(h, poolId));
+    }
+
+    public Optional<PoolConfig> find(Handle h, String poolId) {
+        return h.createQuery("select * from pools where pool_id = :id").bind("id", poolId).map(PoolStore::map).findOne();
+    }
+
+    public List<PoolConfig> list() {
+        return jdbi.withHandle(h -> h.createQuery("select * from pools order by pool_id").map(PoolStore::map).list());
+    }
+
+    public PoolConfig upsert(PoolConfig pool) {
+        return jdbi.withHandle(h -> h.createQuery("""
+                        insert into pools (pool_id, max_plan_concurrency, allow_apply_concurrent, labels)
+                        values (:id, :max, :concurrent, cast(:labels as jsonb))
+                        on conflict (pool_id) do update set max_plan_concurrency = excluded.max_plan_concurrency,
+                            allow_apply_concurrent = excluded.allow_apply_concurrent, labels = excluded.labels
+                        returning *""")
+                .bind("id", pool.poolId())
+                .bind("max", pool.maxPlanConcurrency())
+                .bind("concurrent", pool.allowApplyConcurrent())
+                .bind("labels", toJson(pool.labels()))
+                .map(PoolStore::map)
+                .one());
+    }
+
+    static PoolConfig map(ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx) throws SQLException {
+        try {
+            return new PoolConfig(rs.getString("pool_id"), rs.getInt("max_plan_concurrency"),
+                    rs.getBoolean("allow_apply_concurrent"), WireJson.lenient().readValue(rs.getString("labels"), LABELS));
+        } catch (JsonProcessingException e) {
+            throw new SQLException("unreadable labels of pool " + rs.getString("pool_id"), e);
+        }
+    }
+
+    private static String toJson(Map<String, String> labels) {
+        try {
+            return WireJson.lenient().writeValueAsString(labels == null ? Map.of() : labels);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+}

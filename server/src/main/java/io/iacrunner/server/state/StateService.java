@@ -1,0 +1,100 @@
+package io.iacrunner.server.state;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iacrunner.protocol.StateUpload;
+import io.iacrunner.protocol.StateVersionView;
+import io.iacrunner.protocol.TaskAction;
+import io.iacrunner.server.tasks.TaskStore;
+import io.iacrunner.server.util.Ids;
+import io.iacrunner.server.util.Rows;
+import io.iacrunner.server.web.ApiProblem;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Accepts the states applies leave behind. A state is accepted only from the running attempt of a
+ * {@code plan_apply}, with the workspace's lineage (the first state sets it) and a serial above the current one:
+ * a stale or replayed upload can never move a workspace backwards.
+ */
+public final class StateService {
+    private static final Logger log = LoggerFactory.getLogger(StateService.class);
+
+    private final Jdbi jdbi;
+    private final TaskStore tasks;
+    private final StateStore states;
+
+    public StateService(Jdbi jdbi, TaskStore tasks, StateStore states) {
+        this.jdbi = jdbi;
+        this.tasks = tasks;
+        this.states = states;
+    }
+
+    public StateVersionView upload(String taskId, String agentId, StateUpload upload) {
+        ObjectNode state = upload.state();
+        if (state == null) throw ApiProblem.badRequest("missing_state", "state is required");
+        JsonNode serialNode = state.get("serial");
+        JsonNode lineageNode = state.get("lineage");
+        if (state.path("version").asInt(-1) != 4 || serialNode == null || !serialNode.canConvertToLong()
+                || serialNode.asLong() < 0 || lineageNode == null || !lineageNode.isTextual() || lineageNode.asText().isBlank()) {
+            throw ApiProblem.badRequest("invalid_state", "state must be a Terraform state: version 4, serial >= 0, a lineage");
+        }
+        long serial = serialNode.asLong();
+        String lineage = lineageNode.asText();
+        String text = Rows.json(state);
+        StateVersionView stored = jdbi.inTransaction(h -> {
+            TaskStore.RunningAttempt attempt = tasks.lockRunning(h, taskId, agentId, upload.attempt());
+            if (attempt.action() != TaskAction.PLAN_APPLY) {
+                throw ApiProblem.conflict("plan_cannot_change_state", "task " + taskId + " is a plan; plans never change state");
+            }
+            var current = states.lockCurrent(h, attempt.workspaceId());
+            if (current.isPresent() && !current.get().lineage().equals(lineage)) {
+                throw ApiProblem.conflict("state_conflict", "lineage " + lineage + " differs from the workspace's "
+                        + current.get().lineage());
+            }
+            if (current.isPresent() && serial <= current.get().serial()) {
+                throw ApiProblem.conflict("state_conflict", "serial " + serial + " is not above the current serial "
+                        + current.get().serial());
+            }
+            int version = current.map(c -> c.version() + 1).orElse(1);
+            return states.insertCurrent(h, attempt.workspaceId(), version, serial, lineage, sha256(text), text, taskId);
+        });
+        log.info("workspace {} state version {} (serial {}) from task {}", stored.workspaceId(), stored.version(),
+                serial, taskId);
+        return stored;
+    }
+
+    public String current(String workspaceId) {
+        requireWorkspace(workspaceId);
+        return states.currentState(workspaceId).orElseThrow(() -> ApiProblem.notFound("no_state",
+                "workspace " + workspaceId + " has no state yet (no apply has finished there)"));
+    }
+
+    public List<StateVersionView> versions(String workspaceId) {
+        requireWorkspace(workspaceId);
+        return states.versions(workspaceId);
+    }
+
+    private void requireWorkspace(String workspaceId) {
+        if (!Ids.NAME.matcher(workspaceId).matches()) {
+            throw ApiProblem.badRequest("invalid_workspace_id", "workspace ids are 1-64 letters, digits, '.', '_' or '-'");
+        }
+        if (!states.workspaceExists(workspaceId)) {
+            throw ApiProblem.notFound("workspace_not_found", "no workspace " + workspaceId);
+        }
+    }
+
+    static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

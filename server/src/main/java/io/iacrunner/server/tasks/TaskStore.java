@@ -1,0 +1,220 @@
+package io.iacrunner.server.tasks;
+
+import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.TaskAction;
+import io.iacrunner.protocol.TaskAssignment;
+import io.iacrunner.protocol.TaskPhase;
+import io.iacrunner.protocol.TaskStatus;
+import io.iacrunner.protocol.TaskView;
+import io.iacrunner.server.util.Rows;
+import io.iacrunner.server.web.ApiProblem;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.StatementContext;
+
+/**
+ * All SQL about tasks. Every status change goes through {@link #move}, which checks the transition table and, for
+ * agent-reported changes, the attempt fence in the same UPDATE statement.
+ */
+public final class TaskStore {
+    /** The running attempt an agent's upload is fenced against, locked for the rest of the transaction. */
+    public record RunningAttempt(String taskId, String workspaceId, TaskAction action, int attempt, long logLines) {}
+
+    /** Which attempt a change must still hold: null fields skip that part of the fence. */
+    public record Fence(String agentId, Integer attempt) {
+        public static final Fence NONE = new Fence(null, null);
+    }
+
+    private final Jdbi jdbi;
+
+    public TaskStore(Jdbi jdbi) {
+        this.jdbi = jdbi;
+    }
+
+    public TaskView insert(Handle h, String taskId, String workspaceId, TaskAction action, String tfJson,
+            String variables, String terraformVersion) {
+        return h.createQuery("""
+                        insert into tasks (task_id, workspace_id, action, status, tf_json, variables, terraform_version)
+                        values (:id, :ws, :action, 'queued', cast(:tf as jsonb), cast(:vars as jsonb), :tfv)
+                        returning *""")
+                .bind("id", taskId).bind("ws", workspaceId).bind("action", action.wireName())
+                .bind("tf", tfJson).bind("vars", variables).bind("tfv", terraformVersion)
+                .map(TaskStore::view).one();
+    }
+
+    public Optional<TaskView> find(String taskId) {
+        return jdbi.withHandle(h -> h.createQuery("select * from tasks where task_id = :id").bind("id", taskId)
+                .map(TaskStore::view).findOne());
+    }
+
+    public List<TaskView> list(String workspaceId, int limit) {
+        return jdbi.withHandle(h -> h.createQuery("""
+                        select * from tasks where (cast(:ws as text) is null or workspace_id = :ws)
+                        order by seq desc limit :limit""")
+                .bind("ws", workspaceId).bind("limit", limit).map(TaskStore::view).list());
+    }
+
+    public List<String> runningOn(Handle h, String agentId) {
+        return h.createQuery("select task_id from tasks where agent_id = :a and status = 'running' order by seq")
+                .bind("a", agentId).mapTo(String.class).list();
+    }
+
+    /**
+     * Claims what fits the agent's free capacity, oldest first, in one transaction. The pool's limits are checked
+     * here against what the store says the agent runs, not only against what the agent says it has free. The agent
+     * row is locked so two pulls of one agent cannot both count the same free slot; SKIP LOCKED lets other agents
+     * claim other tasks at the same time without waiting.
+     */
+    public List<TaskAssignment> claim(String agentId, PoolConfig pool, int freePlanSlots, boolean canTakeApply) {
+        return jdbi.inTransaction(h -> {
+            h.createQuery("select agent_id from agents where agent_id = :a for update").bind("a", agentId)
+                    .mapTo(String.class).one();
+            var running = h.createQuery("""
+                            select count(*) filter (where action = 'plan') as plans,
+                                   count(*) filter (where action = 'plan_apply') as applies
+                            from tasks where agent_id = :a and status = 'running'""")
+                    .bind("a", agentId)
+                    .map((rs, ctx) -> new int[] {rs.getInt("plans"), rs.getInt("applies")}).one();
+            int plans = running[0];
+            int applies = running[1];
+            boolean exclusiveApplyRunning = applies > 0 && !pool.allowApplyConcurrent();
+            int plansFree = exclusiveApplyRunning ? 0 : Math.min(freePlanSlots, pool.maxPlanConcurrency() - plans);
+            boolean applyFits = canTakeApply && applies == 0 && (plans == 0 || pool.allowApplyConcurrent());
+            int limit = Math.max(plansFree, applyFits ? 1 : 0);
+            if (limit <= 0) return List.<TaskAssignment>of();
+
+            List<String[]> candidates = h.createQuery("""
+                            select task_id, action from tasks
+                            where status = 'queued' and (action = 'plan' or :applyFits)
+                            order by seq limit :limit for update skip locked""")
+                    .bind("applyFits", applyFits).bind("limit", limit)
+                    .map((rs, ctx) -> new String[] {rs.getString("task_id"), rs.getString("action")}).list();
+            List<String> chosen = choose(candidates, plansFree, applyFits, pool.allowApplyConcurrent());
+            if (chosen.isEmpty()) return List.<TaskAssignment>of();
+
+            return h.createQuery("""
+                            update tasks t set status = 'running', attempt = t.attempt + 1, agent_id = :a,
+                                started_at = now(), finished_at = null, phase = null, exit_code = null, message = null,
+                                log_lines = 0, log_complete = false
+                            from workspaces w
+                            left join state_versions s
+                                on s.workspace_id = w.workspace_id and s.version = w.current_state_version
+                            where t.task_id = any(:ids) and t.status = 'queued' and w.workspace_id = t.workspace_id
+                            returning t.*, s.state as state_json""")
+                    .bind("a", agentId).bindArray("ids", String.class, chosen)
+                    .map(TaskStore::assignment).list();
+        });
+    }
+
+    /** Oldest first: an apply is taken only as the first pick; plans fill the free plan slots. */
+    static List<String> choose(List<String[]> candidates, int plansFree, boolean applyFits, boolean applyConcurrent) {
+        List<String> chosen = new ArrayList<>();
+        int plans = 0;
+        boolean apply = false;
+        for (String[] c : candidates) {
+            if (TaskAction.fromWire(c[1]) == TaskAction.PLAN_APPLY) {
+                if (!applyFits || apply || !chosen.isEmpty()) continue;
+                chosen.add(c[0]);
+                apply = true;
+                if (!applyConcurrent) break;
+            } else if (plans < plansFree) {
+                chosen.add(c[0]);
+                plans++;
+            }
+        }
+        return chosen;
+    }
+
+    /**
+     * Locks the task row and checks that {@code attempt} is the running attempt held by {@code agentId}; anything
+     * else is a stale sender and gets 409 without changing anything.
+     */
+    public RunningAttempt lockRunning(Handle h, String taskId, String agentId, int attempt) {
+        var row = h.createQuery("""
+                        select task_id, workspace_id, action, status, attempt, agent_id, log_lines
+                        from tasks where task_id = :id for update""")
+                .bind("id", taskId)
+                .map((rs, ctx) -> new Object[] {
+                    rs.getString("workspace_id"), rs.getString("action"), rs.getString("status"), rs.getInt("attempt"),
+                    rs.getString("agent_id"), rs.getLong("log_lines")})
+                .findOne()
+                .orElseThrow(() -> ApiProblem.notFound("task_not_found", "no task " + taskId));
+        boolean current = "running".equals(row[2]) && attempt == (int) row[3] && agentId.equals(row[4]);
+        if (!current) throw ApiProblem.staleAttempt(taskId, attempt);
+        return new RunningAttempt(taskId, (String) row[0], TaskAction.fromWire((String) row[1]), attempt, (long) row[5]);
+    }
+
+    public void setPhase(Handle h, String taskId, TaskPhase phase) {
+        h.createUpdate("update tasks set phase = :phase where task_id = :id")
+                .bind("phase", phase.wireName()).bind("id", taskId).execute();
+    }
+
+    public void setLogLines(Handle h, String taskId, long committed) {
+        h.createUpdate("update tasks set log_lines = :n where task_id = :id").bind("n", committed).bind("id", taskId).execute();
+    }
+
+    /**
+     * The one way a task changes status. The transition table ({@link TaskStatus#canMoveTo}) is checked first; the
+     * UPDATE then only matches while the task is still {@code from} and, with a fence, still that agent's attempt.
+     * Empty means the task had moved on (or the fence did not hold) and nothing was changed.
+     */
+    public Optional<TaskView> move(Handle h, String taskId, TaskStatus from, TaskStatus to, Fence fence, Outcome outcome) {
+        if (!from.canMoveTo(to)) {
+            throw new IllegalStateException("transition " + from.wireName() + " -> " + to.wireName() + " is not allowed");
+        }
+        return h.createQuery("""
+                        update tasks set status = :to,
+                            finished_at = case when :terminal then now() else null end,
+                            exit_code = :exit, message = :message,
+                            log_complete = case when cast(:lines as bigint) is null then log_complete
+                                                else log_lines = cast(:lines as bigint) end
+                        where task_id = :id and status = :from
+                          and (cast(:agent as text) is null or agent_id = :agent)
+                          and (cast(:attempt as int) is null or attempt = :attempt)
+                        returning *""")
+                .bind("to", to.wireName()).bind("from", from.wireName()).bind("id", taskId)
+                .bind("terminal", to.isTerminal())
+                .bind("exit", outcome.exitCode()).bind("message", outcome.message()).bind("lines", outcome.reportedLogLines())
+                .bind("agent", fence.agentId()).bind("attempt", fence.attempt())
+                .map(TaskStore::view).findOne();
+    }
+
+    /** What a status change records: exit code, a human message, and the agent's own count of log lines. */
+    public record Outcome(Integer exitCode, String message, Long reportedLogLines) {}
+
+    static TaskView view(ResultSet rs, StatementContext ctx) throws SQLException {
+        return new TaskView(
+                rs.getString("task_id"),
+                rs.getString("workspace_id"),
+                TaskAction.fromWire(rs.getString("action")),
+                TaskStatus.fromWire(rs.getString("status")),
+                TaskPhase.fromWire(rs.getString("phase")),
+                rs.getInt("attempt"),
+                Rows.nullableInt(rs, "exit_code"),
+                rs.getString("message"),
+                rs.getString("terraform_version"),
+                Rows.instant(rs, "created_at"),
+                Rows.instant(rs, "started_at"),
+                Rows.instant(rs, "finished_at"),
+                rs.getString("agent_id"),
+                rs.getLong("log_lines"),
+                rs.getBoolean("log_complete"));
+    }
+
+    private static TaskAssignment assignment(ResultSet rs, StatementContext ctx) throws SQLException {
+        return new TaskAssignment(
+                rs.getString("task_id"),
+                rs.getInt("attempt"),
+                rs.getString("workspace_id"),
+                TaskAction.fromWire(rs.getString("action")),
+                rs.getString("terraform_version"),
+                Rows.object(rs, "tf_json"),
+                Rows.object(rs, "variables"),
+                Rows.object(rs, "state_json"));
+    }
+}

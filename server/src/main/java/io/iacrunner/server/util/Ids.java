@@ -1,0 +1,47 @@
+package io.iacrunner.server.util;
+
+import java.security.SecureRandom;
+import java.util.regex.Pattern;
+
+/** Opaque random ids with a type prefix ({@code t-} tasks, {@code a-} agents), and the formats ids must have. */
+public final class Ids {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final char[] ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
+    private static final int RANDOM_LENGTH = 16;
+
+    /** Workspace and pool names: what users type, safe in paths, URLs and file names. */
+    public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
+    private Ids() {}
+
+    public static String task() {
+        return "t-" + random();
+    }
+
+    public static String agent() {
+        return "a-" + random();
+    }
+
+    public static boolean isTask(String id) {
+        return isPrefixed(id, "t-");
+    }
+
+    public static boolean isAgent(String id) {
+        return isPrefixed(id, "a-");
+    }
+
+    private static boolean isPrefixed(String id, String prefix) {
+        if (id == null || id.length() != prefix.length() + RANDOM_LENGTH || !id.startsWith(prefix)) return false;
+        for (int i = prefix.length(); i < id.length(); i++) {
+            char c = id.charAt(i);
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'))) return false;
+        }
+        return true;
+    }
+
+    private static String random() {
+        char[] out = new char[RANDOM_LENGTH];
+        for (int i = 0; i < out.length; i++) out[i] = ALPHABET[RANDOM.nextInt(ALPHABET.length)];
+        return new String(out);
+    }
+}

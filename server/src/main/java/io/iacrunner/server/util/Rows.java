@@ -1,0 +1,43 @@
+package io.iacrunner.server.util;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iacrunner.protocol.WireJson;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+
+/** Column conversions every store needs. */
+public final class Rows {
+    private Rows() {}
+
+    public static Instant instant(ResultSet rs, String column) throws SQLException {
+        OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
+        return t == null ? null : t.toInstant();
+    }
+
+    public static Integer nullableInt(ResultSet rs, String column) throws SQLException {
+        int value = rs.getInt(column);
+        return rs.wasNull() ? null : value;
+    }
+
+    public static ObjectNode object(ResultSet rs, String column) throws SQLException {
+        String json = rs.getString(column);
+        if (json == null) return null;
+        try {
+            return (ObjectNode) WireJson.lenient().readTree(json);
+        } catch (JsonProcessingException | ClassCastException e) {
+            throw new SQLException("column " + column + " does not hold a JSON object", e);
+        }
+    }
+
+    public static String json(Object value) {
+        if (value == null) return null;
+        try {
+            return WireJson.lenient().writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("cannot encode " + value.getClass().getSimpleName(), e);
+        }
+    }
+}

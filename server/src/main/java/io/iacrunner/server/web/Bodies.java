@@ -1,0 +1,58 @@
+package io.iacrunner.server.web;
+
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import io.iacrunner.protocol.WireJson;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.util.stream.Collectors;
+
+/** Reads request bodies strictly; every way a body can be wrong becomes a 400 naming what is wrong. */
+public final class Bodies {
+    private Bodies() {}
+
+    public static <T> T read(Context ctx, Class<T> type) {
+        String contentType = ctx.contentType();
+        if (contentType != null && !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+            throw new ApiProblem(415, "unsupported_media_type", "send JSON with Content-Type: application/json");
+        }
+        byte[] body = ctx.bodyAsBytes();
+        if (body.length == 0) throw ApiProblem.badRequest("missing_body", "a JSON body is required");
+        return parse(body, type);
+    }
+
+    public static <T> T parse(byte[] body, Class<T> type) {
+        try {
+            T value = WireJson.strict().readValue(body, type);
+            if (value == null) throw ApiProblem.badRequest("missing_body", "the body is JSON null; an object is required");
+            return value;
+        } catch (UnrecognizedPropertyException e) {
+            throw ApiProblem.badRequest("unknown_field", "unknown field '" + e.getPropertyName() + "'");
+        } catch (JsonMappingException e) {
+            // Binding wraps the parser's own failures (bad bytes, depth) in a mapping exception: those are not a
+            // wrong field, so report them by their cause.
+            for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+                if (c instanceof StreamConstraintsException || c instanceof JsonParseException) throw parseProblem((IOException) c);
+            }
+            String path = e.getPath().stream()
+                    .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                    .collect(Collectors.joining("."));
+            throw ApiProblem.badRequest("invalid_field", (path.isEmpty() ? "body" : "field '" + path + "'")
+                    + ": " + e.getOriginalMessage());
+        } catch (StreamConstraintsException | JsonParseException e) {
+            throw parseProblem(e);
+        } catch (IOException e) {
+            throw ApiProblem.badRequest("malformed_json", "unreadable body: " + e.getMessage());
+        }
+    }
+
+    private static ApiProblem parseProblem(IOException e) {
+        if (e instanceof StreamConstraintsException) {
+            return ApiProblem.badRequest("too_deep", "JSON nested deeper than " + WireJson.MAX_NESTING_DEPTH + " levels");
+        }
+        String detail = e instanceof JsonParseException p ? p.getOriginalMessage() : e.getMessage();
+        return ApiProblem.badRequest("malformed_json", "malformed JSON: " + detail);
+    }
+}

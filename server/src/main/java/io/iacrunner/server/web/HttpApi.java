@@ -1,0 +1,105 @@
+package io.iacrunner.server.web;
+
+import io.iacrunner.protocol.ApiError;
+import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.WireJson;
+import io.iacrunner.server.agents.AgentRoutes;
+import io.iacrunner.server.logs.LogRoutes;
+import io.iacrunner.server.pools.PoolRoutes;
+import io.iacrunner.server.state.StateRoutes;
+import io.iacrunner.server.tasks.TaskRoutes;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.json.JavalinJackson;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The HTTP and WebSocket API: the route table is its table of contents; errors are rendered here, once. */
+public final class HttpApi {
+    private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
+    /** Largest request body: a full log batch of long lines fits, a runaway upload does not. */
+    public static final long MAX_BODY_BYTES = 16L * 1024 * 1024;
+
+    private final AgentRoutes agents;
+    private final TaskRoutes tasks;
+    private final LogRoutes logs;
+    private final StateRoutes state;
+    private final PoolRoutes pools;
+
+    public HttpApi(AgentRoutes agents, TaskRoutes tasks, LogRoutes logs, StateRoutes state, PoolRoutes pools) {
+        this.agents = agents;
+        this.tasks = tasks;
+        this.logs = logs;
+        this.state = state;
+        this.pools = pools;
+    }
+
+    public Javalin create(String host, int port) {
+        return Javalin.create(config -> {
+            config.jetty.host = host;
+            config.jetty.port = port;
+            config.concurrency.useVirtualThreads = true;
+            config.startup.showJavalinBanner = false;
+            config.http.maxRequestSize = MAX_BODY_BYTES;
+            config.jsonMapper(new JavalinJackson(WireJson.lenient(), true));
+
+            var r = config.routes;
+            r.get(ApiPaths.HEALTH, ctx -> ctx.json(Map.of("status", "ok")));
+
+            // Agents: register with a pool token, everything else with the agent token it returns.
+            r.post(ApiPaths.AGENT_REGISTER, agents::register);
+            r.post(ApiPaths.AGENT_PING, agents::ping);
+            r.post(ApiPaths.TASK_PULL, tasks::pull);
+            r.post(ApiPaths.TASK_PHASE, tasks::phase);
+            r.post(ApiPaths.TASK_LOGS, logs::append);
+            r.put(ApiPaths.TASK_STATE, state::upload);
+            r.post(ApiPaths.TASK_RESULT, tasks::result);
+
+            // Users.
+            r.post(ApiPaths.TASKS, tasks::create);
+            r.get(ApiPaths.TASKS, tasks::list);
+            r.get(ApiPaths.TASK, tasks::show);
+            r.get(ApiPaths.TASK_LOGS, logs::page);
+            r.get(ApiPaths.TASK_LOG_TEXT, logs::text);
+            r.get(ApiPaths.AGENTS, agents::list);
+            r.get(ApiPaths.POOLS, pools::list);
+            r.get(ApiPaths.POOL, pools::show);
+            r.put(ApiPaths.POOL, pools::put);
+            r.get(ApiPaths.WORKSPACE_STATE, state::current);
+            r.get(ApiPaths.WORKSPACE_STATE_VERSIONS, state::versions);
+            r.ws(ApiPaths.WS_VIEWER, logs::viewer);
+
+            r.exception(ApiProblem.class, (e, ctx) -> render(ctx, e.status(), e.code(), e.getMessage()));
+            r.exception(HttpResponseException.class, (e, ctx) -> render(ctx, e.getStatus(), codeFor(e.getStatus()), e.getMessage()));
+            r.exception(Exception.class, (e, ctx) -> {
+                log.error("unhandled error on {} {}", ctx.method(), ctx.path(), e);
+                render(ctx, 500, "internal_error", "internal error; see the server log");
+            });
+            // Only for responses nothing else rendered: Javalin's own 404/405/413.
+            r.error(404, ctx -> renderIfEmpty(ctx, "not_found", "no such endpoint: " + ctx.method() + " " + ctx.path()));
+            r.error(405, ctx -> renderIfEmpty(ctx, "method_not_allowed", ctx.method() + " is not allowed on " + ctx.path()));
+            r.error(413, ctx -> renderIfEmpty(ctx, "body_too_large", "request body over " + MAX_BODY_BYTES + " bytes"));
+        });
+    }
+
+    public static void render(Context ctx, int status, String code, String message) {
+        ctx.status(status).json(ApiError.of(code, message));
+    }
+
+    private static void renderIfEmpty(Context ctx, String code, String message) {
+        String body = ctx.result();
+        if (body == null || body.isEmpty()) render(ctx, ctx.statusCode(), code, message);
+    }
+
+    private static String codeFor(int status) {
+        return switch (status) {
+            case 400 -> "bad_request";
+            case 404 -> "not_found";
+            case 405 -> "method_not_allowed";
+            case 413 -> "body_too_large";
+            default -> "http_" + status;
+        };
+    }
+}

@@ -1,0 +1,26 @@
+package io.iacrunner.server.web;
+
+import io.javalin.http.Context;
+
+/** Query parameters with a precise 400 when they are not what they should be. */
+public final class QueryParams {
+    private QueryParams() {}
+
+    public static int intParam(Context ctx, String name, int fallback) {
+        return (int) longParam(ctx, name, fallback);
+    }
+
+    public static long longParam(Context ctx, String name, long fallback) {
+        String raw = ctx.queryParam(name);
+        if (raw == null || raw.isEmpty()) return fallback;
+        try {
+            return Long.parseLong(raw);
+        } catch (NumberFormatException e) {
+            throw ApiProblem.badRequest("invalid_" + name, name + " must be a whole number, not '" + abbreviate(raw) + "'");
+        }
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 40 ? s.substring(0, 40) + "…" : s;
+    }
+}

@@ -1,0 +1,111 @@
+package io.iacrunner.server.testing;
+
+import io.iacrunner.protocol.ApiClient;
+import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.RegisterRequest;
+import io.iacrunner.protocol.RegisterResponse;
+import io.iacrunner.server.IacServer;
+import io.iacrunner.server.ServerConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A real server for tests: its own embedded PostgreSQL in a fresh temp data dir (so every test class gets a fresh
+ * database), a random free port, and clients holding the credentials it wrote.
+ */
+public final class TestServer implements AutoCloseable {
+    private final Path dataDir;
+    private final IacServer server;
+
+    private TestServer(Path dataDir, IacServer server) {
+        this.dataDir = dataDir;
+        this.server = server;
+    }
+
+    public static TestServer start() {
+        return start(Duration.ofSeconds(1));
+    }
+
+    /** A short ping interval keeps tests of liveness quick. */
+    public static TestServer start(Duration pingInterval) {
+        try {
+            Path dir = Files.createTempDirectory("iac-test-server");
+            return new TestServer(dir, IacServer.start(ServerConfig.defaults().withPort(0).withDataDir(dir)
+                    .withPingInterval(pingInterval)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public IacServer server() {
+        return server;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public java.net.URI baseUrl() {
+        return server.baseUrl();
+    }
+
+    public String adminToken() {
+        return read(server.adminTokenFile());
+    }
+
+    public String poolToken() {
+        return read(server.agentTokenFile());
+    }
+
+    public ApiClient admin() {
+        String token = adminToken();
+        return new ApiClient(baseUrl(), () -> token);
+    }
+
+    public ApiClient withToken(String token) {
+        return new ApiClient(baseUrl(), () -> token);
+    }
+
+    public ApiClient anonymous() {
+        return new ApiClient(baseUrl(), () -> null);
+    }
+
+    /** Registers a simulated agent and returns a client holding its agent token. */
+    public RegisteredAgent registerAgent(String name) {
+        RegisterResponse r = withToken(poolToken()).post(ApiPaths.AGENT_REGISTER,
+                new RegisterRequest(name, "test", "localhost"), RegisterResponse.class);
+        return new RegisteredAgent(r.agentId(), withToken(r.agentToken()), r);
+    }
+
+    public record RegisteredAgent(String agentId, ApiClient client, RegisterResponse registration) {}
+
+    public void setPool(String poolId, int maxPlanConcurrency, boolean allowApplyConcurrent) {
+        admin().put(ApiPaths.fill(ApiPaths.POOL, poolId),
+                new PoolConfig(poolId, maxPlanConcurrency, allowApplyConcurrent, Map.of()), PoolConfig.class);
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        try (Stream<Path> walk = Files.walk(dataDir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // A temp dir left behind is harmless.
+        }
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file).trim();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
