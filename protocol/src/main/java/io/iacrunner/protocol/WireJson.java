@@ -17,8 +17,8 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
  * server replies, so a newer server may add fields without breaking older agents.
  */
 public final class WireJson {
-    /** Deeper JSON is refused: no legitimate request nests this far, and deep nesting is a cheap way to burn stack. */
-    public static final int MAX_NESTING_DEPTH = 64;
+    /** Deeper JSON is refused: Terraform states nest deeply, but not this deep, and deep nesting is a cheap way to burn stack. */
+    public static final int MAX_NESTING_DEPTH = 256;
 
     private static final ObjectMapper STRICT = build(true);
     private static final ObjectMapper LENIENT = build(false);

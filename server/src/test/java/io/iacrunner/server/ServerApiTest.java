@@ -218,7 +218,7 @@ class ServerApiTest {
                 Arguments.of("workspace with path characters", "POST", ApiPaths.TASKS, "admin", "{\"workspace_id\": \"../etc\", \"action\": \"plan\", \"tf_json\": {\"a\":1}}", 400, "invalid_workspace_id"),
                 Arguments.of("empty body", "POST", ApiPaths.TASKS, "admin", "", 400, "missing_body"),
                 Arguments.of("deeply nested", "POST", ApiPaths.TASKS, "admin",
-                        "{\"workspace_id\": \"w\", \"action\": \"plan\", \"tf_json\": " + "{\"a\":".repeat(200) + "1" + "}".repeat(201), 400, "too_deep"),
+                        "{\"workspace_id\": \"w\", \"action\": \"plan\", \"tf_json\": " + "{\"a\":".repeat(300) + "1" + "}".repeat(301), 400, "too_deep"),
                 Arguments.of("missing token", "POST", ApiPaths.TASKS, null, "{}", 401, "unauthorized"),
                 Arguments.of("garbage token", "GET", ApiPaths.TASKS, "not-a-jwt", null, 401, "unauthorized"),
                 Arguments.of("pool token on a user endpoint", "GET", ApiPaths.TASKS, "pool", null, 403, "forbidden"),

@@ -38,6 +38,9 @@ final class EmbeddedPostgresProcess implements AutoCloseable {
                     .setCleanDataDirectory(false)
                     .setPGStartupWait(Duration.ofSeconds(60))
                     .setServerConfig("max_connections", "200")
+                    // IacServer.close() stops it last; the library's own hook would stop it first, while agents
+                    // in the same process (./iac dev) still report.
+                    .setRegisterShutdownHook(false)
                     .start();
             log.info("embedded PostgreSQL running on port {} with data in {}", pg.getPort(), clusterDir.toAbsolutePath());
             return new EmbeddedPostgresProcess(pg);

@@ -89,10 +89,9 @@ public final class TaskStore {
             if (limit <= 0) return List.<TaskAssignment>of();
 
             List<String[]> candidates = h.createQuery("""
-                            select task_id, action from tasks
-                            where status = 'queued' and (action = 'plan' or :applyFits)
+                            select task_id, action from tasks where status = 'queued'
                             order by seq limit :limit for update skip locked""")
-                    .bind("applyFits", applyFits).bind("limit", limit)
+                    .bind("limit", limit)
                     .map((rs, ctx) -> new String[] {rs.getString("task_id"), rs.getString("action")}).list();
             List<String> chosen = choose(candidates, plansFree, applyFits, pool.allowApplyConcurrent());
             if (chosen.isEmpty()) return List.<TaskAssignment>of();
@@ -111,14 +110,17 @@ public final class TaskStore {
         });
     }
 
-    /** Oldest first: an apply is taken only as the first pick; plans fill the free plan slots. */
+    /**
+     * Oldest first: an apply is taken only as the first pick; plans fill the free plan slots. An apply that does not
+     * fit yet stops the pick, so newer plans cannot keep an agent busy forever while an older apply waits for it.
+     */
     static List<String> choose(List<String[]> candidates, int plansFree, boolean applyFits, boolean applyConcurrent) {
         List<String> chosen = new ArrayList<>();
         int plans = 0;
         boolean apply = false;
         for (String[] c : candidates) {
             if (TaskAction.fromWire(c[1]) == TaskAction.PLAN_APPLY) {
-                if (!applyFits || apply || !chosen.isEmpty()) continue;
+                if (!applyFits || apply || !chosen.isEmpty()) break;
                 chosen.add(c[0]);
                 apply = true;
                 if (!applyConcurrent) break;

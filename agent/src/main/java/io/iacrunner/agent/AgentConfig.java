@@ -1,0 +1,71 @@
+package io.iacrunner.agent;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Everything an agent needs to start.
+ *
+ * @param tokenFile the pool token, exchanged at registration for a short-lived agent token
+ * @param workDir parent of the per-task directories
+ * @param terraform the Terraform binary ({@code terraform} on PATH by default)
+ * @param localPlanLimit a local cap on parallel plans, a second guard below the pool's; 0 means the pool's
+ * @param pullWait how long each pull may wait on the server (long poll)
+ * @param cancelGrace time between SIGINT and killing Terraform's process tree on cancel
+ */
+public record AgentConfig(
+        URI serverUrl,
+        Path tokenFile,
+        String name,
+        Path workDir,
+        Path terraform,
+        int localPlanLimit,
+        Duration pullWait,
+        Duration cancelGrace) {
+
+    public static AgentConfig of(URI serverUrl, Path tokenFile) {
+        return new AgentConfig(serverUrl, tokenFile, defaultName(), defaultWorkDir(), Path.of("terraform"), 0,
+                Duration.ofSeconds(20), Duration.ofSeconds(30));
+    }
+
+    public AgentConfig withName(String value) {
+        return new AgentConfig(serverUrl, tokenFile, value, workDir, terraform, localPlanLimit, pullWait, cancelGrace);
+    }
+
+    public AgentConfig withWorkDir(Path value) {
+        return new AgentConfig(serverUrl, tokenFile, name, value, terraform, localPlanLimit, pullWait, cancelGrace);
+    }
+
+    public AgentConfig withTerraform(Path value) {
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, value, localPlanLimit, pullWait, cancelGrace);
+    }
+
+    public AgentConfig withLocalPlanLimit(int value) {
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, value, pullWait, cancelGrace);
+    }
+
+    public AgentConfig withPullWait(Duration value) {
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, value, cancelGrace);
+    }
+
+    public AgentConfig withCancelGrace(Duration value) {
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, value);
+    }
+
+    private static String defaultName() {
+        String host = System.getenv("HOSTNAME");
+        if (host == null || host.isBlank()) {
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.net.UnknownHostException e) {
+                host = "agent";
+            }
+        }
+        return host;
+    }
+
+    private static Path defaultWorkDir() {
+        return Path.of(System.getProperty("java.io.tmpdir"), "iac-agent");
+    }
+}

@@ -1,0 +1,160 @@
+package io.iacrunner.agent;
+
+import io.iacrunner.protocol.ApiClient;
+import io.iacrunner.protocol.ApiException;
+import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.PingReply;
+import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.RegisterRequest;
+import io.iacrunner.protocol.RegisterResponse;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's identity on the server: the pool token is exchanged for an agent id and token at registration; the
+ * token is renewed through ping replies, and the whole registration is redone when the server stops accepting it.
+ *
+ * <p>Every caller that sees its token refused passes the {@link #generation()} it sent with to {@link #renew}, so
+ * when the ping and pull loops and a few tasks all hit the same 401, the agent registers once, not once per caller.
+ */
+final class AgentSession {
+    private static final Logger log = LoggerFactory.getLogger(AgentSession.class);
+    private static final Duration FIRST_RETRY = Duration.ofMillis(250);
+    private static final Duration MAX_RETRY = Duration.ofSeconds(10);
+
+    private record Registration(String agentId, String token, PoolConfig pool, int pingIntervalSeconds, long generation) {}
+
+    private final URI server;
+    private final Path tokenFile;
+    private final RegisterRequest identity;
+    private final ApiClient registrationApi;
+    private final ApiClient api;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final OutageLog renewals = new OutageLog(log, "re-registration");
+    private volatile String poolToken;
+    private volatile Registration current;
+
+    AgentSession(URI server, Path tokenFile, RegisterRequest identity) {
+        this.server = server;
+        this.tokenFile = tokenFile;
+        this.identity = identity;
+        this.registrationApi = new ApiClient(server, () -> poolToken);
+        this.api = new ApiClient(server, this::agentToken);
+    }
+
+    /**
+     * First registration: waits out an unreachable or restarting server, but a refusal (a bad pool token) is final.
+     *
+     * @return false when {@code abort} fired before the server answered
+     */
+    synchronized boolean register(CountDownLatch abort) throws InterruptedException {
+        Backoff backoff = new Backoff(FIRST_RETRY, MAX_RETRY);
+        OutageLog outage = new OutageLog(log, "registration with " + server);
+        while (true) {
+            try {
+                registerOnce();
+                outage.recovered();
+                return true;
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot read the pool token from " + tokenFile + ": " + e, e);
+            } catch (ApiException e) {
+                if (!e.isTransient()) throw new IllegalStateException("the server refused registration: " + e, e);
+                outage.failed(e);
+            }
+            if (abort.await(backoff.next().toMillis(), TimeUnit.MILLISECONDS)) return false;
+        }
+    }
+
+    /**
+     * Registers again unless someone already did since {@code generationSeen}. Unlike the first registration this
+     * never gives up on its own (the token file may be fixed, the server may come back) until {@link #stop()}.
+     */
+    synchronized void renew(long generationSeen) {
+        if (generation() != generationSeen) return;
+        String previous = agentId();
+        Backoff backoff = new Backoff(FIRST_RETRY, MAX_RETRY);
+        while (stopped.getCount() > 0) {
+            try {
+                registerOnce();
+                renewals.recovered();
+                log.info("registered again as agent {} (the server no longer accepted {})", agentId(), previous);
+                return;
+            } catch (IOException | ApiException e) {
+                renewals.failed(e);
+            }
+            try {
+                if (stopped.await(backoff.next().toMillis(), TimeUnit.MILLISECONDS)) return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void registerOnce() throws IOException {
+        poolToken = Files.readString(tokenFile).trim(); // read each time: an operator may rotate it
+        RegisterResponse reply = registrationApi.post(ApiPaths.AGENT_REGISTER, identity, RegisterResponse.class);
+        if (reply == null || reply.agentId() == null || reply.agentToken() == null || reply.pool() == null) {
+            throw new ApiException(200, "bad_reply", "registration reply lacks agent_id, agent_token or pool");
+        }
+        Registration previous = current;
+        current = new Registration(reply.agentId(), reply.agentToken(), reply.pool(), reply.pingIntervalSeconds(),
+                previous == null ? 1 : previous.generation() + 1);
+    }
+
+    /**
+     * Takes the pool settings and a renewed token from a ping reply, unless the agent registered again while the
+     * ping was under way: that reply belongs to the previous identity.
+     */
+    synchronized void adopt(PingReply reply, long generationSeen) {
+        Registration r = current;
+        if (r == null || r.generation() != generationSeen) return;
+        PoolConfig pool = reply.pool() != null ? reply.pool() : r.pool();
+        if (reply.agentToken() != null) {
+            current = new Registration(r.agentId(), reply.agentToken(), pool, r.pingIntervalSeconds(), r.generation() + 1);
+        } else {
+            current = new Registration(r.agentId(), r.token(), pool, r.pingIntervalSeconds(), r.generation());
+        }
+    }
+
+    /** Ends any re-registration in progress; called last on shutdown. */
+    void stop() {
+        stopped.countDown();
+    }
+
+    /** The client for everything after registration; it always sends the current agent token. */
+    ApiClient api() {
+        return api;
+    }
+
+    long generation() {
+        Registration r = current;
+        return r == null ? 0 : r.generation();
+    }
+
+    String agentId() {
+        Registration r = current;
+        return r == null ? null : r.agentId();
+    }
+
+    PoolConfig pool() {
+        return current.pool();
+    }
+
+    Duration pingInterval() {
+        int seconds = current.pingIntervalSeconds();
+        return Duration.ofSeconds(seconds > 0 ? seconds : 10);
+    }
+
+    private String agentToken() {
+        Registration r = current;
+        return r == null ? null : r.token();
+    }
+}

@@ -1,0 +1,18 @@
+package io.iacrunner.agent;
+
+import io.iacrunner.protocol.ApiException;
+
+/** The server's refusals the agent reacts to in several places, named once. */
+final class ApiFailures {
+    private ApiFailures() {}
+
+    /** The attempt is no longer the task's current one: whatever we still do for it is void. */
+    static boolean staleAttempt(ApiException e) {
+        return e.status() == 409 && "stale_attempt".equals(e.code());
+    }
+
+    /** The agent token is no longer accepted, or the server forgot this agent: register again. */
+    static boolean agentRejected(ApiException e) {
+        return e.status() == 401 || (e.status() == 404 && "unknown_agent".equals(e.code()));
+    }
+}

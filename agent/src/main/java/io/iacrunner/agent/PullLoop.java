@@ -1,0 +1,102 @@
+package io.iacrunner.agent;
+
+import io.iacrunner.protocol.ApiException;
+import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.PullRequest;
+import io.iacrunner.protocol.PullResponse;
+import io.iacrunner.protocol.TaskAssignment;
+import io.iacrunner.protocol.TaskResult;
+import io.iacrunner.protocol.TaskStatus;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Asks the server for work whenever there is capacity for it, and starts each task it gets on its own thread. With
+ * no capacity it waits for a task to finish instead of asking; the server's long poll makes an idle agent cheap.
+ */
+final class PullLoop implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(PullLoop.class);
+    /** The long poll's reply may take the whole wait; this much more is allowed for the network and the claim. */
+    private static final int REPLY_SLACK_SECONDS = 15;
+
+    private final AgentSession session;
+    private final RunningTasks tasks;
+    private final Function<TaskAssignment, TaskRunner> runners;
+    private final int waitSeconds;
+    private final CountDownLatch stop;
+    private final OutageLog outage = new OutageLog(log, "task pull");
+
+    PullLoop(AgentSession session, RunningTasks tasks, Function<TaskAssignment, TaskRunner> runners, Duration pullWait,
+            CountDownLatch stop) {
+        this.session = session;
+        this.tasks = tasks;
+        this.runners = runners;
+        this.waitSeconds = (int) Math.max(0, pullWait.toSeconds());
+        this.stop = stop;
+    }
+
+    @Override
+    public void run() {
+        Backoff backoff = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(10));
+        try {
+            while (stop.getCount() > 0) {
+                Capacity free = tasks.awaitCapacity();
+                long generation = session.generation();
+                PullResponse reply;
+                try {
+                    reply = session.api().post(ApiPaths.TASK_PULL,
+                            new PullRequest(session.agentId(), free.freePlanSlots(), free.canTakeApply(), waitSeconds),
+                            PullResponse.class, Duration.ofSeconds(waitSeconds + REPLY_SLACK_SECONDS));
+                } catch (ApiException e) {
+                    if (stop.getCount() == 0) return;
+                    if (ApiFailures.agentRejected(e)) {
+                        log.warn("pull refused ({}); registering again", e.toString());
+                        session.renew(generation);
+                        tasks.poolChanged();
+                    } else {
+                        outage.failed(e);
+                    }
+                    if (stop.await(backoff.next().toMillis(), TimeUnit.MILLISECONDS)) return;
+                    continue;
+                }
+                outage.recovered();
+                backoff.reset();
+                if (reply != null && reply.tasks() != null) {
+                    for (TaskAssignment task : reply.tasks()) launch(task);
+                }
+            }
+        } catch (InterruptedException e) {
+            // close() interrupts the loop, possibly in the middle of a long poll.
+        }
+    }
+
+    private void launch(TaskAssignment task) throws InterruptedException {
+        TaskRunner runner = runners.apply(task);
+        if (!tasks.admit(runner)) {
+            refuse(task, "the server assigned more work than the agent asked for; this "
+                    + task.action().wireName() + " task did not fit beside the tasks already running");
+            return;
+        }
+        Thread.ofPlatform().name("task-" + task.taskId() + "-a" + task.attempt()).start(() -> {
+            try {
+                runner.run();
+            } finally {
+                tasks.finished(runner);
+            }
+        });
+    }
+
+    /** A claimed task we will not run still gets a result, so it does not sit in running until a timeout. */
+    private void refuse(TaskAssignment task, String reason) throws InterruptedException {
+        log.warn("task {} attempt {}: not run: {}", task.taskId(), task.attempt(), reason);
+        try {
+            new TaskReporter(session, task).result(new TaskResult(task.attempt(), TaskStatus.ERRORED, null, reason, 0));
+        } catch (StaleAttemptException | ApiException e) {
+            log.warn("task {} attempt {}: the server did not take the refusal: {}", task.taskId(), task.attempt(), e.getMessage());
+        }
+    }
+}

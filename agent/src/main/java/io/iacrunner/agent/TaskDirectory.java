@@ -1,0 +1,94 @@
+package io.iacrunner.agent;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iacrunner.protocol.TaskAssignment;
+import io.iacrunner.protocol.WireJson;
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One task attempt's directory: Terraform's working directory and HOME, deleted with everything in it on close. */
+final class TaskDirectory implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(TaskDirectory.class);
+    private static final ObjectMapper JSON = WireJson.lenient();
+
+    static final String CONFIG = "main.tf.json";
+    static final String VARIABLES = "terraform.tfvars.json";
+    static final String STATE = "terraform.tfstate";
+    static final String CLI_CONFIG = ".terraformrc";
+    static final String PLAN = "plan.out";
+
+    private final Path path;
+
+    private TaskDirectory(Path path) {
+        this.path = path;
+    }
+
+    static TaskDirectory create(Path path, TaskAssignment task) throws IOException {
+        TaskDirectory dir = new TaskDirectory(path);
+        try {
+            JSON.writerWithDefaultPrettyPrinter().writeValue(path.resolve(CONFIG).toFile(), task.tfJson());
+            if (task.variables() != null) JSON.writeValue(path.resolve(VARIABLES).toFile(), task.variables());
+            if (task.stateJson() != null) JSON.writeValue(path.resolve(STATE).toFile(), task.stateJson());
+            // An empty CLI config of our own: the machine's may name a missing file (Terraform warns) or hold credentials.
+            Files.createFile(path.resolve(CLI_CONFIG));
+        } catch (IOException | RuntimeException e) {
+            dir.close();
+            throw e;
+        }
+        return dir;
+    }
+
+    Path path() {
+        return path;
+    }
+
+    Path cliConfig() {
+        return path.resolve(CLI_CONFIG);
+    }
+
+    /** The state Terraform left, if it wrote one. */
+    Optional<ObjectNode> readState() throws IOException {
+        Path file = path.resolve(STATE);
+        if (!Files.exists(file)) return Optional.empty();
+        JsonNode state = JSON.readTree(file.toFile());
+        if (!(state instanceof ObjectNode object)) throw new IOException(STATE + " is not a JSON object");
+        return Optional.of(object);
+    }
+
+    @Override
+    public void close() {
+        try {
+            deleteTree(path);
+        } catch (IOException e) {
+            log.warn("could not delete task directory {}: {}", path, e.toString());
+        }
+    }
+
+    /** Deletes a directory tree without following symbolic links out of it. */
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) return;
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                if (e != null) throw e;
+                Files.delete(dir);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+}

@@ -1,0 +1,76 @@
+package io.iacrunner.agent;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iacrunner.protocol.ApiException;
+import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.PhaseUpdate;
+import io.iacrunner.protocol.StateUpload;
+import io.iacrunner.protocol.TaskAssignment;
+import io.iacrunner.protocol.TaskPhase;
+import io.iacrunner.protocol.TaskResult;
+import java.time.Duration;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Tells the server about one attempt: its phase, the state an apply left, its result. Each must arrive (the server
+ * may be restarting), so transient failures are retried without end; {@code stale_attempt} ends the attempt, and
+ * any other refusal is the caller's to report.
+ */
+final class TaskReporter {
+    private static final Logger log = LoggerFactory.getLogger(TaskReporter.class);
+    private static final Duration FIRST_RETRY = Duration.ofMillis(200);
+    private static final Duration MAX_RETRY = Duration.ofSeconds(10);
+
+    private final AgentSession session;
+    private final TaskAssignment task;
+
+    TaskReporter(AgentSession session, TaskAssignment task) {
+        this.session = session;
+        this.task = task;
+    }
+
+    void phase(TaskPhase phase) throws StaleAttemptException, InterruptedException {
+        deliver("phase " + phase.wireName(), () -> session.api().post(
+                ApiPaths.fill(ApiPaths.TASK_PHASE, task.taskId()), new PhaseUpdate(task.attempt(), phase), Void.class));
+    }
+
+    void state(ObjectNode state) throws StaleAttemptException, InterruptedException {
+        deliver("state upload", () -> session.api().put(
+                ApiPaths.fill(ApiPaths.TASK_STATE, task.taskId()), new StateUpload(task.attempt(), state), Void.class));
+    }
+
+    void result(TaskResult result) throws StaleAttemptException, InterruptedException {
+        deliver("result", () -> session.api().post(
+                ApiPaths.fill(ApiPaths.TASK_RESULT, task.taskId()), result, Void.class));
+    }
+
+    private void deliver(String what, Supplier<Void> call) throws StaleAttemptException, InterruptedException {
+        String label = what + " of task " + task.taskId() + " attempt " + task.attempt();
+        Backoff backoff = new Backoff(FIRST_RETRY, MAX_RETRY);
+        OutageLog outage = new OutageLog(log, label);
+        boolean registeredAgain = false;
+        while (true) {
+            long generation = session.generation();
+            try {
+                call.get();
+                outage.recovered();
+                return;
+            } catch (ApiException e) {
+                if (ApiFailures.staleAttempt(e)) throw new StaleAttemptException(label + " refused: " + e.getMessage());
+                if (ApiFailures.agentRejected(e)) {
+                    // Refused under a fresh registration too: the attempt belongs to the agent we were before.
+                    if (registeredAgain) throw new StaleAttemptException(label + " refused after registering again: " + e.getMessage());
+                    session.renew(generation);
+                    registeredAgain = true;
+                } else if (e.isTransient()) {
+                    outage.failed(e);
+                } else {
+                    throw e;
+                }
+            }
+            Thread.sleep(backoff.next());
+        }
+    }
+}

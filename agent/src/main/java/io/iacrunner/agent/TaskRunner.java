@@ -1,0 +1,235 @@
+package io.iacrunner.agent;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iacrunner.protocol.ApiException;
+import io.iacrunner.protocol.LogStream;
+import io.iacrunner.protocol.TaskAction;
+import io.iacrunner.protocol.TaskAssignment;
+import io.iacrunner.protocol.TaskPhase;
+import io.iacrunner.protocol.TaskResult;
+import io.iacrunner.protocol.TaskStatus;
+import java.io.IOException;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one task attempt from start to reported result: task directory, {@code init}, {@code plan}, and for a
+ * {@code plan_apply} the {@code apply} of exactly that plan file; then the state upload, the log flush and the result.
+ * The first failing command ends the attempt. A {@code stale_attempt} from the server at any point stops Terraform
+ * and drops the attempt without a result: the task is someone else's now.
+ */
+final class TaskRunner {
+    private static final Logger log = LoggerFactory.getLogger(TaskRunner.class);
+
+    /** How an attempt ended, as reported in its result. */
+    record Outcome(TaskStatus status, Integer exitCode, String message) {
+        static final Outcome SUCCEEDED = new Outcome(TaskStatus.SUCCEEDED, 0, null);
+
+        /** This outcome, turned into an error when a later step (the state upload) went wrong. */
+        Outcome and(String problem) {
+            if (problem == null) return this;
+            return new Outcome(TaskStatus.ERRORED, exitCode, message == null ? problem : message + "; " + problem);
+        }
+    }
+
+    /** One Terraform command's end: {@code canceledBecause} is set when a cancel stopped it, or kept it from starting (no exit code then). */
+    private record Step(String command, Integer exitCode, String canceledBecause) {
+        static Step notStarted(String command, String canceledBecause) {
+            return new Step(command, null, canceledBecause);
+        }
+
+        boolean succeeded() {
+            return canceledBecause == null && exitCode == 0;
+        }
+
+        Outcome outcome() {
+            if (canceledBecause != null) {
+                return new Outcome(TaskStatus.CANCELED, exitCode, (exitCode == null
+                        ? "canceled before terraform " + command + " started: "
+                        : "canceled during terraform " + command + ": ") + canceledBecause);
+            }
+            if (exitCode != 0) {
+                return new Outcome(TaskStatus.FAILED, exitCode, "terraform " + command + " exited with code " + exitCode);
+            }
+            return Outcome.SUCCEEDED;
+        }
+    }
+
+    private final TaskAssignment task;
+    private final WorkDir workDir;
+    private final Terraform terraform;
+    private final TaskReporter reporter;
+    private final LogShipper shipper;
+    private final String label;
+
+    private final Object lock = new Object();
+    private String cancelReason;
+    private boolean abandoned;
+    private TerraformCommand current;
+
+    TaskRunner(TaskAssignment task, AgentSession session, WorkDir workDir, Terraform terraform) {
+        this.task = task;
+        this.workDir = workDir;
+        this.terraform = terraform;
+        this.reporter = new TaskReporter(session, task);
+        this.shipper = new LogShipper(session, task.taskId(), task.attempt(), this::abandon);
+        this.label = "task " + task.taskId() + " attempt " + task.attempt();
+    }
+
+    TaskAssignment task() {
+        return task;
+    }
+
+    /**
+     * Stops the attempt (server cancel or agent shutdown): Terraform gets SIGINT and the grace period, and the result
+     * says canceled, and why. Returns at once.
+     *
+     * @return false when a cancel was already under way
+     */
+    boolean cancel(String reason) {
+        return interrupt(reason, false);
+    }
+
+    /** The attempt is no longer ours: stop Terraform as for a cancel, and report nothing. */
+    private void abandon() {
+        interrupt("the attempt is no longer this agent's", true);
+    }
+
+    private boolean interrupt(String reason, boolean stale) {
+        TerraformCommand running;
+        synchronized (lock) {
+            abandoned |= stale;
+            if (cancelReason != null) return false;
+            cancelReason = reason;
+            running = current;
+        }
+        if (running != null) running.cancel();
+        return true;
+    }
+
+    void run() {
+        log.info("{}: starting {} of workspace {}", label, task.action().wireName(), task.workspaceId());
+        shipper.start();
+        try {
+            Outcome outcome = execute();
+            long lines = shipper.flush();
+            if (isAbandoned() || shipper.isStale()) throw new StaleAttemptException("the server refused its log");
+            reporter.result(new TaskResult(task.attempt(), outcome.status(), outcome.exitCode(), outcome.message(), lines));
+            log.info("{}: {} (exit code {}, {} log lines){}", label, outcome.status().wireName(), outcome.exitCode(), lines,
+                    outcome.message() == null ? "" : ": " + outcome.message());
+        } catch (StaleAttemptException e) {
+            abandon();
+            log.warn("{}: no longer this agent's, dropped: {}", label, e.getMessage());
+        } catch (InterruptedException e) {
+            abandon();
+            Thread.currentThread().interrupt();
+            log.warn("{}: interrupted, dropped without a result", label);
+        } catch (ApiException e) {
+            log.error("{}: the server refused the result: {}", label, e.toString());
+        } finally {
+            shipper.close();
+        }
+    }
+
+    private Outcome execute() throws StaleAttemptException, InterruptedException {
+        TaskDirectory dir;
+        try {
+            dir = workDir.create(task);
+        } catch (IOException e) {
+            return agentError("the agent could not prepare the task directory", e);
+        }
+        try (dir) {
+            reporter.phase(TaskPhase.PLANNING);
+            Step init = run(dir, "init", "-input=false");
+            if (!init.succeeded()) return init.outcome();
+            Step plan = run(dir, "plan", "-input=false", "-out=" + TaskDirectory.PLAN);
+            if (!plan.succeeded() || task.action() == TaskAction.PLAN) return plan.outcome();
+            String canceled = cancelReason();
+            if (canceled != null) return Step.notStarted("apply", canceled).outcome();
+            reporter.phase(TaskPhase.APPLYING);
+            Step apply = run(dir, "apply", "-input=false", "-auto-approve", TaskDirectory.PLAN);
+            return apply.outcome().and(uploadChangedState(dir));
+        } catch (IOException e) {
+            return agentError("the agent could not run terraform", e);
+        } catch (ApiException e) {
+            return agentError("the server refused a phase report", e);
+        }
+    }
+
+    private Step run(TaskDirectory dir, String... args) throws IOException, InterruptedException {
+        TerraformCommand command;
+        synchronized (lock) {
+            // Started under the lock, so a cancel either sees this command or stops it from starting.
+            if (cancelReason != null) return Step.notStarted(args[0], cancelReason);
+            command = terraform.start(dir, shipper::append, args);
+            current = command;
+        }
+        try {
+            int exit = command.waitFor();
+            return new Step(args[0], exit, command.wasCanceled() ? cancelReason() : null);
+        } catch (InterruptedException e) {
+            command.cancel();
+            throw e;
+        } finally {
+            synchronized (lock) {
+                current = null;
+            }
+        }
+    }
+
+    /**
+     * After an apply, finished or not (Terraform keeps partial state when an apply fails or is interrupted), the
+     * state goes to the server unless the apply left it as it came.
+     *
+     * @return why the state could not be stored, or null
+     */
+    private String uploadChangedState(TaskDirectory dir) throws StaleAttemptException, InterruptedException {
+        if (isAbandoned()) throw new StaleAttemptException("abandoned during apply");
+        Optional<ObjectNode> state;
+        try {
+            state = dir.readState();
+        } catch (IOException e) {
+            return systemLine("cannot read the state terraform wrote: " + e.getMessage());
+        }
+        if (state.isEmpty() || sameSerial(task.stateJson(), state.get())) return null;
+        try {
+            reporter.state(state.get());
+            log.info("{}: uploaded state serial {}", label, state.get().path("serial").asText());
+            return null;
+        } catch (ApiException e) {
+            log.error("{}: state upload refused: {}", label, e.toString());
+            return systemLine("the server refused the state terraform wrote (" + e.code() + "): " + e.getMessage());
+        }
+    }
+
+    private static boolean sameSerial(ObjectNode input, ObjectNode output) {
+        JsonNode before = input == null ? null : input.get("serial");
+        JsonNode after = output.get("serial");
+        return before != null && after != null && before.asLong() == after.asLong();
+    }
+
+    private Outcome agentError(String what, Exception e) {
+        log.error("{}: {}: {}", label, what, e.toString());
+        return new Outcome(TaskStatus.ERRORED, null, systemLine(what + ": " + e.getMessage()));
+    }
+
+    /** Puts the agent's own message into the task's log, where the user reads Terraform's. */
+    private String systemLine(String message) {
+        shipper.append(LogStream.SYSTEM, message);
+        return message;
+    }
+
+    private String cancelReason() {
+        synchronized (lock) {
+            return cancelReason;
+        }
+    }
+
+    private boolean isAbandoned() {
+        synchronized (lock) {
+            return abandoned;
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package io.iacrunner.agent;
+
+import io.iacrunner.protocol.LogStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One running Terraform command: its output pumped into log lines, and a cancel that leaves no process behind. */
+final class TerraformCommand {
+    private static final Logger log = LoggerFactory.getLogger(TerraformCommand.class);
+
+    private final Process process;
+    private final Thread stdout;
+    private final Thread stderr;
+    private final Duration cancelGrace;
+    private Thread stopper;
+
+    private TerraformCommand(Process process, Thread stdout, Thread stderr, Duration cancelGrace) {
+        this.process = process;
+        this.stdout = stdout;
+        this.stderr = stderr;
+        this.cancelGrace = cancelGrace;
+    }
+
+    static TerraformCommand start(ProcessBuilder builder, BiConsumer<LogStream, String> lines, Duration cancelGrace) throws IOException {
+        Process process = builder.start();
+        process.getOutputStream().close(); // stdin at EOF: nothing may wait for an answer
+        String name = "terraform-" + process.pid();
+        // Both streams are read at once: a full stderr pipe would otherwise stall Terraform while we read stdout.
+        Thread out = pump(process.getInputStream(), LogStream.STDOUT, lines, name + "-out");
+        Thread err = pump(process.getErrorStream(), LogStream.STDERR, lines, name + "-err");
+        return new TerraformCommand(process, out, err, cancelGrace);
+    }
+
+    private static Thread pump(InputStream in, LogStream stream, BiConsumer<LogStream, String> lines, String name) {
+        return Thread.ofPlatform().daemon().name(name).start(() -> {
+            try (in) {
+                LineReader.forEachLine(in, line -> lines.accept(stream, line));
+            } catch (IOException e) {
+                lines.accept(LogStream.SYSTEM, "reading terraform's " + stream.name().toLowerCase() + " failed: " + e.getMessage());
+            }
+        });
+    }
+
+    /** Waits for the exit, the last line of output and, after a cancel, the end of every process it started. */
+    int waitFor() throws InterruptedException {
+        int exit = process.waitFor();
+        stdout.join();
+        stderr.join();
+        Thread cancelation = stopperThread();
+        if (cancelation != null) cancelation.join();
+        return exit;
+    }
+
+    boolean wasCanceled() {
+        return stopperThread() != null;
+    }
+
+    private synchronized Thread stopperThread() {
+        return stopper;
+    }
+
+    /**
+     * SIGINT first, so Terraform stops cleanly (writes state, releases locks); once it has exited or the grace period
+     * is over, SIGKILL to whatever is left of its process tree. Returns at once; repeated calls do nothing.
+     */
+    synchronized void cancel() {
+        // A command that already exited ran to its end: its real outcome stands.
+        if (stopper != null || !process.isAlive()) return;
+        // Taken before the signal: Terraform kills a provisioner's shell on SIGINT, and the shell's children are
+        // then re-parented away from Terraform, out of reach of descendants().
+        List<ProcessHandle> treeAtCancel = process.descendants().toList();
+        stopper = Thread.ofPlatform().daemon().name("cancel-terraform-" + process.pid()).start(() -> stop(treeAtCancel));
+    }
+
+    private void stop(List<ProcessHandle> treeAtCancel) {
+        sendInterrupt();
+        boolean exited;
+        try {
+            exited = process.waitFor(cancelGrace.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            exited = false;
+        }
+        if (!exited) log.warn("terraform (pid {}) still running {} after SIGINT; killing its process tree", process.pid(), cancelGrace);
+        Stream.concat(treeAtCancel.stream(), process.descendants())
+                .filter(ProcessHandle::isAlive)
+                .forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+    }
+
+    /** Java's destroy() sends SIGTERM; Terraform's documented graceful stop is SIGINT. */
+    private void sendInterrupt() {
+        try {
+            Process kill = new ProcessBuilder("kill", "-INT", Long.toString(process.pid()))
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            kill.waitFor(5, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            log.warn("cannot run kill to interrupt terraform (pid {}), sending SIGTERM: {}", process.pid(), e.toString());
+            process.destroy();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

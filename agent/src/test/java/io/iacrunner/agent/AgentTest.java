@@ -1,0 +1,314 @@
+package io.iacrunner.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iacrunner.agent.FakeServer.Reply;
+import io.iacrunner.agent.FakeServer.Request;
+import io.iacrunner.protocol.AgentPing;
+import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.PingReply;
+import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.PullRequest;
+import io.iacrunner.protocol.PullResponse;
+import io.iacrunner.protocol.RegisterResponse;
+import io.iacrunner.protocol.TaskAction;
+import io.iacrunner.protocol.TaskAssignment;
+import io.iacrunner.protocol.TaskResult;
+import io.iacrunner.protocol.TaskStatus;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The whole agent against a fake server: registration, ping, long-poll pull, tasks on real Terraform, shutdown. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class AgentTest {
+    private static final PoolConfig POOL = new PoolConfig("default", 2, false, Map.of("region", "idc1"));
+
+    @TempDir
+    Path dir;
+
+    private FakeServer server;
+    private FakeLogStore logs;
+    private AtomicInteger registrations;
+    private final BlockingQueue<List<TaskAssignment>> assignments = new LinkedBlockingQueue<>();
+    private volatile Function<Request, Reply> pingReply = r -> Reply.ok(new PingReply(POOL, List.of(), null, null));
+    private volatile Duration resultDelay = Duration.ZERO;
+    private Agent agent;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        server = new FakeServer();
+        registrations = Fixtures.acceptRegistrations(server, POOL, 1);
+        logs = new FakeLogStore();
+        server.on("POST", ApiPaths.AGENT_PING, r -> pingReply.apply(r));
+        server.on("POST", ApiPaths.TASK_PULL, r -> {
+            // A long poll: answers as soon as work is queued, or empty when the wait is over.
+            List<TaskAssignment> tasks = assignments.poll(r.as(PullRequest.class).waitSeconds(), TimeUnit.SECONDS);
+            return Reply.ok(new PullResponse(tasks == null ? List.of() : tasks));
+        });
+        server.on("POST", ApiPaths.TASK_PHASE, r -> Reply.ok(null));
+        server.on("POST", ApiPaths.TASK_LOGS, logs);
+        server.on("PUT", ApiPaths.TASK_STATE, r -> Reply.ok(null));
+        server.on("POST", ApiPaths.TASK_RESULT, r -> {
+            Thread.sleep(resultDelay.toMillis());
+            return Reply.ok(null);
+        });
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (agent != null) agent.close();
+        server.close();
+    }
+
+    private Agent agent(URI serverUrl, Path tokenFile, int localPlanLimit) {
+        agent = new Agent(AgentConfig.of(serverUrl, tokenFile)
+                .withName("test-agent")
+                .withWorkDir(dir.resolve("work"))
+                .withTerraform(Fixtures.TERRAFORM)
+                .withLocalPlanLimit(localPlanLimit)
+                .withPullWait(Duration.ofSeconds(1))
+                .withCancelGrace(Duration.ofSeconds(3)));
+        return agent;
+    }
+
+    private Agent startedAgent(int localPlanLimit) throws IOException {
+        Agent a = agent(server.uri(), Fixtures.poolTokenFile(dir), localPlanLimit);
+        a.start();
+        return a;
+    }
+
+    private static TaskAssignment task(String id, TaskAction action, String command) throws IOException {
+        String tf = """
+                {"resource":{"terraform_data":{"x":{"provisioner":{"local-exec":{"command":"%s"}}}}}}""".formatted(command);
+        return new TaskAssignment(id, 1, "ws-" + id, action, "1.11.4", (ObjectNode) FakeServer.JSON.readTree(tf), null, null);
+    }
+
+    private List<Request> resultsOf(String taskId) {
+        return server.requests("POST", ApiPaths.TASK_RESULT).stream().filter(r -> r.path().contains("/" + taskId + "/")).toList();
+    }
+
+    private TaskResult awaitResult(String taskId) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> !resultsOf(taskId).isEmpty());
+        assertThat(resultsOf(taskId)).hasSize(1);
+        return resultsOf(taskId).getFirst().as(TaskResult.class);
+    }
+
+    private List<AgentPing> pings() {
+        return server.requests("POST", ApiPaths.AGENT_PING).stream().map(r -> r.as(AgentPing.class)).toList();
+    }
+
+    private static long processesWith(String marker) {
+        return ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(marker)).count();
+    }
+
+    @Test
+    void registersWithThePoolTokenThenPullsRunsAndReportsAPlan() throws Exception {
+        assignments.add(List.of(task("t-plan", TaskAction.PLAN, "echo hi")));
+
+        Agent a = startedAgent(0);
+
+        assertThat(a.agentId()).isEqualTo("agent-1");
+        assertThat(server.requests("POST", ApiPaths.AGENT_REGISTER)).singleElement().satisfies(r -> {
+            assertThat(r.bearer()).isEqualTo(Fixtures.POOL_TOKEN);
+            assertThat(r.body().path("name").asText()).isEqualTo("test-agent");
+        });
+        TaskResult result = awaitResult("t-plan");
+        assertThat(result.status()).isEqualTo(TaskStatus.SUCCEEDED);
+        assertThat(result.logLines()).isEqualTo(logs.stored("t-plan").size()).isPositive();
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL).getFirst().as(PullRequest.class))
+                .isEqualTo(new PullRequest("agent-1", 2, true, 1));
+        await().atMost(Duration.ofSeconds(3)).until(() -> !pings().isEmpty());
+        assertThat(pings().getFirst()).satisfies(p -> {
+            assertThat(p.agentId()).isEqualTo("agent-1");
+            assertThat(p.planTaskLimit()).isEqualTo(2);
+            assertThat(p.version()).isNotBlank();
+        });
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL)).allSatisfy(r -> assertThat(r.bearer()).isEqualTo("agent-token-1"));
+
+        a.close();
+        assertThat(CompletableFuture.runAsync(() -> {
+            try {
+                a.awaitTermination();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        })).succeedsWithin(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void pullsNothingWhileAnApplyRunsAndCancelsItWhenAPingReplySays() throws Exception {
+        String marker = "300." + System.nanoTime() % 1_000_000;
+        assignments.add(List.of(task("t-apply", TaskAction.PLAN_APPLY, "sleep " + marker)));
+        startedAgent(0);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
+        await().atMost(Duration.ofSeconds(3)).until(() -> pings().stream().anyMatch(AgentPing::applyTaskRunning));
+        assertThat(pings().getLast()).satisfies(p -> {
+            assertThat(p.busy()).isTrue();
+            assertThat(p.currentTasks()).containsExactly("t-apply");
+            assertThat(p.planTasksRunning()).isZero();
+        });
+        int pullsWhileApplying = server.requests("POST", ApiPaths.TASK_PULL).size();
+        Thread.sleep(2500);
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL)).as("no pull while the apply runs alone").hasSize(pullsWhileApplying);
+
+        pingReply = r -> Reply.ok(new PingReply(POOL, List.of("t-apply"), null, null));
+        TaskResult result = awaitResult("t-apply");
+
+        assertThat(result.status()).isEqualTo(TaskStatus.CANCELED);
+        assertThat(result.message()).endsWith("the server asked for it");
+        assertThat(processesWith(marker)).isZero();
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.requests("POST", ApiPaths.TASK_PULL).size() > pullsWhileApplying);
+        PullRequest next = server.requests("POST", ApiPaths.TASK_PULL).getLast().as(PullRequest.class);
+        assertThat(next.freePlanSlots()).isEqualTo(2);
+        assertThat(next.canTakeApply()).isTrue();
+    }
+
+    @Test
+    void registersAgainWhenAPingSaysTheServerForgotTheAgent() throws Exception {
+        pingReply = r -> "agent-token-1".equals(r.bearer())
+                ? Reply.error(404, "unknown_agent", "no such agent")
+                : Reply.ok(new PingReply(POOL, List.of(), null, null));
+        Agent a = startedAgent(0);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> registrations.get() == 2);
+        await().atMost(Duration.ofSeconds(5)).until(() -> pings().stream().anyMatch(p -> "agent-2".equals(p.agentId())));
+
+        assertThat(a.agentId()).isEqualTo("agent-2");
+        assertThat(server.requests("POST", ApiPaths.AGENT_PING).getLast().bearer()).isEqualTo("agent-token-2");
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.requests("POST", ApiPaths.TASK_PULL).getLast().bearer().equals("agent-token-2"));
+        assertThat(registrations).hasValue(2);
+    }
+
+    @Test
+    void adoptsARenewedTokenAndALowerPlanLimitFromAPingReply() throws Exception {
+        PoolConfig smaller = new PoolConfig("default", 1, false, Map.of());
+        pingReply = r -> Reply.ok(new PingReply(smaller, List.of(), "agent-token-renewed", Instant.now().plusSeconds(600)));
+        startedAgent(0);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.requests("POST", ApiPaths.TASK_PULL).stream()
+                .anyMatch(r -> "agent-token-renewed".equals(r.bearer()) && r.as(PullRequest.class).freePlanSlots() == 1));
+        assertThat(registrations).hasValue(1);
+    }
+
+    @Test
+    void reportsTasksBeyondItsCapacityAsErroredInsteadOfRunningThem() throws Exception {
+        assignments.add(List.of(task("t-first", TaskAction.PLAN, "echo one"), task("t-extra", TaskAction.PLAN, "echo two")));
+        startedAgent(1);
+
+        TaskResult extra = awaitResult("t-extra");
+        TaskResult first = awaitResult("t-first");
+
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL).getFirst().as(PullRequest.class).freePlanSlots()).isEqualTo(1);
+        assertThat(extra.status()).isEqualTo(TaskStatus.ERRORED);
+        assertThat(extra.message()).contains("more work than the agent asked for");
+        assertThat(extra.logLines()).isZero();
+        assertThat(server.requests("POST", ApiPaths.TASK_PHASE)).noneMatch(r -> r.path().contains("t-extra"));
+        assertThat(first.status()).isEqualTo(TaskStatus.SUCCEEDED);
+    }
+
+    @Test
+    void shutdownCancelsRunningTasksAndKeepsPingingUntilTheyHaveReported() throws Exception {
+        String marker = "300." + System.nanoTime() % 1_000_000;
+        assignments.add(List.of(task("t-long", TaskAction.PLAN_APPLY, "sleep " + marker)));
+        resultDelay = Duration.ofMillis(2500); // a slow server: the task has not reported until this has passed
+        Agent a = startedAgent(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
+
+        a.close();
+        Instant closed = Instant.now();
+
+        TaskResult result = awaitResult("t-long");
+        assertThat(result.status()).isEqualTo(TaskStatus.CANCELED);
+        assertThat(result.message()).endsWith("the agent is shutting down");
+        assertThat(processesWith(marker)).isZero();
+        Instant resultSent = resultsOf("t-long").getFirst().at();
+        assertThat(server.requests("POST", ApiPaths.AGENT_PING)).as("pings go on while the result is under way")
+                .anySatisfy(p -> assertThat(p.at()).isAfter(resultSent).isBefore(resultSent.plus(resultDelay)));
+        int pingsAtClose = pings().size();
+        Thread.sleep(1500);
+        assertThat(pings()).as("no ping after close() returned").hasSize(pingsAtClose);
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL)).allSatisfy(r -> assertThat(r.at()).isBefore(closed));
+    }
+
+    @Test
+    void waitsOutAnUnavailableServerWhenRegistering() throws Exception {
+        AtomicInteger refused = new AtomicInteger();
+        server.on("POST", ApiPaths.AGENT_REGISTER, r -> refused.incrementAndGet() <= 3
+                ? Reply.error(503, "unavailable", "starting")
+                : Reply.ok(new RegisterResponse("agent-9", "agent-token-9", null, POOL, 1)));
+
+        Agent a = startedAgent(0);
+
+        assertThat(a.agentId()).isEqualTo("agent-9");
+        assertThat(refused).hasValue(4);
+    }
+
+    @Test
+    void startFailsWhenThePoolTokenIsRefused() throws Exception {
+        Agent a = agent(server.uri(), Files.writeString(dir.resolve("bad-token"), "not-the-pool-token"), 0);
+
+        assertThatThrownBy(a::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("refused registration");
+        a.close();
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL)).isEmpty();
+    }
+
+    @Test
+    void closeWhileWaitingForAnUnreachableServerEndsStart() throws Exception {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        Agent a = agent(URI.create("http://127.0.0.1:" + closedPort), Fixtures.poolTokenFile(dir), 0);
+        CompletableFuture<Void> starting = CompletableFuture.runAsync(a::start);
+        Thread.sleep(500);
+        assertThat(starting).isNotDone();
+
+        a.close();
+
+        assertThat(starting).succeedsWithin(Duration.ofSeconds(5));
+        assertThat(a.agentId()).isNull();
+    }
+
+    @Test
+    void refusesAWorkDirectoryAnotherAgentIsUsing() throws Exception {
+        startedAgent(0);
+        Agent second = new Agent(AgentConfig.of(server.uri(), Fixtures.poolTokenFile(dir)).withWorkDir(dir.resolve("work")));
+
+        assertThatThrownBy(second::start).hasMessageContaining("another agent is using");
+        second.close();
+    }
+
+    @Test
+    void deletesTaskDirectoriesACrashedRunLeftBehindButNothingElse() throws Exception {
+        Path work = Files.createDirectories(dir.resolve("work"));
+        Path leftover = Files.createDirectories(work.resolve("t-old-a2-0123456789abcdef/.terraform"));
+        Path unrelated = Files.createDirectories(work.resolve("keep-me"));
+
+        startedAgent(0);
+
+        assertThat(leftover.getParent()).doesNotExist();
+        assertThat(unrelated).exists();
+    }
+}

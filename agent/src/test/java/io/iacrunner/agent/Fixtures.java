@@ -1,0 +1,47 @@
+package io.iacrunner.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.iacrunner.agent.FakeServer.Reply;
+import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.RegisterRequest;
+import io.iacrunner.protocol.RegisterResponse;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+
+final class Fixtures {
+    static final String POOL_TOKEN = "pool-secret";
+    static final Path TERRAFORM = Path.of(System.getenv().getOrDefault("IAC_TEST_TERRAFORM", "/usr/local/bin/terraform"));
+
+    private Fixtures() {}
+
+    /**
+     * Registration as the server does it: the pool token is required, and each registration is a new agent
+     * ({@code agent-N}, token {@code agent-token-N}).
+     */
+    static AtomicInteger acceptRegistrations(FakeServer server, PoolConfig pool, int pingIntervalSeconds) {
+        AtomicInteger registrations = new AtomicInteger();
+        server.on("POST", ApiPaths.AGENT_REGISTER, r -> {
+            if (!POOL_TOKEN.equals(r.bearer())) return Reply.error(401, "unauthorized", "bad pool token");
+            int n = registrations.incrementAndGet();
+            return Reply.ok(new RegisterResponse("agent-" + n, "agent-token-" + n, null, pool, pingIntervalSeconds));
+        });
+        return registrations;
+    }
+
+    static Path poolTokenFile(Path dir) throws IOException {
+        return Files.writeString(dir.resolve("pool-token"), POOL_TOKEN + "\n");
+    }
+
+    static AgentSession registeredSession(FakeServer server, Path dir) throws IOException, InterruptedException {
+        acceptRegistrations(server, new PoolConfig("default", 2, false, Map.of()), 1);
+        AgentSession session = new AgentSession(server.uri(), poolTokenFile(dir), new RegisterRequest("test", "dev", "localhost"));
+        assertThat(session.register(new CountDownLatch(1))).isTrue();
+        return session;
+    }
+}

@@ -1,0 +1,315 @@
+package io.iacrunner.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iacrunner.agent.FakeServer.Reply;
+import io.iacrunner.agent.FakeServer.Request;
+import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.LogLine;
+import io.iacrunner.protocol.LogStream;
+import io.iacrunner.protocol.PhaseUpdate;
+import io.iacrunner.protocol.StateUpload;
+import io.iacrunner.protocol.TaskAction;
+import io.iacrunner.protocol.TaskAssignment;
+import io.iacrunner.protocol.TaskPhase;
+import io.iacrunner.protocol.TaskResult;
+import io.iacrunner.protocol.TaskStatus;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The task runner against real Terraform ({@code terraform_data} and {@code local-exec}: no provider downloads). */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class TaskRunnerTest {
+    private static final Duration GRACE = Duration.ofSeconds(3);
+    private static final Pattern LOCAL_EXEC_OUTPUT = Pattern.compile("\\(local-exec\\): (.*)$");
+
+    @TempDir
+    Path dir;
+
+    private FakeServer server;
+    private FakeLogStore logs;
+    private AgentSession session;
+    private WorkDir workDir;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        assertThat(Fixtures.TERRAFORM).as("these tests need Terraform").isExecutable();
+        server = new FakeServer();
+        session = Fixtures.registeredSession(server, dir);
+        logs = new FakeLogStore();
+        server.on("POST", ApiPaths.TASK_LOGS, logs);
+        server.on("POST", ApiPaths.TASK_PHASE, r -> Reply.ok(null));
+        server.on("PUT", ApiPaths.TASK_STATE, r -> Reply.ok(null));
+        server.on("POST", ApiPaths.TASK_RESULT, r -> Reply.ok(null));
+        workDir = WorkDir.open(dir.resolve("work"));
+    }
+
+    @AfterEach
+    void tearDown() {
+        workDir.close();
+        server.close();
+    }
+
+    private TaskRunner runner(TaskAssignment task) {
+        return runner(task, Fixtures.TERRAFORM);
+    }
+
+    private TaskRunner runner(TaskAssignment task, Path terraform) {
+        return new TaskRunner(task, session, workDir, new Terraform(terraform, System.getenv(), GRACE));
+    }
+
+    private static TaskAssignment task(String id, TaskAction action, String tfJson, String variables, String state) throws IOException {
+        return new TaskAssignment(id, 1, "ws-1", action, "1.11.4", json(tfJson), json(variables), json(state));
+    }
+
+    private static ObjectNode json(String text) throws IOException {
+        return text == null ? null : (ObjectNode) FakeServer.JSON.readTree(text);
+    }
+
+    private static String localExec(String command) {
+        return """
+                {"resource":{"terraform_data":{"x":{"provisioner":{"local-exec":{"command":"%s"}}}}}}""".formatted(command);
+    }
+
+    private List<TaskPhase> phases(String taskId) {
+        return server.requests("POST", ApiPaths.TASK_PHASE).stream()
+                .filter(r -> r.path().contains(taskId)).map(r -> r.as(PhaseUpdate.class))
+                .peek(p -> assertThat(p.attempt()).isEqualTo(1)).map(PhaseUpdate::phase).toList();
+    }
+
+    private List<StateUpload> stateUploads() {
+        return server.requests("PUT", ApiPaths.TASK_STATE).stream().map(r -> r.as(StateUpload.class)).toList();
+    }
+
+    private TaskResult onlyResult() {
+        List<Request> results = server.requests("POST", ApiPaths.TASK_RESULT);
+        assertThat(results).hasSize(1);
+        assertThat(results.getFirst().bearer()).isEqualTo("agent-token-1");
+        return results.getFirst().as(TaskResult.class);
+    }
+
+    /** What local-exec printed, in order, without Terraform's prefix and colours. */
+    private List<String> localExecOutput(String taskId) {
+        return logs.plainText(taskId).stream().map(LOCAL_EXEC_OUTPUT::matcher).filter(Matcher::find).map(m -> m.group(1)).toList();
+    }
+
+    private void assertNoTaskDirectoryLeft() throws IOException {
+        try (Stream<Path> entries = Files.list(workDir.root())) {
+            assertThat(entries.filter(Files::isDirectory)).isEmpty();
+        }
+    }
+
+    @Test
+    void planApplyReportsBothPhasesUploadsStateShipsOutputInOrderAndSucceeds() throws Exception {
+        TaskAssignment task = task("t-apply", TaskAction.PLAN_APPLY,
+                localExec("for i in $(seq 1 50); do echo line-$i; done"), null, null);
+
+        runner(task).run();
+
+        assertThat(phases("t-apply")).containsExactly(TaskPhase.PLANNING, TaskPhase.APPLYING);
+        assertThat(stateUploads()).singleElement().satisfies(upload -> {
+            assertThat(upload.attempt()).isEqualTo(1);
+            assertThat(upload.state().path("serial").asLong()).isGreaterThanOrEqualTo(1);
+            assertThat(upload.state().path("resources").get(0).path("type").asText()).isEqualTo("terraform_data");
+        });
+        assertThat(localExecOutput("t-apply")).containsSubsequence(IntStream.rangeClosed(1, 50).mapToObj(i -> "line-" + i).toList());
+        assertThat(localExecOutput("t-apply").stream().filter(l -> l.matches("line-\\d+"))).hasSize(50);
+        TaskResult result = onlyResult();
+        assertThat(result.status()).isEqualTo(TaskStatus.SUCCEEDED);
+        assertThat(result.exitCode()).isZero();
+        assertThat(result.logLines()).isEqualTo(logs.stored("t-apply").size());
+        assertThat(logs.stored("t-apply")).extracting(LogLine::stream).doesNotContain(LogStream.SYSTEM);
+        assertThat(String.join("\n", logs.stored("t-apply").stream().map(LogLine::line).toList()))
+                .as("colours are kept").contains("\u001B[");
+        assertNoTaskDirectoryLeft();
+    }
+
+    @Test
+    void planOnlyUsesTheVariablesAndNeitherAppliesNorUploadsState() throws Exception {
+        TaskAssignment task = task("t-plan", TaskAction.PLAN, """
+                {"variable":{"greeting":{"type":"string"}},
+                 "output":{"g":{"value":"${var.greeting}"}},
+                 "resource":{"terraform_data":{"x":{"provisioner":{"local-exec":{"command":"echo provisioned"}}}}}}""",
+                """
+                {"greeting":"hello-from-variables"}""", null);
+
+        runner(task).run();
+
+        assertThat(phases("t-plan")).containsExactly(TaskPhase.PLANNING);
+        assertThat(stateUploads()).isEmpty();
+        assertThat(logs.plainText("t-plan")).anySatisfy(l -> assertThat(l).contains("hello-from-variables"));
+        assertThat(localExecOutput("t-plan")).isEmpty();
+        TaskResult result = onlyResult();
+        assertThat(result.status()).isEqualTo(TaskStatus.SUCCEEDED);
+        assertThat(result.logLines()).isEqualTo(logs.stored("t-plan").size());
+        assertNoTaskDirectoryLeft();
+    }
+
+    @Test
+    void anApplyThatChangesNothingUploadsNoState() throws Exception {
+        String state = """
+                {"version":4,"terraform_version":"1.11.4","serial":7,"lineage":"5a1d7d7e-93c4-4f1c-a1c8-3a0e2f5b9c11",
+                 "outputs":{},"resources":[],"check_results":null}""";
+        TaskAssignment task = task("t-noop", TaskAction.PLAN_APPLY, "{}", null, state);
+
+        runner(task).run();
+
+        assertThat(phases("t-noop")).containsExactly(TaskPhase.PLANNING, TaskPhase.APPLYING);
+        assertThat(stateUploads()).isEmpty();
+        assertThat(onlyResult().status()).isEqualTo(TaskStatus.SUCCEEDED);
+    }
+
+    @Test
+    void brokenConfigurationFailsWithTerraformsExitCodeAndError() throws Exception {
+        TaskAssignment task = task("t-broken", TaskAction.PLAN_APPLY, """
+                {"output":{"x":{"value":"${terraform_data.missing.id}"}}}""", null, null);
+
+        runner(task).run();
+
+        TaskResult result = onlyResult();
+        assertThat(result.status()).isEqualTo(TaskStatus.FAILED);
+        assertThat(result.exitCode()).isNotNull().isNotZero();
+        assertThat(result.message()).contains("terraform plan");
+        assertThat(logs.stored("t-broken")).filteredOn(l -> l.stream() == LogStream.STDERR)
+                .anySatisfy(l -> assertThat(l.line()).contains("undeclared resource"));
+        assertThat(result.logLines()).isEqualTo(logs.stored("t-broken").size());
+        assertThat(phases("t-broken")).containsExactly(TaskPhase.PLANNING);
+        assertThat(stateUploads()).isEmpty();
+        assertNoTaskDirectoryLeft();
+    }
+
+    @Test
+    void terraformSeesOnlyTheBuiltEnvironmentWithTheTaskDirectoryAsHome() throws Exception {
+        TaskAssignment task = task("t-env", TaskAction.PLAN_APPLY, localExec("env; stat -c 'mode %a' ."), null, null);
+
+        runner(task).run();
+
+        assertThat(onlyResult().status()).isEqualTo(TaskStatus.SUCCEEDED);
+        Map<String, String> printed = new HashMap<>();
+        for (String line : localExecOutput("t-env")) {
+            Matcher m = Pattern.compile("^([A-Za-z_][A-Za-z0-9_]*)=(.*)$").matcher(line);
+            if (m.matches()) printed.put(m.group(1), m.group(2));
+        }
+        Set<String> allowed = new HashSet<>(TerraformEnvironment.build(System.getenv(), dir, dir).keySet());
+        allowed.addAll(Set.of("PWD", "OLDPWD", "SHLVL", "_")); // what the shell itself sets
+        assertThat(printed.keySet()).contains("HOME", "TF_IN_AUTOMATION", "TF_CLI_CONFIG_FILE").isSubsetOf(allowed);
+        assertThat(Path.of(printed.get("HOME")).getParent()).isEqualTo(workDir.root());
+        assertThat(Path.of(printed.get("HOME")).getFileName().toString()).startsWith("t-env-a1-");
+        assertThat(printed.get("TF_CLI_CONFIG_FILE")).isEqualTo(printed.get("HOME") + "/.terraformrc");
+        assertThat(localExecOutput("t-env")).as("the task directory is private").contains("mode 700");
+        // The JVM running this test has variables outside the allowlist (JAVA_HOME, at least); none got through.
+        Set<String> withheld = new HashSet<>(System.getenv().keySet());
+        withheld.removeAll(allowed);
+        assertThat(withheld).isNotEmpty();
+        assertThat(printed.keySet()).doesNotContainAnyElementsOf(withheld);
+        assertThat(logs.plainText("t-env")).noneSatisfy(l -> assertThat(l).contains("Unable to open CLI configuration file"));
+    }
+
+    @Test
+    void cancelInterruptsTheApplyWithinTheGracePeriodLeavesNoProcessAndUploadsTheState() throws Exception {
+        String marker = "300." + System.nanoTime() % 1_000_000;
+        TaskRunner runner = runner(task("t-cancel", TaskAction.PLAN_APPLY, localExec("sleep " + marker), null, null));
+        Thread thread = Thread.ofPlatform().start(runner::run);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
+        long canceledAt = System.nanoTime();
+        runner.cancel("the user asked");
+        thread.join(GRACE.plusSeconds(20).toMillis());
+
+        assertThat(thread.isAlive()).isFalse();
+        assertThat(Duration.ofNanos(System.nanoTime() - canceledAt)).isLessThan(GRACE.plusSeconds(5));
+        TaskResult result = onlyResult();
+        assertThat(result.status()).isEqualTo(TaskStatus.CANCELED);
+        assertThat(result.message()).isEqualTo("canceled during terraform apply: the user asked");
+        assertThat(result.logLines()).isEqualTo(logs.stored("t-cancel").size());
+        assertThat(logs.plainText("t-cancel")).anySatisfy(l -> assertThat(l).contains("Interrupt received"));
+        assertThat(stateUploads()).as("an interrupted apply's state is kept").hasSize(1);
+        assertThat(processesWith(marker)).isZero();
+        assertNoTaskDirectoryLeft();
+    }
+
+    @Test
+    void staleAttemptStopsTerraformAndReportsNoResult() throws Exception {
+        String marker = "300." + System.nanoTime() % 1_000_000;
+        AtomicBoolean applying = new AtomicBoolean();
+        server.on("POST", ApiPaths.TASK_PHASE, r -> {
+            if (r.as(PhaseUpdate.class).phase() == TaskPhase.APPLYING) applying.set(true);
+            return Reply.ok(null);
+        });
+        // Once the apply is under way, the server hands the task to another attempt.
+        server.on("POST", ApiPaths.TASK_LOGS, r -> applying.get() && processesWith(marker) > 0
+                ? Reply.error(409, "stale_attempt", "attempt 1 is no longer current")
+                : logs.handle(r));
+        TaskRunner runner = runner(task("t-stale", TaskAction.PLAN_APPLY, localExec("sleep " + marker), null, null));
+        Thread thread = Thread.ofPlatform().start(runner::run);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
+        thread.join(GRACE.plusSeconds(20).toMillis());
+
+        assertThat(thread.isAlive()).isFalse();
+        assertThat(server.requests("POST", ApiPaths.TASK_RESULT)).isEmpty();
+        assertThat(stateUploads()).isEmpty();
+        assertThat(processesWith(marker)).isZero();
+        assertNoTaskDirectoryLeft();
+    }
+
+    @Test
+    void refusedStateUploadMakesTheTaskErroredAndSaysSoInTheLog() throws Exception {
+        server.on("PUT", ApiPaths.TASK_STATE, r -> Reply.error(409, "state_conflict", "lineage does not match"));
+        TaskAssignment task = task("t-conflict", TaskAction.PLAN_APPLY, localExec("echo hi"), null, null);
+
+        runner(task).run();
+
+        TaskResult result = onlyResult();
+        assertThat(result.status()).isEqualTo(TaskStatus.ERRORED);
+        assertThat(result.exitCode()).isZero();
+        assertThat(result.message()).contains("state_conflict").contains("lineage does not match");
+        assertThat(logs.stored("t-conflict")).filteredOn(l -> l.stream() == LogStream.SYSTEM)
+                .singleElement().satisfies(l -> assertThat(l.line()).contains("state_conflict"));
+        assertThat(result.logLines()).isEqualTo(logs.stored("t-conflict").size());
+    }
+
+    @Test
+    void missingTerraformBinaryIsReportedAsErroredWithASystemLine() throws Exception {
+        TaskAssignment task = task("t-nobinary", TaskAction.PLAN, "{}", null, null);
+
+        runner(task, dir.resolve("no-such-terraform")).run();
+
+        TaskResult result = onlyResult();
+        assertThat(result.status()).isEqualTo(TaskStatus.ERRORED);
+        assertThat(result.exitCode()).isNull();
+        assertThat(result.message()).contains("no-such-terraform");
+        assertThat(logs.stored("t-nobinary")).singleElement().satisfies(l -> {
+            assertThat(l.stream()).isEqualTo(LogStream.SYSTEM);
+            assertThat(l.line()).contains("no-such-terraform");
+        });
+        assertThat(result.logLines()).isEqualTo(1);
+        assertNoTaskDirectoryLeft();
+    }
+
+    private static long processesWith(String marker) {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().orElse("").contains(marker))
+                .count();
+    }
+}

@@ -1,0 +1,37 @@
+package io.iacrunner.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class TerraformEnvironmentTest {
+
+    @Test
+    void passesOnlyAllowlistedVariablesAndPointsHomeAndCliConfigAtTheTaskDirectory() {
+        Map<String, String> agent = Map.of(
+                "PATH", "/usr/bin:/bin",
+                "LANG", "C.UTF-8",
+                "https_proxy", "http://proxy:3128",
+                "HOME", "/root",
+                "TF_CLI_CONFIG_FILE", "/root/.terraformrc",
+                "AWS_SECRET_ACCESS_KEY", "secret",
+                "IAC_AGENT_TOKEN", "agent-token",
+                "TF_VAR_password", "hunter2",
+                "TF_LOG", "TRACE");
+        Path task = Path.of("/work/t-1-a1-0123456789abcdef");
+
+        Map<String, String> env = TerraformEnvironment.build(agent, task, task.resolve(".terraformrc"));
+
+        assertThat(env).containsExactlyInAnyOrderEntriesOf(Map.of(
+                "PATH", "/usr/bin:/bin",
+                "LANG", "C.UTF-8",
+                "https_proxy", "http://proxy:3128",
+                "HOME", task.toString(),
+                "TF_CLI_CONFIG_FILE", task.resolve(".terraformrc").toString(),
+                "TF_IN_AUTOMATION", "1",
+                "TF_INPUT", "0",
+                "CHECKPOINT_DISABLE", "1"));
+    }
+}

@@ -1,0 +1,87 @@
+package io.iacrunner.cli;
+
+import io.iacrunner.agent.Agent;
+import io.iacrunner.agent.AgentConfig;
+import io.iacrunner.protocol.ApiException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+        name = "agent",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Run a pull-mode agent: it registers with the pool token (waiting while the server is unreachable), then",
+            "pulls and runs tasks; it only makes outbound requests. SIGTERM or SIGINT stops pulling, cancels the",
+            "running tasks and waits until each has reported.",
+        })
+public final class AgentCommand implements Callable<Integer> {
+    private final CliContext ctx;
+
+    @Option(names = "--server", paramLabel = "URL", description = "Server base URL (env IAC_SERVER; default " + ClientOptions.DEFAULT_SERVER + ").")
+    String server;
+
+    @Option(names = "--token-file", required = true, paramLabel = "FILE",
+            description = "The pool token file (the server prints its path: agent.token in its data dir).")
+    Path tokenFile;
+
+    @Option(names = "--name", paramLabel = "NAME", description = "Agent name shown by 'iac agents' (default: host name).")
+    String name;
+
+    @Option(names = "--work-dir", paramLabel = "DIR", description = "Parent of the per-task directories (default: a temp dir).")
+    Path workDir;
+
+    @Option(names = "--terraform", paramLabel = "PATH", description = "Terraform binary (default: terraform on PATH).")
+    Path terraform;
+
+    @Option(names = "--max-plans", paramLabel = "N", description = "Local cap on parallel plans, below the pool's limit (default: the pool's).")
+    Integer maxPlans;
+
+    public AgentCommand(CliContext ctx) {
+        this.ctx = ctx;
+    }
+
+    AgentConfig config() {
+        String url = server != null ? server : ctx.env("IAC_SERVER") != null ? ctx.env("IAC_SERVER") : ClientOptions.DEFAULT_SERVER;
+        Path token = ctx.resolve(tokenFile);
+        if (!Files.isRegularFile(token)) throw new UsageException("--token-file: " + token + " does not exist");
+        AgentConfig config = AgentConfig.of(ClientOptions.parseServerUrl(url), token);
+        if (name != null) {
+            if (name.isBlank()) throw new UsageException("--name must not be blank");
+            config = config.withName(name);
+        }
+        if (workDir != null) config = config.withWorkDir(ctx.resolve(workDir));
+        if (terraform != null) config = config.withTerraform(terraform.getNameCount() > 1 ? ctx.resolve(terraform) : terraform);
+        if (maxPlans != null) {
+            if (maxPlans < 1) throw new UsageException("--max-plans must be 1 or more, got " + maxPlans);
+            config = config.withLocalPlanLimit(maxPlans);
+        }
+        return config;
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        AgentConfig config = config();
+        Agent agent = new Agent(config);
+        Runtime.getRuntime().addShutdownHook(new Thread(
+                () -> Shutdown.bounded("agent", Shutdown.agentLimit(config.cancelGrace()), agent::close), "iac-agent-shutdown"));
+        ctx.out().println("iac agent " + config.name() + ": registering with " + config.serverUrl() + " ...");
+        ctx.out().flush();
+        try {
+            agent.start();
+        } catch (RuntimeException e) {
+            // A refused pool token reads best as the server's own error: "error: <code>: <message>", exit 4.
+            if (e instanceof ApiException api) throw api;
+            if (e.getCause() instanceof ApiException api) throw api;
+            throw new StartupException("the agent could not start", e);
+        }
+        if (agent.agentId() != null) {
+            ctx.out().println("iac agent " + agent.agentId() + " running; stop with Ctrl-C or SIGTERM.");
+            ctx.out().flush();
+        }
+        agent.awaitTermination();
+        return ExitCodes.OK;
+    }
+}

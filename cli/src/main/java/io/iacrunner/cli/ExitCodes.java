@@ -1,0 +1,19 @@
+package io.iacrunner.cli;
+
+/** The exit statuses of {@code iac}; scripts and the acceptance tests depend on them. */
+public final class ExitCodes {
+    private ExitCodes() {}
+
+    /** Done; for {@code logs}: the task succeeded. */
+    public static final int OK = 0;
+    /** {@code logs}: the task ended failed, canceled or errored. */
+    public static final int TASK_FAILED = 1;
+    /** Bad arguments or unusable input files. */
+    public static final int USAGE = 2;
+    /** {@code logs} without {@code --follow}: the task is still queued or running. */
+    public static final int STILL_RUNNING = 3;
+    /** The server refused the request or could not be reached. */
+    public static final int API_ERROR = 4;
+    /** The server or agent could not start, or a bug in iac itself (then with a stack trace on stderr). */
+    public static final int INTERNAL = 5;
+}

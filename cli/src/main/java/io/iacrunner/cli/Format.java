@@ -1,0 +1,121 @@
+package io.iacrunner.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.iacrunner.protocol.AgentView;
+import io.iacrunner.protocol.TaskView;
+import io.iacrunner.protocol.WireJson;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Human-readable renderings: key/value listings and aligned tables. Machine output goes through {@link #json}. */
+final class Format {
+    private static final String NONE = "-";
+
+    private Format() {}
+
+    /** A wire record as pretty JSON: snake_case keys, ISO-8601 timestamps, nulls kept. */
+    static String json(Object value) {
+        try {
+            return WireJson.lenient().writerWithDefaultPrettyPrinter().writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode " + value.getClass().getSimpleName(), e);
+        }
+    }
+
+    static String taskDetails(TaskView t) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("task_id", t.taskId());
+        fields.put("workspace_id", t.workspaceId());
+        fields.put("action", t.action() == null ? null : t.action().wireName());
+        fields.put("status", t.status() == null ? null : t.status().wireName());
+        fields.put("phase", t.phase() == null ? null : t.phase().wireName());
+        fields.put("attempt", t.attempt());
+        fields.put("exit_code", t.exitCode());
+        fields.put("message", t.message());
+        fields.put("terraform_version", t.terraformVersion());
+        fields.put("created_at", t.createdAt());
+        fields.put("started_at", t.startedAt());
+        fields.put("finished_at", t.finishedAt());
+        fields.put("agent_id", t.agentId());
+        fields.put("log_lines", t.logLines());
+        fields.put("log_complete", t.logComplete());
+        return keyValues(fields);
+    }
+
+    static String keyValues(Map<String, Object> fields) {
+        int width = fields.keySet().stream().mapToInt(String::length).max().orElse(0) + 1;
+        StringBuilder out = new StringBuilder();
+        fields.forEach((key, value) -> out.append(pad(key + ":", width)).append(' ').append(text(value)).append('\n'));
+        return out.toString();
+    }
+
+    static String taskTable(List<TaskView> tasks) {
+        List<List<String>> rows = new ArrayList<>();
+        for (TaskView t : tasks) {
+            rows.add(List.of(
+                    text(t.taskId()),
+                    text(t.workspaceId()),
+                    t.action() == null ? NONE : t.action().wireName(),
+                    t.status() == null ? NONE : t.status().wireName(),
+                    text(t.exitCode()),
+                    shortTime(t.createdAt()),
+                    text(t.agentId())));
+        }
+        return table(List.of("ID", "WORKSPACE", "ACTION", "STATUS", "EXIT", "CREATED", "AGENT"), rows);
+    }
+
+    static String agentTable(List<AgentView> agents) {
+        List<List<String>> rows = new ArrayList<>();
+        for (AgentView a : agents) {
+            List<String> running = a.runningTasks() == null ? List.of() : a.runningTasks();
+            rows.add(List.of(
+                    text(a.agentId()),
+                    text(a.name()),
+                    text(a.poolId()),
+                    text(a.status()),
+                    shortTime(a.lastSeen()),
+                    running.isEmpty() ? NONE : String.join(",", running)));
+        }
+        return table(List.of("ID", "NAME", "POOL", "STATUS", "LAST_SEEN", "RUNNING"), rows);
+    }
+
+    /** Left-aligned columns separated by two spaces; the last column is not padded. */
+    static String table(List<String> header, List<List<String>> rows) {
+        int[] widths = new int[header.size()];
+        for (int i = 0; i < widths.length; i++) widths[i] = header.get(i).length();
+        for (List<String> row : rows) {
+            for (int i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i], row.get(i).length());
+        }
+        StringBuilder out = new StringBuilder();
+        appendRow(out, header, widths);
+        for (List<String> row : rows) appendRow(out, row, widths);
+        return out.toString();
+    }
+
+    private static void appendRow(StringBuilder out, List<String> cells, int[] widths) {
+        for (int i = 0; i < cells.size(); i++) {
+            boolean last = i == cells.size() - 1;
+            out.append(last ? cells.get(i) : pad(cells.get(i), widths[i] + 2));
+        }
+        out.append('\n');
+    }
+
+    /** Timestamps in tables: ISO-8601 UTC to the second. */
+    static String shortTime(Instant instant) {
+        return instant == null ? NONE : instant.truncatedTo(ChronoUnit.SECONDS).toString();
+    }
+
+    private static String text(Object value) {
+        if (value == null) return NONE;
+        String s = value.toString();
+        return s.isEmpty() ? NONE : s;
+    }
+
+    private static String pad(String s, int width) {
+        return s.length() >= width ? s : s + " ".repeat(width - s.length());
+    }
+}

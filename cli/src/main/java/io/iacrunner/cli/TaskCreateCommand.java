@@ -1,0 +1,70 @@
+package io.iacrunner.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.CreateTaskRequest;
+import io.iacrunner.protocol.TaskAction;
+import io.iacrunner.protocol.TaskView;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
+
+@Command(
+        name = "create",
+        mixinStandardHelpOptions = true,
+        description = "Queue a task; prints the new task id alone on stdout.")
+public final class TaskCreateCommand implements Callable<Integer> {
+    private final CliContext ctx;
+
+    @Mixin
+    ClientOptions client;
+
+    @Option(names = "--workspace", required = true, paramLabel = "WS", description = "Workspace id (its state is shared by its tasks).")
+    String workspace;
+
+    @Option(names = "--action", required = true, paramLabel = "plan|plan_apply", converter = ActionConverter.class,
+            description = "plan: init + plan, never changes state. plan_apply: init, plan -out, apply of that plan.")
+    TaskAction action;
+
+    @Option(names = "--config", required = true, paramLabel = "FILE.tf.json", description = "Terraform JSON configuration (a JSON object).")
+    Path config;
+
+    @Option(names = "--vars", paramLabel = "FILE.json", description = "Variable values (a JSON object, like a .tfvars.json file).")
+    Path vars;
+
+    @Option(names = "--terraform-version", paramLabel = "V", description = "Terraform version the agent should use.")
+    String terraformVersion;
+
+    public TaskCreateCommand(CliContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+        if (workspace.isBlank()) throw new UsageException("--workspace must not be blank");
+        ObjectNode tfJson = JsonFiles.readObject(ctx.resolve(config), "--config");
+        ObjectNode variables = vars == null ? null : JsonFiles.readObject(ctx.resolve(vars), "--vars");
+        CreateTaskRequest request = new CreateTaskRequest(workspace, action, tfJson, variables, terraformVersion);
+        TaskView created = client.client().post(ApiPaths.TASKS, request, TaskView.class);
+        if (created == null || created.taskId() == null) {
+            throw new io.iacrunner.protocol.ApiException(200, "bad_reply", "the server's reply named no task_id");
+        }
+        ctx.out().println(created.taskId());
+        return ExitCodes.OK;
+    }
+
+    static final class ActionConverter implements ITypeConverter<TaskAction> {
+        @Override
+        public TaskAction convert(String value) {
+            try {
+                return TaskAction.fromWire(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package io.iacrunner.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.iacrunner.agent.AgentConfig;
+import io.iacrunner.server.ServerConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Option handling of the long-running commands (server, agent, dev), without starting them. */
+class ProcessCommandsTest {
+    @TempDir
+    Path dir;
+
+    private <T> T parse(Class<T> type, Map<String, String> env, String... args) {
+        PrintStream sink = new PrintStream(new ByteArrayOutputStream());
+        CliContext ctx = new CliContext(sink, sink, env, dir);
+        CommandLine cli = Main.commandLine(ctx);
+        CommandLine.ParseResult parsed = cli.parseArgs(args);
+        while (parsed.hasSubcommand()) parsed = parsed.subcommand();
+        return type.cast(parsed.commandSpec().userObject());
+    }
+
+    @Test
+    void serverDefaultsToLoopbackPort8080AndTheEmbeddedDatabase() {
+        ServerConfig config = parse(ServerCommand.class, Map.of(), "server").config();
+        assertThat(config.host()).isEqualTo("127.0.0.1");
+        assertThat(config.port()).isEqualTo(8080);
+        assertThat(config.dataDir()).isEqualTo(dir.resolve(".iac-data"));
+        assertThat(config.embeddedDatabase()).isTrue();
+    }
+
+    @Test
+    void serverTakesTheDatabaseFromTheEnvironmentUnlessFlagsSayOtherwise() {
+        Map<String, String> env = Map.of("IAC_DATABASE_URL", "jdbc:postgresql://db:5432/iac",
+                "IAC_DATABASE_USER", "iac", "IAC_DATABASE_PASSWORD", "pw");
+        ServerConfig fromEnv = parse(ServerCommand.class, env, "server").config();
+        assertThat(fromEnv.databaseUrl()).isEqualTo("jdbc:postgresql://db:5432/iac");
+        assertThat(fromEnv.databaseUser()).isEqualTo("iac");
+        assertThat(fromEnv.databasePassword()).isEqualTo("pw");
+
+        ServerConfig fromFlags = parse(ServerCommand.class, env, "server", "--database-url", "jdbc:postgresql://other/x",
+                "--database-user", "u2", "--port", "0", "--host", "0.0.0.0", "--data-dir", "/var/iac").config();
+        assertThat(fromFlags.databaseUrl()).isEqualTo("jdbc:postgresql://other/x");
+        assertThat(fromFlags.databaseUser()).isEqualTo("u2");
+        assertThat(fromFlags.databasePassword()).isEqualTo("pw");
+        assertThat(fromFlags.port()).isZero();
+        assertThat(fromFlags.host()).isEqualTo("0.0.0.0");
+        assertThat(fromFlags.dataDir()).isEqualTo(Path.of("/var/iac"));
+    }
+
+    @Test
+    void serverRefusesANonPostgresDatabaseUrlAsAUsageError() {
+        CliRun run = CliRun.run(dir, "server", "--database-url", "mysql://db/x");
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.err()).contains("--database-url").contains("jdbc:postgresql:");
+    }
+
+    @Test
+    void portOutOfRangeIsAUsageError() {
+        CliRun run = CliRun.run(dir, "dev", "--port", "70000");
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.err()).contains("--port");
+    }
+
+    @Test
+    void agentNeedsATokenFileThatExists() {
+        CliRun missingFlag = CliRun.run(dir, "agent", "--server", "http://127.0.0.1:9");
+        assertThat(missingFlag.exit()).isEqualTo(2);
+        assertThat(missingFlag.err()).contains("--token-file");
+
+        CliRun missingFile = CliRun.run(dir, "agent", "--server", "http://127.0.0.1:9", "--token-file", "nope.token");
+        assertThat(missingFile.exit()).isEqualTo(2);
+        assertThat(missingFile.err()).contains("nope.token").contains("does not exist");
+    }
+
+    @Test
+    void agentOptionsReachTheAgentConfig() throws Exception {
+        Files.writeString(dir.resolve("agent.token"), "pool-token\n");
+        AgentConfig config = parse(AgentCommand.class, Map.of("IAC_SERVER", "http://10.0.0.5:8080"), "agent",
+                "--token-file", "agent.token", "--name", "runner-1", "--work-dir", "work", "--terraform", "bin/terraform",
+                "--max-plans", "2").config();
+        assertThat(config.serverUrl()).isEqualTo(URI.create("http://10.0.0.5:8080"));
+        assertThat(config.tokenFile()).isEqualTo(dir.resolve("agent.token"));
+        assertThat(config.name()).isEqualTo("runner-1");
+        assertThat(config.workDir()).isEqualTo(dir.resolve("work"));
+        assertThat(config.terraform()).isEqualTo(dir.resolve("bin/terraform"));
+        assertThat(config.localPlanLimit()).isEqualTo(2);
+
+        AgentConfig onPath = parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token").config();
+        assertThat(onPath.terraform()).isEqualTo(Path.of("terraform"));
+        assertThat(onPath.serverUrl()).isEqualTo(URI.create("http://127.0.0.1:8080"));
+    }
+
+    @Test
+    void agentRefusesZeroPlans() throws Exception {
+        Files.writeString(dir.resolve("agent.token"), "pool-token\n");
+        CliRun run = CliRun.run(dir, "agent", "--token-file", "agent.token", "--max-plans", "0");
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.err()).contains("--max-plans");
+    }
+
+    @Test
+    void devTryThisNeedsNoFlagsWithTheDefaults() {
+        DevCommand dev = parse(DevCommand.class, Map.of(), "dev");
+        List<String> lines = dev.tryThis(URI.create("http://127.0.0.1:8080"), dir.resolve(".iac-data/admin.token"),
+                dir.resolve(".iac-data/examples/hello.tf.json"));
+        assertThat(lines).containsExactly(
+                "ID=$(./iac task create --workspace demo --action plan_apply --config .iac-data/examples/hello.tf.json)",
+                "./iac logs \"$ID\" --follow",
+                "./iac state show demo");
+    }
+
+    @Test
+    void devTryThisNamesServerAndTokenWhenTheyAreNotTheDefaults() {
+        DevCommand dev = parse(DevCommand.class, Map.of("IAC_HOME", "/opt/iac-runner"), "dev");
+        List<String> lines = dev.tryThis(URI.create("http://127.0.0.1:18080"), Path.of("/tmp/my data/admin.token"),
+                Path.of("/tmp/my data/examples/hello.tf.json"));
+        assertThat(lines).containsExactly(
+                "ID=$(/opt/iac-runner/iac task create --workspace demo --action plan_apply"
+                        + " --config '/tmp/my data/examples/hello.tf.json'"
+                        + " --server http://127.0.0.1:18080 --token-file '/tmp/my data/admin.token')",
+                "/opt/iac-runner/iac logs \"$ID\" --follow --server http://127.0.0.1:18080 --token-file '/tmp/my data/admin.token'",
+                "/opt/iac-runner/iac state show demo --server http://127.0.0.1:18080 --token-file '/tmp/my data/admin.token'");
+    }
+
+    @Test
+    void devExampleConfigIsAJsonObjectUsingOnlyBuiltIns() throws Exception {
+        Path file = dir.resolve("hello.tf.json");
+        Files.writeString(file, DevCommand.EXAMPLE_CONFIG);
+        var config = JsonFiles.readObject(file, "example");
+        assertThat(config.path("resource").path("terraform_data").has("hello")).isTrue();
+        assertThat(config.has("provider")).isFalse();
+    }
+}

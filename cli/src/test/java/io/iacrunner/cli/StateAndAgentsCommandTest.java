@@ -1,0 +1,78 @@
+package io.iacrunner.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class StateAndAgentsCommandTest {
+    FakeApi api;
+
+    @BeforeEach
+    void start() throws Exception {
+        api = new FakeApi();
+    }
+
+    @AfterEach
+    void stop() {
+        api.close();
+    }
+
+    @Test
+    void stateShowPrettyPrintsTheStateKeepingNumbersExact() throws Exception {
+        String state = "{\"version\":4,\"serial\":3,\"lineage\":\"abc\",\"outputs\":{\"big\":{\"value\":12345678901234567890.10}}}";
+        api.on("GET", "/api/v1/workspaces/demo/state", FakeApi.Reply.ok(state));
+        CliRun run = CliRun.run(Path.of("."), "state", "show", "demo", "--server", api.url());
+        assertThat(run.exit()).as(run.toString()).isZero();
+        assertThat(run.out()).contains("\n  \"serial\" : 3,").contains("12345678901234567890.10");
+        JsonNode parsed = new ObjectMapper().readTree(run.out());
+        assertThat(parsed.path("lineage").asText()).isEqualTo("abc");
+    }
+
+    @Test
+    void stateShowOfAWorkspaceWithoutStateShowsTheServersReason() {
+        api.on("GET", "/api/v1/workspaces/empty/state", FakeApi.Reply.error(404, "no_state", "workspace empty has no state yet"));
+        CliRun run = CliRun.run(Path.of("."), "state", "show", "empty", "--server", api.url());
+        assertThat(run.exit()).isEqualTo(4);
+        assertThat(run.err()).isEqualTo("error: no_state: workspace empty has no state yet\n");
+        assertThat(run.out()).isEmpty();
+    }
+
+    @Test
+    void stateShowExplainsABare404() {
+        api.on("GET", "/api/v1/workspaces/empty/state", new FakeApi.Reply(404, ""));
+        CliRun run = CliRun.run(Path.of("."), "state", "show", "empty", "--server", api.url());
+        assertThat(run.exit()).isEqualTo(4);
+        assertThat(run.err()).startsWith("error: http_404: workspace 'empty' has no state yet");
+    }
+
+    @Test
+    void agentsPrintsATableWithStatusAndRunningTasks() {
+        api.on("GET", "/api/v1/agents", FakeApi.Reply.ok("""
+                {"agents":[
+                  {"agent_id":"a-1","name":"dev-agent","pool_id":"default-pool","status":"busy",
+                   "last_seen":"2025-11-25T10:00:03.123Z","running_tasks":["t-1","t-2"],"version":"0.1.0"},
+                  {"agent_id":"a-2","name":"old","pool_id":"default-pool","status":"offline",
+                   "last_seen":null,"running_tasks":[],"version":"0.1.0"}]}"""));
+        CliRun run = CliRun.run(Path.of("."), "agents", "--server", api.url());
+        assertThat(run.exit()).as(run.toString()).isZero();
+        List<String> lines = run.out().lines().toList();
+        assertThat(lines.get(0)).matches("ID +NAME +POOL +STATUS +LAST_SEEN +RUNNING");
+        assertThat(lines.get(1)).matches("a-1 +dev-agent +default-pool +busy +2025-11-25T10:00:03Z +t-1,t-2");
+        assertThat(lines.get(2)).matches("a-2 +old +default-pool +offline +- +-");
+    }
+
+    @Test
+    void agentsJsonIsParseable() throws Exception {
+        api.on("GET", "/api/v1/agents", FakeApi.Reply.ok("{\"agents\":[{\"agent_id\":\"a-1\",\"status\":\"idle\"}]}"));
+        CliRun run = CliRun.run(Path.of("."), "agents", "--json", "--server", api.url());
+        JsonNode json = new ObjectMapper().readTree(run.out());
+        assertThat(json.path("agents").get(0).path("agent_id").asText()).isEqualTo("a-1");
+        assertThat(json.path("agents").get(0).has("last_seen")).isTrue();
+    }
+}

@@ -1,0 +1,135 @@
+package io.iacrunner.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TaskCreateCommandTest {
+    static final String CREATED = """
+            {"task_id":"t-42","workspace_id":"demo","action":"plan_apply","status":"queued","attempt":0,
+             "created_at":"2025-11-25T10:00:00Z","log_lines":0,"log_complete":false}""";
+
+    @TempDir
+    Path dir;
+
+    FakeApi api;
+
+    @BeforeEach
+    void start() throws Exception {
+        api = new FakeApi();
+        Files.writeString(dir.resolve("main.tf.json"), "{\"resource\": {\"terraform_data\": {\"x\": {\"input\": 1.50}}}}");
+        Files.writeString(dir.resolve("vars.json"), "{\"region\": \"idc1\", \"count\": 12345678901234567890}");
+        Files.writeString(dir.resolve("token"), "  secret-admin  \n");
+    }
+
+    @AfterEach
+    void stop() {
+        api.close();
+    }
+
+    @Test
+    void missingWorkspaceIsAUsageErrorNamingTheOption() {
+        CliRun run = CliRun.run(dir, "task", "create", "--action", "plan", "--config", "main.tf.json", "--server", api.url());
+        assertThat(run.exit()).as(run.toString()).isEqualTo(2);
+        assertThat(run.err()).contains("--workspace");
+        assertThat(run.out()).isEmpty();
+        assertThat(api.requests).isEmpty();
+    }
+
+    @Test
+    void unknownActionIsAUsageErrorListingTheChoices() {
+        CliRun run = CliRun.run(dir, "task", "create", "--workspace", "demo", "--action", "apply", "--config", "main.tf.json");
+        assertThat(run.exit()).as(run.toString()).isEqualTo(2);
+        assertThat(run.err()).contains("--action").contains("plan_apply");
+    }
+
+    @Test
+    void configThatIsNotAJsonObjectIsAUsageError() throws Exception {
+        Files.writeString(dir.resolve("list.json"), "[{\"resource\": {}}]");
+        CliRun run = CliRun.run(dir, "task", "create", "--workspace", "demo", "--action", "plan", "--config", "list.json",
+                "--server", api.url());
+        assertThat(run.exit()).as(run.toString()).isEqualTo(2);
+        assertThat(run.err()).contains("--config").contains("list.json").contains("JSON object").doesNotContain("Exception");
+        assertThat(api.requests).isEmpty();
+    }
+
+    @Test
+    void configThatIsNotJsonIsAUsageErrorWithItsPosition() throws Exception {
+        Files.writeString(dir.resolve("broken.tf.json"), "{\n  \"resource\": \n");
+        CliRun run = CliRun.run(dir, "task", "create", "--workspace", "demo", "--action", "plan", "--config", "broken.tf.json");
+        assertThat(run.exit()).as(run.toString()).isEqualTo(2);
+        assertThat(run.err()).contains("not valid JSON").contains("line ");
+    }
+
+    @Test
+    void missingConfigFileIsAUsageError() {
+        CliRun run = CliRun.run(dir, "task", "create", "--workspace", "demo", "--action", "plan", "--config", "nope.tf.json");
+        assertThat(run.exit()).as(run.toString()).isEqualTo(2);
+        assertThat(run.err()).contains("nope.tf.json").contains("does not exist");
+    }
+
+    @Test
+    void varsThatAreNotAnObjectAreAUsageError() throws Exception {
+        Files.writeString(dir.resolve("vars.json"), "\"region\"");
+        CliRun run = CliRun.run(dir, "task", "create", "--workspace", "demo", "--action", "plan", "--config", "main.tf.json",
+                "--vars", "vars.json");
+        assertThat(run.exit()).as(run.toString()).isEqualTo(2);
+        assertThat(run.err()).contains("--vars").contains("a string");
+    }
+
+    @Test
+    void createPostsConfigAndVariablesAsObjectsAndPrintsOnlyTheId() throws Exception {
+        api.on("POST", "/api/v1/tasks", FakeApi.Reply.ok(CREATED));
+        CliRun run = CliRun.run(dir, "task", "create", "--server", api.url(), "--token-file", "token",
+                "--workspace", "demo", "--action", "plan_apply", "--config", "main.tf.json", "--vars", "vars.json",
+                "--terraform-version", "1.11.4");
+        assertThat(run.exit()).as(run.toString()).isZero();
+        assertThat(run.out()).isEqualTo("t-42\n");
+
+        FakeApi.Request sent = api.requests.get(0);
+        assertThat(sent.authorization()).isEqualTo("Bearer secret-admin");
+        JsonNode body = new ObjectMapper().readTree(sent.body());
+        assertThat(body.path("workspace_id").asText()).isEqualTo("demo");
+        assertThat(body.path("action").asText()).isEqualTo("plan_apply");
+        assertThat(body.path("terraform_version").asText()).isEqualTo("1.11.4");
+        assertThat(body.path("tf_json").isObject()).isTrue();
+        assertThat(body.path("variables").isObject()).isTrue();
+        // Numbers travel exactly as written: no double rounding, no exponent.
+        assertThat(sent.body()).contains("1.50").contains("12345678901234567890");
+    }
+
+    @Test
+    void serverRefusalIsPrintedAsCodeAndMessageWithExitFour() {
+        api.on("POST", "/api/v1/tasks", FakeApi.Reply.error(422, "invalid_config", "tf_json has no resource"));
+        CliRun run = CliRun.run(dir, "task", "create", "--server", api.url(), "--workspace", "demo", "--action", "plan",
+                "--config", "main.tf.json");
+        assertThat(run.exit()).as(run.toString()).isEqualTo(4);
+        assertThat(run.err()).startsWith("error: invalid_config: tf_json has no resource");
+        assertThat(run.out()).isEmpty();
+    }
+
+    @Test
+    void unreachableServerIsExitFour() {
+        String deadUrl = api.url();
+        api.close();
+        CliRun run = CliRun.run(dir, "task", "create", "--server", deadUrl, "--workspace", "demo", "--action", "plan",
+                "--config", "main.tf.json");
+        assertThat(run.exit()).as(run.toString()).isEqualTo(4);
+        assertThat(run.err()).startsWith("error: unreachable: ");
+    }
+
+    @Test
+    void serverUrlThatIsNotHttpIsAUsageError() {
+        CliRun run = CliRun.run(dir, "task", "create", "--server", "localhost:8080", "--workspace", "demo", "--action",
+                "plan", "--config", "main.tf.json");
+        assertThat(run.exit()).as(run.toString()).isEqualTo(2);
+        assertThat(run.err()).contains("http://HOST:PORT");
+    }
+}
