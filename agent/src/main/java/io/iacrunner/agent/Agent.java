@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -12,11 +13,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A pull-mode agent: registers with the server, then pings and pulls on threads of its own and runs each task it
- * gets on another. Built from its config alone; {@link #close()} is safe from a shutdown hook.
+ * gets on another; a {@link Lease} watches that pings get through. Built from its config alone; {@link #close()} is
+ * safe from a shutdown hook.
  */
 public final class Agent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
     static final String VERSION = Objects.requireNonNullElse(Agent.class.getPackage().getImplementationVersion(), "dev");
+    /** After a shutdown's cancel: the grace period plus this much for the state upload, the last log lines, the result. */
+    private static final Duration REPORT_WAIT = Duration.ofSeconds(30);
+    /** After giving up on reports: time for the killed tasks' threads to end. */
+    private static final Duration DROP_WAIT = Duration.ofSeconds(10);
 
     private final AgentConfig config;
     private final AgentSession session;
@@ -29,6 +35,7 @@ public final class Agent implements AutoCloseable {
     private boolean closing;
     private WorkDir workDir;
     private RunningTasks tasks;
+    private Lease lease;
     private Thread pinger;
     private Thread puller;
 
@@ -70,6 +77,7 @@ public final class Agent implements AutoCloseable {
         log.info("registered with {} as agent {} in pool {} (plan limit {})", config.serverUrl(), session.agentId(),
                 session.pool().poolId(), Capacity.planLimit(session.pool(), config.localPlanLimit()));
         RunningTasks running = new RunningTasks(session::pool, config.localPlanLimit());
+        Lease held = new Lease(session.leaseSeconds(), session.registeredAt(), silent -> leaseLost(running, silent));
         Terraform terraform = new Terraform(config.terraform(), System.getenv(), config.cancelGrace());
         synchronized (lifecycle) {
             if (closing) {
@@ -78,8 +86,10 @@ public final class Agent implements AutoCloseable {
             }
             workDir = dir;
             tasks = running;
-            pinger = Thread.ofPlatform().name("agent-ping").start(new PingLoop(session, running, VERSION, stopPinging));
-            puller = Thread.ofPlatform().name("agent-pull").start(new PullLoop(session, running,
+            lease = held;
+            held.start();
+            pinger = Thread.ofPlatform().name("agent-ping").start(new PingLoop(session, running, held, VERSION, stopPinging));
+            puller = Thread.ofPlatform().name("agent-pull").start(new PullLoop(session, running, held,
                     task -> new TaskRunner(task, session, dir, terraform), config.pullWait(), stopPulling));
         }
     }
@@ -95,15 +105,36 @@ public final class Agent implements AutoCloseable {
     }
 
     /**
-     * Stops pulling, cancels the running tasks and waits until each has reported, and only then stops pinging: an
-     * agent that went silent while its tasks still ran would have them handed to another agent. A second call waits
-     * for the first.
+     * No ping has got through for the lease time: the server has handed this agent's tasks to others, or is about
+     * to. Kill them at once and report nothing for them (the server would refuse it as stale anyway).
+     */
+    private static void leaseLost(RunningTasks running, Duration silent) {
+        int stopped = running.dropAll("the agent lost its lease (no successful ping for " + silent.toSeconds() + " s)");
+        log.error("no ping has reached the server for {} s, the agent's lease: the server has given its tasks away or"
+                + " soon will; killed {} running task(s) without reporting them; new work is pulled after the next"
+                + " successful ping", silent.toSeconds(), stopped);
+    }
+
+    /**
+     * The longest {@link #close()} takes with this configuration: the drain, the cancel grace, and bounded time for
+     * reports and deregistration.
+     */
+    public static Duration closeLimit(AgentConfig config) {
+        return config.drainTimeout().plus(config.cancelGrace()).plus(REPORT_WAIT).plus(DROP_WAIT).plus(Duration.ofSeconds(30));
+    }
+
+    /**
+     * Graceful shutdown. Stops pulling at once; lets the running tasks go on to their end for up to the drain timeout;
+     * cancels what is left (SIGINT, the cancel grace, then kill) and waits for their reports; deregisters; and only
+     * then stops pinging: an agent that went silent while its tasks still ran would have them handed to another
+     * agent. Every wait is bounded (see {@link #closeLimit}). A second call waits for the first.
      */
     @Override
     public void close() {
         Thread ping;
         Thread pull;
         RunningTasks running;
+        Lease held;
         WorkDir dir;
         synchronized (lifecycle) {
             if (closing) {
@@ -114,6 +145,7 @@ public final class Agent implements AutoCloseable {
             ping = pinger;
             pull = puller;
             running = tasks;
+            held = lease;
             dir = workDir;
         }
         try {
@@ -122,22 +154,37 @@ public final class Agent implements AutoCloseable {
                 pull.interrupt(); // a long poll may otherwise hold shutdown for its whole wait
                 pull.join();
             }
-            if (running != null) {
-                log.info("stopping: canceling {} running task(s) and waiting for their reports", running.snapshot().taskIds().size());
-                running.cancelAll("the agent is shutting down");
-                running.awaitEmpty();
-            }
+            if (running != null) drain(running);
+            session.stop(); // no re-registration from here on: the agent is leaving
+            if (running != null) session.deregister();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             log.warn("interrupted while waiting for tasks to stop; they may not have reported");
         } finally {
+            session.stop();
             stopPinging.countDown();
-            session.stop(); // before the join: a ping may be busy registering again
+            if (ping != null) ping.interrupt(); // ends a ping in flight; nothing needs its reply now
             joinQuietly(ping);
+            if (held != null) held.close();
             if (dir != null) dir.close();
             terminated.countDown();
             log.info("agent stopped");
         }
+    }
+
+    private void drain(RunningTasks running) throws InterruptedException {
+        Duration drain = config.drainTimeout();
+        if (running.size() > 0 && drain.isPositive()) {
+            log.info("stopping: no new work; waiting up to {} s for {} running task(s) to finish", drain.toSeconds(), running.size());
+        }
+        if (running.awaitEmpty(drain)) return;
+        log.info("stopping: canceling {} running task(s) and waiting for their reports", running.size());
+        running.cancelAll("the agent is shutting down");
+        if (running.awaitEmpty(config.cancelGrace().plus(REPORT_WAIT))) return;
+        int dropped = running.dropAll("the agent is shutting down and the task could not report in time");
+        log.error("stopping: {} task(s) did not report within {} s of their cancel; killed them without a report",
+                dropped, config.cancelGrace().plus(REPORT_WAIT).toSeconds());
+        if (!running.awaitEmpty(DROP_WAIT)) log.error("stopping: {} task(s) still did not end; leaving them", running.size());
     }
 
     private void awaitFirstClose() {

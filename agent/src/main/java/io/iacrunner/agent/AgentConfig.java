@@ -13,6 +13,8 @@ import java.time.Duration;
  * @param localPlanLimit a local cap on parallel plans, a second guard below the pool's; 0 means the pool's
  * @param pullWait how long each pull may wait on the server (long poll)
  * @param cancelGrace time between SIGINT and killing Terraform's process tree on cancel
+ * @param drainTimeout on shutdown, how long running tasks may go on to their end before they are canceled; zero
+ *     cancels them at once
  */
 public record AgentConfig(
         URI serverUrl,
@@ -22,35 +24,40 @@ public record AgentConfig(
         Path terraform,
         int localPlanLimit,
         Duration pullWait,
-        Duration cancelGrace) {
+        Duration cancelGrace,
+        Duration drainTimeout) {
 
     public static AgentConfig of(URI serverUrl, Path tokenFile) {
         return new AgentConfig(serverUrl, tokenFile, defaultName(), defaultWorkDir(), Path.of("terraform"), 0,
-                Duration.ofSeconds(20), Duration.ofSeconds(30));
+                Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofMinutes(5));
     }
 
     public AgentConfig withName(String value) {
-        return new AgentConfig(serverUrl, tokenFile, value, workDir, terraform, localPlanLimit, pullWait, cancelGrace);
+        return new AgentConfig(serverUrl, tokenFile, value, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout);
     }
 
     public AgentConfig withWorkDir(Path value) {
-        return new AgentConfig(serverUrl, tokenFile, name, value, terraform, localPlanLimit, pullWait, cancelGrace);
+        return new AgentConfig(serverUrl, tokenFile, name, value, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout);
     }
 
     public AgentConfig withTerraform(Path value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, value, localPlanLimit, pullWait, cancelGrace);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, value, localPlanLimit, pullWait, cancelGrace, drainTimeout);
     }
 
     public AgentConfig withLocalPlanLimit(int value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, value, pullWait, cancelGrace);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, value, pullWait, cancelGrace, drainTimeout);
     }
 
     public AgentConfig withPullWait(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, value, cancelGrace);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, value, cancelGrace, drainTimeout);
     }
 
     public AgentConfig withCancelGrace(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, value);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, value, drainTimeout);
+    }
+
+    public AgentConfig withDrainTimeout(Duration value) {
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, value);
     }
 
     private static String defaultName() {

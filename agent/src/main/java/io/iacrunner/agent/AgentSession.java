@@ -12,6 +12,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -29,7 +30,11 @@ final class AgentSession {
     private static final Duration FIRST_RETRY = Duration.ofMillis(250);
     private static final Duration MAX_RETRY = Duration.ofSeconds(10);
 
-    private record Registration(String agentId, String token, PoolConfig pool, int pingIntervalSeconds, long generation) {}
+    private static final int DEREGISTER_TRIES = 3;
+    private static final Duration DEREGISTER_TIMEOUT = Duration.ofSeconds(5);
+
+    private record Registration(
+            String agentId, String token, PoolConfig pool, int pingIntervalSeconds, int leaseSeconds, long generation) {}
 
     private final URI server;
     private final Path tokenFile;
@@ -40,6 +45,7 @@ final class AgentSession {
     private final OutageLog renewals = new OutageLog(log, "re-registration");
     private volatile String poolToken;
     private volatile Registration current;
+    private volatile long registeredAt;
 
     AgentSession(URI server, Path tokenFile, RegisterRequest identity) {
         this.server = server;
@@ -100,13 +106,15 @@ final class AgentSession {
 
     private void registerOnce() throws IOException {
         poolToken = Files.readString(tokenFile).trim(); // read each time: an operator may rotate it
+        long sentAt = System.nanoTime();
         RegisterResponse reply = registrationApi.post(ApiPaths.AGENT_REGISTER, identity, RegisterResponse.class);
         if (reply == null || reply.agentId() == null || reply.agentToken() == null || reply.pool() == null) {
             throw new ApiException(200, "bad_reply", "registration reply lacks agent_id, agent_token or pool");
         }
         Registration previous = current;
         current = new Registration(reply.agentId(), reply.agentToken(), reply.pool(), reply.pingIntervalSeconds(),
-                previous == null ? 1 : previous.generation() + 1);
+                reply.leaseSeconds(), previous == null ? 1 : previous.generation() + 1);
+        registeredAt = sentAt;
     }
 
     /**
@@ -118,15 +126,41 @@ final class AgentSession {
         if (r == null || r.generation() != generationSeen) return;
         PoolConfig pool = reply.pool() != null ? reply.pool() : r.pool();
         if (reply.agentToken() != null) {
-            current = new Registration(r.agentId(), reply.agentToken(), pool, r.pingIntervalSeconds(), r.generation() + 1);
+            current = new Registration(r.agentId(), reply.agentToken(), pool, r.pingIntervalSeconds(), r.leaseSeconds(),
+                    r.generation() + 1);
         } else {
-            current = new Registration(r.agentId(), r.token(), pool, r.pingIntervalSeconds(), r.generation());
+            current = new Registration(r.agentId(), r.token(), pool, r.pingIntervalSeconds(), r.leaseSeconds(), r.generation());
         }
     }
 
-    /** Ends any re-registration in progress; called last on shutdown. */
+    /**
+     * Ends any re-registration in progress and allows no new one; called on shutdown once the tasks are done, before
+     * {@link #deregister()}, so a ping the server refuses after that cannot bring the agent back.
+     */
     void stop() {
         stopped.countDown();
+    }
+
+    /**
+     * Tells the server the agent is leaving (its tasks have all reported), so it need not wait out the lease. A few
+     * quick tries; after that the lease ends the agent on the server anyway.
+     */
+    void deregister() throws InterruptedException {
+        if (current == null) return;
+        Backoff backoff = new Backoff(FIRST_RETRY, Duration.ofSeconds(1));
+        for (int attempt = 1; ; attempt++) {
+            try {
+                api.post(ApiPaths.AGENT_DEREGISTER, Map.of(), Void.class, DEREGISTER_TIMEOUT);
+                log.info("deregistered agent {}", agentId());
+                return;
+            } catch (ApiException e) {
+                if (attempt == DEREGISTER_TRIES || !e.isTransient()) {
+                    log.warn("could not deregister agent {} ({}); the server will let its lease run out", agentId(), e.toString());
+                    return;
+                }
+            }
+            Thread.sleep(backoff.next());
+        }
     }
 
     /** The client for everything after registration; it always sends the current agent token. */
@@ -146,6 +180,17 @@ final class AgentSession {
 
     PoolConfig pool() {
         return current.pool();
+    }
+
+    /** {@link System#nanoTime()} when the last successful registration was sent: when its lease began. */
+    long registeredAt() {
+        return registeredAt;
+    }
+
+    /** What registration said about the lease; ping replies may change it (see {@link Lease}). */
+    int leaseSeconds() {
+        Registration r = current;
+        return r == null ? 0 : r.leaseSeconds();
     }
 
     Duration pingInterval() {

@@ -41,7 +41,7 @@ final class LogShipper {
     /** Per line: seq, timestamp, stream and the JSON around them. */
     private static final int LINE_OVERHEAD_BYTES = 96;
 
-    private enum State { SHIPPING, STALE, REFUSED, CLOSED }
+    private enum State { SHIPPING, STALE, REFUSED, DROPPED, CLOSED }
 
     private record Pending(LogLine line, long bytes, long appendedAt) {}
 
@@ -102,6 +102,22 @@ final class LogShipper {
         }
     }
 
+    /**
+     * The attempt's reports are dropped (the agent lost its lease): stop sending, discard what is queued, and let a
+     * waiting {@link #flush()} return. Logged quietly: the caller reports the reason once.
+     */
+    void abandon(String reason) {
+        int dropped;
+        synchronized (lock) {
+            if (state != State.SHIPPING) return;
+            state = State.DROPPED;
+            dropped = unacknowledged.size();
+            unacknowledged.clear();
+            lock.notifyAll();
+        }
+        log.info("{}: log shipping stopped ({}), {} lines not sent", label, reason, dropped);
+    }
+
     boolean isStale() {
         synchronized (lock) {
             return state == State.STALE;
@@ -130,6 +146,7 @@ final class LogShipper {
                 long generation = session.generation();
                 try {
                     LogAck ack = session.api().post(path, batch, LogAck.class);
+                    if (!shipping()) return; // abandoned or closed while the request was under way
                     if (acknowledge(ack)) {
                         outage.recovered();
                         backoff.reset();
@@ -139,12 +156,18 @@ final class LogShipper {
                     outage.failed(new IllegalStateException("the server stored none of the batch starting at "
                             + batch.firstSeq() + " (acknowledged " + (ack == null ? "nothing" : ack.committedLines()) + ")"));
                 } catch (ApiException e) {
-                    if (!mayRetry(e, generation)) return;
+                    if (!shipping() || !mayRetry(e, generation)) return;
                 }
                 pause(backoff.next());
             }
         } catch (InterruptedException e) {
             // close(): nothing left to do.
+        }
+    }
+
+    private boolean shipping() {
+        synchronized (lock) {
+            return state == State.SHIPPING;
         }
     }
 

@@ -10,22 +10,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The heartbeat: reports what runs here, and brings back the pool's settings, a renewed token, and the tasks to
- * cancel. It runs until the very end of shutdown: a server that stops hearing from an agent whose tasks still run
- * would hand them to another agent.
+ * The heartbeat: reports what runs here, and brings back the pool's settings, a renewed token, the tasks to cancel
+ * and the lease; each success renews the {@link Lease}. It runs until the very end of shutdown: a server that stops
+ * hearing from an agent whose tasks still run would hand them to another agent.
  */
 final class PingLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(PingLoop.class);
 
     private final AgentSession session;
     private final RunningTasks tasks;
+    private final Lease lease;
     private final String version;
     private final CountDownLatch stop;
     private final OutageLog outage = new OutageLog(log, "ping");
 
-    PingLoop(AgentSession session, RunningTasks tasks, String version, CountDownLatch stop) {
+    PingLoop(AgentSession session, RunningTasks tasks, Lease lease, String version, CountDownLatch stop) {
         this.session = session;
         this.tasks = tasks;
+        this.lease = lease;
         this.version = version;
         this.stop = stop;
     }
@@ -45,6 +47,7 @@ final class PingLoop implements Runnable {
         AgentPing ping = new AgentPing(session.agentId(), !now.taskIds().isEmpty(), now.plansRunning(), now.planLimit(),
                 now.appliesRunning() > 0, now.taskIds(), HostStats.cpuUsage(), HostStats.memUsage(), version);
         PingReply reply;
+        long sentAt = System.nanoTime();
         try {
             reply = session.api().post(ApiPaths.AGENT_PING, ping, PingReply.class);
         } catch (ApiException e) {
@@ -58,12 +61,10 @@ final class PingLoop implements Runnable {
             return;
         }
         outage.recovered();
+        lease.renewed(sentAt, reply == null ? 0 : reply.leaseSeconds());
         if (reply == null) return;
         session.adopt(reply, generation);
         tasks.poolChanged();
-        if (reply.cancelTaskIds() == null) return;
-        for (String taskId : reply.cancelTaskIds()) {
-            if (tasks.cancel(taskId, "the server asked for it") > 0) log.info("task {}: canceling, as the server asked", taskId);
-        }
+        tasks.cancel(reply.cancel());
     }
 }

@@ -15,8 +15,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Asks the server for work whenever there is capacity for it, and starts each task it gets on its own thread. With
- * no capacity it waits for a task to finish instead of asking; the server's long poll makes an idle agent cheap.
+ * Asks the server for work whenever there is capacity for it and the agent holds its {@link Lease}, and starts each
+ * task it gets on its own thread; cancel orders in the reply go the same way as a ping's. With no capacity it waits
+ * for a task to finish instead of asking; the server's long poll makes an idle agent cheap.
  */
 final class PullLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(PullLoop.class);
@@ -25,15 +26,17 @@ final class PullLoop implements Runnable {
 
     private final AgentSession session;
     private final RunningTasks tasks;
+    private final Lease lease;
     private final Function<TaskAssignment, TaskRunner> runners;
     private final int waitSeconds;
     private final CountDownLatch stop;
     private final OutageLog outage = new OutageLog(log, "task pull");
 
-    PullLoop(AgentSession session, RunningTasks tasks, Function<TaskAssignment, TaskRunner> runners, Duration pullWait,
-            CountDownLatch stop) {
+    PullLoop(AgentSession session, RunningTasks tasks, Lease lease, Function<TaskAssignment, TaskRunner> runners,
+            Duration pullWait, CountDownLatch stop) {
         this.session = session;
         this.tasks = tasks;
+        this.lease = lease;
         this.runners = runners;
         this.waitSeconds = (int) Math.max(0, pullWait.toSeconds());
         this.stop = stop;
@@ -45,6 +48,10 @@ final class PullLoop implements Runnable {
         try {
             while (stop.getCount() > 0) {
                 Capacity free = tasks.awaitCapacity();
+                if (!lease.held()) {
+                    lease.awaitHeld(); // the server may have given our tasks away: no new work until a ping gets through
+                    continue;
+                }
                 long generation = session.generation();
                 PullResponse reply;
                 try {
@@ -65,9 +72,11 @@ final class PullLoop implements Runnable {
                 }
                 outage.recovered();
                 backoff.reset();
-                if (reply != null && reply.tasks() != null) {
+                if (reply == null) continue;
+                if (reply.tasks() != null) {
                     for (TaskAssignment task : reply.tasks()) launch(task);
                 }
+                tasks.cancel(reply.cancel()); // after launching: an order may name a task this very reply assigned
             }
         } catch (InterruptedException e) {
             // close() interrupts the loop, possibly in the middle of a long poll.
@@ -94,7 +103,8 @@ final class PullLoop implements Runnable {
     private void refuse(TaskAssignment task, String reason) throws InterruptedException {
         log.warn("task {} attempt {}: not run: {}", task.taskId(), task.attempt(), reason);
         try {
-            new TaskReporter(session, task).result(new TaskResult(task.attempt(), TaskStatus.ERRORED, null, reason, 0));
+            new TaskReporter(session, task, new CountDownLatch(1))
+                    .result(new TaskResult(task.attempt(), TaskStatus.ERRORED, null, reason, 0));
         } catch (StaleAttemptException | ApiException e) {
             log.warn("task {} attempt {}: the server did not take the refusal: {}", task.taskId(), task.attempt(), e.getMessage());
         }

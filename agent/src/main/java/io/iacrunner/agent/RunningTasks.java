@@ -1,7 +1,9 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.protocol.CancelOrder;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.TaskAction;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -9,12 +11,17 @@ import java.util.Set;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The attempts this agent is running: the single source of its capacity, its ping's task list, and the way to cancel
  * them. Capacity is derived from this set each time, never tallied separately, so it cannot drift.
  */
 final class RunningTasks {
+    private static final Logger log = LoggerFactory.getLogger(RunningTasks.class);
+    static final String SERVER_CANCEL = "the server asked for it";
+
     record Snapshot(int plansRunning, int appliesRunning, int planLimit, List<String> taskIds) {}
 
     private final Supplier<PoolConfig> pool;
@@ -87,25 +94,54 @@ final class RunningTasks {
     }
 
     /**
-     * Cancels every attempt of the task running here (the server names tasks, not attempts); returns how many were
-     * not already being canceled.
+     * Carries out the server's cancel orders, from a ping reply or a pull response alike (whichever comes first):
+     * every attempt of a named task running here is canceled, and tasks not running here are ignored. A repeated
+     * order changes nothing, except that a {@code force} order kills a task whose graceful cancel is still waiting.
      */
-    int cancel(String taskId, String reason) {
-        int canceled = 0;
-        for (TaskRunner runner : runnersMatching(taskId)) {
-            if (runner.cancel(reason)) canceled++;
+    void cancel(List<CancelOrder> orders) {
+        if (orders == null) return;
+        for (CancelOrder order : orders) {
+            if (order == null || order.taskId() == null) continue;
+            for (TaskRunner runner : runnersMatching(order.taskId())) {
+                if (runner.cancel(SERVER_CANCEL, order.force())) {
+                    log.info("task {} attempt {}: canceling{}, as the server asked", order.taskId(),
+                            runner.task().attempt(), order.force() ? " at once (forced)" : "");
+                }
+            }
         }
-        return canceled;
     }
 
+    /** Cancels every running attempt gracefully (agent shutdown). */
     void cancelAll(String reason) {
-        for (TaskRunner runner : runnersMatching(null)) runner.cancel(reason);
+        for (TaskRunner runner : runnersMatching(null)) runner.cancel(reason, false);
     }
 
-    void awaitEmpty() throws InterruptedException {
+    /** Kills every running attempt at once and drops its reports (the lease is lost); returns how many. */
+    int dropAll(String reason) {
+        List<TaskRunner> all = runnersMatching(null);
+        for (TaskRunner runner : all) runner.drop(reason);
+        return all.size();
+    }
+
+    int size() {
         lock.lock();
         try {
-            while (!running.isEmpty()) changed.await();
+            return running.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits until nothing runs, at most {@code timeout}; returns whether nothing runs. */
+    boolean awaitEmpty(Duration timeout) throws InterruptedException {
+        long left = timeout.toNanos();
+        lock.lock();
+        try {
+            while (!running.isEmpty()) {
+                if (left <= 0) return false;
+                left = changed.awaitNanos(left);
+            }
+            return true;
         } finally {
             lock.unlock();
         }

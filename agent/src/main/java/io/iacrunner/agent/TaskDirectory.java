@@ -55,10 +55,14 @@ final class TaskDirectory implements AutoCloseable {
         return path.resolve(CLI_CONFIG);
     }
 
-    /** The state Terraform left, if it wrote one. */
+    /**
+     * The state Terraform left, if it wrote one. An empty file is no state: Terraform's local backend creates the
+     * file when an apply starts and fills it only when it persists state, so an apply killed before that leaves it
+     * empty.
+     */
     Optional<ObjectNode> readState() throws IOException {
         Path file = path.resolve(STATE);
-        if (!Files.exists(file)) return Optional.empty();
+        if (!Files.exists(file) || Files.size(file) == 0) return Optional.empty();
         JsonNode state = JSON.readTree(file.toFile());
         if (!(state instanceof ObjectNode object)) throw new IOException(STATE + " is not a JSON object");
         return Optional.of(object);

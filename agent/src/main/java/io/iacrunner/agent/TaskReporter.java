@@ -9,14 +9,16 @@ import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskResult;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Tells the server about one attempt: its phase, the state an apply left, its result. Each must arrive (the server
- * may be restarting), so transient failures are retried without end; {@code stale_attempt} ends the attempt, and
- * any other refusal is the caller's to report.
+ * may be restarting), so transient failures are retried until the attempt is dropped (the agent lost its lease);
+ * {@code stale_attempt} ends the attempt, and any other refusal is the caller's to report.
  */
 final class TaskReporter {
     private static final Logger log = LoggerFactory.getLogger(TaskReporter.class);
@@ -25,10 +27,13 @@ final class TaskReporter {
 
     private final AgentSession session;
     private final TaskAssignment task;
+    private final CountDownLatch dropped;
 
-    TaskReporter(AgentSession session, TaskAssignment task) {
+    /** @param dropped counted down when nothing more may be reported for the attempt */
+    TaskReporter(AgentSession session, TaskAssignment task, CountDownLatch dropped) {
         this.session = session;
         this.task = task;
+        this.dropped = dropped;
     }
 
     void phase(TaskPhase phase) throws StaleAttemptException, InterruptedException {
@@ -52,6 +57,7 @@ final class TaskReporter {
         OutageLog outage = new OutageLog(log, label);
         boolean registeredAgain = false;
         while (true) {
+            if (dropped.getCount() == 0) throw new StaleAttemptException(label + " not sent: the attempt was dropped");
             long generation = session.generation();
             try {
                 call.get();
@@ -70,7 +76,9 @@ final class TaskReporter {
                     throw e;
                 }
             }
-            Thread.sleep(backoff.next());
+            if (dropped.await(backoff.next().toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new StaleAttemptException(label + " given up: the attempt was dropped");
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ import io.iacrunner.protocol.TaskResult;
 import io.iacrunner.protocol.TaskStatus;
 import java.io.IOException;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,14 +67,17 @@ final class TaskRunner {
 
     private final Object lock = new Object();
     private String cancelReason;
-    private boolean abandoned;
+    private boolean forced;
+    private String dropReason;
     private TerraformCommand current;
+    /** Counted down when the attempt's reports are to be dropped: its uploads stop retrying. */
+    private final CountDownLatch dropped = new CountDownLatch(1);
 
     TaskRunner(TaskAssignment task, AgentSession session, WorkDir workDir, Terraform terraform) {
         this.task = task;
         this.workDir = workDir;
         this.terraform = terraform;
-        this.reporter = new TaskReporter(session, task);
+        this.reporter = new TaskReporter(session, task, dropped);
         this.shipper = new LogShipper(session, task.taskId(), task.attempt(), this::abandon);
         this.label = "task " + task.taskId() + " attempt " + task.attempt();
     }
@@ -83,30 +87,44 @@ final class TaskRunner {
     }
 
     /**
-     * Stops the attempt (server cancel or agent shutdown): Terraform gets SIGINT and the grace period, and the result
-     * says canceled, and why. Returns at once.
+     * Stops the attempt (a cancel order, or agent shutdown), and the result says canceled, and why. Gracefully,
+     * Terraform gets SIGINT and the grace period; with {@code force} its process tree is killed at once. Returns at
+     * once.
      *
-     * @return false when a cancel was already under way
+     * @return false when this changed nothing: a cancel was already under way and this one does not force it
      */
-    boolean cancel(String reason) {
-        return interrupt(reason, false);
+    boolean cancel(String reason, boolean force) {
+        return stop(reason, force, null);
     }
 
-    /** The attempt is no longer ours: stop Terraform as for a cancel, and report nothing. */
+    /**
+     * The attempt is lost (the agent's lease ran out: the server has given the task away): kill Terraform at once, and
+     * upload and report nothing more.
+     */
+    void drop(String reason) {
+        stop(reason, true, reason);
+        shipper.abandon(reason); // its flush() would otherwise wait for a server that may never take the lines
+    }
+
+    /** The server said the attempt is no longer ours: stop Terraform as for a cancel, and report nothing. */
     private void abandon() {
-        interrupt("the attempt is no longer this agent's", true);
+        stop("the attempt is no longer this agent's", false, "the server refused its log");
     }
 
-    private boolean interrupt(String reason, boolean stale) {
+    private boolean stop(String reason, boolean force, String drop) {
         TerraformCommand running;
+        boolean changed;
         synchronized (lock) {
-            abandoned |= stale;
-            if (cancelReason != null) return false;
-            cancelReason = reason;
+            boolean first = cancelReason == null;
+            if (first) cancelReason = reason;
+            changed = first || (force && !forced);
+            forced |= force;
+            if (drop != null && dropReason == null) dropReason = drop;
             running = current;
         }
-        if (running != null) running.cancel();
-        return true;
+        if (drop != null) dropped.countDown();
+        if (changed && running != null) running.cancel(force);
+        return changed;
     }
 
     void run() {
@@ -115,7 +133,9 @@ final class TaskRunner {
         try {
             Outcome outcome = execute();
             long lines = shipper.flush();
-            if (isAbandoned() || shipper.isStale()) throw new StaleAttemptException("the server refused its log");
+            String drop = dropReason();
+            if (drop != null) throw new StaleAttemptException(drop);
+            if (shipper.isStale()) throw new StaleAttemptException("the server refused its log");
             reporter.result(new TaskResult(task.attempt(), outcome.status(), outcome.exitCode(), outcome.message(), lines));
             log.info("{}: {} (exit code {}, {} log lines){}", label, outcome.status().wireName(), outcome.exitCode(), lines,
                     outcome.message() == null ? "" : ": " + outcome.message());
@@ -170,7 +190,7 @@ final class TaskRunner {
             int exit = command.waitFor();
             return new Step(args[0], exit, command.wasCanceled() ? cancelReason() : null);
         } catch (InterruptedException e) {
-            command.cancel();
+            command.cancel(false);
             throw e;
         } finally {
             synchronized (lock) {
@@ -186,7 +206,8 @@ final class TaskRunner {
      * @return why the state could not be stored, or null
      */
     private String uploadChangedState(TaskDirectory dir) throws StaleAttemptException, InterruptedException {
-        if (isAbandoned()) throw new StaleAttemptException("abandoned during apply");
+        String drop = dropReason();
+        if (drop != null) throw new StaleAttemptException(drop);
         Optional<ObjectNode> state;
         try {
             state = dir.readState();
@@ -227,9 +248,9 @@ final class TaskRunner {
         }
     }
 
-    private boolean isAbandoned() {
+    private String dropReason() {
         synchronized (lock) {
-            return abandoned;
+            return dropReason;
         }
     }
 }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.stream.Stream;
@@ -19,13 +20,17 @@ final class TerraformCommand {
     private final Thread stdout;
     private final Thread stderr;
     private final Duration cancelGrace;
+    /** Ends a graceful stop's grace period: counted down by Terraform's exit or by a forced cancel. */
+    private final CountDownLatch killNow = new CountDownLatch(1);
     private Thread stopper;
+    private boolean forced;
 
     private TerraformCommand(Process process, Thread stdout, Thread stderr, Duration cancelGrace) {
         this.process = process;
         this.stdout = stdout;
         this.stderr = stderr;
         this.cancelGrace = cancelGrace;
+        process.onExit().thenRun(killNow::countDown);
     }
 
     static TerraformCommand start(ProcessBuilder builder, BiConsumer<LogStream, String> lines, Duration cancelGrace) throws IOException {
@@ -66,11 +71,21 @@ final class TerraformCommand {
         return stopper;
     }
 
+    private synchronized boolean forced() {
+        return forced;
+    }
+
     /**
-     * SIGINT first, so Terraform stops cleanly (writes state, releases locks); once it has exited or the grace period
-     * is over, SIGKILL to whatever is left of its process tree. Returns at once; repeated calls do nothing.
+     * Stops the command and returns at once. Gracefully: SIGINT first, so Terraform stops cleanly (writes state,
+     * releases locks), and once it has exited or the grace period is over, SIGKILL to whatever is left of its process
+     * tree. With {@code force}, the tree is killed at once, also when a graceful stop is already waiting out its grace
+     * period. Otherwise repeated calls do nothing.
      */
-    synchronized void cancel() {
+    synchronized void cancel(boolean force) {
+        if (force) {
+            forced = true;
+            killNow.countDown();
+        }
         // A command that already exited ran to its end: its real outcome stands.
         if (stopper != null || !process.isAlive()) return;
         // Taken before the signal: Terraform kills a provisioner's shell on SIGINT, and the shell's children are
@@ -80,14 +95,20 @@ final class TerraformCommand {
     }
 
     private void stop(List<ProcessHandle> treeAtCancel) {
-        sendInterrupt();
-        boolean exited;
-        try {
-            exited = process.waitFor(cancelGrace.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            exited = false;
+        if (!forced()) {
+            sendInterrupt();
+            // Terraform's exit ends the wait early (see the constructor), and so does a forced cancel.
+            boolean ended;
+            try {
+                ended = killNow.await(cancelGrace.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                ended = false;
+            }
+            if (!ended) log.warn("terraform (pid {}) still running {} after SIGINT; killing its process tree", process.pid(), cancelGrace);
+            else if (process.isAlive()) log.info("terraform (pid {}): cancel forced; killing its process tree", process.pid());
+        } else {
+            log.info("terraform (pid {}): forced cancel; killing its process tree", process.pid());
         }
-        if (!exited) log.warn("terraform (pid {}) still running {} after SIGINT; killing its process tree", process.pid(), cancelGrace);
         Stream.concat(treeAtCancel.stream(), process.descendants())
                 .filter(ProcessHandle::isAlive)
                 .forEach(ProcessHandle::destroyForcibly);

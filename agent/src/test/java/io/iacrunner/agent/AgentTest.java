@@ -4,11 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.agent.FakeServer.Reply;
 import io.iacrunner.agent.FakeServer.Request;
 import io.iacrunner.protocol.AgentPing;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.CancelOrder;
 import io.iacrunner.protocol.PingReply;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.PullRequest;
@@ -38,11 +43,15 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** The whole agent against a fake server: registration, ping, long-poll pull, tasks on real Terraform, shutdown. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class AgentTest {
     private static final PoolConfig POOL = new PoolConfig("default", 2, false, Map.of("region", "idc1"));
+    /** Plans may run beside an apply: the agent goes on pulling while an apply runs. */
+    private static final PoolConfig CONCURRENT_POOL = new PoolConfig("concurrent", 2, true, Map.of());
+    private static final int LEASE_SECONDS = 10;
 
     @TempDir
     Path dir;
@@ -50,22 +59,27 @@ class AgentTest {
     private FakeServer server;
     private FakeLogStore logs;
     private AtomicInteger registrations;
-    private final BlockingQueue<List<TaskAssignment>> assignments = new LinkedBlockingQueue<>();
-    private volatile Function<Request, Reply> pingReply = r -> Reply.ok(new PingReply(POOL, List.of(), null, null));
+    private final BlockingQueue<PullResponse> pullReplies = new LinkedBlockingQueue<>();
+    private volatile Function<Request, Reply> pingReply = r -> Reply.ok(new PingReply(POOL, List.of(), null, null, LEASE_SECONDS));
     private volatile Duration resultDelay = Duration.ZERO;
+    private volatile FakeServer.Handler deregisterReply = r -> new Reply(204, null);
+    private Duration cancelGrace = Duration.ofSeconds(3);
+    private Duration drainTimeout = Duration.ZERO;
+    private Path terraform = Fixtures.TERRAFORM;
     private Agent agent;
 
     @BeforeEach
     void setUp() throws IOException {
         server = new FakeServer();
-        registrations = Fixtures.acceptRegistrations(server, POOL, 1);
+        registrations = Fixtures.acceptRegistrations(server, POOL, 1, LEASE_SECONDS);
         logs = new FakeLogStore();
         server.on("POST", ApiPaths.AGENT_PING, r -> pingReply.apply(r));
         server.on("POST", ApiPaths.TASK_PULL, r -> {
             // A long poll: answers as soon as work is queued, or empty when the wait is over.
-            List<TaskAssignment> tasks = assignments.poll(r.as(PullRequest.class).waitSeconds(), TimeUnit.SECONDS);
-            return Reply.ok(new PullResponse(tasks == null ? List.of() : tasks));
+            PullResponse reply = pullReplies.poll(r.as(PullRequest.class).waitSeconds(), TimeUnit.SECONDS);
+            return Reply.ok(reply == null ? new PullResponse(List.of(), List.of()) : reply);
         });
+        server.on("POST", ApiPaths.AGENT_DEREGISTER, r -> deregisterReply.handle(r));
         server.on("POST", ApiPaths.TASK_PHASE, r -> Reply.ok(null));
         server.on("POST", ApiPaths.TASK_LOGS, logs);
         server.on("PUT", ApiPaths.TASK_STATE, r -> Reply.ok(null));
@@ -79,16 +93,18 @@ class AgentTest {
     void tearDown() {
         if (agent != null) agent.close();
         server.close();
+        ((Logger) LoggerFactory.getLogger(Agent.class)).detachAppender("capture-Agent");
     }
 
     private Agent agent(URI serverUrl, Path tokenFile, int localPlanLimit) {
         agent = new Agent(AgentConfig.of(serverUrl, tokenFile)
                 .withName("test-agent")
                 .withWorkDir(dir.resolve("work"))
-                .withTerraform(Fixtures.TERRAFORM)
+                .withTerraform(terraform)
                 .withLocalPlanLimit(localPlanLimit)
                 .withPullWait(Duration.ofSeconds(1))
-                .withCancelGrace(Duration.ofSeconds(3)));
+                .withCancelGrace(cancelGrace)
+                .withDrainTimeout(drainTimeout));
         return agent;
     }
 
@@ -102,6 +118,16 @@ class AgentTest {
         String tf = """
                 {"resource":{"terraform_data":{"x":{"provisioner":{"local-exec":{"command":"%s"}}}}}}""".formatted(command);
         return new TaskAssignment(id, 1, "ws-" + id, action, "1.11.4", (ObjectNode) FakeServer.JSON.readTree(tf), null, null);
+    }
+
+    private void assign(TaskAssignment... tasks) {
+        pullReplies.add(new PullResponse(List.of(tasks), List.of()));
+    }
+
+    /** The server's settings for every later registration and ping reply. */
+    private void usePool(PoolConfig pool, int leaseSeconds) {
+        Fixtures.acceptRegistrations(server, pool, 1, leaseSeconds);
+        pingReply = r -> Reply.ok(new PingReply(pool, List.of(), null, null, leaseSeconds));
     }
 
     private List<Request> resultsOf(String taskId) {
@@ -118,13 +144,21 @@ class AgentTest {
         return server.requests("POST", ApiPaths.AGENT_PING).stream().map(r -> r.as(AgentPing.class)).toList();
     }
 
+    private ListAppender<ILoggingEvent> capture(Class<?> type) {
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.setName("capture-" + type.getSimpleName());
+        appender.start();
+        ((Logger) LoggerFactory.getLogger(type)).addAppender(appender);
+        return appender;
+    }
+
     private static long processesWith(String marker) {
         return ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(marker)).count();
     }
 
     @Test
     void registersWithThePoolTokenThenPullsRunsAndReportsAPlan() throws Exception {
-        assignments.add(List.of(task("t-plan", TaskAction.PLAN, "echo hi")));
+        assign(task("t-plan", TaskAction.PLAN, "echo hi"));
 
         Agent a = startedAgent(0);
 
@@ -159,7 +193,7 @@ class AgentTest {
     @Test
     void pullsNothingWhileAnApplyRunsAndCancelsItWhenAPingReplySays() throws Exception {
         String marker = "300." + System.nanoTime() % 1_000_000;
-        assignments.add(List.of(task("t-apply", TaskAction.PLAN_APPLY, "sleep " + marker)));
+        assign(task("t-apply", TaskAction.PLAN_APPLY, "sleep " + marker));
         startedAgent(0);
 
         await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
@@ -173,7 +207,7 @@ class AgentTest {
         Thread.sleep(2500);
         assertThat(server.requests("POST", ApiPaths.TASK_PULL)).as("no pull while the apply runs alone").hasSize(pullsWhileApplying);
 
-        pingReply = r -> Reply.ok(new PingReply(POOL, List.of("t-apply"), null, null));
+        pingReply = r -> Reply.ok(new PingReply(POOL, List.of(new CancelOrder("t-apply", false)), null, null, LEASE_SECONDS));
         TaskResult result = awaitResult("t-apply");
 
         assertThat(result.status()).isEqualTo(TaskStatus.CANCELED);
@@ -189,7 +223,7 @@ class AgentTest {
     void registersAgainWhenAPingSaysTheServerForgotTheAgent() throws Exception {
         pingReply = r -> "agent-token-1".equals(r.bearer())
                 ? Reply.error(404, "unknown_agent", "no such agent")
-                : Reply.ok(new PingReply(POOL, List.of(), null, null));
+                : Reply.ok(new PingReply(POOL, List.of(), null, null, LEASE_SECONDS));
         Agent a = startedAgent(0);
 
         await().atMost(Duration.ofSeconds(5)).until(() -> registrations.get() == 2);
@@ -204,7 +238,7 @@ class AgentTest {
     @Test
     void adoptsARenewedTokenAndALowerPlanLimitFromAPingReply() throws Exception {
         PoolConfig smaller = new PoolConfig("default", 1, false, Map.of());
-        pingReply = r -> Reply.ok(new PingReply(smaller, List.of(), "agent-token-renewed", Instant.now().plusSeconds(600)));
+        pingReply = r -> Reply.ok(new PingReply(smaller, List.of(), "agent-token-renewed", Instant.now().plusSeconds(600), LEASE_SECONDS));
         startedAgent(0);
 
         await().atMost(Duration.ofSeconds(5)).until(() -> server.requests("POST", ApiPaths.TASK_PULL).stream()
@@ -214,7 +248,7 @@ class AgentTest {
 
     @Test
     void reportsTasksBeyondItsCapacityAsErroredInsteadOfRunningThem() throws Exception {
-        assignments.add(List.of(task("t-first", TaskAction.PLAN, "echo one"), task("t-extra", TaskAction.PLAN, "echo two")));
+        assign(task("t-first", TaskAction.PLAN, "echo one"), task("t-extra", TaskAction.PLAN, "echo two"));
         startedAgent(1);
 
         TaskResult extra = awaitResult("t-extra");
@@ -231,7 +265,8 @@ class AgentTest {
     @Test
     void shutdownCancelsRunningTasksAndKeepsPingingUntilTheyHaveReported() throws Exception {
         String marker = "300." + System.nanoTime() % 1_000_000;
-        assignments.add(List.of(task("t-long", TaskAction.PLAN_APPLY, "sleep " + marker)));
+        assign(task("t-long", TaskAction.PLAN_APPLY, "sleep " + marker));
+        drainTimeout = Duration.ZERO; // cancel at once
         resultDelay = Duration.ofMillis(2500); // a slow server: the task has not reported until this has passed
         Agent a = startedAgent(0);
         await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
@@ -253,11 +288,150 @@ class AgentTest {
     }
 
     @Test
+    void aCancelOrderInAPullResponseStopsItsTaskAndOrdersForOtherTasksAreIgnored() throws Exception {
+        usePool(CONCURRENT_POOL, LEASE_SECONDS); // the agent keeps pulling while the apply runs
+        String marker = "300." + System.nanoTime() % 1_000_000;
+        assign(task("t-pulled", TaskAction.PLAN_APPLY, "sleep " + marker));
+        startedAgent(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
+
+        pullReplies.add(new PullResponse(List.of(), List.of(new CancelOrder("t-not-here", true), new CancelOrder("t-pulled", false))));
+        TaskResult result = awaitResult("t-pulled");
+
+        assertThat(result.status()).isEqualTo(TaskStatus.CANCELED);
+        assertThat(result.message()).isEqualTo("canceled during terraform apply: the server asked for it");
+        assertThat(processesWith(marker)).isZero();
+        // The same order again, through the other channel and then this one: the task is done, nothing happens.
+        pingReply = r -> Reply.ok(new PingReply(CONCURRENT_POOL, List.of(new CancelOrder("t-pulled", true)), null, null, LEASE_SECONDS));
+        pullReplies.add(new PullResponse(List.of(), List.of(new CancelOrder("t-pulled", true))));
+        await().atMost(Duration.ofSeconds(5)).until(pullReplies::isEmpty);
+        Thread.sleep(1500);
+        assertThat(resultsOf("t-pulled")).hasSize(1);
+    }
+
+    @Test
+    void aForcedCancelKillsTheTaskWithoutWaitingTheGracePeriod() throws Exception {
+        String marker = "300." + System.nanoTime() % 1_000_000;
+        terraform = Fixtures.terraformIgnoringInterrupt(dir, marker); // SIGINT alone would not stop it
+        cancelGrace = Duration.ofSeconds(30);
+        assign(task("t-force", TaskAction.PLAN_APPLY, "unused"));
+        startedAgent(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
+
+        long orderedAt = System.nanoTime();
+        pingReply = r -> Reply.ok(new PingReply(POOL, List.of(new CancelOrder("t-force", true)), null, null, LEASE_SECONDS));
+        TaskResult result = awaitResult("t-force");
+        Duration elapsed = Duration.ofNanos(System.nanoTime() - orderedAt);
+
+        assertThat(elapsed).isLessThan(cancelGrace.dividedBy(3));
+        assertThat(result.status()).isEqualTo(TaskStatus.CANCELED);
+        assertThat(result.message()).isEqualTo("canceled during terraform apply: the server asked for it");
+        assertThat(result.logLines()).isEqualTo(logs.stored("t-force").size());
+        assertThat(processesWith(marker)).isZero();
+    }
+
+    @Test
+    void aLostLeaseKillsRunningTerraformReportsNothingAndPullsOnlyAfterAPingGetsThrough() throws Exception {
+        int lease = 2;
+        usePool(POOL, lease);
+        ListAppender<ILoggingEvent> agentLog = capture(Agent.class);
+        String marker = "300." + System.nanoTime() % 1_000_000;
+        assign(task("t-leased", TaskAction.PLAN_APPLY, "sleep " + marker));
+        startedAgent(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
+
+        pingReply = r -> Reply.error(503, "unavailable", "the server is cut off");
+        long cutAt = System.nanoTime();
+        await().atMost(Duration.ofSeconds(lease + 5)).until(() -> processesWith(marker) == 0);
+
+        assertThat(Duration.ofNanos(System.nanoTime() - cutAt)).isLessThan(Duration.ofSeconds(lease + 3));
+        await().atMost(Duration.ofSeconds(5)).until(() -> pings().getLast().currentTasks().isEmpty());
+        int pullsWhileLost = server.requests("POST", ApiPaths.TASK_PULL).size();
+        Thread.sleep(2000);
+        assertThat(resultsOf("t-leased")).as("a lost attempt reports nothing").isEmpty();
+        assertThat(server.requests("PUT", ApiPaths.TASK_STATE)).isEmpty();
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL)).as("no new work without the lease").hasSize(pullsWhileLost);
+        assertThat(agentLog.list).filteredOn(e -> e.getLevel() == Level.ERROR).singleElement()
+                .satisfies(e -> assertThat(e.getFormattedMessage()).contains("lease").contains("killed 1 running task"));
+
+        pingReply = r -> Reply.ok(new PingReply(POOL, List.of(), null, null, lease));
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.requests("POST", ApiPaths.TASK_PULL).size() > pullsWhileLost);
+        assertThat(agentLog.list).filteredOn(e -> e.getLevel() == Level.ERROR).hasSize(1);
+    }
+
+    @Test
+    void shutdownLetsARunningTaskFinishThenDeregistersAndOnlyThenStopsPinging() throws Exception {
+        String marker = "2." + System.nanoTime() % 1_000_000;
+        drainTimeout = Duration.ofSeconds(60);
+        Duration deregisterDelay = Duration.ofMillis(2500); // a slow server: pings must go on meanwhile
+        deregisterReply = r -> {
+            Thread.sleep(deregisterDelay.toMillis());
+            return new Reply(204, null);
+        };
+        assign(task("t-short", TaskAction.PLAN_APPLY, "sleep " + marker + "; echo drained"));
+        Agent a = startedAgent(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
+
+        Instant closing = Instant.now();
+        a.close();
+        Instant closed = Instant.now();
+
+        TaskResult result = awaitResult("t-short");
+        assertThat(result.status()).isEqualTo(TaskStatus.SUCCEEDED);
+        assertThat(logs.plainText("t-short")).anySatisfy(l -> assertThat(l).contains("drained"));
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL)).as("no pull once shutdown began")
+                .allSatisfy(r -> assertThat(r.at()).isBefore(closing));
+        Request deregister = server.requests("POST", ApiPaths.AGENT_DEREGISTER).getFirst();
+        assertThat(server.requests("POST", ApiPaths.AGENT_DEREGISTER)).hasSize(1);
+        assertThat(deregister.bearer()).isEqualTo("agent-token-1");
+        assertThat(deregister.body().isObject()).isTrue();
+        assertThat(deregister.body().isEmpty()).isTrue();
+        assertThat(deregister.at()).isAfter(resultsOf("t-short").getFirst().at());
+        assertThat(server.requests("POST", ApiPaths.AGENT_PING)).as("pings go on while deregistering")
+                .anySatisfy(p -> assertThat(p.at()).isAfter(deregister.at()));
+        int pingsAtClose = pings().size();
+        Thread.sleep(1500);
+        assertThat(pings()).as("no ping after close() returned").hasSize(pingsAtClose);
+        assertThat(Duration.between(closing, closed)).isGreaterThanOrEqualTo(deregisterDelay);
+    }
+
+    @Test
+    void shutdownCancelsATaskThatOutlastsTheDrainTimeout() throws Exception {
+        String marker = "300." + System.nanoTime() % 1_000_000;
+        drainTimeout = Duration.ofSeconds(2);
+        assign(task("t-outlasts", TaskAction.PLAN_APPLY, "sleep " + marker));
+        Agent a = startedAgent(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
+
+        long closing = System.nanoTime();
+        a.close();
+
+        Duration took = Duration.ofNanos(System.nanoTime() - closing);
+        TaskResult result = awaitResult("t-outlasts");
+        assertThat(result.status()).isEqualTo(TaskStatus.CANCELED);
+        assertThat(result.message()).endsWith("the agent is shutting down");
+        assertThat(processesWith(marker)).isZero();
+        assertThat(took).isGreaterThanOrEqualTo(drainTimeout).isLessThan(drainTimeout.plus(cancelGrace).plusSeconds(10));
+        assertThat(server.requests("POST", ApiPaths.AGENT_DEREGISTER)).singleElement()
+                .satisfies(d -> assertThat(d.at()).isAfter(resultsOf("t-outlasts").getFirst().at()));
+    }
+
+    @Test
+    void closeGivesUpDeregisteringAfterAFewTries() throws Exception {
+        deregisterReply = r -> Reply.error(503, "unavailable", "restarting");
+        Agent a = startedAgent(0);
+        await().atMost(Duration.ofSeconds(3)).until(() -> !pings().isEmpty());
+
+        assertThat(CompletableFuture.runAsync(a::close)).succeedsWithin(Duration.ofSeconds(10));
+        assertThat(server.requests("POST", ApiPaths.AGENT_DEREGISTER)).hasSizeBetween(2, 3);
+    }
+
+    @Test
     void waitsOutAnUnavailableServerWhenRegistering() throws Exception {
         AtomicInteger refused = new AtomicInteger();
         server.on("POST", ApiPaths.AGENT_REGISTER, r -> refused.incrementAndGet() <= 3
                 ? Reply.error(503, "unavailable", "starting")
-                : Reply.ok(new RegisterResponse("agent-9", "agent-token-9", null, POOL, 1)));
+                : Reply.ok(new RegisterResponse("agent-9", "agent-token-9", null, POOL, 1, LEASE_SECONDS)));
 
         Agent a = startedAgent(0);
 

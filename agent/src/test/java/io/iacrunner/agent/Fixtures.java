@@ -10,6 +10,7 @@ import io.iacrunner.protocol.RegisterResponse;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -24,14 +25,31 @@ final class Fixtures {
      * Registration as the server does it: the pool token is required, and each registration is a new agent
      * ({@code agent-N}, token {@code agent-token-N}).
      */
-    static AtomicInteger acceptRegistrations(FakeServer server, PoolConfig pool, int pingIntervalSeconds) {
+    static AtomicInteger acceptRegistrations(FakeServer server, PoolConfig pool, int pingIntervalSeconds, int leaseSeconds) {
         AtomicInteger registrations = new AtomicInteger();
         server.on("POST", ApiPaths.AGENT_REGISTER, r -> {
             if (!POOL_TOKEN.equals(r.bearer())) return Reply.error(401, "unauthorized", "bad pool token");
             int n = registrations.incrementAndGet();
-            return Reply.ok(new RegisterResponse("agent-" + n, "agent-token-" + n, null, pool, pingIntervalSeconds));
+            return Reply.ok(new RegisterResponse("agent-" + n, "agent-token-" + n, null, pool, pingIntervalSeconds, leaseSeconds));
         });
         return registrations;
+    }
+
+    /**
+     * A stand-in for Terraform: {@code init} and {@code plan} succeed at once, {@code apply} runs {@code sleep
+     * <seconds>} with SIGINT ignored, like a Terraform stuck in a provider call that does not honour a graceful stop.
+     */
+    static Path terraformIgnoringInterrupt(Path dir, String sleepSeconds) throws IOException {
+        Path script = dir.resolve("terraform-ignoring-sigint");
+        Files.writeString(script, """
+                #!/bin/sh
+                case "$1" in
+                  apply) trap '' INT; exec sleep %s ;;
+                  *) echo "fake terraform $1"; exit 0 ;;
+                esac
+                """.formatted(sleepSeconds));
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+        return script;
     }
 
     static Path poolTokenFile(Path dir) throws IOException {
@@ -39,7 +57,7 @@ final class Fixtures {
     }
 
     static AgentSession registeredSession(FakeServer server, Path dir) throws IOException, InterruptedException {
-        acceptRegistrations(server, new PoolConfig("default", 2, false, Map.of()), 1);
+        acceptRegistrations(server, new PoolConfig("default", 2, false, Map.of()), 1, 0);
         AgentSession session = new AgentSession(server.uri(), poolTokenFile(dir), new RegisterRequest("test", "dev", "localhost"));
         assertThat(session.register(new CountDownLatch(1))).isTrue();
         return session;

@@ -75,7 +75,11 @@ class TaskRunnerTest {
     }
 
     private TaskRunner runner(TaskAssignment task, Path terraform) {
-        return new TaskRunner(task, session, workDir, new Terraform(terraform, System.getenv(), GRACE));
+        return runner(task, terraform, GRACE);
+    }
+
+    private TaskRunner runner(TaskAssignment task, Path terraform, Duration grace) {
+        return new TaskRunner(task, session, workDir, new Terraform(terraform, System.getenv(), grace));
     }
 
     private static TaskAssignment task(String id, TaskAction action, String tfJson, String variables, String state) throws IOException {
@@ -233,7 +237,7 @@ class TaskRunnerTest {
 
         await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
         long canceledAt = System.nanoTime();
-        runner.cancel("the user asked");
+        assertThat(runner.cancel("the user asked", false)).isTrue();
         thread.join(GRACE.plusSeconds(20).toMillis());
 
         assertThat(thread.isAlive()).isFalse();
@@ -244,6 +248,56 @@ class TaskRunnerTest {
         assertThat(result.logLines()).isEqualTo(logs.stored("t-cancel").size());
         assertThat(logs.plainText("t-cancel")).anySatisfy(l -> assertThat(l).contains("Interrupt received"));
         assertThat(stateUploads()).as("an interrupted apply's state is kept").hasSize(1);
+        assertThat(processesWith(marker)).isZero();
+        assertNoTaskDirectoryLeft();
+    }
+
+    @Test
+    void aRepeatedCancelChangesNothingButAForcedOneKillsAPendingGracefulCancelAtOnce() throws Exception {
+        String marker = "300." + System.nanoTime() % 1_000_000;
+        Duration longGrace = Duration.ofSeconds(60);
+        TaskRunner runner = runner(task("t-upgrade", TaskAction.PLAN_APPLY, "{}", null, null),
+                Fixtures.terraformIgnoringInterrupt(dir, marker), longGrace);
+        Thread thread = Thread.ofPlatform().start(runner::run);
+        await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
+
+        assertThat(runner.cancel("the user asked", false)).isTrue();
+        Thread.sleep(1000);
+        assertThat(processesWith(marker)).as("SIGINT is ignored: the graceful cancel waits out its grace").isPositive();
+        assertThat(runner.cancel("asked again", false)).as("a second graceful cancel").isFalse();
+        long forcedAt = System.nanoTime();
+        assertThat(runner.cancel("the user insisted", true)).as("a forced cancel upgrades the pending one").isTrue();
+        assertThat(runner.cancel("and again", true)).isFalse();
+        thread.join(longGrace.toMillis());
+
+        assertThat(thread.isAlive()).isFalse();
+        assertThat(Duration.ofNanos(System.nanoTime() - forcedAt)).isLessThan(Duration.ofSeconds(10));
+        TaskResult result = onlyResult();
+        assertThat(result.status()).isEqualTo(TaskStatus.CANCELED);
+        assertThat(result.message()).isEqualTo("canceled during terraform apply: the user asked");
+        assertThat(result.logLines()).isEqualTo(logs.stored("t-upgrade").size());
+        assertThat(processesWith(marker)).isZero();
+        assertNoTaskDirectoryLeft();
+    }
+
+    @Test
+    void aDroppedAttemptKillsTerraformAtOnceAndReportsNothingEvenWithTheServerDown() throws Exception {
+        String marker = "300." + System.nanoTime() % 1_000_000;
+        TaskRunner runner = runner(task("t-drop", TaskAction.PLAN_APPLY, localExec("sleep " + marker), null, null),
+                Fixtures.TERRAFORM, Duration.ofSeconds(60));
+        Thread thread = Thread.ofPlatform().start(runner::run);
+        await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
+        logs.outage.set(Integer.MAX_VALUE); // the server is gone: nothing could be delivered any more
+        Thread.sleep(500);
+
+        long droppedAt = System.nanoTime();
+        runner.drop("the agent lost its lease");
+        thread.join(Duration.ofSeconds(20).toMillis());
+
+        assertThat(thread.isAlive()).isFalse();
+        assertThat(Duration.ofNanos(System.nanoTime() - droppedAt)).isLessThan(Duration.ofSeconds(10));
+        assertThat(server.requests("POST", ApiPaths.TASK_RESULT)).isEmpty();
+        assertThat(stateUploads()).isEmpty();
         assertThat(processesWith(marker)).isZero();
         assertNoTaskDirectoryLeft();
     }

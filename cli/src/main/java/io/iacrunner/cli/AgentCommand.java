@@ -5,6 +5,7 @@ import io.iacrunner.agent.AgentConfig;
 import io.iacrunner.protocol.ApiException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -13,9 +14,12 @@ import picocli.CommandLine.Option;
         name = "agent",
         mixinStandardHelpOptions = true,
         description = {
-            "Run a pull-mode agent: it registers with the pool token (waiting while the server is unreachable), then",
-            "pulls and runs tasks; it only makes outbound requests. SIGTERM or SIGINT stops pulling, cancels the",
-            "running tasks and waits until each has reported.",
+            "Run a pull-mode agent: it registers with the pool token (waiting while the server",
+            "is unreachable), then pulls and runs tasks; it only makes outbound requests.",
+            "SIGTERM or SIGINT stops pulling at once, lets the running tasks finish for up to",
+            "--drain-timeout, cancels what is left and waits until each has reported, then",
+            "deregisters. When no ping reaches the server for its lease (3 ping intervals),",
+            "the agent kills its tasks without reporting them: the server has given them away.",
         })
 public final class AgentCommand implements Callable<Integer> {
     private final CliContext ctx;
@@ -39,6 +43,14 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--max-plans", paramLabel = "N", description = "Local cap on parallel plans, below the pool's limit (default: the pool's).")
     Integer maxPlans;
 
+    @Option(names = "--drain-timeout", paramLabel = "SECONDS", defaultValue = "300",
+            description = "On SIGTERM, how long running tasks may go on before they are canceled; 0 cancels at once (default ${DEFAULT-VALUE}).")
+    long drainTimeoutSeconds;
+
+    @Option(names = "--cancel-grace", paramLabel = "SECONDS", defaultValue = "30",
+            description = "On cancel, time between SIGINT and killing Terraform's process tree (default ${DEFAULT-VALUE}).")
+    long cancelGraceSeconds;
+
     public AgentCommand(CliContext ctx) {
         this.ctx = ctx;
     }
@@ -58,7 +70,10 @@ public final class AgentCommand implements Callable<Integer> {
             if (maxPlans < 1) throw new UsageException("--max-plans must be 1 or more, got " + maxPlans);
             config = config.withLocalPlanLimit(maxPlans);
         }
-        return config;
+        if (drainTimeoutSeconds < 0) throw new UsageException("--drain-timeout must be 0 or more seconds, got " + drainTimeoutSeconds);
+        if (cancelGraceSeconds < 0) throw new UsageException("--cancel-grace must be 0 or more seconds, got " + cancelGraceSeconds);
+        return config.withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
+                .withCancelGrace(Duration.ofSeconds(cancelGraceSeconds));
     }
 
     @Override
@@ -66,7 +81,7 @@ public final class AgentCommand implements Callable<Integer> {
         AgentConfig config = config();
         Agent agent = new Agent(config);
         Runtime.getRuntime().addShutdownHook(new Thread(
-                () -> Shutdown.bounded("agent", Shutdown.agentLimit(config.cancelGrace()), agent::close), "iac-agent-shutdown"));
+                () -> Shutdown.bounded("agent", Agent.closeLimit(config), agent::close), "iac-agent-shutdown"));
         ctx.out().println("iac agent " + config.name() + ": registering with " + config.serverUrl() + " ...");
         ctx.out().flush();
         try {

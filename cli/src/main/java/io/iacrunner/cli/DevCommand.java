@@ -83,7 +83,7 @@ public final class DevCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 // The agent first, so its running tasks can still report to a live server.
-                Shutdown.bounded("agent", Shutdown.agentLimit(agentConfig.cancelGrace()), agent::close);
+                Shutdown.bounded("agent", Agent.closeLimit(agentConfig), agent::close);
                 Shutdown.bounded("server", Shutdown.SERVER_LIMIT, server::close);
             } finally {
                 stopped.countDown();

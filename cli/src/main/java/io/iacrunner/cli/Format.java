@@ -2,8 +2,10 @@ package io.iacrunner.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.iacrunner.protocol.AgentView;
+import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.WireJson;
+import io.iacrunner.protocol.WorkspaceView;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -43,6 +45,46 @@ final class Format {
         fields.put("agent_id", t.agentId());
         fields.put("log_lines", t.logLines());
         fields.put("log_complete", t.logComplete());
+        if (t.labels() != null && !t.labels().isEmpty()) fields.put("labels", Labels.text(t.labels()));
+        if (t.cancelRequested()) fields.put("cancel_requested", true);
+        return keyValues(fields);
+    }
+
+    static String poolDetails(PoolConfig p) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("pool_id", p.poolId());
+        fields.put("max_plan_concurrency", p.maxPlanConcurrency());
+        fields.put("allow_apply_concurrent", p.allowApplyConcurrent());
+        fields.put("labels", Labels.text(p.labels()));
+        return keyValues(fields);
+    }
+
+    static String poolTable(List<PoolConfig> pools) {
+        List<List<String>> rows = new ArrayList<>();
+        for (PoolConfig p : pools) {
+            rows.add(List.of(
+                    text(p.poolId()),
+                    text(p.maxPlanConcurrency()),
+                    text(p.allowApplyConcurrent()),
+                    text(Labels.text(p.labels()))));
+        }
+        return table(List.of("ID", "MAX_PLANS", "APPLY_CONCURRENT", "LABELS"), rows);
+    }
+
+    /** The lock reads {@code free}, or names its task and since when, with the reason on a line of its own. */
+    static String workspaceDetails(WorkspaceView w) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("workspace_id", w.workspaceId());
+        WorkspaceView.Lock lock = w.lock();
+        if (lock == null) {
+            fields.put("lock", "free");
+        } else {
+            fields.put("lock", "held by task " + text(lock.taskId()) + " since " + text(lock.lockedAt()));
+            fields.put("lock_reason", lock.reason());
+        }
+        fields.put("state_version", w.currentStateVersion());
+        fields.put("state_serial", w.currentStateSerial());
+        fields.put("created_at", w.createdAt());
         return keyValues(fields);
     }
 

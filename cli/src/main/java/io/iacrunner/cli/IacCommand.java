@@ -17,6 +17,8 @@ import picocli.CommandLine.Spec;
             TaskCommand.class,
             LogsCommand.class,
             StateCommand.class,
+            WorkspaceCommand.class,
+            PoolCommand.class,
             AgentsCommand.class,
         },
         footer = {

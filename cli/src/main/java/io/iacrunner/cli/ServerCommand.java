@@ -3,6 +3,7 @@ package io.iacrunner.cli;
 import io.iacrunner.server.IacServer;
 import io.iacrunner.server.ServerConfig;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -37,6 +38,10 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--database-password", paramLabel = "P", description = "Database password (env IAC_DATABASE_PASSWORD).")
     String databasePassword;
 
+    @Option(names = "--ping-interval", paramLabel = "SECONDS", defaultValue = "5",
+            description = "How often agents ping; an agent silent for 3 intervals (its lease) loses its tasks (default ${DEFAULT-VALUE}).")
+    long pingIntervalSeconds;
+
     public ServerCommand(CliContext ctx) {
         this.ctx = ctx;
     }
@@ -49,7 +54,9 @@ public final class ServerCommand implements Callable<Integer> {
         if (url != null && !url.startsWith("jdbc:postgresql:")) {
             throw new UsageException("--database-url must be a PostgreSQL JDBC URL (jdbc:postgresql://HOST:PORT/DB), got " + url);
         }
+        if (pingIntervalSeconds < 1) throw new UsageException("--ping-interval must be 1 or more seconds, got " + pingIntervalSeconds);
         return ServerConfig.defaults()
+                .withPingInterval(Duration.ofSeconds(pingIntervalSeconds))
                 .withHost(host)
                 .withPort(port)
                 .withDataDir(ctx.resolve(dataDir))

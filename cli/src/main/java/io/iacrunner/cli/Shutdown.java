@@ -32,10 +32,5 @@ final class Shutdown {
         return false;
     }
 
-    /** How long an agent may take to stop: its cancel grace (SIGINT to kill) plus time to report. */
-    static Duration agentLimit(Duration cancelGrace) {
-        return cancelGrace.plus(30, java.time.temporal.ChronoUnit.SECONDS);
-    }
-
     static final Duration SERVER_LIMIT = Duration.ofSeconds(30);
 }

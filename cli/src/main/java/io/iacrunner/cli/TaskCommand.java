@@ -8,14 +8,14 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "task",
         mixinStandardHelpOptions = true,
-        description = "Create, show and list tasks.",
-        subcommands = {TaskCreateCommand.class, TaskShowCommand.class, TaskListCommand.class})
+        description = "Create, show, list and cancel tasks.",
+        subcommands = {TaskCreateCommand.class, TaskShowCommand.class, TaskListCommand.class, TaskCancelCommand.class})
 public final class TaskCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "missing command: create, show or list");
+        throw new ParameterException(spec.commandLine(), "missing command: create, show, list or cancel");
     }
 }

@@ -6,6 +6,8 @@ import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskView;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
@@ -39,6 +41,10 @@ public final class TaskCreateCommand implements Callable<Integer> {
     @Option(names = "--terraform-version", paramLabel = "V", description = "Terraform version the agent should use.")
     String terraformVersion;
 
+    @Option(names = "--label", paramLabel = "KEY=VALUE",
+            description = "A label the task requires of the agent's pool (repeatable): it runs only on a pool that has all of them.")
+    List<String> labels;
+
     public TaskCreateCommand(CliContext ctx) {
         this.ctx = ctx;
     }
@@ -47,8 +53,10 @@ public final class TaskCreateCommand implements Callable<Integer> {
     public Integer call() {
         if (workspace.isBlank()) throw new UsageException("--workspace must not be blank");
         ObjectNode tfJson = JsonFiles.readObject(ctx.resolve(config), "--config");
+        Map<String, String> required = Labels.parse(labels, "--label");
         ObjectNode variables = vars == null ? null : JsonFiles.readObject(ctx.resolve(vars), "--vars");
-        CreateTaskRequest request = new CreateTaskRequest(workspace, action, tfJson, variables, terraformVersion);
+        CreateTaskRequest request = new CreateTaskRequest(workspace, action, tfJson, variables, terraformVersion,
+                required.isEmpty() ? null : required);
         TaskView created = client.client().post(ApiPaths.TASKS, request, TaskView.class);
         if (created == null || created.taskId() == null) {
             throw new io.iacrunner.protocol.ApiException(200, "bad_reply", "the server's reply named no task_id");

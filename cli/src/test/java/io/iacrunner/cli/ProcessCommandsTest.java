@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -98,6 +99,42 @@ class ProcessCommandsTest {
         AgentConfig onPath = parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token").config();
         assertThat(onPath.terraform()).isEqualTo(Path.of("terraform"));
         assertThat(onPath.serverUrl()).isEqualTo(URI.create("http://127.0.0.1:8080"));
+    }
+
+    @Test
+    void agentDrainAndCancelGraceDefaultToFiveMinutesAndThirtySecondsAndCanBeSet() throws Exception {
+        Files.writeString(dir.resolve("agent.token"), "pool-token\n");
+        AgentConfig defaults = parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token").config();
+        assertThat(defaults.drainTimeout()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(defaults.cancelGrace()).isEqualTo(Duration.ofSeconds(30));
+
+        AgentConfig set = parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token",
+                "--drain-timeout", "0", "--cancel-grace", "5").config();
+        assertThat(set.drainTimeout()).isZero();
+        assertThat(set.cancelGrace()).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void agentRefusesNegativeDurations() throws Exception {
+        Files.writeString(dir.resolve("agent.token"), "pool-token\n");
+        for (String option : List.of("--drain-timeout", "--cancel-grace")) {
+            CliRun run = CliRun.run(dir, "agent", "--token-file", "agent.token", option, "-1");
+            assertThat(run.exit()).as(option).isEqualTo(2);
+            assertThat(run.err()).contains(option);
+        }
+        CliRun notANumber = CliRun.run(dir, "agent", "--token-file", "agent.token", "--drain-timeout", "5m");
+        assertThat(notANumber.exit()).isEqualTo(2);
+        assertThat(notANumber.err()).contains("--drain-timeout");
+    }
+
+    @Test
+    void serverPingIntervalDefaultsToFiveSecondsAndMustBePositive() {
+        assertThat(parse(ServerCommand.class, Map.of(), "server").config().pingInterval()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(parse(ServerCommand.class, Map.of(), "server", "--ping-interval", "2").config().pingInterval())
+                .isEqualTo(Duration.ofSeconds(2));
+        CliRun zero = CliRun.run(dir, "server", "--ping-interval", "0");
+        assertThat(zero.exit()).isEqualTo(2);
+        assertThat(zero.err()).contains("--ping-interval");
     }
 
     @Test

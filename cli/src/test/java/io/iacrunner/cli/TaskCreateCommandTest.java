@@ -106,6 +106,30 @@ class TaskCreateCommandTest {
     }
 
     @Test
+    void labelsAreSentAsAnObjectAndLeftOutWhenNoneAreGiven() throws Exception {
+        api.on("POST", "/api/v1/tasks", FakeApi.Reply.ok(CREATED));
+        CliRun run = CliRun.run(dir, "task", "create", "--server", api.url(), "--workspace", "demo", "--action", "plan",
+                "--config", "main.tf.json", "--label", "region=idc1", "--label", "tier=prod=blue");
+        assertThat(run.exit()).as(run.toString()).isZero();
+        JsonNode labels = new ObjectMapper().readTree(api.requests.get(0).body()).path("labels");
+        assertThat(labels).isEqualTo(new ObjectMapper().readTree("{\"region\":\"idc1\",\"tier\":\"prod=blue\"}"));
+
+        CliRun without = CliRun.run(dir, "task", "create", "--server", api.url(), "--workspace", "demo", "--action", "plan",
+                "--config", "main.tf.json");
+        assertThat(without.exit()).as(without.toString()).isZero();
+        assertThat(new ObjectMapper().readTree(api.requests.get(1).body()).path("labels").isNull()).isTrue();
+    }
+
+    @Test
+    void aLabelWithoutEqualsSignIsAUsageErrorNamingTheOption() {
+        CliRun run = CliRun.run(dir, "task", "create", "--server", api.url(), "--workspace", "demo", "--action", "plan",
+                "--config", "main.tf.json", "--label", "region");
+        assertThat(run.exit()).as(run.toString()).isEqualTo(2);
+        assertThat(run.err()).startsWith("error: --label must look like KEY=VALUE");
+        assertThat(api.requests).isEmpty();
+    }
+
+    @Test
     void serverRefusalIsPrintedAsCodeAndMessageWithExitFour() {
         api.on("POST", "/api/v1/tasks", FakeApi.Reply.error(422, "invalid_config", "tf_json has no resource"));
         CliRun run = CliRun.run(dir, "task", "create", "--server", api.url(), "--workspace", "demo", "--action", "plan",

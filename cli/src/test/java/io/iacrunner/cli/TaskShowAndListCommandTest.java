@@ -79,6 +79,22 @@ class TaskShowAndListCommandTest {
     }
 
     @Test
+    void showNamesLabelsAPendingCancelAndTheMessageWhenSet() {
+        api.on("GET", "/api/v1/tasks/t-9", FakeApi.Reply.ok("""
+                {"task_id":"t-9","workspace_id":"demo","action":"plan_apply","status":"running","attempt":2,
+                 "message":"requeued: its agent was lost before the apply began","created_at":"2025-11-25T10:00:00Z",
+                 "log_lines":3,"log_complete":false,"labels":{"region":"idc1"},"cancel_requested":true}"""));
+        CliRun run = CliRun.run(dir, "task", "show", "t-9", "--server", api.url());
+        assertThat(run.exit()).as(run.toString()).isZero();
+        assertThat(run.out()).containsPattern("(?m)^labels: +region=idc1$")
+                .containsPattern("(?m)^cancel_requested: +true$")
+                .containsPattern("(?m)^message: +requeued: its agent was lost before the apply began$");
+
+        CliRun plain = CliRun.run(dir, "task", "show", "t-7", "--server", api.url());
+        assertThat(plain.out()).doesNotContain("labels:").doesNotContain("cancel_requested:");
+    }
+
+    @Test
     void showOfAnUnknownTaskIsTheServersErrorWithExitFour() {
         CliRun run = CliRun.run(dir, "task", "show", "t-404", "--server", api.url());
         assertThat(run.exit()).isEqualTo(4);

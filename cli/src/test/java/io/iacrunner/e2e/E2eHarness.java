@@ -5,8 +5,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.iacrunner.agent.Agent;
 import io.iacrunner.agent.AgentConfig;
 import io.iacrunner.cli.Main;
+import io.iacrunner.protocol.AgentList;
+import io.iacrunner.protocol.AgentView;
+import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.WireJson;
+import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.testing.TestServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -17,9 +21,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.awaitility.Awaitility;
 
 /**
  * The whole system in one test JVM: a real server on its own embedded PostgreSQL, real agents running the machine's
@@ -33,10 +41,17 @@ final class E2eHarness implements AutoCloseable {
     final TestServer server;
     final Path dir;
     private final List<Agent> agents = new ArrayList<>();
+    private final List<AgentProcess> agentProcesses = new ArrayList<>();
+    private final List<Path> workDirs = new ArrayList<>();
 
     E2eHarness(Path dir) {
+        this(dir, Duration.ofSeconds(1));
+    }
+
+    /** With the server's ping interval (the lease is three of them). */
+    E2eHarness(Path dir, Duration pingInterval) {
         this.dir = dir;
-        this.server = TestServer.start();
+        this.server = TestServer.start(pingInterval);
     }
 
     static Path terraform() {
@@ -49,12 +64,74 @@ final class E2eHarness implements AutoCloseable {
     }
 
     Agent startAgent(String name) throws IOException {
-        Path work = Files.createDirectories(dir.resolve("agent-" + name));
-        Agent agent = new Agent(AgentConfig.of(server.baseUrl(), server.server().agentTokenFile())
-                .withName(name).withWorkDir(work).withTerraform(terraform()).withPullWait(Duration.ofSeconds(5)));
+        return startAgent(name, config -> config);
+    }
+
+    /** An agent in this JVM, its configuration adjusted by {@code adjust} (say, a short cancel grace). */
+    Agent startAgent(String name, UnaryOperator<AgentConfig> adjust) throws IOException {
+        Path work = workDir(name);
+        Agent agent = new Agent(adjust.apply(AgentConfig.of(server.baseUrl(), server.server().agentTokenFile())
+                .withName(name).withWorkDir(work).withTerraform(terraform()).withPullWait(Duration.ofSeconds(5))));
         agent.start();
         agents.add(agent);
         return agent;
+    }
+
+    /** The work directory of the agent called {@code name} (created on first use). */
+    Path workDir(String name) throws IOException {
+        Path work = Files.createDirectories(dir.resolve("agent-" + name));
+        if (!workDirs.contains(work)) workDirs.add(work);
+        return work;
+    }
+
+    /** An agent in a child JVM that a test can kill for real. */
+    record AgentProcess(String name, String agentId, Process process, Path workDir, Path log) {
+        /** SIGKILL: no shutdown hook runs, nothing is reported, its Terraform and what that started keep running. */
+        void kill() throws InterruptedException {
+            process.destroyForcibly();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) throw new AssertionError("agent JVM " + process.pid() + " survived SIGKILL");
+        }
+    }
+
+    /**
+     * Starts {@code ./iac agent --server URL --token-file <the server's agent.token> --name NAME --work-dir DIR
+     * <extraArgs>} as a child JVM with this JVM's class path, and waits until the server lists it.
+     */
+    AgentProcess startAgentProcess(String name, String... extraArgs) throws IOException {
+        Path work = workDir(name);
+        Path log = dir.resolve("agent-" + name + ".log");
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "agent", "--server", server.baseUrl().toString(),
+                "--token-file", server.server().agentTokenFile().toString(),
+                "--name", name, "--work-dir", work.toString()));
+        command.addAll(List.of(extraArgs));
+        if (!List.of(extraArgs).contains("--terraform")) command.addAll(List.of("--terraform", terraform().toString()));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        AgentProcess started = new AgentProcess(name, null, process, work, log);
+        agentProcesses.add(started);
+        String agentId = Awaitility.await("agent " + name + " registered").atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    if (!process.isAlive()) throw new AssertionError("agent " + name + " exited: " + Files.readString(log));
+                    return server.admin().get(ApiPaths.AGENTS, AgentList.class).agents().stream()
+                            .filter(a -> a.name().equals(name) && !a.status().equals("offline"))
+                            .map(AgentView::agentId).findFirst();
+                }, Optional::isPresent).orElseThrow();
+        AgentProcess registered = new AgentProcess(name, agentId, process, work, log);
+        agentProcesses.set(agentProcesses.indexOf(started), registered);
+        return registered;
+    }
+
+    /** The task's whole stored log as text. */
+    String logText(String taskId) {
+        return server.admin().getText(ApiPaths.fill(ApiPaths.TASK_LOG_TEXT, taskId));
+    }
+
+    WorkspaceView workspace(String workspaceId) {
+        return server.workspace(workspaceId);
     }
 
     CliResult cli(String... args) {
@@ -103,9 +180,56 @@ final class E2eHarness implements AutoCloseable {
                 + command + "\"}}}}}}";
     }
 
+    /**
+     * Kills the child agents, then whatever their tasks left running (an agent killed with SIGKILL leaves its
+     * Terraform and that one's children behind), then stops the agents in this JVM and the server.
+     */
+    /**
+     * A configuration whose apply runs {@code command} in a {@code local-exec} provisioner with {@code
+     * IAC_TEST_MARKER=<marker>} in its environment, so {@link TaskProcesses} finds every process it starts.
+     */
+    static String localExecConfig(String marker, String command) {
+        com.fasterxml.jackson.databind.node.ObjectNode root = WireJson.lenient().createObjectNode();
+        var resource = root.putObject("resource").putObject("terraform_data").putObject("run");
+        resource.put("input", marker);
+        var exec = resource.putObject("provisioner").putObject("local-exec");
+        exec.put("command", command);
+        exec.putObject("environment").put("IAC_TEST_MARKER", marker);
+        return root.toString();
+    }
+
+    /**
+     * A test double for Terraform: a shell script called {@code name} in the test's directory that runs {@code
+     * before} and then the real Terraform with the same arguments ({@code exec}, or as a child when {@code exec} is
+     * false, so that the script's own process stays in between).
+     */
+    Path terraformDouble(String name, String before, boolean exec) throws IOException {
+        Path script = dir.resolve(name);
+        Files.writeString(script, "#!/bin/sh\n# Test double (" + name + "): see the test that writes it.\n" + before + "\n"
+                + (exec ? "exec " : "") + "'" + terraform() + "' \"$@\"\n");
+        script.toFile().setExecutable(true);
+        return script;
+    }
+
     @Override
     public void close() {
-        agents.forEach(Agent::close);
-        server.close();
+        for (AgentProcess p : agentProcesses) {
+            p.process().descendants().forEach(ProcessHandle::destroyForcibly);
+            p.process().destroyForcibly();
+            try {
+                p.process().waitFor(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (Path work : workDirs) {
+            List<TaskProcesses.Found> killed = TaskProcesses.kill(work, null);
+            if (!killed.isEmpty()) System.err.println("E2eHarness: killed leftovers under " + work + ": " + killed);
+        }
+        try {
+            agents.forEach(Agent::close);
+        } finally {
+            server.close();
+        }
     }
 }

@@ -9,6 +9,7 @@ public final class ApiPaths {
     // Agents (register with a pool token; the rest with the agent token it returns).
     public static final String AGENT_REGISTER = PREFIX + "/agents/register";
     public static final String AGENT_PING = PREFIX + "/agents/ping";
+    public static final String AGENT_DEREGISTER = PREFIX + "/agents/deregister";
     public static final String TASK_PULL = PREFIX + "/tasks/pull";
     public static final String TASK_PHASE = PREFIX + "/tasks/{task_id}/phase";
     public static final String TASK_LOGS = PREFIX + "/tasks/{task_id}/logs";
@@ -19,9 +20,13 @@ public final class ApiPaths {
     public static final String TASKS = PREFIX + "/tasks";
     public static final String TASK = PREFIX + "/tasks/{task_id}";
     public static final String TASK_LOG_TEXT = PREFIX + "/tasks/{task_id}/logs.txt";
+    public static final String TASK_CANCEL = PREFIX + "/tasks/{task_id}/cancel";
     public static final String AGENTS = PREFIX + "/agents";
     public static final String POOLS = PREFIX + "/pools";
     public static final String POOL = PREFIX + "/pools/{pool_id}";
+    public static final String POOL_TOKENS = PREFIX + "/pools/{pool_id}/tokens";
+    public static final String WORKSPACE = PREFIX + "/workspaces/{workspace_id}";
+    public static final String WORKSPACE_UNLOCK = PREFIX + "/workspaces/{workspace_id}/unlock";
     public static final String WORKSPACE_STATE = PREFIX + "/workspaces/{workspace_id}/state";
     public static final String WORKSPACE_STATE_VERSIONS = PREFIX + "/workspaces/{workspace_id}/state/versions";
 

@@ -1,10 +1,17 @@
 package io.iacrunner.protocol;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Map;
 
 /**
  * Queue a task. Unlike the seed, {@code tf_json} and {@code variables} are JSON objects, not JSON encoded inside
- * strings: one encoding, validated once, no double escaping.
+ * strings: one encoding, validated once, no double escaping. {@code labels}: the task only goes to an agent of a
+ * pool that has every one of them.
  */
 public record CreateTaskRequest(
-        String workspaceId, TaskAction action, ObjectNode tfJson, ObjectNode variables, String terraformVersion) {}
+        String workspaceId,
+        TaskAction action,
+        ObjectNode tfJson,
+        ObjectNode variables,
+        String terraformVersion,
+        Map<String, String> labels) {}

@@ -2,4 +2,5 @@ package io.iacrunner.protocol;
 
 import java.util.List;
 
-public record PullResponse(List<TaskAssignment> tasks) {}
+/** Claimed tasks, and cancel orders for tasks the agent runs (the pull channel carries them as well as pings). */
+public record PullResponse(List<TaskAssignment> tasks, List<CancelOrder> cancel) {}

@@ -1,8 +1,12 @@
 package io.iacrunner.protocol;
 
 import java.time.Instant;
+import java.util.Map;
 
-/** A task as clients see it. {@code phase} is a sub-phase of running that tooling may ignore. */
+/**
+ * A task as clients see it. {@code phase} is a sub-phase of running that tooling may ignore; {@code message} says
+ * why a task was requeued, errored or canceled.
+ */
 public record TaskView(
         String taskId,
         String workspaceId,
@@ -18,4 +22,6 @@ public record TaskView(
         Instant finishedAt,
         String agentId,
         long logLines,
-        boolean logComplete) {}
+        boolean logComplete,
+        Map<String, String> labels,
+        boolean cancelRequested) {}

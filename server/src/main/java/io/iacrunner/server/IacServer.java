@@ -18,11 +18,14 @@ import io.iacrunner.server.state.StateRoutes;
 import io.iacrunner.server.state.StateService;
 import io.iacrunner.server.state.StateStore;
 import io.iacrunner.server.store.Database;
+import io.iacrunner.server.tasks.LeaseMonitor;
 import io.iacrunner.server.tasks.TaskRoutes;
 import io.iacrunner.server.tasks.TaskService;
 import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.util.Signals;
 import io.iacrunner.server.web.HttpApi;
+import io.iacrunner.server.workspaces.WorkspaceRoutes;
+import io.iacrunner.server.workspaces.WorkspaceService;
 import io.iacrunner.server.workspaces.WorkspaceStore;
 import io.javalin.Javalin;
 import java.io.IOException;
@@ -41,12 +44,14 @@ public final class IacServer implements AutoCloseable {
 
     private final Database database;
     private final Javalin http;
+    private final LeaseMonitor leases;
     private final CredentialFiles credentials;
     private final String host;
 
-    private IacServer(Database database, Javalin http, CredentialFiles credentials, String host) {
+    private IacServer(Database database, Javalin http, LeaseMonitor leases, CredentialFiles credentials, String host) {
         this.database = database;
         this.http = http;
+        this.leases = leases;
         this.credentials = credentials;
         this.host = host;
     }
@@ -58,6 +63,7 @@ public final class IacServer implements AutoCloseable {
             throw new UncheckedIOException("cannot create the data dir " + config.dataDir().toAbsolutePath(), e);
         }
         Database database = Database.open(config);
+        LeaseMonitor leases = null;
         try {
             Jdbi jdbi = database.jdbi();
             Clock clock = Clock.systemUTC();
@@ -70,10 +76,13 @@ public final class IacServer implements AutoCloseable {
             TaskStore taskStore = new TaskStore(jdbi);
             PoolStore poolStore = new PoolStore(jdbi);
             LogStore logStore = new LogStore(jdbi);
-            TaskService taskService = new TaskService(jdbi, taskStore, new WorkspaceStore(), queueSignals, taskSignals,
-                    config.maxLongPoll());
+            WorkspaceStore workspaceStore = new WorkspaceStore(jdbi);
+            TaskService taskService = new TaskService(jdbi, taskStore, workspaceStore, queueSignals, taskSignals,
+                    config.maxLongPoll(), config.lease());
+            leases = new LeaseMonitor(jdbi, taskStore, queueSignals, taskSignals, config.lease())
+                    .start(config.pingInterval().dividedBy(2));
             AgentService agentService = new AgentService(jdbi, new AgentStore(jdbi), poolStore, taskStore, tokens, clock,
-                    config.pingInterval());
+                    config.pingInterval(), config.lease(), leases::recoverOnce);
             LogService logService = new LogService(jdbi, taskStore, logStore, taskSignals);
             StateService stateService = new StateService(jdbi, taskStore, new StateStore(jdbi));
 
@@ -82,14 +91,16 @@ public final class IacServer implements AutoCloseable {
                     new TaskRoutes(auth, taskService, agentService),
                     new LogRoutes(auth, taskService, logService, new LogViewer(taskStore, logStore, taskSignals)),
                     new StateRoutes(auth, stateService),
-                    new PoolRoutes(auth, new PoolService(poolStore)));
+                    new PoolRoutes(auth, new PoolService(poolStore, tokens)),
+                    new WorkspaceRoutes(auth, new WorkspaceService(jdbi, workspaceStore, queueSignals, TaskService.QUEUE)));
             Javalin http = api.create(config.host(), config.port()).start();
-            IacServer server = new IacServer(database, http, credentials, config.host());
+            IacServer server = new IacServer(database, http, leases, credentials, config.host());
             log.info("iac-runner server listening on {}", server.baseUrl());
             log.info("admin token: {}", credentials.adminToken());
             log.info("agent token (pool default-pool): {}", credentials.agentToken());
             return server;
         } catch (RuntimeException e) {
+            if (leases != null) leases.close();
             database.close();
             throw e;
         }
@@ -115,6 +126,7 @@ public final class IacServer implements AutoCloseable {
     @Override
     public void close() {
         http.stop();
+        leases.close();
         database.close();
         log.info("iac-runner server stopped");
     }

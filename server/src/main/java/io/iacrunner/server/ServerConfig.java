@@ -49,6 +49,11 @@ public record ServerConfig(
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, value, maxLongPoll);
     }
 
+    /** An agent silent this long has lost its tasks: three ping intervals, so one or two lost pings are harmless. */
+    public Duration lease() {
+        return pingInterval.multipliedBy(3);
+    }
+
     public boolean embeddedDatabase() {
         return databaseUrl == null || databaseUrl.isBlank();
     }

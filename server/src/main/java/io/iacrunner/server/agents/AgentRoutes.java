@@ -26,6 +26,11 @@ public final class AgentRoutes {
         ctx.json(agents.ping(agent, Bodies.read(ctx, AgentPing.class)));
     }
 
+    public void deregister(Context ctx) {
+        agents.deregister(auth.agent(ctx.header("Authorization")));
+        ctx.status(204);
+    }
+
     public void list(Context ctx) {
         auth.admin(ctx.header("Authorization"));
         ctx.json(agents.list());

@@ -2,6 +2,7 @@ package io.iacrunner.server.agents;
 
 import io.iacrunner.protocol.AgentList;
 import io.iacrunner.protocol.AgentPing;
+import io.iacrunner.protocol.CancelOrder;
 import io.iacrunner.protocol.PingReply;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.RegisterRequest;
@@ -27,8 +28,6 @@ public final class AgentService {
     static final Duration AGENT_TOKEN_TTL = Duration.ofHours(1);
     /** Renew when less than this is left, so a few missed pings never leave an agent with an expired token. */
     static final Duration RENEW_BELOW = Duration.ofMinutes(30);
-    /** An agent silent for this many ping intervals is shown offline. */
-    static final int OFFLINE_AFTER_PINGS = 3;
 
     private final Jdbi jdbi;
     private final AgentStore agents;
@@ -37,9 +36,12 @@ public final class AgentService {
     private final Tokens tokens;
     private final Clock clock;
     private final Duration pingInterval;
+    private final Duration lease;
+    private final Runnable recoverLostTasks;
 
+    /** @param recoverLostTasks run when an agent deregisters, so its tasks are recovered at once */
     public AgentService(Jdbi jdbi, AgentStore agents, PoolStore pools, TaskStore tasks, Tokens tokens, Clock clock,
-            Duration pingInterval) {
+            Duration pingInterval, Duration lease, Runnable recoverLostTasks) {
         this.jdbi = jdbi;
         this.agents = agents;
         this.pools = pools;
@@ -47,6 +49,8 @@ public final class AgentService {
         this.tokens = tokens;
         this.clock = clock;
         this.pingInterval = pingInterval;
+        this.lease = lease;
+        this.recoverLostTasks = recoverLostTasks;
     }
 
     public RegisterResponse register(Principal.PoolMember member, RegisterRequest request) {
@@ -60,12 +64,14 @@ public final class AgentService {
         agents.insert(agentId, name, pool.poolId(), limit(request.version()), limit(request.hostname()));
         Tokens.Issued token = tokens.issueAgent(agentId, pool.poolId(), AGENT_TOKEN_TTL);
         log.info("agent {} registered as {} in pool {}", name, agentId, pool.poolId());
-        return new RegisterResponse(agentId, token.token(), token.expiresAt(), pool, (int) pingInterval.toSeconds());
+        return new RegisterResponse(agentId, token.token(), token.expiresAt(), pool, (int) pingInterval.toSeconds(),
+                (int) lease.toSeconds());
     }
 
     /**
-     * Records the heartbeat and answers with the pool's current settings, the tasks the agent reports that are no
-     * longer its running tasks (canceled or handed elsewhere: it must stop them), and a renewed token when due.
+     * Records the heartbeat (renewing the agent's lease) and answers with the pool's current settings, cancel orders
+     * (canceled by a user; or reported by the agent but no longer its running attempt: stop at once), the lease,
+     * and a renewed token when due.
      */
     public PingReply ping(Principal.Agent agent, AgentPing ping) {
         if (ping.agentId() != null && !ping.agentId().equals(agent.agentId())) {
@@ -74,16 +80,20 @@ public final class AgentService {
         AgentStore.AgentRow row = agents.touch(agent.agentId(), Rows.json(ping), limit(ping.version()))
                 .orElseThrow(() -> ApiProblem.notFound("unknown_agent", "agent " + agent.agentId() + " is not registered; register again"));
         PoolConfig pool = pools.find(row.poolId()).orElseThrow();
-        List<String> ours = jdbi.withHandle(h -> tasks.runningOn(h, agent.agentId()));
-        List<String> stop = new ArrayList<>();
+        List<CancelOrder> cancel = new ArrayList<>();
+        List<String> ours = jdbi.withHandle(h -> {
+            cancel.addAll(tasks.cancelOrders(h, agent.agentId()));
+            return tasks.runningOn(h, agent.agentId());
+        });
         for (String taskId : ping.currentTasks() == null ? List.<String>of() : ping.currentTasks()) {
-            if (!ours.contains(taskId)) stop.add(taskId);
+            if (!ours.contains(taskId)) cancel.add(new CancelOrder(taskId, true));
         }
         Tokens.Issued renewed = agent.expiresAt() == null
                         || Duration.between(clock.instant(), agent.expiresAt()).compareTo(RENEW_BELOW) < 0
                 ? tokens.issueAgent(agent.agentId(), row.poolId(), AGENT_TOKEN_TTL)
                 : null;
-        return new PingReply(pool, stop, renewed == null ? null : renewed.token(), renewed == null ? null : renewed.expiresAt());
+        return new PingReply(pool, cancel, renewed == null ? null : renewed.token(),
+                renewed == null ? null : renewed.expiresAt(), (int) lease.toSeconds());
     }
 
     /** The pool an agent belongs to now; 404 tells an agent the server has forgotten it. */
@@ -93,8 +103,17 @@ public final class AgentService {
         return pools.find(row.poolId()).orElseThrow();
     }
 
+    /** A draining agent says goodbye: it is offline at once and anything it still held is recovered now. */
+    public void deregister(Principal.Agent agent) {
+        if (agents.deregister(agent.agentId())) {
+            log.info("agent {} deregistered", agent.agentId());
+            recoverLostTasks.run();
+        }
+    }
+
+    /** Offline means silent past the lease, the same rule recovery uses. */
     public AgentList list() {
-        return new AgentList(agents.list(pingInterval.multipliedBy(OFFLINE_AFTER_PINGS)));
+        return new AgentList(agents.list(lease));
     }
 
     private static String limit(String s) {

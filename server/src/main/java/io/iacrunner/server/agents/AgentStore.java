@@ -31,21 +31,30 @@ public final class AgentStore {
         return jdbi.withHandle(h -> h.createQuery("""
                         update agents set last_seen = now(), last_ping = cast(:ping as jsonb),
                             version = coalesce(:version, version)
-                        where agent_id = :id returning agent_id, pool_id""")
+                        where agent_id = :id and deregistered_at is null returning agent_id, pool_id""")
                 .bind("id", agentId).bind("ping", pingJson).bind("version", version)
                 .map((rs, ctx) -> new AgentRow(rs.getString("agent_id"), rs.getString("pool_id"))).findOne());
     }
 
     public Optional<AgentRow> find(String agentId) {
-        return jdbi.withHandle(h -> h.createQuery("select agent_id, pool_id from agents where agent_id = :id")
+        return jdbi.withHandle(h -> h.createQuery(
+                        "select agent_id, pool_id from agents where agent_id = :id and deregistered_at is null")
                 .bind("id", agentId)
                 .map((rs, ctx) -> new AgentRow(rs.getString("agent_id"), rs.getString("pool_id"))).findOne());
+    }
+
+    /** Marks the agent gone; true when it was registered. */
+    public boolean deregister(String agentId) {
+        return jdbi.withHandle(h -> h.createUpdate(
+                        "update agents set deregistered_at = now() where agent_id = :id and deregistered_at is null")
+                .bind("id", agentId).execute()) == 1;
     }
 
     public List<AgentView> list(Duration offlineAfter) {
         return jdbi.withHandle(h -> h.createQuery("""
                         select a.agent_id, a.name, a.pool_id, a.version, a.last_seen,
-                               now() - a.last_seen > make_interval(secs => :offline) as offline,
+                               a.deregistered_at is not null
+                                   or now() - a.last_seen > make_interval(secs => :offline) as offline,
                                coalesce(array_agg(t.task_id order by t.seq) filter (where t.task_id is not null),
                                         '{}') as running
                         from agents a left join tasks t on t.agent_id = a.agent_id and t.status = 'running'

@@ -39,15 +39,18 @@ public final class LogViewer {
 
     public void stream(String taskId, long offset, Sink sink) throws IOException, InterruptedException {
         long cursor = offset;
+        int attempt = -1;
         while (sink.isOpen()) {
             long seen = taskSignals.version(taskId);
             // Status before lines: if the task had ended when we looked, every line it will ever have was committed
             // before that, so an empty read below really is the end.
             TaskView task = tasks.find(taskId).orElseThrow(() -> new IOException("task " + taskId + " vanished"));
+            if (attempt >= 1 && task.attempt() != attempt) cursor = 0; // a retried attempt has a log of its own
+            if (task.attempt() >= 1) attempt = task.attempt();
             List<LogLine> lines = task.attempt() == 0 ? List.of() : logs.read(taskId, task.attempt(), cursor, LINES_PER_FRAME);
             if (!lines.isEmpty()) {
                 cursor += lines.size();
-                sink.send(ViewerFrame.lines(lines, cursor));
+                sink.send(ViewerFrame.lines(task.attempt(), lines, cursor));
                 continue;
             }
             if (task.status().isTerminal()) {

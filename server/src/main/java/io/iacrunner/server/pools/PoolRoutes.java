@@ -1,10 +1,10 @@
 package io.iacrunner.server.pools;
 
 import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.PoolList;
 import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.web.Bodies;
 import io.javalin.http.Context;
-import java.util.Map;
 
 /** HTTP glue for agent pools (admin only). */
 public final class PoolRoutes {
@@ -18,12 +18,17 @@ public final class PoolRoutes {
 
     public void list(Context ctx) {
         auth.admin(ctx.header("Authorization"));
-        ctx.json(Map.of("pools", pools.list()));
+        ctx.json(new PoolList(pools.list()));
     }
 
     public void show(Context ctx) {
         auth.admin(ctx.header("Authorization"));
         ctx.json(pools.get(ctx.pathParam("pool_id")));
+    }
+
+    public void issueToken(Context ctx) {
+        auth.admin(ctx.header("Authorization"));
+        ctx.status(201).json(pools.issueToken(ctx.pathParam("pool_id")));
     }
 
     public void put(Context ctx) {

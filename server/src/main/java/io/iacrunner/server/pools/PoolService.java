@@ -1,7 +1,10 @@
 package io.iacrunner.server.pools;
 
 import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.PoolToken;
+import io.iacrunner.server.auth.Tokens;
 import io.iacrunner.server.util.Ids;
+import io.iacrunner.server.util.Labels;
 import io.iacrunner.server.web.ApiProblem;
 import java.util.List;
 import java.util.Map;
@@ -9,9 +12,16 @@ import java.util.Map;
 /** Pool settings: validated here, stored by {@link PoolStore}. */
 public final class PoolService {
     private final PoolStore store;
+    private final Tokens tokens;
 
-    public PoolService(PoolStore store) {
+    public PoolService(PoolStore store, Tokens tokens) {
         this.store = store;
+        this.tokens = tokens;
+    }
+
+    /** A new token that can only register agents into this pool. */
+    public PoolToken issueToken(String poolId) {
+        return new PoolToken(get(poolId).poolId(), tokens.issuePool(poolId));
     }
 
     public List<PoolConfig> list() {
@@ -32,7 +42,7 @@ public final class PoolService {
         if (requested.maxPlanConcurrency() < 1 || requested.maxPlanConcurrency() > 1000) {
             throw ApiProblem.badRequest("invalid_max_plan_concurrency", "max_plan_concurrency must be 1..1000");
         }
-        Map<String, String> labels = requested.labels() == null ? Map.of() : requested.labels();
+        Map<String, String> labels = Labels.validated(requested.labels());
         return store.upsert(new PoolConfig(poolId, requested.maxPlanConcurrency(), requested.allowApplyConcurrent(), labels));
     }
 }

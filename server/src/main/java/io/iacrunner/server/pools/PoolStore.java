@@ -1,9 +1,7 @@
 package io.iacrunner.server.pools;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
 import io.iacrunner.protocol.PoolConfig;
-import io.iacrunner.protocol.WireJson;
+import io.iacrunner.server.util.Rows;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
@@ -14,7 +12,6 @@ import org.jdbi.v3.core.Jdbi;
 
 /** All SQL about agent pools. */
 public final class PoolStore {
-    private static final TypeReference<Map<String, String>> LABELS = new TypeReference<>() {};
     private final Jdbi jdbi;
 
     public PoolStore(Jdbi jdbi) {
@@ -49,19 +46,11 @@ public final class PoolStore {
     }
 
     static PoolConfig map(ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx) throws SQLException {
-        try {
-            return new PoolConfig(rs.getString("pool_id"), rs.getInt("max_plan_concurrency"),
-                    rs.getBoolean("allow_apply_concurrent"), WireJson.lenient().readValue(rs.getString("labels"), LABELS));
-        } catch (JsonProcessingException e) {
-            throw new SQLException("unreadable labels of pool " + rs.getString("pool_id"), e);
-        }
+        return new PoolConfig(rs.getString("pool_id"), rs.getInt("max_plan_concurrency"),
+                rs.getBoolean("allow_apply_concurrent"), Rows.labels(rs, "labels"));
     }
 
     private static String toJson(Map<String, String> labels) {
-        try {
-            return WireJson.lenient().writeValueAsString(labels == null ? Map.of() : labels);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(e);
-        }
+        return Rows.json(labels == null ? Map.of() : labels);
     }
 }

@@ -82,9 +82,7 @@ public final class StateService {
     }
 
     private void requireWorkspace(String workspaceId) {
-        if (!Ids.NAME.matcher(workspaceId).matches()) {
-            throw ApiProblem.badRequest("invalid_workspace_id", "workspace ids are 1-64 letters, digits, '.', '_' or '-'");
-        }
+        Ids.requireWorkspaceId(workspaceId);
         if (!states.workspaceExists(workspaceId)) {
             throw ApiProblem.notFound("workspace_not_found", "no workspace " + workspaceId);
         }

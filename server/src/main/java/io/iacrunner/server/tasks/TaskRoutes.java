@@ -1,9 +1,9 @@
 package io.iacrunner.server.tasks;
 
+import io.iacrunner.protocol.CancelRequest;
 import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.PhaseUpdate;
 import io.iacrunner.protocol.PullRequest;
-import io.iacrunner.protocol.PullResponse;
 import io.iacrunner.protocol.TaskResult;
 import io.iacrunner.server.agents.AgentService;
 import io.iacrunner.server.auth.Authenticator;
@@ -45,7 +45,12 @@ public final class TaskRoutes {
         if (request.agentId() != null && !request.agentId().equals(agent.agentId())) {
             throw ApiProblem.badRequest("agent_id_mismatch", "agent_id in the body differs from the token's agent");
         }
-        ctx.json(new PullResponse(tasks.pull(agent.agentId(), agents.poolOf(agent), request)));
+        ctx.json(tasks.pull(agent.agentId(), agents.poolOf(agent), request));
+    }
+
+    public void cancel(Context ctx) {
+        auth.admin(ctx.header("Authorization"));
+        ctx.json(tasks.cancel(ctx.pathParam("task_id"), Bodies.read(ctx, CancelRequest.class).force()));
     }
 
     public void phase(Context ctx) {

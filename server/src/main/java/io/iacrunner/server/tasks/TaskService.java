@@ -1,15 +1,20 @@
 package io.iacrunner.server.tasks;
 
+import io.iacrunner.protocol.CancelOrder;
 import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.PhaseUpdate;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.PullRequest;
+import io.iacrunner.protocol.PullResponse;
+import io.iacrunner.protocol.TaskAction;
+import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskList;
 import io.iacrunner.protocol.TaskResult;
 import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.server.util.Ids;
+import io.iacrunner.server.util.Labels;
 import io.iacrunner.server.util.Rows;
 import io.iacrunner.server.util.Signals;
 import io.iacrunner.server.web.ApiProblem;
@@ -27,7 +32,7 @@ public final class TaskService {
     private static final Logger log = LoggerFactory.getLogger(TaskService.class);
     private static final Pattern TERRAFORM_VERSION = Pattern.compile("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}(-[0-9A-Za-z.]{1,32})?");
     /** Signal key for "a task was queued": every waiting pull looks again. */
-    static final String QUEUE = "queue";
+    public static final String QUEUE = "queue";
 
     private final Jdbi jdbi;
     private final TaskStore tasks;
@@ -35,15 +40,17 @@ public final class TaskService {
     private final Signals<String> queueSignals;
     private final Signals<String> taskSignals;
     private final Duration maxLongPoll;
+    private final Duration lease;
 
     public TaskService(Jdbi jdbi, TaskStore tasks, WorkspaceStore workspaces, Signals<String> queueSignals,
-            Signals<String> taskSignals, Duration maxLongPoll) {
+            Signals<String> taskSignals, Duration maxLongPoll, Duration lease) {
         this.jdbi = jdbi;
         this.tasks = tasks;
         this.workspaces = workspaces;
         this.queueSignals = queueSignals;
         this.taskSignals = taskSignals;
         this.maxLongPoll = maxLongPoll;
+        this.lease = lease;
     }
 
     public TaskView create(CreateTaskRequest request) {
@@ -51,7 +58,8 @@ public final class TaskService {
         TaskView created = jdbi.inTransaction(h -> {
             workspaces.ensure(h, request.workspaceId());
             return tasks.insert(h, Ids.task(), request.workspaceId(), request.action(), Rows.json(request.tfJson()),
-                    Rows.json(request.variables()), request.terraformVersion());
+                    Rows.json(request.variables()), request.terraformVersion(),
+                    Rows.json(Labels.validated(request.labels())));
         });
         log.info("queued {} {} on workspace {}", created.action().wireName(), created.taskId(), created.workspaceId());
         queueSignals.signal(QUEUE);
@@ -64,18 +72,16 @@ public final class TaskService {
     }
 
     public TaskList list(String workspaceId, int limit) {
-        if (workspaceId != null && !Ids.NAME.matcher(workspaceId).matches()) {
-            throw ApiProblem.badRequest("invalid_workspace_id", "workspace ids are 1-64 letters, digits, '.', '_' or '-'");
-        }
+        if (workspaceId != null) Ids.requireWorkspaceId(workspaceId);
         if (limit < 1 || limit > 1000) throw ApiProblem.badRequest("invalid_limit", "limit must be 1..1000");
         return new TaskList(tasks.list(workspaceId, limit));
     }
 
     /**
-     * A long poll: claim what fits now; if nothing does, wait for a queue signal and try again until the wait the
-     * agent asked for (capped by the server's maximum) has passed.
+     * A long poll: claim what fits now; if nothing does and no new cancel order waits for this agent, wait for a
+     * signal and try again until the wait the agent asked for (capped by the server's maximum) has passed.
      */
-    public List<TaskAssignment> pull(String agentId, PoolConfig pool, PullRequest request) throws InterruptedException {
+    public PullResponse pull(String agentId, PoolConfig pool, PullRequest request) throws InterruptedException {
         if (request.freePlanSlots() < 0 || request.freePlanSlots() > 1000) {
             throw ApiProblem.badRequest("invalid_free_plan_slots", "free_plan_slots must be 0..1000");
         }
@@ -85,20 +91,47 @@ public final class TaskService {
         Instant deadline = Instant.now().plus(wait);
         while (true) {
             long seen = queueSignals.version(QUEUE);
-            List<TaskAssignment> claimed = tasks.claim(agentId, pool, request.freePlanSlots(), request.canTakeApply());
-            if (!claimed.isEmpty()) {
+            List<TaskAssignment> claimed = tasks.claim(agentId, pool, request.freePlanSlots(), request.canTakeApply(), lease);
+            List<CancelOrder> cancels = tasks.takeNewCancelOrders(agentId);
+            if (!claimed.isEmpty() || !cancels.isEmpty()) {
                 claimed.forEach(t -> {
                     log.info("agent {} claimed {} attempt {}", agentId, t.taskId(), t.attempt());
                     taskSignals.signal(t.taskId());
                 });
-                return claimed;
+                return new PullResponse(claimed, cancels);
             }
             Duration left = Duration.between(Instant.now(), deadline);
-            if (left.isNegative() || left.isZero()) return List.of();
+            if (left.isNegative() || left.isZero()) return new PullResponse(List.of(), List.of());
             queueSignals.awaitChange(QUEUE, seen, left);
         }
     }
 
+    /**
+     * A queued task is canceled at once; a running one is marked, and its agent is told through its next ping reply
+     * or pull response. It stays the agent's attempt until the agent reports, so the interrupted apply's state can
+     * still be uploaded.
+     */
+    public TaskView cancel(String taskId, boolean force) {
+        requireTaskId(taskId);
+        TaskView result = jdbi.inTransaction(h -> {
+            TaskView task = tasks.lockForUpdate(h, taskId)
+                    .orElseThrow(() -> ApiProblem.notFound("task_not_found", "no task " + taskId));
+            return switch (task.status()) {
+                case QUEUED -> tasks.move(h, taskId, TaskStatus.QUEUED, TaskStatus.CANCELED, TaskStore.Fence.NONE,
+                        new TaskStore.Outcome(null, "canceled before it started", null)).orElseThrow();
+                case RUNNING -> {
+                    tasks.requestCancel(h, taskId, force);
+                    yield tasks.lockForUpdate(h, taskId).orElseThrow();
+                }
+                default -> throw ApiProblem.conflict("task_finished", "task " + taskId + " already ended "
+                        + task.status().wireName());
+            };
+        });
+        log.info("cancel{} of {} requested: now {}", force ? " (force)" : "", taskId, result.status().wireName());
+        taskSignals.signal(taskId);
+        queueSignals.signal(QUEUE); // wakes the agent's waiting pull so the order goes out at once
+        return result;
+    }
     public void phase(String taskId, String agentId, PhaseUpdate update) {
         requireTaskId(taskId);
         if (update.phase() == null) throw ApiProblem.badRequest("missing_phase", "phase is required");
@@ -121,6 +154,14 @@ public final class TaskService {
                             new TaskStore.Fence(agentId, result.attempt()),
                             new TaskStore.Outcome(result.exitCode(), result.message(), result.logLines()))
                     .orElseThrow(() -> ApiProblem.staleAttempt(taskId, result.attempt()));
+            if (view.action() == TaskAction.PLAN_APPLY) {
+                if (view.status() == TaskStatus.ERRORED && view.phase() == TaskPhase.APPLYING) {
+                    tasks.holdWorkspaceLock(h, taskId, "task " + taskId + " errored while applying (" + result.message()
+                            + "); resources may exist that no state records: inspect, then unlock with --force");
+                } else {
+                    tasks.releaseWorkspaceLock(h, taskId);
+                }
+            }
             if (attempt.logLines() != result.logLines()) {
                 log.error("task {} attempt {}: agent reports {} log lines but {} are stored; log marked incomplete",
                         taskId, result.attempt(), result.logLines(), attempt.logLines());
@@ -129,17 +170,17 @@ public final class TaskService {
         });
         log.info("task {} {} (exit {})", taskId, done.status().wireName(), done.exitCode());
         taskSignals.signal(taskId);
+        if (done.action() == TaskAction.PLAN_APPLY) queueSignals.signal(QUEUE); // its workspace's next apply may go
         return done;
     }
 
     private static void validate(CreateTaskRequest r) {
         if (r.workspaceId() == null) throw ApiProblem.badRequest("missing_workspace_id", "workspace_id is required");
-        if (!Ids.NAME.matcher(r.workspaceId()).matches()) {
-            throw ApiProblem.badRequest("invalid_workspace_id", "workspace ids are 1-64 letters, digits, '.', '_' or '-'");
-        }
+        Ids.requireWorkspaceId(r.workspaceId());
         if (r.action() == null) throw ApiProblem.badRequest("missing_action", "action is required: plan or plan_apply");
         if (r.tfJson() == null) throw ApiProblem.badRequest("missing_tf_json", "tf_json is required: a Terraform JSON configuration object");
         if (r.tfJson().isEmpty()) throw ApiProblem.badRequest("empty_tf_json", "tf_json is an empty object");
+        Labels.validated(r.labels());
         if (r.terraformVersion() != null && !TERRAFORM_VERSION.matcher(r.terraformVersion()).matches()) {
             throw ApiProblem.badRequest("invalid_terraform_version", "terraform_version must look like 1.11.4");
         }

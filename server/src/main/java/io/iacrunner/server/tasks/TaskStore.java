@@ -1,5 +1,6 @@
 package io.iacrunner.server.tasks;
 
+import io.iacrunner.protocol.CancelOrder;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskAssignment;
@@ -37,13 +38,13 @@ public final class TaskStore {
     }
 
     public TaskView insert(Handle h, String taskId, String workspaceId, TaskAction action, String tfJson,
-            String variables, String terraformVersion) {
+            String variables, String terraformVersion, String labels) {
         return h.createQuery("""
-                        insert into tasks (task_id, workspace_id, action, status, tf_json, variables, terraform_version)
-                        values (:id, :ws, :action, 'queued', cast(:tf as jsonb), cast(:vars as jsonb), :tfv)
+                        insert into tasks (task_id, workspace_id, action, status, tf_json, variables, terraform_version, labels)
+                        values (:id, :ws, :action, 'queued', cast(:tf as jsonb), cast(:vars as jsonb), :tfv, cast(:labels as jsonb))
                         returning *""")
                 .bind("id", taskId).bind("ws", workspaceId).bind("action", action.wireName())
-                .bind("tf", tfJson).bind("vars", variables).bind("tfv", terraformVersion)
+                .bind("tf", tfJson).bind("vars", variables).bind("tfv", terraformVersion).bind("labels", labels)
                 .map(TaskStore::view).one();
     }
 
@@ -69,11 +70,21 @@ public final class TaskStore {
      * here against what the store says the agent runs, not only against what the agent says it has free. The agent
      * row is locked so two pulls of one agent cannot both count the same free slot; SKIP LOCKED lets other agents
      * claim other tasks at the same time without waiting.
+     *
+     * <p>A plan_apply is a candidate only when its workspace is unlocked and it is the oldest queued plan_apply
+     * there (per-workspace FIFO); claiming it takes the workspace lock in the same transaction. The partial unique
+     * index on running plan_applys backs this up in the database itself.
      */
-    public List<TaskAssignment> claim(String agentId, PoolConfig pool, int freePlanSlots, boolean canTakeApply) {
+    public List<TaskAssignment> claim(String agentId, PoolConfig pool, int freePlanSlots, boolean canTakeApply,
+            java.time.Duration lease) {
         return jdbi.inTransaction(h -> {
-            h.createQuery("select agent_id from agents where agent_id = :a for update").bind("a", agentId)
-                    .mapTo(String.class).one();
+            // An agent that deregistered or went silent past its lease (its tasks are being recovered) gets nothing,
+            // even from a long poll it left waiting.
+            var live = h.createQuery("""
+                            select deregistered_at is null and last_seen > now() - make_interval(secs => :lease)
+                            from agents where agent_id = :a for update""")
+                    .bind("a", agentId).bind("lease", lease.toMillis() / 1000.0).mapTo(Boolean.class).findOne();
+            if (live.isEmpty() || !live.get()) return List.<TaskAssignment>of();
             var running = h.createQuery("""
                             select count(*) filter (where action = 'plan') as plans,
                                    count(*) filter (where action = 'plan_apply') as applies
@@ -89,16 +100,24 @@ public final class TaskStore {
             if (limit <= 0) return List.<TaskAssignment>of();
 
             List<String[]> candidates = h.createQuery("""
-                            select task_id, action from tasks where status = 'queued'
-                            order by seq limit :limit for update skip locked""")
+                            select t.task_id, t.action from tasks t
+                            join workspaces w on w.workspace_id = t.workspace_id
+                            where t.status = 'queued' and t.labels <@ cast(:labels as jsonb)
+                              and (t.action = 'plan' or (w.lock_task_id is null and not exists (
+                                    select 1 from tasks o where o.workspace_id = t.workspace_id
+                                      and o.action = 'plan_apply' and o.status = 'queued' and o.seq < t.seq)))
+                            order by t.seq limit :limit for update of t skip locked""")
+                    .bind("labels", Rows.json(pool.labels() == null ? java.util.Map.of() : pool.labels()))
                     .bind("limit", limit)
                     .map((rs, ctx) -> new String[] {rs.getString("task_id"), rs.getString("action")}).list();
             List<String> chosen = choose(candidates, plansFree, applyFits, pool.allowApplyConcurrent());
             if (chosen.isEmpty()) return List.<TaskAssignment>of();
 
-            return h.createQuery("""
+            List<TaskAssignment> claimed = h.createQuery("""
                             update tasks t set status = 'running', attempt = t.attempt + 1, agent_id = :a,
-                                started_at = now(), finished_at = null, phase = null, exit_code = null, message = null,
+                                -- clock_timestamp(): when the claim happened, not when its transaction began,
+                                -- so start and finish times order correctly across concurrent transactions.
+                                started_at = clock_timestamp(), finished_at = null, phase = null, exit_code = null, message = null,
                                 log_lines = 0, log_complete = false
                             from workspaces w
                             left join state_versions s
@@ -107,7 +126,85 @@ public final class TaskStore {
                             returning t.*, s.state as state_json""")
                     .bind("a", agentId).bindArray("ids", String.class, chosen)
                     .map(TaskStore::assignment).list();
+            for (TaskAssignment t : claimed) {
+                if (t.action() == TaskAction.PLAN_APPLY) lockWorkspace(h, t.workspaceId(), t.taskId());
+            }
+            return claimed;
         });
+    }
+
+    private static void lockWorkspace(Handle h, String workspaceId, String taskId) {
+        int locked = h.createUpdate("""
+                        update workspaces set lock_task_id = :t, lock_reason = 'held by its running plan_apply',
+                            locked_at = now()
+                        where workspace_id = :ws and lock_task_id is null""")
+                .bind("t", taskId).bind("ws", workspaceId).execute();
+        if (locked != 1) throw new IllegalStateException("workspace " + workspaceId + " was locked under the claim of " + taskId);
+    }
+
+    /** Keeps the lock, now naming why a person must look before anything else applies there. */
+    public void holdWorkspaceLock(Handle h, String taskId, String reason) {
+        h.createUpdate("update workspaces set lock_reason = :r where lock_task_id = :t")
+                .bind("r", reason).bind("t", taskId).execute();
+    }
+
+    public void releaseWorkspaceLock(Handle h, String taskId) {
+        h.createUpdate("update workspaces set lock_task_id = null, lock_reason = null, locked_at = null where lock_task_id = :t")
+                .bind("t", taskId).execute();
+    }
+
+    /** A running task as recovery and cancel see it. */
+    public record Running(String taskId, String workspaceId, TaskAction action, TaskPhase phase, int attempt,
+            String agentId, boolean cancelRequested) {}
+
+    /** Running tasks whose agent's lease ran out (database clock) or that deregistered; locked, skipping busy rows. */
+    public List<Running> lockLost(Handle h, java.time.Duration lease, int max) {
+        return h.createQuery("""
+                        select t.task_id, t.workspace_id, t.action, t.phase, t.attempt, t.agent_id, t.cancel_requested
+                        from tasks t join agents a on a.agent_id = t.agent_id
+                        where t.status = 'running'
+                          and (a.deregistered_at is not null or a.last_seen < now() - make_interval(secs => :lease))
+                        order by t.seq limit :max for update of t skip locked""")
+                .bind("lease", lease.toMillis() / 1000.0).bind("max", max)
+                .map((rs, ctx) -> new Running(rs.getString("task_id"), rs.getString("workspace_id"),
+                        TaskAction.fromWire(rs.getString("action")), TaskPhase.fromWire(rs.getString("phase")),
+                        rs.getInt("attempt"), rs.getString("agent_id"), rs.getBoolean("cancel_requested")))
+                .list();
+    }
+
+    /** Locks one task row for a user's change (cancel); empty when there is no such task. */
+    public Optional<TaskView> lockForUpdate(Handle h, String taskId) {
+        return h.createQuery("select * from tasks where task_id = :id for update").bind("id", taskId)
+                .map(TaskStore::view).findOne();
+    }
+
+    public void requestCancel(Handle h, String taskId, boolean force) {
+        h.createUpdate("""
+                        update tasks set cancel_requested = true, message = 'cancel requested',
+                            -- A force order after a graceful one must reach the agent again.
+                            cancel_delivered = cancel_delivered and (cancel_force or not :force),
+                            cancel_force = cancel_force or :force
+                        where task_id = :id""")
+                .bind("id", taskId).bind("force", force).execute();
+    }
+
+    /** Every pending cancel order for the agent's running tasks (ping replies repeat them until the task ends). */
+    public List<CancelOrder> cancelOrders(Handle h, String agentId) {
+        return h.createQuery("""
+                        select task_id, cancel_force from tasks
+                        where agent_id = :a and status = 'running' and cancel_requested order by seq""")
+                .bind("a", agentId)
+                .map((rs, ctx) -> new CancelOrder(rs.getString("task_id"), rs.getBoolean("cancel_force"))).list();
+    }
+
+    /** Cancel orders not yet handed to a pull, marked as handed out: a waiting pull returns for these only. */
+    public List<CancelOrder> takeNewCancelOrders(String agentId) {
+        return jdbi.withHandle(h -> h.createQuery("""
+                        update tasks set cancel_delivered = true
+                        where agent_id = :a and status = 'running' and cancel_requested and not cancel_delivered
+                        returning task_id, cancel_force""")
+                .bind("a", agentId)
+                .map((rs, ctx) -> new CancelOrder(rs.getString("task_id"), rs.getBoolean("cancel_force"))).list());
     }
 
     /**
@@ -171,7 +268,8 @@ public final class TaskStore {
         }
         return h.createQuery("""
                         update tasks set status = :to,
-                            finished_at = case when :terminal then now() else null end,
+                            finished_at = case when :terminal then clock_timestamp() else null end,
+                            phase = case when :to = 'queued' then null else phase end,
                             exit_code = :exit, message = :message,
                             log_complete = case when cast(:lines as bigint) is null then log_complete
                                                 else log_lines = cast(:lines as bigint) end
@@ -205,7 +303,9 @@ public final class TaskStore {
                 Rows.instant(rs, "finished_at"),
                 rs.getString("agent_id"),
                 rs.getLong("log_lines"),
-                rs.getBoolean("log_complete"));
+                rs.getBoolean("log_complete"),
+                Rows.labels(rs, "labels"),
+                rs.getBoolean("cancel_requested"));
     }
 
     private static TaskAssignment assignment(ResultSet rs, StatementContext ctx) throws SQLException {

@@ -14,6 +14,15 @@ public final class Ids {
 
     private Ids() {}
 
+    /** 400 for a workspace id that is not a {@link #NAME}: ids reach SQL, paths and file names. */
+    public static String requireWorkspaceId(String workspaceId) {
+        if (workspaceId == null || !NAME.matcher(workspaceId).matches()) {
+            throw io.iacrunner.server.web.ApiProblem.badRequest("invalid_workspace_id",
+                    "workspace ids are 1-64 letters, digits, '.', '_' or '-'");
+        }
+        return workspaceId;
+    }
+
     public static String task() {
         return "t-" + random();
     }

@@ -32,6 +32,19 @@ public final class Rows {
         }
     }
 
+    public static java.util.Map<String, String> labels(ResultSet rs, String column) throws SQLException {
+        String json = rs.getString(column);
+        if (json == null) return java.util.Map.of();
+        try {
+            return WireJson.lenient().readValue(json, LABELS);
+        } catch (JsonProcessingException e) {
+            throw new SQLException("column " + column + " does not hold string labels", e);
+        }
+    }
+
+    private static final com.fasterxml.jackson.core.type.TypeReference<java.util.Map<String, String>> LABELS =
+            new com.fasterxml.jackson.core.type.TypeReference<>() {};
+
     public static String json(Object value) {
         if (value == null) return null;
         try {

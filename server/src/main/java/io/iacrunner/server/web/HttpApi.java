@@ -8,6 +8,7 @@ import io.iacrunner.server.logs.LogRoutes;
 import io.iacrunner.server.pools.PoolRoutes;
 import io.iacrunner.server.state.StateRoutes;
 import io.iacrunner.server.tasks.TaskRoutes;
+import io.iacrunner.server.workspaces.WorkspaceRoutes;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
@@ -27,13 +28,16 @@ public final class HttpApi {
     private final LogRoutes logs;
     private final StateRoutes state;
     private final PoolRoutes pools;
+    private final WorkspaceRoutes workspaces;
 
-    public HttpApi(AgentRoutes agents, TaskRoutes tasks, LogRoutes logs, StateRoutes state, PoolRoutes pools) {
+    public HttpApi(AgentRoutes agents, TaskRoutes tasks, LogRoutes logs, StateRoutes state, PoolRoutes pools,
+            WorkspaceRoutes workspaces) {
         this.agents = agents;
         this.tasks = tasks;
         this.logs = logs;
         this.state = state;
         this.pools = pools;
+        this.workspaces = workspaces;
     }
 
     public Javalin create(String host, int port) {
@@ -51,6 +55,7 @@ public final class HttpApi {
             // Agents: register with a pool token, everything else with the agent token it returns.
             r.post(ApiPaths.AGENT_REGISTER, agents::register);
             r.post(ApiPaths.AGENT_PING, agents::ping);
+            r.post(ApiPaths.AGENT_DEREGISTER, agents::deregister);
             r.post(ApiPaths.TASK_PULL, tasks::pull);
             r.post(ApiPaths.TASK_PHASE, tasks::phase);
             r.post(ApiPaths.TASK_LOGS, logs::append);
@@ -61,12 +66,16 @@ public final class HttpApi {
             r.post(ApiPaths.TASKS, tasks::create);
             r.get(ApiPaths.TASKS, tasks::list);
             r.get(ApiPaths.TASK, tasks::show);
+            r.post(ApiPaths.TASK_CANCEL, tasks::cancel);
             r.get(ApiPaths.TASK_LOGS, logs::page);
             r.get(ApiPaths.TASK_LOG_TEXT, logs::text);
             r.get(ApiPaths.AGENTS, agents::list);
             r.get(ApiPaths.POOLS, pools::list);
             r.get(ApiPaths.POOL, pools::show);
             r.put(ApiPaths.POOL, pools::put);
+            r.post(ApiPaths.POOL_TOKENS, pools::issueToken);
+            r.get(ApiPaths.WORKSPACE, workspaces::show);
+            r.post(ApiPaths.WORKSPACE_UNLOCK, workspaces::unlock);
             r.get(ApiPaths.WORKSPACE_STATE, state::current);
             r.get(ApiPaths.WORKSPACE_STATE_VERSIONS, state::versions);
             r.ws(ApiPaths.WS_VIEWER, logs::viewer);

@@ -1,16 +1,60 @@
 package io.iacrunner.server.workspaces;
 
+import io.iacrunner.protocol.WorkspaceView;
+import io.iacrunner.server.util.Rows;
+import java.util.Optional;
 import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
 
 /** All SQL about workspaces. A workspace comes into being with its first task. */
 public final class WorkspaceStore {
+    private final Jdbi jdbi;
+
+    public WorkspaceStore(Jdbi jdbi) {
+        this.jdbi = jdbi;
+    }
+
     public void ensure(Handle h, String workspaceId) {
         h.createUpdate("insert into workspaces (workspace_id) values (:id) on conflict do nothing")
                 .bind("id", workspaceId).execute();
     }
 
-    public boolean exists(Handle h, String workspaceId) {
-        return h.createQuery("select 1 from workspaces where workspace_id = :id").bind("id", workspaceId)
-                .mapTo(Integer.class).findOne().isPresent();
+    public Optional<WorkspaceView> find(String workspaceId) {
+        return jdbi.withHandle(h -> find(h, workspaceId));
+    }
+
+    /** The lock holder's status, with the workspace row locked: empty when the workspace is unlocked. */
+    Optional<String> lockHolderStatus(Handle h, String workspaceId) {
+        h.createQuery("select workspace_id from workspaces where workspace_id = :ws for update")
+                .bind("ws", workspaceId).mapTo(String.class).one();
+        return h.createQuery("""
+                        select t.status from workspaces w join tasks t on t.task_id = w.lock_task_id
+                        where w.workspace_id = :ws""")
+                .bind("ws", workspaceId).mapTo(String.class).findOne();
+    }
+
+    void unlock(Handle h, String workspaceId) {
+        h.createUpdate("update workspaces set lock_task_id = null, lock_reason = null, locked_at = null where workspace_id = :ws")
+                .bind("ws", workspaceId).execute();
+    }
+
+    Optional<WorkspaceView> find(Handle h, String workspaceId) {
+        return h.createQuery("""
+                        select w.workspace_id, w.created_at, w.lock_task_id, w.lock_reason, w.locked_at,
+                               w.current_state_version, s.serial as current_state_serial
+                        from workspaces w
+                        left join state_versions s on s.workspace_id = w.workspace_id and s.version = w.current_state_version
+                        where w.workspace_id = :ws""")
+                .bind("ws", workspaceId)
+                .map((rs, ctx) -> {
+                    String holder = rs.getString("lock_task_id");
+                    long serial = rs.getLong("current_state_serial");
+                    Long currentSerial = rs.wasNull() ? null : serial;
+                    return new WorkspaceView(rs.getString("workspace_id"),
+                            holder == null ? null : new WorkspaceView.Lock(holder, rs.getString("lock_reason"),
+                                    Rows.instant(rs, "locked_at")),
+                            Rows.nullableInt(rs, "current_state_version"), currentSerial, Rows.instant(rs, "created_at"));
+                })
+                .findOne();
     }
 }

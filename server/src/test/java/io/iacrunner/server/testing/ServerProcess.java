@@ -2,30 +2,56 @@ package io.iacrunner.server.testing;
 
 import io.iacrunner.server.IacServer;
 import io.iacrunner.server.ServerConfig;
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * A server in a child JVM, for tests that must kill it for real: {@code ServerProcess DATA_DIR} starts on a free port
- * and prints {@code READY <port>} once it serves.
+ * A server in a child JVM, for tests that must kill it for real: {@code ServerProcess DATA_DIR [PORT [PING_MILLIS]]}
+ * starts on {@code PORT} (0 or absent: a free one) and prints {@code READY <port>} once it serves.
  */
 public final class ServerProcess {
     public static final String READY = "READY ";
 
     public static void main(String[] args) throws Exception {
-        IacServer server = IacServer.start(ServerConfig.defaults().withPort(0).withDataDir(Path.of(args[0])));
+        ServerConfig config = ServerConfig.defaults().withPort(0).withDataDir(Path.of(args[0]));
+        if (args.length > 1) config = config.withPort(Integer.parseInt(args[1]));
+        if (args.length > 2) config = config.withPingInterval(Duration.ofMillis(Long.parseLong(args[2])));
+        IacServer server = IacServer.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close));
         System.out.println(READY + server.port());
         System.out.flush();
         Thread.currentThread().join();
     }
 
-    /** Starts it with this JVM's class path; output goes to {@code log}. */
-    public static Process launch(Path dataDir, Path log) throws java.io.IOException {
+    /** Starts it on a free port with this JVM's class path; output goes to {@code log}. */
+    public static Process launch(Path dataDir, Path log) throws IOException {
+        return launch(dataDir, log, 0, null);
+    }
+
+    /**
+     * Starts it on {@code port} (0: a free one) with the given ping interval (null: the default), so that a test can
+     * kill it and start it again where its agents expect it.
+     */
+    public static Process launch(Path dataDir, Path log, int port, Duration pingInterval) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), ServerProcess.class.getName(),
-                dataDir.toString())
+        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+                ServerProcess.class.getName(), dataDir.toString(), Integer.toString(port)));
+        if (pingInterval != null) command.add(Long.toString(pingInterval.toMillis()));
+        return new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
+    }
+
+    /** A port nothing listens on right now (the usual small race with other processes is accepted in tests). */
+    public static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
     }
 }

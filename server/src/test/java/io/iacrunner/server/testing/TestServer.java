@@ -3,8 +3,10 @@ package io.iacrunner.server.testing;
 import io.iacrunner.protocol.ApiClient;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.PoolToken;
 import io.iacrunner.protocol.RegisterRequest;
 import io.iacrunner.protocol.RegisterResponse;
+import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.IacServer;
 import io.iacrunner.server.ServerConfig;
 import java.io.IOException;
@@ -79,16 +81,35 @@ public final class TestServer implements AutoCloseable {
 
     /** Registers a simulated agent and returns a client holding its agent token. */
     public RegisteredAgent registerAgent(String name) {
-        RegisterResponse r = withToken(poolToken()).post(ApiPaths.AGENT_REGISTER,
+        return registerAgent(name, poolToken());
+    }
+
+    /** Registers a simulated agent with the given pool token (see {@link #issuePoolToken}). */
+    public RegisteredAgent registerAgent(String name, String poolToken) {
+        RegisterResponse r = withToken(poolToken).post(ApiPaths.AGENT_REGISTER,
                 new RegisterRequest(name, "test", "localhost"), RegisterResponse.class);
         return new RegisteredAgent(r.agentId(), withToken(r.agentToken()), r);
+    }
+
+    /** A new token that registers agents into {@code poolId}. */
+    public String issuePoolToken(String poolId) {
+        return admin().post(ApiPaths.fill(ApiPaths.POOL_TOKENS, poolId), Map.of(), PoolToken.class).token();
+    }
+
+    /** The workspace as users see it, its lock included. */
+    public WorkspaceView workspace(String workspaceId) {
+        return admin().get(ApiPaths.fill(ApiPaths.WORKSPACE, workspaceId), WorkspaceView.class);
     }
 
     public record RegisteredAgent(String agentId, ApiClient client, RegisterResponse registration) {}
 
     public void setPool(String poolId, int maxPlanConcurrency, boolean allowApplyConcurrent) {
+        setPool(poolId, maxPlanConcurrency, allowApplyConcurrent, Map.of());
+    }
+
+    public void setPool(String poolId, int maxPlanConcurrency, boolean allowApplyConcurrent, Map<String, String> labels) {
         admin().put(ApiPaths.fill(ApiPaths.POOL, poolId),
-                new PoolConfig(poolId, maxPlanConcurrency, allowApplyConcurrent, Map.of()), PoolConfig.class);
+                new PoolConfig(poolId, maxPlanConcurrency, allowApplyConcurrent, labels), PoolConfig.class);
     }
 
     @Override

@@ -1,0 +1,89 @@
+package io.iacrunner.cli;
+
+import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.UnlockRequest;
+import io.iacrunner.protocol.WorkspaceView;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "workspace", mixinStandardHelpOptions = true, description = "Workspaces: their lock and current state.",
+        subcommands = {WorkspaceCommand.Show.class, WorkspaceCommand.Unlock.class})
+public final class WorkspaceCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "missing command: show or unlock");
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true,
+            description = {
+                "Show a workspace: who holds its lock (a running plan_apply, or a lost one)",
+                "and its current state version.",
+            })
+    public static final class Show implements Callable<Integer> {
+        private final CliContext ctx;
+
+        @Mixin
+        ClientOptions client;
+
+        @Parameters(paramLabel = "WS", description = "Workspace id.")
+        String workspace;
+
+        @Option(names = "--json", description = "Print the workspace as JSON.")
+        boolean json;
+
+        public Show(CliContext ctx) {
+            this.ctx = ctx;
+        }
+
+        @Override
+        public Integer call() {
+            WorkspaceView view = client.client().get(ApiPaths.fill(ApiPaths.WORKSPACE, workspace), WorkspaceView.class);
+            ctx.out().print(json ? Format.json(view) + "\n" : Format.workspaceDetails(view));
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "unlock", mixinStandardHelpOptions = true,
+            description = {
+                "Release a workspace's lock. Needs --force: a lock held by an apply whose agent",
+                "was lost means resources may exist that no stored state records. Check the",
+                "infrastructure and the task's log first.",
+            })
+    public static final class Unlock implements Callable<Integer> {
+        private final CliContext ctx;
+
+        @Mixin
+        ClientOptions client;
+
+        @Parameters(paramLabel = "WS", description = "Workspace id.")
+        String workspace;
+
+        @Option(names = "--force", description = "Unlock although resources may exist that no state records.")
+        boolean force;
+
+        public Unlock(CliContext ctx) {
+            this.ctx = ctx;
+        }
+
+        @Override
+        public Integer call() {
+            if (!force) {
+                throw new UsageException("workspace unlock needs --force: the lock may be held for an apply that was"
+                        + " lost with its agent, so resources may exist that no stored state records; check them (and"
+                        + " the task's log) before unlocking, or the next apply may create them twice");
+            }
+            client.client().post(ApiPaths.fill(ApiPaths.WORKSPACE_UNLOCK, workspace), new UnlockRequest(true), Void.class);
+            ctx.out().println("workspace " + workspace + " unlocked");
+            return ExitCodes.OK;
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package io.iacrunner.server.workspaces;
+
+import io.iacrunner.protocol.WorkspaceView;
+import io.iacrunner.server.util.Ids;
+import io.iacrunner.server.util.Signals;
+import io.iacrunner.server.web.ApiProblem;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Workspaces as users see them: the lock and its holder, the current state version; the forced unlock. */
+public final class WorkspaceService {
+    private static final Logger log = LoggerFactory.getLogger(WorkspaceService.class);
+
+    private final Jdbi jdbi;
+    private final WorkspaceStore workspaces;
+    private final Signals<String> queueSignals;
+    private final String queueKey;
+
+    /** @param queueKey the signal that wakes waiting pulls: an unlock may let a queued plan_apply go */
+    public WorkspaceService(Jdbi jdbi, WorkspaceStore workspaces, Signals<String> queueSignals, String queueKey) {
+        this.jdbi = jdbi;
+        this.workspaces = workspaces;
+        this.queueSignals = queueSignals;
+        this.queueKey = queueKey;
+    }
+
+    public WorkspaceView get(String workspaceId) {
+        Ids.requireWorkspaceId(workspaceId);
+        return workspaces.find(workspaceId).orElseThrow(() -> notFound(workspaceId));
+    }
+
+    /**
+     * Releases a lock a lost apply left behind. Only forced (a person has looked at the resources), and never under
+     * a plan_apply that is still running: that one releases the lock itself when it ends.
+     */
+    public WorkspaceView unlock(String workspaceId, boolean force) {
+        Ids.requireWorkspaceId(workspaceId);
+        if (!force) {
+            throw ApiProblem.badRequest("force_required", "unlocking needs force: true; a lost apply may have created"
+                    + " resources that no state records, so look at them first");
+        }
+        WorkspaceView view = jdbi.inTransaction(h -> {
+            workspaces.find(h, workspaceId).orElseThrow(() -> notFound(workspaceId));
+            String holderStatus = workspaces.lockHolderStatus(h, workspaceId).orElse(null);
+            if ("running".equals(holderStatus)) {
+                throw ApiProblem.conflict("lock_held_by_running_task",
+                        "the lock is held by a running plan_apply; cancel it instead");
+            }
+            workspaces.unlock(h, workspaceId);
+            return workspaces.find(h, workspaceId).orElseThrow();
+        });
+        log.warn("workspace {} unlocked by force", workspaceId);
+        queueSignals.signal(queueKey);
+        return view;
+    }
+
+    private static ApiProblem notFound(String workspaceId) {
+        return ApiProblem.notFound("workspace_not_found", "no workspace " + workspaceId);
+    }
+}

@@ -1,0 +1,342 @@
+package io.iacrunner.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iacrunner.protocol.AgentPing;
+import io.iacrunner.protocol.ApiException;
+import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.CreateTaskRequest;
+import io.iacrunner.protocol.LogAck;
+import io.iacrunner.protocol.LogBatch;
+import io.iacrunner.protocol.LogLine;
+import io.iacrunner.protocol.LogPage;
+import io.iacrunner.protocol.LogStream;
+import io.iacrunner.protocol.PhaseUpdate;
+import io.iacrunner.protocol.PingReply;
+import io.iacrunner.protocol.PullRequest;
+import io.iacrunner.protocol.PullResponse;
+import io.iacrunner.protocol.StateUpload;
+import io.iacrunner.protocol.StateVersionView;
+import io.iacrunner.protocol.TaskAction;
+import io.iacrunner.protocol.TaskAssignment;
+import io.iacrunner.protocol.TaskPhase;
+import io.iacrunner.protocol.TaskResult;
+import io.iacrunner.protocol.TaskStatus;
+import io.iacrunner.protocol.TaskView;
+import io.iacrunner.protocol.UnlockRequest;
+import io.iacrunner.protocol.WireJson;
+import io.iacrunner.protocol.WorkspaceView;
+import io.iacrunner.server.testing.TestServer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Agents cut off from the server while their Terraform keeps running, simulated over the real API: the lease runs
+ * out (the server's ping interval is 1 s, so the lease is 3 s), the task is recovered by the rules, and everything
+ * the cut-off attempt sends afterwards is refused as stale and changes nothing.
+ */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class PartitionTest {
+    private static final Duration PING = Duration.ofSeconds(1);
+    private static final Duration LEASE = PING.multipliedBy(3);
+    /** Recovery runs about twice per ping interval; the rest is room for a busy machine. */
+    private static final Duration DETECTION = LEASE.plus(PING).plusSeconds(10);
+
+    static TestServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(PING);
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    void applyCutOffWhileApplyingIsErroredKeepsTheWorkspaceLockedAndItsLateUploadsChangeNothing() throws Exception {
+        String ws = "ws-partition";
+        var cutOff = server.registerAgent("cut-off");
+        var healthy = server.registerAgent("healthy");
+        ScheduledExecutorService pings = Executors.newScheduledThreadPool(2);
+        AtomicReference<Instant> lastPingOfCutOff = new AtomicReference<>(Instant.now());
+        try {
+            pings.scheduleAtFixedRate(() -> ping(healthy), 0, 300, TimeUnit.MILLISECONDS);
+            var cutOffPings = pings.scheduleAtFixedRate(() -> {
+                ping(cutOff);
+                lastPingOfCutOff.set(Instant.now());
+            }, 0, 300, TimeUnit.MILLISECONDS);
+
+            TaskView apply = queue(ws, TaskAction.PLAN_APPLY);
+            TaskAssignment t = claimOne(cutOff, apply.taskId());
+            phase(cutOff, t, TaskPhase.PLANNING);
+            send(cutOff, t, 0, 5);
+            phase(cutOff, t, TaskPhase.APPLYING);
+            send(cutOff, t, 5, 5);
+            Thread.sleep(1000); // several pings while applying: the lease is renewed, nothing happens
+            assertThat(task(apply.taskId()).status()).isEqualTo(TaskStatus.RUNNING);
+
+            // The network between agent and server breaks: no more pings, but Terraform keeps printing, and the
+            // agent keeps trying to ship its lines until the server refuses them.
+            cutOffPings.cancel(false);
+            AtomicLong shipped = new AtomicLong(10);
+            AtomicReference<ApiException> refusal = new AtomicReference<>();
+            var terraformKeepsRunning = pings.scheduleWithFixedDelay(() -> {
+                if (refusal.get() != null) return;
+                try {
+                    shipped.set(send(cutOff, t, shipped.get(), 2).committedLines());
+                } catch (ApiException e) {
+                    refusal.set(e);
+                }
+            }, 0, 200, TimeUnit.MILLISECONDS);
+
+            TaskView errored = await().atMost(DETECTION).pollInterval(Duration.ofMillis(100))
+                    .until(() -> task(apply.taskId()), v -> v.status() != TaskStatus.RUNNING);
+            Duration silence = Duration.between(lastPingOfCutOff.get(), Instant.now());
+            assertThat(errored.status()).as("an apply that may have started is never run again").isEqualTo(TaskStatus.ERRORED);
+            assertThat(errored.message()).as("the reason").isNotBlank();
+            assertThat(errored.finishedAt()).isNotNull();
+            assertThat(silence).as("recovered only once the lease had run out").isGreaterThan(LEASE.minusMillis(500));
+            assertThat(errored.attempt()).isEqualTo(1);
+
+            WorkspaceView locked = server.workspace(ws);
+            assertThat(locked.lock()).as("the workspace stays locked after a lost apply").isNotNull();
+            assertThat(locked.lock().taskId()).isEqualTo(apply.taskId());
+            assertThat(locked.lock().reason()).isNotBlank();
+
+            // Whatever the cut-off attempt still sends is refused and changes nothing.
+            await().atMost(Duration.ofSeconds(5)).until(() -> refusal.get() != null);
+            terraformKeepsRunning.cancel(false);
+            assertThat(refusal.get().code()).as("the log batch sent after the lease ran out").isEqualTo("stale_attempt");
+            long committed = shipped.get();
+            assertThat(errored.logLines()).isEqualTo(committed);
+            List<String> logBefore = storedLines(apply.taskId());
+            assertThat(logBefore).containsExactlyElementsOf(LongStream.range(0, committed).mapToObj(s -> "line " + s).toList());
+
+            assertStale(() -> send(cutOff, t, committed, 3));
+            assertStale(() -> cutOff.client().put(ApiPaths.fill(ApiPaths.TASK_STATE, t.taskId()),
+                    new StateUpload(t.attempt(), state(1)), StateVersionView.class));
+            assertStale(() -> phase(cutOff, t, TaskPhase.APPLYING));
+            assertStale(() -> cutOff.client().post(ApiPaths.fill(ApiPaths.TASK_RESULT, t.taskId()),
+                    new TaskResult(t.attempt(), TaskStatus.SUCCEEDED, 0, null, committed), TaskView.class));
+
+            TaskView after = task(apply.taskId());
+            assertThat(after.status()).isEqualTo(TaskStatus.ERRORED);
+            assertThat(after.logLines()).isEqualTo(committed);
+            assertThat(after.logComplete()).isEqualTo(errored.logComplete());
+            assertThat(after.message()).isEqualTo(errored.message());
+            assertThat(after.exitCode()).isEqualTo(errored.exitCode());
+            assertThat(after.finishedAt()).isEqualTo(errored.finishedAt());
+            assertThat(storedLines(apply.taskId())).isEqualTo(logBefore);
+            assertThat(stateVersions(ws)).as("no state was stored").isEmpty();
+            assertThatThrownBy(() -> server.admin().getText(ApiPaths.fill(ApiPaths.WORKSPACE_STATE, ws)))
+                    .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(404));
+            assertThat(server.workspace(ws).lock()).isNotNull();
+
+            // A newer plan_apply of the workspace waits for a person, however idle the healthy agent is.
+            TaskView next = queue(ws, TaskAction.PLAN_APPLY);
+            PullResponse nothing = healthy.client().post(ApiPaths.TASK_PULL, new PullRequest(healthy.agentId(), 3, true, 2),
+                    PullResponse.class, Duration.ofSeconds(30));
+            assertThat(nothing.tasks()).isEmpty();
+            assertThat(task(next.taskId()).status()).isEqualTo(TaskStatus.QUEUED);
+
+            assertThatThrownBy(() -> server.admin().post(ApiPaths.fill(ApiPaths.WORKSPACE_UNLOCK, ws), new UnlockRequest(false),
+                    WorkspaceView.class)).as("unlocking without force").isInstanceOfSatisfying(ApiException.class,
+                    e -> assertThat(e.status()).isEqualTo(400));
+            assertThat(server.workspace(ws).lock()).isNotNull();
+            // The healthy agent waits in a long poll; the forced unlock lets the newer apply go at once.
+            CompletableFuture<PullResponse> waiting = CompletableFuture.supplyAsync(() -> healthy.client().post(ApiPaths.TASK_PULL,
+                    new PullRequest(healthy.agentId(), 3, true, 20), PullResponse.class, Duration.ofSeconds(60)));
+            Thread.sleep(500);
+            long unlockedAt = System.nanoTime();
+            WorkspaceView unlocked = server.admin().post(ApiPaths.fill(ApiPaths.WORKSPACE_UNLOCK, ws), new UnlockRequest(true),
+                    WorkspaceView.class);
+            assertThat(unlocked.lock()).isNull();
+            PullResponse woken = waiting.get(30, TimeUnit.SECONDS);
+            Duration wokenAfter = Duration.ofNanos(System.nanoTime() - unlockedAt);
+            assertThat(woken.tasks()).extracting(TaskAssignment::taskId).containsExactly(next.taskId());
+            assertThat(wokenAfter).as("the waiting pull returned right after the unlock").isLessThan(Duration.ofSeconds(3));
+            TaskAssignment nextClaim = woken.tasks().getFirst();
+            assertThat(nextClaim.attempt()).isEqualTo(1);
+            assertThat(server.workspace(ws).lock()).as("the running apply holds the lock").isNotNull()
+                    .extracting(WorkspaceView.Lock::taskId).isEqualTo(next.taskId());
+            healthy.client().post(ApiPaths.fill(ApiPaths.TASK_RESULT, next.taskId()),
+                    new TaskResult(nextClaim.attempt(), TaskStatus.SUCCEEDED, 0, null, 0), TaskView.class);
+            assertThat(task(next.taskId()).status()).isEqualTo(TaskStatus.SUCCEEDED);
+            assertThat(server.workspace(ws).lock()).isNull();
+            assertThat(task(apply.taskId()).status()).as("the lost apply stays errored").isEqualTo(TaskStatus.ERRORED);
+        } finally {
+            pings.shutdownNow();
+        }
+    }
+
+    @Test
+    void planOfASilentAgentGoesToAnotherAgentAndErrorsAfterThreeLostAttempts() throws Exception {
+        TaskView plan = queue("ws-requeue", TaskAction.PLAN);
+        List<TestServer.RegisteredAgent> lost = new ArrayList<>();
+        List<TaskAssignment> attempts = new ArrayList<>();
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            // Registered just now, so its lease starts now; it never pings.
+            var agent = server.registerAgent("silent-" + attempt);
+            TaskAssignment t = claimOne(agent, plan.taskId());
+            assertThat(t.attempt()).isEqualTo(attempt);
+            TaskView running = task(plan.taskId());
+            assertThat(running.status()).isEqualTo(TaskStatus.RUNNING);
+            assertThat(running.agentId()).isEqualTo(agent.agentId());
+            assertThat(running.attempt()).isEqualTo(attempt);
+            assertThat(running.logLines()).as("a new attempt starts a new log").isZero();
+            phase(agent, t, TaskPhase.PLANNING);
+            send(agent, t, 0, 3 + attempt);
+
+            if (attempt > 1) {
+                // The previous attempt comes back to life: everything it sends is refused, the current one untouched.
+                var stale = lost.getLast();
+                TaskAssignment staleAttempt = attempts.getLast();
+                assertStale(() -> send(stale, staleAttempt, 0, 10));
+                assertStale(() -> phase(stale, staleAttempt, TaskPhase.PLANNING));
+                assertStale(() -> stale.client().post(ApiPaths.fill(ApiPaths.TASK_RESULT, plan.taskId()),
+                        new TaskResult(staleAttempt.attempt(), TaskStatus.SUCCEEDED, 0, null, 10), TaskView.class));
+                TaskView still = task(plan.taskId());
+                assertThat(still.status()).isEqualTo(TaskStatus.RUNNING);
+                assertThat(still.attempt()).isEqualTo(attempt);
+                assertThat(still.agentId()).isEqualTo(agent.agentId());
+                assertThat(still.logLines()).isEqualTo(3 + attempt);
+                assertThat(storedLines(plan.taskId())).hasSize(3 + attempt);
+            }
+            lost.add(agent);
+            attempts.add(t);
+
+            TaskView recovered = await().atMost(DETECTION).pollInterval(Duration.ofMillis(100))
+                    .until(() -> task(plan.taskId()), v -> v.status() != TaskStatus.RUNNING);
+            assertThat(recovered.message()).as("why attempt " + attempt + " ended").isNotBlank();
+            if (attempt < 3) {
+                assertThat(recovered.status()).as("a lost plan is queued again").isEqualTo(TaskStatus.QUEUED);
+            } else {
+                assertThat(recovered.status()).as("the third lost attempt is the last").isEqualTo(TaskStatus.ERRORED);
+                assertThat(recovered.attempt()).isEqualTo(3);
+            }
+        }
+        var fourth = server.registerAgent("fourth");
+        PullResponse nothing = fourth.client().post(ApiPaths.TASK_PULL, new PullRequest(fourth.agentId(), 3, true, 0),
+                PullResponse.class);
+        assertThat(nothing.tasks()).as("an errored task is not handed out again").isEmpty();
+        assertStale(() -> send(lost.getLast(), attempts.getLast(), 0, 10));
+        assertThat(task(plan.taskId()).status()).isEqualTo(TaskStatus.ERRORED);
+    }
+
+    @Test
+    void aLongPollLeftWaitingByAnAgentSilentPastItsLeaseClaimsNothing() throws Exception {
+        // A pool and task label of its own keep what this test leaves running away from the other tests' agents.
+        Map<String, String> labels = Map.of("test", "dead-poll");
+        server.setPool("dead-poll", 3, false, labels);
+        String poolToken = server.issuePoolToken("dead-poll");
+        // An agent killed in the middle of a long poll: the server still holds its pull, nobody will read the reply.
+        var dead = server.registerAgent("dead-while-polling", poolToken);
+        CompletableFuture<PullResponse> abandoned = CompletableFuture.supplyAsync(() -> dead.client().post(ApiPaths.TASK_PULL,
+                new PullRequest(dead.agentId(), 3, true, 20), PullResponse.class, Duration.ofSeconds(60)));
+        Thread.sleep(LEASE.plus(PING).toMillis()); // its lease runs out while the pull waits
+
+        TaskView plan = queue("ws-dead-poll", TaskAction.PLAN, labels);
+        Thread.sleep(500);
+        if (abandoned.isDone()) {
+            assertThat(abandoned.get().tasks()).as("tasks claimed for an agent silent past its lease").isEmpty();
+        }
+        TaskView still = task(plan.taskId());
+        assertThat(still.status()).as("not handed to the silent agent").isEqualTo(TaskStatus.QUEUED);
+        assertThat(still.attempt()).isZero();
+        var live = server.registerAgent("alive", poolToken);
+        assertThat(claimOne(live, plan.taskId()).attempt()).isEqualTo(1);
+    }
+
+    // --- a simulated agent's calls -------------------------------------------------------------------------------
+
+    static TaskView queue(String workspace, TaskAction action) {
+        return queue(workspace, action, null);
+    }
+
+    static TaskView queue(String workspace, TaskAction action, Map<String, String> labels) {
+        ObjectNode tf = JsonNodeFactory.instance.objectNode();
+        tf.putObject("resource").putObject("terraform_data").putObject("x").put("input", workspace);
+        return server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, action, tf, null, null, labels), TaskView.class);
+    }
+
+    static TaskAssignment claimOne(TestServer.RegisteredAgent agent, String taskId) {
+        PullResponse pulled = agent.client().post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, true, 0),
+                PullResponse.class);
+        assertThat(pulled.tasks()).extracting(TaskAssignment::taskId).containsExactly(taskId);
+        return pulled.tasks().getFirst();
+    }
+
+    static void ping(TestServer.RegisteredAgent agent) {
+        try {
+            agent.client().post(ApiPaths.AGENT_PING, new AgentPing(agent.agentId(), false, 0, 3, false, List.of(), 0, 0, "test"),
+                    PingReply.class);
+        } catch (RuntimeException e) {
+            System.err.println("ping of " + agent.agentId() + " failed: " + e);
+        }
+    }
+
+    static Void phase(TestServer.RegisteredAgent agent, TaskAssignment t, TaskPhase phase) {
+        return agent.client().post(ApiPaths.fill(ApiPaths.TASK_PHASE, t.taskId()), new PhaseUpdate(t.attempt(), phase), Void.class);
+    }
+
+    static LogAck send(TestServer.RegisteredAgent agent, TaskAssignment t, long first, int count) {
+        List<LogLine> lines = new ArrayList<>();
+        for (long s = first; s < first + count; s++) lines.add(new LogLine(s, Instant.now(), LogStream.STDOUT, "line " + s));
+        return agent.client().post(ApiPaths.fill(ApiPaths.TASK_LOGS, t.taskId()), new LogBatch(t.attempt(), first, lines), LogAck.class);
+    }
+
+    static ObjectNode state(long serial) {
+        ObjectNode state = JsonNodeFactory.instance.objectNode();
+        state.put("version", 4).put("terraform_version", "1.11.4").put("serial", serial)
+                .put("lineage", UUID.randomUUID().toString());
+        state.putObject("outputs");
+        state.putArray("resources");
+        return state;
+    }
+
+    static void assertStale(Runnable call) {
+        assertThatThrownBy(call::run).isInstanceOfSatisfying(ApiException.class, e -> {
+            assertThat(e.status()).as(e.toString()).isEqualTo(409);
+            assertThat(e.code()).as(e.toString()).isEqualTo("stale_attempt");
+        });
+    }
+
+    static TaskView task(String taskId) {
+        return server.admin().get(ApiPaths.fill(ApiPaths.TASK, taskId), TaskView.class);
+    }
+
+    static List<String> storedLines(String taskId) {
+        LogPage page = server.admin().get(ApiPaths.fill(ApiPaths.TASK_LOGS, taskId) + "?limit=10000", LogPage.class);
+        return page.lines().stream().map(LogLine::line).toList();
+    }
+
+    static List<JsonNode> stateVersions(String ws) throws Exception {
+        JsonNode versions = WireJson.lenient().readTree(server.admin().getText(ApiPaths.fill(ApiPaths.WORKSPACE_STATE_VERSIONS, ws)))
+                .path("versions");
+        List<JsonNode> out = new ArrayList<>();
+        versions.forEach(out::add);
+        return out;
+    }
+}
