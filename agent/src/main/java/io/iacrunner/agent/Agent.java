@@ -38,11 +38,12 @@ public final class Agent implements AutoCloseable {
     private Lease lease;
     private Thread pinger;
     private Thread puller;
+    private SpoolRecovery recovery;
 
     public Agent(AgentConfig config) {
         this.config = Objects.requireNonNull(config, "config");
         this.session = new AgentSession(config.serverUrl(), config.tokenFile(),
-                new RegisterRequest(config.name(), VERSION, hostname(config.name())));
+                new RegisterRequest(config.name(), VERSION, hostname(config.name())), new SavedIdentity(config.workDir()));
     }
 
     /**
@@ -88,9 +89,13 @@ public final class Agent implements AutoCloseable {
             tasks = running;
             lease = held;
             held.start();
-            pinger = Thread.ofPlatform().name("agent-ping").start(new PingLoop(session, running, held, VERSION, stopPinging));
+            // Beside the pull loop: until the leftover attempts have reported, the server counts them as running here.
+            recovery = new SpoolRecovery(session, dir, config.logWebSocket());
+            pinger = Thread.ofPlatform().name("agent-ping").start(new PingLoop(session, running, held, VERSION, stopPinging,
+                    recovery::taskIds));
+            Thread.ofPlatform().name("agent-spool-recovery").daemon().start(recovery);
             puller = Thread.ofPlatform().name("agent-pull").start(new PullLoop(session, running, held,
-                    task -> new TaskRunner(task, session, dir, terraform), config.pullWait(), stopPulling));
+                    task -> new TaskRunner(task, session, dir, terraform, config.logWebSocket()), config.pullWait(), stopPulling));
         }
     }
 
@@ -136,12 +141,14 @@ public final class Agent implements AutoCloseable {
         RunningTasks running;
         Lease held;
         WorkDir dir;
+        SpoolRecovery recovering;
         synchronized (lifecycle) {
             if (closing) {
                 awaitFirstClose();
                 return;
             }
             closing = true;
+            recovering = recovery;
             ping = pinger;
             pull = puller;
             running = tasks;
@@ -150,6 +157,7 @@ public final class Agent implements AutoCloseable {
         }
         try {
             stopPulling.countDown();
+            if (recovering != null) recovering.stop();
             if (pull != null) {
                 pull.interrupt(); // a long poll may otherwise hold shutdown for its whole wait
                 pull.join();

@@ -15,6 +15,8 @@ import java.time.Duration;
  * @param cancelGrace time between SIGINT and killing Terraform's process tree on cancel
  * @param drainTimeout on shutdown, how long running tasks may go on to their end before they are canceled; zero
  *     cancels them at once
+ * @param logWebSocket send log batches over the agent WebSocket, falling back to HTTP when it fails (the default);
+ *     false sends them over HTTP only, for networks whose proxies do not pass WebSockets
  */
 public record AgentConfig(
         URI serverUrl,
@@ -25,39 +27,48 @@ public record AgentConfig(
         int localPlanLimit,
         Duration pullWait,
         Duration cancelGrace,
-        Duration drainTimeout) {
+        Duration drainTimeout,
+        boolean logWebSocket) {
 
     public static AgentConfig of(URI serverUrl, Path tokenFile) {
         return new AgentConfig(serverUrl, tokenFile, defaultName(), defaultWorkDir(), Path.of("terraform"), 0,
-                Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofMinutes(5));
+                Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofMinutes(5), true);
+    }
+
+    public AgentConfig withServerUrl(URI value) {
+        return new AgentConfig(value, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket);
     }
 
     public AgentConfig withName(String value) {
-        return new AgentConfig(serverUrl, tokenFile, value, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout);
+        return new AgentConfig(serverUrl, tokenFile, value, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket);
     }
 
     public AgentConfig withWorkDir(Path value) {
-        return new AgentConfig(serverUrl, tokenFile, name, value, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout);
+        return new AgentConfig(serverUrl, tokenFile, name, value, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket);
     }
 
     public AgentConfig withTerraform(Path value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, value, localPlanLimit, pullWait, cancelGrace, drainTimeout);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, value, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket);
     }
 
     public AgentConfig withLocalPlanLimit(int value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, value, pullWait, cancelGrace, drainTimeout);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, value, pullWait, cancelGrace, drainTimeout, logWebSocket);
     }
 
     public AgentConfig withPullWait(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, value, cancelGrace, drainTimeout);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, value, cancelGrace, drainTimeout, logWebSocket);
     }
 
     public AgentConfig withCancelGrace(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, value, drainTimeout);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, value, drainTimeout, logWebSocket);
     }
 
     public AgentConfig withDrainTimeout(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, value);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, value, logWebSocket);
+    }
+
+    public AgentConfig withLogWebSocket(boolean value) {
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, value);
     }
 
     private static String defaultName() {

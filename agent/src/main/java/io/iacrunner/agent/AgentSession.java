@@ -1,5 +1,6 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.protocol.AgentPing;
 import io.iacrunner.protocol.ApiClient;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
@@ -12,6 +13,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -21,6 +23,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The agent's identity on the server: the pool token is exchanged for an agent id and token at registration; the
  * token is renewed through ping replies, and the whole registration is redone when the server stops accepting it.
+ *
+ * <p>The identity is kept in the work directory ({@link SavedIdentity}), so an agent restarted after a crash comes
+ * back as the same agent, whose unfinished attempts are still its own: it can upload their spooled logs and report
+ * them ({@link SpoolRecovery}). A server that no longer accepts the saved identity gets a fresh registration.
  *
  * <p>Every caller that sees its token refused passes the {@link #generation()} it sent with to {@link #renew}, so
  * when the ping and pull loops and a few tasks all hit the same 401, the agent registers once, not once per caller.
@@ -38,6 +44,7 @@ final class AgentSession {
 
     private final URI server;
     private final Path tokenFile;
+    private final SavedIdentity saved;
     private final RegisterRequest identity;
     private final ApiClient registrationApi;
     private final ApiClient api;
@@ -47,9 +54,11 @@ final class AgentSession {
     private volatile Registration current;
     private volatile long registeredAt;
 
-    AgentSession(URI server, Path tokenFile, RegisterRequest identity) {
+    /** @param saved where the identity is kept between runs */
+    AgentSession(URI server, Path tokenFile, RegisterRequest identity, SavedIdentity saved) {
         this.server = server;
         this.tokenFile = tokenFile;
+        this.saved = saved;
         this.identity = identity;
         this.registrationApi = new ApiClient(server, () -> poolToken);
         this.api = new ApiClient(server, this::agentToken);
@@ -63,8 +72,14 @@ final class AgentSession {
     synchronized boolean register(CountDownLatch abort) throws InterruptedException {
         Backoff backoff = new Backoff(FIRST_RETRY, MAX_RETRY);
         OutageLog outage = new OutageLog(log, "registration with " + server);
+        SavedIdentity.Identity previous = saved.load(server).orElse(null);
         while (true) {
             try {
+                if (previous != null && resume(previous)) {
+                    outage.recovered();
+                    return true;
+                }
+                previous = null;
                 registerOnce();
                 outage.recovered();
                 return true;
@@ -104,6 +119,43 @@ final class AgentSession {
         }
     }
 
+    /**
+     * Comes back as the saved agent: one ping with its token renews its lease and brings the pool's settings.
+     *
+     * @return false when the server no longer accepts that agent (deregistered, forgotten, or the token expired)
+     */
+    private boolean resume(SavedIdentity.Identity previous) {
+        long sentAt = System.nanoTime();
+        current = new Registration(previous.agentId(), previous.agentToken(), null, previous.pingIntervalSeconds(),
+                previous.leaseSeconds(), 1);
+        PingReply reply;
+        try {
+            reply = api.post(ApiPaths.AGENT_PING, new AgentPing(previous.agentId(), false, 0, 0, false, List.of(), 0, 0,
+                    identity.version()), PingReply.class);
+        } catch (ApiException e) {
+            current = null;
+            if (!ApiFailures.agentRejected(e)) throw e;
+            log.info("the server no longer accepts agent {} ({}); registering anew", previous.agentId(), e.toString());
+            saved.forget();
+            return false;
+        }
+        if (reply == null || reply.pool() == null) {
+            current = null;
+            throw new ApiException(200, "bad_reply", "the ping reply lacks the pool");
+        }
+        current = new Registration(previous.agentId(), reply.agentToken() != null ? reply.agentToken() : previous.agentToken(),
+                reply.pool(), previous.pingIntervalSeconds(), reply.leaseSeconds() > 0 ? reply.leaseSeconds() : previous.leaseSeconds(), 1);
+        registeredAt = sentAt;
+        save();
+        log.info("resumed as agent {} (saved in {})", previous.agentId(), saved.file());
+        return true;
+    }
+
+    private void save() {
+        Registration r = current;
+        saved.store(new SavedIdentity.Identity(server.toString(), r.agentId(), r.token(), r.pingIntervalSeconds(), r.leaseSeconds()));
+    }
+
     private void registerOnce() throws IOException {
         poolToken = Files.readString(tokenFile).trim(); // read each time: an operator may rotate it
         long sentAt = System.nanoTime();
@@ -115,6 +167,7 @@ final class AgentSession {
         current = new Registration(reply.agentId(), reply.agentToken(), reply.pool(), reply.pingIntervalSeconds(),
                 reply.leaseSeconds(), previous == null ? 1 : previous.generation() + 1);
         registeredAt = sentAt;
+        save();
     }
 
     /**
@@ -128,6 +181,7 @@ final class AgentSession {
         if (reply.agentToken() != null) {
             current = new Registration(r.agentId(), reply.agentToken(), pool, r.pingIntervalSeconds(), r.leaseSeconds(),
                     r.generation() + 1);
+            save();
         } else {
             current = new Registration(r.agentId(), r.token(), pool, r.pingIntervalSeconds(), r.leaseSeconds(), r.generation());
         }
@@ -151,6 +205,7 @@ final class AgentSession {
         for (int attempt = 1; ; attempt++) {
             try {
                 api.post(ApiPaths.AGENT_DEREGISTER, Map.of(), Void.class, DEREGISTER_TIMEOUT);
+                saved.forget(); // the server no longer knows it: the next run registers anew
                 log.info("deregistered agent {}", agentId());
                 return;
             } catch (ApiException e) {

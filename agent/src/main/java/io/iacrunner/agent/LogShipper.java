@@ -1,29 +1,35 @@
 package io.iacrunner.agent;
 
 import io.iacrunner.protocol.ApiException;
-import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.LogAck;
 import io.iacrunner.protocol.LogBatch;
 import io.iacrunner.protocol.LogLine;
 import io.iacrunner.protocol.LogStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Ships one task attempt's log lines to the server, losing none.
+ * Ships one task attempt's log lines to the server, losing none and doubling none.
  *
  * <p>This is the one place sequence numbers are assigned: {@link #append} numbers lines in arrival order across
- * stdout, stderr and the agent's own messages. Lines stay queued until the server's {@link LogAck} says they are
- * stored; every batch starts at the oldest unacknowledged line, so a retry after a lost reply resends lines the
- * server already has, which it skips. A single sender thread keeps one request in flight, so batches arrive in
- * order. Transient failures are retried forever: a line is only dropped when the server says the attempt is no
- * longer wanted ({@code stale_attempt}) or refuses the log for good ({@code log_gap}, a bad request).
+ * stdout, stderr and the agent's own messages, writes each to the attempt's {@link LogSpool} and adds it to the
+ * completion proof (count and SHA-256). A single sender thread reads batches back from the spool, starting at the
+ * oldest line the server has not acknowledged, and keeps one batch in flight; the server skips lines it already has,
+ * so a retry after a lost reply doubles nothing, and its {@link LogAck} says where the next batch starts. Transient
+ * failures are retried forever with backoff and jitter (the spool, not memory, holds what waits). Lines are only given
+ * up when the server says the attempt is no longer wanted ({@code stale_attempt}) or refuses the log for good.
+ *
+ * <p>{@code stream_mode=auto}: each ack says how many people watch the task. With viewers a batch goes out
+ * {@link #LINGER_WATCHED} after its first line, without them after {@link #LINGER_UNWATCHED}, in fewer, larger requests.
  */
 final class LogShipper {
     private static final Logger log = LoggerFactory.getLogger(LogShipper.class);
@@ -32,44 +38,93 @@ final class LogShipper {
     static final int EAGER_LINES = 500;
     /**
      * A budget for a batch's JSON, under the 1 MiB request limit common to HTTP servers (Javalin's default), so a
-     * batch of long coloured lines is never refused for its size.
+     * batch of long coloured lines is never refused for its size. A spooled line is the line's wire JSON.
      */
-    static final long MAX_BATCH_BYTES = 768 * 1024;
-    private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    static final int MAX_BATCH_BYTES = 768 * 1024;
+    static final Duration LINGER_WATCHED = Duration.ofMillis(50);
+    static final Duration LINGER_UNWATCHED = Duration.ofSeconds(1);
     private static final Duration FIRST_RETRY = Duration.ofMillis(100);
     private static final Duration MAX_RETRY = Duration.ofSeconds(5);
-    /** Per line: seq, timestamp, stream and the JSON around them. */
-    private static final int LINE_OVERHEAD_BYTES = 96;
+
+    /** The completion proof sent with the result: lines produced, and the SHA-256 of each line + "\n" in UTF-8. */
+    record Proof(long lines, String sha256) {}
 
     private enum State { SHIPPING, STALE, REFUSED, DROPPED, CLOSED }
 
-    private record Pending(LogLine line, long bytes, long appendedAt) {}
-
     private final AgentSession session;
-    private final String path;
+    private final LogSpool spool;
+    private final LogUplink uplink;
     private final int attempt;
+    private final long maxLogBytes;
     private final String label;
     private final Runnable onStale;
     private final OutageLog outage;
 
     private final Object lock = new Object();
-    private final ArrayDeque<Pending> unacknowledged = new ArrayDeque<>();
+    private final MessageDigest sha;
     private long nextSeq;
     private long acknowledged;
+    /** Spool position just after line {@code acknowledged - 1}: where the next batch is read. */
+    private long acknowledgedOffset;
+    /** nanoTime when the oldest line not yet taken into a batch was appended; 0 when none waits. */
+    private long waitingSince;
+    private long logBytes;
+    private boolean cut;
+    private long linesCut;
+    private long spoolFailures;
     private boolean flushing;
+    /** The server does not know this attempt's committed count yet: ask before sending (a restarted agent's spool). */
+    private boolean probeFirst;
+    private volatile int viewers = 1; // until the server says otherwise, someone may be watching from the start
     private State state = State.SHIPPING;
     private Thread sender;
     /** Touched by the sender thread only. */
     private boolean registeredAgain;
 
-    /** @param onStale told (on the sender thread) when the server says the attempt is no longer the current one */
-    LogShipper(AgentSession session, String taskId, int attempt, Runnable onStale) {
+    /**
+     * @param maxLogBytes where the log is cut with one notice while the task goes on (0: no limit)
+     * @param onStale told (on the sender thread) when the server says the attempt is no longer the current one
+     */
+    LogShipper(AgentSession session, LogSpool spool, LogUplink uplink, String taskId, int attempt, long maxLogBytes,
+            Runnable onStale) {
         this.session = session;
-        this.path = ApiPaths.fill(ApiPaths.TASK_LOGS, taskId);
+        this.spool = spool;
+        this.uplink = uplink;
         this.attempt = attempt;
+        this.maxLogBytes = maxLogBytes;
         this.label = "task " + taskId + " attempt " + attempt;
         this.onStale = onStale;
         this.outage = new OutageLog(log, "log upload for " + label);
+        try {
+            this.sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    /**
+     * A shipper for a spool an earlier run of the agent left: its lines are the attempt's whole log, and the server is
+     * asked what it has before anything is sent.
+     */
+    static LogShipper resume(AgentSession session, LogSpool spool, LogUplink uplink, String taskId, int attempt,
+            Runnable onStale) throws IOException {
+        LogShipper shipper = new LogShipper(session, spool, uplink, taskId, attempt, 0, onStale);
+        long offset = 0;
+        long limit = spool.size();
+        while (true) {
+            LogSpool.Read read = spool.read(offset, limit, MAX_BATCH_LINES, MAX_BATCH_BYTES);
+            if (read.lines().isEmpty()) break;
+            for (LogLine line : read.lines()) {
+                if (line.seq() != shipper.nextSeq) throw new IOException(spool + ": line " + line.seq() + " where "
+                        + shipper.nextSeq + " was expected");
+                shipper.sha.update((line.line() + "\n").getBytes(StandardCharsets.UTF_8));
+                shipper.nextSeq++;
+            }
+            offset = read.endOffsets()[read.endOffsets().length - 1];
+        }
+        shipper.probeFirst = true;
+        shipper.waitingSince = System.nanoTime();
+        return shipper;
     }
 
     void start() {
@@ -78,44 +133,72 @@ final class LogShipper {
 
     void append(LogStream stream, String text) {
         synchronized (lock) {
-            long seq = nextSeq++;
             if (state != State.SHIPPING) return;
-            unacknowledged.addLast(new Pending(new LogLine(seq, Instant.now(), stream, text), jsonSize(text), System.nanoTime()));
-            // The sender waits without a deadline while the queue is empty, and until the linger ends otherwise.
-            if (unacknowledged.size() == 1 || unacknowledged.size() == EAGER_LINES) lock.notifyAll();
+            long bytes = text.getBytes(StandardCharsets.UTF_8).length + 1L;
+            if (cut) {
+                linesCut++;
+                return;
+            }
+            if (maxLogBytes > 0 && logBytes + bytes > maxLogBytes) {
+                cut = true;
+                linesCut++;
+                write(LogStream.SYSTEM, "iac-runner: the log reached its limit of " + maxLogBytes + " bytes; further"
+                        + " output is not stored (the task goes on)");
+                return;
+            }
+            logBytes += bytes;
+            write(stream, text);
         }
+    }
+
+    /** Under the lock: numbers, spools and proves one line, and wakes the sender when a batch may be due. */
+    private void write(LogStream stream, String text) {
+        LogLine line = new LogLine(nextSeq, Instant.now(), stream, text);
+        try {
+            spool.append(line);
+        } catch (IOException e) {
+            // Not spooled, not sent: the proof's count (which includes it) will not match, and the server says so.
+            if (spoolFailures++ == 0) log.error("{}: cannot write the log spool {}: {}; lines are being lost", label, spool, e.toString());
+            return;
+        }
+        sha.update((text + "\n").getBytes(StandardCharsets.UTF_8));
+        nextSeq++;
+        if (waitingSince == 0) waitingSince = System.nanoTime();
+        long waiting = nextSeq - acknowledged;
+        if (waiting == 1 || waiting == EAGER_LINES) lock.notifyAll();
     }
 
     /**
      * Sends everything at once and blocks until the server has acknowledged every line appended so far, or the
-     * attempt's log was refused ({@link #isStale()} tells which).
+     * attempt's log was refused ({@link #isStale()} tells which). Call once, after the last {@link #append}.
      *
-     * @return the number of lines appended, which is what the result reports
+     * @return the completion proof to report with the result
      */
-    long flush() throws InterruptedException {
+    Proof flush() throws InterruptedException {
         synchronized (lock) {
-            long total = nextSeq;
+            if (linesCut > 0 && state == State.SHIPPING) {
+                write(LogStream.SYSTEM, "iac-runner: " + linesCut + " lines of output after the log limit were not stored");
+            }
             flushing = true;
             lock.notifyAll();
-            while (state == State.SHIPPING && acknowledged < total) lock.wait();
-            return total;
+            while (state == State.SHIPPING && acknowledged < nextSeq) lock.wait();
+            return new Proof(nextSeq + spoolFailures, HexFormat.of().formatHex(sha.digest()));
         }
     }
 
     /**
-     * The attempt's reports are dropped (the agent lost its lease): stop sending, discard what is queued, and let a
-     * waiting {@link #flush()} return. Logged quietly: the caller reports the reason once.
+     * The attempt's reports are dropped (the agent lost its lease): stop sending and let a waiting {@link #flush()}
+     * return. Logged quietly: the caller reports the reason once.
      */
     void abandon(String reason) {
-        int dropped;
+        long unsent;
         synchronized (lock) {
             if (state != State.SHIPPING) return;
             state = State.DROPPED;
-            dropped = unacknowledged.size();
-            unacknowledged.clear();
+            unsent = nextSeq - acknowledged;
             lock.notifyAll();
         }
-        log.info("{}: log shipping stopped ({}), {} lines not sent", label, reason, dropped);
+        log.info("{}: log shipping stopped ({}), {} lines not sent", label, reason, unsent);
     }
 
     boolean isStale() {
@@ -124,42 +207,67 @@ final class LogShipper {
         }
     }
 
-    /** Stops the sender; lines not acknowledged by now are dropped, which after {@link #flush()} is none. */
+    /**
+     * Stops the sender and deletes the spool: the attempt is over (reported, refused or dropped). Lines not acknowledged
+     * by now are dropped, which after {@link #flush()} is none.
+     */
     void close() {
-        int dropped;
+        stopSending(true);
+    }
+
+    /** Stops the sender but keeps the spool, for the next run of the agent to upload (a shutdown mid-recovery). */
+    void closeKeepingSpool() {
+        stopSending(false);
+    }
+
+    private void stopSending(boolean deleteSpool) {
+        long unsent;
         synchronized (lock) {
-            dropped = state == State.SHIPPING ? unacknowledged.size() : 0;
+            unsent = state == State.SHIPPING ? nextSeq - acknowledged : 0;
             if (state == State.SHIPPING) state = State.CLOSED;
-            unacknowledged.clear();
             lock.notifyAll();
         }
-        if (dropped > 0) log.warn("{}: closed with {} log lines not acknowledged by the server", label, dropped);
-        if (sender != null) sender.interrupt(); // ends a request in flight; nothing is waiting for its reply
+        if (unsent > 0 && deleteSpool) log.warn("{}: closed with {} log lines not acknowledged by the server", label, unsent);
+        if (sender != null) {
+            sender.interrupt(); // ends a request in flight; nothing is waiting for its reply
+            try {
+                sender.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        uplink.close();
+        if (deleteSpool) spool.delete();
+        else spool.close();
     }
+
+    private record Batch(LogBatch wire, long[] endOffsets) {}
 
     private void sendLoop() {
         Backoff backoff = new Backoff(FIRST_RETRY, MAX_RETRY);
         try {
             while (true) {
-                LogBatch batch = nextBatch();
+                Batch batch = nextBatch();
                 if (batch == null) return;
                 long generation = session.generation();
                 try {
-                    LogAck ack = session.api().post(path, batch, LogAck.class);
-                    if (!shipping()) return; // abandoned or closed while the request was under way
-                    if (acknowledge(ack)) {
+                    LogAck ack = uplink.send(batch.wire());
+                    if (ack != null) viewers = Math.max(0, ack.viewers());
+                    if (acknowledge(batch, ack)) {
                         outage.recovered();
                         backoff.reset();
                         continue;
                     }
                     // Nothing new stored: resending at once would spin; treat it like a failure.
                     outage.failed(new IllegalStateException("the server stored none of the batch starting at "
-                            + batch.firstSeq() + " (acknowledged " + (ack == null ? "nothing" : ack.committedLines()) + ")"));
+                            + batch.wire().firstSeq() + " (acknowledged " + (ack == null ? "nothing" : ack.committedLines()) + ")"));
                 } catch (ApiException e) {
                     if (!shipping() || !mayRetry(e, generation)) return;
                 }
                 pause(backoff.next());
             }
+        } catch (IOException e) {
+            stop(State.REFUSED, "cannot use the log spool " + spool + ": " + e);
         } catch (InterruptedException e) {
             // close(): nothing left to do.
         }
@@ -171,52 +279,86 @@ final class LogShipper {
         }
     }
 
-    /** Blocks until a batch is due: 500 lines waiting, the oldest waiting 200 ms, or a flush. Null once stopped. */
-    private LogBatch nextBatch() throws InterruptedException {
+    /**
+     * Blocks until a batch is due: {@link #EAGER_LINES} lines waiting, the oldest waiting for the linger, or a flush;
+     * then reads it from the spool. Null once stopped.
+     */
+    private Batch nextBatch() throws InterruptedException, IOException {
+        long from;
+        long offset;
+        long limit;
+        long upTo;
         synchronized (lock) {
             while (true) {
                 if (state != State.SHIPPING) return null;
-                if (unacknowledged.isEmpty()) {
+                if (probeFirst) return new Batch(new LogBatch(attempt, 0, List.of()), new long[0]);
+                long waiting = nextSeq - acknowledged;
+                if (waiting == 0) {
                     lock.wait();
                     continue;
                 }
-                long wait = flushing || unacknowledged.size() >= EAGER_LINES
-                        ? 0
-                        : unacknowledged.peekFirst().appendedAt() + LINGER_NANOS - System.nanoTime();
+                Duration linger = viewers > 0 ? LINGER_WATCHED : LINGER_UNWATCHED;
+                long wait = flushing || waiting >= EAGER_LINES ? 0 : waitingSince + linger.toNanos() - System.nanoTime();
                 if (wait <= 0) break;
                 TimeUnit.NANOSECONDS.timedWait(lock, wait);
             }
-            List<LogLine> lines = new ArrayList<>(Math.min(unacknowledged.size(), MAX_BATCH_LINES));
-            long bytes = 0;
-            for (Pending p : unacknowledged) {
-                if (lines.size() == MAX_BATCH_LINES || (!lines.isEmpty() && bytes + p.bytes() > MAX_BATCH_BYTES)) break;
-                lines.add(p.line());
-                bytes += p.bytes();
-            }
-            return new LogBatch(attempt, acknowledged, lines);
+            from = acknowledged;
+            offset = acknowledgedOffset;
+            limit = spool.size();
+            upTo = nextSeq;
         }
+        // Read outside the lock: appends go on meanwhile, past the limit read above.
+        LogSpool.Read read = spool.read(offset, limit, (int) Math.min(MAX_BATCH_LINES, upTo - from), MAX_BATCH_BYTES);
+        synchronized (lock) {
+            // Lines appended after this batch's last one wait from now: conservative, never later than their linger.
+            waitingSince = nextSeq > from + read.lines().size() ? System.nanoTime() : 0;
+        }
+        return new Batch(new LogBatch(attempt, from, read.lines()), read.endOffsets());
     }
 
     /** Drops what the server says it stored; false when that is nothing new. */
-    private boolean acknowledge(LogAck ack) {
+    private boolean acknowledge(Batch batch, LogAck ack) throws IOException {
+        if (ack == null) return false;
         synchronized (lock) {
-            if (ack == null || state != State.SHIPPING) return false;
-            long committed = Math.min(ack.committedLines(), nextSeq);
-            if (committed <= acknowledged) return false;
-            while (acknowledged < committed) {
-                unacknowledged.pollFirst();
-                acknowledged++;
+            if (state != State.SHIPPING) return false;
+            long committed = ack.committedLines();
+            if (probeFirst) {
+                probeFirst = false;
+                if (committed > nextSeq) throw new IOException("the server has " + committed + " lines, the spool " + nextSeq);
+                acknowledgedOffset = offsetAfter(committed);
+                acknowledged = committed;
+                log.info("{}: the server has {} of the spool's {} lines; uploading the rest", label, committed, nextSeq);
+                lock.notifyAll();
+                return true;
             }
+            long first = batch.wire().firstSeq();
+            long end = first + batch.wire().lines().size();
+            if (committed <= acknowledged || committed > end) return false;
+            acknowledgedOffset = batch.endOffsets()[(int) (committed - first - 1)];
+            acknowledged = committed;
             lock.notifyAll();
             return true;
         }
+    }
+
+    /** The spool position after {@code lines} lines (a resumed spool's starting point). */
+    private long offsetAfter(long lines) throws IOException {
+        long offset = 0;
+        long read = 0;
+        while (read < lines) {
+            LogSpool.Read page = spool.read(offset, spool.size(), (int) Math.min(MAX_BATCH_LINES, lines - read), MAX_BATCH_BYTES);
+            if (page.lines().isEmpty()) throw new IOException(spool + " holds fewer than " + lines + " lines");
+            read += page.lines().size();
+            offset = page.endOffsets()[page.endOffsets().length - 1];
+        }
+        return offset;
     }
 
     private boolean mayRetry(ApiException e, long generation) {
         // Refused under a fresh registration too: the attempt belongs to the agent we were before.
         if (ApiFailures.staleAttempt(e) || (ApiFailures.agentRejected(e) && registeredAgain)) {
             onStale.run(); // before stop() wakes flush(): whoever flushed then already knows
-            stop(State.STALE, e);
+            stop(State.STALE, e.toString());
             return false;
         }
         if (ApiFailures.agentRejected(e)) {
@@ -228,20 +370,19 @@ final class LogShipper {
             outage.failed(e);
             return true;
         }
-        stop(State.REFUSED, e); // log_gap or a request the server will never take: retrying cannot help
+        stop(State.REFUSED, e.toString()); // log_gap or a request the server will never take: retrying cannot help
         return false;
     }
 
-    private void stop(State reason, ApiException e) {
+    private void stop(State reason, String why) {
         long lost;
         synchronized (lock) {
             if (state != State.SHIPPING) return;
             state = reason;
-            lost = unacknowledged.size();
-            unacknowledged.clear();
+            lost = nextSeq - acknowledged;
             lock.notifyAll();
         }
-        log.error("{}: log shipping stopped, {} lines not stored: {}", label, lost, e.toString());
+        log.error("{}: log shipping stopped, {} lines not stored: {}", label, lost, why);
     }
 
     private void pause(Duration wait) throws InterruptedException {
@@ -252,19 +393,5 @@ final class LogShipper {
                 TimeUnit.NANOSECONDS.timedWait(lock, left);
             }
         }
-    }
-
-    /** An upper estimate of the line's size in the batch JSON; control characters (colours) become six bytes. */
-    private static long jsonSize(String text) {
-        long n = LINE_OVERHEAD_BYTES;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c < 0x20) n += 6;
-            else if (c == '"' || c == '\\') n += 2;
-            else if (c < 0x80) n += 1;
-            else if (c < 0x800) n += 2;
-            else n += 3;
-        }
-        return n;
     }
 }

@@ -103,8 +103,8 @@ final class PullLoop implements Runnable {
     private void refuse(TaskAssignment task, String reason) throws InterruptedException {
         log.warn("task {} attempt {}: not run: {}", task.taskId(), task.attempt(), reason);
         try {
-            new TaskReporter(session, task, new CountDownLatch(1))
-                    .result(new TaskResult(task.attempt(), TaskStatus.ERRORED, null, reason, 0));
+            new TaskReporter(session, task.taskId(), task.attempt(), new CountDownLatch(1))
+                    .result(new TaskResult(task.attempt(), TaskStatus.ERRORED, null, reason, 0, null));
         } catch (StaleAttemptException | ApiException e) {
             log.warn("task {} attempt {}: the server did not take the refusal: {}", task.taskId(), task.attempt(), e.getMessage());
         }

@@ -5,7 +5,6 @@ import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.PhaseUpdate;
 import io.iacrunner.protocol.StateUpload;
-import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskResult;
 import java.time.Duration;
@@ -26,33 +25,35 @@ final class TaskReporter {
     private static final Duration MAX_RETRY = Duration.ofSeconds(10);
 
     private final AgentSession session;
-    private final TaskAssignment task;
+    private final String taskId;
+    private final int attempt;
     private final CountDownLatch dropped;
 
     /** @param dropped counted down when nothing more may be reported for the attempt */
-    TaskReporter(AgentSession session, TaskAssignment task, CountDownLatch dropped) {
+    TaskReporter(AgentSession session, String taskId, int attempt, CountDownLatch dropped) {
         this.session = session;
-        this.task = task;
+        this.taskId = taskId;
+        this.attempt = attempt;
         this.dropped = dropped;
     }
 
     void phase(TaskPhase phase) throws StaleAttemptException, InterruptedException {
         deliver("phase " + phase.wireName(), () -> session.api().post(
-                ApiPaths.fill(ApiPaths.TASK_PHASE, task.taskId()), new PhaseUpdate(task.attempt(), phase), Void.class));
+                ApiPaths.fill(ApiPaths.TASK_PHASE, taskId), new PhaseUpdate(attempt, phase), Void.class));
     }
 
     void state(ObjectNode state) throws StaleAttemptException, InterruptedException {
         deliver("state upload", () -> session.api().put(
-                ApiPaths.fill(ApiPaths.TASK_STATE, task.taskId()), new StateUpload(task.attempt(), state), Void.class));
+                ApiPaths.fill(ApiPaths.TASK_STATE, taskId), new StateUpload(attempt, state), Void.class));
     }
 
     void result(TaskResult result) throws StaleAttemptException, InterruptedException {
         deliver("result", () -> session.api().post(
-                ApiPaths.fill(ApiPaths.TASK_RESULT, task.taskId()), result, Void.class));
+                ApiPaths.fill(ApiPaths.TASK_RESULT, taskId), result, Void.class));
     }
 
     private void deliver(String what, Supplier<Void> call) throws StaleAttemptException, InterruptedException {
-        String label = what + " of task " + task.taskId() + " attempt " + task.attempt();
+        String label = what + " of task " + taskId + " attempt " + attempt;
         Backoff backoff = new Backoff(FIRST_RETRY, MAX_RETRY);
         OutageLog outage = new OutageLog(log, label);
         boolean registeredAgain = false;

@@ -62,23 +62,30 @@ final class TaskRunner {
     private final WorkDir workDir;
     private final Terraform terraform;
     private final TaskReporter reporter;
-    private final LogShipper shipper;
+    private final AgentSession session;
+    private final boolean logWebSocket;
     private final String label;
+    private final SecretMasker secrets;
 
     private final Object lock = new Object();
     private String cancelReason;
     private boolean forced;
     private String dropReason;
     private TerraformCommand current;
+    /** Set when the attempt starts, under {@link #lock}. */
+    private LogShipper shipper;
     /** Counted down when the attempt's reports are to be dropped: its uploads stop retrying. */
     private final CountDownLatch dropped = new CountDownLatch(1);
 
-    TaskRunner(TaskAssignment task, AgentSession session, WorkDir workDir, Terraform terraform) {
+    /** @param logWebSocket whether log batches may go over the agent WebSocket (else HTTP only) */
+    TaskRunner(TaskAssignment task, AgentSession session, WorkDir workDir, Terraform terraform, boolean logWebSocket) {
         this.task = task;
+        this.session = session;
         this.workDir = workDir;
         this.terraform = terraform;
-        this.reporter = new TaskReporter(session, task, dropped);
-        this.shipper = new LogShipper(session, task.taskId(), task.attempt(), this::abandon);
+        this.logWebSocket = logWebSocket;
+        this.reporter = new TaskReporter(session, task.taskId(), task.attempt(), dropped);
+        this.secrets = SecretMasker.forTask(task);
         this.label = "task " + task.taskId() + " attempt " + task.attempt();
     }
 
@@ -103,7 +110,11 @@ final class TaskRunner {
      */
     void drop(String reason) {
         stop(reason, true, reason);
-        shipper.abandon(reason); // its flush() would otherwise wait for a server that may never take the lines
+        LogShipper logs;
+        synchronized (lock) {
+            logs = shipper;
+        }
+        if (logs != null) logs.abandon(reason); // its flush() would otherwise wait for a server that may never take the lines
     }
 
     /** The server said the attempt is no longer ours: stop Terraform as for a cancel, and report nothing. */
@@ -129,16 +140,23 @@ final class TaskRunner {
 
     void run() {
         log.info("{}: starting {} of workspace {}", label, task.action().wireName(), task.workspaceId());
-        shipper.start();
+        LogShipper logs;
+        try {
+            logs = openShipper();
+        } catch (IOException e) {
+            reportWithoutLog("the agent cannot write the log spool in " + workDir.root() + ": " + e.getMessage());
+            return;
+        }
         try {
             Outcome outcome = execute();
-            long lines = shipper.flush();
+            LogShipper.Proof proof = logs.flush();
             String drop = dropReason();
             if (drop != null) throw new StaleAttemptException(drop);
-            if (shipper.isStale()) throw new StaleAttemptException("the server refused its log");
-            reporter.result(new TaskResult(task.attempt(), outcome.status(), outcome.exitCode(), outcome.message(), lines));
-            log.info("{}: {} (exit code {}, {} log lines){}", label, outcome.status().wireName(), outcome.exitCode(), lines,
-                    outcome.message() == null ? "" : ": " + outcome.message());
+            if (logs.isStale()) throw new StaleAttemptException("the server refused its log");
+            reporter.result(new TaskResult(task.attempt(), outcome.status(), outcome.exitCode(), outcome.message(),
+                    proof.lines(), proof.sha256()));
+            log.info("{}: {} (exit code {}, {} log lines){}", label, outcome.status().wireName(), outcome.exitCode(),
+                    proof.lines(), outcome.message() == null ? "" : ": " + outcome.message());
         } catch (StaleAttemptException e) {
             abandon();
             log.warn("{}: no longer this agent's, dropped: {}", label, e.getMessage());
@@ -149,7 +167,30 @@ final class TaskRunner {
         } catch (ApiException e) {
             log.error("{}: the server refused the result: {}", label, e.toString());
         } finally {
-            shipper.close();
+            logs.close();
+        }
+    }
+
+    private LogShipper openShipper() throws IOException {
+        LogSpool spool = LogSpool.create(workDir.root(), task.taskId(), task.attempt());
+        LogShipper logs = new LogShipper(session, spool, new LogUplink(session, task.taskId(), task.attempt(), logWebSocket),
+                task.taskId(), task.attempt(), task.maxLogBytes(), this::abandon);
+        synchronized (lock) {
+            shipper = logs;
+        }
+        logs.start();
+        return logs;
+    }
+
+    /** The attempt cannot keep a log: it is not run, and its result says why. */
+    private void reportWithoutLog(String reason) {
+        log.error("{}: not run: {}", label, reason);
+        try {
+            reporter.result(new TaskResult(task.attempt(), TaskStatus.ERRORED, null, reason, 0, null));
+        } catch (StaleAttemptException | ApiException e) {
+            log.warn("{}: the server did not take the result: {}", label, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -183,7 +224,7 @@ final class TaskRunner {
         synchronized (lock) {
             // Started under the lock, so a cancel either sees this command or stops it from starting.
             if (cancelReason != null) return Step.notStarted(args[0], cancelReason);
-            command = terraform.start(dir, shipper::append, args);
+            command = terraform.start(dir, shipper::append, secrets, args);
             current = command;
         }
         try {

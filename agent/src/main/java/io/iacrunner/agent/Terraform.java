@@ -21,14 +21,14 @@ final class Terraform {
         this.cancelGrace = cancelGrace;
     }
 
-    /** Starts {@code terraform <args>} in the task directory; every output line goes to {@code lines}. */
-    TerraformCommand start(TaskDirectory dir, BiConsumer<LogStream, String> lines, String... args) throws IOException {
+    /** Starts {@code terraform <args>} in the task directory; every output line, {@code secrets} masked, goes to {@code lines}. */
+    TerraformCommand start(TaskDirectory dir, BiConsumer<LogStream, String> lines, SecretMasker secrets, String... args) throws IOException {
         List<String> command = new ArrayList<>(args.length + 1);
         command.add(binary.toString());
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).directory(dir.path().toFile());
         builder.environment().clear();
         builder.environment().putAll(TerraformEnvironment.build(agentEnvironment, dir.path(), dir.cliConfig()));
-        return TerraformCommand.start(builder, lines, cancelGrace);
+        return TerraformCommand.start(builder, lines, secrets, cancelGrace);
     }
 }

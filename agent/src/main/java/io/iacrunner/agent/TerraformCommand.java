@@ -33,20 +33,26 @@ final class TerraformCommand {
         process.onExit().thenRun(killNow::countDown);
     }
 
-    static TerraformCommand start(ProcessBuilder builder, BiConsumer<LogStream, String> lines, Duration cancelGrace) throws IOException {
+    /**
+     * Starts the process and its two output pumps. Each of stdout and stderr is masked with its own stream of
+     * {@code secrets} before it is split into lines, so {@code lines} never sees a secret.
+     */
+    static TerraformCommand start(ProcessBuilder builder, BiConsumer<LogStream, String> lines, SecretMasker secrets,
+            Duration cancelGrace) throws IOException {
         Process process = builder.start();
         process.getOutputStream().close(); // stdin at EOF: nothing may wait for an answer
         String name = "terraform-" + process.pid();
         // Both streams are read at once: a full stderr pipe would otherwise stall Terraform while we read stdout.
-        Thread out = pump(process.getInputStream(), LogStream.STDOUT, lines, name + "-out");
-        Thread err = pump(process.getErrorStream(), LogStream.STDERR, lines, name + "-err");
+        Thread out = pump(process.getInputStream(), LogStream.STDOUT, lines, secrets, name + "-out");
+        Thread err = pump(process.getErrorStream(), LogStream.STDERR, lines, secrets, name + "-err");
         return new TerraformCommand(process, out, err, cancelGrace);
     }
 
-    private static Thread pump(InputStream in, LogStream stream, BiConsumer<LogStream, String> lines, String name) {
+    private static Thread pump(InputStream in, LogStream stream, BiConsumer<LogStream, String> lines, SecretMasker secrets,
+            String name) {
         return Thread.ofPlatform().daemon().name(name).start(() -> {
             try (in) {
-                LineReader.forEachLine(in, line -> lines.accept(stream, line));
+                LineReader.forEachLine(in, secrets, line -> lines.accept(stream, line));
             } catch (IOException e) {
                 lines.accept(LogStream.SYSTEM, "reading terraform's " + stream.name().toLowerCase() + " failed: " + e.getMessage());
             }

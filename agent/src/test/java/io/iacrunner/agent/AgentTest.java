@@ -117,7 +117,7 @@ class AgentTest {
     private static TaskAssignment task(String id, TaskAction action, String command) throws IOException {
         String tf = """
                 {"resource":{"terraform_data":{"x":{"provisioner":{"local-exec":{"command":"%s"}}}}}}""".formatted(command);
-        return new TaskAssignment(id, 1, "ws-" + id, action, "1.11.4", (ObjectNode) FakeServer.JSON.readTree(tf), null, null);
+        return new TaskAssignment(id, 1, "ws-" + id, action, "1.11.4", (ObjectNode) FakeServer.JSON.readTree(tf), null, null, null, 0);
     }
 
     private void assign(TaskAssignment... tasks) {

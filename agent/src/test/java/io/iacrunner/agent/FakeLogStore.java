@@ -32,6 +32,8 @@ final class FakeLogStore implements FakeServer.Handler {
     volatile boolean loseEveryOtherReply;
     /** At most this many new lines are stored per request. */
     volatile int storeAtMost = Integer.MAX_VALUE;
+    /** What every ack says about viewers. */
+    volatile int viewers;
     /** Answers every request with this instead of storing. */
     volatile Reply refusal;
     private final AtomicInteger replies = new AtomicInteger();
@@ -70,7 +72,7 @@ final class FakeLogStore implements FakeServer.Handler {
             if (loseEveryOtherReply && replies.getAndIncrement() % 2 == 0) {
                 return Reply.error(503, "unavailable", "reply lost");
             }
-            return Reply.ok(new LogAck(committed));
+            return Reply.ok(new LogAck(committed, viewers));
         } finally {
             inFlight.decrementAndGet();
         }

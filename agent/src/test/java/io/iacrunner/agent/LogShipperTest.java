@@ -8,10 +8,15 @@ import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.LogBatch;
 import io.iacrunner.protocol.LogLine;
 import io.iacrunner.protocol.LogStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -51,7 +56,17 @@ class LogShipperTest {
     }
 
     private LogShipper shipper() {
-        LogShipper shipper = new LogShipper(session, TASK, 1, staleNotices::incrementAndGet);
+        return shipper(0);
+    }
+
+    private LogShipper shipper(long maxLogBytes) {
+        LogShipper shipper;
+        try {
+            shipper = new LogShipper(session, LogSpool.create(dir, TASK, 1), new LogUplink(session, TASK, 1, false), TASK, 1,
+                    maxLogBytes, staleNotices::incrementAndGet);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         shippers.add(shipper);
         shipper.start();
         return shipper;
@@ -77,7 +92,7 @@ class LogShipperTest {
         CompletableFuture<Void> err = CompletableFuture.runAsync(() -> appendLines(shipper, LogStream.STDERR, "err-", 3000));
         CompletableFuture.allOf(out, err).join();
 
-        assertThat(shipper.flush()).isEqualTo(6000);
+        assertThat(shipper.flush().lines()).isEqualTo(6000);
 
         List<LogLine> stored = logs.stored(TASK);
         assertThat(stored).hasSize(6000);
@@ -99,11 +114,96 @@ class LogShipperTest {
         LogShipper shipper = shipper();
         appendLines(shipper, LogStream.STDOUT, "line-", 1200);
 
-        assertThat(shipper.flush()).isEqualTo(1200);
+        assertThat(shipper.flush().lines()).isEqualTo(1200);
 
         assertStoredExactly(IntStream.range(0, 1200).mapToObj(i -> "line-" + i).toList());
         assertThat(logs.outage).hasValue(0);
         assertThat(logs.batches.size()).isGreaterThanOrEqualTo(4 + 2);
+    }
+
+    @Test
+    void everyLineIsInTheSpoolBeforeItIsSentAndTheSpoolGoesWithTheAttempt() throws Exception {
+        logs.refusal = Reply.error(503, "unavailable", "down for now");
+        LogShipper shipper = shipper();
+        appendLines(shipper, LogStream.STDOUT, "line-", 50);
+        Path spool = dir.resolve(LogSpool.DIR).resolve(TASK + ".a1.jsonl");
+
+        List<String> spooled = Files.readAllLines(spool);
+        assertThat(spooled).hasSize(50);
+        assertThat(spooled.get(49)).contains("\"seq\":49").contains("line-49");
+        logs.refusal = null;
+        assertThat(shipper.flush().lines()).isEqualTo(50);
+        shipper.close();
+        assertThat(spool).doesNotExist();
+    }
+
+    @Test
+    void theProofIsTheCountAndSha256OfEveryLineAsSent() throws Exception {
+        LogShipper shipper = shipper();
+        List<String> lines = List.of("plain", "ünïcödé ✓", "", "\u001B[1mbold\u001B[0m");
+        lines.forEach(l -> shipper.append(LogStream.STDOUT, l));
+
+        LogShipper.Proof proof = shipper.flush();
+
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        for (LogLine stored : logs.stored(TASK)) sha.update((stored.line() + "\n").getBytes(StandardCharsets.UTF_8));
+        assertThat(proof).isEqualTo(new LogShipper.Proof(4, HexFormat.of().formatHex(sha.digest())));
+    }
+
+    @Test
+    void aLogOverItsLimitIsCutWithOneNoticeAndCountsWhatWasLeftOut() throws Exception {
+        LogShipper shipper = shipper(100); // each "line-N" is 7 or 8 bytes with its newline
+        appendLines(shipper, LogStream.STDOUT, "line-", 40);
+
+        assertThat(shipper.flush().lines()).isEqualTo(logs.stored(TASK).size());
+        List<String> stored = logs.stored(TASK).stream().map(LogLine::line).toList();
+        assertThat(stored.subList(0, 13)).containsExactlyElementsOf(IntStream.range(0, 13).mapToObj(i -> "line-" + i).toList());
+        assertThat(stored.subList(13, stored.size())).containsExactly(
+                "iac-runner: the log reached its limit of 100 bytes; further output is not stored (the task goes on)",
+                "iac-runner: 27 lines of output after the log limit were not stored");
+        assertThat(logs.stored(TASK).subList(13, 15)).allSatisfy(l -> assertThat(l.stream()).isEqualTo(LogStream.SYSTEM));
+    }
+
+    @Test
+    void aResumedSpoolAsksWhatTheServerHasAndSendsOnlyTheRest() throws Exception {
+        LogShipper first = shipper();
+        appendLines(first, LogStream.STDOUT, "line-", 30);
+        LogShipper.Proof original = first.flush();
+        Path spool = dir.resolve(LogSpool.DIR).resolve(TASK + ".a1.jsonl");
+        List<String> spooled = Files.readAllLines(spool);
+        shippers.remove(first);
+        first.closeKeepingSpool();
+        // As after a crash: the server has 30 lines, the spool 45 and half of a 46th.
+        for (int i = 30; i < 45; i++) {
+            Files.writeString(spool, spooled.get(29).replace("\"seq\":29", "\"seq\":" + i).replace("line-29", "line-" + i) + "\n",
+                    StandardOpenOption.APPEND);
+        }
+        Files.writeString(spool, "{\"seq\":45,\"li", StandardOpenOption.APPEND);
+        logs.batches.clear();
+
+        LogShipper resumed = LogShipper.resume(session, LogSpool.reopen(new LogSpool.Leftover(spool, TASK, 1)),
+                new LogUplink(session, TASK, 1, false), TASK, 1, staleNotices::incrementAndGet);
+        shippers.add(resumed);
+        resumed.start();
+        LogShipper.Proof proof = resumed.flush();
+
+        assertStoredExactly(IntStream.range(0, 45).mapToObj(i -> "line-" + i).toList());
+        assertThat(logs.batches.getFirst().lines()).as("first a probe").isEmpty();
+        assertThat(logs.batches.get(1).firstSeq()).as("then only what the server lacks").isEqualTo(30);
+        assertThat(proof.lines()).isEqualTo(45);
+        assertThat(proof.sha256()).isNotEqualTo(original.sha256());
+    }
+
+    @Test
+    void fallsBackToHttpWhenTheAgentWebSocketCannotBeOpened() throws Exception {
+        LogShipper shipper = new LogShipper(session, LogSpool.create(dir, TASK, 1), new LogUplink(session, TASK, 1, true), TASK, 1,
+                0, staleNotices::incrementAndGet);
+        shippers.add(shipper);
+        shipper.start();
+        appendLines(shipper, LogStream.STDOUT, "line-", 10);
+
+        assertThat(shipper.flush().lines()).isEqualTo(10);
+        assertStoredExactly(IntStream.range(0, 10).mapToObj(i -> "line-" + i).toList());
     }
 
     @Test
@@ -112,7 +212,7 @@ class LogShipperTest {
         LogShipper shipper = shipper();
         appendLines(shipper, LogStream.STDOUT, "line-", 2500);
 
-        assertThat(shipper.flush()).isEqualTo(2500);
+        assertThat(shipper.flush().lines()).isEqualTo(2500);
 
         assertStoredExactly(IntStream.range(0, 2500).mapToObj(i -> "line-" + i).toList());
         assertThat(logs.linesSent()).as("lost replies make the shipper resend").isGreaterThan(2500);
@@ -125,7 +225,7 @@ class LogShipperTest {
         LogShipper shipper = shipper();
         appendLines(shipper, LogStream.STDOUT, "line-", 1000);
 
-        assertThat(shipper.flush()).isEqualTo(1000);
+        assertThat(shipper.flush().lines()).isEqualTo(1000);
 
         assertStoredExactly(IntStream.range(0, 1000).mapToObj(i -> "line-" + i).toList());
         assertThat(logs.batches).extracting(LogBatch::firstSeq).startsWith(0L, 150L, 300L, 450L);
@@ -137,7 +237,7 @@ class LogShipperTest {
         LogShipper shipper = shipper();
         appendLines(shipper, LogStream.STDOUT, "line-", 10);
 
-        assertThat(shipper.flush()).isEqualTo(10);
+        assertThat(shipper.flush().lines()).isEqualTo(10);
 
         assertThat(shipper.isStale()).isTrue();
         assertThat(staleNotices).hasValue(1);
@@ -150,7 +250,7 @@ class LogShipperTest {
         LogShipper shipper = shipper();
         appendLines(shipper, LogStream.STDOUT, "line-", 10);
 
-        assertThat(shipper.flush()).isEqualTo(10);
+        assertThat(shipper.flush().lines()).isEqualTo(10);
 
         assertThat(shipper.isStale()).isFalse();
         assertThat(staleNotices).hasValue(0);
@@ -159,17 +259,25 @@ class LogShipperTest {
     }
 
     @Test
-    void sendsWaitingLinesAfterTheLingerWithoutAFlush() {
+    void lingersBrieflyWhileSomeoneWatchesAndAboutASecondWhenNobodyDoes() {
         LogShipper shipper = shipper();
+        logs.viewers = 1;
         Instant appended = Instant.now();
-        appendLines(shipper, LogStream.STDOUT, "line-", 3);
-
+        appendLines(shipper, LogStream.STDOUT, "watched-", 3);
         await().atMost(Duration.ofSeconds(3)).until(() -> logs.stored(TASK).size() == 3);
+        Duration watched = Duration.between(appended, server.requests("POST", ApiPaths.TASK_LOGS).getFirst().at());
 
-        Instant firstRequest = server.requests("POST", ApiPaths.TASK_LOGS).getFirst().at();
-        assertThat(Duration.between(appended, firstRequest)).as("the first batch waits for the linger")
-                .isGreaterThanOrEqualTo(Duration.ofMillis(150));
-        assertThat(logs.batches).hasSize(1);
+        logs.viewers = 0;
+        appendLines(shipper, LogStream.STDOUT, "ack-", 1); // its ack says nobody watches
+        await().atMost(Duration.ofSeconds(3)).until(() -> logs.stored(TASK).size() == 4);
+        appended = Instant.now();
+        appendLines(shipper, LogStream.STDOUT, "unwatched-", 3);
+        await().atMost(Duration.ofSeconds(5)).until(() -> logs.stored(TASK).size() == 7);
+        Duration unwatched = Duration.between(appended, server.requests("POST", ApiPaths.TASK_LOGS).getLast().at());
+
+        assertThat(watched).as("with a viewer the batch waits the short linger").isBetween(Duration.ofMillis(40), Duration.ofMillis(900));
+        assertThat(unwatched).as("without viewers the batch waits about a second").isGreaterThanOrEqualTo(Duration.ofMillis(900));
+        assertThat(logs.batches).as("one request per linger, no flush needed").hasSize(3);
     }
 
     @Test
@@ -179,7 +287,7 @@ class LogShipperTest {
         List<String> expected = IntStream.range(0, 40).mapToObj(i -> i + coloured).toList();
         expected.forEach(l -> shipper.append(LogStream.STDOUT, l));
 
-        assertThat(shipper.flush()).isEqualTo(40);
+        assertThat(shipper.flush().lines()).isEqualTo(40);
 
         assertStoredExactly(expected);
         assertThat(logs.requestBytes).allSatisfy(bytes -> assertThat(bytes).isLessThanOrEqualTo(1024 * 1024));
@@ -188,7 +296,7 @@ class LogShipperTest {
 
     @Test
     void flushWithNothingAppendedReturnsZeroWithoutARequest() throws Exception {
-        assertThat(shipper().flush()).isZero();
+        assertThat(shipper().flush().lines()).isZero();
         assertThat(logs.batches).isEmpty();
     }
 
@@ -200,7 +308,7 @@ class LogShipperTest {
         LogShipper shipper = shipper();
         appendLines(shipper, LogStream.STDOUT, "line-", 20);
 
-        assertThat(shipper.flush()).isEqualTo(20);
+        assertThat(shipper.flush().lines()).isEqualTo(20);
 
         assertStoredExactly(IntStream.range(0, 20).mapToObj(i -> "line-" + i).toList());
         assertThat(server.requests("POST", ApiPaths.AGENT_REGISTER)).hasSize(2);
@@ -213,7 +321,7 @@ class LogShipperTest {
         LogShipper shipper = shipper();
         appendLines(shipper, LogStream.STDOUT, "line-", 5);
 
-        assertThat(shipper.flush()).isEqualTo(5);
+        assertThat(shipper.flush().lines()).isEqualTo(5);
 
         assertThat(shipper.isStale()).isTrue();
         assertThat(staleNotices).hasValue(1);

@@ -79,11 +79,11 @@ class TaskRunnerTest {
     }
 
     private TaskRunner runner(TaskAssignment task, Path terraform, Duration grace) {
-        return new TaskRunner(task, session, workDir, new Terraform(terraform, System.getenv(), grace));
+        return new TaskRunner(task, session, workDir, new Terraform(terraform, System.getenv(), grace), false);
     }
 
     private static TaskAssignment task(String id, TaskAction action, String tfJson, String variables, String state) throws IOException {
-        return new TaskAssignment(id, 1, "ws-1", action, "1.11.4", json(tfJson), json(variables), json(state));
+        return new TaskAssignment(id, 1, "ws-1", action, "1.11.4", json(tfJson), json(variables), json(state), null, 0);
     }
 
     private static ObjectNode json(String text) throws IOException {
@@ -117,9 +117,16 @@ class TaskRunnerTest {
         return logs.plainText(taskId).stream().map(LOCAL_EXEC_OUTPUT::matcher).filter(Matcher::find).map(m -> m.group(1)).toList();
     }
 
+    /** Neither the task's directory nor its log spool outlives the attempt. */
     private void assertNoTaskDirectoryLeft() throws IOException {
         try (Stream<Path> entries = Files.list(workDir.root())) {
-            assertThat(entries.filter(Files::isDirectory)).isEmpty();
+            assertThat(entries.filter(Files::isDirectory).filter(p -> !p.getFileName().toString().equals(LogSpool.DIR))).isEmpty();
+        }
+        Path spools = workDir.root().resolve(LogSpool.DIR);
+        if (Files.isDirectory(spools)) {
+            try (Stream<Path> entries = Files.list(spools)) {
+                assertThat(entries).as("log spools left").isEmpty();
+            }
         }
     }
 
@@ -311,13 +318,17 @@ class TaskRunnerTest {
             return Reply.ok(null);
         });
         // Once the apply is under way, the server hands the task to another attempt.
-        server.on("POST", ApiPaths.TASK_LOGS, r -> applying.get() && processesWith(marker) > 0
-                ? Reply.error(409, "stale_attempt", "attempt 1 is no longer current")
-                : logs.handle(r));
+        AtomicBoolean refused = new AtomicBoolean();
+        server.on("POST", ApiPaths.TASK_LOGS, r -> {
+            if (!applying.get() || processesWith(marker) == 0) return logs.handle(r);
+            refused.set(true);
+            return Reply.error(409, "stale_attempt", "attempt 1 is no longer current");
+        });
         TaskRunner runner = runner(task("t-stale", TaskAction.PLAN_APPLY, localExec("sleep " + marker), null, null));
         Thread thread = Thread.ofPlatform().start(runner::run);
 
-        await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
+        // Not the sleep itself: the runner kills it within moments of the refusal, which a poll may miss.
+        await().atMost(Duration.ofSeconds(30)).untilTrue(refused);
         thread.join(GRACE.plusSeconds(20).toMillis());
 
         assertThat(thread.isAlive()).isFalse();

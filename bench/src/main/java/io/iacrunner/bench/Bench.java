@@ -9,6 +9,8 @@ import java.util.List;
  * Benchmarks are run by hand; nothing here runs in the test suite.
  */
 public final class Bench {
+    private static final Path DOC = Path.of("docs/benchmarks.md");
+
     private Bench() {}
 
     public static void main(String[] args) throws Exception {
@@ -18,7 +20,9 @@ public final class Bench {
         }
         List<String> rest = Arrays.asList(args).subList(1, args.length);
         switch (args[0]) {
-            case "queue-latency" -> QueueLatencyBench.run(QueueLatencyBench.Options.parse(rest, Path.of("docs/benchmarks.md")));
+            case QueueLatencyBench.NAME -> QueueLatencyBench.run(QueueLatencyBench.Options.parse(rest, DOC));
+            case LogIngestBench.NAME -> LogIngestBench.run(LogIngestBench.Options.parse(rest, DOC));
+            case LogLatencyBench.NAME -> LogLatencyBench.run(LogLatencyBench.Options.parse(rest, DOC));
             default -> {
                 System.err.println("unknown benchmark '" + args[0] + "'");
                 usage();
@@ -34,6 +38,14 @@ public final class Bench {
                 benchmarks:
                   queue-latency   queue-to-start latency: 20 long-polling agents vs 20 agents on the seed's 5 s timer
                                   options: --tasks N (200 per mode)  --agents N (20)  --mean-gap-ms N (300)
-                                           --doc FILE (docs/benchmarks.md)  --no-doc (print only)""");
+                  log-ingest      log lines/s into PostgreSQL: the server's append path (HTTP, agent WebSocket) vs a
+                                  plain JDBC batch insert of the same lines into the same PostgreSQL
+                                  options: --lines N (200000 per round)  --batch N (1000)  --rounds N (3 per mode)
+                  log-latency     Terraform output line to WebSocket viewer (and to the store), with and without a viewer,
+                                  real agent and real Terraform (terraform on PATH or /usr/local/bin/terraform)
+                                  options: --lines N (2000 per run)  --interval-ms N (5)  --rounds N (2 per mode)
+                                           --terraform PATH
+
+                every benchmark:  --doc FILE (docs/benchmarks.md)  --no-doc (print only)""");
     }
 }

@@ -23,6 +23,14 @@ final class BenchmarkDoc {
 
     private BenchmarkDoc() {}
 
+    /** Prints the section to stdout and, unless {@code doc} is null ({@code --no-doc}), writes it into {@code doc}. */
+    static void publish(Path doc, String name, String section) throws IOException {
+        System.out.println(section);
+        if (doc == null) return;
+        writeSection(doc, name, section);
+        System.err.println(name + ": wrote its section of " + doc);
+    }
+
     static void writeSection(Path doc, String name, String body) throws IOException {
         String begin = "<!-- bench:" + name + ":begin -->";
         String end = "<!-- bench:" + name + ":end -->";

@@ -1,44 +1,33 @@
 package io.iacrunner.bench;
 
+import static io.iacrunner.bench.Samples.ms;
+import static io.iacrunner.bench.Samples.ratio;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.iacrunner.protocol.AgentPing;
 import io.iacrunner.protocol.ApiClient;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.CreateTaskRequest;
-import io.iacrunner.protocol.PingReply;
-import io.iacrunner.protocol.PullRequest;
 import io.iacrunner.protocol.PullResponse;
-import io.iacrunner.protocol.RegisterRequest;
-import io.iacrunner.protocol.RegisterResponse;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskAssignment;
-import io.iacrunner.protocol.TaskResult;
-import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.IacServer;
 import io.iacrunner.server.ServerConfig;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 
 /**
  * Queue-to-start latency: from the create call returning to a simulated agent's pull returning the task. Two modes
@@ -91,75 +80,49 @@ public final class QueueLatencyBench {
         }
     }
 
-    /** Latencies in milliseconds, sorted; {@code early}: tasks the agent had before the create call returned. */
-    record Result(Mode mode, double[] millis, int early, Duration took) {
-        double percentile(double p) {
-            int rank = (int) Math.ceil(p / 100.0 * millis.length);
-            return millis[Math.max(0, Math.min(millis.length - 1, rank - 1))];
-        }
-
-        double median() {
-            int n = millis.length;
-            return n % 2 == 1 ? millis[n / 2] : (millis[n / 2 - 1] + millis[n / 2]) / 2;
-        }
-
-        double mean() {
-            return Arrays.stream(millis).average().orElse(Double.NaN);
-        }
-
-        double max() {
-            return millis[millis.length - 1];
-        }
-    }
+    /** Latencies in milliseconds; {@code early}: tasks the agent had before the create call returned. */
+    record Result(Mode mode, Samples millis, int early, Duration took) {}
 
     static void run(Options options) throws Exception {
         Instant started = Instant.now();
-        String loadAtStart = loadAverage();
+        String loadAtStart = BenchEnv.loadAverage();
         System.err.printf("queue-latency: %d tasks per mode, %d agents, mean gap %d ms%n", options.tasks(), options.agents(),
                 options.meanGapMillis());
-        Path data = Files.createTempDirectory("iac-bench-");
+        Path data = BenchEnv.tempDir(NAME);
         List<Result> results = new ArrayList<>();
         try (IacServer server = IacServer.start(ServerConfig.defaults().withPort(0).withDataDir(data)
                 .withPingInterval(PING_INTERVAL))) {
             String adminToken = Files.readString(server.adminTokenFile()).trim();
-            String poolToken = Files.readString(server.agentTokenFile()).trim();
             ApiClient admin = new ApiClient(server.baseUrl(), () -> adminToken);
             for (Mode mode : Mode.values()) {
-                Result r = measure(server, admin, poolToken, mode, options);
-                System.err.printf("queue-latency: %-17s median %8.1f ms  p99 %8.1f ms  (%d s)%n", mode.label, r.median(),
-                        r.percentile(99), r.took().toSeconds());
+                Result r = measure(server, admin, mode, options);
+                System.err.printf("queue-latency: %-17s median %8.1f ms  p99 %8.1f ms  (%d s)%n", mode.label, r.millis().median(),
+                        r.millis().percentile(99), r.took().toSeconds());
                 results.add(r);
             }
         } finally {
-            deleteTree(data);
+            BenchEnv.deleteTree(data);
         }
-        String section = render(results, options, Duration.between(started, Instant.now()), loadAtStart);
-        System.out.println(section);
-        if (options.doc() != null) {
-            BenchmarkDoc.writeSection(options.doc(), NAME, section);
-            System.err.println("queue-latency: wrote its section of " + options.doc());
-        }
+        BenchmarkDoc.publish(options.doc(), NAME, render(results, options, Duration.between(started, Instant.now()), loadAtStart));
     }
 
-    private static Result measure(IacServer server, ApiClient admin, String poolToken, Mode mode, Options options)
-            throws Exception {
+    private static Result measure(IacServer server, ApiClient admin, Mode mode, Options options) throws Exception {
         Instant began = Instant.now();
         List<SimulatedAgent> agents = new ArrayList<>();
-        for (int i = 0; i < options.agents(); i++) agents.add(SimulatedAgent.register(server, poolToken, mode.name() + "-" + i));
+        for (int i = 0; i < options.agents(); i++) agents.add(SimulatedAgent.register(server, mode.name() + "-" + i));
         Map<String, Long> createdAt = new ConcurrentHashMap<>();
         Map<String, Long> receivedAt = new ConcurrentHashMap<>();
         AtomicBoolean stop = new AtomicBoolean();
         AtomicInteger failures = new AtomicInteger();
-        ScheduledExecutorService pinger = Executors.newSingleThreadScheduledExecutor();
-        pinger.scheduleAtFixedRate(() -> agents.forEach(SimulatedAgent::ping), 0, PING_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+        AutoCloseable pinger = SimulatedAgent.pingInBackground(agents, PING_INTERVAL);
         Random random = new Random(mode.ordinal() + 1L);
         List<Thread> threads = new ArrayList<>();
         for (SimulatedAgent agent : agents) {
             long phaseMillis = random.nextLong(TIMER_INTERVAL.toMillis());
             threads.add(Thread.ofPlatform().name("agent-" + agent.name).start(() -> {
                 try {
-                    if (mode == Mode.LONG_POLL) agent.longPoll(stop, receivedAt);
-                    else agent.timerPoll(stop, receivedAt, phaseMillis);
+                    if (mode == Mode.LONG_POLL) longPoll(agent, stop, receivedAt);
+                    else timerPoll(agent, stop, receivedAt, phaseMillis);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 } catch (RuntimeException e) {
@@ -175,7 +138,7 @@ public final class QueueLatencyBench {
             for (int i = 0; i < options.tasks(); i++) {
                 Thread.sleep(random.nextInt(2 * options.meanGapMillis() + 1));
                 TaskView task = admin.post(ApiPaths.TASKS, new CreateTaskRequest("bench-" + mode.name().toLowerCase(Locale.ROOT)
-                        + "-" + i % 10, TaskAction.PLAN, tf, null, null, null), TaskView.class);
+                        + "-" + i % 10, TaskAction.PLAN, tf, null, null, null, null), TaskView.class);
                 createdAt.put(task.taskId(), System.nanoTime());
             }
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -190,78 +153,41 @@ public final class QueueLatencyBench {
             stop.set(true);
             // Not interrupted: a long poll abandoned by its client may still claim a task on the server.
             for (Thread t : threads) t.join(Duration.ofSeconds(LONG_POLL_WAIT_SECONDS + 20));
-            pinger.shutdown(); // a ping in flight finishes: interrupting it would only print a spurious failure
-            pinger.awaitTermination(30, TimeUnit.SECONDS);
+            pinger.close();
             agents.forEach(SimulatedAgent::deregister);
         }
         double[] millis = createdAt.entrySet().stream()
-                .mapToDouble(e -> (receivedAt.get(e.getKey()) - e.getValue()) / 1_000_000.0).sorted().toArray();
+                .mapToDouble(e -> (receivedAt.get(e.getKey()) - e.getValue()) / 1_000_000.0).toArray();
         int early = (int) Arrays.stream(millis).filter(m -> m < 0).count();
-        return new Result(mode, millis, early, Duration.between(began, Instant.now()));
+        return new Result(mode, Samples.of(millis), early, Duration.between(began, Instant.now()));
     }
 
-    /** A simulated agent: its own agent token, pings, pulls, and an instant "done" for every task it gets. */
-    private static final class SimulatedAgent {
-        final String name;
-        final String agentId;
-        final ApiClient api;
+    /** Keeps one pull waiting on the server at all times, as iac-runner's agent does. */
+    private static void longPoll(SimulatedAgent agent, AtomicBoolean stop, Map<String, Long> receivedAt) {
+        while (!stop.get()) pullOnce(agent, LONG_POLL_WAIT_SECONDS, receivedAt);
+    }
 
-        private SimulatedAgent(String name, String agentId, ApiClient api) {
-            this.name = name;
-            this.agentId = agentId;
-            this.api = api;
-        }
-
-        static SimulatedAgent register(IacServer server, String poolToken, String name) {
-            RegisterResponse r = new ApiClient(server.baseUrl(), () -> poolToken).post(ApiPaths.AGENT_REGISTER,
-                    new RegisterRequest(name, "bench", "localhost"), RegisterResponse.class);
-            String token = r.agentToken();
-            return new SimulatedAgent(name, r.agentId(), new ApiClient(server.baseUrl(), () -> token));
-        }
-
-        void ping() {
-            try {
-                api.post(ApiPaths.AGENT_PING, new AgentPing(agentId, false, 0, 3, false, List.of(), 0, 0, "bench"), PingReply.class);
-            } catch (RuntimeException e) {
-                System.err.println("queue-latency: ping of " + name + " failed: " + e);
-            }
-        }
-
-        void longPoll(AtomicBoolean stop, Map<String, Long> receivedAt) {
-            while (!stop.get()) pullOnce(LONG_POLL_WAIT_SECONDS, receivedAt);
-        }
-
-        void timerPoll(AtomicBoolean stop, Map<String, Long> receivedAt, long phaseMillis) throws InterruptedException {
-            long next = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(phaseMillis);
-            while (true) {
-                while (System.nanoTime() < next) {
-                    if (stop.get()) return;
-                    Thread.sleep(Math.min(100, Math.max(1, (next - System.nanoTime()) / 1_000_000)));
-                }
+    /** Pulls without waiting every {@link #TIMER_INTERVAL}, starting {@code phaseMillis} in, as the seed's agent does. */
+    private static void timerPoll(SimulatedAgent agent, AtomicBoolean stop, Map<String, Long> receivedAt, long phaseMillis)
+            throws InterruptedException {
+        long next = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(phaseMillis);
+        while (true) {
+            while (System.nanoTime() < next) {
                 if (stop.get()) return;
-                pullOnce(0, receivedAt);
-                next += TIMER_INTERVAL.toNanos();
+                Thread.sleep(Math.min(100, Math.max(1, (next - System.nanoTime()) / 1_000_000)));
             }
+            if (stop.get()) return;
+            pullOnce(agent, 0, receivedAt);
+            next += TIMER_INTERVAL.toNanos();
         }
+    }
 
-        private void pullOnce(int waitSeconds, Map<String, Long> receivedAt) {
-            PullResponse reply = api.post(ApiPaths.TASK_PULL, new PullRequest(agentId, 3, true, waitSeconds), PullResponse.class,
-                    Duration.ofSeconds(waitSeconds + 30));
-            long now = System.nanoTime();
-            for (TaskAssignment t : reply.tasks()) receivedAt.putIfAbsent(t.taskId(), now);
-            for (TaskAssignment t : reply.tasks()) {
-                api.post(ApiPaths.fill(ApiPaths.TASK_RESULT, t.taskId()),
-                        new TaskResult(t.attempt(), TaskStatus.SUCCEEDED, 0, null, 0), TaskView.class);
-            }
-        }
-
-        void deregister() {
-            try {
-                api.post(ApiPaths.AGENT_DEREGISTER, null, Void.class);
-            } catch (RuntimeException e) {
-                System.err.println("queue-latency: deregistering " + name + " failed: " + e);
-            }
-        }
+    /** One pull; every task it returns is stamped with the time the pull returned, then reported done at once. */
+    private static void pullOnce(SimulatedAgent agent, int waitSeconds, Map<String, Long> receivedAt) {
+        PullResponse reply = agent.pull(waitSeconds);
+        long now = System.nanoTime();
+        for (TaskAssignment t : reply.tasks()) receivedAt.putIfAbsent(t.taskId(), now);
+        for (TaskAssignment t : reply.tasks()) agent.succeed(t, 0, null);
     }
 
     private static String render(List<Result> results, Options o, Duration took, String loadAtStart) {
@@ -278,12 +204,13 @@ public final class QueueLatencyBench {
         for (Result r : results) s.append("- **").append(r.mode().label).append("**: ").append(r.mode().description).append(".\n");
         s.append("\n| mode | tasks | median | p99 | mean | max |\n|---|---:|---:|---:|---:|---:|\n");
         for (Result r : results) {
-            s.append("| ").append(r.mode().label).append(" | ").append(r.millis().length).append(" | ")
-                    .append(ms(r.median())).append(" | ").append(ms(r.percentile(99))).append(" | ").append(ms(r.mean()))
-                    .append(" | ").append(ms(r.max())).append(" |\n");
+            Samples m = r.millis();
+            s.append("| ").append(r.mode().label).append(" | ").append(m.count()).append(" | ")
+                    .append(ms(m.median())).append(" | ").append(ms(m.percentile(99))).append(" | ").append(ms(m.mean()))
+                    .append(" | ").append(ms(m.max())).append(" |\n");
         }
-        s.append("\nTimer poll / long poll: **median ×").append(ratio(timer.median(), longPoll.median())).append("**, p99 ×")
-                .append(ratio(timer.percentile(99), longPoll.percentile(99))).append(".\n\n");
+        s.append("\nTimer poll / long poll: **median ×").append(ratio(timer.millis().median(), longPoll.millis().median()))
+                .append("**, p99 ×").append(ratio(timer.millis().percentile(99), longPoll.millis().percentile(99))).append(".\n\n");
         s.append("With ").append(o.agents()).append(" agents on the timer, some agent pulls every ")
                 .append(TIMER_INTERVAL.toMillis() / o.agents()).append(" ms on average, which is what keeps the timer's")
                 .append(" median this low; it grows as the pool shrinks (one agent alone waits 2.5 s on average, 5 s at")
@@ -293,49 +220,7 @@ public final class QueueLatencyBench {
                     .append(longPoll.early()).append(" long poll, ").append(timer.early())
                     .append(" timer poll); they are counted as measured.\n\n");
         }
-        s.append("Run ").append(DateTimeFormatter.ISO_LOCAL_DATE.format(Instant.now().atOffset(ZoneOffset.UTC)))
-                .append(" (UTC), ").append(took.toSeconds()).append(" s in all, on: ").append(machine())
-                .append(". Server, embedded PostgreSQL, producer and agents share the machine; its load average (1 min) was ")
-                .append(loadAtStart).append(" at the start and ").append(loadAverage()).append(" at the end.\n");
+        s.append(BenchEnv.runFooter(took, "Server, embedded PostgreSQL, producer and agents", loadAtStart));
         return s.toString();
-    }
-
-    private static String ms(double v) {
-        return String.format(Locale.ROOT, v < 10 ? "%.2f ms" : v < 100 ? "%.1f ms" : "%.0f ms", v);
-    }
-
-    private static String ratio(double slow, double fast) {
-        if (fast <= 0) return "n/a";
-        double r = slow / fast;
-        return String.format(Locale.ROOT, r < 10 ? "%.1f" : "%.0f", r);
-    }
-
-    private static String machine() {
-        String cpu = "";
-        try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
-            cpu = lines.filter(l -> l.startsWith("model name")).findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim() + ", ")
-                    .orElse("");
-        } catch (IOException | RuntimeException e) {
-            // Not Linux: the processor count below still says something.
-        }
-        return "nproc " + Runtime.getRuntime().availableProcessors() + " (" + cpu + System.getProperty("os.name") + " "
-                + System.getProperty("os.version") + " " + System.getProperty("os.arch") + "), JDK "
-                + System.getProperty("java.runtime.version") + " (" + System.getProperty("java.vm.vendor") + ")";
-    }
-
-    private static String loadAverage() {
-        try {
-            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-        } catch (IOException | RuntimeException e) {
-            return "unknown";
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        try (Stream<Path> walk = Files.walk(root)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            System.err.println("queue-latency: could not delete " + root + ": " + e);
-        }
     }
 }

@@ -51,6 +51,11 @@ public final class AgentCommand implements Callable<Integer> {
             description = "On cancel, time between SIGINT and killing Terraform's process tree (default ${DEFAULT-VALUE}).")
     long cancelGraceSeconds;
 
+    @Option(names = "--log-over-http",
+            description = "Send log batches over HTTP only, never the agent WebSocket (for proxies that do not pass WebSockets;"
+                    + " by default the agent falls back to HTTP by itself when the WebSocket fails).")
+    boolean logOverHttp;
+
     public AgentCommand(CliContext ctx) {
         this.ctx = ctx;
     }
@@ -73,7 +78,8 @@ public final class AgentCommand implements Callable<Integer> {
         if (drainTimeoutSeconds < 0) throw new UsageException("--drain-timeout must be 0 or more seconds, got " + drainTimeoutSeconds);
         if (cancelGraceSeconds < 0) throw new UsageException("--cancel-grace must be 0 or more seconds, got " + cancelGraceSeconds);
         return config.withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
-                .withCancelGrace(Duration.ofSeconds(cancelGraceSeconds));
+                .withCancelGrace(Duration.ofSeconds(cancelGraceSeconds))
+                .withLogWebSocket(!logOverHttp);
     }
 
     @Override

@@ -45,6 +45,7 @@ final class Format {
         fields.put("agent_id", t.agentId());
         fields.put("log_lines", t.logLines());
         fields.put("log_complete", t.logComplete());
+        fields.put("log_sha256", t.logSha256());
         if (t.labels() != null && !t.labels().isEmpty()) fields.put("labels", Labels.text(t.labels()));
         if (t.cancelRequested()) fields.put("cancel_requested", true);
         return keyValues(fields);

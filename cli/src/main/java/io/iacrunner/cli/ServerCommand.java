@@ -42,6 +42,14 @@ public final class ServerCommand implements Callable<Integer> {
             description = "How often agents ping; an agent silent for 3 intervals (its lease) loses its tasks (default ${DEFAULT-VALUE}).")
     long pingIntervalSeconds;
 
+    @Option(names = "--max-log-mib", paramLabel = "MIB", defaultValue = "256",
+            description = "Where a task attempt's log is cut with a notice while the task goes on; 0: no limit (default ${DEFAULT-VALUE}).")
+    long maxLogMib;
+
+    @Option(names = "--log-retention-days", paramLabel = "DAYS",
+            description = "Delete the stored logs of tasks finished longer ago than this; tasks and states stay (default: keep logs forever).")
+    Long logRetentionDays;
+
     public ServerCommand(CliContext ctx) {
         this.ctx = ctx;
     }
@@ -55,7 +63,13 @@ public final class ServerCommand implements Callable<Integer> {
             throw new UsageException("--database-url must be a PostgreSQL JDBC URL (jdbc:postgresql://HOST:PORT/DB), got " + url);
         }
         if (pingIntervalSeconds < 1) throw new UsageException("--ping-interval must be 1 or more seconds, got " + pingIntervalSeconds);
+        if (maxLogMib < 0) throw new UsageException("--max-log-mib must be 0 or more, got " + maxLogMib);
+        if (logRetentionDays != null && logRetentionDays < 1) {
+            throw new UsageException("--log-retention-days must be 1 or more, got " + logRetentionDays);
+        }
         return ServerConfig.defaults()
+                .withMaxLogBytes(maxLogMib * 1024 * 1024)
+                .withLogRetention(logRetentionDays == null ? null : Duration.ofDays(logRetentionDays))
                 .withPingInterval(Duration.ofSeconds(pingIntervalSeconds))
                 .withHost(host)
                 .withPort(port)

@@ -45,6 +45,10 @@ public final class TaskCreateCommand implements Callable<Integer> {
             description = "A label the task requires of the agent's pool (repeatable): it runs only on a pool that has all of them.")
     List<String> labels;
 
+    @Option(names = "--sensitive-var", paramLabel = "NAME",
+            description = "A variable (from --vars) whose value must never appear in the log (repeatable).")
+    List<String> sensitiveVars;
+
     public TaskCreateCommand(CliContext ctx) {
         this.ctx = ctx;
     }
@@ -55,8 +59,15 @@ public final class TaskCreateCommand implements Callable<Integer> {
         ObjectNode tfJson = JsonFiles.readObject(ctx.resolve(config), "--config");
         Map<String, String> required = Labels.parse(labels, "--label");
         ObjectNode variables = vars == null ? null : JsonFiles.readObject(ctx.resolve(vars), "--vars");
+        if (sensitiveVars != null) {
+            for (String name : sensitiveVars) {
+                if (variables == null || !variables.has(name)) {
+                    throw new UsageException("--sensitive-var " + name + " is not a variable in --vars");
+                }
+            }
+        }
         CreateTaskRequest request = new CreateTaskRequest(workspace, action, tfJson, variables, terraformVersion,
-                required.isEmpty() ? null : required);
+                required.isEmpty() ? null : required, sensitiveVars);
         TaskView created = client.client().post(ApiPaths.TASKS, request, TaskView.class);
         if (created == null || created.taskId() == null) {
             throw new io.iacrunner.protocol.ApiException(200, "bad_reply", "the server's reply named no task_id");

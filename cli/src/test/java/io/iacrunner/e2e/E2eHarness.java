@@ -98,13 +98,18 @@ final class E2eHarness implements AutoCloseable {
      * <extraArgs>} as a child JVM with this JVM's class path, and waits until the server lists it.
      */
     AgentProcess startAgentProcess(String name, String... extraArgs) throws IOException {
+        return startAgentProcess(name, server.baseUrl(), extraArgs);
+    }
+
+    /** As {@link #startAgentProcess(String, String...)}, reaching the server at {@code serverUrl} (a proxy, say). */
+    AgentProcess startAgentProcess(String name, java.net.URI serverUrl, String... extraArgs) throws IOException {
         Path work = workDir(name);
         Path log = dir.resolve("agent-" + name + ".log");
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "agent", "--server", server.baseUrl().toString(),
+                "agent", "--server", serverUrl.toString(),
                 "--token-file", server.server().agentTokenFile().toString(),
                 "--name", name, "--work-dir", work.toString()));
         command.addAll(List.of(extraArgs));
@@ -171,6 +176,60 @@ final class E2eHarness implements AutoCloseable {
         List<Integer> numbers = new ArrayList<>();
         while (m.find()) numbers.add(Integer.parseInt(m.group(1)));
         return numbers;
+    }
+
+    /**
+     * The provisioner printed "line 1" … "line {@code count}" (each followed by {@code suffix}): all of it must be in
+     * {@code lines}, once and in order, on lines Terraform marks "(local-exec): ".
+     *
+     * <p>The text is compared, not the lines one by one, because Terraform itself may cut a provisioner's line in two:
+     * its line reader (go-linereader) sends what it has as a line when the next byte is 100 ms late, which happens on
+     * a busy machine, and it trims the trailing blanks of each piece. Each piece has the "(local-exec): " prefix of its
+     * own, so the pieces, blanks left out, still add up to the text. A line cut by the agent or the server would leave
+     * a piece without the prefix, and a line lost, doubled or moved changes the text, so this is as strict about
+     * iac-runner as a line-by-line comparison.
+     */
+    private static final Pattern BLANKS = Pattern.compile("\\s+");
+
+    static void assertProvisionerPrinted(List<String> lines, int count, String suffix, String what) {
+        String prefix = "(local-exec): ";
+        StringBuilder expected = new StringBuilder();
+        for (int i = 1; i <= count; i++) expected.append("line").append(i).append(suffix.strip());
+        StringBuilder printed = new StringBuilder();
+        List<int[]> pieces = new ArrayList<>(); // per piece: where it starts in printed, its index in lines
+        for (int i = 0; i < lines.size(); i++) {
+            String line = plain(lines.get(i));
+            int at = line.indexOf(prefix);
+            if (at < 0 || line.startsWith("Executing: ", at + prefix.length())) continue;
+            String text = BLANKS.matcher(line.substring(at + prefix.length())).replaceAll("");
+            pieces.add(new int[] {printed.length(), i});
+            printed.append(text);
+        }
+        if (printed.toString().contentEquals(expected)) {
+            if (pieces.size() != count) {
+                System.out.println("E2eHarness: " + what + ": Terraform printed the " + count
+                        + " provisioner lines as " + pieces.size() + " lines");
+            }
+            return;
+        }
+        int diff = 0;
+        while (diff < Math.min(printed.length(), expected.length()) && printed.charAt(diff) == expected.charAt(diff)) diff++;
+        String expectedThere = expected.substring(Math.max(0, diff - 20), Math.min(expected.length(), diff + 40));
+        int line = -1;
+        for (int[] piece : pieces) if (piece[0] <= diff) line = piece[1];
+        throw new AssertionError(what + ": the provisioner's output (blanks left out) differs from what it printed at character " + diff
+                + " (expected \"…" + expectedThere + "…\"; " + printed.length() + " characters found, " + expected.length()
+                + " expected)" + (line >= 0 ? "; around it:\n" + around(lines, line) : ""));
+    }
+
+    private static String around(List<String> lines, int index) {
+        StringBuilder out = new StringBuilder();
+        for (int i = Math.max(0, index - 4); i < Math.min(lines.size(), index + 3); i++) {
+            String line = plain(lines.get(i));
+            out.append("  [").append(i).append("] ").append(line.length() > 160 ? line.substring(0, 160) + "…(" + line.length() + " chars)" : line)
+                    .append('\n');
+        }
+        return out.toString();
     }
 
     /** A configuration whose apply prints {@code count} numbered lines, {@code delay} seconds apart. */

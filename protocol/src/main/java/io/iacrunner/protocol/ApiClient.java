@@ -97,15 +97,18 @@ public final class ApiClient {
     }
 
     private ApiException errorOf(HttpResponse<String> response) {
+        return errorOf(response.statusCode(), response.body());
+    }
+
+    /** The server's refusal from its status and error body ({@code {"error":{"code":…,"message":…}}}). */
+    public static ApiException errorOf(int status, String body) {
         try {
-            JsonNode error = json.readTree(response.body()).path("error");
-            if (error.has("code")) {
-                return new ApiException(response.statusCode(), error.path("code").asText(), error.path("message").asText());
-            }
+            JsonNode error = WireJson.lenient().readTree(body).path("error");
+            if (error.has("code")) return new ApiException(status, error.path("code").asText(), error.path("message").asText());
         } catch (JsonProcessingException ignored) {
             // Not our error shape (a proxy's page, say): report the raw status below.
         }
-        return new ApiException(response.statusCode(), "http_" + response.statusCode(), response.body());
+        return new ApiException(status, "http_" + status, body);
     }
 
     /** Opens a WebSocket to {@code pathAndQuery} on the same server, with the same bearer token. */

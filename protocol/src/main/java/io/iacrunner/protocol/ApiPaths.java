@@ -32,6 +32,8 @@ public final class ApiPaths {
 
     // WebSockets (the seed's paths).
     public static final String WS_VIEWER = "/ws/logs";
+    /** Agent → server log upload (the seed's path): LogBatch frames up, LogAck frames down; HTTP is the fallback. */
+    public static final String WS_AGENT_LOGS = "/ws/agent/logs";
 
     public static final String HEALTH = "/healthz";
 

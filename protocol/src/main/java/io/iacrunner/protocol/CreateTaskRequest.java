@@ -1,12 +1,14 @@
 package io.iacrunner.protocol;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Queue a task. Unlike the seed, {@code tf_json} and {@code variables} are JSON objects, not JSON encoded inside
  * strings: one encoding, validated once, no double escaping. {@code labels}: the task only goes to an agent of a
- * pool that has every one of them.
+ * pool that has every one of them. {@code sensitiveVariables}: names of {@code variables} whose values must never
+ * appear in a log (masked by the agent before anything is written, and again by the server).
  */
 public record CreateTaskRequest(
         String workspaceId,
@@ -14,4 +16,5 @@ public record CreateTaskRequest(
         ObjectNode tfJson,
         ObjectNode variables,
         String terraformVersion,
-        Map<String, String> labels) {}
+        Map<String, String> labels,
+        List<String> sensitiveVariables) {}

@@ -23,5 +23,6 @@ public record TaskView(
         String agentId,
         long logLines,
         boolean logComplete,
+        String logSha256,
         Map<String, String> labels,
         boolean cancelRequested) {}

@@ -7,10 +7,12 @@ import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.auth.CredentialFiles;
 import io.iacrunner.server.auth.SigningKeys;
 import io.iacrunner.server.auth.Tokens;
+import io.iacrunner.server.logs.LogRetention;
 import io.iacrunner.server.logs.LogRoutes;
 import io.iacrunner.server.logs.LogService;
 import io.iacrunner.server.logs.LogStore;
 import io.iacrunner.server.logs.LogViewer;
+import io.iacrunner.server.logs.ViewerRegistry;
 import io.iacrunner.server.pools.PoolRoutes;
 import io.iacrunner.server.pools.PoolService;
 import io.iacrunner.server.pools.PoolStore;
@@ -34,6 +36,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,13 +48,16 @@ public final class IacServer implements AutoCloseable {
     private final Database database;
     private final Javalin http;
     private final LeaseMonitor leases;
+    private final LogRetention retention;
     private final CredentialFiles credentials;
     private final String host;
 
-    private IacServer(Database database, Javalin http, LeaseMonitor leases, CredentialFiles credentials, String host) {
+    private IacServer(Database database, Javalin http, LeaseMonitor leases, LogRetention retention,
+            CredentialFiles credentials, String host) {
         this.database = database;
         this.http = http;
         this.leases = leases;
+        this.retention = retention;
         this.credentials = credentials;
         this.host = host;
     }
@@ -64,6 +70,7 @@ public final class IacServer implements AutoCloseable {
         }
         Database database = Database.open(config);
         LeaseMonitor leases = null;
+        LogRetention retention = null;
         try {
             Jdbi jdbi = database.jdbi();
             Clock clock = Clock.systemUTC();
@@ -73,34 +80,41 @@ public final class IacServer implements AutoCloseable {
             Signals<String> queueSignals = new Signals<>();
             Signals<String> taskSignals = new Signals<>();
 
-            TaskStore taskStore = new TaskStore(jdbi);
+            TaskStore taskStore = new TaskStore(jdbi, config.maxLogBytes());
             PoolStore poolStore = new PoolStore(jdbi);
             LogStore logStore = new LogStore(jdbi);
             WorkspaceStore workspaceStore = new WorkspaceStore(jdbi);
+            ViewerRegistry viewers = new ViewerRegistry();
+            LogService logService = new LogService(jdbi, taskStore, logStore, taskSignals, viewers);
             TaskService taskService = new TaskService(jdbi, taskStore, workspaceStore, queueSignals, taskSignals,
-                    config.maxLongPoll(), config.lease());
+                    config.maxLongPoll(), config.lease(), logService::digest);
             leases = new LeaseMonitor(jdbi, taskStore, queueSignals, taskSignals, config.lease())
                     .start(config.pingInterval().dividedBy(2));
             AgentService agentService = new AgentService(jdbi, new AgentStore(jdbi), poolStore, taskStore, tokens, clock,
-                    config.pingInterval(), config.lease(), leases::recoverOnce);
-            LogService logService = new LogService(jdbi, taskStore, logStore, taskSignals);
+                    config.pingInterval(), config.lease(), leases);
             StateService stateService = new StateService(jdbi, taskStore, new StateStore(jdbi));
 
             HttpApi api = new HttpApi(
                     new AgentRoutes(auth, agentService),
                     new TaskRoutes(auth, taskService, agentService),
-                    new LogRoutes(auth, taskService, logService, new LogViewer(taskStore, logStore, taskSignals)),
+                    new LogRoutes(auth, taskService, logService, new LogViewer(taskStore, logStore, taskSignals), viewers),
                     new StateRoutes(auth, stateService),
                     new PoolRoutes(auth, new PoolService(poolStore, tokens)),
                     new WorkspaceRoutes(auth, new WorkspaceService(jdbi, workspaceStore, queueSignals, TaskService.QUEUE)));
+            if (config.logRetention() != null) {
+                // Hourly, or more often for a retention shorter than two hours, so a log outlives it by half at most.
+                Duration half = config.logRetention().dividedBy(2);
+                retention = new LogRetention(jdbi, config.logRetention()).start(half.compareTo(Duration.ofHours(1)) < 0 ? half : Duration.ofHours(1));
+            }
             Javalin http = api.create(config.host(), config.port()).start();
-            IacServer server = new IacServer(database, http, leases, credentials, config.host());
+            IacServer server = new IacServer(database, http, leases, retention, credentials, config.host());
             log.info("iac-runner server listening on {}", server.baseUrl());
             log.info("admin token: {}", credentials.adminToken());
             log.info("agent token (pool default-pool): {}", credentials.agentToken());
             return server;
         } catch (RuntimeException e) {
             if (leases != null) leases.close();
+            if (retention != null) retention.close();
             database.close();
             throw e;
         }
@@ -127,6 +141,7 @@ public final class IacServer implements AutoCloseable {
     public void close() {
         http.stop();
         leases.close();
+        if (retention != null) retention.close();
         database.close();
         log.info("iac-runner server stopped");
     }

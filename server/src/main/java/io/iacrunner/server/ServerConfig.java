@@ -10,6 +10,8 @@ import java.time.Duration;
  * @param host address to bind; loopback by default, so plain HTTP never leaves the machine unless asked
  * @param pingInterval how often agents are told to ping
  * @param maxLongPoll the longest a pull may wait on the server before answering empty
+ * @param maxLogBytes where an attempt's log is cut with a notice while the task goes on (0: no limit)
+ * @param logRetention how long logs of finished tasks are kept (null: forever)
  */
 public record ServerConfig(
         String host,
@@ -19,34 +21,48 @@ public record ServerConfig(
         String databaseUser,
         String databasePassword,
         Duration pingInterval,
-        Duration maxLongPoll) {
+        Duration maxLongPoll,
+        long maxLogBytes,
+        Duration logRetention) {
 
     public static final int DEFAULT_PORT = 8080;
     public static final Path DEFAULT_DATA_DIR = Path.of(".iac-data");
+    public static final long DEFAULT_MAX_LOG_BYTES = 256L * 1024 * 1024;
 
     public static ServerConfig defaults() {
         return new ServerConfig(
-                "127.0.0.1", DEFAULT_PORT, DEFAULT_DATA_DIR, null, null, null, Duration.ofSeconds(5), Duration.ofSeconds(25));
+                "127.0.0.1", DEFAULT_PORT, DEFAULT_DATA_DIR, null, null, null, Duration.ofSeconds(5), Duration.ofSeconds(25),
+                DEFAULT_MAX_LOG_BYTES, null);
     }
 
     public ServerConfig withHost(String value) {
-        return new ServerConfig(value, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll);
+        return new ServerConfig(value, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll, maxLogBytes, logRetention);
     }
 
     public ServerConfig withPort(int value) {
-        return new ServerConfig(host, value, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll);
+        return new ServerConfig(host, value, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll, maxLogBytes, logRetention);
     }
 
     public ServerConfig withDataDir(Path value) {
-        return new ServerConfig(host, port, value, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll);
+        return new ServerConfig(host, port, value, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll, maxLogBytes, logRetention);
     }
 
     public ServerConfig withDatabase(String url, String user, String password) {
-        return new ServerConfig(host, port, dataDir, url, user, password, pingInterval, maxLongPoll);
+        return new ServerConfig(host, port, dataDir, url, user, password, pingInterval, maxLongPoll, maxLogBytes, logRetention);
     }
 
     public ServerConfig withPingInterval(Duration value) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, value, maxLongPoll);
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, value, maxLongPoll, maxLogBytes, logRetention);
+    }
+
+    public ServerConfig withMaxLogBytes(long value) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll,
+                value, logRetention);
+    }
+
+    public ServerConfig withLogRetention(Duration value) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll,
+                maxLogBytes, value);
     }
 
     /** An agent silent this long has lost its tasks: three ping intervals, so one or two lost pings are harmless. */

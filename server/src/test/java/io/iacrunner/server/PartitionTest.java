@@ -139,7 +139,7 @@ class PartitionTest {
                     new StateUpload(t.attempt(), state(1)), StateVersionView.class));
             assertStale(() -> phase(cutOff, t, TaskPhase.APPLYING));
             assertStale(() -> cutOff.client().post(ApiPaths.fill(ApiPaths.TASK_RESULT, t.taskId()),
-                    new TaskResult(t.attempt(), TaskStatus.SUCCEEDED, 0, null, committed), TaskView.class));
+                    new TaskResult(t.attempt(), TaskStatus.SUCCEEDED, 0, null, committed, null), TaskView.class));
 
             TaskView after = task(apply.taskId());
             assertThat(after.status()).isEqualTo(TaskStatus.ERRORED);
@@ -182,7 +182,7 @@ class PartitionTest {
             assertThat(server.workspace(ws).lock()).as("the running apply holds the lock").isNotNull()
                     .extracting(WorkspaceView.Lock::taskId).isEqualTo(next.taskId());
             healthy.client().post(ApiPaths.fill(ApiPaths.TASK_RESULT, next.taskId()),
-                    new TaskResult(nextClaim.attempt(), TaskStatus.SUCCEEDED, 0, null, 0), TaskView.class);
+                    new TaskResult(nextClaim.attempt(), TaskStatus.SUCCEEDED, 0, null, 0, null), TaskView.class);
             assertThat(task(next.taskId()).status()).isEqualTo(TaskStatus.SUCCEEDED);
             assertThat(server.workspace(ws).lock()).isNull();
             assertThat(task(apply.taskId()).status()).as("the lost apply stays errored").isEqualTo(TaskStatus.ERRORED);
@@ -216,7 +216,7 @@ class PartitionTest {
                 assertStale(() -> send(stale, staleAttempt, 0, 10));
                 assertStale(() -> phase(stale, staleAttempt, TaskPhase.PLANNING));
                 assertStale(() -> stale.client().post(ApiPaths.fill(ApiPaths.TASK_RESULT, plan.taskId()),
-                        new TaskResult(staleAttempt.attempt(), TaskStatus.SUCCEEDED, 0, null, 10), TaskView.class));
+                        new TaskResult(staleAttempt.attempt(), TaskStatus.SUCCEEDED, 0, null, 10, null), TaskView.class));
                 TaskView still = task(plan.taskId());
                 assertThat(still.status()).isEqualTo(TaskStatus.RUNNING);
                 assertThat(still.attempt()).isEqualTo(attempt);
@@ -248,11 +248,9 @@ class PartitionTest {
     @Test
     void aLongPollLeftWaitingByAnAgentSilentPastItsLeaseClaimsNothing() throws Exception {
         // A pool and task label of its own keep what this test leaves running away from the other tests' agents.
-        Map<String, String> labels = Map.of("test", "dead-poll");
-        server.setPool("dead-poll", 3, false, labels);
-        String poolToken = server.issuePoolToken("dead-poll");
+        Map<String, String> labels = server.ownPool("dead-poll");
         // An agent killed in the middle of a long poll: the server still holds its pull, nobody will read the reply.
-        var dead = server.registerAgent("dead-while-polling", poolToken);
+        var dead = server.registerAgentInPool("dead-while-polling", "dead-poll");
         CompletableFuture<PullResponse> abandoned = CompletableFuture.supplyAsync(() -> dead.client().post(ApiPaths.TASK_PULL,
                 new PullRequest(dead.agentId(), 3, true, 20), PullResponse.class, Duration.ofSeconds(60)));
         Thread.sleep(LEASE.plus(PING).toMillis()); // its lease runs out while the pull waits
@@ -265,8 +263,33 @@ class PartitionTest {
         TaskView still = task(plan.taskId());
         assertThat(still.status()).as("not handed to the silent agent").isEqualTo(TaskStatus.QUEUED);
         assertThat(still.attempt()).isZero();
-        var live = server.registerAgent("alive", poolToken);
+        var live = server.registerAgentInPool("alive", "dead-poll");
         assertThat(claimOne(live, plan.taskId()).attempt()).isEqualTo(1);
+    }
+
+    @Test
+    void aClaimWhoseReplyNeverReachedTheAgentIsQueuedAgainOnceItsHeartbeatsOmitIt() throws Exception {
+        Map<String, String> labels = server.ownPool("lost-reply");
+        var agent = server.registerAgentInPool("lost-reply", "lost-reply");
+        TaskView plan = queue("ws-lost-reply", TaskAction.PLAN, labels);
+        // The server claims the task for the agent, but the reply is lost on the way: the agent keeps pinging, alive
+        // and well, without the task, so the lease alone would never recover it.
+        TaskAssignment lostClaim = claimOne(agent, plan.taskId());
+        Instant claimed = Instant.now();
+        ScheduledExecutorService pings = Executors.newSingleThreadScheduledExecutor();
+        try {
+            pings.scheduleAtFixedRate(() -> ping(agent), 0, 300, TimeUnit.MILLISECONDS);
+            TaskView requeued = await().atMost(DETECTION).pollInterval(Duration.ofMillis(100))
+                    .until(() -> task(plan.taskId()), v -> v.status() != TaskStatus.RUNNING);
+            assertThat(requeued.status()).as("nothing ran: queued again").isEqualTo(TaskStatus.QUEUED);
+            assertThat(requeued.message()).contains("heartbeat does not list it");
+            assertThat(Duration.between(claimed, Instant.now())).as("not before the lease: the reply may be under way")
+                    .isGreaterThan(LEASE.minusMillis(500));
+            assertStale(() -> send(agent, lostClaim, 0, 1));
+            assertThat(claimOne(agent, plan.taskId()).attempt()).as("the next pull gets it, as a new attempt").isEqualTo(2);
+        } finally {
+            pings.shutdownNow();
+        }
     }
 
     // --- a simulated agent's calls -------------------------------------------------------------------------------
@@ -278,7 +301,7 @@ class PartitionTest {
     static TaskView queue(String workspace, TaskAction action, Map<String, String> labels) {
         ObjectNode tf = JsonNodeFactory.instance.objectNode();
         tf.putObject("resource").putObject("terraform_data").putObject("x").put("input", workspace);
-        return server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, action, tf, null, null, labels), TaskView.class);
+        return server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, action, tf, null, null, labels, null), TaskView.class);
     }
 
     static TaskAssignment claimOne(TestServer.RegisteredAgent agent, String taskId) {

@@ -16,6 +16,7 @@ import io.iacrunner.protocol.LogStream;
 import io.iacrunner.protocol.PullRequest;
 import io.iacrunner.protocol.PullResponse;
 import io.iacrunner.protocol.StateUpload;
+import io.iacrunner.protocol.StateVersionView;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskList;
@@ -24,6 +25,7 @@ import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.server.testing.RawHttp;
 import io.iacrunner.server.testing.TestServer;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,7 +44,8 @@ class ServerApiTest {
 
     @BeforeAll
     static void start() {
-        server = TestServer.start();
+        // Its simulated agents never ping: a long lease keeps their attempts current however slow the machine.
+        server = TestServer.start(Duration.ofSeconds(60));
         raw = new RawHttp(server.baseUrl());
     }
 
@@ -58,7 +61,7 @@ class ServerApiTest {
     }
 
     static TaskView queue(String workspace, TaskAction action) {
-        return server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, action, config(), null, null, null), TaskView.class);
+        return server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, action, config(), null, null, null, null), TaskView.class);
     }
 
     static TaskAssignment claimOne(TestServer.RegisteredAgent agent, String taskId) {
@@ -105,6 +108,47 @@ class ServerApiTest {
                 Stream.iterate(0, i -> i + 1).limit(15).map(i -> "line " + i).toList());
     }
 
+    static Stream<Arguments> outOfOrderBatches() {
+        return Stream.of(
+                Arguments.of("swapped", 10L, List.of(10L, 12L, 11L)),
+                Arguments.of("repeated", 10L, List.of(10L, 10L, 11L)),
+                Arguments.of("skipping", 10L, List.of(10L, 11L, 13L)),
+                Arguments.of("not starting at first_seq", 10L, List.of(11L, 12L, 13L)),
+                Arguments.of("descending", 12L, List.of(12L, 11L, 10L)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("outOfOrderBatches")
+    void aBatchWhoseLinesAreOutOfOrderIsRefusedWholeAndChangesNothing(String name, long firstSeq, List<Long> seqs) {
+        var agent = server.registerAgent("out-of-order");
+        TaskView task = queue("ws-order-" + name.replace(' ', '-'), TaskAction.PLAN);
+        TaskAssignment t = claimOne(agent, task.taskId());
+        send(agent, t, 0, 10);
+        List<LogLine> lines = seqs.stream().map(seq -> new LogLine(seq, Instant.now(), LogStream.STDOUT, "line " + seq)).toList();
+
+        assertThatThrownBy(() -> agent.client().post(ApiPaths.fill(ApiPaths.TASK_LOGS, t.taskId()),
+                new LogBatch(t.attempt(), firstSeq, lines), LogAck.class))
+                .isInstanceOfSatisfying(ApiException.class, e -> {
+                    assertThat(e.status()).isEqualTo(400);
+                    assertThat(e.code()).isEqualTo("non_contiguous_batch");
+                });
+        assertThat(storedLines(task.taskId())).as("nothing of it stored").hasSize(10);
+        assertThat(send(agent, t, 10, 0).committedLines()).isEqualTo(10);
+    }
+
+    @Test
+    void anOldBatchDeliveredAfterANewerOneIsSkippedAndAnsweredWithTheCommittedCount() {
+        var agent = server.registerAgent("late-batch");
+        TaskView task = queue("ws-late-batch", TaskAction.PLAN);
+        TaskAssignment t = claimOne(agent, task.taskId());
+        assertThat(send(agent, t, 0, 10).committedLines()).isEqualTo(10);
+        assertThat(send(agent, t, 10, 10).committedLines()).isEqualTo(20);
+        assertThat(send(agent, t, 0, 10).committedLines()).as("the first batch again, late").isEqualTo(20);
+        assertThat(send(agent, t, 5, 3).committedLines()).as("a part of it").isEqualTo(20);
+        assertThat(storedLines(task.taskId())).containsExactlyElementsOf(
+                Stream.iterate(0, i -> i + 1).limit(20).map(i -> "line " + i).toList());
+    }
+
     @Test
     void uploadsOfAnotherAgentOrAttemptAreRefusedAndChangeNothing() {
         var owner = server.registerAgent("owner");
@@ -119,7 +163,7 @@ class ServerApiTest {
                 new LogBatch(t.attempt() + 1, 3, lines(3, 2)), LogAck.class))
                 .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.code()).isEqualTo("stale_attempt"));
         assertThatThrownBy(() -> intruder.client().post(ApiPaths.fill(ApiPaths.TASK_RESULT, t.taskId()),
-                new TaskResult(t.attempt(), TaskStatus.SUCCEEDED, 0, null, 3), TaskView.class))
+                new TaskResult(t.attempt(), TaskStatus.SUCCEEDED, 0, null, 3, null), TaskView.class))
                 .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(409));
 
         assertThat(storedLines(task.taskId())).hasSize(3);
@@ -127,7 +171,7 @@ class ServerApiTest {
                 .isEqualTo(TaskStatus.RUNNING);
 
         TaskView done = owner.client().post(ApiPaths.fill(ApiPaths.TASK_RESULT, t.taskId()),
-                new TaskResult(t.attempt(), TaskStatus.SUCCEEDED, 0, null, 3), TaskView.class);
+                new TaskResult(t.attempt(), TaskStatus.SUCCEEDED, 0, null, 3, null), TaskView.class);
         assertThat(done.status()).isEqualTo(TaskStatus.SUCCEEDED);
         assertThat(done.logComplete()).isTrue();
         assertThatThrownBy(() -> send(owner, t, 3, 1)).as("no lines after the end")
@@ -140,9 +184,13 @@ class ServerApiTest {
         TaskView apply = queue("ws-state", TaskAction.PLAN_APPLY);
         TaskAssignment a = claimOne(agent, apply.taskId());
         String path = ApiPaths.fill(ApiPaths.TASK_STATE, a.taskId());
-        agent.client().put(path, new StateUpload(a.attempt(), state(3, "lin-1")), Object.class);
+        StateVersionView first = agent.client().put(path, new StateUpload(a.attempt(), state(3, "lin-1")), StateVersionView.class);
+        assertThat(agent.client().put(path, new StateUpload(a.attempt(), state(3, "lin-1")), StateVersionView.class))
+                .as("the same upload again (a lost reply) is the same version").isEqualTo(first);
 
-        for (ObjectNode bad : List.of(state(3, "lin-1"), state(2, "lin-1"), state(9, "other-lineage"))) {
+        ObjectNode sameSerialOtherContent = state(3, "lin-1");
+        sameSerialOtherContent.putObject("outputs").putObject("x").put("value", "changed").put("type", "string");
+        for (ObjectNode bad : List.of(sameSerialOtherContent, state(2, "lin-1"), state(9, "other-lineage"))) {
             assertThatThrownBy(() -> agent.client().put(path, new StateUpload(a.attempt(), bad), Object.class))
                     .isInstanceOfSatisfying(ApiException.class, e -> {
                         assertThat(e.status()).isEqualTo(409);
@@ -153,7 +201,7 @@ class ServerApiTest {
         assertThat(server.admin().getText(ApiPaths.fill(ApiPaths.WORKSPACE_STATE, "ws-state"))).contains("\"serial\":4");
 
         agent.client().post(ApiPaths.fill(ApiPaths.TASK_RESULT, a.taskId()),
-                new TaskResult(a.attempt(), TaskStatus.SUCCEEDED, 0, null, 0), TaskView.class);
+                new TaskResult(a.attempt(), TaskStatus.SUCCEEDED, 0, null, 0, null), TaskView.class);
         TaskView plan = queue("ws-state", TaskAction.PLAN);
         TaskAssignment p = claimOne(agent, plan.taskId());
         assertThatThrownBy(() -> agent.client().put(ApiPaths.fill(ApiPaths.TASK_STATE, p.taskId()),

@@ -10,6 +10,7 @@ import io.iacrunner.protocol.RegisterResponse;
 import io.iacrunner.server.auth.Principal;
 import io.iacrunner.server.auth.Tokens;
 import io.iacrunner.server.pools.PoolStore;
+import io.iacrunner.server.tasks.LeaseMonitor;
 import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Rows;
@@ -37,11 +38,14 @@ public final class AgentService {
     private final Clock clock;
     private final Duration pingInterval;
     private final Duration lease;
-    private final Runnable recoverLostTasks;
+    private final LeaseMonitor leases;
 
-    /** @param recoverLostTasks run when an agent deregisters, so its tasks are recovered at once */
+    /**
+     * @param leases recovers the tasks of an agent that deregisters at once, and those an agent's heartbeat no longer
+     *     lists
+     */
     public AgentService(Jdbi jdbi, AgentStore agents, PoolStore pools, TaskStore tasks, Tokens tokens, Clock clock,
-            Duration pingInterval, Duration lease, Runnable recoverLostTasks) {
+            Duration pingInterval, Duration lease, LeaseMonitor leases) {
         this.jdbi = jdbi;
         this.agents = agents;
         this.pools = pools;
@@ -50,7 +54,7 @@ public final class AgentService {
         this.clock = clock;
         this.pingInterval = pingInterval;
         this.lease = lease;
-        this.recoverLostTasks = recoverLostTasks;
+        this.leases = leases;
     }
 
     public RegisterResponse register(Principal.PoolMember member, RegisterRequest request) {
@@ -80,6 +84,8 @@ public final class AgentService {
         AgentStore.AgentRow row = agents.touch(agent.agentId(), Rows.json(ping), limit(ping.version()))
                 .orElseThrow(() -> ApiProblem.notFound("unknown_agent", "agent " + agent.agentId() + " is not registered; register again"));
         PoolConfig pool = pools.find(row.poolId()).orElseThrow();
+        // Before reading what runs here: a task the agent never got or gave up is recovered, not left running forever.
+        leases.recoverAbandoned(agent.agentId(), ping.currentTasks() == null ? List.of() : ping.currentTasks());
         List<CancelOrder> cancel = new ArrayList<>();
         List<String> ours = jdbi.withHandle(h -> {
             cancel.addAll(tasks.cancelOrders(h, agent.agentId()));
@@ -107,7 +113,7 @@ public final class AgentService {
     public void deregister(Principal.Agent agent) {
         if (agents.deregister(agent.agentId())) {
             log.info("agent {} deregistered", agent.agentId());
-            recoverLostTasks.run();
+            leases.recoverOnce();
         }
     }
 

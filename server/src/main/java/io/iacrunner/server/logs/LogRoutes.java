@@ -36,12 +36,14 @@ public final class LogRoutes {
     private final TaskService tasks;
     private final LogService logs;
     private final LogViewer viewer;
+    private final ViewerRegistry viewers;
 
-    public LogRoutes(Authenticator auth, TaskService tasks, LogService logs, LogViewer viewer) {
+    public LogRoutes(Authenticator auth, TaskService tasks, LogService logs, LogViewer viewer, ViewerRegistry viewers) {
         this.auth = auth;
         this.tasks = tasks;
         this.logs = logs;
         this.viewer = viewer;
+        this.viewers = viewers;
     }
 
     public void append(Context ctx) {
@@ -95,7 +97,52 @@ public final class LogRoutes {
             ctx.enableAutomaticPings(15, TimeUnit.SECONDS);
             String id = taskId;
             long from = offset;
+            ctx.attribute(VIEWED_TASK, taskId);
+            viewers.joined(taskId);
             Thread.ofVirtual().name("viewer-" + taskId).start(() -> serve(ctx, id, from));
+        });
+        ws.onClose(ctx -> {
+            String taskId = ctx.attribute(VIEWED_TASK);
+            if (taskId != null) viewers.left(taskId);
+        });
+    }
+
+    private static final String VIEWED_TASK = "iac.viewedTask";
+    private static final String AGENT_ID = "iac.agentId";
+
+    /**
+     * {@code /ws/agent/logs?task_id=…&attempt=N&stream_mode=auto}: the agent's upload channel. Each text frame is a
+     * {@link LogBatch} for that attempt and is answered, in order, by a {@link io.iacrunner.protocol.LogAck} from the
+     * same append path as HTTP. A refusal sends the error body and closes with 4000 + the HTTP status (4409 for a
+     * stale attempt or a gap); the agent then behaves as it would for the HTTP error.
+     */
+    public void agentUpload(WsConfig ws) {
+        ws.onConnect(ctx -> {
+            try {
+                var agent = auth.agent(ctx.header("Authorization"));
+                String taskId = ctx.queryParam("task_id");
+                if (taskId == null) throw ApiProblem.badRequest("missing_task_id", "task_id query parameter is required");
+                tasks.get(taskId);
+                ctx.attribute(AGENT_ID, agent.agentId());
+                ctx.enableAutomaticPings(15, TimeUnit.SECONDS);
+            } catch (ApiProblem e) {
+                refuse(ctx, e);
+            }
+        });
+        ws.onMessage(ctx -> {
+            String agentId = ctx.attribute(AGENT_ID);
+            if (agentId == null) return; // refused at connect; the close is on its way
+            try {
+                String taskId = ctx.queryParam("task_id");
+                LogBatch batch = Bodies.parse(ctx.message().getBytes(StandardCharsets.UTF_8), LogBatch.class);
+                String attempt = ctx.queryParam("attempt");
+                if (attempt != null && !attempt.equals(Integer.toString(batch.attempt()))) {
+                    throw ApiProblem.badRequest("attempt_mismatch", "the batch's attempt differs from the connection's");
+                }
+                sendBlocking(ctx, WireJson.lenient().writeValueAsString(logs.append(taskId, agentId, batch)));
+            } catch (ApiProblem e) {
+                refuse(ctx, e);
+            }
         });
     }
 

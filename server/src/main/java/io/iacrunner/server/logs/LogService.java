@@ -8,9 +8,16 @@ import io.iacrunner.protocol.TaskView;
 import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.util.Signals;
 import io.iacrunner.server.web.ApiProblem;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import org.jdbi.v3.core.Jdbi;
 
@@ -24,20 +31,35 @@ public final class LogService {
     public static final int MAX_LINE_CHARS = 64 * 1024;
     static final String CUT_MARKER = " [iac-runner: line cut at " + MAX_LINE_CHARS + " characters]";
 
+    /** The count and SHA-256 (of each line + "\n", UTF-8) of what is stored for an attempt. */
+    public record Digest(long lines, String sha256) {}
+
+    private static final int REDACTORS_CACHED = 1_000;
+
     private final Jdbi jdbi;
     private final TaskStore tasks;
     private final LogStore logs;
     private final Signals<String> taskSignals;
+    private final ViewerRegistry viewers;
+    /** Per task: its secrets do not change, and appends come many times a second. */
+    private final Map<String, SecretRedactor> redactors = Collections.synchronizedMap(
+            new LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, SecretRedactor> eldest) {
+                    return size() > REDACTORS_CACHED;
+                }
+            });
 
-    public LogService(Jdbi jdbi, TaskStore tasks, LogStore logs, Signals<String> taskSignals) {
+    public LogService(Jdbi jdbi, TaskStore tasks, LogStore logs, Signals<String> taskSignals, ViewerRegistry viewers) {
         this.jdbi = jdbi;
         this.tasks = tasks;
         this.logs = logs;
         this.taskSignals = taskSignals;
+        this.viewers = viewers;
     }
 
     public LogAck append(String taskId, String agentId, LogBatch batch) {
-        List<LogLine> lines = validated(batch);
+        List<LogLine> lines = validated(batch, redactor(taskId));
         long committed = jdbi.inTransaction(h -> {
             TaskStore.RunningAttempt attempt = tasks.lockRunning(h, taskId, agentId, batch.attempt());
             long have = attempt.logLines();
@@ -53,7 +75,33 @@ public final class LogService {
             return have + fresh.size();
         });
         taskSignals.signal(taskId);
-        return new LogAck(committed);
+        return new LogAck(committed, viewers.count(taskId));
+    }
+
+    /** Recomputes the completion proof from the store, page by page. */
+    public Digest digest(String taskId, int attempt) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        long next = 0;
+        while (true) {
+            List<LogLine> page = logs.read(taskId, attempt, next, 5_000);
+            if (page.isEmpty()) return new Digest(next, HexFormat.of().formatHex(sha.digest()));
+            for (LogLine line : page) sha.update((line.line() + "\n").getBytes(StandardCharsets.UTF_8));
+            next += page.size();
+        }
+    }
+
+    private SecretRedactor redactor(String taskId) {
+        SecretRedactor cached = redactors.get(taskId);
+        if (cached != null) return cached;
+        SecretRedactor made = tasks.secrets(taskId).map(s -> SecretRedactor.of(s.variables(), s.sensitiveNames()))
+                .orElse(SecretRedactor.NONE);
+        redactors.put(taskId, made);
+        return made;
     }
 
     /** A page of the task's current attempt, from seq {@code offset}. */
@@ -75,7 +123,7 @@ public final class LogService {
         }
     }
 
-    private static List<LogLine> validated(LogBatch batch) {
+    private static List<LogLine> validated(LogBatch batch, SecretRedactor redactor) {
         if (batch.lines() == null) throw ApiProblem.badRequest("missing_lines", "lines is required (it may be empty)");
         if (batch.firstSeq() < 0) throw ApiProblem.badRequest("invalid_first_seq", "first_seq must be >= 0");
         if (batch.lines().size() > MAX_BATCH_LINES) {
@@ -92,7 +140,8 @@ public final class LogService {
                         "line seq " + line.seq() + " where " + expected + " was expected: a batch is consecutive lines");
             }
             expected++;
-            out.add(new LogLine(line.seq(), line.ts() == null ? Instant.now() : line.ts(), line.stream(), clean(line.line())));
+            out.add(new LogLine(line.seq(), line.ts() == null ? Instant.now() : line.ts(), line.stream(),
+                    redactor.redact(clean(line.line()))));
         }
         return out;
     }

@@ -54,6 +54,11 @@ public final class StateService {
                 throw ApiProblem.conflict("plan_cannot_change_state", "task " + taskId + " is a plan; plans never change state");
             }
             var current = states.lockCurrent(h, attempt.workspaceId());
+            String digest = sha256(text);
+            if (current.isPresent() && taskId.equals(current.get().view().taskId()) && digest.equals(current.get().view().sha256())) {
+                // The same upload again (its reply was lost): it is stored already; say so instead of a conflict.
+                return current.get().view();
+            }
             if (current.isPresent() && !current.get().lineage().equals(lineage)) {
                 throw ApiProblem.conflict("state_conflict", "lineage " + lineage + " differs from the workspace's "
                         + current.get().lineage());
@@ -63,7 +68,7 @@ public final class StateService {
                         + current.get().serial());
             }
             int version = current.map(c -> c.version() + 1).orElse(1);
-            return states.insertCurrent(h, attempt.workspaceId(), version, serial, lineage, sha256(text), text, taskId);
+            return states.insertCurrent(h, attempt.workspaceId(), version, serial, lineage, digest, text, taskId);
         });
         log.info("workspace {} state version {} (serial {}) from task {}", stored.workspaceId(), stored.version(),
                 serial, taskId);

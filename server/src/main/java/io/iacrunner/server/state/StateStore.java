@@ -10,7 +10,19 @@ import org.jdbi.v3.core.Jdbi;
 /** All SQL about state versions. */
 public final class StateStore {
     /** The workspace's current version, its row locked so concurrent uploads are decided one at a time. */
-    record Current(int version, long serial, String lineage) {}
+    record Current(StateVersionView view) {
+        long serial() {
+            return view.serial();
+        }
+
+        String lineage() {
+            return view.lineage();
+        }
+
+        int version() {
+            return view.version();
+        }
+    }
 
     private final Jdbi jdbi;
 
@@ -22,11 +34,12 @@ public final class StateStore {
         h.createQuery("select workspace_id from workspaces where workspace_id = :ws for update")
                 .bind("ws", workspaceId).mapTo(String.class).one();
         return h.createQuery("""
-                        select s.version, s.serial, s.lineage from workspaces w
+                        select s.workspace_id, s.version, s.serial, s.lineage, s.sha256, s.task_id, s.created_at
+                        from workspaces w
                         join state_versions s on s.workspace_id = w.workspace_id and s.version = w.current_state_version
                         where w.workspace_id = :ws""")
                 .bind("ws", workspaceId)
-                .map((rs, ctx) -> new Current(rs.getInt("version"), rs.getLong("serial"), rs.getString("lineage")))
+                .map((rs, ctx) -> new Current(view(rs, ctx)))
                 .findOne();
     }
 

@@ -7,9 +7,11 @@ import io.iacrunner.server.util.Signals;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,37 +65,50 @@ public final class LeaseMonitor implements AutoCloseable {
     public int recoverOnce() {
         int total = 0;
         while (true) {
-            List<TaskStore.Running> handled = jdbi.inTransaction(h -> {
-                List<TaskStore.Running> lost = tasks.lockLost(h, lease, BATCH);
-                List<TaskStore.Running> done = new ArrayList<>();
-                for (TaskStore.Running task : lost) {
-                    Decision d = decide(task);
-                    boolean moved = tasks.move(h, task.taskId(), TaskStatus.RUNNING, d.status(),
-                            new TaskStore.Fence(task.agentId(), task.attempt()),
-                            new TaskStore.Outcome(null, d.message(), null)).isPresent();
-                    if (!moved) continue;
-                    if (task.action() == TaskAction.PLAN_APPLY) {
-                        if (d.keepLock()) tasks.holdWorkspaceLock(h, task.taskId(), d.message());
-                        else tasks.releaseWorkspaceLock(h, task.taskId());
-                    }
-                    log.warn("task {} attempt {}: {} -> {}", task.taskId(), task.attempt(), d.message(), d.status().wireName());
-                    done.add(task);
-                }
-                return done;
-            });
-            handled.forEach(t -> taskSignals.signal(t.taskId()));
-            if (!handled.isEmpty()) queueSignals.signal(TaskService.QUEUE);
+            List<TaskStore.Running> handled = jdbi.inTransaction(h -> recover(h, tasks.lockLost(h, lease, BATCH),
+                    task -> "agent " + task.agentId() + " was lost (no ping within the lease)"));
             total += handled.size();
             if (handled.size() < BATCH) return total;
         }
     }
 
     /**
+     * Recovers the running tasks of {@code agentId} that its heartbeat no longer lists ({@code reported}), once they
+     * are older than the lease: the agent never received them or has given them up, while its pings still arrive (so
+     * {@link #recoverOnce()} would never see them). Returns how many were handled.
+     */
+    public int recoverAbandoned(String agentId, List<String> reported) {
+        return jdbi.inTransaction(h -> recover(h, tasks.lockAbandoned(h, agentId, reported, lease),
+                task -> "agent " + task.agentId() + " no longer runs it (its heartbeat does not list it)")).size();
+    }
+
+    private List<TaskStore.Running> recover(Handle h, List<TaskStore.Running> lost, Function<TaskStore.Running, String> why) {
+        List<TaskStore.Running> done = new ArrayList<>();
+        for (TaskStore.Running task : lost) {
+            Decision d = decide(task, why.apply(task));
+            boolean moved = tasks.move(h, task.taskId(), TaskStatus.RUNNING, d.status(),
+                    new TaskStore.Fence(task.agentId(), task.attempt()), TaskStore.Outcome.of(null, d.message())).isPresent();
+            if (!moved) continue;
+            if (task.action() == TaskAction.PLAN_APPLY) {
+                if (d.keepLock()) tasks.holdWorkspaceLock(h, task.taskId(), d.message());
+                else tasks.releaseWorkspaceLock(h, task.taskId());
+            }
+            log.warn("task {} attempt {}: {} -> {}", task.taskId(), task.attempt(), d.message(), d.status().wireName());
+            done.add(task);
+        }
+        // Signalled after the commit by the caller's transaction ending first: a woken viewer or puller sees the change.
+        h.afterCommit(() -> {
+            done.forEach(t -> taskSignals.signal(t.taskId()));
+            if (!done.isEmpty()) queueSignals.signal(TaskService.QUEUE);
+        });
+        return done;
+    }
+
+    /**
      * The recovery rules. An apply that may have started is never re-run: resources may exist that no state records,
      * so the task errors and its workspace stays locked until a person unlocks it.
      */
-    static Decision decide(TaskStore.Running task) {
-        String lost = "agent " + task.agentId() + " was lost (no ping within the lease)";
+    static Decision decide(TaskStore.Running task, String lost) {
         boolean mayHaveApplied = task.action() == TaskAction.PLAN_APPLY && task.phase() == TaskPhase.APPLYING;
         if (mayHaveApplied) {
             return new Decision(TaskStatus.ERRORED, lost + " while applying: resources may exist that no state records;"

@@ -13,6 +13,7 @@ import io.iacrunner.protocol.TaskList;
 import io.iacrunner.protocol.TaskResult;
 import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
+import io.iacrunner.server.logs.LogService;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Labels;
 import io.iacrunner.server.util.Rows;
@@ -22,6 +23,8 @@ import io.iacrunner.server.workspaces.WorkspaceStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
+import java.util.function.BiFunction;
 import java.util.regex.Pattern;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
@@ -41,9 +44,12 @@ public final class TaskService {
     private final Signals<String> taskSignals;
     private final Duration maxLongPoll;
     private final Duration lease;
+    private final BiFunction<String, Integer, LogService.Digest> storedLog;
 
+    /** @param storedLog the count and digest of what the store holds for an attempt: the completion proof's other half */
     public TaskService(Jdbi jdbi, TaskStore tasks, WorkspaceStore workspaces, Signals<String> queueSignals,
-            Signals<String> taskSignals, Duration maxLongPoll, Duration lease) {
+            Signals<String> taskSignals, Duration maxLongPoll, Duration lease,
+            BiFunction<String, Integer, LogService.Digest> storedLog) {
         this.jdbi = jdbi;
         this.tasks = tasks;
         this.workspaces = workspaces;
@@ -51,15 +57,16 @@ public final class TaskService {
         this.taskSignals = taskSignals;
         this.maxLongPoll = maxLongPoll;
         this.lease = lease;
+        this.storedLog = storedLog;
     }
 
     public TaskView create(CreateTaskRequest request) {
         validate(request);
         TaskView created = jdbi.inTransaction(h -> {
             workspaces.ensure(h, request.workspaceId());
-            return tasks.insert(h, Ids.task(), request.workspaceId(), request.action(), Rows.json(request.tfJson()),
-                    Rows.json(request.variables()), request.terraformVersion(),
-                    Rows.json(Labels.validated(request.labels())));
+            return tasks.insert(h, new TaskStore.NewTask(Ids.task(), request.workspaceId(), request.action(),
+                    Rows.json(request.tfJson()), Rows.json(request.variables()), request.terraformVersion(),
+                    Rows.json(Labels.validated(request.labels())), Rows.json(sensitiveNames(request))));
         });
         log.info("queued {} {} on workspace {}", created.action().wireName(), created.taskId(), created.workspaceId());
         queueSignals.signal(QUEUE);
@@ -118,7 +125,7 @@ public final class TaskService {
                     .orElseThrow(() -> ApiProblem.notFound("task_not_found", "no task " + taskId));
             return switch (task.status()) {
                 case QUEUED -> tasks.move(h, taskId, TaskStatus.QUEUED, TaskStatus.CANCELED, TaskStore.Fence.NONE,
-                        new TaskStore.Outcome(null, "canceled before it started", null)).orElseThrow();
+                        TaskStore.Outcome.of(null, "canceled before it started")).orElseThrow();
                 case RUNNING -> {
                     tasks.requestCancel(h, taskId, force);
                     yield tasks.lockForUpdate(h, taskId).orElseThrow();
@@ -148,11 +155,25 @@ public final class TaskService {
             throw ApiProblem.badRequest("invalid_status", "status must be succeeded, failed, canceled or errored");
         }
         if (result.logLines() < 0) throw ApiProblem.badRequest("invalid_log_lines", "log_lines must be >= 0");
+        if (result.logSha256() != null && !result.logSha256().matches("[0-9a-f]{64}")) {
+            throw ApiProblem.badRequest("invalid_log_sha256", "log_sha256 must be 64 lowercase hex digits");
+        }
+        TaskView repeated = jdbi.inTransaction(h -> tasks.lockForUpdate(h, taskId).filter(t -> isRepeat(t, agentId, result))
+                .orElse(null));
+        if (repeated != null) return repeated; // the reply to the first delivery was lost; it changed everything already
         TaskView done = jdbi.inTransaction(h -> {
-            TaskStore.RunningAttempt attempt = tasks.lockRunning(h, taskId, agentId, result.attempt());
+            tasks.lockRunning(h, taskId, agentId, result.attempt());
+            LogService.Digest stored = storedLog.apply(taskId, result.attempt());
+            boolean complete = stored.lines() == result.logLines()
+                    && (result.logSha256() == null || result.logSha256().equals(stored.sha256()));
+            if (!complete) {
+                log.error("task {} attempt {}: LOG INCOMPLETE: the agent reports {} lines (sha256 {}) but the store"
+                        + " holds {} lines (sha256 {})", taskId, result.attempt(), result.logLines(), result.logSha256(),
+                        stored.lines(), stored.sha256());
+            }
             TaskView view = tasks.move(h, taskId, TaskStatus.RUNNING, result.status(),
                             new TaskStore.Fence(agentId, result.attempt()),
-                            new TaskStore.Outcome(result.exitCode(), result.message(), result.logLines()))
+                            new TaskStore.Outcome(result.exitCode(), result.message(), complete, stored.sha256()))
                     .orElseThrow(() -> ApiProblem.staleAttempt(taskId, result.attempt()));
             if (view.action() == TaskAction.PLAN_APPLY) {
                 if (view.status() == TaskStatus.ERRORED && view.phase() == TaskPhase.APPLYING) {
@@ -162,16 +183,19 @@ public final class TaskService {
                     tasks.releaseWorkspaceLock(h, taskId);
                 }
             }
-            if (attempt.logLines() != result.logLines()) {
-                log.error("task {} attempt {}: agent reports {} log lines but {} are stored; log marked incomplete",
-                        taskId, result.attempt(), result.logLines(), attempt.logLines());
-            }
             return view;
         });
         log.info("task {} {} (exit {})", taskId, done.status().wireName(), done.exitCode());
         taskSignals.signal(taskId);
         if (done.action() == TaskAction.PLAN_APPLY) queueSignals.signal(QUEUE); // its workspace's next apply may go
         return done;
+    }
+
+    /** The same result from the same attempt, already applied: a retry after a lost reply. */
+    private static boolean isRepeat(TaskView task, String agentId, TaskResult result) {
+        return task.status().isTerminal() && task.status() == result.status() && task.attempt() == result.attempt()
+                && agentId.equals(task.agentId()) && Objects.equals(task.exitCode(), result.exitCode())
+                && Objects.equals(task.message(), result.message());
     }
 
     private static void validate(CreateTaskRequest r) {
@@ -184,6 +208,18 @@ public final class TaskService {
         if (r.terraformVersion() != null && !TERRAFORM_VERSION.matcher(r.terraformVersion()).matches()) {
             throw ApiProblem.badRequest("invalid_terraform_version", "terraform_version must look like 1.11.4");
         }
+    }
+
+    /** Every sensitive name must be one of the task's variables: a typo must not silently leave a secret unmasked. */
+    private static List<String> sensitiveNames(CreateTaskRequest r) {
+        List<String> names = r.sensitiveVariables() == null ? List.of() : r.sensitiveVariables();
+        for (String name : names) {
+            if (name == null || r.variables() == null || !r.variables().has(name)) {
+                throw ApiProblem.badRequest("unknown_sensitive_variable",
+                        "sensitive_variables names '" + name + "', which is not among variables");
+            }
+        }
+        return names;
     }
 
     static void requireTaskId(String taskId) {

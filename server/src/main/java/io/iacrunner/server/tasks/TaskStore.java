@@ -32,21 +32,41 @@ public final class TaskStore {
     }
 
     private final Jdbi jdbi;
+    private final long maxLogBytes;
 
-    public TaskStore(Jdbi jdbi) {
+    /** @param maxLogBytes where agents cut an attempt's log with a notice (0: no limit) */
+    public TaskStore(Jdbi jdbi, long maxLogBytes) {
         this.jdbi = jdbi;
+        this.maxLogBytes = maxLogBytes;
     }
 
-    public TaskView insert(Handle h, String taskId, String workspaceId, TaskAction action, String tfJson,
-            String variables, String terraformVersion, String labels) {
+    /** A task to queue; the JSON fields are already encoded. */
+    public record NewTask(String taskId, String workspaceId, TaskAction action, String tfJson, String variables,
+            String terraformVersion, String labels, String sensitiveVariables) {}
+
+    public TaskView insert(Handle h, NewTask t) {
         return h.createQuery("""
-                        insert into tasks (task_id, workspace_id, action, status, tf_json, variables, terraform_version, labels)
-                        values (:id, :ws, :action, 'queued', cast(:tf as jsonb), cast(:vars as jsonb), :tfv, cast(:labels as jsonb))
+                        insert into tasks (task_id, workspace_id, action, status, tf_json, variables, terraform_version,
+                                           labels, sensitive_variables)
+                        values (:id, :ws, :action, 'queued', cast(:tf as jsonb), cast(:vars as jsonb), :tfv,
+                                cast(:labels as jsonb), cast(:sensitive as jsonb))
                         returning *""")
-                .bind("id", taskId).bind("ws", workspaceId).bind("action", action.wireName())
-                .bind("tf", tfJson).bind("vars", variables).bind("tfv", terraformVersion).bind("labels", labels)
+                .bind("id", t.taskId()).bind("ws", t.workspaceId()).bind("action", t.action().wireName())
+                .bind("tf", t.tfJson()).bind("vars", t.variables()).bind("tfv", t.terraformVersion())
+                .bind("labels", t.labels()).bind("sensitive", t.sensitiveVariables())
                 .map(TaskStore::view).one();
     }
+
+    /** The task's variables and which of them are sensitive: what the log must never show. */
+    public record Secrets(com.fasterxml.jackson.databind.node.ObjectNode variables, List<String> sensitiveNames) {}
+
+    public Optional<Secrets> secrets(String taskId) {
+        return jdbi.withHandle(h -> h.createQuery("select variables, sensitive_variables from tasks where task_id = :id")
+                .bind("id", taskId)
+                .map((rs, ctx) -> new Secrets(Rows.object(rs, "variables"), Rows.strings(rs, "sensitive_variables")))
+                .findOne());
+    }
+
 
     public Optional<TaskView> find(String taskId) {
         return jdbi.withHandle(h -> h.createQuery("select * from tasks where task_id = :id").bind("id", taskId)
@@ -118,14 +138,14 @@ public final class TaskStore {
                                 -- clock_timestamp(): when the claim happened, not when its transaction began,
                                 -- so start and finish times order correctly across concurrent transactions.
                                 started_at = clock_timestamp(), finished_at = null, phase = null, exit_code = null, message = null,
-                                log_lines = 0, log_complete = false
+                                log_lines = 0, log_complete = false, log_sha256 = null
                             from workspaces w
                             left join state_versions s
                                 on s.workspace_id = w.workspace_id and s.version = w.current_state_version
                             where t.task_id = any(:ids) and t.status = 'queued' and w.workspace_id = t.workspace_id
                             returning t.*, s.state as state_json""")
                     .bind("a", agentId).bindArray("ids", String.class, chosen)
-                    .map(TaskStore::assignment).list();
+                    .map(this::assignment).list();
             for (TaskAssignment t : claimed) {
                 if (t.action() == TaskAction.PLAN_APPLY) lockWorkspace(h, t.workspaceId(), t.taskId());
             }
@@ -166,10 +186,30 @@ public final class TaskStore {
                           and (a.deregistered_at is not null or a.last_seen < now() - make_interval(secs => :lease))
                         order by t.seq limit :max for update of t skip locked""")
                 .bind("lease", lease.toMillis() / 1000.0).bind("max", max)
-                .map((rs, ctx) -> new Running(rs.getString("task_id"), rs.getString("workspace_id"),
-                        TaskAction.fromWire(rs.getString("action")), TaskPhase.fromWire(rs.getString("phase")),
-                        rs.getInt("attempt"), rs.getString("agent_id"), rs.getBoolean("cancel_requested")))
-                .list();
+                .map(TaskStore::running).list();
+    }
+
+    /**
+     * Running tasks of {@code agentId} that its heartbeat does not list although they were claimed longer than
+     * {@code grace} ago: the agent never got them (its pull reply was lost) or gave them up (it lost its own lease
+     * while its pings still reached the server). Locked, skipping busy rows.
+     */
+    public List<Running> lockAbandoned(Handle h, String agentId, List<String> reported, java.time.Duration grace) {
+        return h.createQuery("""
+                        select t.task_id, t.workspace_id, t.action, t.phase, t.attempt, t.agent_id, t.cancel_requested
+                        from tasks t
+                        where t.status = 'running' and t.agent_id = :a and t.task_id <> all(:reported)
+                          and t.started_at < now() - make_interval(secs => :grace)
+                        order by t.seq for update of t skip locked""")
+                .bind("a", agentId).bindArray("reported", String.class, reported)
+                .bind("grace", grace.toMillis() / 1000.0)
+                .map(TaskStore::running).list();
+    }
+
+    private static Running running(ResultSet rs, StatementContext ctx) throws SQLException {
+        return new Running(rs.getString("task_id"), rs.getString("workspace_id"), TaskAction.fromWire(rs.getString("action")),
+                TaskPhase.fromWire(rs.getString("phase")), rs.getInt("attempt"), rs.getString("agent_id"),
+                rs.getBoolean("cancel_requested"));
     }
 
     /** Locks one task row for a user's change (cancel); empty when there is no such task. */
@@ -271,21 +311,29 @@ public final class TaskStore {
                             finished_at = case when :terminal then clock_timestamp() else null end,
                             phase = case when :to = 'queued' then null else phase end,
                             exit_code = :exit, message = :message,
-                            log_complete = case when cast(:lines as bigint) is null then log_complete
-                                                else log_lines = cast(:lines as bigint) end
+                            log_complete = coalesce(cast(:complete as boolean), log_complete),
+                            log_sha256 = coalesce(cast(:sha as text), log_sha256)
                         where task_id = :id and status = :from
                           and (cast(:agent as text) is null or agent_id = :agent)
                           and (cast(:attempt as int) is null or attempt = :attempt)
                         returning *""")
                 .bind("to", to.wireName()).bind("from", from.wireName()).bind("id", taskId)
                 .bind("terminal", to.isTerminal())
-                .bind("exit", outcome.exitCode()).bind("message", outcome.message()).bind("lines", outcome.reportedLogLines())
+                .bind("exit", outcome.exitCode()).bind("message", outcome.message()).bind("complete", outcome.logComplete())
+                .bind("sha", outcome.logSha256())
                 .bind("agent", fence.agentId()).bind("attempt", fence.attempt())
                 .map(TaskStore::view).findOne();
     }
 
-    /** What a status change records: exit code, a human message, and the agent's own count of log lines. */
-    public record Outcome(Integer exitCode, String message, Long reportedLogLines) {}
+    /**
+     * What a status change records: exit code, a human message, whether the log proved complete and the SHA-256 of
+     * what is stored (null: as is).
+     */
+    public record Outcome(Integer exitCode, String message, Boolean logComplete, String logSha256) {
+        public static Outcome of(Integer exitCode, String message) {
+            return new Outcome(exitCode, message, null, null);
+        }
+    }
 
     static TaskView view(ResultSet rs, StatementContext ctx) throws SQLException {
         return new TaskView(
@@ -304,11 +352,12 @@ public final class TaskStore {
                 rs.getString("agent_id"),
                 rs.getLong("log_lines"),
                 rs.getBoolean("log_complete"),
+                rs.getString("log_sha256"),
                 Rows.labels(rs, "labels"),
                 rs.getBoolean("cancel_requested"));
     }
 
-    private static TaskAssignment assignment(ResultSet rs, StatementContext ctx) throws SQLException {
+    private TaskAssignment assignment(ResultSet rs, StatementContext ctx) throws SQLException {
         return new TaskAssignment(
                 rs.getString("task_id"),
                 rs.getInt("attempt"),
@@ -317,6 +366,8 @@ public final class TaskStore {
                 rs.getString("terraform_version"),
                 Rows.object(rs, "tf_json"),
                 Rows.object(rs, "variables"),
-                Rows.object(rs, "state_json"));
+                Rows.object(rs, "state_json"),
+                Rows.strings(rs, "sensitive_variables"),
+                maxLogBytes);
     }
 }

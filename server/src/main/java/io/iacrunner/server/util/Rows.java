@@ -42,6 +42,19 @@ public final class Rows {
         }
     }
 
+    public static java.util.List<String> strings(ResultSet rs, String column) throws SQLException {
+        String json = rs.getString(column);
+        if (json == null) return java.util.List.of();
+        try {
+            return WireJson.lenient().readValue(json, STRINGS);
+        } catch (JsonProcessingException e) {
+            throw new SQLException("column " + column + " does not hold a list of strings", e);
+        }
+    }
+
+    private static final com.fasterxml.jackson.core.type.TypeReference<java.util.List<String>> STRINGS =
+            new com.fasterxml.jackson.core.type.TypeReference<>() {};
+
     private static final com.fasterxml.jackson.core.type.TypeReference<java.util.Map<String, String>> LABELS =
             new com.fasterxml.jackson.core.type.TypeReference<>() {};
 

@@ -48,6 +48,8 @@ public final class HttpApi {
             config.startup.showJavalinBanner = false;
             config.http.maxRequestSize = MAX_BODY_BYTES;
             config.jsonMapper(new JavalinJackson(WireJson.lenient(), true));
+            // An agent's log batch arrives as one text frame; allow what the HTTP body limit allows.
+            config.jetty.modifyWebSocketServletFactory(ws -> ws.setMaxTextMessageSize(MAX_BODY_BYTES));
 
             var r = config.routes;
             r.get(ApiPaths.HEALTH, ctx -> ctx.json(Map.of("status", "ok")));
@@ -79,6 +81,7 @@ public final class HttpApi {
             r.get(ApiPaths.WORKSPACE_STATE, state::current);
             r.get(ApiPaths.WORKSPACE_STATE_VERSIONS, state::versions);
             r.ws(ApiPaths.WS_VIEWER, logs::viewer);
+            r.ws(ApiPaths.WS_AGENT_LOGS, logs::agentUpload);
 
             r.exception(ApiProblem.class, (e, ctx) -> render(ctx, e.status(), e.code(), e.getMessage()));
             r.exception(HttpResponseException.class, (e, ctx) -> render(ctx, e.getStatus(), codeFor(e.getStatus()), e.getMessage()));

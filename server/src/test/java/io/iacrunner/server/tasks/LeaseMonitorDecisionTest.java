@@ -28,7 +28,8 @@ class LeaseMonitorDecisionTest {
     @MethodSource("cases")
     void lostTasksAreRequeuedErroredOrCanceledAndAnApplyThatMayHaveStartedKeepsTheLock(TaskAction action,
             TaskPhase phase, int attempt, boolean cancelRequested, TaskStatus expected, boolean keepLock) {
-        var decision = LeaseMonitor.decide(new TaskStore.Running("t-x", "ws", action, phase, attempt, "a-x", cancelRequested));
+        var decision = LeaseMonitor.decide(new TaskStore.Running("t-x", "ws", action, phase, attempt, "a-x", cancelRequested),
+                "agent a-x was lost");
         assertThat(decision.status()).isEqualTo(expected);
         assertThat(decision.keepLock()).isEqualTo(keepLock);
         assertThat(decision.message()).contains("a-x");

@@ -4,10 +4,13 @@ import io.iacrunner.server.IacServer;
 import io.iacrunner.server.ServerConfig;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 
 /**
  * A server in a child JVM, for tests that must kill it for real: {@code ServerProcess DATA_DIR [PORT [PING_MILLIS]]}
@@ -45,6 +48,27 @@ public final class ServerProcess {
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
+    }
+
+    /** Waits until the server in {@code process} serves (its {@link #READY} line in {@code log}); fails if it exits. */
+    public static void awaitReady(Process process, Path log) {
+        Awaitility.await("server ready").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            if (!process.isAlive()) throw new AssertionError("server exited: " + Files.readString(log));
+            return Files.readAllLines(log).stream().anyMatch(l -> l.startsWith(READY));
+        });
+    }
+
+    /**
+     * A server killed with SIGKILL leaves its embedded PostgreSQL running; the next start on the data dir stops it, but
+     * when there is none the test must.
+     */
+    public static void stopLeftoverPostmaster(Path dataDir) throws IOException {
+        Path pid = dataDir.resolve("pg/postmaster.pid");
+        if (!Files.exists(pid)) return;
+        ProcessHandle.of(Long.parseLong(Files.readAllLines(pid).getFirst().trim())).ifPresent(p -> {
+            p.destroy();
+            p.onExit().orTimeout(30, TimeUnit.SECONDS).exceptionally(e -> p).join();
+        });
     }
 
     /** A port nothing listens on right now (the usual small race with other processes is accepted in tests). */

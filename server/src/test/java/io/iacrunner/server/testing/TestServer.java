@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 /**
@@ -37,10 +38,15 @@ public final class TestServer implements AutoCloseable {
 
     /** A short ping interval keeps tests of liveness quick. */
     public static TestServer start(Duration pingInterval) {
+        return start(config -> config.withPingInterval(pingInterval));
+    }
+
+    /** A server on a fresh data dir and a free port, its configuration adjusted by {@code adjust}. */
+    public static TestServer start(UnaryOperator<ServerConfig> adjust) {
         try {
             Path dir = Files.createTempDirectory("iac-test-server");
-            return new TestServer(dir, IacServer.start(ServerConfig.defaults().withPort(0).withDataDir(dir)
-                    .withPingInterval(pingInterval)));
+            return new TestServer(dir, IacServer.start(adjust.apply(ServerConfig.defaults().withPingInterval(Duration.ofSeconds(1)))
+                    .withPort(0).withDataDir(dir)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -102,6 +108,21 @@ public final class TestServer implements AutoCloseable {
     }
 
     public record RegisteredAgent(String agentId, ApiClient client, RegisterResponse registration) {}
+
+    /**
+     * A pool of the test's own whose label {@code test=POOL} tasks can require, so that what other tests leave queued
+     * or queued again never reaches this test's agents, and this test's tasks no other agent. Returns the label.
+     */
+    public Map<String, String> ownPool(String poolId) {
+        Map<String, String> labels = Map.of("test", poolId);
+        setPool(poolId, 3, false, labels);
+        return labels;
+    }
+
+    /** An agent registered into {@code poolId} (made with {@link #ownPool}, say). */
+    public RegisteredAgent registerAgentInPool(String name, String poolId) {
+        return registerAgent(name, issuePoolToken(poolId));
+    }
 
     public void setPool(String poolId, int maxPlanConcurrency, boolean allowApplyConcurrent) {
         setPool(poolId, maxPlanConcurrency, allowApplyConcurrent, Map.of());

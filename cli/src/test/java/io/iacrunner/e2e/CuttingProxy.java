@@ -1,0 +1,123 @@
+package io.iacrunner.e2e;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A TCP proxy on loopback in front of the server, for tests of the network failing under the agent: {@link #cutAll()}
+ * drops every open connection mid-stream (HTTP requests, long polls, WebSockets alike), and while {@link #refuse}
+ * is on, new connections are closed as soon as they are accepted, as if the server were unreachable.
+ */
+final class CuttingProxy implements AutoCloseable {
+    private final ServerSocket listener;
+    private final int targetPort;
+    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger cuts = new AtomicInteger();
+    private volatile boolean refusing;
+
+    CuttingProxy(int targetPort) throws IOException {
+        this.targetPort = targetPort;
+        this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread.ofPlatform().daemon().name("cutting-proxy").start(this::acceptLoop);
+    }
+
+    int port() {
+        return listener.getLocalPort();
+    }
+
+    java.net.URI url() {
+        return java.net.URI.create("http://127.0.0.1:" + port());
+    }
+
+    /** Closes every connection now open, both sides. Returns how many sockets were closed. */
+    int cutAll() {
+        int n = 0;
+        for (Socket s : open) {
+            closeQuietly(s);
+            n++;
+        }
+        cuts.addAndGet(n);
+        return n;
+    }
+
+    /** Connections cut so far, counted per socket. */
+    int cuts() {
+        return cuts.get();
+    }
+
+    void refuse(boolean on) {
+        refusing = on;
+        if (on) cutAll();
+    }
+
+    private void acceptLoop() {
+        while (!listener.isClosed()) {
+            Socket client;
+            try {
+                client = listener.accept();
+            } catch (IOException e) {
+                return; // closed
+            }
+            if (refusing) {
+                closeQuietly(client);
+                continue;
+            }
+            Thread.ofVirtual().start(() -> connect(client));
+        }
+    }
+
+    private void connect(Socket client) {
+        Socket server = new Socket();
+        try {
+            server.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 5_000);
+        } catch (IOException e) {
+            closeQuietly(client);
+            closeQuietly(server);
+            return;
+        }
+        open.add(client);
+        open.add(server);
+        Thread.ofVirtual().start(() -> pump(client, server));
+        Thread.ofVirtual().start(() -> pump(server, client));
+    }
+
+    private void pump(Socket from, Socket to) {
+        byte[] buffer = new byte[16 * 1024];
+        try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+            int n;
+            while ((n = in.read(buffer)) != -1) {
+                out.write(buffer, 0, n);
+                out.flush();
+            }
+        } catch (IOException e) {
+            // cut, or the other side went away: close both below
+        } finally {
+            closeQuietly(from);
+            closeQuietly(to);
+            open.remove(from);
+            open.remove(to);
+        }
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // closing is all we wanted
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        listener.close();
+        cutAll();
+    }
+}
