@@ -79,7 +79,15 @@ public final class Agent implements AutoCloseable {
                 session.pool().poolId(), Capacity.planLimit(session.pool(), config.localPlanLimit()));
         RunningTasks running = new RunningTasks(session::pool, config.localPlanLimit());
         Lease held = new Lease(session.leaseSeconds(), session.registeredAt(), silent -> leaseLost(running, silent));
-        Terraform terraform = new Terraform(config.terraform(), System.getenv(), config.cancelGrace());
+        TerraformChooser terraforms;
+        try {
+            terraforms = new TerraformChooser(config.terraform(), config.versions().defaultVersion(), config.versions().product(),
+                    TerraformVersions.create(config.versionsDir(), config.versions().mirrors(), System.getenv()), System.getenv(),
+                    config.cancelGrace());
+        } catch (IOException e) {
+            dir.close();
+            throw new UncheckedIOException("cannot use the Terraform versions directory " + config.versionsDir() + ": " + e.getMessage(), e);
+        }
         synchronized (lifecycle) {
             if (closing) {
                 dir.close();
@@ -95,7 +103,7 @@ public final class Agent implements AutoCloseable {
                     recovery::taskIds));
             Thread.ofPlatform().name("agent-spool-recovery").daemon().start(recovery);
             puller = Thread.ofPlatform().name("agent-pull").start(new PullLoop(session, running, held,
-                    task -> new TaskRunner(task, session, dir, terraform, config.logWebSocket()), config.pullWait(), stopPulling));
+                    task -> new TaskRunner(task, session, dir, terraforms, config.logWebSocket()), config.pullWait(), stopPulling));
         }
     }
 

@@ -3,6 +3,7 @@ package io.iacrunner.agent;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * Everything an agent needs to start.
@@ -15,6 +16,7 @@ import java.time.Duration;
  * @param cancelGrace time between SIGINT and killing Terraform's process tree on cancel
  * @param drainTimeout on shutdown, how long running tasks may go on to their end before they are canceled; zero
  *     cancels them at once
+ * @param versions where task-requested Terraform versions are looked for and installed from
  * @param logWebSocket send log batches over the agent WebSocket, falling back to HTTP when it fails (the default);
  *     false sends them over HTTP only, for networks whose proxies do not pass WebSockets
  */
@@ -28,47 +30,73 @@ public record AgentConfig(
         Duration pullWait,
         Duration cancelGrace,
         Duration drainTimeout,
-        boolean logWebSocket) {
+        boolean logWebSocket,
+        Versions versions) {
+
+    /**
+     * Terraform versions: {@code dir} holds installed ones (null: {@code <work-dir>/versions}); {@code defaultVersion} is
+     * what a task that names none runs (null: the {@code terraform} binary as configured); {@code product} is Terraform
+     * or OpenTofu; {@code mirrors} override the vendors' release sites per product.
+     */
+    public record Versions(Path dir, String defaultVersion, TerraformProduct product, Map<TerraformProduct, ReleaseMirror> mirrors) {
+        public static final Versions DEFAULTS = new Versions(null, null, TerraformProduct.TERRAFORM, Map.of());
+
+        public Versions {
+            if (defaultVersion != null && !TerraformVersions.isVersion(defaultVersion)) {
+                throw new IllegalArgumentException("the default Terraform version must look like 1.11.4, got " + defaultVersion);
+            }
+            mirrors = Map.copyOf(mirrors);
+        }
+    }
 
     public static AgentConfig of(URI serverUrl, Path tokenFile) {
         return new AgentConfig(serverUrl, tokenFile, defaultName(), defaultWorkDir(), Path.of("terraform"), 0,
-                Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofMinutes(5), true);
+                Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofMinutes(5), true, Versions.DEFAULTS);
     }
 
     public AgentConfig withServerUrl(URI value) {
-        return new AgentConfig(value, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket);
+        return new AgentConfig(value, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions);
     }
 
     public AgentConfig withName(String value) {
-        return new AgentConfig(serverUrl, tokenFile, value, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket);
+        return new AgentConfig(serverUrl, tokenFile, value, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions);
     }
 
     public AgentConfig withWorkDir(Path value) {
-        return new AgentConfig(serverUrl, tokenFile, name, value, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket);
+        return new AgentConfig(serverUrl, tokenFile, name, value, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions);
     }
 
     public AgentConfig withTerraform(Path value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, value, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, value, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions);
     }
 
     public AgentConfig withLocalPlanLimit(int value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, value, pullWait, cancelGrace, drainTimeout, logWebSocket);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, value, pullWait, cancelGrace, drainTimeout, logWebSocket, versions);
     }
 
     public AgentConfig withPullWait(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, value, cancelGrace, drainTimeout, logWebSocket);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, value, cancelGrace, drainTimeout, logWebSocket, versions);
     }
 
     public AgentConfig withCancelGrace(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, value, drainTimeout, logWebSocket);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, value, drainTimeout, logWebSocket, versions);
     }
 
     public AgentConfig withDrainTimeout(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, value, logWebSocket);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, value, logWebSocket, versions);
     }
 
     public AgentConfig withLogWebSocket(boolean value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, value);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, value, versions);
+    }
+
+    public AgentConfig withVersions(Versions value) {
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, value);
+    }
+
+    /** Where installed Terraform versions live: the configured directory, else {@code <work-dir>/versions}. */
+    public Path versionsDir() {
+        return versions.dir() != null ? versions.dir() : workDir.resolve("versions");
     }
 
     private static String defaultName() {

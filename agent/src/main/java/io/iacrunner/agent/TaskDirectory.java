@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Optional;
@@ -23,6 +24,7 @@ final class TaskDirectory implements AutoCloseable {
     static final String CONFIG = "main.tf.json";
     static final String VARIABLES = "terraform.tfvars.json";
     static final String STATE = "terraform.tfstate";
+    static final String ERRORED_STATE = "errored.tfstate";
     static final String CLI_CONFIG = ".terraformrc";
     static final String PLAN = "plan.out";
 
@@ -35,7 +37,12 @@ final class TaskDirectory implements AutoCloseable {
     static TaskDirectory create(Path path, TaskAssignment task) throws IOException {
         TaskDirectory dir = new TaskDirectory(path);
         try {
-            JSON.writerWithDefaultPrettyPrinter().writeValue(path.resolve(CONFIG).toFile(), task.tfJson());
+            if (task.configArchive() != null) {
+                // Checked by the server already; the extractor checks again and writes nothing outside the directory.
+                new ArchiveExtractor().extract(Base64.getDecoder().decode(task.configArchive()), path);
+            } else {
+                JSON.writerWithDefaultPrettyPrinter().writeValue(path.resolve(CONFIG).toFile(), task.tfJson());
+            }
             if (task.variables() != null) JSON.writeValue(path.resolve(VARIABLES).toFile(), task.variables());
             if (task.stateJson() != null) JSON.writeValue(path.resolve(STATE).toFile(), task.stateJson());
             // An empty CLI config of our own: the machine's may name a missing file (Terraform warns) or hold credentials.
@@ -61,10 +68,16 @@ final class TaskDirectory implements AutoCloseable {
      * empty.
      */
     Optional<ObjectNode> readState() throws IOException {
-        Path file = path.resolve(STATE);
+        // Terraform writes errored.tfstate when it could not persist the state it holds: that one is the newer.
+        Optional<ObjectNode> errored = read(ERRORED_STATE);
+        return errored.isPresent() ? errored : read(STATE);
+    }
+
+    private Optional<ObjectNode> read(String name) throws IOException {
+        Path file = path.resolve(name);
         if (!Files.exists(file) || Files.size(file) == 0) return Optional.empty();
         JsonNode state = JSON.readTree(file.toFile());
-        if (!(state instanceof ObjectNode object)) throw new IOException(STATE + " is not a JSON object");
+        if (!(state instanceof ObjectNode object)) throw new IOException(name + " is not a JSON object");
         return Optional.of(object);
     }
 

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.PhaseUpdate;
+import io.iacrunner.protocol.PlanReport;
+import io.iacrunner.protocol.PlanSummary;
 import io.iacrunner.protocol.StateUpload;
 import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskResult;
@@ -40,6 +42,11 @@ final class TaskReporter {
     void phase(TaskPhase phase) throws StaleAttemptException, InterruptedException {
         deliver("phase " + phase.wireName(), () -> session.api().post(
                 ApiPaths.fill(ApiPaths.TASK_PHASE, taskId), new PhaseUpdate(attempt, phase), Void.class));
+    }
+
+    void plan(PlanSummary summary) throws StaleAttemptException, InterruptedException {
+        deliver("plan summary", () -> session.api().post(
+                ApiPaths.fill(ApiPaths.TASK_PLAN, taskId), new PlanReport(attempt, summary), Void.class));
     }
 
     void state(ObjectNode state) throws StaleAttemptException, InterruptedException {

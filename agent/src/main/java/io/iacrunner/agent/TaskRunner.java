@@ -4,12 +4,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.LogStream;
+import io.iacrunner.protocol.PlanSummary;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskResult;
 import io.iacrunner.protocol.TaskStatus;
+import io.iacrunner.protocol.WireJson;
 import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -23,6 +27,7 @@ import org.slf4j.LoggerFactory;
  */
 final class TaskRunner {
     private static final Logger log = LoggerFactory.getLogger(TaskRunner.class);
+    private static final Duration SHOW_TIMEOUT = Duration.ofMinutes(5);
 
     /** How an attempt ended, as reported in its result. */
     record Outcome(TaskStatus status, Integer exitCode, String message) {
@@ -60,7 +65,9 @@ final class TaskRunner {
 
     private final TaskAssignment task;
     private final WorkDir workDir;
-    private final Terraform terraform;
+    private final TerraformChooser terraforms;
+    /** The binary this attempt runs, chosen when it starts; read on the run thread only. */
+    private Terraform terraform;
     private final TaskReporter reporter;
     private final AgentSession session;
     private final boolean logWebSocket;
@@ -78,11 +85,11 @@ final class TaskRunner {
     private final CountDownLatch dropped = new CountDownLatch(1);
 
     /** @param logWebSocket whether log batches may go over the agent WebSocket (else HTTP only) */
-    TaskRunner(TaskAssignment task, AgentSession session, WorkDir workDir, Terraform terraform, boolean logWebSocket) {
+    TaskRunner(TaskAssignment task, AgentSession session, WorkDir workDir, TerraformChooser terraforms, boolean logWebSocket) {
         this.task = task;
         this.session = session;
         this.workDir = workDir;
-        this.terraform = terraform;
+        this.terraforms = terraforms;
         this.logWebSocket = logWebSocket;
         this.reporter = new TaskReporter(session, task.taskId(), task.attempt(), dropped);
         this.secrets = SecretMasker.forTask(task);
@@ -202,11 +209,23 @@ final class TaskRunner {
             return agentError("the agent could not prepare the task directory", e);
         }
         try (dir) {
+            try {
+                terraform = terraforms.forTask(task, this::systemLine);
+            } catch (TerraformVersionException e) {
+                return new Outcome(TaskStatus.ERRORED, null, systemLine(e.getMessage()));
+            }
             reporter.phase(TaskPhase.PLANNING);
             Step init = run(dir, "init", "-input=false");
             if (!init.succeeded()) return init.outcome();
             Step plan = run(dir, "plan", "-input=false", "-out=" + TaskDirectory.PLAN);
-            if (!plan.succeeded() || task.action() == TaskAction.PLAN) return plan.outcome();
+            if (!plan.succeeded()) return plan.outcome();
+            PlanSummary summary = summarize(dir);
+            if (summary != null) reporter.plan(summary);
+            if (task.action() == TaskAction.PLAN) return plan.outcome();
+            if (summary != null && !summary.hasChanges()) {
+                systemLine("the plan has no changes: apply skipped");
+                return new Outcome(TaskStatus.SUCCEEDED, 0, "no changes: apply skipped");
+            }
             String canceled = cancelReason();
             if (canceled != null) return Step.notStarted("apply", canceled).outcome();
             reporter.phase(TaskPhase.APPLYING);
@@ -263,6 +282,21 @@ final class TaskRunner {
         } catch (ApiException e) {
             log.error("{}: state upload refused: {}", label, e.toString());
             return systemLine("the server refused the state terraform wrote (" + e.code() + "): " + e.getMessage());
+        }
+    }
+
+    /**
+     * What the plan would do ({@code terraform show -json}); null when it cannot be told, which is said in the log and
+     * costs only the summary (the apply then runs as planned).
+     */
+    private PlanSummary summarize(TaskDirectory dir) throws InterruptedException {
+        try {
+            Path json = terraform.output(dir, "plan.json", SHOW_TIMEOUT, "show", "-json", TaskDirectory.PLAN);
+            return PlanSummaries.of(WireJson.lenient().readTree(json.toFile()));
+        } catch (IOException e) {
+            log.warn("{}: no plan summary: {}", label, e.toString());
+            systemLine("could not summarize the plan (" + e.getMessage() + ")");
+            return null;
         }
     }
 

@@ -81,6 +81,7 @@ class AgentTest {
         });
         server.on("POST", ApiPaths.AGENT_DEREGISTER, r -> deregisterReply.handle(r));
         server.on("POST", ApiPaths.TASK_PHASE, r -> Reply.ok(null));
+        server.on("POST", ApiPaths.TASK_PLAN, r -> Reply.ok(null));
         server.on("POST", ApiPaths.TASK_LOGS, logs);
         server.on("PUT", ApiPaths.TASK_STATE, r -> Reply.ok(null));
         server.on("POST", ApiPaths.TASK_RESULT, r -> {
@@ -117,7 +118,7 @@ class AgentTest {
     private static TaskAssignment task(String id, TaskAction action, String command) throws IOException {
         String tf = """
                 {"resource":{"terraform_data":{"x":{"provisioner":{"local-exec":{"command":"%s"}}}}}}""".formatted(command);
-        return new TaskAssignment(id, 1, "ws-" + id, action, "1.11.4", (ObjectNode) FakeServer.JSON.readTree(tf), null, null, null, 0);
+        return new TaskAssignment(id, 1, "ws-" + id, action, null, (ObjectNode) FakeServer.JSON.readTree(tf), null, null, null, 0, null);
     }
 
     private void assign(TaskAssignment... tasks) {

@@ -21,7 +21,7 @@ class TaskDirectoryTest {
         var tf = WireJson.lenient().createObjectNode();
         tf.putObject("resource");
         return TaskDirectory.create(Files.createDirectory(dir.resolve("task")),
-                new TaskAssignment("t-x", 1, "ws", TaskAction.PLAN_APPLY, null, tf, null, null, null, 0));
+                new TaskAssignment("t-x", 1, "ws", TaskAction.PLAN_APPLY, null, tf, null, null, null, 0, null));
     }
 
     @Test

@@ -10,6 +10,8 @@ import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.LogLine;
 import io.iacrunner.protocol.LogStream;
 import io.iacrunner.protocol.PhaseUpdate;
+import io.iacrunner.protocol.PlanReport;
+import io.iacrunner.protocol.PlanSummary;
 import io.iacrunner.protocol.StateUpload;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskAssignment;
@@ -59,6 +61,7 @@ class TaskRunnerTest {
         logs = new FakeLogStore();
         server.on("POST", ApiPaths.TASK_LOGS, logs);
         server.on("POST", ApiPaths.TASK_PHASE, r -> Reply.ok(null));
+        server.on("POST", ApiPaths.TASK_PLAN, r -> Reply.ok(null));
         server.on("PUT", ApiPaths.TASK_STATE, r -> Reply.ok(null));
         server.on("POST", ApiPaths.TASK_RESULT, r -> Reply.ok(null));
         workDir = WorkDir.open(dir.resolve("work"));
@@ -79,11 +82,11 @@ class TaskRunnerTest {
     }
 
     private TaskRunner runner(TaskAssignment task, Path terraform, Duration grace) {
-        return new TaskRunner(task, session, workDir, new Terraform(terraform, System.getenv(), grace), false);
+        return new TaskRunner(task, session, workDir, TerraformChooser.fixed(terraform, System.getenv(), grace), false);
     }
 
     private static TaskAssignment task(String id, TaskAction action, String tfJson, String variables, String state) throws IOException {
-        return new TaskAssignment(id, 1, "ws-1", action, "1.11.4", json(tfJson), json(variables), json(state), null, 0);
+        return new TaskAssignment(id, 1, "ws-1", action, null, json(tfJson), json(variables), json(state), null, 0, null);
     }
 
     private static ObjectNode json(String text) throws IOException {
@@ -177,7 +180,7 @@ class TaskRunnerTest {
     }
 
     @Test
-    void anApplyThatChangesNothingUploadsNoState() throws Exception {
+    void aPlanApplyWithNothingToDoReportsAnEmptyPlanSkipsTheApplyAndUploadsNoState() throws Exception {
         String state = """
                 {"version":4,"terraform_version":"1.11.4","serial":7,"lineage":"5a1d7d7e-93c4-4f1c-a1c8-3a0e2f5b9c11",
                  "outputs":{},"resources":[],"check_results":null}""";
@@ -185,9 +188,38 @@ class TaskRunnerTest {
 
         runner(task).run();
 
-        assertThat(phases("t-noop")).containsExactly(TaskPhase.PLANNING, TaskPhase.APPLYING);
+        assertThat(phases("t-noop")).containsExactly(TaskPhase.PLANNING);
+        assertThat(server.requests("POST", ApiPaths.TASK_PLAN)).singleElement()
+                .satisfies(r -> assertThat(r.as(PlanReport.class).summary().hasChanges()).isFalse());
         assertThat(stateUploads()).isEmpty();
-        assertThat(onlyResult().status()).isEqualTo(TaskStatus.SUCCEEDED);
+        TaskResult result = onlyResult();
+        assertThat(result.status()).isEqualTo(TaskStatus.SUCCEEDED);
+        assertThat(result.message()).isEqualTo("no changes: apply skipped");
+        assertThat(logs.plainText("t-noop")).contains("the plan has no changes: apply skipped").noneMatch(l -> l.contains("Apply complete"));
+    }
+
+    @Test
+    void aTerraformVersionTheAgentCannotHaveErrorsTheTaskNamingTheVersionAndRunsNothing() throws Exception {
+        TaskAssignment task = new TaskAssignment("t-version", 1, "ws-1", TaskAction.PLAN, "9.9.9", json(localExec("echo hi")),
+                null, null, null, 0, null);
+
+        runner(task).run();
+
+        TaskResult result = onlyResult();
+        assertThat(result.status()).isEqualTo(TaskStatus.ERRORED);
+        assertThat(result.message()).contains("terraform 9.9.9");
+        assertThat(phases("t-version")).isEmpty();
+        assertThat(logs.plainText("t-version")).anyMatch(l -> l.contains("terraform 9.9.9"));
+    }
+
+    @Test
+    void thePlanReportsWhatItWouldAddChangeAndDestroy() throws Exception {
+        runner(task("t-summary", TaskAction.PLAN, localExec("echo hi"), null, null)).run();
+
+        PlanSummary summary = server.requests("POST", ApiPaths.TASK_PLAN).getFirst().as(PlanReport.class).summary();
+        assertThat(summary.add()).containsExactly("terraform_data.x");
+        assertThat(summary.change()).isEmpty();
+        assertThat(summary.destroy()).isEmpty();
     }
 
     @Test

@@ -290,7 +290,7 @@ public final class LogIngestBench {
 
         private TaskAssignment claimNewTask() {
             TaskView created = admin.post(ApiPaths.TASKS,
-                    new CreateTaskRequest(WORKSPACE, TaskAction.PLAN, tfJson, null, null, null, null), TaskView.class);
+                    new CreateTaskRequest(WORKSPACE, TaskAction.PLAN, tfJson, null, null, null, null, null), TaskView.class);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (System.nanoTime() < deadline) {
                 for (TaskAssignment t : agent.pull(5).tasks()) {

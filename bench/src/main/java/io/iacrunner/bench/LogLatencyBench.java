@@ -179,7 +179,7 @@ public final class LogLatencyBench {
         Run measure(Mode mode, int lines, int intervalMillis) throws Exception {
             // A workspace of its own: in one with state, terraform_data would exist already and print nothing.
             TaskView task = admin.post(ApiPaths.TASKS, new CreateTaskRequest("bench-latency-" + (++created), TaskAction.PLAN_APPLY,
-                    printingConfig(lines, intervalMillis), null, null, null, null), TaskView.class);
+                    printingConfig(lines, intervalMillis), null, null, null, null, null), TaskView.class);
             String query = "?task_id=" + URLEncoder.encode(task.taskId(), StandardCharsets.UTF_8) + "&offset=0";
             Arrivals viewer = new Arrivals(lines);
             CompletableFuture<ViewerFrame> end = new CompletableFuture<>();

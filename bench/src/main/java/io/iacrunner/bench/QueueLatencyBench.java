@@ -138,7 +138,7 @@ public final class QueueLatencyBench {
             for (int i = 0; i < options.tasks(); i++) {
                 Thread.sleep(random.nextInt(2 * options.meanGapMillis() + 1));
                 TaskView task = admin.post(ApiPaths.TASKS, new CreateTaskRequest("bench-" + mode.name().toLowerCase(Locale.ROOT)
-                        + "-" + i % 10, TaskAction.PLAN, tf, null, null, null, null), TaskView.class);
+                        + "-" + i % 10, TaskAction.PLAN, tf, null, null, null, null, null), TaskView.class);
                 createdAt.put(task.taskId(), System.nanoTime());
             }
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();

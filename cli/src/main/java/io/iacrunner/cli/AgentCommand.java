@@ -2,10 +2,14 @@ package io.iacrunner.cli;
 
 import io.iacrunner.agent.Agent;
 import io.iacrunner.agent.AgentConfig;
+import io.iacrunner.agent.ReleaseMirror;
+import io.iacrunner.agent.TerraformProduct;
 import io.iacrunner.protocol.ApiException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -51,6 +55,26 @@ public final class AgentCommand implements Callable<Integer> {
             description = "On cancel, time between SIGINT and killing Terraform's process tree (default ${DEFAULT-VALUE}).")
     long cancelGraceSeconds;
 
+    @Option(names = "--terraform-version", paramLabel = "V",
+            description = "The version a task runs when it names none (found in --versions-dir or on PATH, else installed"
+                    + " from the mirror); without it such tasks run --terraform as it is.")
+    String defaultVersion;
+
+    @Option(names = "--versions-dir", paramLabel = "DIR", description = "Installed Terraform versions (default: <work-dir>/versions).")
+    Path versionsDir;
+
+    @Option(names = "--tofu", description = "Run OpenTofu (tofu) instead of Terraform for tasks that name a version.")
+    boolean tofu;
+
+    @Option(names = "--terraform-mirror", paramLabel = "URL",
+            description = "Where Terraform releases are downloaded from, laid out like https://releases.hashicorp.com (the default).")
+    String terraformMirror;
+
+    @Option(names = "--tofu-mirror", paramLabel = "URL",
+            description = "Where OpenTofu releases are downloaded from; {version} in the URL names a release's directory"
+                    + " (default: OpenTofu's GitHub releases).")
+    String tofuMirror;
+
     @Option(names = "--log-over-http",
             description = "Send log batches over HTTP only, never the agent WebSocket (for proxies that do not pass WebSockets;"
                     + " by default the agent falls back to HTTP by itself when the WebSocket fails).")
@@ -79,7 +103,20 @@ public final class AgentCommand implements Callable<Integer> {
         if (cancelGraceSeconds < 0) throw new UsageException("--cancel-grace must be 0 or more seconds, got " + cancelGraceSeconds);
         return config.withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
                 .withCancelGrace(Duration.ofSeconds(cancelGraceSeconds))
-                .withLogWebSocket(!logOverHttp);
+                .withLogWebSocket(!logOverHttp)
+                .withVersions(versions());
+    }
+
+    private AgentConfig.Versions versions() {
+        Map<TerraformProduct, ReleaseMirror> mirrors = new EnumMap<>(TerraformProduct.class);
+        try {
+            if (terraformMirror != null) mirrors.put(TerraformProduct.TERRAFORM, ReleaseMirror.of(terraformMirror));
+            if (tofuMirror != null) mirrors.put(TerraformProduct.TOFU, ReleaseMirror.of(tofuMirror));
+            return new AgentConfig.Versions(versionsDir == null ? null : ctx.resolve(versionsDir), defaultVersion,
+                    tofu ? TerraformProduct.TOFU : TerraformProduct.TERRAFORM, mirrors);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--terraform-version, --terraform-mirror or --tofu-mirror: " + e.getMessage());
+        }
     }
 
     @Override

@@ -3,6 +3,8 @@ package io.iacrunner.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.iacrunner.protocol.AgentView;
 import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.PlanSummary;
+import io.iacrunner.protocol.StateVersionView;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.WireJson;
 import io.iacrunner.protocol.WorkspaceView;
@@ -48,6 +50,7 @@ final class Format {
         fields.put("log_sha256", t.logSha256());
         if (t.labels() != null && !t.labels().isEmpty()) fields.put("labels", Labels.text(t.labels()));
         if (t.cancelRequested()) fields.put("cancel_requested", true);
+        if (t.planSummary() != null) fields.put("plan", planText(t.planSummary()));
         return keyValues(fields);
     }
 
@@ -86,6 +89,10 @@ final class Format {
         fields.put("state_version", w.currentStateVersion());
         fields.put("state_serial", w.currentStateSerial());
         fields.put("created_at", w.createdAt());
+        if (w.outputs() != null) {
+            w.outputs().forEach((name, output) -> fields.put("output." + name,
+                    output.sensitive() ? "(sensitive)" : output.value() == null ? NONE : output.value().toString()));
+        }
         return keyValues(fields);
     }
 
@@ -109,6 +116,32 @@ final class Format {
                     text(t.agentId())));
         }
         return table(List.of("ID", "WORKSPACE", "ACTION", "STATUS", "EXIT", "CREATED", "AGENT"), rows);
+    }
+
+    /** "1 to add, 0 to change, 0 to destroy: + a.b, - c.d" (at most {@value #PLAN_ADDRESSES} addresses), or "no changes". */
+    static String planText(PlanSummary plan) {
+        List<String> marked = new ArrayList<>();
+        plan.add().forEach(a -> marked.add("+ " + a));
+        plan.change().forEach(a -> marked.add("~ " + a));
+        plan.destroy().forEach(a -> marked.add("- " + a));
+        if (marked.isEmpty()) return plan.describe();
+        String shown = String.join(", ", marked.subList(0, Math.min(PLAN_ADDRESSES, marked.size())));
+        return plan.describe() + ": " + shown + (marked.size() > PLAN_ADDRESSES ? ", … (" + marked.size() + " in all; --json lists them)" : "");
+    }
+
+    private static final int PLAN_ADDRESSES = 10;
+
+    static String stateVersionTable(List<StateVersionView> versions) {
+        List<List<String>> rows = new ArrayList<>();
+        for (StateVersionView v : versions) {
+            rows.add(List.of(
+                    Integer.toString(v.version()),
+                    Long.toString(v.serial()),
+                    v.rollbackOf() != null ? "rollback to " + v.rollbackOf() : text(v.taskId()),
+                    shortTime(v.createdAt()),
+                    v.sha256() == null ? NONE : v.sha256().substring(0, Math.min(12, v.sha256().length()))));
+        }
+        return table(List.of("VERSION", "SERIAL", "WRITTEN_BY", "CREATED", "SHA256"), rows);
     }
 
     static String agentTable(List<AgentView> agents) {

@@ -6,6 +6,7 @@ import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskView;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -32,8 +33,12 @@ public final class TaskCreateCommand implements Callable<Integer> {
             description = "plan: init + plan, never changes state. plan_apply: init, plan -out, apply of that plan.")
     TaskAction action;
 
-    @Option(names = "--config", required = true, paramLabel = "FILE.tf.json", description = "Terraform JSON configuration (a JSON object).")
+    @Option(names = "--config", paramLabel = "FILE.tf.json", description = "Terraform JSON configuration (a JSON object).")
     Path config;
+
+    @Option(names = "--config-dir", paramLabel = "DIR",
+            description = "A directory of .tf / .tf.json files (modules in subfolders), sent as a tar.gz archive instead of --config.")
+    Path configDir;
 
     @Option(names = "--vars", paramLabel = "FILE.json", description = "Variable values (a JSON object, like a .tfvars.json file).")
     Path vars;
@@ -56,7 +61,9 @@ public final class TaskCreateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (workspace.isBlank()) throw new UsageException("--workspace must not be blank");
-        ObjectNode tfJson = JsonFiles.readObject(ctx.resolve(config), "--config");
+        if ((config == null) == (configDir == null)) throw new UsageException("give exactly one of --config and --config-dir");
+        ObjectNode tfJson = config == null ? null : JsonFiles.readObject(ctx.resolve(config), "--config");
+        String archive = configDir == null ? null : Base64.getEncoder().encodeToString(ConfigDirectory.archive(ctx.resolve(configDir)));
         Map<String, String> required = Labels.parse(labels, "--label");
         ObjectNode variables = vars == null ? null : JsonFiles.readObject(ctx.resolve(vars), "--vars");
         if (sensitiveVars != null) {
@@ -67,7 +74,7 @@ public final class TaskCreateCommand implements Callable<Integer> {
             }
         }
         CreateTaskRequest request = new CreateTaskRequest(workspace, action, tfJson, variables, terraformVersion,
-                required.isEmpty() ? null : required, sensitiveVars);
+                required.isEmpty() ? null : required, sensitiveVars, archive);
         TaskView created = client.client().post(ApiPaths.TASKS, request, TaskView.class);
         if (created == null || created.taskId() == null) {
             throw new io.iacrunner.protocol.ApiException(200, "bad_reply", "the server's reply named no task_id");

@@ -174,7 +174,7 @@ class LogPipelineFaultsTest {
     }
 
     private static String create(ApiClient admin, String workspace, ObjectNode config) {
-        return admin.post(ApiPaths.TASKS, new CreateTaskRequest(workspace, TaskAction.PLAN_APPLY, config, null, null, null, null),
+        return admin.post(ApiPaths.TASKS, new CreateTaskRequest(workspace, TaskAction.PLAN_APPLY, config, null, null, null, null, null),
                 TaskView.class).taskId();
     }
 

@@ -12,6 +12,7 @@ public final class ApiPaths {
     public static final String AGENT_DEREGISTER = PREFIX + "/agents/deregister";
     public static final String TASK_PULL = PREFIX + "/tasks/pull";
     public static final String TASK_PHASE = PREFIX + "/tasks/{task_id}/phase";
+    public static final String TASK_PLAN = PREFIX + "/tasks/{task_id}/plan";
     public static final String TASK_LOGS = PREFIX + "/tasks/{task_id}/logs";
     public static final String TASK_STATE = PREFIX + "/tasks/{task_id}/state";
     public static final String TASK_RESULT = PREFIX + "/tasks/{task_id}/result";
@@ -29,6 +30,7 @@ public final class ApiPaths {
     public static final String WORKSPACE_UNLOCK = PREFIX + "/workspaces/{workspace_id}/unlock";
     public static final String WORKSPACE_STATE = PREFIX + "/workspaces/{workspace_id}/state";
     public static final String WORKSPACE_STATE_VERSIONS = PREFIX + "/workspaces/{workspace_id}/state/versions";
+    public static final String WORKSPACE_STATE_ROLLBACK = PREFIX + "/workspaces/{workspace_id}/state/rollback";
 
     // WebSockets (the seed's paths).
     public static final String WS_VIEWER = "/ws/logs";

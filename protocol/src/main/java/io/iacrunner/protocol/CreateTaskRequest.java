@@ -8,7 +8,9 @@ import java.util.Map;
  * Queue a task. Unlike the seed, {@code tf_json} and {@code variables} are JSON objects, not JSON encoded inside
  * strings: one encoding, validated once, no double escaping. {@code labels}: the task only goes to an agent of a
  * pool that has every one of them. {@code sensitiveVariables}: names of {@code variables} whose values must never
- * appear in a log (masked by the agent before anything is written, and again by the server).
+ * appear in a log (masked by the agent before anything is written, and again by the server). {@code configArchive}:
+ * instead of {@code tf_json}, a directory of {@code .tf} / {@code .tf.json} files (modules in subfolders) as a
+ * base64-encoded tar.gz, checked by the server before it is stored (no links, no paths leaving the directory, limits).
  */
 public record CreateTaskRequest(
         String workspaceId,
@@ -17,4 +19,5 @@ public record CreateTaskRequest(
         ObjectNode variables,
         String terraformVersion,
         Map<String, String> labels,
-        List<String> sensitiveVariables) {}
+        List<String> sensitiveVariables,
+        String configArchive) {}

@@ -5,7 +5,8 @@ import java.util.Map;
 
 /**
  * A task as clients see it. {@code phase} is a sub-phase of running that tooling may ignore; {@code message} says
- * why a task was requeued, errored or canceled.
+ * why a task was requeued, errored or canceled. {@code planSummary}: what the current attempt's plan would do, once
+ * it has planned (null before).
  */
 public record TaskView(
         String taskId,
@@ -25,4 +26,5 @@ public record TaskView(
         boolean logComplete,
         String logSha256,
         Map<String, String> labels,
-        boolean cancelRequested) {}
+        boolean cancelRequested,
+        PlanSummary planSummary) {}

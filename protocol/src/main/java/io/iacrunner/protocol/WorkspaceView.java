@@ -1,10 +1,19 @@
 package io.iacrunner.protocol;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
+import java.util.Map;
 
-/** A workspace: who holds its lock (null when free) and its current state version. */
+/**
+ * A workspace: who holds its lock (null when free), its current state version, and that state's outputs by name
+ * (empty without state).
+ */
 public record WorkspaceView(
-        String workspaceId, Lock lock, Integer currentStateVersion, Long currentStateSerial, Instant createdAt) {
+        String workspaceId, Lock lock, Integer currentStateVersion, Long currentStateSerial, Instant createdAt,
+        Map<String, Output> outputs) {
+    /** A root module output; a sensitive one's value is never sent ({@code value} is null then). */
+    public record Output(JsonNode value, boolean sensitive) {}
+
     /** A running plan_apply holds it; a lost apply keeps it until a forced unlock ({@code reason} says why). */
     public record Lock(String taskId, String reason, Instant lockedAt) {}
 }

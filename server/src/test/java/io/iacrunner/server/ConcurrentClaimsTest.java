@@ -121,12 +121,12 @@ class ConcurrentClaimsTest {
         for (int round = 0; round < APPLIES_PER_WORKSPACE; round++) {
             for (String ws : mine) {
                 TaskView apply = admin.post(ApiPaths.TASKS,
-                        new CreateTaskRequest(ws, TaskAction.PLAN_APPLY, config(ws + "-" + round), null, null, null, null), TaskView.class);
+                        new CreateTaskRequest(ws, TaskAction.PLAN_APPLY, config(ws + "-" + round), null, null, null, null, null), TaskView.class);
                 appliesInCreationOrder.computeIfAbsent(ws, k -> new ArrayList<>()).add(apply.taskId());
                 for (int p = 0; p < PLANS_PER_APPLY; p++, plan += CREATORS) {
                     // Most plans on workspaces of their own, every fifth beside the applies of an apply workspace.
                     String planWs = plan % 5 == 0 ? "ws-apply-" + (plan / 5) % APPLY_WORKSPACES : "ws-plan-" + plan % PLAN_WORKSPACES;
-                    admin.post(ApiPaths.TASKS, new CreateTaskRequest(planWs, TaskAction.PLAN, config("plan-" + plan), null, null, null, null),
+                    admin.post(ApiPaths.TASKS, new CreateTaskRequest(planWs, TaskAction.PLAN, config("plan-" + plan), null, null, null, null, null),
                             TaskView.class);
                 }
             }

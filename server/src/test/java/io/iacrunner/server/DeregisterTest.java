@@ -96,7 +96,7 @@ class DeregisterTest {
     static TaskView queue(String workspace, TaskAction action) {
         ObjectNode tf = JsonNodeFactory.instance.objectNode();
         tf.putObject("resource").putObject("terraform_data").putObject("x").put("input", workspace);
-        return server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, action, tf, null, null, null, null), TaskView.class);
+        return server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, action, tf, null, null, null, null, null), TaskView.class);
     }
 
     static PullResponse pull(TestServer.RegisteredAgent agent, int waitSeconds) {

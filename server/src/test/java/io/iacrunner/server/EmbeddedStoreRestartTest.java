@@ -35,7 +35,7 @@ class EmbeddedStoreRestartTest {
         ApiClient client1 = new ApiClient(URI.create("http://127.0.0.1:" + port1), () -> admin);
         ObjectNode tf = JsonNodeFactory.instance.objectNode();
         tf.putObject("resource").putObject("terraform_data").putObject("x");
-        TaskView queued = client1.post(ApiPaths.TASKS, new CreateTaskRequest("ws-restart", TaskAction.PLAN, tf, null, null, null, null), TaskView.class);
+        TaskView queued = client1.post(ApiPaths.TASKS, new CreateTaskRequest("ws-restart", TaskAction.PLAN, tf, null, null, null, null, null), TaskView.class);
 
         long postmaster = Long.parseLong(Files.readAllLines(data.resolve("pg/postmaster.pid")).getFirst().trim());
         first.destroyForcibly().waitFor();

@@ -75,7 +75,7 @@ class LogPipelineServerTest {
         // A pool of its own: an earlier test's task, queued again once its agent's lease ran out, cannot come here.
         Map<String, String> labels = server.ownPool("pool-" + workspace);
         TaskView view = server.admin().post(ApiPaths.TASKS,
-                new CreateTaskRequest(workspace, action, tf, variables, null, labels, sensitive), TaskView.class);
+                new CreateTaskRequest(workspace, action, tf, variables, null, labels, sensitive, null), TaskView.class);
         var agent = server.registerAgentInPool("log-" + workspace, "pool-" + workspace);
         PullResponse r = agent.client().post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, true, 0), PullResponse.class);
         assertThat(r.tasks()).extracting(TaskAssignment::taskId).containsExactly(view.taskId());

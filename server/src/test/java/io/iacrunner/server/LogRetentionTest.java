@@ -59,7 +59,7 @@ class LogRetentionTest {
         ObjectNode tf = JsonNodeFactory.instance.objectNode();
         tf.putObject("resource").putObject("terraform_data").putObject("x");
         TaskView task = server.admin().post(ApiPaths.TASKS,
-                new CreateTaskRequest(workspace, TaskAction.PLAN, tf, null, null, null, null), TaskView.class);
+                new CreateTaskRequest(workspace, TaskAction.PLAN, tf, null, null, null, null, null), TaskView.class);
         PullResponse pulled = agent.client().post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, false, 0), PullResponse.class);
         assertThat(pulled.tasks()).extracting(TaskAssignment::taskId).containsExactly(task.taskId());
         return pulled.tasks().getFirst();

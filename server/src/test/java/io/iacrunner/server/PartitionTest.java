@@ -301,7 +301,7 @@ class PartitionTest {
     static TaskView queue(String workspace, TaskAction action, Map<String, String> labels) {
         ObjectNode tf = JsonNodeFactory.instance.objectNode();
         tf.putObject("resource").putObject("terraform_data").putObject("x").put("input", workspace);
-        return server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, action, tf, null, null, labels, null), TaskView.class);
+        return server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, action, tf, null, null, labels, null, null), TaskView.class);
     }
 
     static TaskAssignment claimOne(TestServer.RegisteredAgent agent, String taskId) {

@@ -53,7 +53,7 @@ class SchedulingRulesTest {
     TaskView queue(String workspace, TaskAction action, Map<String, String> labels) {
         ObjectNode tf = JsonNodeFactory.instance.objectNode();
         tf.putObject("resource").putObject("terraform_data").putObject("x");
-        return server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, action, tf, null, null, labels, null), TaskView.class);
+        return server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, action, tf, null, null, labels, null, null), TaskView.class);
     }
 
     static PullResponse pull(TestServer.RegisteredAgent agent, int free, boolean apply) {

@@ -61,7 +61,7 @@ class ServerApiTest {
     }
 
     static TaskView queue(String workspace, TaskAction action) {
-        return server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, action, config(), null, null, null, null), TaskView.class);
+        return server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, action, config(), null, null, null, null, null), TaskView.class);
     }
 
     static TaskAssignment claimOne(TestServer.RegisteredAgent agent, String taskId) {

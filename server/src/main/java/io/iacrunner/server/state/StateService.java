@@ -1,10 +1,13 @@
 package io.iacrunner.server.state;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iacrunner.protocol.RollbackRequest;
 import io.iacrunner.protocol.StateUpload;
 import io.iacrunner.protocol.StateVersionView;
 import io.iacrunner.protocol.TaskAction;
+import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Rows;
@@ -68,7 +71,7 @@ public final class StateService {
                         + current.get().serial());
             }
             int version = current.map(c -> c.version() + 1).orElse(1);
-            return states.insertCurrent(h, attempt.workspaceId(), version, serial, lineage, digest, text, taskId);
+            return states.insertCurrent(h, attempt.workspaceId(), version, serial, lineage, digest, text, taskId, null);
         });
         log.info("workspace {} state version {} (serial {}) from task {}", stored.workspaceId(), stored.version(),
                 serial, taskId);
@@ -79,6 +82,55 @@ public final class StateService {
         requireWorkspace(workspaceId);
         return states.currentState(workspaceId).orElseThrow(() -> ApiProblem.notFound("no_state",
                 "workspace " + workspaceId + " has no state yet (no apply has finished there)"));
+    }
+
+    /** The content of one version of the workspace's state. */
+    public String version(String workspaceId, int version) {
+        requireWorkspace(workspaceId);
+        return states.state(workspaceId, version).orElseThrow(() -> ApiProblem.notFound("no_such_version",
+                "workspace " + workspaceId + " has no state version " + version));
+    }
+
+    /**
+     * Writes the content of version {@code to} as a new current version: the same lineage, the serial one above the
+     * current one (Terraform refuses to go back in serial, and so does this store), {@code rollback_of} = {@code to}.
+     * Refused while an apply holds the workspace: it would write its own state over the rollback, or the other way.
+     */
+    public StateVersionView rollback(String workspaceId, RollbackRequest request) {
+        requireWorkspace(workspaceId);
+        if (request.to() == null || request.to() < 1) throw ApiProblem.badRequest("invalid_version", "to must be a version number >= 1");
+        int to = request.to();
+        StateVersionView stored = jdbi.inTransaction(h -> {
+            var current = states.lockCurrent(h, workspaceId).orElseThrow(() -> ApiProblem.notFound("no_state",
+                    "workspace " + workspaceId + " has no state to roll back"));
+            states.lockHolder(h, workspaceId).ifPresent(task -> {
+                throw ApiProblem.conflict("workspace_locked", "workspace " + workspaceId + " is locked by task " + task
+                        + "; roll back once it has finished (or after unlock --force)");
+            });
+            if (to == current.version()) {
+                throw ApiProblem.conflict("already_current", "version " + to + " is the current version already");
+            }
+            String old = states.state(h, workspaceId, to).orElseThrow(() -> ApiProblem.notFound("no_such_version",
+                    "workspace " + workspaceId + " has no state version " + to));
+            ObjectNode state;
+            try {
+                state = (ObjectNode) WireJson.lenient().readTree(old);
+            } catch (JsonProcessingException | ClassCastException e) {
+                throw new IllegalStateException("stored state version " + to + " of " + workspaceId + " is not a JSON object", e);
+            }
+            if (!current.lineage().equals(state.path("lineage").asText())) {
+                throw ApiProblem.conflict("state_conflict", "version " + to + " has lineage " + state.path("lineage").asText()
+                        + ", the workspace " + current.lineage());
+            }
+            long serial = current.serial() + 1;
+            state.put("serial", serial);
+            String text = Rows.json(state);
+            return states.insertCurrent(h, workspaceId, current.version() + 1, serial, current.lineage(), sha256(text), text,
+                    null, to);
+        });
+        log.info("workspace {} state rolled back to the content of version {} as version {} (serial {})", workspaceId, to,
+                stored.version(), stored.serial());
+        return stored;
     }
 
     public List<StateVersionView> versions(String workspaceId) {

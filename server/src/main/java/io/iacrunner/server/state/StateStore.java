@@ -34,7 +34,7 @@ public final class StateStore {
         h.createQuery("select workspace_id from workspaces where workspace_id = :ws for update")
                 .bind("ws", workspaceId).mapTo(String.class).one();
         return h.createQuery("""
-                        select s.workspace_id, s.version, s.serial, s.lineage, s.sha256, s.task_id, s.created_at
+                        select s.workspace_id, s.version, s.serial, s.lineage, s.sha256, s.task_id, s.rollback_of, s.created_at
                         from workspaces w
                         join state_versions s on s.workspace_id = w.workspace_id and s.version = w.current_state_version
                         where w.workspace_id = :ws""")
@@ -43,13 +43,14 @@ public final class StateStore {
                 .findOne();
     }
 
+    /** A new version, made current. {@code taskId} is the apply that wrote it, or null with {@code rollbackOf} set. */
     StateVersionView insertCurrent(Handle h, String workspaceId, int version, long serial, String lineage, String sha256,
-            String state, String taskId) {
+            String state, String taskId, Integer rollbackOf) {
         StateVersionView view = h.createQuery("""
-                        insert into state_versions (workspace_id, version, serial, lineage, sha256, state, task_id)
-                        values (:ws, :v, :serial, :lineage, :sha, :state, :task) returning *""")
+                        insert into state_versions (workspace_id, version, serial, lineage, sha256, state, task_id, rollback_of)
+                        values (:ws, :v, :serial, :lineage, :sha, :state, :task, :rollback) returning *""")
                 .bind("ws", workspaceId).bind("v", version).bind("serial", serial).bind("lineage", lineage)
-                .bind("sha", sha256).bind("state", state).bind("task", taskId)
+                .bind("sha", sha256).bind("state", state).bind("task", taskId).bind("rollback", rollbackOf)
                 .map(StateStore::view).one();
         h.createUpdate("update workspaces set current_state_version = :v where workspace_id = :ws")
                 .bind("v", version).bind("ws", workspaceId).execute();
@@ -64,6 +65,24 @@ public final class StateStore {
                 .bind("ws", workspaceId).mapTo(String.class).findOne());
     }
 
+    /** The content of one version, if the workspace has it. */
+    public Optional<String> state(String workspaceId, int version) {
+        return jdbi.withHandle(h -> h.createQuery("select state from state_versions where workspace_id = :ws and version = :v")
+                .bind("ws", workspaceId).bind("v", version).mapTo(String.class).findOne());
+    }
+
+    /** The content of one version, read inside the caller's transaction. */
+    Optional<String> state(Handle h, String workspaceId, int version) {
+        return h.createQuery("select state from state_versions where workspace_id = :ws and version = :v")
+                .bind("ws", workspaceId).bind("v", version).mapTo(String.class).findOne();
+    }
+
+    /** Which task holds the workspace's lock, if any; read under the lock {@link #lockCurrent} took. */
+    Optional<String> lockHolder(Handle h, String workspaceId) {
+        return h.createQuery("select coalesce(lock_task_id, '') from workspaces where workspace_id = :ws").bind("ws", workspaceId)
+                .mapTo(String.class).findOne().filter(holder -> !holder.isEmpty());
+    }
+
     public boolean workspaceExists(String workspaceId) {
         return jdbi.withHandle(h -> h.createQuery("select 1 from workspaces where workspace_id = :ws")
                 .bind("ws", workspaceId).mapTo(Integer.class).findOne().isPresent());
@@ -71,7 +90,7 @@ public final class StateStore {
 
     public List<StateVersionView> versions(String workspaceId) {
         return jdbi.withHandle(h -> h.createQuery("""
-                        select workspace_id, version, serial, lineage, sha256, task_id, created_at
+                        select workspace_id, version, serial, lineage, sha256, task_id, rollback_of, created_at
                         from state_versions where workspace_id = :ws order by version desc""")
                 .bind("ws", workspaceId).map(StateStore::view).list());
     }
@@ -79,6 +98,7 @@ public final class StateStore {
     private static StateVersionView view(java.sql.ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx)
             throws java.sql.SQLException {
         return new StateVersionView(rs.getString("workspace_id"), rs.getInt("version"), rs.getLong("serial"),
-                rs.getString("lineage"), rs.getString("sha256"), rs.getString("task_id"), Rows.instant(rs, "created_at"));
+                rs.getString("lineage"), rs.getString("sha256"), rs.getString("task_id"), Rows.nullableInt(rs, "rollback_of"),
+                Rows.instant(rs, "created_at"));
     }
 }

@@ -3,6 +3,7 @@ package io.iacrunner.server.tasks;
 import io.iacrunner.protocol.CancelRequest;
 import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.PhaseUpdate;
+import io.iacrunner.protocol.PlanReport;
 import io.iacrunner.protocol.PullRequest;
 import io.iacrunner.protocol.TaskResult;
 import io.iacrunner.server.agents.AgentService;
@@ -56,6 +57,12 @@ public final class TaskRoutes {
     public void phase(Context ctx) {
         var agent = auth.agent(ctx.header("Authorization"));
         tasks.phase(ctx.pathParam("task_id"), agent.agentId(), Bodies.read(ctx, PhaseUpdate.class));
+        ctx.status(204);
+    }
+
+    public void plan(Context ctx) {
+        var agent = auth.agent(ctx.header("Authorization"));
+        tasks.recordPlan(ctx.pathParam("task_id"), agent.agentId(), Bodies.read(ctx, PlanReport.class));
         ctx.status(204);
     }
 

@@ -3,16 +3,20 @@ package io.iacrunner.server.tasks;
 import io.iacrunner.protocol.CancelOrder;
 import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.PhaseUpdate;
+import io.iacrunner.protocol.PlanReport;
+import io.iacrunner.protocol.PlanSummary;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.PullRequest;
 import io.iacrunner.protocol.PullResponse;
 import io.iacrunner.protocol.TaskAction;
-import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskList;
+import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskResult;
 import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
+import io.iacrunner.server.configs.ConfigArchive;
+import io.iacrunner.server.configs.ConfigArchiveException;
 import io.iacrunner.server.logs.LogService;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Labels;
@@ -22,10 +26,13 @@ import io.iacrunner.server.web.ApiProblem;
 import io.iacrunner.server.workspaces.WorkspaceStore;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,6 +52,7 @@ public final class TaskService {
     private final Duration maxLongPoll;
     private final Duration lease;
     private final BiFunction<String, Integer, LogService.Digest> storedLog;
+    private final ConfigArchive configArchives = new ConfigArchive();
 
     /** @param storedLog the count and digest of what the store holds for an attempt: the completion proof's other half */
     public TaskService(Jdbi jdbi, TaskStore tasks, WorkspaceStore workspaces, Signals<String> queueSignals,
@@ -62,10 +70,13 @@ public final class TaskService {
 
     public TaskView create(CreateTaskRequest request) {
         validate(request);
+        byte[] archive = request.configArchive() == null ? null : decodedArchive(request.configArchive());
+        String archiveSha = archive == null ? null : checked(archive).sha256();
         TaskView created = jdbi.inTransaction(h -> {
             workspaces.ensure(h, request.workspaceId());
             return tasks.insert(h, new TaskStore.NewTask(Ids.task(), request.workspaceId(), request.action(),
-                    Rows.json(request.tfJson()), Rows.json(request.variables()), request.terraformVersion(),
+                    request.tfJson() == null ? null : Rows.json(request.tfJson()), archive, archiveSha,
+                    Rows.json(request.variables()), request.terraformVersion(),
                     Rows.json(Labels.validated(request.labels())), Rows.json(sensitiveNames(request))));
         });
         log.info("queued {} {} on workspace {}", created.action().wireName(), created.taskId(), created.workspaceId());
@@ -149,6 +160,30 @@ public final class TaskService {
         taskSignals.signal(taskId);
     }
 
+    /** Addresses are Terraform's, bounded so a hostile report cannot bloat the row. */
+    private static final int MAX_PLAN_ADDRESSES = 100_000;
+    private static final int MAX_ADDRESS_CHARS = 1_024;
+
+    public void recordPlan(String taskId, String agentId, PlanReport report) {
+        requireTaskId(taskId);
+        PlanSummary summary = report.summary();
+        if (summary == null || summary.add() == null || summary.change() == null || summary.destroy() == null) {
+            throw ApiProblem.badRequest("invalid_plan_summary", "summary needs add, change and destroy (lists of addresses)");
+        }
+        int count = summary.add().size() + summary.change().size() + summary.destroy().size();
+        boolean badAddress = Stream.of(summary.add(), summary.change(), summary.destroy()).flatMap(List::stream)
+                .anyMatch(a -> a == null || a.isBlank() || a.length() > MAX_ADDRESS_CHARS);
+        if (count > MAX_PLAN_ADDRESSES || badAddress) {
+            throw ApiProblem.badRequest("invalid_plan_summary", "at most " + MAX_PLAN_ADDRESSES + " addresses of 1 to "
+                    + MAX_ADDRESS_CHARS + " characters");
+        }
+        jdbi.useTransaction(h -> {
+            tasks.lockRunning(h, taskId, agentId, report.attempt());
+            tasks.setPlanSummary(h, taskId, summary);
+        });
+        taskSignals.signal(taskId);
+    }
+
     public TaskView finish(String taskId, String agentId, TaskResult result) {
         requireTaskId(taskId);
         if (result.status() == null || !result.status().isTerminal()) {
@@ -202,13 +237,47 @@ public final class TaskService {
         if (r.workspaceId() == null) throw ApiProblem.badRequest("missing_workspace_id", "workspace_id is required");
         Ids.requireWorkspaceId(r.workspaceId());
         if (r.action() == null) throw ApiProblem.badRequest("missing_action", "action is required: plan or plan_apply");
-        if (r.tfJson() == null) throw ApiProblem.badRequest("missing_tf_json", "tf_json is required: a Terraform JSON configuration object");
-        if (r.tfJson().isEmpty()) throw ApiProblem.badRequest("empty_tf_json", "tf_json is an empty object");
+        if (r.tfJson() == null && r.configArchive() == null) {
+            throw ApiProblem.badRequest("missing_tf_json", "tf_json (a Terraform JSON configuration object) or config_archive is required");
+        }
+        if (r.tfJson() != null && r.configArchive() != null) {
+            throw ApiProblem.badRequest("two_configurations", "send tf_json or config_archive, not both");
+        }
+        if (r.tfJson() != null && r.tfJson().isEmpty()) throw ApiProblem.badRequest("empty_tf_json", "tf_json is an empty object");
         Labels.validated(r.labels());
         if (r.terraformVersion() != null && !TERRAFORM_VERSION.matcher(r.terraformVersion()).matches()) {
             throw ApiProblem.badRequest("invalid_terraform_version", "terraform_version must look like 1.11.4");
         }
     }
+
+    private static byte[] decodedArchive(String base64) {
+        try {
+            return Base64.getDecoder().decode(base64);
+        } catch (IllegalArgumentException e) {
+            throw ApiProblem.badRequest("invalid_config_archive", "config_archive must be a base64-encoded tar.gz: " + e.getMessage());
+        }
+    }
+
+    /** The archive as {@link ConfigArchive} judges it; a refusal is the client's error, with the archive's own code. */
+    private ConfigArchive.Summary checked(byte[] archive) {
+        ConfigArchive.Summary summary;
+        try {
+            summary = configArchives.validate(archive);
+        } catch (ConfigArchiveException e) {
+            throw new ApiProblem(e.status(), e.code(), e.getMessage());
+        }
+        for (ConfigArchive.ConfigFile file : summary.files()) {
+            if (AGENT_FILES.contains(file.path()) || file.path().equals(".terraform") || file.path().startsWith(".terraform/")) {
+                throw ApiProblem.badRequest("archive_reserved_name", "entry '" + file.path() + "' is a file the agent writes"
+                        + " itself (variables, state, plan, Terraform's own directory); leave it out of the archive");
+            }
+        }
+        return summary;
+    }
+
+    /** What the agent writes into the task directory beside the configuration. */
+    private static final Set<String> AGENT_FILES = Set.of("terraform.tfvars.json", "terraform.tfstate", "errored.tfstate",
+            ".terraformrc", "plan.out", "plan.json", "plan.json.stderr");
 
     /** Every sensitive name must be one of the task's variables: a typo must not silently leave a secret unmasked. */
     private static List<String> sensitiveNames(CreateTaskRequest r) {

@@ -1,6 +1,7 @@
 package io.iacrunner.server.tasks;
 
 import io.iacrunner.protocol.CancelOrder;
+import io.iacrunner.protocol.PlanSummary;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskAssignment;
@@ -41,18 +42,20 @@ public final class TaskStore {
     }
 
     /** A task to queue; the JSON fields are already encoded. */
-    public record NewTask(String taskId, String workspaceId, TaskAction action, String tfJson, String variables,
-            String terraformVersion, String labels, String sensitiveVariables) {}
+    /** {@code tfJson} or {@code configArchive} (with its SHA-256), never both. */
+    public record NewTask(String taskId, String workspaceId, TaskAction action, String tfJson, byte[] configArchive,
+            String configSha256, String variables, String terraformVersion, String labels, String sensitiveVariables) {}
 
     public TaskView insert(Handle h, NewTask t) {
         return h.createQuery("""
-                        insert into tasks (task_id, workspace_id, action, status, tf_json, variables, terraform_version,
-                                           labels, sensitive_variables)
-                        values (:id, :ws, :action, 'queued', cast(:tf as jsonb), cast(:vars as jsonb), :tfv,
-                                cast(:labels as jsonb), cast(:sensitive as jsonb))
+                        insert into tasks (task_id, workspace_id, action, status, tf_json, config_archive, config_sha256,
+                                           variables, terraform_version, labels, sensitive_variables)
+                        values (:id, :ws, :action, 'queued', cast(:tf as jsonb), :archive, :archiveSha, cast(:vars as jsonb),
+                                :tfv, cast(:labels as jsonb), cast(:sensitive as jsonb))
                         returning *""")
                 .bind("id", t.taskId()).bind("ws", t.workspaceId()).bind("action", t.action().wireName())
-                .bind("tf", t.tfJson()).bind("vars", t.variables()).bind("tfv", t.terraformVersion())
+                .bind("tf", t.tfJson()).bind("archive", t.configArchive()).bind("archiveSha", t.configSha256())
+                .bind("vars", t.variables()).bind("tfv", t.terraformVersion())
                 .bind("labels", t.labels()).bind("sensitive", t.sensitiveVariables())
                 .map(TaskStore::view).one();
     }
@@ -138,7 +141,7 @@ public final class TaskStore {
                                 -- clock_timestamp(): when the claim happened, not when its transaction began,
                                 -- so start and finish times order correctly across concurrent transactions.
                                 started_at = clock_timestamp(), finished_at = null, phase = null, exit_code = null, message = null,
-                                log_lines = 0, log_complete = false, log_sha256 = null
+                                log_lines = 0, log_complete = false, log_sha256 = null, plan_summary = null
                             from workspaces w
                             left join state_versions s
                                 on s.workspace_id = w.workspace_id and s.version = w.current_state_version
@@ -288,6 +291,11 @@ public final class TaskStore {
         return new RunningAttempt(taskId, (String) row[0], TaskAction.fromWire((String) row[1]), attempt, (long) row[5]);
     }
 
+    public void setPlanSummary(Handle h, String taskId, PlanSummary summary) {
+        h.createUpdate("update tasks set plan_summary = cast(:summary as jsonb) where task_id = :id")
+                .bind("summary", Rows.json(summary)).bind("id", taskId).execute();
+    }
+
     public void setPhase(Handle h, String taskId, TaskPhase phase) {
         h.createUpdate("update tasks set phase = :phase where task_id = :id")
                 .bind("phase", phase.wireName()).bind("id", taskId).execute();
@@ -354,7 +362,8 @@ public final class TaskStore {
                 rs.getBoolean("log_complete"),
                 rs.getString("log_sha256"),
                 Rows.labels(rs, "labels"),
-                rs.getBoolean("cancel_requested"));
+                rs.getBoolean("cancel_requested"),
+                Rows.value(rs, "plan_summary", PlanSummary.class));
     }
 
     private TaskAssignment assignment(ResultSet rs, StatementContext ctx) throws SQLException {
@@ -368,6 +377,7 @@ public final class TaskStore {
                 Rows.object(rs, "variables"),
                 Rows.object(rs, "state_json"),
                 Rows.strings(rs, "sensitive_variables"),
-                maxLogBytes);
+                maxLogBytes,
+                Rows.base64(rs, "config_archive"));
     }
 }

@@ -32,6 +32,23 @@ public final class Rows {
         }
     }
 
+    /** A bytea column as base64 (how bytes travel in JSON); null when the column is null. */
+    public static String base64(ResultSet rs, String column) throws SQLException {
+        byte[] bytes = rs.getBytes(column);
+        return bytes == null ? null : java.util.Base64.getEncoder().encodeToString(bytes);
+    }
+
+    /** A JSON column read as {@code type}; null when the column is null. */
+    public static <T> T value(ResultSet rs, String column, Class<T> type) throws SQLException {
+        String json = rs.getString(column);
+        if (json == null) return null;
+        try {
+            return WireJson.lenient().readValue(json, type);
+        } catch (JsonProcessingException e) {
+            throw new SQLException("column " + column + " does not hold a " + type.getSimpleName(), e);
+        }
+    }
+
     public static java.util.Map<String, String> labels(ResultSet rs, String column) throws SQLException {
         String json = rs.getString(column);
         if (json == null) return java.util.Map.of();

@@ -60,6 +60,7 @@ public final class HttpApi {
             r.post(ApiPaths.AGENT_DEREGISTER, agents::deregister);
             r.post(ApiPaths.TASK_PULL, tasks::pull);
             r.post(ApiPaths.TASK_PHASE, tasks::phase);
+            r.post(ApiPaths.TASK_PLAN, tasks::plan);
             r.post(ApiPaths.TASK_LOGS, logs::append);
             r.put(ApiPaths.TASK_STATE, state::upload);
             r.post(ApiPaths.TASK_RESULT, tasks::result);
@@ -80,6 +81,7 @@ public final class HttpApi {
             r.post(ApiPaths.WORKSPACE_UNLOCK, workspaces::unlock);
             r.get(ApiPaths.WORKSPACE_STATE, state::current);
             r.get(ApiPaths.WORKSPACE_STATE_VERSIONS, state::versions);
+            r.post(ApiPaths.WORKSPACE_STATE_ROLLBACK, state::rollback);
             r.ws(ApiPaths.WS_VIEWER, logs::viewer);
             r.ws(ApiPaths.WS_AGENT_LOGS, logs::agentUpload);
 

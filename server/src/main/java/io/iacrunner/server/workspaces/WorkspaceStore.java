@@ -1,8 +1,11 @@
 package io.iacrunner.server.workspaces;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.util.Rows;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
@@ -41,7 +44,7 @@ public final class WorkspaceStore {
     Optional<WorkspaceView> find(Handle h, String workspaceId) {
         return h.createQuery("""
                         select w.workspace_id, w.created_at, w.lock_task_id, w.lock_reason, w.locked_at,
-                               w.current_state_version, s.serial as current_state_serial
+                               w.current_state_version, s.serial as current_state_serial, s.state::jsonb -> 'outputs' as outputs
                         from workspaces w
                         left join state_versions s on s.workspace_id = w.workspace_id and s.version = w.current_state_version
                         where w.workspace_id = :ws""")
@@ -53,8 +56,20 @@ public final class WorkspaceStore {
                     return new WorkspaceView(rs.getString("workspace_id"),
                             holder == null ? null : new WorkspaceView.Lock(holder, rs.getString("lock_reason"),
                                     Rows.instant(rs, "locked_at")),
-                            Rows.nullableInt(rs, "current_state_version"), currentSerial, Rows.instant(rs, "created_at"));
+                            Rows.nullableInt(rs, "current_state_version"), currentSerial, Rows.instant(rs, "created_at"),
+                            outputs(Rows.object(rs, "outputs")));
                 })
                 .findOne();
+    }
+
+    /** Terraform's {@code outputs} object, each value withheld when Terraform marks it sensitive. */
+    private static Map<String, WorkspaceView.Output> outputs(ObjectNode outputs) {
+        Map<String, WorkspaceView.Output> result = new TreeMap<>();
+        if (outputs == null) return result;
+        outputs.properties().forEach(e -> {
+            boolean sensitive = e.getValue().path("sensitive").asBoolean(false);
+            result.put(e.getKey(), new WorkspaceView.Output(sensitive ? null : e.getValue().get("value"), sensitive));
+        });
+        return result;
     }
 }

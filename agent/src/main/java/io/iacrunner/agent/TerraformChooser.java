@@ -1,0 +1,50 @@
+package io.iacrunner.agent;
+
+import io.iacrunner.protocol.TaskAssignment;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * Which Terraform (or OpenTofu) a task runs: the version it asks for, else the agent's default version, found or
+ * installed by {@link TerraformVersions}; with no version named anywhere, the agent's configured binary.
+ */
+final class TerraformChooser {
+    private final Path defaultBinary;
+    private final String defaultVersion;
+    private final TerraformProduct product;
+    private final TerraformVersions versions;
+    private final Map<String, String> environment;
+    private final Duration cancelGrace;
+
+    TerraformChooser(Path defaultBinary, String defaultVersion, TerraformProduct product, TerraformVersions versions,
+            Map<String, String> environment, Duration cancelGrace) {
+        this.defaultBinary = defaultBinary;
+        this.defaultVersion = defaultVersion;
+        this.product = product;
+        this.versions = versions;
+        this.environment = Map.copyOf(environment);
+        this.cancelGrace = cancelGrace;
+    }
+
+    /** Always the one binary (tests, and agents that never install). */
+    static TerraformChooser fixed(Path binary, Map<String, String> environment, Duration cancelGrace) {
+        return new TerraformChooser(binary, null, TerraformProduct.TERRAFORM, null, environment, cancelGrace);
+    }
+
+    /**
+     * @param notes progress for the task's log (an install under way, waiting for another one)
+     * @throws TerraformVersionException the version cannot be had here; its message names it and where it was looked for
+     */
+    Terraform forTask(TaskAssignment task, Consumer<String> notes) throws TerraformVersionException, InterruptedException {
+        Optional<String> wanted = TerraformVersions.wanted(task.terraformVersion(), null, defaultVersion);
+        if (wanted.isEmpty()) return new Terraform(defaultBinary, environment, cancelGrace);
+        if (versions == null) {
+            throw new TerraformVersionException(product.command() + " " + wanted.get() + " was asked for, but this agent runs "
+                    + defaultBinary + " only");
+        }
+        return new Terraform(versions.resolve(product, wanted.get(), notes), environment, cancelGrace);
+    }
+}
