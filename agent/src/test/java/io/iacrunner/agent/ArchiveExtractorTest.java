@@ -2,6 +2,7 @@ package io.iacrunner.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import io.iacrunner.protocol.archives.Limits;
 import io.iacrunner.protocol.testing.HostileArchives;
 import io.iacrunner.protocol.testing.TarGz;
 import java.io.ByteArrayInputStream;
@@ -161,7 +162,7 @@ class ArchiveExtractorTest {
 
     @Test
     void aFileCutOffByTheLimitWhileStreamingIsRemoved() throws IOException {
-        ArchiveExtractor small = new ArchiveExtractor(new ArchiveExtractor.Limits(1_000, 600, 10, 100, 4));
+        ArchiveExtractor small = new ArchiveExtractor(new Limits(1_000, 600, 10, 100, 4));
         byte[] archive = new TarGz().file("main.tf", "x".repeat(500)).file("b.tf", "y".repeat(501)).bytes();
 
         assertThatThrownBy(() -> small.extract(archive, target))

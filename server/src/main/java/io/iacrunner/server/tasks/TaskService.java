@@ -15,8 +15,9 @@ import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskResult;
 import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
+import io.iacrunner.protocol.archives.ArchiveRefusedException;
+import io.iacrunner.protocol.archives.ConfigArchiveReader;
 import io.iacrunner.server.configs.ConfigArchive;
-import io.iacrunner.server.configs.ConfigArchiveException;
 import io.iacrunner.server.logs.LogService;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Labels;
@@ -259,14 +260,14 @@ public final class TaskService {
     }
 
     /** The archive as {@link ConfigArchive} judges it; a refusal is the client's error, with the archive's own code. */
-    private ConfigArchive.Summary checked(byte[] archive) {
-        ConfigArchive.Summary summary;
+    private ConfigArchiveReader.Summary checked(byte[] archive) {
+        ConfigArchiveReader.Summary summary;
         try {
             summary = configArchives.validate(archive);
-        } catch (ConfigArchiveException e) {
+        } catch (ArchiveRefusedException e) {
             throw new ApiProblem(e.status(), e.code(), e.getMessage());
         }
-        for (ConfigArchive.ConfigFile file : summary.files()) {
+        for (ConfigArchiveReader.ConfigFile file : summary.files()) {
             if (AGENT_FILES.contains(file.path()) || file.path().equals(".terraform") || file.path().startsWith(".terraform/")) {
                 throw ApiProblem.badRequest("archive_reserved_name", "entry '" + file.path() + "' is a file the agent writes"
                         + " itself (variables, state, plan, Terraform's own directory); leave it out of the archive");

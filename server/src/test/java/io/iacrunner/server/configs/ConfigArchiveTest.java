@@ -2,11 +2,13 @@ package io.iacrunner.server.configs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import io.iacrunner.protocol.archives.ArchiveRefusedException;
+import io.iacrunner.protocol.archives.ConfigArchiveReader;
+import io.iacrunner.protocol.archives.ConfigArchiveReader.ConfigFile;
+import io.iacrunner.protocol.archives.Limits;
+import io.iacrunner.protocol.archives.Reason;
 import io.iacrunner.protocol.testing.HostileArchives;
 import io.iacrunner.protocol.testing.TarGz;
-import io.iacrunner.server.configs.ConfigArchive.ConfigFile;
-import io.iacrunner.server.configs.ConfigArchive.Limits;
-import io.iacrunner.server.configs.ConfigArchiveException.Reason;
 import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -33,7 +35,7 @@ class ConfigArchiveTest {
     void hostileArchivesAreRefusedWithACodeAndAMessageNamingTheProblem(String description, Supplier<byte[]> archive,
             String code, String mention) {
         assertThatThrownBy(() -> archives.validate(archive.get()))
-                .isInstanceOfSatisfying(ConfigArchiveException.class, e -> {
+                .isInstanceOfSatisfying(ArchiveRefusedException.class, e -> {
                     assertThat(e.code()).as(e.getMessage()).isEqualTo(code);
                     assertThat(e.getMessage()).contains(mention);
                     assertThat(e.status()).isEqualTo(code.contains("too_large") || code.contains("too_many") ? 413 : 400);
@@ -57,7 +59,7 @@ class ConfigArchiveTest {
                 .file("README.md", "")
                 .bytes();
 
-        ConfigArchive.Summary summary = archives.validate(archive);
+        ConfigArchiveReader.Summary summary = archives.validate(archive);
 
         assertThat(summary.files()).containsExactly(
                 new ConfigFile("main.tf", main.length()),
@@ -79,7 +81,7 @@ class ConfigArchiveTest {
         CountingStream in = new CountingStream(new ByteArrayInputStream(archive));
 
         assertThatThrownBy(() -> archives.validate(in))
-                .isInstanceOfSatisfying(ConfigArchiveException.class, e -> assertThat(e.code()).isEqualTo(code));
+                .isInstanceOfSatisfying(ArchiveRefusedException.class, e -> assertThat(e.code()).isEqualTo(code));
         assertThat(in.count).as("compressed bytes read of " + archive.length).isLessThan(archive.length / 4);
     }
 
@@ -121,7 +123,7 @@ class ConfigArchiveTest {
 
         assertThatThrownBy(() -> archives.validate(failing))
                 .isInstanceOf(IOException.class)
-                .isNotInstanceOf(ConfigArchiveException.class)
+                .isNotInstanceOf(ArchiveRefusedException.class)
                 .hasMessage("connection reset");
     }
 
@@ -137,7 +139,7 @@ class ConfigArchiveTest {
         try {
             archive.validate(bytes);
             return "accepted";
-        } catch (ConfigArchiveException e) {
+        } catch (ArchiveRefusedException e) {
             return e.code();
         }
     }
