@@ -117,7 +117,7 @@ final class LogShipper {
             for (LogLine line : read.lines()) {
                 if (line.seq() != shipper.nextSeq) throw new IOException(spool + ": line " + line.seq() + " where "
                         + shipper.nextSeq + " was expected");
-                shipper.sha.update((line.line() + "\n").getBytes(StandardCharsets.UTF_8));
+                shipper.sha.update(proofBytes(line.line()));
                 shipper.nextSeq++;
             }
             offset = read.endOffsets()[read.endOffsets().length - 1];
@@ -127,6 +127,11 @@ final class LogShipper {
         return shipper;
     }
 
+    /** What the completion proof covers of a line, and what the log limit counts: its UTF-8 and a newline. */
+    private static byte[] proofBytes(String text) {
+        return (text + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
     void start() {
         sender = Thread.ofPlatform().daemon().name("logs-" + label.replace(' ', '-')).start(this::sendLoop);
     }
@@ -134,25 +139,30 @@ final class LogShipper {
     void append(LogStream stream, String text) {
         synchronized (lock) {
             if (state != State.SHIPPING) return;
-            long bytes = text.getBytes(StandardCharsets.UTF_8).length + 1L;
             if (cut) {
                 linesCut++;
                 return;
             }
-            if (maxLogBytes > 0 && logBytes + bytes > maxLogBytes) {
+            byte[] proof = proofBytes(text);
+            if (maxLogBytes > 0 && logBytes + proof.length > maxLogBytes) {
                 cut = true;
                 linesCut++;
                 write(LogStream.SYSTEM, "iac-runner: the log reached its limit of " + maxLogBytes + " bytes; further"
                         + " output is not stored (the task goes on)");
                 return;
             }
-            logBytes += bytes;
-            write(stream, text);
+            logBytes += proof.length;
+            write(stream, text, proof);
         }
     }
 
     /** Under the lock: numbers, spools and proves one line, and wakes the sender when a batch may be due. */
     private void write(LogStream stream, String text) {
+        write(stream, text, proofBytes(text));
+    }
+
+    /** As {@link #write(LogStream, String)}, with {@code proof} = {@link #proofBytes} of {@code text}, encoded once. */
+    private void write(LogStream stream, String text, byte[] proof) {
         LogLine line = new LogLine(nextSeq, Instant.now(), stream, text);
         try {
             spool.append(line);
@@ -161,7 +171,7 @@ final class LogShipper {
             if (spoolFailures++ == 0) log.error("{}: cannot write the log spool {}: {}; lines are being lost", label, spool, e.toString());
             return;
         }
-        sha.update((text + "\n").getBytes(StandardCharsets.UTF_8));
+        sha.update(proof);
         nextSeq++;
         if (waitingSince == 0) waitingSince = System.nanoTime();
         long waiting = nextSeq - acknowledged;

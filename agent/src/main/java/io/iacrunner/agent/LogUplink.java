@@ -106,7 +106,7 @@ class LogUplink implements AutoCloseable {
         final long generation;
         private WebSocket socket;
         private final StringBuilder text = new StringBuilder();
-        private volatile CompletableFuture<String> reply = new CompletableFuture<>();
+        private volatile CompletableFuture<JsonNode> reply = new CompletableFuture<>();
         private volatile String refusal;
         private volatile boolean closed;
 
@@ -132,10 +132,10 @@ class LogUplink implements AutoCloseable {
         }
 
         LogAck exchange(LogBatch batch) {
-            CompletableFuture<String> answer = new CompletableFuture<>();
+            CompletableFuture<JsonNode> answer = new CompletableFuture<>();
             reply = answer;
             if (closed) answer.completeExceptionally(new WebSocketUnavailable("the connection closed"));
-            String body;
+            JsonNode body;
             try {
                 socket.sendText(JSON.writeValueAsString(batch), true).get(REPLY_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
                 body = answer.get(REPLY_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
@@ -151,7 +151,7 @@ class LogUplink implements AutoCloseable {
                 throw new ApiException("interrupted while sending a log batch", e);
             }
             try {
-                return JSON.readValue(body, LogAck.class);
+                return JSON.treeToValue(body, LogAck.class);
             } catch (JsonProcessingException e) {
                 throw new ApiException(200, "bad_reply", "unreadable reply on the log WebSocket: " + e.getOriginalMessage());
             }
@@ -163,8 +163,14 @@ class LogUplink implements AutoCloseable {
             if (last) {
                 String message = text.toString();
                 text.setLength(0);
-                if (isError(message)) refusal = message; // the close with the status follows
-                else reply.complete(message);
+                try {
+                    JsonNode node = JSON.readTree(message);
+                    if (node.has("error")) refusal = message; // the close with the status follows
+                    else reply.complete(node);
+                } catch (JsonProcessingException e) {
+                    reply.completeExceptionally(new ApiException(200, "bad_reply", "unreadable reply on the log WebSocket: "
+                            + e.getOriginalMessage()));
+                }
             }
             webSocket.request(1);
             return null;
@@ -191,15 +197,6 @@ class LogUplink implements AutoCloseable {
         void close() {
             closed = true;
             if (socket != null) socket.abort();
-        }
-
-        private static boolean isError(String message) {
-            try {
-                JsonNode node = JSON.readTree(message);
-                return node.has("error");
-            } catch (JsonProcessingException e) {
-                return false;
-            }
         }
 
         private static String rootMessage(Throwable e) {

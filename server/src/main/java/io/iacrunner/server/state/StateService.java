@@ -58,9 +58,9 @@ public final class StateService {
             }
             var current = states.lockCurrent(h, attempt.workspaceId());
             String digest = sha256(text);
-            if (current.isPresent() && taskId.equals(current.get().view().taskId()) && digest.equals(current.get().view().sha256())) {
+            if (current.isPresent() && taskId.equals(current.get().taskId()) && digest.equals(current.get().sha256())) {
                 // The same upload again (its reply was lost): it is stored already; say so instead of a conflict.
-                return current.get().view();
+                return current.get();
             }
             if (current.isPresent() && !current.get().lineage().equals(lineage)) {
                 throw ApiProblem.conflict("state_conflict", "lineage " + lineage + " differs from the workspace's "

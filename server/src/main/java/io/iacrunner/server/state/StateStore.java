@@ -9,28 +9,14 @@ import org.jdbi.v3.core.Jdbi;
 
 /** All SQL about state versions. */
 public final class StateStore {
-    /** The workspace's current version, its row locked so concurrent uploads are decided one at a time. */
-    record Current(StateVersionView view) {
-        long serial() {
-            return view.serial();
-        }
-
-        String lineage() {
-            return view.lineage();
-        }
-
-        int version() {
-            return view.version();
-        }
-    }
-
     private final Jdbi jdbi;
 
     public StateStore(Jdbi jdbi) {
         this.jdbi = jdbi;
     }
 
-    Optional<Current> lockCurrent(Handle h, String workspaceId) {
+    /** The workspace's current version, its row locked so concurrent uploads are decided one at a time. */
+    Optional<StateVersionView> lockCurrent(Handle h, String workspaceId) {
         h.createQuery("select workspace_id from workspaces where workspace_id = :ws for update")
                 .bind("ws", workspaceId).mapTo(String.class).one();
         return h.createQuery("""
@@ -39,7 +25,7 @@ public final class StateStore {
                         join state_versions s on s.workspace_id = w.workspace_id and s.version = w.current_state_version
                         where w.workspace_id = :ws""")
                 .bind("ws", workspaceId)
-                .map((rs, ctx) -> new Current(view(rs, ctx)))
+                .map(StateStore::view)
                 .findOne();
     }
 
@@ -67,8 +53,7 @@ public final class StateStore {
 
     /** The content of one version, if the workspace has it. */
     public Optional<String> state(String workspaceId, int version) {
-        return jdbi.withHandle(h -> h.createQuery("select state from state_versions where workspace_id = :ws and version = :v")
-                .bind("ws", workspaceId).bind("v", version).mapTo(String.class).findOne());
+        return jdbi.withHandle(h -> state(h, workspaceId, version));
     }
 
     /** The content of one version, read inside the caller's transaction. */

@@ -194,11 +194,15 @@ public final class TaskService {
         if (result.logSha256() != null && !result.logSha256().matches("[0-9a-f]{64}")) {
             throw ApiProblem.badRequest("invalid_log_sha256", "log_sha256 must be 64 lowercase hex digits");
         }
-        TaskView repeated = jdbi.inTransaction(h -> tasks.lockForUpdate(h, taskId).filter(t -> isRepeat(t, agentId, result))
-                .orElse(null));
-        if (repeated != null) return repeated; // the reply to the first delivery was lost; it changed everything already
-        TaskView done = jdbi.inTransaction(h -> {
-            tasks.lockRunning(h, taskId, agentId, result.attempt());
+        record Finished(TaskView view, boolean repeated) {}
+        Finished finished = jdbi.inTransaction(h -> {
+            try {
+                tasks.lockRunning(h, taskId, agentId, result.attempt());
+            } catch (ApiProblem stale) {
+                // The same result again (the reply to the first delivery was lost): it changed everything already.
+                return tasks.lockForUpdate(h, taskId).filter(t -> isRepeat(t, agentId, result))
+                        .map(t -> new Finished(t, true)).orElseThrow(() -> stale);
+            }
             LogService.Digest stored = storedLog.apply(taskId, result.attempt());
             boolean complete = stored.lines() == result.logLines()
                     && (result.logSha256() == null || result.logSha256().equals(stored.sha256()));
@@ -219,8 +223,10 @@ public final class TaskService {
                     tasks.releaseWorkspaceLock(h, taskId);
                 }
             }
-            return view;
+            return new Finished(view, false);
         });
+        TaskView done = finished.view();
+        if (finished.repeated()) return done;
         log.info("task {} {} (exit {})", taskId, done.status().wireName(), done.exitCode());
         taskSignals.signal(taskId);
         if (done.action() == TaskAction.PLAN_APPLY) queueSignals.signal(QUEUE); // its workspace's next apply may go

@@ -40,32 +40,27 @@ public final class Rows {
 
     /** A JSON column read as {@code type}; null when the column is null. */
     public static <T> T value(ResultSet rs, String column, Class<T> type) throws SQLException {
-        String json = rs.getString(column);
-        if (json == null) return null;
-        try {
-            return WireJson.lenient().readValue(json, type);
-        } catch (JsonProcessingException e) {
-            throw new SQLException("column " + column + " does not hold a " + type.getSimpleName(), e);
-        }
+        return read(rs, column, type, "a " + type.getSimpleName());
     }
 
     public static java.util.Map<String, String> labels(ResultSet rs, String column) throws SQLException {
-        String json = rs.getString(column);
-        if (json == null) return java.util.Map.of();
-        try {
-            return WireJson.lenient().readValue(json, LABELS);
-        } catch (JsonProcessingException e) {
-            throw new SQLException("column " + column + " does not hold string labels", e);
-        }
+        java.util.Map<String, String> labels = read(rs, column, LABELS.getType(), "string labels");
+        return labels == null ? java.util.Map.of() : labels;
     }
 
     public static java.util.List<String> strings(ResultSet rs, String column) throws SQLException {
+        java.util.List<String> strings = read(rs, column, STRINGS.getType(), "a list of strings");
+        return strings == null ? java.util.List.of() : strings;
+    }
+
+    /** The one JSON column reader: null stays null, JSON that is not {@code what} is the store's error, not the caller's. */
+    private static <T> T read(ResultSet rs, String column, java.lang.reflect.Type type, String what) throws SQLException {
         String json = rs.getString(column);
-        if (json == null) return java.util.List.of();
+        if (json == null) return null;
         try {
-            return WireJson.lenient().readValue(json, STRINGS);
+            return WireJson.lenient().readValue(json, WireJson.lenient().getTypeFactory().constructType(type));
         } catch (JsonProcessingException e) {
-            throw new SQLException("column " + column + " does not hold a list of strings", e);
+            throw new SQLException("column " + column + " does not hold " + what, e);
         }
     }
 
