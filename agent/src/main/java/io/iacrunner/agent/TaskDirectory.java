@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Base64;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,13 +30,16 @@ final class TaskDirectory implements AutoCloseable {
     static final String PLAN = "plan.out";
 
     private final Path path;
+    private final Path pluginCache;
 
-    private TaskDirectory(Path path) {
+    private TaskDirectory(Path path, Path pluginCache) {
         this.path = path;
+        this.pluginCache = pluginCache;
     }
 
-    static TaskDirectory create(Path path, TaskAssignment task) throws IOException {
-        TaskDirectory dir = new TaskDirectory(path);
+    /** @param pluginCache the provider cache Terraform is pointed at; null for none */
+    static TaskDirectory create(Path path, TaskAssignment task, Path pluginCache) throws IOException {
+        TaskDirectory dir = new TaskDirectory(path, pluginCache);
         try {
             if (task.configArchive() != null) {
                 // Checked by the server already; the extractor checks again and writes nothing outside the directory.
@@ -43,7 +47,7 @@ final class TaskDirectory implements AutoCloseable {
             } else {
                 JSON.writerWithDefaultPrettyPrinter().writeValue(path.resolve(CONFIG).toFile(), task.tfJson());
             }
-            if (task.variables() != null) JSON.writeValue(path.resolve(VARIABLES).toFile(), task.variables());
+            if (task.variables() != null) writePrivate(path.resolve(VARIABLES), JSON.writeValueAsBytes(task.variables()));
             if (task.stateJson() != null) JSON.writeValue(path.resolve(STATE).toFile(), task.stateJson());
             // An empty CLI config of our own: the machine's may name a missing file (Terraform warns) or hold credentials.
             Files.createFile(path.resolve(CLI_CONFIG));
@@ -56,6 +60,17 @@ final class TaskDirectory implements AutoCloseable {
 
     Path path() {
         return path;
+    }
+
+    /** Null when Terraform keeps no shared cache. */
+    Path pluginCache() {
+        return pluginCache;
+    }
+
+    /** Created 0600 before a byte is written: the variables may hold sensitive values. */
+    private static void writePrivate(Path file, byte[] content) throws IOException {
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.write(file, content);
     }
 
     Path cliConfig() {

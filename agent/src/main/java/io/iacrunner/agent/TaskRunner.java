@@ -215,7 +215,7 @@ final class TaskRunner {
                 return new Outcome(TaskStatus.ERRORED, null, systemLine(e.getMessage()));
             }
             reporter.phase(TaskPhase.PLANNING);
-            Step init = run(dir, "init", "-input=false");
+            Step init = workDir.pluginCache().initializing(this::systemLine, () -> run(dir, "init", "-input=false"));
             if (!init.succeeded()) return init.outcome();
             Step plan = run(dir, "plan", "-input=false", "-out=" + TaskDirectory.PLAN);
             if (!plan.succeeded()) return plan.outcome();

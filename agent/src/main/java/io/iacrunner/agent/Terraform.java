@@ -57,7 +57,7 @@ final class Terraform {
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).directory(dir.path().toFile());
         builder.environment().clear();
-        builder.environment().putAll(TerraformEnvironment.build(agentEnvironment, dir.path(), dir.cliConfig()));
+        builder.environment().putAll(TerraformEnvironment.build(agentEnvironment, dir.path(), dir.cliConfig(), dir.pluginCache()));
         return builder;
     }
 }

@@ -8,7 +8,8 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * Which Terraform (or OpenTofu) a task runs: the version it asks for, else the agent's default version, found or
+ * Which Terraform (or OpenTofu) a task runs: the version it asks for (the server has filled in the workspace's when
+ * the task names none), else the agent's default version, found or
  * installed by {@link TerraformVersions}; with no version named anywhere, the agent's configured binary.
  */
 final class TerraformChooser {
@@ -39,7 +40,7 @@ final class TerraformChooser {
      * @throws TerraformVersionException the version cannot be had here; its message names it and where it was looked for
      */
     Terraform forTask(TaskAssignment task, Consumer<String> notes) throws TerraformVersionException, InterruptedException {
-        Optional<String> wanted = TerraformVersions.wanted(task.terraformVersion(), null, defaultVersion);
+        Optional<String> wanted = TerraformVersions.wanted(task.terraformVersion(), defaultVersion);
         if (wanted.isEmpty()) return new Terraform(defaultBinary, environment, cancelGrace);
         if (versions == null) {
             throw new TerraformVersionException(product.command() + " " + wanted.get() + " was asked for, but this agent runs "

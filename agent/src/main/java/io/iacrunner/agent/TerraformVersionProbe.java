@@ -63,7 +63,7 @@ final class TerraformVersionProbe {
      * @param workingDirectory the processes' working and home directory
      */
     TerraformVersionProbe(Map<String, String> agentEnvironment, Path workingDirectory, Duration timeout) {
-        this.environment = TerraformEnvironment.build(agentEnvironment, workingDirectory, Path.of("/dev/null"));
+        this.environment = TerraformEnvironment.build(agentEnvironment, workingDirectory, Path.of("/dev/null"), null);
         this.workingDirectory = workingDirectory;
         this.timeout = timeout;
     }

@@ -50,9 +50,9 @@ final class TerraformVersions {
         return new TerraformVersions(installer, probe, searchPath(agentEnvironment.get("PATH")));
     }
 
-    /** The version a task runs: its own, else its workspace's, else the agent's default; empty means "whatever binary is configured". */
-    static Optional<String> wanted(String task, String workspace, String agentDefault) {
-        return Stream.of(task, workspace, agentDefault).filter(v -> v != null && !v.isBlank()).findFirst();
+    /** The version a task runs: its own (the server puts its workspace's there when it names none), else the agent's default; empty means "whatever binary is configured". */
+    static Optional<String> wanted(String task, String agentDefault) {
+        return Stream.of(task, agentDefault).filter(v -> v != null && !v.isBlank()).findFirst();
     }
 
     static boolean isVersion(String version) {

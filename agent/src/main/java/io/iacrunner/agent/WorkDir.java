@@ -36,11 +36,13 @@ final class WorkDir implements AutoCloseable {
     private final Path root;
     private final FileChannel lockChannel;
     private final FileLock lock;
+    private final PluginCache pluginCache;
 
-    private WorkDir(Path root, FileChannel lockChannel, FileLock lock) {
+    private WorkDir(Path root, FileChannel lockChannel, FileLock lock, PluginCache pluginCache) {
         this.root = root;
         this.lockChannel = lockChannel;
         this.lock = lock;
+        this.pluginCache = pluginCache;
     }
 
     /** Creates (0700) or checks the directory, takes it over and deletes task directories a crashed run left. */
@@ -54,7 +56,7 @@ final class WorkDir implements AutoCloseable {
             if (lock == null) {
                 throw new IOException("another agent is using " + root + "; give each agent its own work directory");
             }
-            WorkDir dir = new WorkDir(root, channel, lock);
+            WorkDir dir = new WorkDir(root, channel, lock, PluginCache.in(root));
             dir.deleteLeftovers();
             return dir;
         } catch (IOException | RuntimeException e) {
@@ -101,7 +103,12 @@ final class WorkDir implements AutoCloseable {
         byte[] random = new byte[8];
         ThreadLocalRandom.current().nextBytes(random); // uniqueness only: the parent is private
         String name = task.taskId().replaceAll("[^A-Za-z0-9_.-]", "_") + "-a" + task.attempt() + "-" + HexFormat.of().formatHex(random);
-        return TaskDirectory.create(Files.createDirectory(root.resolve(name), OWNER_ONLY), task);
+        return TaskDirectory.create(Files.createDirectory(root.resolve(name), OWNER_ONLY), task, pluginCache.dir());
+    }
+
+    /** The provider plugin cache all of this agent's tasks share. */
+    PluginCache pluginCache() {
+        return pluginCache;
     }
 
     Path root() {

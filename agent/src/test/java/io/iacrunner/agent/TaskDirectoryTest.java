@@ -9,6 +9,8 @@ import io.iacrunner.protocol.WireJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,8 +22,22 @@ class TaskDirectoryTest {
     TaskDirectory create() throws IOException {
         var tf = WireJson.lenient().createObjectNode();
         tf.putObject("resource");
+        var variables = WireJson.lenient().createObjectNode().put("password", "hunter2-but-longer");
         return TaskDirectory.create(Files.createDirectory(dir.resolve("task")),
-                new TaskAssignment("t-x", 1, "ws", TaskAction.PLAN_APPLY, null, tf, null, null, null, 0, null));
+                new TaskAssignment("t-x", 1, "ws", TaskAction.PLAN_APPLY, null, tf, variables, null, List.of("password"), 0, null),
+                dir.resolve("cache"));
+    }
+
+    @Test
+    void theVariablesFileIsTheOwnersAloneAndGoesWithTheDirectory() throws IOException {
+        Path variables = dir.resolve("task").resolve(TaskDirectory.VARIABLES);
+        try (TaskDirectory task = create()) {
+            assertThat(Files.getPosixFilePermissions(variables)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+            assertThat(Files.readString(variables)).contains("hunter2-but-longer");
+            assertThat(task.pluginCache()).isEqualTo(dir.resolve("cache"));
+        }
+        assertThat(variables).doesNotExist();
+        assertThat(dir.resolve("task")).doesNotExist();
     }
 
     @Test

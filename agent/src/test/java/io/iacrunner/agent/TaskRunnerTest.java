@@ -21,7 +21,9 @@ import io.iacrunner.protocol.TaskStatus;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -123,7 +125,8 @@ class TaskRunnerTest {
     /** Neither the task's directory nor its log spool outlives the attempt. */
     private void assertNoTaskDirectoryLeft() throws IOException {
         try (Stream<Path> entries = Files.list(workDir.root())) {
-            assertThat(entries.filter(Files::isDirectory).filter(p -> !p.getFileName().toString().equals(LogSpool.DIR))).isEmpty();
+            assertThat(entries.filter(Files::isDirectory)
+                    .filter(p -> !Set.of(LogSpool.DIR, PluginCache.DIR).contains(p.getFileName().toString()))).isEmpty();
         }
         Path spools = workDir.root().resolve(LogSpool.DIR);
         if (Files.isDirectory(spools)) {
@@ -241,6 +244,44 @@ class TaskRunnerTest {
         assertNoTaskDirectoryLeft();
     }
 
+    /**
+     * A test double for Terraform, since real inits of built-in resources finish too fast to overlap: its init records
+     * when it starts and ends and which plugin cache it was given, and takes long enough that parallel tasks would
+     * overlap if nothing serialized them.
+     */
+    @Test
+    void parallelTasksShareOnePluginCacheAndTheirInitsTakeTurns() throws Exception {
+        Path record = dir.resolve("inits.log");
+        Path script = dir.resolve("terraform-recording-inits");
+        Files.writeString(script, """
+                #!/bin/sh
+                case "$1" in
+                  init) echo "start $(date +%%s%%N) $TF_PLUGIN_CACHE_DIR" >> %1$s; sleep 0.3; echo "end $(date +%%s%%N)" >> %1$s ;;
+                  *) exit 0 ;;
+                esac
+                """.formatted(record));
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+        List<TaskRunner> runners = new ArrayList<>();
+        for (int i = 0; i < 3; i++) runners.add(runner(task("t-init-" + i, TaskAction.PLAN, localExec("true"), null, null), script));
+
+        List<Thread> threads = runners.stream().map(r -> Thread.ofPlatform().start(r::run)).toList();
+        for (Thread t : threads) t.join(Duration.ofSeconds(60));
+
+        List<String> lines = Files.readAllLines(record);
+        assertThat(lines).hasSize(6);
+        for (int i = 0; i < lines.size(); i += 2) {
+            // Serialized: every start is directly followed by its own end, never by another start.
+            assertThat(lines.get(i)).startsWith("start ").endsWith(" " + workDir.root().resolve(PluginCache.DIR));
+            assertThat(lines.get(i + 1)).startsWith("end ");
+            assertThat(Long.parseLong(lines.get(i + 1).split(" ")[1])).isGreaterThan(Long.parseLong(lines.get(i).split(" ")[1]));
+        }
+        assertThat(server.requests("POST", ApiPaths.TASK_RESULT)).hasSize(3)
+                .allSatisfy(r -> assertThat(r.as(TaskResult.class).status()).isEqualTo(TaskStatus.SUCCEEDED));
+        assertThat(Stream.of("t-init-0", "t-init-1", "t-init-2").flatMap(id -> logs.plainText(id).stream()))
+                .as("the waits were said in the logs")
+                .filteredOn(l -> l.contains("waiting for another task's terraform init")).isNotEmpty();
+    }
+
     @Test
     void terraformSeesOnlyTheBuiltEnvironmentWithTheTaskDirectoryAsHome() throws Exception {
         TaskAssignment task = task("t-env", TaskAction.PLAN_APPLY, localExec("env; stat -c 'mode %a' ."), null, null);
@@ -253,12 +294,13 @@ class TaskRunnerTest {
             Matcher m = Pattern.compile("^([A-Za-z_][A-Za-z0-9_]*)=(.*)$").matcher(line);
             if (m.matches()) printed.put(m.group(1), m.group(2));
         }
-        Set<String> allowed = new HashSet<>(TerraformEnvironment.build(System.getenv(), dir, dir).keySet());
+        Set<String> allowed = new HashSet<>(TerraformEnvironment.build(System.getenv(), dir, dir, dir).keySet());
         allowed.addAll(Set.of("PWD", "OLDPWD", "SHLVL", "_")); // what the shell itself sets
         assertThat(printed.keySet()).contains("HOME", "TF_IN_AUTOMATION", "TF_CLI_CONFIG_FILE").isSubsetOf(allowed);
         assertThat(Path.of(printed.get("HOME")).getParent()).isEqualTo(workDir.root());
         assertThat(Path.of(printed.get("HOME")).getFileName().toString()).startsWith("t-env-a1-");
         assertThat(printed.get("TF_CLI_CONFIG_FILE")).isEqualTo(printed.get("HOME") + "/.terraformrc");
+        assertThat(printed.get("TF_PLUGIN_CACHE_DIR")).isEqualTo(workDir.root().resolve(PluginCache.DIR).toString());
         assertThat(localExecOutput("t-env")).as("the task directory is private").contains("mode 700");
         // The JVM running this test has variables outside the allowlist (JAVA_HOME, at least); none got through.
         Set<String> withheld = new HashSet<>(System.getenv().keySet());

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class TerraformEnvironmentTest {
 
     @Test
-    void passesOnlyAllowlistedVariablesAndPointsHomeAndCliConfigAtTheTaskDirectory() {
+    void passesOnlyAllowlistedVariablesAndPointsHomeAndCliConfigAtTheTaskDirectoryAndTheCacheAtTheAgents() {
         Map<String, String> agent = Map.of(
                 "PATH", "/usr/bin:/bin",
                 "LANG", "C.UTF-8",
@@ -22,7 +22,7 @@ class TerraformEnvironmentTest {
                 "TF_LOG", "TRACE");
         Path task = Path.of("/work/t-1-a1-0123456789abcdef");
 
-        Map<String, String> env = TerraformEnvironment.build(agent, task, task.resolve(".terraformrc"));
+        Map<String, String> env = TerraformEnvironment.build(agent, task, task.resolve(".terraformrc"), Path.of("/work/plugin-cache"));
 
         assertThat(env).containsExactlyInAnyOrderEntriesOf(Map.of(
                 "PATH", "/usr/bin:/bin",
@@ -30,6 +30,7 @@ class TerraformEnvironmentTest {
                 "https_proxy", "http://proxy:3128",
                 "HOME", task.toString(),
                 "TF_CLI_CONFIG_FILE", task.resolve(".terraformrc").toString(),
+                "TF_PLUGIN_CACHE_DIR", "/work/plugin-cache",
                 "TF_IN_AUTOMATION", "1",
                 "TF_INPUT", "0",
                 "CHECKPOINT_DISABLE", "1"));

@@ -65,11 +65,10 @@ class TerraformReleasesTest {
     }
 
     @Test
-    void theTaskVersionWinsOverTheWorkspacesWhichWinsOverTheAgents() {
-        assertThat(TerraformVersions.wanted("1.11.4", "1.10.0", "1.9.0")).contains("1.11.4");
-        assertThat(TerraformVersions.wanted(null, "1.10.0", "1.9.0")).contains("1.10.0");
-        assertThat(TerraformVersions.wanted(" ", null, "1.9.0")).contains("1.9.0");
-        assertThat(TerraformVersions.wanted(null, null, null)).isEmpty();
+    void theTaskVersionWhichTheServerFillsFromTheWorkspaceWinsOverTheAgentsDefault() {
+        assertThat(TerraformVersions.wanted("1.11.4", "1.9.0")).contains("1.11.4");
+        assertThat(TerraformVersions.wanted(" ", "1.9.0")).contains("1.9.0");
+        assertThat(TerraformVersions.wanted(null, null)).isEmpty();
     }
 
     @Test

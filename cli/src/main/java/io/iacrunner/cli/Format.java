@@ -88,6 +88,7 @@ final class Format {
         }
         fields.put("state_version", w.currentStateVersion());
         fields.put("state_serial", w.currentStateSerial());
+        fields.put("terraform_version", w.terraformVersion() == null ? "(the agent's default)" : w.terraformVersion());
         fields.put("created_at", w.createdAt());
         if (w.outputs() != null) {
             w.outputs().forEach((name, output) -> fields.put("output." + name,

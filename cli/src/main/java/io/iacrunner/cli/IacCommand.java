@@ -18,6 +18,7 @@ import picocli.CommandLine.Spec;
             LogsCommand.class,
             StateCommand.class,
             WorkspaceCommand.class,
+            VarCommand.class,
             PoolCommand.class,
             AgentsCommand.class,
         },

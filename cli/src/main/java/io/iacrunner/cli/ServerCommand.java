@@ -50,6 +50,11 @@ public final class ServerCommand implements Callable<Integer> {
             description = "Delete the stored logs of tasks finished longer ago than this; tasks and states stay (default: keep logs forever).")
     Long logRetentionDays;
 
+    @Option(names = "--secrets-key-file", paramLabel = "FILE",
+            description = {"The AES key (32 bytes, base64) that encrypts sensitive variables (env IAC_SECRETS_KEY_FILE).",
+                "Default: <data-dir>/secrets.key, created on first start. Replicas must share one file, which must exist."})
+    Path secretsKeyFile;
+
     public ServerCommand(CliContext ctx) {
         this.ctx = ctx;
     }
@@ -59,6 +64,7 @@ public final class ServerCommand implements Callable<Integer> {
         String url = databaseUrl != null ? databaseUrl : ctx.env("IAC_DATABASE_URL");
         String user = databaseUser != null ? databaseUser : ctx.env("IAC_DATABASE_USER");
         String password = databasePassword != null ? databasePassword : ctx.env("IAC_DATABASE_PASSWORD");
+        String keyFile = secretsKeyFile != null ? secretsKeyFile.toString() : ctx.env("IAC_SECRETS_KEY_FILE");
         if (url != null && !url.startsWith("jdbc:postgresql:")) {
             throw new UsageException("--database-url must be a PostgreSQL JDBC URL (jdbc:postgresql://HOST:PORT/DB), got " + url);
         }
@@ -74,7 +80,8 @@ public final class ServerCommand implements Callable<Integer> {
                 .withHost(host)
                 .withPort(port)
                 .withDataDir(ctx.resolve(dataDir))
-                .withDatabase(url, user, password);
+                .withDatabase(url, user, password)
+                .withSecretsKeyFile(keyFile == null ? null : ctx.resolve(Path.of(keyFile)));
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.iacrunner.cli;
 
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.UnlockRequest;
+import io.iacrunner.protocol.WorkspaceSettings;
 import io.iacrunner.protocol.WorkspaceView;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -12,15 +13,15 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "workspace", mixinStandardHelpOptions = true, description = "Workspaces: their lock and current state.",
-        subcommands = {WorkspaceCommand.Show.class, WorkspaceCommand.Unlock.class})
+@Command(name = "workspace", mixinStandardHelpOptions = true, description = "Workspaces: their lock, current state and settings.",
+        subcommands = {WorkspaceCommand.Show.class, WorkspaceCommand.Set.class, WorkspaceCommand.Unlock.class})
 public final class WorkspaceCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "missing command: show or unlock");
+        throw new ParameterException(spec.commandLine(), "missing command: show, set or unlock");
     }
 
     @Command(name = "show", mixinStandardHelpOptions = true,
@@ -48,6 +49,39 @@ public final class WorkspaceCommand implements Runnable {
         public Integer call() {
             WorkspaceView view = client.client().get(ApiPaths.fill(ApiPaths.WORKSPACE, workspace), WorkspaceView.class);
             ctx.out().print(json ? Format.json(view) + "\n" : Format.workspaceDetails(view));
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "set", mixinStandardHelpOptions = true,
+            description = {
+                "Set a workspace's settings (the workspace is created if new). Its tasks run",
+                "--terraform-version unless they name one; an empty value clears it (the agent's default).",
+            })
+    public static final class Set implements Callable<Integer> {
+        private final CliContext ctx;
+
+        @Mixin
+        ClientOptions client;
+
+        @Parameters(paramLabel = "WS", description = "Workspace id.")
+        String workspace;
+
+        @Option(names = "--terraform-version", paramLabel = "VERSION", required = true,
+                description = "e.g. 1.11.4; '' for the agent's default.")
+        String terraformVersion;
+
+        public Set(CliContext ctx) {
+            this.ctx = ctx;
+        }
+
+        @Override
+        public Integer call() {
+            String version = terraformVersion.isBlank() ? null : terraformVersion.trim();
+            WorkspaceView view = client.client().put(ApiPaths.fill(ApiPaths.WORKSPACE, workspace),
+                    new WorkspaceSettings(version), WorkspaceView.class);
+            ctx.out().println("workspace " + view.workspaceId() + ": terraform_version "
+                    + (view.terraformVersion() == null ? "cleared (the agent's default)" : view.terraformVersion()));
             return ExitCodes.OK;
         }
     }

@@ -37,6 +37,15 @@ class ProcessCommandsTest {
         assertThat(config.port()).isEqualTo(8080);
         assertThat(config.dataDir()).isEqualTo(dir.resolve(".iac-data"));
         assertThat(config.embeddedDatabase()).isTrue();
+        assertThat(config.secretsKeyFile()).as("the data dir's own key").isNull();
+    }
+
+    @Test
+    void theSecretsKeyFileComesFromTheFlagElseTheEnvironmentRelativeToTheWorkingDirectory() {
+        Map<String, String> env = Map.of("IAC_SECRETS_KEY_FILE", "keys/env.key");
+        assertThat(parse(ServerCommand.class, env, "server").config().secretsKeyFile()).isEqualTo(dir.resolve("keys/env.key"));
+        assertThat(parse(ServerCommand.class, env, "server", "--secrets-key-file", "/etc/iac/secrets.key").config().secretsKeyFile())
+                .isEqualTo(Path.of("/etc/iac/secrets.key"));
     }
 
     @Test

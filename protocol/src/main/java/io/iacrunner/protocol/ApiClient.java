@@ -45,6 +45,10 @@ public final class ApiClient {
         return send("PUT", path, body, type, Duration.ofSeconds(30));
     }
 
+    public void delete(String path) {
+        send("DELETE", path, null, Void.class, Duration.ofSeconds(30));
+    }
+
     /** A request allowed to wait long on the server (a long poll); the timeout covers the whole exchange. */
     public <T> T post(String path, Object body, Class<T> type, Duration timeout) {
         return send("POST", path, body, type, timeout);

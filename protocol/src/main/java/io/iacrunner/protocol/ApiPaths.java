@@ -27,6 +27,8 @@ public final class ApiPaths {
     public static final String POOL = PREFIX + "/pools/{pool_id}";
     public static final String POOL_TOKENS = PREFIX + "/pools/{pool_id}/tokens";
     public static final String WORKSPACE = PREFIX + "/workspaces/{workspace_id}";
+    public static final String WORKSPACE_VARIABLES = PREFIX + "/workspaces/{workspace_id}/variables";
+    public static final String WORKSPACE_VARIABLE = PREFIX + "/workspaces/{workspace_id}/variables/{name}";
     public static final String WORKSPACE_UNLOCK = PREFIX + "/workspaces/{workspace_id}/unlock";
     public static final String WORKSPACE_STATE = PREFIX + "/workspaces/{workspace_id}/state";
     public static final String WORKSPACE_STATE_VERSIONS = PREFIX + "/workspaces/{workspace_id}/state/versions";

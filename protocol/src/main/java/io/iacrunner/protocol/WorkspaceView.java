@@ -5,12 +5,12 @@ import java.time.Instant;
 import java.util.Map;
 
 /**
- * A workspace: who holds its lock (null when free), its current state version, and that state's outputs by name
- * (empty without state).
+ * A workspace: who holds its lock (null when free), its current state version, that state's outputs by name
+ * (empty without state), and the Terraform version its tasks run unless they name one (null: the agent's default).
  */
 public record WorkspaceView(
         String workspaceId, Lock lock, Integer currentStateVersion, Long currentStateSerial, Instant createdAt,
-        Map<String, Output> outputs) {
+        Map<String, Output> outputs, String terraformVersion) {
     /** A root module output; a sensitive one's value is never sent ({@code value} is null then). */
     public record Output(JsonNode value, boolean sensitive) {}
 

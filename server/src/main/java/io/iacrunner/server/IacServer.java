@@ -16,6 +16,10 @@ import io.iacrunner.server.logs.ViewerRegistry;
 import io.iacrunner.server.pools.PoolRoutes;
 import io.iacrunner.server.pools.PoolService;
 import io.iacrunner.server.pools.PoolStore;
+import io.iacrunner.server.secrets.SealedJson;
+import io.iacrunner.server.secrets.SecretBox;
+import io.iacrunner.server.secrets.SecretsKeyCheck;
+import io.iacrunner.server.secrets.SecretsKeyFile;
 import io.iacrunner.server.state.StateRoutes;
 import io.iacrunner.server.state.StateService;
 import io.iacrunner.server.state.StateStore;
@@ -25,6 +29,8 @@ import io.iacrunner.server.tasks.TaskRoutes;
 import io.iacrunner.server.tasks.TaskService;
 import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.util.Signals;
+import io.iacrunner.server.variables.VariableRoutes;
+import io.iacrunner.server.variables.VariableService;
 import io.iacrunner.server.web.HttpApi;
 import io.iacrunner.server.workspaces.WorkspaceRoutes;
 import io.iacrunner.server.workspaces.WorkspaceService;
@@ -80,13 +86,21 @@ public final class IacServer implements AutoCloseable {
             Signals<String> queueSignals = new Signals<>();
             Signals<String> taskSignals = new Signals<>();
 
-            TaskStore taskStore = new TaskStore(jdbi, config.maxLogBytes());
+            SecretBox secretBox = config.secretsKeyFile() == null
+                    ? SecretsKeyFile.load(config.dataDir().resolve(SecretsKeyFile.DEFAULT_NAME), true)
+                    : SecretsKeyFile.load(config.secretsKeyFile(), false);
+            SecretsKeyCheck.require(jdbi, secretBox);
+            SealedJson sealed = new SealedJson(secretBox);
+            TaskStore taskStore = new TaskStore(jdbi, config.maxLogBytes(), sealed);
+            int upgraded = taskStore.sealLegacySecrets();
+            if (upgraded > 0) log.info("sealed the sensitive variables of {} tasks queued before they were kept sealed", upgraded);
             PoolStore poolStore = new PoolStore(jdbi);
             LogStore logStore = new LogStore(jdbi);
             WorkspaceStore workspaceStore = new WorkspaceStore(jdbi);
             ViewerRegistry viewers = new ViewerRegistry();
             LogService logService = new LogService(jdbi, taskStore, logStore, taskSignals, viewers);
-            TaskService taskService = new TaskService(jdbi, taskStore, workspaceStore, queueSignals, taskSignals,
+            VariableService variableService = new VariableService(jdbi, workspaceStore, sealed);
+            TaskService taskService = new TaskService(jdbi, taskStore, workspaceStore, variableService, queueSignals, taskSignals,
                     config.maxLongPoll(), config.lease(), logService::digest);
             leases = new LeaseMonitor(jdbi, taskStore, queueSignals, taskSignals, config.lease())
                     .start(config.pingInterval().dividedBy(2));
@@ -100,7 +114,8 @@ public final class IacServer implements AutoCloseable {
                     new LogRoutes(auth, taskService, logService, new LogViewer(taskStore, logStore, taskSignals), viewers),
                     new StateRoutes(auth, stateService),
                     new PoolRoutes(auth, new PoolService(poolStore, tokens)),
-                    new WorkspaceRoutes(auth, new WorkspaceService(jdbi, workspaceStore, queueSignals, TaskService.QUEUE)));
+                    new WorkspaceRoutes(auth, new WorkspaceService(jdbi, workspaceStore, queueSignals, TaskService.QUEUE)),
+                    new VariableRoutes(auth, variableService));
             if (config.logRetention() != null) {
                 // Hourly, or more often for a retention shorter than two hours, so a log outlives it by half at most.
                 Duration half = config.logRetention().dividedBy(2);
@@ -111,6 +126,7 @@ public final class IacServer implements AutoCloseable {
             log.info("iac-runner server listening on {}", server.baseUrl());
             log.info("admin token: {}", credentials.adminToken());
             log.info("agent token (pool default-pool): {}", credentials.agentToken());
+            log.info("secrets key id: {}", secretBox.keyId());
             return server;
         } catch (RuntimeException e) {
             if (leases != null) leases.close();

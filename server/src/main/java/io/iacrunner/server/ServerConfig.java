@@ -12,6 +12,8 @@ import java.time.Duration;
  * @param maxLongPoll the longest a pull may wait on the server before answering empty
  * @param maxLogBytes where an attempt's log is cut with a notice while the task goes on (0: no limit)
  * @param logRetention how long logs of finished tasks are kept (null: forever)
+ * @param secretsKeyFile the key that seals sensitive variables (null: {@code dataDir/secrets.key}, created on first
+ *     start); replicas must name one shared file, which must exist
  */
 public record ServerConfig(
         String host,
@@ -23,7 +25,8 @@ public record ServerConfig(
         Duration pingInterval,
         Duration maxLongPoll,
         long maxLogBytes,
-        Duration logRetention) {
+        Duration logRetention,
+        Path secretsKeyFile) {
 
     public static final int DEFAULT_PORT = 8080;
     public static final Path DEFAULT_DATA_DIR = Path.of(".iac-data");
@@ -32,37 +35,42 @@ public record ServerConfig(
     public static ServerConfig defaults() {
         return new ServerConfig(
                 "127.0.0.1", DEFAULT_PORT, DEFAULT_DATA_DIR, null, null, null, Duration.ofSeconds(5), Duration.ofSeconds(25),
-                DEFAULT_MAX_LOG_BYTES, null);
+                DEFAULT_MAX_LOG_BYTES, null, null);
     }
 
     public ServerConfig withHost(String value) {
-        return new ServerConfig(value, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll, maxLogBytes, logRetention);
+        return new ServerConfig(value, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll, maxLogBytes, logRetention, secretsKeyFile);
     }
 
     public ServerConfig withPort(int value) {
-        return new ServerConfig(host, value, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll, maxLogBytes, logRetention);
+        return new ServerConfig(host, value, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll, maxLogBytes, logRetention, secretsKeyFile);
     }
 
     public ServerConfig withDataDir(Path value) {
-        return new ServerConfig(host, port, value, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll, maxLogBytes, logRetention);
+        return new ServerConfig(host, port, value, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll, maxLogBytes, logRetention, secretsKeyFile);
     }
 
     public ServerConfig withDatabase(String url, String user, String password) {
-        return new ServerConfig(host, port, dataDir, url, user, password, pingInterval, maxLongPoll, maxLogBytes, logRetention);
+        return new ServerConfig(host, port, dataDir, url, user, password, pingInterval, maxLongPoll, maxLogBytes, logRetention, secretsKeyFile);
     }
 
     public ServerConfig withPingInterval(Duration value) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, value, maxLongPoll, maxLogBytes, logRetention);
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, value, maxLongPoll, maxLogBytes, logRetention, secretsKeyFile);
     }
 
     public ServerConfig withMaxLogBytes(long value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll,
-                value, logRetention);
+                value, logRetention, secretsKeyFile);
     }
 
     public ServerConfig withLogRetention(Duration value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll,
-                maxLogBytes, value);
+                maxLogBytes, value, secretsKeyFile);
+    }
+
+    public ServerConfig withSecretsKeyFile(Path value) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll,
+                maxLogBytes, logRetention, value);
     }
 
     /** An agent silent this long has lost its tasks: three ping intervals, so one or two lost pings are harmless. */

@@ -1,5 +1,6 @@
 package io.iacrunner.server.tasks;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.CancelOrder;
 import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.PhaseUpdate;
@@ -23,7 +24,9 @@ import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Labels;
 import io.iacrunner.server.util.Rows;
 import io.iacrunner.server.util.Signals;
+import io.iacrunner.server.util.TerraformVersionFormat;
 import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.variables.VariableService;
 import io.iacrunner.server.workspaces.WorkspaceStore;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,7 +35,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.BiFunction;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
@@ -41,13 +43,13 @@ import org.slf4j.LoggerFactory;
 /** Queueing, claiming and finishing tasks. */
 public final class TaskService {
     private static final Logger log = LoggerFactory.getLogger(TaskService.class);
-    private static final Pattern TERRAFORM_VERSION = Pattern.compile("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}(-[0-9A-Za-z.]{1,32})?");
     /** Signal key for "a task was queued": every waiting pull looks again. */
     public static final String QUEUE = "queue";
 
     private final Jdbi jdbi;
     private final TaskStore tasks;
     private final WorkspaceStore workspaces;
+    private final VariableService variables;
     private final Signals<String> queueSignals;
     private final Signals<String> taskSignals;
     private final Duration maxLongPoll;
@@ -56,12 +58,13 @@ public final class TaskService {
     private final ConfigArchive configArchives = new ConfigArchive();
 
     /** @param storedLog the count and digest of what the store holds for an attempt: the completion proof's other half */
-    public TaskService(Jdbi jdbi, TaskStore tasks, WorkspaceStore workspaces, Signals<String> queueSignals,
+    public TaskService(Jdbi jdbi, TaskStore tasks, WorkspaceStore workspaces, VariableService variables, Signals<String> queueSignals,
             Signals<String> taskSignals, Duration maxLongPoll, Duration lease,
             BiFunction<String, Integer, LogService.Digest> storedLog) {
         this.jdbi = jdbi;
         this.tasks = tasks;
         this.workspaces = workspaces;
+        this.variables = variables;
         this.queueSignals = queueSignals;
         this.taskSignals = taskSignals;
         this.maxLongPoll = maxLongPoll;
@@ -69,16 +72,28 @@ public final class TaskService {
         this.storedLog = storedLog;
     }
 
+    /**
+     * Queues a task with its inputs fixed now: the workspace's variables as they are at this moment, the task's own
+     * overriding them, and the workspace's Terraform version unless the task names one. A run is then the same on
+     * every attempt, and the log redactor knows exactly which values to mask.
+     */
     public TaskView create(CreateTaskRequest request) {
         validate(request);
         byte[] archive = request.configArchive() == null ? null : decodedArchive(request.configArchive());
         String archiveSha = archive == null ? null : checked(archive).sha256();
+        List<String> ownSensitive = sensitiveNames(request);
         TaskView created = jdbi.inTransaction(h -> {
             workspaces.ensure(h, request.workspaceId());
+            VariableService.Inputs inherited = variables.inputs(h, request.workspaceId());
+            ObjectNode values = inherited.values();
+            if (request.variables() != null) values.setAll(request.variables());
+            // Sensitive in either place stays sensitive: a task cannot unmask a workspace secret by overriding it.
+            List<String> sensitive = Stream.concat(inherited.sensitiveNames().stream(), ownSensitive.stream()).distinct().toList();
+            String version = request.terraformVersion() != null ? request.terraformVersion()
+                    : workspaces.terraformVersion(h, request.workspaceId()).orElse(null);
             return tasks.insert(h, new TaskStore.NewTask(Ids.task(), request.workspaceId(), request.action(),
                     request.tfJson() == null ? null : Rows.json(request.tfJson()), archive, archiveSha,
-                    Rows.json(request.variables()), request.terraformVersion(),
-                    Rows.json(Labels.validated(request.labels())), Rows.json(sensitiveNames(request))));
+                    values, sensitive, version, Rows.json(Labels.validated(request.labels()))));
         });
         log.info("queued {} {} on workspace {}", created.action().wireName(), created.taskId(), created.workspaceId());
         queueSignals.signal(QUEUE);
@@ -252,9 +267,7 @@ public final class TaskService {
         }
         if (r.tfJson() != null && r.tfJson().isEmpty()) throw ApiProblem.badRequest("empty_tf_json", "tf_json is an empty object");
         Labels.validated(r.labels());
-        if (r.terraformVersion() != null && !TERRAFORM_VERSION.matcher(r.terraformVersion()).matches()) {
-            throw ApiProblem.badRequest("invalid_terraform_version", "terraform_version must look like 1.11.4");
-        }
+        TerraformVersionFormat.require(r.terraformVersion());
     }
 
     private static byte[] decodedArchive(String base64) {

@@ -1,5 +1,6 @@
 package io.iacrunner.server.tasks;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.CancelOrder;
 import io.iacrunner.protocol.PlanSummary;
 import io.iacrunner.protocol.PoolConfig;
@@ -8,6 +9,8 @@ import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
+import io.iacrunner.protocol.WireJson;
+import io.iacrunner.server.secrets.SealedJson;
 import io.iacrunner.server.util.Rows;
 import io.iacrunner.server.web.ApiProblem;
 import java.sql.ResultSet;
@@ -34,42 +37,100 @@ public final class TaskStore {
 
     private final Jdbi jdbi;
     private final long maxLogBytes;
+    private final SealedJson sealed;
 
-    /** @param maxLogBytes where agents cut an attempt's log with a notice (0: no limit) */
-    public TaskStore(Jdbi jdbi, long maxLogBytes) {
+    /**
+     * @param maxLogBytes where agents cut an attempt's log with a notice (0: no limit)
+     * @param sealed seals sensitive variables on insert and opens them for the claiming agent and the log redactor
+     */
+    public TaskStore(Jdbi jdbi, long maxLogBytes, SealedJson sealed) {
         this.jdbi = jdbi;
         this.maxLogBytes = maxLogBytes;
+        this.sealed = sealed;
     }
 
-    /** A task to queue; the JSON fields are already encoded. */
-    /** {@code tfJson} or {@code configArchive} (with its SHA-256), never both. */
+    /**
+     * A task to queue; the JSON fields other than the variables are already encoded. {@code variables} holds every
+     * value the run gets (the workspace's and the task's own); those named in {@code sensitiveNames} are kept only
+     * sealed. {@code tfJson} or {@code configArchive} (with its SHA-256), never both.
+     */
     public record NewTask(String taskId, String workspaceId, TaskAction action, String tfJson, byte[] configArchive,
-            String configSha256, String variables, String terraformVersion, String labels, String sensitiveVariables) {}
+            String configSha256, ObjectNode variables, List<String> sensitiveNames, String terraformVersion, String labels) {}
 
     public TaskView insert(Handle h, NewTask t) {
+        ObjectNode plain = t.variables().deepCopy();
+        plain.remove(t.sensitiveNames());
+        ObjectNode sensitive = WireJson.lenient().createObjectNode();
+        t.sensitiveNames().forEach(name -> sensitive.set(name, t.variables().get(name)));
         return h.createQuery("""
                         insert into tasks (task_id, workspace_id, action, status, tf_json, config_archive, config_sha256,
-                                           variables, terraform_version, labels, sensitive_variables)
+                                           variables, sealed_variables, terraform_version, labels, sensitive_variables)
                         values (:id, :ws, :action, 'queued', cast(:tf as jsonb), :archive, :archiveSha, cast(:vars as jsonb),
-                                :tfv, cast(:labels as jsonb), cast(:sensitive as jsonb))
+                                :sealed, :tfv, cast(:labels as jsonb), cast(:sensitive as jsonb))
                         returning *""")
                 .bind("id", t.taskId()).bind("ws", t.workspaceId()).bind("action", t.action().wireName())
                 .bind("tf", t.tfJson()).bind("archive", t.configArchive()).bind("archiveSha", t.configSha256())
-                .bind("vars", t.variables()).bind("tfv", t.terraformVersion())
-                .bind("labels", t.labels()).bind("sensitive", t.sensitiveVariables())
+                .bind("vars", Rows.json(plain))
+                .bind("sealed", sensitive.isEmpty() ? null : sealed.seal(sensitive, context(t.taskId())))
+                .bind("tfv", t.terraformVersion())
+                .bind("labels", t.labels()).bind("sensitive", Rows.json(t.sensitiveNames()))
                 .map(TaskStore::view).one();
     }
 
-    /** The task's variables and which of them are sensitive: what the log must never show. */
-    public record Secrets(com.fasterxml.jackson.databind.node.ObjectNode variables, List<String> sensitiveNames) {}
+    /** The task's variables, sensitive ones opened, and which are sensitive: what the log must never show. */
+    public record Secrets(ObjectNode variables, List<String> sensitiveNames) {}
 
     public Optional<Secrets> secrets(String taskId) {
-        return jdbi.withHandle(h -> h.createQuery("select variables, sensitive_variables from tasks where task_id = :id")
+        return jdbi.withHandle(h -> h.createQuery("select task_id, variables, sealed_variables, sensitive_variables from tasks where task_id = :id")
                 .bind("id", taskId)
-                .map((rs, ctx) -> new Secrets(Rows.object(rs, "variables"), Rows.strings(rs, "sensitive_variables")))
+                .map((rs, ctx) -> new Secrets(variables(rs), Rows.strings(rs, "sensitive_variables")))
                 .findOne());
     }
 
+    /**
+     * Seals the sensitive values of tasks queued before they were kept sealed (their names were recorded, their
+     * values stored plain beside the others). Run at start; each row is done once.
+     *
+     * @return how many tasks were sealed
+     */
+    public int sealLegacySecrets() {
+        return jdbi.inTransaction(h -> {
+            record Legacy(String taskId, ObjectNode variables, List<String> sensitiveNames) {}
+            List<Legacy> legacy = h.createQuery("""
+                            select task_id, variables, sensitive_variables from tasks
+                            where sealed_variables is null and jsonb_array_length(sensitive_variables) > 0 for update""")
+                    .map((rs, ctx) -> new Legacy(rs.getString("task_id"), Rows.object(rs, "variables"),
+                            Rows.strings(rs, "sensitive_variables")))
+                    .list();
+            for (Legacy t : legacy) {
+                ObjectNode all = t.variables() == null ? WireJson.lenient().createObjectNode() : t.variables();
+                ObjectNode sensitive = WireJson.lenient().createObjectNode();
+                t.sensitiveNames().forEach(name -> {
+                    if (all.has(name)) sensitive.set(name, all.get(name));
+                });
+                all.remove(t.sensitiveNames());
+                h.createUpdate("update tasks set variables = cast(:vars as jsonb), sealed_variables = :sealed where task_id = :id")
+                        .bind("vars", Rows.json(all)).bind("sealed", sealed.seal(sensitive, context(t.taskId())))
+                        .bind("id", t.taskId()).execute();
+            }
+            return legacy.size();
+        });
+    }
+
+    /** The associated data of a task's sealed variables: the seal does not open in another task's row. */
+    private static String context(String taskId) {
+        return "task " + taskId;
+    }
+
+    /** The plain variables with the sealed ones opened beside them; null when the task has none. */
+    private ObjectNode variables(ResultSet rs) throws SQLException {
+        ObjectNode plain = Rows.object(rs, "variables");
+        byte[] sealedValues = rs.getBytes("sealed_variables");
+        if (sealedValues == null) return plain;
+        ObjectNode all = plain == null ? WireJson.lenient().createObjectNode() : plain;
+        all.setAll((ObjectNode) sealed.open(sealedValues, context(rs.getString("task_id"))));
+        return all;
+    }
 
     public Optional<TaskView> find(String taskId) {
         return jdbi.withHandle(h -> h.createQuery("select * from tasks where task_id = :id").bind("id", taskId)
@@ -374,7 +435,7 @@ public final class TaskStore {
                 TaskAction.fromWire(rs.getString("action")),
                 rs.getString("terraform_version"),
                 Rows.object(rs, "tf_json"),
-                Rows.object(rs, "variables"),
+                variables(rs),
                 Rows.object(rs, "state_json"),
                 Rows.strings(rs, "sensitive_variables"),
                 maxLogBytes,

@@ -8,6 +8,7 @@ import io.iacrunner.server.logs.LogRoutes;
 import io.iacrunner.server.pools.PoolRoutes;
 import io.iacrunner.server.state.StateRoutes;
 import io.iacrunner.server.tasks.TaskRoutes;
+import io.iacrunner.server.variables.VariableRoutes;
 import io.iacrunner.server.workspaces.WorkspaceRoutes;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -29,15 +30,17 @@ public final class HttpApi {
     private final StateRoutes state;
     private final PoolRoutes pools;
     private final WorkspaceRoutes workspaces;
+    private final VariableRoutes variables;
 
     public HttpApi(AgentRoutes agents, TaskRoutes tasks, LogRoutes logs, StateRoutes state, PoolRoutes pools,
-            WorkspaceRoutes workspaces) {
+            WorkspaceRoutes workspaces, VariableRoutes variables) {
         this.agents = agents;
         this.tasks = tasks;
         this.logs = logs;
         this.state = state;
         this.pools = pools;
         this.workspaces = workspaces;
+        this.variables = variables;
     }
 
     public Javalin create(String host, int port) {
@@ -78,7 +81,11 @@ public final class HttpApi {
             r.put(ApiPaths.POOL, pools::put);
             r.post(ApiPaths.POOL_TOKENS, pools::issueToken);
             r.get(ApiPaths.WORKSPACE, workspaces::show);
+            r.put(ApiPaths.WORKSPACE, workspaces::update);
             r.post(ApiPaths.WORKSPACE_UNLOCK, workspaces::unlock);
+            r.get(ApiPaths.WORKSPACE_VARIABLES, variables::list);
+            r.put(ApiPaths.WORKSPACE_VARIABLE, variables::set);
+            r.delete(ApiPaths.WORKSPACE_VARIABLE, variables::delete);
             r.get(ApiPaths.WORKSPACE_STATE, state::current);
             r.get(ApiPaths.WORKSPACE_STATE_VERSIONS, state::versions);
             r.post(ApiPaths.WORKSPACE_STATE_ROLLBACK, state::rollback);

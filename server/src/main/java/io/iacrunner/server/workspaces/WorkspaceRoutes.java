@@ -1,6 +1,7 @@
 package io.iacrunner.server.workspaces;
 
 import io.iacrunner.protocol.UnlockRequest;
+import io.iacrunner.protocol.WorkspaceSettings;
 import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.web.Bodies;
 import io.javalin.http.Context;
@@ -18,6 +19,11 @@ public final class WorkspaceRoutes {
     public void show(Context ctx) {
         auth.admin(ctx.header("Authorization"));
         ctx.json(workspaces.get(ctx.pathParam("workspace_id")));
+    }
+
+    public void update(Context ctx) {
+        auth.admin(ctx.header("Authorization"));
+        ctx.json(workspaces.update(ctx.pathParam("workspace_id"), Bodies.read(ctx, WorkspaceSettings.class)));
     }
 
     public void unlock(Context ctx) {

@@ -1,8 +1,10 @@
 package io.iacrunner.server.workspaces;
 
+import io.iacrunner.protocol.WorkspaceSettings;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Signals;
+import io.iacrunner.server.util.TerraformVersionFormat;
 import io.iacrunner.server.web.ApiProblem;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
@@ -28,6 +30,20 @@ public final class WorkspaceService {
     public WorkspaceView get(String workspaceId) {
         Ids.requireWorkspaceId(workspaceId);
         return workspaces.find(workspaceId).orElseThrow(() -> notFound(workspaceId));
+    }
+
+    /** Replaces the workspace's settings, creating the workspace if it is new. */
+    public WorkspaceView update(String workspaceId, WorkspaceSettings settings) {
+        Ids.requireWorkspaceId(workspaceId);
+        TerraformVersionFormat.require(settings.terraformVersion());
+        WorkspaceView view = jdbi.inTransaction(h -> {
+            workspaces.ensure(h, workspaceId);
+            workspaces.updateSettings(h, workspaceId, settings);
+            return workspaces.find(h, workspaceId).orElseThrow();
+        });
+        log.info("workspace {}: terraform_version {}", workspaceId,
+                settings.terraformVersion() == null ? "cleared (the agent's default)" : settings.terraformVersion());
+        return view;
     }
 
     /**

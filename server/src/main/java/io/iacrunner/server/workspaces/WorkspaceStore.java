@@ -1,6 +1,7 @@
 package io.iacrunner.server.workspaces;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iacrunner.protocol.WorkspaceSettings;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.util.Rows;
 import java.util.Map;
@@ -22,14 +23,35 @@ public final class WorkspaceStore {
                 .bind("id", workspaceId).execute();
     }
 
+    public boolean exists(Handle h, String workspaceId) {
+        return h.createQuery("select exists (select 1 from workspaces where workspace_id = :ws)")
+                .bind("ws", workspaceId).mapTo(Boolean.class).one();
+    }
+
+    /** Locks the workspace's row until the transaction ends: changes that check and then write take turns. */
+    public void lockRow(Handle h, String workspaceId) {
+        h.createQuery("select workspace_id from workspaces where workspace_id = :ws for update")
+                .bind("ws", workspaceId).mapTo(String.class).one();
+    }
+
+    /** The version the workspace's tasks run unless they name one; empty when it names none. */
+    public Optional<String> terraformVersion(Handle h, String workspaceId) {
+        return h.createQuery("select terraform_version from workspaces where workspace_id = :ws")
+                .bind("ws", workspaceId).mapTo(String.class).findOne();
+    }
+
+    void updateSettings(Handle h, String workspaceId, WorkspaceSettings settings) {
+        h.createUpdate("update workspaces set terraform_version = :tfv where workspace_id = :ws")
+                .bind("tfv", settings.terraformVersion()).bind("ws", workspaceId).execute();
+    }
+
     public Optional<WorkspaceView> find(String workspaceId) {
         return jdbi.withHandle(h -> find(h, workspaceId));
     }
 
     /** The lock holder's status, with the workspace row locked: empty when the workspace is unlocked. */
     Optional<String> lockHolderStatus(Handle h, String workspaceId) {
-        h.createQuery("select workspace_id from workspaces where workspace_id = :ws for update")
-                .bind("ws", workspaceId).mapTo(String.class).one();
+        lockRow(h, workspaceId);
         return h.createQuery("""
                         select t.status from workspaces w join tasks t on t.task_id = w.lock_task_id
                         where w.workspace_id = :ws""")
@@ -44,7 +66,7 @@ public final class WorkspaceStore {
     Optional<WorkspaceView> find(Handle h, String workspaceId) {
         return h.createQuery("""
                         select w.workspace_id, w.created_at, w.lock_task_id, w.lock_reason, w.locked_at,
-                               w.current_state_version, s.serial as current_state_serial, s.state::jsonb -> 'outputs' as outputs
+                               w.current_state_version, w.terraform_version, s.serial as current_state_serial, s.state::jsonb -> 'outputs' as outputs
                         from workspaces w
                         left join state_versions s on s.workspace_id = w.workspace_id and s.version = w.current_state_version
                         where w.workspace_id = :ws""")
@@ -57,7 +79,7 @@ public final class WorkspaceStore {
                             holder == null ? null : new WorkspaceView.Lock(holder, rs.getString("lock_reason"),
                                     Rows.instant(rs, "locked_at")),
                             Rows.nullableInt(rs, "current_state_version"), currentSerial, Rows.instant(rs, "created_at"),
-                            outputs(Rows.object(rs, "outputs")));
+                            outputs(Rows.object(rs, "outputs")), rs.getString("terraform_version"));
                 })
                 .findOne();
     }

@@ -1,0 +1,108 @@
+package io.iacrunner.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code var set|list|unset} and {@code workspace set}: what they send and what they print. */
+class VarCommandTest {
+    static final String PATH = "/api/v1/workspaces/demo/variables/db_password";
+    static final String SET_SENSITIVE = """
+            {"name":"db_password","value":null,"sensitive":true,"updated_at":"2026-11-30T10:00:00Z"}""";
+
+    @TempDir
+    Path dir;
+
+    FakeApi api;
+    final ObjectMapper json = new ObjectMapper();
+
+    @BeforeEach
+    void start() throws Exception {
+        api = new FakeApi();
+    }
+
+    @AfterEach
+    void stop() {
+        api.close();
+    }
+
+    JsonNode sentBody() throws Exception {
+        assertThat(api.requests).hasSize(1);
+        return json.readTree(api.requests.getFirst().body());
+    }
+
+    @Test
+    void aSensitiveValueFromAFileIsSentAsAStringWithItsTrailingNewlineDroppedAndNotPrinted() throws Exception {
+        api.on("PUT", PATH, FakeApi.Reply.ok(SET_SENSITIVE));
+        Path file = Files.writeString(dir.resolve("pw"), "hunter2-long\n");
+        CliRun run = CliRun.run(dir, "var", "set", "demo", "db_password", "--value-file", file.toString(), "--sensitive",
+                "--server", api.url());
+        assertThat(run.exit()).as(run.toString()).isZero();
+        assertThat(sentBody().path("value").asText()).isEqualTo("hunter2-long");
+        assertThat(sentBody().path("sensitive").asBoolean()).isTrue();
+        assertThat(run.out()).isEqualTo("workspace demo: sensitive variable db_password set\n").doesNotContain("hunter2");
+    }
+
+    @Test
+    void jsonValuesAreSentAsJsonAndBrokenJsonIsRefusedWithoutEchoingIt() throws Exception {
+        api.on("PUT", "/api/v1/workspaces/demo/variables/sizes", FakeApi.Reply.ok("""
+                {"name":"sizes","value":[1,2],"sensitive":false,"updated_at":"2026-11-30T10:00:00Z"}"""));
+        CliRun run = CliRun.run(dir, "var", "set", "demo", "sizes", "[1, 2]", "--json", "--server", api.url());
+        assertThat(run.exit()).as(run.toString()).isZero();
+        assertThat(sentBody().path("value").isArray()).isTrue();
+
+        CliRun broken = CliRun.run(dir, "var", "set", "demo", "sizes", "{secret-ish", "--json", "--sensitive", "--server", api.url());
+        assertThat(broken.exit()).isEqualTo(2);
+        assertThat(broken.err()).contains("--json: the value is not valid JSON").doesNotContain("secret-ish");
+        assertThat(api.requests).hasSize(1);
+    }
+
+    @Test
+    void theValueComesFromExactlyOnePlace() throws Exception {
+        Path file = Files.writeString(dir.resolve("v"), "x");
+        CliRun both = CliRun.run(dir, "var", "set", "demo", "n", "v", "--value-file", file.toString(), "--server", api.url());
+        CliRun neither = CliRun.run(dir, "var", "set", "demo", "n", "--server", api.url());
+        assertThat(both.exit()).isEqualTo(2);
+        assertThat(neither.exit()).isEqualTo(2);
+        assertThat(both.err()).contains("give the value as VALUE or with --value-file");
+        assertThat(api.requests).isEmpty();
+    }
+
+    @Test
+    void listShowsPlainValuesAndOnlyTheWordSensitiveForTheOthers() {
+        api.on("GET", "/api/v1/workspaces/demo/variables", FakeApi.Reply.ok("""
+                {"workspace_id":"demo","variables":[
+                  {"name":"db_password","value":null,"sensitive":true,"updated_at":"2026-11-30T10:00:00Z"},
+                  {"name":"region","value":"eu-west-1","sensitive":false,"updated_at":"2026-11-30T10:01:00Z"}]}"""));
+        CliRun run = CliRun.run(dir, "var", "list", "demo", "--server", api.url());
+        assertThat(run.exit()).as(run.toString()).isZero();
+        assertThat(run.out()).containsPattern("(?m)^db_password +\\(sensitive\\) +2026-11-30T10:00:00Z$")
+                .containsPattern("(?m)^region +\"eu-west-1\" +2026-11-30T10:01:00Z$");
+    }
+
+    @Test
+    void unsetDeletesTheVariable() {
+        api.on("DELETE", PATH, new FakeApi.Reply(204, ""));
+        CliRun run = CliRun.run(dir, "var", "unset", "demo", "db_password", "--server", api.url());
+        assertThat(run.exit()).as(run.toString()).isZero();
+        assertThat(api.requests.getFirst().method()).isEqualTo("DELETE");
+        assertThat(run.out()).isEqualTo("workspace demo: variable db_password removed\n");
+    }
+
+    @Test
+    void workspaceSetSendsTheVersionAndAnEmptyOneClearsIt() throws Exception {
+        api.on("PUT", "/api/v1/workspaces/demo", FakeApi.Reply.ok("""
+                {"workspace_id":"demo","lock":null,"terraform_version":null,"created_at":"2026-11-30T10:00:00Z"}"""));
+        CliRun run = CliRun.run(dir, "workspace", "set", "demo", "--terraform-version", "", "--server", api.url());
+        assertThat(run.exit()).as(run.toString()).isZero();
+        assertThat(sentBody().path("terraform_version").isNull()).isTrue();
+        assertThat(run.out()).isEqualTo("workspace demo: terraform_version cleared (the agent's default)\n");
+    }
+}
