@@ -1,5 +1,6 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.protocol.Transport;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,6 +20,7 @@ import java.util.Map;
  * @param versions where task-requested Terraform versions are looked for and installed from
  * @param logWebSocket send log batches over the agent WebSocket, falling back to HTTP when it fails (the default);
  *     false sends them over HTTP only, for networks whose proxies do not pass WebSockets
+ * @param transport how the server is reached: its CA and whether plain HTTP to another machine is allowed
  */
 public record AgentConfig(
         URI serverUrl,
@@ -31,7 +33,8 @@ public record AgentConfig(
         Duration cancelGrace,
         Duration drainTimeout,
         boolean logWebSocket,
-        Versions versions) {
+        Versions versions,
+        Transport transport) {
 
     /**
      * Terraform versions: {@code dir} holds installed ones (null: {@code <work-dir>/versions}); {@code defaultVersion} is
@@ -49,49 +52,55 @@ public record AgentConfig(
         }
     }
 
+    public AgentConfig withTransport(Transport value) {
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout,
+                logWebSocket, versions, value);
+    }
+
     public static AgentConfig of(URI serverUrl, Path tokenFile) {
         return new AgentConfig(serverUrl, tokenFile, defaultName(), defaultWorkDir(), Path.of("terraform"), 0,
-                Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofMinutes(5), true, Versions.DEFAULTS);
+                Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofMinutes(5), true, Versions.DEFAULTS,
+                Transport.DEFAULT);
     }
 
     public AgentConfig withServerUrl(URI value) {
-        return new AgentConfig(value, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions);
+        return new AgentConfig(value, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, transport);
     }
 
     public AgentConfig withName(String value) {
-        return new AgentConfig(serverUrl, tokenFile, value, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions);
+        return new AgentConfig(serverUrl, tokenFile, value, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, transport);
     }
 
     public AgentConfig withWorkDir(Path value) {
-        return new AgentConfig(serverUrl, tokenFile, name, value, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions);
+        return new AgentConfig(serverUrl, tokenFile, name, value, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, transport);
     }
 
     public AgentConfig withTerraform(Path value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, value, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, value, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, transport);
     }
 
     public AgentConfig withLocalPlanLimit(int value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, value, pullWait, cancelGrace, drainTimeout, logWebSocket, versions);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, value, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, transport);
     }
 
     public AgentConfig withPullWait(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, value, cancelGrace, drainTimeout, logWebSocket, versions);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, value, cancelGrace, drainTimeout, logWebSocket, versions, transport);
     }
 
     public AgentConfig withCancelGrace(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, value, drainTimeout, logWebSocket, versions);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, value, drainTimeout, logWebSocket, versions, transport);
     }
 
     public AgentConfig withDrainTimeout(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, value, logWebSocket, versions);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, value, logWebSocket, versions, transport);
     }
 
     public AgentConfig withLogWebSocket(boolean value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, value, versions);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, value, versions, transport);
     }
 
     public AgentConfig withVersions(Versions value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, value);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, value, transport);
     }
 
     /** Where installed Terraform versions live: the configured directory, else {@code <work-dir>/versions}. */

@@ -2,6 +2,7 @@ package io.iacrunner.agent;
 
 import io.iacrunner.protocol.AgentPing;
 import io.iacrunner.protocol.ApiClient;
+import io.iacrunner.protocol.Transport;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.PingReply;
@@ -31,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * <p>Every caller that sees its token refused passes the {@link #generation()} it sent with to {@link #renew}, so
  * when the ping and pull loops and a few tasks all hit the same 401, the agent registers once, not once per caller.
  */
-final class AgentSession {
+final class AgentSession implements Credentials {
     private static final Logger log = LoggerFactory.getLogger(AgentSession.class);
     private static final Duration FIRST_RETRY = Duration.ofMillis(250);
     private static final Duration MAX_RETRY = Duration.ofSeconds(10);
@@ -55,13 +56,13 @@ final class AgentSession {
     private volatile long registeredAt;
 
     /** @param saved where the identity is kept between runs */
-    AgentSession(URI server, Path tokenFile, RegisterRequest identity, SavedIdentity saved) {
+    AgentSession(URI server, Path tokenFile, RegisterRequest identity, SavedIdentity saved, Transport transport) {
         this.server = server;
         this.tokenFile = tokenFile;
         this.saved = saved;
         this.identity = identity;
-        this.registrationApi = new ApiClient(server, () -> poolToken);
-        this.api = new ApiClient(server, this::agentToken);
+        this.registrationApi = new ApiClient(server, () -> poolToken, transport);
+        this.api = registrationApi.withToken(this::agentToken);
     }
 
     /**
@@ -97,7 +98,8 @@ final class AgentSession {
      * Registers again unless someone already did since {@code generationSeen}. Unlike the first registration this
      * never gives up on its own (the token file may be fixed, the server may come back) until {@link #stop()}.
      */
-    synchronized void renew(long generationSeen) {
+    @Override
+    public synchronized void renew(long generationSeen) {
         if (generation() != generationSeen) return;
         String previous = agentId();
         Backoff backoff = new Backoff(FIRST_RETRY, MAX_RETRY);
@@ -219,11 +221,13 @@ final class AgentSession {
     }
 
     /** The client for everything after registration; it always sends the current agent token. */
-    ApiClient api() {
+    @Override
+    public ApiClient api() {
         return api;
     }
 
-    long generation() {
+    @Override
+    public long generation() {
         Registration r = current;
         return r == null ? 0 : r.generation();
     }

@@ -51,7 +51,7 @@ final class LogShipper {
 
     private enum State { SHIPPING, STALE, REFUSED, DROPPED, CLOSED }
 
-    private final AgentSession session;
+    private final Credentials credentials;
     private final LogSpool spool;
     private final LogUplink uplink;
     private final int attempt;
@@ -85,9 +85,9 @@ final class LogShipper {
      * @param maxLogBytes where the log is cut with one notice while the task goes on (0: no limit)
      * @param onStale told (on the sender thread) when the server says the attempt is no longer the current one
      */
-    LogShipper(AgentSession session, LogSpool spool, LogUplink uplink, String taskId, int attempt, long maxLogBytes,
+    LogShipper(Credentials credentials, LogSpool spool, LogUplink uplink, String taskId, int attempt, long maxLogBytes,
             Runnable onStale) {
-        this.session = session;
+        this.credentials = credentials;
         this.spool = spool;
         this.uplink = uplink;
         this.attempt = attempt;
@@ -106,9 +106,9 @@ final class LogShipper {
      * A shipper for a spool an earlier run of the agent left: its lines are the attempt's whole log, and the server is
      * asked what it has before anything is sent.
      */
-    static LogShipper resume(AgentSession session, LogSpool spool, LogUplink uplink, String taskId, int attempt,
+    static LogShipper resume(Credentials credentials, LogSpool spool, LogUplink uplink, String taskId, int attempt,
             Runnable onStale) throws IOException {
-        LogShipper shipper = new LogShipper(session, spool, uplink, taskId, attempt, 0, onStale);
+        LogShipper shipper = new LogShipper(credentials, spool, uplink, taskId, attempt, 0, onStale);
         long offset = 0;
         long limit = spool.size();
         while (true) {
@@ -259,7 +259,7 @@ final class LogShipper {
             while (true) {
                 Batch batch = nextBatch();
                 if (batch == null) return;
-                long generation = session.generation();
+                long generation = credentials.generation();
                 try {
                     LogAck ack = uplink.send(batch.wire());
                     if (ack != null) viewers = Math.max(0, ack.viewers());
@@ -372,7 +372,7 @@ final class LogShipper {
             return false;
         }
         if (ApiFailures.agentRejected(e)) {
-            session.renew(generation);
+            credentials.renew(generation);
             registeredAgain = true;
             return true;
         }

@@ -37,7 +37,7 @@ class LogUplink implements AutoCloseable {
     private static final Duration REPLY_TIMEOUT = Duration.ofSeconds(30);
     private static final ObjectMapper JSON = WireJson.lenient();
 
-    private final AgentSession session;
+    private final Credentials credentials;
     private final String taskId;
     private final int attempt;
     private final String httpPath;
@@ -47,8 +47,8 @@ class LogUplink implements AutoCloseable {
     private long websocketRetryAt;
 
     /** @param websocketAllowed false sends everything over HTTP (an operator's choice, or a test's) */
-    LogUplink(AgentSession session, String taskId, int attempt, boolean websocketAllowed) {
-        this.session = session;
+    LogUplink(Credentials credentials, String taskId, int attempt, boolean websocketAllowed) {
+        this.credentials = credentials;
         this.taskId = taskId;
         this.attempt = attempt;
         this.httpPath = ApiPaths.fill(ApiPaths.TASK_LOGS, taskId);
@@ -70,14 +70,14 @@ class LogUplink implements AutoCloseable {
                 throw e;
             }
         }
-        return session.api().post(httpPath, batch, LogAck.class);
+        return credentials.api().post(httpPath, batch, LogAck.class);
     }
 
     private Connection connected() {
-        long generation = session.generation();
+        long generation = credentials.generation();
         if (connection != null && connection.generation == generation && connection.isOpen()) return connection;
         closeConnection();
-        connection = Connection.open(session.api(), ApiPaths.WS_AGENT_LOGS + "?task_id="
+        connection = Connection.open(credentials.api(), ApiPaths.WS_AGENT_LOGS + "?task_id="
                 + URLEncoder.encode(taskId, StandardCharsets.UTF_8) + "&attempt=" + attempt + "&stream_mode=auto", generation);
         return connection;
     }

@@ -103,7 +103,7 @@ final class PullLoop implements Runnable {
     private void refuse(TaskAssignment task, String reason) throws InterruptedException {
         log.warn("task {} attempt {}: not run: {}", task.taskId(), task.attempt(), reason);
         try {
-            new TaskReporter(session, task.taskId(), task.attempt(), new CountDownLatch(1))
+            new TaskReporter(JobCredentials.forClaim(session, task), task.taskId(), task.attempt(), new CountDownLatch(1))
                     .result(new TaskResult(task.attempt(), TaskStatus.ERRORED, null, reason, 0, null));
         } catch (StaleAttemptException | ApiException e) {
             log.warn("task {} attempt {}: the server did not take the refusal: {}", task.taskId(), task.attempt(), e.getMessage());

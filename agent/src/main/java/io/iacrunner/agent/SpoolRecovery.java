@@ -81,8 +81,10 @@ final class SpoolRecovery implements Runnable {
         log.info("{}: found the log spool of an earlier run ({} bytes); uploading it", label, Files.size(leftover.file()));
         LogSpool spool = LogSpool.reopen(leftover);
         CountDownLatch dropped = new CountDownLatch(1);
-        LogShipper shipper = LogShipper.resume(session, spool,
-                new LogUplink(session, leftover.taskId(), leftover.attempt(), logWebSocket), leftover.taskId(),
+        // The job token of the attempt died with the last run: the first upload asks for a new one.
+        JobCredentials job = new JobCredentials(session, leftover.taskId(), leftover.attempt(), null);
+        LogShipper shipper = LogShipper.resume(job, spool,
+                new LogUplink(job, leftover.taskId(), leftover.attempt(), logWebSocket), leftover.taskId(),
                 leftover.attempt(), dropped::countDown);
         current = shipper;
         shipper.start();
@@ -96,7 +98,7 @@ final class SpoolRecovery implements Runnable {
                 log.warn("{}: the attempt is no longer this agent's; its spooled log is dropped", label);
                 return;
             }
-            new TaskReporter(session, leftover.taskId(), leftover.attempt(), dropped)
+            new TaskReporter(job, leftover.taskId(), leftover.attempt(), dropped)
                     .result(new TaskResult(leftover.attempt(), TaskStatus.ERRORED, null, RESULT_MESSAGE, proof.lines(), proof.sha256()));
             log.info("{}: uploaded {} spooled log lines and reported the attempt errored", label, proof.lines());
         } catch (StaleAttemptException e) {

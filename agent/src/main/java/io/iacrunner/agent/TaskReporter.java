@@ -26,36 +26,36 @@ final class TaskReporter {
     private static final Duration FIRST_RETRY = Duration.ofMillis(200);
     private static final Duration MAX_RETRY = Duration.ofSeconds(10);
 
-    private final AgentSession session;
+    private final Credentials credentials;
     private final String taskId;
     private final int attempt;
     private final CountDownLatch dropped;
 
     /** @param dropped counted down when nothing more may be reported for the attempt */
-    TaskReporter(AgentSession session, String taskId, int attempt, CountDownLatch dropped) {
-        this.session = session;
+    TaskReporter(Credentials credentials, String taskId, int attempt, CountDownLatch dropped) {
+        this.credentials = credentials;
         this.taskId = taskId;
         this.attempt = attempt;
         this.dropped = dropped;
     }
 
     void phase(TaskPhase phase) throws StaleAttemptException, InterruptedException {
-        deliver("phase " + phase.wireName(), () -> session.api().post(
+        deliver("phase " + phase.wireName(), () -> credentials.api().post(
                 ApiPaths.fill(ApiPaths.TASK_PHASE, taskId), new PhaseUpdate(attempt, phase), Void.class));
     }
 
     void plan(PlanSummary summary) throws StaleAttemptException, InterruptedException {
-        deliver("plan summary", () -> session.api().post(
+        deliver("plan summary", () -> credentials.api().post(
                 ApiPaths.fill(ApiPaths.TASK_PLAN, taskId), new PlanReport(attempt, summary), Void.class));
     }
 
     void state(ObjectNode state) throws StaleAttemptException, InterruptedException {
-        deliver("state upload", () -> session.api().put(
+        deliver("state upload", () -> credentials.api().put(
                 ApiPaths.fill(ApiPaths.TASK_STATE, taskId), new StateUpload(attempt, state), Void.class));
     }
 
     void result(TaskResult result) throws StaleAttemptException, InterruptedException {
-        deliver("result", () -> session.api().post(
+        deliver("result", () -> credentials.api().post(
                 ApiPaths.fill(ApiPaths.TASK_RESULT, taskId), result, Void.class));
     }
 
@@ -66,7 +66,7 @@ final class TaskReporter {
         boolean registeredAgain = false;
         while (true) {
             if (dropped.getCount() == 0) throw new StaleAttemptException(label + " not sent: the attempt was dropped");
-            long generation = session.generation();
+            long generation = credentials.generation();
             try {
                 call.get();
                 outage.recovered();
@@ -76,7 +76,7 @@ final class TaskReporter {
                 if (ApiFailures.agentRejected(e)) {
                     // Refused under a fresh registration too: the attempt belongs to the agent we were before.
                     if (registeredAgain) throw new StaleAttemptException(label + " refused after registering again: " + e.getMessage());
-                    session.renew(generation);
+                    credentials.renew(generation);
                     registeredAgain = true;
                 } else if (e.isTransient()) {
                     outage.failed(e);

@@ -69,7 +69,8 @@ final class TaskRunner {
     /** The binary this attempt runs, chosen when it starts; read on the run thread only. */
     private Terraform terraform;
     private final TaskReporter reporter;
-    private final AgentSession session;
+    /** This attempt's upload credential. */
+    private final JobCredentials job;
     private final boolean logWebSocket;
     private final String label;
     private final SecretMasker secrets;
@@ -87,11 +88,11 @@ final class TaskRunner {
     /** @param logWebSocket whether log batches may go over the agent WebSocket (else HTTP only) */
     TaskRunner(TaskAssignment task, AgentSession session, WorkDir workDir, TerraformChooser terraforms, boolean logWebSocket) {
         this.task = task;
-        this.session = session;
         this.workDir = workDir;
         this.terraforms = terraforms;
         this.logWebSocket = logWebSocket;
-        this.reporter = new TaskReporter(session, task.taskId(), task.attempt(), dropped);
+        this.job = JobCredentials.forClaim(session, task);
+        this.reporter = new TaskReporter(job, task.taskId(), task.attempt(), dropped);
         this.secrets = SecretMasker.forTask(task);
         this.label = "task " + task.taskId() + " attempt " + task.attempt();
     }
@@ -180,7 +181,7 @@ final class TaskRunner {
 
     private LogShipper openShipper() throws IOException {
         LogSpool spool = LogSpool.create(workDir.root(), task.taskId(), task.attempt());
-        LogShipper logs = new LogShipper(session, spool, new LogUplink(session, task.taskId(), task.attempt(), logWebSocket),
+        LogShipper logs = new LogShipper(job, spool, new LogUplink(job, task.taskId(), task.attempt(), logWebSocket),
                 task.taskId(), task.attempt(), task.maxLogBytes(), this::abandon);
         synchronized (lock) {
             shipper = logs;

@@ -118,7 +118,8 @@ class AgentTest {
     private static TaskAssignment task(String id, TaskAction action, String command) throws IOException {
         String tf = """
                 {"resource":{"terraform_data":{"x":{"provisioner":{"local-exec":{"command":"%s"}}}}}}""".formatted(command);
-        return new TaskAssignment(id, 1, "ws-" + id, action, null, (ObjectNode) FakeServer.JSON.readTree(tf), null, null, null, 0, null);
+        return new TaskAssignment(id, 1, "ws-" + id, action, null, (ObjectNode) FakeServer.JSON.readTree(tf), null, null, null, 0, null,
+                "job-" + id, java.time.Instant.now().plus(Duration.ofHours(1)));
     }
 
     private void assign(TaskAssignment... tasks) {

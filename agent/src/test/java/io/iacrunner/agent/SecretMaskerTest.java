@@ -189,7 +189,7 @@ class SecretMaskerTest {
                 {"password": "hunter22", "port": 54321, "flag": true, "tiny": "ab", "empty": "", "nothing": null,
                  "creds": {"user": "admin", "keys": ["key-one", "k"]}, "list": [], "public": "not-a-secret"}""");
         TaskAssignment task = new TaskAssignment("t-1", 1, "ws-1", TaskAction.PLAN, "1.11.4", null, variables, null,
-                List.of("password", "port", "flag", "tiny", "empty", "nothing", "missing", "creds", "list"), 0, null);
+                List.of("password", "port", "flag", "tiny", "empty", "nothing", "missing", "creds", "list"), 0, null, null, null);
 
         SecretMasker masker = SecretMasker.forTask(task);
 
@@ -201,9 +201,9 @@ class SecretMaskerTest {
     @Test
     void aTaskWithoutSensitiveVariablesMasksNothing() throws IOException {
         ObjectNode variables = (ObjectNode) FakeServer.JSON.readTree("{\"password\": \"hunter22\"}");
-        assertThat(SecretMasker.forTask(new TaskAssignment("t-1", 1, "ws-1", TaskAction.PLAN, "1.11.4", null, variables, null, null, 0, null)))
+        assertThat(SecretMasker.forTask(new TaskAssignment("t-1", 1, "ws-1", TaskAction.PLAN, "1.11.4", null, variables, null, null, 0, null, null, null)))
                 .isSameAs(SecretMasker.NONE);
-        assertThat(SecretMasker.forTask(new TaskAssignment("t-1", 1, "ws-1", TaskAction.PLAN, "1.11.4", null, null, null, List.of("password"), 0, null)))
+        assertThat(SecretMasker.forTask(new TaskAssignment("t-1", 1, "ws-1", TaskAction.PLAN, "1.11.4", null, null, null, List.of("password"), 0, null, null, null)))
                 .isSameAs(SecretMasker.NONE);
     }
 

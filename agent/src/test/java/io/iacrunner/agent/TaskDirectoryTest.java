@@ -24,7 +24,7 @@ class TaskDirectoryTest {
         tf.putObject("resource");
         var variables = WireJson.lenient().createObjectNode().put("password", "hunter2-but-longer");
         return TaskDirectory.create(Files.createDirectory(dir.resolve("task")),
-                new TaskAssignment("t-x", 1, "ws", TaskAction.PLAN_APPLY, null, tf, variables, null, List.of("password"), 0, null),
+                new TaskAssignment("t-x", 1, "ws", TaskAction.PLAN_APPLY, null, tf, variables, null, List.of("password"), 0, null, null, null),
                 dir.resolve("cache"));
     }
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.agent.FakeServer.Reply;
 import io.iacrunner.agent.FakeServer.Request;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.JobToken;
 import io.iacrunner.protocol.LogLine;
 import io.iacrunner.protocol.LogStream;
 import io.iacrunner.protocol.PhaseUpdate;
@@ -23,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -87,8 +89,10 @@ class TaskRunnerTest {
         return new TaskRunner(task, session, workDir, TerraformChooser.fixed(terraform, System.getenv(), grace), false);
     }
 
+    /** With the job token a claim brings: {@code job-<id>}, valid for an hour. */
     private static TaskAssignment task(String id, TaskAction action, String tfJson, String variables, String state) throws IOException {
-        return new TaskAssignment(id, 1, "ws-1", action, null, json(tfJson), json(variables), json(state), null, 0, null);
+        return new TaskAssignment(id, 1, "ws-1", action, null, json(tfJson), json(variables), json(state), null, 0, null,
+                "job-" + id, Instant.now().plus(Duration.ofHours(1)));
     }
 
     private static ObjectNode json(String text) throws IOException {
@@ -113,7 +117,7 @@ class TaskRunnerTest {
     private TaskResult onlyResult() {
         List<Request> results = server.requests("POST", ApiPaths.TASK_RESULT);
         assertThat(results).hasSize(1);
-        assertThat(results.getFirst().bearer()).isEqualTo("agent-token-1");
+        assertThat(results.getFirst().bearer()).as("uploads carry the attempt's job token").startsWith("job-");
         return results.getFirst().as(TaskResult.class);
     }
 
@@ -204,7 +208,7 @@ class TaskRunnerTest {
     @Test
     void aTerraformVersionTheAgentCannotHaveErrorsTheTaskNamingTheVersionAndRunsNothing() throws Exception {
         TaskAssignment task = new TaskAssignment("t-version", 1, "ws-1", TaskAction.PLAN, "9.9.9", json(localExec("echo hi")),
-                null, null, null, 0, null);
+                null, null, null, 0, null, "job-t-version", Instant.now().plus(Duration.ofHours(1)));
 
         runner(task).run();
 
@@ -280,6 +284,36 @@ class TaskRunnerTest {
         assertThat(Stream.of("t-init-0", "t-init-1", "t-init-2").flatMap(id -> logs.plainText(id).stream()))
                 .as("the waits were said in the logs")
                 .filteredOn(l -> l.contains("waiting for another task's terraform init")).isNotEmpty();
+    }
+
+    @Test
+    void everyUploadCarriesTheJobTokenAndOneAboutToExpireIsReplacedWithTheAgentToken() throws Exception {
+        server.on("POST", ApiPaths.fill(ApiPaths.TASK_JOB_TOKEN, "t-renew"), r -> "agent-token-1".equals(r.bearer())
+                ? Reply.ok(new JobToken("job-renewed", Instant.now().plus(Duration.ofHours(1))))
+                : Reply.error(401, "unauthorized", "job tokens are asked for with the agent token"));
+        TaskAssignment claimed = task("t-renew", TaskAction.PLAN, localExec("echo renewed"), null, null);
+        TaskAssignment expiring = claimed.withJobToken("job-expiring", Instant.now().plus(Duration.ofMinutes(5)));
+
+        runner(expiring).run();
+
+        assertThat(onlyResult().status()).isEqualTo(TaskStatus.SUCCEEDED);
+        List<Request> uploads = Stream.of(ApiPaths.TASK_PHASE, ApiPaths.TASK_LOGS, ApiPaths.TASK_RESULT)
+                .flatMap(path -> server.requests("POST", path).stream()).toList();
+        assertThat(uploads).isNotEmpty().allSatisfy(r -> assertThat(r.bearer()).isEqualTo("job-renewed"));
+        assertThat(server.requests("POST", ApiPaths.fill(ApiPaths.TASK_JOB_TOKEN, "t-renew"))).hasSize(1);
+    }
+
+    @Test
+    void aRefusedJobTokenIsReplacedOnceAndTheUploadRepeated() throws Exception {
+        server.on("POST", ApiPaths.fill(ApiPaths.TASK_JOB_TOKEN, "t-refused"),
+                r -> Reply.ok(new JobToken("job-second", Instant.now().plus(Duration.ofHours(1)))));
+        server.on("POST", ApiPaths.TASK_RESULT, r -> "job-second".equals(r.bearer()) ? Reply.ok(null)
+                : Reply.error(401, "unauthorized", "token expired"));
+
+        runner(task("t-refused", TaskAction.PLAN, localExec("echo refused"), null, null)).run();
+
+        List<Request> results = server.requests("POST", ApiPaths.TASK_RESULT);
+        assertThat(results).extracting(Request::bearer).containsExactly("job-t-refused", "job-second");
     }
 
     @Test

@@ -11,7 +11,9 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import io.iacrunner.protocol.Transport;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -30,6 +32,9 @@ public final class AgentCommand implements Callable<Integer> {
 
     @Option(names = "--server", paramLabel = "URL", description = "Server base URL (env IAC_SERVER; default " + ClientOptions.DEFAULT_SERVER + ").")
     String server;
+
+    @Mixin
+    TransportOptions transport;
 
     @Option(names = "--token-file", required = true, paramLabel = "FILE",
             description = "The pool token file (the server prints its path: agent.token in its data dir).")
@@ -101,7 +106,13 @@ public final class AgentCommand implements Callable<Integer> {
         }
         if (drainTimeoutSeconds < 0) throw new UsageException("--drain-timeout must be 0 or more seconds, got " + drainTimeoutSeconds);
         if (cancelGraceSeconds < 0) throw new UsageException("--cancel-grace must be 0 or more seconds, got " + cancelGraceSeconds);
-        return config.withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
+        Transport reach = transport.transport();
+        try {
+            reach.check(config.serverUrl());
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        return config.withTransport(reach).withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
                 .withCancelGrace(Duration.ofSeconds(cancelGraceSeconds))
                 .withLogWebSocket(!logOverHttp)
                 .withVersions(versions());

@@ -4,6 +4,7 @@ import io.iacrunner.protocol.ApiClient;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code --server} and {@code --token-file}, shared by every client command (a picocli mixin). */
@@ -21,6 +22,9 @@ public final class ClientOptions {
                     + "default ./.iac-data/admin.token when it exists).")
     Path tokenFile;
 
+    @Mixin
+    TransportOptions transport;
+
     public ClientOptions(CliContext ctx) {
         this.ctx = ctx;
     }
@@ -32,7 +36,11 @@ public final class ClientOptions {
     public ApiClient client() {
         URI url = serverUrl();
         String token = Tokens.resolve(tokenFile, ctx).token();
-        return new ApiClient(url, () -> token);
+        try {
+            return new ApiClient(url, () -> token, transport.transport());
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
     }
 
     static URI parseServerUrl(String text) {

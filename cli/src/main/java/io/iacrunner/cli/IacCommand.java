@@ -19,6 +19,8 @@ import picocli.CommandLine.Spec;
             StateCommand.class,
             WorkspaceCommand.class,
             VarCommand.class,
+            TokenCommand.class,
+            AuditCommand.class,
             PoolCommand.class,
             AgentsCommand.class,
         },

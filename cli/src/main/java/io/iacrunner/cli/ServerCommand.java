@@ -55,6 +55,23 @@ public final class ServerCommand implements Callable<Integer> {
                 "Default: <data-dir>/secrets.key, created on first start. Replicas must share one file, which must exist."})
     Path secretsKeyFile;
 
+    @Option(names = "--tls-cert", paramLabel = "PEM", description = "Serve HTTPS with this certificate chain (with --tls-key).")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "PEM", description = "The certificate's unencrypted PKCS#8 private key.")
+    Path tlsKey;
+
+    @Option(names = "--tls-keystore", paramLabel = "P12", description = "Serve HTTPS from a PKCS#12 keystore instead of PEM files.")
+    Path tlsKeystore;
+
+    @Option(names = "--tls-keystore-password", paramLabel = "PASSWORD",
+            description = "The keystore's password (env IAC_TLS_KEYSTORE_PASSWORD).")
+    String tlsKeystorePassword;
+
+    @Option(names = "--allow-plain-http",
+            description = "Serve plain HTTP on an address other than loopback (behind a proxy that terminates TLS).")
+    boolean allowPlainHttp;
+
     public ServerCommand(CliContext ctx) {
         this.ctx = ctx;
     }
@@ -81,7 +98,19 @@ public final class ServerCommand implements Callable<Integer> {
                 .withPort(port)
                 .withDataDir(ctx.resolve(dataDir))
                 .withDatabase(url, user, password)
-                .withSecretsKeyFile(keyFile == null ? null : ctx.resolve(Path.of(keyFile)));
+                .withSecretsKeyFile(keyFile == null ? null : ctx.resolve(Path.of(keyFile)))
+                .withTls(tls())
+                .withAllowPlainHttp(allowPlainHttp);
+    }
+
+    private ServerConfig.Tls tls() {
+        if (tlsKeystore != null) {
+            if (tlsCert != null || tlsKey != null) throw new UsageException("give --tls-keystore or --tls-cert with --tls-key, not both");
+            String password = tlsKeystorePassword != null ? tlsKeystorePassword : ctx.env("IAC_TLS_KEYSTORE_PASSWORD");
+            return ServerConfig.Tls.keystore(ctx.resolve(tlsKeystore), password);
+        }
+        if ((tlsCert == null) != (tlsKey == null)) throw new UsageException("--tls-cert and --tls-key go together");
+        return tlsCert == null ? null : ServerConfig.Tls.pem(ctx.resolve(tlsCert), ctx.resolve(tlsKey));
     }
 
     @Override

@@ -97,8 +97,9 @@ class ProcessCommandsTest {
         Files.writeString(dir.resolve("agent.token"), "pool-token\n");
         AgentConfig config = parse(AgentCommand.class, Map.of("IAC_SERVER", "http://10.0.0.5:8080"), "agent",
                 "--token-file", "agent.token", "--name", "runner-1", "--work-dir", "work", "--terraform", "bin/terraform",
-                "--max-plans", "2").config();
+                "--max-plans", "2", "--allow-plain-http").config();
         assertThat(config.serverUrl()).isEqualTo(URI.create("http://10.0.0.5:8080"));
+        assertThat(config.transport().allowPlainHttp()).isTrue();
         assertThat(config.tokenFile()).isEqualTo(dir.resolve("agent.token"));
         assertThat(config.name()).isEqualTo("runner-1");
         assertThat(config.workDir()).isEqualTo(dir.resolve("work"));
@@ -108,6 +109,18 @@ class ProcessCommandsTest {
         AgentConfig onPath = parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token").config();
         assertThat(onPath.terraform()).isEqualTo(Path.of("terraform"));
         assertThat(onPath.serverUrl()).isEqualTo(URI.create("http://127.0.0.1:8080"));
+    }
+
+    @Test
+    void anAgentRefusesPlainHttpToAnotherMachineUnlessAllowed() throws Exception {
+        Files.writeString(dir.resolve("agent.token"), "pool-token\n");
+        CliRun run = CliRun.run(dir, "agent", "--server", "http://10.0.0.5:8080", "--token-file", "agent.token");
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.err()).contains("refusing plain HTTP to 10.0.0.5");
+        Files.writeString(dir.resolve("ca.pem"), "not a certificate");
+        CliRun badCa = CliRun.run(dir, "agent", "--server", "https://iac.example.com", "--token-file", "agent.token", "--ca-file", "ca.pem");
+        assertThat(badCa.exit()).isEqualTo(2);
+        assertThat(badCa.err()).contains("ca.pem");
     }
 
     @Test

@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
@@ -103,6 +104,11 @@ final class E2eHarness implements AutoCloseable {
 
     /** As {@link #startAgentProcess(String, String...)}, reaching the server at {@code serverUrl} (a proxy, say). */
     AgentProcess startAgentProcess(String name, java.net.URI serverUrl, String... extraArgs) throws IOException {
+        return startAgentProcess(name, serverUrl, Map.of(), extraArgs);
+    }
+
+    /** As {@link #startAgentProcess(String, java.net.URI, String...)}, with {@code env} added to the agent's environment. */
+    AgentProcess startAgentProcess(String name, java.net.URI serverUrl, Map<String, String> env, String... extraArgs) throws IOException {
         Path work = workDir(name);
         Path log = dir.resolve("agent-" + name + ".log");
         List<String> command = new ArrayList<>(List.of(
@@ -114,7 +120,9 @@ final class E2eHarness implements AutoCloseable {
                 "--name", name, "--work-dir", work.toString()));
         command.addAll(List.of(extraArgs));
         if (!List.of(extraArgs).contains("--terraform")) command.addAll(List.of("--terraform", terraform().toString()));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().putAll(env);
+        Process process = builder.start();
         AgentProcess started = new AgentProcess(name, null, process, work, log);
         agentProcesses.add(started);
         String agentId = Awaitility.await("agent " + name + " registered").atMost(Duration.ofSeconds(60))

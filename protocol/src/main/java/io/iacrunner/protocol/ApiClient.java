@@ -20,13 +20,31 @@ import java.util.function.Supplier;
 public final class ApiClient {
     private final URI base;
     private final Supplier<String> token;
+    private final Transport transport;
     private final HttpClient http;
     private final ObjectMapper json = WireJson.lenient();
 
+    /** To a loopback server over plain HTTP, or over HTTPS trusting the system's CAs. */
     public ApiClient(URI base, Supplier<String> token) {
-        this.base = URI.create(stripTrailingSlash(base.toString()));
+        this(base, token, Transport.DEFAULT);
+    }
+
+    /** @throws IllegalArgumentException plain HTTP to another machine that {@code transport} does not allow */
+    public ApiClient(URI base, Supplier<String> token, Transport transport) {
+        this(URI.create(stripTrailingSlash(base.toString())), token, transport, null);
+        transport.check(this.base);
+    }
+
+    private ApiClient(URI base, Supplier<String> token, Transport transport, HttpClient shared) {
+        this.base = base;
         this.token = token;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        this.transport = transport;
+        this.http = shared != null ? shared : transport.client();
+    }
+
+    /** The same server and transport, another credential (an attempt's job token, say). */
+    public ApiClient withToken(Supplier<String> other) {
+        return new ApiClient(base, other, transport, http);
     }
 
     public URI base() {

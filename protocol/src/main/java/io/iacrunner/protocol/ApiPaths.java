@@ -16,6 +16,8 @@ public final class ApiPaths {
     public static final String TASK_LOGS = PREFIX + "/tasks/{task_id}/logs";
     public static final String TASK_STATE = PREFIX + "/tasks/{task_id}/state";
     public static final String TASK_RESULT = PREFIX + "/tasks/{task_id}/result";
+    /** A fresh job token for an attempt the agent runs (agent token). */
+    public static final String TASK_JOB_TOKEN = PREFIX + "/tasks/{task_id}/job-token";
 
     // Users.
     public static final String TASKS = PREFIX + "/tasks";
@@ -26,6 +28,11 @@ public final class ApiPaths {
     public static final String POOLS = PREFIX + "/pools";
     public static final String POOL = PREFIX + "/pools/{pool_id}";
     public static final String POOL_TOKENS = PREFIX + "/pools/{pool_id}/tokens";
+    public static final String TOKENS = PREFIX + "/tokens";
+    public static final String TOKEN_REVOKE = PREFIX + "/tokens/{token_id}/revoke";
+    public static final String WHOAMI = PREFIX + "/whoami";
+    public static final String SIGNING_KEY_ROTATE = PREFIX + "/signing-keys/rotate";
+    public static final String AUDIT_EVENTS = PREFIX + "/audit-events";
     public static final String WORKSPACE = PREFIX + "/workspaces/{workspace_id}";
     public static final String WORKSPACE_VARIABLES = PREFIX + "/workspaces/{workspace_id}/variables";
     public static final String WORKSPACE_VARIABLE = PREFIX + "/workspaces/{workspace_id}/variables/{name}";
@@ -40,6 +47,8 @@ public final class ApiPaths {
     public static final String WS_AGENT_LOGS = "/ws/agent/logs";
 
     public static final String HEALTH = "/healthz";
+    /** The public keys that verify the server's JWTs (agent and job tokens). */
+    public static final String JWKS = "/.well-known/jwks.json";
 
     /** Fills {@code {name}} placeholders in order, URL-encoding each value. */
     public static String fill(String template, String... values) {

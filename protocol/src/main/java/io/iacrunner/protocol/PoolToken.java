@@ -1,4 +1,4 @@
 package io.iacrunner.protocol;
 
-/** A token that can only register agents into its pool. */
-public record PoolToken(String poolId, String token) {}
+/** A token that can only register agents into its pool; {@code tokenId} names it for listing and revoking. */
+public record PoolToken(String poolId, String token, String tokenId) {}

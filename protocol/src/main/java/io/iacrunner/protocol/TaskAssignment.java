@@ -9,6 +9,8 @@ import java.util.List;
  * {@code sensitiveVariables} names variables whose values the agent masks in the log; {@code maxLogBytes} is where
  * the log is cut with a notice (the task goes on). {@code configArchive} (base64 tar.gz, checked by the server and
  * again by the agent) replaces {@code tfJson} when the task was created from a configuration directory.
+ * {@code jobToken} is the credential for this attempt's uploads and nothing else; the agent asks for a new one with
+ * its agent token before {@code jobTokenExpiresAt}.
  */
 public record TaskAssignment(
         String taskId,
@@ -21,4 +23,12 @@ public record TaskAssignment(
         ObjectNode stateJson,
         List<String> sensitiveVariables,
         long maxLogBytes,
-        String configArchive) {}
+        String configArchive,
+        String jobToken,
+        java.time.Instant jobTokenExpiresAt) {
+
+    public TaskAssignment withJobToken(String token, java.time.Instant expiresAt) {
+        return new TaskAssignment(taskId, attempt, workspaceId, action, terraformVersion, tfJson, variables, stateJson,
+                sensitiveVariables, maxLogBytes, configArchive, token, expiresAt);
+    }
+}

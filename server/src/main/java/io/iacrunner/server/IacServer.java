@@ -3,9 +3,13 @@ package io.iacrunner.server;
 import io.iacrunner.server.agents.AgentRoutes;
 import io.iacrunner.server.agents.AgentService;
 import io.iacrunner.server.agents.AgentStore;
+import io.iacrunner.server.audit.AuditLog;
+import io.iacrunner.server.audit.AuditRoutes;
+import io.iacrunner.server.auth.ApiTokens;
 import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.auth.CredentialFiles;
 import io.iacrunner.server.auth.SigningKeys;
+import io.iacrunner.server.auth.TokenRoutes;
 import io.iacrunner.server.auth.Tokens;
 import io.iacrunner.server.logs.LogRetention;
 import io.iacrunner.server.logs.LogRoutes;
@@ -57,18 +61,21 @@ public final class IacServer implements AutoCloseable {
     private final LogRetention retention;
     private final CredentialFiles credentials;
     private final String host;
+    private final boolean https;
 
     private IacServer(Database database, Javalin http, LeaseMonitor leases, LogRetention retention,
-            CredentialFiles credentials, String host) {
+            CredentialFiles credentials, String host, boolean https) {
         this.database = database;
         this.http = http;
         this.leases = leases;
         this.retention = retention;
         this.credentials = credentials;
         this.host = host;
+        this.https = https;
     }
 
     public static IacServer start(ServerConfig config) {
+        requireSafeTransport(config);
         try {
             Files.createDirectories(config.dataDir());
         } catch (IOException e) {
@@ -80,9 +87,12 @@ public final class IacServer implements AutoCloseable {
         try {
             Jdbi jdbi = database.jdbi();
             Clock clock = Clock.systemUTC();
-            Tokens tokens = new Tokens(new SigningKeys(jdbi).load(), clock);
-            CredentialFiles credentials = CredentialFiles.ensure(config.dataDir(), tokens);
-            Authenticator auth = new Authenticator(tokens);
+            SigningKeys signingKeys = new SigningKeys(jdbi).load();
+            Tokens tokens = new Tokens(signingKeys, clock);
+            ApiTokens apiTokens = new ApiTokens(jdbi, clock);
+            CredentialFiles credentials = CredentialFiles.ensure(config.dataDir(), apiTokens);
+            Authenticator auth = new Authenticator(tokens, apiTokens);
+            AuditLog audit = new AuditLog(jdbi, clock);
             Signals<String> queueSignals = new Signals<>();
             Signals<String> taskSignals = new Signals<>();
 
@@ -100,7 +110,7 @@ public final class IacServer implements AutoCloseable {
             ViewerRegistry viewers = new ViewerRegistry();
             LogService logService = new LogService(jdbi, taskStore, logStore, taskSignals, viewers);
             VariableService variableService = new VariableService(jdbi, workspaceStore, sealed);
-            TaskService taskService = new TaskService(jdbi, taskStore, workspaceStore, variableService, queueSignals, taskSignals,
+            TaskService taskService = new TaskService(jdbi, taskStore, workspaceStore, variableService, tokens, queueSignals, taskSignals,
                     config.maxLongPoll(), config.lease(), logService::digest);
             leases = new LeaseMonitor(jdbi, taskStore, queueSignals, taskSignals, config.lease())
                     .start(config.pingInterval().dividedBy(2));
@@ -110,19 +120,22 @@ public final class IacServer implements AutoCloseable {
 
             HttpApi api = new HttpApi(
                     new AgentRoutes(auth, agentService),
-                    new TaskRoutes(auth, taskService, agentService),
+                    new TaskRoutes(auth, taskService, agentService, audit),
                     new LogRoutes(auth, taskService, logService, new LogViewer(taskStore, logStore, taskSignals), viewers),
                     new StateRoutes(auth, stateService),
-                    new PoolRoutes(auth, new PoolService(poolStore, tokens)),
-                    new WorkspaceRoutes(auth, new WorkspaceService(jdbi, workspaceStore, queueSignals, TaskService.QUEUE)),
-                    new VariableRoutes(auth, variableService));
+                    new PoolRoutes(auth, new PoolService(poolStore, apiTokens), audit),
+                    new WorkspaceRoutes(auth, new WorkspaceService(jdbi, workspaceStore, queueSignals, TaskService.QUEUE), audit),
+                    new VariableRoutes(auth, variableService),
+                    new TokenRoutes(auth, apiTokens, signingKeys, audit),
+                    new AuditRoutes(auth, audit),
+                    audit, config.credentialRequestsPerMinute());
             if (config.logRetention() != null) {
                 // Hourly, or more often for a retention shorter than two hours, so a log outlives it by half at most.
                 Duration half = config.logRetention().dividedBy(2);
                 retention = new LogRetention(jdbi, config.logRetention()).start(half.compareTo(Duration.ofHours(1)) < 0 ? half : Duration.ofHours(1));
             }
-            Javalin http = api.create(config.host(), config.port()).start();
-            IacServer server = new IacServer(database, http, leases, retention, credentials, config.host());
+            Javalin http = api.create(config.host(), config.port(), config.tls()).start();
+            IacServer server = new IacServer(database, http, leases, retention, credentials, config.host(), config.tls() != null);
             log.info("iac-runner server listening on {}", server.baseUrl());
             log.info("admin token: {}", credentials.adminToken());
             log.info("agent token (pool default-pool): {}", credentials.agentToken());
@@ -136,13 +149,29 @@ public final class IacServer implements AutoCloseable {
         }
     }
 
+    /** Every request carries a token: plain HTTP leaves the machine only when explicitly allowed. */
+    static void requireSafeTransport(ServerConfig config) {
+        if (config.tls() != null || config.allowPlainHttp() || isLoopback(config.host())) return;
+        throw new IllegalStateException("refusing to serve plain HTTP on " + config.host() + ": tokens would cross the network"
+                + " unencrypted; give a certificate (--tls-cert and --tls-key, or --tls-keystore), or --allow-plain-http"
+                + " behind a proxy that terminates TLS");
+    }
+
+    private static boolean isLoopback(String host) {
+        try {
+            return java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+
     public int port() {
         return http.port();
     }
 
     public URI baseUrl() {
         String shown = host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host;
-        return URI.create("http://" + (shown.contains(":") ? "[" + shown + "]" : shown) + ":" + port());
+        return URI.create((https ? "https://" : "http://") + (shown.contains(":") ? "[" + shown + "]" : shown) + ":" + port());
     }
 
     public Path adminTokenFile() {

@@ -14,6 +14,11 @@ import java.time.Duration;
  * @param logRetention how long logs of finished tasks are kept (null: forever)
  * @param secretsKeyFile the key that seals sensitive variables (null: {@code dataDir/secrets.key}, created on first
  *     start); replicas must name one shared file, which must exist
+ * @param credentialRequestsPerMinute how many agent registrations, and separately how many token creations, one
+ *     client address may make a minute
+ * @param tls the certificate to serve HTTPS with; null for plain HTTP
+ * @param allowPlainHttp plain HTTP on an address other than loopback: off unless explicitly asked, because every
+ *     request carries a token
  */
 public record ServerConfig(
         String host,
@@ -26,51 +31,81 @@ public record ServerConfig(
         Duration maxLongPoll,
         long maxLogBytes,
         Duration logRetention,
-        Path secretsKeyFile) {
+        Path secretsKeyFile,
+        int credentialRequestsPerMinute,
+        Tls tls,
+        boolean allowPlainHttp) {
+
+    /** HTTPS from PEM files (a certificate chain and a PKCS#8 key) or from a PKCS#12 keystore. */
+    public record Tls(Path certificatePem, Path privateKeyPem, Path keystore, String keystorePassword) {
+        public static Tls pem(Path certificate, Path privateKey) {
+            return new Tls(certificate, privateKey, null, null);
+        }
+
+        public static Tls keystore(Path keystore, String password) {
+            return new Tls(null, null, keystore, password);
+        }
+    }
 
     public static final int DEFAULT_PORT = 8080;
     public static final Path DEFAULT_DATA_DIR = Path.of(".iac-data");
     public static final long DEFAULT_MAX_LOG_BYTES = 256L * 1024 * 1024;
+    public static final int DEFAULT_CREDENTIAL_REQUESTS_PER_MINUTE = 60;
 
     public static ServerConfig defaults() {
         return new ServerConfig(
                 "127.0.0.1", DEFAULT_PORT, DEFAULT_DATA_DIR, null, null, null, Duration.ofSeconds(5), Duration.ofSeconds(25),
-                DEFAULT_MAX_LOG_BYTES, null, null);
+                DEFAULT_MAX_LOG_BYTES, null, null, DEFAULT_CREDENTIAL_REQUESTS_PER_MINUTE, null, false);
     }
 
     public ServerConfig withHost(String value) {
-        return new ServerConfig(value, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll, maxLogBytes, logRetention, secretsKeyFile);
+        return new ServerConfig(value, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll, maxLogBytes, logRetention, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
     }
 
     public ServerConfig withPort(int value) {
-        return new ServerConfig(host, value, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll, maxLogBytes, logRetention, secretsKeyFile);
+        return new ServerConfig(host, value, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll, maxLogBytes, logRetention, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
     }
 
     public ServerConfig withDataDir(Path value) {
-        return new ServerConfig(host, port, value, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll, maxLogBytes, logRetention, secretsKeyFile);
+        return new ServerConfig(host, port, value, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll, maxLogBytes, logRetention, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
     }
 
     public ServerConfig withDatabase(String url, String user, String password) {
-        return new ServerConfig(host, port, dataDir, url, user, password, pingInterval, maxLongPoll, maxLogBytes, logRetention, secretsKeyFile);
+        return new ServerConfig(host, port, dataDir, url, user, password, pingInterval, maxLongPoll, maxLogBytes, logRetention, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
     }
 
     public ServerConfig withPingInterval(Duration value) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, value, maxLongPoll, maxLogBytes, logRetention, secretsKeyFile);
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, value, maxLongPoll, maxLogBytes, logRetention, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
     }
 
     public ServerConfig withMaxLogBytes(long value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll,
-                value, logRetention, secretsKeyFile);
+                value, logRetention, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
     }
 
     public ServerConfig withLogRetention(Duration value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll,
-                maxLogBytes, value, secretsKeyFile);
+                maxLogBytes, value, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
     }
 
     public ServerConfig withSecretsKeyFile(Path value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll,
-                maxLogBytes, logRetention, value);
+                maxLogBytes, logRetention, value, credentialRequestsPerMinute, tls, allowPlainHttp);
+    }
+
+    public ServerConfig withCredentialRequestsPerMinute(int value) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll,
+                maxLogBytes, logRetention, secretsKeyFile, value, tls, allowPlainHttp);
+    }
+
+    public ServerConfig withTls(Tls value) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll,
+                maxLogBytes, logRetention, secretsKeyFile, credentialRequestsPerMinute, value, allowPlainHttp);
+    }
+
+    public ServerConfig withAllowPlainHttp(boolean value) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll,
+                maxLogBytes, logRetention, secretsKeyFile, credentialRequestsPerMinute, tls, value);
     }
 
     /** An agent silent this long has lost its tasks: three ping intervals, so one or two lost pings are harmless. */

@@ -316,7 +316,7 @@ class ConcurrentClaimsTest {
                     runningPlans.remove(task.taskId());
                     lock.notifyAll();
                 }
-                TaskView done = registered.client().post(ApiPaths.fill(ApiPaths.TASK_RESULT, task.taskId()),
+                TaskView done = registered.job(task).post(ApiPaths.fill(ApiPaths.TASK_RESULT, task.taskId()),
                         new TaskResult(task.attempt(), TaskStatus.SUCCEEDED, 0, null, 0, null), TaskView.class);
                 if (done.status() != TaskStatus.SUCCEEDED) violations.add(task.taskId() + " reported but " + done.status());
                 reported.incrementAndGet();

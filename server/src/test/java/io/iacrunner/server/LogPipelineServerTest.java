@@ -29,6 +29,7 @@ import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.testing.RawHttp;
 import io.iacrunner.server.testing.TestServer;
+import io.iacrunner.server.testing.WsFrames;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -40,9 +41,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -95,7 +93,7 @@ class LogPipelineServerTest {
     }
 
     static TaskView finish(Claimed c, long lines, String sha) {
-        return c.agent().client().post(ApiPaths.fill(ApiPaths.TASK_RESULT, c.task().taskId()),
+        return c.agent().job(c.task()).post(ApiPaths.fill(ApiPaths.TASK_RESULT, c.task().taskId()),
                 new TaskResult(c.task().attempt(), TaskStatus.SUCCEEDED, 0, null, lines, sha), TaskView.class);
     }
 
@@ -103,17 +101,17 @@ class LogPipelineServerTest {
     void theLogIsCompleteOnlyWhenCountAndDigestMatchWhatIsStored() throws Exception {
         List<String> texts = List.of("one", "two", "three \u00e9");
         Claimed good = claim("ws-proof-good", null, null);
-        good.agent().client().post(ApiPaths.fill(ApiPaths.TASK_LOGS, good.task().taskId()),
+        good.agent().job(good.task()).post(ApiPaths.fill(ApiPaths.TASK_LOGS, good.task().taskId()),
                 new LogBatch(good.task().attempt(), 0, lines(texts)), LogAck.class);
         assertThat(finish(good, 3, sha256(texts)).logComplete()).isTrue();
 
         Claimed wrongDigest = claim("ws-proof-digest", null, null);
-        wrongDigest.agent().client().post(ApiPaths.fill(ApiPaths.TASK_LOGS, wrongDigest.task().taskId()),
+        wrongDigest.agent().job(wrongDigest.task()).post(ApiPaths.fill(ApiPaths.TASK_LOGS, wrongDigest.task().taskId()),
                 new LogBatch(wrongDigest.task().attempt(), 0, lines(texts)), LogAck.class);
         assertThat(finish(wrongDigest, 3, sha256(List.of("one", "two", "tree"))).logComplete()).isFalse();
 
         Claimed missing = claim("ws-proof-missing", null, null);
-        missing.agent().client().post(ApiPaths.fill(ApiPaths.TASK_LOGS, missing.task().taskId()),
+        missing.agent().job(missing.task()).post(ApiPaths.fill(ApiPaths.TASK_LOGS, missing.task().taskId()),
                 new LogBatch(missing.task().attempt(), 0, lines(texts.subList(0, 2))), LogAck.class);
         assertThat(finish(missing, 3, sha256(texts)).logComplete()).isFalse();
     }
@@ -125,7 +123,7 @@ class LogPipelineServerTest {
         vars.put("pem", "-----BEGIN KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n-----END KEY-----");
         vars.put("plain", "visible-value");
         Claimed c = claim("ws-mask", vars, List.of("db_password", "pem"));
-        c.agent().client().post(ApiPaths.fill(ApiPaths.TASK_LOGS, c.task().taskId()), new LogBatch(c.task().attempt(), 0,
+        c.agent().job(c.task()).post(ApiPaths.fill(ApiPaths.TASK_LOGS, c.task().taskId()), new LogBatch(c.task().attempt(), 0,
                 lines(List.of("password=hunter2-very-secret;", "  MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu",
                         "plain=visible-value"))), LogAck.class);
         LogPage page = server.admin().get(ApiPaths.fill(ApiPaths.TASK_LOGS, c.task().taskId()), LogPage.class);
@@ -142,37 +140,7 @@ class LogPipelineServerTest {
         assertThat(reply.errorCode()).isEqualTo("unknown_sensitive_variable");
     }
 
-    /** Collects whole text frames (they may arrive in parts) and the close code. */
-    static final class Frames implements WebSocket.Listener {
-        final LinkedBlockingQueue<String> texts = new LinkedBlockingQueue<>();
-        final CompletableFuture<Integer> closed = new CompletableFuture<>();
-        private final StringBuilder partial = new StringBuilder();
-
-        @Override
-        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                texts.add(partial.toString());
-                partial.setLength(0);
-            }
-            ws.request(1);
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket ws, int code, String reason) {
-            closed.complete(code);
-            return null;
-        }
-
-        String next() throws InterruptedException {
-            String t = texts.poll(10, TimeUnit.SECONDS);
-            assertThat(t).as("a frame within 10 s").isNotNull();
-            return t;
-        }
-    }
-
-    static WebSocket open(String pathAndQuery, String token, Frames frames) {
+    static WebSocket open(String pathAndQuery, String token, WsFrames frames) {
         return HttpClient.newHttpClient().newWebSocketBuilder().header("Authorization", "Bearer " + token)
                 .buildAsync(URI.create("ws://" + server.baseUrl().getRawAuthority() + pathAndQuery), frames).join();
     }
@@ -180,16 +148,16 @@ class LogPipelineServerTest {
     @Test
     void theAgentWebSocketAppendsThroughTheSamePathAcksInOrderAndClosesStaleSenders() throws Exception {
         Claimed c = claim("ws-agent-socket", null, null);
-        String token = c.agent().registration().agentToken();
+        String token = c.task().jobToken();
         String path = ApiPaths.WS_AGENT_LOGS + "?task_id=" + c.task().taskId() + "&attempt=" + c.task().attempt() + "&stream_mode=auto";
-        Frames frames = new Frames();
+        WsFrames frames = new WsFrames();
         WebSocket ws = open(path, token, frames);
         ws.sendText(WireJson.lenient().writeValueAsString(new LogBatch(c.task().attempt(), 0, lines(List.of("a", "b", "c")))), true).join();
         assertThat(WireJson.lenient().readValue(frames.next(), LogAck.class).committedLines()).isEqualTo(3);
         ws.sendText(WireJson.lenient().writeValueAsString(new LogBatch(c.task().attempt(), 0, lines(List.of("a", "b", "c")))), true).join();
         assertThat(WireJson.lenient().readValue(frames.next(), LogAck.class).committedLines()).as("a duplicate is skipped").isEqualTo(3);
 
-        Frames viewer = new Frames();
+        WsFrames viewer = new WsFrames();
         WebSocket watching = open(ApiPaths.WS_VIEWER + "?task_id=" + c.task().taskId(), server.adminToken(), viewer);
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             ws.sendText(WireJson.lenient().writeValueAsString(new LogBatch(c.task().attempt(), 3, List.of())), true).join();
@@ -210,7 +178,7 @@ class LogPipelineServerTest {
     @Test
     void aStateUploadOrResultRepeatedAfterALostReplyIsAnsweredAsTheFirstAndChangesNothing() throws Exception {
         Claimed c = claim("ws-repeat", TaskAction.PLAN_APPLY, null, null);
-        var client = c.agent().client();
+        var client = c.agent().job(c.task());
         String id = c.task().taskId();
         client.post(ApiPaths.fill(ApiPaths.TASK_PHASE, id), new PhaseUpdate(c.task().attempt(), TaskPhase.APPLYING), Void.class);
         ObjectNode state = JsonNodeFactory.instance.objectNode().put("version", 4).put("terraform_version", "1.11.4")
@@ -227,7 +195,7 @@ class LogPipelineServerTest {
         TaskView done = finish(c, 0, sha256(List.of()));
         TaskView repeated = finish(c, 0, sha256(List.of()));
         assertThat(repeated).isEqualTo(done);
-        assertThatThrownBy(() -> c.agent().client().post(ApiPaths.fill(ApiPaths.TASK_RESULT, id),
+        assertThatThrownBy(() -> client.post(ApiPaths.fill(ApiPaths.TASK_RESULT, id),
                 new TaskResult(c.task().attempt(), TaskStatus.FAILED, 1, "other", 0, null), TaskView.class))
                 .as("a different result for a finished attempt is still stale")
                 .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.code()).isEqualTo("stale_attempt"));
@@ -236,7 +204,7 @@ class LogPipelineServerTest {
     @Test
     void theAgentWebSocketRefusesAViewerTokenBeforeTakingAnyLine() throws Exception {
         Claimed c = claim("ws-agent-socket-auth", null, null);
-        Frames frames = new Frames();
+        WsFrames frames = new WsFrames();
         open(ApiPaths.WS_AGENT_LOGS + "?task_id=" + c.task().taskId() + "&attempt=1", server.adminToken(), frames);
         assertThat(frames.next()).contains("forbidden");
         assertThat(frames.closed.get(10, TimeUnit.SECONDS)).isEqualTo(4403);

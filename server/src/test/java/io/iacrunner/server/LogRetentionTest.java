@@ -39,7 +39,7 @@ class LogRetentionTest {
             var agent = server.registerAgent("retention");
             TaskAssignment finished = claim(server, agent, "ws-retention-done");
             send(agent, finished, 5);
-            agent.client().post(ApiPaths.fill(ApiPaths.TASK_RESULT, finished.taskId()),
+            agent.job(finished).post(ApiPaths.fill(ApiPaths.TASK_RESULT, finished.taskId()),
                     new TaskResult(finished.attempt(), TaskStatus.SUCCEEDED, 0, null, 5, null), TaskView.class);
             TaskAssignment running = claim(server, agent, "ws-retention-running");
             send(agent, running, 3);
@@ -67,7 +67,7 @@ class LogRetentionTest {
 
     private static void send(TestServer.RegisteredAgent agent, TaskAssignment t, int count) {
         List<LogLine> lines = LongStream.range(0, count).mapToObj(s -> new LogLine(s, Instant.now(), LogStream.STDOUT, "line " + s)).toList();
-        assertThat(agent.client().post(ApiPaths.fill(ApiPaths.TASK_LOGS, t.taskId()), new LogBatch(t.attempt(), 0, lines), LogAck.class)
+        assertThat(agent.job(t).post(ApiPaths.fill(ApiPaths.TASK_LOGS, t.taskId()), new LogBatch(t.attempt(), 0, lines), LogAck.class)
                 .committedLines()).isEqualTo(count);
     }
 

@@ -135,10 +135,10 @@ class PartitionTest {
             assertThat(logBefore).containsExactlyElementsOf(LongStream.range(0, committed).mapToObj(s -> "line " + s).toList());
 
             assertStale(() -> send(cutOff, t, committed, 3));
-            assertStale(() -> cutOff.client().put(ApiPaths.fill(ApiPaths.TASK_STATE, t.taskId()),
+            assertStale(() -> cutOff.job(t).put(ApiPaths.fill(ApiPaths.TASK_STATE, t.taskId()),
                     new StateUpload(t.attempt(), state(1)), StateVersionView.class));
             assertStale(() -> phase(cutOff, t, TaskPhase.APPLYING));
-            assertStale(() -> cutOff.client().post(ApiPaths.fill(ApiPaths.TASK_RESULT, t.taskId()),
+            assertStale(() -> cutOff.job(t).post(ApiPaths.fill(ApiPaths.TASK_RESULT, t.taskId()),
                     new TaskResult(t.attempt(), TaskStatus.SUCCEEDED, 0, null, committed, null), TaskView.class));
 
             TaskView after = task(apply.taskId());
@@ -181,7 +181,7 @@ class PartitionTest {
             assertThat(nextClaim.attempt()).isEqualTo(1);
             assertThat(server.workspace(ws).lock()).as("the running apply holds the lock").isNotNull()
                     .extracting(WorkspaceView.Lock::taskId).isEqualTo(next.taskId());
-            healthy.client().post(ApiPaths.fill(ApiPaths.TASK_RESULT, next.taskId()),
+            healthy.job(nextClaim).post(ApiPaths.fill(ApiPaths.TASK_RESULT, next.taskId()),
                     new TaskResult(nextClaim.attempt(), TaskStatus.SUCCEEDED, 0, null, 0, null), TaskView.class);
             assertThat(task(next.taskId()).status()).isEqualTo(TaskStatus.SUCCEEDED);
             assertThat(server.workspace(ws).lock()).isNull();
@@ -215,7 +215,7 @@ class PartitionTest {
                 TaskAssignment staleAttempt = attempts.getLast();
                 assertStale(() -> send(stale, staleAttempt, 0, 10));
                 assertStale(() -> phase(stale, staleAttempt, TaskPhase.PLANNING));
-                assertStale(() -> stale.client().post(ApiPaths.fill(ApiPaths.TASK_RESULT, plan.taskId()),
+                assertStale(() -> stale.job(staleAttempt).post(ApiPaths.fill(ApiPaths.TASK_RESULT, plan.taskId()),
                         new TaskResult(staleAttempt.attempt(), TaskStatus.SUCCEEDED, 0, null, 10, null), TaskView.class));
                 TaskView still = task(plan.taskId());
                 assertThat(still.status()).isEqualTo(TaskStatus.RUNNING);
@@ -321,13 +321,13 @@ class PartitionTest {
     }
 
     static Void phase(TestServer.RegisteredAgent agent, TaskAssignment t, TaskPhase phase) {
-        return agent.client().post(ApiPaths.fill(ApiPaths.TASK_PHASE, t.taskId()), new PhaseUpdate(t.attempt(), phase), Void.class);
+        return agent.job(t).post(ApiPaths.fill(ApiPaths.TASK_PHASE, t.taskId()), new PhaseUpdate(t.attempt(), phase), Void.class);
     }
 
     static LogAck send(TestServer.RegisteredAgent agent, TaskAssignment t, long first, int count) {
         List<LogLine> lines = new ArrayList<>();
         for (long s = first; s < first + count; s++) lines.add(new LogLine(s, Instant.now(), LogStream.STDOUT, "line " + s));
-        return agent.client().post(ApiPaths.fill(ApiPaths.TASK_LOGS, t.taskId()), new LogBatch(t.attempt(), first, lines), LogAck.class);
+        return agent.job(t).post(ApiPaths.fill(ApiPaths.TASK_LOGS, t.taskId()), new LogBatch(t.attempt(), first, lines), LogAck.class);
     }
 
     static ObjectNode state(long serial) {

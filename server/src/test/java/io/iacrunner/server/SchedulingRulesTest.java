@@ -65,7 +65,7 @@ class SchedulingRulesTest {
     }
 
     static void finish(TestServer.RegisteredAgent agent, TaskAssignment t, TaskStatus status) {
-        agent.client().post(ApiPaths.fill(ApiPaths.TASK_RESULT, t.taskId()), new TaskResult(t.attempt(), status, 0, null, 0, null), TaskView.class);
+        agent.job(t).post(ApiPaths.fill(ApiPaths.TASK_RESULT, t.taskId()), new TaskResult(t.attempt(), status, 0, null, 0, null), TaskView.class);
     }
 
     WorkspaceView workspace(String ws) {
@@ -148,7 +148,7 @@ class SchedulingRulesTest {
         TaskView apply = queue("ws-dereg-apply", TaskAction.PLAN_APPLY, null);
         var applier = server.registerAgent("applier");
         TaskAssignment a = pull(applier, 3, true).tasks().getFirst();
-        applier.client().post(ApiPaths.fill(ApiPaths.TASK_PHASE, a.taskId()), new PhaseUpdate(a.attempt(), TaskPhase.APPLYING), Void.class);
+        applier.job(a).post(ApiPaths.fill(ApiPaths.TASK_PHASE, a.taskId()), new PhaseUpdate(a.attempt(), TaskPhase.APPLYING), Void.class);
 
         leaving.client().post(ApiPaths.AGENT_DEREGISTER, Map.of(), Void.class);
         applier.client().post(ApiPaths.AGENT_DEREGISTER, Map.of(), Void.class);

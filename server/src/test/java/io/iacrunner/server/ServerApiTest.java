@@ -9,6 +9,8 @@ import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.LogAck;
+import io.iacrunner.protocol.JobToken;
+import io.iacrunner.protocol.JobTokenRequest;
 import io.iacrunner.protocol.LogBatch;
 import io.iacrunner.protocol.LogLine;
 import io.iacrunner.protocol.LogPage;
@@ -78,7 +80,7 @@ class ServerApiTest {
     }
 
     static LogAck send(TestServer.RegisteredAgent agent, TaskAssignment t, long first, int count) {
-        return agent.client().post(ApiPaths.fill(ApiPaths.TASK_LOGS, t.taskId()),
+        return agent.job(t).post(ApiPaths.fill(ApiPaths.TASK_LOGS, t.taskId()),
                 new LogBatch(t.attempt(), first, lines(first, count)), LogAck.class);
     }
 
@@ -126,7 +128,7 @@ class ServerApiTest {
         send(agent, t, 0, 10);
         List<LogLine> lines = seqs.stream().map(seq -> new LogLine(seq, Instant.now(), LogStream.STDOUT, "line " + seq)).toList();
 
-        assertThatThrownBy(() -> agent.client().post(ApiPaths.fill(ApiPaths.TASK_LOGS, t.taskId()),
+        assertThatThrownBy(() -> agent.job(t).post(ApiPaths.fill(ApiPaths.TASK_LOGS, t.taskId()),
                 new LogBatch(t.attempt(), firstSeq, lines), LogAck.class))
                 .isInstanceOfSatisfying(ApiException.class, e -> {
                     assertThat(e.status()).isEqualTo(400);
@@ -150,27 +152,34 @@ class ServerApiTest {
     }
 
     @Test
-    void uploadsOfAnotherAgentOrAttemptAreRefusedAndChangeNothing() {
+    void uploadsWithoutTheAttemptsJobTokenAreRefusedAndChangeNothing() {
         var owner = server.registerAgent("owner");
         var intruder = server.registerAgent("intruder");
         TaskView task = queue("ws-fence", TaskAction.PLAN_APPLY);
         TaskAssignment t = claimOne(owner, task.taskId());
         send(owner, t, 0, 3);
 
-        assertThatThrownBy(() -> send(intruder, t, 3, 2)).isInstanceOfSatisfying(ApiException.class,
-                e -> assertThat(e.code()).isEqualTo("stale_attempt"));
-        assertThatThrownBy(() -> owner.client().post(ApiPaths.fill(ApiPaths.TASK_LOGS, t.taskId()),
-                new LogBatch(t.attempt() + 1, 3, lines(3, 2)), LogAck.class))
-                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.code()).isEqualTo("stale_attempt"));
-        assertThatThrownBy(() -> intruder.client().post(ApiPaths.fill(ApiPaths.TASK_RESULT, t.taskId()),
+        // Another agent has only its agent token, which uploads nothing; nor does the owner's own agent token.
+        assertThatThrownBy(() -> intruder.client().post(ApiPaths.fill(ApiPaths.TASK_LOGS, t.taskId()),
+                new LogBatch(t.attempt(), 3, lines(3, 2)), LogAck.class))
+                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(403));
+        assertThatThrownBy(() -> owner.client().post(ApiPaths.fill(ApiPaths.TASK_RESULT, t.taskId()),
                 new TaskResult(t.attempt(), TaskStatus.SUCCEEDED, 0, null, 3, null), TaskView.class))
-                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(409));
+                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(403));
+        // The job token speaks for its own attempt only.
+        assertThatThrownBy(() -> owner.job(t).post(ApiPaths.fill(ApiPaths.TASK_LOGS, t.taskId()),
+                new LogBatch(t.attempt() + 1, 3, lines(3, 2)), LogAck.class))
+                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(403));
+        // An intruder cannot get a job token for an attempt it does not run.
+        assertThatThrownBy(() -> intruder.client().post(ApiPaths.fill(ApiPaths.TASK_JOB_TOKEN, t.taskId()),
+                new JobTokenRequest(t.attempt()), JobToken.class))
+                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.code()).isEqualTo("stale_attempt"));
 
         assertThat(storedLines(task.taskId())).hasSize(3);
         assertThat(server.admin().get(ApiPaths.fill(ApiPaths.TASK, task.taskId()), TaskView.class).status())
                 .isEqualTo(TaskStatus.RUNNING);
 
-        TaskView done = owner.client().post(ApiPaths.fill(ApiPaths.TASK_RESULT, t.taskId()),
+        TaskView done = owner.job(t).post(ApiPaths.fill(ApiPaths.TASK_RESULT, t.taskId()),
                 new TaskResult(t.attempt(), TaskStatus.SUCCEEDED, 0, null, 3, null), TaskView.class);
         assertThat(done.status()).isEqualTo(TaskStatus.SUCCEEDED);
         assertThat(done.logComplete()).isTrue();
@@ -184,27 +193,27 @@ class ServerApiTest {
         TaskView apply = queue("ws-state", TaskAction.PLAN_APPLY);
         TaskAssignment a = claimOne(agent, apply.taskId());
         String path = ApiPaths.fill(ApiPaths.TASK_STATE, a.taskId());
-        StateVersionView first = agent.client().put(path, new StateUpload(a.attempt(), state(3, "lin-1")), StateVersionView.class);
-        assertThat(agent.client().put(path, new StateUpload(a.attempt(), state(3, "lin-1")), StateVersionView.class))
+        StateVersionView first = agent.job(a).put(path, new StateUpload(a.attempt(), state(3, "lin-1")), StateVersionView.class);
+        assertThat(agent.job(a).put(path, new StateUpload(a.attempt(), state(3, "lin-1")), StateVersionView.class))
                 .as("the same upload again (a lost reply) is the same version").isEqualTo(first);
 
         ObjectNode sameSerialOtherContent = state(3, "lin-1");
         sameSerialOtherContent.putObject("outputs").putObject("x").put("value", "changed").put("type", "string");
         for (ObjectNode bad : List.of(sameSerialOtherContent, state(2, "lin-1"), state(9, "other-lineage"))) {
-            assertThatThrownBy(() -> agent.client().put(path, new StateUpload(a.attempt(), bad), Object.class))
+            assertThatThrownBy(() -> agent.job(a).put(path, new StateUpload(a.attempt(), bad), Object.class))
                     .isInstanceOfSatisfying(ApiException.class, e -> {
                         assertThat(e.status()).isEqualTo(409);
                         assertThat(e.code()).isEqualTo("state_conflict");
                     });
         }
-        agent.client().put(path, new StateUpload(a.attempt(), state(4, "lin-1")), Object.class);
+        agent.job(a).put(path, new StateUpload(a.attempt(), state(4, "lin-1")), Object.class);
         assertThat(server.admin().getText(ApiPaths.fill(ApiPaths.WORKSPACE_STATE, "ws-state"))).contains("\"serial\":4");
 
-        agent.client().post(ApiPaths.fill(ApiPaths.TASK_RESULT, a.taskId()),
+        agent.job(a).post(ApiPaths.fill(ApiPaths.TASK_RESULT, a.taskId()),
                 new TaskResult(a.attempt(), TaskStatus.SUCCEEDED, 0, null, 0, null), TaskView.class);
         TaskView plan = queue("ws-state", TaskAction.PLAN);
         TaskAssignment p = claimOne(agent, plan.taskId());
-        assertThatThrownBy(() -> agent.client().put(ApiPaths.fill(ApiPaths.TASK_STATE, p.taskId()),
+        assertThatThrownBy(() -> agent.job(p).put(ApiPaths.fill(ApiPaths.TASK_STATE, p.taskId()),
                 new StateUpload(p.attempt(), state(5, "lin-1")), Object.class))
                 .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.code()).isEqualTo("plan_cannot_change_state"));
         assertThat(server.admin().getText(ApiPaths.fill(ApiPaths.WORKSPACE_STATE, "ws-state"))).contains("\"serial\":4");

@@ -51,7 +51,7 @@ class StateRollbackAndPlanSummaryTest {
 
     record Claimed(TestServer.RegisteredAgent agent, TaskAssignment task) {
         <T> T post(String path, Object body, Class<T> type) {
-            return agent.client().post(ApiPaths.fill(path, task.taskId()), body, type);
+            return agent.job(task).post(ApiPaths.fill(path, task.taskId()), body, type);
         }
     }
 
@@ -79,7 +79,7 @@ class StateRollbackAndPlanSummaryTest {
     static void applied(String workspace, ObjectNode... states) {
         for (ObjectNode s : states) {
             Claimed c = claim(workspace, TaskAction.PLAN_APPLY);
-            c.agent().client().put(ApiPaths.fill(ApiPaths.TASK_STATE, c.task().taskId()), new StateUpload(c.task().attempt(), s),
+            c.agent().job(c.task()).put(ApiPaths.fill(ApiPaths.TASK_STATE, c.task().taskId()), new StateUpload(c.task().attempt(), s),
                     StateVersionView.class);
             c.post(ApiPaths.TASK_RESULT, new TaskResult(c.task().attempt(), TaskStatus.SUCCEEDED, 0, null, 0, null), TaskView.class);
         }
@@ -176,9 +176,13 @@ class StateRollbackAndPlanSummaryTest {
     }
 
     @Test
-    void aPlanReportOfAStaleAttemptIsRefused() {
+    void aPlanReportOfAnotherAttemptIsRefused() {
         Claimed c = claim("ws-stale-plan", TaskAction.PLAN);
         assertRefused(() -> c.post(ApiPaths.TASK_PLAN, new PlanReport(c.task().attempt() + 1,
+                new PlanSummary(List.of(), List.of(), List.of())), Void.class), 403, "forbidden");
+        // The job token of a finished attempt still verifies, but the attempt is no longer current.
+        c.post(ApiPaths.TASK_RESULT, new TaskResult(c.task().attempt(), TaskStatus.SUCCEEDED, 0, null, 0, null), TaskView.class);
+        assertRefused(() -> c.post(ApiPaths.TASK_PLAN, new PlanReport(c.task().attempt(),
                 new PlanSummary(List.of(), List.of(), List.of())), Void.class), 409, "stale_attempt");
     }
 }

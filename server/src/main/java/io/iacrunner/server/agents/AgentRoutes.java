@@ -32,7 +32,7 @@ public final class AgentRoutes {
     }
 
     public void list(Context ctx) {
-        auth.admin(ctx.header("Authorization"));
+        auth.globalAdmin(ctx.header("Authorization"));
         ctx.json(agents.list());
     }
 }

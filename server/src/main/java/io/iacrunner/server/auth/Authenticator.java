@@ -1,16 +1,21 @@
 package io.iacrunner.server.auth;
 
+import io.iacrunner.protocol.Role;
 import io.iacrunner.server.web.ApiProblem;
+import java.util.function.Supplier;
 
 /**
- * Turns an {@code Authorization: Bearer …} header into a principal of the required kind. A missing or invalid token
- * is 401; a valid token of the wrong kind is 403.
+ * Turns an {@code Authorization: Bearer …} header into a principal of the required kind, and checks a user's role in
+ * a workspace. A missing or invalid token is 401; a valid token of the wrong kind, or a role too small, is 403; a
+ * workspace (or a task, a log, a state in it) the token may not even read is a 404, exactly as if it did not exist.
  */
 public final class Authenticator {
-    private final Tokens tokens;
+    private final Tokens jwts;
+    private final ApiTokens apiTokens;
 
-    public Authenticator(Tokens tokens) {
-        this.tokens = tokens;
+    public Authenticator(Tokens jwts, ApiTokens apiTokens) {
+        this.jwts = jwts;
+        this.apiTokens = apiTokens;
     }
 
     public Principal any(String authorizationHeader) {
@@ -21,12 +26,39 @@ public final class Authenticator {
         if (parts.length != 2 || !parts[0].equalsIgnoreCase("Bearer")) {
             throw ApiProblem.unauthorized("Authorization header must be 'Bearer <token>'");
         }
-        return tokens.verify(parts[1]);
+        return bearer(parts[1]);
     }
 
-    public Principal.Admin admin(String authorizationHeader) {
-        if (any(authorizationHeader) instanceof Principal.Admin admin) return admin;
-        throw ApiProblem.forbidden("this needs an admin token");
+    /** A bare token (from a WebSocket subprotocol, where no header can be set). */
+    public Principal bearer(String token) {
+        if (token.length() > 4096) throw ApiProblem.unauthorized("invalid token");
+        return ApiTokens.looksLikeApiToken(token) ? apiTokens.verify(token) : jwts.verify(token);
+    }
+
+    public Principal.User user(String authorizationHeader) {
+        if (any(authorizationHeader) instanceof Principal.User user) return user;
+        throw ApiProblem.forbidden("this needs a user token");
+    }
+
+    public Principal.User globalAdmin(String authorizationHeader) {
+        Principal.User user = user(authorizationHeader);
+        if (!user.globalAdmin()) throw ApiProblem.forbidden("this needs a global admin token");
+        return user;
+    }
+
+    /** A user token with at least {@code role} in the workspace; {@code hidden} is thrown when it may not even read it. */
+    public Principal.User inWorkspace(String authorizationHeader, String workspaceId, Role role, Supplier<ApiProblem> hidden) {
+        Principal.User user = user(authorizationHeader);
+        require(user, workspaceId, role, hidden);
+        return user;
+    }
+
+    public static void require(Principal.User user, String workspaceId, Role role, Supplier<ApiProblem> hidden) {
+        Role held = user.roleIn(workspaceId).orElseThrow(hidden);
+        if (!held.includes(role)) {
+            throw ApiProblem.forbidden("this needs the " + role.wireName() + " role in workspace " + workspaceId
+                    + "; the token has " + held.wireName());
+        }
     }
 
     public Principal.PoolMember pool(String authorizationHeader) {
@@ -37,5 +69,21 @@ public final class Authenticator {
     public Principal.Agent agent(String authorizationHeader) {
         if (any(authorizationHeader) instanceof Principal.Agent agent) return agent;
         throw ApiProblem.forbidden("this needs an agent token (from /agents/register)");
+    }
+
+    /** The job token of this task; one of another task, or any other credential, may not upload for it. */
+    public Principal.Job job(String authorizationHeader, String taskId) {
+        if (any(authorizationHeader) instanceof Principal.Job job) {
+            if (job.taskId().equals(taskId)) return job;
+            throw ApiProblem.forbidden("this job token is for another task");
+        }
+        throw ApiProblem.forbidden("uploads for a task need its job token (from the claim)");
+    }
+
+    /** The job's own attempt: a job token cannot speak for another attempt of its task. */
+    public static void requireAttempt(Principal.Job job, int attempt) {
+        if (job.attempt() != attempt) {
+            throw ApiProblem.forbidden("this job token is for attempt " + job.attempt() + ", not " + attempt);
+        }
     }
 }

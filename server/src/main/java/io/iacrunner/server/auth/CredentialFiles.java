@@ -10,9 +10,10 @@ import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
- * The two credentials written into the data dir on first start: {@code admin.token} (full rights) and
- * {@code agent.token} (registers agents into {@code default-pool}). A file that no longer verifies (the store was
- * replaced) is rewritten; a valid one is kept, so restarts do not invalidate what operators copied.
+ * The two credentials written into the data dir on first start: {@code admin.token} (a global admin user token) and
+ * {@code agent.token} (registers agents into {@code default-pool}). A file that no longer verifies (revoked, or the
+ * store was replaced) is rewritten with a new token; a valid one is kept, so restarts do not invalidate what
+ * operators copied. Whoever can read the data dir can therefore always get an admin token back.
  */
 public final class CredentialFiles {
     public static final String ADMIN_TOKEN = "admin.token";
@@ -27,12 +28,12 @@ public final class CredentialFiles {
         this.agentToken = agentToken;
     }
 
-    public static CredentialFiles ensure(Path dataDir, Tokens tokens) {
+    public static CredentialFiles ensure(Path dataDir, ApiTokens tokens) {
         Path admin = dataDir.resolve(ADMIN_TOKEN);
         Path agent = dataDir.resolve(AGENT_TOKEN);
-        ensure(admin, tokens, p -> p instanceof Principal.Admin, tokens::issueAdmin);
+        ensure(admin, tokens, p -> p instanceof Principal.User u && u.globalAdmin(), () -> tokens.createBootstrapAdmin().token());
         ensure(agent, tokens, p -> p instanceof Principal.PoolMember m && DEFAULT_POOL.equals(m.poolId()),
-                () -> tokens.issuePool(DEFAULT_POOL));
+                () -> tokens.createPoolToken(DEFAULT_POOL, "agent-pool token written to the data dir on first start").token());
         return new CredentialFiles(admin.toAbsolutePath(), agent.toAbsolutePath());
     }
 
@@ -44,7 +45,7 @@ public final class CredentialFiles {
         return agentToken;
     }
 
-    private static void ensure(Path file, Tokens tokens, Predicate<Principal> expected, Supplier<String> issue) {
+    private static void ensure(Path file, ApiTokens tokens, Predicate<Principal> expected, Supplier<String> issue) {
         try {
             if (Files.isRegularFile(file) && stillValid(tokens, Files.readString(file).trim(), expected)) return;
             Files.createDirectories(file.toAbsolutePath().getParent());
@@ -58,7 +59,7 @@ public final class CredentialFiles {
         }
     }
 
-    private static boolean stillValid(Tokens tokens, String token, Predicate<Principal> expected) {
+    private static boolean stillValid(ApiTokens tokens, String token, Predicate<Principal> expected) {
         try {
             return expected.test(tokens.verify(token));
         } catch (ApiProblem e) {

@@ -3,6 +3,9 @@ package io.iacrunner.server.auth;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import java.time.Duration;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import java.text.ParseException;
 import java.util.List;
@@ -14,12 +17,19 @@ import org.jdbi.v3.core.Jdbi;
 
 /**
  * The asymmetric (ES256) keys tokens are signed with, kept in the store so every replica shares them. The newest key
- * signs; any known key verifies by its key id, which is what lets keys rotate without invalidating live tokens.
+ * signs; any known key verifies by its key id, which is what lets keys rotate without invalidating live tokens. A
+ * rotation adds a key; every replica signs with it within {@link #REFRESH} and keeps verifying with the old ones,
+ * which are deleted once a newer key has signed for longer than any token lives.
  */
 public final class SigningKeys {
+    static final Duration REFRESH = Duration.ofSeconds(30);
+    /** Longer than any JWT issued here lives (agent and job tokens: one hour). */
+    static final Duration RETIRE_AFTER = Duration.ofHours(2);
+
     private final Jdbi jdbi;
     private final Map<String, ECKey> byKid = new ConcurrentHashMap<>();
     private volatile ECKey current;
+    private volatile long refreshedAt = System.nanoTime();
 
     public SigningKeys(Jdbi jdbi) {
         this.jdbi = jdbi;
@@ -36,8 +46,38 @@ public final class SigningKeys {
         return this;
     }
 
+    /** The key to sign with: the newest, looked up again now and then so a rotation on another replica takes effect. */
     ECKey current() {
+        if (System.nanoTime() - refreshedAt > REFRESH.toNanos()) {
+            refreshedAt = System.nanoTime();
+            readAll().forEach(json -> remember(parse(json)));
+        }
         return current;
+    }
+
+    /**
+     * Adds a new signing key, which signs from now on, and deletes keys a newer key replaced more than
+     * {@link #RETIRE_AFTER} ago: no token they signed is still valid.
+     *
+     * @return the new key's id
+     */
+    public String rotate() {
+        ECKey key = generate();
+        insert(key);
+        jdbi.useHandle(h -> h.createUpdate("""
+                delete from signing_keys k where exists (
+                    select 1 from signing_keys n where n.created_at > k.created_at
+                      and n.created_at < now() - make_interval(secs => :retire))""")
+                .bind("retire", RETIRE_AFTER.toSeconds()).execute());
+        byKid.clear();
+        readAll().forEach(json -> remember(parse(json)));
+        refreshedAt = System.nanoTime();
+        return key.getKeyID();
+    }
+
+    /** The public halves of every key that may still verify a token: what a JWKS endpoint publishes. */
+    public JWKSet publicKeys() {
+        return new JWKSet(readAll().stream().map(SigningKeys::parse).<JWK>map(ECKey::toPublicJWK).toList());
     }
 
     Optional<ECKey> find(String kid) {

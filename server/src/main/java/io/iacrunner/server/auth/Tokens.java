@@ -17,8 +17,9 @@ import java.util.Date;
 import java.util.UUID;
 
 /**
- * Issues and verifies the JWTs of the three principals. Admin and pool tokens do not expire (they are the
- * credentials an operator hands out); agent tokens are short-lived and renewed through pings.
+ * Issues and verifies the short-lived JWTs of the machine principals: agent tokens (from registration, renewed through
+ * pings) and job tokens (one task attempt's uploads). The tokens people hand out are opaque and revocable
+ * ({@link ApiTokens}).
  */
 public final class Tokens {
     public record Issued(String token, Instant expiresAt) {}
@@ -26,6 +27,8 @@ public final class Tokens {
     private static final String ISSUER = "iac-runner";
     private static final String TYPE_CLAIM = "iac_typ";
     private static final String POOL_CLAIM = "pool";
+    private static final String TASK_CLAIM = "task";
+    private static final String ATTEMPT_CLAIM = "attempt";
 
     private final SigningKeys keys;
     private final Clock clock;
@@ -35,17 +38,16 @@ public final class Tokens {
         this.clock = clock;
     }
 
-    public String issueAdmin() {
-        return sign(base("admin", "admin").build());
-    }
-
-    public String issuePool(String poolId) {
-        return sign(base("pool", "pool:" + poolId).claim(POOL_CLAIM, poolId).build());
-    }
-
     public Issued issueAgent(String agentId, String poolId, Duration ttl) {
         Instant expires = clock.instant().plus(ttl);
         String token = sign(base("agent", agentId).claim(POOL_CLAIM, poolId).expirationTime(Date.from(expires)).build());
+        return new Issued(token, expires);
+    }
+
+    public Issued issueJob(String agentId, String taskId, int attempt, Duration ttl) {
+        Instant expires = clock.instant().plus(ttl);
+        String token = sign(base("job", agentId).claim(TASK_CLAIM, taskId).claim(ATTEMPT_CLAIM, attempt)
+                .expirationTime(Date.from(expires)).build());
         return new Issued(token, expires);
     }
 
@@ -59,16 +61,18 @@ public final class Tokens {
             JWTClaimsSet claims = jwt.getJWTClaimsSet();
             if (!ISSUER.equals(claims.getIssuer())) throw invalid();
             Date exp = claims.getExpirationTime();
-            if (exp != null && !clock.instant().isBefore(exp.toInstant())) {
-                throw ApiProblem.unauthorized("token expired");
-            }
+            if (exp == null) throw invalid(); // every JWT here is short-lived
+            if (!clock.instant().isBefore(exp.toInstant())) throw ApiProblem.unauthorized("token expired");
             String type = claims.getStringClaim(TYPE_CLAIM);
             if (type == null) throw invalid();
             return switch (type) {
-                case "admin" -> new Principal.Admin(claims.getSubject());
-                case "pool" -> new Principal.PoolMember(claims.getStringClaim(POOL_CLAIM));
-                case "agent" -> new Principal.Agent(claims.getSubject(), claims.getStringClaim(POOL_CLAIM),
-                        exp == null ? null : exp.toInstant());
+                case "agent" -> new Principal.Agent(claims.getSubject(), claims.getStringClaim(POOL_CLAIM), exp.toInstant());
+                case "job" -> {
+                    String taskId = claims.getStringClaim(TASK_CLAIM);
+                    Integer attempt = claims.getIntegerClaim(ATTEMPT_CLAIM);
+                    if (taskId == null || attempt == null) throw invalid();
+                    yield new Principal.Job(claims.getSubject(), taskId, attempt, exp.toInstant());
+                }
                 default -> throw invalid();
             };
         } catch (ParseException | JOSEException e) {

@@ -5,7 +5,10 @@ import io.iacrunner.protocol.LogBatch;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.ViewerFrame;
 import io.iacrunner.protocol.WireJson;
+import io.iacrunner.protocol.Role;
 import io.iacrunner.server.auth.Authenticator;
+import io.iacrunner.server.auth.Principal;
+import io.iacrunner.server.tasks.TaskAccess;
 import io.iacrunner.server.tasks.TaskService;
 import io.iacrunner.server.web.ApiProblem;
 import io.iacrunner.server.web.Bodies;
@@ -33,35 +36,34 @@ public final class LogRoutes {
     private static final long SEND_TIMEOUT_SECONDS = 60;
 
     private final Authenticator auth;
-    private final TaskService tasks;
     private final LogService logs;
     private final LogViewer viewer;
     private final ViewerRegistry viewers;
+    private final TaskAccess access;
 
     public LogRoutes(Authenticator auth, TaskService tasks, LogService logs, LogViewer viewer, ViewerRegistry viewers) {
         this.auth = auth;
-        this.tasks = tasks;
         this.logs = logs;
         this.viewer = viewer;
         this.viewers = viewers;
+        this.access = new TaskAccess(tasks);
     }
 
     public void append(Context ctx) {
-        var agent = auth.agent(ctx.header("Authorization"));
         String taskId = ctx.pathParam("task_id");
-        tasks.get(taskId); // 400/404 for ids that are malformed or unknown, before the body is even parsed
-        ctx.json(logs.append(taskId, agent.agentId(), Bodies.read(ctx, LogBatch.class)));
+        var job = auth.job(ctx.header("Authorization"), taskId);
+        LogBatch batch = Bodies.read(ctx, LogBatch.class);
+        Authenticator.requireAttempt(job, batch.attempt());
+        ctx.json(logs.append(taskId, job.agentId(), batch));
     }
 
     public void page(Context ctx) {
-        auth.admin(ctx.header("Authorization"));
-        TaskView task = tasks.get(ctx.pathParam("task_id"));
+        TaskView task = access.require(auth.user(ctx.header("Authorization")), ctx.pathParam("task_id"), Role.READ);
         ctx.json(logs.page(task, QueryParams.longParam(ctx, "offset", 0), QueryParams.intParam(ctx, "limit", 1000)));
     }
 
     public void text(Context ctx) throws IOException {
-        auth.admin(ctx.header("Authorization"));
-        TaskView task = tasks.get(ctx.pathParam("task_id"));
+        TaskView task = access.require(auth.user(ctx.header("Authorization")), ctx.pathParam("task_id"), Role.READ);
         ctx.contentType("text/plain; charset=utf-8");
         ctx.header("Content-Disposition", "attachment; filename=\"" + task.taskId() + ".log\"");
         try (BufferedWriter out = new BufferedWriter(new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8))) {
@@ -85,10 +87,10 @@ public final class LogRoutes {
             String taskId;
             long offset;
             try {
-                auth.admin(ctx.header("Authorization"));
+                Principal.User user = auth.user(ctx.header("Authorization"));
                 taskId = ctx.queryParam("task_id");
                 if (taskId == null) throw ApiProblem.badRequest("missing_task_id", "task_id query parameter is required");
-                tasks.get(taskId);
+                access.require(user, taskId, Role.READ); // before any line is sent
                 offset = parseOffset(ctx);
             } catch (ApiProblem e) {
                 refuse(ctx, e);
@@ -108,7 +110,7 @@ public final class LogRoutes {
     }
 
     private static final String VIEWED_TASK = "iac.viewedTask";
-    private static final String AGENT_ID = "iac.agentId";
+    private static final String JOB = "iac.job";
 
     /**
      * {@code /ws/agent/logs?task_id=…&attempt=N&stream_mode=auto}: the agent's upload channel. Each text frame is a
@@ -119,19 +121,18 @@ public final class LogRoutes {
     public void agentUpload(WsConfig ws) {
         ws.onConnect(ctx -> {
             try {
-                var agent = auth.agent(ctx.header("Authorization"));
                 String taskId = ctx.queryParam("task_id");
                 if (taskId == null) throw ApiProblem.badRequest("missing_task_id", "task_id query parameter is required");
-                tasks.get(taskId);
-                ctx.attribute(AGENT_ID, agent.agentId());
+                var job = auth.job(ctx.header("Authorization"), taskId);
+                ctx.attribute(JOB, job);
                 ctx.enableAutomaticPings(15, TimeUnit.SECONDS);
             } catch (ApiProblem e) {
                 refuse(ctx, e);
             }
         });
         ws.onMessage(ctx -> {
-            String agentId = ctx.attribute(AGENT_ID);
-            if (agentId == null) return; // refused at connect; the close is on its way
+            Principal.Job job = ctx.attribute(JOB);
+            if (job == null) return; // refused at connect; the close is on its way
             try {
                 String taskId = ctx.queryParam("task_id");
                 LogBatch batch = Bodies.parse(ctx.message().getBytes(StandardCharsets.UTF_8), LogBatch.class);
@@ -139,7 +140,8 @@ public final class LogRoutes {
                 if (attempt != null && !attempt.equals(Integer.toString(batch.attempt()))) {
                     throw ApiProblem.badRequest("attempt_mismatch", "the batch's attempt differs from the connection's");
                 }
-                sendBlocking(ctx, WireJson.lenient().writeValueAsString(logs.append(taskId, agentId, batch)));
+                Authenticator.requireAttempt(job, batch.attempt());
+                sendBlocking(ctx, WireJson.lenient().writeValueAsString(logs.append(taskId, job.agentId(), batch)));
             } catch (ApiProblem e) {
                 refuse(ctx, e);
             }

@@ -2,7 +2,8 @@ package io.iacrunner.server.pools;
 
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.PoolToken;
-import io.iacrunner.server.auth.Tokens;
+import io.iacrunner.protocol.TokenCreated;
+import io.iacrunner.server.auth.ApiTokens;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Labels;
 import io.iacrunner.server.web.ApiProblem;
@@ -12,16 +13,17 @@ import java.util.Map;
 /** Pool settings: validated here, stored by {@link PoolStore}. */
 public final class PoolService {
     private final PoolStore store;
-    private final Tokens tokens;
+    private final ApiTokens tokens;
 
-    public PoolService(PoolStore store, Tokens tokens) {
+    public PoolService(PoolStore store, ApiTokens tokens) {
         this.store = store;
         this.tokens = tokens;
     }
 
     /** A new token that can only register agents into this pool. */
     public PoolToken issueToken(String poolId) {
-        return new PoolToken(get(poolId).poolId(), tokens.issuePool(poolId));
+        TokenCreated created = tokens.createPoolToken(get(poolId).poolId(), "agent-pool token for " + poolId);
+        return new PoolToken(poolId, created.token(), created.view().tokenId());
     }
 
     public List<PoolConfig> list() {

@@ -1,11 +1,13 @@
 package io.iacrunner.server.state;
 
+import io.iacrunner.protocol.Role;
 import io.iacrunner.protocol.RollbackRequest;
 import io.iacrunner.protocol.StateUpload;
 import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.web.ApiProblem;
 import io.iacrunner.server.web.Bodies;
 import io.iacrunner.server.web.QueryParams;
+import io.iacrunner.server.workspaces.WorkspaceService;
 import io.javalin.http.Context;
 import java.util.Map;
 
@@ -20,14 +22,17 @@ public final class StateRoutes {
     }
 
     public void upload(Context ctx) {
-        var agent = auth.agent(ctx.header("Authorization"));
-        ctx.json(states.upload(ctx.pathParam("task_id"), agent.agentId(), Bodies.read(ctx, StateUpload.class)));
+        String taskId = ctx.pathParam("task_id");
+        var job = auth.job(ctx.header("Authorization"), taskId);
+        StateUpload upload = Bodies.read(ctx, StateUpload.class);
+        Authenticator.requireAttempt(job, upload.attempt());
+        ctx.json(states.upload(taskId, job.agentId(), upload));
     }
 
     /** The current state, or with {@code ?version=N} that version's. */
     public void current(Context ctx) {
-        auth.admin(ctx.header("Authorization"));
         String workspace = ctx.pathParam("workspace_id");
+        auth.inWorkspace(ctx.header("Authorization"), workspace, Role.READ, () -> WorkspaceService.notFound(workspace));
         if (ctx.queryParam("version") == null) {
             ctx.contentType("application/json").result(states.current(workspace));
             return;
@@ -37,13 +42,16 @@ public final class StateRoutes {
         ctx.contentType("application/json").result(states.version(workspace, (int) version));
     }
 
+    /** Rewrites what Terraform believes exists: the workspace's admins only. */
     public void rollback(Context ctx) {
-        auth.admin(ctx.header("Authorization"));
-        ctx.json(states.rollback(ctx.pathParam("workspace_id"), Bodies.read(ctx, RollbackRequest.class)));
+        String workspace = ctx.pathParam("workspace_id");
+        auth.inWorkspace(ctx.header("Authorization"), workspace, Role.ADMIN, () -> WorkspaceService.notFound(workspace));
+        ctx.json(states.rollback(workspace, Bodies.read(ctx, RollbackRequest.class)));
     }
 
     public void versions(Context ctx) {
-        auth.admin(ctx.header("Authorization"));
-        ctx.json(Map.of("versions", states.versions(ctx.pathParam("workspace_id"))));
+        String workspace = ctx.pathParam("workspace_id");
+        auth.inWorkspace(ctx.header("Authorization"), workspace, Role.READ, () -> WorkspaceService.notFound(workspace));
+        ctx.json(Map.of("versions", states.versions(workspace)));
     }
 }

@@ -12,6 +12,7 @@ import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Rows;
 import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.workspaces.WorkspaceService;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -141,7 +142,7 @@ public final class StateService {
     private void requireWorkspace(String workspaceId) {
         Ids.requireWorkspaceId(workspaceId);
         if (!states.workspaceExists(workspaceId)) {
-            throw ApiProblem.notFound("workspace_not_found", "no workspace " + workspaceId);
+            throw WorkspaceService.notFound(workspaceId);
         }
     }
 

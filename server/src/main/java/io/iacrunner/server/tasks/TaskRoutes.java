@@ -1,5 +1,10 @@
 package io.iacrunner.server.tasks;
 
+import io.iacrunner.server.auth.Principal;
+import io.iacrunner.server.audit.AuditLog;
+import io.iacrunner.protocol.TaskView;
+import io.iacrunner.protocol.Role;
+import io.iacrunner.protocol.JobTokenRequest;
 import io.iacrunner.protocol.CancelRequest;
 import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.PhaseUpdate;
@@ -18,26 +23,38 @@ public final class TaskRoutes {
     private final Authenticator auth;
     private final TaskService tasks;
     private final AgentService agents;
+    private final AuditLog audit;
+    private final TaskAccess access;
 
-    public TaskRoutes(Authenticator auth, TaskService tasks, AgentService agents) {
+    public TaskRoutes(Authenticator auth, TaskService tasks, AgentService agents, AuditLog audit) {
         this.auth = auth;
         this.tasks = tasks;
+        this.access = new TaskAccess(tasks);
         this.agents = agents;
+        this.audit = audit;
     }
 
+    /** A plan needs the plan role in its workspace, a plan_apply the apply role. */
     public void create(Context ctx) {
-        auth.admin(ctx.header("Authorization"));
-        ctx.status(201).json(tasks.create(Bodies.read(ctx, CreateTaskRequest.class)));
+        Principal.User user = auth.user(ctx.header("Authorization"));
+        CreateTaskRequest request = Bodies.read(ctx, CreateTaskRequest.class);
+        if (request.workspaceId() != null && request.action() != null) {
+            // Creating may create the workspace, so a token without a role there gets 403, which reveals nothing.
+            Authenticator.require(user, request.workspaceId(), TaskAccess.toRun(request.action()),
+                    () -> ApiProblem.forbidden("this token has no role in workspace " + request.workspaceId()));
+        }
+        ctx.status(201).json(tasks.create(request));
     }
 
+    /** Only the workspaces the token may read. */
     public void list(Context ctx) {
-        auth.admin(ctx.header("Authorization"));
-        ctx.json(tasks.list(ctx.queryParam("workspace"), QueryParams.intParam(ctx, "limit", 100)));
+        Principal.User user = auth.user(ctx.header("Authorization"));
+        ctx.json(tasks.list(ctx.queryParam("workspace"), QueryParams.intParam(ctx, "limit", 100),
+                user.globalAdmin() ? null : user.grants().keySet()));
     }
 
     public void show(Context ctx) {
-        auth.admin(ctx.header("Authorization"));
-        ctx.json(tasks.get(ctx.pathParam("task_id")));
+        ctx.json(access.require(auth.user(ctx.header("Authorization")), ctx.pathParam("task_id"), Role.READ));
     }
 
     public void pull(Context ctx) throws InterruptedException {
@@ -49,25 +66,48 @@ public final class TaskRoutes {
         ctx.json(tasks.pull(agent.agentId(), agents.poolOf(agent), request));
     }
 
+    /** Stopping a run needs the role that may start it. */
     public void cancel(Context ctx) {
-        auth.admin(ctx.header("Authorization"));
-        ctx.json(tasks.cancel(ctx.pathParam("task_id"), Bodies.read(ctx, CancelRequest.class).force()));
+        String taskId = ctx.pathParam("task_id");
+        Principal.User user = auth.user(ctx.header("Authorization"));
+        TaskView task = access.require(user, taskId, Role.READ);
+        access.require(user, taskId, TaskAccess.toRun(task.action()));
+        boolean force = Bodies.read(ctx, CancelRequest.class).force();
+        TaskView canceled = tasks.cancel(taskId, force);
+        audit.record("task_canceled", user.actor(), taskId, (force ? "forced cancel, " : "cancel, ") + "status now "
+                + canceled.status().wireName(), ctx.ip());
+        ctx.json(canceled);
     }
 
     public void phase(Context ctx) {
-        var agent = auth.agent(ctx.header("Authorization"));
-        tasks.phase(ctx.pathParam("task_id"), agent.agentId(), Bodies.read(ctx, PhaseUpdate.class));
+        String taskId = ctx.pathParam("task_id");
+        var job = auth.job(ctx.header("Authorization"), taskId);
+        PhaseUpdate update = Bodies.read(ctx, PhaseUpdate.class);
+        Authenticator.requireAttempt(job, update.attempt());
+        tasks.phase(taskId, job.agentId(), update);
         ctx.status(204);
     }
 
     public void plan(Context ctx) {
-        var agent = auth.agent(ctx.header("Authorization"));
-        tasks.recordPlan(ctx.pathParam("task_id"), agent.agentId(), Bodies.read(ctx, PlanReport.class));
+        String taskId = ctx.pathParam("task_id");
+        var job = auth.job(ctx.header("Authorization"), taskId);
+        PlanReport report = Bodies.read(ctx, PlanReport.class);
+        Authenticator.requireAttempt(job, report.attempt());
+        tasks.recordPlan(taskId, job.agentId(), report);
         ctx.status(204);
     }
 
     public void result(Context ctx) {
+        String taskId = ctx.pathParam("task_id");
+        var job = auth.job(ctx.header("Authorization"), taskId);
+        TaskResult result = Bodies.read(ctx, TaskResult.class);
+        Authenticator.requireAttempt(job, result.attempt());
+        ctx.json(tasks.finish(taskId, job.agentId(), result));
+    }
+
+    /** A fresh job token for an attempt the calling agent runs (the first expiring, or lost with an agent restart). */
+    public void jobToken(Context ctx) {
         var agent = auth.agent(ctx.header("Authorization"));
-        ctx.json(tasks.finish(ctx.pathParam("task_id"), agent.agentId(), Bodies.read(ctx, TaskResult.class)));
+        ctx.json(tasks.jobToken(ctx.pathParam("task_id"), agent.agentId(), Bodies.read(ctx, JobTokenRequest.class).attempt()));
     }
 }

@@ -3,6 +3,7 @@ package io.iacrunner.server.tasks;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.CancelOrder;
 import io.iacrunner.protocol.CreateTaskRequest;
+import io.iacrunner.protocol.JobToken;
 import io.iacrunner.protocol.PhaseUpdate;
 import io.iacrunner.protocol.PlanReport;
 import io.iacrunner.protocol.PlanSummary;
@@ -18,6 +19,7 @@ import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.archives.ArchiveRefusedException;
 import io.iacrunner.protocol.archives.ConfigArchiveReader;
+import io.iacrunner.server.auth.Tokens;
 import io.iacrunner.server.configs.ConfigArchive;
 import io.iacrunner.server.logs.LogService;
 import io.iacrunner.server.util.Ids;
@@ -43,6 +45,8 @@ import org.slf4j.LoggerFactory;
 /** Queueing, claiming and finishing tasks. */
 public final class TaskService {
     private static final Logger log = LoggerFactory.getLogger(TaskService.class);
+    /** As long as agent tokens: an attempt that runs longer asks for a new one with its agent token. */
+    static final Duration JOB_TOKEN_TTL = Duration.ofHours(1);
     /** Signal key for "a task was queued": every waiting pull looks again. */
     public static final String QUEUE = "queue";
 
@@ -50,6 +54,7 @@ public final class TaskService {
     private final TaskStore tasks;
     private final WorkspaceStore workspaces;
     private final VariableService variables;
+    private final Tokens jobTokens;
     private final Signals<String> queueSignals;
     private final Signals<String> taskSignals;
     private final Duration maxLongPoll;
@@ -58,13 +63,15 @@ public final class TaskService {
     private final ConfigArchive configArchives = new ConfigArchive();
 
     /** @param storedLog the count and digest of what the store holds for an attempt: the completion proof's other half */
-    public TaskService(Jdbi jdbi, TaskStore tasks, WorkspaceStore workspaces, VariableService variables, Signals<String> queueSignals,
+    public TaskService(Jdbi jdbi, TaskStore tasks, WorkspaceStore workspaces, VariableService variables, Tokens jobTokens,
+            Signals<String> queueSignals,
             Signals<String> taskSignals, Duration maxLongPoll, Duration lease,
             BiFunction<String, Integer, LogService.Digest> storedLog) {
         this.jdbi = jdbi;
         this.tasks = tasks;
         this.workspaces = workspaces;
         this.variables = variables;
+        this.jobTokens = jobTokens;
         this.queueSignals = queueSignals;
         this.taskSignals = taskSignals;
         this.maxLongPoll = maxLongPoll;
@@ -105,10 +112,29 @@ public final class TaskService {
         return tasks.find(taskId).orElseThrow(() -> ApiProblem.notFound("task_not_found", "no task " + taskId));
     }
 
-    public TaskList list(String workspaceId, int limit) {
+    /** @param visible the workspaces the caller may read; null for all */
+    public TaskList list(String workspaceId, int limit, Set<String> visible) {
         if (workspaceId != null) Ids.requireWorkspaceId(workspaceId);
         if (limit < 1 || limit > 1000) throw ApiProblem.badRequest("invalid_limit", "limit must be 1..1000");
-        return new TaskList(tasks.list(workspaceId, limit));
+        return new TaskList(tasks.list(workspaceId, visible, limit));
+    }
+
+    /** Each claimed attempt carries the only credential that may upload for it. */
+    private TaskAssignment withJobToken(String agentId, TaskAssignment task) {
+        Tokens.Issued issued = jobTokens.issueJob(agentId, task.taskId(), task.attempt(), JOB_TOKEN_TTL);
+        return task.withJobToken(issued.token(), issued.expiresAt());
+    }
+
+    public static ApiProblem notFound(String taskId) {
+        return ApiProblem.notFound("task_not_found", "no task " + taskId);
+    }
+
+    /** A job token for an attempt the agent runs now; 409 {@code stale_attempt} for any other. */
+    public JobToken jobToken(String taskId, String agentId, int attempt) {
+        requireTaskId(taskId);
+        if (!tasks.isRunningAttempt(taskId, agentId, attempt)) throw ApiProblem.staleAttempt(taskId, attempt);
+        Tokens.Issued issued = jobTokens.issueJob(agentId, taskId, attempt, JOB_TOKEN_TTL);
+        return new JobToken(issued.token(), issued.expiresAt());
     }
 
     /**
@@ -132,7 +158,7 @@ public final class TaskService {
                     log.info("agent {} claimed {} attempt {}", agentId, t.taskId(), t.attempt());
                     taskSignals.signal(t.taskId());
                 });
-                return new PullResponse(claimed, cancels);
+                return new PullResponse(claimed.stream().map(t -> withJobToken(agentId, t)).toList(), cancels);
             }
             Duration left = Duration.between(Instant.now(), deadline);
             if (left.isNegative() || left.isZero()) return new PullResponse(List.of(), List.of());
@@ -149,7 +175,7 @@ public final class TaskService {
         requireTaskId(taskId);
         TaskView result = jdbi.inTransaction(h -> {
             TaskView task = tasks.lockForUpdate(h, taskId)
-                    .orElseThrow(() -> ApiProblem.notFound("task_not_found", "no task " + taskId));
+                    .orElseThrow(() -> notFound(taskId));
             return switch (task.status()) {
                 case QUEUED -> tasks.move(h, taskId, TaskStatus.QUEUED, TaskStatus.CANCELED, TaskStore.Fence.NONE,
                         TaskStore.Outcome.of(null, "canceled before it started")).orElseThrow();

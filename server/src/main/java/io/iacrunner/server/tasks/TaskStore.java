@@ -137,11 +137,22 @@ public final class TaskStore {
                 .map(TaskStore::view).findOne());
     }
 
-    public List<TaskView> list(String workspaceId, int limit) {
+    /** Newest first; {@code visible} null for every workspace. */
+    public List<TaskView> list(String workspaceId, java.util.Set<String> visible, int limit) {
         return jdbi.withHandle(h -> h.createQuery("""
                         select * from tasks where (cast(:ws as text) is null or workspace_id = :ws)
+                          and (cast(:everything as boolean) or workspace_id = any(:visible))
                         order by seq desc limit :limit""")
-                .bind("ws", workspaceId).bind("limit", limit).map(TaskStore::view).list());
+                .bind("ws", workspaceId).bind("everything", visible == null)
+                .bindArray("visible", String.class, visible == null ? List.of() : List.copyOf(visible))
+                .bind("limit", limit).map(TaskStore::view).list());
+    }
+
+    public boolean isRunningAttempt(String taskId, String agentId, int attempt) {
+        return jdbi.withHandle(h -> h.createQuery("""
+                        select exists (select 1 from tasks
+                            where task_id = :t and agent_id = :a and attempt = :n and status = 'running')""")
+                .bind("t", taskId).bind("a", agentId).bind("n", attempt).mapTo(Boolean.class).one());
     }
 
     public List<String> runningOn(Handle h, String agentId) {
@@ -439,6 +450,7 @@ public final class TaskStore {
                 Rows.object(rs, "state_json"),
                 Rows.strings(rs, "sensitive_variables"),
                 maxLogBytes,
-                Rows.base64(rs, "config_archive"));
+                Rows.base64(rs, "config_archive"),
+                null, null); // the job token is issued by the service, per claim
     }
 }

@@ -16,11 +16,15 @@ public final class Ids {
 
     /** 400 for a workspace id that is not a {@link #NAME}: ids reach SQL, paths and file names. */
     public static String requireWorkspaceId(String workspaceId) {
-        if (workspaceId == null || !NAME.matcher(workspaceId).matches()) {
-            throw io.iacrunner.server.web.ApiProblem.badRequest("invalid_workspace_id",
-                    "workspace ids are 1-64 letters, digits, '.', '_' or '-'");
+        return requireName(workspaceId, "invalid_workspace_id", "workspace ids");
+    }
+
+    /** 400 with {@code code} for a name that is not a {@link #NAME}; {@code what} names the kind in the message. */
+    public static String requireName(String name, String code, String what) {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw io.iacrunner.server.web.ApiProblem.badRequest(code, what + " are 1-64 letters, digits, '.', '_' or '-'");
         }
-        return workspaceId;
+        return name;
     }
 
     public static String task() {
@@ -29,6 +33,14 @@ public final class Ids {
 
     public static String agent() {
         return "a-" + random();
+    }
+
+    public static String token() {
+        return "tok-" + random();
+    }
+
+    public static boolean isToken(String id) {
+        return isPrefixed(id, "tok-");
     }
 
     public static boolean isTask(String id) {

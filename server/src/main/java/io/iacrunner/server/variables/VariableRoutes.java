@@ -1,8 +1,11 @@
 package io.iacrunner.server.variables;
 
+import io.iacrunner.protocol.Role;
 import io.iacrunner.protocol.SetVariableRequest;
 import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.web.Bodies;
+import io.iacrunner.server.workspaces.WorkspaceRoutes;
+import io.iacrunner.server.workspaces.WorkspaceService;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 
@@ -17,18 +20,23 @@ public final class VariableRoutes {
     }
 
     public void list(Context ctx) {
-        auth.admin(ctx.header("Authorization"));
-        ctx.json(variables.list(ctx.pathParam("workspace_id")));
+        String workspace = ctx.pathParam("workspace_id");
+        auth.inWorkspace(ctx.header("Authorization"), workspace, Role.ADMIN, () -> WorkspaceService.notFound(workspace));
+        ctx.json(variables.list(workspace));
     }
 
+    /** May create the workspace, so a token without a role there gets 403, which says nothing about whether it exists. */
     public void set(Context ctx) {
-        auth.admin(ctx.header("Authorization"));
-        ctx.json(variables.set(ctx.pathParam("workspace_id"), ctx.pathParam("name"), Bodies.read(ctx, SetVariableRequest.class)));
+        String workspace = ctx.pathParam("workspace_id");
+        auth.inWorkspace(ctx.header("Authorization"), workspace, Role.ADMIN,
+                () -> WorkspaceRoutes.noRole(workspace));
+        ctx.json(variables.set(workspace, ctx.pathParam("name"), Bodies.read(ctx, SetVariableRequest.class)));
     }
 
     public void delete(Context ctx) {
-        auth.admin(ctx.header("Authorization"));
-        variables.delete(ctx.pathParam("workspace_id"), ctx.pathParam("name"));
+        String workspace = ctx.pathParam("workspace_id");
+        auth.inWorkspace(ctx.header("Authorization"), workspace, Role.ADMIN, () -> WorkspaceService.notFound(workspace));
+        variables.delete(workspace, ctx.pathParam("name"));
         ctx.status(HttpStatus.NO_CONTENT);
     }
 }

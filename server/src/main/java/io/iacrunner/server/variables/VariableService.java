@@ -10,6 +10,7 @@ import io.iacrunner.server.secrets.SealedJson;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Rows;
 import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.workspaces.WorkspaceService;
 import io.iacrunner.server.workspaces.WorkspaceStore;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -106,7 +107,7 @@ public final class VariableService {
 
     private void requireWorkspace(Handle h, String workspaceId) {
         if (!workspaces.exists(h, workspaceId)) {
-            throw ApiProblem.notFound("workspace_not_found", "no workspace " + workspaceId);
+            throw WorkspaceService.notFound(workspaceId);
         }
     }
 

@@ -3,10 +3,15 @@ package io.iacrunner.server.web;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.iacrunner.protocol.WireJson;
 import io.javalin.http.Context;
 import java.io.IOException;
+import java.util.Arrays;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /** Reads request bodies strictly; every way a body can be wrong becomes a 400 naming what is wrong. */
@@ -36,6 +41,8 @@ public final class Bodies {
             for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
                 if (c instanceof StreamConstraintsException || c instanceof JsonParseException) throw parseProblem((IOException) c);
             }
+            ApiProblem shape = shapeProblem(body, type);
+            if (shape != null) throw shape;
             String path = e.getPath().stream()
                     .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
                     .collect(Collectors.joining("."));
@@ -47,6 +54,33 @@ public final class Bodies {
             throw ApiProblem.badRequest("malformed_json", "unreadable body: " + e.getMessage());
         }
     }
+
+    /**
+     * Binding reports the first thing it trips on, which for a record with primitive fields is a missing one, not
+     * an unknown field or trailing data it met first. Only on failure, the body is read again as a tree to name
+     * the more basic problem: data after the JSON value, or a top-level field the type does not have.
+     */
+    private static ApiProblem shapeProblem(byte[] body, Class<?> type) {
+        JsonNode tree;
+        try {
+            tree = WireJson.strict().readTree(body);
+        } catch (StreamConstraintsException | JsonParseException e) {
+            return parseProblem(e);
+        } catch (IOException e) {
+            return ApiProblem.badRequest("malformed_json", "malformed JSON: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+        if (type.isRecord() && tree instanceof ObjectNode object) {
+            Set<String> known = Arrays.stream(type.getRecordComponents())
+                    .map(c -> SNAKE_CASE.translate(c.getName())).collect(Collectors.toSet());
+            for (String name : (Iterable<String>) object::fieldNames) {
+                if (!known.contains(name)) return ApiProblem.badRequest("unknown_field", "unknown field '" + name + "'");
+            }
+        }
+        return null;
+    }
+
+    private static final PropertyNamingStrategies.NamingBase SNAKE_CASE =
+            (PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE;
 
     private static ApiProblem parseProblem(IOException e) {
         if (e instanceof StreamConstraintsException) {

@@ -3,7 +3,11 @@ package io.iacrunner.server.web;
 import io.iacrunner.protocol.ApiError;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.WireJson;
+import io.iacrunner.server.ServerConfig;
 import io.iacrunner.server.agents.AgentRoutes;
+import io.iacrunner.server.audit.AuditLog;
+import io.iacrunner.server.audit.AuditRoutes;
+import io.iacrunner.server.auth.TokenRoutes;
 import io.iacrunner.server.logs.LogRoutes;
 import io.iacrunner.server.pools.PoolRoutes;
 import io.iacrunner.server.state.StateRoutes;
@@ -31,9 +35,17 @@ public final class HttpApi {
     private final PoolRoutes pools;
     private final WorkspaceRoutes workspaces;
     private final VariableRoutes variables;
+    private final TokenRoutes tokens;
+    private final AuditRoutes auditRoutes;
+    private final AuditLog audit;
+    private final RateLimiter registrations;
+    private final RateLimiter tokenIssues;
 
     public HttpApi(AgentRoutes agents, TaskRoutes tasks, LogRoutes logs, StateRoutes state, PoolRoutes pools,
-            WorkspaceRoutes workspaces, VariableRoutes variables) {
+            WorkspaceRoutes workspaces, VariableRoutes variables, TokenRoutes tokens, AuditRoutes auditRoutes, AuditLog audit,
+            int credentialRequestsPerMinute) {
+        this.registrations = new RateLimiter("agent registrations", credentialRequestsPerMinute);
+        this.tokenIssues = new RateLimiter("token creation", credentialRequestsPerMinute);
         this.agents = agents;
         this.tasks = tasks;
         this.logs = logs;
@@ -41,23 +53,31 @@ public final class HttpApi {
         this.pools = pools;
         this.workspaces = workspaces;
         this.variables = variables;
+        this.tokens = tokens;
+        this.auditRoutes = auditRoutes;
+        this.audit = audit;
     }
 
-    public Javalin create(String host, int port) {
+    /** @param tls the certificate for HTTPS; null for plain HTTP */
+    public Javalin create(String host, int port, ServerConfig.Tls tls) {
         return Javalin.create(config -> {
             config.jetty.host = host;
             config.jetty.port = port;
+            if (tls != null) config.jetty.addConnector((server, http) -> TlsConnector.create(server, http, tls, host, port));
             config.concurrency.useVirtualThreads = true;
             config.startup.showJavalinBanner = false;
             config.http.maxRequestSize = MAX_BODY_BYTES;
             config.jsonMapper(new JavalinJackson(WireJson.lenient(), true));
             // An agent's log batch arrives as one text frame; allow what the HTTP body limit allows.
             config.jetty.modifyWebSocketServletFactory(ws -> ws.setMaxTextMessageSize(MAX_BODY_BYTES));
+            config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
 
             var r = config.routes;
             r.get(ApiPaths.HEALTH, ctx -> ctx.json(Map.of("status", "ok")));
+            r.get(ApiPaths.JWKS, tokens::jwks);
 
             // Agents: register with a pool token, everything else with the agent token it returns.
+            r.before(ApiPaths.AGENT_REGISTER, registrations::check);
             r.post(ApiPaths.AGENT_REGISTER, agents::register);
             r.post(ApiPaths.AGENT_PING, agents::ping);
             r.post(ApiPaths.AGENT_DEREGISTER, agents::deregister);
@@ -67,6 +87,7 @@ public final class HttpApi {
             r.post(ApiPaths.TASK_LOGS, logs::append);
             r.put(ApiPaths.TASK_STATE, state::upload);
             r.post(ApiPaths.TASK_RESULT, tasks::result);
+            r.post(ApiPaths.TASK_JOB_TOKEN, tasks::jobToken);
 
             // Users.
             r.post(ApiPaths.TASKS, tasks::create);
@@ -79,7 +100,17 @@ public final class HttpApi {
             r.get(ApiPaths.POOLS, pools::list);
             r.get(ApiPaths.POOL, pools::show);
             r.put(ApiPaths.POOL, pools::put);
+            r.before(ApiPaths.POOL_TOKENS, tokenIssues::check);
             r.post(ApiPaths.POOL_TOKENS, pools::issueToken);
+            r.before(ApiPaths.TOKENS, ctx -> {
+                if (ctx.method().name().equals("POST")) tokenIssues.check(ctx);
+            });
+            r.post(ApiPaths.TOKENS, tokens::create);
+            r.get(ApiPaths.TOKENS, tokens::list);
+            r.post(ApiPaths.TOKEN_REVOKE, tokens::revoke);
+            r.get(ApiPaths.WHOAMI, tokens::whoami);
+            r.post(ApiPaths.SIGNING_KEY_ROTATE, tokens::rotateSigningKey);
+            r.get(ApiPaths.AUDIT_EVENTS, auditRoutes::list);
             r.get(ApiPaths.WORKSPACE, workspaces::show);
             r.put(ApiPaths.WORKSPACE, workspaces::update);
             r.post(ApiPaths.WORKSPACE_UNLOCK, workspaces::unlock);
@@ -92,7 +123,10 @@ public final class HttpApi {
             r.ws(ApiPaths.WS_VIEWER, logs::viewer);
             r.ws(ApiPaths.WS_AGENT_LOGS, logs::agentUpload);
 
-            r.exception(ApiProblem.class, (e, ctx) -> render(ctx, e.status(), e.code(), e.getMessage()));
+            r.exception(ApiProblem.class, (e, ctx) -> {
+                if (e.status() == 401) audit.authenticationFailed(ctx.ip(), ctx.method() + " " + ctx.path(), e.getMessage());
+                render(ctx, e.status(), e.code(), e.getMessage());
+            });
             r.exception(HttpResponseException.class, (e, ctx) -> render(ctx, e.getStatus(), codeFor(e.getStatus()), e.getMessage()));
             r.exception(Exception.class, (e, ctx) -> {
                 log.error("unhandled error on {} {}", ctx.method(), ctx.path(), e);

@@ -1,7 +1,12 @@
 package io.iacrunner.server.workspaces;
 
+import io.iacrunner.protocol.Role;
 import io.iacrunner.protocol.UnlockRequest;
 import io.iacrunner.protocol.WorkspaceSettings;
+import io.iacrunner.protocol.WorkspaceView;
+import io.iacrunner.server.audit.AuditLog;
+import io.iacrunner.server.auth.Principal;
+import io.iacrunner.server.web.ApiProblem;
 import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.web.Bodies;
 import io.javalin.http.Context;
@@ -10,24 +15,37 @@ import io.javalin.http.Context;
 public final class WorkspaceRoutes {
     private final Authenticator auth;
     private final WorkspaceService workspaces;
+    private final AuditLog audit;
 
-    public WorkspaceRoutes(Authenticator auth, WorkspaceService workspaces) {
+    public WorkspaceRoutes(Authenticator auth, WorkspaceService workspaces, AuditLog audit) {
         this.auth = auth;
         this.workspaces = workspaces;
+        this.audit = audit;
     }
 
     public void show(Context ctx) {
-        auth.admin(ctx.header("Authorization"));
-        ctx.json(workspaces.get(ctx.pathParam("workspace_id")));
+        String workspace = ctx.pathParam("workspace_id");
+        auth.inWorkspace(ctx.header("Authorization"), workspace, Role.READ, () -> WorkspaceService.notFound(workspace));
+        ctx.json(workspaces.get(workspace));
     }
 
+    /** May create the workspace, so a token without a role there gets 403, which says nothing about whether it exists. */
     public void update(Context ctx) {
-        auth.admin(ctx.header("Authorization"));
-        ctx.json(workspaces.update(ctx.pathParam("workspace_id"), Bodies.read(ctx, WorkspaceSettings.class)));
+        String workspace = ctx.pathParam("workspace_id");
+        auth.inWorkspace(ctx.header("Authorization"), workspace, Role.ADMIN, () -> noRole(workspace));
+        ctx.json(workspaces.update(workspace, Bodies.read(ctx, WorkspaceSettings.class)));
     }
 
     public void unlock(Context ctx) {
-        auth.admin(ctx.header("Authorization"));
-        ctx.json(workspaces.unlock(ctx.pathParam("workspace_id"), Bodies.read(ctx, UnlockRequest.class).force()));
+        String workspace = ctx.pathParam("workspace_id");
+        Principal.User user = auth.inWorkspace(ctx.header("Authorization"), workspace, Role.ADMIN,
+                () -> WorkspaceService.notFound(workspace));
+        WorkspaceView unlocked = workspaces.unlock(workspace, Bodies.read(ctx, UnlockRequest.class).force());
+        audit.record("workspace_unlocked", user.actor(), workspace, "forced unlock", ctx.ip());
+        ctx.json(unlocked);
+    }
+
+    public static ApiProblem noRole(String workspace) {
+        return ApiProblem.forbidden("this token has no role in workspace " + workspace);
     }
 }

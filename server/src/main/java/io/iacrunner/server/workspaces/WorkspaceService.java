@@ -71,7 +71,8 @@ public final class WorkspaceService {
         return view;
     }
 
-    private static ApiProblem notFound(String workspaceId) {
+    /** What a workspace that does not exist, or that the caller may not read, looks like. */
+    public static ApiProblem notFound(String workspaceId) {
         return ApiProblem.notFound("workspace_not_found", "no workspace " + workspaceId);
     }
 }

@@ -2,10 +2,14 @@ package io.iacrunner.server.testing;
 
 import io.iacrunner.protocol.ApiClient;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.CreateTokenRequest;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.PoolToken;
 import io.iacrunner.protocol.RegisterRequest;
 import io.iacrunner.protocol.RegisterResponse;
+import io.iacrunner.protocol.Role;
+import io.iacrunner.protocol.TaskAssignment;
+import io.iacrunner.protocol.TokenCreated;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.IacServer;
 import io.iacrunner.server.ServerConfig;
@@ -45,7 +49,9 @@ public final class TestServer implements AutoCloseable {
     public static TestServer start(UnaryOperator<ServerConfig> adjust) {
         try {
             Path dir = Files.createTempDirectory("iac-test-server");
-            return new TestServer(dir, IacServer.start(adjust.apply(ServerConfig.defaults().withPingInterval(Duration.ofSeconds(1)))
+            return new TestServer(dir, IacServer.start(adjust.apply(ServerConfig.defaults().withPingInterval(Duration.ofSeconds(1))
+                    // Tests mint many credentials from one address; RateLimitTest sets its own limit.
+                    .withCredentialRequestsPerMinute(100_000))
                     .withPort(0).withDataDir(dir)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -102,12 +108,25 @@ public final class TestServer implements AutoCloseable {
         return admin().post(ApiPaths.fill(ApiPaths.POOL_TOKENS, poolId), Map.of(), PoolToken.class).token();
     }
 
+    /** A new user token holding {@code role} in each of {@code workspaces}. */
+    public String userToken(Role role, String... workspaces) {
+        Map<String, Role> grants = new java.util.TreeMap<>();
+        for (String ws : workspaces) grants.put(ws, role);
+        return admin().post(ApiPaths.TOKENS, new CreateTokenRequest("test " + role.wireName(), null, grants, null, null),
+                TokenCreated.class).token();
+    }
+
     /** The workspace as users see it, its lock included. */
     public WorkspaceView workspace(String workspaceId) {
         return admin().get(ApiPaths.fill(ApiPaths.WORKSPACE, workspaceId), WorkspaceView.class);
     }
 
-    public record RegisteredAgent(String agentId, ApiClient client, RegisterResponse registration) {}
+    public record RegisteredAgent(String agentId, ApiClient client, RegisterResponse registration) {
+        /** A client with the claim's job token: the only credential that uploads for that attempt. */
+        public ApiClient job(TaskAssignment task) {
+            return new ApiClient(client.base(), task::jobToken);
+        }
+    }
 
     /**
      * A pool of the test's own whose label {@code test=POOL} tasks can require, so that what other tests leave queued

@@ -1,0 +1,87 @@
+package io.iacrunner.agent;
+
+import io.iacrunner.protocol.ApiClient;
+import io.iacrunner.protocol.ApiException;
+import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.JobToken;
+import io.iacrunner.protocol.JobTokenRequest;
+import io.iacrunner.protocol.TaskAssignment;
+import java.time.Duration;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One task attempt's job token: the only credential its uploads (log, plan, state, phase, result) are accepted with,
+ * so a leak of it exposes one attempt, not the agent. It comes with the claim; a new one is asked for with the agent
+ * token when it nears its end, when the server refuses it, or when the agent restarted and has only a spooled log.
+ */
+final class JobCredentials implements Credentials {
+    private static final Logger log = LoggerFactory.getLogger(JobCredentials.class);
+    /** Job tokens live an hour: ask for the next one well before, so an upload never carries an expired one. */
+    static final Duration REFRESH_BEFORE_EXPIRY = Duration.ofMinutes(20);
+
+    private final AgentSession session;
+    private final String taskId;
+    private final int attempt;
+    private final ApiClient api;
+    private volatile JobToken current;
+    private volatile long generation;
+
+    /** @param initial the token that came with the claim; null to ask for one on first use */
+    JobCredentials(AgentSession session, String taskId, int attempt, JobToken initial) {
+        this.session = session;
+        this.taskId = taskId;
+        this.attempt = attempt;
+        this.current = initial;
+        this.api = session.api().withToken(this::token);
+    }
+
+    /** With the token the claim brought. */
+    static JobCredentials forClaim(AgentSession session, TaskAssignment task) {
+        JobToken initial = task.jobToken() == null ? null : new JobToken(task.jobToken(), task.jobTokenExpiresAt());
+        return new JobCredentials(session, task.taskId(), task.attempt(), initial);
+    }
+
+    @Override
+    public ApiClient api() {
+        return api;
+    }
+
+    @Override
+    public long generation() {
+        return generation;
+    }
+
+    @Override
+    public synchronized void renew(long generationSeen) {
+        if (generation == generationSeen) fetch();
+    }
+
+    private String token() {
+        JobToken token = current;
+        if (token == null || token.expiresAt() == null
+                || Instant.now().isAfter(token.expiresAt().minus(REFRESH_BEFORE_EXPIRY))) {
+            synchronized (this) {
+                if (current == token) fetch();
+                token = current;
+            }
+        }
+        return token == null ? null : token.token();
+    }
+
+    /** Best effort: if the server will not give a new token, the upload fails and its caller's rules take over. */
+    private void fetch() {
+        long agentGeneration = session.generation();
+        try {
+            JobToken fresh = session.api().post(ApiPaths.fill(ApiPaths.TASK_JOB_TOKEN, taskId), new JobTokenRequest(attempt),
+                    JobToken.class);
+            if (fresh == null || fresh.token() == null) throw new ApiException(200, "bad_reply", "the job token reply is empty");
+            current = fresh;
+            generation++;
+        } catch (ApiException e) {
+            log.warn("task {} attempt {}: no new job token: {}", taskId, attempt, e.toString());
+            if (ApiFailures.agentRejected(e)) session.renew(agentGeneration);
+        }
+    }
+}

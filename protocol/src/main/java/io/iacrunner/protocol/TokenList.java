@@ -1,0 +1,5 @@
+package io.iacrunner.protocol;
+
+import java.util.List;
+
+public record TokenList(List<TokenView> tokens) {}

@@ -1,0 +1,288 @@
+package io.iacrunner.server.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.CreateTaskRequest;
+import io.iacrunner.protocol.PullRequest;
+import io.iacrunner.protocol.PullResponse;
+import io.iacrunner.protocol.Role;
+import io.iacrunner.protocol.TaskAction;
+import io.iacrunner.protocol.TaskAssignment;
+import io.iacrunner.protocol.TaskResult;
+import io.iacrunner.protocol.TaskStatus;
+import io.iacrunner.protocol.TaskView;
+import io.iacrunner.server.testing.RawHttp;
+import io.iacrunner.server.testing.TestServer;
+import io.iacrunner.server.testing.WsFrames;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * A corpus of hostile requests against every endpoint that takes input and both WebSockets: each is refused with its
+ * precise status and code (or WebSocket close code) and an error body, changes nothing, and leaves the server serving.
+ * Every request carries a credential that may call the endpoint, so what is tested is the input, not the token.
+ */
+class HostileInputTest {
+    static final String WS = "ws-hostile";
+
+    static TestServer server;
+    static RawHttp raw;
+    static TaskAssignment running;
+    static TaskAssignment finished;
+    static String agentToken;
+
+    /** One endpoint that reads a JSON body, and who may call it. */
+    record Target(String name, String method, String path, Supplier<String> token) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(Duration.ofSeconds(60)); // the simulated agents never ping
+        raw = new RawHttp(server.baseUrl());
+        var agent = server.registerAgent("hostile");
+        agentToken = agent.registration().agentToken();
+        finished = claim(agent, TaskAction.PLAN);
+        agent.job(finished).post(ApiPaths.fill(ApiPaths.TASK_RESULT, finished.taskId()),
+                new TaskResult(finished.attempt(), TaskStatus.SUCCEEDED, 0, null, 0, null), TaskView.class);
+        running = claim(agent, TaskAction.PLAN_APPLY);
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    static TaskAssignment claim(TestServer.RegisteredAgent agent, TaskAction action) {
+        ObjectNode tf = JsonNodeFactory.instance.objectNode();
+        tf.putObject("resource");
+        TaskView queued = server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(WS, action, tf, null, null, null, null, null),
+                TaskView.class);
+        PullResponse r = agent.client().post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, true, 0), PullResponse.class);
+        assertThat(r.tasks()).extracting(TaskAssignment::taskId).containsExactly(queued.taskId());
+        return r.tasks().getFirst();
+    }
+
+    static List<Target> targets() {
+        Supplier<String> admin = () -> server.adminToken();
+        Supplier<String> pool = () -> server.poolToken();
+        Supplier<String> agent = () -> agentToken;
+        Supplier<String> job = () -> running.jobToken();
+        String task = "t-hostile0000000"; // replaced below: the running task's id is known only after start
+        return List.of(
+                new Target("queue a task", "POST", ApiPaths.TASKS, admin),
+                new Target("set a variable", "PUT", ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, WS, "v"), admin),
+                new Target("workspace settings", "PUT", ApiPaths.fill(ApiPaths.WORKSPACE, WS), admin),
+                new Target("create a token", "POST", ApiPaths.TOKENS, admin),
+                new Target("set a pool", "PUT", ApiPaths.fill(ApiPaths.POOL, "hostile-pool"), admin),
+                new Target("cancel", "POST", ApiPaths.fill(ApiPaths.TASK_CANCEL, task), admin),
+                new Target("unlock", "POST", ApiPaths.fill(ApiPaths.WORKSPACE_UNLOCK, WS), admin),
+                new Target("rollback", "POST", ApiPaths.fill(ApiPaths.WORKSPACE_STATE_ROLLBACK, WS), admin),
+                new Target("register", "POST", ApiPaths.AGENT_REGISTER, pool),
+                new Target("ping", "POST", ApiPaths.AGENT_PING, agent),
+                new Target("pull", "POST", ApiPaths.TASK_PULL, agent),
+                new Target("job token", "POST", ApiPaths.fill(ApiPaths.TASK_JOB_TOKEN, task), agent),
+                new Target("phase", "POST", ApiPaths.fill(ApiPaths.TASK_PHASE, task), job),
+                new Target("plan summary", "POST", ApiPaths.fill(ApiPaths.TASK_PLAN, task), job),
+                new Target("log upload", "POST", ApiPaths.fill(ApiPaths.TASK_LOGS, task), job),
+                new Target("state upload", "PUT", ApiPaths.fill(ApiPaths.TASK_STATE, task), job),
+                new Target("result", "POST", ApiPaths.fill(ApiPaths.TASK_RESULT, task), job));
+    }
+
+    static byte[] invalidUtf8() {
+        byte[] body = "{\"x\": \"..\"}".getBytes(StandardCharsets.US_ASCII);
+        body[7] = (byte) 0xC3; // a lead byte followed by ASCII: not UTF-8
+        body[8] = (byte) 0x28;
+        return body;
+    }
+
+    static Stream<Arguments> hostileBodies() {
+        List<Arguments> cases = new ArrayList<>();
+        for (Target t : targets()) {
+            cases.add(Arguments.of(t, "malformed JSON", "{\"a\": ".getBytes(StandardCharsets.UTF_8), 400, "malformed_json"));
+            cases.add(Arguments.of(t, "an array, not an object", "[1, 2]".getBytes(StandardCharsets.UTF_8), 400, "invalid_field"));
+            cases.add(Arguments.of(t, "invalid UTF-8", invalidUtf8(), 400, "malformed_json"));
+            cases.add(Arguments.of(t, "no body", new byte[0], 400, "missing_body"));
+            cases.add(Arguments.of(t, "an unknown field", "{\"zzz_unknown\": 1}".getBytes(StandardCharsets.UTF_8), 400, "unknown_field"));
+            cases.add(Arguments.of(t, "trailing garbage", "{} {}".getBytes(StandardCharsets.UTF_8), 400, "malformed_json"));
+        }
+        String deep = "[".repeat(300) + "]".repeat(300);
+        cases.add(Arguments.of(targets().get(0), "tf_json nested 300 deep",
+                ("{\"workspace_id\": \"" + WS + "\", \"action\": \"plan\", \"tf_json\": {\"a\": " + deep + "}}").getBytes(StandardCharsets.UTF_8),
+                400, "too_deep"));
+        cases.add(Arguments.of(targets().get(1), "a value nested 300 deep", ("{\"value\": " + deep + "}").getBytes(StandardCharsets.UTF_8),
+                400, "too_deep"));
+        cases.add(Arguments.of(targets().get(15), "a state nested 300 deep",
+                ("{\"attempt\": 1, \"state\": {\"a\": " + deep + "}}").getBytes(StandardCharsets.UTF_8), 400, "too_deep"));
+        cases.add(Arguments.of(targets().get(0), "a body over 16 MiB", new byte[17 * 1024 * 1024], 413, "body_too_large"));
+        cases.add(Arguments.of(targets().get(0), "a workspace id with path characters",
+                "{\"workspace_id\": \"../etc\", \"action\": \"plan\", \"tf_json\": {\"resource\": {}}}".getBytes(StandardCharsets.UTF_8),
+                400, "invalid_workspace_id"));
+        cases.add(Arguments.of(targets().get(0), "an action that does not exist",
+                ("{\"workspace_id\": \"" + WS + "\", \"action\": \"destroy\", \"tf_json\": {\"resource\": {}}}").getBytes(StandardCharsets.UTF_8),
+                400, "invalid_field"));
+        cases.add(Arguments.of(targets().get(3), "a role that does not exist",
+                ("{\"workspaces\": {\"" + WS + "\": \"owner\"}}").getBytes(StandardCharsets.UTF_8), 400, "invalid_field"));
+        cases.add(Arguments.of(targets().get(3), "a token that may do nothing", "{\"description\": \"x\"}".getBytes(StandardCharsets.UTF_8),
+                400, "token_without_rights"));
+        cases.add(Arguments.of(targets().get(14), "a log batch that skips ahead (out of order)",
+                "{\"attempt\": 1, \"first_seq\": 50, \"lines\": [{\"seq\": 50, \"ts\": \"2026-01-01T00:00:00Z\", \"stream\": \"stdout\", \"line\": \"x\"}]}"
+                        .getBytes(StandardCharsets.UTF_8), 409, "log_gap"));
+        cases.add(Arguments.of(targets().get(14), "a log line numbered out of sequence",
+                "{\"attempt\": 1, \"first_seq\": 0, \"lines\": [{\"seq\": 5, \"ts\": \"2026-01-01T00:00:00Z\", \"stream\": \"stdout\", \"line\": \"x\"}]}"
+                        .getBytes(StandardCharsets.UTF_8), 400, "non_contiguous_batch"));
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("hostileBodies")
+    void aHostileBodyIsRefusedPreciselyAndChangesNothing(Target target, String what, byte[] body, int status, String code) {
+        String path = target.path().replace("t-hostile0000000", running.taskId());
+        Map<String, String> before = Snapshots.of(raw, server, WS, running.taskId());
+
+        RawHttp.Reply reply = raw.send(target.method(), path, target.token().get(), body);
+
+        assertThat(reply.status()).as(reply.body()).isEqualTo(status);
+        assertThat(reply.errorCode()).as(reply.body()).isEqualTo(code);
+        assertThat(reply.json().path("error").path("message").asText()).isNotBlank();
+        assertThat(Snapshots.of(raw, server, WS, running.taskId())).as("nothing changed").isEqualTo(before);
+        assertThat(raw.send("GET", ApiPaths.HEALTH, null, (String) null).status()).as("still serving").isEqualTo(200);
+    }
+
+    static Stream<Arguments> hostileIds() {
+        return Stream.of(
+                Arguments.of("a task id with path characters", "GET", ApiPaths.PREFIX + "/tasks/..%2f..%2fetc%2fpasswd", 400, "invalid_task_id"),
+                Arguments.of("a task id far too long", "GET", ApiPaths.PREFIX + "/tasks/t-" + "a".repeat(5000), 400, "invalid_task_id"),
+                Arguments.of("a task id in another alphabet", "GET", ApiPaths.PREFIX + "/tasks/t-%D0%B0%D0%B1%D0%B2", 400, "invalid_task_id"),
+                Arguments.of("a workspace id with a NUL (refused by Jetty itself)", "GET", ApiPaths.PREFIX + "/workspaces/ws%00x", 400, "bad_request"),
+                Arguments.of("a workspace id with path characters", "GET", ApiPaths.PREFIX + "/workspaces/..%2f..", 400, "invalid_workspace_id"),
+                Arguments.of("a variable name with path characters", "DELETE", ApiPaths.PREFIX + "/workspaces/" + WS + "/variables/..%2fx", 400,
+                        "invalid_variable_name"),
+                Arguments.of("a pool id with spaces", "PUT", ApiPaths.PREFIX + "/pools/a%20b", 400, "invalid_pool_id"),
+                Arguments.of("a token id that is not one", "POST", ApiPaths.PREFIX + "/tokens/..%2f/revoke", 400, "invalid_token_id"),
+                Arguments.of("a negative log offset", "GET", ApiPaths.PREFIX + "/tasks/t-0000000000000000/logs?offset=-1", 404, "task_not_found"),
+                Arguments.of("a limit that is not a number", "GET", ApiPaths.TASKS + "?limit=1e9", 400, "invalid_limit"),
+                Arguments.of("a limit far too high", "GET", ApiPaths.TASKS + "?limit=100000", 400, "invalid_limit"),
+                Arguments.of("an audit limit of zero", "GET", ApiPaths.AUDIT_EVENTS + "?limit=0", 400, "invalid_limit"),
+                Arguments.of("a state version that is not a number", "GET", ApiPaths.fill(ApiPaths.WORKSPACE_STATE, WS) + "?version=x", 400,
+                        "invalid_version"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("hostileIds")
+    void aHostileIdOrParameterIsRefusedPrecisely(String what, String method, String path, int status, String code) {
+        Map<String, String> before = Snapshots.of(raw, server, WS, running.taskId());
+        String body = switch (method) {
+            case "PUT" -> "{\"pool_id\": \"a b\", \"max_plan_concurrency\": 1, \"allow_apply_concurrent\": false, \"labels\": {}}";
+            case "POST" -> "{}";
+            default -> null;
+        };
+        RawHttp.Reply reply = raw.send(method, path, server.adminToken(), body);
+        assertThat(reply.status()).as(reply.body()).isEqualTo(status);
+        assertThat(reply.errorCode()).as(reply.body()).isEqualTo(code);
+        assertThat(Snapshots.of(raw, server, WS, running.taskId())).isEqualTo(before);
+    }
+
+    /** A job token keeps verifying after its attempt ended; replaying it must still change nothing. */
+    @ParameterizedTest(name = "replayed job token: {0}")
+    @MethodSource("replays")
+    void aReplayedJobTokenOfAFinishedAttemptIsStale(String what, String method, String template, String body) {
+        Map<String, String> before = Snapshots.of(raw, server, WS, running.taskId());
+        RawHttp.Reply reply = raw.send(method, ApiPaths.fill(template, finished.taskId()), finished.jobToken(), body);
+        assertThat(reply.status()).as(reply.body()).isEqualTo(409);
+        assertThat(reply.errorCode()).isEqualTo("stale_attempt");
+        assertThat(Snapshots.of(raw, server, WS, running.taskId())).isEqualTo(before);
+    }
+
+    static Stream<Arguments> replays() {
+        return Stream.of(
+                Arguments.of("phase", "POST", ApiPaths.TASK_PHASE, "{\"attempt\": 1, \"phase\": \"applying\"}"),
+                Arguments.of("log", "POST", ApiPaths.TASK_LOGS, "{\"attempt\": 1, \"first_seq\": 0, \"lines\": [{\"seq\": 0, \"ts\":"
+                        + " \"2026-01-01T00:00:00Z\", \"stream\": \"stdout\", \"line\": \"late\"}]}"),
+                Arguments.of("plan summary", "POST", ApiPaths.TASK_PLAN, "{\"attempt\": 1, \"summary\": {\"add\": [], \"change\": [], \"destroy\": []}}"),
+                Arguments.of("other result", "POST", ApiPaths.TASK_RESULT, "{\"attempt\": 1, \"status\": \"failed\", \"exit_code\": 1, \"log_lines\": 0}"));
+    }
+
+    static WsFrames open(String pathAndQuery, String token, String... frames) throws Exception {
+        WsFrames socket = new WsFrames();
+        var builder = HttpClient.newHttpClient().newWebSocketBuilder();
+        if (token != null) builder.header("Authorization", "Bearer " + token);
+        WebSocket ws = builder.buildAsync(URI.create("ws://" + server.baseUrl().getRawAuthority() + pathAndQuery), socket).get(10, TimeUnit.SECONDS);
+        for (String frame : frames) ws.sendText(frame, true).get(10, TimeUnit.SECONDS);
+        return socket;
+    }
+
+    static Stream<Arguments> hostileSockets() {
+        String viewer = ApiPaths.WS_VIEWER + "?task_id=";
+        String upload = ApiPaths.WS_AGENT_LOGS + "?task_id=";
+        String bigLine = "x".repeat(17 * 1024 * 1024);
+        return Stream.of(
+                Arguments.of("viewer without a token", (Supplier<String>) () -> viewer + running.taskId(), (Supplier<String>) () -> null,
+                        List.<String>of(), 4401, "unauthorized"),
+                Arguments.of("viewer with a garbage token", (Supplier<String>) () -> viewer + running.taskId(), (Supplier<String>) () -> "garbage",
+                        List.<String>of(), 4401, "unauthorized"),
+                Arguments.of("viewer of another workspace", (Supplier<String>) () -> viewer + running.taskId(),
+                        (Supplier<String>) () -> server.userToken(Role.ADMIN, "ws-elsewhere"), List.<String>of(), 4404, "task_not_found"),
+                Arguments.of("viewer without task_id", (Supplier<String>) () -> ApiPaths.WS_VIEWER, (Supplier<String>) () -> server.adminToken(),
+                        List.<String>of(), 4400, "missing_task_id"),
+                Arguments.of("viewer with a path in task_id", (Supplier<String>) () -> viewer + "..%2f..", (Supplier<String>) () -> server.adminToken(),
+                        List.<String>of(), 4400, "invalid_task_id"),
+                Arguments.of("viewer with a negative offset", (Supplier<String>) () -> viewer + running.taskId() + "&offset=-5",
+                        (Supplier<String>) () -> server.adminToken(), List.<String>of(), 4400, "invalid_offset"),
+                Arguments.of("upload with the agent token", (Supplier<String>) () -> upload + running.taskId(), (Supplier<String>) () -> agentToken,
+                        List.<String>of(), 4403, "forbidden"),
+                Arguments.of("upload with another task's job token", (Supplier<String>) () -> upload + running.taskId(),
+                        (Supplier<String>) () -> finished.jobToken(), List.<String>of(), 4403, "forbidden"),
+                Arguments.of("upload of a malformed frame", (Supplier<String>) () -> upload + running.taskId(), (Supplier<String>) () -> running.jobToken(),
+                        List.of("{\"attempt\": "), 4400, "malformed_json"),
+                Arguments.of("upload of a frame for another attempt", (Supplier<String>) () -> upload + running.taskId() + "&attempt=1",
+                        (Supplier<String>) () -> running.jobToken(), List.of("{\"attempt\": 2, \"first_seq\": 0, \"lines\": []}"), 4400, "attempt_mismatch"),
+                Arguments.of("upload of a frame that skips ahead", (Supplier<String>) () -> upload + running.taskId(),
+                        (Supplier<String>) () -> running.jobToken(), List.of("{\"attempt\": 1, \"first_seq\": 9, \"lines\": [{\"seq\": 9, \"ts\":"
+                                + " \"2026-01-01T00:00:00Z\", \"stream\": \"stdout\", \"line\": \"x\"}]}"), 4409, "log_gap"),
+                Arguments.of("upload of a frame over 16 MiB", (Supplier<String>) () -> upload + running.taskId(),
+                        (Supplier<String>) () -> running.jobToken(), List.of("{\"attempt\": 1, \"first_seq\": 0, \"lines\": [{\"seq\": 0, \"ts\":"
+                                + " \"2026-01-01T00:00:00Z\", \"stream\": \"stdout\", \"line\": \"" + bigLine + "\"}]}"), 1009, null));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("hostileSockets")
+    void aHostileWebSocketIsClosedWithItsCodeAndChangesNothing(String what, Supplier<String> path, Supplier<String> token, List<String> frames,
+            int closeCode, String errorCode) throws Exception {
+        String credential = token.get(); // may create a token: before the snapshot
+        Map<String, String> before = Snapshots.of(raw, server, WS, running.taskId());
+        WsFrames socket;
+        try {
+            socket = open(path.get(), credential, frames.toArray(String[]::new));
+        } catch (java.util.concurrent.ExecutionException e) {
+            // The server may close before the client finished sending a frame it refuses to read.
+            assertThat(closeCode).as("only an oversized frame may break the send: " + e).isEqualTo(1009);
+            assertThat(Snapshots.of(raw, server, WS, running.taskId())).isEqualTo(before);
+            return;
+        }
+        assertThat(socket.closed.get(20, TimeUnit.SECONDS)).as(socket.all()).isEqualTo(closeCode);
+        if (errorCode != null) assertThat(socket.all()).contains("\"code\":\"" + errorCode + "\"");
+        assertThat(Snapshots.of(raw, server, WS, running.taskId())).as("nothing changed").isEqualTo(before);
+        assertThat(raw.send("GET", ApiPaths.HEALTH, null, (String) null).status()).as("still serving").isEqualTo(200);
+    }
+}
