@@ -3,6 +3,7 @@ package io.iacrunner.agent;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -19,6 +20,7 @@ import java.util.Map;
  * @param versions where task-requested Terraform versions are looked for and installed from
  * @param logWebSocket send log batches over the agent WebSocket, falling back to HTTP when it fails (the default);
  *     false sends them over HTTP only, for networks whose proxies do not pass WebSockets
+ * @param otherServers more replicas of the same server, tried in order when the current one fails or shuts down
  */
 public record AgentConfig(
         URI serverUrl,
@@ -31,7 +33,8 @@ public record AgentConfig(
         Duration cancelGrace,
         Duration drainTimeout,
         boolean logWebSocket,
-        Versions versions) {
+        Versions versions,
+        List<URI> otherServers) {
 
     /**
      * Terraform versions: {@code dir} holds installed ones (null: {@code <work-dir>/versions}); {@code defaultVersion} is
@@ -51,47 +54,57 @@ public record AgentConfig(
 
     public static AgentConfig of(URI serverUrl, Path tokenFile) {
         return new AgentConfig(serverUrl, tokenFile, defaultName(), defaultWorkDir(), Path.of("terraform"), 0,
-                Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofMinutes(5), true, Versions.DEFAULTS);
+                Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofMinutes(5), true, Versions.DEFAULTS, List.of());
     }
 
     public AgentConfig withServerUrl(URI value) {
-        return new AgentConfig(value, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions);
+        return new AgentConfig(value, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers);
     }
 
     public AgentConfig withName(String value) {
-        return new AgentConfig(serverUrl, tokenFile, value, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions);
+        return new AgentConfig(serverUrl, tokenFile, value, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers);
     }
 
     public AgentConfig withWorkDir(Path value) {
-        return new AgentConfig(serverUrl, tokenFile, name, value, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions);
+        return new AgentConfig(serverUrl, tokenFile, name, value, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers);
     }
 
     public AgentConfig withTerraform(Path value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, value, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, value, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers);
     }
 
     public AgentConfig withLocalPlanLimit(int value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, value, pullWait, cancelGrace, drainTimeout, logWebSocket, versions);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, value, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers);
     }
 
     public AgentConfig withPullWait(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, value, cancelGrace, drainTimeout, logWebSocket, versions);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, value, cancelGrace, drainTimeout, logWebSocket, versions, otherServers);
     }
 
     public AgentConfig withCancelGrace(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, value, drainTimeout, logWebSocket, versions);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, value, drainTimeout, logWebSocket, versions, otherServers);
     }
 
     public AgentConfig withDrainTimeout(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, value, logWebSocket, versions);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, value, logWebSocket, versions, otherServers);
     }
 
     public AgentConfig withLogWebSocket(boolean value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, value, versions);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, value, versions, otherServers);
     }
 
     public AgentConfig withVersions(Versions value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, value);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, value, otherServers);
+    }
+
+    public AgentConfig withOtherServers(List<URI> value) {
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions,
+                List.copyOf(value));
+    }
+
+    /** Every replica the agent may talk to, the configured one first. */
+    public List<URI> servers() {
+        return java.util.stream.Stream.concat(java.util.stream.Stream.of(serverUrl), otherServers.stream()).toList();
     }
 
     /** Where installed Terraform versions live: the configured directory, else {@code <work-dir>/versions}. */

@@ -54,14 +54,17 @@ final class AgentSession {
     private volatile Registration current;
     private volatile long registeredAt;
 
-    /** @param saved where the identity is kept between runs */
-    AgentSession(URI server, Path tokenFile, RegisterRequest identity, SavedIdentity saved) {
-        this.server = server;
+    /**
+     * @param servers the server's replicas, the first one being the one the identity is saved under
+     * @param saved where the identity is kept between runs
+     */
+    AgentSession(List<URI> servers, Path tokenFile, RegisterRequest identity, SavedIdentity saved) {
+        this.server = servers.getFirst();
         this.tokenFile = tokenFile;
         this.saved = saved;
         this.identity = identity;
-        this.registrationApi = new ApiClient(server, () -> poolToken);
-        this.api = new ApiClient(server, this::agentToken);
+        this.registrationApi = new ApiClient(servers, () -> poolToken);
+        this.api = new ApiClient(servers, this::agentToken);
     }
 
     /**

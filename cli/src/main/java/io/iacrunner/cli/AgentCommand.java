@@ -5,10 +5,13 @@ import io.iacrunner.agent.AgentConfig;
 import io.iacrunner.agent.ReleaseMirror;
 import io.iacrunner.agent.TerraformProduct;
 import io.iacrunner.protocol.ApiException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -28,7 +31,9 @@ import picocli.CommandLine.Option;
 public final class AgentCommand implements Callable<Integer> {
     private final CliContext ctx;
 
-    @Option(names = "--server", paramLabel = "URL", description = "Server base URL (env IAC_SERVER; default " + ClientOptions.DEFAULT_SERVER + ").")
+    @Option(names = "--server", paramLabel = "URL[,URL...]",
+            description = "Server base URL (env IAC_SERVER; default " + ClientOptions.DEFAULT_SERVER + "); several replicas"
+                    + " comma-separated: the agent uses one and moves to the next when it fails or shuts down.")
     String server;
 
     @Option(names = "--token-file", required = true, paramLabel = "FILE",
@@ -88,7 +93,10 @@ public final class AgentCommand implements Callable<Integer> {
         String url = server != null ? server : ctx.env("IAC_SERVER") != null ? ctx.env("IAC_SERVER") : ClientOptions.DEFAULT_SERVER;
         Path token = ctx.resolve(tokenFile);
         if (!Files.isRegularFile(token)) throw new UsageException("--token-file: " + token + " does not exist");
-        AgentConfig config = AgentConfig.of(ClientOptions.parseServerUrl(url), token);
+        List<URI> servers = Arrays.stream(url.split(",")).map(String::strip).filter(u -> !u.isEmpty())
+                .map(ClientOptions::parseServerUrl).toList();
+        if (servers.isEmpty()) throw new UsageException("--server names no URL");
+        AgentConfig config = AgentConfig.of(servers.getFirst(), token).withOtherServers(servers.subList(1, servers.size()));
         if (name != null) {
             if (name.isBlank()) throw new UsageException("--name must not be blank");
             config = config.withName(name);
@@ -125,7 +133,8 @@ public final class AgentCommand implements Callable<Integer> {
         Agent agent = new Agent(config);
         Runtime.getRuntime().addShutdownHook(new Thread(
                 () -> Shutdown.bounded("agent", Agent.closeLimit(config), agent::close), "iac-agent-shutdown"));
-        ctx.out().println("iac agent " + config.name() + ": registering with " + config.serverUrl() + " ...");
+        ctx.out().println("iac agent " + config.name() + ": registering with " + String.join(", ",
+                config.servers().stream().map(URI::toString).toList()) + " ...");
         ctx.out().flush();
         try {
             agent.start();

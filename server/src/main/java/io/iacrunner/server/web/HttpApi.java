@@ -5,6 +5,8 @@ import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.agents.AgentRoutes;
 import io.iacrunner.server.logs.LogRoutes;
+import io.iacrunner.server.ops.Drain;
+import io.iacrunner.server.ops.OpsRoutes;
 import io.iacrunner.server.pools.PoolRoutes;
 import io.iacrunner.server.state.StateRoutes;
 import io.iacrunner.server.tasks.TaskRoutes;
@@ -13,7 +15,6 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.json.JavalinJackson;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,15 +30,19 @@ public final class HttpApi {
     private final StateRoutes state;
     private final PoolRoutes pools;
     private final WorkspaceRoutes workspaces;
+    private final OpsRoutes ops;
+    private final Drain drain;
 
     public HttpApi(AgentRoutes agents, TaskRoutes tasks, LogRoutes logs, StateRoutes state, PoolRoutes pools,
-            WorkspaceRoutes workspaces) {
+            WorkspaceRoutes workspaces, OpsRoutes ops, Drain drain) {
         this.agents = agents;
         this.tasks = tasks;
         this.logs = logs;
         this.state = state;
         this.pools = pools;
         this.workspaces = workspaces;
+        this.ops = ops;
+        this.drain = drain;
     }
 
     public Javalin create(String host, int port) {
@@ -52,7 +57,14 @@ public final class HttpApi {
             config.jetty.modifyWebSocketServletFactory(ws -> ws.setMaxTextMessageSize(MAX_BODY_BYTES));
 
             var r = config.routes;
-            r.get(ApiPaths.HEALTH, ctx -> ctx.json(Map.of("status", "ok")));
+            // Shutdown: refuse new requests, let those in flight finish (see Drain).
+            r.before(drain::enter);
+            r.after(drain::exit);
+
+            // Operators.
+            r.get(ApiPaths.HEALTH, ops::health);
+            r.get(ApiPaths.READY, ops::ready);
+            r.get(ApiPaths.METRICS, ops::metrics);
 
             // Agents: register with a pool token, everything else with the agent token it returns.
             r.post(ApiPaths.AGENT_REGISTER, agents::register);
