@@ -103,8 +103,8 @@ class ReplicasEndToEndTest {
         E2eHarness.assertProvisionerPrinted(LogChecks.texts(lines), count, "", "the lines the viewer on B got");
         assertThat(frames.size()).as("frames: the lines came live, not in one piece at the end").isGreaterThan(3);
         // The uploads went to A (the agent's first server): B stored none of them, it only relayed them to its viewer.
-        assertThat(metricsOf(aUrl).value("iac_log_lines_ingested_total")).isEqualTo(lines.size());
-        assertThat(b.metrics().value("iac_log_lines_ingested_total")).isZero();
+        assertThat(metricsOf(aUrl).value("iac_log_ingested_lines_total")).isEqualTo(lines.size());
+        assertThat(b.metrics().value("iac_log_ingested_lines_total")).isZero();
     }
 
     @Test
@@ -126,7 +126,7 @@ class ReplicasEndToEndTest {
         E2eHarness.assertProvisionerPrinted(LogChecks.texts(lines), count, "", "the lines the viewer on B got");
         TaskView ended = LogChecks.task(b.admin(), id);
         assertThat(ended.attempt()).as("the same attempt went on: the agent kept its lease through B").isEqualTo(1);
-        assertThat(b.metrics().value("iac_log_lines_ingested_total")).as("lines B stored after A died").isPositive();
+        assertThat(b.metrics().value("iac_log_ingested_lines_total")).as("lines B stored after A died").isPositive();
     }
 
     @Test

@@ -63,9 +63,9 @@ public final class LogService {
         this.logs = logs;
         this.taskSignals = taskSignals;
         this.viewers = viewers;
-        this.linesIngested = Counter.builder("iac.log.lines.ingested").description("Log lines newly stored by this replica")
+        this.linesIngested = Counter.builder("iac.log.ingested.lines").description("Log lines newly stored by this replica")
                 .register(metrics);
-        this.bytesIngested = Counter.builder("iac.log.bytes.ingested").baseUnit("bytes")
+        this.bytesIngested = Counter.builder("iac.log.ingested").baseUnit("bytes")
                 .description("UTF-8 bytes of the log lines newly stored by this replica, a newline counted per line")
                 .register(metrics);
         Gauge.builder("iac.log.viewers", viewers, ViewerRegistry::localTotal)
