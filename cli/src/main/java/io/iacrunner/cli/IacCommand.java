@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
             WorkspaceCommand.class,
             PoolCommand.class,
             AgentsCommand.class,
+            AdminCommand.class,
         },
         footer = {
             "",

@@ -3,17 +3,12 @@ package io.iacrunner.cli;
 import io.iacrunner.server.IacServer;
 import io.iacrunner.server.ServerConfig;
 import io.iacrunner.server.settings.ServerSettings;
-import io.iacrunner.server.settings.Setting;
-import io.iacrunner.server.settings.SettingException;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IModelTransformer;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -41,10 +36,7 @@ public final class ServerCommand implements Callable<Integer> {
     public static final class SettingOptions implements IModelTransformer {
         @Override
         public CommandSpec transform(CommandSpec spec) {
-            for (Setting setting : ServerSettings.ALL) {
-                spec.addOption(OptionSpec.builder(setting.flag()).paramLabel(setting.label()).type(String.class)
-                        .description(setting.help() + ".").build());
-            }
+            SettingsOptions.add(spec, setting -> true);
             return spec;
         }
     }
@@ -54,15 +46,7 @@ public final class ServerCommand implements Callable<Integer> {
     }
 
     ServerConfig config() {
-        Map<String, String> flags = new HashMap<>();
-        for (Setting setting : ServerSettings.ALL) flags.put(setting.name(), spec.findOption(setting.flag()).getValue());
-        ServerConfig base = ServerConfig.defaults().withDataDir(ctx.resolve(ServerConfig.DEFAULT_DATA_DIR));
-        try {
-            return ServerSettings.resolve(base, flags, configFile == null ? null : ctx.resolve(configFile), ctx.env(),
-                    text -> ctx.resolve(Path.of(text)));
-        } catch (SettingException e) {
-            throw new UsageException(e.getMessage());
-        }
+        return SettingsOptions.resolve(spec, ctx, configFile);
     }
 
     @Override

@@ -81,6 +81,18 @@ public final class Database implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether the embedded PostgreSQL of {@code config}'s data dir is running (a server uses it): tools that open the
+     * store themselves must not, since starting it would stop the server's.
+     */
+    public static boolean embeddedInUse(ServerConfig config) {
+        try {
+            return config.embeddedDatabase() && EmbeddedPostgresProcess.postmaster(config.dataDir().resolve("pg")).isPresent();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     public Jdbi jdbi() {
         return jdbi;
     }
