@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
 final class Logging {
     private Logging() {}
 
-    /** One JSON object per line (Logback's own encoder): timestamp, level, thread, logger, message, throwable, MDC. */
+    /** One JSON object per line (Logback's own encoder): timestamp, level, thread, logger, formatted message, throwable, MDC. */
     static void useJson() {
         LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
         Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
@@ -24,6 +24,8 @@ final class Logging {
         json.setWithNanoseconds(false);
         json.setWithContext(false);
         json.setWithArguments(false);
+        json.setWithMessage(false); // the template ("listening on {}"): the formatted message says it all
+        json.setWithFormattedMessage(true);
         json.start();
         appender.stop();
         appender.setEncoder(json);

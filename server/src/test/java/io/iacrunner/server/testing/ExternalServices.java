@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Assumptions;
  * which starts both): there they fail, so CI cannot pass without running them.
  *
  * <p>Overrides: {@code IAC_TEST_PG_URL} (a JDBC URL of a database to connect to for creating others; default
- * {@code jdbc:postgresql://127.0.0.1:5432/test}), {@code IAC_TEST_PG_USER} (default {@code postgres}),
+ * {@code jdbc:postgresql://127.0.0.1:5432/postgres}), {@code IAC_TEST_PG_USER} (default {@code postgres}),
  * {@code IAC_TEST_PG_PASSWORD}, {@code IAC_TEST_REDIS_URL} (default {@code redis://127.0.0.1:6379}).
  */
 public final class ExternalServices {
@@ -109,7 +109,7 @@ public final class ExternalServices {
     }
 
     private static String adminUrl() {
-        return env("IAC_TEST_PG_URL", "jdbc:postgresql://127.0.0.1:5432/test");
+        return env("IAC_TEST_PG_URL", "jdbc:postgresql://127.0.0.1:5432/postgres");
     }
 
     private static String adminUser() {
