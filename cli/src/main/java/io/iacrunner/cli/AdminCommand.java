@@ -44,11 +44,9 @@ public final class AdminCommand implements Runnable {
         }
     }
 
-    @Command(name = "export", mixinStandardHelpOptions = true, modelTransformer = StoreOptions.class,
-            description = {"Write the whole store to FILE (gzip), from one consistent snapshot. Stop the server first",
-                "when it runs on the embedded database; an external one may keep serving."})
-    static final class Export implements Callable<Integer> {
-        private final CliContext ctx;
+    /** What export and import share: the store settings, and the store opened (and migrated) for them. */
+    abstract static class StoreCommand implements Callable<Integer> {
+        final CliContext ctx;
 
         @Spec
         CommandSpec spec;
@@ -57,75 +55,80 @@ public final class AdminCommand implements Runnable {
                 + ServerSettings.CONFIG_ENV + ").")
         Path configFile;
 
-        @Option(names = "--out", required = true, paramLabel = "FILE", description = "Where the export goes.")
-        Path out;
-
-        Export(CliContext ctx) {
+        StoreCommand(CliContext ctx) {
             this.ctx = ctx;
         }
 
         @Override
         public Integer call() throws IOException {
             ServerConfig config = SettingsOptions.resolve(spec, ctx, configFile);
+            if (Database.embeddedInUse(config)) {
+                throw new UsageException("the embedded database in " + config.dataDir() + " is in use (is the server"
+                        + " running? stop it first)");
+            }
+            Database db;
+            try {
+                db = Database.open(config, new SimpleMeterRegistry());
+            } catch (RuntimeException e) {
+                throw new StartupException("cannot open the store", e);
+            }
+            try (db) {
+                ctx.out().println(run(config, new StoreTransfer(db)));
+            } catch (StoreTransfer.TransferException e) {
+                throw new UsageException(e.getMessage());
+            }
+            return ExitCodes.OK;
+        }
+
+        /** Does the work; returns the line to print. */
+        abstract String run(ServerConfig config, StoreTransfer store) throws IOException;
+    }
+
+    @Command(name = "export", mixinStandardHelpOptions = true, modelTransformer = StoreOptions.class,
+            description = {"Write the whole store to FILE (gzip), from one consistent snapshot. Stop the server first",
+                "when it runs on the embedded database; an external one may keep serving."})
+    static final class Export extends StoreCommand {
+        @Option(names = "--out", required = true, paramLabel = "FILE", description = "Where the export goes.")
+        Path out;
+
+        Export(CliContext ctx) {
+            super(ctx);
+        }
+
+        @Override
+        String run(ServerConfig config, StoreTransfer store) throws IOException {
             Path target = ctx.resolve(out);
             Path partial = target.resolveSibling(target.getFileName() + ".partial");
             long rows;
-            try (Database db = open(config); OutputStream file = new GZIPOutputStream(Files.newOutputStream(partial))) {
-                rows = new StoreTransfer(db).export(file);
+            try (OutputStream file = new GZIPOutputStream(Files.newOutputStream(partial))) {
+                rows = store.export(file);
             }
             Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            ctx.out().println("exported " + rows + " rows to " + target);
-            return ExitCodes.OK;
+            return "exported " + rows + " rows to " + target;
         }
     }
 
     @Command(name = "import", mixinStandardHelpOptions = true, modelTransformer = StoreOptions.class,
             description = {"Load FILE (made by 'admin export') into the configured store, which must be new: migrated",
                 "by this command, and never served from. Then start the servers on it."})
-    static final class Import implements Callable<Integer> {
-        private final CliContext ctx;
-
-        @Spec
-        CommandSpec spec;
-
-        @Option(names = ServerSettings.CONFIG_FLAG, paramLabel = "FILE", description = "The server's settings file (env "
-                + ServerSettings.CONFIG_ENV + ").")
-        Path configFile;
-
+    static final class Import extends StoreCommand {
         @Option(names = "--in", required = true, paramLabel = "FILE", description = "An export made by 'admin export'.")
         Path in;
 
         Import(CliContext ctx) {
-            this.ctx = ctx;
+            super(ctx);
         }
 
         @Override
-        public Integer call() throws IOException {
-            ServerConfig config = SettingsOptions.resolve(spec, ctx, configFile);
+        String run(ServerConfig config, StoreTransfer store) throws IOException {
             Path source = ctx.resolve(in);
             if (!Files.isRegularFile(source)) throw new UsageException("--in: " + source + " does not exist");
             long rows;
-            try (Database db = open(config); InputStream file = new GZIPInputStream(Files.newInputStream(source))) {
-                rows = new StoreTransfer(db).importFrom(file);
-            } catch (StoreTransfer.TransferException e) {
-                throw new UsageException(e.getMessage());
+            try (InputStream file = new GZIPInputStream(Files.newInputStream(source))) {
+                rows = store.importFrom(file);
             }
-            ctx.out().println("imported " + rows + " rows from " + source + " into "
-                    + (config.embeddedDatabase() ? "the embedded database in " + config.dataDir() : config.databaseUrl()));
-            return ExitCodes.OK;
-        }
-    }
-
-    /** Opens (and migrates) the store, refusing an embedded one that a running server holds. */
-    private static Database open(ServerConfig config) {
-        if (Database.embeddedInUse(config)) {
-            throw new UsageException("the embedded database in " + config.dataDir() + " is in use (is the server running?"
-                    + " stop it first)");
-        }
-        try {
-            return Database.open(config, new SimpleMeterRegistry());
-        } catch (RuntimeException e) {
-            throw new StartupException("cannot open the store", e);
+            return "imported " + rows + " rows from " + source + " into "
+                    + (config.embeddedDatabase() ? "the embedded database in " + config.dataDir() : config.databaseUrl());
         }
     }
 }
