@@ -42,8 +42,9 @@ public final class Agent implements AutoCloseable {
 
     public Agent(AgentConfig config) {
         this.config = Objects.requireNonNull(config, "config");
-        this.session = new AgentSession(config.serverUrl(), config.tokenFile(),
-                new RegisterRequest(config.name(), VERSION, hostname(config.name())), new SavedIdentity(config.workDir()), config.transport());
+        this.session = new AgentSession(config.servers(), config.tokenFile(),
+                new RegisterRequest(config.name(), VERSION, hostname(config.name())), new SavedIdentity(config.workDir()),
+                config.transport());
     }
 
     /**
@@ -75,7 +76,7 @@ public final class Agent implements AutoCloseable {
             dir.close();
             throw e;
         }
-        log.info("registered with {} as agent {} in pool {} (plan limit {})", config.serverUrl(), session.agentId(),
+        log.info("registered with {} as agent {} in pool {} (plan limit {})", config.servers(), session.agentId(),
                 session.pool().poolId(), Capacity.planLimit(session.pool(), config.localPlanLimit()));
         RunningTasks running = new RunningTasks(session::pool, config.localPlanLimit());
         Lease held = new Lease(session.leaseSeconds(), session.registeredAt(), silent -> leaseLost(running, silent));

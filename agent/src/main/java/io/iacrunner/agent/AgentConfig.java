@@ -4,6 +4,7 @@ import io.iacrunner.protocol.Transport;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -20,6 +21,7 @@ import java.util.Map;
  * @param versions where task-requested Terraform versions are looked for and installed from
  * @param logWebSocket send log batches over the agent WebSocket, falling back to HTTP when it fails (the default);
  *     false sends them over HTTP only, for networks whose proxies do not pass WebSockets
+ * @param otherServers more replicas of the same server, tried in order when the current one fails or shuts down
  * @param transport how the server is reached: its CA and whether plain HTTP to another machine is allowed
  */
 public record AgentConfig(
@@ -34,6 +36,7 @@ public record AgentConfig(
         Duration drainTimeout,
         boolean logWebSocket,
         Versions versions,
+        List<URI> otherServers,
         Transport transport) {
 
     /**
@@ -54,53 +57,63 @@ public record AgentConfig(
 
     public AgentConfig withTransport(Transport value) {
         return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout,
-                logWebSocket, versions, value);
+                logWebSocket, versions, otherServers, value);
     }
 
     public static AgentConfig of(URI serverUrl, Path tokenFile) {
         return new AgentConfig(serverUrl, tokenFile, defaultName(), defaultWorkDir(), Path.of("terraform"), 0,
-                Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofMinutes(5), true, Versions.DEFAULTS,
+                Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofMinutes(5), true, Versions.DEFAULTS, List.of(),
                 Transport.DEFAULT);
     }
 
     public AgentConfig withServerUrl(URI value) {
-        return new AgentConfig(value, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, transport);
+        return new AgentConfig(value, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport);
     }
 
     public AgentConfig withName(String value) {
-        return new AgentConfig(serverUrl, tokenFile, value, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, transport);
+        return new AgentConfig(serverUrl, tokenFile, value, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport);
     }
 
     public AgentConfig withWorkDir(Path value) {
-        return new AgentConfig(serverUrl, tokenFile, name, value, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, transport);
+        return new AgentConfig(serverUrl, tokenFile, name, value, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport);
     }
 
     public AgentConfig withTerraform(Path value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, value, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, transport);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, value, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport);
     }
 
     public AgentConfig withLocalPlanLimit(int value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, value, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, transport);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, value, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport);
     }
 
     public AgentConfig withPullWait(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, value, cancelGrace, drainTimeout, logWebSocket, versions, transport);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, value, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport);
     }
 
     public AgentConfig withCancelGrace(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, value, drainTimeout, logWebSocket, versions, transport);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, value, drainTimeout, logWebSocket, versions, otherServers, transport);
     }
 
     public AgentConfig withDrainTimeout(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, value, logWebSocket, versions, transport);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, value, logWebSocket, versions, otherServers, transport);
     }
 
     public AgentConfig withLogWebSocket(boolean value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, value, versions, transport);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, value, versions, otherServers, transport);
     }
 
     public AgentConfig withVersions(Versions value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, value, transport);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, value, otherServers, transport);
+    }
+
+    public AgentConfig withOtherServers(List<URI> value) {
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions,
+                List.copyOf(value), transport);
+    }
+
+    /** Every replica the agent may talk to, the configured one first. */
+    public List<URI> servers() {
+        return java.util.stream.Stream.concat(java.util.stream.Stream.of(serverUrl), otherServers.stream()).toList();
     }
 
     /** Where installed Terraform versions live: the configured directory, else {@code <work-dir>/versions}. */

@@ -55,13 +55,16 @@ final class AgentSession implements Credentials {
     private volatile Registration current;
     private volatile long registeredAt;
 
-    /** @param saved where the identity is kept between runs */
-    AgentSession(URI server, Path tokenFile, RegisterRequest identity, SavedIdentity saved, Transport transport) {
-        this.server = server;
+    /**
+     * @param servers the server's replicas, the first one being the one the identity is saved under
+     * @param saved where the identity is kept between runs
+     */
+    AgentSession(List<URI> servers, Path tokenFile, RegisterRequest identity, SavedIdentity saved, Transport transport) {
+        this.server = servers.getFirst();
         this.tokenFile = tokenFile;
         this.saved = saved;
         this.identity = identity;
-        this.registrationApi = new ApiClient(server, () -> poolToken, transport);
+        this.registrationApi = new ApiClient(servers, () -> poolToken, transport);
         this.api = registrationApi.withToken(this::agentToken);
     }
 

@@ -5,10 +5,13 @@ import io.iacrunner.agent.AgentConfig;
 import io.iacrunner.agent.ReleaseMirror;
 import io.iacrunner.agent.TerraformProduct;
 import io.iacrunner.protocol.ApiException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import io.iacrunner.protocol.Transport;
@@ -30,7 +33,9 @@ import picocli.CommandLine.Option;
 public final class AgentCommand implements Callable<Integer> {
     private final CliContext ctx;
 
-    @Option(names = "--server", paramLabel = "URL", description = "Server base URL (env IAC_SERVER; default " + ClientOptions.DEFAULT_SERVER + ").")
+    @Option(names = "--server", paramLabel = "URL[,URL...]",
+            description = "Server base URL (env IAC_SERVER; default " + ClientOptions.DEFAULT_SERVER + "); several replicas"
+                    + " comma-separated: the agent uses one and moves to the next when it fails or shuts down.")
     String server;
 
     @Mixin
@@ -93,7 +98,10 @@ public final class AgentCommand implements Callable<Integer> {
         String url = server != null ? server : ctx.env("IAC_SERVER") != null ? ctx.env("IAC_SERVER") : ClientOptions.DEFAULT_SERVER;
         Path token = ctx.resolve(tokenFile);
         if (!Files.isRegularFile(token)) throw new UsageException("--token-file: " + token + " does not exist");
-        AgentConfig config = AgentConfig.of(ClientOptions.parseServerUrl(url), token);
+        List<URI> servers = Arrays.stream(url.split(",")).map(String::strip).filter(u -> !u.isEmpty())
+                .map(ClientOptions::parseServerUrl).toList();
+        if (servers.isEmpty()) throw new UsageException("--server names no URL");
+        AgentConfig config = AgentConfig.of(servers.getFirst(), token).withOtherServers(servers.subList(1, servers.size()));
         if (name != null) {
             if (name.isBlank()) throw new UsageException("--name must not be blank");
             config = config.withName(name);
@@ -108,7 +116,7 @@ public final class AgentCommand implements Callable<Integer> {
         if (cancelGraceSeconds < 0) throw new UsageException("--cancel-grace must be 0 or more seconds, got " + cancelGraceSeconds);
         Transport reach = transport.transport();
         try {
-            reach.check(config.serverUrl());
+            servers.forEach(reach::check);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -136,7 +144,8 @@ public final class AgentCommand implements Callable<Integer> {
         Agent agent = new Agent(config);
         Runtime.getRuntime().addShutdownHook(new Thread(
                 () -> Shutdown.bounded("agent", Agent.closeLimit(config), agent::close), "iac-agent-shutdown"));
-        ctx.out().println("iac agent " + config.name() + ": registering with " + config.serverUrl() + " ...");
+        ctx.out().println("iac agent " + config.name() + ": registering with " + String.join(", ",
+                config.servers().stream().map(URI::toString).toList()) + " ...");
         ctx.out().flush();
         try {
             agent.start();

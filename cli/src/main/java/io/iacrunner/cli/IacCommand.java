@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
             AuditCommand.class,
             PoolCommand.class,
             AgentsCommand.class,
+            AdminCommand.class,
         },
         footer = {
             "",

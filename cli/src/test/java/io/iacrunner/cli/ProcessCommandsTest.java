@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.iacrunner.agent.AgentConfig;
 import io.iacrunner.server.ServerConfig;
+import io.iacrunner.server.settings.ServerSettings;
+import io.iacrunner.server.settings.Setting;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
@@ -198,5 +200,60 @@ class ProcessCommandsTest {
         var config = JsonFiles.readObject(file, "example");
         assertThat(config.path("resource").path("terraform_data").has("hello")).isTrue();
         assertThat(config.has("provider")).isFalse();
+    }
+
+    @Test
+    void serverSettingsComeFromFlagsThenTheEnvironmentThenTheConfigFileThenTheDefaults() throws Exception {
+        Files.writeString(dir.resolve("server.properties"), """
+                # every key is a setting name
+                port = 9001
+                redis-url = redis://cache:6379
+                shutdown-grace = 12
+                database-pool-size = 7
+                log-format = text
+                """);
+        Map<String, String> env = Map.of("IAC_CONFIG", "server.properties", "IAC_PORT", "9002", "IAC_LOG_FORMAT", "json",
+                "IAC_REDIS_PREFIX", "");
+        ServerConfig flagWins = parse(ServerCommand.class, env, "server", "--port", "9003").config();
+        assertThat(flagWins.port()).isEqualTo(9003);
+        assertThat(flagWins.redisUrl()).isEqualTo("redis://cache:6379");
+        assertThat(flagWins.redisPrefix()).as("an empty variable counts as unset").isEqualTo("iac");
+        assertThat(flagWins.shutdownGrace()).isEqualTo(Duration.ofSeconds(12));
+        assertThat(flagWins.databasePoolSize()).isEqualTo(7);
+        assertThat(flagWins.jsonLogs()).as("the environment beats the file").isTrue();
+
+        assertThat(parse(ServerCommand.class, env, "server").config().port()).isEqualTo(9002);
+        ServerConfig fileOnly = parse(ServerCommand.class, Map.of(), "server", "--config", "server.properties").config();
+        assertThat(fileOnly.port()).isEqualTo(9001);
+        assertThat(fileOnly.jsonLogs()).isFalse();
+    }
+
+    @Test
+    void aConfigFileWithAnUnknownSettingOrABadValueIsAUsageErrorNamingIt() throws Exception {
+        Files.writeString(dir.resolve("typo.properties"), "prot=9001\n");
+        CliRun typo = CliRun.run(dir, "server", "--config", "typo.properties");
+        assertThat(typo.exit()).isEqualTo(2);
+        assertThat(typo.err()).contains("unknown setting prot").contains("port");
+
+        CliRun badEnv = CliRun.run(Map.of("IAC_SHUTDOWN_GRACE", "soon"), dir, "server");
+        assertThat(badEnv.exit()).isEqualTo(2);
+        assertThat(badEnv.err()).contains("IAC_SHUTDOWN_GRACE").contains("soon");
+
+        Files.writeString(dir.resolve("bad.properties"), "log-format=xml\n");
+        CliRun badFile = CliRun.run(dir, "server", "--config", "bad.properties");
+        assertThat(badFile.exit()).isEqualTo(2);
+        assertThat(badFile.err()).contains("bad.properties: log-format").contains("text, json");
+    }
+
+    @Test
+    void serverHelpListsEverySettingWithItsDefaultAndItsVariable() {
+        CliRun help = CliRun.run(dir, "server", "--help");
+        assertThat(help.exit()).isZero();
+        String text = help.out().replaceAll("\\s+", " ");
+        for (Setting setting : ServerSettings.ALL) {
+            assertThat(text).as("help of %s", setting.name()).contains(setting.flag() + "=" + setting.label())
+                    .contains("default: " + setting.defaultText() + "; env " + setting.env());
+        }
+        assertThat(text).contains("--config=FILE");
     }
 }

@@ -3,7 +3,6 @@ package io.iacrunner.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.LogLine;
@@ -11,11 +10,7 @@ import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.ViewerFrame;
 import io.iacrunner.protocol.WireJson;
-import java.io.IOException;
-import java.net.URLEncoder;
 import java.net.http.WebSocket;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,12 +18,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -84,16 +74,16 @@ class LogViewingEndToEndTest {
         System.out.println("LogViewingEndToEndTest: mid-run viewer joined with the task " + atJoin.status() + ", "
                 + atJoin.logLines() + " lines stored");
 
-        Viewer viewer = Viewer.open(id, 0, true);
+        LiveViewer viewer = LiveViewer.open(system.server.admin(), id, 0, true);
         List<ViewerFrame> frames = viewer.untilEnd(RUN);
 
         ViewerFrame end = frames.getLast();
         assertThat(end.status()).isEqualTo(TaskStatus.SUCCEEDED);
         assertThat(end.exitCode()).isZero();
-        List<LogLine> lines = linesOf(frames);
+        List<LogLine> lines = LogChecks.linesOf(frames);
         assertThat(end.nextOffset()).as("the end frame's next_offset").isEqualTo(lines.size());
         assertEveryStoredLineOnceInOrder(id, lines);
-        E2eHarness.assertProvisionerPrinted(texts(lines), count, "", "the provisioner's lines, as the viewer got them");
+        E2eHarness.assertProvisionerPrinted(LogChecks.texts(lines), count, "", "the provisioner's lines, as the viewer got them");
     }
 
     @Test
@@ -101,7 +91,7 @@ class LogViewingEndToEndTest {
         int count = 3_000;
         String id = system.createTask("logview-resume", "plan_apply", slowlyPrinting(count));
 
-        Viewer first = Viewer.open(id, 0, true);
+        LiveViewer first = LiveViewer.open(system.server.admin(), id, 0, true);
         List<ViewerFrame> before = new ArrayList<>();
         long seen = 0;
         while (seen < 300) {
@@ -115,17 +105,17 @@ class LogViewingEndToEndTest {
         long offset = before.getLast().nextOffset();
         assertThat(offset).as("next_offset after %d lines", seen).isEqualTo(seen);
 
-        Viewer second = Viewer.open(id, offset, true);
+        LiveViewer second = LiveViewer.open(system.server.admin(), id, offset, true);
         List<ViewerFrame> after = second.untilEnd(RUN);
         assertThat(after.getLast().status()).isEqualTo(TaskStatus.SUCCEEDED);
-        List<LogLine> resumed = linesOf(after);
+        List<LogLine> resumed = LogChecks.linesOf(after);
         assertThat(resumed).as("lines after the reconnect").isNotEmpty();
         assertThat(resumed.getFirst().seq()).as("the first line after the reconnect").isEqualTo(offset);
 
-        List<LogLine> all = new ArrayList<>(linesOf(before));
+        List<LogLine> all = new ArrayList<>(LogChecks.linesOf(before));
         all.addAll(resumed);
         assertEveryStoredLineOnceInOrder(id, all);
-        E2eHarness.assertProvisionerPrinted(texts(all), count, "", "the provisioner's lines, as the viewer got them");
+        E2eHarness.assertProvisionerPrinted(LogChecks.texts(all), count, "", "the provisioner's lines, as the viewer got them");
     }
 
     @Test
@@ -140,11 +130,11 @@ class LogViewingEndToEndTest {
         String id = system.createTask("logview-stalled", "plan_apply", E2eHarness.localExecConfig(marker,
                 waitFor(gate) + "i=1; while [ $i -le " + count + " ]; do echo \"line $i " + pad + "\"; i=$((i+1)); done"));
 
-        Viewer stalled;
-        Viewer normal;
+        LiveViewer stalled;
+        LiveViewer normal;
         try {
-            stalled = Viewer.open(id, 0, false);
-            normal = Viewer.open(id, 0, true);
+            stalled = LiveViewer.open(system.server.admin(), id, 0, false);
+            normal = LiveViewer.open(system.server.admin(), id, 0, true);
         } finally {
             Files.writeString(gate, "go");
         }
@@ -160,15 +150,15 @@ class LogViewingEndToEndTest {
 
         List<ViewerFrame> frames = normal.untilEnd(RUN);
         assertThat(frames.getLast().status()).isEqualTo(TaskStatus.SUCCEEDED);
-        assertEveryStoredLineOnceInOrder(id, linesOf(frames));
+        assertEveryStoredLineOnceInOrder(id, LogChecks.linesOf(frames));
 
         // Once the stalled viewer reads, what it gets is still gap-free from seq 0 (and whole, unless the server
         // dropped it meanwhile: a viewer that cannot take a frame for long is closed, and may reconnect).
         stalled.resume();
         List<ViewerFrame> late = stalled.untilEndOrClose(RUN);
-        List<LogLine> lateLines = linesOf(late);
-        assertContiguousFrom(0, lateLines, "the stalled viewer's lines once it reads");
-        assertThat(texts(lateLines)).as("the stalled viewer's lines").isEqualTo(stored.subList(0, lateLines.size()));
+        List<LogLine> lateLines = LogChecks.linesOf(late);
+        LogChecks.assertContiguousFrom(0, lateLines, "the stalled viewer's lines once it reads");
+        assertThat(LogChecks.texts(lateLines)).as("the stalled viewer's lines").isEqualTo(stored.subList(0, lateLines.size()));
         if (!late.isEmpty() && ViewerFrame.END.equals(late.getLast().type())) {
             assertThat(lateLines).as("lines of a stalled viewer that got to the end").hasSize(stored.size());
         } else {
@@ -214,7 +204,7 @@ class LogViewingEndToEndTest {
                 "--sensitive-var", "db_password", "--sensitive-var", "tls_key");
         assertThat(created.exit()).as(created.err()).isZero();
         String id = created.out().trim();
-        Viewer viewer = Viewer.open(id, 0, true);
+        LiveViewer viewer = LiveViewer.open(system.server.admin(), id, 0, true);
 
         // The provisioner has printed both values and now waits for the gate: the attempt is running, its spool exists.
         await("the provisioner printed the values").atMost(RUN).pollInterval(Duration.ofMillis(100))
@@ -247,7 +237,7 @@ class LogViewingEndToEndTest {
 
         List<ViewerFrame> frames = viewer.untilEnd(RUN);
         assertThat(frames.getLast().status()).isEqualTo(TaskStatus.SUCCEEDED);
-        List<String> watched = texts(linesOf(frames));
+        List<String> watched = LogChecks.texts(LogChecks.linesOf(frames));
         for (String line : watched) assertThat(E2eHarness.plain(line)).as("a line the viewer got").doesNotContain(secrets);
         assertThat(E2eHarness.plain(String.join("\n", watched))).contains("(local-exec): pw=***");
 
@@ -281,210 +271,14 @@ class LogViewingEndToEndTest {
     }
 
     private static TaskView task(String id) {
-        return system.server.admin().get(ApiPaths.fill(ApiPaths.TASK, id), TaskView.class);
+        return LogChecks.task(system.server.admin(), id);
     }
 
-    /** The stored log, line by line. */
     private static List<String> storedLines(String id) {
-        String text = system.logText(id);
-        if (text.isEmpty()) return List.of();
-        assertThat(text).as("the text download ends with a newline").endsWith("\n");
-        return Arrays.asList(text.substring(0, text.length() - 1).split("\n", -1));
+        return LogChecks.storedLines(system.server.admin(), id);
     }
 
-    private static List<LogLine> linesOf(List<ViewerFrame> frames) {
-        List<LogLine> lines = new ArrayList<>();
-        for (ViewerFrame frame : frames) {
-            if (!ViewerFrame.LINES.equals(frame.type())) continue;
-            assertThat(frame.attempt()).as("attempt of a frame").isEqualTo(1);
-            assertThat(frame.lines()).as("lines of a lines frame").isNotNull();
-            lines.addAll(frame.lines());
-        }
-        return lines;
-    }
-
-    private static List<String> texts(List<LogLine> lines) {
-        return lines.stream().map(LogLine::line).toList();
-    }
-
-    /** Seqs {@code from}, {@code from + 1}, … with none missing, doubled or out of order. */
-    private static void assertContiguousFrom(long from, List<LogLine> lines, String what) {
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).seq() != from + i) {
-                throw new AssertionError(what + ": at index " + i + " expected seq " + (from + i) + " but got "
-                        + lines.get(i).seq() + " (" + lines.size() + " lines; around it: "
-                        + lines.subList(Math.max(0, i - 2), Math.min(lines.size(), i + 3)).stream().map(LogLine::seq).toList() + ")");
-            }
-        }
-    }
-
-    /**
-     * What a viewer got is the whole stored log: seq 0..N-1, each once and in order, each line's text that stored line,
-     * N the task's {@code log_lines}, and the task's log proven complete.
-     */
     private static void assertEveryStoredLineOnceInOrder(String id, List<LogLine> lines) {
-        assertContiguousFrom(0, lines, "the viewer's lines");
-        List<String> stored = storedLines(id);
-        List<String> got = texts(lines);
-        for (int i = 0; i < Math.min(got.size(), stored.size()); i++) {
-            if (!got.get(i).equals(stored.get(i))) {
-                throw new AssertionError("line seq " + i + " differs: viewer got <" + got.get(i) + "> but stored is <" + stored.get(i) + ">");
-            }
-        }
-        assertThat(got.size()).as("lines the viewer got vs lines stored").isEqualTo(stored.size());
-        TaskView task = task(id);
-        assertThat(task.status().isTerminal()).as("task %s has ended", id).isTrue();
-        assertThat(task.logLines()).as("log_lines").isEqualTo(lines.size());
-        assertThat(task.logComplete()).as("log_complete").isTrue();
-    }
-
-    /**
-     * A viewer on {@code /ws/logs}: whole frames, in order, queued for the test thread. A viewer that is not {@code
-     * reading} never asks for a message (not even the first, which the default {@code onOpen} would), so the client
-     * takes nothing off the socket until {@link #resume()}.
-     */
-    static final class Viewer implements WebSocket.Listener {
-        sealed interface Event {}
-
-        record Frame(ViewerFrame frame) implements Event {}
-
-        record Closed(int code, String reason) implements Event {}
-
-        record Failed(Throwable error) implements Event {}
-
-        private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
-        private final StringBuilder partial = new StringBuilder();
-        private final AtomicInteger textEvents = new AtomicInteger();
-        private volatile boolean reading;
-        private volatile WebSocket ws;
-
-        private Viewer(boolean reading) {
-            this.reading = reading;
-        }
-
-        static Viewer open(String taskId, long offset, boolean reading) throws Exception {
-            Viewer viewer = new Viewer(reading);
-            viewer.ws = system.server.admin().openWebSocket(ApiPaths.WS_VIEWER + "?task_id="
-                    + URLEncoder.encode(taskId, StandardCharsets.UTF_8) + "&offset=" + offset, viewer).get(15, TimeUnit.SECONDS);
-            return viewer;
-        }
-
-        WebSocket ws() {
-            return ws;
-        }
-
-        /** Text messages (or parts of them) delivered so far. */
-        int textEvents() {
-            return textEvents.get();
-        }
-
-        void resume() {
-            reading = true;
-            ws.request(1);
-        }
-
-        @Override
-        public void onOpen(WebSocket webSocket) {
-            ws = webSocket;
-            if (reading) webSocket.request(1);
-        }
-
-        @Override
-        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-            textEvents.incrementAndGet();
-            partial.append(data);
-            if (last) {
-                String json = partial.toString();
-                partial.setLength(0);
-                try {
-                    JsonNode message = WireJson.lenient().readTree(json);
-                    if (message.has("error")) events.add(new Failed(new AssertionError("the server refused the viewer: " + json)));
-                    else events.add(new Frame(WireJson.lenient().treeToValue(message, ViewerFrame.class)));
-                } catch (IOException | RuntimeException e) {
-                    events.add(new Failed(e));
-                }
-            }
-            if (reading) webSocket.request(1);
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onPing(WebSocket webSocket, ByteBuffer message) {
-            if (reading) webSocket.request(1);
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onPong(WebSocket webSocket, ByteBuffer message) {
-            if (reading) webSocket.request(1);
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
-            events.add(new Failed(new AssertionError("unexpected binary message")));
-            if (reading) webSocket.request(1);
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
-            events.add(new Closed(statusCode, reason));
-            return null;
-        }
-
-        @Override
-        public void onError(WebSocket webSocket, Throwable error) {
-            events.add(new Failed(error));
-        }
-
-        /** The next frame; a close, an error or {@code within} without a frame fails the test. */
-        ViewerFrame next(Duration within) throws InterruptedException {
-            Event event = events.poll(within.toMillis(), TimeUnit.MILLISECONDS);
-            return switch (event) {
-                case null -> throw new AssertionError("no viewer frame within " + within);
-                case Frame f -> f.frame();
-                case Closed c -> throw new AssertionError("the viewer was closed before the end frame: " + c);
-                case Failed f -> throw new AssertionError("the viewer failed: " + f.error(), f.error());
-            };
-        }
-
-        /** Every frame up to and including {@code end}; the viewer then closes. */
-        List<ViewerFrame> untilEnd(Duration within) throws InterruptedException {
-            long deadline = System.nanoTime() + within.toNanos();
-            List<ViewerFrame> frames = new ArrayList<>();
-            while (true) {
-                ViewerFrame frame = next(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
-                frames.add(frame);
-                if (ViewerFrame.END.equals(frame.type())) {
-                    ws.sendClose(WebSocket.NORMAL_CLOSURE, "done");
-                    return frames;
-                }
-                assertThat(frame.type()).as("frame type").isEqualTo(ViewerFrame.LINES);
-            }
-        }
-
-        /** Every frame up to and including {@code end}, or up to a close by the server. */
-        List<ViewerFrame> untilEndOrClose(Duration within) throws InterruptedException {
-            long deadline = System.nanoTime() + within.toNanos();
-            List<ViewerFrame> frames = new ArrayList<>();
-            while (true) {
-                Event event = events.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                switch (event) {
-                    case null -> throw new AssertionError("neither an end frame nor a close within " + within);
-                    case Frame f -> {
-                        frames.add(f.frame());
-                        if (ViewerFrame.END.equals(f.frame().type())) {
-                            ws.sendClose(WebSocket.NORMAL_CLOSURE, "done");
-                            return frames;
-                        }
-                    }
-                    case Closed c -> {
-                        return frames;
-                    }
-                    case Failed f -> throw new AssertionError("the viewer failed: " + f.error(), f.error());
-                }
-            }
-        }
+        LogChecks.assertEveryStoredLineOnceInOrder(system.server.admin(), id, lines);
     }
 }

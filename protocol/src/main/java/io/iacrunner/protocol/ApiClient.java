@@ -10,15 +10,25 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * JSON over HTTP to the server, used by the agent and the CLI alike. Every non-2xx reply becomes an
  * {@link ApiException} carrying the server's error code; connection failures become status 0.
+ *
+ * <p>It may know several replicas of one server. It talks to one at a time, and moves to the next when that one
+ * cannot be reached or answers 502/503/504 (a replica shutting down answers 503): the failed call still throws, and
+ * the caller's retry, which every caller of a transient failure does, goes to the next replica.
  */
 public final class ApiClient {
-    private final URI base;
+    private static final Logger log = LoggerFactory.getLogger(ApiClient.class);
+    private final List<URI> bases;
+    private final AtomicInteger current;
     private final Supplier<String> token;
     private final Transport transport;
     private final HttpClient http;
@@ -26,29 +36,50 @@ public final class ApiClient {
 
     /** To a loopback server over plain HTTP, or over HTTPS trusting the system's CAs. */
     public ApiClient(URI base, Supplier<String> token) {
-        this(base, token, Transport.DEFAULT);
+        this(List.of(base), token, Transport.DEFAULT);
     }
 
-    /** @throws IllegalArgumentException plain HTTP to another machine that {@code transport} does not allow */
     public ApiClient(URI base, Supplier<String> token, Transport transport) {
-        this(URI.create(stripTrailingSlash(base.toString())), token, transport, null);
-        transport.check(this.base);
+        this(List.of(base), token, transport);
     }
 
-    private ApiClient(URI base, Supplier<String> token, Transport transport, HttpClient shared) {
-        this.base = base;
+    /**
+     * @param bases the replicas, tried in this order (the first one first)
+     * @throws IllegalArgumentException plain HTTP to another machine that {@code transport} does not allow
+     */
+    public ApiClient(List<URI> bases, Supplier<String> token, Transport transport) {
+        this(normalized(bases), token, transport, transport.client(), new AtomicInteger());
+        this.bases.forEach(transport::check);
+    }
+
+    private ApiClient(List<URI> bases, Supplier<String> token, Transport transport, HttpClient http, AtomicInteger current) {
+        this.bases = bases;
         this.token = token;
         this.transport = transport;
-        this.http = shared != null ? shared : transport.client();
+        this.http = http;
+        this.current = current;
     }
 
-    /** The same server and transport, another credential (an attempt's job token, say). */
+    /** The same replicas, transport and failover state, another credential (an attempt's job token, say). */
     public ApiClient withToken(Supplier<String> other) {
-        return new ApiClient(base, other, transport, http);
+        return new ApiClient(bases, other, transport, http, current);
     }
 
+    private static List<URI> normalized(List<URI> bases) {
+        if (bases.isEmpty()) throw new IllegalArgumentException("no server URL");
+        return bases.stream().map(b -> URI.create(stripTrailingSlash(b.toString()))).toList();
+    }
+
+    /** The replica calls go to now. */
     public URI base() {
-        return base;
+        return bases.get(Math.floorMod(current.get(), bases.size()));
+    }
+
+    /** After a failure of the replica at {@code index}: the next one, unless another caller has moved on already. */
+    private void failedOver(int index) {
+        if (bases.size() > 1 && current.compareAndSet(index, index + 1)) {
+            log.info("{} failed; using {} now", bases.get(Math.floorMod(index, bases.size())), base());
+        }
     }
 
     public <T> T get(String path, Class<T> type) {
@@ -88,7 +119,7 @@ public final class ApiClient {
     }
 
     private HttpRequest request(String method, String path, Object body, Duration timeout) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout).header("Accept", "application/json");
+        HttpRequest.Builder b = HttpRequest.newBuilder(base().resolve(path)).timeout(timeout).header("Accept", "application/json");
         String bearer = token.get();
         if (bearer != null) b.header("Authorization", "Bearer " + bearer);
         if (body == null) {
@@ -105,16 +136,20 @@ public final class ApiClient {
     }
 
     private HttpResponse<String> exchange(HttpRequest request) {
+        int replica = current.get();
         HttpResponse<String> response;
         try {
             response = http.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
+            failedOver(replica);
             throw new ApiException(request.uri() + ": " + e, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ApiException("interrupted while calling " + request.uri(), e);
         }
-        if (response.statusCode() / 100 != 2) throw errorOf(response);
+        int status = response.statusCode();
+        if (status == 502 || status == 503 || status == 504) failedOver(replica);
+        if (status / 100 != 2) throw errorOf(response);
         return response;
     }
 
@@ -135,6 +170,7 @@ public final class ApiClient {
 
     /** Opens a WebSocket to {@code pathAndQuery} on the same server, with the same bearer token. */
     public CompletableFuture<WebSocket> openWebSocket(String pathAndQuery, WebSocket.Listener listener) {
+        URI base = base();
         String scheme = base.getScheme().equals("https") ? "wss" : "ws";
         URI uri = URI.create(scheme + "://" + base.getRawAuthority() + pathAndQuery);
         WebSocket.Builder b = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));

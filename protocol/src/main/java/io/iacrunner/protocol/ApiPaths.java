@@ -46,9 +46,12 @@ public final class ApiPaths {
     /** Agent → server log upload (the seed's path): LogBatch frames up, LogAck frames down; HTTP is the fallback. */
     public static final String WS_AGENT_LOGS = "/ws/agent/logs";
 
+    // Operators (no token): alive, ready to serve (store reachable, migrations done, not shutting down), Prometheus.
     public static final String HEALTH = "/healthz";
     /** The public keys that verify the server's JWTs (agent and job tokens). */
     public static final String JWKS = "/.well-known/jwks.json";
+    public static final String READY = "/readyz";
+    public static final String METRICS = "/metrics";
 
     /** Fills {@code {name}} placeholders in order, URL-encoding each value. */
     public static String fill(String template, String... values) {

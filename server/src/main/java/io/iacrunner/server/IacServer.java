@@ -1,5 +1,6 @@
 package io.iacrunner.server;
 
+import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.server.agents.AgentRoutes;
 import io.iacrunner.server.agents.AgentService;
 import io.iacrunner.server.agents.AgentStore;
@@ -11,12 +12,19 @@ import io.iacrunner.server.auth.CredentialFiles;
 import io.iacrunner.server.auth.SigningKeys;
 import io.iacrunner.server.auth.TokenRoutes;
 import io.iacrunner.server.auth.Tokens;
+import io.iacrunner.server.cluster.RedisRelay;
+import io.iacrunner.server.cluster.Relay;
 import io.iacrunner.server.logs.LogRetention;
 import io.iacrunner.server.logs.LogRoutes;
 import io.iacrunner.server.logs.LogService;
 import io.iacrunner.server.logs.LogStore;
 import io.iacrunner.server.logs.LogViewer;
 import io.iacrunner.server.logs.ViewerRegistry;
+import io.iacrunner.server.ops.Drain;
+import io.iacrunner.server.ops.Metrics;
+import io.iacrunner.server.ops.OpsRoutes;
+import io.iacrunner.server.ops.Readiness;
+import io.iacrunner.server.ops.StoreGauges;
 import io.iacrunner.server.pools.PoolRoutes;
 import io.iacrunner.server.pools.PoolService;
 import io.iacrunner.server.pools.PoolStore;
@@ -42,36 +50,55 @@ import io.iacrunner.server.workspaces.WorkspaceStore;
 import io.javalin.Javalin;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The server process: wires every part by constructor, in one place, and owns their lifecycle. */
+/**
+ * The server process: wires every part by constructor, in one place, and owns their lifecycle. Several replicas may
+ * run on one external PostgreSQL; with Redis configured they wake each other ({@link RedisRelay}).
+ */
 public final class IacServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(IacServer.class);
 
+    private final Metrics metrics;
+    private final Relay relay;
     private final Database database;
     private final Javalin http;
+    private final Drain drain;
+    private final LogRoutes logRoutes;
+    private final List<Signals<String>> signals;
     private final LeaseMonitor leases;
     private final LogRetention retention;
     private final CredentialFiles credentials;
-    private final String host;
-    private final boolean https;
+    private final ServerConfig config;
+    private final String replicaId;
 
-    private IacServer(Database database, Javalin http, LeaseMonitor leases, LogRetention retention,
-            CredentialFiles credentials, String host, boolean https) {
+    private IacServer(Metrics metrics, Relay relay, Database database, Javalin http, Drain drain, LogRoutes logRoutes,
+            List<Signals<String>> signals, LeaseMonitor leases, LogRetention retention, CredentialFiles credentials,
+            ServerConfig config, String replicaId) {
+        this.metrics = metrics;
+        this.relay = relay;
         this.database = database;
         this.http = http;
+        this.drain = drain;
+        this.logRoutes = logRoutes;
+        this.signals = signals;
         this.leases = leases;
         this.retention = retention;
         this.credentials = credentials;
-        this.host = host;
-        this.https = https;
+        this.config = config;
+        this.replicaId = replicaId;
     }
 
     public static IacServer start(ServerConfig config) {
@@ -81,10 +108,22 @@ public final class IacServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the data dir " + config.dataDir().toAbsolutePath(), e);
         }
-        Database database = Database.open(config);
+        String replicaId = newReplicaId();
+        Metrics metrics = new Metrics();
+        Database database;
+        try {
+            database = Database.open(config, metrics.registry());
+        } catch (RuntimeException e) {
+            metrics.close();
+            throw e;
+        }
+        Relay relay = null;
         LeaseMonitor leases = null;
         LogRetention retention = null;
         try {
+            relay = config.redisConfigured()
+                    ? RedisRelay.start(config.redisUrl(), config.redisPrefix(), replicaId, metrics.registry())
+                    : Relay.single();
             Jdbi jdbi = database.jdbi();
             Clock clock = Clock.systemUTC();
             SigningKeys signingKeys = new SigningKeys(jdbi).load();
@@ -93,8 +132,9 @@ public final class IacServer implements AutoCloseable {
             CredentialFiles credentials = CredentialFiles.ensure(config.dataDir(), apiTokens);
             Authenticator auth = new Authenticator(tokens, apiTokens);
             AuditLog audit = new AuditLog(jdbi, clock);
-            Signals<String> queueSignals = new Signals<>();
-            Signals<String> taskSignals = new Signals<>();
+            Signals<String> queueSignals = relay.signals("queue");
+            Signals<String> taskSignals = relay.signals("task");
+            Drain drain = new Drain(Set.of(ApiPaths.HEALTH, ApiPaths.READY, ApiPaths.METRICS, ApiPaths.JWKS));
 
             SecretBox secretBox = config.secretsKeyFile() == null
                     ? SecretsKeyFile.load(config.dataDir().resolve(SecretsKeyFile.DEFAULT_NAME), true)
@@ -107,36 +147,42 @@ public final class IacServer implements AutoCloseable {
             PoolStore poolStore = new PoolStore(jdbi);
             LogStore logStore = new LogStore(jdbi);
             WorkspaceStore workspaceStore = new WorkspaceStore(jdbi);
-            ViewerRegistry viewers = new ViewerRegistry();
-            LogService logService = new LogService(jdbi, taskStore, logStore, taskSignals, viewers);
+            ViewerRegistry viewers = new ViewerRegistry(relay.presence());
+            LogService logService = new LogService(jdbi, taskStore, logStore, taskSignals, viewers, metrics.registry());
             VariableService variableService = new VariableService(jdbi, workspaceStore, sealed);
-            TaskService taskService = new TaskService(jdbi, taskStore, workspaceStore, variableService, tokens, queueSignals, taskSignals,
-                    config.maxLongPoll(), config.lease(), logService::digest);
-            leases = new LeaseMonitor(jdbi, taskStore, queueSignals, taskSignals, config.lease())
+            TaskService taskService = new TaskService(jdbi, taskStore, workspaceStore, variableService, tokens, queueSignals,
+                    taskSignals, config.maxLongPoll(), config.lease(), logService::digest, metrics.registry(), drain::draining);
+            leases = new LeaseMonitor(jdbi, taskStore, queueSignals, taskSignals, config.lease(), metrics.registry())
                     .start(config.pingInterval().dividedBy(2));
             AgentService agentService = new AgentService(jdbi, new AgentStore(jdbi), poolStore, taskStore, tokens, clock,
                     config.pingInterval(), config.lease(), leases);
             StateService stateService = new StateService(jdbi, taskStore, new StateStore(jdbi));
+            StoreGauges gauges = new StoreGauges(taskStore, agentService, metrics.registry());
+            metrics.refreshBeforeScrape(gauges::refresh);
 
+            LogRoutes logRoutes = new LogRoutes(auth, taskService, logService, new LogViewer(taskStore, logStore, taskSignals), viewers);
             HttpApi api = new HttpApi(
                     new AgentRoutes(auth, agentService),
                     new TaskRoutes(auth, taskService, agentService, audit),
-                    new LogRoutes(auth, taskService, logService, new LogViewer(taskStore, logStore, taskSignals), viewers),
+                    logRoutes,
                     new StateRoutes(auth, stateService),
                     new PoolRoutes(auth, new PoolService(poolStore, apiTokens), audit),
                     new WorkspaceRoutes(auth, new WorkspaceService(jdbi, workspaceStore, queueSignals, TaskService.QUEUE), audit),
                     new VariableRoutes(auth, variableService),
                     new TokenRoutes(auth, apiTokens, signingKeys, audit),
                     new AuditRoutes(auth, audit),
-                    audit, config.credentialRequestsPerMinute());
+                    new OpsRoutes(new Readiness(database, drain, relay), metrics),
+                    drain, audit, config.credentialRequestsPerMinute());
             if (config.logRetention() != null) {
                 // Hourly, or more often for a retention shorter than two hours, so a log outlives it by half at most.
                 Duration half = config.logRetention().dividedBy(2);
                 retention = new LogRetention(jdbi, config.logRetention()).start(half.compareTo(Duration.ofHours(1)) < 0 ? half : Duration.ofHours(1));
             }
             Javalin http = api.create(config.host(), config.port(), config.tls()).start();
-            IacServer server = new IacServer(database, http, leases, retention, credentials, config.host(), config.tls() != null);
-            log.info("iac-runner server listening on {}", server.baseUrl());
+            IacServer server = new IacServer(metrics, relay, database, http, drain, logRoutes, List.of(queueSignals, taskSignals),
+                    leases, retention, credentials, config, replicaId);
+            log.info("iac-runner server {} listening on {} (schema version {}, {})", replicaId, server.baseUrl(),
+                    database.schemaVersion(), config.redisConfigured() ? "replicas through Redis" : "one replica");
             log.info("admin token: {}", credentials.adminToken());
             log.info("agent token (pool default-pool): {}", credentials.agentToken());
             log.info("secrets key id: {}", secretBox.keyId());
@@ -144,7 +190,9 @@ public final class IacServer implements AutoCloseable {
         } catch (RuntimeException e) {
             if (leases != null) leases.close();
             if (retention != null) retention.close();
+            if (relay != null) relay.close();
             database.close();
+            metrics.close();
             throw e;
         }
     }
@@ -159,10 +207,21 @@ public final class IacServer implements AutoCloseable {
 
     private static boolean isLoopback(String host) {
         try {
-            return java.net.InetAddress.getByName(host).isLoopbackAddress();
-        } catch (java.net.UnknownHostException e) {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
             return false;
         }
+    }
+
+    /** A name for this replica in logs and in Redis: the host name (a container's id) plus a random part. */
+    private static String newReplicaId() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            host = "server";
+        }
+        return host + "-" + UUID.randomUUID().toString().substring(0, 8);
     }
 
     public int port() {
@@ -170,8 +229,9 @@ public final class IacServer implements AutoCloseable {
     }
 
     public URI baseUrl() {
+        String host = config.host();
         String shown = host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host;
-        return URI.create((https ? "https://" : "http://") + (shown.contains(":") ? "[" + shown + "]" : shown) + ":" + port());
+        return URI.create((config.tls() != null ? "https://" : "http://") + (shown.contains(":") ? "[" + shown + "]" : shown) + ":" + port());
     }
 
     public Path adminTokenFile() {
@@ -182,12 +242,34 @@ public final class IacServer implements AutoCloseable {
         return credentials.agentToken();
     }
 
+    public String replicaId() {
+        return replicaId;
+    }
+
+    /**
+     * Graceful: new requests are refused (503, so agents move to another replica, and {@code /readyz} fails), waiting
+     * long polls answer empty, WebSockets close with 1001, and requests in flight get up to the shutdown grace to
+     * finish; only then do HTTP, the background jobs, the relay and the store stop.
+     */
     @Override
     public void close() {
+        drain.begin();
+        signals.forEach(Signals::signalAllLocally); // waiting pulls see the drain and answer at once
+        logRoutes.goingAway();
+        try {
+            if (!drain.awaitIdle(config.shutdownGrace())) {
+                log.warn("{} requests still in flight after the shutdown grace of {} s; stopping anyway", drain.inFlight(),
+                        config.shutdownGrace().toSeconds());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         http.stop();
         leases.close();
         if (retention != null) retention.close();
+        relay.close();
         database.close();
-        log.info("iac-runner server stopped");
+        metrics.close();
+        log.info("iac-runner server {} stopped", replicaId);
     }
 }

@@ -5,13 +5,22 @@ import java.time.Duration;
 
 /**
  * Everything the server needs to start. {@code databaseUrl == null} selects the embedded PostgreSQL, whose data lives
- * under {@code dataDir/pg}; the data dir also holds the credentials written on first start.
+ * under {@code dataDir/pg}; the data dir also holds the credentials written on first start. Every setting is one row
+ * of {@link io.iacrunner.server.settings.ServerSettings#ALL}, which maps flags, environment and config file onto the
+ * with-ers below.
  *
  * @param host address to bind; loopback by default, so plain HTTP never leaves the machine unless asked
  * @param pingInterval how often agents are told to ping
  * @param maxLongPoll the longest a pull may wait on the server before answering empty
  * @param maxLogBytes where an attempt's log is cut with a notice while the task goes on (0: no limit)
  * @param logRetention how long logs of finished tasks are kept (null: forever)
+ * @param databasePoolSize connections this replica keeps to PostgreSQL at most
+ * @param databaseSslMode PgJDBC's {@code sslmode} for an external database (null: the URL's or the driver's default)
+ * @param databaseSslRootCert the CA certificate that {@code verify-ca}/{@code verify-full} check the server against
+ * @param redisUrl Redis that replicas share for wake-ups and viewer presence (null: one replica, in-process only)
+ * @param redisPrefix prefix of every Redis channel and key, so installations (or tests) can share one Redis
+ * @param shutdownGrace how long in-flight requests may take to finish once shutdown begins
+ * @param jsonLogs log as JSON lines instead of text (applied by the launcher, which owns the logging backend)
  * @param secretsKeyFile the key that seals sensitive variables (null: {@code dataDir/secrets.key}, created on first
  *     start); replicas must name one shared file, which must exist
  * @param credentialRequestsPerMinute how many agent registrations, and separately how many token creations, one
@@ -31,6 +40,13 @@ public record ServerConfig(
         Duration maxLongPoll,
         long maxLogBytes,
         Duration logRetention,
+        int databasePoolSize,
+        String databaseSslMode,
+        Path databaseSslRootCert,
+        String redisUrl,
+        String redisPrefix,
+        Duration shutdownGrace,
+        boolean jsonLogs,
         Path secretsKeyFile,
         int credentialRequestsPerMinute,
         Tls tls,
@@ -50,62 +66,131 @@ public record ServerConfig(
     public static final int DEFAULT_PORT = 8080;
     public static final Path DEFAULT_DATA_DIR = Path.of(".iac-data");
     public static final long DEFAULT_MAX_LOG_BYTES = 256L * 1024 * 1024;
+    public static final int DEFAULT_DATABASE_POOL_SIZE = 20;
+    public static final String DEFAULT_REDIS_PREFIX = "iac";
     public static final int DEFAULT_CREDENTIAL_REQUESTS_PER_MINUTE = 60;
 
     public static ServerConfig defaults() {
         return new ServerConfig(
                 "127.0.0.1", DEFAULT_PORT, DEFAULT_DATA_DIR, null, null, null, Duration.ofSeconds(5), Duration.ofSeconds(25),
-                DEFAULT_MAX_LOG_BYTES, null, null, DEFAULT_CREDENTIAL_REQUESTS_PER_MINUTE, null, false);
+                DEFAULT_MAX_LOG_BYTES, null, DEFAULT_DATABASE_POOL_SIZE, null, null, null, DEFAULT_REDIS_PREFIX,
+                Duration.ofSeconds(30), false, null, DEFAULT_CREDENTIAL_REQUESTS_PER_MINUTE, null, false);
     }
 
     public ServerConfig withHost(String value) {
-        return new ServerConfig(value, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll, maxLogBytes, logRetention, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
+        return new ServerConfig(value, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
+                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
+                redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls,
+                allowPlainHttp);
     }
 
     public ServerConfig withPort(int value) {
-        return new ServerConfig(host, value, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll, maxLogBytes, logRetention, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
+        return new ServerConfig(host, value, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
+                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
+                redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls,
+                allowPlainHttp);
     }
 
     public ServerConfig withDataDir(Path value) {
-        return new ServerConfig(host, port, value, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll, maxLogBytes, logRetention, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
-    }
-
-    public ServerConfig withDatabase(String url, String user, String password) {
-        return new ServerConfig(host, port, dataDir, url, user, password, pingInterval, maxLongPoll, maxLogBytes, logRetention, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
+        return new ServerConfig(host, port, value, databaseUrl, databaseUser, databasePassword, pingInterval,
+                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
+                redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls,
+                allowPlainHttp);
     }
 
     public ServerConfig withPingInterval(Duration value) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, value, maxLongPoll, maxLogBytes, logRetention, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, value, maxLongPoll,
+                maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert, redisUrl,
+                redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
     }
 
     public ServerConfig withMaxLogBytes(long value) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll,
-                value, logRetention, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
+                maxLongPoll, value, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert, redisUrl,
+                redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
     }
 
     public ServerConfig withLogRetention(Duration value) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll,
-                maxLogBytes, value, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
+                maxLongPoll, maxLogBytes, value, databasePoolSize, databaseSslMode, databaseSslRootCert, redisUrl,
+                redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
+    }
+
+    public ServerConfig withDatabasePoolSize(int value) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
+                maxLongPoll, maxLogBytes, logRetention, value, databaseSslMode, databaseSslRootCert, redisUrl,
+                redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
+    }
+
+    public ServerConfig withShutdownGrace(Duration value) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
+                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
+                redisUrl, redisPrefix, value, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls,
+                allowPlainHttp);
+    }
+
+    public ServerConfig withJsonLogs(boolean value) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
+                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
+                redisUrl, redisPrefix, shutdownGrace, value, secretsKeyFile, credentialRequestsPerMinute, tls,
+                allowPlainHttp);
     }
 
     public ServerConfig withSecretsKeyFile(Path value) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll,
-                maxLogBytes, logRetention, value, credentialRequestsPerMinute, tls, allowPlainHttp);
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
+                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
+                redisUrl, redisPrefix, shutdownGrace, jsonLogs, value, credentialRequestsPerMinute, tls,
+                allowPlainHttp);
     }
 
     public ServerConfig withCredentialRequestsPerMinute(int value) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll,
-                maxLogBytes, logRetention, secretsKeyFile, value, tls, allowPlainHttp);
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
+                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
+                redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, value, tls, allowPlainHttp);
     }
 
     public ServerConfig withTls(Tls value) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll,
-                maxLogBytes, logRetention, secretsKeyFile, credentialRequestsPerMinute, value, allowPlainHttp);
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
+                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
+                redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, value,
+                allowPlainHttp);
     }
 
     public ServerConfig withAllowPlainHttp(boolean value) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval, maxLongPoll,
-                maxLogBytes, logRetention, secretsKeyFile, credentialRequestsPerMinute, tls, value);
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
+                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
+                redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls,
+                value);
+    }
+
+    public ServerConfig withDatabase(String url, String user, String password) {
+        return new ServerConfig(host, port, dataDir, url, user, password, pingInterval, maxLongPoll, maxLogBytes,
+                logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert, redisUrl, redisPrefix,
+                shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
+    }
+
+    public ServerConfig withDatabaseUrl(String value) {
+        return withDatabase(value, databaseUser, databasePassword);
+    }
+
+    public ServerConfig withDatabaseUser(String value) {
+        return withDatabase(databaseUrl, value, databasePassword);
+    }
+
+    public ServerConfig withDatabasePassword(String value) {
+        return withDatabase(databaseUrl, databaseUser, value);
+    }
+
+    public ServerConfig withDatabaseSsl(String mode, Path rootCert) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
+                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, mode, rootCert, redisUrl, redisPrefix,
+                shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
+    }
+
+    public ServerConfig withRedis(String url, String prefix) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
+                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert, url,
+                prefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
     }
 
     /** An agent silent this long has lost its tasks: three ping intervals, so one or two lost pings are harmless. */
@@ -115,5 +200,10 @@ public record ServerConfig(
 
     public boolean embeddedDatabase() {
         return databaseUrl == null || databaseUrl.isBlank();
+    }
+
+    /** Several replicas share one database and wake each other through Redis. */
+    public boolean redisConfigured() {
+        return redisUrl != null && !redisUrl.isBlank();
     }
 }

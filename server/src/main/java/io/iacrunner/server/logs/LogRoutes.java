@@ -22,6 +22,8 @@ import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -40,6 +42,8 @@ public final class LogRoutes {
     private final LogViewer viewer;
     private final ViewerRegistry viewers;
     private final TaskAccess access;
+    /** Every open WebSocket (viewers and agent uploads), closed with 1001 when the server shuts down. */
+    private final Set<WsContext> open = ConcurrentHashMap.newKeySet();
 
     public LogRoutes(Authenticator auth, TaskService tasks, LogService logs, LogViewer viewer, ViewerRegistry viewers) {
         this.auth = auth;
@@ -100,10 +104,12 @@ public final class LogRoutes {
             String id = taskId;
             long from = offset;
             ctx.attribute(VIEWED_TASK, taskId);
+            open.add(ctx);
             viewers.joined(taskId);
             Thread.ofVirtual().name("viewer-" + taskId).start(() -> serve(ctx, id, from));
         });
         ws.onClose(ctx -> {
+            open.remove(ctx);
             String taskId = ctx.attribute(VIEWED_TASK);
             if (taskId != null) viewers.left(taskId);
         });
@@ -126,10 +132,12 @@ public final class LogRoutes {
                 var job = auth.job(ctx.header("Authorization"), taskId);
                 ctx.attribute(JOB, job);
                 ctx.enableAutomaticPings(15, TimeUnit.SECONDS);
+                open.add(ctx);
             } catch (ApiProblem e) {
                 refuse(ctx, e);
             }
         });
+        ws.onClose(ctx -> open.remove(ctx));
         ws.onMessage(ctx -> {
             Principal.Job job = ctx.attribute(JOB);
             if (job == null) return; // refused at connect; the close is on its way
@@ -146,6 +154,16 @@ public final class LogRoutes {
                 refuse(ctx, e);
             }
         });
+    }
+
+    /**
+     * The server is shutting down: every WebSocket is closed with 1001 (going away). Viewers reconnect from their
+     * offset, to another replica behind the same address; agents send over HTTP to their next server meanwhile.
+     */
+    public void goingAway() {
+        for (WsContext ctx : open) {
+            if (ctx.session.isOpen()) ctx.closeSession(1001, "server shutting down; reconnect");
+        }
     }
 
     private void serve(WsConnectContext ctx, String taskId, long offset) {

@@ -8,6 +8,9 @@ import io.iacrunner.protocol.TaskView;
 import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.util.Signals;
 import io.iacrunner.server.web.ApiProblem;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -50,17 +53,30 @@ public final class LogService {
                 }
             });
 
-    public LogService(Jdbi jdbi, TaskStore tasks, LogStore logs, Signals<String> taskSignals, ViewerRegistry viewers) {
+    private final Counter linesIngested;
+    private final Counter bytesIngested;
+
+    public LogService(Jdbi jdbi, TaskStore tasks, LogStore logs, Signals<String> taskSignals, ViewerRegistry viewers,
+            MeterRegistry metrics) {
         this.jdbi = jdbi;
         this.tasks = tasks;
         this.logs = logs;
         this.taskSignals = taskSignals;
         this.viewers = viewers;
+        this.linesIngested = Counter.builder("iac.log.ingested.lines").description("Log lines newly stored by this replica")
+                .register(metrics);
+        this.bytesIngested = Counter.builder("iac.log.ingested").baseUnit("bytes")
+                .description("UTF-8 bytes of the log lines newly stored by this replica, a newline counted per line")
+                .register(metrics);
+        Gauge.builder("iac.log.viewers", viewers, ViewerRegistry::localTotal)
+                .description("Live log viewers connected to this replica").register(metrics);
     }
 
     public LogAck append(String taskId, String agentId, LogBatch batch) {
         List<LogLine> lines = validated(batch, redactor(taskId));
+        List<LogLine> stored = new ArrayList<>();
         long committed = jdbi.inTransaction(h -> {
+            stored.clear();
             TaskStore.RunningAttempt attempt = tasks.lockRunning(h, taskId, agentId, batch.attempt());
             long have = attempt.logLines();
             if (batch.firstSeq() > have) {
@@ -72,8 +88,11 @@ public final class LogService {
             if (fresh.isEmpty()) return have;
             logs.insertChunk(h, taskId, batch.attempt(), have, fresh);
             tasks.setLogLines(h, taskId, have + fresh.size());
+            stored.addAll(fresh);
             return have + fresh.size();
         });
+        linesIngested.increment(stored.size());
+        bytesIngested.increment(stored.stream().mapToLong(l -> l.line().getBytes(StandardCharsets.UTF_8).length + 1L).sum());
         taskSignals.signal(taskId);
         return new LogAck(committed, viewers.count(taskId));
     }

@@ -57,18 +57,24 @@ final class EmbeddedPostgresProcess implements AutoCloseable {
         return "postgres";
     }
 
-    static void stopLeftoverPostmaster(Path clusterDir) throws IOException {
+    /** The postmaster that holds {@code clusterDir} now, if any: a running server's, or one a killed server left. */
+    static Optional<ProcessHandle> postmaster(Path clusterDir) throws IOException {
         Path pidFile = clusterDir.resolve("postmaster.pid");
-        if (!Files.isRegularFile(pidFile)) return;
+        if (!Files.isRegularFile(pidFile)) return Optional.empty();
         long pid;
         try {
             pid = Long.parseLong(Files.readAllLines(pidFile).getFirst().trim());
         } catch (RuntimeException e) {
-            return; // Unreadable or empty: PostgreSQL itself copes with a stale file.
+            return Optional.empty(); // Unreadable or empty: PostgreSQL itself copes with a stale file.
         }
-        Optional<ProcessHandle> leftover = ProcessHandle.of(pid).filter(EmbeddedPostgresProcess::isPostgres);
+        return ProcessHandle.of(pid).filter(EmbeddedPostgresProcess::isPostgres);
+    }
+
+    static void stopLeftoverPostmaster(Path clusterDir) throws IOException {
+        Optional<ProcessHandle> leftover = postmaster(clusterDir);
         if (leftover.isEmpty()) return;
         ProcessHandle process = leftover.get();
+        long pid = process.pid();
         log.warn("a postmaster (pid {}) from an earlier run still holds {}: stopping it", pid, clusterDir.toAbsolutePath());
         process.destroy();
         try {

@@ -4,6 +4,8 @@ import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.server.util.Signals;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,13 +40,16 @@ public final class LeaseMonitor implements AutoCloseable {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("lease-monitor").factory());
 
+    private final MeterRegistry metrics;
+
     public LeaseMonitor(Jdbi jdbi, TaskStore tasks, Signals<String> queueSignals, Signals<String> taskSignals,
-            Duration lease) {
+            Duration lease, MeterRegistry metrics) {
         this.jdbi = jdbi;
         this.tasks = tasks;
         this.queueSignals = queueSignals;
         this.taskSignals = taskSignals;
         this.lease = lease;
+        this.metrics = metrics;
     }
 
     /** Checks every {@code every}; a lost agent's tasks are recovered within lease + every. */
@@ -94,6 +99,9 @@ public final class LeaseMonitor implements AutoCloseable {
                 else tasks.releaseWorkspaceLock(h, task.taskId());
             }
             log.warn("task {} attempt {}: {} -> {}", task.taskId(), task.attempt(), d.message(), d.status().wireName());
+            // Counted where it happened: summed over replicas, each lost task counts once.
+            h.afterCommit(() -> Counter.builder("iac.tasks.recovered").tag("to", d.status().wireName())
+                    .description("Running tasks taken back from lost agents, by what they became").register(metrics).increment());
             done.add(task);
         }
         // Signalled after the commit by the caller's transaction ending first: a woken viewer or puller sees the change.

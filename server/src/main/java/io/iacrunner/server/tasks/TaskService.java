@@ -30,6 +30,8 @@ import io.iacrunner.server.util.TerraformVersionFormat;
 import io.iacrunner.server.web.ApiProblem;
 import io.iacrunner.server.variables.VariableService;
 import io.iacrunner.server.workspaces.WorkspaceStore;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
@@ -37,6 +39,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
@@ -61,12 +64,18 @@ public final class TaskService {
     private final Duration lease;
     private final BiFunction<String, Integer, LogService.Digest> storedLog;
     private final ConfigArchive configArchives = new ConfigArchive();
+    private final Timer queueToStart;
+    private final BooleanSupplier stopping;
 
-    /** @param storedLog the count and digest of what the store holds for an attempt: the completion proof's other half */
+    /**
+     * @param storedLog the count and digest of what the store holds for an attempt: the completion proof's other half
+     * @param stopping true once this replica is shutting down: waiting pulls then answer empty at once, so their
+     *     agents ask another replica
+     */
     public TaskService(Jdbi jdbi, TaskStore tasks, WorkspaceStore workspaces, VariableService variables, Tokens jobTokens,
             Signals<String> queueSignals,
             Signals<String> taskSignals, Duration maxLongPoll, Duration lease,
-            BiFunction<String, Integer, LogService.Digest> storedLog) {
+            BiFunction<String, Integer, LogService.Digest> storedLog, MeterRegistry metrics, BooleanSupplier stopping) {
         this.jdbi = jdbi;
         this.tasks = tasks;
         this.workspaces = workspaces;
@@ -77,6 +86,11 @@ public final class TaskService {
         this.maxLongPoll = maxLongPoll;
         this.lease = lease;
         this.storedLog = storedLog;
+        this.stopping = stopping;
+        this.queueToStart = Timer.builder("iac.queue.to.start")
+                .description("From a task's creation to its first claim by an agent (retried attempts are not counted)")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(1))
+                .register(metrics);
     }
 
     /**
@@ -149,21 +163,25 @@ public final class TaskService {
         Duration wait = Duration.ofSeconds(request.waitSeconds());
         if (wait.compareTo(maxLongPoll) > 0) wait = maxLongPoll;
         Instant deadline = Instant.now().plus(wait);
-        while (true) {
+        while (!stopping.getAsBoolean()) {
             long seen = queueSignals.version(QUEUE);
-            List<TaskAssignment> claimed = tasks.claim(agentId, pool, request.freePlanSlots(), request.canTakeApply(), lease);
+            List<TaskStore.Claimed> claimed = tasks.claim(agentId, pool, request.freePlanSlots(), request.canTakeApply(), lease);
             List<CancelOrder> cancels = tasks.takeNewCancelOrders(agentId);
             if (!claimed.isEmpty() || !cancels.isEmpty()) {
-                claimed.forEach(t -> {
+                List<TaskAssignment> assigned = claimed.stream().map(c -> withJobToken(agentId, c.assignment())).toList();
+                for (TaskStore.Claimed c : claimed) {
+                    TaskAssignment t = c.assignment();
                     log.info("agent {} claimed {} attempt {}", agentId, t.taskId(), t.attempt());
+                    if (t.attempt() == 1) queueToStart.record(c.sinceCreated());
                     taskSignals.signal(t.taskId());
-                });
-                return new PullResponse(claimed.stream().map(t -> withJobToken(agentId, t)).toList(), cancels);
+                }
+                return new PullResponse(assigned, cancels);
             }
             Duration left = Duration.between(Instant.now(), deadline);
             if (left.isNegative() || left.isZero()) return new PullResponse(List.of(), List.of());
             queueSignals.awaitChange(QUEUE, seen, left);
         }
+        return new PullResponse(List.of(), List.of());
     }
 
     /**

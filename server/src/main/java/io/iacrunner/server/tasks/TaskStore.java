@@ -17,7 +17,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.StatementContext;
@@ -48,6 +50,9 @@ public final class TaskStore {
         this.maxLogBytes = maxLogBytes;
         this.sealed = sealed;
     }
+
+    /** A claimed task, and how long it had waited since it was created (the queue-to-start latency of attempt 1). */
+    public record Claimed(TaskAssignment assignment, java.time.Duration sinceCreated) {}
 
     /**
      * A task to queue; the JSON fields other than the variables are already encoded. {@code variables} holds every
@@ -155,6 +160,24 @@ public final class TaskStore {
                 .bind("t", taskId).bind("a", agentId).bind("n", attempt).mapTo(Boolean.class).one());
     }
 
+    /** Per pool, the queued tasks its agents could run (the pool's labels cover the task's): the queue depth gauge. */
+    public Map<String, Long> queueDepthByPool() {
+        return counts("""
+                select p.pool_id as k, count(t.task_id) as n from pools p
+                left join tasks t on t.status = 'queued' and t.labels <@ p.labels
+                group by p.pool_id""");
+    }
+
+    public Map<String, Long> runningByAction() {
+        return counts("select action as k, count(*) as n from tasks where status = 'running' group by action");
+    }
+
+    /** A query of (k, n) rows as a map. */
+    private Map<String, Long> counts(String sql) {
+        return jdbi.withHandle(h -> h.createQuery(sql).map((rs, ctx) -> Map.entry(rs.getString("k"), rs.getLong("n"))).list())
+                .stream().collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+    }
+
     public List<String> runningOn(Handle h, String agentId) {
         return h.createQuery("select task_id from tasks where agent_id = :a and status = 'running' order by seq")
                 .bind("a", agentId).mapTo(String.class).list();
@@ -170,7 +193,7 @@ public final class TaskStore {
      * there (per-workspace FIFO); claiming it takes the workspace lock in the same transaction. The partial unique
      * index on running plan_applys backs this up in the database itself.
      */
-    public List<TaskAssignment> claim(String agentId, PoolConfig pool, int freePlanSlots, boolean canTakeApply,
+    public List<Claimed> claim(String agentId, PoolConfig pool, int freePlanSlots, boolean canTakeApply,
             java.time.Duration lease) {
         return jdbi.inTransaction(h -> {
             // An agent that deregistered or went silent past its lease (its tasks are being recovered) gets nothing,
@@ -179,7 +202,7 @@ public final class TaskStore {
                             select deregistered_at is null and last_seen > now() - make_interval(secs => :lease)
                             from agents where agent_id = :a for update""")
                     .bind("a", agentId).bind("lease", lease.toMillis() / 1000.0).mapTo(Boolean.class).findOne();
-            if (live.isEmpty() || !live.get()) return List.<TaskAssignment>of();
+            if (live.isEmpty() || !live.get()) return List.<Claimed>of();
             var running = h.createQuery("""
                             select count(*) filter (where action = 'plan') as plans,
                                    count(*) filter (where action = 'plan_apply') as applies
@@ -192,7 +215,7 @@ public final class TaskStore {
             int plansFree = exclusiveApplyRunning ? 0 : Math.min(freePlanSlots, pool.maxPlanConcurrency() - plans);
             boolean applyFits = canTakeApply && applies == 0 && (plans == 0 || pool.allowApplyConcurrent());
             int limit = Math.max(plansFree, applyFits ? 1 : 0);
-            if (limit <= 0) return List.<TaskAssignment>of();
+            if (limit <= 0) return List.<Claimed>of();
 
             List<String[]> candidates = h.createQuery("""
                             select t.task_id, t.action from tasks t
@@ -206,9 +229,9 @@ public final class TaskStore {
                     .bind("limit", limit)
                     .map((rs, ctx) -> new String[] {rs.getString("task_id"), rs.getString("action")}).list();
             List<String> chosen = choose(candidates, plansFree, applyFits, pool.allowApplyConcurrent());
-            if (chosen.isEmpty()) return List.<TaskAssignment>of();
+            if (chosen.isEmpty()) return List.<Claimed>of();
 
-            List<TaskAssignment> claimed = h.createQuery("""
+            List<Claimed> claimed = h.createQuery("""
                             update tasks t set status = 'running', attempt = t.attempt + 1, agent_id = :a,
                                 -- clock_timestamp(): when the claim happened, not when its transaction began,
                                 -- so start and finish times order correctly across concurrent transactions.
@@ -218,10 +241,14 @@ public final class TaskStore {
                             left join state_versions s
                                 on s.workspace_id = w.workspace_id and s.version = w.current_state_version
                             where t.task_id = any(:ids) and t.status = 'queued' and w.workspace_id = t.workspace_id
-                            returning t.*, s.state as state_json""")
+                            returning t.*, s.state as state_json,
+                                extract(epoch from t.started_at - t.created_at) as queued_seconds""")
                     .bind("a", agentId).bindArray("ids", String.class, chosen)
-                    .map(this::assignment).list();
-            for (TaskAssignment t : claimed) {
+                    .map((rs, ctx) -> new Claimed(assignment(rs, ctx),
+                            java.time.Duration.ofNanos((long) (rs.getDouble("queued_seconds") * 1e9))))
+                    .list();
+            for (Claimed c : claimed) {
+                TaskAssignment t = c.assignment();
                 if (t.action() == TaskAction.PLAN_APPLY) lockWorkspace(h, t.workspaceId(), t.taskId());
             }
             return claimed;

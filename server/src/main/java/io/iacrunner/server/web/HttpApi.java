@@ -9,6 +9,8 @@ import io.iacrunner.server.audit.AuditLog;
 import io.iacrunner.server.audit.AuditRoutes;
 import io.iacrunner.server.auth.TokenRoutes;
 import io.iacrunner.server.logs.LogRoutes;
+import io.iacrunner.server.ops.Drain;
+import io.iacrunner.server.ops.OpsRoutes;
 import io.iacrunner.server.pools.PoolRoutes;
 import io.iacrunner.server.state.StateRoutes;
 import io.iacrunner.server.tasks.TaskRoutes;
@@ -18,7 +20,6 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.json.JavalinJackson;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,13 +38,15 @@ public final class HttpApi {
     private final VariableRoutes variables;
     private final TokenRoutes tokens;
     private final AuditRoutes auditRoutes;
+    private final OpsRoutes ops;
+    private final Drain drain;
     private final AuditLog audit;
     private final RateLimiter registrations;
     private final RateLimiter tokenIssues;
 
     public HttpApi(AgentRoutes agents, TaskRoutes tasks, LogRoutes logs, StateRoutes state, PoolRoutes pools,
-            WorkspaceRoutes workspaces, VariableRoutes variables, TokenRoutes tokens, AuditRoutes auditRoutes, AuditLog audit,
-            int credentialRequestsPerMinute) {
+            WorkspaceRoutes workspaces, VariableRoutes variables, TokenRoutes tokens, AuditRoutes auditRoutes, OpsRoutes ops,
+            Drain drain, AuditLog audit, int credentialRequestsPerMinute) {
         this.registrations = new RateLimiter("agent registrations", credentialRequestsPerMinute);
         this.tokenIssues = new RateLimiter("token creation", credentialRequestsPerMinute);
         this.agents = agents;
@@ -56,6 +59,8 @@ public final class HttpApi {
         this.tokens = tokens;
         this.auditRoutes = auditRoutes;
         this.audit = audit;
+        this.ops = ops;
+        this.drain = drain;
     }
 
     /** @param tls the certificate for HTTPS; null for plain HTTP */
@@ -73,7 +78,14 @@ public final class HttpApi {
             config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
 
             var r = config.routes;
-            r.get(ApiPaths.HEALTH, ctx -> ctx.json(Map.of("status", "ok")));
+            // Shutdown: refuse new requests, let those in flight finish (see Drain).
+            r.before(drain::enter);
+            r.after(drain::exit);
+
+            // Operators.
+            r.get(ApiPaths.HEALTH, ops::health);
+            r.get(ApiPaths.READY, ops::ready);
+            r.get(ApiPaths.METRICS, ops::metrics);
             r.get(ApiPaths.JWKS, tokens::jwks);
 
             // Agents: register with a pool token, everything else with the agent token it returns.

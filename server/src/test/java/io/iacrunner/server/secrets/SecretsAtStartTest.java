@@ -46,7 +46,7 @@ class SecretsAtStartTest {
     @Test
     void sensitiveValuesOfTasksQueuedBeforeSealingAreSealedAtStart() throws Exception {
         IacServer.start(config()).close(); // schema and key in place
-        try (Database db = Database.open(config())) {
+        try (Database db = Database.open(config(), new io.micrometer.core.instrument.simple.SimpleMeterRegistry())) {
             db.jdbi().useHandle(h -> {
                 h.execute("insert into workspaces (workspace_id) values ('ws-old')");
                 h.execute("""
@@ -58,7 +58,7 @@ class SecretsAtStartTest {
 
         IacServer.start(config()).close();
 
-        try (Database db = Database.open(config())) {
+        try (Database db = Database.open(config(), new io.micrometer.core.instrument.simple.SimpleMeterRegistry())) {
             Map<String, Object> row = db.jdbi().withHandle(h -> h.createQuery(
                     "select variables::text as v, sealed_variables from tasks where task_id = 't-0000000000000old'").mapToMap().one());
             assertThat((String) row.get("v")).contains("eu").doesNotContain("legacy-pw-999");

@@ -2,19 +2,23 @@ package io.iacrunner.server.testing;
 
 import io.iacrunner.server.IacServer;
 import io.iacrunner.server.ServerConfig;
+import io.iacrunner.server.settings.ServerSettings;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 
 /**
- * A server in a child JVM, for tests that must kill it for real: {@code ServerProcess DATA_DIR [PORT [PING_MILLIS]]}
- * starts on {@code PORT} (0 or absent: a free one) and prints {@code READY <port>} once it serves.
+ * A server in a child JVM, for tests that must kill it for real: {@code ServerProcess DATA_DIR [PORT [PING_MILLIS
+ * [NAME=VALUE...]]]} starts on {@code PORT} (0 or absent: a free one) with the given settings (as in
+ * {@link ServerSettings}; {@code -} for the default ping interval) and prints {@code READY <port>} once it serves.
  */
 public final class ServerProcess {
     public static final String READY = "READY ";
@@ -22,7 +26,10 @@ public final class ServerProcess {
     public static void main(String[] args) throws Exception {
         ServerConfig config = ServerConfig.defaults().withPort(0).withDataDir(Path.of(args[0]));
         if (args.length > 1) config = config.withPort(Integer.parseInt(args[1]));
-        if (args.length > 2) config = config.withPingInterval(Duration.ofMillis(Long.parseLong(args[2])));
+        if (args.length > 2 && !args[2].equals("-")) config = config.withPingInterval(Duration.ofMillis(Long.parseLong(args[2])));
+        Map<String, String> settings = new HashMap<>();
+        for (int i = 3; i < args.length; i++) settings.put(args[i].substring(0, args[i].indexOf('=')), args[i].substring(args[i].indexOf('=') + 1));
+        config = ServerSettings.resolve(config, settings, null, Map.of(), Path::of);
         IacServer server = IacServer.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close));
         System.out.println(READY + server.port());
@@ -40,10 +47,17 @@ public final class ServerProcess {
      * kill it and start it again where its agents expect it.
      */
     public static Process launch(Path dataDir, Path log, int port, Duration pingInterval) throws IOException {
+        return launch(dataDir, log, port, pingInterval, Map.of());
+    }
+
+    /** As {@link #launch(Path, Path, int, Duration)}, with settings by name ({@code database-url}, {@code redis-url}, …). */
+    public static Process launch(Path dataDir, Path log, int port, Duration pingInterval, Map<String, String> settings)
+            throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                ServerProcess.class.getName(), dataDir.toString(), Integer.toString(port)));
-        if (pingInterval != null) command.add(Long.toString(pingInterval.toMillis()));
+        List<String> command = new ArrayList<>(List.of(java, "-cp",
+                System.getProperty("java.class.path"), ServerProcess.class.getName(), dataDir.toString(), Integer.toString(port),
+                pingInterval == null ? "-" : Long.toString(pingInterval.toMillis())));
+        settings.forEach((name, value) -> command.add(name + "=" + value));
         return new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())

@@ -128,6 +128,16 @@ public final class TestServer implements AutoCloseable {
         }
     }
 
+    /** The same agent, talking to this server (another replica than the one it registered with, say). */
+    public ApiClient clientOf(RegisteredAgent agent) {
+        return withToken(agent.registration().agentToken());
+    }
+
+    /** What {@code /metrics} says now. */
+    public PrometheusText metrics() {
+        return new PrometheusText(anonymous().getText(ApiPaths.METRICS));
+    }
+
     /**
      * A pool of the test's own whose label {@code test=POOL} tasks can require, so that what other tests leave queued
      * or queued again never reaches this test's agents, and this test's tasks no other agent. Returns the label.

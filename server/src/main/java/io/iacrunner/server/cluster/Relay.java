@@ -1,0 +1,44 @@
+package io.iacrunner.server.cluster;
+
+import io.iacrunner.server.util.Signals;
+
+/**
+ * How replicas reach each other: wake-ups ({@link Signals} whose signals every replica sees) and viewer presence.
+ * One replica needs nothing ({@link #single()}); several share Redis ({@link RedisRelay}). Nothing that must not be
+ * lost goes through a relay: PostgreSQL holds every task, line and order, and a relay only says "look again".
+ */
+public interface Relay extends AutoCloseable {
+    /** Signals for {@code topic} (one instance per topic): a signal here wakes waiters on every replica. */
+    Signals<String> signals(String topic);
+
+    ViewerPresence presence();
+
+    /** {@code single}, {@code up} or {@code down}: for readiness details and logs. */
+    String status();
+
+    @Override
+    void close();
+
+    /** One replica: in-process wake-ups, and the viewers here are all the viewers there are. */
+    static Relay single() {
+        return new Relay() {
+            @Override
+            public Signals<String> signals(String topic) {
+                return new Signals<>();
+            }
+
+            @Override
+            public ViewerPresence presence() {
+                return ViewerPresence.NONE;
+            }
+
+            @Override
+            public String status() {
+                return "single";
+            }
+
+            @Override
+            public void close() {}
+        };
+    }
+}
