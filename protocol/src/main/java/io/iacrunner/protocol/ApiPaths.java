@@ -26,11 +26,17 @@ public final class ApiPaths {
     public static final String POOLS = PREFIX + "/pools";
     public static final String POOL = PREFIX + "/pools/{pool_id}";
     public static final String POOL_TOKENS = PREFIX + "/pools/{pool_id}/tokens";
+    public static final String WORKSPACES = PREFIX + "/workspaces";
     public static final String WORKSPACE = PREFIX + "/workspaces/{workspace_id}";
     public static final String WORKSPACE_UNLOCK = PREFIX + "/workspaces/{workspace_id}/unlock";
     public static final String WORKSPACE_STATE = PREFIX + "/workspaces/{workspace_id}/state";
     public static final String WORKSPACE_STATE_VERSIONS = PREFIX + "/workspaces/{workspace_id}/state/versions";
     public static final String WORKSPACE_STATE_ROLLBACK = PREFIX + "/workspaces/{workspace_id}/state/rollback";
+
+    /** Who the caller's token speaks for ({@link WhoAmI}). */
+    public static final String WHOAMI = PREFIX + "/whoami";
+    /** A one-time ticket that opens a viewer WebSocket in place of the Authorization header ({@link WsTicket}). */
+    public static final String WS_TICKETS = PREFIX + "/ws-tickets";
 
     // WebSockets (the seed's paths).
     public static final String WS_VIEWER = "/ws/logs";

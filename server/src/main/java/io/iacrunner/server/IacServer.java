@@ -3,10 +3,12 @@ package io.iacrunner.server;
 import io.iacrunner.server.agents.AgentRoutes;
 import io.iacrunner.server.agents.AgentService;
 import io.iacrunner.server.agents.AgentStore;
+import io.iacrunner.server.auth.AuthRoutes;
 import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.auth.CredentialFiles;
 import io.iacrunner.server.auth.SigningKeys;
 import io.iacrunner.server.auth.Tokens;
+import io.iacrunner.server.auth.WsTickets;
 import io.iacrunner.server.logs.LogRetention;
 import io.iacrunner.server.logs.LogRoutes;
 import io.iacrunner.server.logs.LogService;
@@ -77,6 +79,7 @@ public final class IacServer implements AutoCloseable {
             Tokens tokens = new Tokens(new SigningKeys(jdbi).load(), clock);
             CredentialFiles credentials = CredentialFiles.ensure(config.dataDir(), tokens);
             Authenticator auth = new Authenticator(tokens);
+            WsTickets tickets = new WsTickets(clock);
             Signals<String> queueSignals = new Signals<>();
             Signals<String> taskSignals = new Signals<>();
 
@@ -97,10 +100,11 @@ public final class IacServer implements AutoCloseable {
             HttpApi api = new HttpApi(
                     new AgentRoutes(auth, agentService),
                     new TaskRoutes(auth, taskService, agentService),
-                    new LogRoutes(auth, taskService, logService, new LogViewer(taskStore, logStore, taskSignals), viewers),
+                    new LogRoutes(auth, tickets, taskService, logService, new LogViewer(taskStore, logStore, taskSignals), viewers),
                     new StateRoutes(auth, stateService),
                     new PoolRoutes(auth, new PoolService(poolStore, tokens)),
-                    new WorkspaceRoutes(auth, new WorkspaceService(jdbi, workspaceStore, queueSignals, TaskService.QUEUE)));
+                    new WorkspaceRoutes(auth, new WorkspaceService(jdbi, workspaceStore, queueSignals, TaskService.QUEUE)),
+                    new AuthRoutes(auth, tickets));
             if (config.logRetention() != null) {
                 // Hourly, or more often for a retention shorter than two hours, so a log outlives it by half at most.
                 Duration half = config.logRetention().dividedBy(2);

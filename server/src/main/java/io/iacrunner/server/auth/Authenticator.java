@@ -25,7 +25,12 @@ public final class Authenticator {
     }
 
     public Principal.Admin admin(String authorizationHeader) {
-        if (any(authorizationHeader) instanceof Principal.Admin admin) return admin;
+        return admin(any(authorizationHeader));
+    }
+
+    /** For a principal proven otherwise (a WebSocket ticket): the same 403 as for a token of the wrong kind. */
+    public Principal.Admin admin(Principal principal) {
+        if (principal instanceof Principal.Admin admin) return admin;
         throw ApiProblem.forbidden("this needs an admin token");
     }
 

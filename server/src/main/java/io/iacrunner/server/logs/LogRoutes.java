@@ -6,6 +6,7 @@ import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.ViewerFrame;
 import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.auth.Authenticator;
+import io.iacrunner.server.auth.WsTickets;
 import io.iacrunner.server.tasks.TaskService;
 import io.iacrunner.server.web.ApiProblem;
 import io.iacrunner.server.web.Bodies;
@@ -37,9 +38,12 @@ public final class LogRoutes {
     private final LogService logs;
     private final LogViewer viewer;
     private final ViewerRegistry viewers;
+    private final WsTickets tickets;
 
-    public LogRoutes(Authenticator auth, TaskService tasks, LogService logs, LogViewer viewer, ViewerRegistry viewers) {
+    public LogRoutes(Authenticator auth, WsTickets tickets, TaskService tasks, LogService logs, LogViewer viewer,
+            ViewerRegistry viewers) {
         this.auth = auth;
+        this.tickets = tickets;
         this.tasks = tasks;
         this.logs = logs;
         this.viewer = viewer;
@@ -79,13 +83,16 @@ public final class LogRoutes {
     /**
      * {@code /ws/logs?task_id=…&offset=N}: checks the token and the task before anything is sent, then streams on a
      * virtual thread of its own. Refusals send an error body and close with 4000 + the HTTP status (4401, 4404, …).
+     * A browser, which cannot set the Authorization header here, sends {@code &ticket=} from {@code POST
+     * /ws-tickets} instead; the ticket's principal then needs the same rights as a token would.
      */
     public void viewer(WsConfig ws) {
         ws.onConnect(ctx -> {
             String taskId;
             long offset;
             try {
-                auth.admin(ctx.header("Authorization"));
+                String ticket = ctx.queryParam("ticket");
+                auth.admin(ticket == null ? auth.any(ctx.header("Authorization")) : tickets.redeem(ticket));
                 taskId = ctx.queryParam("task_id");
                 if (taskId == null) throw ApiProblem.badRequest("missing_task_id", "task_id query parameter is required");
                 tasks.get(taskId);

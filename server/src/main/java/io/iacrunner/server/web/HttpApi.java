@@ -4,6 +4,7 @@ import io.iacrunner.protocol.ApiError;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.agents.AgentRoutes;
+import io.iacrunner.server.auth.AuthRoutes;
 import io.iacrunner.server.logs.LogRoutes;
 import io.iacrunner.server.pools.PoolRoutes;
 import io.iacrunner.server.state.StateRoutes;
@@ -12,6 +13,7 @@ import io.iacrunner.server.workspaces.WorkspaceRoutes;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
+import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -29,15 +31,17 @@ public final class HttpApi {
     private final StateRoutes state;
     private final PoolRoutes pools;
     private final WorkspaceRoutes workspaces;
+    private final AuthRoutes identity;
 
     public HttpApi(AgentRoutes agents, TaskRoutes tasks, LogRoutes logs, StateRoutes state, PoolRoutes pools,
-            WorkspaceRoutes workspaces) {
+            WorkspaceRoutes workspaces, AuthRoutes identity) {
         this.agents = agents;
         this.tasks = tasks;
         this.logs = logs;
         this.state = state;
         this.pools = pools;
         this.workspaces = workspaces;
+        this.identity = identity;
     }
 
     public Javalin create(String host, int port) {
@@ -50,6 +54,13 @@ public final class HttpApi {
             config.jsonMapper(new JavalinJackson(WireJson.lenient(), true));
             // An agent's log batch arrives as one text frame; allow what the HTTP body limit allows.
             config.jetty.modifyWebSocketServletFactory(ws -> ws.setMaxTextMessageSize(MAX_BODY_BYTES));
+            // The web UI: plain files from the jar at /, no build step. It talks to the API below like any client.
+            config.staticFiles.add(files -> {
+                files.hostedPath = "/";
+                files.directory = "/web";
+                files.location = Location.CLASSPATH;
+                files.headers = WebUiHeaders.ALL;
+            });
 
             var r = config.routes;
             r.get(ApiPaths.HEALTH, ctx -> ctx.json(Map.of("status", "ok")));
@@ -77,6 +88,9 @@ public final class HttpApi {
             r.get(ApiPaths.POOL, pools::show);
             r.put(ApiPaths.POOL, pools::put);
             r.post(ApiPaths.POOL_TOKENS, pools::issueToken);
+            r.get(ApiPaths.WHOAMI, identity::whoami);
+            r.post(ApiPaths.WS_TICKETS, identity::issueTicket);
+            r.get(ApiPaths.WORKSPACES, workspaces::list);
             r.get(ApiPaths.WORKSPACE, workspaces::show);
             r.post(ApiPaths.WORKSPACE_UNLOCK, workspaces::unlock);
             r.get(ApiPaths.WORKSPACE_STATE, state::current);

@@ -3,6 +3,7 @@ package io.iacrunner.server.workspaces;
 import io.iacrunner.protocol.UnlockRequest;
 import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.web.Bodies;
+import io.iacrunner.server.web.QueryParams;
 import io.javalin.http.Context;
 
 /** HTTP glue for workspaces. */
@@ -13,6 +14,11 @@ public final class WorkspaceRoutes {
     public WorkspaceRoutes(Authenticator auth, WorkspaceService workspaces) {
         this.auth = auth;
         this.workspaces = workspaces;
+    }
+
+    public void list(Context ctx) {
+        auth.admin(ctx.header("Authorization"));
+        ctx.json(workspaces.list(QueryParams.intParam(ctx, "limit", 1000)));
     }
 
     public void show(Context ctx) {

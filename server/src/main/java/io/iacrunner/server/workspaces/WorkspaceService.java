@@ -1,5 +1,6 @@
 package io.iacrunner.server.workspaces;
 
+import io.iacrunner.protocol.WorkspaceList;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Signals;
@@ -23,6 +24,11 @@ public final class WorkspaceService {
         this.workspaces = workspaces;
         this.queueSignals = queueSignals;
         this.queueKey = queueKey;
+    }
+
+    public WorkspaceList list(int limit) {
+        if (limit < 1 || limit > 1000) throw ApiProblem.badRequest("invalid_limit", "limit must be 1..1000");
+        return new WorkspaceList(workspaces.list(limit));
     }
 
     public WorkspaceView get(String workspaceId) {
