@@ -109,6 +109,7 @@ public final class DevCommand implements Callable<Integer> {
     private void printBanner(PrintStream out, IacServer server, String agentId, Path example) {
         out.println("iac dev is running: server + embedded PostgreSQL + one local agent (" + agentId + ")");
         out.println("  server URL:   " + server.baseUrl());
+        out.println("  web UI:       " + server.baseUrl().resolve("/") + "   (sign in with the admin token below)");
         out.println("  admin token:  " + server.adminTokenFile());
         out.println("  agent token:  " + server.agentTokenFile());
         out.println("  health:       curl " + server.baseUrl().resolve("/healthz"));

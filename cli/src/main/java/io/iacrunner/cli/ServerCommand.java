@@ -96,6 +96,7 @@ public final class ServerCommand implements Callable<Integer> {
         }, "iac-server-shutdown"));
         ctx.out().printf("iac server listening on %s (%s database)%n", server.baseUrl(),
                 config.embeddedDatabase() ? "embedded PostgreSQL" : "external PostgreSQL");
+        ctx.out().println("  web UI:      " + server.baseUrl().resolve("/") + "   (sign in with a user or the admin token)");
         ctx.out().println("  admin token: " + server.adminTokenFile() + "   (for ./iac task|logs|state|agents)");
         ctx.out().println("  agent token: " + server.agentTokenFile() + "   (for ./iac agent --token-file)");
         ctx.out().println("Stop with Ctrl-C or SIGTERM.");
