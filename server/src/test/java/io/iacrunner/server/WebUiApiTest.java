@@ -3,11 +3,8 @@ package io.iacrunner.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.CancelRequest;
-import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
@@ -143,12 +140,9 @@ class WebUiApiTest {
 
     // ---------------------------------------------------------------------------------------------------------------
 
+    /** A label no pool has: no agent of another test ever takes it. */
     private static TaskView queue(String workspace) {
-        ObjectNode tf = JsonNodeFactory.instance.objectNode();
-        tf.putObject("resource").putObject("terraform_data").putObject("x").put("input", "ui");
-        // A label no pool has: no agent of another test ever takes it.
-        return server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, TaskAction.PLAN, tf, null, null,
-                Map.of("test", "web-ui-api"), null, null), TaskView.class);
+        return server.queuePlan(workspace, Map.of("test", "web-ui-api"));
     }
 
     /** A task that ended before it started: its viewer gets the end frame at once. */

@@ -1,11 +1,16 @@
 package io.iacrunner.server.testing;
 
 import io.iacrunner.protocol.ApiClient;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.PoolToken;
 import io.iacrunner.protocol.RegisterRequest;
 import io.iacrunner.protocol.RegisterResponse;
+import io.iacrunner.protocol.TaskAction;
+import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.IacServer;
 import io.iacrunner.server.ServerConfig;
@@ -105,6 +110,17 @@ public final class TestServer implements AutoCloseable {
     /** The workspace as users see it, its lock included. */
     public WorkspaceView workspace(String workspaceId) {
         return admin().get(ApiPaths.fill(ApiPaths.WORKSPACE, workspaceId), WorkspaceView.class);
+    }
+
+    /**
+     * Queues a plan of a one-resource configuration in {@code workspace} that only an agent of a pool with all of
+     * {@code labels} takes: with a label no pool has, it stays queued.
+     */
+    public TaskView queuePlan(String workspace, Map<String, String> labels) {
+        ObjectNode tf = JsonNodeFactory.instance.objectNode();
+        tf.putObject("resource").putObject("terraform_data").putObject("x").put("input", workspace);
+        return admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, TaskAction.PLAN, tf, null, null, labels, null, null),
+                TaskView.class);
     }
 
     public record RegisteredAgent(String agentId, ApiClient client, RegisterResponse registration) {}
