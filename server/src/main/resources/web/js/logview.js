@@ -97,16 +97,21 @@ export class LogView {
     const top = view.scrollTop;
     let first;
     let offsetPx;
+    let to;
     if (scaled) {
+      // The rows stay where the viewport is and the scroll bar only says how far into the log; at the end, the last
+      // rows that fit whole.
       const range = Math.max(1, spacerPx - view.clientHeight);
-      first = Math.round((Math.min(top, range) / range) * Math.max(0, count - viewportRows + 1));
-      offsetPx = top; // the rows stay where the viewport is; the scroll bar only says how far into the log
+      const fit = Math.floor(view.clientHeight / ROW_PX);
+      first = Math.round((Math.min(top, range) / range) * Math.max(0, count - fit));
+      offsetPx = top;
+      to = Math.min(count, first + viewportRows);
     } else {
       first = Math.floor(top / ROW_PX);
       offsetPx = first * ROW_PX;
+      to = Math.min(count, first + viewportRows + OVERSCAN);
     }
     const from = Math.max(0, first - (scaled ? 0 : OVERSCAN));
-    const to = Math.min(count, first + viewportRows + OVERSCAN);
     this.rows.style.transform = `translateY(${offsetPx - (first - from) * ROW_PX}px)`;
     this.drawRows(from, to);
     if (to === count && count > 0 && this.lastDrawnSeq !== this.seqs[count - 1]) {
