@@ -9,8 +9,9 @@ import java.util.regex.Pattern;
 /**
  * {@code docs/benchmarks.md}: a fixed header, then one section per benchmark between {@code <!-- bench:NAME:begin -->}
  * and {@code <!-- bench:NAME:end -->}. A run rewrites only its own section and leaves the rest of the file alone.
+ * Public for measurements made elsewhere (the web UI's browser test writes its section too).
  */
-final class BenchmarkDoc {
+public final class BenchmarkDoc {
     static final String HEADER = """
             # Benchmarks
 
@@ -31,7 +32,7 @@ final class BenchmarkDoc {
         System.err.println(name + ": wrote its section of " + doc);
     }
 
-    static void writeSection(Path doc, String name, String body) throws IOException {
+    public static void writeSection(Path doc, String name, String body) throws IOException {
         String begin = "<!-- bench:" + name + ":begin -->";
         String end = "<!-- bench:" + name + ":end -->";
         String section = begin + "\n" + body.strip() + "\n" + end;

@@ -252,7 +252,7 @@ public final class LogIngestBench {
                 for (int b = 0; b < batches; b++) {
                     long t0 = System.nanoTime();
                     HttpResponse<String> reply = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60))
-                            .header("Content-Type", "application/json").header("Authorization", "Bearer " + agent.token)
+                            .header("Content-Type", "application/json").header("Authorization", "Bearer " + task.jobToken())
                             .POST(HttpRequest.BodyPublishers.ofByteArray(workload.bytes.get(b))).build(),
                             HttpResponse.BodyHandlers.ofString());
                     if (reply.statusCode() != 200) {
@@ -266,7 +266,7 @@ public final class LogIngestBench {
                 BlockingQueue<String> replies = new LinkedBlockingQueue<>();
                 String query = ApiPaths.WS_AGENT_LOGS + "?task_id=" + URLEncoder.encode(task.taskId(), StandardCharsets.UTF_8)
                         + "&attempt=" + task.attempt();
-                try (TextSocket ws = TextSocket.open(http, server.baseUrl(), query, agent.token, replies::add)) {
+                try (TextSocket ws = TextSocket.open(http, server.baseUrl(), query, task.jobToken(), replies::add)) {
                     began = System.nanoTime();
                     for (int b = 0; b < batches; b++) {
                         long t0 = System.nanoTime();
@@ -374,7 +374,7 @@ public final class LogIngestBench {
                 .append(count(Math.min(WARMUP_LINES, o.lines()))).append(" lines per mode, all against one PostgreSQL:\n\n");
         for (Mode m : Mode.values()) s.append("- **").append(m.label).append("**: ").append(m.description).append(".\n");
         s.append("\nThe server modes include everything the server does for an agent's batch: the HTTP request (with the")
-                .append(" agent token's ES256 signature checked on every request) or the WebSocket frame (token checked once,")
+                .append(" job token's ES256 signature checked on every request) or the WebSocket frame (token checked once,")
                 .append(" at connect), strict JSON parsing and validation (contiguous seqs, line cleaning, the secret-masking")
                 .append(" pass, with no secrets configured here), and one transaction that locks the task row (the attempt fence,")
                 .append(" `select … for update`), inserts the batch as **one** `log_chunks` row (a compact JSON array of the")

@@ -28,14 +28,11 @@ import java.util.concurrent.TimeUnit;
 final class SimulatedAgent {
     final String name;
     final String agentId;
-    /** The agent token, for the calls that do not go through {@link #api} (raw bodies, the upload WebSocket). */
-    final String token;
     final ApiClient api;
 
-    private SimulatedAgent(String name, String agentId, String token, ApiClient api) {
+    private SimulatedAgent(String name, String agentId, ApiClient api) {
         this.name = name;
         this.agentId = agentId;
-        this.token = token;
         this.api = api;
     }
 
@@ -44,7 +41,7 @@ final class SimulatedAgent {
         RegisterResponse r = new ApiClient(server.baseUrl(), () -> poolToken).post(ApiPaths.AGENT_REGISTER,
                 new RegisterRequest(name, "bench", "localhost"), RegisterResponse.class);
         String token = r.agentToken();
-        return new SimulatedAgent(name, r.agentId(), token, new ApiClient(server.baseUrl(), () -> token));
+        return new SimulatedAgent(name, r.agentId(), new ApiClient(server.baseUrl(), () -> token));
     }
 
     /**
@@ -77,7 +74,7 @@ final class SimulatedAgent {
 
     /** Reports the task succeeded with {@code logLines} lines whose digest is {@code logSha256} (null: count only). */
     TaskView succeed(TaskAssignment task, long logLines, String logSha256) {
-        return api.post(ApiPaths.fill(ApiPaths.TASK_RESULT, task.taskId()),
+        return api.withToken(task::jobToken).post(ApiPaths.fill(ApiPaths.TASK_RESULT, task.taskId()),
                 new TaskResult(task.attempt(), TaskStatus.SUCCEEDED, 0, null, logLines, logSha256), TaskView.class);
     }
 

@@ -62,6 +62,8 @@ public final class DevCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         Ports.check(port, "--port");
         Path data = ctx.resolve(dataDir);
+        // Before the server answers: whoever polls /healthz to know when to start may use the example at once.
+        Path example = writeExample(data);
         IacServer server;
         try {
             server = IacServer.start(ServerConfig.defaults().withPort(port).withDataDir(data));
@@ -89,7 +91,6 @@ public final class DevCommand implements Callable<Integer> {
                 stopped.countDown();
             }
         }, "iac-dev-shutdown"));
-        Path example = writeExample(data);
         printBanner(ctx.out(), server, agent.agentId(), example);
         stopped.await();
         return ExitCodes.OK;
@@ -109,6 +110,7 @@ public final class DevCommand implements Callable<Integer> {
     private void printBanner(PrintStream out, IacServer server, String agentId, Path example) {
         out.println("iac dev is running: server + embedded PostgreSQL + one local agent (" + agentId + ")");
         out.println("  server URL:   " + server.baseUrl());
+        out.println("  web UI:       " + server.baseUrl().resolve("/") + "   (sign in with the admin token below)");
         out.println("  admin token:  " + server.adminTokenFile());
         out.println("  agent token:  " + server.agentTokenFile());
         out.println("  health:       curl " + server.baseUrl().resolve("/healthz"));

@@ -71,6 +71,7 @@ public final class ServerCommand implements Callable<Integer> {
         ctx.out().printf("iac server listening on %s (%s database%s)%n", server.baseUrl(),
                 config.embeddedDatabase() ? "embedded PostgreSQL" : "external PostgreSQL",
                 config.redisConfigured() ? ", replicas through Redis" : "");
+        ctx.out().println("  web UI:      " + server.baseUrl().resolve("/") + "   (sign in with a user or the admin token)");
         ctx.out().println("  admin token: " + server.adminTokenFile() + "   (for ./iac task|logs|state|agents)");
         ctx.out().println("  agent token: " + server.agentTokenFile() + "   (for ./iac agent --token-file)");
         ctx.out().println("  health: " + server.baseUrl().resolve("/healthz") + "  readiness: " + server.baseUrl().resolve("/readyz")

@@ -116,7 +116,8 @@ class DesignReviewDocTest {
                 missing.add(doc + ": benchmarks are named but bench/run does not exist");
             }
         }
-        assertThat(missing).as("references in the design review that do not exist (repository root %s)", ROOT).isEmpty();
+        assertThat(missing).as("references in the design review that do not exist (repository root %s)", ROOT)
+                .isEmpty();
     }
 
     @Test
@@ -128,7 +129,8 @@ class DesignReviewDocTest {
         assertThat(zhSections.keySet()).as("the W/Q sections of %s, in the order of %s", CHINESE, ENGLISH)
                 .containsExactlyElementsOf(enSections.keySet());
         List<String> differences = new ArrayList<>(differences("the whole document", Refs.of(english), Refs.of(chinese)));
-        enSections.forEach((id, section) -> differences.addAll(differences(id, Refs.of(section), Refs.of(zhSections.get(id)))));
+        enSections.forEach((id, section) ->
+                differences.addAll(differences(id, Refs.of(section), Refs.of(zhSections.get(id)))));
         assertThat(differences).as("references that %s and %s do not share", ENGLISH, CHINESE).isEmpty();
         assertThat(english).as("%s links to its translation", ENGLISH).contains("](design-review.zh-CN.md)");
         assertThat(chinese).as("%s links to the English version", CHINESE).contains("](design-review.md)");
@@ -145,8 +147,10 @@ class DesignReviewDocTest {
     }
 
     private static void compare(List<String> out, String where, String kind, Set<String> en, Set<String> zh) {
-        en.stream().filter(r -> !zh.contains(r)).forEach(r -> out.add(where + ": " + kind + " `" + r + "` only in " + ENGLISH));
-        zh.stream().filter(r -> !en.contains(r)).forEach(r -> out.add(where + ": " + kind + " `" + r + "` only in " + CHINESE));
+        en.stream().filter(r -> !zh.contains(r))
+                .forEach(r -> out.add(where + ": " + kind + " `" + r + "` only in " + ENGLISH));
+        zh.stream().filter(r -> !en.contains(r))
+                .forEach(r -> out.add(where + ": " + kind + " `" + r + "` only in " + CHINESE));
     }
 
     @Test
@@ -154,7 +158,8 @@ class DesignReviewDocTest {
         for (String doc : List.of(ENGLISH, CHINESE)) {
             Map<String, String> sections = sections(read(doc));
             long weaknesses = sections.keySet().stream().filter(id -> id.startsWith("W")).count();
-            assertThat(weaknesses).as("weakness sections (### W<n>.) in %s", doc).isGreaterThanOrEqualTo(MIN_WEAKNESSES);
+            assertThat(weaknesses).as("weakness sections (### W<n>.) in %s", doc)
+                    .isGreaterThanOrEqualTo(MIN_WEAKNESSES);
             sections.forEach((id, text) -> {
                 Refs refs = Refs.of(text);
                 assertThat(refs.paths()).as("files named by %s in %s", id, doc).isNotEmpty();
@@ -185,7 +190,8 @@ class DesignReviewDocTest {
     private static String absence(Map<String, List<Path>> classes, String name, String under, String text) {
         List<Path> files = classes.getOrDefault(name, List.of());
         if (files.isEmpty()) return "there is no " + name + ".java under any " + under;
-        return "`" + text + "` is not in " + String.join(", ", files.stream().map(f -> ROOT.relativize(f).toString()).toList());
+        List<String> names = files.stream().map(f -> ROOT.relativize(f).toString()).toList();
+        return "`" + text + "` is not in " + String.join(", ", names);
     }
 
     /** Every {@code X.java} below a directory ending in {@code under}, by simple class name. */

@@ -33,6 +33,7 @@ public final class ApiPaths {
     public static final String WHOAMI = PREFIX + "/whoami";
     public static final String SIGNING_KEY_ROTATE = PREFIX + "/signing-keys/rotate";
     public static final String AUDIT_EVENTS = PREFIX + "/audit-events";
+    public static final String WORKSPACES = PREFIX + "/workspaces";
     public static final String WORKSPACE = PREFIX + "/workspaces/{workspace_id}";
     public static final String WORKSPACE_VARIABLES = PREFIX + "/workspaces/{workspace_id}/variables";
     public static final String WORKSPACE_VARIABLE = PREFIX + "/workspaces/{workspace_id}/variables/{name}";
@@ -40,6 +41,9 @@ public final class ApiPaths {
     public static final String WORKSPACE_STATE = PREFIX + "/workspaces/{workspace_id}/state";
     public static final String WORKSPACE_STATE_VERSIONS = PREFIX + "/workspaces/{workspace_id}/state/versions";
     public static final String WORKSPACE_STATE_ROLLBACK = PREFIX + "/workspaces/{workspace_id}/state/rollback";
+
+    /** A one-time ticket that opens a viewer WebSocket in place of the Authorization header ({@link WsTicket}). */
+    public static final String WS_TICKETS = PREFIX + "/ws-tickets";
 
     // WebSockets (the seed's paths).
     public static final String WS_VIEWER = "/ws/logs";

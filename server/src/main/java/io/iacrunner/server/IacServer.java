@@ -7,6 +7,7 @@ import io.iacrunner.server.agents.AgentStore;
 import io.iacrunner.server.audit.AuditLog;
 import io.iacrunner.server.audit.AuditRoutes;
 import io.iacrunner.server.auth.ApiTokens;
+import io.iacrunner.server.auth.AuthRoutes;
 import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.auth.CredentialFiles;
 import io.iacrunner.server.auth.SigningKeys;
@@ -14,6 +15,7 @@ import io.iacrunner.server.auth.TokenRoutes;
 import io.iacrunner.server.auth.Tokens;
 import io.iacrunner.server.cluster.RedisRelay;
 import io.iacrunner.server.cluster.Relay;
+import io.iacrunner.server.auth.WsTickets;
 import io.iacrunner.server.logs.LogRetention;
 import io.iacrunner.server.logs.LogRoutes;
 import io.iacrunner.server.logs.LogService;
@@ -135,6 +137,7 @@ public final class IacServer implements AutoCloseable {
             Signals<String> queueSignals = relay.signals("queue");
             Signals<String> taskSignals = relay.signals("task");
             Drain drain = new Drain(Set.of(ApiPaths.HEALTH, ApiPaths.READY, ApiPaths.METRICS, ApiPaths.JWKS));
+            WsTickets tickets = new WsTickets(clock);
 
             SecretBox secretBox = config.secretsKeyFile() == null
                     ? SecretsKeyFile.load(config.dataDir().resolve(SecretsKeyFile.DEFAULT_NAME), true)
@@ -160,7 +163,8 @@ public final class IacServer implements AutoCloseable {
             StoreGauges gauges = new StoreGauges(taskStore, agentService, metrics.registry());
             metrics.refreshBeforeScrape(gauges::refresh);
 
-            LogRoutes logRoutes = new LogRoutes(auth, taskService, logService, new LogViewer(taskStore, logStore, taskSignals), viewers);
+            LogRoutes logRoutes = new LogRoutes(auth, tickets, taskService, logService, new LogViewer(taskStore, logStore, taskSignals),
+                    viewers);
             HttpApi api = new HttpApi(
                     new AgentRoutes(auth, agentService),
                     new TaskRoutes(auth, taskService, agentService, audit),
@@ -171,6 +175,7 @@ public final class IacServer implements AutoCloseable {
                     new VariableRoutes(auth, variableService),
                     new TokenRoutes(auth, apiTokens, signingKeys, audit),
                     new AuditRoutes(auth, audit),
+                    new AuthRoutes(auth, tickets),
                     new OpsRoutes(new Readiness(database, drain, relay), metrics),
                     drain, audit, config.credentialRequestsPerMinute());
             if (config.logRetention() != null) {

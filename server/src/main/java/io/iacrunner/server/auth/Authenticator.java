@@ -29,14 +29,18 @@ public final class Authenticator {
         return bearer(parts[1]);
     }
 
-    /** A bare token (from a WebSocket subprotocol, where no header can be set). */
-    public Principal bearer(String token) {
+    private Principal bearer(String token) {
         if (token.length() > 4096) throw ApiProblem.unauthorized("invalid token");
         return ApiTokens.looksLikeApiToken(token) ? apiTokens.verify(token) : jwts.verify(token);
     }
 
     public Principal.User user(String authorizationHeader) {
-        if (any(authorizationHeader) instanceof Principal.User user) return user;
+        return user(any(authorizationHeader));
+    }
+
+    /** For a principal proven otherwise (a WebSocket ticket): the same 403 as for a token of the wrong kind. */
+    public Principal.User user(Principal principal) {
+        if (principal instanceof Principal.User user) return user;
         throw ApiProblem.forbidden("this needs a user token");
     }
 

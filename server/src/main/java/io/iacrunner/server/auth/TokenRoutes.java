@@ -45,7 +45,7 @@ public final class TokenRoutes {
 
     public void whoami(Context ctx) {
         Principal.User user = auth.user(ctx.header("Authorization"));
-        ctx.json(new WhoAmI(user.tokenId(), user.globalAdmin(), user.grants()));
+        ctx.json(new WhoAmI(user.tokenId(), user.globalAdmin() ? "admin" : "user", user.globalAdmin(), user.grants()));
     }
 
     public void jwks(Context ctx) {

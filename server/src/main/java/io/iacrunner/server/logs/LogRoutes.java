@@ -9,6 +9,7 @@ import io.iacrunner.protocol.Role;
 import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.auth.Principal;
 import io.iacrunner.server.tasks.TaskAccess;
+import io.iacrunner.server.auth.WsTickets;
 import io.iacrunner.server.tasks.TaskService;
 import io.iacrunner.server.web.ApiProblem;
 import io.iacrunner.server.web.Bodies;
@@ -44,9 +45,12 @@ public final class LogRoutes {
     private final TaskAccess access;
     /** Every open WebSocket (viewers and agent uploads), closed with 1001 when the server shuts down. */
     private final Set<WsContext> open = ConcurrentHashMap.newKeySet();
+    private final WsTickets tickets;
 
-    public LogRoutes(Authenticator auth, TaskService tasks, LogService logs, LogViewer viewer, ViewerRegistry viewers) {
+    public LogRoutes(Authenticator auth, WsTickets tickets, TaskService tasks, LogService logs, LogViewer viewer,
+            ViewerRegistry viewers) {
         this.auth = auth;
+        this.tickets = tickets;
         this.logs = logs;
         this.viewer = viewer;
         this.viewers = viewers;
@@ -85,13 +89,16 @@ public final class LogRoutes {
     /**
      * {@code /ws/logs?task_id=…&offset=N}: checks the token and the task before anything is sent, then streams on a
      * virtual thread of its own. Refusals send an error body and close with 4000 + the HTTP status (4401, 4404, …).
+     * A browser, which cannot set the Authorization header here, sends {@code &ticket=} from {@code POST
+     * /ws-tickets} instead; the ticket's principal then needs the same rights as a token would.
      */
     public void viewer(WsConfig ws) {
         ws.onConnect(ctx -> {
             String taskId;
             long offset;
             try {
-                Principal.User user = auth.user(ctx.header("Authorization"));
+                String ticket = ctx.queryParam("ticket");
+                Principal.User user = ticket == null ? auth.user(ctx.header("Authorization")) : auth.user(tickets.redeem(ticket));
                 taskId = ctx.queryParam("task_id");
                 if (taskId == null) throw ApiProblem.badRequest("missing_task_id", "task_id query parameter is required");
                 access.require(user, taskId, Role.READ); // before any line is sent

@@ -22,16 +22,21 @@ public final class LogStore {
                 .bind("lines", LogChunkCodec.encode(lines)).execute();
     }
 
-    /** Up to {@code max} lines of one attempt starting at seq {@code from}, in order. */
+    /**
+     * Up to {@code max} lines of one attempt starting at seq {@code from}, in order. Seqs are contiguous (the append
+     * path refuses gaps), so the chunks holding them are exactly those that start before {@code from + max}: only
+     * those are read, not every chunk after {@code from} (a replay of a long log read the rest of it for each frame).
+     */
     public List<LogLine> read(String taskId, int attempt, long from, int max) {
         record Chunk(long firstSeq, String lines) {}
         List<Chunk> chunks = jdbi.withHandle(h -> h.createQuery("""
                         select first_seq, lines from log_chunks
-                        where task_id = :t and attempt = :a and first_seq >= coalesce(
+                        where task_id = :t and attempt = :a and first_seq < :end and first_seq >= coalesce(
                             (select max(first_seq) from log_chunks
                              where task_id = :t and attempt = :a and first_seq <= :from), 0)
                         order by first_seq limit :chunks""")
-                .bind("t", taskId).bind("a", attempt).bind("from", from).bind("chunks", Math.min(max, 256))
+                .bind("t", taskId).bind("a", attempt).bind("from", from).bind("end", from + max)
+                .bind("chunks", Math.min(max, 256))
                 .map((rs, ctx) -> new Chunk(rs.getLong("first_seq"), rs.getString("lines"))).list());
         List<LogLine> out = new ArrayList<>();
         for (Chunk chunk : chunks) {

@@ -8,6 +8,7 @@ import io.iacrunner.server.agents.AgentRoutes;
 import io.iacrunner.server.audit.AuditLog;
 import io.iacrunner.server.audit.AuditRoutes;
 import io.iacrunner.server.auth.TokenRoutes;
+import io.iacrunner.server.auth.AuthRoutes;
 import io.iacrunner.server.logs.LogRoutes;
 import io.iacrunner.server.ops.Drain;
 import io.iacrunner.server.ops.OpsRoutes;
@@ -19,6 +20,7 @@ import io.iacrunner.server.workspaces.WorkspaceRoutes;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
+import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,13 +42,14 @@ public final class HttpApi {
     private final AuditRoutes auditRoutes;
     private final OpsRoutes ops;
     private final Drain drain;
+    private final AuthRoutes identity;
     private final AuditLog audit;
     private final RateLimiter registrations;
     private final RateLimiter tokenIssues;
 
     public HttpApi(AgentRoutes agents, TaskRoutes tasks, LogRoutes logs, StateRoutes state, PoolRoutes pools,
-            WorkspaceRoutes workspaces, VariableRoutes variables, TokenRoutes tokens, AuditRoutes auditRoutes, OpsRoutes ops,
-            Drain drain, AuditLog audit, int credentialRequestsPerMinute) {
+            WorkspaceRoutes workspaces, VariableRoutes variables, TokenRoutes tokens, AuditRoutes auditRoutes, AuthRoutes identity,
+            OpsRoutes ops, Drain drain, AuditLog audit, int credentialRequestsPerMinute) {
         this.registrations = new RateLimiter("agent registrations", credentialRequestsPerMinute);
         this.tokenIssues = new RateLimiter("token creation", credentialRequestsPerMinute);
         this.agents = agents;
@@ -61,6 +64,7 @@ public final class HttpApi {
         this.audit = audit;
         this.ops = ops;
         this.drain = drain;
+        this.identity = identity;
     }
 
     /** @param tls the certificate for HTTPS; null for plain HTTP */
@@ -76,6 +80,13 @@ public final class HttpApi {
             // An agent's log batch arrives as one text frame; allow what the HTTP body limit allows.
             config.jetty.modifyWebSocketServletFactory(ws -> ws.setMaxTextMessageSize(MAX_BODY_BYTES));
             config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
+            // The web UI: plain files from the jar at /, no build step. It talks to the API below like any client.
+            config.staticFiles.add(files -> {
+                files.hostedPath = "/";
+                files.directory = "/web";
+                files.location = Location.CLASSPATH;
+                files.headers = WebUiHeaders.ALL;
+            });
 
             var r = config.routes;
             // Shutdown: refuse new requests, let those in flight finish (see Drain).
@@ -123,6 +134,8 @@ public final class HttpApi {
             r.get(ApiPaths.WHOAMI, tokens::whoami);
             r.post(ApiPaths.SIGNING_KEY_ROTATE, tokens::rotateSigningKey);
             r.get(ApiPaths.AUDIT_EVENTS, auditRoutes::list);
+            r.post(ApiPaths.WS_TICKETS, identity::issueTicket);
+            r.get(ApiPaths.WORKSPACES, workspaces::list);
             r.get(ApiPaths.WORKSPACE, workspaces::show);
             r.put(ApiPaths.WORKSPACE, workspaces::update);
             r.post(ApiPaths.WORKSPACE_UNLOCK, workspaces::unlock);

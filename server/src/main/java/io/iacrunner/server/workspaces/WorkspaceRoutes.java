@@ -9,6 +9,7 @@ import io.iacrunner.server.auth.Principal;
 import io.iacrunner.server.web.ApiProblem;
 import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.web.Bodies;
+import io.iacrunner.server.web.QueryParams;
 import io.javalin.http.Context;
 
 /** HTTP glue for workspaces. */
@@ -21,6 +22,12 @@ public final class WorkspaceRoutes {
         this.auth = auth;
         this.workspaces = workspaces;
         this.audit = audit;
+    }
+
+    /** Only the workspaces the token holds a role in (all of them for a global admin). */
+    public void list(Context ctx) {
+        Principal.User user = auth.user(ctx.header("Authorization"));
+        ctx.json(workspaces.list(QueryParams.intParam(ctx, "limit", 1000), user.globalAdmin() ? null : user.grants().keySet()));
     }
 
     public void show(Context ctx) {

@@ -1,6 +1,7 @@
 package io.iacrunner.server.workspaces;
 
 import io.iacrunner.protocol.WorkspaceSettings;
+import io.iacrunner.protocol.WorkspaceList;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Signals;
@@ -25,6 +26,12 @@ public final class WorkspaceService {
         this.workspaces = workspaces;
         this.queueSignals = queueSignals;
         this.queueKey = queueKey;
+    }
+
+    /** @param visible the workspaces the caller may read; null for all */
+    public WorkspaceList list(int limit, java.util.Set<String> visible) {
+        if (limit < 1 || limit > 1000) throw ApiProblem.badRequest("invalid_limit", "limit must be 1..1000");
+        return new WorkspaceList(workspaces.list(limit, visible));
     }
 
     public WorkspaceView get(String workspaceId) {

@@ -2,8 +2,12 @@ package io.iacrunner.server.workspaces;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.WorkspaceSettings;
+import io.iacrunner.protocol.TaskAction;
+import io.iacrunner.protocol.TaskStatus;
+import io.iacrunner.protocol.WorkspaceSummary;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.util.Rows;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -71,17 +75,47 @@ public final class WorkspaceStore {
                         left join state_versions s on s.workspace_id = w.workspace_id and s.version = w.current_state_version
                         where w.workspace_id = :ws""")
                 .bind("ws", workspaceId)
-                .map((rs, ctx) -> {
-                    String holder = rs.getString("lock_task_id");
-                    long serial = rs.getLong("current_state_serial");
-                    Long currentSerial = rs.wasNull() ? null : serial;
-                    return new WorkspaceView(rs.getString("workspace_id"),
-                            holder == null ? null : new WorkspaceView.Lock(holder, rs.getString("lock_reason"),
-                                    Rows.instant(rs, "locked_at")),
-                            Rows.nullableInt(rs, "current_state_version"), currentSerial, Rows.instant(rs, "created_at"),
-                            outputs(Rows.object(rs, "outputs")), rs.getString("terraform_version"));
-                })
+                .map((rs, ctx) -> new WorkspaceView(rs.getString("workspace_id"), lock(rs),
+                        Rows.nullableInt(rs, "current_state_version"), nullableLong(rs, "current_state_serial"),
+                        Rows.instant(rs, "created_at"), outputs(Rows.object(rs, "outputs")), rs.getString("terraform_version")))
                 .findOne();
+    }
+
+    /** Workspaces by name, each with its lock, current state and newest task (one index probe per workspace). */
+    public List<WorkspaceSummary> list(int limit, java.util.Set<String> visible) {
+        return jdbi.withHandle(h -> h.createQuery("""
+                        select w.workspace_id, w.created_at, w.lock_task_id, w.lock_reason, w.locked_at,
+                               w.current_state_version, s.serial as current_state_serial,
+                               t.task_id, t.action, t.status, t.created_at as task_created_at, t.finished_at
+                        from workspaces w
+                        left join state_versions s on s.workspace_id = w.workspace_id and s.version = w.current_state_version
+                        left join lateral (select task_id, action, status, created_at, finished_at from tasks
+                                           where workspace_id = w.workspace_id order by seq desc limit 1) t on true
+                        where cast(:everything as boolean) or w.workspace_id = any(:visible)
+                        order by w.workspace_id limit :limit""")
+                .bind("everything", visible == null)
+                .bindArray("visible", String.class, visible == null ? List.of() : List.copyOf(visible))
+                .bind("limit", limit)
+                .map((rs, ctx) -> {
+                    String taskId = rs.getString("task_id");
+                    return new WorkspaceSummary(rs.getString("workspace_id"), lock(rs),
+                            Rows.nullableInt(rs, "current_state_version"), nullableLong(rs, "current_state_serial"),
+                            Rows.instant(rs, "created_at"),
+                            taskId == null ? null : new WorkspaceSummary.LastTask(taskId,
+                                    TaskAction.fromWire(rs.getString("action")), TaskStatus.fromWire(rs.getString("status")),
+                                    Rows.instant(rs, "task_created_at"), Rows.instant(rs, "finished_at")));
+                })
+                .list());
+    }
+
+    private static WorkspaceView.Lock lock(java.sql.ResultSet rs) throws java.sql.SQLException {
+        String holder = rs.getString("lock_task_id");
+        return holder == null ? null : new WorkspaceView.Lock(holder, rs.getString("lock_reason"), Rows.instant(rs, "locked_at"));
+    }
+
+    private static Long nullableLong(java.sql.ResultSet rs, String column) throws java.sql.SQLException {
+        long value = rs.getLong(column);
+        return rs.wasNull() ? null : value;
     }
 
     /** Terraform's {@code outputs} object, each value withheld when Terraform marks it sensitive. */

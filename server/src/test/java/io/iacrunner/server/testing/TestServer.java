@@ -1,8 +1,11 @@
 package io.iacrunner.server.testing;
 
 import io.iacrunner.protocol.ApiClient;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.CreateTokenRequest;
+import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.PoolToken;
 import io.iacrunner.protocol.RegisterRequest;
@@ -10,6 +13,8 @@ import io.iacrunner.protocol.RegisterResponse;
 import io.iacrunner.protocol.Role;
 import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TokenCreated;
+import io.iacrunner.protocol.TaskAction;
+import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.IacServer;
 import io.iacrunner.server.ServerConfig;
@@ -124,7 +129,7 @@ public final class TestServer implements AutoCloseable {
     public record RegisteredAgent(String agentId, ApiClient client, RegisterResponse registration) {
         /** A client with the claim's job token: the only credential that uploads for that attempt. */
         public ApiClient job(TaskAssignment task) {
-            return new ApiClient(client.base(), task::jobToken);
+            return client.withToken(task::jobToken);
         }
     }
 
@@ -137,6 +142,18 @@ public final class TestServer implements AutoCloseable {
     public PrometheusText metrics() {
         return new PrometheusText(anonymous().getText(ApiPaths.METRICS));
     }
+
+    /**
+     * Queues a plan of a one-resource configuration in {@code workspace} that only an agent of a pool with all of
+     * {@code labels} takes: with a label no pool has, it stays queued.
+     */
+    public TaskView queuePlan(String workspace, Map<String, String> labels) {
+        ObjectNode tf = JsonNodeFactory.instance.objectNode();
+        tf.putObject("resource").putObject("terraform_data").putObject("x").put("input", workspace);
+        return admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, TaskAction.PLAN, tf, null, null, labels, null, null),
+                TaskView.class);
+    }
+
 
     /**
      * A pool of the test's own whose label {@code test=POOL} tasks can require, so that what other tests leave queued

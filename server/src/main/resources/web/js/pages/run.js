@@ -1,0 +1,158 @@
+import { ApiError, api, seg } from '../api.js';
+import { errorBox, fmtDuration, h, statusBadge, timeEl } from '../dom.js';
+import { LogStream } from '../logstream.js';
+import { LogView } from '../logview.js';
+import { session } from '../session.js';
+import { isDone } from './runs.js';
+
+const STATE_TEXT = {
+  connecting: 'connecting…',
+  live: 'live',
+  reconnecting: 'connection lost, reconnecting…',
+  ended: 'complete',
+  failed: 'not available',
+};
+
+/** One run: its details, plan summary, cancel buttons for those allowed, and the live log. */
+export function runPage(main, page, taskId) {
+  page.title(`Run ${taskId}`);
+  const crumbs = h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/' }, 'Workspaces'));
+  const heading = h('h1', {}, `Run ${taskId}`);
+  const details = h('div', { class: 'run-details' });
+  const actions = h('div', { class: 'actions' });
+  const plan = h('section', { class: 'plan', 'aria-label': 'Plan summary' });
+  const errors = h('div');
+
+  const connection = h('span', { class: 'connection', role: 'status' }, STATE_TEXT.connecting);
+  const lineCount = h('span', { class: 'muted' });
+  const followBox = h('input', { type: 'checkbox', id: 'follow', checked: true });
+  const view = new LogView((on) => { followBox.checked = on; });
+  followBox.addEventListener('change', () => view.setFollow(followBox.checked));
+  const download = h('button', { type: 'button', onclick: () => api.download(`/tasks/${seg(taskId)}/logs.txt`, `${taskId}.log`).catch(showError) }, 'Download log');
+  const toolbar = h('div', { class: 'log-toolbar' },
+    h('h2', { id: 'log-title' }, 'Log'), connection, lineCount,
+    h('label', { for: 'follow' }, followBox, ' Follow the end'), download);
+  view.element.setAttribute('aria-labelledby', 'log-title');
+  main.append(crumbs, heading, errors, details, actions, plan, h('section', { class: 'log' }, toolbar, view.element));
+
+  let task = null;
+  const refresh = async () => {
+    try {
+      task = await api.get(`/tasks/${seg(taskId)}`);
+      errors.replaceChildren();
+      show(task);
+    } catch (e) {
+      showError(e);
+    }
+  };
+
+  const stream = new LogStream(taskId, {
+    onLines: (lines) => {
+      view.append(lines);
+      lineCount.textContent = `${view.texts.length.toLocaleString('en')} lines`;
+    },
+    onNewAttempt: (attempt) => {
+      view.clear();
+      errors.replaceChildren(h('p', { class: 'notice', role: 'status' },
+        `The run's agent was lost; attempt ${attempt} started again and its log is shown from its first line.`));
+    },
+    onEnd: () => refresh(),
+    onState: (state, detail) => {
+      connection.textContent = STATE_TEXT[state] + (detail && state !== 'live' ? ` (${detail})` : '');
+      connection.dataset.state = state;
+    },
+  });
+  stream.start();
+  view.element.iacStream = stream;
+  page.onLeave(() => stream.stop());
+
+  // Status, phase and timestamps come from the task itself; the stream only carries lines.
+  page.every(2000, async () => {
+    if (task && isDone(task)) return;
+    await refresh();
+  });
+
+  function show(t) {
+    page.title(`Run ${t.task_id} (${t.status}) · ${t.workspace_id}`);
+    heading.replaceChildren(`Run ${t.task_id} `, statusBadge(t.status));
+    crumbs.replaceChildren(h('a', { href: '#/' }, 'Workspaces'), ' / ',
+      h('a', { href: `#/workspaces/${seg(t.workspace_id)}` }, t.workspace_id), ' / ', t.task_id);
+    details.replaceChildren(h('dl', {},
+      item('Workspace', h('a', { href: `#/workspaces/${seg(t.workspace_id)}` }, t.workspace_id)),
+      item('Action', t.action),
+      item('Status', h('span', {}, statusBadge(t.status), t.phase && t.status === 'running' ? ` (${t.phase})` : '',
+        t.cancel_requested && !isDone(t) ? ' · cancel requested' : '')),
+      item('Queued', timeEl(t.created_at)),
+      item('Started', timeEl(t.started_at)),
+      item('Finished', timeEl(t.finished_at)),
+      item('Duration', fmtDuration(t.started_at, t.finished_at) || '—'),
+      item('Agent', t.agent_id ? agentLabel(t.agent_id) : '—'),
+      item('Attempt', String(t.attempt)),
+      t.exit_code !== null && t.exit_code !== undefined ? item('Exit code', String(t.exit_code)) : null,
+      t.message ? item('Message', t.message) : null,
+      t.terraform_version ? item('Terraform', t.terraform_version) : null,
+      item('Log', `${t.log_lines.toLocaleString('en')} lines stored${t.log_complete ? ', complete (checked)' : ''}`)));
+    showPlan(t.plan_summary);
+    showActions(t);
+  }
+
+  function showPlan(summary) {
+    if (!summary) {
+      plan.replaceChildren(h('h2', {}, 'Plan'), h('p', { class: 'muted' }, 'Not planned yet.'));
+      return;
+    }
+    const group = (label, sign, addresses) => h('details', { open: addresses.length > 0 && addresses.length <= 20 },
+      h('summary', {}, `${sign}${addresses.length} to ${label}`),
+      addresses.length ? h('ul', {}, addresses.map((a) => h('li', {}, h('code', {}, a)))) : h('p', { class: 'muted' }, 'none'));
+    plan.replaceChildren(h('h2', {}, 'Plan'),
+      h('p', { class: 'plan-counts' }, `${summary.add.length} to add, ${summary.change.length} to change, ${summary.destroy.length} to destroy`),
+      group('add', '+', summary.add), group('change', '~', summary.change), group('destroy', '−', summary.destroy));
+  }
+
+  function showActions(t) {
+    if (isDone(t) || !session.canCancel(t.workspace_id)) {
+      actions.replaceChildren();
+      return;
+    }
+    const running = t.status === 'running';
+    actions.replaceChildren(
+      h('button', { type: 'button', class: 'danger', id: 'cancel', disabled: t.cancel_requested && !running ? true : null,
+        onclick: () => cancel(false) }, 'Cancel run'),
+      running ? h('button', { type: 'button', class: 'danger', id: 'force-cancel', onclick: () => cancel(true) }, 'Force cancel') : null,
+      running ? h('span', { class: 'muted' }, 'Cancel interrupts Terraform and waits for it to stop; force cancel kills it at once.') : null);
+  }
+
+  async function cancel(force) {
+    const what = force ? 'Kill Terraform at once' : 'Interrupt Terraform';
+    if (!window.confirm(`${what} for run ${taskId}?`)) return;
+    try {
+      task = await api.post(`/tasks/${seg(taskId)}/cancel`, { force });
+      show(task);
+    } catch (e) {
+      showError(e);
+    }
+  }
+
+  function showError(e) {
+    errors.replaceChildren(errorBox(e instanceof ApiError && e.status === 404 ? new Error(`There is no run ${taskId}.`) : e));
+  }
+}
+
+/** Agent names by id, read once per page load: the run names its agent by id only. */
+const agentNames = new Map();
+
+/** "name (id)" once the agent list is in; the id alone until then, or for a token that may not list agents. */
+function agentLabel(id) {
+  const el = h('span', {}, agentNames.has(id) ? `${agentNames.get(id)} (${id})` : id);
+  if (!agentNames.has(id)) {
+    api.get('/agents').then(({ agents }) => {
+      agents.forEach((a) => agentNames.set(a.agent_id, a.name));
+      if (agentNames.has(id)) el.textContent = `${agentNames.get(id)} (${id})`;
+    }).catch(() => {});
+  }
+  return el;
+}
+
+function item(term, value) {
+  return [h('dt', {}, term), h('dd', {}, value)];
+}

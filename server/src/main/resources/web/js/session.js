@@ -1,0 +1,55 @@
+// Who is signed in (GET /whoami) and what that allows. The UI only hides what the server would refuse anyway: every
+// request is still checked by the server.
+
+import { ApiError, api, token } from './api.js';
+
+const ROLES = ['read', 'plan', 'apply', 'admin'];
+/** Kinds of token a person uses; pool and agent tokens are for agents. */
+const PEOPLE = ['admin', 'user'];
+
+let who = null;
+
+export const session = {
+  get who() {
+    return who;
+  },
+
+  /** Checks `candidate` with the server and keeps it for this tab; throws when it is refused or not a person's. */
+  async signIn(candidate) {
+    const me = await api.get('/whoami', candidate);
+    if (!PEOPLE.includes(me.kind)) {
+      throw new Error(`this is a ${me.kind} token; sign in with an admin or user token`);
+    }
+    token.set(candidate);
+    who = me;
+  },
+
+  /** Restores the tab's session after a reload; false when there is none or the token no longer works. */
+  async resume() {
+    if (!token.get()) return false;
+    try {
+      await this.signIn(token.get());
+      return true;
+    } catch (e) {
+      // A server that cannot be reached has not refused the token: keep it for the next attempt.
+      if (!(e instanceof ApiError && e.status === 0)) this.signOut();
+      return false;
+    }
+  },
+
+  signOut() {
+    token.clear();
+    who = null;
+  },
+
+  /** Cancel and force-cancel need apply on the workspace (or global admin), as the server's roles say. */
+  canCancel(workspaceId) {
+    return hasRole(workspaceId, 'apply');
+  },
+};
+
+function hasRole(workspaceId, needed) {
+  if (!who) return false;
+  if (who.global_admin) return true;
+  return ROLES.indexOf(who.workspaces?.[workspaceId]) >= ROLES.indexOf(needed);
+}
