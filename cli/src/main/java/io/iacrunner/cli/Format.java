@@ -41,6 +41,7 @@ final class Format {
         fields.put("exit_code", t.exitCode());
         fields.put("message", t.message());
         fields.put("terraform_version", t.terraformVersion());
+        fields.put("created_by", t.createdBy());
         fields.put("created_at", t.createdAt());
         fields.put("started_at", t.startedAt());
         fields.put("finished_at", t.finishedAt());

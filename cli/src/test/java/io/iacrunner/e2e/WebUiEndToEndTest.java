@@ -69,6 +69,7 @@ class WebUiEndToEndTest {
             browser.driver.findElement(By.linkText("web-ui-live")).click();
             browser.until("the workspace's runs", () -> browser.driver.findElements(By.linkText(id)).stream().findFirst().orElse(null));
             assertThat(browser.driver.getTitle()).isEqualTo("web-ui-live: runs · iac-runner");
+            assertThat(text("tbody")).as("who queued the run").contains("admin.token in the data dir (tok-");
             browser.screenshot(screenshots().resolve("runs.png"));
             browser.driver.findElement(By.linkText(id)).click();
 

@@ -6,7 +6,7 @@ import java.util.Map;
 /**
  * A task as clients see it. {@code phase} is a sub-phase of running that tooling may ignore; {@code message} says
  * why a task was requeued, errored or canceled. {@code planSummary}: what the current attempt's plan would do, once
- * it has planned (null before).
+ * it has planned (null before). {@code createdBy}: the token that queued it, by description and id.
  */
 public record TaskView(
         String taskId,
@@ -27,4 +27,5 @@ public record TaskView(
         String logSha256,
         Map<String, String> labels,
         boolean cancelRequested,
-        PlanSummary planSummary) {}
+        PlanSummary planSummary,
+        String createdBy) {}

@@ -82,6 +82,7 @@ export function runPage(main, page, taskId) {
       item('Action', t.action),
       item('Status', h('span', {}, statusBadge(t.status), t.phase && t.status === 'running' ? ` (${t.phase})` : '',
         t.cancel_requested && !isDone(t) ? ' · cancel requested' : '')),
+      item('Queued by', t.created_by ?? '—'),
       item('Queued', timeEl(t.created_at)),
       item('Started', timeEl(t.started_at)),
       item('Finished', timeEl(t.finished_at)),

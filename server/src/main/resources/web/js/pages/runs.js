@@ -28,11 +28,12 @@ export function runsPage(main, page, workspaceId) {
           ws.lock.reason ? ` (${ws.lock.reason})` : '') : 'Unlocked',
         ` · state serial ${ws.current_state_serial ?? '—'} (version ${ws.current_state_version ?? '—'})`);
       replaceKeepingFocus(body, table('Runs, newest first',
-        ['Run', 'Action', 'Status', 'Queued', 'Started', 'Duration', 'Agent'],
+        ['Run', 'Action', 'Status', 'Queued by', 'Queued', 'Started', 'Duration', 'Agent'],
         tasks.map((t) => [
           h('a', { href: `#/runs/${seg(t.task_id)}`, dataset: { key: t.task_id } }, t.task_id),
           t.action,
           h('span', {}, statusBadge(t.status), t.cancel_requested && !isDone(t) ? ' cancel requested' : ''),
+          t.created_by ?? h('span', { class: 'muted' }, '—'),
           timeEl(t.created_at),
           timeEl(t.started_at),
           fmtDuration(t.started_at, t.finished_at),

@@ -82,7 +82,7 @@ public final class ApiTokens {
 
     /** The data dir's {@code admin.token}. */
     public TokenCreated createBootstrapAdmin() {
-        return issue("user", "admin token written to the data dir on first start", true, null, null, Map.of());
+        return issue("user", "admin.token in the data dir", true, null, null, Map.of());
     }
 
     public TokenList list() {
@@ -111,7 +111,7 @@ public final class ApiTokens {
         if (view.expiresAt() != null && !clock.instant().isBefore(view.expiresAt())) throw ApiProblem.unauthorized("token expired");
         store.touch(tokenId);
         return "pool".equals(view.kind()) ? new Principal.PoolMember(tokenId, view.poolId())
-                : new Principal.User(tokenId, view.globalAdmin(), Map.copyOf(view.workspaces()));
+                : new Principal.User(tokenId, view.description(), view.globalAdmin(), Map.copyOf(view.workspaces()));
     }
 
     private TokenCreated issue(String kind, String description, boolean admin, String poolId, Instant expires, Map<String, Role> grants) {

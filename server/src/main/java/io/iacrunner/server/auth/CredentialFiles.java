@@ -33,7 +33,7 @@ public final class CredentialFiles {
         Path agent = dataDir.resolve(AGENT_TOKEN);
         ensure(admin, tokens, p -> p instanceof Principal.User u && u.globalAdmin(), () -> tokens.createBootstrapAdmin().token());
         ensure(agent, tokens, p -> p instanceof Principal.PoolMember m && DEFAULT_POOL.equals(m.poolId()),
-                () -> tokens.createPoolToken(DEFAULT_POOL, "agent-pool token written to the data dir on first start").token());
+                () -> tokens.createPoolToken(DEFAULT_POOL, "agent.token in the data dir").token());
         return new CredentialFiles(admin.toAbsolutePath(), agent.toAbsolutePath());
     }
 

@@ -43,7 +43,7 @@ public final class TaskRoutes {
             Authenticator.require(user, request.workspaceId(), TaskAccess.toRun(request.action()),
                     () -> ApiProblem.forbidden("this token has no role in workspace " + request.workspaceId()));
         }
-        ctx.status(201).json(tasks.create(request));
+        ctx.status(201).json(tasks.create(request, user.name()));
     }
 
     /** Only the workspaces the token may read. */

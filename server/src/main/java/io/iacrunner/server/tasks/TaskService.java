@@ -98,7 +98,8 @@ public final class TaskService {
      * overriding them, and the workspace's Terraform version unless the task names one. A run is then the same on
      * every attempt, and the log redactor knows exactly which values to mask.
      */
-    public TaskView create(CreateTaskRequest request) {
+    /** @param createdBy who queues it, as runs lists show it */
+    public TaskView create(CreateTaskRequest request, String createdBy) {
         validate(request);
         byte[] archive = request.configArchive() == null ? null : decodedArchive(request.configArchive());
         String archiveSha = archive == null ? null : checked(archive).sha256();
@@ -114,7 +115,7 @@ public final class TaskService {
                     : workspaces.terraformVersion(h, request.workspaceId()).orElse(null);
             return tasks.insert(h, new TaskStore.NewTask(Ids.task(), request.workspaceId(), request.action(),
                     request.tfJson() == null ? null : Rows.json(request.tfJson()), archive, archiveSha,
-                    values, sensitive, version, Rows.json(Labels.validated(request.labels()))));
+                    values, sensitive, version, Rows.json(Labels.validated(request.labels())), createdBy));
         });
         log.info("queued {} {} on workspace {}", created.action().wireName(), created.taskId(), created.workspaceId());
         queueSignals.signal(QUEUE);

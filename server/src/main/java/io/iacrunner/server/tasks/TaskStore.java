@@ -60,7 +60,8 @@ public final class TaskStore {
      * sealed. {@code tfJson} or {@code configArchive} (with its SHA-256), never both.
      */
     public record NewTask(String taskId, String workspaceId, TaskAction action, String tfJson, byte[] configArchive,
-            String configSha256, ObjectNode variables, List<String> sensitiveNames, String terraformVersion, String labels) {}
+            String configSha256, ObjectNode variables, List<String> sensitiveNames, String terraformVersion, String labels,
+            String createdBy) {}
 
     public TaskView insert(Handle h, NewTask t) {
         ObjectNode plain = t.variables().deepCopy();
@@ -69,16 +70,17 @@ public final class TaskStore {
         t.sensitiveNames().forEach(name -> sensitive.set(name, t.variables().get(name)));
         return h.createQuery("""
                         insert into tasks (task_id, workspace_id, action, status, tf_json, config_archive, config_sha256,
-                                           variables, sealed_variables, terraform_version, labels, sensitive_variables)
+                                           variables, sealed_variables, terraform_version, labels, sensitive_variables,
+                                           created_by)
                         values (:id, :ws, :action, 'queued', cast(:tf as jsonb), :archive, :archiveSha, cast(:vars as jsonb),
-                                :sealed, :tfv, cast(:labels as jsonb), cast(:sensitive as jsonb))
+                                :sealed, :tfv, cast(:labels as jsonb), cast(:sensitive as jsonb), :createdBy)
                         returning *""")
                 .bind("id", t.taskId()).bind("ws", t.workspaceId()).bind("action", t.action().wireName())
                 .bind("tf", t.tfJson()).bind("archive", t.configArchive()).bind("archiveSha", t.configSha256())
                 .bind("vars", Rows.json(plain))
                 .bind("sealed", sensitive.isEmpty() ? null : sealed.seal(sensitive, context(t.taskId())))
                 .bind("tfv", t.terraformVersion())
-                .bind("labels", t.labels()).bind("sensitive", Rows.json(t.sensitiveNames()))
+                .bind("labels", t.labels()).bind("sensitive", Rows.json(t.sensitiveNames())).bind("createdBy", t.createdBy())
                 .map(TaskStore::view).one();
     }
 
@@ -462,7 +464,8 @@ public final class TaskStore {
                 rs.getString("log_sha256"),
                 Rows.labels(rs, "labels"),
                 rs.getBoolean("cancel_requested"),
-                Rows.value(rs, "plan_summary", PlanSummary.class));
+                Rows.value(rs, "plan_summary", PlanSummary.class),
+                rs.getString("created_by"));
     }
 
     private TaskAssignment assignment(ResultSet rs, StatementContext ctx) throws SQLException {

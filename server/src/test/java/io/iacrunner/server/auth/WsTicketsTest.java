@@ -34,7 +34,7 @@ class WsTicketsTest {
 
     private final MovingClock clock = new MovingClock();
     private final WsTickets tickets = new WsTickets(clock);
-    private final Principal admin = new Principal.User("tok-0000000000000000", true, java.util.Map.of());
+    private final Principal admin = new Principal.User("tok-0000000000000000", "admin", true, java.util.Map.of());
 
     @Test
     void aTicketStandsForItsPrincipalOnce() {

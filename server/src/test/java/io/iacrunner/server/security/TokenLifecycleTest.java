@@ -74,6 +74,19 @@ class TokenLifecycleTest {
     }
 
     @Test
+    void aTaskRecordsTheTokenThatQueuedIt() {
+        TokenCreated ci = server.admin().post(ApiPaths.TOKENS,
+                new CreateTokenRequest("ci for app", null, Map.of("app", Role.PLAN), null, null), TokenCreated.class);
+        var tf = JsonNodeFactory.instance.objectNode();
+        tf.putObject("resource");
+        TaskView task = server.withToken(ci.token()).post(ApiPaths.TASKS, new CreateTaskRequest("app", TaskAction.PLAN, tf, null,
+                null, Map.of("never", "matches"), null, null), TaskView.class);
+        assertThat(task.createdBy()).isEqualTo("ci for app (" + ci.view().tokenId() + ")");
+        assertThat(server.admin().get(ApiPaths.fill(ApiPaths.TASK, task.taskId()), TaskView.class).createdBy())
+                .isEqualTo(task.createdBy());
+    }
+
+    @Test
     void rotatingTheSigningKeyKeepsLiveAgentTokensValidAndPublishesBothKeys() {
         var agent = server.registerAgent("rotation");
         String before = kids().getFirst();
