@@ -49,6 +49,7 @@ class WebUiPermissionsTest {
         browser.signIn(server.adminToken());
         browser.open("#/runs/" + visible.taskId());
         browser.until("the admin's cancel button (so its absence below is not a broken page)", () -> cancelButtons().size() == 1 ? true : null);
+        assertThat(browser.driver.findElement(By.cssSelector("[data-nav=agents]")).isDisplayed()).isTrue();
         browser.driver.findElement(By.id("sign-out")).click();
 
         String token = server.userToken(Role.READ, "perm-visible");
@@ -64,6 +65,8 @@ class WebUiPermissionsTest {
         browser.open("#/runs/" + visible.taskId());
         browser.until("the run shown", () -> browser.driver.getTitle().contains("(queued)") ? true : null);
         assertThat(cancelButtons()).as("cancel buttons for a read token").isEmpty();
+        assertThat(browser.driver.findElement(By.cssSelector("[data-nav=agents]")).isDisplayed())
+                .as("the agents page, which only a global admin may see, is not offered").isFalse();
     }
 
     private static List<WebElement> cancelButtons() {
