@@ -48,7 +48,8 @@ public record Transport(SSLContext ssl, boolean allowPlainHttp) {
         return b.build();
     }
 
-    static boolean isLoopback(String host) {
+    /** Whether {@code host} (a name, an address, or a bracketed IPv6 address) is this machine's loopback. */
+    public static boolean isLoopback(String host) {
         if (host == null) return false;
         try {
             String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;

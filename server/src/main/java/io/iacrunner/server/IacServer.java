@@ -1,6 +1,7 @@
 package io.iacrunner.server;
 
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.Transport;
 import io.iacrunner.server.agents.AgentRoutes;
 import io.iacrunner.server.agents.AgentService;
 import io.iacrunner.server.agents.AgentStore;
@@ -54,7 +55,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -204,19 +204,12 @@ public final class IacServer implements AutoCloseable {
 
     /** Every request carries a token: plain HTTP leaves the machine only when explicitly allowed. */
     static void requireSafeTransport(ServerConfig config) {
-        if (config.tls() != null || config.allowPlainHttp() || isLoopback(config.host())) return;
+        if (config.tls() != null || config.allowPlainHttp() || Transport.isLoopback(config.host())) return;
         throw new IllegalStateException("refusing to serve plain HTTP on " + config.host() + ": tokens would cross the network"
                 + " unencrypted; give a certificate (--tls-cert and --tls-key, or --tls-keystore), or --allow-plain-http"
                 + " behind a proxy that terminates TLS");
     }
 
-    private static boolean isLoopback(String host) {
-        try {
-            return InetAddress.getByName(host).isLoopbackAddress();
-        } catch (UnknownHostException e) {
-            return false;
-        }
-    }
 
     /** A name for this replica in logs and in Redis: the host name (a container's id) plus a random part. */
     private static String newReplicaId() {

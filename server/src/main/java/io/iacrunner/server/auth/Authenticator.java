@@ -57,6 +57,14 @@ public final class Authenticator {
         return user;
     }
 
+    /**
+     * The refusal for a call that may create its workspace (queue, set a variable or settings) by a token without a
+     * role there: 403, the same whether the workspace exists or not.
+     */
+    public static ApiProblem noRole(String workspaceId) {
+        return ApiProblem.forbidden("this token has no role in workspace " + workspaceId);
+    }
+
     public static void require(Principal.User user, String workspaceId, Role role, Supplier<ApiProblem> hidden) {
         Role held = user.roleIn(workspaceId).orElseThrow(hidden);
         if (!held.includes(role)) {

@@ -35,9 +35,7 @@ public final class PoolService {
     }
 
     public PoolConfig put(String poolId, PoolConfig requested) {
-        if (!Ids.NAME.matcher(poolId).matches()) {
-            throw ApiProblem.badRequest("invalid_pool_id", "pool ids are 1-64 letters, digits, '.', '_' or '-'");
-        }
+        Ids.requireName(poolId, "invalid_pool_id", "pool ids");
         if (requested.poolId() != null && !requested.poolId().equals(poolId)) {
             throw ApiProblem.badRequest("pool_id_mismatch", "pool_id in the body differs from the path");
         }

@@ -19,9 +19,18 @@ public final class TaskAccess {
 
     /** The task, if {@code user} holds at least {@code role} in its workspace. */
     public TaskView require(Principal.User user, String taskId, Role role) {
+        return require(user, tasks.get(taskId), role);
+    }
+
+    /** The task, if {@code user} holds the role that may start it, and so stop it. */
+    public TaskView requireToRun(Principal.User user, String taskId) {
         TaskView task = tasks.get(taskId);
-        Authenticator.require(user, task.workspaceId(), Role.READ, () -> TaskService.notFound(taskId));
-        Authenticator.require(user, task.workspaceId(), role, () -> TaskService.notFound(taskId));
+        return require(user, task, toRun(task.action()));
+    }
+
+    private static TaskView require(Principal.User user, TaskView task, Role role) {
+        Authenticator.require(user, task.workspaceId(), Role.READ, () -> TaskService.notFound(task.taskId()));
+        Authenticator.require(user, task.workspaceId(), role, () -> TaskService.notFound(task.taskId()));
         return task;
     }
 

@@ -64,10 +64,7 @@ public final class TaskStore {
             String createdBy) {}
 
     public TaskView insert(Handle h, NewTask t) {
-        ObjectNode plain = t.variables().deepCopy();
-        plain.remove(t.sensitiveNames());
-        ObjectNode sensitive = WireJson.lenient().createObjectNode();
-        t.sensitiveNames().forEach(name -> sensitive.set(name, t.variables().get(name)));
+        Split variables = Split.of(t.variables(), t.sensitiveNames());
         return h.createQuery("""
                         insert into tasks (task_id, workspace_id, action, status, tf_json, config_archive, config_sha256,
                                            variables, sealed_variables, terraform_version, labels, sensitive_variables,
@@ -77,8 +74,8 @@ public final class TaskStore {
                         returning *""")
                 .bind("id", t.taskId()).bind("ws", t.workspaceId()).bind("action", t.action().wireName())
                 .bind("tf", t.tfJson()).bind("archive", t.configArchive()).bind("archiveSha", t.configSha256())
-                .bind("vars", Rows.json(plain))
-                .bind("sealed", sensitive.isEmpty() ? null : sealed.seal(sensitive, context(t.taskId())))
+                .bind("vars", Rows.json(variables.plain()))
+                .bind("sealed", variables.sensitive().isEmpty() ? null : sealed.seal(variables.sensitive(), context(t.taskId())))
                 .bind("tfv", t.terraformVersion())
                 .bind("labels", t.labels()).bind("sensitive", Rows.json(t.sensitiveNames())).bind("createdBy", t.createdBy())
                 .map(TaskStore::view).one();
@@ -110,18 +107,29 @@ public final class TaskStore {
                             Rows.strings(rs, "sensitive_variables")))
                     .list();
             for (Legacy t : legacy) {
-                ObjectNode all = t.variables() == null ? WireJson.lenient().createObjectNode() : t.variables();
-                ObjectNode sensitive = WireJson.lenient().createObjectNode();
-                t.sensitiveNames().forEach(name -> {
-                    if (all.has(name)) sensitive.set(name, all.get(name));
-                });
-                all.remove(t.sensitiveNames());
+                Split variables = Split.of(t.variables() == null ? WireJson.lenient().createObjectNode() : t.variables(),
+                        t.sensitiveNames());
+                // Sealed even when empty: the row is then done, and not looked at again.
                 h.createUpdate("update tasks set variables = cast(:vars as jsonb), sealed_variables = :sealed where task_id = :id")
-                        .bind("vars", Rows.json(all)).bind("sealed", sealed.seal(sensitive, context(t.taskId())))
+                        .bind("vars", Rows.json(variables.plain()))
+                        .bind("sealed", sealed.seal(variables.sensitive(), context(t.taskId())))
                         .bind("id", t.taskId()).execute();
             }
             return legacy.size();
         });
+    }
+
+    /** A task's variables as stored: the plain ones, and the sensitive ones (those of the names present) to seal. */
+    private record Split(ObjectNode plain, ObjectNode sensitive) {
+        static Split of(ObjectNode all, List<String> sensitiveNames) {
+            ObjectNode plain = all.deepCopy();
+            plain.remove(sensitiveNames);
+            ObjectNode sensitive = WireJson.lenient().createObjectNode();
+            sensitiveNames.forEach(name -> {
+                if (all.has(name)) sensitive.set(name, all.get(name));
+            });
+            return new Split(plain, sensitive);
+        }
     }
 
     /** The associated data of a task's sealed variables: the seal does not open in another task's row. */

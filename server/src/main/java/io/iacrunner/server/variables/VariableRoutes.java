@@ -4,7 +4,6 @@ import io.iacrunner.protocol.Role;
 import io.iacrunner.protocol.SetVariableRequest;
 import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.web.Bodies;
-import io.iacrunner.server.workspaces.WorkspaceRoutes;
 import io.iacrunner.server.workspaces.WorkspaceService;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
@@ -29,7 +28,7 @@ public final class VariableRoutes {
     public void set(Context ctx) {
         String workspace = ctx.pathParam("workspace_id");
         auth.inWorkspace(ctx.header("Authorization"), workspace, Role.ADMIN,
-                () -> WorkspaceRoutes.noRole(workspace));
+                () -> Authenticator.noRole(workspace));
         ctx.json(variables.set(workspace, ctx.pathParam("name"), Bodies.read(ctx, SetVariableRequest.class)));
     }
 

@@ -6,7 +6,6 @@ import io.iacrunner.protocol.WorkspaceSettings;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.audit.AuditLog;
 import io.iacrunner.server.auth.Principal;
-import io.iacrunner.server.web.ApiProblem;
 import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.web.Bodies;
 import io.iacrunner.server.web.QueryParams;
@@ -39,7 +38,7 @@ public final class WorkspaceRoutes {
     /** May create the workspace, so a token without a role there gets 403, which says nothing about whether it exists. */
     public void update(Context ctx) {
         String workspace = ctx.pathParam("workspace_id");
-        auth.inWorkspace(ctx.header("Authorization"), workspace, Role.ADMIN, () -> noRole(workspace));
+        auth.inWorkspace(ctx.header("Authorization"), workspace, Role.ADMIN, () -> Authenticator.noRole(workspace));
         ctx.json(workspaces.update(workspace, Bodies.read(ctx, WorkspaceSettings.class)));
     }
 
@@ -52,7 +51,4 @@ public final class WorkspaceRoutes {
         ctx.json(unlocked);
     }
 
-    public static ApiProblem noRole(String workspace) {
-        return ApiProblem.forbidden("this token has no role in workspace " + workspace);
-    }
 }
