@@ -43,7 +43,7 @@ public final class Agent implements AutoCloseable {
     public Agent(AgentConfig config) {
         this.config = Objects.requireNonNull(config, "config");
         this.session = new AgentSession(config.servers(), config.tokenFile(),
-                new RegisterRequest(config.name(), VERSION, hostname(config.name())), new SavedIdentity(config.workDir()),
+                new RegisterRequest(config.name(), VERSION, hostname(config.name()), null), new SavedIdentity(config.workDir()),
                 config.transport());
     }
 
@@ -59,7 +59,7 @@ public final class Agent implements AutoCloseable {
         }
         WorkDir dir;
         try {
-            dir = WorkDir.open(config.workDir());
+            dir = WorkDir.open(config.workDir(), config.minFreeDisk());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot use work directory " + config.workDir() + ": " + e.getMessage(), e);
         }
@@ -101,10 +101,11 @@ public final class Agent implements AutoCloseable {
             // Beside the pull loop: until the leftover attempts have reported, the server counts them as running here.
             recovery = new SpoolRecovery(session, dir, config.logWebSocket());
             pinger = Thread.ofPlatform().name("agent-ping").start(new PingLoop(session, running, held, VERSION, stopPinging,
-                    recovery::taskIds));
+                    recovery::taskIds, dir.disk()));
             Thread.ofPlatform().name("agent-spool-recovery").daemon().start(recovery);
             puller = Thread.ofPlatform().name("agent-pull").start(new PullLoop(session, running, held,
-                    task -> new TaskRunner(task, session, dir, terraforms, config.logWebSocket()), config.pullWait(), stopPulling));
+                    task -> new TaskRunner(task, session, dir, terraforms, config.logWebSocket()), config.pullWait(), stopPulling,
+                    dir.disk()));
         }
     }
 
@@ -119,14 +120,15 @@ public final class Agent implements AutoCloseable {
     }
 
     /**
-     * No ping has got through for the lease time: the server has handed this agent's tasks to others, or is about
-     * to. Kill them at once and report nothing for them (the server would refuse it as stale anyway).
+     * No ping has got through for the lease time. Nothing is stopped: an apply is waited for by the server and
+     * delivered when a server answers again, and a plan the server has queued again elsewhere is stopped when the
+     * server says so (a stale upload, or a cancel in the next ping reply). Killing work because the server cannot be
+     * reached would gain nothing and lose what the run did. New work waits for a successful ping.
      */
     private static void leaseLost(RunningTasks running, Duration silent) {
-        int stopped = running.dropAll("the agent lost its lease (no successful ping for " + silent.toSeconds() + " s)");
-        log.error("no ping has reached the server for {} s, the agent's lease: the server has given its tasks away or"
-                + " soon will; killed {} running task(s) without reporting them; new work is pulled after the next"
-                + " successful ping", silent.toSeconds(), stopped);
+        log.error("no ping has reached the server for {} s, the agent's lease: {} running task(s) go on, their logs"
+                + " spooled until a server takes them; applies are waited for, plans may be run again elsewhere; no new"
+                + " work until a ping gets through", silent.toSeconds(), running.size());
     }
 
     /**

@@ -23,6 +23,8 @@ import java.util.Map;
  *     false sends them over HTTP only, for networks whose proxies do not pass WebSockets
  * @param otherServers more replicas of the same server, tried in order when the current one fails or shuts down
  * @param transport how the server is reached: its CA and whether plain HTTP to another machine is allowed
+ * @param minFreeDisk below this many usable bytes in the work directory or the spool the agent claims nothing
+ *     and says {@code disk_full} in its pings (0: never)
  */
 public record AgentConfig(
         URI serverUrl,
@@ -37,7 +39,8 @@ public record AgentConfig(
         boolean logWebSocket,
         Versions versions,
         List<URI> otherServers,
-        Transport transport) {
+        Transport transport,
+        long minFreeDisk) {
 
     /**
      * Terraform versions: {@code dir} holds installed ones (null: {@code <work-dir>/versions}); {@code defaultVersion} is
@@ -57,58 +60,63 @@ public record AgentConfig(
 
     public AgentConfig withTransport(Transport value) {
         return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout,
-                logWebSocket, versions, otherServers, value);
+                logWebSocket, versions, otherServers, value, minFreeDisk);
     }
 
     public static AgentConfig of(URI serverUrl, Path tokenFile) {
         return new AgentConfig(serverUrl, tokenFile, defaultName(), defaultWorkDir(), Path.of("terraform"), 0,
                 Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofMinutes(5), true, Versions.DEFAULTS, List.of(),
-                Transport.DEFAULT);
+                Transport.DEFAULT, DiskSpace.DEFAULT_MIN_FREE);
     }
 
     public AgentConfig withServerUrl(URI value) {
-        return new AgentConfig(value, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport);
+        return new AgentConfig(value, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, minFreeDisk);
     }
 
     public AgentConfig withName(String value) {
-        return new AgentConfig(serverUrl, tokenFile, value, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport);
+        return new AgentConfig(serverUrl, tokenFile, value, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, minFreeDisk);
     }
 
     public AgentConfig withWorkDir(Path value) {
-        return new AgentConfig(serverUrl, tokenFile, name, value, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport);
+        return new AgentConfig(serverUrl, tokenFile, name, value, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, minFreeDisk);
     }
 
     public AgentConfig withTerraform(Path value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, value, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, value, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, minFreeDisk);
     }
 
     public AgentConfig withLocalPlanLimit(int value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, value, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, value, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, minFreeDisk);
     }
 
     public AgentConfig withPullWait(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, value, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, value, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, minFreeDisk);
     }
 
     public AgentConfig withCancelGrace(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, value, drainTimeout, logWebSocket, versions, otherServers, transport);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, value, drainTimeout, logWebSocket, versions, otherServers, transport, minFreeDisk);
     }
 
     public AgentConfig withDrainTimeout(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, value, logWebSocket, versions, otherServers, transport);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, value, logWebSocket, versions, otherServers, transport, minFreeDisk);
     }
 
     public AgentConfig withLogWebSocket(boolean value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, value, versions, otherServers, transport);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, value, versions, otherServers, transport, minFreeDisk);
     }
 
     public AgentConfig withVersions(Versions value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, value, otherServers, transport);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, value, otherServers, transport, minFreeDisk);
     }
 
     public AgentConfig withOtherServers(List<URI> value) {
         return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions,
-                List.copyOf(value), transport);
+                List.copyOf(value), transport, minFreeDisk);
+    }
+
+    public AgentConfig withMinFreeDisk(long value) {
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout,
+                logWebSocket, versions, otherServers, transport, value);
     }
 
     /** Every replica the agent may talk to, the configured one first. */

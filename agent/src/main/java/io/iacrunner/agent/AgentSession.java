@@ -77,6 +77,8 @@ final class AgentSession implements Credentials {
         Backoff backoff = new Backoff(FIRST_RETRY, MAX_RETRY);
         OutageLog outage = new OutageLog(log, "registration with " + server);
         SavedIdentity.Identity previous = saved.load(server).orElse(null);
+        // An identity whose token expired while the agent was down can still be resumed through registration.
+        String formerToken = previous == null ? null : previous.agentToken();
         while (true) {
             try {
                 if (previous != null && resume(previous)) {
@@ -84,7 +86,7 @@ final class AgentSession implements Credentials {
                     return true;
                 }
                 previous = null;
-                registerOnce();
+                registerOnce(formerToken);
                 outage.recovered();
                 return true;
             } catch (IOException e) {
@@ -99,18 +101,22 @@ final class AgentSession implements Credentials {
 
     /**
      * Registers again unless someone already did since {@code generationSeen}. Unlike the first registration this
-     * never gives up on its own (the token file may be fixed, the server may come back) until {@link #stop()}.
+     * never gives up on its own (the token file may be fixed, the server may come back) until {@link #stop()}. The
+     * refused token goes along: when it merely expired (a long outage), the server gives the agent its own id back,
+     * and the attempts it still runs stay its own.
      */
     @Override
     public synchronized void renew(long generationSeen) {
         if (generation() != generationSeen) return;
         String previous = agentId();
+        String formerToken = agentToken();
         Backoff backoff = new Backoff(FIRST_RETRY, MAX_RETRY);
         while (stopped.getCount() > 0) {
             try {
-                registerOnce();
+                registerOnce(formerToken);
                 renewals.recovered();
-                log.info("registered again as agent {} (the server no longer accepted {})", agentId(), previous);
+                if (agentId().equals(previous)) log.info("registered again as the same agent {} (its token had expired)", previous);
+                else log.info("registered again as agent {} (the server no longer accepted {})", agentId(), previous);
                 return;
             } catch (IOException | ApiException e) {
                 renewals.failed(e);
@@ -136,7 +142,7 @@ final class AgentSession implements Credentials {
         PingReply reply;
         try {
             reply = api.post(ApiPaths.AGENT_PING, new AgentPing(previous.agentId(), false, 0, 0, false, List.of(), 0, 0,
-                    identity.version()), PingReply.class);
+                    identity.version(), false), PingReply.class);
         } catch (ApiException e) {
             current = null;
             if (!ApiFailures.agentRejected(e)) throw e;
@@ -161,10 +167,12 @@ final class AgentSession implements Credentials {
         saved.store(new SavedIdentity.Identity(server.toString(), r.agentId(), r.token(), r.pingIntervalSeconds(), r.leaseSeconds()));
     }
 
-    private void registerOnce() throws IOException {
+    /** @param formerToken the agent token last held, so that the server may give the same agent id back; null: none */
+    private void registerOnce(String formerToken) throws IOException {
         poolToken = Files.readString(tokenFile).trim(); // read each time: an operator may rotate it
         long sentAt = System.nanoTime();
-        RegisterResponse reply = registrationApi.post(ApiPaths.AGENT_REGISTER, identity, RegisterResponse.class);
+        RegisterRequest request = new RegisterRequest(identity.name(), identity.version(), identity.hostname(), formerToken);
+        RegisterResponse reply = registrationApi.post(ApiPaths.AGENT_REGISTER, request, RegisterResponse.class);
         if (reply == null || reply.agentId() == null || reply.agentToken() == null || reply.pool() == null) {
             throw new ApiException(200, "bad_reply", "registration reply lacks agent_id, agent_token or pool");
         }

@@ -11,6 +11,11 @@ final class ApiFailures {
         return e.status() == 409 && "stale_attempt".equals(e.code());
     }
 
+    /** The server has fewer log lines than the request assumed (its store lost some): resend from what it has. */
+    static boolean logGap(ApiException e) {
+        return e.status() == 409 && "log_gap".equals(e.code());
+    }
+
     /** The agent token is no longer accepted, or the server forgot this agent: register again. */
     static boolean agentRejected(ApiException e) {
         return e.status() == 401 || (e.status() == 404 && "unknown_agent".equals(e.code()));

@@ -58,20 +58,29 @@ final class JobCredentials implements Credentials {
         if (generation == generationSeen) fetch();
     }
 
+    /**
+     * The token to send. With none at all (a restarted agent's first upload, whose request for one failed) the request
+     * is not sent: it fails here with the reason the token was refused (a stale attempt, say), rather than reaching the
+     * server without a credential, which would only be refused as an authentication failure.
+     */
     private String token() {
         JobToken token = current;
         if (token == null || token.expiresAt() == null
                 || Instant.now().isAfter(token.expiresAt().minus(REFRESH_BEFORE_EXPIRY))) {
             synchronized (this) {
-                if (current == token) fetch();
+                ApiException failure = current == token ? fetch() : null;
                 token = current;
+                if (token == null) throw failure != null ? failure : new ApiException(0, "unreachable", "no job token yet");
             }
         }
-        return token == null ? null : token.token();
+        return token.token();
     }
 
-    /** Best effort: if the server will not give a new token, the upload fails and its caller's rules take over. */
-    private void fetch() {
+    /**
+     * Best effort: if the server will not give a new token, the upload goes with the old one (or fails, without one)
+     * and its caller's rules take over. Returns why there is no new token, or null.
+     */
+    private ApiException fetch() {
         long agentGeneration = session.generation();
         try {
             JobToken fresh = session.api().post(ApiPaths.fill(ApiPaths.TASK_JOB_TOKEN, taskId), new JobTokenRequest(attempt),
@@ -79,9 +88,11 @@ final class JobCredentials implements Credentials {
             if (fresh == null || fresh.token() == null) throw new ApiException(200, "bad_reply", "the job token reply is empty");
             current = fresh;
             generation++;
+            return null;
         } catch (ApiException e) {
             log.warn("task {} attempt {}: no new job token: {}", taskId, attempt, e.toString());
             if (ApiFailures.agentRejected(e)) session.renew(agentGeneration);
+            return e;
         }
     }
 }

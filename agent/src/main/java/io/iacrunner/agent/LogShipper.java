@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,7 +27,13 @@ import org.slf4j.LoggerFactory;
  * oldest line the server has not acknowledged, and keeps one batch in flight; the server skips lines it already has,
  * so a retry after a lost reply doubles nothing, and its {@link LogAck} says where the next batch starts. Transient
  * failures are retried forever with backoff and jitter (the spool, not memory, holds what waits). Lines are only given
- * up when the server says the attempt is no longer wanted ({@code stale_attempt}) or refuses the log for good.
+ * up when the server says the attempt is no longer wanted ({@code stale_attempt}) or refuses the log for good. A
+ * server that has fewer lines than it acknowledged before ({@code 409 log_gap}: its store lost its last chunks) is
+ * asked what it has, and the lines are sent again from there: the spool keeps them until the attempt has reported.
+ *
+ * <p>A line that cannot be spooled (the disk is full, even after the {@link DiskSpace} reserve was freed) is lost: it
+ * is not numbered, and the {@link Proof} counts it apart with the reason, so the task's log says it is incomplete and
+ * why instead of silently missing lines.
  *
  * <p>{@code stream_mode=auto}: each ack says how many people watch the task. With viewers a batch goes out
  * {@link #LINGER_WATCHED} after its first line, without them after {@link #LINGER_UNWATCHED}, in fewer, larger requests.
@@ -46,8 +53,11 @@ final class LogShipper {
     private static final Duration FIRST_RETRY = Duration.ofMillis(100);
     private static final Duration MAX_RETRY = Duration.ofSeconds(5);
 
-    /** The completion proof sent with the result: lines produced, and the SHA-256 of each line + "\n" in UTF-8. */
-    record Proof(long lines, String sha256) {}
+    /**
+     * The completion proof sent with the result: lines spooled (the log the server must hold), the SHA-256 of each
+     * line + "\n" in UTF-8, and the lines that could not be spooled, with why.
+     */
+    record Proof(long lines, String sha256, long lost, String lostReason) {}
 
     private enum State { SHIPPING, STALE, REFUSED, DROPPED, CLOSED }
 
@@ -58,6 +68,7 @@ final class LogShipper {
     private final long maxLogBytes;
     private final String label;
     private final Runnable onStale;
+    private final BooleanSupplier freeReserve;
     private final OutageLog outage;
 
     private final Object lock = new Object();
@@ -71,7 +82,10 @@ final class LogShipper {
     private long logBytes;
     private boolean cut;
     private long linesCut;
-    private long spoolFailures;
+    private boolean cutNoticeWritten;
+    private long linesLost;
+    private String lostReason;
+    private boolean noSpace;
     private boolean flushing;
     /** The server does not know this attempt's committed count yet: ask before sending (a restarted agent's spool). */
     private boolean probeFirst;
@@ -84,9 +98,10 @@ final class LogShipper {
     /**
      * @param maxLogBytes where the log is cut with one notice while the task goes on (0: no limit)
      * @param onStale told (on the sender thread) when the server says the attempt is no longer the current one
+     * @param freeReserve frees disk space kept for this moment when the spool finds the disk full; true if it did
      */
     LogShipper(Credentials credentials, LogSpool spool, LogUplink uplink, String taskId, int attempt, long maxLogBytes,
-            Runnable onStale) {
+            Runnable onStale, BooleanSupplier freeReserve) {
         this.credentials = credentials;
         this.spool = spool;
         this.uplink = uplink;
@@ -94,6 +109,7 @@ final class LogShipper {
         this.maxLogBytes = maxLogBytes;
         this.label = "task " + taskId + " attempt " + attempt;
         this.onStale = onStale;
+        this.freeReserve = freeReserve;
         this.outage = new OutageLog(log, "log upload for " + label);
         try {
             this.sha = MessageDigest.getInstance("SHA-256");
@@ -108,7 +124,7 @@ final class LogShipper {
      */
     static LogShipper resume(Credentials credentials, LogSpool spool, LogUplink uplink, String taskId, int attempt,
             Runnable onStale) throws IOException {
-        LogShipper shipper = new LogShipper(credentials, spool, uplink, taskId, attempt, 0, onStale);
+        LogShipper shipper = new LogShipper(credentials, spool, uplink, taskId, attempt, 0, onStale, () -> false);
         long offset = 0;
         long limit = spool.size();
         while (true) {
@@ -165,10 +181,14 @@ final class LogShipper {
     private void write(LogStream stream, String text, byte[] proof) {
         LogLine line = new LogLine(nextSeq, Instant.now(), stream, text);
         try {
-            spool.append(line);
+            appendToSpool(line);
         } catch (IOException e) {
-            // Not spooled, not sent: the proof's count (which includes it) will not match, and the server says so.
-            if (spoolFailures++ == 0) log.error("{}: cannot write the log spool {}: {}; lines are being lost", label, spool, e.toString());
+            // Not spooled, not numbered, not sent: counted apart, so the result says the log is incomplete and why.
+            if (linesLost++ == 0) {
+                lostReason = DiskSpace.isNoSpace(e) ? "no space left on device for the agent's log spool"
+                        : "cannot write the agent's log spool: " + e.getMessage();
+                log.error("{}: cannot write the log spool {}: {}; lines are being lost", label, spool, e.toString());
+            }
             return;
         }
         sha.update(proof);
@@ -178,22 +198,66 @@ final class LogShipper {
         if (waiting == 1 || waiting == EAGER_LINES) lock.notifyAll();
     }
 
+    /** Spools the line; on a full disk, frees the reserve once and tries again. */
+    private void appendToSpool(LogLine line) throws IOException {
+        try {
+            spool.append(line);
+        } catch (IOException e) {
+            if (!DiskSpace.isNoSpace(e)) throw e;
+            noSpace = true;
+            if (!freeReserve.getAsBoolean()) throw e;
+            spool.append(line);
+        }
+    }
+
+    /** Whether a spool write found the disk full: the attempt then failed for want of space, not for its configuration. */
+    boolean sawNoSpace() {
+        synchronized (lock) {
+            return noSpace;
+        }
+    }
+
     /**
      * Sends everything at once and blocks until the server has acknowledged every line appended so far, or the
-     * attempt's log was refused ({@link #isStale()} tells which). Call once, after the last {@link #append}.
+     * attempt's log was refused ({@link #isStale()} tells which). Call after the last {@link #append}; calling it
+     * again (after {@link #resync()}) waits again and returns the same proof.
      *
      * @return the completion proof to report with the result
      */
     Proof flush() throws InterruptedException {
         synchronized (lock) {
-            if (linesCut > 0 && state == State.SHIPPING) {
+            if (linesCut > 0 && state == State.SHIPPING && !cutNoticeWritten) {
+                cutNoticeWritten = true;
                 write(LogStream.SYSTEM, "iac-runner: " + linesCut + " lines of output after the log limit were not stored");
             }
             flushing = true;
             lock.notifyAll();
-            while (state == State.SHIPPING && acknowledged < nextSeq) lock.wait();
-            return new Proof(nextSeq + spoolFailures, HexFormat.of().formatHex(sha.digest()));
+            // After a resync the count the server acknowledged is in doubt until it has been asked again.
+            while (state == State.SHIPPING && (probeFirst || acknowledged < nextSeq)) lock.wait();
+            return new Proof(nextSeq, HexFormat.of().formatHex(digestSoFar()), linesLost, lostReason);
         }
+    }
+
+    /** The SHA-256 of the lines so far, leaving the running digest as it is. */
+    private byte[] digestSoFar() {
+        try {
+            return ((MessageDigest) sha.clone()).digest();
+        } catch (CloneNotSupportedException e) {
+            throw new IllegalStateException("the JDK's SHA-256 can be cloned", e);
+        }
+    }
+
+    /**
+     * The server has fewer lines than it acknowledged ({@code log_gap}, from an upload or from the result): ask it
+     * what it has and send the rest again from the spool.
+     */
+    void resync() {
+        synchronized (lock) {
+            if (state != State.SHIPPING) return;
+            probeFirst = true;
+            lock.notifyAll();
+        }
+        log.warn("{}: the server lost log lines it had acknowledged; asking what it has and sending the rest again", label);
     }
 
     /**
@@ -209,6 +273,13 @@ final class LogShipper {
             lock.notifyAll();
         }
         log.info("{}: log shipping stopped ({}), {} lines not sent", label, reason, unsent);
+    }
+
+    /** Whether shipping was stopped by {@link #abandon} (a shutdown): what is not acknowledged stays in the spool. */
+    boolean isAbandoned() {
+        synchronized (lock) {
+            return state == State.DROPPED;
+        }
     }
 
     boolean isStale() {
@@ -335,7 +406,7 @@ final class LogShipper {
             if (probeFirst) {
                 probeFirst = false;
                 if (committed > nextSeq) throw new IOException("the server has " + committed + " lines, the spool " + nextSeq);
-                acknowledgedOffset = offsetAfter(committed);
+                acknowledgedOffset = committed == acknowledged ? acknowledgedOffset : offsetAfter(committed);
                 acknowledged = committed;
                 log.info("{}: the server has {} of the spool's {} lines; uploading the rest", label, committed, nextSeq);
                 lock.notifyAll();
@@ -380,7 +451,11 @@ final class LogShipper {
             outage.failed(e);
             return true;
         }
-        stop(State.REFUSED, e.toString()); // log_gap or a request the server will never take: retrying cannot help
+        if (ApiFailures.logGap(e)) {
+            resync();
+            return true;
+        }
+        stop(State.REFUSED, e.toString()); // a request the server will never take: retrying cannot help
         return false;
     }
 

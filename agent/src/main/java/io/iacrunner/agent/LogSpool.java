@@ -87,7 +87,8 @@ final class LogSpool implements AutoCloseable {
         return found;
     }
 
-    private static Path directory(Path workRoot) throws IOException {
+    /** The spool directory of a work directory, created (0700) if it is not there yet. */
+    static Path directory(Path workRoot) throws IOException {
         Path dir = workRoot.resolve(DIR);
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
@@ -95,7 +96,10 @@ final class LogSpool implements AutoCloseable {
         return dir;
     }
 
-    /** Writes the line to the file (the operating system has it when this returns; no fsync per line). */
+    /**
+     * Writes the line to the file (the operating system has it when this returns; no fsync per line). All or nothing:
+     * a write that fails part way (a full disk) is cut off again, so a later line never follows half of this one.
+     */
     void append(LogLine line) throws IOException {
         byte[] json;
         try {
@@ -104,7 +108,14 @@ final class LogSpool implements AutoCloseable {
             throw new IOException("cannot encode a log line", e);
         }
         ByteBuffer buffer = ByteBuffer.allocate(json.length + 1).put(json).put((byte) '\n').flip();
-        while (buffer.hasRemaining()) size += channel.write(buffer, size);
+        long end = size;
+        try {
+            while (buffer.hasRemaining()) end += channel.write(buffer, end);
+        } catch (IOException e) {
+            if (end > size) channel.truncate(size);
+            throw e;
+        }
+        size = end;
     }
 
     /**

@@ -31,17 +31,22 @@ final class PingLoop implements Runnable {
     private final String version;
     private final CountDownLatch stop;
     private final Supplier<List<String>> recovering;
+    private final DiskSpace disk;
     private final OutageLog outage = new OutageLog(log, "ping");
 
-    /** @param recovering tasks whose leftover spool is being uploaded: still this agent's, so listed as running */
+    /**
+     * @param recovering tasks whose leftover spool is being uploaded: still this agent's, so listed as running
+     * @param disk looked at for each ping, which says whether it is full
+     */
     PingLoop(AgentSession session, RunningTasks tasks, Lease lease, String version, CountDownLatch stop,
-            Supplier<List<String>> recovering) {
+            Supplier<List<String>> recovering, DiskSpace disk) {
         this.session = session;
         this.tasks = tasks;
         this.lease = lease;
         this.version = version;
         this.stop = stop;
         this.recovering = recovering;
+        this.disk = disk;
     }
 
     @Override
@@ -71,7 +76,7 @@ final class PingLoop implements Runnable {
         current.addAll(recovering.get());
         long generation = session.generation();
         AgentPing ping = new AgentPing(session.agentId(), !now.taskIds().isEmpty(), now.plansRunning(), now.planLimit(),
-                now.appliesRunning() > 0, current, HostStats.cpuUsage(), HostStats.memUsage(), version);
+                now.appliesRunning() > 0, current, HostStats.cpuUsage(), HostStats.memUsage(), version, !disk.hasRoom());
         PingReply reply;
         long sentAt = System.nanoTime();
         try {

@@ -15,14 +15,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Asks the server for work whenever there is capacity for it and the agent holds its {@link Lease}, and starts each
- * task it gets on its own thread; cancel orders in the reply go the same way as a ping's. With no capacity it waits
- * for a task to finish instead of asking; the server's long poll makes an idle agent cheap.
+ * Asks the server for work whenever there is capacity for it, the agent holds its {@link Lease} and its disk has room
+ * ({@link DiskSpace}), and starts each task it gets on its own thread; cancel orders in the reply go the same way as a
+ * ping's. With no capacity it waits for a task to finish instead of asking; the server's long poll makes an idle agent
+ * cheap. With a full disk it asks for nothing: a run there would fail at once, while other agents could do it.
  */
 final class PullLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(PullLoop.class);
     /** The long poll's reply may take the whole wait; this much more is allowed for the network and the claim. */
     private static final int REPLY_SLACK_SECONDS = 15;
+    /** How often a full disk is looked at again. */
+    static final Duration DISK_RECHECK = Duration.ofSeconds(5);
 
     private final AgentSession session;
     private final RunningTasks tasks;
@@ -30,16 +33,18 @@ final class PullLoop implements Runnable {
     private final Function<TaskAssignment, TaskRunner> runners;
     private final int waitSeconds;
     private final CountDownLatch stop;
+    private final DiskSpace disk;
     private final OutageLog outage = new OutageLog(log, "task pull");
 
     PullLoop(AgentSession session, RunningTasks tasks, Lease lease, Function<TaskAssignment, TaskRunner> runners,
-            Duration pullWait, CountDownLatch stop) {
+            Duration pullWait, CountDownLatch stop, DiskSpace disk) {
         this.session = session;
         this.tasks = tasks;
         this.lease = lease;
         this.runners = runners;
         this.waitSeconds = (int) Math.max(0, pullWait.toSeconds());
         this.stop = stop;
+        this.disk = disk;
     }
 
     @Override
@@ -52,6 +57,11 @@ final class PullLoop implements Runnable {
                     lease.awaitHeld(); // the server may have given our tasks away: no new work until a ping gets through
                     continue;
                 }
+                if (!disk.hasRoom()) {
+                    if (stop.await(DISK_RECHECK.toMillis(), TimeUnit.MILLISECONDS)) return;
+                    continue;
+                }
+                disk.ensureReserve();
                 long generation = session.generation();
                 PullResponse reply;
                 try {

@@ -1,11 +1,15 @@
 package io.iacrunner.agent;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.ApiException;
-import io.iacrunner.protocol.TaskResult;
+import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskStatus;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -13,17 +17,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * At start, finishes what a crashed run of the agent left: for each leftover log spool, uploads the lines the server
- * does not have yet and reports the attempt {@code errored} (its Terraform died with the agent), with the completion
- * proof of the spooled log. This works while the attempt is still this agent's ({@link SavedIdentity} brought the
- * agent back as itself before its lease ran out); an attempt the server has since given away refuses the upload as
- * stale, and its spool is deleted: its lines belong to an attempt that no longer counts.
+ * At start, finishes what an earlier run of the agent left (a crash, or a shutdown whose reports could not get
+ * through): for each leftover log spool, uploads the lines the server does not have yet and reports the attempt. What
+ * it reports comes from the attempt's {@link AttemptJournal}: the outcome, when Terraform had ended (an apply that
+ * finished is reported as it finished, not as an error); else {@code errored}, since its Terraform died with the
+ * agent. An apply's state that was not stored yet is taken from the task directory the run left (Terraform writes it
+ * as it goes) and uploaded first.
+ *
+ * <p>This works while the attempt is still this agent's ({@link SavedIdentity} brought the agent back as itself); an
+ * attempt the server has since given away refuses the upload as stale, and its spool is deleted: its lines belong to
+ * an attempt that no longer counts.
  */
 final class SpoolRecovery implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(SpoolRecovery.class);
     static final String RESULT_MESSAGE = "the agent restarted while this attempt ran; its log was uploaded from the agent's spool";
 
     private final AgentSession session;
+    private final WorkDir workDir;
     private final List<LogSpool.Leftover> leftovers;
     private final boolean logWebSocket;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -34,6 +44,7 @@ final class SpoolRecovery implements Runnable {
     /** Finds the leftovers at once, so the first ping already lists their tasks. */
     SpoolRecovery(AgentSession session, WorkDir workDir, boolean logWebSocket) {
         this.session = session;
+        this.workDir = workDir;
         this.logWebSocket = logWebSocket;
         List<LogSpool.Leftover> found;
         try {
@@ -77,37 +88,85 @@ final class SpoolRecovery implements Runnable {
     }
 
     private void recover(LogSpool.Leftover leftover) throws IOException, InterruptedException {
-        String label = "task " + leftover.taskId() + " attempt " + leftover.attempt();
+        String taskId = leftover.taskId();
+        int attempt = leftover.attempt();
+        String label = "task " + taskId + " attempt " + attempt;
         log.info("{}: found the log spool of an earlier run ({} bytes); uploading it", label, Files.size(leftover.file()));
+        AttemptJournal journal = AttemptJournal.leftover(workDir.spoolDir(), taskId, attempt);
         LogSpool spool = LogSpool.reopen(leftover);
         CountDownLatch dropped = new CountDownLatch(1);
         // The job token of the attempt died with the last run: the first upload asks for a new one.
-        JobCredentials job = new JobCredentials(session, leftover.taskId(), leftover.attempt(), null);
-        LogShipper shipper = LogShipper.resume(job, spool,
-                new LogUplink(job, leftover.taskId(), leftover.attempt(), logWebSocket), leftover.taskId(),
-                leftover.attempt(), dropped::countDown);
+        JobCredentials job = new JobCredentials(session, taskId, attempt, null);
+        LogShipper shipper = LogShipper.resume(job, spool, new LogUplink(job, taskId, attempt, logWebSocket), taskId, attempt,
+                dropped::countDown);
+        TaskReporter reporter = new TaskReporter(job, taskId, attempt, dropped);
         current = shipper;
         shipper.start();
-        LogShipper.Proof proof = shipper.flush();
-        if (stopped.getCount() == 0) {
-            shipper.closeKeepingSpool();
-            return;
-        }
+        boolean delivered = false;
         try {
-            if (shipper.isStale()) {
-                log.warn("{}: the attempt is no longer this agent's; its spooled log is dropped", label);
-                return;
-            }
-            new TaskReporter(job, leftover.taskId(), leftover.attempt(), dropped)
-                    .result(new TaskResult(leftover.attempt(), TaskStatus.ERRORED, null, RESULT_MESSAGE, proof.lines(), proof.sha256()));
-            log.info("{}: uploaded {} spooled log lines and reported the attempt errored", label, proof.lines());
+            TaskRunner.Outcome outcome = outcome(journal.entry());
+            if (mayHaveChangedState(journal.entry())) outcome = outcome.and(uploadLeftState(leftover, reporter, journal));
+            LogShipper.Proof proof = reporter.finish(shipper, outcome);
+            delivered = true;
+            log.info("{}: uploaded {} spooled log lines and reported the attempt {}", label, proof.lines(),
+                    outcome.status().wireName());
         } catch (StaleAttemptException e) {
-            log.warn("{}: the attempt is no longer this agent's; its spooled log is dropped ({})", label, e.getMessage());
+            delivered = stopped.getCount() > 0; // stale: its lines are void; a shutdown: the next run goes on with it
+            if (delivered) log.warn("{}: the attempt is no longer this agent's; its spooled log is dropped ({})", label, e.getMessage());
         } catch (ApiException e) {
-            log.error("{}: the server refused the result: {}", label, e.toString());
+            log.error("{}: the server refused the result ({}); the spool is kept for the next start", label, e.toString());
         } finally {
             current = null;
-            shipper.close(); // deletes the spool
+            if (delivered) {
+                shipper.close(); // deletes the spool
+                journal.delete();
+                workDir.deleteLeftover(taskId, attempt);
+            } else {
+                shipper.closeKeepingSpool();
+            }
+        }
+    }
+
+    /** What to report: the journal's outcome when Terraform had ended; else errored, as Terraform died with the agent. */
+    private static TaskRunner.Outcome outcome(Optional<AttemptJournal.Entry> entry) {
+        TaskRunner.Outcome ended = entry.map(AttemptJournal.Entry::outcome).orElse(null);
+        if (ended != null) return ended;
+        boolean applying = entry.map(e -> e.phase() == TaskPhase.APPLYING).orElse(false);
+        return new TaskRunner.Outcome(TaskStatus.ERRORED, null, RESULT_MESSAGE, applying);
+    }
+
+    /**
+     * Whether the attempt may have a state to deliver: it reached the apply (a journal-less spool from before journals
+     * is treated alike) and did not store the state it left.
+     */
+    private static boolean mayHaveChangedState(Optional<AttemptJournal.Entry> entry) {
+        return entry.map(e -> e.phase() == TaskPhase.APPLYING && !e.stateStored()).orElse(true);
+    }
+
+    /**
+     * Uploads the state Terraform left in the attempt's task directory, unless it is the state the attempt started
+     * from. Returns why it could not be stored, or null.
+     */
+    private String uploadLeftState(LogSpool.Leftover leftover, TaskReporter reporter, AttemptJournal journal)
+            throws StaleAttemptException, InterruptedException {
+        Optional<Path> dir = workDir.leftoverTaskDir(leftover.taskId(), leftover.attempt());
+        if (dir.isEmpty()) return null;
+        Long inputSerial = journal.entry().map(AttemptJournal.Entry::inputSerial).orElse(null);
+        Optional<ObjectNode> state;
+        try {
+            state = TaskDirectory.readState(dir.get());
+        } catch (IOException e) {
+            return "cannot read the state terraform left in " + dir.get() + ": " + e.getMessage();
+        }
+        if (state.isEmpty() || Objects.equals(TaskRunner.serialOf(state.get()), inputSerial)) return null;
+        try {
+            reporter.state(state.get());
+            journal.stateStored();
+            log.info("task {} attempt {}: uploaded the state serial {} the earlier run left", leftover.taskId(),
+                    leftover.attempt(), TaskRunner.serialOf(state.get()));
+            return null;
+        } catch (ApiException e) {
+            return "the server refused the state terraform left (" + e.code() + "): " + e.getMessage();
         }
     }
 }

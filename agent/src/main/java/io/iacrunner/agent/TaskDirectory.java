@@ -83,13 +83,18 @@ final class TaskDirectory implements AutoCloseable {
      * empty.
      */
     Optional<ObjectNode> readState() throws IOException {
-        // Terraform writes errored.tfstate when it could not persist the state it holds: that one is the newer.
-        Optional<ObjectNode> errored = read(ERRORED_STATE);
-        return errored.isPresent() ? errored : read(STATE);
+        return readState(path);
     }
 
-    private Optional<ObjectNode> read(String name) throws IOException {
-        Path file = path.resolve(name);
+    /** As {@link #readState()}, of any task directory (one a crashed run left, say). */
+    static Optional<ObjectNode> readState(Path dir) throws IOException {
+        // Terraform writes errored.tfstate when it could not persist the state it holds: that one is the newer.
+        Optional<ObjectNode> errored = read(dir, ERRORED_STATE);
+        return errored.isPresent() ? errored : read(dir, STATE);
+    }
+
+    private static Optional<ObjectNode> read(Path dir, String name) throws IOException {
+        Path file = dir.resolve(name);
         if (!Files.exists(file) || Files.size(file) == 0) return Optional.empty();
         JsonNode state = JSON.readTree(file.toFile());
         if (!(state instanceof ObjectNode object)) throw new IOException(name + " is not a JSON object");

@@ -25,6 +25,8 @@ final class TaskReporter {
     private static final Logger log = LoggerFactory.getLogger(TaskReporter.class);
     private static final Duration FIRST_RETRY = Duration.ofMillis(200);
     private static final Duration MAX_RETRY = Duration.ofSeconds(10);
+    /** How often a result refused with {@code log_gap} is sent again after the lines were: each round is progress. */
+    private static final int LOG_GAP_ROUNDS = 10;
 
     private final Credentials credentials;
     private final String taskId;
@@ -57,6 +59,29 @@ final class TaskReporter {
     void result(TaskResult result) throws StaleAttemptException, InterruptedException {
         deliver("result", () -> credentials.api().post(
                 ApiPaths.fill(ApiPaths.TASK_RESULT, taskId), result, Void.class));
+    }
+
+    /**
+     * The attempt's last word: flushes its log, then delivers the result with the log's completion proof. A result the
+     * server refuses with {@code log_gap} (it holds fewer lines than the agent kept: its store lost some) makes the
+     * shipper send them again from the spool, and the result goes again.
+     */
+    LogShipper.Proof finish(LogShipper logs, TaskRunner.Outcome outcome) throws StaleAttemptException, InterruptedException {
+        for (int round = 1; ; round++) {
+            LogShipper.Proof proof = logs.flush();
+            if (dropped.getCount() == 0 || logs.isAbandoned()) {
+                throw new StaleAttemptException("the attempt was dropped before its result");
+            }
+            if (logs.isStale()) throw new StaleAttemptException("the server refused its log");
+            try {
+                result(new TaskResult(attempt, outcome.status(), outcome.exitCode(), outcome.message(), proof.lines(),
+                        proof.sha256(), outcome.terraformKilled(), proof.lost(), proof.lostReason()));
+                return proof;
+            } catch (ApiException e) {
+                if (!ApiFailures.logGap(e) || round == LOG_GAP_ROUNDS) throw e;
+                logs.resync();
+            }
+        }
     }
 
     private void deliver(String what, Supplier<Void> call) throws StaleAttemptException, InterruptedException {

@@ -24,26 +24,41 @@ import org.slf4j.LoggerFactory;
  * {@code plan_apply} the {@code apply} of exactly that plan file; then the state upload, the log flush and the result.
  * The first failing command ends the attempt. A {@code stale_attempt} from the server at any point stops Terraform
  * and drops the attempt without a result: the task is someone else's now.
+ *
+ * <p>The server being out of reach changes nothing here: Terraform runs on, lines go to the spool, and every report
+ * waits until a server answers (an apply never starts before the server has taken the phase report). What the attempt
+ * did is journaled beside the spool ({@link AttemptJournal}), and the spool is deleted only once the server has taken
+ * the result (or refused the attempt as stale): until then a restarted agent can still deliver it.
  */
 final class TaskRunner {
     private static final Logger log = LoggerFactory.getLogger(TaskRunner.class);
     private static final Duration SHOW_TIMEOUT = Duration.ofMinutes(5);
 
-    /** How an attempt ended, as reported in its result. */
-    record Outcome(TaskStatus status, Integer exitCode, String message) {
-        static final Outcome SUCCEEDED = new Outcome(TaskStatus.SUCCEEDED, 0, null);
+    /**
+     * How an attempt ended, as reported in its result. {@code terraformKilled}: Terraform did not end by itself, so
+     * what an apply changed may be missing from its state.
+     */
+    record Outcome(TaskStatus status, Integer exitCode, String message, boolean terraformKilled) {
+        static final Outcome SUCCEEDED = new Outcome(TaskStatus.SUCCEEDED, 0, null, false);
+
+        static Outcome errored(String message) {
+            return new Outcome(TaskStatus.ERRORED, null, message, false);
+        }
 
         /** This outcome, turned into an error when a later step (the state upload) went wrong. */
         Outcome and(String problem) {
             if (problem == null) return this;
-            return new Outcome(TaskStatus.ERRORED, exitCode, message == null ? problem : message + "; " + problem);
+            return new Outcome(TaskStatus.ERRORED, exitCode, message == null ? problem : message + "; " + problem, terraformKilled);
         }
     }
 
-    /** One Terraform command's end: {@code canceledBecause} is set when a cancel stopped it, or kept it from starting (no exit code then). */
-    private record Step(String command, Integer exitCode, String canceledBecause) {
+    /**
+     * One Terraform command's end: {@code canceledBecause} is set when a cancel stopped it, or kept it from starting
+     * (no exit code then); {@code killed} when its process tree had to be killed.
+     */
+    private record Step(String command, Integer exitCode, String canceledBecause, boolean killed) {
         static Step notStarted(String command, String canceledBecause) {
-            return new Step(command, null, canceledBecause);
+            return new Step(command, null, canceledBecause, false);
         }
 
         boolean succeeded() {
@@ -54,10 +69,10 @@ final class TaskRunner {
             if (canceledBecause != null) {
                 return new Outcome(TaskStatus.CANCELED, exitCode, (exitCode == null
                         ? "canceled before terraform " + command + " started: "
-                        : "canceled during terraform " + command + ": ") + canceledBecause);
+                        : "canceled during terraform " + command + ": ") + canceledBecause, killed);
             }
             if (exitCode != 0) {
-                return new Outcome(TaskStatus.FAILED, exitCode, "terraform " + command + " exited with code " + exitCode);
+                return new Outcome(TaskStatus.FAILED, exitCode, "terraform " + command + " exited with code " + exitCode, killed);
             }
             return Outcome.SUCCEEDED;
         }
@@ -74,11 +89,17 @@ final class TaskRunner {
     private final boolean logWebSocket;
     private final String label;
     private final SecretMasker secrets;
+    private final String agentId;
+    private AttemptJournal journal;
+    /** Terraform's output said the disk is full (read on the run thread, set by the output pumps). */
+    private volatile boolean saidNoSpace;
 
     private final Object lock = new Object();
     private String cancelReason;
     private boolean forced;
     private String dropReason;
+    /** Dropped by {@link #drop}: the agent is leaving, the attempt is still ours to deliver later. */
+    private boolean shutdownDrop;
     private TerraformCommand current;
     /** Set when the attempt starts, under {@link #lock}. */
     private LogShipper shipper;
@@ -95,6 +116,7 @@ final class TaskRunner {
         this.reporter = new TaskReporter(job, task.taskId(), task.attempt(), dropped);
         this.secrets = SecretMasker.forTask(task);
         this.label = "task " + task.taskId() + " attempt " + task.attempt();
+        this.agentId = session.agentId();
     }
 
     TaskAssignment task() {
@@ -113,10 +135,13 @@ final class TaskRunner {
     }
 
     /**
-     * The attempt is lost (the agent's lease ran out: the server has given the task away): kill Terraform at once, and
-     * upload and report nothing more.
+     * The attempt cannot wait any longer (the agent is shutting down and its reports did not get through): kill
+     * Terraform at once and report nothing more now. Its spool and journal stay for the next run of the agent.
      */
     void drop(String reason) {
+        synchronized (lock) {
+            shutdownDrop = true;
+        }
         stop(reason, true, reason);
         LogShipper logs;
         synchronized (lock) {
@@ -152,37 +177,44 @@ final class TaskRunner {
         try {
             logs = openShipper();
         } catch (IOException e) {
-            reportWithoutLog("the agent cannot write the log spool in " + workDir.root() + ": " + e.getMessage());
+            reportWithoutLog(e);
             return;
         }
+        journal = AttemptJournal.start(workDir.spoolDir(), task.taskId(), task.attempt(), task.action(), serialOf(task.stateJson()));
+        boolean spoolMayGo = false;
         try {
             Outcome outcome = execute();
-            LogShipper.Proof proof = logs.flush();
-            String drop = dropReason();
-            if (drop != null) throw new StaleAttemptException(drop);
-            if (logs.isStale()) throw new StaleAttemptException("the server refused its log");
-            reporter.result(new TaskResult(task.attempt(), outcome.status(), outcome.exitCode(), outcome.message(),
-                    proof.lines(), proof.sha256()));
+            journal.outcome(outcome);
+            LogShipper.Proof proof = reporter.finish(logs, outcome);
+            spoolMayGo = true;
             log.info("{}: {} (exit code {}, {} log lines){}", label, outcome.status().wireName(), outcome.exitCode(),
                     proof.lines(), outcome.message() == null ? "" : ": " + outcome.message());
         } catch (StaleAttemptException e) {
+            // Stale: its lines belong to an attempt that no longer counts. Dropped at shutdown: the next run delivers it.
+            spoolMayGo = !droppedForShutdown();
             abandon();
-            log.warn("{}: no longer this agent's, dropped: {}", label, e.getMessage());
+            log.warn("{}: {}: {}", label, spoolMayGo ? "no longer this agent's, dropped" : "not reported; its spool is kept for"
+                    + " the agent's next start", e.getMessage());
         } catch (InterruptedException e) {
             abandon();
             Thread.currentThread().interrupt();
-            log.warn("{}: interrupted, dropped without a result", label);
+            log.warn("{}: interrupted before its result was delivered; its spool is kept for the agent's next start", label);
         } catch (ApiException e) {
-            log.error("{}: the server refused the result: {}", label, e.toString());
+            log.error("{}: the server refused the result ({}); its spool is kept for the agent's next start", label, e.toString());
         } finally {
-            logs.close();
+            if (spoolMayGo) {
+                logs.close();
+                journal.delete();
+            } else {
+                logs.closeKeepingSpool();
+            }
         }
     }
 
     private LogShipper openShipper() throws IOException {
         LogSpool spool = LogSpool.create(workDir.root(), task.taskId(), task.attempt());
         LogShipper logs = new LogShipper(job, spool, new LogUplink(job, task.taskId(), task.attempt(), logWebSocket),
-                task.taskId(), task.attempt(), task.maxLogBytes(), this::abandon);
+                task.taskId(), task.attempt(), task.maxLogBytes(), this::abandon, workDir.disk()::releaseReserve);
         synchronized (lock) {
             shipper = logs;
         }
@@ -191,7 +223,9 @@ final class TaskRunner {
     }
 
     /** The attempt cannot keep a log: it is not run, and its result says why. */
-    private void reportWithoutLog(String reason) {
+    private void reportWithoutLog(IOException spoolFailure) {
+        String reason = (DiskSpace.isNoSpace(spoolFailure) ? noSpaceMessage() + ": " : "") + "the agent cannot write the log"
+                + " spool in " + workDir.root() + ": " + spoolFailure.getMessage();
         log.error("{}: not run: {}", label, reason);
         try {
             reporter.result(new TaskResult(task.attempt(), TaskStatus.ERRORED, null, reason, 0, null));
@@ -213,25 +247,26 @@ final class TaskRunner {
             try {
                 terraform = terraforms.forTask(task, this::systemLine);
             } catch (TerraformVersionException e) {
-                return new Outcome(TaskStatus.ERRORED, null, systemLine(e.getMessage()));
+                return Outcome.errored(systemLine(e.getMessage()));
             }
-            reporter.phase(TaskPhase.PLANNING);
+            phase(TaskPhase.PLANNING);
             Step init = workDir.pluginCache().initializing(this::systemLine, () -> run(dir, "init", "-input=false"));
-            if (!init.succeeded()) return init.outcome();
+            if (!init.succeeded()) return ended(init);
             Step plan = run(dir, "plan", "-input=false", "-out=" + TaskDirectory.PLAN);
-            if (!plan.succeeded()) return plan.outcome();
+            if (!plan.succeeded()) return ended(plan);
             PlanSummary summary = summarize(dir);
             if (summary != null) reporter.plan(summary);
             if (task.action() == TaskAction.PLAN) return plan.outcome();
             if (summary != null && !summary.hasChanges()) {
                 systemLine("the plan has no changes: apply skipped");
-                return new Outcome(TaskStatus.SUCCEEDED, 0, "no changes: apply skipped");
+                return new Outcome(TaskStatus.SUCCEEDED, 0, "no changes: apply skipped", false);
             }
             String canceled = cancelReason();
             if (canceled != null) return Step.notStarted("apply", canceled).outcome();
-            reporter.phase(TaskPhase.APPLYING);
-            Step apply = run(dir, "apply", "-input=false", "-auto-approve", TaskDirectory.PLAN);
-            return apply.outcome().and(uploadChangedState(dir));
+            phase(TaskPhase.APPLYING);
+            Outcome applied = ended(run(dir, "apply", "-input=false", "-auto-approve", TaskDirectory.PLAN));
+            journal.outcome(applied); // before the state upload, which may wait long for a server
+            return applied.and(uploadChangedState(dir));
         } catch (IOException e) {
             return agentError("the agent could not run terraform", e);
         } catch (ApiException e) {
@@ -239,17 +274,37 @@ final class TaskRunner {
         }
     }
 
+    /** Tells the server first: an apply must not start before the server knows it may have. */
+    private void phase(TaskPhase phase) throws StaleAttemptException, InterruptedException {
+        reporter.phase(phase);
+        journal.phase(phase);
+    }
+
+    /** The command's outcome; one that failed for want of disk space is the platform's error, not Terraform's failure. */
+    private Outcome ended(Step step) {
+        Outcome outcome = step.outcome();
+        if (outcome.status() != TaskStatus.FAILED) return outcome;
+        boolean noSpace = shipper.sawNoSpace() || (saidNoSpace && workDir.disk().exhausted());
+        if (!noSpace) return outcome;
+        return new Outcome(TaskStatus.ERRORED, step.exitCode(), systemLine(noSpaceMessage() + ": terraform " + step.command()
+                + " exited with code " + step.exitCode()), step.killed());
+    }
+
+    private String noSpaceMessage() {
+        return "no space left on device on agent " + agentId + " (work directory " + workDir.root() + ")";
+    }
+
     private Step run(TaskDirectory dir, String... args) throws IOException, InterruptedException {
         TerraformCommand command;
         synchronized (lock) {
             // Started under the lock, so a cancel either sees this command or stops it from starting.
             if (cancelReason != null) return Step.notStarted(args[0], cancelReason);
-            command = terraform.start(dir, shipper::append, secrets, args);
+            command = terraform.start(dir, this::output, secrets, args);
             current = command;
         }
         try {
             int exit = command.waitFor();
-            return new Step(args[0], exit, command.wasCanceled() ? cancelReason() : null);
+            return new Step(args[0], exit, command.wasCanceled() ? cancelReason() : null, command.wasKilled());
         } catch (InterruptedException e) {
             command.cancel(false);
             throw e;
@@ -258,6 +313,12 @@ final class TaskRunner {
                 current = null;
             }
         }
+    }
+
+    /** A line Terraform printed: into the log, noting whether it says the disk is full. */
+    private void output(LogStream stream, String line) {
+        if (!saidNoSpace && DiskSpace.saysNoSpace(line)) saidNoSpace = true;
+        shipper.append(stream, line);
     }
 
     /**
@@ -278,6 +339,7 @@ final class TaskRunner {
         if (state.isEmpty() || sameSerial(task.stateJson(), state.get())) return null;
         try {
             reporter.state(state.get());
+            journal.stateStored();
             log.info("{}: uploaded state serial {}", label, state.get().path("serial").asText());
             return null;
         } catch (ApiException e) {
@@ -302,14 +364,20 @@ final class TaskRunner {
     }
 
     private static boolean sameSerial(ObjectNode input, ObjectNode output) {
-        JsonNode before = input == null ? null : input.get("serial");
-        JsonNode after = output.get("serial");
-        return before != null && after != null && before.asLong() == after.asLong();
+        Long before = serialOf(input);
+        return before != null && before.equals(serialOf(output));
+    }
+
+    /** A state's serial; null for no state (or one without a serial). */
+    static Long serialOf(JsonNode state) {
+        JsonNode serial = state == null ? null : state.get("serial");
+        return serial == null || !serial.canConvertToLong() ? null : serial.asLong();
     }
 
     private Outcome agentError(String what, Exception e) {
         log.error("{}: {}: {}", label, what, e.toString());
-        return new Outcome(TaskStatus.ERRORED, null, systemLine(what + ": " + e.getMessage()));
+        String cause = e instanceof IOException io && DiskSpace.isNoSpace(io) ? noSpaceMessage() + ": " : "";
+        return Outcome.errored(systemLine(cause + what + ": " + e.getMessage()));
     }
 
     /** Puts the agent's own message into the task's log, where the user reads Terraform's. */
@@ -321,6 +389,12 @@ final class TaskRunner {
     private String cancelReason() {
         synchronized (lock) {
             return cancelReason;
+        }
+    }
+
+    private boolean droppedForShutdown() {
+        synchronized (lock) {
+            return shutdownDrop;
         }
     }
 

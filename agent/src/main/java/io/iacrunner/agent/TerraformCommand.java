@@ -24,6 +24,8 @@ final class TerraformCommand {
     private final CountDownLatch killNow = new CountDownLatch(1);
     private Thread stopper;
     private boolean forced;
+    /** Set when what was left of the process tree got SIGKILL: Terraform did not end on its own. */
+    private volatile boolean killed;
 
     private TerraformCommand(Process process, Thread stdout, Thread stderr, Duration cancelGrace) {
         this.process = process;
@@ -73,6 +75,14 @@ final class TerraformCommand {
         return stopperThread() != null;
     }
 
+    /**
+     * Whether Terraform was killed rather than ending by itself (after SIGINT it writes its state and exits; killed,
+     * it may not have). Meaningful after {@link #waitFor()}.
+     */
+    boolean wasKilled() {
+        return killed;
+    }
+
     private synchronized Thread stopperThread() {
         return stopper;
     }
@@ -115,6 +125,7 @@ final class TerraformCommand {
         } else {
             log.info("terraform (pid {}): forced cancel; killing its process tree", process.pid());
         }
+        if (process.isAlive()) killed = true;
         Stream.concat(treeAtCancel.stream(), process.descendants())
                 .filter(ProcessHandle::isAlive)
                 .forEach(ProcessHandle::destroyForcibly);

@@ -14,22 +14,30 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The agent's working directory, parent of the per-task directories. One agent owns it at a time (a file lock), which
- * is what makes deleting a crashed run's leftovers at start safe: they cannot belong to a live agent.
+ * is what makes deleting a crashed run's leftovers at start safe: they cannot belong to a live agent. The task
+ * directory of an attempt whose log spool was left too is kept until {@link SpoolRecovery} has taken from it the state
+ * Terraform wrote ({@link #leftoverTaskDir}).
  */
 final class WorkDir implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WorkDir.class);
     private static final String LOCK_FILE = ".agent.lock";
     /** {@code <taskId>-a<attempt>-<16 hex>}: only directories of this shape are ever deleted as leftovers. */
-    private static final Pattern TASK_DIR = Pattern.compile("[A-Za-z0-9_.-]+-a\\d+-[0-9a-f]{16}");
+    private static final Pattern TASK_DIR = Pattern.compile("([A-Za-z0-9_.-]+)-a(\\d+)-[0-9a-f]{16}");
     private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
 
@@ -37,16 +45,25 @@ final class WorkDir implements AutoCloseable {
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final PluginCache pluginCache;
+    private final DiskSpace disk;
+    /** Task directories a crashed run left beside a spool, by "taskId.aN": kept for {@link SpoolRecovery}. */
+    private final Map<String, Path> leftovers = new ConcurrentHashMap<>();
 
-    private WorkDir(Path root, FileChannel lockChannel, FileLock lock, PluginCache pluginCache) {
+    private WorkDir(Path root, FileChannel lockChannel, FileLock lock, PluginCache pluginCache, DiskSpace disk) {
         this.root = root;
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.pluginCache = pluginCache;
+        this.disk = disk;
     }
 
-    /** Creates (0700) or checks the directory, takes it over and deletes task directories a crashed run left. */
-    static WorkDir open(Path configured) throws IOException {
+    /**
+     * Creates (0700) or checks the directory, takes it over and deletes task directories a crashed run left (but those
+     * with a leftover spool, see {@link #leftoverTaskDir}).
+     *
+     * @param minFreeDisk below this many usable bytes (work directory or spool) the agent claims nothing
+     */
+    static WorkDir open(Path configured, long minFreeDisk) throws IOException {
         Files.createDirectories(configured, OWNER_ONLY);
         Path root = configured.toRealPath(); // the checks below then judge the directory, not a link to it
         FileChannel channel = FileChannel.open(root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -56,7 +73,8 @@ final class WorkDir implements AutoCloseable {
             if (lock == null) {
                 throw new IOException("another agent is using " + root + "; give each agent its own work directory");
             }
-            WorkDir dir = new WorkDir(root, channel, lock, PluginCache.in(root));
+            Path spool = LogSpool.directory(root);
+            WorkDir dir = new WorkDir(root, channel, lock, PluginCache.in(root), new DiskSpace(List.of(root, spool), spool, minFreeDisk));
             dir.deleteLeftovers();
             return dir;
         } catch (IOException | RuntimeException e) {
@@ -89,12 +107,39 @@ final class WorkDir implements AutoCloseable {
     }
 
     private void deleteLeftovers() throws IOException {
+        Set<String> spooled = new HashSet<>();
+        for (LogSpool.Leftover spool : LogSpool.leftovers(root)) spooled.add(key(spool.taskId(), spool.attempt()));
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(root,
                 p -> TASK_DIR.matcher(p.getFileName().toString()).matches() && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))) {
             for (Path leftover : entries) {
+                Matcher m = TASK_DIR.matcher(leftover.getFileName().toString());
+                String key = m.matches() ? key(m.group(1), Integer.parseInt(m.group(2))) : "";
+                if (spooled.contains(key) && leftovers.putIfAbsent(key, leftover) == null) continue;
                 log.info("deleting {}, left by an earlier run", leftover);
                 TaskDirectory.deleteTree(leftover);
             }
+        }
+    }
+
+    private static String key(String taskId, int attempt) {
+        return taskId + ".a" + attempt;
+    }
+
+    /**
+     * The directory a crashed run left for this attempt, if its spool was left too: Terraform's state file there
+     * records what the attempt did. {@link #deleteLeftover} once done with it.
+     */
+    Optional<Path> leftoverTaskDir(String taskId, int attempt) {
+        return Optional.ofNullable(leftovers.get(key(taskId, attempt)));
+    }
+
+    void deleteLeftover(String taskId, int attempt) {
+        Path dir = leftovers.remove(key(taskId, attempt));
+        if (dir == null) return;
+        try {
+            TaskDirectory.deleteTree(dir);
+        } catch (IOException e) {
+            log.warn("cannot delete {}: {}", dir, e.toString());
         }
     }
 
@@ -113,6 +158,15 @@ final class WorkDir implements AutoCloseable {
 
     Path root() {
         return root;
+    }
+
+    /** Where the attempts' log spools and journals are. */
+    Path spoolDir() {
+        return root.resolve(LogSpool.DIR);
+    }
+
+    DiskSpace disk() {
+        return disk;
     }
 
     @Override

@@ -333,28 +333,26 @@ class AgentTest {
     }
 
     @Test
-    void aLostLeaseKillsRunningTerraformReportsNothingAndPullsOnlyAfterAPingGetsThrough() throws Exception {
+    void aLostLeaseStopsNothingRunningButNoNewWorkIsPulledUntilAPingGetsThrough() throws Exception {
         int lease = 2;
         usePool(POOL, lease);
         ListAppender<ILoggingEvent> agentLog = capture(Agent.class);
-        String marker = "300." + System.nanoTime() % 1_000_000;
-        assign(task("t-leased", TaskAction.PLAN_APPLY, "sleep " + marker));
+        String marker = "5." + System.nanoTime() % 1_000_000;
+        assign(task("t-leased", TaskAction.PLAN_APPLY, "sleep " + marker + "; echo finished-after-the-outage"));
         startedAgent(0);
         await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
 
         pingReply = r -> Reply.error(503, "unavailable", "the server is cut off");
-        long cutAt = System.nanoTime();
-        await().atMost(Duration.ofSeconds(lease + 5)).until(() -> processesWith(marker) == 0);
-
-        assertThat(Duration.ofNanos(System.nanoTime() - cutAt)).isLessThan(Duration.ofSeconds(lease + 3));
-        await().atMost(Duration.ofSeconds(5)).until(() -> pings().getLast().currentTasks().isEmpty());
+        await().atMost(Duration.ofSeconds(lease + 5)).until(() -> agentLog.list.stream().anyMatch(e -> e.getLevel() == Level.ERROR));
+        assertThat(processesWith(marker)).as("terraform goes on after the lease is lost").isPositive();
         int pullsWhileLost = server.requests("POST", ApiPaths.TASK_PULL).size();
-        Thread.sleep(2000);
-        assertThat(resultsOf("t-leased")).as("a lost attempt reports nothing").isEmpty();
-        assertThat(server.requests("PUT", ApiPaths.TASK_STATE)).isEmpty();
-        assertThat(server.requests("POST", ApiPaths.TASK_PULL)).as("no new work without the lease").hasSize(pullsWhileLost);
         assertThat(agentLog.list).filteredOn(e -> e.getLevel() == Level.ERROR).singleElement()
-                .satisfies(e -> assertThat(e.getFormattedMessage()).contains("lease").contains("killed 1 running task"));
+                .satisfies(e -> assertThat(e.getFormattedMessage()).contains("lease").contains("1 running task(s) go on"));
+
+        TaskResult result = awaitResult("t-leased");
+        assertThat(result.status()).as("the apply ran to its end").isEqualTo(TaskStatus.SUCCEEDED);
+        assertThat(logs.plainText("t-leased")).anyMatch(l -> l.contains("finished-after-the-outage"));
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL)).as("no new work without the lease").hasSize(pullsWhileLost);
 
         pingReply = r -> Reply.ok(new PingReply(POOL, List.of(), null, null, lease));
         await().atMost(Duration.ofSeconds(5)).until(() -> server.requests("POST", ApiPaths.TASK_PULL).size() > pullsWhileLost);

@@ -78,6 +78,12 @@ final class FakeLogStore implements FakeServer.Handler {
         }
     }
 
+    /** The store loses its last {@code count} lines of the task, as a store restored from an older backup would. */
+    synchronized void loseLastLines(String taskId, int count) {
+        List<LogLine> lines = stored.get(taskId);
+        lines.subList(lines.size() - count, lines.size()).clear();
+    }
+
     synchronized List<LogLine> stored(String taskId) {
         return List.copyOf(stored.getOrDefault(taskId, List.of()));
     }

@@ -8,6 +8,7 @@ import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.LogBatch;
 import io.iacrunner.protocol.LogLine;
 import io.iacrunner.protocol.LogStream;
+import io.iacrunner.protocol.testing.SmallDisk;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,7 +64,7 @@ class LogShipperTest {
         LogShipper shipper;
         try {
             shipper = new LogShipper(session, LogSpool.create(dir, TASK, 1), new LogUplink(session, TASK, 1, false), TASK, 1,
-                    maxLogBytes, staleNotices::incrementAndGet);
+                    maxLogBytes, staleNotices::incrementAndGet, () -> false);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -147,7 +148,7 @@ class LogShipperTest {
 
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
         for (LogLine stored : logs.stored(TASK)) sha.update((stored.line() + "\n").getBytes(StandardCharsets.UTF_8));
-        assertThat(proof).isEqualTo(new LogShipper.Proof(4, HexFormat.of().formatHex(sha.digest())));
+        assertThat(proof).isEqualTo(new LogShipper.Proof(4, HexFormat.of().formatHex(sha.digest()), 0, null));
     }
 
     @Test
@@ -197,7 +198,7 @@ class LogShipperTest {
     @Test
     void fallsBackToHttpWhenTheAgentWebSocketCannotBeOpened() throws Exception {
         LogShipper shipper = new LogShipper(session, LogSpool.create(dir, TASK, 1), new LogUplink(session, TASK, 1, true), TASK, 1,
-                0, staleNotices::incrementAndGet);
+                0, staleNotices::incrementAndGet, () -> false);
         shippers.add(shipper);
         shipper.start();
         appendLines(shipper, LogStream.STDOUT, "line-", 10);
@@ -245,17 +246,74 @@ class LogShipperTest {
     }
 
     @Test
-    void stopsShippingOnALogGapInsteadOfRetryingForever() throws Exception {
-        logs.refusal = Reply.error(409, "log_gap", "first_seq beyond committed");
+    void aServerThatLostAcknowledgedLinesIsAskedWhatItHasAndGetsTheRestAgainFromTheSpool() throws Exception {
         LogShipper shipper = shipper();
-        appendLines(shipper, LogStream.STDOUT, "line-", 10);
+        appendLines(shipper, LogStream.STDOUT, "line-", 100);
+        await().atMost(Duration.ofSeconds(10)).until(() -> logs.stored(TASK).size() == 100);
+        logs.loseLastLines(TASK, 40); // the store lost its last chunks after acknowledging them
 
-        assertThat(shipper.flush().lines()).isEqualTo(10);
+        appendLines(shipper, LogStream.STDOUT, "more-", 10);
+        LogShipper.Proof proof = shipper.flush();
 
+        List<String> expected = new ArrayList<>(IntStream.range(0, 100).mapToObj(i -> "line-" + i).toList());
+        IntStream.range(0, 10).forEach(i -> expected.add("more-" + i));
+        assertStoredExactly(expected);
+        assertThat(proof.lines()).isEqualTo(110);
+        assertThat(logs.batches.stream().anyMatch(b -> b.firstSeq() == 0 && b.lines().isEmpty())).as("it asked with a probe").isTrue();
+        assertThat(logs.batches.stream().anyMatch(b -> b.firstSeq() == 60 && !b.lines().isEmpty())).as("then resent from 60").isTrue();
         assertThat(shipper.isStale()).isFalse();
         assertThat(staleNotices).hasValue(0);
-        Thread.sleep(300);
-        assertThat(logs.batches).hasSize(1);
+    }
+
+    @Test
+    void aResultRefusedForAGapSendsTheLinesAgainAndTheSameProofStands() throws Exception {
+        LogShipper shipper = shipper();
+        appendLines(shipper, LogStream.STDOUT, "line-", 50);
+        LogShipper.Proof first = shipper.flush();
+        logs.loseLastLines(TASK, 20); // found only when the result is refused with log_gap
+
+        shipper.resync();
+        LogShipper.Proof second = shipper.flush();
+
+        assertStoredExactly(IntStream.range(0, 50).mapToObj(i -> "line-" + i).toList());
+        assertThat(second).as("flushing again proves the same log").isEqualTo(first);
+    }
+
+    @Test
+    void onAFullDiskTheReserveIsFreedOnceAndLinesThatStillCannotBeSpooledAreCountedApartWithTheReason() throws Exception {
+        try (SmallDisk disk = SmallDisk.mount(dir, 1)) {
+            AtomicInteger reserveFreed = new AtomicInteger();
+            Path reserve = disk.path().resolve("reserve");
+            Files.write(reserve, new byte[64 * 1024]);
+            LogShipper shipper = new LogShipper(session, LogSpool.create(disk.path(), TASK, 1), new LogUplink(session, TASK, 1, false),
+                    TASK, 1, 0, staleNotices::incrementAndGet, () -> {
+                        reserveFreed.incrementAndGet();
+                        try {
+                            return Files.deleteIfExists(reserve);
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    });
+            shippers.add(shipper);
+            shipper.start();
+            appendLines(shipper, LogStream.STDOUT, "before-", 10);
+            disk.fill("filler", 0);
+            String kb = "x".repeat(1000);
+            for (int i = 0; i < 200; i++) shipper.append(LogStream.STDOUT, "after-" + i + " " + kb); // ~200 KB: more than the reserve
+
+            LogShipper.Proof proof = shipper.flush();
+
+            assertThat(shipper.sawNoSpace()).isTrue();
+            assertThat(reserveFreed).as("the reserve was asked for").hasPositiveValue();
+            assertThat(reserve).as("and freed").doesNotExist();
+            assertThat(proof.lost()).as("lines that fit in no spool").isPositive();
+            assertThat(proof.lostReason()).contains("no space left on device");
+            assertThat(proof.lines() + proof.lost()).isEqualTo(210);
+            assertThat(proof.lines()).as("the reserve took some lines").isGreaterThan(10 + 30);
+            assertThat(logs.stored(TASK)).as("every spooled line arrived").hasSize((int) proof.lines());
+            assertThat(logs.stored(TASK).get(9).line()).isEqualTo("before-9");
+            shipper.close();
+        }
     }
 
     @Test

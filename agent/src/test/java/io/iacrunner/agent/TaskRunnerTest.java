@@ -68,7 +68,7 @@ class TaskRunnerTest {
         server.on("POST", ApiPaths.TASK_PLAN, r -> Reply.ok(null));
         server.on("PUT", ApiPaths.TASK_STATE, r -> Reply.ok(null));
         server.on("POST", ApiPaths.TASK_RESULT, r -> Reply.ok(null));
-        workDir = WorkDir.open(dir.resolve("work"));
+        workDir = WorkDir.open(dir.resolve("work"), 0);
     }
 
     @AfterEach
@@ -396,7 +396,7 @@ class TaskRunnerTest {
     }
 
     @Test
-    void aDroppedAttemptKillsTerraformAtOnceAndReportsNothingEvenWithTheServerDown() throws Exception {
+    void aDroppedAttemptKillsTerraformAtOnceReportsNothingAndKeepsItsSpoolAndJournalForTheNextStart() throws Exception {
         String marker = "300." + System.nanoTime() % 1_000_000;
         TaskRunner runner = runner(task("t-drop", TaskAction.PLAN_APPLY, localExec("sleep " + marker), null, null),
                 Fixtures.TERRAFORM, Duration.ofSeconds(60));
@@ -406,7 +406,7 @@ class TaskRunnerTest {
         Thread.sleep(500);
 
         long droppedAt = System.nanoTime();
-        runner.drop("the agent lost its lease");
+        runner.drop("the agent is shutting down and the task could not report in time");
         thread.join(Duration.ofSeconds(20).toMillis());
 
         assertThat(thread.isAlive()).isFalse();
@@ -414,7 +414,12 @@ class TaskRunnerTest {
         assertThat(server.requests("POST", ApiPaths.TASK_RESULT)).isEmpty();
         assertThat(stateUploads()).isEmpty();
         assertThat(processesWith(marker)).isZero();
-        assertNoTaskDirectoryLeft();
+        try (Stream<Path> spooled = Files.list(workDir.spoolDir())) {
+            assertThat(spooled.map(p -> p.getFileName().toString()))
+                    .as("what the next start of the agent delivers").contains("t-drop.a1.jsonl", "t-drop.a1" + AttemptJournal.SUFFIX);
+        }
+        assertThat(AttemptJournal.leftover(workDir.spoolDir(), "t-drop", 1).entry()).get()
+                .satisfies(e -> assertThat(e.phase()).isEqualTo(TaskPhase.APPLYING));
     }
 
     @Test

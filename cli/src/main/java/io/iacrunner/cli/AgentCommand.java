@@ -27,8 +27,8 @@ import picocli.CommandLine.Option;
             "is unreachable), then pulls and runs tasks; it only makes outbound requests.",
             "SIGTERM or SIGINT stops pulling at once, lets the running tasks finish for up to",
             "--drain-timeout, cancels what is left and waits until each has reported, then",
-            "deregisters. When no ping reaches the server for its lease (3 ping intervals),",
-            "the agent kills its tasks without reporting them: the server has given them away.",
+            "deregisters. When no ping reaches the server, the running tasks go on: their logs",
+            "are spooled and, with their results and states, delivered once a server answers.",
         })
 public final class AgentCommand implements Callable<Integer> {
     private final CliContext ctx;
@@ -56,6 +56,11 @@ public final class AgentCommand implements Callable<Integer> {
 
     @Option(names = "--max-plans", paramLabel = "N", description = "Local cap on parallel plans, below the pool's limit (default: the pool's).")
     Integer maxPlans;
+
+    @Option(names = "--min-free-disk", paramLabel = "MIB", defaultValue = "256",
+            description = "Claim nothing while the work directory or the spool has less than this much free space, and"
+                    + " say so in pings ('iac agents' shows 'disk full'); 0 never stops (default ${DEFAULT-VALUE}).")
+    long minFreeDiskMib;
 
     @Option(names = "--drain-timeout", paramLabel = "SECONDS", defaultValue = "300",
             description = "On SIGTERM, how long running tasks may go on before they are canceled; 0 cancels at once (default ${DEFAULT-VALUE}).")
@@ -114,6 +119,9 @@ public final class AgentCommand implements Callable<Integer> {
         }
         if (drainTimeoutSeconds < 0) throw new UsageException("--drain-timeout must be 0 or more seconds, got " + drainTimeoutSeconds);
         if (cancelGraceSeconds < 0) throw new UsageException("--cancel-grace must be 0 or more seconds, got " + cancelGraceSeconds);
+        if (minFreeDiskMib < 0 || minFreeDiskMib > 1L << 30) {
+            throw new UsageException("--min-free-disk must be 0 to " + (1L << 30) + " MiB, got " + minFreeDiskMib);
+        }
         Transport reach = transport.transport();
         try {
             servers.forEach(reach::check);
@@ -123,6 +131,7 @@ public final class AgentCommand implements Callable<Integer> {
         return config.withTransport(reach).withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
                 .withCancelGrace(Duration.ofSeconds(cancelGraceSeconds))
                 .withLogWebSocket(!logOverHttp)
+                .withMinFreeDisk(minFreeDiskMib * 1024 * 1024)
                 .withVersions(versions());
     }
 

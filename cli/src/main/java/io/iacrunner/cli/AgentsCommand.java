@@ -9,7 +9,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "agents", mixinStandardHelpOptions = true,
-        description = "List agents: id, name, pool, status (idle|busy|offline), last seen, running tasks.")
+        description = "List agents: id, name, pool, status (idle|busy|offline), last seen, running tasks, warnings (disk full).")
 public final class AgentsCommand implements Callable<Integer> {
     private final CliContext ctx;
 

@@ -72,7 +72,9 @@ public final class DevCommand implements Callable<Integer> {
         }
         AgentConfig agentConfig = AgentConfig.of(server.baseUrl(), server.agentTokenFile())
                 .withName("dev-agent")
-                .withWorkDir(data.resolve("agent-work"));
+                .withWorkDir(data.resolve("agent-work"))
+                // A laptop's disk may be nearly full: the tour's runs need little, so only a truly full disk stops them.
+                .withMinFreeDisk(32L * 1024 * 1024);
         Agent agent;
         try {
             agent = new Agent(agentConfig);

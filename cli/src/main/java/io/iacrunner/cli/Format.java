@@ -156,9 +156,17 @@ final class Format {
                     text(a.poolId()),
                     text(a.status()),
                     shortTime(a.lastSeen()),
-                    running.isEmpty() ? NONE : String.join(",", running)));
+                    running.isEmpty() ? NONE : String.join(",", running),
+                    agentWarnings(a)));
         }
-        return table(List.of("ID", "NAME", "POOL", "STATUS", "LAST_SEEN", "RUNNING"), rows);
+        return table(List.of("ID", "NAME", "POOL", "STATUS", "LAST_SEEN", "RUNNING", "WARNINGS"), rows);
+    }
+
+    /** What an operator must act on, from the agent's last ping. */
+    private static String agentWarnings(AgentView a) {
+        List<String> warnings = new ArrayList<>();
+        if (a.diskFull()) warnings.add("disk full: claims nothing");
+        return warnings.isEmpty() ? NONE : String.join("; ", warnings);
     }
 
     /** Left-aligned columns separated by two spaces; the last column is not padded. */

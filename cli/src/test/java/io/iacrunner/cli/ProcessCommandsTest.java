@@ -162,6 +162,27 @@ class ProcessCommandsTest {
     }
 
     @Test
+    void serverLeaseDefaultsToTwoMinutesAndMustSpanThreePings() {
+        ServerCommand defaults = parse(ServerCommand.class, Map.of(), "server");
+        assertThat(defaults.config().lease()).isEqualTo(Duration.ofSeconds(120));
+        assertThat(defaults.config().leases().lostApply()).isEqualTo(Duration.ofHours(24));
+        ServerCommand set = parse(ServerCommand.class, Map.of(), "server", "--agent-lease", "30", "--lost-apply-window", "600");
+        assertThat(set.config().lease()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(set.config().leases().lostApply()).isEqualTo(Duration.ofMinutes(10));
+        CliRun tooShort = CliRun.run(dir, "server", "--ping-interval", "20", "--agent-lease", "30");
+        assertThat(tooShort.exit()).isEqualTo(2);
+        assertThat(tooShort.err()).contains("agent-lease (30 s) must be at least 3 ping intervals (60 s)");
+    }
+
+    @Test
+    void agentRefusesANegativeFreeDiskThreshold() throws Exception {
+        Files.writeString(dir.resolve("agent.token"), "pool-token\n");
+        CliRun run = CliRun.run(dir, "agent", "--token-file", "agent.token", "--min-free-disk", "-1");
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.err()).contains("--min-free-disk");
+    }
+
+    @Test
     void agentRefusesZeroPlans() throws Exception {
         Files.writeString(dir.resolve("agent.token"), "pool-token\n");
         CliRun run = CliRun.run(dir, "agent", "--token-file", "agent.token", "--max-plans", "0");

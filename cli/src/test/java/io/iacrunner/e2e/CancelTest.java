@@ -94,6 +94,9 @@ class CancelTest {
             System.out.println("CancelTest: forced cancel took " + took.toMillis() + " ms");
             assertThat(ended.status()).isEqualTo(TaskStatus.CANCELED);
             assertNothingLeft(name, marker);
+            // Killed mid-apply, with no state stored: what it changed is unknown, as for a lost agent.
+            assertThat(system.workspace("cancel-forced").lock()).as("the workspace stays locked").isNotNull()
+                    .satisfies(lock -> assertThat(lock.reason()).contains("killed while applying"));
         } finally {
             agent.close();
         }

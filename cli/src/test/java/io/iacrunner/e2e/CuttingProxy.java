@@ -14,7 +14,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A TCP proxy on loopback in front of the server, for tests of the network failing under the agent: {@link #cutAll()}
  * drops every open connection mid-stream (HTTP requests, long polls, WebSockets alike), and while {@link #refuse}
- * is on, new connections are closed as soon as they are accepted, as if the server were unreachable.
+ * is on, new connections are closed as soon as they are accepted, as if the server were unreachable. While
+ * {@link #blackhole} is on, nothing gets through and nothing is refused either, as when a link silently drops every
+ * packet: open connections stall (their bytes wait), new ones are accepted and never answered, so every request
+ * waits out its own timeout. When it ends, stalled connections flow again and the unanswered ones are closed.
  */
 final class CuttingProxy implements AutoCloseable {
     private final ServerSocket listener;
@@ -22,6 +25,8 @@ final class CuttingProxy implements AutoCloseable {
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger cuts = new AtomicInteger();
     private volatile boolean refusing;
+    private volatile boolean blackholed;
+    private final Set<Socket> held = ConcurrentHashMap.newKeySet();
 
     CuttingProxy(int targetPort) throws IOException {
         this.targetPort = targetPort;
@@ -58,6 +63,14 @@ final class CuttingProxy implements AutoCloseable {
         if (on) cutAll();
     }
 
+    void blackhole(boolean on) {
+        blackholed = on;
+        if (!on) {
+            held.forEach(CuttingProxy::closeQuietly);
+            held.clear();
+        }
+    }
+
     private void acceptLoop() {
         while (!listener.isClosed()) {
             Socket client;
@@ -68,6 +81,10 @@ final class CuttingProxy implements AutoCloseable {
             }
             if (refusing) {
                 closeQuietly(client);
+                continue;
+            }
+            if (blackholed) {
+                held.add(client); // accepted, never answered: the client waits out its timeout
                 continue;
             }
             Thread.ofVirtual().start(() -> connect(client));
@@ -94,10 +111,11 @@ final class CuttingProxy implements AutoCloseable {
         try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
             int n;
             while ((n = in.read(buffer)) != -1) {
+                while (blackholed) Thread.sleep(20); // the bytes wait, as on a link that drops them (TCP resends later)
                 out.write(buffer, 0, n);
                 out.flush();
             }
-        } catch (IOException e) {
+        } catch (IOException | InterruptedException e) {
             // cut, or the other side went away: close both below
         } finally {
             closeQuietly(from);
@@ -118,6 +136,7 @@ final class CuttingProxy implements AutoCloseable {
     @Override
     public void close() throws IOException {
         listener.close();
+        blackhole(false);
         cutAll();
     }
 }

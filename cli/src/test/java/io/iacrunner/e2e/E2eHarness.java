@@ -11,6 +11,7 @@ import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.WireJson;
 import io.iacrunner.protocol.WorkspaceView;
+import io.iacrunner.server.ServerConfig;
 import io.iacrunner.server.testing.TestServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -51,8 +52,20 @@ final class E2eHarness implements AutoCloseable {
 
     /** With the server's ping interval (the lease is three of them). */
     E2eHarness(Path dir, Duration pingInterval) {
+        this(dir, c -> c.withPingInterval(pingInterval));
+    }
+
+    /** With the server's configuration adjusted by {@code adjust} (the lease is three ping intervals unless it sets one). */
+    E2eHarness(Path dir, UnaryOperator<ServerConfig> adjust) {
         this.dir = dir;
-        this.server = TestServer.start(pingInterval);
+        this.server = TestServer.start(adjust);
+    }
+
+    /** The production timings: the default ping interval, the default lease and lost-apply window. */
+    static ServerConfig productionTimings(ServerConfig config) {
+        ServerConfig defaults = ServerConfig.defaults();
+        return config.withPingInterval(defaults.pingInterval())
+                .withLeases(new ServerConfig.Leases(defaults.lease(), defaults.leases().lostApply()));
     }
 
     static Path terraform() {

@@ -7,6 +7,9 @@ import java.util.Map;
  * A task as clients see it. {@code phase} is a sub-phase of running that tooling may ignore; {@code message} says
  * why a task was requeued, errored or canceled. {@code planSummary}: what the current attempt's plan would do, once
  * it has planned (null before). {@code createdBy}: the token that queued it, by description and id.
+ * {@code agentUnreachableSince}: set while the agent running this apply has not pinged for its lease; the apply goes
+ * on there and is delivered when the agent is back (null otherwise). {@code logIncompleteReason}: why a finished
+ * task's log is not complete ({@code logComplete} false), when that is known.
  */
 public record TaskView(
         String taskId,
@@ -28,4 +31,6 @@ public record TaskView(
         Map<String, String> labels,
         boolean cancelRequested,
         PlanSummary planSummary,
-        String createdBy) {}
+        String createdBy,
+        Instant agentUnreachableSince,
+        String logIncompleteReason) {}

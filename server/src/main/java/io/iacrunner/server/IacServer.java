@@ -155,10 +155,11 @@ public final class IacServer implements AutoCloseable {
             VariableService variableService = new VariableService(jdbi, workspaceStore, sealed);
             TaskService taskService = new TaskService(jdbi, taskStore, workspaceStore, variableService, tokens, queueSignals,
                     taskSignals, config.maxLongPoll(), config.lease(), logService::digest, metrics.registry(), drain::draining);
-            leases = new LeaseMonitor(jdbi, taskStore, queueSignals, taskSignals, config.lease(), metrics.registry())
+            leases = new LeaseMonitor(jdbi, taskStore, queueSignals, taskSignals, config.lease(), config.leases().lostApply(),
+                    metrics.registry())
                     .start(config.pingInterval().dividedBy(2));
             AgentService agentService = new AgentService(jdbi, new AgentStore(jdbi), poolStore, taskStore, tokens, clock,
-                    config.pingInterval(), config.lease(), leases);
+                    config.pingInterval(), config.lease(), config.leases().lostApply(), leases);
             StateService stateService = new StateService(jdbi, taskStore, new StateStore(jdbi));
             StoreGauges gauges = new StoreGauges(taskStore, agentService, metrics.registry());
             metrics.refreshBeforeScrape(gauges::refresh);
@@ -171,7 +172,8 @@ public final class IacServer implements AutoCloseable {
                     logRoutes,
                     new StateRoutes(auth, stateService),
                     new PoolRoutes(auth, new PoolService(poolStore, apiTokens), audit),
-                    new WorkspaceRoutes(auth, new WorkspaceService(jdbi, workspaceStore, queueSignals, TaskService.QUEUE), audit),
+                    new WorkspaceRoutes(auth, new WorkspaceService(jdbi, workspaceStore, queueSignals, TaskService.QUEUE,
+                            taskService::giveUpLostApply), audit),
                     new VariableRoutes(auth, variableService),
                     new TokenRoutes(auth, apiTokens, signingKeys, audit),
                     new AuditRoutes(auth, audit),

@@ -28,6 +28,7 @@ import java.time.Duration;
  * @param tls the certificate to serve HTTPS with; null for plain HTTP
  * @param allowPlainHttp plain HTTP on an address other than loopback: off unless explicitly asked, because every
  *     request carries a token
+ * @param leases how long an agent may go silent before its work is judged lost
  */
 public record ServerConfig(
         String host,
@@ -50,7 +51,8 @@ public record ServerConfig(
         Path secretsKeyFile,
         int credentialRequestsPerMinute,
         Tls tls,
-        boolean allowPlainHttp) {
+        boolean allowPlainHttp,
+        Leases leases) {
 
     /** HTTPS from PEM files (a certificate chain and a PKCS#8 key) or from a PKCS#12 keystore. */
     public record Tls(Path certificatePem, Path privateKeyPem, Path keystore, String keystorePassword) {
@@ -70,103 +72,119 @@ public record ServerConfig(
     public static final String DEFAULT_REDIS_PREFIX = "iac";
     public static final int DEFAULT_CREDENTIAL_REQUESTS_PER_MINUTE = 60;
 
+    /**
+     * How long silence is tolerated. {@code agent}: an agent that has not pinged for this long has lost its lease: its
+     * plans are queued again elsewhere and it gets no new work (null: {@link #DEFAULT_AGENT_LEASE}). {@code lostApply}:
+     * how long an apply whose agent lost its lease waits for that agent to come back and deliver its outcome, log and
+     * state, before it is errored (the workspace stays locked either way).
+     */
+    public record Leases(Duration agent, Duration lostApply) {
+        public static final Leases DEFAULTS = new Leases(null, Duration.ofHours(24));
+    }
+
+    /**
+     * Longer than a server restart and a 60 s network cut plus the agent's ping retries (see "Leases" in
+     * docs/architecture.md for the arithmetic), so neither costs a running task anything.
+     */
+    public static final Duration DEFAULT_AGENT_LEASE = Duration.ofSeconds(120);
+
     public static ServerConfig defaults() {
         return new ServerConfig(
                 "127.0.0.1", DEFAULT_PORT, DEFAULT_DATA_DIR, null, null, null, Duration.ofSeconds(5), Duration.ofSeconds(25),
                 DEFAULT_MAX_LOG_BYTES, null, DEFAULT_DATABASE_POOL_SIZE, null, null, null, DEFAULT_REDIS_PREFIX,
-                Duration.ofSeconds(30), false, null, DEFAULT_CREDENTIAL_REQUESTS_PER_MINUTE, null, false);
+                Duration.ofSeconds(30), false, null, DEFAULT_CREDENTIAL_REQUESTS_PER_MINUTE, null, false, Leases.DEFAULTS);
     }
 
     public ServerConfig withHost(String value) {
         return new ServerConfig(value, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
                 maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
                 redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls,
-                allowPlainHttp);
+                allowPlainHttp, leases);
     }
 
     public ServerConfig withPort(int value) {
         return new ServerConfig(host, value, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
                 maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
                 redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls,
-                allowPlainHttp);
+                allowPlainHttp, leases);
     }
 
     public ServerConfig withDataDir(Path value) {
         return new ServerConfig(host, port, value, databaseUrl, databaseUser, databasePassword, pingInterval,
                 maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
                 redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls,
-                allowPlainHttp);
+                allowPlainHttp, leases);
     }
 
     public ServerConfig withPingInterval(Duration value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, value, maxLongPoll,
                 maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert, redisUrl,
-                redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
+                redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp, leases);
     }
 
     public ServerConfig withMaxLogBytes(long value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
                 maxLongPoll, value, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert, redisUrl,
-                redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
+                redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp, leases);
     }
 
     public ServerConfig withLogRetention(Duration value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
                 maxLongPoll, maxLogBytes, value, databasePoolSize, databaseSslMode, databaseSslRootCert, redisUrl,
-                redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
+                redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp, leases);
     }
 
     public ServerConfig withDatabasePoolSize(int value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
                 maxLongPoll, maxLogBytes, logRetention, value, databaseSslMode, databaseSslRootCert, redisUrl,
-                redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
+                redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp, leases);
     }
 
     public ServerConfig withShutdownGrace(Duration value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
                 maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
                 redisUrl, redisPrefix, value, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls,
-                allowPlainHttp);
+                allowPlainHttp, leases);
     }
 
     public ServerConfig withJsonLogs(boolean value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
                 maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
                 redisUrl, redisPrefix, shutdownGrace, value, secretsKeyFile, credentialRequestsPerMinute, tls,
-                allowPlainHttp);
+                allowPlainHttp, leases);
     }
 
     public ServerConfig withSecretsKeyFile(Path value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
                 maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
                 redisUrl, redisPrefix, shutdownGrace, jsonLogs, value, credentialRequestsPerMinute, tls,
-                allowPlainHttp);
+                allowPlainHttp, leases);
     }
 
     public ServerConfig withCredentialRequestsPerMinute(int value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
                 maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
-                redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, value, tls, allowPlainHttp);
+                redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, value, tls, allowPlainHttp, leases);
     }
 
     public ServerConfig withTls(Tls value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
                 maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
                 redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, value,
-                allowPlainHttp);
+                allowPlainHttp, leases);
     }
 
     public ServerConfig withAllowPlainHttp(boolean value) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
                 maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
                 redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls,
-                value);
+                value, leases);
     }
 
     public ServerConfig withDatabase(String url, String user, String password) {
         return new ServerConfig(host, port, dataDir, url, user, password, pingInterval, maxLongPoll, maxLogBytes,
                 logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert, redisUrl, redisPrefix,
-                shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
+                shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp, leases);
     }
 
     public ServerConfig withDatabaseUrl(String value) {
@@ -184,18 +202,25 @@ public record ServerConfig(
     public ServerConfig withDatabaseSsl(String mode, Path rootCert) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
                 maxLongPoll, maxLogBytes, logRetention, databasePoolSize, mode, rootCert, redisUrl, redisPrefix,
-                shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
+                shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp, leases);
     }
 
     public ServerConfig withRedis(String url, String prefix) {
         return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
                 maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert, url,
-                prefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp);
+                prefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp, leases);
     }
 
-    /** An agent silent this long has lost its tasks: three ping intervals, so one or two lost pings are harmless. */
+    public ServerConfig withLeases(Leases value) {
+        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
+                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
+                redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls,
+                allowPlainHttp, value);
+    }
+
+    /** An agent silent this long has lost its lease: its plans go elsewhere, its applies wait for it (see {@link Leases}). */
     public Duration lease() {
-        return pingInterval.multipliedBy(3);
+        return leases.agent() != null ? leases.agent() : DEFAULT_AGENT_LEASE;
     }
 
     public boolean embeddedDatabase() {

@@ -110,10 +110,25 @@ class LogPipelineServerTest {
                 new LogBatch(wrongDigest.task().attempt(), 0, lines(texts)), LogAck.class);
         assertThat(finish(wrongDigest, 3, sha256(List.of("one", "two", "tree"))).logComplete()).isFalse();
 
+        // Fewer lines stored than the agent kept: the result waits for them (409 log_gap), then the log is complete.
         Claimed missing = claim("ws-proof-missing", null, null);
         missing.agent().job(missing.task()).post(ApiPaths.fill(ApiPaths.TASK_LOGS, missing.task().taskId()),
                 new LogBatch(missing.task().attempt(), 0, lines(texts.subList(0, 2))), LogAck.class);
-        assertThat(finish(missing, 3, sha256(texts)).logComplete()).isFalse();
+        assertThatThrownBy(() -> finish(missing, 3, sha256(texts))).isInstanceOfSatisfying(ApiException.class, e -> {
+            assertThat(e.status()).isEqualTo(409);
+            assertThat(e.code()).isEqualTo("log_gap");
+        });
+        missing.agent().job(missing.task()).post(ApiPaths.fill(ApiPaths.TASK_LOGS, missing.task().taskId()),
+                new LogBatch(missing.task().attempt(), 0, lines(texts)), LogAck.class);
+        assertThat(finish(missing, 3, sha256(texts)).logComplete()).isTrue();
+
+        // More stored than the agent says it kept: taken, but not complete, and the reason says why.
+        Claimed extra = claim("ws-proof-extra", null, null);
+        extra.agent().job(extra.task()).post(ApiPaths.fill(ApiPaths.TASK_LOGS, extra.task().taskId()),
+                new LogBatch(extra.task().attempt(), 0, lines(texts)), LogAck.class);
+        TaskView overfull = finish(extra, 2, sha256(texts.subList(0, 2)));
+        assertThat(overfull.logComplete()).isFalse();
+        assertThat(overfull.logIncompleteReason()).contains("differs from the agent's");
     }
 
     @Test

@@ -52,13 +52,15 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Agents cut off from the server while their Terraform keeps running, simulated over the real API: the lease runs
- * out (the server's ping interval is 1 s, so the lease is 3 s), the task is recovered by the rules, and everything
- * the cut-off attempt sends afterwards is refused as stale and changes nothing.
+ * out (the server's ping interval is 1 s, the lease 3 s), the task is recovered by the rules (an apply is first waited
+ * for, for the lost-apply window of 4 s here), and everything the cut-off attempt sends afterwards is refused as stale
+ * and changes nothing.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class PartitionTest {
     private static final Duration PING = Duration.ofSeconds(1);
     private static final Duration LEASE = PING.multipliedBy(3);
+    private static final Duration LOST_APPLY_WINDOW = Duration.ofSeconds(4);
     /** Recovery runs about twice per ping interval; the rest is room for a busy machine. */
     private static final Duration DETECTION = LEASE.plus(PING).plusSeconds(10);
 
@@ -66,7 +68,7 @@ class PartitionTest {
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(PING);
+        server = TestServer.start(c -> c.withPingInterval(PING).withLeases(new ServerConfig.Leases(LEASE, LOST_APPLY_WINDOW)));
     }
 
     @AfterAll
@@ -75,7 +77,7 @@ class PartitionTest {
     }
 
     @Test
-    void applyCutOffWhileApplyingIsErroredKeepsTheWorkspaceLockedAndItsLateUploadsChangeNothing() throws Exception {
+    void applyCutOffWhileApplyingIsWaitedForThenErroredKeepsTheWorkspaceLockedAndItsLateUploadsChangeNothing() throws Exception {
         String ws = "ws-partition";
         var cutOff = server.registerAgent("cut-off");
         var healthy = server.registerAgent("healthy");
@@ -111,13 +113,27 @@ class PartitionTest {
                 }
             }, 0, 200, TimeUnit.MILLISECONDS);
 
-            TaskView errored = await().atMost(DETECTION).pollInterval(Duration.ofMillis(100))
+            // First it is waited for: the agent may be working on, out of reach. Its uploads are still taken.
+            TaskView waitedFor = await().atMost(DETECTION).pollInterval(Duration.ofMillis(100))
+                    .until(() -> task(apply.taskId()), v -> v.agentUnreachableSince() != null);
+            assertThat(waitedFor.status()).isEqualTo(TaskStatus.RUNNING);
+            assertThat(waitedFor.message()).contains("unreachable").contains("4 s");
+            assertThat(Duration.between(lastPingOfCutOff.get(), Instant.now())).as("noted once the lease had run out")
+                    .isGreaterThan(LEASE.minusMillis(500));
+            assertThat(server.workspace(ws).lock().reason()).contains("unreachable");
+            long shippedWhileWaiting = shipped.get();
+            await().atMost(Duration.ofSeconds(2)).until(() -> shipped.get() > shippedWhileWaiting);
+            assertThat(refusal.get()).as("lines are taken while the apply is waited for").isNull();
+
+            TaskView errored = await().atMost(DETECTION.plus(LOST_APPLY_WINDOW)).pollInterval(Duration.ofMillis(100))
                     .until(() -> task(apply.taskId()), v -> v.status() != TaskStatus.RUNNING);
             Duration silence = Duration.between(lastPingOfCutOff.get(), Instant.now());
             assertThat(errored.status()).as("an apply that may have started is never run again").isEqualTo(TaskStatus.ERRORED);
-            assertThat(errored.message()).as("the reason").isNotBlank();
+            assertThat(errored.message()).as("the reason").contains("did not come back within 4 s");
             assertThat(errored.finishedAt()).isNotNull();
-            assertThat(silence).as("recovered only once the lease had run out").isGreaterThan(LEASE.minusMillis(500));
+            assertThat(errored.agentUnreachableSince()).isNull();
+            assertThat(silence).as("errored only once the lease and the window had run out")
+                    .isGreaterThan(LEASE.plus(LOST_APPLY_WINDOW).minusMillis(500));
             assertThat(errored.attempt()).isEqualTo(1);
 
             WorkspaceView locked = server.workspace(ws);
@@ -313,7 +329,7 @@ class PartitionTest {
 
     static void ping(TestServer.RegisteredAgent agent) {
         try {
-            agent.client().post(ApiPaths.AGENT_PING, new AgentPing(agent.agentId(), false, 0, 3, false, List.of(), 0, 0, "test"),
+            agent.client().post(ApiPaths.AGENT_PING, new AgentPing(agent.agentId(), false, 0, 3, false, List.of(), 0, 0, "test", false),
                     PingReply.class);
         } catch (RuntimeException e) {
             System.err.println("ping of " + agent.agentId() + " failed: " + e);

@@ -38,14 +38,17 @@ public final class AgentService {
     private final Clock clock;
     private final Duration pingInterval;
     private final Duration lease;
+    private final Duration lostApplyWindow;
     private final LeaseMonitor leases;
 
     /**
+     * @param lostApplyWindow how long an apply waits for its silent agent: that agent may still come back as itself
+     *     (with its expired token) for this long
      * @param leases recovers the tasks of an agent that deregisters at once, and those an agent's heartbeat no longer
      *     lists
      */
     public AgentService(Jdbi jdbi, AgentStore agents, PoolStore pools, TaskStore tasks, Tokens tokens, Clock clock,
-            Duration pingInterval, Duration lease, LeaseMonitor leases) {
+            Duration pingInterval, Duration lease, Duration lostApplyWindow, LeaseMonitor leases) {
         this.jdbi = jdbi;
         this.agents = agents;
         this.pools = pools;
@@ -54,6 +57,7 @@ public final class AgentService {
         this.clock = clock;
         this.pingInterval = pingInterval;
         this.lease = lease;
+        this.lostApplyWindow = lostApplyWindow;
         this.leases = leases;
     }
 
@@ -64,12 +68,30 @@ public final class AgentService {
         }
         PoolConfig pool = pools.find(member.poolId())
                 .orElseThrow(() -> ApiProblem.notFound("pool_not_found", "pool '" + member.poolId() + "' does not exist"));
-        String agentId = Ids.agent();
-        agents.insert(agentId, name, pool.poolId(), limit(request.version()), limit(request.hostname()));
+        String agentId = resumed(request, pool.poolId()).orElse(null);
+        if (agentId != null) {
+            log.info("agent {} came back as {} in pool {} (its token had expired)", name, agentId, pool.poolId());
+        } else {
+            agentId = Ids.agent();
+            agents.insert(agentId, name, pool.poolId(), limit(request.version()), limit(request.hostname()));
+            log.info("agent {} registered as {} in pool {}", name, agentId, pool.poolId());
+        }
         Tokens.Issued token = tokens.issueAgent(agentId, pool.poolId(), AGENT_TOKEN_TTL);
-        log.info("agent {} registered as {} in pool {}", name, agentId, pool.poolId());
         return new RegisterResponse(agentId, token.token(), token.expiresAt(), pool, (int) pingInterval.toSeconds(),
                 (int) lease.toSeconds());
+    }
+
+    /**
+     * The agent a returning agent was, when it proves it (a genuine agent token of this pool, expired less than the
+     * lost-apply window ago) and the server still knows it: an agent cut off longer than its token lived must get its
+     * own identity back, or the applies it ran meanwhile could never be delivered. Its heartbeat is renewed.
+     */
+    private java.util.Optional<String> resumed(RegisterRequest request, String poolId) {
+        if (request.resumeAgentToken() == null) return java.util.Optional.empty();
+        return tokens.formerAgent(request.resumeAgentToken(), lostApplyWindow)
+                .filter(former -> poolId.equals(former.poolId()))
+                .flatMap(former -> agents.touch(former.agentId(), null, limit(request.version())))
+                .map(AgentStore.AgentRow::agentId);
     }
 
     /**
@@ -84,14 +106,17 @@ public final class AgentService {
         AgentStore.AgentRow row = agents.touch(agent.agentId(), Rows.json(ping), limit(ping.version()))
                 .orElseThrow(() -> ApiProblem.notFound("unknown_agent", "agent " + agent.agentId() + " is not registered; register again"));
         PoolConfig pool = pools.find(row.poolId()).orElseThrow();
+        List<String> reported = ping.currentTasks() == null ? List.of() : ping.currentTasks();
         // Before reading what runs here: a task the agent never got or gave up is recovered, not left running forever.
-        leases.recoverAbandoned(agent.agentId(), ping.currentTasks() == null ? List.of() : ping.currentTasks());
+        leases.recoverAbandoned(agent.agentId(), reported);
         List<CancelOrder> cancel = new ArrayList<>();
-        List<String> ours = jdbi.withHandle(h -> {
+        List<String> ours = jdbi.inTransaction(h -> {
+            List<String> back = tasks.agentBack(h, agent.agentId(), reported);
+            if (!back.isEmpty()) log.info("agent {} is back; its applies {} are no longer waited for", agent.agentId(), back);
             cancel.addAll(tasks.cancelOrders(h, agent.agentId()));
             return tasks.runningOn(h, agent.agentId());
         });
-        for (String taskId : ping.currentTasks() == null ? List.<String>of() : ping.currentTasks()) {
+        for (String taskId : reported) {
             if (!ours.contains(taskId)) cancel.add(new CancelOrder(taskId, true));
         }
         Tokens.Issued renewed = agent.expiresAt() == null

@@ -26,10 +26,13 @@ public final class AgentStore {
                 .bind("host", hostname).execute());
     }
 
-    /** Records a ping; empty when the agent is unknown (the store was reset, or it never registered here). */
+    /**
+     * Records a ping ({@code pingJson} null: a registration that resumed the agent, which keeps its last ping); empty
+     * when the agent is unknown (the store was reset, it deregistered, or it never registered here).
+     */
     public Optional<AgentRow> touch(String agentId, String pingJson, String version) {
         return jdbi.withHandle(h -> h.createQuery("""
-                        update agents set last_seen = now(), last_ping = cast(:ping as jsonb),
+                        update agents set last_seen = now(), last_ping = coalesce(cast(:ping as jsonb), last_ping),
                             version = coalesce(:version, version)
                         where agent_id = :id and deregistered_at is null returning agent_id, pool_id""")
                 .bind("id", agentId).bind("ping", pingJson).bind("version", version)
@@ -53,6 +56,7 @@ public final class AgentStore {
     public List<AgentView> list(Duration offlineAfter) {
         return jdbi.withHandle(h -> h.createQuery("""
                         select a.agent_id, a.name, a.pool_id, a.version, a.last_seen,
+                               coalesce((a.last_ping ->> 'disk_full')::boolean, false) as disk_full,
                                a.deregistered_at is not null
                                    or now() - a.last_seen > make_interval(secs => :offline) as offline,
                                coalesce(array_agg(t.task_id order by t.seq) filter (where t.task_id is not null),
@@ -64,7 +68,7 @@ public final class AgentStore {
                     List<String> running = List.of((String[]) rs.getArray("running").getArray());
                     String status = rs.getBoolean("offline") ? "offline" : running.isEmpty() ? "idle" : "busy";
                     return new AgentView(rs.getString("agent_id"), rs.getString("name"), rs.getString("pool_id"), status,
-                            Rows.instant(rs, "last_seen"), running, rs.getString("version"));
+                            Rows.instant(rs, "last_seen"), running, rs.getString("version"), rs.getBoolean("disk_full"));
                 })
                 .list());
     }

@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -54,19 +55,13 @@ public final class Tokens {
     /** Verifies signature, issuer and expiry; any failure is a 401 that does not say which check failed. */
     public Principal verify(String token) {
         try {
-            SignedJWT jwt = SignedJWT.parse(token);
-            if (!JWSAlgorithm.ES256.equals(jwt.getHeader().getAlgorithm())) throw invalid();
-            ECKey key = keys.find(jwt.getHeader().getKeyID()).orElseThrow(Tokens::invalid);
-            if (!jwt.verify(new ECDSAVerifier(key.toECPublicKey()))) throw invalid();
-            JWTClaimsSet claims = jwt.getJWTClaimsSet();
-            if (!ISSUER.equals(claims.getIssuer())) throw invalid();
+            JWTClaimsSet claims = signedClaims(token);
             Date exp = claims.getExpirationTime();
-            if (exp == null) throw invalid(); // every JWT here is short-lived
             if (!clock.instant().isBefore(exp.toInstant())) throw ApiProblem.unauthorized("token expired");
             String type = claims.getStringClaim(TYPE_CLAIM);
             if (type == null) throw invalid();
             return switch (type) {
-                case "agent" -> new Principal.Agent(claims.getSubject(), claims.getStringClaim(POOL_CLAIM), exp.toInstant());
+                case "agent" -> agent(claims);
                 case "job" -> {
                     String taskId = claims.getStringClaim(TASK_CLAIM);
                     Integer attempt = claims.getIntegerClaim(ATTEMPT_CLAIM);
@@ -75,7 +70,43 @@ public final class Tokens {
                 }
                 default -> throw invalid();
             };
-        } catch (ParseException | JOSEException e) {
+        } catch (ParseException e) {
+            throw invalid();
+        }
+    }
+
+    /**
+     * The agent a genuine agent token names, even expired, as long as it expired less than {@code expiredAtMost} ago:
+     * the proof an agent coming back from a long outage gives, beside its pool token, that it is the agent it was.
+     * Empty for anything else (not ours, not an agent token, expired too long ago).
+     */
+    public Optional<Principal.Agent> formerAgent(String token, Duration expiredAtMost) {
+        try {
+            JWTClaimsSet claims = signedClaims(token);
+            if (!"agent".equals(claims.getStringClaim(TYPE_CLAIM))) return Optional.empty();
+            if (claims.getExpirationTime().toInstant().plus(expiredAtMost).isBefore(clock.instant())) return Optional.empty();
+            return Optional.of(agent(claims));
+        } catch (ParseException | ApiProblem e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Principal.Agent agent(JWTClaimsSet claims) throws ParseException {
+        return new Principal.Agent(claims.getSubject(), claims.getStringClaim(POOL_CLAIM), claims.getExpirationTime().toInstant());
+    }
+
+    /** The claims of a token we signed (ES256, a key of ours, our issuer, with an expiry), whatever that expiry is. */
+    private JWTClaimsSet signedClaims(String token) throws ParseException {
+        try {
+            SignedJWT jwt = SignedJWT.parse(token);
+            if (!JWSAlgorithm.ES256.equals(jwt.getHeader().getAlgorithm())) throw invalid();
+            ECKey key = keys.find(jwt.getHeader().getKeyID()).orElseThrow(Tokens::invalid);
+            if (!jwt.verify(new ECDSAVerifier(key.toECPublicKey()))) throw invalid();
+            JWTClaimsSet claims = jwt.getJWTClaimsSet();
+            if (!ISSUER.equals(claims.getIssuer())) throw invalid();
+            if (claims.getExpirationTime() == null) throw invalid(); // every JWT here is short-lived
+            return claims;
+        } catch (JOSEException e) {
             throw invalid();
         }
     }

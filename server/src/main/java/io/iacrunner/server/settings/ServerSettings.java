@@ -54,8 +54,14 @@ public final class ServerSettings {
                     + String.join(", ", SSL_MODES), (c, v) -> c.withDatabaseSsl(v.oneOf(SSL_MODES), c.databaseSslRootCert())),
             new Setting("database-ssl-root-cert", "FILE", "none", "CA certificate that verify-ca and verify-full check"
                     + " the database server against", (c, v) -> c.withDatabaseSsl(c.databaseSslMode(), v.path())),
-            new Setting("ping-interval", "SECONDS", "5", "How often agents ping; an agent silent for 3 intervals (its"
-                    + " lease) loses its tasks", (c, v) -> c.withPingInterval(v.seconds(1))),
+            new Setting("ping-interval", "SECONDS", "5", "How often agents ping; a failed ping is retried sooner",
+                    (c, v) -> c.withPingInterval(v.seconds(1))),
+            new Setting("agent-lease", "SECONDS", "120", "An agent silent this long has lost its lease: its plans are"
+                    + " queued again, its applies wait for it (lost-apply-window); at least 3 ping intervals",
+                    (c, v) -> c.withLeases(new ServerConfig.Leases(v.seconds(3), c.leases().lostApply()))),
+            new Setting("lost-apply-window", "SECONDS", "86400", "How long an apply whose agent lost its lease waits for"
+                    + " that agent to deliver its outcome, log and state before it is errored (the lock stays)",
+                    (c, v) -> c.withLeases(new ServerConfig.Leases(c.leases().agent(), v.seconds(1)))),
             new Setting("max-log-mib", "MIB", "256", "Where a task attempt's log is cut with a notice while the task"
                     + " goes on; 0: no limit", (c, v) -> c.withMaxLogBytes(v.number(0, Long.MAX_VALUE / (1024 * 1024)) * 1024 * 1024)),
             new Setting("log-retention-days", "DAYS", "keep logs forever", "Delete the stored logs of tasks finished"
@@ -118,6 +124,11 @@ public final class ServerSettings {
         if (tls != null && tls.keystore() == null && (tls.certificatePem() == null || tls.privateKeyPem() == null)) {
             throw new SettingException(tls.keystorePassword() != null && tls.certificatePem() == null && tls.privateKeyPem() == null
                     ? "tls-keystore-password needs tls-keystore" : "tls-cert and tls-key go together");
+        }
+        if (config.lease().compareTo(config.pingInterval().multipliedBy(3)) < 0) {
+            // Fewer than three pings per lease, and one or two lost pings would cost an agent its work.
+            throw new SettingException("agent-lease (" + config.lease().toSeconds() + " s) must be at least 3 ping intervals ("
+                    + config.pingInterval().multipliedBy(3).toSeconds() + " s)");
         }
         if (config.databaseSslRootCert() != null && !Files.isReadable(config.databaseSslRootCert())) {
             throw new SettingException("database-ssl-root-cert: cannot read " + config.databaseSslRootCert());

@@ -7,6 +7,8 @@ import io.iacrunner.server.util.Signals;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -22,6 +24,11 @@ import org.slf4j.LoggerFactory;
  * Recovers the tasks of agents whose lease ran out (no ping for the lease timeout, judged by the database clock)
  * or that deregistered. Runs on every replica: rows are taken with SKIP LOCKED and every change is fenced by the
  * attempt, so two replicas never handle one task twice.
+ *
+ * <p>An agent that cannot reach the server has not necessarily stopped working: a plan it ran is queued again
+ * elsewhere (it is cheap to repeat), but an apply is waited for (it must never run twice, and the agent delivers its
+ * outcome, log and state when it can). Silence is counted from this monitor's start at the earliest, so a server that
+ * was down does not take its outage out on the agents that could not ping it meanwhile.
  */
 public final class LeaseMonitor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LeaseMonitor.class);
@@ -29,27 +36,56 @@ public final class LeaseMonitor implements AutoCloseable {
     public static final int MAX_ATTEMPTS = 3;
     private static final int BATCH = 100;
 
-    /** What happens to a lost task, and to its workspace lock. */
-    record Decision(TaskStatus status, String message, boolean keepLock) {}
+    /** How the server came to know the agent does not run the task any more, or cannot be heard. */
+    enum Cause {
+        /** No ping for the lease: the agent may still be working, out of reach. */
+        SILENT,
+        /** Its apply waited the whole lost-apply window for it. */
+        WAITED_OUT,
+        /** It deregistered: it will not come back. */
+        DEREGISTERED,
+        /** It pings but no longer lists the task: it never got it, gave it up, or restarted without it. */
+        ABANDONED
+    }
+
+    /**
+     * What happens to a lost task, and to its workspace lock. {@code waitForAgent}: nothing changes but the note that
+     * the agent is unreachable; the task stays the agent's running attempt.
+     */
+    record Decision(TaskStatus status, String message, boolean keepLock, boolean waitForAgent) {
+        static Decision waitFor(String message) {
+            return new Decision(TaskStatus.RUNNING, message, true, true);
+        }
+
+        static Decision move(TaskStatus status, String message, boolean keepLock) {
+            return new Decision(status, message, keepLock, false);
+        }
+    }
 
     private final Jdbi jdbi;
     private final TaskStore tasks;
     private final Signals<String> queueSignals;
     private final Signals<String> taskSignals;
     private final Duration lease;
+    private final Duration lostApplyWindow;
+    /** The database's clock when this monitor was made: silence before it does not count. */
+    private final Instant countingSince;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("lease-monitor").factory());
 
     private final MeterRegistry metrics;
 
+    /** @param lostApplyWindow how long an apply whose agent went silent waits for it before it is errored */
     public LeaseMonitor(Jdbi jdbi, TaskStore tasks, Signals<String> queueSignals, Signals<String> taskSignals,
-            Duration lease, MeterRegistry metrics) {
+            Duration lease, Duration lostApplyWindow, MeterRegistry metrics) {
         this.jdbi = jdbi;
         this.tasks = tasks;
         this.queueSignals = queueSignals;
         this.taskSignals = taskSignals;
         this.lease = lease;
+        this.lostApplyWindow = lostApplyWindow;
         this.metrics = metrics;
+        this.countingSince = jdbi.withHandle(h -> h.createQuery("select now()").mapTo(OffsetDateTime.class).one()).toInstant();
     }
 
     /** Checks every {@code every}; a lost agent's tasks are recovered within lease + every. */
@@ -70,11 +106,18 @@ public final class LeaseMonitor implements AutoCloseable {
     public int recoverOnce() {
         int total = 0;
         while (true) {
-            List<TaskStore.Running> handled = jdbi.inTransaction(h -> recover(h, tasks.lockLost(h, lease, BATCH),
-                    task -> "agent " + task.agentId() + " was lost (no ping within the lease)"));
+            List<TaskStore.Running> lost = new ArrayList<>();
+            List<TaskStore.Running> handled = jdbi.inTransaction(h -> {
+                lost.addAll(tasks.lockLost(h, lease, countingSince, lostApplyWindow, BATCH));
+                return recover(h, lost, LeaseMonitor::causeOf);
+            });
             total += handled.size();
-            if (handled.size() < BATCH) return total;
+            if (lost.size() < BATCH) return total;
         }
+    }
+
+    private static Cause causeOf(TaskStore.Running task) {
+        return task.agentGone() ? Cause.DEREGISTERED : task.waitedOut() ? Cause.WAITED_OUT : Cause.SILENT;
     }
 
     /**
@@ -83,25 +126,30 @@ public final class LeaseMonitor implements AutoCloseable {
      * {@link #recoverOnce()} would never see them). Returns how many were handled.
      */
     public int recoverAbandoned(String agentId, List<String> reported) {
-        return jdbi.inTransaction(h -> recover(h, tasks.lockAbandoned(h, agentId, reported, lease),
-                task -> "agent " + task.agentId() + " no longer runs it (its heartbeat does not list it)")).size();
+        return jdbi.inTransaction(h -> recover(h, tasks.lockAbandoned(h, agentId, reported, lease), t -> Cause.ABANDONED)).size();
     }
 
-    private List<TaskStore.Running> recover(Handle h, List<TaskStore.Running> lost, Function<TaskStore.Running, String> why) {
+    private List<TaskStore.Running> recover(Handle h, List<TaskStore.Running> lost, Function<TaskStore.Running, Cause> causes) {
         List<TaskStore.Running> done = new ArrayList<>();
         for (TaskStore.Running task : lost) {
-            Decision d = decide(task, why.apply(task));
-            boolean moved = tasks.move(h, task.taskId(), TaskStatus.RUNNING, d.status(),
-                    new TaskStore.Fence(task.agentId(), task.attempt()), TaskStore.Outcome.of(null, d.message())).isPresent();
-            if (!moved) continue;
-            if (task.action() == TaskAction.PLAN_APPLY) {
-                if (d.keepLock()) tasks.holdWorkspaceLock(h, task.taskId(), d.message());
-                else tasks.releaseWorkspaceLock(h, task.taskId());
+            Decision d = decide(task, causes.apply(task), lostApplyWindow);
+            if (d.waitForAgent()) {
+                tasks.markAgentLost(h, task, d.message());
+            } else {
+                boolean moved = tasks.move(h, task.taskId(), TaskStatus.RUNNING, d.status(),
+                        new TaskStore.Fence(task.agentId(), task.attempt()), TaskStore.Outcome.of(null, d.message())).isPresent();
+                if (!moved) continue;
+                if (task.action() == TaskAction.PLAN_APPLY) {
+                    if (d.keepLock()) tasks.holdWorkspaceLock(h, task.taskId(), d.message());
+                    else tasks.releaseWorkspaceLock(h, task.taskId());
+                }
             }
-            log.warn("task {} attempt {}: {} -> {}", task.taskId(), task.attempt(), d.message(), d.status().wireName());
+            String to = d.waitForAgent() ? "waiting" : d.status().wireName();
+            log.warn("task {} attempt {}: {} -> {}", task.taskId(), task.attempt(), d.message(), to);
             // Counted where it happened: summed over replicas, each lost task counts once.
-            h.afterCommit(() -> Counter.builder("iac.tasks.recovered").tag("to", d.status().wireName())
-                    .description("Running tasks taken back from lost agents, by what they became").register(metrics).increment());
+            h.afterCommit(() -> Counter.builder("iac.tasks.recovered").tag("to", to)
+                    .description("Running tasks of lost agents, by what became of them (waiting: an apply waits for its agent)")
+                    .register(metrics).increment());
             done.add(task);
         }
         // Signalled after the commit by the caller's transaction ending first: a woken viewer or puller sees the change.
@@ -113,22 +161,43 @@ public final class LeaseMonitor implements AutoCloseable {
     }
 
     /**
-     * The recovery rules. An apply that may have started is never re-run: resources may exist that no state records,
-     * so the task errors and its workspace stays locked until a person unlocks it.
+     * The recovery rules. An apply that may have started is never re-run: resources may exist that no state records.
+     * While its agent is merely silent it is waited for, up to the lost-apply window; an agent that will not deliver
+     * it (gone, restarted without it, or silent for the whole window) leaves it errored with its workspace locked
+     * until a person unlocks it.
      */
-    static Decision decide(TaskStore.Running task, String lost) {
+    static Decision decide(TaskStore.Running task, Cause cause, Duration lostApplyWindow) {
+        String agent = "agent " + task.agentId();
+        String lost = switch (cause) {
+            case SILENT -> agent + " was lost (no ping within the lease)";
+            case WAITED_OUT -> agent + " did not come back within " + human(lostApplyWindow);
+            case DEREGISTERED -> agent + " deregistered";
+            case ABANDONED -> agent + " no longer runs it (its heartbeat does not list it)";
+        };
         boolean mayHaveApplied = task.action() == TaskAction.PLAN_APPLY && task.phase() == TaskPhase.APPLYING;
         if (mayHaveApplied) {
-            return new Decision(TaskStatus.ERRORED, lost + " while applying: resources may exist that no state records;"
+            if (cause == Cause.SILENT) {
+                return Decision.waitFor(agent + " is unreachable (no ping within the lease) while applying; the apply goes"
+                        + " on there and its outcome, log and state are taken when the agent is back (waiting up to "
+                        + human(lostApplyWindow) + ", or until the workspace is unlocked with --force)");
+            }
+            return Decision.move(TaskStatus.ERRORED, lost + " while applying: resources may exist that no state records;"
                     + " the workspace stays locked until it is inspected and unlocked with --force", true);
         }
-        if (task.cancelRequested()) return new Decision(TaskStatus.CANCELED, lost + " after a cancel was requested", false);
+        if (task.cancelRequested()) return Decision.move(TaskStatus.CANCELED, lost + " after a cancel was requested", false);
         // A task that loses its agent again and again may be what kills it: stop retrying.
         if (task.attempt() >= MAX_ATTEMPTS) {
-            return new Decision(TaskStatus.ERRORED, lost + "; attempt " + task.attempt() + " of " + MAX_ATTEMPTS
+            return Decision.move(TaskStatus.ERRORED, lost + "; attempt " + task.attempt() + " of " + MAX_ATTEMPTS
                     + ", not retried again", false);
         }
-        return new Decision(TaskStatus.QUEUED, lost + " during attempt " + task.attempt() + "; queued again", false);
+        return Decision.move(TaskStatus.QUEUED, lost + " during attempt " + task.attempt() + "; queued again", false);
+    }
+
+    /** 24 h, 90 min, 45 s: the window as a person would say it. */
+    static String human(Duration d) {
+        if (d.toSeconds() % 3600 == 0) return d.toHours() + " h";
+        if (d.toSeconds() % 60 == 0) return d.toMinutes() + " min";
+        return d.toSeconds() + " s";
     }
 
     @Override

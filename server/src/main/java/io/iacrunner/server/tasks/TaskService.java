@@ -41,6 +41,7 @@ import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -221,6 +222,22 @@ public final class TaskService {
         taskSignals.signal(taskId);
     }
 
+    /**
+     * A person unlocked the workspace by force while its apply's agent was unreachable: that apply ends errored (its
+     * agent's late deliveries are then refused as stale). False when the task is not such an apply.
+     */
+    public boolean giveUpLostApply(Handle h, String taskId, String reason) {
+        TaskView task = tasks.lockForUpdate(h, taskId).orElse(null);
+        if (task == null || task.status() != TaskStatus.RUNNING || task.agentUnreachableSince() == null) return false;
+        boolean moved = tasks.move(h, taskId, TaskStatus.RUNNING, TaskStatus.ERRORED, new TaskStore.Fence(task.agentId(), task.attempt()),
+                TaskStore.Outcome.of(null, reason)).isPresent();
+        if (moved) {
+            log.warn("task {} attempt {}: {}", taskId, task.attempt(), reason);
+            h.afterCommit(() -> taskSignals.signal(taskId));
+        }
+        return moved;
+    }
+
     /** Addresses are Terraform's, bounded so a hostile report cannot bloat the row. */
     private static final int MAX_PLAN_ADDRESSES = 100_000;
     private static final int MAX_ADDRESS_CHARS = 1_024;
@@ -245,12 +262,22 @@ public final class TaskService {
         taskSignals.signal(taskId);
     }
 
+    /**
+     * Ends the attempt with the agent's result. The result is the agent's last word, so it is taken only once the
+     * store holds every line the agent says it kept: with fewer (a store that lost its last chunks, say) it is refused
+     * with {@code 409 log_gap} naming where to resend from, and changes nothing. The log is complete when the store's
+     * count and digest equal the agent's proof and the agent lost no line.
+     *
+     * <p>The workspace lock of an apply is released unless the apply may have changed resources that no stored state
+     * records: it errored while applying, or Terraform was killed while applying and left no state version.
+     */
     public TaskView finish(String taskId, String agentId, TaskResult result) {
         requireTaskId(taskId);
         if (result.status() == null || !result.status().isTerminal()) {
             throw ApiProblem.badRequest("invalid_status", "status must be succeeded, failed, canceled or errored");
         }
         if (result.logLines() < 0) throw ApiProblem.badRequest("invalid_log_lines", "log_lines must be >= 0");
+        if (result.logLinesLost() < 0) throw ApiProblem.badRequest("invalid_log_lines_lost", "log_lines_lost must be >= 0");
         if (result.logSha256() != null && !result.logSha256().matches("[0-9a-f]{64}")) {
             throw ApiProblem.badRequest("invalid_log_sha256", "log_sha256 must be 64 lowercase hex digits");
         }
@@ -264,24 +291,20 @@ public final class TaskService {
                         .map(t -> new Finished(t, true)).orElseThrow(() -> stale);
             }
             LogService.Digest stored = storedLog.apply(taskId, result.attempt());
-            boolean complete = stored.lines() == result.logLines()
-                    && (result.logSha256() == null || result.logSha256().equals(stored.sha256()));
-            if (!complete) {
-                log.error("task {} attempt {}: LOG INCOMPLETE: the agent reports {} lines (sha256 {}) but the store"
-                        + " holds {} lines (sha256 {})", taskId, result.attempt(), result.logLines(), result.logSha256(),
-                        stored.lines(), stored.sha256());
+            if (stored.lines() < result.logLines()) {
+                throw ApiProblem.conflict("log_gap", "the agent kept " + result.logLines() + " lines but the server has "
+                        + stored.lines() + "; resend from seq " + stored.lines() + ", then report again");
             }
+            String incomplete = incompleteReason(taskId, result, stored);
+            TaskView running = tasks.lockForUpdate(h, taskId).orElseThrow();
             TaskView view = tasks.move(h, taskId, TaskStatus.RUNNING, result.status(),
                             new TaskStore.Fence(agentId, result.attempt()),
-                            new TaskStore.Outcome(result.exitCode(), result.message(), complete, stored.sha256()))
+                            new TaskStore.Outcome(result.exitCode(), result.message(), incomplete == null, stored.sha256(), incomplete))
                     .orElseThrow(() -> ApiProblem.staleAttempt(taskId, result.attempt()));
             if (view.action() == TaskAction.PLAN_APPLY) {
-                if (view.status() == TaskStatus.ERRORED && view.phase() == TaskPhase.APPLYING) {
-                    tasks.holdWorkspaceLock(h, taskId, "task " + taskId + " errored while applying (" + result.message()
-                            + "); resources may exist that no state records: inspect, then unlock with --force");
-                } else {
-                    tasks.releaseWorkspaceLock(h, taskId);
-                }
+                String unknown = unrecordedChanges(running, result, () -> tasks.storedState(h, taskId));
+                if (unknown != null) tasks.holdWorkspaceLock(h, taskId, unknown);
+                else tasks.releaseWorkspaceLock(h, taskId);
             }
             return new Finished(view, false);
         });
@@ -291,6 +314,38 @@ public final class TaskService {
         taskSignals.signal(taskId);
         if (done.action() == TaskAction.PLAN_APPLY) queueSignals.signal(QUEUE); // its workspace's next apply may go
         return done;
+    }
+
+    /** Why the attempt's log is not complete, or null when it is. */
+    private static String incompleteReason(String taskId, TaskResult result, LogService.Digest stored) {
+        String reason = null;
+        if (result.logLinesLost() > 0) {
+            reason = "the agent could not keep " + result.logLinesLost() + " lines"
+                    + (result.logLostReason() == null ? "" : ": " + result.logLostReason());
+        } else if (stored.lines() != result.logLines()
+                || (result.logSha256() != null && !result.logSha256().equals(stored.sha256()))) {
+            reason = "the stored log (" + stored.lines() + " lines, sha256 " + stored.sha256() + ") differs from the agent's ("
+                    + result.logLines() + " lines, sha256 " + result.logSha256() + ")";
+        }
+        if (reason != null) log.error("task {} attempt {}: LOG INCOMPLETE: {}", taskId, result.attempt(), reason);
+        return reason;
+    }
+
+    /**
+     * Why an apply's workspace must stay locked after this result, or null to release it: the apply errored while
+     * applying, or Terraform was killed while applying and no state version records what it did.
+     */
+    private static String unrecordedChanges(TaskView running, TaskResult result, BooleanSupplier storedState) {
+        if (running.phase() != TaskPhase.APPLYING) return null;
+        if (result.status() == TaskStatus.ERRORED) {
+            return "task " + running.taskId() + " errored while applying (" + result.message()
+                    + "); resources may exist that no state records: inspect, then unlock with --force";
+        }
+        if (result.terraformKilled() && !storedState.getAsBoolean()) {
+            return "task " + running.taskId() + ": terraform was killed while applying and stored no state ("
+                    + result.message() + "); resources may exist that no state records: inspect, then unlock with --force";
+        }
+        return null;
     }
 
     /** The same result from the same attempt, already applied: a retry after a lost reply. */

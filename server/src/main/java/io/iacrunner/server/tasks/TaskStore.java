@@ -246,7 +246,8 @@ public final class TaskStore {
                                 -- clock_timestamp(): when the claim happened, not when its transaction began,
                                 -- so start and finish times order correctly across concurrent transactions.
                                 started_at = clock_timestamp(), finished_at = null, phase = null, exit_code = null, message = null,
-                                log_lines = 0, log_complete = false, log_sha256 = null, plan_summary = null
+                                log_lines = 0, log_complete = false, log_sha256 = null, plan_summary = null,
+                                agent_lost_at = null, log_incomplete_reason = null
                             from workspaces w
                             left join state_versions s
                                 on s.workspace_id = w.workspace_id and s.version = w.current_state_version
@@ -265,12 +266,13 @@ public final class TaskStore {
         });
     }
 
+    private static final String HELD_BY_RUNNING_APPLY = "held by its running plan_apply";
+
     private static void lockWorkspace(Handle h, String workspaceId, String taskId) {
         int locked = h.createUpdate("""
-                        update workspaces set lock_task_id = :t, lock_reason = 'held by its running plan_apply',
-                            locked_at = now()
+                        update workspaces set lock_task_id = :t, lock_reason = :reason, locked_at = now()
                         where workspace_id = :ws and lock_task_id is null""")
-                .bind("t", taskId).bind("ws", workspaceId).execute();
+                .bind("t", taskId).bind("reason", HELD_BY_RUNNING_APPLY).bind("ws", workspaceId).execute();
         if (locked != 1) throw new IllegalStateException("workspace " + workspaceId + " was locked under the claim of " + taskId);
     }
 
@@ -285,43 +287,95 @@ public final class TaskStore {
                 .bind("t", taskId).execute();
     }
 
-    /** A running task as recovery and cancel see it. */
+    /**
+     * A running task as recovery sees it. {@code agentGone}: its agent deregistered (it will not come back);
+     * {@code waitedOut}: its agent was already found lost, longer ago than the lost-apply window.
+     */
     public record Running(String taskId, String workspaceId, TaskAction action, TaskPhase phase, int attempt,
-            String agentId, boolean cancelRequested) {}
+            String agentId, boolean cancelRequested, boolean agentGone, boolean waitedOut) {}
 
-    /** Running tasks whose agent's lease ran out (database clock) or that deregistered; locked, skipping busy rows. */
-    public List<Running> lockLost(Handle h, java.time.Duration lease, int max) {
-        return h.createQuery("""
-                        select t.task_id, t.workspace_id, t.action, t.phase, t.attempt, t.agent_id, t.cancel_requested
+    private static final String RUNNING_COLUMNS = """
+            t.task_id, t.workspace_id, t.action, t.phase, t.attempt, t.agent_id, t.cancel_requested""";
+
+    /**
+     * Running tasks whose agent's lease ran out (database clock) or that deregistered; locked, skipping busy rows.
+     * Silence is counted from {@code since} at the earliest (when this replica's monitor started): while no replica
+     * was up, no agent could ping. A task already found lost (an apply waiting for its agent) comes back only once
+     * it has waited {@code window}, or when its agent deregisters.
+     */
+    public List<Running> lockLost(Handle h, java.time.Duration lease, java.time.Instant since, java.time.Duration window,
+            int max) {
+        return h.createQuery("select " + RUNNING_COLUMNS + " " + """
+                        , a.deregistered_at is not null as agent_gone,
+                          coalesce(t.agent_lost_at < now() - make_interval(secs => :window), false) as waited_out
                         from tasks t join agents a on a.agent_id = t.agent_id
                         where t.status = 'running'
-                          and (a.deregistered_at is not null or a.last_seen < now() - make_interval(secs => :lease))
+                          and (a.deregistered_at is not null
+                               or greatest(a.last_seen, cast(:since as timestamptz)) < now() - make_interval(secs => :lease))
+                          and (t.agent_lost_at is null or a.deregistered_at is not null
+                               or t.agent_lost_at < now() - make_interval(secs => :window))
                         order by t.seq limit :max for update of t skip locked""")
-                .bind("lease", lease.toMillis() / 1000.0).bind("max", max)
-                .map(TaskStore::running).list();
+                .bind("lease", seconds(lease)).bind("since", java.time.OffsetDateTime.ofInstant(since, java.time.ZoneOffset.UTC))
+                .bind("window", seconds(window)).bind("max", max)
+                .map((rs, ctx) -> running(rs, rs.getBoolean("agent_gone"), rs.getBoolean("waited_out"))).list();
     }
 
     /**
      * Running tasks of {@code agentId} that its heartbeat does not list although they were claimed longer than
-     * {@code grace} ago: the agent never got them (its pull reply was lost) or gave them up (it lost its own lease
-     * while its pings still reached the server). Locked, skipping busy rows.
+     * {@code grace} ago: the agent never got them (its pull reply was lost) or gave them up (it restarted, or lost its
+     * own lease while its pings still reached the server). Locked, skipping busy rows.
      */
     public List<Running> lockAbandoned(Handle h, String agentId, List<String> reported, java.time.Duration grace) {
-        return h.createQuery("""
-                        select t.task_id, t.workspace_id, t.action, t.phase, t.attempt, t.agent_id, t.cancel_requested
+        return h.createQuery("select " + RUNNING_COLUMNS + " " + """
                         from tasks t
                         where t.status = 'running' and t.agent_id = :a and t.task_id <> all(:reported)
                           and t.started_at < now() - make_interval(secs => :grace)
                         order by t.seq for update of t skip locked""")
                 .bind("a", agentId).bindArray("reported", String.class, reported)
-                .bind("grace", grace.toMillis() / 1000.0)
-                .map(TaskStore::running).list();
+                .bind("grace", seconds(grace))
+                .map((rs, ctx) -> running(rs, false, false)).list();
     }
 
-    private static Running running(ResultSet rs, StatementContext ctx) throws SQLException {
+    /**
+     * The apply keeps running on an agent the server cannot hear: noted (once, with the time) so that it is waited
+     * for, not given up; the workspace lock says why it is held.
+     */
+    public void markAgentLost(Handle h, Running task, String message) {
+        int marked = h.createUpdate("""
+                        update tasks set agent_lost_at = now(), message = :m
+                        where task_id = :t and status = 'running' and attempt = :n and agent_id = :a and agent_lost_at is null""")
+                .bind("m", message).bind("t", task.taskId()).bind("n", task.attempt()).bind("a", task.agentId()).execute();
+        if (marked == 1) holdWorkspaceLock(h, task.taskId(), message);
+    }
+
+    /**
+     * The agent pings again: its tasks that were waiting for it ({@code reported} by the ping) are its own again, as
+     * if nothing had happened. Returns their ids.
+     */
+    public List<String> agentBack(Handle h, String agentId, List<String> reported) {
+        List<String> back = h.createQuery("""
+                        update tasks set agent_lost_at = null, message = null
+                        where agent_id = :a and status = 'running' and agent_lost_at is not null and task_id = any(:reported)
+                        returning task_id""")
+                .bind("a", agentId).bindArray("reported", String.class, reported).mapTo(String.class).list();
+        for (String taskId : back) holdWorkspaceLock(h, taskId, HELD_BY_RUNNING_APPLY);
+        return back;
+    }
+
+    /** Whether the task stored a state version (an apply's upload): what it changed is then recorded. */
+    public boolean storedState(Handle h, String taskId) {
+        return h.createQuery("select exists (select 1 from state_versions where task_id = :t)")
+                .bind("t", taskId).mapTo(Boolean.class).one();
+    }
+
+    private static double seconds(java.time.Duration d) {
+        return d.toMillis() / 1000.0;
+    }
+
+    private static Running running(ResultSet rs, boolean agentGone, boolean waitedOut) throws SQLException {
         return new Running(rs.getString("task_id"), rs.getString("workspace_id"), TaskAction.fromWire(rs.getString("action")),
                 TaskPhase.fromWire(rs.getString("phase")), rs.getInt("attempt"), rs.getString("agent_id"),
-                rs.getBoolean("cancel_requested"));
+                rs.getBoolean("cancel_requested"), agentGone, waitedOut);
     }
 
     /** Locks one task row for a user's change (cancel); empty when there is no such task. */
@@ -429,7 +483,9 @@ public final class TaskStore {
                             phase = case when :to = 'queued' then null else phase end,
                             exit_code = :exit, message = :message,
                             log_complete = coalesce(cast(:complete as boolean), log_complete),
-                            log_sha256 = coalesce(cast(:sha as text), log_sha256)
+                            log_sha256 = coalesce(cast(:sha as text), log_sha256),
+                            log_incomplete_reason = cast(:incomplete as text),
+                            agent_lost_at = null
                         where task_id = :id and status = :from
                           and (cast(:agent as text) is null or agent_id = :agent)
                           and (cast(:attempt as int) is null or attempt = :attempt)
@@ -437,18 +493,18 @@ public final class TaskStore {
                 .bind("to", to.wireName()).bind("from", from.wireName()).bind("id", taskId)
                 .bind("terminal", to.isTerminal())
                 .bind("exit", outcome.exitCode()).bind("message", outcome.message()).bind("complete", outcome.logComplete())
-                .bind("sha", outcome.logSha256())
+                .bind("sha", outcome.logSha256()).bind("incomplete", outcome.logIncompleteReason())
                 .bind("agent", fence.agentId()).bind("attempt", fence.attempt())
                 .map(TaskStore::view).findOne();
     }
 
     /**
      * What a status change records: exit code, a human message, whether the log proved complete and the SHA-256 of
-     * what is stored (null: as is).
+     * what is stored (null: as is), and why the log is incomplete (null: it is not, or nobody knows).
      */
-    public record Outcome(Integer exitCode, String message, Boolean logComplete, String logSha256) {
+    public record Outcome(Integer exitCode, String message, Boolean logComplete, String logSha256, String logIncompleteReason) {
         public static Outcome of(Integer exitCode, String message) {
-            return new Outcome(exitCode, message, null, null);
+            return new Outcome(exitCode, message, null, null, null);
         }
     }
 
@@ -473,7 +529,9 @@ public final class TaskStore {
                 Rows.labels(rs, "labels"),
                 rs.getBoolean("cancel_requested"),
                 Rows.value(rs, "plan_summary", PlanSummary.class),
-                rs.getString("created_by"));
+                rs.getString("created_by"),
+                Rows.instant(rs, "agent_lost_at"),
+                rs.getString("log_incomplete_reason"));
     }
 
     private TaskAssignment assignment(ResultSet rs, StatementContext ctx) throws SQLException {

@@ -7,6 +7,7 @@ import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Signals;
 import io.iacrunner.server.util.TerraformVersionFormat;
 import io.iacrunner.server.web.ApiProblem;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,13 +20,28 @@ public final class WorkspaceService {
     private final WorkspaceStore workspaces;
     private final Signals<String> queueSignals;
     private final String queueKey;
+    private final LostApplies lostApplies;
 
-    /** @param queueKey the signal that wakes waiting pulls: an unlock may let a queued plan_apply go */
-    public WorkspaceService(Jdbi jdbi, WorkspaceStore workspaces, Signals<String> queueSignals, String queueKey) {
+    /**
+     * Ends a lock holder that cannot end by itself: a running apply whose agent is unreachable. Declared here and
+     * implemented by the tasks feature, which owns status changes, so workspaces need not depend on it.
+     */
+    public interface LostApplies {
+        /** Ends {@code taskId} errored with {@code reason} if its agent is unreachable; false when it is not. */
+        boolean giveUp(Handle h, String taskId, String reason);
+    }
+
+    /**
+     * @param queueKey the signal that wakes waiting pulls: an unlock may let a queued plan_apply go
+     * @param lostApplies gives up the apply holding a lock when its agent is unreachable and a person unlocks by force
+     */
+    public WorkspaceService(Jdbi jdbi, WorkspaceStore workspaces, Signals<String> queueSignals, String queueKey,
+            LostApplies lostApplies) {
         this.jdbi = jdbi;
         this.workspaces = workspaces;
         this.queueSignals = queueSignals;
         this.queueKey = queueKey;
+        this.lostApplies = lostApplies;
     }
 
     /** @param visible the workspaces the caller may read; null for all */
@@ -55,7 +71,8 @@ public final class WorkspaceService {
 
     /**
      * Releases a lock a lost apply left behind. Only forced (a person has looked at the resources), and never under
-     * a plan_apply that is still running: that one releases the lock itself when it ends.
+     * a plan_apply whose agent still runs it: that one releases the lock itself when it ends. An apply whose agent is
+     * unreachable is given up (errored): whatever that agent delivers later is refused.
      */
     public WorkspaceView unlock(String workspaceId, boolean force) {
         Ids.requireWorkspaceId(workspaceId);
@@ -65,8 +82,10 @@ public final class WorkspaceService {
         }
         WorkspaceView view = jdbi.inTransaction(h -> {
             workspaces.find(h, workspaceId).orElseThrow(() -> notFound(workspaceId));
-            String holderStatus = workspaces.lockHolderStatus(h, workspaceId).orElse(null);
-            if ("running".equals(holderStatus)) {
+            WorkspaceStore.LockHolder holder = workspaces.lockHolder(h, workspaceId).orElse(null);
+            if (holder != null && "running".equals(holder.status()) && !lostApplies.giveUp(h, holder.taskId(),
+                    "given up: the workspace was unlocked with --force while the agent running this apply was unreachable;"
+                            + " what that agent delivers later is refused")) {
                 throw ApiProblem.conflict("lock_held_by_running_task",
                         "the lock is held by a running plan_apply; cancel it instead");
             }

@@ -54,12 +54,15 @@ public final class WorkspaceStore {
     }
 
     /** The lock holder's status, with the workspace row locked: empty when the workspace is unlocked. */
-    Optional<String> lockHolderStatus(Handle h, String workspaceId) {
+    /** The task holding the workspace's lock, and its status. */
+    record LockHolder(String taskId, String status) {}
+
+    Optional<LockHolder> lockHolder(Handle h, String workspaceId) {
         lockRow(h, workspaceId);
         return h.createQuery("""
-                        select t.status from workspaces w join tasks t on t.task_id = w.lock_task_id
+                        select t.task_id, t.status from workspaces w join tasks t on t.task_id = w.lock_task_id
                         where w.workspace_id = :ws""")
-                .bind("ws", workspaceId).mapTo(String.class).findOne();
+                .bind("ws", workspaceId).map((rs, ctx) -> new LockHolder(rs.getString("task_id"), rs.getString("status"))).findOne();
     }
 
     void unlock(Handle h, String workspaceId) {

@@ -18,7 +18,8 @@ import org.awaitility.Awaitility;
 /**
  * A server in a child JVM, for tests that must kill it for real: {@code ServerProcess DATA_DIR [PORT [PING_MILLIS
  * [NAME=VALUE...]]]} starts on {@code PORT} (0 or absent: a free one) with the given settings (as in
- * {@link ServerSettings}; {@code -} for the default ping interval) and prints {@code READY <port>} once it serves.
+ * {@link ServerSettings}; {@code -} for the default ping interval; a ping interval given makes the lease three of them unless {@code
+ * agent-lease} is set) and prints {@code READY <port>} once it serves.
  */
 public final class ServerProcess {
     public static final String READY = "READY ";
@@ -26,7 +27,9 @@ public final class ServerProcess {
     public static void main(String[] args) throws Exception {
         ServerConfig config = ServerConfig.defaults().withPort(0).withDataDir(Path.of(args[0]));
         if (args.length > 1) config = config.withPort(Integer.parseInt(args[1]));
-        if (args.length > 2 && !args[2].equals("-")) config = config.withPingInterval(Duration.ofMillis(Long.parseLong(args[2])));
+        if (args.length > 2 && !args[2].equals("-")) {
+            config = TestServer.shortLease(config.withPingInterval(Duration.ofMillis(Long.parseLong(args[2]))));
+        }
         Map<String, String> settings = new HashMap<>();
         for (int i = 3; i < args.length; i++) settings.put(args[i].substring(0, args[i].indexOf('=')), args[i].substring(args[i].indexOf('=') + 1));
         config = ServerSettings.resolve(config, settings, null, Map.of(), Path::of);

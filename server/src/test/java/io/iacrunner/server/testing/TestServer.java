@@ -54,13 +54,22 @@ public final class TestServer implements AutoCloseable {
     public static TestServer start(UnaryOperator<ServerConfig> adjust) {
         try {
             Path dir = Files.createTempDirectory("iac-test-server");
-            return new TestServer(dir, IacServer.start(adjust.apply(ServerConfig.defaults().withPingInterval(Duration.ofSeconds(1))
+            ServerConfig config = adjust.apply(ServerConfig.defaults().withPingInterval(Duration.ofSeconds(1))
                     // Tests mint many credentials from one address; RateLimitTest sets its own limit.
-                    .withCredentialRequestsPerMinute(100_000))
-                    .withPort(0).withDataDir(dir)));
+                    .withCredentialRequestsPerMinute(100_000));
+            return new TestServer(dir, IacServer.start(shortLease(config).withPort(0).withDataDir(dir)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Unless a test sets the lease itself, three of its ping intervals: tests of lost agents then take seconds, not the
+     * production default of two minutes.
+     */
+    public static ServerConfig shortLease(ServerConfig config) {
+        if (config.leases().agent() != null) return config;
+        return config.withLeases(new ServerConfig.Leases(config.pingInterval().multipliedBy(3), config.leases().lostApply()));
     }
 
     public IacServer server() {
@@ -104,7 +113,7 @@ public final class TestServer implements AutoCloseable {
     /** Registers a simulated agent with the given pool token (see {@link #issuePoolToken}). */
     public RegisteredAgent registerAgent(String name, String poolToken) {
         RegisterResponse r = withToken(poolToken).post(ApiPaths.AGENT_REGISTER,
-                new RegisterRequest(name, "test", "localhost"), RegisterResponse.class);
+                new RegisterRequest(name, "test", "localhost", null), RegisterResponse.class);
         return new RegisteredAgent(r.agentId(), withToken(r.agentToken()), r);
     }
 
