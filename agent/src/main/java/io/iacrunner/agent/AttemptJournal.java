@@ -7,8 +7,6 @@ import io.iacrunner.protocol.WireJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
@@ -20,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * started from, and, once Terraform has ended, the outcome and whether the state was stored. Without it a restarted
  * agent could only say "errored" of an apply that in fact finished.
  *
- * <p>Each write replaces the file atomically. Writing is best effort: a journal that cannot be written (a full disk)
+ * <p>Each write replaces the file atomically ({@link PrivateFiles}). Writing is best effort: a journal that cannot be written (a full disk)
  * costs only the precision of a report after a crash, so failures are logged, not thrown.
  */
 final class AttemptJournal {
@@ -98,11 +96,7 @@ final class AttemptJournal {
 
     private void write() {
         try {
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.deleteIfExists(tmp);
-            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.write(tmp, JSON.writeValueAsBytes(entry));
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            PrivateFiles.replace(file, JSON.writeValueAsBytes(entry));
         } catch (IOException e) {
             log.warn("cannot write {} ({}); a restart after a crash would report this attempt less precisely", file, e.toString());
         }

@@ -6,8 +6,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,11 +56,7 @@ final class SavedIdentity {
     void store(Identity identity) {
         if (file == null) return;
         try {
-            Path tmp = file.resolveSibling(FILE + ".tmp");
-            Files.deleteIfExists(tmp);
-            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.write(tmp, JSON.writeValueAsBytes(identity));
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            PrivateFiles.replace(file, JSON.writeValueAsBytes(identity));
         } catch (IOException e) {
             log.warn("cannot save the agent identity in {} ({}); after a restart the agent registers anew", file, e.toString());
         }
