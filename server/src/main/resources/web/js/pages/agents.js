@@ -51,7 +51,8 @@ function agentRow(agent, limit) {
   return [
     h('span', { title: agent.agent_id }, agent.name),
     agent.pool_id,
-    h('span', { class: `badge agent-${agent.status}` }, agent.status),
+    h('span', {}, h('span', { class: `badge agent-${agent.status}` }, agent.status),
+      agent.disk_full ? h('span', { class: 'warning' }, ' disk full: claims nothing') : ''),
     h('span', {}, timeEl(agent.last_seen), ' ', h('span', { class: 'muted' }, `(${fmtAgo(agent.last_seen)})`)),
     agent.running_tasks.length
       ? h('ul', { class: 'plain' }, agent.running_tasks.map((id) => h('li', {}, h('a', { href: `#/runs/${seg(id)}`, dataset: { key: id } }, id))))

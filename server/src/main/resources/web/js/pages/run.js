@@ -91,8 +91,12 @@ export function runPage(main, page, taskId) {
       item('Attempt', String(t.attempt)),
       t.exit_code !== null && t.exit_code !== undefined ? item('Exit code', String(t.exit_code)) : null,
       t.message ? item('Message', t.message) : null,
+      t.agent_unreachable_since && !isDone(t)
+        ? item('Agent unreachable', h('span', {}, 'since ', timeEl(t.agent_unreachable_since), ': the apply goes on there and is delivered when the agent is back'))
+        : null,
       t.terraform_version ? item('Terraform', t.terraform_version) : null,
-      item('Log', `${t.log_lines.toLocaleString('en')} lines stored${t.log_complete ? ', complete (checked)' : ''}`)));
+      item('Log', `${t.log_lines.toLocaleString('en')} lines stored${t.log_complete ? ', complete (checked)' : ''}`
+        + (t.log_incomplete_reason ? `; incomplete: ${t.log_incomplete_reason}` : ''))));
     showPlan(t.plan_summary);
     showActions(t);
   }
