@@ -81,7 +81,7 @@ public final class WorkspaceService {
                     + " resources that no state records, so look at them first");
         }
         WorkspaceView view = jdbi.inTransaction(h -> {
-            workspaces.find(h, workspaceId).orElseThrow(() -> notFound(workspaceId));
+            if (!workspaces.exists(h, workspaceId)) throw notFound(workspaceId);
             WorkspaceStore.LockHolder holder = workspaces.lockHolder(h, workspaceId).orElse(null);
             if (holder != null && "running".equals(holder.status()) && !lostApplies.giveUp(h, holder.taskId(),
                     "given up: the workspace was unlocked with --force while the agent running this apply was unreachable;"
