@@ -44,6 +44,7 @@ import io.iacrunner.server.tasks.TaskRoutes;
 import io.iacrunner.server.tasks.TaskService;
 import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.util.Signals;
+import io.iacrunner.server.util.StoreClock;
 import io.iacrunner.server.variables.VariableRoutes;
 import io.iacrunner.server.variables.VariableService;
 import io.iacrunner.server.web.HttpApi;
@@ -104,6 +105,18 @@ public final class IacServer implements AutoCloseable {
     }
 
     public static IacServer start(ServerConfig config) {
+        return start(config, Clock.systemUTC(), StoreClock.DATABASE);
+    }
+
+    /**
+     * A server whose every notion of time is {@code clock}, one a test steps by hand: token expiry, and the leases,
+     * timeouts and retention the store records and judges (which in production go by the database's clock).
+     */
+    public static IacServer start(ServerConfig config, Clock clock) {
+        return start(config, clock, StoreClock.of(clock));
+    }
+
+    private static IacServer start(ServerConfig config, Clock clock, StoreClock storeClock) {
         requireSafeTransport(config);
         try {
             Files.createDirectories(config.dataDir());
@@ -127,7 +140,6 @@ public final class IacServer implements AutoCloseable {
                     ? RedisRelay.start(config.redisUrl(), config.redisPrefix(), replicaId, metrics.registry())
                     : Relay.single();
             Jdbi jdbi = database.jdbi();
-            Clock clock = Clock.systemUTC();
             SigningKeys signingKeys = new SigningKeys(jdbi).load();
             Tokens tokens = new Tokens(signingKeys, clock);
             ApiTokens apiTokens = new ApiTokens(jdbi, clock);
@@ -144,7 +156,7 @@ public final class IacServer implements AutoCloseable {
                     : SecretsKeyFile.load(config.secretsKeyFile(), false);
             SecretsKeyCheck.require(jdbi, secretBox);
             SealedJson sealed = new SealedJson(secretBox);
-            TaskStore taskStore = new TaskStore(jdbi, config.maxLogBytes(), sealed);
+            TaskStore taskStore = new TaskStore(jdbi, config.maxLogBytes(), sealed, storeClock);
             int upgraded = taskStore.sealLegacySecrets();
             if (upgraded > 0) log.info("sealed the sensitive variables of {} tasks queued before they were kept sealed", upgraded);
             PoolStore poolStore = new PoolStore(jdbi);
@@ -156,9 +168,9 @@ public final class IacServer implements AutoCloseable {
             TaskService taskService = new TaskService(jdbi, taskStore, workspaceStore, variableService, tokens, queueSignals,
                     taskSignals, config.maxLongPoll(), config.lease(), logService::digest, metrics.registry(), drain::draining);
             leases = new LeaseMonitor(jdbi, taskStore, queueSignals, taskSignals, config.lease(), config.leases().lostApply(),
-                    metrics.registry())
+                    storeClock, metrics.registry())
                     .start(config.pingInterval().dividedBy(2));
-            AgentService agentService = new AgentService(jdbi, new AgentStore(jdbi), poolStore, taskStore, tokens, clock,
+            AgentService agentService = new AgentService(jdbi, new AgentStore(jdbi, storeClock), poolStore, taskStore, tokens, clock,
                     config.pingInterval(), config.lease(), config.leases().lostApply(), leases);
             StateService stateService = new StateService(jdbi, taskStore, new StateStore(jdbi));
             StoreGauges gauges = new StoreGauges(taskStore, agentService, metrics.registry());
@@ -183,7 +195,7 @@ public final class IacServer implements AutoCloseable {
             if (config.logRetention() != null) {
                 // Hourly, or more often for a retention shorter than two hours, so a log outlives it by half at most.
                 Duration half = config.logRetention().dividedBy(2);
-                retention = new LogRetention(jdbi, config.logRetention()).start(half.compareTo(Duration.ofHours(1)) < 0 ? half : Duration.ofHours(1));
+                retention = new LogRetention(jdbi, config.logRetention(), storeClock).start(half.compareTo(Duration.ofHours(1)) < 0 ? half : Duration.ofHours(1));
             }
             Javalin http = api.create(config.host(), config.port(), config.tls()).start();
             IacServer server = new IacServer(metrics, relay, database, http, drain, logRoutes, List.of(queueSignals, taskSignals),
@@ -244,6 +256,16 @@ public final class IacServer implements AutoCloseable {
 
     public String replicaId() {
         return replicaId;
+    }
+
+    /** Lease recovery, which runs by itself twice per ping interval; tests step it by hand with a stepped clock. */
+    public LeaseMonitor leases() {
+        return leases;
+    }
+
+    /** Log retention (null when logs are kept forever); tests step it by hand. */
+    public LogRetention retention() {
+        return retention;
     }
 
     /**

@@ -96,7 +96,7 @@ class CrossReplicaTest {
                 got.set(r.tasks().getFirst());
                 return at;
             });
-            Thread.sleep(1_000); // the pull is waiting on B by now
+            b.awaitWaitingPulls(1);
             TaskView queued = queue(a, "ws-wake", labels);
             Instant queuedAt = Instant.now();
             Instant wokeAt = answered.get(30, TimeUnit.SECONDS);
@@ -120,7 +120,7 @@ class CrossReplicaTest {
         assertThat(claimed).extracting(TaskAssignment::taskId).containsExactly(task.taskId());
 
         CompletableFuture<PullResponse> waiting = CompletableFuture.supplyAsync(() -> pull(onB, agent.agentId(), 8));
-        Thread.sleep(500);
+        b.awaitWaitingPulls(1);
         Instant canceledAt = Instant.now();
         a.admin().post(ApiPaths.fill(ApiPaths.TASK_CANCEL, task.taskId()), new CancelRequest(false), TaskView.class);
         PullResponse reply = waiting.get(10, TimeUnit.SECONDS);

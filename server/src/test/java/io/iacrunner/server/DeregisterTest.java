@@ -71,7 +71,7 @@ class DeregisterTest {
         // The agent's pull waits on the server; the agent then shuts down (its client gives up on the pull) and
         // deregisters. A task queued now must not be claimed for it.
         CompletableFuture<PullResponse> waiting = CompletableFuture.supplyAsync(() -> pull(leaving, 5));
-        Thread.sleep(500);
+        server.awaitWaitingPulls(1);
         leaving.client().post(ApiPaths.AGENT_DEREGISTER, null, Void.class);
         TaskView plan = queue("ws-deregister-poll", TaskAction.PLAN);
 

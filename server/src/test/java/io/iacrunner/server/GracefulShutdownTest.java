@@ -44,7 +44,7 @@ class GracefulShutdownTest {
                 return null;
             }
         }).get(10, TimeUnit.SECONDS);
-        Thread.sleep(500); // the pull waits on the server by now
+        server.awaitWaitingPulls(1);
 
         Instant stopping = Instant.now();
         server.close();

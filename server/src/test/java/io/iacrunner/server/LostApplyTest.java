@@ -3,7 +3,6 @@ package io.iacrunner.server;
 import static io.iacrunner.server.PartitionTest.assertStale;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -36,8 +35,10 @@ import io.iacrunner.server.auth.Tokens;
 import io.iacrunner.server.tasks.LeaseMonitor;
 import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.testing.ExternalServices;
+import io.iacrunner.server.testing.SteppedClock;
 import io.iacrunner.server.testing.TestServer;
 import io.iacrunner.server.util.Signals;
+import io.iacrunner.server.util.StoreClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -64,7 +65,6 @@ import org.junit.jupiter.api.Timeout;
 class LostApplyTest {
     private static final Duration PING = Duration.ofSeconds(1);
     private static final Duration LEASE = Duration.ofSeconds(3);
-    private static final Duration DETECTION = LEASE.plus(PING).plusSeconds(10);
 
     static ExternalServices.FreshDatabase db;
     static TestServer server;
@@ -92,8 +92,9 @@ class LostApplyTest {
         send(agent, t, 0, 5);
 
         // Silent past its lease: noted, not given up; the lock says why it is held.
-        TaskView waiting = await().atMost(DETECTION).pollInterval(Duration.ofMillis(100))
-                .until(() -> task(t.taskId()), v -> v.agentUnreachableSince() != null);
+        silentForALease();
+        TaskView waiting = task(t.taskId());
+        assertThat(waiting.agentUnreachableSince()).isNotNull();
         assertThat(waiting.status()).isEqualTo(TaskStatus.RUNNING);
         assertThat(waiting.attempt()).isEqualTo(1);
         assertThat(server.workspace(ws).lock().reason()).contains("unreachable");
@@ -128,7 +129,8 @@ class LostApplyTest {
         assertThatThrownBy(() -> unlock(ws)).as("its agent still pings: cancel it instead")
                 .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.code()).isEqualTo("lock_held_by_running_task"));
 
-        await().atMost(DETECTION).pollInterval(Duration.ofMillis(100)).until(() -> task(t.taskId()).agentUnreachableSince() != null);
+        silentForALease();
+        assertThat(task(t.taskId()).agentUnreachableSince()).isNotNull();
         WorkspaceView unlocked = unlock(ws);
 
         assertThat(unlocked.lock()).isNull();
@@ -242,11 +244,16 @@ class LostApplyTest {
 
             // A replica that starts now gives the agent a whole lease from its start to get through again.
             Signals<String> quiet = new Signals<>();
-            LeaseMonitor restarted = new LeaseMonitor(store, new TaskStore(store, 0, null), quiet, quiet, LEASE, Duration.ofHours(24),
-                    new SimpleMeterRegistry());
+            SteppedClock clock = new SteppedClock();
+            StoreClock time = StoreClock.of(clock);
+            LeaseMonitor restarted = new LeaseMonitor(store, new TaskStore(store, 0, null, time), quiet, quiet, LEASE,
+                    Duration.ofHours(24), time, new SimpleMeterRegistry());
             assertThat(restarted.recoverOnce()).as("not judged by silence from before the start").isZero();
+            clock.advance(LEASE.minusMillis(500));
+            assertThat(restarted.recoverOnce()).as("not before a whole lease").isZero();
             // Still silent a lease after the start: now it is lost, and its plan goes back to the queue.
-            await().atMost(LEASE.plusSeconds(10)).pollInterval(Duration.ofMillis(200)).until(() -> restarted.recoverOnce() == 1);
+            clock.advance(Duration.ofSeconds(1));
+            assertThat(restarted.recoverOnce()).isEqualTo(1);
             String status = store.withHandle(h -> h.createQuery("select status from tasks where task_id = :t").bind("t", taskId)
                     .mapTo(String.class).one());
             assertThat(status).isEqualTo("queued");
@@ -255,6 +262,12 @@ class LostApplyTest {
     }
 
     // --- helpers --------------------------------------------------------------------------------------------------
+
+    /** A lease passes on the server's clock without a ping, and the recovery runs. */
+    private static void silentForALease() {
+        server.clock().advance(LEASE.plusSeconds(1));
+        server.server().leases().recoverOnce();
+    }
 
     private static WorkspaceView.Lock lockAfter(String ws, TaskResult result, boolean storeState) {
         var agent = agentOf(ws, "lock-" + ws);

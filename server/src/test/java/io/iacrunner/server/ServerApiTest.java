@@ -257,7 +257,7 @@ class ServerApiTest {
         agent.client().post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 3, true, 0), PullResponse.class);
         var pulled = java.util.concurrent.CompletableFuture.supplyAsync(() -> agent.client().post(ApiPaths.TASK_PULL,
                 new PullRequest(agent.agentId(), 1, false, 20), PullResponse.class, java.time.Duration.ofSeconds(40)));
-        Thread.sleep(300);
+        server.awaitWaitingPulls(1);
         assertThat(pulled).isNotDone();
         TaskView task = queue("ws-long-poll", TaskAction.PLAN);
         PullResponse response = pulled.get(10, java.util.concurrent.TimeUnit.SECONDS);

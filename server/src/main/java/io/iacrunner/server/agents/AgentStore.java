@@ -2,26 +2,32 @@ package io.iacrunner.server.agents;
 
 import io.iacrunner.protocol.AgentView;
 import io.iacrunner.server.util.Rows;
+import io.iacrunner.server.util.StoreClock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.jdbi.v3.core.Jdbi;
 
-/** All SQL about agents. Liveness is judged with the database clock: {@code now() - last_seen}. */
+/**
+ * All SQL about agents. Liveness is judged by the store's clock ({@link StoreClock}: the database's, in production):
+ * {@code now - last_seen}.
+ */
 public final class AgentStore {
     /** An agent row plus what the store knows of it. */
     public record AgentRow(String agentId, String poolId) {}
 
     private final Jdbi jdbi;
+    private final StoreClock clock;
 
-    public AgentStore(Jdbi jdbi) {
+    public AgentStore(Jdbi jdbi, StoreClock clock) {
         this.jdbi = jdbi;
+        this.clock = clock;
     }
 
     public void insert(String agentId, String name, String poolId, String version, String hostname) {
-        jdbi.useHandle(h -> h.createUpdate("""
-                        insert into agents (agent_id, name, pool_id, version, hostname)
-                        values (:id, :name, :pool, :version, :host)""")
+        jdbi.useHandle(h -> clock.at(h.createUpdate("""
+                        insert into agents (agent_id, name, pool_id, version, hostname, last_seen)
+                        values (:id, :name, :pool, :version, :host, <now>)"""))
                 .bind("id", agentId).bind("name", name).bind("pool", poolId).bind("version", version)
                 .bind("host", hostname).execute());
     }
@@ -31,10 +37,10 @@ public final class AgentStore {
      * when the agent is unknown (the store was reset, it deregistered, or it never registered here).
      */
     public Optional<AgentRow> touch(String agentId, String pingJson, String version) {
-        return jdbi.withHandle(h -> h.createQuery("""
-                        update agents set last_seen = now(), last_ping = coalesce(cast(:ping as jsonb), last_ping),
+        return jdbi.withHandle(h -> clock.at(h.createQuery("""
+                        update agents set last_seen = <now>, last_ping = coalesce(cast(:ping as jsonb), last_ping),
                             version = coalesce(:version, version)
-                        where agent_id = :id and deregistered_at is null returning agent_id, pool_id""")
+                        where agent_id = :id and deregistered_at is null returning agent_id, pool_id"""))
                 .bind("id", agentId).bind("ping", pingJson).bind("version", version)
                 .map((rs, ctx) -> new AgentRow(rs.getString("agent_id"), rs.getString("pool_id"))).findOne());
     }
@@ -54,15 +60,15 @@ public final class AgentStore {
     }
 
     public List<AgentView> list(Duration offlineAfter) {
-        return jdbi.withHandle(h -> h.createQuery("""
+        return jdbi.withHandle(h -> clock.at(h.createQuery("""
                         select a.agent_id, a.name, a.pool_id, a.version, a.last_seen,
                                coalesce((a.last_ping ->> 'disk_full')::boolean, false) as disk_full,
                                a.deregistered_at is not null
-                                   or now() - a.last_seen > make_interval(secs => :offline) as offline,
+                                   or <now> - a.last_seen > make_interval(secs => :offline) as offline,
                                coalesce(array_agg(t.task_id order by t.seq) filter (where t.task_id is not null),
                                         '{}') as running
                         from agents a left join tasks t on t.agent_id = a.agent_id and t.status = 'running'
-                        group by a.agent_id order by a.registered_at""")
+                        group by a.agent_id order by a.registered_at"""))
                 .bind("offline", (double) offlineAfter.toMillis() / 1000.0)
                 .map((rs, ctx) -> {
                     List<String> running = List.of((String[]) rs.getArray("running").getArray());

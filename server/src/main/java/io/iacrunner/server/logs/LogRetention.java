@@ -1,5 +1,6 @@
 package io.iacrunner.server.logs;
 
+import io.iacrunner.server.util.StoreClock;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -9,7 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Deletes the stored logs of tasks that finished longer ago than the retention (database clock). Tasks, states and
+ * Deletes the stored logs of tasks that finished longer ago than the retention (by the {@link StoreClock}). Tasks, states and
  * their completion proof stay; only the lines go. Safe on every replica: a delete of rows already gone deletes none.
  */
 public final class LogRetention implements AutoCloseable {
@@ -17,12 +18,14 @@ public final class LogRetention implements AutoCloseable {
 
     private final Jdbi jdbi;
     private final Duration retention;
+    private final StoreClock clock;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("log-retention").factory());
 
-    public LogRetention(Jdbi jdbi, Duration retention) {
+    public LogRetention(Jdbi jdbi, Duration retention, StoreClock clock) {
         this.jdbi = jdbi;
         this.retention = retention;
+        this.clock = clock;
     }
 
     public LogRetention start(Duration every) {
@@ -38,9 +41,9 @@ public final class LogRetention implements AutoCloseable {
 
     /** Returns how many chunks were deleted. */
     public int purgeOnce() {
-        int deleted = jdbi.withHandle(h -> h.createUpdate("""
+        int deleted = jdbi.withHandle(h -> clock.at(h.createUpdate("""
                         delete from log_chunks c using tasks t
-                        where c.task_id = t.task_id and t.finished_at < now() - make_interval(secs => :keep)""")
+                        where c.task_id = t.task_id and t.finished_at < <now> - make_interval(secs => :keep)"""))
                 .bind("keep", retention.toMillis() / 1000.0).execute());
         if (deleted > 0) log.info("log retention ({}) deleted {} chunks", retention, deleted);
         return deleted;

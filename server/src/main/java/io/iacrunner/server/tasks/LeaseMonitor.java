@@ -4,6 +4,7 @@ import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.server.util.Signals;
+import io.iacrunner.server.util.StoreClock;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -75,9 +76,13 @@ public final class LeaseMonitor implements AutoCloseable {
 
     private final MeterRegistry metrics;
 
-    /** @param lostApplyWindow how long an apply whose agent went silent waits for it before it is errored */
+    /**
+     * @param lostApplyWindow how long an apply whose agent went silent waits for it before it is errored
+     * @param clock the time leases are judged by; the monitor counts silence from its now at construction at the
+     *     earliest
+     */
     public LeaseMonitor(Jdbi jdbi, TaskStore tasks, Signals<String> queueSignals, Signals<String> taskSignals,
-            Duration lease, Duration lostApplyWindow, MeterRegistry metrics) {
+            Duration lease, Duration lostApplyWindow, StoreClock clock, MeterRegistry metrics) {
         this.jdbi = jdbi;
         this.tasks = tasks;
         this.queueSignals = queueSignals;
@@ -85,7 +90,7 @@ public final class LeaseMonitor implements AutoCloseable {
         this.lease = lease;
         this.lostApplyWindow = lostApplyWindow;
         this.metrics = metrics;
-        this.countingSince = jdbi.withHandle(h -> h.createQuery("select now()").mapTo(OffsetDateTime.class).one()).toInstant();
+        this.countingSince = jdbi.withHandle(h -> clock.at(h.createQuery("select <now>")).mapTo(OffsetDateTime.class).one()).toInstant();
     }
 
     /** Checks every {@code every}; a lost agent's tasks are recovered within lease + every. */

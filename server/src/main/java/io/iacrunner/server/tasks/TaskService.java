@@ -30,6 +30,7 @@ import io.iacrunner.server.util.TerraformVersionFormat;
 import io.iacrunner.server.web.ApiProblem;
 import io.iacrunner.server.variables.VariableService;
 import io.iacrunner.server.workspaces.WorkspaceStore;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -38,6 +39,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
@@ -67,6 +69,8 @@ public final class TaskService {
     private final ConfigArchive configArchives = new ConfigArchive();
     private final Timer queueToStart;
     private final BooleanSupplier stopping;
+    /** Pulls waiting on this replica for work now: the agents idle here, and what a test waits for. */
+    private final AtomicInteger waitingPulls = new AtomicInteger();
 
     /**
      * @param storedLog the count and digest of what the store holds for an attempt: the completion proof's other half
@@ -92,6 +96,8 @@ public final class TaskService {
                 .description("From a task's creation to its first claim by an agent (retried attempts are not counted)")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(1))
                 .register(metrics);
+        Gauge.builder("iac.pulls.waiting", waitingPulls, AtomicInteger::get)
+                .description("Agents' long polls waiting on this replica for work").register(metrics);
     }
 
     /**
@@ -181,7 +187,12 @@ public final class TaskService {
             }
             Duration left = Duration.between(Instant.now(), deadline);
             if (left.isNegative() || left.isZero()) return new PullResponse(List.of(), List.of());
-            queueSignals.awaitChange(QUEUE, seen, left);
+            waitingPulls.incrementAndGet();
+            try {
+                queueSignals.awaitChange(QUEUE, seen, left);
+            } finally {
+                waitingPulls.decrementAndGet();
+            }
         }
         return new PullResponse(List.of(), List.of());
     }

@@ -12,6 +12,7 @@ import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.secrets.SealedJson;
 import io.iacrunner.server.util.Rows;
+import io.iacrunner.server.util.StoreClock;
 import io.iacrunner.server.web.ApiProblem;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -40,15 +41,18 @@ public final class TaskStore {
     private final Jdbi jdbi;
     private final long maxLogBytes;
     private final SealedJson sealed;
+    private final StoreClock clock;
 
     /**
      * @param maxLogBytes where agents cut an attempt's log with a notice (0: no limit)
      * @param sealed seals sensitive variables on insert and opens them for the claiming agent and the log redactor
+     * @param clock the time claims, finishes and leases are recorded and judged by
      */
-    public TaskStore(Jdbi jdbi, long maxLogBytes, SealedJson sealed) {
+    public TaskStore(Jdbi jdbi, long maxLogBytes, SealedJson sealed, StoreClock clock) {
         this.jdbi = jdbi;
         this.maxLogBytes = maxLogBytes;
         this.sealed = sealed;
+        this.clock = clock;
     }
 
     /** A claimed task, and how long it had waited since it was created (the queue-to-start latency of attempt 1). */
@@ -208,10 +212,10 @@ public final class TaskStore {
         return jdbi.inTransaction(h -> {
             // An agent that deregistered or went silent past its lease (its tasks are being recovered) gets nothing,
             // even from a long poll it left waiting.
-            var live = h.createQuery("""
-                            select deregistered_at is null and last_seen > now() - make_interval(secs => :lease)
-                            from agents where agent_id = :a for update""")
-                    .bind("a", agentId).bind("lease", lease.toMillis() / 1000.0).mapTo(Boolean.class).findOne();
+            var live = clock.at(h.createQuery("""
+                            select deregistered_at is null and last_seen > <now> - make_interval(secs => :lease)
+                            from agents where agent_id = :a for update"""))
+                    .bind("a", agentId).bind("lease", seconds(lease)).mapTo(Boolean.class).findOne();
             if (live.isEmpty() || !live.get()) return List.<Claimed>of();
             var running = h.createQuery("""
                             select count(*) filter (where action = 'plan') as plans,
@@ -241,11 +245,11 @@ public final class TaskStore {
             List<String> chosen = choose(candidates, plansFree, applyFits, pool.allowApplyConcurrent());
             if (chosen.isEmpty()) return List.<Claimed>of();
 
-            List<Claimed> claimed = h.createQuery("""
+            List<Claimed> claimed = clock.at(h.createQuery("""
                             update tasks t set status = 'running', attempt = t.attempt + 1, agent_id = :a,
-                                -- clock_timestamp(): when the claim happened, not when its transaction began,
-                                -- so start and finish times order correctly across concurrent transactions.
-                                started_at = clock_timestamp(), finished_at = null, phase = null, exit_code = null, message = null,
+                                -- <now> is clock_timestamp(): when the claim happened, not when its transaction
+                                -- began, so start and finish times order correctly across concurrent transactions.
+                                started_at = <now>, finished_at = null, phase = null, exit_code = null, message = null,
                                 log_lines = 0, log_complete = false, log_sha256 = null, plan_summary = null,
                                 agent_lost_at = null, log_incomplete_reason = null
                             from workspaces w
@@ -253,7 +257,7 @@ public final class TaskStore {
                                 on s.workspace_id = w.workspace_id and s.version = w.current_state_version
                             where t.task_id = any(:ids) and t.status = 'queued' and w.workspace_id = t.workspace_id
                             returning t.*, s.state as state_json,
-                                extract(epoch from t.started_at - t.created_at) as queued_seconds""")
+                                extract(epoch from t.started_at - t.created_at) as queued_seconds"""))
                     .bind("a", agentId).bindArray("ids", String.class, chosen)
                     .map((rs, ctx) -> new Claimed(assignment(rs, ctx),
                             java.time.Duration.ofNanos((long) (rs.getDouble("queued_seconds") * 1e9))))
@@ -305,16 +309,16 @@ public final class TaskStore {
      */
     public List<Running> lockLost(Handle h, java.time.Duration lease, java.time.Instant since, java.time.Duration window,
             int max) {
-        return h.createQuery("select " + RUNNING_COLUMNS + " " + """
+        return clock.at(h.createQuery("select " + RUNNING_COLUMNS + " " + """
                         , a.deregistered_at is not null as agent_gone,
-                          coalesce(t.agent_lost_at < now() - make_interval(secs => :window), false) as waited_out
+                          coalesce(t.agent_lost_at < <now> - make_interval(secs => :window), false) as waited_out
                         from tasks t join agents a on a.agent_id = t.agent_id
                         where t.status = 'running'
                           and (a.deregistered_at is not null
-                               or greatest(a.last_seen, cast(:since as timestamptz)) < now() - make_interval(secs => :lease))
+                               or greatest(a.last_seen, cast(:since as timestamptz)) < <now> - make_interval(secs => :lease))
                           and (t.agent_lost_at is null or a.deregistered_at is not null
-                               or t.agent_lost_at < now() - make_interval(secs => :window))
-                        order by t.seq limit :max for update of t skip locked""")
+                               or t.agent_lost_at < <now> - make_interval(secs => :window))
+                        order by t.seq limit :max for update of t skip locked"""))
                 .bind("lease", seconds(lease)).bind("since", java.time.OffsetDateTime.ofInstant(since, java.time.ZoneOffset.UTC))
                 .bind("window", seconds(window)).bind("max", max)
                 .map((rs, ctx) -> running(rs, rs.getBoolean("agent_gone"), rs.getBoolean("waited_out"))).list();
@@ -326,11 +330,11 @@ public final class TaskStore {
      * own lease while its pings still reached the server). Locked, skipping busy rows.
      */
     public List<Running> lockAbandoned(Handle h, String agentId, List<String> reported, java.time.Duration grace) {
-        return h.createQuery("select " + RUNNING_COLUMNS + " " + """
+        return clock.at(h.createQuery("select " + RUNNING_COLUMNS + " " + """
                         from tasks t
                         where t.status = 'running' and t.agent_id = :a and t.task_id <> all(:reported)
-                          and t.started_at < now() - make_interval(secs => :grace)
-                        order by t.seq for update of t skip locked""")
+                          and t.started_at < <now> - make_interval(secs => :grace)
+                        order by t.seq for update of t skip locked"""))
                 .bind("a", agentId).bindArray("reported", String.class, reported)
                 .bind("grace", seconds(grace))
                 .map((rs, ctx) -> running(rs, false, false)).list();
@@ -341,9 +345,9 @@ public final class TaskStore {
      * for, not given up; the workspace lock says why it is held.
      */
     public void markAgentLost(Handle h, Running task, String message) {
-        int marked = h.createUpdate("""
-                        update tasks set agent_lost_at = now(), message = :m
-                        where task_id = :t and status = 'running' and attempt = :n and agent_id = :a and agent_lost_at is null""")
+        int marked = clock.at(h.createUpdate("""
+                        update tasks set agent_lost_at = <now>, message = :m
+                        where task_id = :t and status = 'running' and attempt = :n and agent_id = :a and agent_lost_at is null"""))
                 .bind("m", message).bind("t", task.taskId()).bind("n", task.attempt()).bind("a", task.agentId()).execute();
         if (marked == 1) holdWorkspaceLock(h, task.taskId(), message);
     }
@@ -477,9 +481,9 @@ public final class TaskStore {
         if (!from.canMoveTo(to)) {
             throw new IllegalStateException("transition " + from.wireName() + " -> " + to.wireName() + " is not allowed");
         }
-        return h.createQuery("""
+        return clock.at(h.createQuery("""
                         update tasks set status = :to,
-                            finished_at = case when :terminal then clock_timestamp() else null end,
+                            finished_at = case when :terminal then <now> else null end,
                             phase = case when :to = 'queued' then null else phase end,
                             exit_code = :exit, message = :message,
                             log_complete = coalesce(cast(:complete as boolean), log_complete),
@@ -489,7 +493,7 @@ public final class TaskStore {
                         where task_id = :id and status = :from
                           and (cast(:agent as text) is null or agent_id = :agent)
                           and (cast(:attempt as int) is null or attempt = :attempt)
-                        returning *""")
+                        returning *"""))
                 .bind("to", to.wireName()).bind("from", from.wireName()).bind("id", taskId)
                 .bind("terminal", to.isTerminal())
                 .bind("exit", outcome.exitCode()).bind("message", outcome.message()).bind("complete", outcome.logComplete())

@@ -103,7 +103,7 @@ class PermissionMatrixTest {
                 new Caller("agent token", agentToken, "agent", null),
                 new Caller("job token of another task", otherTask.jobToken(), "otherJob", null),
                 new Caller("job token of the task", apply.jobToken(), "job", null));
-        Thread.sleep(1100); // the expiring token's second is over
+        server.clock().advance(Duration.ofSeconds(2)); // the expiring token's second is over
 
         String task = apply.taskId();
         String tf = "{\"workspace_id\": \"" + WS + "\", \"action\": \"%s\", \"tf_json\": {\"resource\": {}}}";

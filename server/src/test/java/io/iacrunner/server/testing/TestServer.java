@@ -35,10 +35,12 @@ import java.util.stream.Stream;
 public final class TestServer implements AutoCloseable {
     private final Path dataDir;
     private final IacServer server;
+    private final SteppedClock clock;
 
-    private TestServer(Path dataDir, IacServer server) {
+    private TestServer(Path dataDir, IacServer server, SteppedClock clock) {
         this.dataDir = dataDir;
         this.server = server;
+        this.clock = clock;
     }
 
     public static TestServer start() {
@@ -57,7 +59,8 @@ public final class TestServer implements AutoCloseable {
             ServerConfig config = adjust.apply(ServerConfig.defaults().withPingInterval(Duration.ofSeconds(1))
                     // Tests mint many credentials from one address; RateLimitTest sets its own limit.
                     .withCredentialRequestsPerMinute(100_000));
-            return new TestServer(dir, IacServer.start(shortLease(config).withPort(0).withDataDir(dir)));
+            SteppedClock clock = new SteppedClock();
+            return new TestServer(dir, IacServer.start(shortLease(config).withPort(0).withDataDir(dir), clock), clock);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -74,6 +77,14 @@ public final class TestServer implements AutoCloseable {
 
     public IacServer server() {
         return server;
+    }
+
+    /**
+     * The server's clock: tokens expire, and leases, timeouts and retention are recorded and judged, by it. Advance it
+     * to make a lease run out now, then step the recovery by hand ({@code server().leases().recoverOnce()}).
+     */
+    public SteppedClock clock() {
+        return clock;
     }
 
     public Path dataDir() {
@@ -145,6 +156,16 @@ public final class TestServer implements AutoCloseable {
     /** The same agent, talking to this server (another replica than the one it registered with, say). */
     public ApiClient clientOf(RegisteredAgent agent) {
         return withToken(agent.registration().agentToken());
+    }
+
+    /**
+     * Waits until {@code count} agents' long polls are parked on this server (its {@code iac_pulls_waiting}): a
+     * task queued from now on wakes them, rather than being found by a pull still on its way.
+     */
+    public void awaitWaitingPulls(int count) {
+        org.awaitility.Awaitility.await("long polls waiting").atMost(java.time.Duration.ofSeconds(10))
+                .pollInterval(java.time.Duration.ofMillis(20))
+                .until(() -> metrics().value("iac_pulls_waiting") >= count);
     }
 
     /** What {@code /metrics} says now. */
