@@ -174,10 +174,15 @@ class CrossReplicaTest {
         while (claimed.size() < ids.size()) {
             pull(agent.client(), agent.agentId(), 0).tasks().forEach(t -> claimed.add(t.taskId()));
         }
-        // The agent never pings again: its lease (3 pings) runs out, and both replicas' monitors look twice a ping.
-        await("every lost task queued again").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
-                .until(() -> ids.stream().allMatch(id -> a.admin().get(ApiPaths.fill(ApiPaths.TASK, id), TaskView.class).status()
-                        == TaskStatus.QUEUED));
+        // The agent never pings again: its lease runs out on both replicas' clocks, and both monitors recover at once.
+        a.clock().advance(PING.multipliedBy(4));
+        b.clock().advance(PING.multipliedBy(4));
+        CompletableFuture<Integer> onA = CompletableFuture.supplyAsync(() -> a.server().leases().recoverOnce());
+        CompletableFuture<Integer> onB = CompletableFuture.supplyAsync(() -> b.server().leases().recoverOnce());
+        onA.join();
+        onB.join();
+        assertThat(ids).as("every lost task queued again").allSatisfy(id ->
+                assertThat(a.admin().get(ApiPaths.fill(ApiPaths.TASK, id), TaskView.class).status()).isEqualTo(TaskStatus.QUEUED));
         for (String id : ids) {
             TaskView t = b.admin().get(ApiPaths.fill(ApiPaths.TASK, id), TaskView.class);
             assertThat(t.attempt()).as("attempts of %s", id).isEqualTo(1);
