@@ -39,6 +39,7 @@ import io.iacrunner.server.state.StateRoutes;
 import io.iacrunner.server.state.StateService;
 import io.iacrunner.server.state.StateStore;
 import io.iacrunner.server.store.Database;
+import io.iacrunner.server.store.StoreAvailability;
 import io.iacrunner.server.tasks.LeaseMonitor;
 import io.iacrunner.server.tasks.TaskRoutes;
 import io.iacrunner.server.tasks.TaskService;
@@ -155,16 +156,17 @@ public final class IacServer implements AutoCloseable {
             VariableService variableService = new VariableService(jdbi, workspaceStore, sealed);
             TaskService taskService = new TaskService(jdbi, taskStore, workspaceStore, variableService, tokens, queueSignals,
                     taskSignals, config.maxLongPoll(), config.lease(), logService::digest, metrics.registry(), drain::draining);
-            leases = new LeaseMonitor(jdbi, taskStore, queueSignals, taskSignals, config.lease(), metrics.registry())
+            StoreAvailability store = database.availability();
+            leases = new LeaseMonitor(jdbi, taskStore, queueSignals, taskSignals, config.lease(), metrics.registry(), store)
                     .start(config.pingInterval().dividedBy(2));
             AgentService agentService = new AgentService(jdbi, new AgentStore(jdbi), poolStore, taskStore, tokens, clock,
                     config.pingInterval(), config.lease(), leases);
             StateService stateService = new StateService(jdbi, taskStore, new StateStore(jdbi));
-            StoreGauges gauges = new StoreGauges(taskStore, agentService, metrics.registry());
+            StoreGauges gauges = new StoreGauges(taskStore, agentService, metrics.registry(), store);
             metrics.refreshBeforeScrape(gauges::refresh);
 
             LogRoutes logRoutes = new LogRoutes(auth, tickets, taskService, logService, new LogViewer(taskStore, logStore, taskSignals),
-                    viewers);
+                    viewers, store);
             HttpApi api = new HttpApi(
                     new AgentRoutes(auth, agentService),
                     new TaskRoutes(auth, taskService, agentService, audit),
@@ -177,11 +179,11 @@ public final class IacServer implements AutoCloseable {
                     new AuditRoutes(auth, audit),
                     new AuthRoutes(auth, tickets),
                     new OpsRoutes(new Readiness(database, drain, relay), metrics),
-                    drain, audit, config.credentialRequestsPerMinute());
+                    drain, audit, config.credentialRequestsPerMinute(), store);
             if (config.logRetention() != null) {
                 // Hourly, or more often for a retention shorter than two hours, so a log outlives it by half at most.
                 Duration half = config.logRetention().dividedBy(2);
-                retention = new LogRetention(jdbi, config.logRetention()).start(half.compareTo(Duration.ofHours(1)) < 0 ? half : Duration.ofHours(1));
+                retention = new LogRetention(jdbi, config.logRetention(), store).start(half.compareTo(Duration.ofHours(1)) < 0 ? half : Duration.ofHours(1));
             }
             Javalin http = api.create(config.host(), config.port(), config.tls()).start();
             IacServer server = new IacServer(metrics, relay, database, http, drain, logRoutes, List.of(queueSignals, taskSignals),

@@ -2,12 +2,18 @@ package io.iacrunner.server.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.HikariPoolMXBean;
 import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
 import io.iacrunner.server.ServerConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationVersion;
@@ -23,18 +29,43 @@ import org.jdbi.v3.postgres.PostgresPlugin;
  *
  * <p>Every statement's time goes to {@code iac_store_statement_seconds} and the pool's own figures (waits for a
  * connection, usage) to Hikari's {@code hikaricp_*} meters: together, the store latency operators watch.
+ *
+ * <p>An unreachable store fails fast: a request waits at most {@link #CONNECTION_WAIT} for a connection (Hikari's
+ * default is 30 s), and then answers {@code 503 store_unavailable}. {@link #availability()} records the outage (one
+ * log line) and a probe marks it over as soon as the store answers again.
  */
 public final class Database implements AutoCloseable {
+    /**
+     * The longest a statement waits for a connection the pool could open but cannot: a healthy store hands one out in
+     * milliseconds, so waiting longer means it is down, and a quick 503 with {@code Retry-After} serves every client
+     * better than a request that hangs. Checking an idle connection before use takes at most {@link #VALIDATION_WAIT}
+     * on top.
+     */
+    static final Duration CONNECTION_WAIT = Duration.ofMillis(1500);
+    static final Duration VALIDATION_WAIT = Duration.ofMillis(500);
+    /**
+     * The longest a statement waits while every connection is in use by other requests: the store is busy, not down
+     * (a burst of agents on a small pool), and the wait ends as soon as one is returned.
+     */
+    static final Duration BUSY_WAIT = Duration.ofSeconds(30);
+    /** How often an unavailable store is asked whether it answers again. */
+    static final Duration PROBE_EVERY = Duration.ofMillis(500);
+
     private final EmbeddedPostgresProcess embedded;
     private final HikariDataSource dataSource;
     private final Jdbi jdbi;
     private final String schemaVersion;
+    private final StoreAvailability availability;
+    private final ScheduledExecutorService probe = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("store-probe").factory());
 
-    private Database(EmbeddedPostgresProcess embedded, HikariDataSource dataSource, String schemaVersion, MeterRegistry metrics) {
+    private Database(EmbeddedPostgresProcess embedded, HikariDataSource dataSource, String schemaVersion,
+            MeterRegistry metrics, StoreAvailability availability) {
         this.embedded = embedded;
         this.dataSource = dataSource;
         this.schemaVersion = schemaVersion;
-        this.jdbi = Jdbi.create(dataSource).installPlugin(new PostgresPlugin());
+        this.availability = availability;
+        this.jdbi = Jdbi.create(this::connection).installPlugin(new PostgresPlugin());
         Timer statements = Timer.builder("iac.store.statement").description("Time of each SQL statement, as the server sees it")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(30))
                 .register(metrics);
@@ -44,6 +75,7 @@ public final class Database implements AutoCloseable {
                 statements.record(context.getElapsedTime(ChronoUnit.NANOS), TimeUnit.NANOSECONDS);
             }
         });
+        probe.scheduleWithFixedDelay(this::probeOnce, PROBE_EVERY.toMillis(), PROBE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     public static Database open(ServerConfig config, MeterRegistry metrics) {
@@ -64,6 +96,8 @@ public final class Database implements AutoCloseable {
             }
         }
         hikari.setMaximumPoolSize(config.databasePoolSize());
+        hikari.setConnectionTimeout(CONNECTION_WAIT.toMillis());
+        hikari.setValidationTimeout(VALIDATION_WAIT.toMillis());
         hikari.setPoolName("iac-store");
         hikari.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(metrics));
         HikariDataSource ds = null;
@@ -73,11 +107,29 @@ public final class Database implements AutoCloseable {
             Flyway flyway = Flyway.configure().dataSource(ds).locations("classpath:db/migration").load();
             flyway.migrate();
             MigrationVersion current = flyway.info().current().getVersion();
-            return new Database(embedded, ds, current.getVersion(), metrics);
+            StoreAvailability availability = new StoreAvailability();
+            return new Database(embedded, ds, current.getVersion(), metrics, availability);
         } catch (RuntimeException e) {
             if (ds != null) ds.close();
             if (embedded != null) embedded.close();
             throw e;
+        }
+    }
+
+    /**
+     * A pooled connection. None after {@link #CONNECTION_WAIT} when the pool cannot open one; but while every
+     * connection is merely in use, the wait goes on for up to {@link #BUSY_WAIT}.
+     */
+    private Connection connection() throws SQLException {
+        long deadline = System.nanoTime() + BUSY_WAIT.toNanos();
+        while (true) {
+            try {
+                return dataSource.getConnection();
+            } catch (SQLTransientConnectionException timedOut) {
+                HikariPoolMXBean pool = dataSource.getHikariPoolMXBean();
+                boolean allInUse = pool != null && pool.getActiveConnections() >= dataSource.getMaximumPoolSize();
+                if (!allInUse || System.nanoTime() - deadline > 0) throw timedOut;
+            }
         }
     }
 
@@ -97,6 +149,22 @@ public final class Database implements AutoCloseable {
         return jdbi;
     }
 
+    /** Whether the store can be used now; where requests and jobs report that it cannot. */
+    public StoreAvailability availability() {
+        return availability;
+    }
+
+    /** While the store is unavailable: one cheap statement; when it answers, the outage is over. */
+    private void probeOnce() {
+        if (availability.state() != StoreAvailability.State.UNAVAILABLE) return;
+        try {
+            jdbi.useHandle(h -> h.createQuery("select 1").setQueryTimeout(1).mapTo(Integer.class).one());
+            availability.available("PostgreSQL answers again");
+        } catch (RuntimeException stillDown) {
+            // Logged once when the outage began; the next probe tries again.
+        }
+    }
+
     /**
      * Whether the store answers and holds this server's schema: the readiness check. A store restored from an older
      * backup, or one another tool changed, is not one to serve from.
@@ -114,6 +182,7 @@ public final class Database implements AutoCloseable {
 
     @Override
     public void close() {
+        probe.shutdownNow();
         dataSource.close();
         if (embedded != null) embedded.close();
     }

@@ -3,6 +3,7 @@ package io.iacrunner.server.tasks;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskStatus;
+import io.iacrunner.server.store.StoreAvailability;
 import io.iacrunner.server.util.Signals;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -41,9 +42,11 @@ public final class LeaseMonitor implements AutoCloseable {
             Thread.ofPlatform().daemon().name("lease-monitor").factory());
 
     private final MeterRegistry metrics;
+    private final StoreAvailability store;
 
     public LeaseMonitor(Jdbi jdbi, TaskStore tasks, Signals<String> queueSignals, Signals<String> taskSignals,
-            Duration lease, MeterRegistry metrics) {
+            Duration lease, MeterRegistry metrics, StoreAvailability store) {
+        this.store = store;
         this.jdbi = jdbi;
         this.tasks = tasks;
         this.queueSignals = queueSignals;
@@ -62,7 +65,8 @@ public final class LeaseMonitor implements AutoCloseable {
         try {
             recoverOnce();
         } catch (RuntimeException e) {
-            log.error("lease recovery failed; retrying at the next tick", e);
+            // A store outage is logged once by StoreAvailability; the next tick after it recovers what it missed.
+            if (!store.failed(e)) log.error("lease recovery failed; retrying at the next tick", e);
         }
     }
 

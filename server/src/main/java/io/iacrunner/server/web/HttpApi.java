@@ -14,6 +14,7 @@ import io.iacrunner.server.ops.Drain;
 import io.iacrunner.server.ops.OpsRoutes;
 import io.iacrunner.server.pools.PoolRoutes;
 import io.iacrunner.server.state.StateRoutes;
+import io.iacrunner.server.store.StoreAvailability;
 import io.iacrunner.server.tasks.TaskRoutes;
 import io.iacrunner.server.variables.VariableRoutes;
 import io.iacrunner.server.workspaces.WorkspaceRoutes;
@@ -46,10 +47,12 @@ public final class HttpApi {
     private final AuditLog audit;
     private final RateLimiter registrations;
     private final RateLimiter tokenIssues;
+    private final StoreAvailability store;
 
     public HttpApi(AgentRoutes agents, TaskRoutes tasks, LogRoutes logs, StateRoutes state, PoolRoutes pools,
             WorkspaceRoutes workspaces, VariableRoutes variables, TokenRoutes tokens, AuditRoutes auditRoutes, AuthRoutes identity,
-            OpsRoutes ops, Drain drain, AuditLog audit, int credentialRequestsPerMinute) {
+            OpsRoutes ops, Drain drain, AuditLog audit, int credentialRequestsPerMinute, StoreAvailability store) {
+        this.store = store;
         this.registrations = new RateLimiter("agent registrations", credentialRequestsPerMinute);
         this.tokenIssues = new RateLimiter("token creation", credentialRequestsPerMinute);
         this.agents = agents;
@@ -154,6 +157,11 @@ public final class HttpApi {
             });
             r.exception(HttpResponseException.class, (e, ctx) -> render(ctx, e.getStatus(), codeFor(e.getStatus()), e.getMessage()));
             r.exception(Exception.class, (e, ctx) -> {
+                if (store.failed(e)) {
+                    // Logged once per outage by StoreAvailability; every request meanwhile gets a quick 503.
+                    render(ctx, 503, ApiProblem.STORE_UNAVAILABLE, StoreAvailability.MESSAGE);
+                    return;
+                }
                 log.error("unhandled error on {} {}", ctx.method(), ctx.path(), e);
                 render(ctx, 500, "internal_error", "internal error; see the server log");
             });
@@ -165,6 +173,7 @@ public final class HttpApi {
     }
 
     public static void render(Context ctx, int status, String code, String message) {
+        if (ApiProblem.STORE_UNAVAILABLE.equals(code)) ctx.header("Retry-After", Integer.toString(StoreAvailability.RETRY_AFTER_SECONDS));
         ctx.status(status).json(ApiError.of(code, message));
     }
 
