@@ -63,6 +63,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,7 +105,19 @@ public final class IacServer implements AutoCloseable {
         this.replicaId = replicaId;
     }
 
+    /** A server whose fatal errors are only logged (and make {@code /healthz} fail): for tests and tools. */
     public static IacServer start(ServerConfig config) {
+        return start(config, reason -> {});
+    }
+
+    /**
+     * Starts a server.
+     *
+     * @param fatal told why, once and on a thread of its own (so it may call {@link System#exit}), when the server
+     *     cannot go on: its embedded PostgreSQL died and could not be restarted. {@code /healthz} answers 503 from then
+     *     on; the {@code server} command exits non-zero so that a supervisor (systemd, Docker) starts it again.
+     */
+    public static IacServer start(ServerConfig config, Consumer<String> fatal) {
         requireSafeTransport(config);
         try {
             Files.createDirectories(config.dataDir());
@@ -115,7 +128,8 @@ public final class IacServer implements AutoCloseable {
         Metrics metrics = new Metrics();
         Database database;
         try {
-            database = Database.open(config, metrics.registry());
+            database = Database.open(config, metrics.registry(),
+                    reason -> Thread.ofPlatform().name("iac-fatal").start(() -> fatal.accept(reason)));
         } catch (RuntimeException e) {
             metrics.close();
             throw e;

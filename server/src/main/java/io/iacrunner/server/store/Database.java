@@ -15,6 +15,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationVersion;
 import org.jdbi.v3.core.Jdbi;
@@ -32,7 +33,8 @@ import org.jdbi.v3.postgres.PostgresPlugin;
  *
  * <p>An unreachable store fails fast: a request waits at most {@link #CONNECTION_WAIT} for a connection (Hikari's
  * default is 30 s), and then answers {@code 503 store_unavailable}. {@link #availability()} records the outage (one
- * log line) and a probe marks it over as soon as the store answers again.
+ * log line) and a probe marks it over as soon as the store answers again. The embedded PostgreSQL is supervised
+ * ({@link PostmasterSupervisor}): restarted when it dies, and while it is down no request even waits for the pool.
  */
 public final class Database implements AutoCloseable {
     /**
@@ -52,6 +54,7 @@ public final class Database implements AutoCloseable {
     static final Duration PROBE_EVERY = Duration.ofMillis(500);
 
     private final EmbeddedPostgresProcess embedded;
+    private final PostmasterSupervisor supervisor;
     private final HikariDataSource dataSource;
     private final Jdbi jdbi;
     private final String schemaVersion;
@@ -59,9 +62,10 @@ public final class Database implements AutoCloseable {
     private final ScheduledExecutorService probe = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("store-probe").factory());
 
-    private Database(EmbeddedPostgresProcess embedded, HikariDataSource dataSource, String schemaVersion,
-            MeterRegistry metrics, StoreAvailability availability) {
+    private Database(EmbeddedPostgresProcess embedded, PostmasterSupervisor supervisor, HikariDataSource dataSource,
+            String schemaVersion, MeterRegistry metrics, StoreAvailability availability) {
         this.embedded = embedded;
+        this.supervisor = supervisor;
         this.dataSource = dataSource;
         this.schemaVersion = schemaVersion;
         this.availability = availability;
@@ -78,7 +82,18 @@ public final class Database implements AutoCloseable {
         probe.scheduleWithFixedDelay(this::probeOnce, PROBE_EVERY.toMillis(), PROBE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** The store of {@code config}; an embedded PostgreSQL that cannot be restarted is only logged. */
     public static Database open(ServerConfig config, MeterRegistry metrics) {
+        return open(config, metrics, reason -> {});
+    }
+
+    /**
+     * The store of {@code config}.
+     *
+     * @param lost told why, once, if the embedded PostgreSQL dies and cannot be restarted: the server cannot go on,
+     *     and its process should be replaced
+     */
+    public static Database open(ServerConfig config, MeterRegistry metrics, Consumer<String> lost) {
         EmbeddedPostgresProcess embedded = null;
         HikariConfig hikari = new HikariConfig();
         if (config.embeddedDatabase()) {
@@ -108,7 +123,15 @@ public final class Database implements AutoCloseable {
             flyway.migrate();
             MigrationVersion current = flyway.info().current().getVersion();
             StoreAvailability availability = new StoreAvailability();
-            return new Database(embedded, ds, current.getVersion(), metrics, availability);
+            PostmasterSupervisor supervisor = null;
+            if (embedded != null) {
+                HikariDataSource pool = ds;
+                // Every pooled connection died with the postmaster: closing them now spares requests (and the log)
+                // from finding that out one by one.
+                supervisor = new PostmasterSupervisor(embedded, availability, () -> pool.getHikariPoolMXBean().softEvictConnections(),
+                        lost, PostmasterSupervisor.Policy.DEFAULT).start();
+            }
+            return new Database(embedded, supervisor, ds, current.getVersion(), metrics, availability);
         } catch (RuntimeException e) {
             if (ds != null) ds.close();
             if (embedded != null) embedded.close();
@@ -117,12 +140,16 @@ public final class Database implements AutoCloseable {
     }
 
     /**
-     * A pooled connection. None after {@link #CONNECTION_WAIT} when the pool cannot open one; but while every
-     * connection is merely in use, the wait goes on for up to {@link #BUSY_WAIT}.
+     * A pooled connection. None while the embedded PostgreSQL is down, at once rather than after the pool's wait; none
+     * after {@link #CONNECTION_WAIT} when the pool cannot open one; but while every connection is merely in use, the
+     * wait goes on for up to {@link #BUSY_WAIT}.
      */
     private Connection connection() throws SQLException {
         long deadline = System.nanoTime() + BUSY_WAIT.toNanos();
         while (true) {
+            if (supervisor != null && supervisor.down()) {
+                throw new SQLTransientConnectionException("the embedded PostgreSQL is not running (it died; see the server log)", "08001");
+            }
             try {
                 return dataSource.getConnection();
             } catch (SQLTransientConnectionException timedOut) {
@@ -183,6 +210,7 @@ public final class Database implements AutoCloseable {
     @Override
     public void close() {
         probe.shutdownNow();
+        if (supervisor != null) supervisor.close(); // before the postmaster is stopped on purpose
         dataSource.close();
         if (embedded != null) embedded.close();
     }
