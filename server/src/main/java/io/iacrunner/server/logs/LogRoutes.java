@@ -163,6 +163,9 @@ public final class LogRoutes {
             } catch (RuntimeException e) {
                 // The agent treats 4503 as it treats HTTP 503: it retries the batch, over HTTP meanwhile.
                 refuse(ctx, asRefusal(e));
+            } catch (IOException e) {
+                // The agent went away before its ack was written; it sends the batch again, and the append skips it.
+                log.debug("agent upload of {} went away: {}", ctx.queryParam("task_id"), e.getMessage());
             }
         });
     }
