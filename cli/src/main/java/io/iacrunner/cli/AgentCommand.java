@@ -103,6 +103,7 @@ public final class AgentCommand implements Callable<Integer> {
         String url = server != null ? server : ctx.env("IAC_SERVER") != null ? ctx.env("IAC_SERVER") : ClientOptions.DEFAULT_SERVER;
         Path token = ctx.resolve(tokenFile);
         if (!Files.isRegularFile(token)) throw new UsageException("--token-file: " + token + " does not exist");
+        Tokens.read(token, "--token-file"); // one line of a token, checked now (the agent reads it again to register)
         List<URI> servers = Arrays.stream(url.split(",")).map(String::strip).filter(u -> !u.isEmpty())
                 .map(ClientOptions::parseServerUrl).toList();
         if (servers.isEmpty()) throw new UsageException("--server names no URL");

@@ -28,7 +28,7 @@ final class ConfigDirectory {
         try (Stream<Path> walk = Files.walk(dir)) {
             files = walk.filter(p -> !p.equals(dir)).filter(p -> !skipped(dir.relativize(p))).sorted().toList();
         } catch (IOException e) {
-            throw new UsageException("--config-dir: cannot read " + dir + ": " + e.getMessage());
+            throw new UsageException("--config-dir: cannot read " + dir + ": " + Problems.describe(e));
         }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(bytes))) {
@@ -44,7 +44,7 @@ final class ConfigDirectory {
                 tar.closeArchiveEntry();
             }
         } catch (IOException e) {
-            throw new UsageException("--config-dir: cannot archive " + dir + ": " + e.getMessage());
+            throw new UsageException("--config-dir: cannot archive " + dir + ": " + Problems.describe(e));
         }
         return bytes.toByteArray();
     }

@@ -14,6 +14,9 @@ public final class ExitCodes {
     public static final int STILL_RUNNING = 3;
     /** The server refused the request or could not be reached. */
     public static final int API_ERROR = 4;
-    /** The server or agent could not start, or a bug in iac itself (then with a stack trace on stderr). */
+    /**
+     * The server or agent could not start, a running server lost its embedded PostgreSQL for good (it could not be
+     * restarted), or a bug in iac itself.
+     */
     public static final int INTERNAL = 5;
 }

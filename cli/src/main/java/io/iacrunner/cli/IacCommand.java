@@ -33,7 +33,8 @@ import picocli.CommandLine.Spec;
             "  2  usage error: bad arguments or an unusable input file",
             "  3  logs without --follow: the task is still queued or running",
             "  4  the server refused the request or could not be reached",
-            "  5  the server or agent could not start, or an internal error",
+            "  5  the server or agent could not start, a server lost its embedded PostgreSQL for good,",
+            "     or an internal error (IAC_DEBUG=1 shows its details)",
         })
 public final class IacCommand implements Runnable {
     @Spec

@@ -6,6 +6,7 @@ import io.iacrunner.protocol.ApiClient;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.LogLine;
+import io.iacrunner.protocol.NetworkErrors;
 import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.ViewerFrame;
 import io.iacrunner.protocol.WireJson;
@@ -135,7 +136,7 @@ final class LogFollower {
                         return new Outcome(null, gotFrames, problem);
                     }
                     case Event.Failed failed -> {
-                        return new Outcome(null, gotFrames, new ApiException("log stream failed: " + failed.error(), failed.error()));
+                        return new Outcome(null, gotFrames, new ApiException("log stream failed: " + NetworkErrors.describe(failed.error()), failed.error()));
                     }
                 }
             }
@@ -200,7 +201,7 @@ final class LogFollower {
                         + (body instanceof String s && !s.isBlank() ? ": " + s.strip() : ""));
             }
         }
-        return new ApiException(String.valueOf(cause), cause);
+        return new ApiException("cannot open the log stream: " + NetworkErrors.describe(cause), cause);
     }
 
     sealed interface Event {

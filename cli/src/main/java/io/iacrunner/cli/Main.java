@@ -78,6 +78,9 @@ public final class Main {
             err.println("error: " + api.code() + ": " + describe(api));
             if (api.status() == 0) {
                 err.println("(is the server running? start one with ./iac dev, or pass --server URL)");
+            } else if (api.status() == 503 && STORE_UNAVAILABLE.equals(api.code())) {
+                err.println("(the server is running, but cannot use its database right now; try again in a few seconds,"
+                        + " and see the server's log if it lasts)");
             }
             return ExitCodes.API_ERROR;
         }
@@ -86,10 +89,19 @@ public final class Main {
             err.println("error: interrupted");
             return ExitCodes.API_ERROR;
         }
-        err.println("error: internal: " + e);
-        e.printStackTrace(err);
+        // A bug. Its message could hold anything (a header with a token in it, say), so it is shown only on request.
+        if (ctx.env(DEBUG) != null) {
+            e.printStackTrace(err);
+        } else {
+            err.println("error: an internal error in iac (a bug; please report it); run again with " + DEBUG
+                    + "=1 to see its details");
+        }
         return ExitCodes.INTERNAL;
     }
+
+    /** Set (to anything) to see an internal error's stack trace. */
+    static final String DEBUG = "IAC_DEBUG";
+    private static final String STORE_UNAVAILABLE = "store_unavailable";
 
     private static String describe(ApiException e) {
         String message = e.getMessage();

@@ -120,7 +120,7 @@ public final class PoolCommand implements Runnable {
                     }
                 }
                 throw new UsageException("--token-out: the pool token was issued but could not be written to " + file
-                        + " (" + e.getMessage() + "); fix the path and run the command again for a new token");
+                        + " (" + Problems.describe(e) + "); fix the path and run the command again for a new token");
             }
         }
     }

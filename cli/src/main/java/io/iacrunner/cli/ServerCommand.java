@@ -55,7 +55,7 @@ public final class ServerCommand implements Callable<Integer> {
         if (config.jsonLogs()) Logging.useJson();
         IacServer server;
         try {
-            server = IacServer.start(config);
+            server = IacServer.start(config, reason -> Fatal.exit(ctx, reason));
         } catch (RuntimeException e) {
             throw new StartupException("the server could not start", e);
         }

@@ -9,7 +9,7 @@ final class StartupException extends RuntimeException {
     }
 
     private static String rootMessage(Throwable e) {
-        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        String message = e.getMessage() == null ? "no reason given" : e.getMessage();
         Throwable root = e;
         while (root.getCause() != null && root.getCause() != root) root = root.getCause();
         if (root != e && root.getMessage() != null && !message.contains(root.getMessage())) {

@@ -1,13 +1,16 @@
 package io.iacrunner.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iacrunner.protocol.ApiClient;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.Limits;
 import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskView;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -75,12 +78,23 @@ public final class TaskCreateCommand implements Callable<Integer> {
         }
         CreateTaskRequest request = new CreateTaskRequest(workspace, action, tfJson, variables, terraformVersion,
                 required.isEmpty() ? null : required, sensitiveVars, archive);
+        requireWithinBodyLimit(request);
         TaskView created = client.client().post(ApiPaths.TASKS, request, TaskView.class);
         if (created == null || created.taskId() == null) {
             throw new io.iacrunner.protocol.ApiException(200, "bad_reply", "the server's reply named no task_id");
         }
         ctx.out().println(created.taskId());
         return ExitCodes.OK;
+    }
+
+    /** Refuses, before anything is sent, a task the server would refuse for its size, naming the limit. */
+    private void requireWithinBodyLimit(CreateTaskRequest request) {
+        long size = ApiClient.encode(request).length;
+        if (size <= Limits.MAX_BODY_BYTES) return;
+        String what = config != null ? "--config " + config : "--config-dir " + configDir + " (as a compressed archive)";
+        throw new UsageException(what + (vars != null ? " with --vars " + vars : "") + " makes a request of "
+                + String.format(Locale.ROOT, "%.1f MiB", size / (1024.0 * 1024)) + ", over the server's limit of "
+                + Limits.maxBody() + "; nothing was sent");
     }
 
     static final class ActionConverter implements ITypeConverter<TaskAction> {

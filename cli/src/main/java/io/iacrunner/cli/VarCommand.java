@@ -83,7 +83,7 @@ public final class VarCommand implements Runnable {
                 String read = Files.readString(ctx.resolve(valueFile));
                 return read.endsWith("\n") ? read.substring(0, read.length() - 1) : read;
             } catch (IOException e) {
-                throw new UsageException("cannot read --value-file " + valueFile + ": " + e.getMessage());
+                throw new UsageException("cannot read --value-file " + valueFile + ": " + Problems.describe(e));
             }
         }
 

@@ -140,6 +140,61 @@ class TaskCreateCommandTest {
     }
 
     @Test
+    void aConfigWithADuplicateKeyIsRefusedNamingTheKeyAndNothingIsSent() throws Exception {
+        // Terraform would merge the two "x" blocks; the CLI used to keep only the last, silently.
+        Files.writeString(dir.resolve("dup.tf.json"), """
+                {"resource": {"terraform_data": {
+                  "x": {"input": "first"},
+                  "x": {"input": "second"}
+                }}}""");
+        CliRun run = CliRun.run(dir, "task", "create", "--server", api.url(), "--workspace", "demo", "--action", "plan_apply",
+                "--config", "dup.tf.json");
+        assertThat(run.exit()).as(run.toString()).isEqualTo(2);
+        assertThat(run.err()).contains("--config").contains("dup.tf.json").contains("\"x\"").contains("more than once")
+                .contains("line 3");
+        assertThat(api.requests).isEmpty();
+
+        Files.writeString(dir.resolve("dup-vars.json"), "{\"region\": \"a\", \"region\": \"b\"}");
+        CliRun vars = CliRun.run(dir, "task", "create", "--server", api.url(), "--workspace", "demo", "--action", "plan",
+                "--config", "main.tf.json", "--vars", "dup-vars.json");
+        assertThat(vars.exit()).as(vars.toString()).isEqualTo(2);
+        assertThat(vars.err()).contains("--vars").contains("\"region\"");
+        assertThat(api.requests).isEmpty();
+    }
+
+    @Test
+    void aConfigOverTheServersBodyLimitIsRefusedBeforeSendingNamingTheLimit() throws Exception {
+        // 25 MB: the server would refuse it (16 MiB); the CLI says so itself, without sending it.
+        StringBuilder big = new StringBuilder("{\"resource\": {\"terraform_data\": {");
+        String filler = "y".repeat(1000);
+        for (int i = 0; big.length() < 25_000_000; i++) {
+            if (i > 0) big.append(',');
+            big.append("\"r").append(i).append("\": {\"input\": \"").append(filler).append("\"}");
+        }
+        big.append("}}}");
+        Files.writeString(dir.resolve("big.tf.json"), big);
+        api.on("POST", "/api/v1/tasks", FakeApi.Reply.ok(CREATED));
+        CliRun run = CliRun.run(dir, "task", "create", "--server", api.url(), "--workspace", "demo", "--action", "plan",
+                "--config", "big.tf.json");
+        assertThat(run.exit()).as(run.toString()).isEqualTo(2);
+        assertThat(run.err()).contains("big.tf.json").contains("16 MiB (16777216 bytes)").contains("nothing was sent");
+        assertThat(run.err()).doesNotContain("Exception").doesNotContain("java.");
+        assertThat(api.requests).isEmpty();
+    }
+
+    @Test
+    void aStoreOutageIsReportedAsTheStoreBeingUnavailableNotAsAnUnreachableServer() {
+        api.on("POST", "/api/v1/tasks", FakeApi.Reply.error(503, "store_unavailable",
+                "the store (PostgreSQL) is unavailable right now; try again shortly"));
+        CliRun run = CliRun.run(dir, "task", "create", "--server", api.url(), "--workspace", "demo", "--action", "plan",
+                "--config", "main.tf.json");
+        assertThat(run.exit()).as(run.toString()).isEqualTo(4);
+        assertThat(run.err()).startsWith("error: store_unavailable: the store (PostgreSQL) is unavailable right now")
+                .contains("the server is running, but cannot use its database")
+                .doesNotContain("unreachable").doesNotContain("is the server running?");
+    }
+
+    @Test
     void unreachableServerIsExitFour() {
         String deadUrl = api.url();
         api.close();

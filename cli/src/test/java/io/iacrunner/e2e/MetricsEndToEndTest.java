@@ -64,6 +64,8 @@ class MetricsEndToEndTest {
         await("the first task prints and waits").atMost(RUN).pollInterval(Duration.ofMillis(100))
                 .until(() -> E2eHarness.plain(system.logText(first)).contains("(local-exec): started"));
         LiveViewer viewer = LiveViewer.open(system.server.admin(), first, 0, true);
+        // The client's handshake can complete before the server has checked the token and counted the viewer.
+        await("the viewer is counted").atMost(Duration.ofSeconds(10)).until(() -> metrics().value("iac_log_viewers") == 1);
 
         PrometheusText during = metrics();
         assertThat(during.value("iac_queue_depth{pool=\"nobody\"}")).isEqualTo(2);

@@ -121,18 +121,44 @@ public final class ApiClient {
     private HttpRequest request(String method, String path, Object body, Duration timeout) {
         HttpRequest.Builder b = HttpRequest.newBuilder(base().resolve(path)).timeout(timeout).header("Accept", "application/json");
         String bearer = token.get();
-        if (bearer != null) b.header("Authorization", "Bearer " + bearer);
+        if (bearer != null) b.header("Authorization", "Bearer " + requireHeaderSafe(bearer));
         if (body == null) {
             b.method(method, HttpRequest.BodyPublishers.noBody());
         } else {
             b.header("Content-Type", "application/json");
-            try {
-                b.method(method, HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body)));
-            } catch (JsonProcessingException e) {
-                throw new IllegalArgumentException("cannot encode request body", e);
+            byte[] bytes = encode(body);
+            if (bytes.length > Limits.MAX_BODY_BYTES) {
+                // The server would refuse it; say so without sending 16 MiB and more first.
+                throw new ApiException(413, "body_too_large", "the request body would be " + bytes.length
+                        + " bytes, over the server's limit of " + Limits.maxBody() + "; it was not sent");
             }
+            b.method(method, HttpRequest.BodyPublishers.ofByteArray(bytes));
         }
         return b.build();
+    }
+
+    /** The JSON a request sends for {@code body}: what its size is checked against {@link Limits#MAX_BODY_BYTES}. */
+    public static byte[] encode(Object body) {
+        try {
+            return WireJson.lenient().writeValueAsBytes(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("cannot encode the request body: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /**
+     * A token becomes a header value: one with a line break or another control character would be refused by the
+     * HTTP client with the whole header, token included, in its message. Refused here, naming no part of it.
+     */
+    private static String requireHeaderSafe(String bearer) {
+        for (int i = 0; i < bearer.length(); i++) {
+            char c = bearer.charAt(i);
+            if (c < 0x21 || c > 0x7e) {
+                throw new IllegalArgumentException("the token holds a line break, a space or another character no token has;"
+                        + " a token file must hold the token alone, on one line");
+            }
+        }
+        return bearer;
     }
 
     private HttpResponse<String> exchange(HttpRequest request) {
@@ -142,7 +168,7 @@ public final class ApiClient {
             response = http.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             failedOver(replica);
-            throw new ApiException(request.uri() + ": " + e, e);
+            throw new ApiException(request.uri() + ": " + NetworkErrors.describe(e), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ApiException("interrupted while calling " + request.uri(), e);
@@ -175,7 +201,7 @@ public final class ApiClient {
         URI uri = URI.create(scheme + "://" + base.getRawAuthority() + pathAndQuery);
         WebSocket.Builder b = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
         String bearer = token.get();
-        if (bearer != null) b.header("Authorization", "Bearer " + bearer);
+        if (bearer != null) b.header("Authorization", "Bearer " + requireHeaderSafe(bearer));
         return b.buildAsync(uri, listener);
     }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
@@ -22,6 +23,10 @@ public final class WireJson {
 
     private static final ObjectMapper STRICT = build(true);
     private static final ObjectMapper LENIENT = build(false);
+    private static final ObjectMapper DOCUMENTS = build(true)
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS)
+            .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false);
 
     private WireJson() {}
 
@@ -31,6 +36,15 @@ public final class WireJson {
 
     public static ObjectMapper lenient() {
         return LENIENT;
+    }
+
+    /**
+     * For JSON documents a user hands over (a configuration, variables): as strict as {@link #strict()} (so the CLI
+     * refuses a duplicate key as the API does, instead of silently keeping the last one), and keeping numbers exactly
+     * as written.
+     */
+    public static ObjectMapper documents() {
+        return DOCUMENTS;
     }
 
     private static ObjectMapper build(boolean strict) {

@@ -39,6 +39,7 @@ import io.iacrunner.server.state.StateRoutes;
 import io.iacrunner.server.state.StateService;
 import io.iacrunner.server.state.StateStore;
 import io.iacrunner.server.store.Database;
+import io.iacrunner.server.store.StoreAvailability;
 import io.iacrunner.server.tasks.LeaseMonitor;
 import io.iacrunner.server.tasks.TaskRoutes;
 import io.iacrunner.server.tasks.TaskService;
@@ -63,6 +64,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,19 +106,32 @@ public final class IacServer implements AutoCloseable {
         this.replicaId = replicaId;
     }
 
+    /** A server whose fatal errors are only logged (and make {@code /healthz} fail): for tests and tools. */
     public static IacServer start(ServerConfig config) {
-        return start(config, Clock.systemUTC(), StoreClock.DATABASE);
+        return start(config, reason -> {});
+    }
+
+    /**
+     * Starts a server.
+     *
+     * @param fatal told why, once and on a thread of its own (so it may call {@link System#exit}), when the server
+     *     cannot go on: its embedded PostgreSQL died and could not be restarted. {@code /healthz} answers 503 from then
+     *     on; the {@code server} command exits non-zero so that a supervisor (systemd, Docker) starts it again.
+     */
+    public static IacServer start(ServerConfig config, Consumer<String> fatal) {
+        return start(config, fatal, Clock.systemUTC(), StoreClock.DATABASE);
     }
 
     /**
      * A server whose every notion of time is {@code clock}, one a test steps by hand: token expiry, and the leases,
-     * timeouts and retention the store records and judges (which in production go by the database's clock).
+     * timeouts and retention the store records and judges (which in production go by the database's clock); with
+     * {@code fatal} as in {@link #start(ServerConfig, Consumer)}.
      */
-    public static IacServer start(ServerConfig config, Clock clock) {
-        return start(config, clock, StoreClock.of(clock));
+    public static IacServer start(ServerConfig config, Consumer<String> fatal, Clock clock) {
+        return start(config, fatal, clock, StoreClock.of(clock));
     }
 
-    private static IacServer start(ServerConfig config, Clock clock, StoreClock storeClock) {
+    private static IacServer start(ServerConfig config, Consumer<String> fatal, Clock clock, StoreClock storeClock) {
         requireSafeTransport(config);
         try {
             Files.createDirectories(config.dataDir());
@@ -127,7 +142,8 @@ public final class IacServer implements AutoCloseable {
         Metrics metrics = new Metrics();
         Database database;
         try {
-            database = Database.open(config, metrics.registry());
+            database = Database.open(config, metrics.registry(),
+                    reason -> Thread.ofPlatform().name("iac-fatal").start(() -> fatal.accept(reason)));
         } catch (RuntimeException e) {
             metrics.close();
             throw e;
@@ -167,17 +183,18 @@ public final class IacServer implements AutoCloseable {
             VariableService variableService = new VariableService(jdbi, workspaceStore, sealed);
             TaskService taskService = new TaskService(jdbi, taskStore, workspaceStore, variableService, tokens, queueSignals,
                     taskSignals, config.maxLongPoll(), config.lease(), logService::digest, metrics.registry(), drain::draining);
+            StoreAvailability store = database.availability();
             leases = new LeaseMonitor(jdbi, taskStore, queueSignals, taskSignals, config.lease(), config.leases().lostApply(),
-                    storeClock, metrics.registry())
+                    storeClock, metrics.registry(), store)
                     .start(config.pingInterval().dividedBy(2));
             AgentService agentService = new AgentService(jdbi, new AgentStore(jdbi, storeClock), poolStore, taskStore, tokens, clock,
                     config.pingInterval(), config.lease(), config.leases().lostApply(), leases);
             StateService stateService = new StateService(jdbi, taskStore, new StateStore(jdbi));
-            StoreGauges gauges = new StoreGauges(taskStore, agentService, metrics.registry());
+            StoreGauges gauges = new StoreGauges(taskStore, agentService, metrics.registry(), store);
             metrics.refreshBeforeScrape(gauges::refresh);
 
             LogRoutes logRoutes = new LogRoutes(auth, tickets, taskService, logService, new LogViewer(taskStore, logStore, taskSignals),
-                    viewers);
+                    viewers, store);
             HttpApi api = new HttpApi(
                     new AgentRoutes(auth, agentService),
                     new TaskRoutes(auth, taskService, agentService, audit),
@@ -191,11 +208,12 @@ public final class IacServer implements AutoCloseable {
                     new AuditRoutes(auth, audit),
                     new AuthRoutes(auth, tickets),
                     new OpsRoutes(new Readiness(database, drain, relay), metrics),
-                    drain, audit, config.credentialRequestsPerMinute());
+                    drain, audit, config.credentialRequestsPerMinute(), store);
             if (config.logRetention() != null) {
                 // Hourly, or more often for a retention shorter than two hours, so a log outlives it by half at most.
                 Duration half = config.logRetention().dividedBy(2);
-                retention = new LogRetention(jdbi, config.logRetention(), storeClock).start(half.compareTo(Duration.ofHours(1)) < 0 ? half : Duration.ofHours(1));
+                retention = new LogRetention(jdbi, config.logRetention(), storeClock, store)
+                        .start(half.compareTo(Duration.ofHours(1)) < 0 ? half : Duration.ofHours(1));
             }
             Javalin http = api.create(config.host(), config.port(), config.tls()).start();
             IacServer server = new IacServer(metrics, relay, database, http, drain, logRoutes, List.of(queueSignals, taskSignals),

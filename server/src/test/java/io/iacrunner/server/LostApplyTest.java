@@ -32,6 +32,7 @@ import io.iacrunner.protocol.UnlockRequest;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.auth.SigningKeys;
 import io.iacrunner.server.auth.Tokens;
+import io.iacrunner.server.store.StoreAvailability;
 import io.iacrunner.server.tasks.LeaseMonitor;
 import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.testing.ExternalServices;
@@ -247,7 +248,7 @@ class LostApplyTest {
             SteppedClock clock = new SteppedClock();
             StoreClock time = StoreClock.of(clock);
             LeaseMonitor restarted = new LeaseMonitor(store, new TaskStore(store, 0, null, time), quiet, quiet, LEASE,
-                    Duration.ofHours(24), time, new SimpleMeterRegistry());
+                    Duration.ofHours(24), time, new SimpleMeterRegistry(), new StoreAvailability());
             assertThat(restarted.recoverOnce()).as("not judged by silence from before the start").isZero();
             clock.advance(LEASE.minusMillis(500));
             assertThat(restarted.recoverOnce()).as("not before a whole lease").isZero();

@@ -1,5 +1,6 @@
 package io.iacrunner.server.logs;
 
+import io.iacrunner.server.store.StoreAvailability;
 import io.iacrunner.server.util.StoreClock;
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -19,10 +20,12 @@ public final class LogRetention implements AutoCloseable {
     private final Jdbi jdbi;
     private final Duration retention;
     private final StoreClock clock;
+    private final StoreAvailability store;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("log-retention").factory());
 
-    public LogRetention(Jdbi jdbi, Duration retention, StoreClock clock) {
+    public LogRetention(Jdbi jdbi, Duration retention, StoreClock clock, StoreAvailability store) {
+        this.store = store;
         this.jdbi = jdbi;
         this.retention = retention;
         this.clock = clock;
@@ -33,7 +36,7 @@ public final class LogRetention implements AutoCloseable {
             try {
                 purgeOnce();
             } catch (RuntimeException e) {
-                log.error("log retention failed; retrying at the next tick", e);
+                if (!store.failed(e)) log.error("log retention failed; retrying at the next tick", e);
             }
         }, 0, every.toMillis(), TimeUnit.MILLISECONDS);
         return this;

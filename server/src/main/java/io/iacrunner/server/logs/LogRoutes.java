@@ -10,6 +10,7 @@ import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.auth.Principal;
 import io.iacrunner.server.tasks.TaskAccess;
 import io.iacrunner.server.auth.WsTickets;
+import io.iacrunner.server.store.StoreAvailability;
 import io.iacrunner.server.tasks.TaskService;
 import io.iacrunner.server.web.ApiProblem;
 import io.iacrunner.server.web.Bodies;
@@ -46,9 +47,11 @@ public final class LogRoutes {
     /** Every open WebSocket (viewers and agent uploads), closed with 1001 when the server shuts down. */
     private final Set<WsContext> open = ConcurrentHashMap.newKeySet();
     private final WsTickets tickets;
+    private final StoreAvailability store;
 
     public LogRoutes(Authenticator auth, WsTickets tickets, TaskService tasks, LogService logs, LogViewer viewer,
-            ViewerRegistry viewers) {
+            ViewerRegistry viewers, StoreAvailability store) {
+        this.store = store;
         this.auth = auth;
         this.tickets = tickets;
         this.logs = logs;
@@ -103,8 +106,8 @@ public final class LogRoutes {
                 if (taskId == null) throw ApiProblem.badRequest("missing_task_id", "task_id query parameter is required");
                 access.require(user, taskId, Role.READ); // before any line is sent
                 offset = parseOffset(ctx);
-            } catch (ApiProblem e) {
-                refuse(ctx, e);
+            } catch (RuntimeException e) {
+                refuse(ctx, asRefusal(e));
                 return;
             }
             ctx.enableAutomaticPings(15, TimeUnit.SECONDS);
@@ -140,8 +143,8 @@ public final class LogRoutes {
                 ctx.attribute(JOB, job);
                 ctx.enableAutomaticPings(15, TimeUnit.SECONDS);
                 open.add(ctx);
-            } catch (ApiProblem e) {
-                refuse(ctx, e);
+            } catch (RuntimeException e) {
+                refuse(ctx, asRefusal(e));
             }
         });
         ws.onClose(ctx -> open.remove(ctx));
@@ -157,8 +160,12 @@ public final class LogRoutes {
                 }
                 Authenticator.requireAttempt(job, batch.attempt());
                 sendBlocking(ctx, WireJson.lenient().writeValueAsString(logs.append(taskId, job.agentId(), batch)));
-            } catch (ApiProblem e) {
-                refuse(ctx, e);
+            } catch (RuntimeException e) {
+                // The agent treats 4503 as it treats HTTP 503: it retries the batch, over HTTP meanwhile.
+                refuse(ctx, asRefusal(e));
+            } catch (IOException e) {
+                // The agent went away before its ack was written; it sends the batch again, and the append skips it.
+                log.debug("agent upload of {} went away: {}", ctx.queryParam("task_id"), e.getMessage());
             }
         });
     }
@@ -192,9 +199,21 @@ public final class LogRoutes {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
+            if (store.failed(e)) {
+                // 4503: the viewer reconnects from its offset with backoff, as after any transient refusal.
+                if (ctx.session.isOpen()) refuse(ctx, ApiProblem.storeUnavailable());
+                return;
+            }
             log.warn("viewer of {} failed", taskId, e);
             if (ctx.session.isOpen()) ctx.closeSession(1011, "server error");
         }
+    }
+
+    /** What a WebSocket refuses with: the problem itself, or a store outage as 503 (logged once elsewhere). */
+    private ApiProblem asRefusal(RuntimeException e) {
+        if (e instanceof ApiProblem problem) return problem;
+        if (store.failed(e)) return ApiProblem.storeUnavailable();
+        throw e;
     }
 
     private static long parseOffset(WsConnectContext ctx) {

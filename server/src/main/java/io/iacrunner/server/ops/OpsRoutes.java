@@ -14,9 +14,14 @@ public final class OpsRoutes {
         this.metrics = metrics;
     }
 
-    /** Alive: the process serves HTTP. Nothing else is checked, so a slow store never gets a replica restarted. */
+    /**
+     * Alive: the process serves HTTP and has not given up on its store. A slow or briefly unavailable store never
+     * gets a replica restarted (that is {@code /readyz}'s business); an embedded PostgreSQL that could not be restarted
+     * does (503 {@code store_lost}).
+     */
     public void health(Context ctx) {
-        ctx.json(Map.of("status", "ok"));
+        if (readiness.alive()) ctx.json(Map.of("status", "ok"));
+        else ctx.status(503).json(Map.of("status", "store_lost"));
     }
 
     public void ready(Context ctx) {

@@ -2,6 +2,7 @@ package io.iacrunner.server.ops;
 
 import io.iacrunner.protocol.AgentView;
 import io.iacrunner.server.agents.AgentService;
+import io.iacrunner.server.store.StoreAvailability;
 import io.iacrunner.server.tasks.TaskStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
@@ -25,8 +26,10 @@ public final class StoreGauges {
     private final MultiGauge queueDepth;
     private final MultiGauge running;
     private final MultiGauge agentsByStatus;
+    private final StoreAvailability store;
 
-    public StoreGauges(TaskStore tasks, AgentService agents, MeterRegistry registry) {
+    public StoreGauges(TaskStore tasks, AgentService agents, MeterRegistry registry, StoreAvailability store) {
+        this.store = store;
         this.tasks = tasks;
         this.agents = agents;
         this.queueDepth = MultiGauge.builder("iac.queue.depth")
@@ -35,7 +38,16 @@ public final class StoreGauges {
         this.agentsByStatus = MultiGauge.builder("iac.agents").description("Registered agents, by status").register(registry);
     }
 
+    /** Reads the store; while it is unavailable the gauges keep their last values (the outage is logged once elsewhere). */
     public void refresh() {
+        try {
+            read();
+        } catch (RuntimeException e) {
+            if (!store.failed(e)) throw e;
+        }
+    }
+
+    private void read() {
         queueDepth.register(rows("pool", tasks.queueDepthByPool()), true);
         Map<String, Long> byAction = new TreeMap<>(tasks.runningByAction());
         ACTIONS.forEach(a -> byAction.putIfAbsent(a, 0L));

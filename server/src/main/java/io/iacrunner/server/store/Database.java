@@ -2,13 +2,20 @@ package io.iacrunner.server.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.HikariPoolMXBean;
 import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
 import io.iacrunner.server.ServerConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationVersion;
 import org.jdbi.v3.core.Jdbi;
@@ -23,18 +30,46 @@ import org.jdbi.v3.postgres.PostgresPlugin;
  *
  * <p>Every statement's time goes to {@code iac_store_statement_seconds} and the pool's own figures (waits for a
  * connection, usage) to Hikari's {@code hikaricp_*} meters: together, the store latency operators watch.
+ *
+ * <p>An unreachable store fails fast: a request waits at most {@link #CONNECTION_WAIT} for a connection (Hikari's
+ * default is 30 s), and then answers {@code 503 store_unavailable}. {@link #availability()} records the outage (one
+ * log line) and a probe marks it over as soon as the store answers again. The embedded PostgreSQL is supervised
+ * ({@link PostmasterSupervisor}): restarted when it dies, and while it is down no request even waits for the pool.
  */
 public final class Database implements AutoCloseable {
+    /**
+     * The longest a statement waits for a connection the pool could open but cannot: a healthy store hands one out in
+     * milliseconds, so waiting longer means it is down, and a quick 503 with {@code Retry-After} serves every client
+     * better than a request that hangs. Checking an idle connection before use takes at most {@link #VALIDATION_WAIT}
+     * on top.
+     */
+    static final Duration CONNECTION_WAIT = Duration.ofMillis(1500);
+    static final Duration VALIDATION_WAIT = Duration.ofMillis(500);
+    /**
+     * The longest a statement waits while every connection is in use by other requests: the store is busy, not down
+     * (a burst of agents on a small pool), and the wait ends as soon as one is returned.
+     */
+    static final Duration BUSY_WAIT = Duration.ofSeconds(30);
+    /** How often an unavailable store is asked whether it answers again. */
+    static final Duration PROBE_EVERY = Duration.ofMillis(500);
+
     private final EmbeddedPostgresProcess embedded;
+    private final PostmasterSupervisor supervisor;
     private final HikariDataSource dataSource;
     private final Jdbi jdbi;
     private final String schemaVersion;
+    private final StoreAvailability availability;
+    private final ScheduledExecutorService probe = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("store-probe").factory());
 
-    private Database(EmbeddedPostgresProcess embedded, HikariDataSource dataSource, String schemaVersion, MeterRegistry metrics) {
+    private Database(EmbeddedPostgresProcess embedded, PostmasterSupervisor supervisor, HikariDataSource dataSource,
+            String schemaVersion, MeterRegistry metrics, StoreAvailability availability) {
         this.embedded = embedded;
+        this.supervisor = supervisor;
         this.dataSource = dataSource;
         this.schemaVersion = schemaVersion;
-        this.jdbi = Jdbi.create(dataSource).installPlugin(new PostgresPlugin());
+        this.availability = availability;
+        this.jdbi = Jdbi.create(this::connection).installPlugin(new PostgresPlugin());
         Timer statements = Timer.builder("iac.store.statement").description("Time of each SQL statement, as the server sees it")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(30))
                 .register(metrics);
@@ -44,9 +79,21 @@ public final class Database implements AutoCloseable {
                 statements.record(context.getElapsedTime(ChronoUnit.NANOS), TimeUnit.NANOSECONDS);
             }
         });
+        probe.scheduleWithFixedDelay(this::probeOnce, PROBE_EVERY.toMillis(), PROBE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** The store of {@code config}; an embedded PostgreSQL that cannot be restarted is only logged. */
     public static Database open(ServerConfig config, MeterRegistry metrics) {
+        return open(config, metrics, reason -> {});
+    }
+
+    /**
+     * The store of {@code config}.
+     *
+     * @param lost told why, once, if the embedded PostgreSQL dies and cannot be restarted: the server cannot go on,
+     *     and its process should be replaced
+     */
+    public static Database open(ServerConfig config, MeterRegistry metrics, Consumer<String> lost) {
         EmbeddedPostgresProcess embedded = null;
         HikariConfig hikari = new HikariConfig();
         if (config.embeddedDatabase()) {
@@ -64,6 +111,8 @@ public final class Database implements AutoCloseable {
             }
         }
         hikari.setMaximumPoolSize(config.databasePoolSize());
+        hikari.setConnectionTimeout(CONNECTION_WAIT.toMillis());
+        hikari.setValidationTimeout(VALIDATION_WAIT.toMillis());
         hikari.setPoolName("iac-store");
         hikari.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(metrics));
         HikariDataSource ds = null;
@@ -73,11 +122,41 @@ public final class Database implements AutoCloseable {
             Flyway flyway = Flyway.configure().dataSource(ds).locations("classpath:db/migration").load();
             flyway.migrate();
             MigrationVersion current = flyway.info().current().getVersion();
-            return new Database(embedded, ds, current.getVersion(), metrics);
+            StoreAvailability availability = new StoreAvailability();
+            PostmasterSupervisor supervisor = null;
+            if (embedded != null) {
+                HikariDataSource pool = ds;
+                // Every pooled connection died with the postmaster: closing them now spares requests (and the log)
+                // from finding that out one by one.
+                supervisor = new PostmasterSupervisor(embedded, availability, () -> pool.getHikariPoolMXBean().softEvictConnections(),
+                        lost, PostmasterSupervisor.Policy.DEFAULT).start();
+            }
+            return new Database(embedded, supervisor, ds, current.getVersion(), metrics, availability);
         } catch (RuntimeException e) {
             if (ds != null) ds.close();
             if (embedded != null) embedded.close();
             throw e;
+        }
+    }
+
+    /**
+     * A pooled connection. None while the embedded PostgreSQL is down, at once rather than after the pool's wait; none
+     * after {@link #CONNECTION_WAIT} when the pool cannot open one; but while every connection is merely in use, the
+     * wait goes on for up to {@link #BUSY_WAIT}.
+     */
+    private Connection connection() throws SQLException {
+        long deadline = System.nanoTime() + BUSY_WAIT.toNanos();
+        while (true) {
+            if (supervisor != null && supervisor.down()) {
+                throw new SQLTransientConnectionException("the embedded PostgreSQL is not running (it died; see the server log)", "08001");
+            }
+            try {
+                return dataSource.getConnection();
+            } catch (SQLTransientConnectionException timedOut) {
+                HikariPoolMXBean pool = dataSource.getHikariPoolMXBean();
+                boolean allInUse = pool != null && pool.getActiveConnections() >= dataSource.getMaximumPoolSize();
+                if (!allInUse || System.nanoTime() - deadline > 0) throw timedOut;
+            }
         }
     }
 
@@ -97,6 +176,22 @@ public final class Database implements AutoCloseable {
         return jdbi;
     }
 
+    /** Whether the store can be used now; where requests and jobs report that it cannot. */
+    public StoreAvailability availability() {
+        return availability;
+    }
+
+    /** While the store is unavailable: one cheap statement; when it answers, the outage is over. */
+    private void probeOnce() {
+        if (availability.state() != StoreAvailability.State.UNAVAILABLE) return;
+        try {
+            jdbi.useHandle(h -> h.createQuery("select 1").setQueryTimeout(1).mapTo(Integer.class).one());
+            availability.available("PostgreSQL answers again");
+        } catch (RuntimeException stillDown) {
+            // Logged once when the outage began; the next probe tries again.
+        }
+    }
+
     /**
      * Whether the store answers and holds this server's schema: the readiness check. A store restored from an older
      * backup, or one another tool changed, is not one to serve from.
@@ -114,6 +209,8 @@ public final class Database implements AutoCloseable {
 
     @Override
     public void close() {
+        probe.shutdownNow();
+        if (supervisor != null) supervisor.close(); // before the postmaster is stopped on purpose
         dataSource.close();
         if (embedded != null) embedded.close();
     }

@@ -3,6 +3,7 @@ package io.iacrunner.server.tasks;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskStatus;
+import io.iacrunner.server.store.StoreAvailability;
 import io.iacrunner.server.util.Signals;
 import io.iacrunner.server.util.StoreClock;
 import io.micrometer.core.instrument.Counter;
@@ -70,19 +71,26 @@ public final class LeaseMonitor implements AutoCloseable {
     private final Duration lease;
     private final Duration lostApplyWindow;
     /** The database's clock when this monitor was made: silence before it does not count. */
-    private final Instant countingSince;
+    private final StoreClock clock;
+    /** Silence before this instant does not count: this monitor's start, or the end of a store outage. */
+    private volatile Instant countingSince;
+    /** The last tick failed for want of the store: the next that succeeds counts silence from its own now. */
+    private volatile boolean storeWasDown;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("lease-monitor").factory());
 
     private final MeterRegistry metrics;
+    private final StoreAvailability store;
 
     /**
      * @param lostApplyWindow how long an apply whose agent went silent waits for it before it is errored
      * @param clock the time leases are judged by; the monitor counts silence from its now at construction at the
-     *     earliest
+     *     earliest, and from the end of a store outage (agents could not ping meanwhile)
+     * @param store where an outage of the store is recorded (and logged once)
      */
     public LeaseMonitor(Jdbi jdbi, TaskStore tasks, Signals<String> queueSignals, Signals<String> taskSignals,
-            Duration lease, Duration lostApplyWindow, StoreClock clock, MeterRegistry metrics) {
+            Duration lease, Duration lostApplyWindow, StoreClock clock, MeterRegistry metrics, StoreAvailability store) {
+        this.store = store;
         this.jdbi = jdbi;
         this.tasks = tasks;
         this.queueSignals = queueSignals;
@@ -90,7 +98,8 @@ public final class LeaseMonitor implements AutoCloseable {
         this.lease = lease;
         this.lostApplyWindow = lostApplyWindow;
         this.metrics = metrics;
-        this.countingSince = jdbi.withHandle(h -> clock.at(h.createQuery("select <now>")).mapTo(OffsetDateTime.class).one()).toInstant();
+        this.clock = clock;
+        this.countingSince = now();
     }
 
     /** Checks every {@code every}; a lost agent's tasks are recovered within lease + every. */
@@ -101,10 +110,21 @@ public final class LeaseMonitor implements AutoCloseable {
 
     private void recoverSafely() {
         try {
+            if (storeWasDown) {
+                // While the store was down no ping could be recorded: nobody's silence meanwhile counts.
+                countingSince = now();
+                storeWasDown = false;
+            }
             recoverOnce();
         } catch (RuntimeException e) {
-            log.error("lease recovery failed; retrying at the next tick", e);
+            // A store outage is logged once by StoreAvailability; the next tick after it recovers what it missed.
+            if (store.failed(e)) storeWasDown = true;
+            else log.error("lease recovery failed; retrying at the next tick", e);
         }
+    }
+
+    private Instant now() {
+        return jdbi.withHandle(h -> clock.at(h.createQuery("select <now>")).mapTo(OffsetDateTime.class).one()).toInstant();
     }
 
     /** Recovers every lost task now; returns how many were handled. */

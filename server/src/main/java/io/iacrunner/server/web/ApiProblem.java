@@ -1,5 +1,7 @@
 package io.iacrunner.server.web;
 
+import io.iacrunner.server.store.StoreAvailability;
+
 /**
  * A client-visible refusal: HTTP status, machine-readable code and a message naming the problem. Domain code throws
  * it; {@link HttpApi} renders every one as {@code {"error": {"code", "message"}}} in one place.
@@ -42,6 +44,13 @@ public final class ApiProblem extends RuntimeException {
     public static ApiProblem conflict(String code, String message) {
         return new ApiProblem(409, code, message);
     }
+
+    /** The store cannot be reached now: the client should retry shortly (HTTP adds {@code Retry-After}). */
+    public static ApiProblem storeUnavailable() {
+        return new ApiProblem(503, STORE_UNAVAILABLE, StoreAvailability.MESSAGE);
+    }
+
+    public static final String STORE_UNAVAILABLE = "store_unavailable";
 
     /** The attempt an upload names is no longer the task's running attempt: its sender must stop. */
     public static ApiProblem staleAttempt(String taskId, int attempt) {

@@ -2,6 +2,7 @@ package io.iacrunner.server.web;
 
 import io.iacrunner.protocol.ApiError;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.Limits;
 import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.ServerConfig;
 import io.iacrunner.server.agents.AgentRoutes;
@@ -14,6 +15,7 @@ import io.iacrunner.server.ops.Drain;
 import io.iacrunner.server.ops.OpsRoutes;
 import io.iacrunner.server.pools.PoolRoutes;
 import io.iacrunner.server.state.StateRoutes;
+import io.iacrunner.server.store.StoreAvailability;
 import io.iacrunner.server.tasks.TaskRoutes;
 import io.iacrunner.server.variables.VariableRoutes;
 import io.iacrunner.server.workspaces.WorkspaceRoutes;
@@ -22,6 +24,10 @@ import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.util.Locale;
+import org.eclipse.jetty.io.EofException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +35,9 @@ import org.slf4j.LoggerFactory;
 public final class HttpApi {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
     /** Largest request body: a full log batch of long lines fits, a runaway upload does not. */
-    public static final long MAX_BODY_BYTES = 16L * 1024 * 1024;
+    public static final long MAX_BODY_BYTES = Limits.MAX_BODY_BYTES;
+    /** What a body over {@link #MAX_BODY_BYTES} is told, whether its length was declared or found out while reading. */
+    static final String BODY_TOO_LARGE = "the request body is over the server's limit of " + Limits.maxBody();
 
     private final AgentRoutes agents;
     private final TaskRoutes tasks;
@@ -46,10 +54,12 @@ public final class HttpApi {
     private final AuditLog audit;
     private final RateLimiter registrations;
     private final RateLimiter tokenIssues;
+    private final StoreAvailability store;
 
     public HttpApi(AgentRoutes agents, TaskRoutes tasks, LogRoutes logs, StateRoutes state, PoolRoutes pools,
             WorkspaceRoutes workspaces, VariableRoutes variables, TokenRoutes tokens, AuditRoutes auditRoutes, AuthRoutes identity,
-            OpsRoutes ops, Drain drain, AuditLog audit, int credentialRequestsPerMinute) {
+            OpsRoutes ops, Drain drain, AuditLog audit, int credentialRequestsPerMinute, StoreAvailability store) {
+        this.store = store;
         this.registrations = new RateLimiter("agent registrations", credentialRequestsPerMinute);
         this.tokenIssues = new RateLimiter("token creation", credentialRequestsPerMinute);
         this.agents = agents;
@@ -152,25 +162,51 @@ public final class HttpApi {
                 if (e.status() == 401) audit.authenticationFailed(ctx.ip(), ctx.method() + " " + ctx.path(), e.getMessage());
                 render(ctx, e.status(), e.code(), e.getMessage());
             });
-            r.exception(HttpResponseException.class, (e, ctx) -> render(ctx, e.getStatus(), codeFor(e.getStatus()), e.getMessage()));
+            r.exception(HttpResponseException.class, (e, ctx) -> render(ctx, e.getStatus(), codeFor(e.getStatus()),
+                    e.getStatus() == 413 ? BODY_TOO_LARGE : e.getMessage()));
             r.exception(Exception.class, (e, ctx) -> {
+                if (store.failed(e)) {
+                    // Logged once per outage by StoreAvailability; every request meanwhile gets a quick 503.
+                    render(ctx, 503, ApiProblem.STORE_UNAVAILABLE, StoreAvailability.MESSAGE);
+                    return;
+                }
+                if (clientGone(e)) {
+                    // A viewer closed its tab, `iac logs | head` stopped reading: nobody is left to answer.
+                    log.debug("the client went away during {} {}: {}", ctx.method(), ctx.path(), e.getMessage());
+                    return;
+                }
                 log.error("unhandled error on {} {}", ctx.method(), ctx.path(), e);
                 render(ctx, 500, "internal_error", "internal error; see the server log");
             });
             // Only for responses nothing else rendered: Javalin's own 404/405/413.
             r.error(404, ctx -> renderIfEmpty(ctx, "not_found", "no such endpoint: " + ctx.method() + " " + ctx.path()));
             r.error(405, ctx -> renderIfEmpty(ctx, "method_not_allowed", ctx.method() + " is not allowed on " + ctx.path()));
-            r.error(413, ctx -> renderIfEmpty(ctx, "body_too_large", "request body over " + MAX_BODY_BYTES + " bytes"));
+            r.error(413, ctx -> renderIfEmpty(ctx, "body_too_large", BODY_TOO_LARGE));
         });
     }
 
     public static void render(Context ctx, int status, String code, String message) {
+        if (ApiProblem.STORE_UNAVAILABLE.equals(code)) ctx.header("Retry-After", Integer.toString(StoreAvailability.RETRY_AFTER_SECONDS));
         ctx.status(status).json(ApiError.of(code, message));
     }
 
     private static void renderIfEmpty(Context ctx, String code, String message) {
         String body = ctx.result();
         if (body == null || body.isEmpty()) render(ctx, ctx.statusCode(), code, message);
+    }
+
+    /**
+     * Whether {@code e} only means the client left in the middle of the request or of the reply: a reset or closed
+     * connection, which is the client's business, not an error of the server.
+     */
+    static boolean clientGone(Throwable e) {
+        int depth = 0;
+        for (Throwable c = e; c != null && depth < 20; c = c.getCause(), depth++) {
+            if (c instanceof EofException || c instanceof ClosedChannelException) return true;
+            String message = c instanceof IOException ? String.valueOf(c.getMessage()).toLowerCase(Locale.ROOT) : "";
+            if (message.contains("broken pipe") || message.contains("connection reset")) return true;
+        }
+        return false;
     }
 
     private static String codeFor(int status) {

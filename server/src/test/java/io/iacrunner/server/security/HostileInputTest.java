@@ -17,8 +17,11 @@ import io.iacrunner.protocol.TaskView;
 import io.iacrunner.server.testing.RawHttp;
 import io.iacrunner.server.testing.TestServer;
 import io.iacrunner.server.testing.WsFrames;
+import io.iacrunner.server.web.HttpApi;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -30,6 +33,7 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -167,6 +171,25 @@ class HostileInputTest {
         assertThat(reply.json().path("error").path("message").asText()).isNotBlank();
         assertThat(Snapshots.of(raw, server, WS, running.taskId())).as("nothing changed").isEqualTo(before);
         assertThat(raw.send("GET", ApiPaths.HEALTH, null, (String) null).status()).as("still serving").isEqualTo(200);
+    }
+
+    @Test
+    void aBodyOverTheLimitIsRefusedWithAnErrorNamingTheLimitWhetherItsLengthIsDeclaredOrNot() throws Exception {
+        byte[] body = new byte[(int) HttpApi.MAX_BODY_BYTES + 1];
+        java.util.Arrays.fill(body, (byte) ' ');
+        HttpClient http = HttpClient.newHttpClient();
+        for (HttpRequest.BodyPublisher publisher : List.of(HttpRequest.BodyPublishers.ofByteArray(body),
+                // Chunked: the size is only found out while reading.
+                HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body)))) {
+            HttpResponse<String> reply = http.send(HttpRequest.newBuilder(server.baseUrl().resolve(ApiPaths.TASKS))
+                    .header("Authorization", "Bearer " + server.adminToken()).header("Content-Type", "application/json")
+                    .POST(publisher).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(reply.statusCode()).as(reply.body()).isEqualTo(413);
+            assertThat(reply.headers().firstValue("Content-Type").orElse("")).startsWith("application/json");
+            var error = io.iacrunner.protocol.WireJson.lenient().readTree(reply.body()).path("error");
+            assertThat(error.path("code").asText()).isEqualTo("body_too_large");
+            assertThat(error.path("message").asText()).isEqualTo("the request body is over the server's limit of 16 MiB (16777216 bytes)");
+        }
     }
 
     static Stream<Arguments> hostileIds() {

@@ -58,7 +58,8 @@ class TransportSecurityTest {
 
             ApiClient systemTrust = new ApiClient(https, () -> token);
             assertThatThrownBy(() -> systemTrust.get(ApiPaths.WHOAMI, WhoAmI.class))
-                    .isInstanceOf(ApiException.class).hasMessageContaining("PKIX");
+                    .isInstanceOf(ApiException.class).hasMessageContaining("TLS certificate is not trusted")
+                    .hasRootCauseMessage("unable to find valid certification path to requested target");
             URI plain = URI.create("http://" + https.getRawAuthority());
             assertThatThrownBy(() -> new ApiClient(plain, () -> token).get(ApiPaths.WHOAMI, WhoAmI.class))
                     .as("no plain HTTP on the HTTPS port").isInstanceOf(ApiException.class);

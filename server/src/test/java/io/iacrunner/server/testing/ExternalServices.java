@@ -46,6 +46,25 @@ public final class ExternalServices {
             return settings;
         }
 
+        /** An outage of this database: new connections are refused and the open ones are terminated (57P01). */
+        public void refuseConnections() {
+            adminSql("alter database " + name + " with allow_connections false",
+                    "select pg_terminate_backend(pid) from pg_stat_activity where datname = '" + name + "'");
+        }
+
+        /** The end of {@link #refuseConnections()}'s outage. */
+        public void allowConnections() {
+            adminSql("alter database " + name + " with allow_connections true");
+        }
+
+        private static void adminSql(String... statements) {
+            try (Connection admin = admin(); Statement sql = admin.createStatement()) {
+                for (String statement : statements) sql.execute(statement);
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
         @Override
         public void close() {
             try (Connection admin = admin(); Statement sql = admin.createStatement()) {

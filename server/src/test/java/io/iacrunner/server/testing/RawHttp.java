@@ -10,7 +10,12 @@ import java.net.http.HttpResponse;
 
 /** Sends exactly the bytes a test wants (malformed ones included) and reads status and JSON error code. */
 public final class RawHttp {
-    public record Reply(int status, String body) {
+    /** @param headers the reply's headers, names in lower case */
+    public record Reply(int status, String body, java.net.http.HttpHeaders headers) {
+        public String header(String name) {
+            return headers.firstValue(name).orElse(null);
+        }
+
         public String errorCode() {
             try {
                 return WireJson.lenient().readTree(body).path("error").path("code").asText(null);
@@ -42,7 +47,7 @@ public final class RawHttp {
         if (token != null) b.header("Authorization", "Bearer " + token);
         try {
             HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-            return new Reply(r.statusCode(), r.body());
+            return new Reply(r.statusCode(), r.body(), r.headers());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         } catch (InterruptedException e) {

@@ -33,7 +33,11 @@ public final class ServerProcess {
         Map<String, String> settings = new HashMap<>();
         for (int i = 3; i < args.length; i++) settings.put(args[i].substring(0, args[i].indexOf('=')), args[i].substring(args[i].indexOf('=') + 1));
         config = ServerSettings.resolve(config, settings, null, Map.of(), Path::of);
-        IacServer server = IacServer.start(config);
+        // As the server command does: a store lost for good ends the process with status 5.
+        IacServer server = IacServer.start(config, reason -> {
+            System.err.println("error: the server cannot go on: " + reason);
+            System.exit(5);
+        });
         Runtime.getRuntime().addShutdownHook(new Thread(server::close));
         System.out.println(READY + server.port());
         System.out.flush();

@@ -54,13 +54,18 @@ public final class TestServer implements AutoCloseable {
 
     /** A server on a fresh data dir and a free port, its configuration adjusted by {@code adjust}. */
     public static TestServer start(UnaryOperator<ServerConfig> adjust) {
+        return start(adjust, reason -> {});
+    }
+
+    /** As {@link #start(UnaryOperator)}, telling {@code fatal} why the server cannot go on, if it comes to that. */
+    public static TestServer start(UnaryOperator<ServerConfig> adjust, java.util.function.Consumer<String> fatal) {
         try {
             Path dir = Files.createTempDirectory("iac-test-server");
             ServerConfig config = adjust.apply(ServerConfig.defaults().withPingInterval(Duration.ofSeconds(1))
                     // Tests mint many credentials from one address; RateLimitTest sets its own limit.
                     .withCredentialRequestsPerMinute(100_000));
             SteppedClock clock = new SteppedClock();
-            return new TestServer(dir, IacServer.start(shortLease(config).withPort(0).withDataDir(dir), clock), clock);
+            return new TestServer(dir, IacServer.start(shortLease(config).withPort(0).withDataDir(dir), fatal, clock), clock);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
