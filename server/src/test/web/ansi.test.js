@@ -72,9 +72,28 @@ describe('parseAnsi', () => {
     assert.deepEqual(parseAnsi('next line'), [{ text: 'next line' }]);
   });
 
-  it('drops other escape sequences (cursor moves, erase) and keeps the text around them', () => {
-    assert.deepEqual(parseAnsi(`a${ESC}[2Kb${ESC}[1;1Hc`), [{ text: 'a' }, { text: 'b' }, { text: 'c' }]);
+  it('drops other escape sequences (cursor moves, erase, private modes) whole, keeping the text around them', () => {
+    assert.deepEqual(parseAnsi(`a${ESC}[2Kb${ESC}[1;1Hc${ESC}7d${ESC}[?25le`),
+      [{ text: 'a' }, { text: 'b' }, { text: 'c' }, { text: 'd' }, { text: 'e' }]);
     assert.deepEqual(parseAnsi(`${sgr('31')}a${ESC}[2Jb`), [{ text: 'a', fg: 1 }, { text: 'b', fg: 1 }], 'keeps the colour');
+  });
+
+  it('reads `tput` colours: the charset escape of sgr0 is dropped and its empty SGR resets', () => {
+    assert.deepEqual(parseAnsi(`${ESC}[1m${ESC}[31mError${ESC}(B${ESC}[m: done`),
+      [{ text: 'Error', bold: true, fg: 1 }, { text: ': done' }]);
+  });
+
+  it('drops operating system commands (titles, hyperlinks) up to BEL, ST, the next escape or the end', () => {
+    assert.deepEqual(parseAnsi(`${ESC}]0;my title\x07text`), [{ text: 'text' }]);
+    assert.deepEqual(parseAnsi(`${ESC}]8;;https://example.test/${ESC}\\link${ESC}]8;;${ESC}\\ after`),
+      [{ text: 'link' }, { text: ' after' }]);
+    assert.deepEqual(parseAnsi(`${ESC}]2;unterminated${sgr('32')}green`), [{ text: 'green', fg: 2 }]);
+    assert.deepEqual(parseAnsi(`before${ESC}]0;cut at the end`), [{ text: 'before' }]);
+  });
+
+  it('applies no colour from a sequence that is not SGR though it ends in m', () => {
+    assert.deepEqual(parseAnsi(`${ESC}[?31mx`), [{ text: 'x' }], 'private parameters');
+    assert.deepEqual(parseAnsi(`${ESC}[31 mx`), [{ text: 'x' }], 'an intermediate byte');
   });
 
   it('ignores malformed and unknown codes without losing text', () => {
@@ -84,6 +103,13 @@ describe('parseAnsi', () => {
     assert.deepEqual(parseAnsi(`${sgr('5;53;31')}x`), [{ text: 'x', fg: 1 }], 'blink and overline are not shown');
     assert.deepEqual(parseAnsi(`${sgr(';1')}x`), [{ text: 'x', bold: true }], 'an empty code is 0');
     assert.deepEqual(parseAnsi('[31mno escape'), [{ text: '[31mno escape' }]);
+  });
+
+  it('drops a sequence cut at the end of a line, keeping the text before it', () => {
+    assert.deepEqual(parseAnsi(`${sgr('32')}ok${ESC}[3`), [{ text: 'ok', fg: 2 }]);
+    assert.deepEqual(parseAnsi(`cut${ESC}[`), [{ text: 'cut' }]);
+    assert.deepEqual(parseAnsi(`cut${ESC}`), [{ text: 'cut' }]);
+    assert.deepEqual(parseAnsi(`${sgr('1')}bold${ESC}[38;2;10`), [{ text: 'bold', bold: true }], 'true colour cut short');
   });
 
   it('keeps markup as text: segments are data, never HTML', () => {
