@@ -49,6 +49,13 @@ describe('acceptFrame', () => {
       { attempt: 1, expected: 5, restart: false, gap: true, skipped: 0, lines: [] });
   });
 
+  it('reports a gap of a single missing line', () => {
+    const r = acceptFrame({ attempt: 1, expected: 5 }, frame(1, 6, 9));
+    assert.equal(r.gap, true);
+    assert.deepEqual(seqs(r), []);
+    assert.equal(r.expected, 5);
+  });
+
   it('restarts the view for a new attempt, from its line 0', () => {
     const r = acceptFrame({ attempt: 1, expected: 40 }, frame(2, 0, 2));
     assert.deepEqual({ ...r, lines: seqs(r) },
