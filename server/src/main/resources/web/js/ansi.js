@@ -4,12 +4,19 @@
 // Each line is parsed on its own, starting unstyled: Terraform resets its colours within the line, and a view that
 // renders any line alone (the visible window of a million) cannot depend on the lines before it.
 
-// eslint-disable-next-line no-control-regex
-const ESCAPE = /\x1b\[([0-9;:]*)([A-Za-z])|\x1b[@-_]?/g;
+// Escape sequences as ECMA-48 shapes them, so that none leaves bytes behind as text: a control sequence (ESC [,
+// parameter bytes, intermediate bytes, a final byte), one cut at the end of the line (a line split at the agent's
+// 64 KiB limit), an operating system command (ESC ], up to BEL, ESC \, the next escape or the end: window titles, hyperlinks), and any
+// other escape (ESC, intermediate bytes, a final byte: ESC ( B of `tput sgr0`, ESC 7).
+const ESCAPE =
+  // eslint-disable-next-line no-control-regex
+  /\x1b\[([0-?]*)([ -/]*)([@-~])|\x1b\[[0-?]*[ -/]*$|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\|$|(?=\x1b))|\x1b[ -/]*[0-~]?/g;
+/** The parameters of a colour sequence (SGR: final byte m, no intermediates); anything else there is not one. */
+const SGR_PARAMS = /^[0-9;:]*$/;
 
 /**
  * [{text, fg, bg, bold, dim, italic, underline}] for one line. fg/bg: undefined, 0-15 (palette classes) or
- * '#rrggbb' (256-colour and true-colour codes). Other escape sequences (cursor moves, erase) are dropped.
+ * '#rrggbb' (256-colour and true-colour codes). Other escape sequences (cursor moves, erase, titles) are dropped.
  */
 export function parseAnsi(line) {
   const segments = [];
@@ -19,7 +26,7 @@ export function parseAnsi(line) {
   for (let m = ESCAPE.exec(line); m !== null; m = ESCAPE.exec(line)) {
     if (m.index > last) segments.push({ text: line.slice(last, m.index), ...style });
     last = ESCAPE.lastIndex;
-    if (m[2] === 'm') style = applySgr(style, m[1]);
+    if (m[3] === 'm' && m[2] === '' && SGR_PARAMS.test(m[1])) style = applySgr(style, m[1]);
   }
   if (last < line.length) segments.push({ text: line.slice(last), ...style });
   return segments;

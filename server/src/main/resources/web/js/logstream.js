@@ -1,12 +1,13 @@
 // The live log of one task over the viewer WebSocket (/ws/logs), resumed after any drop from the next line it has
 // not received, so the view never misses or doubles a line.
 //
-// The server numbers lines per attempt (seq 0, 1, …) and sends them in order from the offset asked for; a frame's
-// lines are checked against the seq expected next: lines already had are skipped, a gap reconnects from the missing
-// line, and a frame of a new attempt (a lost attempt retried) starts the view again from that attempt's line 0.
+// A frame's lines are checked against the seq expected next (acceptFrame in logseq.js): lines already had are skipped,
+// a gap reconnects from the missing line, and a frame of a new attempt (a lost attempt retried) starts the view again
+// from that attempt's line 0.
 // Browsers cannot set an Authorization header on a WebSocket, so each connection uses a one-time ticket.
 
 import { ApiError, api, seg } from './api.js';
+import { acceptFrame } from './logseq.js';
 
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5_000;
@@ -77,26 +78,18 @@ export class LogStream {
   }
 
   receive(frame, ws) {
-    if (frame.attempt !== this.attempt) {
-      if (this.attempt !== null) this.handlers.onNewAttempt(frame.attempt);
-      this.attempt = frame.attempt;
-      this.expected = 0;
-    }
-    let lines = frame.lines;
-    if (lines.length === 0) return;
-    const first = lines[0].seq;
-    if (first > this.expected) {
+    const next = acceptFrame(this, frame);
+    this.attempt = next.attempt;
+    this.expected = next.expected;
+    if (next.restart) this.handlers.onNewAttempt(next.attempt);
+    if (next.gap) {
       // Lines missing before this frame (say, an attempt changed while we were away): ask again from the first.
       this.gaps++;
       ws.close(4000, 'gap');
       return;
     }
-    if (first < this.expected) {
-      this.skipped += Math.min(lines.length, this.expected - first);
-      lines = lines.slice(this.expected - first);
-    }
-    this.expected += lines.length;
-    if (lines.length) this.handlers.onLines(lines);
+    this.skipped += next.skipped;
+    if (next.lines.length) this.handlers.onLines(next.lines);
   }
 
   end(frame, ws) {

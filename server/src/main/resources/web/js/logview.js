@@ -1,14 +1,10 @@
 // A log view for any number of lines: rows of one fixed height, and only the rows in the viewport exist in the DOM
-// (a few dozen, reused), so a million lines cost memory for their strings but nothing in layout or paint.
-//
-// Browsers cap an element's height (Firefox near 17.9 million px), so past MAX_SCROLL_PX the scroll range is scaled:
-// the scroll position is read as a fraction of the log instead of a pixel offset.
+// (a few dozen, reused), so a million lines cost memory for their strings but nothing in layout or paint. Which rows
+// those are, and the scaled scroll range above the browsers' height cap, is plain arithmetic in logrows.js; this file
+// only applies it to the DOM.
 
 import { renderAnsi } from './ansi.js';
-
-const ROW_PX = 18; // the .log-row height in app.css
-const MAX_SCROLL_PX = 8_000_000;
-const OVERSCAN = 4;
+import { endScrollTop, isAtEnd, rowWindow, scrollRangePx } from './logrows.js';
 
 export class LogView {
   /** The lines received, in order: seqs[i] is the server's sequence number of texts[i]. */
@@ -69,50 +65,28 @@ export class LogView {
     });
   }
 
-  /**
-   * Following is simply "scrolled to the end": the view itself only scrolls to the end (while following), so any
-   * scroll that leaves the end was the reader's.
-   */
+  /** Following is on while the view shows the end (see isAtEnd). */
   onScroll() {
     const { scrollTop, scrollHeight, clientHeight } = this.element;
-    this.setFollow(scrollHeight - scrollTop - clientHeight <= ROW_PX);
+    this.setFollow(isAtEnd(scrollTop, scrollHeight, clientHeight));
     this.schedule();
   }
 
   render() {
     const view = this.element;
     const count = this.texts.length;
-    const fullPx = count * ROW_PX;
-    const scaled = fullPx > MAX_SCROLL_PX;
-    const spacerPx = scaled ? MAX_SCROLL_PX : fullPx;
+    const spacerPx = scrollRangePx(count);
     if (this.spacerPx !== spacerPx) {
       this.spacer.style.height = `${spacerPx}px`;
       this.spacerPx = spacerPx;
     }
-    const viewportRows = Math.ceil(view.clientHeight / ROW_PX) + 1;
     if (this.follow) {
-      const bottom = Math.max(0, spacerPx - view.clientHeight);
+      const bottom = endScrollTop(count, view.clientHeight);
       if (view.scrollTop !== bottom) view.scrollTop = bottom;
     }
-    const top = view.scrollTop;
-    let first;
-    let offsetPx;
-    let to;
-    if (scaled) {
-      // The rows stay where the viewport is and the scroll bar only says how far into the log; at the end, the last
-      // rows that fit whole.
-      const range = Math.max(1, spacerPx - view.clientHeight);
-      const fit = Math.floor(view.clientHeight / ROW_PX);
-      first = Math.round((Math.min(top, range) / range) * Math.max(0, count - fit));
-      offsetPx = top;
-      to = Math.min(count, first + viewportRows);
-    } else {
-      first = Math.floor(top / ROW_PX);
-      offsetPx = first * ROW_PX;
-      to = Math.min(count, first + viewportRows + OVERSCAN);
-    }
-    const from = Math.max(0, first - (scaled ? 0 : OVERSCAN));
-    this.rows.style.transform = `translateY(${offsetPx - (first - from) * ROW_PX}px)`;
+    // Read back: the browser clamps what was set, and the reader may have scrolled since.
+    const { from, to, offsetPx } = rowWindow(count, view.scrollTop, view.clientHeight);
+    this.rows.style.transform = `translateY(${offsetPx}px)`;
     this.drawRows(from, to);
     if (to === count && count > 0 && this.lastDrawnSeq !== this.seqs[count - 1]) {
       this.lastDrawnSeq = this.seqs[count - 1];

@@ -85,8 +85,7 @@ function route() {
 
 function showChrome(signedIn) {
   document.getElementById('nav').hidden = !signedIn;
-  // Agents and pools are a global admin's to see; the server refuses them to every other token.
-  document.querySelector('[data-nav="agents"]').hidden = !(signedIn && session.who.global_admin);
+  document.querySelector('[data-nav="agents"]').hidden = !(signedIn && session.canListAgents());
   document.getElementById('who').hidden = !signedIn;
   document.getElementById('who-kind').textContent = signedIn
     ? `Signed in: ${session.who.global_admin ? 'administrator' : `${session.who.kind} token`}`

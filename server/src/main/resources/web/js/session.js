@@ -46,6 +46,11 @@ export const session = {
   canCancel(workspaceId) {
     return hasRole(workspaceId, 'apply');
   },
+
+  /** Agents and pools are a global admin's to list; the server refuses them to every other token. */
+  canListAgents() {
+    return who?.global_admin === true;
+  },
 };
 
 function hasRole(workspaceId, needed) {

@@ -3,7 +3,10 @@ package io.iacrunner.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.PullRequest;
+import io.iacrunner.protocol.PullResponse;
 import io.iacrunner.protocol.Role;
+import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.WhoAmI;
 import io.iacrunner.server.testing.TestServer;
@@ -20,7 +23,8 @@ import org.openqa.selenium.WebElement;
 
 /**
  * The UI shows a token only what its roles allow, as {@code GET /whoami} states them: a token with {@code read} on one
- * workspace lists only that workspace and gets no cancel button (and the server refuses the rest anyway).
+ * workspace lists only that workspace and gets no cancel button (and the server refuses the rest anyway), and the
+ * run page asks for the agents list, a global admin's alone, only for a global admin.
  */
 class WebUiPermissionsTest {
     @TempDir
@@ -46,7 +50,7 @@ class WebUiPermissionsTest {
         TaskView visible = queuedTask("perm-visible");
         queuedTask("perm-hidden");
 
-        browser.signIn(server.adminToken());
+        signInAfresh(server.adminToken());
         browser.open("#/runs/" + visible.taskId());
         browser.until("the admin's cancel button (so its absence below is not a broken page)", () -> cancelButtons().size() == 1 ? true : null);
         assertThat(browser.driver.findElement(By.cssSelector("[data-nav=agents]")).isDisplayed()).isTrue();
@@ -69,8 +73,58 @@ class WebUiPermissionsTest {
                 .as("the agents page, which only a global admin may see, is not offered").isFalse();
     }
 
+    @Test
+    void theRunPageNamesItsAgentForAGlobalAdminAndNeverAsksForTheAgentsListForOtherTokens() {
+        TaskView running = claimedTask("perm-agent", "perm-agent-pool", "perm-agent-host");
+        String agentId = running.agentId();
+        assertThat(agentId).isNotNull();
+
+        signInAfresh(server.adminToken());
+        browser.open("#/runs/" + running.taskId());
+        browser.until("the agent named for the admin", () -> ("perm-agent-host (" + agentId + ")").equals(agentShown()) ? true : null);
+
+        browser.driver.findElement(By.id("sign-out")).click();
+        browser.signIn(server.userToken(Role.READ, "perm-agent"));
+        browser.js("performance.clearResourceTimings()");
+        browser.open("#/runs/" + running.taskId());
+        browser.until("the run shown", () -> browser.driver.getTitle().contains("(running)") ? true : null);
+        // The page polls the running task every 2 s and shows it each time: wait for three reads of it.
+        browser.until("three reads of the run", () -> requests("/api/v1/tasks/" + running.taskId()) >= 3 ? true : null);
+        assertThat(agentShown()).as("the agent by its id alone").isEqualTo(agentId);
+        assertThat(requests("/api/v1/agents")).as("requests for the agents list, which this token may not read").isZero();
+    }
+
     private static List<WebElement> cancelButtons() {
         return browser.driver.findElements(By.cssSelector("#cancel, #force-cancel"));
+    }
+
+    /** What the run page shows for its agent, or null before it shows the run. */
+    private static String agentShown() {
+        return browser.driver.findElements(By.xpath("//dt[.='Agent']/following-sibling::dd[1]")).stream()
+                .findFirst().map(WebElement::getText).orElse(null);
+    }
+
+    /** Requests the page has made since its resource timings were last cleared whose URL ends with {@code path}. */
+    private static long requests(String path) {
+        return (Long) browser.js("return performance.getEntriesByType('resource')"
+                + ".filter((e) => new URL(e.name).pathname === arguments[0]).length", path);
+    }
+
+    /** Signs in on a fresh page load, whoever was signed in before. */
+    private static void signInAfresh(String token) {
+        browser.js("sessionStorage.clear()");
+        browser.driver.get("about:blank");
+        browser.signIn(token);
+    }
+
+    /** A plan in {@code workspace} claimed by a new agent {@code agentName} of a pool of its own: running until the test ends. */
+    private static TaskView claimedTask(String workspace, String pool, String agentName) {
+        TaskView task = server.queuePlan(workspace, server.ownPool(pool));
+        TestServer.RegisteredAgent agent = server.registerAgentInPool(agentName, pool);
+        TaskAssignment claimed = agent.client().post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, false, 0),
+                PullResponse.class).tasks().getFirst();
+        assertThat(claimed.taskId()).isEqualTo(task.taskId());
+        return server.admin().get(ApiPaths.fill(ApiPaths.TASK, task.taskId()), TaskView.class);
     }
 
     /** Stays queued: no pool has the label. */

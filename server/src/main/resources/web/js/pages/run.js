@@ -72,6 +72,27 @@ export function runPage(main, page, taskId) {
     await refresh();
   });
 
+  // Agent names by id, for "name (id)": the list is read once per agent id the page shows (a retried attempt may run
+  // elsewhere), and only by a token that may list agents (a global admin; the server refuses the list to any other).
+  // Not kept past the page, so no later session in this tab sees them.
+  const agentNames = new Map();
+  const asked = new Set();
+
+  /** "name (id)" once the agent list is in; the id alone until then, and for a token that may not list agents. */
+  function agentLabel(id) {
+    const el = h('span', {}, agentNames.has(id) ? `${agentNames.get(id)} (${id})` : id);
+    if (!agentNames.has(id) && !asked.has(id) && session.canListAgents()) {
+      asked.add(id);
+      api.get('/agents').then(({ agents }) => {
+        agents.forEach((a) => agentNames.set(a.agent_id, a.name));
+        if (agentNames.has(id)) el.textContent = `${agentNames.get(id)} (${id})`;
+      }).catch(() => {
+        asked.delete(id); // asked again at the next refresh
+      });
+    }
+    return el;
+  }
+
   function show(t) {
     page.title(`Run ${t.task_id} (${t.status}) · ${t.workspace_id}`);
     heading.replaceChildren(`Run ${t.task_id} `, statusBadge(t.status));
@@ -141,21 +162,6 @@ export function runPage(main, page, taskId) {
   function showError(e) {
     errors.replaceChildren(errorBox(e instanceof ApiError && e.status === 404 ? new Error(`There is no run ${taskId}.`) : e));
   }
-}
-
-/** Agent names by id, read once per page load: the run names its agent by id only. */
-const agentNames = new Map();
-
-/** "name (id)" once the agent list is in; the id alone until then, or for a token that may not list agents. */
-function agentLabel(id) {
-  const el = h('span', {}, agentNames.has(id) ? `${agentNames.get(id)} (${id})` : id);
-  if (!agentNames.has(id)) {
-    api.get('/agents').then(({ agents }) => {
-      agents.forEach((a) => agentNames.set(a.agent_id, a.name));
-      if (agentNames.has(id)) el.textContent = `${agentNames.get(id)} (${id})`;
-    }).catch(() => {});
-  }
-  return el;
 }
 
 function item(term, value) {
