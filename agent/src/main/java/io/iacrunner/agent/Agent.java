@@ -57,6 +57,8 @@ public final class Agent implements AutoCloseable {
             started = true;
             if (closing) return;
         }
+        // Before anything else: an agent that cannot sandbox its tasks must not even register.
+        ProcessIsolation isolation = ProcessIsolation.of(config.runs().isolation(), config.workDir(), System.getenv());
         WorkDir dir;
         try {
             dir = WorkDir.open(config.workDir());
@@ -80,11 +82,12 @@ public final class Agent implements AutoCloseable {
                 session.pool().poolId(), Capacity.planLimit(session.pool(), config.localPlanLimit()));
         RunningTasks running = new RunningTasks(session::pool, config.localPlanLimit());
         Lease held = new Lease(session.leaseSeconds(), session.registeredAt(), silent -> leaseLost(running, silent));
+        Launcher launcher = new Launcher(isolation, System.getenv(), config.cancelGrace(), java.util.List.of());
         TerraformChooser terraforms;
         try {
             terraforms = new TerraformChooser(config.terraform(), config.versions().defaultVersion(), config.versions().product(),
                     TerraformVersions.create(config.versionsDir(), config.versions().mirrors(), System.getenv()), System.getenv(),
-                    config.cancelGrace());
+                    launcher);
         } catch (IOException e) {
             dir.close();
             throw new UncheckedIOException("cannot use the Terraform versions directory " + config.versionsDir() + ": " + e.getMessage(), e);
@@ -106,6 +109,24 @@ public final class Agent implements AutoCloseable {
             puller = Thread.ofPlatform().name("agent-pull").start(new PullLoop(session, running, held,
                     task -> new TaskRunner(task, session, dir, terraforms, config.logWebSocket()), config.pullWait(), stopPulling));
         }
+    }
+
+    /**
+     * Why this machine cannot give an agent with {@code workDir} its task sandbox (what to do about it included), or
+     * empty when it can: for {@code ./iac dev}, which then runs without one and says so.
+     */
+    public static java.util.Optional<String> sandboxProblem(java.nio.file.Path workDir) {
+        try {
+            ProcessIsolation.of(io.iacrunner.protocol.Isolation.SANDBOX, workDir, System.getenv());
+            return java.util.Optional.empty();
+        } catch (SandboxUnavailableException e) {
+            return java.util.Optional.of(e.getMessage());
+        }
+    }
+
+    /** What {@code --isolation none} exposes, for the CLI's warning. */
+    public static String noSandboxWarning() {
+        return ProcessIsolation.NO_SANDBOX_WARNING;
     }
 
     /** Blocks until {@link #close()} has finished. */

@@ -40,10 +40,13 @@ final class TaskRunner {
         }
     }
 
-    /** One Terraform command's end: {@code canceledBecause} is set when a cancel stopped it, or kept it from starting (no exit code then). */
-    private record Step(String command, Integer exitCode, String canceledBecause) {
-        static Step notStarted(String command, String canceledBecause) {
-            return new Step(command, null, canceledBecause);
+    /**
+     * One command's end ({@code what}: "terraform plan", "the pre-apply hook"): {@code canceledBecause} is set when a
+     * cancel stopped it, or kept it from starting (no exit code then).
+     */
+    private record Step(String what, Integer exitCode, String canceledBecause) {
+        static Step notStarted(String what, String canceledBecause) {
+            return new Step(what, null, canceledBecause);
         }
 
         boolean succeeded() {
@@ -53,14 +56,19 @@ final class TaskRunner {
         Outcome outcome() {
             if (canceledBecause != null) {
                 return new Outcome(TaskStatus.CANCELED, exitCode, (exitCode == null
-                        ? "canceled before terraform " + command + " started: "
-                        : "canceled during terraform " + command + ": ") + canceledBecause);
+                        ? "canceled before " + what + " started: "
+                        : "canceled during " + what + ": ") + canceledBecause);
             }
             if (exitCode != 0) {
-                return new Outcome(TaskStatus.FAILED, exitCode, "terraform " + command + " exited with code " + exitCode);
+                return new Outcome(TaskStatus.FAILED, exitCode, what + " exited with code " + exitCode);
             }
             return Outcome.SUCCEEDED;
         }
+    }
+
+    /** Starts one command of the attempt. */
+    private interface Start {
+        TerraformCommand start() throws IOException;
     }
 
     private final TaskAssignment task;
@@ -216,7 +224,8 @@ final class TaskRunner {
                 return new Outcome(TaskStatus.ERRORED, null, systemLine(e.getMessage()));
             }
             reporter.phase(TaskPhase.PLANNING);
-            Step init = workDir.pluginCache().initializing(this::systemLine, () -> run(dir, "init", "-input=false"));
+            Step init = workDir.pluginCache().initializing(this::systemLine, () -> run("terraform init",
+                    () -> terraform.startInit(dir, shipper::append, secrets, "init", "-input=false")));
             if (!init.succeeded()) return init.outcome();
             Step plan = run(dir, "plan", "-input=false", "-out=" + TaskDirectory.PLAN);
             if (!plan.succeeded()) return plan.outcome();
@@ -228,7 +237,7 @@ final class TaskRunner {
                 return new Outcome(TaskStatus.SUCCEEDED, 0, "no changes: apply skipped");
             }
             String canceled = cancelReason();
-            if (canceled != null) return Step.notStarted("apply", canceled).outcome();
+            if (canceled != null) return Step.notStarted("terraform apply", canceled).outcome();
             reporter.phase(TaskPhase.APPLYING);
             Step apply = run(dir, "apply", "-input=false", "-auto-approve", TaskDirectory.PLAN);
             return apply.outcome().and(uploadChangedState(dir));
@@ -240,16 +249,24 @@ final class TaskRunner {
     }
 
     private Step run(TaskDirectory dir, String... args) throws IOException, InterruptedException {
+        return run("terraform " + args[0], () -> terraform.start(dir, shipper::append, secrets, args));
+    }
+
+    /**
+     * Runs one command of the attempt on this thread, which waits for it: a sandbox dies with the thread that started
+     * it ({@link Bubblewrap}).
+     */
+    private Step run(String what, Start start) throws IOException, InterruptedException {
         TerraformCommand command;
         synchronized (lock) {
             // Started under the lock, so a cancel either sees this command or stops it from starting.
-            if (cancelReason != null) return Step.notStarted(args[0], cancelReason);
-            command = terraform.start(dir, shipper::append, secrets, args);
+            if (cancelReason != null) return Step.notStarted(what, cancelReason);
+            command = start.start();
             current = command;
         }
         try {
             int exit = command.waitFor();
-            return new Step(args[0], exit, command.wasCanceled() ? cancelReason() : null);
+            return new Step(what, exit, command.wasCanceled() ? cancelReason() : null);
         } catch (InterruptedException e) {
             command.cancel(false);
             throw e;

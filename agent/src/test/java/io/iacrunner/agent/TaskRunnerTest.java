@@ -367,6 +367,54 @@ class TaskRunnerTest {
         assertNoTaskDirectoryLeft();
     }
 
+    /** A runner whose commands run in the bubblewrap sandbox, as an agent's do by default. */
+    private TaskRunner sandboxed(TaskAssignment task) {
+        Map<String, String> env = System.getenv();
+        Launcher launcher = new Launcher(Bubblewrap.verified(env), env, GRACE, List.of());
+        return new TaskRunner(task, session, workDir, TerraformChooser.fixed(Fixtures.TERRAFORM, env, launcher), false);
+    }
+
+    @Test
+    void inTheSandboxTerraformRunsInItsTaskDirectoryAndCannotWriteTheCacheOrReadTheWorkDirectory() throws Exception {
+        Path cache = workDir.root().resolve(PluginCache.DIR);
+        TaskAssignment task = task("t-sandboxed", TaskAction.PLAN_APPLY, localExec("id -u; pwd; echo TMP=$TMPDIR; ls " + workDir.root()
+                + "; touch " + cache.resolve("poisoned") + " || echo cache-is-read-only"), "{\"region\": \"eu\"}", null);
+
+        sandboxed(task).run();
+
+        assertThat(onlyResult().status()).isEqualTo(TaskStatus.SUCCEEDED);
+        List<String> printed = localExecOutput("t-sandboxed");
+        assertThat(printed).contains(Integer.toString(Bubblewrap.SANDBOX_ID), "TMP=/tmp", "cache-is-read-only");
+        assertThat(printed).anySatisfy(l -> assertThat(l).startsWith(workDir.root().resolve("t-sandboxed-a1-").toString()));
+        assertThat(printed).as("the work directory shows the cache and this task only").noneSatisfy(l -> assertThat(l)
+                .isIn(LogSpool.DIR, ".agent.lock"));
+        assertThat(cache.resolve("poisoned")).doesNotExist();
+        assertThat(stateUploads()).hasSize(1);
+        assertNoTaskDirectoryLeft();
+    }
+
+    @Test
+    void inTheSandboxACancelInterruptsTerraformItselfAndLeavesNoProcess() throws Exception {
+        String marker = "300." + System.nanoTime() % 1_000_000;
+        TaskRunner runner = sandboxed(task("t-sandbox-cancel", TaskAction.PLAN_APPLY,
+                localExec("(sleep " + marker + " &) ; sleep " + marker), null, null));
+        Thread thread = Thread.ofPlatform().start(runner::run);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) >= 2);
+        long canceledAt = System.nanoTime();
+        assertThat(runner.cancel("the user asked", false)).isTrue();
+        thread.join(GRACE.plusSeconds(20).toMillis());
+
+        assertThat(thread.isAlive()).isFalse();
+        assertThat(Duration.ofNanos(System.nanoTime() - canceledAt)).as("Terraform heard the SIGINT").isLessThan(GRACE);
+        TaskResult result = onlyResult();
+        assertThat(result.status()).isEqualTo(TaskStatus.CANCELED);
+        assertThat(logs.plainText("t-sandbox-cancel")).anySatisfy(l -> assertThat(l).contains("Interrupt received"));
+        assertThat(stateUploads()).as("an interrupted apply's state is kept").hasSize(1);
+        await().atMost(Duration.ofSeconds(3)).until(() -> processesWith(marker) == 0); // the double-forked sleep too
+        assertNoTaskDirectoryLeft();
+    }
+
     @Test
     void aRepeatedCancelChangesNothingButAForcedOneKillsAPendingGracefulCancelAtOnce() throws Exception {
         String marker = "300." + System.nanoTime() % 1_000_000;

@@ -5,6 +5,7 @@ import io.iacrunner.agent.AgentConfig;
 import io.iacrunner.agent.ReleaseMirror;
 import io.iacrunner.agent.TerraformProduct;
 import io.iacrunner.protocol.ApiException;
+import io.iacrunner.protocol.Isolation;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,6 +86,14 @@ public final class AgentCommand implements Callable<Integer> {
                     + " (default: OpenTofu's GitHub releases).")
     String tofuMirror;
 
+    @Option(names = "--isolation", paramLabel = "sandbox|none", defaultValue = "sandbox",
+            description = "How tasks are kept from the agent and from each other (default ${DEFAULT-VALUE}): 'sandbox' runs every"
+                    + " Terraform process in a bubblewrap sandbox that sees only its own task directory (needs bwrap and user"
+                    + " namespaces; the agent refuses to start without them); 'none' runs Terraform as the agent's own user,"
+                    + " where any configuration can read the agent's credentials and other tasks' secrets (warned at start and"
+                    + " shown by 'iac agents').")
+    String isolation;
+
     @Option(names = "--log-over-http",
             description = "Send log batches over HTTP only, never the agent WebSocket (for proxies that do not pass WebSockets;"
                     + " by default the agent falls back to HTTP by itself when the WebSocket fails).")
@@ -120,7 +129,13 @@ public final class AgentCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-        return config.withTransport(reach).withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
+        Isolation chosen;
+        try {
+            chosen = Isolation.fromWire(isolation);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--isolation must be sandbox or none, got '" + isolation + "'");
+        }
+        return config.withTransport(reach).withIsolation(chosen).withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
                 .withCancelGrace(Duration.ofSeconds(cancelGraceSeconds))
                 .withLogWebSocket(!logOverHttp)
                 .withVersions(versions());
@@ -141,6 +156,10 @@ public final class AgentCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         AgentConfig config = config();
+        if (config.runs().isolation() == Isolation.NONE) {
+            ctx.err().println("WARNING: " + Agent.noSandboxWarning() + ".");
+            ctx.err().flush();
+        }
         Agent agent = new Agent(config);
         Runtime.getRuntime().addShutdownHook(new Thread(
                 () -> Shutdown.bounded("agent", Agent.closeLimit(config), agent::close), "iac-agent-shutdown"));

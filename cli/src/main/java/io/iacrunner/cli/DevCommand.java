@@ -2,6 +2,7 @@ package io.iacrunner.cli;
 
 import io.iacrunner.agent.Agent;
 import io.iacrunner.agent.AgentConfig;
+import io.iacrunner.protocol.Isolation;
 import io.iacrunner.server.IacServer;
 import io.iacrunner.server.ServerConfig;
 import java.io.IOException;
@@ -70,9 +71,14 @@ public final class DevCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             throw new StartupException("the server could not start", e);
         }
+        Path agentWork = data.resolve("agent-work");
+        // The README's first command must work on a fresh machine: without bubblewrap the local agent runs
+        // unsandboxed, and the banner says so.
+        String noSandbox = Agent.sandboxProblem(agentWork).orElse(null);
         AgentConfig agentConfig = AgentConfig.of(server.baseUrl(), server.agentTokenFile())
                 .withName("dev-agent")
-                .withWorkDir(data.resolve("agent-work"));
+                .withWorkDir(agentWork)
+                .withIsolation(noSandbox == null ? Isolation.SANDBOX : Isolation.NONE);
         Agent agent;
         try {
             agent = new Agent(agentConfig);
@@ -91,7 +97,7 @@ public final class DevCommand implements Callable<Integer> {
                 stopped.countDown();
             }
         }, "iac-dev-shutdown"));
-        printBanner(ctx.out(), server, agent.agentId(), example);
+        printBanner(ctx.out(), server, agent.agentId(), example, noSandbox);
         stopped.await();
         return ExitCodes.OK;
     }
@@ -107,8 +113,15 @@ public final class DevCommand implements Callable<Integer> {
         return example;
     }
 
-    private void printBanner(PrintStream out, IacServer server, String agentId, Path example) {
+    private void printBanner(PrintStream out, IacServer server, String agentId, Path example, String noSandbox) {
         out.println("iac dev is running: server + embedded PostgreSQL + one local agent (" + agentId + ")");
+        if (noSandbox != null) {
+            out.println();
+            out.println("  WARNING: the local agent runs WITHOUT a task sandbox (--isolation none): " + Agent.noSandboxWarning() + ".");
+            out.println("  Why: " + noSandbox + ".");
+            out.println("  Fine for trying iac-runner with your own configurations; do not run others' code on this agent.");
+            out.println();
+        }
         out.println("  server URL:   " + server.baseUrl());
         out.println("  web UI:       " + server.baseUrl().resolve("/") + "   (sign in with the admin token below)");
         out.println("  admin token:  " + server.adminTokenFile());

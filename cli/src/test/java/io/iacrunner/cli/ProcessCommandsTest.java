@@ -3,6 +3,7 @@ package io.iacrunner.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.iacrunner.agent.AgentConfig;
+import io.iacrunner.protocol.Isolation;
 import io.iacrunner.server.ServerConfig;
 import io.iacrunner.server.settings.ServerSettings;
 import io.iacrunner.server.settings.Setting;
@@ -111,6 +112,30 @@ class ProcessCommandsTest {
         AgentConfig onPath = parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token").config();
         assertThat(onPath.terraform()).isEqualTo(Path.of("terraform"));
         assertThat(onPath.serverUrl()).isEqualTo(URI.create("http://127.0.0.1:8080"));
+    }
+
+    @Test
+    void agentsRunTasksInTheSandboxUnlessToldNoneLoudly() throws Exception {
+        Files.writeString(dir.resolve("agent.token"), "pool-token\n");
+        assertThat(parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token").config().runs().isolation())
+                .isEqualTo(Isolation.SANDBOX);
+        assertThat(parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token", "--isolation", "none").config()
+                .runs().isolation()).isEqualTo(Isolation.NONE);
+        CliRun bogus = CliRun.run(dir, "agent", "--token-file", "agent.token", "--isolation", "chroot");
+        assertThat(bogus.exit()).isEqualTo(2);
+        assertThat(bogus.err()).contains("--isolation must be sandbox or none");
+    }
+
+    @Test
+    void anAgentThatCannotSandboxItsTasksRefusesToStartAndSaysWhyAndHowToFixIt() throws Exception {
+        Files.writeString(dir.resolve("agent.token"), "pool-token\n");
+        // A work directory every sandbox would see read-only (its identity and spool with it): refused before anything.
+        CliRun run = CliRun.run(dir, "agent", "--server", "http://127.0.0.1:9", "--token-file", "agent.token",
+                "--work-dir", "/usr/local/iac-refused-agent");
+        assertThat(run.exit()).isEqualTo(5);
+        assertThat(run.err()).contains("the agent could not start: the task sandbox (bubblewrap) cannot start",
+                "/usr/local/iac-refused-agent is under /usr", "apt-get install bubblewrap", "--isolation none");
+        assertThat(Path.of("/usr/local/iac-refused-agent")).doesNotExist();
     }
 
     @Test
