@@ -43,7 +43,7 @@ public final class Agent implements AutoCloseable {
     public Agent(AgentConfig config) {
         this.config = Objects.requireNonNull(config, "config");
         this.session = new AgentSession(config.servers(), config.tokenFile(),
-                new RegisterRequest(config.name(), VERSION, hostname(config.name())), new SavedIdentity(config.workDir()),
+                new RegisterRequest(config.name(), VERSION, hostname(config.name()), config.runs().isolation()), new SavedIdentity(config.workDir()),
                 config.transport());
     }
 

@@ -136,7 +136,7 @@ final class AgentSession implements Credentials {
         PingReply reply;
         try {
             reply = api.post(ApiPaths.AGENT_PING, new AgentPing(previous.agentId(), false, 0, 0, false, List.of(), 0, 0,
-                    identity.version()), PingReply.class);
+                    identity.version(), identity.isolation()), PingReply.class);
         } catch (ApiException e) {
             current = null;
             if (!ApiFailures.agentRejected(e)) throw e;
@@ -233,6 +233,11 @@ final class AgentSession implements Credentials {
     public long generation() {
         Registration r = current;
         return r == null ? 0 : r.generation();
+    }
+
+    /** How this agent isolates its tasks, as it tells the server on every ping. */
+    io.iacrunner.protocol.Isolation isolation() {
+        return identity.isolation();
     }
 
     String agentId() {

@@ -71,7 +71,7 @@ final class PingLoop implements Runnable {
         current.addAll(recovering.get());
         long generation = session.generation();
         AgentPing ping = new AgentPing(session.agentId(), !now.taskIds().isEmpty(), now.plansRunning(), now.planLimit(),
-                now.appliesRunning() > 0, current, HostStats.cpuUsage(), HostStats.memUsage(), version);
+                now.appliesRunning() > 0, current, HostStats.cpuUsage(), HostStats.memUsage(), version, session.isolation());
         PingReply reply;
         long sentAt = System.nanoTime();
         try {

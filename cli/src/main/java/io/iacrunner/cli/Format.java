@@ -2,6 +2,7 @@ package io.iacrunner.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.iacrunner.protocol.AgentView;
+import io.iacrunner.protocol.Isolation;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.PlanSummary;
 import io.iacrunner.protocol.StateVersionView;
@@ -156,9 +157,16 @@ final class Format {
                     text(a.poolId()),
                     text(a.status()),
                     shortTime(a.lastSeen()),
+                    isolation(a.isolation()),
                     running.isEmpty() ? NONE : String.join(",", running)));
         }
-        return table(List.of("ID", "NAME", "POOL", "STATUS", "LAST_SEEN", "RUNNING"), rows);
+        return table(List.of("ID", "NAME", "POOL", "STATUS", "LAST_SEEN", "ISOLATION", "RUNNING"), rows);
+    }
+
+    /** An agent without a sandbox stands out: its tasks can read its credentials and each other's secrets. */
+    static String isolation(Isolation isolation) {
+        if (isolation == null) return "unknown";
+        return isolation == Isolation.NONE ? "NONE(unsandboxed)" : isolation.wireName();
     }
 
     /** Left-aligned columns separated by two spaces; the last column is not padded. */

@@ -3,7 +3,10 @@ package io.iacrunner.protocol;
 import java.time.Instant;
 import java.util.List;
 
-/** An agent as clients see it; {@code status} is idle, busy or offline. */
+/**
+ * An agent as clients see it; {@code status} is idle, busy or offline; {@code isolation} how it isolates its tasks
+ * ({@code none}: without a sandbox, its tasks can read its credentials; null: an agent too old to say).
+ */
 public record AgentView(
         String agentId,
         String name,
@@ -11,4 +14,5 @@ public record AgentView(
         String status,
         Instant lastSeen,
         List<String> runningTasks,
-        String version) {}
+        String version,
+        Isolation isolation) {}

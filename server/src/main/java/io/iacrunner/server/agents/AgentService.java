@@ -3,6 +3,7 @@ package io.iacrunner.server.agents;
 import io.iacrunner.protocol.AgentList;
 import io.iacrunner.protocol.AgentPing;
 import io.iacrunner.protocol.CancelOrder;
+import io.iacrunner.protocol.Isolation;
 import io.iacrunner.protocol.PingReply;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.RegisterRequest;
@@ -65,9 +66,12 @@ public final class AgentService {
         PoolConfig pool = pools.find(member.poolId())
                 .orElseThrow(() -> ApiProblem.notFound("pool_not_found", "pool '" + member.poolId() + "' does not exist"));
         String agentId = Ids.agent();
-        agents.insert(agentId, name, pool.poolId(), limit(request.version()), limit(request.hostname()));
+        agents.insert(agentId, name, pool.poolId(), limit(request.version()), limit(request.hostname()), request.isolation());
         Tokens.Issued token = tokens.issueAgent(agentId, pool.poolId(), AGENT_TOKEN_TTL);
         log.info("agent {} registered as {} in pool {}", name, agentId, pool.poolId());
+        if (request.isolation() == Isolation.NONE) {
+            log.warn("agent {} ({}) runs its tasks WITHOUT a sandbox (--isolation none): they can read its credentials", name, agentId);
+        }
         return new RegisterResponse(agentId, token.token(), token.expiresAt(), pool, (int) pingInterval.toSeconds(),
                 (int) lease.toSeconds());
     }
@@ -81,7 +85,7 @@ public final class AgentService {
         if (ping.agentId() != null && !ping.agentId().equals(agent.agentId())) {
             throw ApiProblem.badRequest("agent_id_mismatch", "agent_id in the body differs from the token's agent");
         }
-        AgentStore.AgentRow row = agents.touch(agent.agentId(), Rows.json(ping), limit(ping.version()))
+        AgentStore.AgentRow row = agents.touch(agent.agentId(), Rows.json(ping), limit(ping.version()), ping.isolation())
                 .orElseThrow(() -> ApiProblem.notFound("unknown_agent", "agent " + agent.agentId() + " is not registered; register again"));
         PoolConfig pool = pools.find(row.poolId()).orElseThrow();
         // Before reading what runs here: a task the agent never got or gave up is recovered, not left running forever.

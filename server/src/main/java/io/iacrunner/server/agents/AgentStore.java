@@ -1,6 +1,7 @@
 package io.iacrunner.server.agents;
 
 import io.iacrunner.protocol.AgentView;
+import io.iacrunner.protocol.Isolation;
 import io.iacrunner.server.util.Rows;
 import java.time.Duration;
 import java.util.List;
@@ -18,21 +19,26 @@ public final class AgentStore {
         this.jdbi = jdbi;
     }
 
-    public void insert(String agentId, String name, String poolId, String version, String hostname) {
+    /** @param isolation how the agent isolates its tasks; null when it does not say */
+    public void insert(String agentId, String name, String poolId, String version, String hostname, Isolation isolation) {
         jdbi.useHandle(h -> h.createUpdate("""
-                        insert into agents (agent_id, name, pool_id, version, hostname)
-                        values (:id, :name, :pool, :version, :host)""")
+                        insert into agents (agent_id, name, pool_id, version, hostname, isolation)
+                        values (:id, :name, :pool, :version, :host, :isolation)""")
                 .bind("id", agentId).bind("name", name).bind("pool", poolId).bind("version", version)
-                .bind("host", hostname).execute());
+                .bind("host", hostname).bind("isolation", isolation == null ? null : isolation.wireName()).execute());
     }
 
-    /** Records a ping; empty when the agent is unknown (the store was reset, or it never registered here). */
-    public Optional<AgentRow> touch(String agentId, String pingJson, String version) {
+    /**
+     * Records a ping; empty when the agent is unknown (the store was reset, or it never registered here). A version
+     * or isolation the ping does not state stays as it was.
+     */
+    public Optional<AgentRow> touch(String agentId, String pingJson, String version, Isolation isolation) {
         return jdbi.withHandle(h -> h.createQuery("""
                         update agents set last_seen = now(), last_ping = cast(:ping as jsonb),
-                            version = coalesce(:version, version)
+                            version = coalesce(:version, version), isolation = coalesce(:isolation, isolation)
                         where agent_id = :id and deregistered_at is null returning agent_id, pool_id""")
                 .bind("id", agentId).bind("ping", pingJson).bind("version", version)
+                .bind("isolation", isolation == null ? null : isolation.wireName())
                 .map((rs, ctx) -> new AgentRow(rs.getString("agent_id"), rs.getString("pool_id"))).findOne());
     }
 
@@ -52,7 +58,7 @@ public final class AgentStore {
 
     public List<AgentView> list(Duration offlineAfter) {
         return jdbi.withHandle(h -> h.createQuery("""
-                        select a.agent_id, a.name, a.pool_id, a.version, a.last_seen,
+                        select a.agent_id, a.name, a.pool_id, a.version, a.last_seen, a.isolation,
                                a.deregistered_at is not null
                                    or now() - a.last_seen > make_interval(secs => :offline) as offline,
                                coalesce(array_agg(t.task_id order by t.seq) filter (where t.task_id is not null),
@@ -64,7 +70,8 @@ public final class AgentStore {
                     List<String> running = List.of((String[]) rs.getArray("running").getArray());
                     String status = rs.getBoolean("offline") ? "offline" : running.isEmpty() ? "idle" : "busy";
                     return new AgentView(rs.getString("agent_id"), rs.getString("name"), rs.getString("pool_id"), status,
-                            Rows.instant(rs, "last_seen"), running, rs.getString("version"));
+                            Rows.instant(rs, "last_seen"), running, rs.getString("version"),
+                            rs.getString("isolation") == null ? null : Isolation.fromWire(rs.getString("isolation")));
                 })
                 .list());
     }

@@ -145,6 +145,11 @@ class HostileInputTest {
                 ("{\"workspaces\": {\"" + WS + "\": \"owner\"}}").getBytes(StandardCharsets.UTF_8), 400, "invalid_field"));
         cases.add(Arguments.of(targets().get(3), "a token that may do nothing", "{\"description\": \"x\"}".getBytes(StandardCharsets.UTF_8),
                 400, "token_without_rights"));
+        cases.add(Arguments.of(targets().get(8), "an isolation that does not exist",
+                "{\"name\": \"n\", \"version\": \"v\", \"hostname\": \"h\", \"isolation\": \"chroot\"}".getBytes(StandardCharsets.UTF_8),
+                400, "invalid_field"));
+        cases.add(Arguments.of(targets().get(9), "a ping with an isolation that does not exist",
+                "{\"current_tasks\": [], \"isolation\": \"off\"}".getBytes(StandardCharsets.UTF_8), 400, "invalid_field"));
         cases.add(Arguments.of(targets().get(14), "a log batch that skips ahead (out of order)",
                 "{\"attempt\": 1, \"first_seq\": 50, \"lines\": [{\"seq\": 50, \"ts\": \"2026-01-01T00:00:00Z\", \"stream\": \"stdout\", \"line\": \"x\"}]}"
                         .getBytes(StandardCharsets.UTF_8), 409, "log_gap"));
