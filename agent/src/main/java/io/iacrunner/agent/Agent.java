@@ -59,9 +59,10 @@ public final class Agent implements AutoCloseable {
         }
         // Before anything else: an agent that cannot sandbox its tasks must not even register.
         ProcessIsolation isolation = ProcessIsolation.of(config.runs().isolation(), config.workDir(), System.getenv());
+        Launcher.requireApart(config.workDir(), config.runs().readOnlyPaths());
         WorkDir dir;
         try {
-            dir = WorkDir.open(config.workDir());
+            dir = WorkDir.open(config.workDir(), CliConfig.of(config.runs().providerMirror()));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot use work directory " + config.workDir() + ": " + e.getMessage(), e);
         }
@@ -82,7 +83,7 @@ public final class Agent implements AutoCloseable {
                 session.pool().poolId(), Capacity.planLimit(session.pool(), config.localPlanLimit()));
         RunningTasks running = new RunningTasks(session::pool, config.localPlanLimit());
         Lease held = new Lease(session.leaseSeconds(), session.registeredAt(), silent -> leaseLost(running, silent));
-        Launcher launcher = new Launcher(isolation, System.getenv(), config.cancelGrace(), java.util.List.of());
+        Launcher launcher = new Launcher(isolation, System.getenv(), config.cancelGrace(), config.runs().readOnlyPaths());
         TerraformChooser terraforms;
         try {
             terraforms = new TerraformChooser(config.terraform(), config.versions().defaultVersion(), config.versions().product(),

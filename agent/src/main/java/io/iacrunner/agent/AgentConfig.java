@@ -55,6 +55,12 @@ public record AgentConfig(
      */
     public record Runs(Isolation isolation, Path hooksDir, Path providerMirror) {
         public static final Runs DEFAULTS = new Runs(Isolation.SANDBOX, null, null);
+
+        /** What every task may read besides its own directory: the hooks and the provider mirror. */
+        public List<Path> readOnlyPaths() {
+            return java.util.stream.Stream.of(hooksDir, providerMirror).filter(java.util.Objects::nonNull)
+                    .map(p -> p.toAbsolutePath().normalize()).toList();
+        }
     }
 
     /**
@@ -144,6 +150,14 @@ public record AgentConfig(
 
     public AgentConfig withIsolation(Isolation value) {
         return withRuns(new Runs(value, runs.hooksDir(), runs.providerMirror()));
+    }
+
+    public AgentConfig withHooksDir(Path value) {
+        return withRuns(new Runs(runs.isolation(), value, runs.providerMirror()));
+    }
+
+    public AgentConfig withProviderMirror(Path value) {
+        return withRuns(new Runs(runs.isolation(), runs.hooksDir(), value));
     }
 
     public AgentConfig withClaims(Claims value) {

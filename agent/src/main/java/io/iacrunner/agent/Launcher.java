@@ -34,6 +34,21 @@ final class Launcher {
         return new Launcher(NoIsolation.INSTANCE, agentEnvironment, cancelGrace, List.of());
     }
 
+    /**
+     * Every task sees {@code readOnly}: none of them may hold the work directory, or every task would read the agent's
+     * identity, spool and sibling tasks through it.
+     */
+    static void requireApart(Path workDir, List<Path> readOnly) {
+        Path work = workDir.toAbsolutePath().normalize();
+        for (Path path : readOnly) {
+            Path shown = path.toAbsolutePath().normalize();
+            if (work.startsWith(shown)) {
+                throw new IllegalArgumentException(shown + " (shown read-only to every task) holds the work directory " + work
+                        + ", and with it the agent's identity and the other tasks' directories; keep them apart");
+            }
+        }
+    }
+
     Isolation isolation() {
         return isolation.kind();
     }

@@ -37,16 +37,23 @@ final class WorkDir implements AutoCloseable {
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final PluginCache pluginCache;
+    private final CliConfig cliConfig;
 
-    private WorkDir(Path root, FileChannel lockChannel, FileLock lock, PluginCache pluginCache) {
+    private WorkDir(Path root, FileChannel lockChannel, FileLock lock, PluginCache pluginCache, CliConfig cliConfig) {
         this.root = root;
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.pluginCache = pluginCache;
+        this.cliConfig = cliConfig;
     }
 
     /** Creates (0700) or checks the directory, takes it over and deletes task directories a crashed run left. */
     static WorkDir open(Path configured) throws IOException {
+        return open(configured, CliConfig.EMPTY);
+    }
+
+    /** As {@link #open(Path)}; every task directory gets {@code cliConfig} as its Terraform CLI configuration. */
+    static WorkDir open(Path configured, CliConfig cliConfig) throws IOException {
         Files.createDirectories(configured, OWNER_ONLY);
         Path root = configured.toRealPath(); // the checks below then judge the directory, not a link to it
         FileChannel channel = FileChannel.open(root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -56,7 +63,7 @@ final class WorkDir implements AutoCloseable {
             if (lock == null) {
                 throw new IOException("another agent is using " + root + "; give each agent its own work directory");
             }
-            WorkDir dir = new WorkDir(root, channel, lock, PluginCache.in(root));
+            WorkDir dir = new WorkDir(root, channel, lock, PluginCache.in(root), cliConfig);
             dir.deleteLeftovers();
             return dir;
         } catch (IOException | RuntimeException e) {
@@ -103,7 +110,7 @@ final class WorkDir implements AutoCloseable {
         byte[] random = new byte[8];
         ThreadLocalRandom.current().nextBytes(random); // uniqueness only: the parent is private
         String name = task.taskId().replaceAll("[^A-Za-z0-9_.-]", "_") + "-a" + task.attempt() + "-" + HexFormat.of().formatHex(random);
-        return TaskDirectory.create(Files.createDirectory(root.resolve(name), OWNER_ONLY), task, pluginCache.dir());
+        return TaskDirectory.create(Files.createDirectory(root.resolve(name), OWNER_ONLY), task, pluginCache.dir(), cliConfig);
     }
 
     /** The provider plugin cache all of this agent's tasks share. */

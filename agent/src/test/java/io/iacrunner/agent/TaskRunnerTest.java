@@ -368,10 +368,38 @@ class TaskRunnerTest {
     }
 
     /** A runner whose commands run in the bubblewrap sandbox, as an agent's do by default. */
-    private TaskRunner sandboxed(TaskAssignment task) {
+    private TaskRunner sandboxed(TaskAssignment task, Path... readOnly) {
         Map<String, String> env = System.getenv();
-        Launcher launcher = new Launcher(Bubblewrap.verified(env), env, GRACE, List.of());
+        Launcher launcher = new Launcher(Bubblewrap.verified(env), env, GRACE, List.of(readOnly));
         return new TaskRunner(task, session, workDir, TerraformChooser.fixed(Fixtures.TERRAFORM, env, launcher), false);
+    }
+
+    /**
+     * Terraform 1.4+ ignores the plugin cache for providers a lock file does not list, unless told otherwise: a run
+     * without a lock file (the usual task) must still be served from the cache. Proven offline with a provider from a
+     * filesystem mirror: a stand-in executable, since init installs a provider without running it (the plan, which
+     * would start it, fails; only init matters here).
+     */
+    @Test
+    void thePluginCacheServesProvidersToRunsWithoutALockFile() throws Exception {
+        Path mirror = dir.resolve("mirror");
+        Path platform = Files.createDirectories(mirror.resolve("registry.terraform.io/example/fake/1.0.0/linux_amd64"));
+        Path standIn = Files.writeString(platform.resolve("terraform-provider-fake_v1.0.0"), "#!/bin/sh\nexit 1\n");
+        Files.setPosixFilePermissions(standIn, PosixFilePermissions.fromString("rwxr-xr-x"));
+        workDir.close();
+        workDir = WorkDir.open(dir.resolve("work-mirrored"), CliConfig.of(mirror));
+        String config = "{\"terraform\": {\"required_providers\": {\"fake\": {\"source\": \"example/fake\", \"version\": \"1.0.0\"}}}}";
+
+        sandboxed(task("t-cache-1", TaskAction.PLAN, config, null, null), mirror).run();
+        sandboxed(task("t-cache-2", TaskAction.PLAN, config, null, null), mirror).run();
+
+        assertThat(String.join("\n", logs.plainText("t-cache-1"))).as("the first run installs from the mirror")
+                .contains("Installing example/fake v1.0.0");
+        assertThat(String.join("\n", logs.plainText("t-cache-2"))).as("the second, without a lock file, uses the cache")
+                .contains("Using example/fake v1.0.0 from the shared cache directory")
+                .doesNotContain("Installing example/fake");
+        assertThat(workDir.root().resolve(PluginCache.DIR).resolve("registry.terraform.io/example/fake/1.0.0/linux_amd64"))
+                .as("written by init, in the sandbox").exists();
     }
 
     @Test

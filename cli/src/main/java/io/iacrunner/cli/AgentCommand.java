@@ -94,6 +94,11 @@ public final class AgentCommand implements Callable<Integer> {
                     + " shown by 'iac agents').")
     String isolation;
 
+    @Option(names = "--provider-mirror", paramLabel = "DIR",
+            description = "Install providers only from this filesystem mirror (as 'terraform providers mirror' writes it),"
+                    + " not from their registries: for agents without access to them. Every task sees it read-only.")
+    Path providerMirror;
+
     @Option(names = "--log-over-http",
             description = "Send log batches over HTTP only, never the agent WebSocket (for proxies that do not pass WebSockets;"
                     + " by default the agent falls back to HTTP by itself when the WebSocket fails).")
@@ -134,6 +139,11 @@ public final class AgentCommand implements Callable<Integer> {
             chosen = Isolation.fromWire(isolation);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--isolation must be sandbox or none, got '" + isolation + "'");
+        }
+        if (providerMirror != null) {
+            Path mirror = ctx.resolve(providerMirror);
+            if (!Files.isDirectory(mirror)) throw new UsageException("--provider-mirror: " + mirror + " is not a directory");
+            config = config.withProviderMirror(mirror);
         }
         return config.withTransport(reach).withIsolation(chosen).withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
                 .withCancelGrace(Duration.ofSeconds(cancelGraceSeconds))

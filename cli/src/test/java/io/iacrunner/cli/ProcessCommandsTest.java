@@ -121,6 +121,12 @@ class ProcessCommandsTest {
                 .isEqualTo(Isolation.SANDBOX);
         assertThat(parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token", "--isolation", "none").config()
                 .runs().isolation()).isEqualTo(Isolation.NONE);
+        Files.createDirectories(dir.resolve("mirror"));
+        assertThat(parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token", "--provider-mirror", "mirror").config()
+                .runs().providerMirror()).isEqualTo(dir.resolve("mirror"));
+        CliRun noMirror = CliRun.run(dir, "agent", "--token-file", "agent.token", "--provider-mirror", "nowhere");
+        assertThat(noMirror.exit()).isEqualTo(2);
+        assertThat(noMirror.err()).contains("--provider-mirror").contains("is not a directory");
         CliRun bogus = CliRun.run(dir, "agent", "--token-file", "agent.token", "--isolation", "chroot");
         assertThat(bogus.exit()).isEqualTo(2);
         assertThat(bogus.err()).contains("--isolation must be sandbox or none");
