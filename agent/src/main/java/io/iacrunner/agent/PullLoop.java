@@ -5,8 +5,6 @@ import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.PullRequest;
 import io.iacrunner.protocol.PullResponse;
 import io.iacrunner.protocol.TaskAssignment;
-import io.iacrunner.protocol.TaskResult;
-import io.iacrunner.protocol.TaskStatus;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -99,14 +97,18 @@ final class PullLoop implements Runnable {
         });
     }
 
-    /** A claimed task we will not run still gets a result, so it does not sit in running until a timeout. */
+    /**
+     * A claimed task we will not run is handed back at once, unbegun: the server queues it again for any agent (it
+     * does not count against its attempts), rather than leave it running until a timeout or fail a task that never
+     * ran.
+     */
     private void refuse(TaskAssignment task, String reason) throws InterruptedException {
-        log.warn("task {} attempt {}: not run: {}", task.taskId(), task.attempt(), reason);
+        log.warn("task {} attempt {}: not run, handed back: {}", task.taskId(), task.attempt(), reason);
         try {
             new TaskReporter(JobCredentials.forClaim(session, task), task.taskId(), task.attempt(), new CountDownLatch(1))
-                    .result(new TaskResult(task.attempt(), TaskStatus.ERRORED, null, reason, 0, null));
+                    .handBack(reason);
         } catch (StaleAttemptException | ApiException e) {
-            log.warn("task {} attempt {}: the server did not take the refusal: {}", task.taskId(), task.attempt(), e.getMessage());
+            log.warn("task {} attempt {}: the server did not take it back: {}", task.taskId(), task.attempt(), e.getMessage());
         }
     }
 }

@@ -14,6 +14,7 @@ import io.iacrunner.agent.FakeServer.Request;
 import io.iacrunner.protocol.AgentPing;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.CancelOrder;
+import io.iacrunner.protocol.HandBack;
 import io.iacrunner.protocol.PingReply;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.PullRequest;
@@ -249,17 +250,23 @@ class AgentTest {
     }
 
     @Test
-    void reportsTasksBeyondItsCapacityAsErroredInsteadOfRunningThem() throws Exception {
+    void handsTasksBeyondItsCapacityBackToTheQueueInsteadOfRunningOrFailingThem() throws Exception {
+        server.on("POST", ApiPaths.TASK_HAND_BACK, r -> Reply.ok(null));
         assign(task("t-first", TaskAction.PLAN, "echo one"), task("t-extra", TaskAction.PLAN, "echo two"));
         startedAgent(1);
 
-        TaskResult extra = awaitResult("t-extra");
         TaskResult first = awaitResult("t-first");
 
         assertThat(server.requests("POST", ApiPaths.TASK_PULL).getFirst().as(PullRequest.class).freePlanSlots()).isEqualTo(1);
-        assertThat(extra.status()).isEqualTo(TaskStatus.ERRORED);
-        assertThat(extra.message()).contains("more work than the agent asked for");
-        assertThat(extra.logLines()).isZero();
+        List<Request> handedBack = server.requests("POST", ApiPaths.TASK_HAND_BACK);
+        assertThat(handedBack).singleElement().satisfies(r -> {
+            assertThat(r.path()).contains("t-extra");
+            assertThat(r.bearer()).as("with the attempt's job token").isEqualTo("job-t-extra");
+            HandBack body = r.as(HandBack.class);
+            assertThat(body.attempt()).isEqualTo(1);
+            assertThat(body.reason()).contains("more work than the agent asked for");
+        });
+        assertThat(server.requests("POST", ApiPaths.TASK_RESULT)).noneMatch(r -> r.path().contains("t-extra"));
         assertThat(server.requests("POST", ApiPaths.TASK_PHASE)).noneMatch(r -> r.path().contains("t-extra"));
         assertThat(first.status()).isEqualTo(TaskStatus.SUCCEEDED);
     }

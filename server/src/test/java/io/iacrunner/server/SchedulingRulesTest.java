@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.AgentPing;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.HandBack;
 import io.iacrunner.protocol.CancelOrder;
 import io.iacrunner.protocol.CancelRequest;
 import io.iacrunner.protocol.CreateTaskRequest;
@@ -188,5 +189,51 @@ class SchedulingRulesTest {
         var list = server.admin().get(ApiPaths.AGENTS, io.iacrunner.protocol.AgentList.class);
         assertThat(list.agents()).filteredOn(v -> v.agentId().equals(agent.agentId()))
                 .singleElement().satisfies(v -> assertThat(v.status()).isEqualTo("offline"));
+    }
+
+    @Test
+    void aTaskHandedBackUnrunIsQueuedAgainWithItsLockReleasedAndWithoutSpendingAnAttempt() {
+        TaskView queued = queue("ws-hand-back", TaskAction.PLAN_APPLY, null);
+        var full = server.registerAgent("full");
+        var other = server.registerAgent("other");
+        // Handed back again and again (say, by agents whose pool limit changed under them): never errored for it.
+        for (int i = 0; i < 5; i++) {
+            TaskAssignment claimed = pull(full, 1, true).tasks().getFirst();
+            assertThat(claimed.attempt()).isEqualTo(1);
+            assertThat(workspace("ws-hand-back").lock()).isNotNull();
+            TaskView back = full.job(claimed).post(ApiPaths.fill(ApiPaths.TASK_HAND_BACK, claimed.taskId()),
+                    new HandBack(claimed.attempt(), "no room"), TaskView.class);
+            assertThat(back.status()).isEqualTo(TaskStatus.QUEUED);
+            assertThat(back.attempt()).as("the attempt is given back").isZero();
+            assertThat(back.message()).contains("handed back unrun", "no room");
+            assertThat(workspace("ws-hand-back").lock()).as("the lock goes with it").isNull();
+        }
+        TaskAssignment stale = pull(full, 1, true).tasks().getFirst();
+        full.job(stale).post(ApiPaths.fill(ApiPaths.TASK_HAND_BACK, stale.taskId()), new HandBack(1, "no room"), TaskView.class);
+
+        TaskAssignment elsewhere = pull(other, 1, true).tasks().getFirst();
+        assertThat(elsewhere.taskId()).isEqualTo(queued.taskId());
+        assertThat(elsewhere.attempt()).isEqualTo(1);
+        assertThatThrownBy(() -> full.job(stale).post(ApiPaths.fill(ApiPaths.TASK_RESULT, stale.taskId()),
+                new TaskResult(1, TaskStatus.FAILED, 1, null, 0, null), TaskView.class))
+                .as("the handed-back attempt's token names its agent: it cannot speak for the new attempt of the same number")
+                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.code()).isEqualTo("stale_attempt"));
+        finish(other, elsewhere, TaskStatus.SUCCEEDED);
+        assertThat(server.admin().get(ApiPaths.fill(ApiPaths.TASK, queued.taskId()), TaskView.class).status()).isEqualTo(TaskStatus.SUCCEEDED);
+    }
+
+    @Test
+    void anAttemptThatHasBegunCannotBeHandedBack() {
+        queue("ws-hand-back-begun", TaskAction.PLAN, null);
+        var agent = server.registerAgent("begun");
+        TaskAssignment claimed = pull(agent, 1, false).tasks().getFirst();
+        agent.job(claimed).post(ApiPaths.fill(ApiPaths.TASK_PHASE, claimed.taskId()), new PhaseUpdate(1, TaskPhase.PLANNING), Void.class);
+        assertThatThrownBy(() -> agent.job(claimed).post(ApiPaths.fill(ApiPaths.TASK_HAND_BACK, claimed.taskId()),
+                new HandBack(1, "changed my mind"), TaskView.class))
+                .isInstanceOfSatisfying(ApiException.class, e -> {
+                    assertThat(e.status()).isEqualTo(409);
+                    assertThat(e.code()).isEqualTo("attempt_begun");
+                });
+        assertThat(server.admin().get(ApiPaths.fill(ApiPaths.TASK, claimed.taskId()), TaskView.class).status()).isEqualTo(TaskStatus.RUNNING);
     }
 }

@@ -3,6 +3,7 @@ package io.iacrunner.server.tasks;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.CancelOrder;
 import io.iacrunner.protocol.CreateTaskRequest;
+import io.iacrunner.protocol.HandBack;
 import io.iacrunner.protocol.JobToken;
 import io.iacrunner.protocol.PhaseUpdate;
 import io.iacrunner.protocol.PlanReport;
@@ -211,6 +212,37 @@ public final class TaskService {
         queueSignals.signal(QUEUE); // wakes the agent's waiting pull so the order goes out at once
         return result;
     }
+    private static final int MAX_REASON_CHARS = 1_000;
+
+    /**
+     * The agent gives back an attempt it has not begun (it had no room for it): the task is queued again for any
+     * agent, a plan_apply's workspace lock is released, and the attempt does not count against the retry limit
+     * ({@link TaskStore#forgetHandedBackAttempt}). An attempt that has begun must report a result instead.
+     */
+    public TaskView handBack(String taskId, String agentId, HandBack request) {
+        requireTaskId(taskId);
+        if (request.reason() == null || request.reason().isBlank() || request.reason().length() > MAX_REASON_CHARS) {
+            throw ApiProblem.badRequest("invalid_reason", "reason is required, 1 to " + MAX_REASON_CHARS + " characters");
+        }
+        TaskView queued = jdbi.inTransaction(h -> {
+            TaskStore.RunningAttempt attempt = tasks.lockRunning(h, taskId, agentId, request.attempt());
+            if (tasks.hasBegun(h, taskId)) {
+                throw ApiProblem.conflict("attempt_begun", "attempt " + request.attempt() + " of task " + taskId
+                        + " has begun (a phase, a log line or a plan was reported): report its result instead");
+            }
+            tasks.move(h, taskId, TaskStatus.RUNNING, TaskStatus.QUEUED, new TaskStore.Fence(agentId, request.attempt()),
+                            TaskStore.Outcome.of(null, "handed back unrun by agent " + agentId + ": " + request.reason().strip()))
+                    .orElseThrow(() -> ApiProblem.staleAttempt(taskId, request.attempt()));
+            tasks.forgetHandedBackAttempt(h, taskId);
+            if (attempt.action() == TaskAction.PLAN_APPLY) tasks.releaseWorkspaceLock(h, taskId);
+            return tasks.lockForUpdate(h, taskId).orElseThrow();
+        });
+        log.info("task {} handed back unrun by agent {} (attempt {}): {}", taskId, agentId, request.attempt(), request.reason());
+        taskSignals.signal(taskId);
+        queueSignals.signal(QUEUE);
+        return queued;
+    }
+
     public void phase(String taskId, String agentId, PhaseUpdate update) {
         requireTaskId(taskId);
         if (update.phase() == null) throw ApiProblem.badRequest("missing_phase", "phase is required");

@@ -400,6 +400,27 @@ public final class TaskStore {
         return new RunningAttempt(taskId, (String) row[0], TaskAction.fromWire((String) row[1]), attempt, (long) row[5]);
     }
 
+    /**
+     * Whether the running attempt (locked by {@link #lockRunning}) has begun anything the server records: a phase, a
+     * log line or a plan summary.
+     */
+    public boolean hasBegun(Handle h, String taskId) {
+        return h.createQuery("""
+                        select phase is not null or log_lines > 0 or plan_summary is not null from tasks where task_id = :id""")
+                .bind("id", taskId).mapTo(Boolean.class).one();
+    }
+
+    /**
+     * After a task handed back unrun was moved to queued: its attempt number is given back, so it does not count
+     * against the retry limit, and it is as if never claimed. The number is reused by the next claim, which is safe:
+     * nothing was stored under it ({@link #hasBegun}), and the old job token names the agent it was issued to, which
+     * the attempt fence checks.
+     */
+    public void forgetHandedBackAttempt(Handle h, String taskId) {
+        h.createUpdate("update tasks set attempt = attempt - 1, agent_id = null, started_at = null where task_id = :id and status = 'queued'")
+                .bind("id", taskId).execute();
+    }
+
     public void setPlanSummary(Handle h, String taskId, PlanSummary summary) {
         h.createUpdate("update tasks set plan_summary = cast(:summary as jsonb) where task_id = :id")
                 .bind("summary", Rows.json(summary)).bind("id", taskId).execute();
