@@ -164,7 +164,14 @@ final class TaskRunner {
             return;
         }
         try {
-            Outcome outcome = execute();
+            Outcome outcome;
+            RunDeadline deadline = RunDeadline.start(task.maxRunSeconds(), this::timeOut);
+            try {
+                outcome = execute();
+            } finally {
+                deadline.close();
+            }
+            outcome = timedOut(deadline, outcome);
             LogShipper.Proof proof = logs.flush();
             String drop = dropReason();
             if (drop != null) throw new StaleAttemptException(drop);
@@ -185,6 +192,27 @@ final class TaskRunner {
         } finally {
             logs.close();
         }
+    }
+
+    /** The run's time is over: stop it as a cancel does; {@link #timedOut} then reports it errored. */
+    private void timeOut(RunDeadline deadline) {
+        systemLine(deadline.timedOut() + ": " + deadline.reason() + "; stopping the run (SIGINT, then kill after the grace)");
+        log.warn("{}: {}; stopping it", label, deadline.timedOut());
+        stop(deadline.reason(), false, null);
+    }
+
+    /**
+     * A run that the deadline stopped (its stop was the first, so the outcome says canceled for that reason) ends
+     * errored, "timed out after …"; one a user canceled first, or that ended before the stop took, keeps its outcome.
+     */
+    private Outcome timedOut(RunDeadline deadline, Outcome outcome) {
+        if (!deadline.expired() || outcome.status() != TaskStatus.CANCELED || !deadline.reason().equals(cancelReason())) {
+            return outcome;
+        }
+        java.util.regex.Matcher step = java.util.regex.Pattern.compile("^canceled (.*?): ").matcher(
+                outcome.message() == null ? "" : outcome.message());
+        return new Outcome(TaskStatus.ERRORED, outcome.exitCode(), deadline.timedOut()
+                + " (its max_run_time)" + (step.find() ? ": stopped " + step.group(1) : ""));
     }
 
     private LogShipper openShipper() throws IOException {

@@ -422,6 +422,33 @@ class TaskRunnerTest {
     }
 
     @Test
+    void aRunPastItsMaxRunTimeIsStoppedLikeACancelAndEndsErroredSayingSo() throws Exception {
+        String marker = "300." + System.nanoTime() % 1_000_000;
+        TaskAssignment task = task("t-timeout", TaskAction.PLAN_APPLY, localExec("(sleep " + marker + " &) ; sleep " + marker), null, null)
+                .withMaxRunSeconds(4);
+        long started = System.nanoTime();
+
+        sandboxed(task).run();
+
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        TaskResult result = onlyResult();
+        assertThat(result.status()).isEqualTo(TaskStatus.ERRORED);
+        assertThat(result.message()).isEqualTo("timed out after 4s (its max_run_time): stopped during terraform apply");
+        assertThat(took).as("stopped at the limit, by SIGINT").isBetween(Duration.ofSeconds(4), Duration.ofSeconds(4).plus(GRACE));
+        assertThat(logs.plainText("t-timeout")).anySatisfy(l -> assertThat(l).startsWith("timed out after 4s: the run's max_run_time (4s) is over"));
+        assertThat(logs.plainText("t-timeout")).anySatisfy(l -> assertThat(l).contains("Interrupt received"));
+        assertThat(stateUploads()).as("the interrupted apply's state is kept").hasSize(1);
+        await().atMost(Duration.ofSeconds(3)).until(() -> processesWith(marker) == 0);
+        assertNoTaskDirectoryLeft();
+    }
+
+    @Test
+    void aRunWithinItsMaxRunTimeIsUntouched() throws Exception {
+        sandboxed(task("t-in-time", TaskAction.PLAN_APPLY, localExec("echo quick"), null, null).withMaxRunSeconds(120)).run();
+        assertThat(onlyResult().status()).isEqualTo(TaskStatus.SUCCEEDED);
+    }
+
+    @Test
     void inTheSandboxACancelInterruptsTerraformItselfAndLeavesNoProcess() throws Exception {
         String marker = "300." + System.nanoTime() % 1_000_000;
         TaskRunner runner = sandboxed(task("t-sandbox-cancel", TaskAction.PLAN_APPLY,

@@ -62,6 +62,7 @@ final class Format {
         fields.put("max_plan_concurrency", p.maxPlanConcurrency());
         fields.put("allow_apply_concurrent", p.allowApplyConcurrent());
         fields.put("labels", Labels.text(p.labels()));
+        fields.put("max_run_time", p.maxRunTime());
         return keyValues(fields);
     }
 
@@ -72,9 +73,10 @@ final class Format {
                     text(p.poolId()),
                     text(p.maxPlanConcurrency()),
                     text(p.allowApplyConcurrent()),
+                    text(p.maxRunTime()),
                     text(Labels.text(p.labels()))));
         }
-        return table(List.of("ID", "MAX_PLANS", "APPLY_CONCURRENT", "LABELS"), rows);
+        return table(List.of("ID", "MAX_PLANS", "APPLY_CONCURRENT", "MAX_RUN_TIME", "LABELS"), rows);
     }
 
     /** The lock reads {@code free}, or names its task and since when, with the reason on a line of its own. */
@@ -91,6 +93,7 @@ final class Format {
         fields.put("state_version", w.currentStateVersion());
         fields.put("state_serial", w.currentStateSerial());
         fields.put("terraform_version", w.terraformVersion() == null ? "(the agent's default)" : w.terraformVersion());
+        fields.put("max_run_time", w.maxRunTime() == null ? "(the pool's)" : w.maxRunTime());
         fields.put("created_at", w.createdAt());
         if (w.outputs() != null) {
             w.outputs().forEach((name, output) -> fields.put("output." + name,

@@ -22,7 +22,8 @@ export function agentsPage(main, page) {
       pools.removeAttribute('aria-busy');
       agents.removeAttribute('aria-busy');
       const limits = Object.fromEntries(poolList.pools.map((p) => [p.pool_id, p.max_plan_concurrency]));
-      replaceKeepingFocus(pools, table('Pools', ['Pool', 'Agents online', 'Capacity in use', 'Plans per agent', 'Applies beside plans', 'Labels'],
+      replaceKeepingFocus(pools, table('Pools', ['Pool', 'Agents online', 'Capacity in use', 'Plans per agent', 'Applies beside plans',
+        'Max run time', 'Labels'],
         poolList.pools.map((p) => poolRow(p, agentList.agents.filter((a) => a.pool_id === p.pool_id))),
         'No pools.'));
       const unsandboxed = agentList.agents.filter((a) => a.isolation === 'none' && a.status !== 'offline').length;
@@ -50,6 +51,7 @@ function poolRow(pool, members) {
     usage(running, online.length * pool.max_plan_concurrency),
     String(pool.max_plan_concurrency),
     pool.allow_apply_concurrent ? 'allowed' : 'no',
+    pool.max_run_time ?? '',
     Object.entries(pool.labels).map(([k, v]) => `${k}=${v}`).join(', ') || h('span', { class: 'muted' }, 'none'),
   ];
 }

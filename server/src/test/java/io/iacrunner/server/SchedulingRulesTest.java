@@ -2,12 +2,14 @@ package io.iacrunner.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.AgentPing;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.WorkspaceSettings;
 import io.iacrunner.protocol.HandBack;
 import io.iacrunner.protocol.CancelOrder;
 import io.iacrunner.protocol.CancelRequest;
@@ -235,5 +237,34 @@ class SchedulingRulesTest {
                     assertThat(e.code()).isEqualTo("attempt_begun");
                 });
         assertThat(server.admin().get(ApiPaths.fill(ApiPaths.TASK, claimed.taskId()), TaskView.class).status()).isEqualTo(TaskStatus.RUNNING);
+    }
+
+    @Test
+    void aClaimCarriesTheWorkspacesMaxRunTimeElseItsPoolsAndBadDurationsAreRefused() {
+        server.admin().put(ApiPaths.fill(ApiPaths.POOL, "timed"), new PoolConfig("timed", 3, false, Map.of("pool", "timed"), "90m"),
+                PoolConfig.class);
+        assertThat(server.admin().get(ApiPaths.fill(ApiPaths.POOL, "timed"), PoolConfig.class).maxRunTime()).isEqualTo("1h30m");
+        var agent = server.registerAgentInPool("timed-agent", "timed");
+        server.admin().put(ApiPaths.fill(ApiPaths.WORKSPACE, "ws-timed"), new WorkspaceSettings(null, "20s"), WorkspaceView.class);
+        assertThat(workspace("ws-timed").maxRunTime()).isEqualTo("20s");
+
+        queue("ws-timed", TaskAction.PLAN, Map.of("pool", "timed"));
+        queue("ws-untimed", TaskAction.PLAN, Map.of("pool", "timed"));
+        List<TaskAssignment> claimed = pull(agent, 2, false).tasks();
+        assertThat(claimed).extracting(TaskAssignment::workspaceId, TaskAssignment::maxRunSeconds)
+                .containsExactlyInAnyOrder(tuple("ws-timed", 20L), tuple("ws-untimed", 5400L));
+
+        server.admin().put(ApiPaths.fill(ApiPaths.POOL, "timed"), new PoolConfig("timed", 3, false, Map.of("pool", "timed")), PoolConfig.class);
+        assertThat(server.admin().get(ApiPaths.fill(ApiPaths.POOL, "timed"), PoolConfig.class).maxRunTime()).as("left out: the default")
+                .isEqualTo("2h");
+        for (String bad : List.of("2 hours", "0s", "1d", "")) {
+            assertThatThrownBy(() -> server.admin().put(ApiPaths.fill(ApiPaths.WORKSPACE, "ws-timed"), new WorkspaceSettings(null, bad),
+                    WorkspaceView.class)).as(bad).isInstanceOfSatisfying(ApiException.class, e -> {
+                        assertThat(e.status()).isEqualTo(400);
+                        assertThat(e.code()).isEqualTo("invalid_max_run_time");
+                        assertThat(e.getMessage()).startsWith("max_run_time: '" + bad + "'");
+                    });
+        }
+        assertThat(workspace("ws-timed").maxRunTime()).as("unchanged by the refusals").isEqualTo("20s");
     }
 }

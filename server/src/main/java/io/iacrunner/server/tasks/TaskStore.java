@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.CancelOrder;
 import io.iacrunner.protocol.PlanSummary;
 import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.RunTime;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskPhase;
@@ -251,9 +252,10 @@ public final class TaskStore {
                             left join state_versions s
                                 on s.workspace_id = w.workspace_id and s.version = w.current_state_version
                             where t.task_id = any(:ids) and t.status = 'queued' and w.workspace_id = t.workspace_id
-                            returning t.*, s.state as state_json,
+                            returning t.*, s.state as state_json, coalesce(w.max_run_seconds, :poolMaxRun) as max_run_seconds,
                                 extract(epoch from t.started_at - t.created_at) as queued_seconds""")
                     .bind("a", agentId).bindArray("ids", String.class, chosen)
+                    .bind("poolMaxRun", poolMaxRunSeconds(pool))
                     .map((rs, ctx) -> new Claimed(assignment(rs, ctx),
                             java.time.Duration.ofNanos((long) (rs.getDouble("queued_seconds") * 1e9))))
                     .list();
@@ -263,6 +265,11 @@ public final class TaskStore {
             }
             return claimed;
         });
+    }
+
+    /** The pool's run time limit as the store holds it; a pool read before V11 has none, and gets the default. */
+    private static int poolMaxRunSeconds(PoolConfig pool) {
+        return (int) (pool.maxRunTime() == null ? RunTime.POOL_DEFAULT : RunTime.parse(pool.maxRunTime())).toSeconds();
     }
 
     private static void lockWorkspace(Handle h, String workspaceId, String taskId) {
@@ -510,6 +517,7 @@ public final class TaskStore {
                 Rows.strings(rs, "sensitive_variables"),
                 maxLogBytes,
                 Rows.base64(rs, "config_archive"),
-                null, null); // the job token is issued by the service, per claim
+                null, null, // the job token is issued by the service, per claim
+                rs.getLong("max_run_seconds"));
     }
 }

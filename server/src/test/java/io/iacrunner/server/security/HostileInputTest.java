@@ -151,6 +151,13 @@ class HostileInputTest {
                 400, "invalid_field"));
         cases.add(Arguments.of(targets().get(9), "a ping with an isolation that does not exist",
                 "{\"current_tasks\": [], \"isolation\": \"off\"}".getBytes(StandardCharsets.UTF_8), 400, "invalid_field"));
+        cases.add(Arguments.of(targets().get(2), "a max_run_time that is not a duration",
+                "{\"terraform_version\": null, \"max_run_time\": \"2 hours\"}".getBytes(StandardCharsets.UTF_8), 400, "invalid_max_run_time"));
+        cases.add(Arguments.of(targets().get(2), "a max_run_time as a number",
+                "{\"max_run_time\": 7200}".getBytes(StandardCharsets.UTF_8), 400, "invalid_max_run_time"));
+        cases.add(Arguments.of(targets().get(4), "a pool max_run_time over 720h",
+                "{\"pool_id\": \"hostile-pool\", \"max_plan_concurrency\": 1, \"allow_apply_concurrent\": false, \"labels\": {}, \"max_run_time\": \"721h\"}"
+                        .getBytes(StandardCharsets.UTF_8), 400, "invalid_max_run_time"));
         cases.add(Arguments.of(targets().get(17), "a hand-back without a reason",
                 "{\"attempt\": 1}".getBytes(StandardCharsets.UTF_8), 400, "invalid_reason"));
         cases.add(Arguments.of(targets().get(17), "a hand-back with a reason over 1,000 characters",
