@@ -107,8 +107,13 @@ public final class Agent implements AutoCloseable {
             pinger = Thread.ofPlatform().name("agent-ping").start(new PingLoop(session, running, held, VERSION, stopPinging,
                     recovery::taskIds));
             Thread.ofPlatform().name("agent-spool-recovery").daemon().start(recovery);
+            Intake intake = Intake.of(config.claims());
             puller = Thread.ofPlatform().name("agent-pull").start(new PullLoop(session, running, held,
-                    task -> new TaskRunner(task, session, dir, terraforms, config.logWebSocket()), config.pullWait(), stopPulling));
+                    task -> new TaskRunner(task, session, dir, terraforms, config.logWebSocket()), config.pullWait(), stopPulling,
+                    intake));
+            if (config.claims().single()) {
+                Thread.ofPlatform().daemon().name("agent-single").start(() -> closeAfterTheOneTask(intake, running));
+            }
         }
     }
 
@@ -128,6 +133,20 @@ public final class Agent implements AutoCloseable {
     /** What {@code --isolation none} exposes, for the CLI's warning. */
     public static String noSandboxWarning() {
         return ProcessIsolation.NO_SANDBOX_WARNING;
+    }
+
+    /** {@code --single}: once the one task was taken and has reported, the agent stops as on SIGTERM. */
+    private void closeAfterTheOneTask(Intake intake, RunningTasks running) {
+        try {
+            intake.awaitExhausted();
+            while (!running.awaitEmpty(Duration.ofHours(1))) {
+                // The run may take as long as its max_run_time allows.
+            }
+            log.info("single-run agent: its task is done; stopping");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        close();
     }
 
     /** Blocks until {@link #close()} has finished. */

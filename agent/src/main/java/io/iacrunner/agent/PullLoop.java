@@ -15,7 +15,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Asks the server for work whenever there is capacity for it and the agent holds its {@link Lease}, and starts each
  * task it gets on its own thread; cancel orders in the reply go the same way as a ping's. With no capacity it waits
- * for a task to finish instead of asking; the server's long poll makes an idle agent cheap.
+ * for a task to finish instead of asking; the server's long poll makes an idle agent cheap. What it asks for is
+ * limited by its {@link Intake} (the actions it accepts; one task in all for a single-run agent, after which the
+ * loop ends).
  */
 final class PullLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(PullLoop.class);
@@ -28,10 +30,17 @@ final class PullLoop implements Runnable {
     private final Function<TaskAssignment, TaskRunner> runners;
     private final int waitSeconds;
     private final CountDownLatch stop;
+    private final Intake intake;
     private final OutageLog outage = new OutageLog(log, "task pull");
 
     PullLoop(AgentSession session, RunningTasks tasks, Lease lease, Function<TaskAssignment, TaskRunner> runners,
             Duration pullWait, CountDownLatch stop) {
+        this(session, tasks, lease, runners, pullWait, stop, Intake.of(AgentConfig.Claims.DEFAULTS));
+    }
+
+    PullLoop(AgentSession session, RunningTasks tasks, Lease lease, Function<TaskAssignment, TaskRunner> runners,
+            Duration pullWait, CountDownLatch stop, Intake intake) {
+        this.intake = intake;
         this.session = session;
         this.tasks = tasks;
         this.lease = lease;
@@ -44,8 +53,8 @@ final class PullLoop implements Runnable {
     public void run() {
         Backoff backoff = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(10));
         try {
-            while (stop.getCount() > 0) {
-                Capacity free = tasks.awaitCapacity();
+            while (stop.getCount() > 0 && !intake.exhausted()) {
+                Capacity free = tasks.awaitCapacity(intake::limit);
                 if (!lease.held()) {
                     lease.awaitHeld(); // the server may have given our tasks away: no new work until a ping gets through
                     continue;
@@ -54,7 +63,8 @@ final class PullLoop implements Runnable {
                 PullResponse reply;
                 try {
                     reply = session.api().post(ApiPaths.TASK_PULL,
-                            new PullRequest(session.agentId(), free.freePlanSlots(), free.canTakeApply(), waitSeconds),
+                            new PullRequest(session.agentId(), free.freePlanSlots(), free.canTakeApply(), waitSeconds,
+                                    intake.acceptInPull()),
                             PullResponse.class, Duration.ofSeconds(waitSeconds + REPLY_SLACK_SECONDS));
                 } catch (ApiException e) {
                     if (stop.getCount() == 0) return;
@@ -82,12 +92,20 @@ final class PullLoop implements Runnable {
     }
 
     private void launch(TaskAssignment task) throws InterruptedException {
+        if (!intake.accepts(task.action()) || intake.exhausted()) {
+            // A server that ignored the pull's accept list, or more than one task for a single-run agent.
+            refuse(task, "this agent does not take " + task.action().wireName() + " tasks"
+                    + (intake.exhausted() ? " (it runs one task, and has one)" : " (--accept)"));
+            return;
+        }
         TaskRunner runner = runners.apply(task);
         if (!tasks.admit(runner)) {
             refuse(task, "the server assigned more work than the agent asked for; this "
                     + task.action().wireName() + " task did not fit beside the tasks already running");
             return;
         }
+        intake.took(1);
+        // A platform thread that lives as long as the run: its sandboxes die with the thread that started them.
         Thread.ofPlatform().name("task-" + task.taskId() + "-a" + task.attempt()).start(() -> {
             try {
                 runner.run();

@@ -98,8 +98,13 @@ class AgentTest {
         ((Logger) LoggerFactory.getLogger(Agent.class)).detachAppender("capture-Agent");
     }
 
+    private AgentConfig.Claims claims = AgentConfig.Claims.DEFAULTS;
+    private boolean logWebSocket = true;
+
     private Agent agent(URI serverUrl, Path tokenFile, int localPlanLimit) {
         agent = new Agent(AgentConfig.of(serverUrl, tokenFile)
+                .withClaims(claims)
+                .withLogWebSocket(logWebSocket)
                 .withName("test-agent")
                 .withWorkDir(dir.resolve("work"))
                 .withTerraform(terraform)
@@ -191,6 +196,48 @@ class AgentTest {
                 throw new IllegalStateException(e);
             }
         })).succeedsWithin(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void aSingleRunAgentAsksForOneTaskRunsItReportsItDeregistersAndStops() throws Exception {
+        claims = new AgentConfig.Claims(true, AgentConfig.Claims.DEFAULTS.accept());
+        // Observed: with no long poll in flight (a single-run agent pulls once), this fake server (the JDK's
+        // HttpServer) leaves the log WebSocket's upgrade unanswered until the client's 30 s timeout. HTTP logs here;
+        // SingleRunAgentEndToEndTest runs --single against the real server, WebSocket and all.
+        logWebSocket = false;
+        assign(task("t-only", TaskAction.PLAN, "echo once"));
+        assign(task("t-never", TaskAction.PLAN, "echo twice"));
+
+        Agent a = startedAgent(0);
+
+        assertThat(CompletableFuture.runAsync(() -> {
+            try {
+                a.awaitTermination();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        })).as("the agent stops by itself").succeedsWithin(Duration.ofSeconds(30));
+        assertThat(awaitResult("t-only").status()).isEqualTo(TaskStatus.SUCCEEDED);
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL)).as("one pull, for one task").singleElement()
+                .satisfies(r -> assertThat(r.as(PullRequest.class)).isEqualTo(new PullRequest("agent-1", 1, true, 1)));
+        assertThat(pullReplies).as("the second task was never asked for").hasSize(1);
+        assertThat(server.requests("POST", ApiPaths.AGENT_DEREGISTER)).hasSize(1);
+    }
+
+    @Test
+    void anAgentThatAcceptsPlansOnlyAsksForPlansAndHandsBackAnApplyItIsGivenAnyway() throws Exception {
+        server.on("POST", ApiPaths.TASK_HAND_BACK, r -> Reply.ok(null));
+        claims = new AgentConfig.Claims(false, java.util.EnumSet.of(TaskAction.PLAN));
+        assign(task("t-unwanted", TaskAction.PLAN_APPLY, "echo no"), task("t-wanted", TaskAction.PLAN, "echo yes"));
+
+        startedAgent(0);
+
+        assertThat(awaitResult("t-wanted").status()).isEqualTo(TaskStatus.SUCCEEDED);
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL).getFirst().as(PullRequest.class))
+                .isEqualTo(new PullRequest("agent-1", 2, false, 1, List.of(TaskAction.PLAN)));
+        assertThat(server.requests("POST", ApiPaths.TASK_HAND_BACK)).singleElement()
+                .satisfies(r -> assertThat(r.as(HandBack.class).reason()).contains("does not take plan_apply tasks (--accept)"));
+        assertThat(resultsOf("t-unwanted")).isEmpty();
     }
 
     @Test

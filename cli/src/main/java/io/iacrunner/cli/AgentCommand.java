@@ -6,6 +6,7 @@ import io.iacrunner.agent.ReleaseMirror;
 import io.iacrunner.agent.TerraformProduct;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.Isolation;
+import io.iacrunner.protocol.TaskAction;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +31,7 @@ import picocli.CommandLine.Option;
             "--drain-timeout, cancels what is left and waits until each has reported, then",
             "deregisters. When no ping reaches the server for its lease (3 ping intervals),",
             "the agent kills its tasks without reporting them: the server has given them away.",
+            "With --single it takes one task, runs it, reports it, deregisters and exits 0.",
         })
 public final class AgentCommand implements Callable<Integer> {
     private final CliContext ctx;
@@ -94,6 +96,14 @@ public final class AgentCommand implements Callable<Integer> {
                     + " shown by 'iac agents').")
     String isolation;
 
+    @Option(names = "--single",
+            description = "Take one task, run it, report it and exit 0 (for ephemeral containers: one run per agent process).")
+    boolean single;
+
+    @Option(names = "--accept", paramLabel = "plan|plan_apply",
+            description = "Take only these actions (repeatable; default both); the server's claim enforces it.")
+    List<String> accept;
+
     @Option(names = "--provider-mirror", paramLabel = "DIR",
             description = "Install providers only from this filesystem mirror (as 'terraform providers mirror' writes it),"
                     + " not from their registries: for agents without access to them. Every task sees it read-only.")
@@ -145,10 +155,24 @@ public final class AgentCommand implements Callable<Integer> {
             if (!Files.isDirectory(mirror)) throw new UsageException("--provider-mirror: " + mirror + " is not a directory");
             config = config.withProviderMirror(mirror);
         }
+        config = config.withClaims(claims());
         return config.withTransport(reach).withIsolation(chosen).withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
                 .withCancelGrace(Duration.ofSeconds(cancelGraceSeconds))
                 .withLogWebSocket(!logOverHttp)
                 .withVersions(versions());
+    }
+
+    private AgentConfig.Claims claims() {
+        if (accept == null) return new AgentConfig.Claims(single, AgentConfig.Claims.DEFAULTS.accept());
+        java.util.Set<TaskAction> actions = java.util.EnumSet.noneOf(TaskAction.class);
+        for (String a : accept) {
+            try {
+                actions.add(TaskAction.fromWire(a.strip()));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--accept takes plan or plan_apply, got '" + a + "'");
+            }
+        }
+        return new AgentConfig.Claims(single, actions);
     }
 
     private AgentConfig.Versions versions() {

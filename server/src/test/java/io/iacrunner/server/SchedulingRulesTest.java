@@ -30,6 +30,7 @@ import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.UnlockRequest;
 import io.iacrunner.protocol.WorkspaceView;
+import io.iacrunner.server.testing.RawHttp;
 import io.iacrunner.server.testing.TestServer;
 import java.time.Duration;
 import java.util.List;
@@ -266,5 +267,43 @@ class SchedulingRulesTest {
                     });
         }
         assertThat(workspace("ws-timed").maxRunTime()).as("unchanged by the refusals").isEqualTo("20s");
+    }
+
+    @Test
+    void anAgentThatAcceptsPlansOnlyNeverClaimsAPlanApplyUnder20ConcurrentPulls() throws Exception {
+        server.setPool("default-pool", 50, false);
+        for (int i = 0; i < 20; i++) {
+            queue("ws-accept-" + i, TaskAction.PLAN_APPLY, null);
+            queue("ws-accept-" + i, TaskAction.PLAN, null);
+        }
+        List<TestServer.RegisteredAgent> agents = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) agents.add(server.registerAgent("planner-" + i));
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.Future<PullResponse>> pulls = new java.util.ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(20)) {
+            for (var agent : agents) {
+                pulls.add(pool.submit(() -> {
+                    go.await();
+                    // It says it could take an apply: the accept list alone must keep applies away.
+                    return agent.client().post(ApiPaths.TASK_PULL,
+                            new PullRequest(agent.agentId(), 2, true, 0, List.of(TaskAction.PLAN)), PullResponse.class);
+                }));
+            }
+            go.countDown();
+            List<TaskAssignment> claimed = new java.util.ArrayList<>();
+            for (var pull : pulls) claimed.addAll(pull.get(60, java.util.concurrent.TimeUnit.SECONDS).tasks());
+            assertThat(claimed).as("20 plans claimed, each once").hasSize(20)
+                    .extracting(TaskAssignment::taskId).doesNotHaveDuplicates();
+            assertThat(claimed).extracting(TaskAssignment::action).containsOnly(TaskAction.PLAN);
+        }
+        var applier = server.registerAgent("applier");
+        PullResponse applies = applier.client().post(ApiPaths.TASK_PULL,
+                new PullRequest(applier.agentId(), 3, true, 0, List.of(TaskAction.PLAN_APPLY)), PullResponse.class);
+        assertThat(applies.tasks()).singleElement().satisfies(t -> assertThat(t.action()).isEqualTo(TaskAction.PLAN_APPLY));
+
+        RawHttp.Reply empty = new RawHttp(server.baseUrl()).send("POST", ApiPaths.TASK_PULL, agents.getFirst().registration().agentToken(),
+                "{\"free_plan_slots\": 1, \"can_take_apply\": true, \"wait_seconds\": 0, \"accept\": []}");
+        assertThat(empty.status()).as(empty.body()).isEqualTo(400);
+        assertThat(empty.errorCode()).isEqualTo("invalid_accept");
     }
 }

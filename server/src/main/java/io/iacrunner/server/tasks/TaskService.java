@@ -162,12 +162,13 @@ public final class TaskService {
             throw ApiProblem.badRequest("invalid_free_plan_slots", "free_plan_slots must be 0..1000");
         }
         if (request.waitSeconds() < 0) throw ApiProblem.badRequest("invalid_wait_seconds", "wait_seconds must be >= 0");
+        Set<TaskAction> accept = accepted(request.accept());
         Duration wait = Duration.ofSeconds(request.waitSeconds());
         if (wait.compareTo(maxLongPoll) > 0) wait = maxLongPoll;
         Instant deadline = Instant.now().plus(wait);
         while (!stopping.getAsBoolean()) {
             long seen = queueSignals.version(QUEUE);
-            List<TaskStore.Claimed> claimed = tasks.claim(agentId, pool, request.freePlanSlots(), request.canTakeApply(), lease);
+            List<TaskStore.Claimed> claimed = tasks.claim(agentId, pool, request.freePlanSlots(), request.canTakeApply(), accept, lease);
             List<CancelOrder> cancels = tasks.takeNewCancelOrders(agentId);
             if (!claimed.isEmpty() || !cancels.isEmpty()) {
                 List<TaskAssignment> assigned = claimed.stream().map(c -> withJobToken(agentId, c.assignment())).toList();
@@ -184,6 +185,15 @@ public final class TaskService {
             queueSignals.awaitChange(QUEUE, seen, left);
         }
         return new PullResponse(List.of(), List.of());
+    }
+
+    /** The actions a pull may claim: both when it names none; an empty or null-holding list is a client error. */
+    private static Set<TaskAction> accepted(List<TaskAction> accept) {
+        if (accept == null) return java.util.EnumSet.allOf(TaskAction.class);
+        if (accept.isEmpty() || accept.contains(null)) {
+            throw ApiProblem.badRequest("invalid_accept", "accept must list plan, plan_apply or both (or be left out for both)");
+        }
+        return java.util.EnumSet.copyOf(accept);
     }
 
     /**

@@ -203,9 +203,12 @@ public final class TaskStore {
      * <p>A plan_apply is a candidate only when its workspace is unlocked and it is the oldest queued plan_apply
      * there (per-workspace FIFO); claiming it takes the workspace lock in the same transaction. The partial unique
      * index on running plan_applys backs this up in the database itself.
+     *
+     * <p>{@code accept} is what the agent takes ({@code --accept}): other actions are not even candidates, so an agent
+     * that accepts plans only never gets a plan_apply, and one whose turn it is not does not hold up those it takes.
      */
     public List<Claimed> claim(String agentId, PoolConfig pool, int freePlanSlots, boolean canTakeApply,
-            java.time.Duration lease) {
+            java.util.Set<TaskAction> accept, java.time.Duration lease) {
         return jdbi.inTransaction(h -> {
             // An agent that deregistered or went silent past its lease (its tasks are being recovered) gets nothing,
             // even from a long poll it left waiting.
@@ -223,21 +226,24 @@ public final class TaskStore {
             int plans = running[0];
             int applies = running[1];
             boolean exclusiveApplyRunning = applies > 0 && !pool.allowApplyConcurrent();
-            int plansFree = exclusiveApplyRunning ? 0 : Math.min(freePlanSlots, pool.maxPlanConcurrency() - plans);
-            boolean applyFits = canTakeApply && applies == 0 && (plans == 0 || pool.allowApplyConcurrent());
+            int plansFree = exclusiveApplyRunning || !accept.contains(TaskAction.PLAN) ? 0
+                    : Math.min(freePlanSlots, pool.maxPlanConcurrency() - plans);
+            boolean applyFits = accept.contains(TaskAction.PLAN_APPLY) && canTakeApply && applies == 0
+                    && (plans == 0 || pool.allowApplyConcurrent());
             int limit = Math.max(plansFree, applyFits ? 1 : 0);
             if (limit <= 0) return List.<Claimed>of();
 
             List<String[]> candidates = h.createQuery("""
                             select t.task_id, t.action from tasks t
                             join workspaces w on w.workspace_id = t.workspace_id
-                            where t.status = 'queued' and t.labels <@ cast(:labels as jsonb)
+                            where t.status = 'queued' and t.labels <@ cast(:labels as jsonb) and t.action = any(:accept)
                               and (t.action = 'plan' or (w.lock_task_id is null and not exists (
                                     select 1 from tasks o where o.workspace_id = t.workspace_id
                                       and o.action = 'plan_apply' and o.status = 'queued' and o.seq < t.seq)))
                             order by t.seq limit :limit for update of t skip locked""")
                     .bind("labels", Rows.json(pool.labels() == null ? java.util.Map.of() : pool.labels()))
                     .bind("limit", limit)
+                    .bindArray("accept", String.class, accept.stream().map(TaskAction::wireName).toList())
                     .map((rs, ctx) -> new String[] {rs.getString("task_id"), rs.getString("action")}).list();
             List<String> chosen = choose(candidates, plansFree, applyFits, pool.allowApplyConcurrent());
             if (chosen.isEmpty()) return List.<Claimed>of();

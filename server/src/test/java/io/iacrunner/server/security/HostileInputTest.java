@@ -158,6 +158,12 @@ class HostileInputTest {
         cases.add(Arguments.of(targets().get(4), "a pool max_run_time over 720h",
                 "{\"pool_id\": \"hostile-pool\", \"max_plan_concurrency\": 1, \"allow_apply_concurrent\": false, \"labels\": {}, \"max_run_time\": \"721h\"}"
                         .getBytes(StandardCharsets.UTF_8), 400, "invalid_max_run_time"));
+        cases.add(Arguments.of(targets().get(10), "a pull that accepts no action",
+                "{\"free_plan_slots\": 1, \"can_take_apply\": true, \"wait_seconds\": 0, \"accept\": []}".getBytes(StandardCharsets.UTF_8),
+                400, "invalid_accept"));
+        cases.add(Arguments.of(targets().get(10), "a pull that accepts an action that does not exist",
+                "{\"free_plan_slots\": 1, \"can_take_apply\": true, \"wait_seconds\": 0, \"accept\": [\"destroy\"]}".getBytes(StandardCharsets.UTF_8),
+                400, "invalid_field"));
         cases.add(Arguments.of(targets().get(17), "a hand-back without a reason",
                 "{\"attempt\": 1}".getBytes(StandardCharsets.UTF_8), 400, "invalid_reason"));
         cases.add(Arguments.of(targets().get(17), "a hand-back with a reason over 1,000 characters",
