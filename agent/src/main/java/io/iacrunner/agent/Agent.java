@@ -83,7 +83,8 @@ public final class Agent implements AutoCloseable {
                 session.pool().poolId(), Capacity.planLimit(session.pool(), config.localPlanLimit()));
         RunningTasks running = new RunningTasks(session::pool, config.localPlanLimit());
         Lease held = new Lease(session.leaseSeconds(), session.registeredAt(), silent -> leaseLost(running, silent));
-        Launcher launcher = new Launcher(isolation, System.getenv(), config.cancelGrace(), config.runs().readOnlyPaths());
+        Launcher launcher = new Launcher(isolation, System.getenv(), config.cancelGrace(), config.runs().readOnlyPaths(),
+                Hooks.in(config.runs().hooksDir()));
         TerraformChooser terraforms;
         try {
             terraforms = new TerraformChooser(config.terraform(), config.versions().defaultVersion(), config.versions().product(),

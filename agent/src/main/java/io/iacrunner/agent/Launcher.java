@@ -20,13 +20,24 @@ final class Launcher {
     private final Map<String, String> agentEnvironment;
     private final Duration cancelGrace;
     private final List<Path> readOnly;
+    private final Hooks hooks;
 
     /** @param readOnly paths every task may read besides its own (the hooks, a provider mirror) */
     Launcher(ProcessIsolation isolation, Map<String, String> agentEnvironment, Duration cancelGrace, List<Path> readOnly) {
+        this(isolation, agentEnvironment, cancelGrace, readOnly, Hooks.NONE);
+    }
+
+    Launcher(ProcessIsolation isolation, Map<String, String> agentEnvironment, Duration cancelGrace, List<Path> readOnly,
+            Hooks hooks) {
         this.isolation = isolation;
         this.agentEnvironment = Map.copyOf(agentEnvironment);
         this.cancelGrace = cancelGrace;
         this.readOnly = List.copyOf(readOnly);
+        this.hooks = hooks;
+    }
+
+    Hooks hooks() {
+        return hooks;
     }
 
     /** No sandbox: tests of what does not depend on it, and {@code --isolation none}. */

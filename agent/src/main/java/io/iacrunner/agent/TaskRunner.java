@@ -14,6 +14,8 @@ import io.iacrunner.protocol.WireJson;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -255,8 +257,12 @@ final class TaskRunner {
             Step init = workDir.pluginCache().initializing(this::systemLine, () -> run("terraform init",
                     () -> terraform.startInit(dir, shipper::append, secrets, "init", "-input=false")));
             if (!init.succeeded()) return init.outcome();
+            Step prePlan = hook(dir, Hooks.Point.PRE_PLAN, "terraform plan");
+            if (!prePlan.succeeded()) return prePlan.outcome();
             Step plan = run(dir, "plan", "-input=false", "-out=" + TaskDirectory.PLAN);
             if (!plan.succeeded()) return plan.outcome();
+            Step postPlan = hook(dir, Hooks.Point.POST_PLAN, null);
+            if (!postPlan.succeeded()) return postPlan.outcome();
             PlanSummary summary = summarize(dir);
             if (summary != null) reporter.plan(summary);
             if (task.action() == TaskAction.PLAN) return plan.outcome();
@@ -264,16 +270,42 @@ final class TaskRunner {
                 systemLine("the plan has no changes: apply skipped");
                 return new Outcome(TaskStatus.SUCCEEDED, 0, "no changes: apply skipped");
             }
+            // Before the applying phase is reported: a failing pre-apply hook leaves nothing that may have changed.
+            Step preApply = hook(dir, Hooks.Point.PRE_APPLY, "terraform apply");
+            if (!preApply.succeeded()) return preApply.outcome();
             String canceled = cancelReason();
             if (canceled != null) return Step.notStarted("terraform apply", canceled).outcome();
             reporter.phase(TaskPhase.APPLYING);
             Step apply = run(dir, "apply", "-input=false", "-auto-approve", TaskDirectory.PLAN);
-            return apply.outcome().and(uploadChangedState(dir));
+            String stateProblem = uploadChangedState(dir);
+            if (!apply.succeeded()) return apply.outcome().and(stateProblem);
+            return hook(dir, Hooks.Point.POST_APPLY, null).outcome().and(stateProblem);
         } catch (IOException e) {
             return agentError("the agent could not run terraform", e);
         } catch (ApiException e) {
             return agentError("the server refused a phase report", e);
         }
+    }
+
+    /**
+     * Runs the hook for {@code point} if there is one, its lines marked in the log; a hook that is absent succeeds.
+     *
+     * @param before the command a failing pre hook keeps from running, for the log; null for a post hook
+     */
+    private Step hook(TaskDirectory dir, Hooks.Point point, String before) throws IOException, InterruptedException {
+        Path hook = terraform.launcher().hooks().find(point).orElse(null);
+        if (hook == null) return new Step("the " + point.fileName + " hook", 0, null);
+        systemLine("running the " + point.fileName + " hook (" + hook + ")");
+        Map<String, String> env = Map.of("IAC_HOOK", point.fileName, "IAC_TASK_ID", task.taskId(),
+                "IAC_WORKSPACE_ID", task.workspaceId(), "IAC_ACTION", task.action().wireName(),
+                "IAC_ATTEMPT", Integer.toString(task.attempt()));
+        Step step = run("the " + point.fileName + " hook", () -> terraform.launcher().start(dir, false, List.of(hook.toString()), env,
+                (stream, line) -> shipper.append(stream, point.marker() + line), secrets));
+        if (step.canceledBecause() == null && step.exitCode() != null && step.exitCode() != 0) {
+            systemLine("the " + point.fileName + " hook exited with code " + step.exitCode() + ": the run fails here"
+                    + (before == null ? "" : ", before " + before));
+        }
+        return step;
     }
 
     private Step run(TaskDirectory dir, String... args) throws IOException, InterruptedException {

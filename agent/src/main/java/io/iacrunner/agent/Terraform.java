@@ -31,6 +31,11 @@ final class Terraform {
         return binary;
     }
 
+    /** How this task's processes are started: the hooks run the same way. */
+    Launcher launcher() {
+        return launcher;
+    }
+
     /** Starts {@code terraform <args>} in the task directory; every output line, {@code secrets} masked, goes to {@code lines}. */
     TerraformCommand start(TaskDirectory dir, BiConsumer<LogStream, String> lines, SecretMasker secrets, String... args) throws IOException {
         return launcher.start(dir, false, command(args), Map.of(), lines, secrets);

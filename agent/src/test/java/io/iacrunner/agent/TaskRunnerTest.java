@@ -369,10 +369,63 @@ class TaskRunnerTest {
 
     /** A runner whose commands run in the bubblewrap sandbox, as an agent's do by default. */
     private TaskRunner sandboxed(TaskAssignment task, Path... readOnly) {
+        return sandboxed(task, Hooks.NONE, readOnly);
+    }
+
+    private TaskRunner sandboxed(TaskAssignment task, Hooks hooks, Path... readOnly) {
         Map<String, String> env = System.getenv();
-        Launcher launcher = new Launcher(Bubblewrap.verified(env), env, GRACE, List.of(readOnly));
+        Launcher launcher = new Launcher(Bubblewrap.verified(env), env, GRACE, List.of(readOnly), hooks);
         return new TaskRunner(task, session, workDir, TerraformChooser.fixed(Fixtures.TERRAFORM, env, launcher), false);
     }
+
+    private Path hook(Path hooks, String name, String script) throws IOException {
+        Path hook = Files.writeString(Files.createDirectories(hooks).resolve(name), "#!/bin/sh\n" + script + "\n");
+        Files.setPosixFilePermissions(hook, PosixFilePermissions.fromString("rwx------"));
+        return hook;
+    }
+
+    @Test
+    void hooksRunInTheSandboxAroundTheirPhasesWithTheirLinesMarkedAndAFailingPreApplyStopsTheRunBeforeTheApply() throws Exception {
+        Path hooks = dir.resolve("hooks");
+        hook(hooks, "pre-plan", "echo \"pre-plan for $IAC_TASK_ID ($IAC_ACTION, attempt $IAC_ATTEMPT) in $(pwd) as $(id -u)\"; ls main.tf.json");
+        hook(hooks, "post-plan", "echo planned; ls plan.out; echo to stderr >&2");
+        hook(hooks, "pre-apply", "echo 'refusing: change freeze'; exit 3");
+        hook(hooks, "post-apply", "echo never");
+
+        sandboxed(task("t-hooks", TaskAction.PLAN_APPLY, localExec("echo applied"), null, null), Hooks.in(hooks), hooks).run();
+
+        TaskResult result = onlyResult();
+        assertThat(result.status()).isEqualTo(TaskStatus.FAILED);
+        assertThat(result.exitCode()).isEqualTo(3);
+        assertThat(result.message()).isEqualTo("the pre-apply hook exited with code 3");
+        assertThat(phases("t-hooks")).as("the apply never began").containsExactly(TaskPhase.PLANNING);
+        assertThat(stateUploads()).isEmpty();
+        List<String> log = logs.plainText("t-hooks");
+        assertThat(log).anySatisfy(l -> assertThat(l).matches(
+                "\\[pre-plan hook\\] pre-plan for t-hooks \\(plan_apply, attempt 1\\) in .*/t-hooks-a1-[0-9a-f]{16} as " + Bubblewrap.SANDBOX_ID));
+        assertThat(log).contains("[pre-plan hook] main.tf.json", "[post-plan hook] planned", "[post-plan hook] plan.out",
+                "[post-plan hook] to stderr", "[pre-apply hook] refusing: change freeze",
+                "the pre-apply hook exited with code 3: the run fails here, before terraform apply");
+        assertThat(log).noneSatisfy(l -> assertThat(l).contains("applied"));
+        assertThat(log).noneSatisfy(l -> assertThat(l).contains("never"));
+        assertThat(log.indexOf("[post-plan hook] planned")).isGreaterThan(log.indexOf("[pre-plan hook] main.tf.json"));
+        assertNoTaskDirectoryLeft();
+    }
+
+    @Test
+    void aPostApplyHookRunsAfterASuccessfulApplyAndItsFailureFailsTheRunWithTheStateKept() throws Exception {
+        Path hooks = dir.resolve("hooks-post");
+        hook(hooks, "post-apply", "test -s terraform.tfstate && echo state-written; exit 1");
+
+        sandboxed(task("t-post", TaskAction.PLAN_APPLY, localExec("echo applied"), null, null), Hooks.in(hooks), hooks).run();
+
+        TaskResult result = onlyResult();
+        assertThat(result.status()).isEqualTo(TaskStatus.FAILED);
+        assertThat(result.message()).isEqualTo("the post-apply hook exited with code 1");
+        assertThat(logs.plainText("t-post")).contains("[post-apply hook] state-written");
+        assertThat(stateUploads()).as("the apply's state is stored whatever the hook says").hasSize(1);
+    }
+
 
     /**
      * Terraform 1.4+ ignores the plugin cache for providers a lock file does not list, unless told otherwise: a run

@@ -104,6 +104,12 @@ public final class AgentCommand implements Callable<Integer> {
             description = "Take only these actions (repeatable; default both); the server's claim enforces it.")
     List<String> accept;
 
+    @Option(names = "--hooks-dir", paramLabel = "DIR",
+            description = "Executables named pre-plan, post-plan, pre-apply, post-apply run in the task's sandbox before and"
+                    + " after each phase; their output goes into the task's log marked [pre-apply hook]; a non-zero exit"
+                    + " fails the run there.")
+    Path hooksDir;
+
     @Option(names = "--provider-mirror", paramLabel = "DIR",
             description = "Install providers only from this filesystem mirror (as 'terraform providers mirror' writes it),"
                     + " not from their registries: for agents without access to them. Every task sees it read-only.")
@@ -149,6 +155,11 @@ public final class AgentCommand implements Callable<Integer> {
             chosen = Isolation.fromWire(isolation);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--isolation must be sandbox or none, got '" + isolation + "'");
+        }
+        if (hooksDir != null) {
+            Path hooks = ctx.resolve(hooksDir);
+            if (!Files.isDirectory(hooks)) throw new UsageException("--hooks-dir: " + hooks + " is not a directory");
+            config = config.withHooksDir(hooks);
         }
         if (providerMirror != null) {
             Path mirror = ctx.resolve(providerMirror);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.iacrunner.agent.AgentConfig;
 import io.iacrunner.protocol.Isolation;
+import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.server.ServerConfig;
 import io.iacrunner.server.settings.ServerSettings;
 import io.iacrunner.server.settings.Setting;
@@ -130,6 +131,28 @@ class ProcessCommandsTest {
         CliRun bogus = CliRun.run(dir, "agent", "--token-file", "agent.token", "--isolation", "chroot");
         assertThat(bogus.exit()).isEqualTo(2);
         assertThat(bogus.err()).contains("--isolation must be sandbox or none");
+    }
+
+    @Test
+    void singleAcceptAndHooksReachTheAgentConfig() throws Exception {
+        Files.writeString(dir.resolve("agent.token"), "pool-token\n");
+        Files.createDirectories(dir.resolve("hooks"));
+        AgentConfig config = parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token", "--single",
+                "--accept", "plan", "--hooks-dir", "hooks").config();
+        assertThat(config.claims().single()).isTrue();
+        assertThat(config.claims().accept()).containsExactly(TaskAction.PLAN);
+        assertThat(config.runs().hooksDir()).isEqualTo(dir.resolve("hooks"));
+        AgentConfig both = parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token",
+                "--accept", "plan", "--accept", "plan_apply").config();
+        assertThat(both.claims().accept()).containsExactlyInAnyOrder(TaskAction.PLAN, TaskAction.PLAN_APPLY);
+        assertThat(both.claims().single()).isFalse();
+
+        CliRun badAccept = CliRun.run(dir, "agent", "--token-file", "agent.token", "--accept", "destroy");
+        assertThat(badAccept.exit()).isEqualTo(2);
+        assertThat(badAccept.err()).contains("--accept takes plan or plan_apply, got 'destroy'");
+        CliRun noHooks = CliRun.run(dir, "agent", "--token-file", "agent.token", "--hooks-dir", "nowhere");
+        assertThat(noHooks.exit()).isEqualTo(2);
+        assertThat(noHooks.err()).contains("--hooks-dir").contains("is not a directory");
     }
 
     @Test
