@@ -115,13 +115,7 @@ public final class DevCommand implements Callable<Integer> {
 
     private void printBanner(PrintStream out, IacServer server, String agentId, Path example, String noSandbox) {
         out.println("iac dev is running: server + embedded PostgreSQL + one local agent (" + agentId + ")");
-        if (noSandbox != null) {
-            out.println();
-            out.println("  WARNING: the local agent runs WITHOUT a task sandbox (--isolation none): " + Agent.noSandboxWarning() + ".");
-            out.println("  Why: " + noSandbox + ".");
-            out.println("  Fine for trying iac-runner with your own configurations; do not run others' code on this agent.");
-            out.println();
-        }
+        for (String line : sandboxWarning(noSandbox)) out.println(line);
         out.println("  server URL:   " + server.baseUrl());
         out.println("  web UI:       " + server.baseUrl().resolve("/") + "   (sign in with the admin token below)");
         out.println("  admin token:  " + server.adminTokenFile());
@@ -133,6 +127,16 @@ public final class DevCommand implements Callable<Integer> {
         out.println();
         out.println("Ctrl-C stops the agent, then the server.");
         out.flush();
+    }
+
+    /** The banner's warning when the local agent could not get its sandbox (none when it did). */
+    static List<String> sandboxWarning(String noSandbox) {
+        if (noSandbox == null) return List.of();
+        return List.of("",
+                "  WARNING: the local agent runs WITHOUT a task sandbox (--isolation none): " + Agent.noSandboxWarning() + ".",
+                "  Why: " + noSandbox,
+                "  Fine for trying iac-runner with your own configurations; do not run others' code on this agent.",
+                "");
     }
 
     /** Three commands that work as printed from the current directory, flags added only where defaults would miss. */

@@ -156,6 +156,16 @@ class ProcessCommandsTest {
     }
 
     @Test
+    void devSaysLoudlyWhenItsAgentRunsWithoutASandboxAndWhy() {
+        assertThat(DevCommand.sandboxWarning(null)).isEmpty();
+        String problem = "the task sandbox (bubblewrap) cannot start: bwrap is not installed (looked in /usr/bin/bwrap and on PATH)."
+                + " Fix it by installing bubblewrap (Debian/Ubuntu: apt-get install bubblewrap)";
+        assertThat(String.join("\n", DevCommand.sandboxWarning(problem)))
+                .contains("WARNING: the local agent runs WITHOUT a task sandbox (--isolation none)", "can read this agent's identity",
+                        "Why: " + problem);
+    }
+
+    @Test
     void anAgentThatCannotSandboxItsTasksRefusesToStartAndSaysWhyAndHowToFixIt() throws Exception {
         Files.writeString(dir.resolve("agent.token"), "pool-token\n");
         // A work directory every sandbox would see read-only (its identity and spool with it): refused before anything.
