@@ -26,6 +26,8 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,7 +48,19 @@ class SandboxEscapeEndToEndTest {
     static final String SIBLING_SECRET = "sibling-db-password-5e0f1a";
 
     @TempDir
-    Path dir;
+    static Path dir;
+    /** One server for both tests; each kills its agent before it ends. */
+    static E2eHarness system;
+
+    @BeforeAll
+    static void start() {
+        system = new E2eHarness(dir);
+    }
+
+    @AfterAll
+    static void stop() {
+        system.close();
+    }
 
     /**
      * The probes, as the shell script a {@code local-exec} runs. Every path is found from the run's own HOME, as an
@@ -114,104 +128,102 @@ class SandboxEscapeEndToEndTest {
 
     @Test
     void aHostileConfigurationInTheSandboxReachesNothingOfTheAgentOrItsSiblingAndLeavesNothingRunning() throws Exception {
-        try (E2eHarness system = new E2eHarness(dir)) {
-            // Plans may run beside an apply: the sibling runs on the same agent while the hostile apply probes.
-            system.server.setPool("default-pool", 3, true);
-            // A wrapper that holds the sibling's plan until the test releases it, so it is running during the probes.
-            Path terraform = system.terraformDouble("holding-terraform",
-                    "if [ \"$1\" = plan ] && grep -q sibling-marker main.tf.json; then echo 'sibling: holding its plan';"
-                            + " while [ ! -f release ]; do sleep 0.2; done; fi", true);
-            var agent = system.startAgentProcess("target", system.server.baseUrl(), Map.of("AWS_SECRET_ACCESS_KEY", CLOUD_KEY),
-                    "--terraform", terraform.toString());
-            long agentPid = agent.process().pid();
-            Path work = agent.workDir();
-            String agentToken = savedAgentToken(work);
+        // Plans may run beside an apply: the sibling runs on the same agent while the hostile apply probes.
+        system.server.setPool("default-pool", 3, true);
+        // A wrapper that holds the sibling's plan until the test releases it, so it is running during the probes.
+        Path terraform = system.terraformDouble("holding-terraform",
+                "if [ \"$1\" = plan ] && grep -q sibling-marker main.tf.json; then echo 'sibling: holding its plan';"
+                        + " while [ ! -f release ]; do sleep 0.2; done; fi", true);
+        var agent = system.startAgentProcess("target", system.server.baseUrl(), Map.of("AWS_SECRET_ACCESS_KEY", CLOUD_KEY),
+                "--terraform", terraform.toString());
+        long agentPid = agent.process().pid();
+        Path work = agent.workDir();
+        String agentToken = savedAgentToken(work);
 
-            String marker = "escape-" + UUID.randomUUID();
-            String attacker = system.server.userToken(Role.APPLY, "hostile");
-            TaskView hostile = system.server.withToken(attacker).post(ApiPaths.TASKS, new CreateTaskRequest("hostile",
-                    TaskAction.PLAN_APPLY, json(E2eHarness.localExecConfig(marker, probes(agentPid, true, true))), null, null, null,
-                    null, null), TaskView.class);
-            await("the hostile run waits at its gate").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
-                    .until(() -> E2eHarness.plain(system.logText(hostile.taskId())).contains("Provisioning with 'local-exec'"));
+        String marker = "escape-" + UUID.randomUUID();
+        String attacker = system.server.userToken(Role.APPLY, "hostile");
+        TaskView hostile = system.server.withToken(attacker).post(ApiPaths.TASKS, new CreateTaskRequest("hostile",
+                TaskAction.PLAN_APPLY, json(E2eHarness.localExecConfig(marker, probes(agentPid, true, true))), null, null, null,
+                null, null), TaskView.class);
+        await("the hostile run waits at its gate").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+                .until(() -> E2eHarness.plain(system.logText(hostile.taskId())).contains("Provisioning with 'local-exec'"));
 
-            system.server.admin().put(ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, "sibling", "db_password"),
-                    new SetVariableRequest(TextNode.valueOf(SIBLING_SECRET), true), VariableView.class);
-            String sibling = system.createTask("sibling", "plan", """
-                    {"variable": {"db_password": {"type": "string", "sensitive": true}},
-                     "resource": {"terraform_data": {"sibling-marker": {"input": "${var.db_password}"}}}}""");
-            await("the sibling holds its plan").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
-                    .until(() -> system.logText(sibling).contains("sibling: holding its plan"));
-            Path siblingDir = taskDirectory(work, sibling).orElseThrow();
-            assertThat(Files.readString(siblingDir.resolve("terraform.tfvars.json"))).as("the sibling's secret is on disk, beside")
-                    .contains(SIBLING_SECRET);
+        system.server.admin().put(ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, "sibling", "db_password"),
+                new SetVariableRequest(TextNode.valueOf(SIBLING_SECRET), true), VariableView.class);
+        String sibling = system.createTask("sibling", "plan", """
+                {"variable": {"db_password": {"type": "string", "sensitive": true}},
+                 "resource": {"terraform_data": {"sibling-marker": {"input": "${var.db_password}"}}}}""");
+        await("the sibling holds its plan").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+                .until(() -> system.logText(sibling).contains("sibling: holding its plan"));
+        Path siblingDir = taskDirectory(work, sibling).orElseThrow();
+        assertThat(Files.readString(siblingDir.resolve("terraform.tfvars.json"))).as("the sibling's secret is on disk, beside")
+                .contains(SIBLING_SECRET);
 
-            Path hostileDir = taskDirectory(work, hostile.taskId()).orElseThrow();
-            Files.writeString(hostileDir.resolve("go"), "");
-            TaskView probed = await("the hostile run ends").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
-                    .until(() -> system.show(hostile.taskId()), t -> t.status().isTerminal());
-            Files.writeString(siblingDir.resolve("release"), "");
-            TaskView siblingDone = await("the sibling ends").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
-                    .until(() -> system.show(sibling), t -> t.status().isTerminal());
+        Path hostileDir = taskDirectory(work, hostile.taskId()).orElseThrow();
+        Files.writeString(hostileDir.resolve("go"), "");
+        TaskView probed = await("the hostile run ends").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
+                .until(() -> system.show(hostile.taskId()), t -> t.status().isTerminal());
+        Files.writeString(siblingDir.resolve("release"), "");
+        TaskView siblingDone = await("the sibling ends").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+                .until(() -> system.show(sibling), t -> t.status().isTerminal());
 
-            String log = E2eHarness.plain(system.logText(hostile.taskId()));
-            System.out.println("SandboxEscapeEndToEndTest: what the probes printed:\n" + String.join("\n",
-                    log.lines().filter(l -> l.contains("(local-exec): ") && !l.contains("Executing:")).toList()));
-            assertThat(probed.status()).as(log).isEqualTo(TaskStatus.SUCCEEDED);
-            assertThat(log).contains("PROBES-DONE");
-            for (String probe : List.of("identity", "spool", "sibling-variables", "agent-environ", "any-environ",
-                    "cache-write", "cache-write-by-path", "kill-agent")) {
-                assertThat(log).as("probe " + probe).contains("PROBE " + probe + " denied").doesNotContain("PROBE " + probe + " GOT-THROUGH");
-            }
-            for (String secret : List.of(agentToken, CLOUD_KEY, SIBLING_SECRET, system.server.poolToken(), system.server.adminToken(), attacker)) {
-                assertThat(log).as("the log holds no secret").doesNotContain(secret);
-            }
-            assertThat(log).doesNotContain("eyJ");
-            String state = system.server.admin().getText(ApiPaths.fill(ApiPaths.WORKSPACE_STATE, "hostile"));
-            assertThat(state).as("nor the state and its outputs").doesNotContain(agentToken, CLOUD_KEY, SIBLING_SECRET);
-
-            assertThat(between(log, "LISTING-BEGIN", "LISTING-END")).as("the work directory as the run sees it")
-                    .containsExactlyInAnyOrder(".", "..", "plugin-cache", hostileDir.getFileName().toString());
-            List<String> cmdlines = between(log, "CMDLINES-BEGIN", "CMDLINES-END");
-            // Not the agent (java), not the sibling's Terraform or sandbox (its directory's name), nothing of the host.
-            assertThat(cmdlines).as("its own processes only").anySatisfy(c -> assertThat(c).startsWith("/usr/bin/bwrap "))
-                    .noneSatisfy(c -> assertThat(c).containsAnyOf("java", "iacrunner", siblingDir.getFileName().toString(), "systemd", "sshd"));
-            assertThat(log).contains("BACKGROUND-STARTED");
-            assertThat(work.resolve("plugin-cache/poisoned")).doesNotExist();
-            assertThat(work.resolve("plugin-cache/poisoned-too")).doesNotExist();
-
-            assertThat(agent.process().isAlive()).as("the agent survived").isTrue();
-            assertThat(system.server.admin().get(ApiPaths.AGENTS, AgentList.class).agents()).filteredOn(a -> a.agentId().equals(agent.agentId()))
-                    .singleElement().satisfies(a -> assertThat(a.status()).isNotEqualTo("offline"));
-            assertThat(siblingDone.status()).as("the sibling ran untouched").isEqualTo(TaskStatus.SUCCEEDED);
-            assertThat(siblingDone.logComplete()).isTrue();
-            assertThat(E2eHarness.plain(system.logText(sibling))).contains("Plan: 1 to add").doesNotContain(SIBLING_SECRET);
-            await("nothing of the hostile run left").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
-                    .untilAsserted(() -> assertThat(TaskProcesses.find(work, marker)).isEmpty());
+        String log = E2eHarness.plain(system.logText(hostile.taskId()));
+        System.out.println("SandboxEscapeEndToEndTest: what the probes printed:\n" + String.join("\n",
+                log.lines().filter(l -> l.contains("(local-exec): ") && !l.contains("Executing:")).toList()));
+        assertThat(probed.status()).as(log).isEqualTo(TaskStatus.SUCCEEDED);
+        assertThat(log).contains("PROBES-DONE");
+        for (String probe : List.of("identity", "spool", "sibling-variables", "agent-environ", "any-environ",
+                "cache-write", "cache-write-by-path", "kill-agent")) {
+            assertThat(log).as("probe " + probe).contains("PROBE " + probe + " denied").doesNotContain("PROBE " + probe + " GOT-THROUGH");
         }
+        for (String secret : List.of(agentToken, CLOUD_KEY, SIBLING_SECRET, system.server.poolToken(), system.server.adminToken(), attacker)) {
+            assertThat(log).as("the log holds no secret").doesNotContain(secret);
+        }
+        assertThat(log).doesNotContain("eyJ");
+        String state = system.server.admin().getText(ApiPaths.fill(ApiPaths.WORKSPACE_STATE, "hostile"));
+        assertThat(state).as("nor the state and its outputs").doesNotContain(agentToken, CLOUD_KEY, SIBLING_SECRET);
+
+        assertThat(between(log, "LISTING-BEGIN", "LISTING-END")).as("the work directory as the run sees it")
+                .containsExactlyInAnyOrder(".", "..", "plugin-cache", hostileDir.getFileName().toString());
+        List<String> cmdlines = between(log, "CMDLINES-BEGIN", "CMDLINES-END");
+        // Not the agent (java), not the sibling's Terraform or sandbox (its directory's name), nothing of the host.
+        assertThat(cmdlines).as("its own processes only").anySatisfy(c -> assertThat(c).startsWith("/usr/bin/bwrap "))
+                .noneSatisfy(c -> assertThat(c).containsAnyOf("java", "iacrunner", siblingDir.getFileName().toString(), "systemd", "sshd"));
+        assertThat(log).contains("BACKGROUND-STARTED");
+        assertThat(work.resolve("plugin-cache/poisoned")).doesNotExist();
+        assertThat(work.resolve("plugin-cache/poisoned-too")).doesNotExist();
+
+        assertThat(agent.process().isAlive()).as("the agent survived").isTrue();
+        assertThat(system.server.admin().get(ApiPaths.AGENTS, AgentList.class).agents()).filteredOn(a -> a.agentId().equals(agent.agentId()))
+                .singleElement().satisfies(a -> assertThat(a.status()).isNotEqualTo("offline"));
+        assertThat(siblingDone.status()).as("the sibling ran untouched").isEqualTo(TaskStatus.SUCCEEDED);
+        assertThat(siblingDone.logComplete()).isTrue();
+        assertThat(E2eHarness.plain(system.logText(sibling))).contains("Plan: 1 to add").doesNotContain(SIBLING_SECRET);
+        await("nothing of the hostile run left").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+                .untilAsserted(() -> assertThat(TaskProcesses.find(work, marker)).isEmpty());
+        agent.kill();
     }
 
     @Test
     void withoutTheSandboxTheSameProbesReadTheAgentsIdentity() throws Exception {
-        try (E2eHarness system = new E2eHarness(dir)) {
-            var agent = system.startAgentProcess("exposed", system.server.baseUrl(), Map.of("AWS_SECRET_ACCESS_KEY", CLOUD_KEY),
-                    "--isolation", "none");
-            assertThat(Files.readString(agent.log())).contains("WARNING: --isolation none");
-            String agentToken = savedAgentToken(agent.workDir());
-            String marker = "exposed-" + UUID.randomUUID();
-            TaskView task = system.server.withToken(system.server.userToken(Role.APPLY, "exposed")).post(ApiPaths.TASKS,
-                    new CreateTaskRequest("exposed", TaskAction.PLAN_APPLY, json(E2eHarness.localExecConfig(marker,
-                            probes(agent.process().pid(), false, false))), null, null, null, null, null), TaskView.class);
-            TaskView done = await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
-                    .until(() -> system.show(task.taskId()), t -> t.status().isTerminal());
+        var agent = system.startAgentProcess("exposed", system.server.baseUrl(), Map.of("AWS_SECRET_ACCESS_KEY", CLOUD_KEY),
+                "--isolation", "none");
+        assertThat(Files.readString(agent.log())).contains("WARNING: --isolation none");
+        String agentToken = savedAgentToken(agent.workDir());
+        String marker = "exposed-" + UUID.randomUUID();
+        TaskView task = system.server.withToken(system.server.userToken(Role.APPLY, "exposed")).post(ApiPaths.TASKS,
+                new CreateTaskRequest("exposed", TaskAction.PLAN_APPLY, json(E2eHarness.localExecConfig(marker,
+                        probes(agent.process().pid(), false, false))), null, null, null, null, null), TaskView.class);
+        TaskView done = await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
+                .until(() -> system.show(task.taskId()), t -> t.status().isTerminal());
 
-            String log = E2eHarness.plain(system.logText(task.taskId()));
-            assertThat(done.status()).as(log).isEqualTo(TaskStatus.SUCCEEDED);
-            assertThat(log).as("the positive control: the probes do notice a hole")
-                    .contains("PROBE identity GOT-THROUGH", agentToken, "PROBE agent-environ GOT-THROUGH", CLOUD_KEY);
-            assertThat(system.server.admin().get(ApiPaths.AGENTS, AgentList.class).agents())
-                    .filteredOn(a -> a.agentId().equals(agent.agentId())).singleElement()
-                    .satisfies(a -> assertThat(a.isolation()).as("the server shows it").hasToString("NONE"));
-        }
+        String log = E2eHarness.plain(system.logText(task.taskId()));
+        assertThat(done.status()).as(log).isEqualTo(TaskStatus.SUCCEEDED);
+        assertThat(log).as("the positive control: the probes do notice a hole")
+                .contains("PROBE identity GOT-THROUGH", agentToken, "PROBE agent-environ GOT-THROUGH", CLOUD_KEY);
+        assertThat(system.server.admin().get(ApiPaths.AGENTS, AgentList.class).agents())
+                .filteredOn(a -> a.agentId().equals(agent.agentId())).singleElement()
+                .satisfies(a -> assertThat(a.isolation()).as("the server shows it").hasToString("NONE"));
+        agent.kill();
     }
 }

@@ -15,6 +15,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,7 +28,19 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class SandboxLifetimeEndToEndTest {
     @TempDir
-    Path dir;
+    static Path dir;
+    /** One server for the three tests; each stops its agent before it ends, so none claims another's task. */
+    static E2eHarness system;
+
+    @BeforeAll
+    static void start() {
+        system = new E2eHarness(dir);
+    }
+
+    @AfterAll
+    static void stop() {
+        system.close();
+    }
 
     /** An apply whose provisioner double-forks a sleep (re-parented away from Terraform) and then sleeps itself. */
     static String doubleForkingApply(String marker) {
@@ -34,7 +48,7 @@ class SandboxLifetimeEndToEndTest {
     }
 
     /** Waits until the apply runs its sleeps; returns what the process search then finds (it must see them). */
-    static List<TaskProcesses.Found> awaitSleeping(E2eHarness system, String id, Path work, String marker) {
+    static List<TaskProcesses.Found> awaitSleeping(String id, Path work, String marker) {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
                 .until(() -> system.show(id), t -> t.phase() == TaskPhase.APPLYING
                         && E2eHarness.plain(system.logText(id)).contains("(local-exec): started-" + marker));
@@ -50,29 +64,27 @@ class SandboxLifetimeEndToEndTest {
 
     @Test
     void anAgentKilledWithSigkillMidApplyLeavesNoTerraformOrProvisionerProcessBehind() throws Exception {
-        try (E2eHarness system = new E2eHarness(dir)) {
-            var doomed = system.startAgentProcess("doomed");
-            String marker = UUID.randomUUID().toString();
-            String id = system.createTask("killed-mid-apply", "plan_apply", doubleForkingApply(marker));
-            List<TaskProcesses.Found> running = awaitSleeping(system, id, doomed.workDir(), marker);
-            assertThat(running).as("the run's processes, found while it runs").anySatisfy(p -> assertThat(p.command()).contains("terraform"));
+        var doomed = system.startAgentProcess("doomed");
+        String marker = UUID.randomUUID().toString();
+        String id = system.createTask("killed-mid-apply", "plan_apply", doubleForkingApply(marker));
+        List<TaskProcesses.Found> running = awaitSleeping(id, doomed.workDir(), marker);
+        assertThat(running).as("the run's processes, found while it runs").anySatisfy(p -> assertThat(p.command()).contains("terraform"));
 
-            Instant killed = Instant.now();
-            doomed.kill();
-            assertNothingLeft(doomed.workDir(), marker);
-            System.out.println("SandboxLifetimeEndToEndTest: the run's " + running.size() + " processes were gone "
-                    + Duration.between(killed, Instant.now()).toMillis() + " ms after the agent's SIGKILL");
-        }
+        Instant killed = Instant.now();
+        doomed.kill();
+        assertNothingLeft(doomed.workDir(), marker);
+        System.out.println("SandboxLifetimeEndToEndTest: the run's " + running.size() + " processes were gone "
+                + Duration.between(killed, Instant.now()).toMillis() + " ms after the agent's SIGKILL");
     }
 
     @Test
     void aCancelEndsEveryProcessOfTheRunDoubleForkedOnesIncluded() throws Exception {
-        try (E2eHarness system = new E2eHarness(dir)) {
-            Agent agent = system.startAgent("canceler", c -> c.withCancelGrace(Duration.ofSeconds(10)).withDrainTimeout(Duration.ZERO));
+        Agent agent = system.startAgent("canceler", c -> c.withCancelGrace(Duration.ofSeconds(10)).withDrainTimeout(Duration.ZERO));
+        try {
             Path work = system.workDir("canceler");
             String marker = UUID.randomUUID().toString();
             String id = system.createTask("canceled-tree", "plan_apply", doubleForkingApply(marker));
-            List<TaskProcesses.Found> running = awaitSleeping(system, id, work, marker);
+            List<TaskProcesses.Found> running = awaitSleeping(id, work, marker);
 
             // The double-forked sleep is outside Terraform's subtree: re-parented to the sandbox's init, not to Terraform.
             ProcessHandle terraform = running.stream().filter(f -> f.command().startsWith(E2eHarness.terraform() + " apply"))
@@ -93,21 +105,22 @@ class SandboxLifetimeEndToEndTest {
             assertThat(ended.status()).isEqualTo(TaskStatus.CANCELED);
             assertNothingLeft(work, marker);
             assertThat(orphan.isAlive()).isFalse();
+        } finally {
             agent.close();
         }
     }
 
     @Test
     void aRunPastItsWorkspacesMaxRunTimeEndsErroredWithItsProcessesGoneAndTheLockKeptAsForAnyErroredApply() throws Exception {
-        try (E2eHarness system = new E2eHarness(dir)) {
-            E2eHarness.CliResult set = system.cli("workspace", "set", "timed", "--max-run-time", "12s");
-            assertThat(set.exit()).as(set.err()).isZero();
-            assertThat(set.out()).contains("max_run_time 12s");
-            system.startAgent("timer", c -> c.withCancelGrace(Duration.ofSeconds(10)));
+        E2eHarness.CliResult set = system.cli("workspace", "set", "timed", "--max-run-time", "12s");
+        assertThat(set.exit()).as(set.err()).isZero();
+        assertThat(set.out()).contains("max_run_time 12s");
+        Agent agent = system.startAgent("timer", c -> c.withCancelGrace(Duration.ofSeconds(10)).withDrainTimeout(Duration.ZERO));
+        try {
             Path work = system.workDir("timer");
             String marker = UUID.randomUUID().toString();
             String id = system.createTask("timed", "plan_apply", doubleForkingApply(marker));
-            awaitSleeping(system, id, work, marker);
+            awaitSleeping(id, work, marker);
 
             TaskView ended = await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(200))
                     .until(() -> system.show(id), t -> t.status().isTerminal());
@@ -126,6 +139,8 @@ class SandboxLifetimeEndToEndTest {
                     .as("the interrupted apply's state was stored").contains(id);
             E2eHarness.CliResult unlock = system.cli("workspace", "unlock", "timed", "--force");
             assertThat(unlock.exit()).as(unlock.err()).isZero();
+        } finally {
+            agent.close();
         }
     }
 }
