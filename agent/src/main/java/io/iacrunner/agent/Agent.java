@@ -43,7 +43,8 @@ public final class Agent implements AutoCloseable {
     public Agent(AgentConfig config) {
         this.config = Objects.requireNonNull(config, "config");
         this.session = new AgentSession(config.servers(), config.tokenFile(),
-                new RegisterRequest(config.name(), VERSION, hostname(config.name()), null), new SavedIdentity(config.workDir()),
+                new RegisterRequest(config.name(), VERSION, hostname(config.name()), config.runs().isolation(), null),
+                new SavedIdentity(config.workDir()),
                 config.transport());
     }
 
@@ -57,9 +58,12 @@ public final class Agent implements AutoCloseable {
             started = true;
             if (closing) return;
         }
+        // Before anything else: an agent that cannot sandbox its tasks must not even register.
+        ProcessIsolation isolation = ProcessIsolation.of(config.runs().isolation(), config.workDir(), System.getenv());
+        Launcher.requireApart(config.workDir(), config.runs().readOnlyPaths());
         WorkDir dir;
         try {
-            dir = WorkDir.open(config.workDir(), config.minFreeDisk());
+            dir = WorkDir.open(config.workDir(), config.claims().minFreeDisk(), CliConfig.of(config.runs().providerMirror()));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot use work directory " + config.workDir() + ": " + e.getMessage(), e);
         }
@@ -80,11 +84,13 @@ public final class Agent implements AutoCloseable {
                 session.pool().poolId(), Capacity.planLimit(session.pool(), config.localPlanLimit()));
         RunningTasks running = new RunningTasks(session::pool, config.localPlanLimit());
         Lease held = new Lease(session.leaseSeconds(), session.registeredAt(), silent -> leaseLost(running, silent));
+        Launcher launcher = new Launcher(isolation, System.getenv(), config.cancelGrace(), config.runs().readOnlyPaths(),
+                Hooks.in(config.runs().hooksDir()));
         TerraformChooser terraforms;
         try {
             terraforms = new TerraformChooser(config.terraform(), config.versions().defaultVersion(), config.versions().product(),
                     TerraformVersions.create(config.versionsDir(), config.versions().mirrors(), System.getenv()), System.getenv(),
-                    config.cancelGrace());
+                    launcher);
         } catch (IOException e) {
             dir.close();
             throw new UncheckedIOException("cannot use the Terraform versions directory " + config.versionsDir() + ": " + e.getMessage(), e);
@@ -103,10 +109,46 @@ public final class Agent implements AutoCloseable {
             pinger = Thread.ofPlatform().name("agent-ping").start(new PingLoop(session, running, held, VERSION, stopPinging,
                     recovery::taskIds, dir.disk()));
             Thread.ofPlatform().name("agent-spool-recovery").daemon().start(recovery);
+            Intake intake = Intake.of(config.claims());
             puller = Thread.ofPlatform().name("agent-pull").start(new PullLoop(session, running, held,
                     task -> new TaskRunner(task, session, dir, terraforms, config.logWebSocket()), config.pullWait(), stopPulling,
-                    dir.disk()));
+                    intake, dir.disk()));
+            if (config.claims().single()) {
+                Thread.ofPlatform().daemon().name("agent-single").start(() -> closeAfterTheOneTask(intake, running));
+            }
         }
+    }
+
+    /**
+     * Why this machine cannot give an agent with {@code workDir} its task sandbox (what to do about it included), or
+     * empty when it can: for {@code ./iac dev}, which then runs without one and says so.
+     */
+    public static java.util.Optional<String> sandboxProblem(java.nio.file.Path workDir) {
+        try {
+            ProcessIsolation.of(io.iacrunner.protocol.Isolation.SANDBOX, workDir, System.getenv());
+            return java.util.Optional.empty();
+        } catch (SandboxUnavailableException e) {
+            return java.util.Optional.of(e.getMessage());
+        }
+    }
+
+    /** What {@code --isolation none} exposes, for the CLI's warning. */
+    public static String noSandboxWarning() {
+        return ProcessIsolation.NO_SANDBOX_WARNING;
+    }
+
+    /** {@code --single}: once the one task was taken and has reported, the agent stops as on SIGTERM. */
+    private void closeAfterTheOneTask(Intake intake, RunningTasks running) {
+        try {
+            intake.awaitExhausted();
+            while (!running.awaitEmpty(Duration.ofHours(1))) {
+                // The run may take as long as its max_run_time allows.
+            }
+            log.info("single-run agent: its task is done; stopping");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        close();
     }
 
     /** Blocks until {@link #close()} has finished. */

@@ -1,11 +1,15 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.protocol.Isolation;
+import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.Transport;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Everything an agent needs to start.
@@ -23,8 +27,8 @@ import java.util.Map;
  *     false sends them over HTTP only, for networks whose proxies do not pass WebSockets
  * @param otherServers more replicas of the same server, tried in order when the current one fails or shuts down
  * @param transport how the server is reached: its CA and whether plain HTTP to another machine is allowed
- * @param minFreeDisk below this many usable bytes in the work directory or the spool the agent claims nothing
- *     and says {@code disk_full} in its pings (0: never)
+ * @param runs how runs are executed: the sandbox, hooks, a provider mirror
+ * @param claims what the agent claims: one task only, which actions
  */
 public record AgentConfig(
         URI serverUrl,
@@ -40,7 +44,38 @@ public record AgentConfig(
         Versions versions,
         List<URI> otherServers,
         Transport transport,
-        long minFreeDisk) {
+        Runs runs,
+        Claims claims) {
+
+    /**
+     * How task runs are executed: {@code isolation} (a bubblewrap sandbox per process, or none: an explicit opt-out);
+     * {@code hooksDir} holds the {@code pre-plan}, {@code post-plan}, {@code pre-apply}, {@code post-apply}
+     * executables (null: no hooks); {@code providerMirror} is a filesystem mirror Terraform installs providers from
+     * instead of their registries (null: the registries).
+     */
+    public record Runs(Isolation isolation, Path hooksDir, Path providerMirror) {
+        public static final Runs DEFAULTS = new Runs(Isolation.SANDBOX, null, null);
+
+        /** What every task may read besides its own directory: the hooks and the provider mirror. */
+        public List<Path> readOnlyPaths() {
+            return java.util.stream.Stream.of(hooksDir, providerMirror).filter(java.util.Objects::nonNull)
+                    .map(p -> p.toAbsolutePath().normalize()).toList();
+        }
+    }
+
+    /**
+     * What the agent claims: {@code single} takes one task, runs it and stops ({@code --single}); {@code accept} is the
+     * actions it takes ({@code --accept}), enforced by the server's claim; below {@code minFreeDisk} usable bytes in the
+     * work directory or the spool it claims nothing and says {@code disk_full} in its pings (0: never).
+     */
+    public record Claims(boolean single, Set<TaskAction> accept, long minFreeDisk) {
+        public static final Claims DEFAULTS = new Claims(false, EnumSet.allOf(TaskAction.class), DiskSpace.DEFAULT_MIN_FREE);
+
+        public Claims {
+            if (accept.isEmpty()) throw new IllegalArgumentException("an agent must accept plan, plan_apply or both");
+            accept = Set.copyOf(accept);
+        }
+    }
 
     /**
      * Terraform versions: {@code dir} holds installed ones (null: {@code <work-dir>/versions}); {@code defaultVersion} is
@@ -60,63 +95,84 @@ public record AgentConfig(
 
     public AgentConfig withTransport(Transport value) {
         return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout,
-                logWebSocket, versions, otherServers, value, minFreeDisk);
+                logWebSocket, versions, otherServers, value, runs, claims);
     }
 
     public static AgentConfig of(URI serverUrl, Path tokenFile) {
         return new AgentConfig(serverUrl, tokenFile, defaultName(), defaultWorkDir(), Path.of("terraform"), 0,
                 Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofMinutes(5), true, Versions.DEFAULTS, List.of(),
-                Transport.DEFAULT, DiskSpace.DEFAULT_MIN_FREE);
+                Transport.DEFAULT, Runs.DEFAULTS, Claims.DEFAULTS);
     }
 
     public AgentConfig withServerUrl(URI value) {
-        return new AgentConfig(value, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, minFreeDisk);
+        return new AgentConfig(value, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, runs, claims);
     }
 
     public AgentConfig withName(String value) {
-        return new AgentConfig(serverUrl, tokenFile, value, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, minFreeDisk);
+        return new AgentConfig(serverUrl, tokenFile, value, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, runs, claims);
     }
 
     public AgentConfig withWorkDir(Path value) {
-        return new AgentConfig(serverUrl, tokenFile, name, value, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, minFreeDisk);
+        return new AgentConfig(serverUrl, tokenFile, name, value, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, runs, claims);
     }
 
     public AgentConfig withTerraform(Path value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, value, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, minFreeDisk);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, value, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, runs, claims);
     }
 
     public AgentConfig withLocalPlanLimit(int value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, value, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, minFreeDisk);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, value, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, runs, claims);
     }
 
     public AgentConfig withPullWait(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, value, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, minFreeDisk);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, value, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, runs, claims);
     }
 
     public AgentConfig withCancelGrace(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, value, drainTimeout, logWebSocket, versions, otherServers, transport, minFreeDisk);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, value, drainTimeout, logWebSocket, versions, otherServers, transport, runs, claims);
     }
 
     public AgentConfig withDrainTimeout(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, value, logWebSocket, versions, otherServers, transport, minFreeDisk);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, value, logWebSocket, versions, otherServers, transport, runs, claims);
     }
 
     public AgentConfig withLogWebSocket(boolean value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, value, versions, otherServers, transport, minFreeDisk);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, value, versions, otherServers, transport, runs, claims);
     }
 
     public AgentConfig withVersions(Versions value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, value, otherServers, transport, minFreeDisk);
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, value, otherServers, transport, runs, claims);
+    }
+
+    public AgentConfig withRuns(Runs value) {
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout,
+                logWebSocket, versions, otherServers, transport, value, claims);
+    }
+
+    public AgentConfig withIsolation(Isolation value) {
+        return withRuns(new Runs(value, runs.hooksDir(), runs.providerMirror()));
+    }
+
+    public AgentConfig withHooksDir(Path value) {
+        return withRuns(new Runs(runs.isolation(), value, runs.providerMirror()));
+    }
+
+    public AgentConfig withProviderMirror(Path value) {
+        return withRuns(new Runs(runs.isolation(), runs.hooksDir(), value));
+    }
+
+    public AgentConfig withMinFreeDisk(long value) {
+        return withClaims(new Claims(claims.single(), claims.accept(), value));
+    }
+
+    public AgentConfig withClaims(Claims value) {
+        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout,
+                logWebSocket, versions, otherServers, transport, runs, value);
     }
 
     public AgentConfig withOtherServers(List<URI> value) {
         return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions,
-                List.copyOf(value), transport, minFreeDisk);
-    }
-
-    public AgentConfig withMinFreeDisk(long value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout,
-                logWebSocket, versions, otherServers, transport, value);
+                List.copyOf(value), transport, runs, claims);
     }
 
     /** Every replica the agent may talk to, the configured one first. */

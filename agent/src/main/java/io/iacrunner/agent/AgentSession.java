@@ -142,7 +142,7 @@ final class AgentSession implements Credentials {
         PingReply reply;
         try {
             reply = api.post(ApiPaths.AGENT_PING, new AgentPing(previous.agentId(), false, 0, 0, false, List.of(), 0, 0,
-                    identity.version(), false), PingReply.class);
+                    identity.version(), identity.isolation(), false), PingReply.class);
         } catch (ApiException e) {
             current = null;
             if (!ApiFailures.agentRejected(e)) throw e;
@@ -171,7 +171,8 @@ final class AgentSession implements Credentials {
     private void registerOnce(String formerToken) throws IOException {
         poolToken = Files.readString(tokenFile).trim(); // read each time: an operator may rotate it
         long sentAt = System.nanoTime();
-        RegisterRequest request = new RegisterRequest(identity.name(), identity.version(), identity.hostname(), formerToken);
+        RegisterRequest request = new RegisterRequest(identity.name(), identity.version(), identity.hostname(), identity.isolation(),
+                formerToken);
         RegisterResponse reply = registrationApi.post(ApiPaths.AGENT_REGISTER, request, RegisterResponse.class);
         if (reply == null || reply.agentId() == null || reply.agentToken() == null || reply.pool() == null) {
             throw new ApiException(200, "bad_reply", "registration reply lacks agent_id, agent_token or pool");
@@ -241,6 +242,11 @@ final class AgentSession implements Credentials {
     public long generation() {
         Registration r = current;
         return r == null ? 0 : r.generation();
+    }
+
+    /** How this agent isolates its tasks, as it tells the server on every ping. */
+    io.iacrunner.protocol.Isolation isolation() {
+        return identity.isolation();
     }
 
     String agentId() {

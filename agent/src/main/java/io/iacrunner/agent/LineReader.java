@@ -13,10 +13,13 @@ import java.util.function.Consumer;
  * {@link SecretMasker} (so a secret cut by a read or spanning lines is still found); splits on '\n', without a
  * trailing '\r'; replaces NUL by U+FFFD (PostgreSQL text cannot hold it). A line longer than {@link #MAX_LINE_BYTES}
  * in UTF-8 is cut at a character boundary into several, so one runaway line cannot exhaust memory or exceed what the
- * server takes in one request.
+ * server takes in one request; every piece but the last ends with {@link #CONTINUES}, so a reader sees that the
+ * next line is the same line going on, not a new one (the marker counts towards the limit).
  */
 final class LineReader {
     static final int MAX_LINE_BYTES = 64 * 1024;
+    /** Ends each piece of a cut line except the last. ASCII: one byte per character. */
+    static final String CONTINUES = " [iac-runner: line continues on the next line]";
 
     private LineReader() {}
 
@@ -61,7 +64,10 @@ final class LineReader {
                     continue;
                 }
                 int bytes = utf8Length(c);
-                if (lineBytes + bytes > MAX_LINE_BYTES) emit();
+                if (lineBytes + bytes > MAX_LINE_BYTES - CONTINUES.length()) {
+                    line.append(CONTINUES);
+                    emit();
+                }
                 line.append(c);
                 lineBytes += bytes;
             }

@@ -76,7 +76,8 @@ final class PingLoop implements Runnable {
         current.addAll(recovering.get());
         long generation = session.generation();
         AgentPing ping = new AgentPing(session.agentId(), !now.taskIds().isEmpty(), now.plansRunning(), now.planLimit(),
-                now.appliesRunning() > 0, current, HostStats.cpuUsage(), HostStats.memUsage(), version, !disk.hasRoom());
+                now.appliesRunning() > 0, current, HostStats.cpuUsage(), HostStats.memUsage(), version, session.isolation(),
+                !disk.hasRoom());
         PingReply reply;
         long sentAt = System.nanoTime();
         try {

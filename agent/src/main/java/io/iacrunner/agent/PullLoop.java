@@ -5,8 +5,6 @@ import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.PullRequest;
 import io.iacrunner.protocol.PullResponse;
 import io.iacrunner.protocol.TaskAssignment;
-import io.iacrunner.protocol.TaskResult;
-import io.iacrunner.protocol.TaskStatus;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -18,7 +16,9 @@ import org.slf4j.LoggerFactory;
  * Asks the server for work whenever there is capacity for it, the agent holds its {@link Lease} and its disk has room
  * ({@link DiskSpace}), and starts each task it gets on its own thread; cancel orders in the reply go the same way as a
  * ping's. With no capacity it waits for a task to finish instead of asking; the server's long poll makes an idle agent
- * cheap. With a full disk it asks for nothing: a run there would fail at once, while other agents could do it.
+ * cheap. With a full disk it asks for nothing: a run there would fail at once, while other agents could do it. What it
+ * asks for is limited by its {@link Intake} (the actions it accepts; one task in all for a single-run agent, after
+ * which the loop ends).
  */
 final class PullLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(PullLoop.class);
@@ -33,11 +33,13 @@ final class PullLoop implements Runnable {
     private final Function<TaskAssignment, TaskRunner> runners;
     private final int waitSeconds;
     private final CountDownLatch stop;
+    private final Intake intake;
     private final DiskSpace disk;
     private final OutageLog outage = new OutageLog(log, "task pull");
 
     PullLoop(AgentSession session, RunningTasks tasks, Lease lease, Function<TaskAssignment, TaskRunner> runners,
-            Duration pullWait, CountDownLatch stop, DiskSpace disk) {
+            Duration pullWait, CountDownLatch stop, Intake intake, DiskSpace disk) {
+        this.intake = intake;
         this.session = session;
         this.tasks = tasks;
         this.lease = lease;
@@ -51,8 +53,8 @@ final class PullLoop implements Runnable {
     public void run() {
         Backoff backoff = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(10));
         try {
-            while (stop.getCount() > 0) {
-                Capacity free = tasks.awaitCapacity();
+            while (stop.getCount() > 0 && !intake.exhausted()) {
+                Capacity free = tasks.awaitCapacity(intake::limit);
                 if (!lease.held()) {
                     lease.awaitHeld(); // the server may have given our tasks away: no new work until a ping gets through
                     continue;
@@ -66,7 +68,8 @@ final class PullLoop implements Runnable {
                 PullResponse reply;
                 try {
                     reply = session.api().post(ApiPaths.TASK_PULL,
-                            new PullRequest(session.agentId(), free.freePlanSlots(), free.canTakeApply(), waitSeconds),
+                            new PullRequest(session.agentId(), free.freePlanSlots(), free.canTakeApply(), waitSeconds,
+                                    intake.acceptInPull()),
                             PullResponse.class, Duration.ofSeconds(waitSeconds + REPLY_SLACK_SECONDS));
                 } catch (ApiException e) {
                     if (stop.getCount() == 0) return;
@@ -94,12 +97,20 @@ final class PullLoop implements Runnable {
     }
 
     private void launch(TaskAssignment task) throws InterruptedException {
+        if (!intake.accepts(task.action()) || intake.exhausted()) {
+            // A server that ignored the pull's accept list, or more than one task for a single-run agent.
+            refuse(task, "this agent does not take " + task.action().wireName() + " tasks"
+                    + (intake.exhausted() ? " (it runs one task, and has one)" : " (--accept)"));
+            return;
+        }
         TaskRunner runner = runners.apply(task);
         if (!tasks.admit(runner)) {
             refuse(task, "the server assigned more work than the agent asked for; this "
                     + task.action().wireName() + " task did not fit beside the tasks already running");
             return;
         }
+        intake.took(1);
+        // A platform thread that lives as long as the run: its sandboxes die with the thread that started them.
         Thread.ofPlatform().name("task-" + task.taskId() + "-a" + task.attempt()).start(() -> {
             try {
                 runner.run();
@@ -109,14 +120,18 @@ final class PullLoop implements Runnable {
         });
     }
 
-    /** A claimed task we will not run still gets a result, so it does not sit in running until a timeout. */
+    /**
+     * A claimed task we will not run is handed back at once, unbegun: the server queues it again for any agent (it
+     * does not count against its attempts), rather than leave it running until a timeout or fail a task that never
+     * ran.
+     */
     private void refuse(TaskAssignment task, String reason) throws InterruptedException {
-        log.warn("task {} attempt {}: not run: {}", task.taskId(), task.attempt(), reason);
+        log.warn("task {} attempt {}: not run, handed back: {}", task.taskId(), task.attempt(), reason);
         try {
             new TaskReporter(JobCredentials.forClaim(session, task), task.taskId(), task.attempt(), new CountDownLatch(1))
-                    .result(new TaskResult(task.attempt(), TaskStatus.ERRORED, null, reason, 0, null));
+                    .handBack(reason);
         } catch (StaleAttemptException | ApiException e) {
-            log.warn("task {} attempt {}: the server did not take the refusal: {}", task.taskId(), task.attempt(), e.getMessage());
+            log.warn("task {} attempt {}: the server did not take it back: {}", task.taskId(), task.attempt(), e.getMessage());
         }
     }
 }

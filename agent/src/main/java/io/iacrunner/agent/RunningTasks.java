@@ -37,12 +37,17 @@ final class RunningTasks {
 
     /** Blocks until something can be taken on: a task finishing or the pool's limit changing. */
     Capacity awaitCapacity() throws InterruptedException {
+        return awaitCapacity(free -> free);
+    }
+
+    /** As {@link #awaitCapacity()}, counting only what {@code limit} leaves of the free capacity (see {@link Intake}). */
+    Capacity awaitCapacity(java.util.function.UnaryOperator<Capacity> limit) throws InterruptedException {
         lock.lock();
         try {
-            Capacity free = capacity();
+            Capacity free = limit.apply(capacity());
             while (free.isEmpty()) {
                 changed.await();
-                free = capacity();
+                free = limit.apply(capacity());
             }
             return free;
         } finally {

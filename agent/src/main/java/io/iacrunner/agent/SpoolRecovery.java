@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * At start, finishes what an earlier run of the agent left (a crash, or a shutdown whose reports could not get
  * through): for each leftover log spool, uploads the lines the server does not have yet and reports the attempt. What
  * it reports comes from the attempt's {@link AttemptJournal}: the outcome, when Terraform had ended (an apply that
- * finished is reported as it finished, not as an error); else {@code errored}, since its Terraform died with the
+ * finished is reported as it finished, not as an error); an attempt that died before it started applying is handed
+ * back, so the task is queued again (attempts permitting); else {@code errored}, since its Terraform died with the
  * agent. An apply's state that was not stored yet is taken from the task directory the run left (Terraform writes it
  * as it goes) and uploaded first.
  *
@@ -31,6 +32,7 @@ import org.slf4j.LoggerFactory;
 final class SpoolRecovery implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(SpoolRecovery.class);
     static final String RESULT_MESSAGE = "the agent restarted while this attempt ran; its log was uploaded from the agent's spool";
+    static final String HAND_BACK_REASON = "the agent restarted before this attempt started applying; its Terraform died with it";
 
     private final AgentSession session;
     private final WorkDir workDir;
@@ -104,6 +106,15 @@ final class SpoolRecovery implements Runnable {
         shipper.start();
         boolean delivered = false;
         try {
+            if (diedBeforeApplying(journal.entry())) {
+                LogShipper.Proof proof = shipper.flush();
+                if (shipper.isStale() || shipper.isAbandoned()) throw new StaleAttemptException("its log was not taken");
+                reporter.handBack(HAND_BACK_REASON);
+                delivered = true;
+                log.info("{}: uploaded {} spooled log lines and handed the attempt back: it had not started applying",
+                        label, proof.lines());
+                return;
+            }
             TaskRunner.Outcome outcome = outcome(journal.entry());
             if (mayHaveChangedState(journal.entry())) outcome = outcome.and(uploadLeftState(leftover, reporter, journal));
             LogShipper.Proof proof = reporter.finish(shipper, outcome);
@@ -125,6 +136,14 @@ final class SpoolRecovery implements Runnable {
                 shipper.closeKeepingSpool();
             }
         }
+    }
+
+    /**
+     * Whether the attempt died with the agent before it could have applied (its journal says so): nothing to report
+     * but that, and the task may simply run again, so it is handed back to the queue rather than reported errored.
+     */
+    private static boolean diedBeforeApplying(Optional<AttemptJournal.Entry> entry) {
+        return entry.map(e -> e.outcome() == null && e.phase() != TaskPhase.APPLYING).orElse(false);
     }
 
     /** What to report: the journal's outcome when Terraform had ended; else errored, as Terraform died with the agent. */

@@ -39,6 +39,11 @@ final class TaskDirectory implements AutoCloseable {
 
     /** @param pluginCache the provider cache Terraform is pointed at; null for none */
     static TaskDirectory create(Path path, TaskAssignment task, Path pluginCache) throws IOException {
+        return create(path, task, pluginCache, CliConfig.EMPTY);
+    }
+
+    /** @param cliConfig what the task's {@code .terraformrc} says */
+    static TaskDirectory create(Path path, TaskAssignment task, Path pluginCache, CliConfig cliConfig) throws IOException {
         TaskDirectory dir = new TaskDirectory(path, pluginCache);
         try {
             if (task.configArchive() != null) {
@@ -49,8 +54,8 @@ final class TaskDirectory implements AutoCloseable {
             }
             if (task.variables() != null) writePrivate(path.resolve(VARIABLES), JSON.writeValueAsBytes(task.variables()));
             if (task.stateJson() != null) JSON.writeValue(path.resolve(STATE).toFile(), task.stateJson());
-            // An empty CLI config of our own: the machine's may name a missing file (Terraform warns) or hold credentials.
-            Files.createFile(path.resolve(CLI_CONFIG));
+            // A CLI config of our own: the machine's may name a missing file (Terraform warns) or hold credentials.
+            Files.writeString(Files.createFile(path.resolve(CLI_CONFIG)), cliConfig.text());
         } catch (IOException | RuntimeException e) {
             dir.close();
             throw e;

@@ -3,6 +3,7 @@ package io.iacrunner.agent;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.HandBack;
 import io.iacrunner.protocol.PhaseUpdate;
 import io.iacrunner.protocol.PlanReport;
 import io.iacrunner.protocol.PlanSummary;
@@ -54,6 +55,12 @@ final class TaskReporter {
     void state(ObjectNode state) throws StaleAttemptException, InterruptedException {
         deliver("state upload", () -> credentials.api().put(
                 ApiPaths.fill(ApiPaths.TASK_STATE, taskId), new StateUpload(attempt, state), Void.class));
+    }
+
+    /** The attempt will not run here and has not begun: the server queues the task again. */
+    void handBack(String reason) throws StaleAttemptException, InterruptedException {
+        deliver("hand-back", () -> credentials.api().post(
+                ApiPaths.fill(ApiPaths.TASK_HAND_BACK, taskId), new HandBack(attempt, reason), Void.class));
     }
 
     void result(TaskResult result) throws StaleAttemptException, InterruptedException {

@@ -14,6 +14,8 @@ import io.iacrunner.protocol.WireJson;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -53,12 +55,13 @@ final class TaskRunner {
     }
 
     /**
-     * One Terraform command's end: {@code canceledBecause} is set when a cancel stopped it, or kept it from starting
-     * (no exit code then); {@code killed} when its process tree had to be killed.
+     * One command's end ({@code what}: "terraform plan", "the pre-apply hook"): {@code canceledBecause} is set when a
+     * cancel stopped it, or kept it from starting (no exit code then); {@code killed} when its process tree had to be
+     * killed.
      */
-    private record Step(String command, Integer exitCode, String canceledBecause, boolean killed) {
-        static Step notStarted(String command, String canceledBecause) {
-            return new Step(command, null, canceledBecause, false);
+    private record Step(String what, Integer exitCode, String canceledBecause, boolean killed) {
+        static Step notStarted(String what, String canceledBecause) {
+            return new Step(what, null, canceledBecause, false);
         }
 
         boolean succeeded() {
@@ -68,14 +71,19 @@ final class TaskRunner {
         Outcome outcome() {
             if (canceledBecause != null) {
                 return new Outcome(TaskStatus.CANCELED, exitCode, (exitCode == null
-                        ? "canceled before terraform " + command + " started: "
-                        : "canceled during terraform " + command + ": ") + canceledBecause, killed);
+                        ? "canceled before " + what + " started: "
+                        : "canceled during " + what + ": ") + canceledBecause, killed);
             }
             if (exitCode != 0) {
-                return new Outcome(TaskStatus.FAILED, exitCode, "terraform " + command + " exited with code " + exitCode, killed);
+                return new Outcome(TaskStatus.FAILED, exitCode, what + " exited with code " + exitCode, killed);
             }
             return Outcome.SUCCEEDED;
         }
+    }
+
+    /** Starts one command of the attempt. */
+    private interface Start {
+        TerraformCommand start() throws IOException;
     }
 
     private final TaskAssignment task;
@@ -183,7 +191,14 @@ final class TaskRunner {
         journal = AttemptJournal.start(workDir.spoolDir(), task.taskId(), task.attempt(), task.action(), serialOf(task.stateJson()));
         boolean spoolMayGo = false;
         try {
-            Outcome outcome = execute();
+            Outcome outcome;
+            RunDeadline deadline = RunDeadline.start(task.maxRunSeconds(), this::timeOut);
+            try {
+                outcome = execute();
+            } finally {
+                deadline.close();
+            }
+            outcome = timedOut(deadline, outcome);
             journal.outcome(outcome);
             LogShipper.Proof proof = reporter.finish(logs, outcome);
             spoolMayGo = true;
@@ -209,6 +224,27 @@ final class TaskRunner {
                 logs.closeKeepingSpool();
             }
         }
+    }
+
+    /** The run's time is over: stop it as a cancel does; {@link #timedOut} then reports it errored. */
+    private void timeOut(RunDeadline deadline) {
+        systemLine(deadline.timedOut() + ": " + deadline.reason() + "; stopping the run (SIGINT, then kill after the grace)");
+        log.warn("{}: {}; stopping it", label, deadline.timedOut());
+        stop(deadline.reason(), false, null);
+    }
+
+    /**
+     * A run that the deadline stopped (its stop was the first, so the outcome says canceled for that reason) ends
+     * errored, "timed out after …"; one a user canceled first, or that ended before the stop took, keeps its outcome.
+     */
+    private Outcome timedOut(RunDeadline deadline, Outcome outcome) {
+        if (!deadline.expired() || outcome.status() != TaskStatus.CANCELED || !deadline.reason().equals(cancelReason())) {
+            return outcome;
+        }
+        java.util.regex.Matcher step = java.util.regex.Pattern.compile("^canceled (.*?): ").matcher(
+                outcome.message() == null ? "" : outcome.message());
+        return new Outcome(TaskStatus.ERRORED, outcome.exitCode(), deadline.timedOut()
+                + " (its max_run_time)" + (step.find() ? ": stopped " + step.group(1) : ""), outcome.terraformKilled());
     }
 
     private LogShipper openShipper() throws IOException {
@@ -250,10 +286,15 @@ final class TaskRunner {
                 return Outcome.errored(systemLine(e.getMessage()));
             }
             phase(TaskPhase.PLANNING);
-            Step init = workDir.pluginCache().initializing(this::systemLine, () -> run(dir, "init", "-input=false"));
+            Step init = workDir.pluginCache().initializing(this::systemLine, () -> run("terraform init",
+                    () -> terraform.startInit(dir, this::output, secrets, "init", "-input=false")));
             if (!init.succeeded()) return ended(init);
+            Step prePlan = hook(dir, Hooks.Point.PRE_PLAN, "terraform plan");
+            if (!prePlan.succeeded()) return ended(prePlan);
             Step plan = run(dir, "plan", "-input=false", "-out=" + TaskDirectory.PLAN);
             if (!plan.succeeded()) return ended(plan);
+            Step postPlan = hook(dir, Hooks.Point.POST_PLAN, null);
+            if (!postPlan.succeeded()) return ended(postPlan);
             PlanSummary summary = summarize(dir);
             if (summary != null) reporter.plan(summary);
             if (task.action() == TaskAction.PLAN) return plan.outcome();
@@ -261,12 +302,18 @@ final class TaskRunner {
                 systemLine("the plan has no changes: apply skipped");
                 return new Outcome(TaskStatus.SUCCEEDED, 0, "no changes: apply skipped", false);
             }
+            // Before the applying phase is reported: a failing pre-apply hook leaves nothing that may have changed.
+            Step preApply = hook(dir, Hooks.Point.PRE_APPLY, "terraform apply");
+            if (!preApply.succeeded()) return preApply.outcome();
             String canceled = cancelReason();
-            if (canceled != null) return Step.notStarted("apply", canceled).outcome();
+            if (canceled != null) return Step.notStarted("terraform apply", canceled).outcome();
             phase(TaskPhase.APPLYING);
-            Outcome applied = ended(run(dir, "apply", "-input=false", "-auto-approve", TaskDirectory.PLAN));
+            Step apply = run(dir, "apply", "-input=false", "-auto-approve", TaskDirectory.PLAN);
+            Outcome applied = ended(apply);
             journal.outcome(applied); // before the state upload, which may wait long for a server
-            return applied.and(uploadChangedState(dir));
+            String stateProblem = uploadChangedState(dir);
+            if (!apply.succeeded()) return applied.and(stateProblem);
+            return ended(hook(dir, Hooks.Point.POST_APPLY, null)).and(stateProblem);
         } catch (IOException e) {
             return agentError("the agent could not run terraform", e);
         } catch (ApiException e) {
@@ -286,7 +333,7 @@ final class TaskRunner {
         if (outcome.status() != TaskStatus.FAILED) return outcome;
         boolean noSpace = shipper.sawNoSpace() || (saidNoSpace && workDir.disk().exhausted());
         if (!noSpace) return outcome;
-        return new Outcome(TaskStatus.ERRORED, step.exitCode(), systemLine(noSpaceMessage() + ": terraform " + step.command()
+        return new Outcome(TaskStatus.ERRORED, step.exitCode(), systemLine(noSpaceMessage() + ": " + step.what()
                 + " exited with code " + step.exitCode()), step.killed());
     }
 
@@ -294,17 +341,46 @@ final class TaskRunner {
         return "no space left on device on agent " + agentId + " (work directory " + workDir.root() + ")";
     }
 
+    /**
+     * Runs the hook for {@code point} if there is one, its lines marked in the log; a hook that is absent succeeds.
+     *
+     * @param before the command a failing pre hook keeps from running, for the log; null for a post hook
+     */
+    private Step hook(TaskDirectory dir, Hooks.Point point, String before) throws IOException, InterruptedException {
+        Path hook = terraform.launcher().hooks().find(point).orElse(null);
+        if (hook == null) return new Step("the " + point.fileName + " hook", 0, null, false);
+        systemLine("running the " + point.fileName + " hook (" + hook + ")");
+        Map<String, String> env = Map.of("IAC_HOOK", point.fileName, "IAC_TASK_ID", task.taskId(),
+                "IAC_WORKSPACE_ID", task.workspaceId(), "IAC_ACTION", task.action().wireName(),
+                "IAC_ATTEMPT", Integer.toString(task.attempt()));
+        Step step = run("the " + point.fileName + " hook", () -> terraform.launcher().start(dir, false, List.of(hook.toString()), env,
+                (stream, line) -> shipper.append(stream, point.marker() + line), secrets));
+        if (step.canceledBecause() == null && step.exitCode() != null && step.exitCode() != 0) {
+            systemLine("the " + point.fileName + " hook exited with code " + step.exitCode() + ": the run fails here"
+                    + (before == null ? "" : ", before " + before));
+        }
+        return step;
+    }
+
     private Step run(TaskDirectory dir, String... args) throws IOException, InterruptedException {
+        return run("terraform " + args[0], () -> terraform.start(dir, this::output, secrets, args));
+    }
+
+    /**
+     * Runs one command of the attempt on this thread, which waits for it: a sandbox dies with the thread that started
+     * it ({@link Bubblewrap}).
+     */
+    private Step run(String what, Start start) throws IOException, InterruptedException {
         TerraformCommand command;
         synchronized (lock) {
             // Started under the lock, so a cancel either sees this command or stops it from starting.
-            if (cancelReason != null) return Step.notStarted(args[0], cancelReason);
-            command = terraform.start(dir, this::output, secrets, args);
+            if (cancelReason != null) return Step.notStarted(what, cancelReason);
+            command = start.start();
             current = command;
         }
         try {
             int exit = command.waitFor();
-            return new Step(args[0], exit, command.wasCanceled() ? cancelReason() : null, command.wasKilled());
+            return new Step(what, exit, command.wasCanceled() ? cancelReason() : null, command.wasKilled());
         } catch (InterruptedException e) {
             command.cancel(false);
             throw e;

@@ -1,6 +1,7 @@
 package io.iacrunner.agent;
 
 import io.iacrunner.protocol.LogStream;
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,22 +11,39 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import java.util.stream.Stream;
 
-/** How to start Terraform: which binary, with which environment, and how long a cancel may take. */
+/** How to start Terraform: which binary, started how ({@link Launcher}: environment, sandbox, cancel grace). */
 final class Terraform {
     private final Path binary;
-    private final Map<String, String> agentEnvironment;
-    private final Duration cancelGrace;
+    private final Launcher launcher;
 
-    Terraform(Path binary, Map<String, String> agentEnvironment, Duration cancelGrace) {
-        this.binary = binary;
-        this.agentEnvironment = Map.copyOf(agentEnvironment);
-        this.cancelGrace = cancelGrace;
+    /**
+     * @param binary a path, or a bare name looked up on the agent's PATH: a sandbox shows only the binary itself, at
+     *     its real path, so it is resolved here rather than by the process inside
+     */
+    Terraform(Path binary, Map<String, String> agentEnvironment, Launcher launcher) {
+        this.binary = resolve(binary, agentEnvironment);
+        this.launcher = launcher;
+    }
+
+    Path binary() {
+        return binary;
+    }
+
+    /** How this task's processes are started: the hooks run the same way. */
+    Launcher launcher() {
+        return launcher;
     }
 
     /** Starts {@code terraform <args>} in the task directory; every output line, {@code secrets} masked, goes to {@code lines}. */
     TerraformCommand start(TaskDirectory dir, BiConsumer<LogStream, String> lines, SecretMasker secrets, String... args) throws IOException {
-        return TerraformCommand.start(builder(dir, args), lines, secrets, cancelGrace);
+        return launcher.start(dir, false, command(args), Map.of(), lines, secrets);
+    }
+
+    /** As {@link #start}, for {@code terraform init}: the one command that may write the shared plugin cache. */
+    TerraformCommand startInit(TaskDirectory dir, BiConsumer<LogStream, String> lines, SecretMasker secrets, String... args) throws IOException {
+        return launcher.start(dir, true, command(args), Map.of(), lines, secrets);
     }
 
     /**
@@ -36,7 +54,8 @@ final class Terraform {
     Path output(TaskDirectory dir, String output, Duration timeout, String... args) throws IOException, InterruptedException {
         Path out = dir.path().resolve(output);
         Path err = dir.path().resolve(output + ".stderr");
-        Process process = builder(dir, args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        Process process = launcher.builder(dir, false, command(args), Map.of())
+                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         process.getOutputStream().close();
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -51,13 +70,27 @@ final class Terraform {
         return out;
     }
 
-    private ProcessBuilder builder(TaskDirectory dir, String... args) {
+    private List<String> command(String... args) {
         List<String> command = new ArrayList<>(args.length + 1);
         command.add(binary.toString());
         command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.path().toFile());
-        builder.environment().clear();
-        builder.environment().putAll(TerraformEnvironment.build(agentEnvironment, dir.path(), dir.cliConfig(), dir.pluginCache()));
-        return builder;
+        return command;
+    }
+
+    /** The binary's real path: found on PATH when it is a bare name, links followed. As given when it is not found. */
+    static Path resolve(Path binary, Map<String, String> environment) {
+        Path candidate = binary;
+        if (binary.getParent() == null && !binary.isAbsolute()) {
+            candidate = Stream.of(environment.getOrDefault("PATH", "").split(File.pathSeparator))
+                    .filter(dir -> !dir.isBlank())
+                    .map(dir -> Path.of(dir).resolve(binary))
+                    .filter(Files::isExecutable)
+                    .findFirst().orElse(binary);
+        }
+        try {
+            return candidate.toRealPath();
+        } catch (IOException e) {
+            return candidate;
+        }
     }
 }

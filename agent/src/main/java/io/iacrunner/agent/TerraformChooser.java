@@ -18,21 +18,27 @@ final class TerraformChooser {
     private final TerraformProduct product;
     private final TerraformVersions versions;
     private final Map<String, String> environment;
-    private final Duration cancelGrace;
+    private final Launcher launcher;
 
+    /** @param environment the agent's, to find a binary on its PATH */
     TerraformChooser(Path defaultBinary, String defaultVersion, TerraformProduct product, TerraformVersions versions,
-            Map<String, String> environment, Duration cancelGrace) {
+            Map<String, String> environment, Launcher launcher) {
         this.defaultBinary = defaultBinary;
         this.defaultVersion = defaultVersion;
         this.product = product;
         this.versions = versions;
         this.environment = Map.copyOf(environment);
-        this.cancelGrace = cancelGrace;
+        this.launcher = launcher;
     }
 
-    /** Always the one binary (tests, and agents that never install). */
+    /** Always the one binary, without a sandbox (tests, and agents that never install). */
     static TerraformChooser fixed(Path binary, Map<String, String> environment, Duration cancelGrace) {
-        return new TerraformChooser(binary, null, TerraformProduct.TERRAFORM, null, environment, cancelGrace);
+        return fixed(binary, environment, Launcher.unisolated(environment, cancelGrace));
+    }
+
+    /** Always the one binary, started by {@code launcher}. */
+    static TerraformChooser fixed(Path binary, Map<String, String> environment, Launcher launcher) {
+        return new TerraformChooser(binary, null, TerraformProduct.TERRAFORM, null, environment, launcher);
     }
 
     /**
@@ -41,11 +47,11 @@ final class TerraformChooser {
      */
     Terraform forTask(TaskAssignment task, Consumer<String> notes) throws TerraformVersionException, InterruptedException {
         Optional<String> wanted = TerraformVersions.wanted(task.terraformVersion(), defaultVersion);
-        if (wanted.isEmpty()) return new Terraform(defaultBinary, environment, cancelGrace);
+        if (wanted.isEmpty()) return new Terraform(defaultBinary, environment, launcher);
         if (versions == null) {
             throw new TerraformVersionException(product.command() + " " + wanted.get() + " was asked for, but this agent runs "
                     + defaultBinary + " only");
         }
-        return new Terraform(versions.resolve(product, wanted.get(), notes), environment, cancelGrace);
+        return new Terraform(versions.resolve(product, wanted.get(), notes), environment, launcher);
     }
 }

@@ -12,11 +12,15 @@ import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One running Terraform command: its output pumped into log lines, and a cancel that leaves no process behind. */
+/**
+ * One running command of a task (Terraform or a hook): its output pumped into log lines, and a cancel that leaves no
+ * process behind.
+ */
 final class TerraformCommand {
     private static final Logger log = LoggerFactory.getLogger(TerraformCommand.class);
 
     private final Process process;
+    private final ProcessIsolation isolation;
     private final Thread stdout;
     private final Thread stderr;
     private final Duration cancelGrace;
@@ -27,8 +31,9 @@ final class TerraformCommand {
     /** Set when what was left of the process tree got SIGKILL: Terraform did not end on its own. */
     private volatile boolean killed;
 
-    private TerraformCommand(Process process, Thread stdout, Thread stderr, Duration cancelGrace) {
+    private TerraformCommand(Process process, ProcessIsolation isolation, Thread stdout, Thread stderr, Duration cancelGrace) {
         this.process = process;
+        this.isolation = isolation;
         this.stdout = stdout;
         this.stderr = stderr;
         this.cancelGrace = cancelGrace;
@@ -39,15 +44,15 @@ final class TerraformCommand {
      * Starts the process and its two output pumps. Each of stdout and stderr is masked with its own stream of
      * {@code secrets} before it is split into lines, so {@code lines} never sees a secret.
      */
-    static TerraformCommand start(ProcessBuilder builder, BiConsumer<LogStream, String> lines, SecretMasker secrets,
-            Duration cancelGrace) throws IOException {
+    static TerraformCommand start(ProcessBuilder builder, ProcessIsolation isolation, BiConsumer<LogStream, String> lines,
+            SecretMasker secrets, Duration cancelGrace) throws IOException {
         Process process = builder.start();
         process.getOutputStream().close(); // stdin at EOF: nothing may wait for an answer
         String name = "terraform-" + process.pid();
         // Both streams are read at once: a full stderr pipe would otherwise stall Terraform while we read stdout.
         Thread out = pump(process.getInputStream(), LogStream.STDOUT, lines, secrets, name + "-out");
         Thread err = pump(process.getErrorStream(), LogStream.STDERR, lines, secrets, name + "-err");
-        return new TerraformCommand(process, out, err, cancelGrace);
+        return new TerraformCommand(process, isolation, out, err, cancelGrace);
     }
 
     private static Thread pump(InputStream in, LogStream stream, BiConsumer<LogStream, String> lines, SecretMasker secrets,
@@ -132,17 +137,25 @@ final class TerraformCommand {
         process.destroyForcibly();
     }
 
-    /** Java's destroy() sends SIGTERM; Terraform's documented graceful stop is SIGINT. */
+    /**
+     * Java's destroy() sends SIGTERM; Terraform's documented graceful stop is SIGINT. It goes to the command itself,
+     * which in a sandbox is not the process Java started ({@link ProcessIsolation#command}).
+     */
     private void sendInterrupt() {
+        ProcessHandle target = isolation.command(process).orElse(null);
+        if (target == null) {
+            log.info("the command of process {} has not started or has ended: nothing to interrupt", process.pid());
+            return;
+        }
         try {
-            Process kill = new ProcessBuilder("kill", "-INT", Long.toString(process.pid()))
+            Process kill = new ProcessBuilder("kill", "-INT", Long.toString(target.pid()))
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .start();
             kill.waitFor(5, TimeUnit.SECONDS);
         } catch (IOException e) {
-            log.warn("cannot run kill to interrupt terraform (pid {}), sending SIGTERM: {}", process.pid(), e.toString());
-            process.destroy();
+            log.warn("cannot run kill to interrupt terraform (pid {}), sending SIGTERM: {}", target.pid(), e.toString());
+            target.destroy();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

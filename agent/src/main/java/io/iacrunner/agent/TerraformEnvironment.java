@@ -10,6 +10,15 @@ import java.util.TreeMap;
  * operator's credentials, and a task's configuration can print its environment ({@code local-exec}). Only locale,
  * time zone, temp dir, TLS trust and proxy settings pass through. The provider plugin cache is the agent's, shared
  * by its tasks ({@link PluginCache}).
+ *
+ * <p>Terraform 1.4 and later ignore the plugin cache for a provider that the configuration's lock file does not list
+ * (and a task's directory rarely brings a lock file): every run would download every provider again.
+ * {@code TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE} makes Terraform use the cached package anyway. The
+ * trade-off: the lock file it writes then holds only the cached package's own checksum (for this platform), not the
+ * registry's signed list, and the cached package is trusted without being checked against the registry again. The
+ * lock file is thrown away with the task directory, and the cache is written only by {@code terraform init} (which
+ * runs no configuration code) and read-only to everything else in the sandbox ({@link Bubblewrap}), which is what
+ * makes trusting it acceptable. See docs/decisions.md.
  */
 final class TerraformEnvironment {
     static final Set<String> INHERITED = Set.of(
@@ -29,7 +38,10 @@ final class TerraformEnvironment {
         env.put("CHECKPOINT_DISABLE", "1");
         env.put("HOME", home.toString());
         env.put("TF_CLI_CONFIG_FILE", cliConfig.toString());
-        if (pluginCache != null) env.put("TF_PLUGIN_CACHE_DIR", pluginCache.toString());
+        if (pluginCache != null) {
+            env.put("TF_PLUGIN_CACHE_DIR", pluginCache.toString());
+            env.put("TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE", "true");
+        }
         return env;
     }
 }

@@ -45,15 +45,18 @@ final class WorkDir implements AutoCloseable {
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final PluginCache pluginCache;
+    private final CliConfig cliConfig;
     private final DiskSpace disk;
     /** Task directories a crashed run left beside a spool, by "taskId.aN": kept for {@link SpoolRecovery}. */
     private final Map<String, Path> leftovers = new ConcurrentHashMap<>();
 
-    private WorkDir(Path root, FileChannel lockChannel, FileLock lock, PluginCache pluginCache, DiskSpace disk) {
+    private WorkDir(Path root, FileChannel lockChannel, FileLock lock, PluginCache pluginCache, CliConfig cliConfig,
+            DiskSpace disk) {
         this.root = root;
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.pluginCache = pluginCache;
+        this.cliConfig = cliConfig;
         this.disk = disk;
     }
 
@@ -64,6 +67,11 @@ final class WorkDir implements AutoCloseable {
      * @param minFreeDisk below this many usable bytes (work directory or spool) the agent claims nothing
      */
     static WorkDir open(Path configured, long minFreeDisk) throws IOException {
+        return open(configured, minFreeDisk, CliConfig.EMPTY);
+    }
+
+    /** As {@link #open(Path, long)}; every task directory gets {@code cliConfig} as its Terraform CLI configuration. */
+    static WorkDir open(Path configured, long minFreeDisk, CliConfig cliConfig) throws IOException {
         Files.createDirectories(configured, OWNER_ONLY);
         Path root = configured.toRealPath(); // the checks below then judge the directory, not a link to it
         FileChannel channel = FileChannel.open(root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -74,7 +82,8 @@ final class WorkDir implements AutoCloseable {
                 throw new IOException("another agent is using " + root + "; give each agent its own work directory");
             }
             Path spool = LogSpool.directory(root);
-            WorkDir dir = new WorkDir(root, channel, lock, PluginCache.in(root), new DiskSpace(List.of(root, spool), spool, minFreeDisk));
+            WorkDir dir = new WorkDir(root, channel, lock, PluginCache.in(root), cliConfig,
+                    new DiskSpace(List.of(root, spool), spool, minFreeDisk));
             dir.deleteLeftovers();
             return dir;
         } catch (IOException | RuntimeException e) {
@@ -148,7 +157,7 @@ final class WorkDir implements AutoCloseable {
         byte[] random = new byte[8];
         ThreadLocalRandom.current().nextBytes(random); // uniqueness only: the parent is private
         String name = task.taskId().replaceAll("[^A-Za-z0-9_.-]", "_") + "-a" + task.attempt() + "-" + HexFormat.of().formatHex(random);
-        return TaskDirectory.create(Files.createDirectory(root.resolve(name), OWNER_ONLY), task, pluginCache.dir());
+        return TaskDirectory.create(Files.createDirectory(root.resolve(name), OWNER_ONLY), task, pluginCache.dir(), cliConfig);
     }
 
     /** The provider plugin cache all of this agent's tasks share. */

@@ -14,6 +14,7 @@ import io.iacrunner.agent.FakeServer.Request;
 import io.iacrunner.protocol.AgentPing;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.CancelOrder;
+import io.iacrunner.protocol.HandBack;
 import io.iacrunner.protocol.PingReply;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.PullRequest;
@@ -97,8 +98,13 @@ class AgentTest {
         ((Logger) LoggerFactory.getLogger(Agent.class)).detachAppender("capture-Agent");
     }
 
+    private AgentConfig.Claims claims = AgentConfig.Claims.DEFAULTS;
+    private boolean logWebSocket = true;
+
     private Agent agent(URI serverUrl, Path tokenFile, int localPlanLimit) {
         agent = new Agent(AgentConfig.of(serverUrl, tokenFile)
+                .withClaims(claims)
+                .withLogWebSocket(logWebSocket)
                 .withName("test-agent")
                 .withWorkDir(dir.resolve("work"))
                 .withTerraform(terraform)
@@ -193,6 +199,48 @@ class AgentTest {
     }
 
     @Test
+    void aSingleRunAgentAsksForOneTaskRunsItReportsItDeregistersAndStops() throws Exception {
+        claims = new AgentConfig.Claims(true, AgentConfig.Claims.DEFAULTS.accept(), 0);
+        // Observed: with no long poll in flight (a single-run agent pulls once), this fake server (the JDK's
+        // HttpServer) leaves the log WebSocket's upgrade unanswered until the client's 30 s timeout. HTTP logs here;
+        // SingleRunAgentEndToEndTest runs --single against the real server, WebSocket and all.
+        logWebSocket = false;
+        assign(task("t-only", TaskAction.PLAN, "echo once"));
+        assign(task("t-never", TaskAction.PLAN, "echo twice"));
+
+        Agent a = startedAgent(0);
+
+        assertThat(CompletableFuture.runAsync(() -> {
+            try {
+                a.awaitTermination();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        })).as("the agent stops by itself").succeedsWithin(Duration.ofSeconds(30));
+        assertThat(awaitResult("t-only").status()).isEqualTo(TaskStatus.SUCCEEDED);
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL)).as("one pull, for one task").singleElement()
+                .satisfies(r -> assertThat(r.as(PullRequest.class)).isEqualTo(new PullRequest("agent-1", 1, true, 1)));
+        assertThat(pullReplies).as("the second task was never asked for").hasSize(1);
+        assertThat(server.requests("POST", ApiPaths.AGENT_DEREGISTER)).hasSize(1);
+    }
+
+    @Test
+    void anAgentThatAcceptsPlansOnlyAsksForPlansAndHandsBackAnApplyItIsGivenAnyway() throws Exception {
+        server.on("POST", ApiPaths.TASK_HAND_BACK, r -> Reply.ok(null));
+        claims = new AgentConfig.Claims(false, java.util.EnumSet.of(TaskAction.PLAN), 0);
+        assign(task("t-unwanted", TaskAction.PLAN_APPLY, "echo no"), task("t-wanted", TaskAction.PLAN, "echo yes"));
+
+        startedAgent(0);
+
+        assertThat(awaitResult("t-wanted").status()).isEqualTo(TaskStatus.SUCCEEDED);
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL).getFirst().as(PullRequest.class))
+                .isEqualTo(new PullRequest("agent-1", 2, false, 1, List.of(TaskAction.PLAN)));
+        assertThat(server.requests("POST", ApiPaths.TASK_HAND_BACK)).singleElement()
+                .satisfies(r -> assertThat(r.as(HandBack.class).reason()).contains("does not take plan_apply tasks (--accept)"));
+        assertThat(resultsOf("t-unwanted")).isEmpty();
+    }
+
+    @Test
     void pullsNothingWhileAnApplyRunsAndCancelsItWhenAPingReplySays() throws Exception {
         String marker = "300." + System.nanoTime() % 1_000_000;
         assign(task("t-apply", TaskAction.PLAN_APPLY, "sleep " + marker));
@@ -249,17 +297,23 @@ class AgentTest {
     }
 
     @Test
-    void reportsTasksBeyondItsCapacityAsErroredInsteadOfRunningThem() throws Exception {
+    void handsTasksBeyondItsCapacityBackToTheQueueInsteadOfRunningOrFailingThem() throws Exception {
+        server.on("POST", ApiPaths.TASK_HAND_BACK, r -> Reply.ok(null));
         assign(task("t-first", TaskAction.PLAN, "echo one"), task("t-extra", TaskAction.PLAN, "echo two"));
         startedAgent(1);
 
-        TaskResult extra = awaitResult("t-extra");
         TaskResult first = awaitResult("t-first");
 
         assertThat(server.requests("POST", ApiPaths.TASK_PULL).getFirst().as(PullRequest.class).freePlanSlots()).isEqualTo(1);
-        assertThat(extra.status()).isEqualTo(TaskStatus.ERRORED);
-        assertThat(extra.message()).contains("more work than the agent asked for");
-        assertThat(extra.logLines()).isZero();
+        List<Request> handedBack = server.requests("POST", ApiPaths.TASK_HAND_BACK);
+        assertThat(handedBack).singleElement().satisfies(r -> {
+            assertThat(r.path()).contains("t-extra");
+            assertThat(r.bearer()).as("with the attempt's job token").isEqualTo("job-t-extra");
+            HandBack body = r.as(HandBack.class);
+            assertThat(body.attempt()).isEqualTo(1);
+            assertThat(body.reason()).contains("more work than the agent asked for");
+        });
+        assertThat(server.requests("POST", ApiPaths.TASK_RESULT)).noneMatch(r -> r.path().contains("t-extra"));
         assertThat(server.requests("POST", ApiPaths.TASK_PHASE)).noneMatch(r -> r.path().contains("t-extra"));
         assertThat(first.status()).isEqualTo(TaskStatus.SUCCEEDED);
     }

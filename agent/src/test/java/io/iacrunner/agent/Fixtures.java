@@ -59,7 +59,7 @@ final class Fixtures {
     static AgentSession registeredSession(FakeServer server, Path dir) throws IOException, InterruptedException {
         acceptRegistrations(server, new PoolConfig("default", 2, false, Map.of()), 1, 0);
         AgentSession session = new AgentSession(java.util.List.of(server.uri()), poolTokenFile(dir),
-                new RegisterRequest("test", "dev", "localhost", null), SavedIdentity.none(), io.iacrunner.protocol.Transport.DEFAULT);
+                new RegisterRequest("test", "dev", "localhost"), SavedIdentity.none(), io.iacrunner.protocol.Transport.DEFAULT);
         assertThat(session.register(new CountDownLatch(1))).isTrue();
         return session;
     }

@@ -60,12 +60,25 @@ class LineReaderTest {
         String line = "x" + "é".repeat(LineReader.MAX_LINE_BYTES);
         List<String> out = lines(utf8(line + "\nnext\n"));
 
-        assertThat(String.join("", out.subList(0, out.size() - 1))).isEqualTo(line);
+        List<String> pieces = out.subList(0, out.size() - 1);
+        assertThat(pieces).hasSizeGreaterThan(1);
+        assertThat(pieces.subList(0, pieces.size() - 1)).as("every piece but the last says the line goes on")
+                .allSatisfy(p -> assertThat(p).endsWith(LineReader.CONTINUES));
+        assertThat(pieces.getLast()).doesNotContain(LineReader.CONTINUES);
+        assertThat(String.join("", pieces).replace(LineReader.CONTINUES, "")).isEqualTo(line);
         assertThat(out).last().isEqualTo("next");
         assertThat(out).allSatisfy(l -> {
             assertThat(l).doesNotContain("\uFFFD");
             assertThat(utf8(l).length).isLessThanOrEqualTo(LineReader.MAX_LINE_BYTES);
         });
+    }
+
+    @Test
+    void aLineThatLeavesRoomForTheMarkerIsNotCutAndOneByteMoreIsCutWithIt() throws IOException {
+        String fits = "a".repeat(LineReader.MAX_LINE_BYTES - LineReader.CONTINUES.length());
+        assertThat(lines(utf8(fits + "\n"))).containsExactly(fits);
+        List<String> cut = lines(utf8(fits + "b\n"));
+        assertThat(cut).containsExactly(fits + LineReader.CONTINUES, "b");
     }
 
     @Test

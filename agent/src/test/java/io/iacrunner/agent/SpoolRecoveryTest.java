@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.iacrunner.agent.FakeServer.Reply;
 import io.iacrunner.agent.FakeServer.Request;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.HandBack;
 import io.iacrunner.protocol.JobToken;
 import io.iacrunner.protocol.LogLine;
 import io.iacrunner.protocol.LogStream;
@@ -62,6 +63,7 @@ class SpoolRecoveryTest {
         server.on("POST", ApiPaths.TASK_LOGS, logs);
         server.on("PUT", ApiPaths.TASK_STATE, r -> Reply.ok(null));
         server.on("POST", ApiPaths.TASK_RESULT, r -> Reply.ok(null));
+        server.on("POST", ApiPaths.TASK_HAND_BACK, r -> Reply.ok(null));
         work = Files.createDirectories(dir.resolve("work"));
     }
 
@@ -108,6 +110,23 @@ class SpoolRecoveryTest {
     }
 
     @Test
+    void aPlanThatDiedWithTheAgentIsHandedBackToTheQueueAfterItsLogIsUploaded() throws Exception {
+        server.on("POST", ApiPaths.TASK_JOB_TOKEN, r -> Reply.ok(new JobToken("job-token", Instant.now().plusSeconds(3600))));
+        leftBehind("t-planning", List.of("Terraform will perform the following actions:"), null, 1L, null, TaskAction.PLAN,
+                TaskPhase.PLANNING);
+
+        startAgent();
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> !server.requests("POST", ApiPaths.TASK_HAND_BACK).isEmpty());
+        HandBack handBack = server.requests("POST", ApiPaths.TASK_HAND_BACK).getFirst().as(HandBack.class);
+        assertThat(handBack.attempt()).isEqualTo(1);
+        assertThat(handBack.reason()).isEqualTo(SpoolRecovery.HAND_BACK_REASON);
+        assertThat(server.requests("POST", ApiPaths.TASK_RESULT)).as("no result: the plan runs again").isEmpty();
+        assertThat(logs.plainText("t-planning")).containsExactly("Terraform will perform the following actions:");
+        await().atMost(Duration.ofSeconds(10)).until(() -> workDirHolds().isEmpty());
+    }
+
+    @Test
     void aStaleLeftoverIsDroppedWithoutSendingAnythingWithoutACredential() throws Exception {
         server.on("POST", ApiPaths.TASK_JOB_TOKEN, r -> Reply.error(409, "stale_attempt", "attempt 1 is no longer current"));
         leftBehind("t-stale", List.of("a line of an attempt given away"), null, 1L, null);
@@ -132,12 +151,18 @@ class SpoolRecoveryTest {
      */
     private void leftBehind(String taskId, List<String> lines, TaskRunner.Outcome outcome, Long inputSerial, Long leftSerial)
             throws Exception {
+        leftBehind(taskId, lines, outcome, inputSerial, leftSerial, TaskAction.PLAN_APPLY, TaskPhase.APPLYING);
+    }
+
+    /** As above, for an attempt of {@code action} that had reached {@code phase}. */
+    private void leftBehind(String taskId, List<String> lines, TaskRunner.Outcome outcome, Long inputSerial, Long leftSerial,
+            TaskAction action, TaskPhase phase) throws Exception {
         try (LogSpool spool = LogSpool.create(work, taskId, 1)) {
             for (int i = 0; i < lines.size(); i++) spool.append(new LogLine(i, Instant.now(), LogStream.STDOUT, lines.get(i)));
         }
-        AttemptJournal journal = AttemptJournal.start(work.resolve(LogSpool.DIR), taskId, 1, TaskAction.PLAN_APPLY, inputSerial);
+        AttemptJournal journal = AttemptJournal.start(work.resolve(LogSpool.DIR), taskId, 1, action, inputSerial);
         journal.phase(TaskPhase.PLANNING);
-        journal.phase(TaskPhase.APPLYING);
+        if (phase == TaskPhase.APPLYING) journal.phase(TaskPhase.APPLYING);
         if (outcome != null) journal.outcome(outcome);
         Path taskDir = Files.createDirectories(work.resolve(taskId + "-a1-0123456789abcdef"));
         if (leftSerial != null) {

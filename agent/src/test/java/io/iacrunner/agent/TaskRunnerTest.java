@@ -367,6 +367,162 @@ class TaskRunnerTest {
         assertNoTaskDirectoryLeft();
     }
 
+    /** A runner whose commands run in the bubblewrap sandbox, as an agent's do by default. */
+    private TaskRunner sandboxed(TaskAssignment task, Path... readOnly) {
+        return sandboxed(task, Hooks.NONE, readOnly);
+    }
+
+    private TaskRunner sandboxed(TaskAssignment task, Hooks hooks, Path... readOnly) {
+        Map<String, String> env = System.getenv();
+        Launcher launcher = new Launcher(Bubblewrap.verified(env), env, GRACE, List.of(readOnly), hooks);
+        return new TaskRunner(task, session, workDir, TerraformChooser.fixed(Fixtures.TERRAFORM, env, launcher), false);
+    }
+
+    private Path hook(Path hooks, String name, String script) throws IOException {
+        Path hook = Files.writeString(Files.createDirectories(hooks).resolve(name), "#!/bin/sh\n" + script + "\n");
+        Files.setPosixFilePermissions(hook, PosixFilePermissions.fromString("rwx------"));
+        return hook;
+    }
+
+    @Test
+    void hooksRunInTheSandboxAroundTheirPhasesWithTheirLinesMarkedAndAFailingPreApplyStopsTheRunBeforeTheApply() throws Exception {
+        Path hooks = dir.resolve("hooks");
+        hook(hooks, "pre-plan", "echo \"pre-plan for $IAC_TASK_ID ($IAC_ACTION, attempt $IAC_ATTEMPT) in $(pwd) as $(id -u)\"; ls main.tf.json");
+        hook(hooks, "post-plan", "echo planned; ls plan.out; echo to stderr >&2");
+        hook(hooks, "pre-apply", "echo 'refusing: change freeze'; exit 3");
+        hook(hooks, "post-apply", "echo never");
+
+        sandboxed(task("t-hooks", TaskAction.PLAN_APPLY, localExec("echo applied"), null, null), Hooks.in(hooks), hooks).run();
+
+        TaskResult result = onlyResult();
+        assertThat(result.status()).isEqualTo(TaskStatus.FAILED);
+        assertThat(result.exitCode()).isEqualTo(3);
+        assertThat(result.message()).isEqualTo("the pre-apply hook exited with code 3");
+        assertThat(phases("t-hooks")).as("the apply never began").containsExactly(TaskPhase.PLANNING);
+        assertThat(stateUploads()).isEmpty();
+        List<String> log = logs.plainText("t-hooks");
+        assertThat(log).anySatisfy(l -> assertThat(l).matches(
+                "\\[pre-plan hook\\] pre-plan for t-hooks \\(plan_apply, attempt 1\\) in .*/t-hooks-a1-[0-9a-f]{16} as " + Bubblewrap.SANDBOX_ID));
+        assertThat(log).contains("[pre-plan hook] main.tf.json", "[post-plan hook] planned", "[post-plan hook] plan.out",
+                "[post-plan hook] to stderr", "[pre-apply hook] refusing: change freeze",
+                "the pre-apply hook exited with code 3: the run fails here, before terraform apply");
+        assertThat(log).noneSatisfy(l -> assertThat(l).contains("applied"));
+        assertThat(log).noneSatisfy(l -> assertThat(l).contains("never"));
+        assertThat(log.indexOf("[post-plan hook] planned")).isGreaterThan(log.indexOf("[pre-plan hook] main.tf.json"));
+        assertNoTaskDirectoryLeft();
+    }
+
+    @Test
+    void aPostApplyHookRunsAfterASuccessfulApplyAndItsFailureFailsTheRunWithTheStateKept() throws Exception {
+        Path hooks = dir.resolve("hooks-post");
+        hook(hooks, "post-apply", "test -s terraform.tfstate && echo state-written; exit 1");
+
+        sandboxed(task("t-post", TaskAction.PLAN_APPLY, localExec("echo applied"), null, null), Hooks.in(hooks), hooks).run();
+
+        TaskResult result = onlyResult();
+        assertThat(result.status()).isEqualTo(TaskStatus.FAILED);
+        assertThat(result.message()).isEqualTo("the post-apply hook exited with code 1");
+        assertThat(logs.plainText("t-post")).contains("[post-apply hook] state-written");
+        assertThat(stateUploads()).as("the apply's state is stored whatever the hook says").hasSize(1);
+    }
+
+
+    /**
+     * Terraform 1.4+ ignores the plugin cache for providers a lock file does not list, unless told otherwise: a run
+     * without a lock file (the usual task) must still be served from the cache. Proven offline with a provider from a
+     * filesystem mirror: a stand-in executable, since init installs a provider without running it (the plan, which
+     * would start it, fails; only init matters here).
+     */
+    @Test
+    void thePluginCacheServesProvidersToRunsWithoutALockFile() throws Exception {
+        Path mirror = dir.resolve("mirror");
+        Path platform = Files.createDirectories(mirror.resolve("registry.terraform.io/example/fake/1.0.0/linux_amd64"));
+        Path standIn = Files.writeString(platform.resolve("terraform-provider-fake_v1.0.0"), "#!/bin/sh\nexit 1\n");
+        Files.setPosixFilePermissions(standIn, PosixFilePermissions.fromString("rwxr-xr-x"));
+        workDir.close();
+        workDir = WorkDir.open(dir.resolve("work-mirrored"), 0, CliConfig.of(mirror));
+        String config = "{\"terraform\": {\"required_providers\": {\"fake\": {\"source\": \"example/fake\", \"version\": \"1.0.0\"}}}}";
+
+        sandboxed(task("t-cache-1", TaskAction.PLAN, config, null, null), mirror).run();
+        sandboxed(task("t-cache-2", TaskAction.PLAN, config, null, null), mirror).run();
+
+        assertThat(String.join("\n", logs.plainText("t-cache-1"))).as("the first run installs from the mirror")
+                .contains("Installing example/fake v1.0.0");
+        assertThat(String.join("\n", logs.plainText("t-cache-2"))).as("the second, without a lock file, uses the cache")
+                .contains("Using example/fake v1.0.0 from the shared cache directory")
+                .doesNotContain("Installing example/fake");
+        assertThat(workDir.root().resolve(PluginCache.DIR).resolve("registry.terraform.io/example/fake/1.0.0/linux_amd64"))
+                .as("written by init, in the sandbox").exists();
+    }
+
+    @Test
+    void inTheSandboxTerraformRunsInItsTaskDirectoryAndCannotWriteTheCacheOrReadTheWorkDirectory() throws Exception {
+        Path cache = workDir.root().resolve(PluginCache.DIR);
+        TaskAssignment task = task("t-sandboxed", TaskAction.PLAN_APPLY, localExec("id -u; pwd; echo TMP=$TMPDIR; ls " + workDir.root()
+                + "; touch " + cache.resolve("poisoned") + " || echo cache-is-read-only"), "{\"region\": \"eu\"}", null);
+
+        sandboxed(task).run();
+
+        assertThat(onlyResult().status()).isEqualTo(TaskStatus.SUCCEEDED);
+        List<String> printed = localExecOutput("t-sandboxed");
+        assertThat(printed).contains(Integer.toString(Bubblewrap.SANDBOX_ID), "TMP=/tmp", "cache-is-read-only");
+        assertThat(printed).anySatisfy(l -> assertThat(l).startsWith(workDir.root().resolve("t-sandboxed-a1-").toString()));
+        assertThat(printed).as("the work directory shows the cache and this task only").noneSatisfy(l -> assertThat(l)
+                .isIn(LogSpool.DIR, ".agent.lock"));
+        assertThat(cache.resolve("poisoned")).doesNotExist();
+        assertThat(stateUploads()).hasSize(1);
+        assertNoTaskDirectoryLeft();
+    }
+
+    @Test
+    void aRunPastItsMaxRunTimeIsStoppedLikeACancelAndEndsErroredSayingSo() throws Exception {
+        String marker = "300." + System.nanoTime() % 1_000_000;
+        TaskAssignment task = task("t-timeout", TaskAction.PLAN_APPLY, localExec("(sleep " + marker + " &) ; sleep " + marker), null, null)
+                .withMaxRunSeconds(4);
+        long started = System.nanoTime();
+
+        sandboxed(task).run();
+
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        TaskResult result = onlyResult();
+        assertThat(result.status()).isEqualTo(TaskStatus.ERRORED);
+        assertThat(result.message()).isEqualTo("timed out after 4s (its max_run_time): stopped during terraform apply");
+        assertThat(took).as("stopped at the limit, by SIGINT").isBetween(Duration.ofSeconds(4), Duration.ofSeconds(4).plus(GRACE));
+        assertThat(logs.plainText("t-timeout")).anySatisfy(l -> assertThat(l).startsWith("timed out after 4s: the run's max_run_time (4s) is over"));
+        assertThat(logs.plainText("t-timeout")).anySatisfy(l -> assertThat(l).contains("Interrupt received"));
+        assertThat(stateUploads()).as("the interrupted apply's state is kept").hasSize(1);
+        await().atMost(Duration.ofSeconds(3)).until(() -> processesWith(marker) == 0);
+        assertNoTaskDirectoryLeft();
+    }
+
+    @Test
+    void aRunWithinItsMaxRunTimeIsUntouched() throws Exception {
+        sandboxed(task("t-in-time", TaskAction.PLAN_APPLY, localExec("echo quick"), null, null).withMaxRunSeconds(120)).run();
+        assertThat(onlyResult().status()).isEqualTo(TaskStatus.SUCCEEDED);
+    }
+
+    @Test
+    void inTheSandboxACancelInterruptsTerraformItselfAndLeavesNoProcess() throws Exception {
+        String marker = "300." + System.nanoTime() % 1_000_000;
+        TaskRunner runner = sandboxed(task("t-sandbox-cancel", TaskAction.PLAN_APPLY,
+                localExec("(sleep " + marker + " &) ; sleep " + marker), null, null));
+        Thread thread = Thread.ofPlatform().start(runner::run);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) >= 2);
+        long canceledAt = System.nanoTime();
+        assertThat(runner.cancel("the user asked", false)).isTrue();
+        thread.join(GRACE.plusSeconds(20).toMillis());
+
+        assertThat(thread.isAlive()).isFalse();
+        assertThat(Duration.ofNanos(System.nanoTime() - canceledAt)).as("Terraform heard the SIGINT").isLessThan(GRACE);
+        TaskResult result = onlyResult();
+        assertThat(result.status()).isEqualTo(TaskStatus.CANCELED);
+        assertThat(logs.plainText("t-sandbox-cancel")).anySatisfy(l -> assertThat(l).contains("Interrupt received"));
+        assertThat(stateUploads()).as("an interrupted apply's state is kept").hasSize(1);
+        await().atMost(Duration.ofSeconds(3)).until(() -> processesWith(marker) == 0); // the double-forked sleep too
+        assertNoTaskDirectoryLeft();
+    }
+
     @Test
     void aRepeatedCancelChangesNothingButAForcedOneKillsAPendingGracefulCancelAtOnce() throws Exception {
         String marker = "300." + System.nanoTime() % 1_000_000;

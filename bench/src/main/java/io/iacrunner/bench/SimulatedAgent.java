@@ -39,7 +39,7 @@ final class SimulatedAgent {
     static SimulatedAgent register(IacServer server, String name) throws IOException {
         String poolToken = Files.readString(server.agentTokenFile()).trim();
         RegisterResponse r = new ApiClient(server.baseUrl(), () -> poolToken).post(ApiPaths.AGENT_REGISTER,
-                new RegisterRequest(name, "bench", "localhost", null), RegisterResponse.class);
+                new RegisterRequest(name, "bench", "localhost"), RegisterResponse.class);
         String token = r.agentToken();
         return new SimulatedAgent(name, r.agentId(), new ApiClient(server.baseUrl(), () -> token));
     }
@@ -60,7 +60,7 @@ final class SimulatedAgent {
 
     void ping() {
         try {
-            api.post(ApiPaths.AGENT_PING, new AgentPing(agentId, false, 0, 3, false, List.of(), 0, 0, "bench", false), PingReply.class);
+            api.post(ApiPaths.AGENT_PING, new AgentPing(agentId, false, 0, 3, false, List.of(), 0, 0, "bench"), PingReply.class);
         } catch (RuntimeException e) {
             System.err.println("bench: ping of " + name + " failed: " + e);
         }

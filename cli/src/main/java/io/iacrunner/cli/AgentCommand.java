@@ -5,6 +5,8 @@ import io.iacrunner.agent.AgentConfig;
 import io.iacrunner.agent.ReleaseMirror;
 import io.iacrunner.agent.TerraformProduct;
 import io.iacrunner.protocol.ApiException;
+import io.iacrunner.protocol.Isolation;
+import io.iacrunner.protocol.TaskAction;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +31,7 @@ import picocli.CommandLine.Option;
             "--drain-timeout, cancels what is left and waits until each has reported, then",
             "deregisters. When no ping reaches the server, the running tasks go on: their logs",
             "are spooled and, with their results and states, delivered once a server answers.",
+            "With --single it takes one task, runs it, reports it, deregisters and exits 0.",
         })
 public final class AgentCommand implements Callable<Integer> {
     private final CliContext ctx;
@@ -90,6 +93,33 @@ public final class AgentCommand implements Callable<Integer> {
                     + " (default: OpenTofu's GitHub releases).")
     String tofuMirror;
 
+    @Option(names = "--isolation", paramLabel = "sandbox|none", defaultValue = "sandbox",
+            description = "How tasks are kept from the agent and from each other (default ${DEFAULT-VALUE}): 'sandbox' runs every"
+                    + " Terraform process in a bubblewrap sandbox that sees only its own task directory (needs bwrap and user"
+                    + " namespaces; the agent refuses to start without them); 'none' runs Terraform as the agent's own user,"
+                    + " where any configuration can read the agent's credentials and other tasks' secrets (warned at start and"
+                    + " shown by 'iac agents').")
+    String isolation;
+
+    @Option(names = "--single",
+            description = "Take one task, run it, report it and exit 0 (for ephemeral containers: one run per agent process).")
+    boolean single;
+
+    @Option(names = "--accept", paramLabel = "plan|plan_apply",
+            description = "Take only these actions (repeatable; default both); the server's claim enforces it.")
+    List<String> accept;
+
+    @Option(names = "--hooks-dir", paramLabel = "DIR",
+            description = "Executables named pre-plan, post-plan, pre-apply, post-apply run in the task's sandbox before and"
+                    + " after each phase; their output goes into the task's log marked [pre-apply hook]; a non-zero exit"
+                    + " fails the run there.")
+    Path hooksDir;
+
+    @Option(names = "--provider-mirror", paramLabel = "DIR",
+            description = "Install providers only from this filesystem mirror (as 'terraform providers mirror' writes it),"
+                    + " not from their registries: for agents without access to them. Every task sees it read-only.")
+    Path providerMirror;
+
     @Option(names = "--log-over-http",
             description = "Send log batches over HTTP only, never the agent WebSocket (for proxies that do not pass WebSockets;"
                     + " by default the agent falls back to HTTP by itself when the WebSocket fails).")
@@ -129,11 +159,41 @@ public final class AgentCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-        return config.withTransport(reach).withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
+        Isolation chosen;
+        try {
+            chosen = Isolation.fromWire(isolation);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--isolation must be sandbox or none, got '" + isolation + "'");
+        }
+        if (hooksDir != null) {
+            Path hooks = ctx.resolve(hooksDir);
+            if (!Files.isDirectory(hooks)) throw new UsageException("--hooks-dir: " + hooks + " is not a directory");
+            config = config.withHooksDir(hooks);
+        }
+        if (providerMirror != null) {
+            Path mirror = ctx.resolve(providerMirror);
+            if (!Files.isDirectory(mirror)) throw new UsageException("--provider-mirror: " + mirror + " is not a directory");
+            config = config.withProviderMirror(mirror);
+        }
+        config = config.withClaims(claims());
+        return config.withTransport(reach).withIsolation(chosen).withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
                 .withCancelGrace(Duration.ofSeconds(cancelGraceSeconds))
                 .withLogWebSocket(!logOverHttp)
-                .withMinFreeDisk(minFreeDiskMib * 1024 * 1024)
                 .withVersions(versions());
+    }
+
+    private AgentConfig.Claims claims() {
+        long minFreeDisk = minFreeDiskMib * 1024 * 1024;
+        if (accept == null) return new AgentConfig.Claims(single, AgentConfig.Claims.DEFAULTS.accept(), minFreeDisk);
+        java.util.Set<TaskAction> actions = java.util.EnumSet.noneOf(TaskAction.class);
+        for (String a : accept) {
+            try {
+                actions.add(TaskAction.fromWire(a.strip()));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--accept takes plan or plan_apply, got '" + a + "'");
+            }
+        }
+        return new AgentConfig.Claims(single, actions, minFreeDisk);
     }
 
     private AgentConfig.Versions versions() {
@@ -151,6 +211,10 @@ public final class AgentCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         AgentConfig config = config();
+        if (config.runs().isolation() == Isolation.NONE) {
+            ctx.err().println("WARNING: " + Agent.noSandboxWarning() + ".");
+            ctx.err().flush();
+        }
         Agent agent = new Agent(config);
         Runtime.getRuntime().addShutdownHook(new Thread(
                 () -> Shutdown.bounded("agent", Agent.closeLimit(config), agent::close), "iac-agent-shutdown"));

@@ -2,6 +2,7 @@ package io.iacrunner.cli;
 
 import io.iacrunner.agent.Agent;
 import io.iacrunner.agent.AgentConfig;
+import io.iacrunner.protocol.Isolation;
 import io.iacrunner.server.IacServer;
 import io.iacrunner.server.ServerConfig;
 import java.io.IOException;
@@ -72,9 +73,14 @@ public final class DevCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             throw new StartupException("the server could not start", e);
         }
+        Path agentWork = data.resolve("agent-work");
+        // The README's first command must work on a fresh machine: without bubblewrap the local agent runs
+        // unsandboxed, and the banner says so.
+        String noSandbox = Agent.sandboxProblem(agentWork).orElse(null);
         AgentConfig agentConfig = AgentConfig.of(server.baseUrl(), server.agentTokenFile())
                 .withName("dev-agent")
-                .withWorkDir(data.resolve("agent-work"))
+                .withWorkDir(agentWork)
+                .withIsolation(noSandbox == null ? Isolation.SANDBOX : Isolation.NONE)
                 // A laptop's disk may be nearly full: the tour's runs need little, so only a truly full disk stops them.
                 .withMinFreeDisk(32L * 1024 * 1024);
         Agent agent;
@@ -95,7 +101,7 @@ public final class DevCommand implements Callable<Integer> {
                 stopped.countDown();
             }
         }, "iac-dev-shutdown"));
-        printBanner(ctx.out(), server, agent.agentId(), example);
+        printBanner(ctx.out(), server, agent.agentId(), example, noSandbox);
         stopped.await();
         return ExitCodes.OK;
     }
@@ -111,8 +117,9 @@ public final class DevCommand implements Callable<Integer> {
         return example;
     }
 
-    private void printBanner(PrintStream out, IacServer server, String agentId, Path example) {
+    private void printBanner(PrintStream out, IacServer server, String agentId, Path example, String noSandbox) {
         out.println("iac dev is running: server + embedded PostgreSQL + one local agent (" + agentId + ")");
+        for (String line : sandboxWarning(noSandbox)) out.println(line);
         out.println("  server URL:   " + server.baseUrl());
         out.println("  web UI:       " + server.baseUrl().resolve("/") + "   (sign in with the admin token below)");
         out.println("  admin token:  " + server.adminTokenFile());
@@ -124,6 +131,16 @@ public final class DevCommand implements Callable<Integer> {
         out.println();
         out.println("Ctrl-C stops the agent, then the server.");
         out.flush();
+    }
+
+    /** The banner's warning when the local agent could not get its sandbox (none when it did). */
+    static List<String> sandboxWarning(String noSandbox) {
+        if (noSandbox == null) return List.of();
+        return List.of("",
+                "  WARNING: the local agent runs WITHOUT a task sandbox (--isolation none): " + Agent.noSandboxWarning() + ".",
+                "  Why: " + noSandbox,
+                "  Fine for trying iac-runner with your own configurations; do not run others' code on this agent.",
+                "");
     }
 
     /** Three commands that work as printed from the current directory, flags added only where defaults would miss. */

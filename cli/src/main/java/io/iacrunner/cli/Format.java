@@ -2,6 +2,7 @@ package io.iacrunner.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.iacrunner.protocol.AgentView;
+import io.iacrunner.protocol.Isolation;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.PlanSummary;
 import io.iacrunner.protocol.StateVersionView;
@@ -61,6 +62,7 @@ final class Format {
         fields.put("max_plan_concurrency", p.maxPlanConcurrency());
         fields.put("allow_apply_concurrent", p.allowApplyConcurrent());
         fields.put("labels", Labels.text(p.labels()));
+        fields.put("max_run_time", p.maxRunTime());
         return keyValues(fields);
     }
 
@@ -71,9 +73,10 @@ final class Format {
                     text(p.poolId()),
                     text(p.maxPlanConcurrency()),
                     text(p.allowApplyConcurrent()),
+                    text(p.maxRunTime()),
                     text(Labels.text(p.labels()))));
         }
-        return table(List.of("ID", "MAX_PLANS", "APPLY_CONCURRENT", "LABELS"), rows);
+        return table(List.of("ID", "MAX_PLANS", "APPLY_CONCURRENT", "MAX_RUN_TIME", "LABELS"), rows);
     }
 
     /** The lock reads {@code free}, or names its task and since when, with the reason on a line of its own. */
@@ -90,6 +93,7 @@ final class Format {
         fields.put("state_version", w.currentStateVersion());
         fields.put("state_serial", w.currentStateSerial());
         fields.put("terraform_version", w.terraformVersion() == null ? "(the agent's default)" : w.terraformVersion());
+        fields.put("max_run_time", w.maxRunTime() == null ? "(the pool's)" : w.maxRunTime());
         fields.put("created_at", w.createdAt());
         if (w.outputs() != null) {
             w.outputs().forEach((name, output) -> fields.put("output." + name,
@@ -156,17 +160,17 @@ final class Format {
                     text(a.poolId()),
                     text(a.status()),
                     shortTime(a.lastSeen()),
+                    isolation(a.isolation()),
                     running.isEmpty() ? NONE : String.join(",", running),
-                    agentWarnings(a)));
+                    a.diskFull() ? "disk full: claims nothing" : NONE));
         }
-        return table(List.of("ID", "NAME", "POOL", "STATUS", "LAST_SEEN", "RUNNING", "WARNINGS"), rows);
+        return table(List.of("ID", "NAME", "POOL", "STATUS", "LAST_SEEN", "ISOLATION", "RUNNING", "WARNINGS"), rows);
     }
 
-    /** What an operator must act on, from the agent's last ping. */
-    private static String agentWarnings(AgentView a) {
-        List<String> warnings = new ArrayList<>();
-        if (a.diskFull()) warnings.add("disk full: claims nothing");
-        return warnings.isEmpty() ? NONE : String.join("; ", warnings);
+    /** An agent without a sandbox stands out: its tasks can read its credentials and each other's secrets. */
+    static String isolation(Isolation isolation) {
+        if (isolation == null) return "unknown";
+        return isolation == Isolation.NONE ? "NONE(unsandboxed)" : isolation.wireName();
     }
 
     /** Left-aligned columns separated by two spaces; the last column is not padded. */

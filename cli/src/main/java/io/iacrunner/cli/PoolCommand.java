@@ -60,6 +60,11 @@ public final class PoolCommand implements Runnable {
                 description = "A label of the pool (repeatable); a task that requires labels runs only where all of them are.")
         List<String> labels;
 
+        @Option(names = "--max-run-time", paramLabel = "DURATION", defaultValue = "2h",
+                description = "How long a run on the pool's agents may take, like 20s, 30m, 2h or 1h30m (default ${DEFAULT-VALUE});"
+                        + " past it the agent stops it as a cancel does and it ends errored. A workspace may set its own.")
+        String maxRunTime;
+
         @Option(names = "--token-out", paramLabel = "FILE", description = "Write the pool token to FILE (mode 0600) instead of stdout.")
         Path tokenOut;
 
@@ -72,10 +77,11 @@ public final class PoolCommand implements Runnable {
             if (poolId.isBlank()) throw new UsageException("POOL must not be blank");
             if (maxPlans < 1) throw new UsageException("--max-plans must be 1 or more, got " + maxPlans);
             Map<String, String> poolLabels = Labels.parse(labels, "--label");
+            String runTime = RunTimeOption.parse(maxRunTime, "--max-run-time");
             Path out = tokenOut == null ? null : ctx.resolve(tokenOut);
             if (out != null) checkWritable(out);
             client.client().put(ApiPaths.fill(ApiPaths.POOL, poolId),
-                    new PoolConfig(poolId, maxPlans, allowApplyConcurrent, poolLabels), PoolConfig.class);
+                    new PoolConfig(poolId, maxPlans, allowApplyConcurrent, poolLabels, runTime), PoolConfig.class);
             PoolToken token = client.client().post(ApiPaths.fill(ApiPaths.POOL_TOKENS, poolId), Map.of(), PoolToken.class);
             if (token == null || token.token() == null || token.token().isBlank()) {
                 throw new ApiException(200, "bad_reply", "the server's reply held no pool token");

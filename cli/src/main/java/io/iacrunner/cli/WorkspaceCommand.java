@@ -1,5 +1,6 @@
 package io.iacrunner.cli;
 
+import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.UnlockRequest;
 import io.iacrunner.protocol.WorkspaceSettings;
@@ -55,8 +56,10 @@ public final class WorkspaceCommand implements Runnable {
 
     @Command(name = "set", mixinStandardHelpOptions = true,
             description = {
-                "Set a workspace's settings (the workspace is created if new). Its tasks run",
-                "--terraform-version unless they name one; an empty value clears it (the agent's default).",
+                "Set a workspace's settings (the workspace is created if new); those not given stay as they are.",
+                "Its tasks run --terraform-version unless they name one; its runs may take --max-run-time",
+                "(like 20s, 30m, 2h) before they are stopped and end errored. An empty value clears a",
+                "setting: the agent's default version, the pool's run time.",
             })
     public static final class Set implements Callable<Integer> {
         private final CliContext ctx;
@@ -67,9 +70,13 @@ public final class WorkspaceCommand implements Runnable {
         @Parameters(paramLabel = "WS", description = "Workspace id.")
         String workspace;
 
-        @Option(names = "--terraform-version", paramLabel = "VERSION", required = true,
+        @Option(names = "--terraform-version", paramLabel = "VERSION",
                 description = "e.g. 1.11.4; '' for the agent's default.")
         String terraformVersion;
+
+        @Option(names = "--max-run-time", paramLabel = "DURATION",
+                description = "e.g. 30m; '' for the pool's. Past it a run is stopped (SIGINT, grace, kill) and ends errored.")
+        String maxRunTime;
 
         public Set(CliContext ctx) {
             this.ctx = ctx;
@@ -77,12 +84,31 @@ public final class WorkspaceCommand implements Runnable {
 
         @Override
         public Integer call() {
-            String version = terraformVersion.isBlank() ? null : terraformVersion.trim();
+            if (terraformVersion == null && maxRunTime == null) {
+                throw new UsageException("workspace set needs --terraform-version, --max-run-time or both");
+            }
+            String runTime = maxRunTime == null || maxRunTime.isBlank() ? null : RunTimeOption.parse(maxRunTime, "--max-run-time");
+            // The server replaces all settings at once: the ones not given are kept as they are now.
+            WorkspaceSettings current = current();
+            String version = terraformVersion == null ? current.terraformVersion()
+                    : terraformVersion.isBlank() ? null : terraformVersion.trim();
             WorkspaceView view = client.client().put(ApiPaths.fill(ApiPaths.WORKSPACE, workspace),
-                    new WorkspaceSettings(version), WorkspaceView.class);
+                    new WorkspaceSettings(version, maxRunTime == null ? current.maxRunTime() : runTime), WorkspaceView.class);
             ctx.out().println("workspace " + view.workspaceId() + ": terraform_version "
-                    + (view.terraformVersion() == null ? "cleared (the agent's default)" : view.terraformVersion()));
+                    + (view.terraformVersion() == null ? "cleared (the agent's default)" : view.terraformVersion())
+                    + ", max_run_time " + (view.maxRunTime() == null ? "the pool's" : view.maxRunTime()));
             return ExitCodes.OK;
+        }
+
+        /** The workspace's settings now; none for a workspace that does not exist yet (set creates it). */
+        private WorkspaceSettings current() {
+            try {
+                WorkspaceView view = client.client().get(ApiPaths.fill(ApiPaths.WORKSPACE, workspace), WorkspaceView.class);
+                return new WorkspaceSettings(view.terraformVersion(), view.maxRunTime());
+            } catch (ApiException e) {
+                if (e.status() == 404) return new WorkspaceSettings(null, null);
+                throw e;
+            }
         }
     }
 

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class PoolCommandTest {
     static final String BUILD_POOL = """
-            {"pool_id":"build","max_plan_concurrency":4,"allow_apply_concurrent":true,"labels":{"region":"idc1","tier":"prod"}}""";
+            {"pool_id":"build","max_plan_concurrency":4,"allow_apply_concurrent":true,"labels":{"region":"idc1","tier":"prod"},
+             "max_run_time":"2h"}""";
     static final String TOKEN = "{\"pool_id\":\"build\",\"token\":\"pool-token-for-build\"}";
 
     @TempDir
@@ -53,7 +54,23 @@ class PoolCommandTest {
         assertThat(pool.path("allow_apply_concurrent").asBoolean()).isFalse();
         assertThat(pool.path("labels").isObject()).isTrue();
         assertThat(pool.path("labels").isEmpty()).isTrue();
+        assertThat(pool.path("max_run_time").asText()).as("the default").isEqualTo("2h");
         assertThat(api.requests.get(1).body()).isEqualTo("{}");
+    }
+
+    @Test
+    void createSendsTheMaxRunTimeInItsShortestSpellingAndRefusesAnythingElseBeforeSending() throws Exception {
+        CliRun run = CliRun.run(dir, "pool", "create", "build", "--max-run-time", "90m", "--server", api.url());
+        assertThat(run.exit()).as(run.toString()).isZero();
+        assertThat(json.readTree(api.requests.get(0).body()).path("max_run_time").asText()).isEqualTo("1h30m");
+
+        api.requests.clear();
+        for (String bad : List.of("2 hours", "1d", "0s", "")) {
+            CliRun refused = CliRun.run(dir, "pool", "create", "build", "--max-run-time", bad, "--server", api.url());
+            assertThat(refused.exit()).as(bad).isEqualTo(2);
+            assertThat(refused.err()).as(bad).startsWith("error: --max-run-time: '" + bad + "'");
+        }
+        assertThat(api.requests).isEmpty();
     }
 
     @Test
@@ -125,7 +142,8 @@ class PoolCommandTest {
         assertThat(text.out()).containsPattern("(?m)^pool_id: +build$")
                 .containsPattern("(?m)^max_plan_concurrency: +4$")
                 .containsPattern("(?m)^allow_apply_concurrent: +true$")
-                .containsPattern("(?m)^labels: +region=idc1,tier=prod$");
+                .containsPattern("(?m)^labels: +region=idc1,tier=prod$")
+                .containsPattern("(?m)^max_run_time: +2h$");
 
         CliRun asJson = CliRun.run(dir, "pool", "show", "build", "--json", "--server", api.url());
         assertThat(json.readTree(asJson.out())).isEqualTo(json.readTree(BUILD_POOL));
@@ -134,14 +152,15 @@ class PoolCommandTest {
     @Test
     void listPrintsATableOrParseableJson() throws Exception {
         api.on("GET", "/api/v1/pools", FakeApi.Reply.ok("{\"pools\":[" + BUILD_POOL
-                + ",{\"pool_id\":\"default-pool\",\"max_plan_concurrency\":3,\"allow_apply_concurrent\":false,\"labels\":{}}]}"));
+                + ",{\"pool_id\":\"default-pool\",\"max_plan_concurrency\":3,\"allow_apply_concurrent\":false,\"labels\":{},"
+                + "\"max_run_time\":\"30m\"}]}"));
 
         CliRun text = CliRun.run(dir, "pool", "list", "--server", api.url());
         assertThat(text.exit()).as(text.toString()).isZero();
         List<String> lines = text.out().lines().toList();
-        assertThat(lines.get(0)).matches("ID +MAX_PLANS +APPLY_CONCURRENT +LABELS");
-        assertThat(lines.get(1)).matches("build +4 +true +region=idc1,tier=prod");
-        assertThat(lines.get(2)).matches("default-pool +3 +false +-");
+        assertThat(lines.get(0)).matches("ID +MAX_PLANS +APPLY_CONCURRENT +MAX_RUN_TIME +LABELS");
+        assertThat(lines.get(1)).matches("build +4 +true +2h +region=idc1,tier=prod");
+        assertThat(lines.get(2)).matches("default-pool +3 +false +30m +-");
 
         CliRun asJson = CliRun.run(dir, "pool", "list", "--json", "--server", api.url());
         JsonNode pools = json.readTree(asJson.out()).path("pools");

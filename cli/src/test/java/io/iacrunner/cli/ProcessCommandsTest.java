@@ -3,6 +3,8 @@ package io.iacrunner.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.iacrunner.agent.AgentConfig;
+import io.iacrunner.protocol.Isolation;
+import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.server.ServerConfig;
 import io.iacrunner.server.settings.ServerSettings;
 import io.iacrunner.server.settings.Setting;
@@ -111,6 +113,68 @@ class ProcessCommandsTest {
         AgentConfig onPath = parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token").config();
         assertThat(onPath.terraform()).isEqualTo(Path.of("terraform"));
         assertThat(onPath.serverUrl()).isEqualTo(URI.create("http://127.0.0.1:8080"));
+    }
+
+    @Test
+    void agentsRunTasksInTheSandboxUnlessToldNoneLoudly() throws Exception {
+        Files.writeString(dir.resolve("agent.token"), "pool-token\n");
+        assertThat(parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token").config().runs().isolation())
+                .isEqualTo(Isolation.SANDBOX);
+        assertThat(parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token", "--isolation", "none").config()
+                .runs().isolation()).isEqualTo(Isolation.NONE);
+        Files.createDirectories(dir.resolve("mirror"));
+        assertThat(parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token", "--provider-mirror", "mirror").config()
+                .runs().providerMirror()).isEqualTo(dir.resolve("mirror"));
+        CliRun noMirror = CliRun.run(dir, "agent", "--token-file", "agent.token", "--provider-mirror", "nowhere");
+        assertThat(noMirror.exit()).isEqualTo(2);
+        assertThat(noMirror.err()).contains("--provider-mirror").contains("is not a directory");
+        CliRun bogus = CliRun.run(dir, "agent", "--token-file", "agent.token", "--isolation", "chroot");
+        assertThat(bogus.exit()).isEqualTo(2);
+        assertThat(bogus.err()).contains("--isolation must be sandbox or none");
+    }
+
+    @Test
+    void singleAcceptAndHooksReachTheAgentConfig() throws Exception {
+        Files.writeString(dir.resolve("agent.token"), "pool-token\n");
+        Files.createDirectories(dir.resolve("hooks"));
+        AgentConfig config = parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token", "--single",
+                "--accept", "plan", "--hooks-dir", "hooks").config();
+        assertThat(config.claims().single()).isTrue();
+        assertThat(config.claims().accept()).containsExactly(TaskAction.PLAN);
+        assertThat(config.runs().hooksDir()).isEqualTo(dir.resolve("hooks"));
+        AgentConfig both = parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token",
+                "--accept", "plan", "--accept", "plan_apply").config();
+        assertThat(both.claims().accept()).containsExactlyInAnyOrder(TaskAction.PLAN, TaskAction.PLAN_APPLY);
+        assertThat(both.claims().single()).isFalse();
+
+        CliRun badAccept = CliRun.run(dir, "agent", "--token-file", "agent.token", "--accept", "destroy");
+        assertThat(badAccept.exit()).isEqualTo(2);
+        assertThat(badAccept.err()).contains("--accept takes plan or plan_apply, got 'destroy'");
+        CliRun noHooks = CliRun.run(dir, "agent", "--token-file", "agent.token", "--hooks-dir", "nowhere");
+        assertThat(noHooks.exit()).isEqualTo(2);
+        assertThat(noHooks.err()).contains("--hooks-dir").contains("is not a directory");
+    }
+
+    @Test
+    void devSaysLoudlyWhenItsAgentRunsWithoutASandboxAndWhy() {
+        assertThat(DevCommand.sandboxWarning(null)).isEmpty();
+        String problem = "the task sandbox (bubblewrap) cannot start: bwrap is not installed (looked in /usr/bin/bwrap and on PATH)."
+                + " Fix it by installing bubblewrap (Debian/Ubuntu: apt-get install bubblewrap)";
+        assertThat(String.join("\n", DevCommand.sandboxWarning(problem)))
+                .contains("WARNING: the local agent runs WITHOUT a task sandbox (--isolation none)", "can read this agent's identity",
+                        "Why: " + problem);
+    }
+
+    @Test
+    void anAgentThatCannotSandboxItsTasksRefusesToStartAndSaysWhyAndHowToFixIt() throws Exception {
+        Files.writeString(dir.resolve("agent.token"), "pool-token\n");
+        // A work directory every sandbox would see read-only (its identity and spool with it): refused before anything.
+        CliRun run = CliRun.run(dir, "agent", "--server", "http://127.0.0.1:9", "--token-file", "agent.token",
+                "--work-dir", "/usr/local/iac-refused-agent");
+        assertThat(run.exit()).isEqualTo(5);
+        assertThat(run.err()).contains("the agent could not start: the task sandbox (bubblewrap) cannot start",
+                "/usr/local/iac-refused-agent is under /usr", "apt-get install bubblewrap", "--isolation none");
+        assertThat(Path.of("/usr/local/iac-refused-agent")).doesNotExist();
     }
 
     @Test

@@ -56,7 +56,8 @@ class StateAndAgentsCommandTest {
         api.on("GET", "/api/v1/agents", FakeApi.Reply.ok("""
                 {"agents":[
                   {"agent_id":"a-1","name":"dev-agent","pool_id":"default-pool","status":"busy",
-                   "last_seen":"2025-11-25T10:00:03.123Z","running_tasks":["t-1","t-2"],"version":"0.1.0","disk_full":false},
+                   "last_seen":"2025-11-25T10:00:03.123Z","running_tasks":["t-1","t-2"],"version":"0.1.0","isolation":"sandbox",
+                   "disk_full":false},
                   {"agent_id":"a-2","name":"old","pool_id":"default-pool","status":"offline",
                    "last_seen":null,"running_tasks":[],"version":"0.1.0"},
                   {"agent_id":"a-3","name":"full","pool_id":"default-pool","status":"idle",
@@ -64,10 +65,22 @@ class StateAndAgentsCommandTest {
         CliRun run = CliRun.run(Path.of("."), "agents", "--server", api.url());
         assertThat(run.exit()).as(run.toString()).isZero();
         List<String> lines = run.out().lines().toList();
-        assertThat(lines.get(0)).matches("ID +NAME +POOL +STATUS +LAST_SEEN +RUNNING +WARNINGS");
-        assertThat(lines.get(1)).matches("a-1 +dev-agent +default-pool +busy +2025-11-25T10:00:03Z +t-1,t-2 +-");
-        assertThat(lines.get(2)).matches("a-2 +old +default-pool +offline +- +- +-");
-        assertThat(lines.get(3)).matches("a-3 +full +default-pool +idle +2025-11-25T10:00:04Z +- +disk full: claims nothing");
+        assertThat(lines.get(0)).matches("ID +NAME +POOL +STATUS +LAST_SEEN +ISOLATION +RUNNING +WARNINGS");
+        assertThat(lines.get(1)).matches("a-1 +dev-agent +default-pool +busy +2025-11-25T10:00:03Z +sandbox +t-1,t-2 +-");
+        assertThat(lines.get(2)).matches("a-2 +old +default-pool +offline +- +unknown +- +-");
+        assertThat(lines.get(3)).matches("a-3 +full +default-pool +idle +2025-11-25T10:00:04Z +unknown +- +disk full: claims nothing");
+        assertThat(run.err()).isEmpty();
+    }
+
+    @Test
+    void agentsShowsAnAgentWithoutASandboxLoudly() {
+        api.on("GET", "/api/v1/agents", FakeApi.Reply.ok("""
+                {"agents":[{"agent_id":"a-1","name":"open","pool_id":"default-pool","status":"idle",
+                   "last_seen":"2025-11-25T10:00:03Z","running_tasks":[],"version":"0.1.0","isolation":"none"}]}"""));
+        CliRun run = CliRun.run(Path.of("."), "agents", "--server", api.url());
+        assertThat(run.exit()).as(run.toString()).isZero();
+        assertThat(run.out().lines().toList().get(1)).contains("NONE(unsandboxed)");
+        assertThat(run.err()).contains("warning: 1 agent(s) run tasks without a sandbox");
     }
 
     @Test

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -96,13 +97,42 @@ class VarCommandTest {
         assertThat(run.out()).isEqualTo("workspace demo: variable db_password removed\n");
     }
 
+    /** The body of the one PUT (workspace set reads the current settings first). */
+    JsonNode sentSettings() throws Exception {
+        List<FakeApi.Request> puts = api.requests.stream().filter(r -> r.method().equals("PUT")).toList();
+        assertThat(puts).hasSize(1);
+        return json.readTree(puts.getFirst().body());
+    }
+
     @Test
     void workspaceSetSendsTheVersionAndAnEmptyOneClearsIt() throws Exception {
         api.on("PUT", "/api/v1/workspaces/demo", FakeApi.Reply.ok("""
                 {"workspace_id":"demo","lock":null,"terraform_version":null,"created_at":"2026-11-30T10:00:00Z"}"""));
         CliRun run = CliRun.run(dir, "workspace", "set", "demo", "--terraform-version", "", "--server", api.url());
         assertThat(run.exit()).as(run.toString()).isZero();
-        assertThat(sentBody().path("terraform_version").isNull()).isTrue();
-        assertThat(run.out()).isEqualTo("workspace demo: terraform_version cleared (the agent's default)\n");
+        assertThat(sentSettings().path("terraform_version").isNull()).isTrue();
+        assertThat(run.out()).isEqualTo("workspace demo: terraform_version cleared (the agent's default), max_run_time the pool's\n");
+    }
+
+    @Test
+    void workspaceSetChangesOnlyTheSettingsGivenAndChecksTheRunTimeFirst() throws Exception {
+        api.on("GET", "/api/v1/workspaces/demo", FakeApi.Reply.ok("""
+                {"workspace_id":"demo","lock":null,"terraform_version":"1.11.4","max_run_time":"2h","created_at":"2026-11-30T10:00:00Z"}"""));
+        api.on("PUT", "/api/v1/workspaces/demo", r -> FakeApi.Reply.ok("""
+                {"workspace_id":"demo","lock":null,"terraform_version":"1.11.4","max_run_time":"30m","created_at":"2026-11-30T10:00:00Z"}"""));
+        CliRun run = CliRun.run(dir, "workspace", "set", "demo", "--max-run-time", "30m", "--server", api.url());
+        assertThat(run.exit()).as(run.toString()).isZero();
+        assertThat(sentSettings().path("terraform_version").asText()).as("kept").isEqualTo("1.11.4");
+        assertThat(sentSettings().path("max_run_time").asText()).isEqualTo("30m");
+        assertThat(run.out()).isEqualTo("workspace demo: terraform_version 1.11.4, max_run_time 30m\n");
+
+        api.requests.clear();
+        CliRun bad = CliRun.run(dir, "workspace", "set", "demo", "--max-run-time", "half an hour", "--server", api.url());
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).startsWith("error: --max-run-time: 'half an hour' is not a duration like 20s, 30m, 2h or 1h30m");
+        CliRun nothing = CliRun.run(dir, "workspace", "set", "demo", "--server", api.url());
+        assertThat(nothing.exit()).isEqualTo(2);
+        assertThat(nothing.err()).contains("--terraform-version, --max-run-time or both");
+        assertThat(api.requests).isEmpty();
     }
 }

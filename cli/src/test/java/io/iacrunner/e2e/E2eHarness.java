@@ -100,7 +100,10 @@ final class E2eHarness implements AutoCloseable {
 
     /** An agent in a child JVM that a test can kill for real. */
     record AgentProcess(String name, String agentId, Process process, Path workDir, Path log) {
-        /** SIGKILL: no shutdown hook runs, nothing is reported, its Terraform and what that started keep running. */
+        /**
+         * SIGKILL: no shutdown hook runs, nothing is reported. Its sandboxes die with it; with {@code --isolation
+         * none} its Terraform and what that started keep running.
+         */
         void kill() throws InterruptedException {
             process.destroyForcibly();
             if (!process.waitFor(30, TimeUnit.SECONDS)) throw new AssertionError("agent JVM " + process.pid() + " survived SIGKILL");
@@ -261,10 +264,6 @@ final class E2eHarness implements AutoCloseable {
     }
 
     /**
-     * Kills the child agents, then whatever their tasks left running (an agent killed with SIGKILL leaves its
-     * Terraform and that one's children behind), then stops the agents in this JVM and the server.
-     */
-    /**
      * A configuration whose apply runs {@code command} in a {@code local-exec} provisioner with {@code
      * IAC_TEST_MARKER=<marker>} in its environment, so {@link TaskProcesses} finds every process it starts.
      */
@@ -291,6 +290,10 @@ final class E2eHarness implements AutoCloseable {
         return script;
     }
 
+    /**
+     * Kills the child agents, then whatever their tasks left running (an unsandboxed agent killed with SIGKILL leaves
+     * its Terraform and that one's children behind), then stops the agents in this JVM and the server.
+     */
     @Override
     public void close() {
         for (AgentProcess p : agentProcesses) {

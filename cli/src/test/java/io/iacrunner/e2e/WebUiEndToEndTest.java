@@ -128,6 +128,8 @@ class WebUiEndToEndTest {
         browser.until("the sleep started", RUN, () -> browser.log(true).texts().stream().anyMatch(t -> t.contains("started-" + marker)) ? true : null);
         browser.open("#/agents");
         browser.until("the agent busy with it", () -> browser.driver.findElements(By.linkText(id)).stream().findFirst().orElse(null));
+        assertThat(browser.driver.findElements(By.cssSelector(".isolation-sandbox"))).as("the agent's sandbox is shown").isNotEmpty();
+        assertThat(browser.driver.findElements(By.cssSelector("p.warning"))).as("no agent runs without a sandbox").isEmpty();
         browser.screenshot(screenshots().resolve("agents.png"));
         browser.open("#/runs/" + id);
 

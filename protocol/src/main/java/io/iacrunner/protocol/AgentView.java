@@ -4,8 +4,9 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * An agent as clients see it; {@code status} is idle, busy or offline. {@code diskFull}: its last ping said it is
- * short of disk space and claims nothing.
+ * An agent as clients see it; {@code status} is idle, busy or offline; {@code isolation} how it isolates its tasks
+ * ({@code none}: without a sandbox, its tasks can read its credentials; null: an agent too old to say);
+ * {@code diskFull}: its last ping said it is short of disk space and claims nothing.
  */
 public record AgentView(
         String agentId,
@@ -15,4 +16,5 @@ public record AgentView(
         Instant lastSeen,
         List<String> runningTasks,
         String version,
+        Isolation isolation,
         boolean diskFull) {}

@@ -16,6 +16,8 @@ public final class ApiPaths {
     public static final String TASK_LOGS = PREFIX + "/tasks/{task_id}/logs";
     public static final String TASK_STATE = PREFIX + "/tasks/{task_id}/state";
     public static final String TASK_RESULT = PREFIX + "/tasks/{task_id}/result";
+    /** The agent gives back an attempt it has not begun: the task is queued again (job token). */
+    public static final String TASK_HAND_BACK = PREFIX + "/tasks/{task_id}/hand-back";
     /** A fresh job token for an attempt the agent runs (agent token). */
     public static final String TASK_JOB_TOKEN = PREFIX + "/tasks/{task_id}/job-token";
 

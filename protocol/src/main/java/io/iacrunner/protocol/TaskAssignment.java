@@ -10,7 +10,9 @@ import java.util.List;
  * the log is cut with a notice (the task goes on). {@code configArchive} (base64 tar.gz, checked by the server and
  * again by the agent) replaces {@code tfJson} when the task was created from a configuration directory.
  * {@code jobToken} is the credential for this attempt's uploads and nothing else; the agent asks for a new one with
- * its agent token before {@code jobTokenExpiresAt}.
+ * its agent token before {@code jobTokenExpiresAt}. {@code maxRunSeconds} is how long the run may take (its
+ * workspace's setting, else its pool's; 0: no limit): past it the agent stops it as a cancel does and reports it
+ * errored.
  */
 public record TaskAssignment(
         String taskId,
@@ -25,10 +27,24 @@ public record TaskAssignment(
         long maxLogBytes,
         String configArchive,
         String jobToken,
-        java.time.Instant jobTokenExpiresAt) {
+        java.time.Instant jobTokenExpiresAt,
+        long maxRunSeconds) {
+
+    /** Without a run time limit. */
+    public TaskAssignment(String taskId, int attempt, String workspaceId, TaskAction action, String terraformVersion,
+            ObjectNode tfJson, ObjectNode variables, ObjectNode stateJson, List<String> sensitiveVariables, long maxLogBytes,
+            String configArchive, String jobToken, java.time.Instant jobTokenExpiresAt) {
+        this(taskId, attempt, workspaceId, action, terraformVersion, tfJson, variables, stateJson, sensitiveVariables,
+                maxLogBytes, configArchive, jobToken, jobTokenExpiresAt, 0);
+    }
 
     public TaskAssignment withJobToken(String token, java.time.Instant expiresAt) {
         return new TaskAssignment(taskId, attempt, workspaceId, action, terraformVersion, tfJson, variables, stateJson,
-                sensitiveVariables, maxLogBytes, configArchive, token, expiresAt);
+                sensitiveVariables, maxLogBytes, configArchive, token, expiresAt, maxRunSeconds);
+    }
+
+    public TaskAssignment withMaxRunSeconds(long seconds) {
+        return new TaskAssignment(taskId, attempt, workspaceId, action, terraformVersion, tfJson, variables, stateJson,
+                sensitiveVariables, maxLogBytes, configArchive, jobToken, jobTokenExpiresAt, seconds);
     }
 }

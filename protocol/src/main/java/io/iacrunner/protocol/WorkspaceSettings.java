@@ -3,5 +3,12 @@ package io.iacrunner.protocol;
 /**
  * A workspace's settings, all of them: {@code PUT /workspaces/{id}} replaces them (and creates the workspace if new).
  * {@code terraformVersion}: what its tasks run unless they name a version (null: the agent's default).
+ * {@code maxRunTime}: how long its runs may take before they are stopped and end errored, a duration like
+ * {@code 30m} ({@link RunTime}; null: its agent's pool's).
  */
-public record WorkspaceSettings(String terraformVersion) {}
+public record WorkspaceSettings(String terraformVersion, String maxRunTime) {
+    /** The Terraform version alone; the run time is the pool's. */
+    public WorkspaceSettings(String terraformVersion) {
+        this(terraformVersion, null);
+    }
+}

@@ -6,11 +6,12 @@ import java.util.Map;
 
 /**
  * A workspace: who holds its lock (null when free), its current state version, that state's outputs by name
- * (empty without state), and the Terraform version its tasks run unless they name one (null: the agent's default).
+ * (empty without state), the Terraform version its tasks run unless they name one (null: the agent's default), and
+ * the longest its runs may take (null: the pool's).
  */
 public record WorkspaceView(
         String workspaceId, Lock lock, Integer currentStateVersion, Long currentStateSerial, Instant createdAt,
-        Map<String, Output> outputs, String terraformVersion) {
+        Map<String, Output> outputs, String terraformVersion, String maxRunTime) {
     /** A root module output; a sensitive one's value is never sent ({@code value} is null then). */
     public record Output(JsonNode value, boolean sensitive) {}
 

@@ -2,14 +2,16 @@ import { api, seg } from '../api.js';
 import { errorBox, fmtAgo, h, replaceKeepingFocus, table, timeEl } from '../dom.js';
 
 /**
- * Agents (status, last seen, what they run) and pools (their limits and the capacity in use). A pool's
- * max_plan_concurrency is per agent, so its capacity is that times its agents that are not offline.
+ * Agents (status, last seen, isolation, what they run) and pools (their limits and the capacity in use). A pool's
+ * max_plan_concurrency is per agent, so its capacity is that times its agents that are not offline. An agent that
+ * runs tasks without a sandbox (--isolation none) is flagged, and a warning above the list counts them.
  */
 export function agentsPage(main, page) {
   page.title('Agents and pools');
   const pools = h('div', { 'aria-busy': 'true' });
   const agents = h('div', { 'aria-busy': 'true' });
-  main.append(h('h1', {}, 'Agents and pools'), h('h2', {}, 'Pools'), pools, h('h2', {}, 'Agents'), agents);
+  const warning = h('div', { role: 'status' });
+  main.append(h('h1', {}, 'Agents and pools'), h('h2', {}, 'Pools'), pools, h('h2', {}, 'Agents'), warning, agents);
   let shown = '';
   page.every(2000, async () => {
     try {
@@ -20,11 +22,17 @@ export function agentsPage(main, page) {
       pools.removeAttribute('aria-busy');
       agents.removeAttribute('aria-busy');
       const limits = Object.fromEntries(poolList.pools.map((p) => [p.pool_id, p.max_plan_concurrency]));
-      replaceKeepingFocus(pools, table('Pools', ['Pool', 'Agents online', 'Capacity in use', 'Plans per agent', 'Applies beside plans', 'Labels'],
+      replaceKeepingFocus(pools, table('Pools', ['Pool', 'Agents online', 'Capacity in use', 'Plans per agent', 'Applies beside plans',
+        'Max run time', 'Labels'],
         poolList.pools.map((p) => poolRow(p, agentList.agents.filter((a) => a.pool_id === p.pool_id))),
         'No pools.'));
+      const unsandboxed = agentList.agents.filter((a) => a.isolation === 'none' && a.status !== 'offline').length;
+      warning.replaceChildren(...(unsandboxed
+        ? [h('p', { class: 'warning' }, `${unsandboxed} agent${unsandboxed === 1 ? '' : 's'} run${unsandboxed === 1 ? 's' : ''} tasks without a sandbox`
+          + ' (--isolation none): any configuration they run can read the agent\'s credentials and the secrets of tasks running beside it.')]
+        : []));
       replaceKeepingFocus(agents, table('Agents, oldest registration first',
-        ['Agent', 'Pool', 'Status', 'Last seen', 'Running', 'Capacity in use', 'Version'],
+        ['Agent', 'Pool', 'Status', 'Last seen', 'Isolation', 'Running', 'Capacity in use', 'Version'],
         agentList.agents.map((a) => agentRow(a, limits[a.pool_id])),
         'No agents have registered yet.'));
     } catch (e) {
@@ -43,6 +51,7 @@ function poolRow(pool, members) {
     usage(running, online.length * pool.max_plan_concurrency),
     String(pool.max_plan_concurrency),
     pool.allow_apply_concurrent ? 'allowed' : 'no',
+    pool.max_run_time ?? '',
     Object.entries(pool.labels).map(([k, v]) => `${k}=${v}`).join(', ') || h('span', { class: 'muted' }, 'none'),
   ];
 }
@@ -54,12 +63,23 @@ function agentRow(agent, limit) {
     h('span', {}, h('span', { class: `badge agent-${agent.status}` }, agent.status),
       agent.disk_full ? h('span', { class: 'warning' }, ' disk full: claims nothing') : ''),
     h('span', {}, timeEl(agent.last_seen), ' ', h('span', { class: 'muted' }, `(${fmtAgo(agent.last_seen)})`)),
+    isolation(agent.isolation),
     agent.running_tasks.length
       ? h('ul', { class: 'plain' }, agent.running_tasks.map((id) => h('li', {}, h('a', { href: `#/runs/${seg(id)}`, dataset: { key: id } }, id))))
       : h('span', { class: 'muted' }, 'nothing'),
     agent.status === 'offline' ? h('span', { class: 'muted' }, '—') : usage(agent.running_tasks.length, limit ?? 0),
     agent.version ?? '',
   ];
+}
+
+/** 'sandbox', or a warning badge for an agent whose tasks run beside its credentials. */
+function isolation(value) {
+  if (value === 'none') {
+    return h('span', { class: 'badge isolation-none', title: 'started with --isolation none: its tasks can read its credentials' },
+      'no sandbox');
+  }
+  if (value === 'sandbox') return h('span', { class: 'badge isolation-sandbox' }, 'sandbox');
+  return h('span', { class: 'muted' }, 'unknown');
 }
 
 /** "2 of 6" with a meter, so the share is visible at a glance and read out as a value. */

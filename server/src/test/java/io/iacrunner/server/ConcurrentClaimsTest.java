@@ -250,7 +250,7 @@ class ConcurrentClaimsTest {
             }
             try {
                 registered.client().post(ApiPaths.AGENT_PING, new AgentPing(id(), !current.isEmpty(), plans, MAX_PLANS,
-                        apply, current, 0, 0, "test", false), PingReply.class);
+                        apply, current, 0, 0, "test"), PingReply.class);
             } catch (RuntimeException e) {
                 if (!stop.get()) violations.add(id() + ": ping failed: " + e);
             }

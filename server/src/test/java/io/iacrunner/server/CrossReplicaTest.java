@@ -75,7 +75,7 @@ class CrossReplicaTest {
 
     /** A heartbeat, then a pull: a simulated agent keeps its lease only by pinging. */
     static PullResponse pull(ApiClient agent, String agentId, int waitSeconds) {
-        agent.post(ApiPaths.AGENT_PING, new AgentPing(agentId, false, 0, 0, false, List.of(), 0, 0, "test", false), PingReply.class);
+        agent.post(ApiPaths.AGENT_PING, new AgentPing(agentId, false, 0, 0, false, List.of(), 0, 0, "test"), PingReply.class);
         return agent.post(ApiPaths.TASK_PULL, new PullRequest(agentId, 3, false, waitSeconds), PullResponse.class,
                 Duration.ofSeconds(waitSeconds + 10));
     }

@@ -69,7 +69,7 @@ class ExternalStoreOutageTest {
             }
             // An agent's ping: transient, so the agent retries instead of registering again.
             ApiException ping = timed(() -> catchApi(() -> agent.client().post(ApiPaths.AGENT_PING,
-                    new AgentPing(agent.agentId(), false, 0, 3, false, List.of(), 0, 0, "test", false), Object.class)));
+                    new AgentPing(agent.agentId(), false, 0, 3, false, List.of(), 0, 0, "test"), Object.class)));
             assertThat(ping.status()).isEqualTo(503);
             assertThat(ping.code()).isEqualTo("store_unavailable");
             assertThat(ping.isTransient()).isTrue();

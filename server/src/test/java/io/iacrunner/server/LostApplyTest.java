@@ -336,12 +336,12 @@ class LostApplyTest {
     }
 
     private static AgentPing ping(String agentId, List<String> running) {
-        return new AgentPing(agentId, !running.isEmpty(), 0, 3, !running.isEmpty(), running, 0, 0, "test", false);
+        return new AgentPing(agentId, !running.isEmpty(), 0, 3, !running.isEmpty(), running, 0, 0, "test");
     }
 
     private static RegisterResponse register(String formerToken) {
         return server.withToken(server.poolToken()).post(ApiPaths.AGENT_REGISTER,
-                new RegisterRequest("returning", "test", "localhost", formerToken), RegisterResponse.class);
+                new RegisterRequest("returning", "test", "localhost", null, formerToken), RegisterResponse.class);
     }
 
     private static WorkspaceView unlock(String ws) {

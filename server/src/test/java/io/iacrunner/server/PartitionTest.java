@@ -295,7 +295,7 @@ class PartitionTest {
     /** A heartbeat listing {@code running} as the tasks the agent runs. */
     static void ping(TestServer.RegisteredAgent agent, String... running) {
         agent.client().post(ApiPaths.AGENT_PING, new AgentPing(agent.agentId(), running.length > 0, 0, 3, running.length > 0,
-                List.of(running), 0, 0, "test", false), PingReply.class);
+                List.of(running), 0, 0, "test"), PingReply.class);
     }
 
     /**

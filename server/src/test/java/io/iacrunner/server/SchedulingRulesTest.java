@@ -80,7 +80,7 @@ class SchedulingRulesTest {
 
         server.admin().put(ApiPaths.fill(ApiPaths.POOL, "idc1"), new PoolConfig("idc1", 2, false, Map.of("region", "idc1", "tier", "x")), PoolConfig.class);
         PoolToken token = server.admin().post(ApiPaths.fill(ApiPaths.POOL_TOKENS, "idc1"), Map.of(), PoolToken.class);
-        RegisterResponse reg = server.withToken(token.token()).post(ApiPaths.AGENT_REGISTER, new RegisterRequest("idc", "t", "h", null), RegisterResponse.class);
+        RegisterResponse reg = server.withToken(token.token()).post(ApiPaths.AGENT_REGISTER, new RegisterRequest("idc", "t", "h"), RegisterResponse.class);
         assertThat(reg.pool().poolId()).isEqualTo("idc1");
         var idc = new TestServer.RegisteredAgent(reg.agentId(), server.withToken(reg.agentToken()), reg);
         assertThat(ids(pull(idc, 3, true))).containsExactly(task.taskId());
@@ -128,7 +128,7 @@ class SchedulingRulesTest {
         server.admin().post(ApiPaths.fill(ApiPaths.TASK_CANCEL, running.taskId()), new CancelRequest(true), TaskView.class);
         assertThat(pull(agent, 2, false).cancel()).as("force upgrades the order").containsExactly(new CancelOrder(running.taskId(), true));
         PingReply ping = agent.client().post(ApiPaths.AGENT_PING,
-                new AgentPing(agent.agentId(), true, 0, 3, true, List.of(running.taskId(), "t-0000000000000000"), 0, 0, "t", false), PingReply.class);
+                new AgentPing(agent.agentId(), true, 0, 3, true, List.of(running.taskId(), "t-0000000000000000"), 0, 0, "t"), PingReply.class);
         assertThat(ping.cancel()).containsExactlyInAnyOrder(new CancelOrder(running.taskId(), true),
                 new CancelOrder("t-0000000000000000", true));
         assertThat(ping.leaseSeconds()).as("three ping intervals").isEqualTo(60);
@@ -183,7 +183,7 @@ class SchedulingRulesTest {
         var agent = server.registerAgent("gone");
         agent.client().post(ApiPaths.AGENT_DEREGISTER, Map.of(), Void.class);
         assertThatThrownBy(() -> agent.client().post(ApiPaths.AGENT_PING,
-                new AgentPing(agent.agentId(), false, 0, 3, false, List.of(), 0, 0, "t", false), PingReply.class))
+                new AgentPing(agent.agentId(), false, 0, 3, false, List.of(), 0, 0, "t"), PingReply.class))
                 .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.code()).isEqualTo("unknown_agent"));
         var list = server.admin().get(ApiPaths.AGENTS, io.iacrunner.protocol.AgentList.class);
         assertThat(list.agents()).filteredOn(v -> v.agentId().equals(agent.agentId()))

@@ -3,6 +3,7 @@ package io.iacrunner.server.agents;
 import io.iacrunner.protocol.AgentList;
 import io.iacrunner.protocol.AgentPing;
 import io.iacrunner.protocol.CancelOrder;
+import io.iacrunner.protocol.Isolation;
 import io.iacrunner.protocol.PingReply;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.RegisterRequest;
@@ -73,10 +74,13 @@ public final class AgentService {
             log.info("agent {} came back as {} in pool {} (its token had expired)", name, agentId, pool.poolId());
         } else {
             agentId = Ids.agent();
-            agents.insert(agentId, name, pool.poolId(), limit(request.version()), limit(request.hostname()));
+            agents.insert(agentId, name, pool.poolId(), limit(request.version()), limit(request.hostname()), request.isolation());
             log.info("agent {} registered as {} in pool {}", name, agentId, pool.poolId());
         }
         Tokens.Issued token = tokens.issueAgent(agentId, pool.poolId(), AGENT_TOKEN_TTL);
+        if (request.isolation() == Isolation.NONE) {
+            log.warn("agent {} ({}) runs its tasks WITHOUT a sandbox (--isolation none): they can read its credentials", name, agentId);
+        }
         return new RegisterResponse(agentId, token.token(), token.expiresAt(), pool, (int) pingInterval.toSeconds(),
                 (int) lease.toSeconds());
     }
@@ -90,7 +94,7 @@ public final class AgentService {
         if (request.resumeAgentToken() == null) return java.util.Optional.empty();
         return tokens.formerAgent(request.resumeAgentToken(), lostApplyWindow)
                 .filter(former -> poolId.equals(former.poolId()))
-                .flatMap(former -> agents.touch(former.agentId(), null, limit(request.version())))
+                .flatMap(former -> agents.touch(former.agentId(), null, limit(request.version()), request.isolation()))
                 .map(AgentStore.AgentRow::agentId);
     }
 
@@ -103,7 +107,7 @@ public final class AgentService {
         if (ping.agentId() != null && !ping.agentId().equals(agent.agentId())) {
             throw ApiProblem.badRequest("agent_id_mismatch", "agent_id in the body differs from the token's agent");
         }
-        AgentStore.AgentRow row = agents.touch(agent.agentId(), Rows.json(ping), limit(ping.version()))
+        AgentStore.AgentRow row = agents.touch(agent.agentId(), Rows.json(ping), limit(ping.version()), ping.isolation())
                 .orElseThrow(() -> ApiProblem.notFound("unknown_agent", "agent " + agent.agentId() + " is not registered; register again"));
         PoolConfig pool = pools.find(row.poolId()).orElseThrow();
         List<String> reported = ping.currentTasks() == null ? List.of() : ping.currentTasks();

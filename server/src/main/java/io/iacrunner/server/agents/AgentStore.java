@@ -1,6 +1,7 @@
 package io.iacrunner.server.agents;
 
 import io.iacrunner.protocol.AgentView;
+import io.iacrunner.protocol.Isolation;
 import io.iacrunner.server.util.Rows;
 import io.iacrunner.server.util.StoreClock;
 import java.time.Duration;
@@ -24,24 +25,27 @@ public final class AgentStore {
         this.clock = clock;
     }
 
-    public void insert(String agentId, String name, String poolId, String version, String hostname) {
+    /** @param isolation how the agent isolates its tasks; null when it does not say */
+    public void insert(String agentId, String name, String poolId, String version, String hostname, Isolation isolation) {
         jdbi.useHandle(h -> clock.at(h.createUpdate("""
-                        insert into agents (agent_id, name, pool_id, version, hostname, last_seen)
-                        values (:id, :name, :pool, :version, :host, <now>)"""))
+                        insert into agents (agent_id, name, pool_id, version, hostname, isolation, last_seen)
+                        values (:id, :name, :pool, :version, :host, :isolation, <now>)"""))
                 .bind("id", agentId).bind("name", name).bind("pool", poolId).bind("version", version)
-                .bind("host", hostname).execute());
+                .bind("host", hostname).bind("isolation", isolation == null ? null : isolation.wireName()).execute());
     }
 
     /**
      * Records a ping ({@code pingJson} null: a registration that resumed the agent, which keeps its last ping); empty
-     * when the agent is unknown (the store was reset, it deregistered, or it never registered here).
+     * when the agent is unknown (the store was reset, it deregistered, or it never registered here). A version or
+     * isolation the ping does not state stays as it was.
      */
-    public Optional<AgentRow> touch(String agentId, String pingJson, String version) {
+    public Optional<AgentRow> touch(String agentId, String pingJson, String version, Isolation isolation) {
         return jdbi.withHandle(h -> clock.at(h.createQuery("""
                         update agents set last_seen = <now>, last_ping = coalesce(cast(:ping as jsonb), last_ping),
-                            version = coalesce(:version, version)
+                            version = coalesce(:version, version), isolation = coalesce(:isolation, isolation)
                         where agent_id = :id and deregistered_at is null returning agent_id, pool_id"""))
                 .bind("id", agentId).bind("ping", pingJson).bind("version", version)
+                .bind("isolation", isolation == null ? null : isolation.wireName())
                 .map((rs, ctx) -> new AgentRow(rs.getString("agent_id"), rs.getString("pool_id"))).findOne());
     }
 
@@ -61,7 +65,7 @@ public final class AgentStore {
 
     public List<AgentView> list(Duration offlineAfter) {
         return jdbi.withHandle(h -> clock.at(h.createQuery("""
-                        select a.agent_id, a.name, a.pool_id, a.version, a.last_seen,
+                        select a.agent_id, a.name, a.pool_id, a.version, a.last_seen, a.isolation,
                                coalesce((a.last_ping ->> 'disk_full')::boolean, false) as disk_full,
                                a.deregistered_at is not null
                                    or <now> - a.last_seen > make_interval(secs => :offline) as offline,
@@ -74,7 +78,9 @@ public final class AgentStore {
                     List<String> running = List.of((String[]) rs.getArray("running").getArray());
                     String status = rs.getBoolean("offline") ? "offline" : running.isEmpty() ? "idle" : "busy";
                     return new AgentView(rs.getString("agent_id"), rs.getString("name"), rs.getString("pool_id"), status,
-                            Rows.instant(rs, "last_seen"), running, rs.getString("version"), rs.getBoolean("disk_full"));
+                            Rows.instant(rs, "last_seen"), running, rs.getString("version"),
+                            rs.getString("isolation") == null ? null : Isolation.fromWire(rs.getString("isolation")),
+                            rs.getBoolean("disk_full"));
                 })
                 .list());
     }

@@ -6,6 +6,9 @@ import io.iacrunner.protocol.TokenCreated;
 import io.iacrunner.server.auth.ApiTokens;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Labels;
+import io.iacrunner.server.util.RunTimeFormat;
+import io.iacrunner.protocol.RunTime;
+import java.time.Duration;
 import io.iacrunner.server.web.ApiProblem;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +37,7 @@ public final class PoolService {
         return store.find(poolId).orElseThrow(() -> ApiProblem.notFound("pool_not_found", "no pool '" + poolId + "'"));
     }
 
+    /** Replaces the pool's settings; a {@code max_run_time} left out is the default ({@link RunTime#POOL_DEFAULT}). */
     public PoolConfig put(String poolId, PoolConfig requested) {
         Ids.requireName(poolId, "invalid_pool_id", "pool ids");
         if (requested.poolId() != null && !requested.poolId().equals(poolId)) {
@@ -43,6 +47,8 @@ public final class PoolService {
             throw ApiProblem.badRequest("invalid_max_plan_concurrency", "max_plan_concurrency must be 1..1000");
         }
         Map<String, String> labels = Labels.validated(requested.labels());
-        return store.upsert(new PoolConfig(poolId, requested.maxPlanConcurrency(), requested.allowApplyConcurrent(), labels));
+        Duration maxRunTime = requested.maxRunTime() == null ? RunTime.POOL_DEFAULT : RunTimeFormat.parse(requested.maxRunTime());
+        return store.upsert(new PoolConfig(poolId, requested.maxPlanConcurrency(), requested.allowApplyConcurrent(), labels,
+                RunTime.format(maxRunTime)));
     }
 }

@@ -1,6 +1,7 @@
 package io.iacrunner.server.pools;
 
 import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.RunTime;
 import io.iacrunner.server.util.Rows;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -32,22 +33,25 @@ public final class PoolStore {
 
     public PoolConfig upsert(PoolConfig pool) {
         return jdbi.withHandle(h -> h.createQuery("""
-                        insert into pools (pool_id, max_plan_concurrency, allow_apply_concurrent, labels)
-                        values (:id, :max, :concurrent, cast(:labels as jsonb))
+                        insert into pools (pool_id, max_plan_concurrency, allow_apply_concurrent, labels, max_run_seconds)
+                        values (:id, :max, :concurrent, cast(:labels as jsonb), :maxRun)
                         on conflict (pool_id) do update set max_plan_concurrency = excluded.max_plan_concurrency,
-                            allow_apply_concurrent = excluded.allow_apply_concurrent, labels = excluded.labels
+                            allow_apply_concurrent = excluded.allow_apply_concurrent, labels = excluded.labels,
+                            max_run_seconds = excluded.max_run_seconds
                         returning *""")
                 .bind("id", pool.poolId())
                 .bind("max", pool.maxPlanConcurrency())
                 .bind("concurrent", pool.allowApplyConcurrent())
                 .bind("labels", toJson(pool.labels()))
+                .bind("maxRun", (int) RunTime.parse(pool.maxRunTime()).toSeconds())
                 .map(PoolStore::map)
                 .one());
     }
 
     static PoolConfig map(ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx) throws SQLException {
         return new PoolConfig(rs.getString("pool_id"), rs.getInt("max_plan_concurrency"),
-                rs.getBoolean("allow_apply_concurrent"), Rows.labels(rs, "labels"));
+                rs.getBoolean("allow_apply_concurrent"), Rows.labels(rs, "labels"),
+                RunTime.format(java.time.Duration.ofSeconds(rs.getInt("max_run_seconds"))));
     }
 
     private static String toJson(Map<String, String> labels) {

@@ -209,6 +209,14 @@ public final class LeaseMonitor implements AutoCloseable {
             return Decision.move(TaskStatus.ERRORED, lost + " while applying: resources may exist that no state records;"
                     + " the workspace stays locked until it is inspected and unlocked with --force", true);
         }
+        return notApplied(task, lost);
+    }
+
+    /**
+     * The rules for an attempt that cannot have applied, whose agent no longer runs it ({@code lost} says why): canceled
+     * when a cancel was pending, else queued again while attempts remain.
+     */
+    static Decision notApplied(TaskStore.Running task, String lost) {
         if (task.cancelRequested()) return Decision.move(TaskStatus.CANCELED, lost + " after a cancel was requested", false);
         // A task that loses its agent again and again may be what kills it: stop retrying.
         if (task.attempt() >= MAX_ATTEMPTS) {

@@ -4,6 +4,7 @@ import io.iacrunner.server.auth.Principal;
 import io.iacrunner.server.audit.AuditLog;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.Role;
+import io.iacrunner.protocol.HandBack;
 import io.iacrunner.protocol.JobTokenRequest;
 import io.iacrunner.protocol.CancelRequest;
 import io.iacrunner.protocol.CreateTaskRequest;
@@ -101,6 +102,15 @@ public final class TaskRoutes {
         TaskResult result = Bodies.read(ctx, TaskResult.class);
         Authenticator.requireAttempt(job, result.attempt());
         ctx.json(tasks.finish(taskId, job.agentId(), result));
+    }
+
+    /** An attempt the agent will not run, given back with the attempt's job token. */
+    public void handBack(Context ctx) {
+        String taskId = ctx.pathParam("task_id");
+        var job = auth.job(ctx.header("Authorization"), taskId);
+        HandBack request = Bodies.read(ctx, HandBack.class);
+        Authenticator.requireAttempt(job, request.attempt());
+        ctx.json(tasks.handBack(taskId, job.agentId(), request));
     }
 
     /** A fresh job token for an attempt the calling agent runs (the first expiring, or lost with an agent restart). */

@@ -3,6 +3,7 @@ package io.iacrunner.server.tasks;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.CancelOrder;
 import io.iacrunner.protocol.CreateTaskRequest;
+import io.iacrunner.protocol.HandBack;
 import io.iacrunner.protocol.JobToken;
 import io.iacrunner.protocol.PhaseUpdate;
 import io.iacrunner.protocol.PlanReport;
@@ -168,12 +169,13 @@ public final class TaskService {
             throw ApiProblem.badRequest("invalid_free_plan_slots", "free_plan_slots must be 0..1000");
         }
         if (request.waitSeconds() < 0) throw ApiProblem.badRequest("invalid_wait_seconds", "wait_seconds must be >= 0");
+        Set<TaskAction> accept = accepted(request.accept());
         Duration wait = Duration.ofSeconds(request.waitSeconds());
         if (wait.compareTo(maxLongPoll) > 0) wait = maxLongPoll;
         Instant deadline = Instant.now().plus(wait);
         while (!stopping.getAsBoolean()) {
             long seen = queueSignals.version(QUEUE);
-            List<TaskStore.Claimed> claimed = tasks.claim(agentId, pool, request.freePlanSlots(), request.canTakeApply(), lease);
+            List<TaskStore.Claimed> claimed = tasks.claim(agentId, pool, request.freePlanSlots(), request.canTakeApply(), accept, lease);
             List<CancelOrder> cancels = tasks.takeNewCancelOrders(agentId);
             if (!claimed.isEmpty() || !cancels.isEmpty()) {
                 List<TaskAssignment> assigned = claimed.stream().map(c -> withJobToken(agentId, c.assignment())).toList();
@@ -195,6 +197,15 @@ public final class TaskService {
             }
         }
         return new PullResponse(List.of(), List.of());
+    }
+
+    /** The actions a pull may claim: both when it names none; an empty or null-holding list is a client error. */
+    private static Set<TaskAction> accepted(List<TaskAction> accept) {
+        if (accept == null) return java.util.EnumSet.allOf(TaskAction.class);
+        if (accept.isEmpty() || accept.contains(null)) {
+            throw ApiProblem.badRequest("invalid_accept", "accept must list plan, plan_apply or both (or be left out for both)");
+        }
+        return java.util.EnumSet.copyOf(accept);
     }
 
     /**
@@ -223,6 +234,55 @@ public final class TaskService {
         queueSignals.signal(QUEUE); // wakes the agent's waiting pull so the order goes out at once
         return result;
     }
+    private static final int MAX_REASON_CHARS = 1_000;
+
+    /**
+     * The agent gives back an attempt it will not finish. One it has not begun (it had no room for it): the task is
+     * queued again for any agent, and the attempt does not count against the retry limit
+     * ({@link TaskStore#forgetHandedBackAttempt}). One it began but that cannot have applied (the agent restarted
+     * mid-plan, and its Terraform died with it): the rules for a task its agent no longer runs
+     * ({@link LeaseMonitor#notApplied}: queued again while attempts remain). An attempt that may have applied must
+     * report its result instead: {@code 409 attempt_applying}. A plan_apply's workspace lock is released either way.
+     */
+    public TaskView handBack(String taskId, String agentId, HandBack request) {
+        requireTaskId(taskId);
+        if (request.reason() == null || request.reason().isBlank() || request.reason().length() > MAX_REASON_CHARS) {
+            throw ApiProblem.badRequest("invalid_reason", "reason is required, 1 to " + MAX_REASON_CHARS + " characters");
+        }
+        String reason = request.reason().strip();
+        TaskView after = jdbi.inTransaction(h -> {
+            TaskStore.RunningAttempt attempt = tasks.lockRunning(h, taskId, agentId, request.attempt());
+            TaskStore.Fence fence = new TaskStore.Fence(agentId, request.attempt());
+            if (!tasks.hasBegun(h, taskId)) {
+                moveOrStale(h, taskId, TaskStatus.QUEUED, fence, "handed back unrun by agent " + agentId + ": " + reason);
+                tasks.forgetHandedBackAttempt(h, taskId);
+            } else {
+                TaskView running = tasks.lockForUpdate(h, taskId).orElseThrow();
+                if (running.phase() == TaskPhase.APPLYING) {
+                    throw ApiProblem.conflict("attempt_applying", "attempt " + request.attempt() + " of task " + taskId
+                            + " may have applied: report its result instead");
+                }
+                LeaseMonitor.Decision d = LeaseMonitor.notApplied(new TaskStore.Running(taskId, running.workspaceId(),
+                        running.action(), running.phase(), running.attempt(), agentId, running.cancelRequested(), false, false),
+                        "agent " + agentId + " gave it back (" + reason + ")");
+                moveOrStale(h, taskId, d.status(), fence, d.message());
+            }
+            if (attempt.action() == TaskAction.PLAN_APPLY) tasks.releaseWorkspaceLock(h, taskId);
+            return tasks.lockForUpdate(h, taskId).orElseThrow();
+        });
+        log.info("task {} attempt {} handed back by agent {} ({}): now {}", taskId, request.attempt(), agentId, reason,
+                after.status().wireName());
+        taskSignals.signal(taskId);
+        queueSignals.signal(QUEUE);
+        return after;
+    }
+
+    private void moveOrStale(Handle h, String taskId, TaskStatus to, TaskStore.Fence fence, String message) {
+        if (tasks.move(h, taskId, TaskStatus.RUNNING, to, fence, TaskStore.Outcome.of(null, message)).isEmpty()) {
+            throw ApiProblem.staleAttempt(taskId, fence.attempt());
+        }
+    }
+
     public void phase(String taskId, String agentId, PhaseUpdate update) {
         requireTaskId(taskId);
         if (update.phase() == null) throw ApiProblem.badRequest("missing_phase", "phase is required");

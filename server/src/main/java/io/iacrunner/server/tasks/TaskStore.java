@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.CancelOrder;
 import io.iacrunner.protocol.PlanSummary;
 import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.RunTime;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskPhase;
@@ -206,9 +207,12 @@ public final class TaskStore {
      * <p>A plan_apply is a candidate only when its workspace is unlocked and it is the oldest queued plan_apply
      * there (per-workspace FIFO); claiming it takes the workspace lock in the same transaction. The partial unique
      * index on running plan_applys backs this up in the database itself.
+     *
+     * <p>{@code accept} is what the agent takes ({@code --accept}): other actions are not even candidates, so an agent
+     * that accepts plans only never gets a plan_apply, and one whose turn it is not does not hold up those it takes.
      */
     public List<Claimed> claim(String agentId, PoolConfig pool, int freePlanSlots, boolean canTakeApply,
-            java.time.Duration lease) {
+            java.util.Set<TaskAction> accept, java.time.Duration lease) {
         return jdbi.inTransaction(h -> {
             // An agent that deregistered or went silent past its lease (its tasks are being recovered) gets nothing,
             // even from a long poll it left waiting.
@@ -226,21 +230,24 @@ public final class TaskStore {
             int plans = running[0];
             int applies = running[1];
             boolean exclusiveApplyRunning = applies > 0 && !pool.allowApplyConcurrent();
-            int plansFree = exclusiveApplyRunning ? 0 : Math.min(freePlanSlots, pool.maxPlanConcurrency() - plans);
-            boolean applyFits = canTakeApply && applies == 0 && (plans == 0 || pool.allowApplyConcurrent());
+            int plansFree = exclusiveApplyRunning || !accept.contains(TaskAction.PLAN) ? 0
+                    : Math.min(freePlanSlots, pool.maxPlanConcurrency() - plans);
+            boolean applyFits = accept.contains(TaskAction.PLAN_APPLY) && canTakeApply && applies == 0
+                    && (plans == 0 || pool.allowApplyConcurrent());
             int limit = Math.max(plansFree, applyFits ? 1 : 0);
             if (limit <= 0) return List.<Claimed>of();
 
             List<String[]> candidates = h.createQuery("""
                             select t.task_id, t.action from tasks t
                             join workspaces w on w.workspace_id = t.workspace_id
-                            where t.status = 'queued' and t.labels <@ cast(:labels as jsonb)
+                            where t.status = 'queued' and t.labels <@ cast(:labels as jsonb) and t.action = any(:accept)
                               and (t.action = 'plan' or (w.lock_task_id is null and not exists (
                                     select 1 from tasks o where o.workspace_id = t.workspace_id
                                       and o.action = 'plan_apply' and o.status = 'queued' and o.seq < t.seq)))
                             order by t.seq limit :limit for update of t skip locked""")
                     .bind("labels", Rows.json(pool.labels() == null ? java.util.Map.of() : pool.labels()))
                     .bind("limit", limit)
+                    .bindArray("accept", String.class, accept.stream().map(TaskAction::wireName).toList())
                     .map((rs, ctx) -> new String[] {rs.getString("task_id"), rs.getString("action")}).list();
             List<String> chosen = choose(candidates, plansFree, applyFits, pool.allowApplyConcurrent());
             if (chosen.isEmpty()) return List.<Claimed>of();
@@ -256,9 +263,10 @@ public final class TaskStore {
                             left join state_versions s
                                 on s.workspace_id = w.workspace_id and s.version = w.current_state_version
                             where t.task_id = any(:ids) and t.status = 'queued' and w.workspace_id = t.workspace_id
-                            returning t.*, s.state as state_json,
+                            returning t.*, s.state as state_json, coalesce(w.max_run_seconds, :poolMaxRun) as max_run_seconds,
                                 extract(epoch from t.started_at - t.created_at) as queued_seconds"""))
                     .bind("a", agentId).bindArray("ids", String.class, chosen)
+                    .bind("poolMaxRun", poolMaxRunSeconds(pool))
                     .map((rs, ctx) -> new Claimed(assignment(rs, ctx),
                             java.time.Duration.ofNanos((long) (rs.getDouble("queued_seconds") * 1e9))))
                     .list();
@@ -268,6 +276,11 @@ public final class TaskStore {
             }
             return claimed;
         });
+    }
+
+    /** The pool's run time limit as the store holds it; a pool read before V11 has none, and gets the default. */
+    private static int poolMaxRunSeconds(PoolConfig pool) {
+        return (int) (pool.maxRunTime() == null ? RunTime.POOL_DEFAULT : RunTime.parse(pool.maxRunTime())).toSeconds();
     }
 
     private static final String HELD_BY_RUNNING_APPLY = "held by its running plan_apply";
@@ -458,6 +471,27 @@ public final class TaskStore {
         return new RunningAttempt(taskId, (String) row[0], TaskAction.fromWire((String) row[1]), attempt, (long) row[5]);
     }
 
+    /**
+     * Whether the running attempt (locked by {@link #lockRunning}) has begun anything the server records: a phase, a
+     * log line or a plan summary.
+     */
+    public boolean hasBegun(Handle h, String taskId) {
+        return h.createQuery("""
+                        select phase is not null or log_lines > 0 or plan_summary is not null from tasks where task_id = :id""")
+                .bind("id", taskId).mapTo(Boolean.class).one();
+    }
+
+    /**
+     * After a task handed back unrun was moved to queued: its attempt number is given back, so it does not count
+     * against the retry limit, and it is as if never claimed. The number is reused by the next claim, which is safe:
+     * nothing was stored under it ({@link #hasBegun}), and the old job token names the agent it was issued to, which
+     * the attempt fence checks.
+     */
+    public void forgetHandedBackAttempt(Handle h, String taskId) {
+        h.createUpdate("update tasks set attempt = attempt - 1, agent_id = null, started_at = null where task_id = :id and status = 'queued'")
+                .bind("id", taskId).execute();
+    }
+
     public void setPlanSummary(Handle h, String taskId, PlanSummary summary) {
         h.createUpdate("update tasks set plan_summary = cast(:summary as jsonb) where task_id = :id")
                 .bind("summary", Rows.json(summary)).bind("id", taskId).execute();
@@ -551,6 +585,7 @@ public final class TaskStore {
                 Rows.strings(rs, "sensitive_variables"),
                 maxLogBytes,
                 Rows.base64(rs, "config_archive"),
-                null, null); // the job token is issued by the service, per claim
+                null, null, // the job token is issued by the service, per claim
+                rs.getLong("max_run_seconds"));
     }
 }

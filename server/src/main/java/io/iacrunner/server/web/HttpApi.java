@@ -121,6 +121,7 @@ public final class HttpApi {
             r.put(ApiPaths.TASK_STATE, state::upload);
             r.post(ApiPaths.TASK_RESULT, tasks::result);
             r.post(ApiPaths.TASK_JOB_TOKEN, tasks::jobToken);
+            r.post(ApiPaths.TASK_HAND_BACK, tasks::handBack);
 
             // Users.
             r.post(ApiPaths.TASKS, tasks::create);

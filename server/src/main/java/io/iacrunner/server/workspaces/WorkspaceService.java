@@ -5,6 +5,7 @@ import io.iacrunner.protocol.WorkspaceList;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Signals;
+import io.iacrunner.server.util.RunTimeFormat;
 import io.iacrunner.server.util.TerraformVersionFormat;
 import io.iacrunner.server.web.ApiProblem;
 import org.jdbi.v3.core.Handle;
@@ -59,13 +60,15 @@ public final class WorkspaceService {
     public WorkspaceView update(String workspaceId, WorkspaceSettings settings) {
         Ids.requireWorkspaceId(workspaceId);
         TerraformVersionFormat.require(settings.terraformVersion());
+        java.time.Duration maxRunTime = RunTimeFormat.parse(settings.maxRunTime());
         WorkspaceView view = jdbi.inTransaction(h -> {
             workspaces.ensure(h, workspaceId);
-            workspaces.updateSettings(h, workspaceId, settings);
+            workspaces.updateSettings(h, workspaceId, settings, maxRunTime == null ? null : (int) maxRunTime.toSeconds());
             return workspaces.find(h, workspaceId).orElseThrow();
         });
-        log.info("workspace {}: terraform_version {}", workspaceId,
-                settings.terraformVersion() == null ? "cleared (the agent's default)" : settings.terraformVersion());
+        log.info("workspace {}: terraform_version {}, max_run_time {}", workspaceId,
+                settings.terraformVersion() == null ? "cleared (the agent's default)" : settings.terraformVersion(),
+                view.maxRunTime() == null ? "the pool's" : view.maxRunTime());
         return view;
     }
 

@@ -7,6 +7,7 @@ import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.WorkspaceSummary;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.util.Rows;
+import io.iacrunner.server.util.RunTimeFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,9 +45,10 @@ public final class WorkspaceStore {
                 .bind("ws", workspaceId).mapTo(String.class).findOne();
     }
 
-    void updateSettings(Handle h, String workspaceId, WorkspaceSettings settings) {
-        h.createUpdate("update workspaces set terraform_version = :tfv where workspace_id = :ws")
-                .bind("tfv", settings.terraformVersion()).bind("ws", workspaceId).execute();
+    /** @param maxRunSeconds null: the pool's */
+    void updateSettings(Handle h, String workspaceId, WorkspaceSettings settings, Integer maxRunSeconds) {
+        h.createUpdate("update workspaces set terraform_version = :tfv, max_run_seconds = :maxRun where workspace_id = :ws")
+                .bind("tfv", settings.terraformVersion()).bind("maxRun", maxRunSeconds).bind("ws", workspaceId).execute();
     }
 
     public Optional<WorkspaceView> find(String workspaceId) {
@@ -73,14 +75,16 @@ public final class WorkspaceStore {
     Optional<WorkspaceView> find(Handle h, String workspaceId) {
         return h.createQuery("""
                         select w.workspace_id, w.created_at, w.lock_task_id, w.lock_reason, w.locked_at,
-                               w.current_state_version, w.terraform_version, s.serial as current_state_serial, s.state::jsonb -> 'outputs' as outputs
+                               w.current_state_version, w.terraform_version, w.max_run_seconds,
+                               s.serial as current_state_serial, s.state::jsonb -> 'outputs' as outputs
                         from workspaces w
                         left join state_versions s on s.workspace_id = w.workspace_id and s.version = w.current_state_version
                         where w.workspace_id = :ws""")
                 .bind("ws", workspaceId)
                 .map((rs, ctx) -> new WorkspaceView(rs.getString("workspace_id"), lock(rs),
                         Rows.nullableInt(rs, "current_state_version"), nullableLong(rs, "current_state_serial"),
-                        Rows.instant(rs, "created_at"), outputs(Rows.object(rs, "outputs")), rs.getString("terraform_version")))
+                        Rows.instant(rs, "created_at"), outputs(Rows.object(rs, "outputs")), rs.getString("terraform_version"),
+                        RunTimeFormat.format(Rows.nullableInt(rs, "max_run_seconds"))))
                 .findOne();
     }
 

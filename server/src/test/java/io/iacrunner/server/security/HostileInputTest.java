@@ -110,7 +110,8 @@ class HostileInputTest {
                 new Target("plan summary", "POST", ApiPaths.fill(ApiPaths.TASK_PLAN, task), job),
                 new Target("log upload", "POST", ApiPaths.fill(ApiPaths.TASK_LOGS, task), job),
                 new Target("state upload", "PUT", ApiPaths.fill(ApiPaths.TASK_STATE, task), job),
-                new Target("result", "POST", ApiPaths.fill(ApiPaths.TASK_RESULT, task), job));
+                new Target("result", "POST", ApiPaths.fill(ApiPaths.TASK_RESULT, task), job),
+                new Target("hand back", "POST", ApiPaths.fill(ApiPaths.TASK_HAND_BACK, task), job));
     }
 
     static byte[] invalidUtf8() {
@@ -149,6 +150,28 @@ class HostileInputTest {
                 ("{\"workspaces\": {\"" + WS + "\": \"owner\"}}").getBytes(StandardCharsets.UTF_8), 400, "invalid_field"));
         cases.add(Arguments.of(targets().get(3), "a token that may do nothing", "{\"description\": \"x\"}".getBytes(StandardCharsets.UTF_8),
                 400, "token_without_rights"));
+        cases.add(Arguments.of(targets().get(8), "an isolation that does not exist",
+                "{\"name\": \"n\", \"version\": \"v\", \"hostname\": \"h\", \"isolation\": \"chroot\"}".getBytes(StandardCharsets.UTF_8),
+                400, "invalid_field"));
+        cases.add(Arguments.of(targets().get(9), "a ping with an isolation that does not exist",
+                "{\"current_tasks\": [], \"isolation\": \"off\"}".getBytes(StandardCharsets.UTF_8), 400, "invalid_field"));
+        cases.add(Arguments.of(targets().get(2), "a max_run_time that is not a duration",
+                "{\"terraform_version\": null, \"max_run_time\": \"2 hours\"}".getBytes(StandardCharsets.UTF_8), 400, "invalid_max_run_time"));
+        cases.add(Arguments.of(targets().get(2), "a max_run_time as a number",
+                "{\"max_run_time\": 7200}".getBytes(StandardCharsets.UTF_8), 400, "invalid_max_run_time"));
+        cases.add(Arguments.of(targets().get(4), "a pool max_run_time over 720h",
+                "{\"pool_id\": \"hostile-pool\", \"max_plan_concurrency\": 1, \"allow_apply_concurrent\": false, \"labels\": {}, \"max_run_time\": \"721h\"}"
+                        .getBytes(StandardCharsets.UTF_8), 400, "invalid_max_run_time"));
+        cases.add(Arguments.of(targets().get(10), "a pull that accepts no action",
+                "{\"free_plan_slots\": 1, \"can_take_apply\": true, \"wait_seconds\": 0, \"accept\": []}".getBytes(StandardCharsets.UTF_8),
+                400, "invalid_accept"));
+        cases.add(Arguments.of(targets().get(10), "a pull that accepts an action that does not exist",
+                "{\"free_plan_slots\": 1, \"can_take_apply\": true, \"wait_seconds\": 0, \"accept\": [\"destroy\"]}".getBytes(StandardCharsets.UTF_8),
+                400, "invalid_field"));
+        cases.add(Arguments.of(targets().get(17), "a hand-back without a reason",
+                "{\"attempt\": 1}".getBytes(StandardCharsets.UTF_8), 400, "invalid_reason"));
+        cases.add(Arguments.of(targets().get(17), "a hand-back with a reason over 1,000 characters",
+                ("{\"attempt\": 1, \"reason\": \"" + "x".repeat(1001) + "\"}").getBytes(StandardCharsets.UTF_8), 400, "invalid_reason"));
         cases.add(Arguments.of(targets().get(14), "a log batch that skips ahead (out of order)",
                 "{\"attempt\": 1, \"first_seq\": 50, \"lines\": [{\"seq\": 50, \"ts\": \"2026-01-01T00:00:00Z\", \"stream\": \"stdout\", \"line\": \"x\"}]}"
                         .getBytes(StandardCharsets.UTF_8), 409, "log_gap"));
@@ -243,7 +266,8 @@ class HostileInputTest {
                 Arguments.of("log", "POST", ApiPaths.TASK_LOGS, "{\"attempt\": 1, \"first_seq\": 0, \"lines\": [{\"seq\": 0, \"ts\":"
                         + " \"2026-01-01T00:00:00Z\", \"stream\": \"stdout\", \"line\": \"late\"}]}"),
                 Arguments.of("plan summary", "POST", ApiPaths.TASK_PLAN, "{\"attempt\": 1, \"summary\": {\"add\": [], \"change\": [], \"destroy\": []}}"),
-                Arguments.of("other result", "POST", ApiPaths.TASK_RESULT, "{\"attempt\": 1, \"status\": \"failed\", \"exit_code\": 1, \"log_lines\": 0}"));
+                Arguments.of("other result", "POST", ApiPaths.TASK_RESULT, "{\"attempt\": 1, \"status\": \"failed\", \"exit_code\": 1, \"log_lines\": 0}"),
+                Arguments.of("hand back", "POST", ApiPaths.TASK_HAND_BACK, "{\"attempt\": 1, \"reason\": \"replayed\"}"));
     }
 
     static WsFrames open(String pathAndQuery, String token, String... frames) throws Exception {

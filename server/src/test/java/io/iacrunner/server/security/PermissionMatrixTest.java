@@ -151,6 +151,8 @@ class PermissionMatrixTest {
                         Need.JOB, false),
                 new Endpoint("state upload", "PUT", ApiPaths.fill(ApiPaths.TASK_STATE, task), "{\"attempt\": 1, \"state\": {\"version\": 4,"
                         + " \"serial\": 1, \"lineage\": \"l\", \"terraform_version\": \"1.11.4\", \"outputs\": {}, \"resources\": []}}", Need.JOB, false),
+                new Endpoint("hand back", "POST", ApiPaths.fill(ApiPaths.TASK_HAND_BACK, task), "{\"attempt\": 1, \"reason\": \"full\"}",
+                        Need.JOB, false),
                 new Endpoint("result", "POST", ApiPaths.fill(ApiPaths.TASK_RESULT, task),
                         "{\"attempt\": 1, \"status\": \"succeeded\", \"exit_code\": 0, \"log_lines\": 0}", Need.JOB, false));
     }

@@ -94,7 +94,7 @@ class TokenLifecycleTest {
         String kid = server.admin().post(ApiPaths.SIGNING_KEY_ROTATE, Map.of(), JsonNode.class).path("kid").asText();
 
         assertThat(kids()).contains(before, kid);
-        assertThat(agent.client().post(ApiPaths.AGENT_PING, new AgentPing(agent.agentId(), false, 0, 1, false, List.of(), 0, 0, "test", false),
+        assertThat(agent.client().post(ApiPaths.AGENT_PING, new AgentPing(agent.agentId(), false, 0, 1, false, List.of(), 0, 0, "test"),
                 PingReply.class)).as("the old key still verifies").isNotNull();
         var fresh = server.registerAgent("after-rotation");
         String header = new String(java.util.Base64.getUrlDecoder().decode(fresh.registration().agentToken().split("\\.")[0]));

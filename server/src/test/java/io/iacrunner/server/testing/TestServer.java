@@ -129,7 +129,7 @@ public final class TestServer implements AutoCloseable {
     /** Registers a simulated agent with the given pool token (see {@link #issuePoolToken}). */
     public RegisteredAgent registerAgent(String name, String poolToken) {
         RegisterResponse r = withToken(poolToken).post(ApiPaths.AGENT_REGISTER,
-                new RegisterRequest(name, "test", "localhost", null), RegisterResponse.class);
+                new RegisterRequest(name, "test", "localhost"), RegisterResponse.class);
         return new RegisteredAgent(r.agentId(), withToken(r.agentToken()), r);
     }
 
