@@ -51,15 +51,20 @@ public record AgentConfig(
      * How task runs are executed: {@code isolation} (a bubblewrap sandbox per process, or none: an explicit opt-out);
      * {@code hooksDir} holds the {@code pre-plan}, {@code post-plan}, {@code pre-apply}, {@code post-apply}
      * executables (null: no hooks); {@code providerMirror} is a filesystem mirror Terraform installs providers from
-     * instead of their registries (null: the registries).
+     * instead of their registries (null: the registries); {@code sandboxReadOnly} are more paths every run sees
+     * read-only (tools installed under {@code /opt}, say).
      */
-    public record Runs(Isolation isolation, Path hooksDir, Path providerMirror) {
-        public static final Runs DEFAULTS = new Runs(Isolation.SANDBOX, null, null);
+    public record Runs(Isolation isolation, Path hooksDir, Path providerMirror, List<Path> sandboxReadOnly) {
+        public static final Runs DEFAULTS = new Runs(Isolation.SANDBOX, null, null, List.of());
 
-        /** What every task may read besides its own directory: the hooks and the provider mirror. */
+        public Runs {
+            sandboxReadOnly = List.copyOf(sandboxReadOnly);
+        }
+
+        /** What every task may read besides its own directory: the hooks, the provider mirror and the paths given. */
         public List<Path> readOnlyPaths() {
-            return java.util.stream.Stream.of(hooksDir, providerMirror).filter(java.util.Objects::nonNull)
-                    .map(p -> p.toAbsolutePath().normalize()).toList();
+            return java.util.stream.Stream.concat(java.util.stream.Stream.of(hooksDir, providerMirror), sandboxReadOnly.stream())
+                    .filter(java.util.Objects::nonNull).map(p -> p.toAbsolutePath().normalize()).distinct().toList();
         }
     }
 
@@ -150,15 +155,22 @@ public record AgentConfig(
     }
 
     public AgentConfig withIsolation(Isolation value) {
-        return withRuns(new Runs(value, runs.hooksDir(), runs.providerMirror()));
+        return withRuns(new Runs(value, runs.hooksDir(), runs.providerMirror(), runs.sandboxReadOnly()));
     }
 
     public AgentConfig withHooksDir(Path value) {
-        return withRuns(new Runs(runs.isolation(), value, runs.providerMirror()));
+        return withRuns(new Runs(runs.isolation(), value, runs.providerMirror(), runs.sandboxReadOnly()));
     }
 
     public AgentConfig withProviderMirror(Path value) {
-        return withRuns(new Runs(runs.isolation(), runs.hooksDir(), value));
+        return withRuns(new Runs(runs.isolation(), runs.hooksDir(), value, runs.sandboxReadOnly()));
+    }
+
+    /** {@code paths} added to what every run sees read-only. */
+    public AgentConfig withSandboxReadOnly(List<Path> paths) {
+        List<Path> all = new java.util.ArrayList<>(runs.sandboxReadOnly());
+        all.addAll(paths);
+        return withRuns(new Runs(runs.isolation(), runs.hooksDir(), runs.providerMirror(), all));
     }
 
     public AgentConfig withMinFreeDisk(long value) {

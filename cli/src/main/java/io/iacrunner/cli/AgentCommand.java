@@ -120,6 +120,11 @@ public final class AgentCommand implements Callable<Integer> {
                     + " not from their registries: for agents without access to them. Every task sees it read-only.")
     Path providerMirror;
 
+    @Option(names = "--sandbox-read-only", paramLabel = "PATH",
+            description = "A path every run sees read-only besides the system's (tools under /opt, say); repeatable."
+                    + " It must not hold the work directory.")
+    List<Path> sandboxReadOnly;
+
     @Option(names = "--log-over-http",
             description = "Send log batches over HTTP only, never the agent WebSocket (for proxies that do not pass WebSockets;"
                     + " by default the agent falls back to HTTP by itself when the WebSocket fails).")
@@ -158,6 +163,13 @@ public final class AgentCommand implements Callable<Integer> {
             servers.forEach(reach::check);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
+        }
+        if (sandboxReadOnly != null) {
+            List<Path> paths = sandboxReadOnly.stream().map(ctx::resolve).toList();
+            for (Path path : paths) {
+                if (!Files.exists(path)) throw new UsageException("--sandbox-read-only: " + path + " does not exist");
+            }
+            config = config.withSandboxReadOnly(paths);
         }
         Isolation chosen;
         try {

@@ -134,6 +134,17 @@ class ProcessCommandsTest {
     }
 
     @Test
+    void moreReadOnlyPathsForTheSandboxMustExist() throws Exception {
+        Files.writeString(dir.resolve("agent.token"), "pool-token\n");
+        Files.createDirectories(dir.resolve("tools"));
+        assertThat(parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token", "--sandbox-read-only", "tools")
+                .config().runs().readOnlyPaths()).containsExactly(dir.resolve("tools"));
+        CliRun noTools = CliRun.run(dir, "agent", "--token-file", "agent.token", "--sandbox-read-only", "nowhere");
+        assertThat(noTools.exit()).isEqualTo(2);
+        assertThat(noTools.err()).contains("--sandbox-read-only").contains("does not exist");
+    }
+
+    @Test
     void singleAcceptAndHooksReachTheAgentConfig() throws Exception {
         Files.writeString(dir.resolve("agent.token"), "pool-token\n");
         Files.createDirectories(dir.resolve("hooks"));

@@ -42,6 +42,8 @@ final class E2eHarness implements AutoCloseable {
 
     final TestServer server;
     final Path dir;
+    /** See {@link #shared()}. */
+    private final Path shared;
     private final List<Agent> agents = new ArrayList<>();
     private final List<AgentProcess> agentProcesses = new ArrayList<>();
     private final List<Path> workDirs = new ArrayList<>();
@@ -58,6 +60,11 @@ final class E2eHarness implements AutoCloseable {
     /** With the server's configuration adjusted by {@code adjust} (the lease is three ping intervals unless it sets one). */
     E2eHarness(Path dir, UnaryOperator<ServerConfig> adjust) {
         this.dir = dir;
+        try {
+            this.shared = Files.createDirectories(dir.resolve("shared-with-runs"));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         this.server = TestServer.start(adjust);
     }
 
@@ -66,6 +73,15 @@ final class E2eHarness implements AutoCloseable {
         ServerConfig defaults = ServerConfig.defaults();
         return config.withPingInterval(defaults.pingInterval())
                 .withLeases(new ServerConfig.Leases(defaults.lease(), defaults.leases().lostApply()));
+    }
+
+    /**
+     * Files a test shares with the runs it starts (a gate file a provisioner waits for): every agent of this harness
+     * shows it read-only in its sandboxes ({@code --sandbox-read-only}), which see nothing else of the test's
+     * directory.
+     */
+    Path shared() {
+        return shared;
     }
 
     static Path terraform() {
@@ -85,7 +101,8 @@ final class E2eHarness implements AutoCloseable {
     Agent startAgent(String name, UnaryOperator<AgentConfig> adjust) throws IOException {
         Path work = workDir(name);
         Agent agent = new Agent(adjust.apply(AgentConfig.of(server.baseUrl(), server.server().agentTokenFile())
-                .withName(name).withWorkDir(work).withTerraform(terraform()).withPullWait(Duration.ofSeconds(5))));
+                .withName(name).withWorkDir(work).withTerraform(terraform()).withPullWait(Duration.ofSeconds(5))
+                .withSandboxReadOnly(List.of(shared))));
         agent.start();
         agents.add(agent);
         return agent;
@@ -133,7 +150,7 @@ final class E2eHarness implements AutoCloseable {
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(),
                 "agent", "--server", serverUrl.toString(),
                 "--token-file", server.server().agentTokenFile().toString(),
-                "--name", name, "--work-dir", work.toString()));
+                "--name", name, "--work-dir", work.toString(), "--sandbox-read-only", shared.toString()));
         command.addAll(List.of(extraArgs));
         if (!List.of(extraArgs).contains("--terraform")) command.addAll(List.of("--terraform", terraform().toString()));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());

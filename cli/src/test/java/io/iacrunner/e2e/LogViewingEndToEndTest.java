@@ -125,7 +125,7 @@ class LogViewingEndToEndTest {
         // About 450 bytes of frame per line: some 9 MB that the stalled viewer never reads, well over what the
         // socket buffers hold (the server's send queue to it was seen to top out near 4 MB), so its sends really block.
         String pad = "p".repeat(300);
-        Path gate = dir.resolve("gate-" + UUID.randomUUID());
+        Path gate = system.shared().resolve("gate-" + UUID.randomUUID());
         String marker = UUID.randomUUID().toString();
         String id = system.createTask("logview-stalled", "plan_apply", E2eHarness.localExecConfig(marker,
                 waitFor(gate) + "i=1; while [ $i -le " + count + " ]; do echo \"line $i " + pad + "\"; i=$((i+1)); done"));
@@ -186,7 +186,7 @@ class LogViewingEndToEndTest {
         String password = "hunter2-correct-horse";
         String key = "-----BEGIN KEY-----\nAAAAfirstlineofkey\nBBBBsecondlineofkey\n-----END KEY-----";
         String[] secrets = {password, "AAAAfirstlineofkey", "BBBBsecondlineofkey"};
-        Path gate = dir.resolve("gate-" + UUID.randomUUID());
+        Path gate = system.shared().resolve("gate-" + UUID.randomUUID());
 
         ObjectNode config = WireJson.lenient().createObjectNode();
         ObjectNode variables = config.putObject("variable");

@@ -58,7 +58,7 @@ class MetricsEndToEndTest {
         var gone = system.server.registerAgent("gone");
         gone.client().post(ApiPaths.AGENT_DEREGISTER, Map.of(), Void.class);
 
-        Path gate = dir.resolve("gate-" + UUID.randomUUID());
+        Path gate = system.shared().resolve("gate-" + UUID.randomUUID());
         String first = system.createTask("metrics-a", "plan_apply", E2eHarness.localExecConfig(UUID.randomUUID().toString(),
                 "echo started; n=0; while [ ! -e '" + gate + "' ] && [ $n -lt 900 ]; do sleep 0.1; n=$((n+1)); done; echo done"));
         await("the first task prints and waits").atMost(RUN).pollInterval(Duration.ofMillis(100))

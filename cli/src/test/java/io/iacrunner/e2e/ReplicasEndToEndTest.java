@@ -72,7 +72,9 @@ class ReplicasEndToEndTest {
         aUrl = URI.create("http://127.0.0.1:" + port);
         agent = new Agent(AgentConfig.of(aUrl, b.server().agentTokenFile()).withOtherServers(List.of(b.baseUrl()))
                 .withName("replicated").withWorkDir(Files.createDirectories(dir.resolve("agent")))
-                .withTerraform(E2eHarness.terraform()).withPullWait(Duration.ofSeconds(5)));
+                .withTerraform(E2eHarness.terraform()).withPullWait(Duration.ofSeconds(5))
+                // The gate a provisioner waits for is outside its sandbox but for this directory, shown read-only.
+                .withSandboxReadOnly(List.of(Files.createDirectories(dir.resolve("gates")))));
         agent.start();
     }
 
@@ -90,7 +92,7 @@ class ReplicasEndToEndTest {
 
     @Test
     void aViewerOnReplicaBGetsEveryLineLiveExactlyOnceWhileTheAgentUploadsToReplicaA() throws Exception {
-        Path gate = dir.resolve("gate");
+        Path gate = dir.resolve("gates").resolve("gate");
         int count = 2_000;
         String id = create(E2eHarness.localExecConfig(UUID.randomUUID().toString(), waitFor(gate) + printing("line", count)));
         LiveViewer viewer = LiveViewer.open(b.admin(), id, 0, true);
@@ -131,8 +133,8 @@ class ReplicasEndToEndTest {
 
     @Test
     void withRedisStoppedMidRunTheTaskFinishesWithItsWholeLogAndLiveViewingResumesWhenRedisReturns() throws Exception {
-        Path outage = dir.resolve("outage");
-        Path back = dir.resolve("back");
+        Path outage = dir.resolve("gates").resolve("outage");
+        Path back = dir.resolve("gates").resolve("back");
         String id = create(E2eHarness.localExecConfig(UUID.randomUUID().toString(), printing("before", 200)
                 + waitFor(outage) + printing("during", 200) + waitFor(back) + printing("after", 200)));
         LiveViewer viewer = LiveViewer.open(b.admin(), id, 0, true);

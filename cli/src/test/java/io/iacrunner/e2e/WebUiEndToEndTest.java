@@ -57,7 +57,7 @@ class WebUiEndToEndTest {
 
     @Test
     void aRunningTasksLogAppearsLiveInOrderAndResumesAfterACutWithoutAMissingOrDoubledLine() throws Exception {
-        Path gate = dir.resolve("gate-live");
+        Path gate = system.shared().resolve("gate-live");
         String id = system.createTask("web-ui-live", "plan_apply", E2eHarness.localExecConfig(UUID.randomUUID().toString(),
                 printing(1, 2000) + waitFor(gate) + printing(2001, 3000)));
 
