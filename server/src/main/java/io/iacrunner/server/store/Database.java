@@ -129,7 +129,7 @@ public final class Database implements AutoCloseable {
                 // Every pooled connection died with the postmaster: closing them now spares requests (and the log)
                 // from finding that out one by one.
                 supervisor = new PostmasterSupervisor(embedded, availability, () -> pool.getHikariPoolMXBean().softEvictConnections(),
-                        lost, PostmasterSupervisor.Policy.DEFAULT).start();
+                        () -> awaitConnection(pool), lost, PostmasterSupervisor.Policy.DEFAULT).start();
             }
             return new Database(embedded, supervisor, ds, current.getVersion(), metrics, availability);
         } catch (RuntimeException e) {
@@ -153,9 +153,27 @@ public final class Database implements AutoCloseable {
             try {
                 return dataSource.getConnection();
             } catch (SQLTransientConnectionException timedOut) {
+                // Busy, not down: the pool is full and opening connections has not failed (Hikari then names the
+                // failure as the cause). Counting active connections alone races with one just being handed back.
                 HikariPoolMXBean pool = dataSource.getHikariPoolMXBean();
-                boolean allInUse = pool != null && pool.getActiveConnections() >= dataSource.getMaximumPoolSize();
-                if (!allInUse || System.nanoTime() - deadline > 0) throw timedOut;
+                boolean busy = pool != null && timedOut.getCause() == null
+                        && pool.getTotalConnections() >= dataSource.getMaximumPoolSize();
+                if (!busy || System.nanoTime() - deadline > 0) throw timedOut;
+            }
+        }
+    }
+
+    /**
+     * Waits until the pool hands out a connection again, for up to {@link #BUSY_WAIT}: after a restart, so the first
+     * requests find one ready instead of failing on a slow first connect (they then would report an outage again).
+     */
+    private static void awaitConnection(HikariDataSource pool) {
+        long deadline = System.nanoTime() + BUSY_WAIT.toNanos();
+        while (System.nanoTime() - deadline < 0) {
+            try (Connection ignored = pool.getConnection()) {
+                return;
+            } catch (SQLException e) {
+                // Still starting up, or slow to connect: try again until the deadline; requests then report it.
             }
         }
     }

@@ -33,6 +33,7 @@ final class PostmasterSupervisor implements AutoCloseable {
     private final EmbeddedPostgresProcess postgres;
     private final StoreAvailability availability;
     private final Runnable dropConnections;
+    private final Runnable awaitConnection;
     private final Consumer<String> gaveUp;
     private final Policy policy;
     private final Thread watcher;
@@ -42,13 +43,16 @@ final class PostmasterSupervisor implements AutoCloseable {
     /**
      * @param dropConnections run when the postmaster died: every pooled connection is dead, so the pool should close
      *     them now rather than find out one request at a time
+     * @param awaitConnection run when the postmaster is back, before requests may pass: returns once the pool holds a
+     *     working connection again (on a loaded machine the first one can take longer than a request's wait for it)
      * @param gaveUp told why, once, when the postmaster cannot be restarted
      */
     PostmasterSupervisor(EmbeddedPostgresProcess postgres, StoreAvailability availability, Runnable dropConnections,
-            Consumer<String> gaveUp, Policy policy) {
+            Runnable awaitConnection, Consumer<String> gaveUp, Policy policy) {
         this.postgres = postgres;
         this.availability = availability;
         this.dropConnections = dropConnections;
+        this.awaitConnection = awaitConnection;
         this.gaveUp = gaveUp;
         this.policy = policy;
         this.watcher = Thread.ofPlatform().daemon().name("postgres-supervisor").unstarted(this::watch);
@@ -89,6 +93,7 @@ final class PostmasterSupervisor implements AutoCloseable {
         for (int attempt = 1; attempt <= policy.attempts() && !closed; attempt++) {
             try {
                 postgres.restart(policy.startWait());
+                awaitConnection.run();
                 // Said before requests may pass again, so that this, not the store probe, reports the outage's end.
                 availability.available("the embedded PostgreSQL was restarted (pid " + postgres.postmaster().pid() + ", "
                         + Duration.ofNanos(System.nanoTime() - died).toMillis() + " ms after it died"

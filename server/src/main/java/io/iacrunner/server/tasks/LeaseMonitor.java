@@ -104,11 +104,15 @@ public final class LeaseMonitor implements AutoCloseable {
 
     /** Checks every {@code every}; a lost agent's tasks are recovered within lease + every. */
     public LeaseMonitor start(Duration every) {
-        timer.scheduleWithFixedDelay(this::recoverSafely, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(this::tick, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
         return this;
     }
 
-    private void recoverSafely() {
+    /**
+     * One tick of the timer, which tests call by hand: recovers lost tasks, and survives a store outage, after which
+     * silence counts only from the tick that finds the store back. Returns false when the store was unavailable.
+     */
+    public boolean tick() {
         try {
             if (storeWasDown) {
                 // While the store was down no ping could be recorded: nobody's silence meanwhile counts.
@@ -116,10 +120,15 @@ public final class LeaseMonitor implements AutoCloseable {
                 storeWasDown = false;
             }
             recoverOnce();
+            return true;
         } catch (RuntimeException e) {
             // A store outage is logged once by StoreAvailability; the next tick after it recovers what it missed.
-            if (store.failed(e)) storeWasDown = true;
-            else log.error("lease recovery failed; retrying at the next tick", e);
+            if (!store.failed(e)) {
+                log.error("lease recovery failed; retrying at the next tick", e);
+                return true;
+            }
+            storeWasDown = true;
+            return false;
         }
     }
 
