@@ -121,8 +121,8 @@ public final class LogIngestBench {
         Path data = BenchEnv.tempDir(NAME);
         Map<Mode, List<Round>> rounds = new EnumMap<>(Mode.class);
         try (EmbeddedPostgres pg = startPostgres(data.resolve("pg"));
-                IacServer server = IacServer.start(ServerConfig.defaults().withPort(0).withDataDir(data)
-                        .withDatabase(jdbcUrl(pg), "postgres", null).withPingInterval(PING_INTERVAL));
+                IacServer server = IacServer.start(ServerConfig.builder().port(0).dataDir(data)
+                        .database(jdbcUrl(pg), "postgres", null).pingInterval(PING_INTERVAL).build());
                 Connection jdbc = DriverManager.getConnection(jdbcUrl(pg), "postgres", null)) {
             Runner runner = new Runner(server, jdbc, workload);
             SimulatedAgent agent = runner.agent;

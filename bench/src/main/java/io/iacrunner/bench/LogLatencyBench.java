@@ -103,7 +103,7 @@ public final class LogLatencyBench {
                 o.intervalMillis(), o.rounds(), o.terraform());
         Path data = BenchEnv.tempDir(NAME);
         Map<Mode, List<Run>> runs = new EnumMap<>(Mode.class);
-        try (IacServer server = IacServer.start(ServerConfig.defaults().withPort(0).withDataDir(data))) {
+        try (IacServer server = IacServer.start(ServerConfig.builder().port(0).dataDir(data).build())) {
             AgentConfig agentConfig = AgentConfig.of(server.baseUrl(), server.agentTokenFile()).withName("bench-agent")
                     .withWorkDir(Files.createDirectories(data.resolve("agent-work"))).withTerraform(o.terraform())
                     .withPullWait(Duration.ofSeconds(5));

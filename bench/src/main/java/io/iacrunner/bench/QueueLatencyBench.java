@@ -90,8 +90,8 @@ public final class QueueLatencyBench {
                 options.meanGapMillis());
         Path data = BenchEnv.tempDir(NAME);
         List<Result> results = new ArrayList<>();
-        try (IacServer server = IacServer.start(ServerConfig.defaults().withPort(0).withDataDir(data)
-                .withPingInterval(PING_INTERVAL))) {
+        try (IacServer server = IacServer.start(ServerConfig.builder().port(0).dataDir(data)
+                .pingInterval(PING_INTERVAL).build())) {
             String adminToken = Files.readString(server.adminTokenFile()).trim();
             ApiClient admin = new ApiClient(server.baseUrl(), () -> adminToken);
             for (Mode mode : Mode.values()) {

@@ -69,7 +69,7 @@ public final class DevCommand implements Callable<Integer> {
         try {
             // A store lost for good ends the process like Ctrl-C, with status 5: the agent (whose tasks cannot report
             // now; its spool keeps their lines for the next start) and then the server are stopped by the hook below.
-            server = IacServer.start(ServerConfig.defaults().withPort(port).withDataDir(data), reason -> Fatal.exit(ctx, reason));
+            server = IacServer.start(ServerConfig.builder().port(port).dataDir(data).build(), reason -> Fatal.exit(ctx, reason));
         } catch (RuntimeException e) {
             throw new StartupException("the server could not start", e);
         }

@@ -36,7 +36,7 @@ final class SettingsOptions {
             OptionSpec option = spec.findOption(setting.flag());
             if (option != null) flags.put(setting.name(), option.getValue());
         }
-        ServerConfig base = ServerConfig.defaults().withDataDir(ctx.resolve(ServerConfig.DEFAULT_DATA_DIR));
+        ServerConfig base = ServerConfig.builder().dataDir(ctx.resolve(ServerConfig.DEFAULT_DATA_DIR)).build();
         try {
             return ServerSettings.resolve(base, flags, configFile == null ? null : ctx.resolve(configFile), ctx.env(),
                     text -> ctx.resolve(Path.of(text)));

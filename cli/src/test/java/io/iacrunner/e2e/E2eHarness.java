@@ -54,11 +54,11 @@ final class E2eHarness implements AutoCloseable {
 
     /** With the server's ping interval (the lease is three of them). */
     E2eHarness(Path dir, Duration pingInterval) {
-        this(dir, c -> c.withPingInterval(pingInterval));
+        this(dir, c -> c.pingInterval(pingInterval));
     }
 
     /** With the server's configuration adjusted by {@code adjust} (the lease is three ping intervals unless it sets one). */
-    E2eHarness(Path dir, UnaryOperator<ServerConfig> adjust) {
+    E2eHarness(Path dir, UnaryOperator<ServerConfig.Builder> adjust) {
         this.dir = dir;
         try {
             this.shared = Files.createDirectories(dir.resolve("shared-with-runs"));
@@ -69,10 +69,10 @@ final class E2eHarness implements AutoCloseable {
     }
 
     /** The production timings: the default ping interval, the default lease and lost-apply window. */
-    static ServerConfig productionTimings(ServerConfig config) {
+    static ServerConfig.Builder productionTimings(ServerConfig.Builder config) {
         ServerConfig defaults = ServerConfig.defaults();
-        return config.withPingInterval(defaults.pingInterval())
-                .withLeases(new ServerConfig.Leases(defaults.lease(), defaults.leases().lostApply()));
+        return config.pingInterval(defaults.pingInterval())
+                .leases(new ServerConfig.Leases(defaults.lease(), defaults.leases().lostApply()));
     }
 
     /**

@@ -32,7 +32,7 @@ class LogGapEndToEndTest {
     @Test
     void linesTheStoreLostAreSentAgainFromTheSpoolAndTheLogEndsComplete() throws Exception {
         try (ExternalServices.FreshDatabase db = ExternalServices.postgres();
-                E2eHarness h = new E2eHarness(dir, c -> db.configure(c).withPingInterval(Duration.ofSeconds(1)))) {
+                E2eHarness h = new E2eHarness(dir, c -> db.configure(c).pingInterval(Duration.ofSeconds(1)))) {
             Jdbi store = Jdbi.create(db.url(), db.user(), db.password() == null ? "" : db.password());
             h.startAgent("gap");
             ApiClient admin = h.server.admin();

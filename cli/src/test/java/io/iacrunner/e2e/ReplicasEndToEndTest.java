@@ -61,7 +61,7 @@ class ReplicasEndToEndTest {
         db = ExternalServices.postgres();
         redis = RedisProcess.start(dir);
         prefix = ExternalServices.redisPrefix();
-        b = TestServer.start(c -> db.configure(c).withRedis(redis.url(), prefix).withPingInterval(PING));
+        b = TestServer.start(c -> db.configure(c).redis(redis.url(), prefix).pingInterval(PING));
         int port = ServerProcess.freePort();
         Map<String, String> settings = new HashMap<>(db.settings());
         settings.put("redis-url", redis.url());

@@ -53,7 +53,7 @@ class StoreMigrationTest {
     @Test
     void anEmbeddedStoreMovesToAnExternalDatabaseWithEverythingInIt() throws Exception {
         Path data = dir.resolve("single-node");
-        ServerConfig single = ServerConfig.defaults().withPort(0).withDataDir(data).withPingInterval(Duration.ofSeconds(2));
+        ServerConfig single = ServerConfig.builder().port(0).dataDir(data).pingInterval(Duration.ofSeconds(2)).build();
         String admin;
         List<TaskView> before;
         String applied;

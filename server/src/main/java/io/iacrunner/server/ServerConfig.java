@@ -6,8 +6,8 @@ import java.time.Duration;
 /**
  * Everything the server needs to start. {@code databaseUrl == null} selects the embedded PostgreSQL, whose data lives
  * under {@code dataDir/pg}; the data dir also holds the credentials written on first start. Every setting is one row
- * of {@link io.iacrunner.server.settings.ServerSettings#ALL}, which maps flags, environment and config file onto the
- * with-ers below.
+ * of {@link io.iacrunner.server.settings.ServerSettings#ALL}, which maps flags, environment and config file onto
+ * the {@link Builder}.
  *
  * @param host address to bind; loopback by default, so plain HTTP never leaves the machine unless asked
  * @param pingInterval how often agents are told to ping
@@ -88,134 +88,232 @@ public record ServerConfig(
      */
     public static final Duration DEFAULT_AGENT_LEASE = Duration.ofSeconds(120);
 
+    /** The defaults: loopback, the embedded store under {@link #DEFAULT_DATA_DIR}, no Redis, plain HTTP. */
     public static ServerConfig defaults() {
-        return new ServerConfig(
-                "127.0.0.1", DEFAULT_PORT, DEFAULT_DATA_DIR, null, null, null, Duration.ofSeconds(5), Duration.ofSeconds(25),
-                DEFAULT_MAX_LOG_BYTES, null, DEFAULT_DATABASE_POOL_SIZE, null, null, null, DEFAULT_REDIS_PREFIX,
-                Duration.ofSeconds(30), false, null, DEFAULT_CREDENTIAL_REQUESTS_PER_MINUTE, null, false, Leases.DEFAULTS);
+        return builder().build();
     }
 
-    public ServerConfig withHost(String value) {
-        return new ServerConfig(value, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
-                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
-                redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls,
-                allowPlainHttp, leases);
+    /** A builder holding the defaults. */
+    public static Builder builder() {
+        return new Builder();
     }
 
-    public ServerConfig withPort(int value) {
-        return new ServerConfig(host, value, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
-                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
-                redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls,
-                allowPlainHttp, leases);
+    /** A builder holding this configuration, to change some of it. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.host = host;
+        b.port = port;
+        b.dataDir = dataDir;
+        b.databaseUrl = databaseUrl;
+        b.databaseUser = databaseUser;
+        b.databasePassword = databasePassword;
+        b.pingInterval = pingInterval;
+        b.maxLongPoll = maxLongPoll;
+        b.maxLogBytes = maxLogBytes;
+        b.logRetention = logRetention;
+        b.databasePoolSize = databasePoolSize;
+        b.databaseSslMode = databaseSslMode;
+        b.databaseSslRootCert = databaseSslRootCert;
+        b.redisUrl = redisUrl;
+        b.redisPrefix = redisPrefix;
+        b.shutdownGrace = shutdownGrace;
+        b.jsonLogs = jsonLogs;
+        b.secretsKeyFile = secretsKeyFile;
+        b.credentialRequestsPerMinute = credentialRequestsPerMinute;
+        return b.tls(tls).allowPlainHttp(allowPlainHttp).leases(leases);
     }
 
-    public ServerConfig withDataDir(Path value) {
-        return new ServerConfig(host, port, value, databaseUrl, databaseUser, databasePassword, pingInterval,
-                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
-                redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls,
-                allowPlainHttp, leases);
-    }
+    /**
+     * Sets one field at a time, so each {@link io.iacrunner.server.settings.Setting} fills in its own part (the TLS
+     * files, the lease and the lost-apply window are separate settings) without reading the others.
+     */
+    public static final class Builder {
+        private String host = "127.0.0.1";
+        private int port = DEFAULT_PORT;
+        private Path dataDir = DEFAULT_DATA_DIR;
+        private String databaseUrl;
+        private String databaseUser;
+        private String databasePassword;
+        private Duration pingInterval = Duration.ofSeconds(5);
+        private Duration maxLongPoll = Duration.ofSeconds(25);
+        private long maxLogBytes = DEFAULT_MAX_LOG_BYTES;
+        private Duration logRetention;
+        private int databasePoolSize = DEFAULT_DATABASE_POOL_SIZE;
+        private String databaseSslMode;
+        private Path databaseSslRootCert;
+        private String redisUrl;
+        private String redisPrefix = DEFAULT_REDIS_PREFIX;
+        private Duration shutdownGrace = Duration.ofSeconds(30);
+        private boolean jsonLogs;
+        private Path secretsKeyFile;
+        private int credentialRequestsPerMinute = DEFAULT_CREDENTIAL_REQUESTS_PER_MINUTE;
+        private Path tlsCertificatePem;
+        private Path tlsPrivateKeyPem;
+        private Path tlsKeystore;
+        private String tlsKeystorePassword;
+        private boolean allowPlainHttp;
+        private Duration agentLease = Leases.DEFAULTS.agent();
+        private Duration lostApplyWindow = Leases.DEFAULTS.lostApply();
 
-    public ServerConfig withPingInterval(Duration value) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, value, maxLongPoll,
-                maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert, redisUrl,
-                redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp, leases);
-    }
+        private Builder() {}
 
-    public ServerConfig withMaxLogBytes(long value) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
-                maxLongPoll, value, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert, redisUrl,
-                redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp, leases);
-    }
+        public Builder host(String value) {
+            host = value;
+            return this;
+        }
 
-    public ServerConfig withLogRetention(Duration value) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
-                maxLongPoll, maxLogBytes, value, databasePoolSize, databaseSslMode, databaseSslRootCert, redisUrl,
-                redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp, leases);
-    }
+        public Builder port(int value) {
+            port = value;
+            return this;
+        }
 
-    public ServerConfig withDatabasePoolSize(int value) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
-                maxLongPoll, maxLogBytes, logRetention, value, databaseSslMode, databaseSslRootCert, redisUrl,
-                redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp, leases);
-    }
+        public Builder dataDir(Path value) {
+            dataDir = value;
+            return this;
+        }
 
-    public ServerConfig withShutdownGrace(Duration value) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
-                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
-                redisUrl, redisPrefix, value, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls,
-                allowPlainHttp, leases);
-    }
+        public Builder databaseUrl(String value) {
+            databaseUrl = value;
+            return this;
+        }
 
-    public ServerConfig withJsonLogs(boolean value) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
-                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
-                redisUrl, redisPrefix, shutdownGrace, value, secretsKeyFile, credentialRequestsPerMinute, tls,
-                allowPlainHttp, leases);
-    }
+        public Builder databaseUser(String value) {
+            databaseUser = value;
+            return this;
+        }
 
-    public ServerConfig withSecretsKeyFile(Path value) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
-                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
-                redisUrl, redisPrefix, shutdownGrace, jsonLogs, value, credentialRequestsPerMinute, tls,
-                allowPlainHttp, leases);
-    }
+        public Builder databasePassword(String value) {
+            databasePassword = value;
+            return this;
+        }
 
-    public ServerConfig withCredentialRequestsPerMinute(int value) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
-                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
-                redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, value, tls, allowPlainHttp, leases);
-    }
+        /** An external PostgreSQL: its JDBC URL and credentials (a null password: none, or the URL's). */
+        public Builder database(String url, String user, String password) {
+            return databaseUrl(url).databaseUser(user).databasePassword(password);
+        }
 
-    public ServerConfig withTls(Tls value) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
-                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
-                redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, value,
-                allowPlainHttp, leases);
-    }
+        public Builder databasePoolSize(int value) {
+            databasePoolSize = value;
+            return this;
+        }
 
-    public ServerConfig withAllowPlainHttp(boolean value) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
-                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
-                redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls,
-                value, leases);
-    }
+        public Builder databaseSslMode(String value) {
+            databaseSslMode = value;
+            return this;
+        }
 
-    public ServerConfig withDatabase(String url, String user, String password) {
-        return new ServerConfig(host, port, dataDir, url, user, password, pingInterval, maxLongPoll, maxLogBytes,
-                logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert, redisUrl, redisPrefix,
-                shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp, leases);
-    }
+        public Builder databaseSslRootCert(Path value) {
+            databaseSslRootCert = value;
+            return this;
+        }
 
-    public ServerConfig withDatabaseUrl(String value) {
-        return withDatabase(value, databaseUser, databasePassword);
-    }
+        public Builder pingInterval(Duration value) {
+            pingInterval = value;
+            return this;
+        }
 
-    public ServerConfig withDatabaseUser(String value) {
-        return withDatabase(databaseUrl, value, databasePassword);
-    }
+        public Builder maxLogBytes(long value) {
+            maxLogBytes = value;
+            return this;
+        }
 
-    public ServerConfig withDatabasePassword(String value) {
-        return withDatabase(databaseUrl, databaseUser, value);
-    }
+        public Builder logRetention(Duration value) {
+            logRetention = value;
+            return this;
+        }
 
-    public ServerConfig withDatabaseSsl(String mode, Path rootCert) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
-                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, mode, rootCert, redisUrl, redisPrefix,
-                shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp, leases);
-    }
+        public Builder redisUrl(String value) {
+            redisUrl = value;
+            return this;
+        }
 
-    public ServerConfig withRedis(String url, String prefix) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
-                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert, url,
-                prefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls, allowPlainHttp, leases);
-    }
+        public Builder redisPrefix(String value) {
+            redisPrefix = value;
+            return this;
+        }
 
-    public ServerConfig withLeases(Leases value) {
-        return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
-                maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
-                redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls,
-                allowPlainHttp, value);
+        /** Redis shared by replicas, and the prefix of this installation's channels and keys. */
+        public Builder redis(String url, String prefix) {
+            return redisUrl(url).redisPrefix(prefix);
+        }
+
+        public Builder shutdownGrace(Duration value) {
+            shutdownGrace = value;
+            return this;
+        }
+
+        public Builder jsonLogs(boolean value) {
+            jsonLogs = value;
+            return this;
+        }
+
+        public Builder secretsKeyFile(Path value) {
+            secretsKeyFile = value;
+            return this;
+        }
+
+        public Builder credentialRequestsPerMinute(int value) {
+            credentialRequestsPerMinute = value;
+            return this;
+        }
+
+        public Builder tlsCertificatePem(Path value) {
+            tlsCertificatePem = value;
+            return this;
+        }
+
+        public Builder tlsPrivateKeyPem(Path value) {
+            tlsPrivateKeyPem = value;
+            return this;
+        }
+
+        public Builder tlsKeystore(Path value) {
+            tlsKeystore = value;
+            return this;
+        }
+
+        public Builder tlsKeystorePassword(String value) {
+            tlsKeystorePassword = value;
+            return this;
+        }
+
+        /** All four TLS parts at once; null for plain HTTP. */
+        public Builder tls(Tls value) {
+            Tls parts = value != null ? value : new Tls(null, null, null, null);
+            return tlsCertificatePem(parts.certificatePem()).tlsPrivateKeyPem(parts.privateKeyPem())
+                    .tlsKeystore(parts.keystore()).tlsKeystorePassword(parts.keystorePassword());
+        }
+
+        public Builder allowPlainHttp(boolean value) {
+            allowPlainHttp = value;
+            return this;
+        }
+
+        /** See {@link Leases#agent()}: null for {@link #DEFAULT_AGENT_LEASE}. */
+        public Builder agentLease(Duration value) {
+            agentLease = value;
+            return this;
+        }
+
+        public Builder lostApplyWindow(Duration value) {
+            lostApplyWindow = value;
+            return this;
+        }
+
+        public Builder leases(Leases value) {
+            return agentLease(value.agent()).lostApplyWindow(value.lostApply());
+        }
+
+        /** The configuration; TLS is on as soon as any of its parts is given (the settings check they fit together). */
+        public ServerConfig build() {
+            boolean anyTls = tlsCertificatePem != null || tlsPrivateKeyPem != null || tlsKeystore != null
+                    || tlsKeystorePassword != null;
+            Tls tls = anyTls ? new Tls(tlsCertificatePem, tlsPrivateKeyPem, tlsKeystore, tlsKeystorePassword) : null;
+            return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
+                    maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
+                    redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls,
+                    allowPlainHttp, new Leases(agentLease, lostApplyWindow));
+        }
     }
 
     /** An agent silent this long has lost its lease: its plans go elsewhere, its applies wait for it (see {@link Leases}). */

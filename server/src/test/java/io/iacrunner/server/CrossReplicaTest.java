@@ -55,8 +55,8 @@ class CrossReplicaTest {
         db = ExternalServices.postgres();
         String redis = ExternalServices.redis();
         String prefix = ExternalServices.redisPrefix();
-        a = TestServer.start(c -> db.configure(c).withRedis(redis, prefix).withPingInterval(PING));
-        b = TestServer.start(c -> db.configure(c).withRedis(redis, prefix).withPingInterval(PING));
+        a = TestServer.start(c -> db.configure(c).redis(redis, prefix).pingInterval(PING));
+        b = TestServer.start(c -> db.configure(c).redis(redis, prefix).pingInterval(PING));
     }
 
     @AfterAll

@@ -65,10 +65,10 @@ class ExternalStoreTest {
     @Test
     void databaseTlsSettingsReachTheDriver() {
         // This machine's PostgreSQL speaks no TLS: "require" must refuse to start, not fall back to plain text.
-        assertThatThrownBy(() -> TestServer.start(c -> db.configure(c).withDatabaseSsl("require", null)).close())
+        assertThatThrownBy(() -> TestServer.start(c -> db.configure(c).databaseSslMode("require")).close())
                 .satisfies(e -> assertThat(causes(e)).contains("SSL"));
         // "disable" is what such a server needs.
-        TestServer.start(c -> db.configure(c).withDatabaseSsl("disable", null)).close();
+        TestServer.start(c -> db.configure(c).databaseSslMode("disable")).close();
     }
 
     private static String causes(Throwable e) {

@@ -37,7 +37,7 @@ class LogRetentionTest {
 
     @Test
     void linesOfTasksFinishedLongerAgoThanTheRetentionGoAndTheTasksAndRunningLogsStay() throws Exception {
-        try (TestServer server = TestServer.start(c -> c.withPingInterval(Duration.ofSeconds(60)).withLogRetention(RETENTION))) {
+        try (TestServer server = TestServer.start(c -> c.pingInterval(Duration.ofSeconds(60)).logRetention(RETENTION))) {
             var agent = server.registerAgent("retention");
             TaskAssignment finished = claim(server, agent, "ws-retention-done");
             send(agent, finished, 5);

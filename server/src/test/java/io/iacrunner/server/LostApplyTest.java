@@ -74,8 +74,8 @@ class LostApplyTest {
     @BeforeAll
     static void start() {
         db = ExternalServices.postgres();
-        server = TestServer.start(c -> db.configure(c).withPingInterval(PING)
-                .withLeases(new ServerConfig.Leases(LEASE, Duration.ofHours(24))));
+        server = TestServer.start(c -> db.configure(c).pingInterval(PING)
+                .leases(new ServerConfig.Leases(LEASE, Duration.ofHours(24))));
         jdbi = Jdbi.create(db.url(), db.user(), db.password() == null ? "" : db.password()).installPlugin(new PostgresPlugin());
     }
 
@@ -222,7 +222,7 @@ class LostApplyTest {
     @Test
     void silenceWhileNoServerRanDoesNotCountAgainstAnAgent() {
         try (ExternalServices.FreshDatabase own = ExternalServices.postgres()) {
-            TestServer before = TestServer.start(c -> own.configure(c).withPingInterval(PING).withLeases(new ServerConfig.Leases(LEASE,
+            TestServer before = TestServer.start(c -> own.configure(c).pingInterval(PING).leases(new ServerConfig.Leases(LEASE,
                     Duration.ofHours(24))));
             String taskId;
             String agentId;

@@ -67,7 +67,7 @@ class PartitionTest {
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(c -> c.withPingInterval(PING).withLeases(new ServerConfig.Leases(LEASE, LOST_APPLY_WINDOW)));
+        server = TestServer.start(c -> c.pingInterval(PING).leases(new ServerConfig.Leases(LEASE, LOST_APPLY_WINDOW)));
     }
 
     @AfterAll

@@ -8,14 +8,14 @@ import java.util.Locale;
  * {@code IAC_NAME} (upper case, dashes as underscores) and the config file key {@code NAME}, so they cannot drift.
  *
  * @param label what the value is, in help texts ({@code SECONDS}, {@code URL})
- * @param defaultText the default as help and docs show it ({@link ServerConfig#defaults()} holds the value itself)
+ * @param defaultText the default as help and docs show it ({@link ServerConfig#builder()} holds the value itself)
  * @param binder applies a value from any source to the configuration, refusing a bad one with a clear message
  */
 public record Setting(String name, String label, String defaultText, String description, Binder binder) {
     /** Applies one value; {@link SettingValue}'s parsers throw a {@link SettingException} naming the source. */
     @FunctionalInterface
     public interface Binder {
-        ServerConfig apply(ServerConfig config, SettingValue value);
+        void apply(ServerConfig.Builder config, SettingValue value);
     }
 
     public String flag() {

@@ -20,7 +20,7 @@ class RateLimitTest {
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(c -> c.withCredentialRequestsPerMinute(3));
+        server = TestServer.start(c -> c.credentialRequestsPerMinute(3));
         raw = new RawHttp(server.baseUrl());
     }
 

@@ -48,7 +48,7 @@ class TransportSecurityTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("servers")
     void aClientTrustingThePrivateCaGetsThroughAndNoOtherDoes(String kind, java.util.function.Supplier<ServerConfig.Tls> tls) throws Exception {
-        try (TestServer server = TestServer.start(c -> c.withTls(tls.get()))) {
+        try (TestServer server = TestServer.start(c -> c.tls(tls.get()))) {
             URI https = server.baseUrl();
             assertThat(https.getScheme()).isEqualTo("https");
             String token = server.adminToken();
@@ -79,10 +79,10 @@ class TransportSecurityTest {
 
     @Test
     void plainHttpOffLoopbackNeedsAnExplicitYes() throws Exception {
-        ServerConfig open = ServerConfig.defaults().withHost("0.0.0.0").withPort(0).withDataDir(dir.resolve("open"));
+        ServerConfig open = ServerConfig.builder().host("0.0.0.0").port(0).dataDir(dir.resolve("open")).build();
         assertThatThrownBy(() -> IacServer.start(open)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("refusing to serve plain HTTP on 0.0.0.0");
-        try (IacServer allowed = IacServer.start(open.withAllowPlainHttp(true))) {
+        try (IacServer allowed = IacServer.start(open.toBuilder().allowPlainHttp(true).build())) {
             assertThat(allowed.baseUrl().getScheme()).isEqualTo("http");
         }
     }

@@ -35,8 +35,8 @@ public final class ExternalServices {
     /** A database of the test's own, created empty and dropped (with its connections) on close. */
     public record FreshDatabase(String url, String user, String password, String name) implements AutoCloseable {
         /** {@code config} on this database, with a small pool: the machine's PostgreSQL serves several test runs. */
-        public ServerConfig configure(ServerConfig config) {
-            return config.withDatabase(url, user, password).withDatabasePoolSize(4);
+        public ServerConfig.Builder configure(ServerConfig.Builder config) {
+            return config.database(url, user, password).databasePoolSize(4);
         }
 
         /** The same as settings, for a server in a child JVM ({@link ServerProcess}). */

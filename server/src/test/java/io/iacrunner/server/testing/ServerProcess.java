@@ -25,11 +25,11 @@ public final class ServerProcess {
     public static final String READY = "READY ";
 
     public static void main(String[] args) throws Exception {
-        ServerConfig config = ServerConfig.defaults().withPort(0).withDataDir(Path.of(args[0]));
-        if (args.length > 1) config = config.withPort(Integer.parseInt(args[1]));
-        if (args.length > 2 && !args[2].equals("-")) {
-            config = TestServer.shortLease(config.withPingInterval(Duration.ofMillis(Long.parseLong(args[2]))));
-        }
+        ServerConfig.Builder builder = ServerConfig.builder().port(0).dataDir(Path.of(args[0]));
+        if (args.length > 1) builder.port(Integer.parseInt(args[1]));
+        boolean pingGiven = args.length > 2 && !args[2].equals("-");
+        if (pingGiven) builder.pingInterval(Duration.ofMillis(Long.parseLong(args[2])));
+        ServerConfig config = pingGiven ? TestServer.shortLease(builder.build()) : builder.build();
         Map<String, String> settings = new HashMap<>();
         for (int i = 3; i < args.length; i++) settings.put(args[i].substring(0, args[i].indexOf('=')), args[i].substring(args[i].indexOf('=') + 1));
         config = ServerSettings.resolve(config, settings, null, Map.of(), Path::of);

@@ -49,23 +49,23 @@ public final class TestServer implements AutoCloseable {
 
     /** A short ping interval keeps tests of liveness quick. */
     public static TestServer start(Duration pingInterval) {
-        return start(config -> config.withPingInterval(pingInterval));
+        return start(config -> config.pingInterval(pingInterval));
     }
 
     /** A server on a fresh data dir and a free port, its configuration adjusted by {@code adjust}. */
-    public static TestServer start(UnaryOperator<ServerConfig> adjust) {
+    public static TestServer start(UnaryOperator<ServerConfig.Builder> adjust) {
         return start(adjust, reason -> {});
     }
 
     /** As {@link #start(UnaryOperator)}, telling {@code fatal} why the server cannot go on, if it comes to that. */
-    public static TestServer start(UnaryOperator<ServerConfig> adjust, java.util.function.Consumer<String> fatal) {
+    public static TestServer start(UnaryOperator<ServerConfig.Builder> adjust, java.util.function.Consumer<String> fatal) {
         try {
             Path dir = Files.createTempDirectory("iac-test-server");
-            ServerConfig config = adjust.apply(ServerConfig.defaults().withPingInterval(Duration.ofSeconds(1))
+            ServerConfig config = adjust.apply(ServerConfig.builder().pingInterval(Duration.ofSeconds(1))
                     // Tests mint many credentials from one address; RateLimitTest sets its own limit.
-                    .withCredentialRequestsPerMinute(100_000));
+                    .credentialRequestsPerMinute(100_000)).build();
             SteppedClock clock = new SteppedClock();
-            return new TestServer(dir, IacServer.start(shortLease(config).withPort(0).withDataDir(dir), fatal, clock), clock);
+            return new TestServer(dir, IacServer.start(shortLease(config).toBuilder().port(0).dataDir(dir).build(), fatal, clock), clock);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -77,7 +77,7 @@ public final class TestServer implements AutoCloseable {
      */
     public static ServerConfig shortLease(ServerConfig config) {
         if (config.leases().agent() != null) return config;
-        return config.withLeases(new ServerConfig.Leases(config.pingInterval().multipliedBy(3), config.leases().lostApply()));
+        return config.toBuilder().agentLease(config.pingInterval().multipliedBy(3)).build();
     }
 
     public IacServer server() {
