@@ -60,9 +60,14 @@ final class FakeLogStream implements AutoCloseable {
             frame(0x8, true, payload);
         }
 
-        /** Cuts the TCP connection without a close frame, like a crashed server or a network drop. */
+        /**
+         * Ends the connection without a close frame, like a crashed server: a FIN after the frames sent so far (a
+         * plain close could reset the connection and take frames still unread with it), then waits until the client
+         * has gone.
+         */
         void drop() throws IOException {
-            socket.close();
+            socket.shutdownOutput();
+            awaitClientGone();
         }
 
         /** Waits until the client goes away (it closes after the end frame). */

@@ -34,7 +34,6 @@ class LogsFollowTest {
         try (FakeLogStream server = new FakeLogStream(LogsCommandTest.task("running"),
                 (query, conn) -> {
                     conn.textInTwoParts(lines(2, "0", log[0], "1", log[1]));
-                    Thread.sleep(500); // let the client take the frame before the connection dies
                     conn.drop();
                 },
                 (query, conn) -> {

@@ -73,6 +73,7 @@ class AgentCrashTest {
                     .until(() -> system.show(elsewhere), t -> t.status().isTerminal());
             assertThat(planned.status()).isEqualTo(TaskStatus.SUCCEEDED);
             assertThat(planned.agentId()).isEqualTo(survivor.agentId());
+            // Real time is the point: a whole lease of a real agent's pings and pulls passes without the apply moving.
             Thread.sleep(LEASE.toMillis());
             assertThat(system.show(second).status()).as("a newer plan_apply waits for the unlock").isEqualTo(TaskStatus.QUEUED);
             AgentView idle = system.server.admin().get(ApiPaths.AGENTS, AgentList.class).agents().stream()

@@ -111,7 +111,8 @@ final class CuttingProxy implements AutoCloseable {
         try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
             int n;
             while ((n = in.read(buffer)) != -1) {
-                while (blackholed) Thread.sleep(20); // the bytes wait, as on a link that drops them (TCP resends later)
+                // Real time is the point: the bytes wait, as on a link that drops them (TCP resends later).
+                while (blackholed) Thread.sleep(20);
                 out.write(buffer, 0, n);
                 out.flush();
             }

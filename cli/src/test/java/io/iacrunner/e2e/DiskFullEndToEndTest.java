@@ -61,7 +61,9 @@ class DiskFullEndToEndTest {
             Path ballast = disk.fill("ballast", 2L * 1024 * 1024);
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
                     .until(() -> h.cli("agents").out().contains("disk full"));
-            Thread.sleep(6_000); // a long poll sent before the disk filled (5 s) has ended: from now on, no pull is sent
+            // Real time is the point here and below: a real agent's long poll, sent before the disk filled (5 s), must
+            // have ended, and nothing may be claimed while a pulling agent would have claimed it at once.
+            Thread.sleep(6_000);
             String first = h.createTask("elsewhere", "plan", E2eHarness.printingConfig(3, null));
             String second = h.createTask("elsewhere-too", "plan", E2eHarness.printingConfig(3, null));
             Thread.sleep(3_000);

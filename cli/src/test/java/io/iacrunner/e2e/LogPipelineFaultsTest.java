@@ -100,6 +100,7 @@ class LogPipelineFaultsTest {
             Thread cutter = Thread.ofPlatform().start(() -> {
                 while (running.get()) {
                     try {
+                        // Real time is the point: connections cut every 700 ms while a real agent ships its log.
                         Thread.sleep(700);
                     } catch (InterruptedException e) {
                         return;

@@ -46,6 +46,7 @@ class OutagesEndToEndTest {
 
             proxy.blackhole(true);
             Instant cut = Instant.now();
+            // Real time is the point: the cut must outlast every timeout of the real agent and server it could race.
             Thread.sleep(Duration.ofSeconds(60).toMillis());
             TaskView during = Applies.task(admin, id);
             proxy.blackhole(false);
@@ -81,6 +82,7 @@ class OutagesEndToEndTest {
                     .until(() -> Applies.task(admin, id), t -> t.agentUnreachableSince() != null);
             assertThat(waiting.status()).isEqualTo(TaskStatus.RUNNING);
             assertThat(h.workspace("cut-5min").lock().reason()).contains("unreachable");
+            // Real time is the point, as above: five minutes, longer than the lease and every retry.
             Thread.sleep(Duration.ofMinutes(5).minus(Duration.between(cut, Instant.now())).toMillis());
             assertThat(Applies.task(admin, id).status()).as("still waited for after 5 minutes").isEqualTo(TaskStatus.RUNNING);
             proxy.blackhole(false);

@@ -97,6 +97,8 @@ class EmbeddedPostgresKilledTest {
             // Until PostgreSQL is back (a new postmaster, and a request served): every request answers within 2 s,
             // served (by a backend that has not yet noticed its postmaster's death, or after the restart) or refused
             // with 503 store_unavailable.
+            // An end-to-end test of the store: real time is the point (a real postmaster is killed and restarted, and
+            // each answer's wall time is the assertion), so the polling below is paced by real sleeps.
             List<Long> outageMillis = new CopyOnWriteArrayList<>();
             boolean sawNotReady = false;
             while (true) {
