@@ -24,6 +24,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Order;
 
 /**
  * The log pipeline under faults, with real Terraform: the server killed with SIGKILL mid-apply and started again 30 s
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the server's SHA-256 of the stored log equals both the digest of the downloaded text and the agent's own proof
  * ({@code log_complete}).
  */
+@Order(2) // among the longest: started first, so shorter classes overlap it
 class LogPipelineFaultsTest {
     private static final int LINES = 100_000;
 

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.Order;
 
 /**
  * The network between an agent and the server goes silent while the agent applies, with the production timings
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * Neither costs the run anything: the apply goes on, and its outcome, its every log line (once) and its state reach
  * the server when the link is back. Real time is the point here, so these tests wait; they wait side by side.
  */
+@Order(1) // among the longest: started first, so shorter classes overlap it
 @Execution(ExecutionMode.CONCURRENT)
 class OutagesEndToEndTest {
     private static final int LINES = 100_000;

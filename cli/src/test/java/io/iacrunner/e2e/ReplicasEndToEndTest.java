@@ -34,6 +34,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Order;
 
 /**
  * Two server replicas on the machine's PostgreSQL (a database of this test's own) and a Redis this test starts and
@@ -41,6 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  * knows both, A first; viewers watch on B. Every line must reach the viewer exactly once whatever happens to A or
  * to Redis, and the stored log must be complete.
  */
+@Order(2) // among the longest: started first, so shorter classes overlap it
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ReplicasEndToEndTest {
     private static final Duration PING = Duration.ofSeconds(2);

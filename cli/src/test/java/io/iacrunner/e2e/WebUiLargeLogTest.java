@@ -32,6 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.Keys;
+import org.junit.jupiter.api.Order;
 
 /**
  * A finished task with a 200,000-line log (Terraform-like, with colours) opened in headless Chromium: the time until
@@ -40,6 +41,7 @@ import org.openqa.selenium.Keys;
  * asserted, since the machine is shared. The log is written by a simulated agent through the agents' API: what is
  * measured is the browser's side, not Terraform's speed at printing.
  */
+@Order(3) // among the longest: started first, so shorter classes overlap it
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class WebUiLargeLogTest {
     static final int LINES = 200_000;

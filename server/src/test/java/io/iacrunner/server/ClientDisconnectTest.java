@@ -40,11 +40,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * A client that goes away in the middle of a reply (a viewer closing its tab, {@code iac logs | head}, a CLI killed
  * while downloading) is no error of the server's: nothing at ERROR, no stack trace in the log.
  */
+// Alone: it reads the process-wide log (LogCapture).
+@Isolated
 class ClientDisconnectTest {
     static final int LINES = 60_000;
     static TestServer server;

@@ -38,6 +38,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Fifty simulated agents, each with its own agent token, long-poll a real server (embedded PostgreSQL) and work off
@@ -48,6 +49,8 @@ import org.junit.jupiter.api.Timeout;
  * more than what the store says it runs, and it asks for every slot it believes free. Whenever its report and its
  * next pull race, only the server's own count of the agent's running tasks keeps it within the pool's limits.
  */
+// Alone: it loads the machine with 50 agents on purpose.
+@Isolated
 class ConcurrentClaimsTest {
     private static final int AGENTS = 50;
     private static final int MAX_PLANS = 3;

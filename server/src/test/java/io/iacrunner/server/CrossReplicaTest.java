@@ -36,12 +36,15 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Two replicas on one PostgreSQL database, relaying through the machine's Redis: what happens on one is seen on the
  * other at once (queue wake-ups, cancels, viewer presence), and lease recovery runs on both without handling a task
  * twice. Agents are simulated with the API; the end-to-end tests with a real agent live in the CLI module.
  */
+// Alone: it times a wake-up (the one timed check its issue asks for), which other classes' load would blur.
+@Isolated
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class CrossReplicaTest {
     /** Simulated agents ping before they pull; their lease (3 pings) covers a pull's wait. */

@@ -20,12 +20,15 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * An external PostgreSQL that stops taking this server's connections (its database refuses them and the open ones are
  * terminated): no supervision here, but requests still fail fast with {@code 503 store_unavailable}, the log says so
  * once, and everything works again when the database does.
  */
+// Alone: it reads the process-wide log (LogCapture).
+@Isolated
 class ExternalStoreOutageTest {
     static final Duration FAST = Duration.ofSeconds(2);
 

@@ -38,6 +38,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * The acceptance test of issue 13's store: the embedded PostgreSQL is SIGKILLed right after 200 acknowledged task
@@ -46,6 +47,8 @@ import org.junit.jupiter.api.Timeout;
  * and every line is there, word for word. And when PostgreSQL cannot be started again, the server gives up: the fatal
  * callback fires and {@code /healthz} fails, so a supervisor can replace the process.
  */
+// Alone: it reads the process-wide log (LogCapture).
+@Isolated
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class EmbeddedPostgresKilledTest {
     static final int TASKS = 200;
