@@ -161,8 +161,7 @@ public final class LeaseMonitor implements AutoCloseable {
             if (d.waitForAgent()) {
                 tasks.markAgentLost(h, task, d.message());
             } else {
-                boolean moved = tasks.move(h, task.taskId(), TaskStatus.RUNNING, d.status(),
-                        new TaskStore.Fence(task.agentId(), task.attempt()), TaskStore.Outcome.of(null, d.message())).isPresent();
+                boolean moved = tasks.move(h, task, d.status(), TaskStore.Outcome.of(null, d.message())).isPresent();
                 if (!moved) continue;
                 if (task.action() == TaskAction.PLAN_APPLY) {
                     if (d.keepLock()) tasks.holdWorkspaceLock(h, task.taskId(), d.message());

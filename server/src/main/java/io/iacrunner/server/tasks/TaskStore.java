@@ -21,22 +21,88 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import java.util.stream.Collectors;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.SqlStatement;
 import org.jdbi.v3.core.statement.StatementContext;
 
 /**
  * All SQL about tasks. Every status change goes through {@link #move}, which checks the transition table and, for
- * agent-reported changes, the attempt fence in the same UPDATE statement.
+ * agent-reported changes, the attempt fence in the same UPDATE statement. Every write for an agent's running attempt
+ * takes the {@link RunningAttempt} that {@link #inAttempt} locked and checks it again in its own SQL.
  */
 public final class TaskStore {
-    /** The running attempt an agent's upload is fenced against, locked for the rest of the transaction. */
-    public record RunningAttempt(String taskId, String workspaceId, TaskAction action, int attempt, long logLines) {}
+    /**
+     * An agent's running attempt, locked and checked by {@link #inAttempt}. Only this store makes one, so a write that
+     * takes one cannot be called without the check. Each such write checks again in its own SQL ({@link #fenced}): a
+     * value kept past its transaction, whose attempt has since been superseded (its lease lost, the task queued again
+     * and claimed anew), writes nothing.
+     */
+    public static final class RunningAttempt {
+        private final String taskId;
+        private final String workspaceId;
+        private final TaskAction action;
+        private final int attempt;
+        private final String agentId;
+        private final long logLines;
 
-    /** Which attempt a change must still hold: null fields skip that part of the fence. */
-    public record Fence(String agentId, Integer attempt) {
-        public static final Fence NONE = new Fence(null, null);
+        private RunningAttempt(String taskId, String workspaceId, TaskAction action, int attempt, String agentId, long logLines) {
+            this.taskId = taskId;
+            this.workspaceId = workspaceId;
+            this.action = action;
+            this.attempt = attempt;
+            this.agentId = agentId;
+            this.logLines = logLines;
+        }
+
+        public String taskId() {
+            return taskId;
+        }
+
+        public String workspaceId() {
+            return workspaceId;
+        }
+
+        public TaskAction action() {
+            return action;
+        }
+
+        public int attempt() {
+            return attempt;
+        }
+
+        public String agentId() {
+            return agentId;
+        }
+
+        /** The log lines the store held for it when it was locked: where the next append starts. */
+        public long logLines() {
+            return logLines;
+        }
+
+        /**
+         * {@code statement} with {@code <still_running>} standing for the condition on a {@code tasks} row that holds
+         * only while this is still its running attempt, held by the same agent. SQL that writes for the attempt puts it
+         * in its WHERE and passes {@link #requireWritten} what it changed.
+         */
+        public <S extends SqlStatement<S>> S fenced(S statement) {
+            return statement.define("still_running",
+                            "task_id = :fence_task and attempt = :fence_attempt and agent_id = :fence_agent and status = 'running'")
+                    .bind("fence_task", taskId).bind("fence_attempt", attempt).bind("fence_agent", agentId);
+        }
+
+        /** A fenced write that changed no row found the attempt superseded: 409 {@code stale_attempt}. */
+        public void requireWritten(int rows) {
+            if (rows == 0) throw superseded();
+        }
+
+        /** What the sender of a write for a superseded attempt gets. */
+        public ApiProblem superseded() {
+            return ApiProblem.staleAttempt(taskId, attempt);
+        }
     }
 
     private final Jdbi jdbi;
@@ -354,6 +420,19 @@ public final class TaskStore {
     }
 
     /**
+     * The running apply whose agent the server cannot hear (it is waited for: {@link #markAgentLost}), locked; empty
+     * when the task is not such an apply.
+     */
+    public Optional<Running> lockUnreachable(Handle h, String taskId) {
+        return h.createQuery("select " + RUNNING_COLUMNS + " " + """
+                        from tasks t
+                        where t.task_id = :t and t.status = 'running' and t.agent_lost_at is not null
+                        for update of t""")
+                .bind("t", taskId)
+                .map((rs, ctx) -> running(rs, false, false)).findOne();
+    }
+
+    /**
      * The apply keeps running on an agent the server cannot hear: noted (once, with the time) so that it is waited
      * for, not given up; the workspace lock says why it is held.
      */
@@ -453,10 +532,28 @@ public final class TaskStore {
     }
 
     /**
+     * The one way into an agent's running attempt, for its uploads (phase, plan summary, log, state, result,
+     * hand-back): one transaction, the task row locked and checked to be {@code attempt}, running and held by
+     * {@code agentId} (else 404 or 409 {@code stale_attempt}, and {@code work} does not run), then {@code work} with
+     * the locked value that every write for the attempt takes.
+     */
+    public <T> T inAttempt(String taskId, String agentId, int attempt, BiFunction<Handle, RunningAttempt, T> work) {
+        return jdbi.inTransaction(h -> work.apply(h, lockRunning(h, taskId, agentId, attempt)));
+    }
+
+    /** {@link #inAttempt} for work that returns nothing. */
+    public void useAttempt(String taskId, String agentId, int attempt, BiConsumer<Handle, RunningAttempt> work) {
+        inAttempt(taskId, agentId, attempt, (h, running) -> {
+            work.accept(h, running);
+            return null;
+        });
+    }
+
+    /**
      * Locks the task row and checks that {@code attempt} is the running attempt held by {@code agentId}; anything
      * else is a stale sender and gets 409 without changing anything.
      */
-    public RunningAttempt lockRunning(Handle h, String taskId, String agentId, int attempt) {
+    private RunningAttempt lockRunning(Handle h, String taskId, String agentId, int attempt) {
         var row = h.createQuery("""
                         select task_id, workspace_id, action, status, attempt, agent_id, log_lines
                         from tasks where task_id = :id for update""")
@@ -468,17 +565,14 @@ public final class TaskStore {
                 .orElseThrow(() -> ApiProblem.notFound("task_not_found", "no task " + taskId));
         boolean current = "running".equals(row[2]) && attempt == (int) row[3] && agentId.equals(row[4]);
         if (!current) throw ApiProblem.staleAttempt(taskId, attempt);
-        return new RunningAttempt(taskId, (String) row[0], TaskAction.fromWire((String) row[1]), attempt, (long) row[5]);
+        return new RunningAttempt(taskId, (String) row[0], TaskAction.fromWire((String) row[1]), attempt, agentId, (long) row[5]);
     }
 
-    /**
-     * Whether the running attempt (locked by {@link #lockRunning}) has begun anything the server records: a phase, a
-     * log line or a plan summary.
-     */
-    public boolean hasBegun(Handle h, String taskId) {
-        return h.createQuery("""
-                        select phase is not null or log_lines > 0 or plan_summary is not null from tasks where task_id = :id""")
-                .bind("id", taskId).mapTo(Boolean.class).one();
+    /** Whether the attempt has begun anything the server records: a phase, a log line or a plan summary. */
+    public boolean hasBegun(Handle h, RunningAttempt attempt) {
+        return attempt.fenced(h.createQuery("""
+                        select phase is not null or log_lines > 0 or plan_summary is not null from tasks where <still_running>"""))
+                .mapTo(Boolean.class).findOne().orElseThrow(attempt::superseded);
     }
 
     /**
@@ -492,26 +586,53 @@ public final class TaskStore {
                 .bind("id", taskId).execute();
     }
 
-    public void setPlanSummary(Handle h, String taskId, PlanSummary summary) {
-        h.createUpdate("update tasks set plan_summary = cast(:summary as jsonb) where task_id = :id")
-                .bind("summary", Rows.json(summary)).bind("id", taskId).execute();
+    public void setPlanSummary(Handle h, RunningAttempt attempt, PlanSummary summary) {
+        attempt.requireWritten(attempt.fenced(h.createUpdate(
+                        "update tasks set plan_summary = cast(:summary as jsonb) where <still_running>"))
+                .bind("summary", Rows.json(summary)).execute());
     }
 
-    public void setPhase(Handle h, String taskId, TaskPhase phase) {
-        h.createUpdate("update tasks set phase = :phase where task_id = :id")
-                .bind("phase", phase.wireName()).bind("id", taskId).execute();
+    public void setPhase(Handle h, RunningAttempt attempt, TaskPhase phase) {
+        attempt.requireWritten(attempt.fenced(h.createUpdate("update tasks set phase = :phase where <still_running>"))
+                .bind("phase", phase.wireName()).execute());
     }
 
-    public void setLogLines(Handle h, String taskId, long committed) {
-        h.createUpdate("update tasks set log_lines = :n where task_id = :id").bind("n", committed).bind("id", taskId).execute();
+    /** How many lines of the attempt's log the store holds: where its next append starts. */
+    public void setLogLines(Handle h, RunningAttempt attempt, long committed) {
+        attempt.requireWritten(attempt.fenced(h.createUpdate("update tasks set log_lines = :n where <still_running>"))
+                .bind("n", committed).execute());
     }
 
     /**
-     * The one way a task changes status. The transition table ({@link TaskStatus#canMoveTo}) is checked first; the
-     * UPDATE then only matches while the task is still {@code from} and, with a fence, still that agent's attempt.
-     * Empty means the task had moved on (or the fence did not hold) and nothing was changed.
+     * The attempt's own report moves it out of running (its result, or a hand-back), fenced by the locked attempt:
+     * 409 {@code stale_attempt}, changing nothing, once the attempt has been superseded.
      */
-    public Optional<TaskView> move(Handle h, String taskId, TaskStatus from, TaskStatus to, Fence fence, Outcome outcome) {
+    public TaskView move(Handle h, RunningAttempt attempt, TaskStatus to, Outcome outcome) {
+        return changeStatus(h, attempt.taskId(), TaskStatus.RUNNING, to, attempt.agentId(), attempt.attempt(), outcome)
+                .orElseThrow(attempt::superseded);
+    }
+
+    /**
+     * Recovery moves a running task it locked ({@link #lockLost}, {@link #lockAbandoned}, {@link #lockUnreachable})
+     * out of running, fenced by the attempt it found there. Empty when that attempt had moved on.
+     */
+    public Optional<TaskView> move(Handle h, Running task, TaskStatus to, Outcome outcome) {
+        return changeStatus(h, task.taskId(), TaskStatus.RUNNING, to, task.agentId(), task.attempt(), outcome);
+    }
+
+    /** A queued task has no attempt to fence: it moves by its status alone (canceled before it started, say). */
+    public Optional<TaskView> moveQueued(Handle h, String taskId, TaskStatus to, Outcome outcome) {
+        return changeStatus(h, taskId, TaskStatus.QUEUED, to, null, null, outcome);
+    }
+
+    /**
+     * The one UPDATE behind every {@link #move}. The transition table ({@link TaskStatus#canMoveTo}) is checked
+     * first; the UPDATE then only matches while the task is still {@code from} and, with {@code agentId} and
+     * {@code attempt}, still that agent's attempt. Empty means the task had moved on (or the fence did not hold) and
+     * nothing was changed.
+     */
+    private Optional<TaskView> changeStatus(Handle h, String taskId, TaskStatus from, TaskStatus to, String agentId,
+            Integer attempt, Outcome outcome) {
         if (!from.canMoveTo(to)) {
             throw new IllegalStateException("transition " + from.wireName() + " -> " + to.wireName() + " is not allowed");
         }
@@ -532,7 +653,7 @@ public final class TaskStore {
                 .bind("terminal", to.isTerminal())
                 .bind("exit", outcome.exitCode()).bind("message", outcome.message()).bind("complete", outcome.logComplete())
                 .bind("sha", outcome.logSha256()).bind("incomplete", outcome.logIncompleteReason())
-                .bind("agent", fence.agentId()).bind("attempt", fence.attempt())
+                .bind("agent", agentId).bind("attempt", attempt)
                 .map(TaskStore::view).findOne();
     }
 
