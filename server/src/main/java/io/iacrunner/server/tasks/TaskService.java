@@ -264,9 +264,8 @@ public final class TaskService {
                 LeaseMonitor.Decision d = LeaseMonitor.notApplied(new TaskStore.Running(taskId, running.workspaceId(),
                         running.action(), running.phase(), running.attempt(), agentId, running.cancelRequested(), false, false),
                         "agent " + agentId + " gave it back (" + reason + ")");
-                tasks.move(h, attempt, d.status(), TaskStore.Outcome.of(null, d.message()));
+                tasks.move(h, attempt, d.status(), d.outcome());
             }
-            if (attempt.action() == TaskAction.PLAN_APPLY) tasks.releaseWorkspaceLock(h, taskId);
             return tasks.lockForUpdate(h, taskId).orElseThrow();
         });
         log.info("task {} attempt {} handed back by agent {} ({}): now {}", taskId, request.attempt(), agentId, reason,
@@ -285,7 +284,7 @@ public final class TaskService {
 
     /**
      * A person unlocked the workspace by force while its apply's agent was unreachable: that apply ends errored (its
-     * agent's late deliveries are then refused as stale). False when the task is not such an apply.
+     * agent's late deliveries are then refused as stale), releasing its lock. False when the task is not such an apply.
      */
     public boolean giveUpLostApply(Handle h, String taskId, String reason) {
         TaskStore.Running task = tasks.lockUnreachable(h, taskId).orElse(null);
@@ -348,14 +347,9 @@ public final class TaskService {
                 }
                 String incomplete = incompleteReason(taskId, result, stored);
                 TaskView running = tasks.lockForUpdate(h, taskId).orElseThrow();
-                TaskView view = tasks.move(h, attempt, result.status(),
-                        new TaskStore.Outcome(result.exitCode(), result.message(), incomplete == null, stored.sha256(), incomplete));
-                if (view.action() == TaskAction.PLAN_APPLY) {
-                    String unknown = unrecordedChanges(running, result, () -> tasks.storedState(h, taskId));
-                    if (unknown != null) tasks.holdWorkspaceLock(h, taskId, unknown);
-                    else tasks.releaseWorkspaceLock(h, taskId);
-                }
-                return view;
+                String unrecorded = unrecordedChanges(running, result, () -> tasks.storedState(h, taskId));
+                return tasks.move(h, attempt, result.status(), new TaskStore.Outcome(result.exitCode(), result.message(),
+                        incomplete == null, stored.sha256(), incomplete, unrecorded));
             });
         } catch (ApiProblem refused) {
             // The same result again (the reply to the first delivery was lost): it changed everything already. Only a

@@ -338,7 +338,7 @@ public final class TaskStore {
                     .list();
             for (Claimed c : claimed) {
                 TaskAssignment t = c.assignment();
-                if (t.action() == TaskAction.PLAN_APPLY) lockWorkspace(h, t.workspaceId(), t.taskId());
+                WorkspaceLock.claimed(h, t.workspaceId(), t.taskId(), t.action());
             }
             return claimed;
         });
@@ -347,27 +347,6 @@ public final class TaskStore {
     /** The pool's run time limit as the store holds it; a pool read before V11 has none, and gets the default. */
     private static int poolMaxRunSeconds(PoolConfig pool) {
         return (int) (pool.maxRunTime() == null ? RunTime.POOL_DEFAULT : RunTime.parse(pool.maxRunTime())).toSeconds();
-    }
-
-    private static final String HELD_BY_RUNNING_APPLY = "held by its running plan_apply";
-
-    private static void lockWorkspace(Handle h, String workspaceId, String taskId) {
-        int locked = h.createUpdate("""
-                        update workspaces set lock_task_id = :t, lock_reason = :reason, locked_at = now()
-                        where workspace_id = :ws and lock_task_id is null""")
-                .bind("t", taskId).bind("reason", HELD_BY_RUNNING_APPLY).bind("ws", workspaceId).execute();
-        if (locked != 1) throw new IllegalStateException("workspace " + workspaceId + " was locked under the claim of " + taskId);
-    }
-
-    /** Keeps the lock, now naming why a person must look before anything else applies there. */
-    public void holdWorkspaceLock(Handle h, String taskId, String reason) {
-        h.createUpdate("update workspaces set lock_reason = :r where lock_task_id = :t")
-                .bind("r", reason).bind("t", taskId).execute();
-    }
-
-    public void releaseWorkspaceLock(Handle h, String taskId) {
-        h.createUpdate("update workspaces set lock_task_id = null, lock_reason = null, locked_at = null where lock_task_id = :t")
-                .bind("t", taskId).execute();
     }
 
     /**
@@ -441,7 +420,7 @@ public final class TaskStore {
                         update tasks set agent_lost_at = <now>, message = :m
                         where task_id = :t and status = 'running' and attempt = :n and agent_id = :a and agent_lost_at is null"""))
                 .bind("m", message).bind("t", task.taskId()).bind("n", task.attempt()).bind("a", task.agentId()).execute();
-        if (marked == 1) holdWorkspaceLock(h, task.taskId(), message);
+        if (marked == 1) WorkspaceLock.holdBecause(h, task.taskId(), message);
     }
 
     /**
@@ -454,7 +433,7 @@ public final class TaskStore {
                         where agent_id = :a and status = 'running' and agent_lost_at is not null and task_id = any(:reported)
                         returning task_id""")
                 .bind("a", agentId).bindArray("reported", String.class, reported).mapTo(String.class).list();
-        for (String taskId : back) holdWorkspaceLock(h, taskId, HELD_BY_RUNNING_APPLY);
+        for (String taskId : back) WorkspaceLock.holdBecause(h, taskId, WorkspaceLock.HELD_BY_RUNNING_APPLY);
         return back;
     }
 
@@ -629,14 +608,14 @@ public final class TaskStore {
      * The one UPDATE behind every {@link #move}. The transition table ({@link TaskStatus#canMoveTo}) is checked
      * first; the UPDATE then only matches while the task is still {@code from} and, with {@code agentId} and
      * {@code attempt}, still that agent's attempt. Empty means the task had moved on (or the fence did not hold) and
-     * nothing was changed.
+     * nothing was changed. A move out of running releases or keeps the workspace lock ({@link WorkspaceLock}).
      */
     private Optional<TaskView> changeStatus(Handle h, String taskId, TaskStatus from, TaskStatus to, String agentId,
             Integer attempt, Outcome outcome) {
         if (!from.canMoveTo(to)) {
             throw new IllegalStateException("transition " + from.wireName() + " -> " + to.wireName() + " is not allowed");
         }
-        return clock.at(h.createQuery("""
+        Optional<TaskView> moved = clock.at(h.createQuery("""
                         update tasks set status = :to,
                             finished_at = case when :terminal then <now> else null end,
                             phase = case when :to = 'queued' then null else phase end,
@@ -655,15 +634,24 @@ public final class TaskStore {
                 .bind("sha", outcome.logSha256()).bind("incomplete", outcome.logIncompleteReason())
                 .bind("agent", agentId).bind("attempt", attempt)
                 .map(TaskStore::view).findOne();
+        if (from == TaskStatus.RUNNING) moved.ifPresent(task -> WorkspaceLock.leftRunning(h, task, outcome.lockKeptBecause()));
+        return moved;
     }
 
     /**
      * What a status change records: exit code, a human message, whether the log proved complete and the SHA-256 of
-     * what is stored (null: as is), and why the log is incomplete (null: it is not, or nobody knows).
+     * what is stored (null: as is), why the log is incomplete (null: it is not, or nobody knows), and, for a
+     * plan_apply leaving running, why its workspace must stay locked (null: the lock is released).
      */
-    public record Outcome(Integer exitCode, String message, Boolean logComplete, String logSha256, String logIncompleteReason) {
+    public record Outcome(Integer exitCode, String message, Boolean logComplete, String logSha256, String logIncompleteReason,
+            String lockKeptBecause) {
         public static Outcome of(Integer exitCode, String message) {
-            return new Outcome(exitCode, message, null, null, null);
+            return new Outcome(exitCode, message, null, null, null, null);
+        }
+
+        /** The same, keeping the workspace lock with {@code reason}. */
+        public Outcome keepingLock(String reason) {
+            return new Outcome(exitCode, message, logComplete, logSha256, logIncompleteReason, reason);
         }
     }
 
