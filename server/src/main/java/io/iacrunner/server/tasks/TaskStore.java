@@ -30,9 +30,11 @@ import org.jdbi.v3.core.statement.SqlStatement;
 import org.jdbi.v3.core.statement.StatementContext;
 
 /**
- * All SQL about tasks. Every status change goes through {@link #move}, which checks the transition table and, for
- * agent-reported changes, the attempt fence in the same UPDATE statement. Every write for an agent's running attempt
- * takes the {@link RunningAttempt} that {@link #inAttempt} locked and checks it again in its own SQL.
+ * All SQL about tasks. Every status change is checked against the transition table and made by one UPDATE that
+ * matches the task only while it is still in the status it leaves: the claim (queued to running) in {@link #take},
+ * every other change in {@link #move}, whose UPDATE also checks the attempt fence of agent-reported changes. Every
+ * write for an agent's running attempt takes the {@link RunningAttempt} that {@link #inAttempt} locked and checks it
+ * again in its own SQL.
  */
 public final class TaskStore {
     /**
@@ -317,31 +319,44 @@ public final class TaskStore {
                     .map((rs, ctx) -> new String[] {rs.getString("task_id"), rs.getString("action")}).list();
             List<String> chosen = choose(candidates, plansFree, applyFits, pool.allowApplyConcurrent());
             if (chosen.isEmpty()) return List.<Claimed>of();
-
-            List<Claimed> claimed = clock.at(h.createQuery("""
-                            update tasks t set status = 'running', attempt = t.attempt + 1, agent_id = :a,
-                                -- <now> is clock_timestamp(): when the claim happened, not when its transaction
-                                -- began, so start and finish times order correctly across concurrent transactions.
-                                started_at = <now>, finished_at = null, phase = null, exit_code = null, message = null,
-                                log_lines = 0, log_complete = false, log_sha256 = null, plan_summary = null,
-                                agent_lost_at = null, log_incomplete_reason = null
-                            from workspaces w
-                            left join state_versions s
-                                on s.workspace_id = w.workspace_id and s.version = w.current_state_version
-                            where t.task_id = any(:ids) and t.status = 'queued' and w.workspace_id = t.workspace_id
-                            returning t.*, s.state as state_json, coalesce(w.max_run_seconds, :poolMaxRun) as max_run_seconds,
-                                extract(epoch from t.started_at - t.created_at) as queued_seconds"""))
-                    .bind("a", agentId).bindArray("ids", String.class, chosen)
-                    .bind("poolMaxRun", poolMaxRunSeconds(pool))
-                    .map((rs, ctx) -> new Claimed(assignment(rs, ctx),
-                            java.time.Duration.ofNanos((long) (rs.getDouble("queued_seconds") * 1e9))))
-                    .list();
-            for (Claimed c : claimed) {
-                TaskAssignment t = c.assignment();
-                WorkspaceLock.claimed(h, t.workspaceId(), t.taskId(), t.action());
-            }
-            return claimed;
+            return take(h, agentId, pool, chosen);
         });
+    }
+
+    /**
+     * The claim's status change, checked against the transition table like every {@link #move}: each of
+     * {@code chosen} that is still queued becomes running, as a new attempt of {@code agentId}, and a plan_apply takes
+     * its workspace's lock. A task that is not queued is not taken. One UPDATE for all of them, not a move each:
+     * the claim also starts the attempt and reads what the agent needs (the state, the run time limit).
+     */
+    List<Claimed> take(Handle h, String agentId, PoolConfig pool, List<String> chosen) {
+        TaskStatus from = TaskStatus.QUEUED;
+        TaskStatus to = TaskStatus.RUNNING;
+        requireAllowed(from, to);
+        List<Claimed> claimed = clock.at(h.createQuery("""
+                        update tasks t set status = :to, attempt = t.attempt + 1, agent_id = :a,
+                            -- <now> is clock_timestamp(): when the claim happened, not when its transaction
+                            -- began, so start and finish times order correctly across concurrent transactions.
+                            started_at = <now>, finished_at = null, phase = null, exit_code = null, message = null,
+                            log_lines = 0, log_complete = false, log_sha256 = null, plan_summary = null,
+                            agent_lost_at = null, log_incomplete_reason = null
+                        from workspaces w
+                        left join state_versions s
+                            on s.workspace_id = w.workspace_id and s.version = w.current_state_version
+                        where t.task_id = any(:ids) and t.status = :from and w.workspace_id = t.workspace_id
+                        returning t.*, s.state as state_json, coalesce(w.max_run_seconds, :poolMaxRun) as max_run_seconds,
+                            extract(epoch from t.started_at - t.created_at) as queued_seconds"""))
+                .bind("to", to.wireName()).bind("from", from.wireName())
+                .bind("a", agentId).bindArray("ids", String.class, chosen)
+                .bind("poolMaxRun", poolMaxRunSeconds(pool))
+                .map((rs, ctx) -> new Claimed(assignment(rs, ctx),
+                        java.time.Duration.ofNanos((long) (rs.getDouble("queued_seconds") * 1e9))))
+                .list();
+        for (Claimed c : claimed) {
+            TaskAssignment t = c.assignment();
+            WorkspaceLock.claimed(h, t.workspaceId(), t.taskId(), t.action());
+        }
+        return claimed;
     }
 
     /** The pool's run time limit as the store holds it; a pool read before V11 has none, and gets the default. */
@@ -605,16 +620,15 @@ public final class TaskStore {
     }
 
     /**
-     * The one UPDATE behind every {@link #move}. The transition table ({@link TaskStatus#canMoveTo}) is checked
-     * first; the UPDATE then only matches while the task is still {@code from} and, with {@code agentId} and
-     * {@code attempt}, still that agent's attempt. Empty means the task had moved on (or the fence did not hold) and
-     * nothing was changed. A move out of running releases or keeps the workspace lock ({@link WorkspaceLock}).
+     * The one UPDATE behind every {@link #move}: every status change but the claim's ({@link #take}). The transition
+     * table ({@link TaskStatus#canMoveTo}) is checked first; the UPDATE then only matches while the task is still
+     * {@code from} and, with {@code agentId} and {@code attempt}, still that agent's attempt. Empty means the task had
+     * moved on (or the fence did not hold) and nothing was changed. A move out of running releases or keeps the
+     * workspace lock ({@link WorkspaceLock}).
      */
     private Optional<TaskView> changeStatus(Handle h, String taskId, TaskStatus from, TaskStatus to, String agentId,
             Integer attempt, Outcome outcome) {
-        if (!from.canMoveTo(to)) {
-            throw new IllegalStateException("transition " + from.wireName() + " -> " + to.wireName() + " is not allowed");
-        }
+        requireAllowed(from, to);
         Optional<TaskView> moved = clock.at(h.createQuery("""
                         update tasks set status = :to,
                             finished_at = case when :terminal then <now> else null end,
@@ -636,6 +650,13 @@ public final class TaskStore {
                 .map(TaskStore::view).findOne();
         if (from == TaskStatus.RUNNING) moved.ifPresent(task -> WorkspaceLock.leftRunning(h, task, outcome.lockKeptBecause()));
         return moved;
+    }
+
+    /** The transition table's verdict, before any SQL runs: a change it does not allow is a bug, never a race. */
+    private static void requireAllowed(TaskStatus from, TaskStatus to) {
+        if (!from.canMoveTo(to)) {
+            throw new IllegalStateException("transition " + from.wireName() + " -> " + to.wireName() + " is not allowed");
+        }
     }
 
     /**
