@@ -6,8 +6,9 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * A task's lifecycle. This enum holds the one transition table; the server's task store checks every change
- * against it inside the same SQL statement that makes the change.
+ * A task's lifecycle. This enum holds the one transition table. The server's task store checks every change against
+ * it, the claim included, and makes the change in one SQL statement that matches the task only while it is still in
+ * the status the change leaves.
  */
 public enum TaskStatus {
     @JsonProperty("queued") QUEUED,

@@ -179,7 +179,7 @@ public final class IacServer implements AutoCloseable {
             LogStore logStore = new LogStore(jdbi);
             WorkspaceStore workspaceStore = new WorkspaceStore(jdbi);
             ViewerRegistry viewers = new ViewerRegistry(relay.presence());
-            LogService logService = new LogService(jdbi, taskStore, logStore, taskSignals, viewers, metrics.registry());
+            LogService logService = new LogService(taskStore, logStore, taskSignals, viewers, metrics.registry());
             VariableService variableService = new VariableService(jdbi, workspaceStore, sealed);
             TaskService taskService = new TaskService(jdbi, taskStore, workspaceStore, variableService, tokens, queueSignals,
                     taskSignals, config.maxLongPoll(), config.lease(), logService::digest, metrics.registry(), drain::draining);

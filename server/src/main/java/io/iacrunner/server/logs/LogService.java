@@ -22,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import org.jdbi.v3.core.Jdbi;
 
 /**
  * The one append path for log lines, and reads for replay. Appends are idempotent: a batch may start before the
@@ -39,7 +38,6 @@ public final class LogService {
 
     private static final int REDACTORS_CACHED = 1_000;
 
-    private final Jdbi jdbi;
     private final TaskStore tasks;
     private final LogStore logs;
     private final Signals<String> taskSignals;
@@ -56,9 +54,8 @@ public final class LogService {
     private final Counter linesIngested;
     private final Counter bytesIngested;
 
-    public LogService(Jdbi jdbi, TaskStore tasks, LogStore logs, Signals<String> taskSignals, ViewerRegistry viewers,
+    public LogService(TaskStore tasks, LogStore logs, Signals<String> taskSignals, ViewerRegistry viewers,
             MeterRegistry metrics) {
-        this.jdbi = jdbi;
         this.tasks = tasks;
         this.logs = logs;
         this.taskSignals = taskSignals;
@@ -75,9 +72,8 @@ public final class LogService {
     public LogAck append(String taskId, String agentId, LogBatch batch) {
         List<LogLine> lines = validated(batch, redactor(taskId));
         List<LogLine> stored = new ArrayList<>();
-        long committed = jdbi.inTransaction(h -> {
+        long committed = tasks.inAttempt(taskId, agentId, batch.attempt(), (h, attempt) -> {
             stored.clear();
-            TaskStore.RunningAttempt attempt = tasks.lockRunning(h, taskId, agentId, batch.attempt());
             long have = attempt.logLines();
             if (batch.firstSeq() > have) {
                 throw ApiProblem.conflict("log_gap", "batch starts at seq " + batch.firstSeq()
@@ -86,8 +82,8 @@ public final class LogService {
             int skip = (int) Math.min(lines.size(), have - batch.firstSeq());
             List<LogLine> fresh = lines.subList(skip, lines.size());
             if (fresh.isEmpty()) return have;
-            logs.insertChunk(h, taskId, batch.attempt(), have, fresh);
-            tasks.setLogLines(h, taskId, have + fresh.size());
+            logs.appendChunk(h, attempt, have, fresh);
+            tasks.setLogLines(h, attempt, have + fresh.size());
             stored.addAll(fresh);
             return have + fresh.size();
         });

@@ -1,6 +1,7 @@
 package io.iacrunner.server.logs;
 
 import io.iacrunner.protocol.LogLine;
+import io.iacrunner.server.tasks.TaskStore.RunningAttempt;
 import java.util.ArrayList;
 import java.util.List;
 import org.jdbi.v3.core.Handle;
@@ -14,12 +15,16 @@ public final class LogStore {
         this.jdbi = jdbi;
     }
 
-    void insertChunk(Handle h, String taskId, int attempt, long firstSeq, List<LogLine> lines) {
-        h.createUpdate("""
+    /**
+     * Stores consecutive lines of the attempt's log from seq {@code firstSeq}, only while it is still the running
+     * attempt (its own SQL checks): 409 {@code stale_attempt}, storing nothing, once it has been superseded.
+     */
+    public void appendChunk(Handle h, RunningAttempt attempt, long firstSeq, List<LogLine> lines) {
+        attempt.requireWritten(attempt.fenced(h.createUpdate("""
                         insert into log_chunks (task_id, attempt, first_seq, line_count, lines)
-                        values (:t, :a, :first, :count, :lines)""")
-                .bind("t", taskId).bind("a", attempt).bind("first", firstSeq).bind("count", lines.size())
-                .bind("lines", LogChunkCodec.encode(lines)).execute();
+                        select task_id, attempt, :first, :count, :lines from tasks where <still_running>"""))
+                .bind("first", firstSeq).bind("count", lines.size())
+                .bind("lines", LogChunkCodec.encode(lines)).execute());
     }
 
     /**

@@ -52,8 +52,7 @@ public final class StateService {
         long serial = serialNode.asLong();
         String lineage = lineageNode.asText();
         String text = Rows.json(state);
-        StateVersionView stored = jdbi.inTransaction(h -> {
-            TaskStore.RunningAttempt attempt = tasks.lockRunning(h, taskId, agentId, upload.attempt());
+        StateVersionView stored = tasks.inAttempt(taskId, agentId, upload.attempt(), (h, attempt) -> {
             if (attempt.action() != TaskAction.PLAN_APPLY) {
                 throw ApiProblem.conflict("plan_cannot_change_state", "task " + taskId + " is a plan; plans never change state");
             }
@@ -72,7 +71,7 @@ public final class StateService {
                         + current.get().serial());
             }
             int version = current.map(c -> c.version() + 1).orElse(1);
-            return states.insertCurrent(h, attempt.workspaceId(), version, serial, lineage, digest, text, taskId, null);
+            return states.insertFromApply(h, attempt, version, serial, lineage, digest, text);
         });
         log.info("workspace {} state version {} (serial {}) from task {}", stored.workspaceId(), stored.version(),
                 serial, taskId);
@@ -126,8 +125,8 @@ public final class StateService {
             long serial = current.serial() + 1;
             state.put("serial", serial);
             String text = Rows.json(state);
-            return states.insertCurrent(h, workspaceId, current.version() + 1, serial, current.lineage(), sha256(text), text,
-                    null, to);
+            return states.insertRollback(h, workspaceId, current.version() + 1, serial, current.lineage(), sha256(text), text,
+                    to);
         });
         log.info("workspace {} state rolled back to the content of version {} as version {} (serial {})", workspaceId, to,
                 stored.version(), stored.serial());

@@ -1,6 +1,7 @@
 package io.iacrunner.server.state;
 
 import io.iacrunner.protocol.StateVersionView;
+import io.iacrunner.server.tasks.TaskStore.RunningAttempt;
 import io.iacrunner.server.util.Rows;
 import java.util.List;
 import java.util.Optional;
@@ -29,18 +30,38 @@ public final class StateStore {
                 .findOne();
     }
 
-    /** A new version, made current. {@code taskId} is the apply that wrote it, or null with {@code rollbackOf} set. */
-    StateVersionView insertCurrent(Handle h, String workspaceId, int version, long serial, String lineage, String sha256,
-            String state, String taskId, Integer rollbackOf) {
-        StateVersionView view = h.createQuery("""
-                        insert into state_versions (workspace_id, version, serial, lineage, sha256, state, task_id, rollback_of)
-                        values (:ws, :v, :serial, :lineage, :sha, :state, :task, :rollback) returning *""")
-                .bind("ws", workspaceId).bind("v", version).bind("serial", serial).bind("lineage", lineage)
-                .bind("sha", sha256).bind("state", state).bind("task", taskId).bind("rollback", rollbackOf)
-                .map(StateStore::view).one();
-        h.createUpdate("update workspaces set current_state_version = :v where workspace_id = :ws")
-                .bind("v", version).bind("ws", workspaceId).execute();
+    /**
+     * A new version from the apply's upload, made current, only while it is still the running attempt (its own SQL
+     * checks): 409 {@code stale_attempt}, storing nothing, once it has been superseded.
+     */
+    public StateVersionView insertFromApply(Handle h, RunningAttempt apply, int version, long serial, String lineage,
+            String sha256, String state) {
+        StateVersionView view = apply.fenced(h.createQuery("""
+                        insert into state_versions (workspace_id, version, serial, lineage, sha256, state, task_id)
+                        select workspace_id, :v, :serial, :lineage, :sha, :state, task_id from tasks where <still_running>
+                        returning *"""))
+                .bind("v", version).bind("serial", serial).bind("lineage", lineage).bind("sha", sha256).bind("state", state)
+                .map(StateStore::view).findOne().orElseThrow(apply::superseded);
+        makeCurrent(h, view);
         return view;
+    }
+
+    /** A new version holding the content of version {@code rollbackOf}, made current. */
+    StateVersionView insertRollback(Handle h, String workspaceId, int version, long serial, String lineage, String sha256,
+            String state, int rollbackOf) {
+        StateVersionView view = h.createQuery("""
+                        insert into state_versions (workspace_id, version, serial, lineage, sha256, state, rollback_of)
+                        values (:ws, :v, :serial, :lineage, :sha, :state, :rollback) returning *""")
+                .bind("ws", workspaceId).bind("v", version).bind("serial", serial).bind("lineage", lineage)
+                .bind("sha", sha256).bind("state", state).bind("rollback", rollbackOf)
+                .map(StateStore::view).one();
+        makeCurrent(h, view);
+        return view;
+    }
+
+    private static void makeCurrent(Handle h, StateVersionView version) {
+        h.createUpdate("update workspaces set current_state_version = :v where workspace_id = :ws")
+                .bind("v", version.version()).bind("ws", version.workspaceId()).execute();
     }
 
     public Optional<String> currentState(String workspaceId) {

@@ -62,6 +62,12 @@ public final class LeaseMonitor implements AutoCloseable {
         static Decision move(TaskStatus status, String message, boolean keepLock) {
             return new Decision(status, message, keepLock, false);
         }
+
+        /** What the move records: the message, on the task and, when the lock is kept, on the workspace lock. */
+        TaskStore.Outcome outcome() {
+            TaskStore.Outcome outcome = TaskStore.Outcome.of(null, message);
+            return keepLock ? outcome.keepingLock(message) : outcome;
+        }
     }
 
     private final Jdbi jdbi;
@@ -170,13 +176,8 @@ public final class LeaseMonitor implements AutoCloseable {
             if (d.waitForAgent()) {
                 tasks.markAgentLost(h, task, d.message());
             } else {
-                boolean moved = tasks.move(h, task.taskId(), TaskStatus.RUNNING, d.status(),
-                        new TaskStore.Fence(task.agentId(), task.attempt()), TaskStore.Outcome.of(null, d.message())).isPresent();
+                boolean moved = tasks.move(h, task, d.status(), d.outcome()).isPresent();
                 if (!moved) continue;
-                if (task.action() == TaskAction.PLAN_APPLY) {
-                    if (d.keepLock()) tasks.holdWorkspaceLock(h, task.taskId(), d.message());
-                    else tasks.releaseWorkspaceLock(h, task.taskId());
-                }
             }
             String to = d.waitForAgent() ? "waiting" : d.status().wireName();
             log.warn("task {} attempt {}: {} -> {}", task.taskId(), task.attempt(), d.message(), to);

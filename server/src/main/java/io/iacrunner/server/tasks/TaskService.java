@@ -219,7 +219,7 @@ public final class TaskService {
             TaskView task = tasks.lockForUpdate(h, taskId)
                     .orElseThrow(() -> notFound(taskId));
             return switch (task.status()) {
-                case QUEUED -> tasks.move(h, taskId, TaskStatus.QUEUED, TaskStatus.CANCELED, TaskStore.Fence.NONE,
+                case QUEUED -> tasks.moveQueued(h, taskId, TaskStatus.CANCELED,
                         TaskStore.Outcome.of(null, "canceled before it started")).orElseThrow();
                 case RUNNING -> {
                     tasks.requestCancel(h, taskId, force);
@@ -250,11 +250,10 @@ public final class TaskService {
             throw ApiProblem.badRequest("invalid_reason", "reason is required, 1 to " + MAX_REASON_CHARS + " characters");
         }
         String reason = request.reason().strip();
-        TaskView after = jdbi.inTransaction(h -> {
-            TaskStore.RunningAttempt attempt = tasks.lockRunning(h, taskId, agentId, request.attempt());
-            TaskStore.Fence fence = new TaskStore.Fence(agentId, request.attempt());
-            if (!tasks.hasBegun(h, taskId)) {
-                moveOrStale(h, taskId, TaskStatus.QUEUED, fence, "handed back unrun by agent " + agentId + ": " + reason);
+        TaskView after = tasks.inAttempt(taskId, agentId, request.attempt(), (h, attempt) -> {
+            if (!tasks.hasBegun(h, attempt)) {
+                tasks.move(h, attempt, TaskStatus.QUEUED,
+                        TaskStore.Outcome.of(null, "handed back unrun by agent " + agentId + ": " + reason));
                 tasks.forgetHandedBackAttempt(h, taskId);
             } else {
                 TaskView running = tasks.lockForUpdate(h, taskId).orElseThrow();
@@ -265,9 +264,8 @@ public final class TaskService {
                 LeaseMonitor.Decision d = LeaseMonitor.notApplied(new TaskStore.Running(taskId, running.workspaceId(),
                         running.action(), running.phase(), running.attempt(), agentId, running.cancelRequested(), false, false),
                         "agent " + agentId + " gave it back (" + reason + ")");
-                moveOrStale(h, taskId, d.status(), fence, d.message());
+                tasks.move(h, attempt, d.status(), d.outcome());
             }
-            if (attempt.action() == TaskAction.PLAN_APPLY) tasks.releaseWorkspaceLock(h, taskId);
             return tasks.lockForUpdate(h, taskId).orElseThrow();
         });
         log.info("task {} attempt {} handed back by agent {} ({}): now {}", taskId, request.attempt(), agentId, reason,
@@ -277,31 +275,21 @@ public final class TaskService {
         return after;
     }
 
-    private void moveOrStale(Handle h, String taskId, TaskStatus to, TaskStore.Fence fence, String message) {
-        if (tasks.move(h, taskId, TaskStatus.RUNNING, to, fence, TaskStore.Outcome.of(null, message)).isEmpty()) {
-            throw ApiProblem.staleAttempt(taskId, fence.attempt());
-        }
-    }
-
     public void phase(String taskId, String agentId, PhaseUpdate update) {
         requireTaskId(taskId);
         if (update.phase() == null) throw ApiProblem.badRequest("missing_phase", "phase is required");
-        jdbi.useTransaction(h -> {
-            tasks.lockRunning(h, taskId, agentId, update.attempt());
-            tasks.setPhase(h, taskId, update.phase());
-        });
+        tasks.useAttempt(taskId, agentId, update.attempt(), (h, attempt) -> tasks.setPhase(h, attempt, update.phase()));
         taskSignals.signal(taskId);
     }
 
     /**
      * A person unlocked the workspace by force while its apply's agent was unreachable: that apply ends errored (its
-     * agent's late deliveries are then refused as stale). False when the task is not such an apply.
+     * agent's late deliveries are then refused as stale), releasing its lock. False when the task is not such an apply.
      */
     public boolean giveUpLostApply(Handle h, String taskId, String reason) {
-        TaskView task = tasks.lockForUpdate(h, taskId).orElse(null);
-        if (task == null || task.status() != TaskStatus.RUNNING || task.agentUnreachableSince() == null) return false;
-        boolean moved = tasks.move(h, taskId, TaskStatus.RUNNING, TaskStatus.ERRORED, new TaskStore.Fence(task.agentId(), task.attempt()),
-                TaskStore.Outcome.of(null, reason)).isPresent();
+        TaskStore.Running task = tasks.lockUnreachable(h, taskId).orElse(null);
+        if (task == null) return false;
+        boolean moved = tasks.move(h, task, TaskStatus.ERRORED, TaskStore.Outcome.of(null, reason)).isPresent();
         if (moved) {
             log.warn("task {} attempt {}: {}", taskId, task.attempt(), reason);
             h.afterCommit(() -> taskSignals.signal(taskId));
@@ -326,10 +314,7 @@ public final class TaskService {
             throw ApiProblem.badRequest("invalid_plan_summary", "at most " + MAX_PLAN_ADDRESSES + " addresses of 1 to "
                     + MAX_ADDRESS_CHARS + " characters");
         }
-        jdbi.useTransaction(h -> {
-            tasks.lockRunning(h, taskId, agentId, report.attempt());
-            tasks.setPlanSummary(h, taskId, summary);
-        });
+        tasks.useAttempt(taskId, agentId, report.attempt(), (h, attempt) -> tasks.setPlanSummary(h, attempt, summary));
         taskSignals.signal(taskId);
     }
 
@@ -352,35 +337,25 @@ public final class TaskService {
         if (result.logSha256() != null && !result.logSha256().matches("[0-9a-f]{64}")) {
             throw ApiProblem.badRequest("invalid_log_sha256", "log_sha256 must be 64 lowercase hex digits");
         }
-        record Finished(TaskView view, boolean repeated) {}
-        Finished finished = jdbi.inTransaction(h -> {
-            try {
-                tasks.lockRunning(h, taskId, agentId, result.attempt());
-            } catch (ApiProblem stale) {
-                // The same result again (the reply to the first delivery was lost): it changed everything already.
-                return tasks.lockForUpdate(h, taskId).filter(t -> isRepeat(t, agentId, result))
-                        .map(t -> new Finished(t, true)).orElseThrow(() -> stale);
-            }
-            LogService.Digest stored = storedLog.apply(taskId, result.attempt());
-            if (stored.lines() < result.logLines()) {
-                throw ApiProblem.conflict("log_gap", "the agent kept " + result.logLines() + " lines but the server has "
-                        + stored.lines() + "; resend from seq " + stored.lines() + ", then report again");
-            }
-            String incomplete = incompleteReason(taskId, result, stored);
-            TaskView running = tasks.lockForUpdate(h, taskId).orElseThrow();
-            TaskView view = tasks.move(h, taskId, TaskStatus.RUNNING, result.status(),
-                            new TaskStore.Fence(agentId, result.attempt()),
-                            new TaskStore.Outcome(result.exitCode(), result.message(), incomplete == null, stored.sha256(), incomplete))
-                    .orElseThrow(() -> ApiProblem.staleAttempt(taskId, result.attempt()));
-            if (view.action() == TaskAction.PLAN_APPLY) {
-                String unknown = unrecordedChanges(running, result, () -> tasks.storedState(h, taskId));
-                if (unknown != null) tasks.holdWorkspaceLock(h, taskId, unknown);
-                else tasks.releaseWorkspaceLock(h, taskId);
-            }
-            return new Finished(view, false);
-        });
-        TaskView done = finished.view();
-        if (finished.repeated()) return done;
+        TaskView done;
+        try {
+            done = tasks.inAttempt(taskId, agentId, result.attempt(), (h, attempt) -> {
+                LogService.Digest stored = storedLog.apply(taskId, result.attempt());
+                if (stored.lines() < result.logLines()) {
+                    throw ApiProblem.conflict("log_gap", "the agent kept " + result.logLines() + " lines but the server has "
+                            + stored.lines() + "; resend from seq " + stored.lines() + ", then report again");
+                }
+                String incomplete = incompleteReason(taskId, result, stored);
+                TaskView running = tasks.lockForUpdate(h, taskId).orElseThrow();
+                String unrecorded = unrecordedChanges(running, result, () -> tasks.storedState(h, taskId));
+                return tasks.move(h, attempt, result.status(), new TaskStore.Outcome(result.exitCode(), result.message(),
+                        incomplete == null, stored.sha256(), incomplete, unrecorded));
+            });
+        } catch (ApiProblem refused) {
+            // The same result again (the reply to the first delivery was lost): it changed everything already. Only a
+            // task that ended exactly so is a repeat, so a refusal of anything else (a stale attempt, a log gap) stands.
+            return tasks.find(taskId).filter(t -> isRepeat(t, agentId, result)).orElseThrow(() -> refused);
+        }
         log.info("task {} {} (exit {})", taskId, done.status().wireName(), done.exitCode());
         taskSignals.signal(taskId);
         if (done.action() == TaskAction.PLAN_APPLY) queueSignals.signal(QUEUE); // its workspace's next apply may go

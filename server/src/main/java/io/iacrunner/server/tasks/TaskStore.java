@@ -21,22 +21,90 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import java.util.stream.Collectors;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.SqlStatement;
 import org.jdbi.v3.core.statement.StatementContext;
 
 /**
- * All SQL about tasks. Every status change goes through {@link #move}, which checks the transition table and, for
- * agent-reported changes, the attempt fence in the same UPDATE statement.
+ * All SQL about tasks. Every status change is checked against the transition table and made by one UPDATE that
+ * matches the task only while it is still in the status it leaves: the claim (queued to running) in {@link #take},
+ * every other change in {@link #move}, whose UPDATE also checks the attempt fence of agent-reported changes. Every
+ * write for an agent's running attempt takes the {@link RunningAttempt} that {@link #inAttempt} locked and checks it
+ * again in its own SQL.
  */
 public final class TaskStore {
-    /** The running attempt an agent's upload is fenced against, locked for the rest of the transaction. */
-    public record RunningAttempt(String taskId, String workspaceId, TaskAction action, int attempt, long logLines) {}
+    /**
+     * An agent's running attempt, locked and checked by {@link #inAttempt}. Only this store makes one, so a write that
+     * takes one cannot be called without the check. Each such write checks again in its own SQL ({@link #fenced}): a
+     * value kept past its transaction, whose attempt has since been superseded (its lease lost, the task queued again
+     * and claimed anew), writes nothing.
+     */
+    public static final class RunningAttempt {
+        private final String taskId;
+        private final String workspaceId;
+        private final TaskAction action;
+        private final int attempt;
+        private final String agentId;
+        private final long logLines;
 
-    /** Which attempt a change must still hold: null fields skip that part of the fence. */
-    public record Fence(String agentId, Integer attempt) {
-        public static final Fence NONE = new Fence(null, null);
+        private RunningAttempt(String taskId, String workspaceId, TaskAction action, int attempt, String agentId, long logLines) {
+            this.taskId = taskId;
+            this.workspaceId = workspaceId;
+            this.action = action;
+            this.attempt = attempt;
+            this.agentId = agentId;
+            this.logLines = logLines;
+        }
+
+        public String taskId() {
+            return taskId;
+        }
+
+        public String workspaceId() {
+            return workspaceId;
+        }
+
+        public TaskAction action() {
+            return action;
+        }
+
+        public int attempt() {
+            return attempt;
+        }
+
+        public String agentId() {
+            return agentId;
+        }
+
+        /** The log lines the store held for it when it was locked: where the next append starts. */
+        public long logLines() {
+            return logLines;
+        }
+
+        /**
+         * {@code statement} with {@code <still_running>} standing for the condition on a {@code tasks} row that holds
+         * only while this is still its running attempt, held by the same agent. SQL that writes for the attempt puts it
+         * in its WHERE and passes {@link #requireWritten} what it changed.
+         */
+        public <S extends SqlStatement<S>> S fenced(S statement) {
+            return statement.define("still_running",
+                            "task_id = :fence_task and attempt = :fence_attempt and agent_id = :fence_agent and status = 'running'")
+                    .bind("fence_task", taskId).bind("fence_attempt", attempt).bind("fence_agent", agentId);
+        }
+
+        /** A fenced write that changed no row found the attempt superseded: 409 {@code stale_attempt}. */
+        public void requireWritten(int rows) {
+            if (rows == 0) throw superseded();
+        }
+
+        /** What the sender of a write for a superseded attempt gets. */
+        public ApiProblem superseded() {
+            return ApiProblem.staleAttempt(taskId, attempt);
+        }
     }
 
     private final Jdbi jdbi;
@@ -251,57 +319,49 @@ public final class TaskStore {
                     .map((rs, ctx) -> new String[] {rs.getString("task_id"), rs.getString("action")}).list();
             List<String> chosen = choose(candidates, plansFree, applyFits, pool.allowApplyConcurrent());
             if (chosen.isEmpty()) return List.<Claimed>of();
-
-            List<Claimed> claimed = clock.at(h.createQuery("""
-                            update tasks t set status = 'running', attempt = t.attempt + 1, agent_id = :a,
-                                -- <now> is clock_timestamp(): when the claim happened, not when its transaction
-                                -- began, so start and finish times order correctly across concurrent transactions.
-                                started_at = <now>, finished_at = null, phase = null, exit_code = null, message = null,
-                                log_lines = 0, log_complete = false, log_sha256 = null, plan_summary = null,
-                                agent_lost_at = null, log_incomplete_reason = null
-                            from workspaces w
-                            left join state_versions s
-                                on s.workspace_id = w.workspace_id and s.version = w.current_state_version
-                            where t.task_id = any(:ids) and t.status = 'queued' and w.workspace_id = t.workspace_id
-                            returning t.*, s.state as state_json, coalesce(w.max_run_seconds, :poolMaxRun) as max_run_seconds,
-                                extract(epoch from t.started_at - t.created_at) as queued_seconds"""))
-                    .bind("a", agentId).bindArray("ids", String.class, chosen)
-                    .bind("poolMaxRun", poolMaxRunSeconds(pool))
-                    .map((rs, ctx) -> new Claimed(assignment(rs, ctx),
-                            java.time.Duration.ofNanos((long) (rs.getDouble("queued_seconds") * 1e9))))
-                    .list();
-            for (Claimed c : claimed) {
-                TaskAssignment t = c.assignment();
-                if (t.action() == TaskAction.PLAN_APPLY) lockWorkspace(h, t.workspaceId(), t.taskId());
-            }
-            return claimed;
+            return take(h, agentId, pool, chosen);
         });
+    }
+
+    /**
+     * The claim's status change, checked against the transition table like every {@link #move}: each of
+     * {@code chosen} that is still queued becomes running, as a new attempt of {@code agentId}, and a plan_apply takes
+     * its workspace's lock. A task that is not queued is not taken. One UPDATE for all of them, not a move each:
+     * the claim also starts the attempt and reads what the agent needs (the state, the run time limit).
+     */
+    List<Claimed> take(Handle h, String agentId, PoolConfig pool, List<String> chosen) {
+        TaskStatus from = TaskStatus.QUEUED;
+        TaskStatus to = TaskStatus.RUNNING;
+        requireAllowed(from, to);
+        List<Claimed> claimed = clock.at(h.createQuery("""
+                        update tasks t set status = :to, attempt = t.attempt + 1, agent_id = :a,
+                            -- <now> is clock_timestamp(): when the claim happened, not when its transaction
+                            -- began, so start and finish times order correctly across concurrent transactions.
+                            started_at = <now>, finished_at = null, phase = null, exit_code = null, message = null,
+                            log_lines = 0, log_complete = false, log_sha256 = null, plan_summary = null,
+                            agent_lost_at = null, log_incomplete_reason = null
+                        from workspaces w
+                        left join state_versions s
+                            on s.workspace_id = w.workspace_id and s.version = w.current_state_version
+                        where t.task_id = any(:ids) and t.status = :from and w.workspace_id = t.workspace_id
+                        returning t.*, s.state as state_json, coalesce(w.max_run_seconds, :poolMaxRun) as max_run_seconds,
+                            extract(epoch from t.started_at - t.created_at) as queued_seconds"""))
+                .bind("to", to.wireName()).bind("from", from.wireName())
+                .bind("a", agentId).bindArray("ids", String.class, chosen)
+                .bind("poolMaxRun", poolMaxRunSeconds(pool))
+                .map((rs, ctx) -> new Claimed(assignment(rs, ctx),
+                        java.time.Duration.ofNanos((long) (rs.getDouble("queued_seconds") * 1e9))))
+                .list();
+        for (Claimed c : claimed) {
+            TaskAssignment t = c.assignment();
+            WorkspaceLock.claimed(h, t.workspaceId(), t.taskId(), t.action());
+        }
+        return claimed;
     }
 
     /** The pool's run time limit as the store holds it; a pool read before V11 has none, and gets the default. */
     private static int poolMaxRunSeconds(PoolConfig pool) {
         return (int) (pool.maxRunTime() == null ? RunTime.POOL_DEFAULT : RunTime.parse(pool.maxRunTime())).toSeconds();
-    }
-
-    private static final String HELD_BY_RUNNING_APPLY = "held by its running plan_apply";
-
-    private static void lockWorkspace(Handle h, String workspaceId, String taskId) {
-        int locked = h.createUpdate("""
-                        update workspaces set lock_task_id = :t, lock_reason = :reason, locked_at = now()
-                        where workspace_id = :ws and lock_task_id is null""")
-                .bind("t", taskId).bind("reason", HELD_BY_RUNNING_APPLY).bind("ws", workspaceId).execute();
-        if (locked != 1) throw new IllegalStateException("workspace " + workspaceId + " was locked under the claim of " + taskId);
-    }
-
-    /** Keeps the lock, now naming why a person must look before anything else applies there. */
-    public void holdWorkspaceLock(Handle h, String taskId, String reason) {
-        h.createUpdate("update workspaces set lock_reason = :r where lock_task_id = :t")
-                .bind("r", reason).bind("t", taskId).execute();
-    }
-
-    public void releaseWorkspaceLock(Handle h, String taskId) {
-        h.createUpdate("update workspaces set lock_task_id = null, lock_reason = null, locked_at = null where lock_task_id = :t")
-                .bind("t", taskId).execute();
     }
 
     /**
@@ -354,6 +414,19 @@ public final class TaskStore {
     }
 
     /**
+     * The running apply whose agent the server cannot hear (it is waited for: {@link #markAgentLost}), locked; empty
+     * when the task is not such an apply.
+     */
+    public Optional<Running> lockUnreachable(Handle h, String taskId) {
+        return h.createQuery("select " + RUNNING_COLUMNS + " " + """
+                        from tasks t
+                        where t.task_id = :t and t.status = 'running' and t.agent_lost_at is not null
+                        for update of t""")
+                .bind("t", taskId)
+                .map((rs, ctx) -> running(rs, false, false)).findOne();
+    }
+
+    /**
      * The apply keeps running on an agent the server cannot hear: noted (once, with the time) so that it is waited
      * for, not given up; the workspace lock says why it is held.
      */
@@ -362,7 +435,7 @@ public final class TaskStore {
                         update tasks set agent_lost_at = <now>, message = :m
                         where task_id = :t and status = 'running' and attempt = :n and agent_id = :a and agent_lost_at is null"""))
                 .bind("m", message).bind("t", task.taskId()).bind("n", task.attempt()).bind("a", task.agentId()).execute();
-        if (marked == 1) holdWorkspaceLock(h, task.taskId(), message);
+        if (marked == 1) WorkspaceLock.holdBecause(h, task.taskId(), message);
     }
 
     /**
@@ -375,7 +448,7 @@ public final class TaskStore {
                         where agent_id = :a and status = 'running' and agent_lost_at is not null and task_id = any(:reported)
                         returning task_id""")
                 .bind("a", agentId).bindArray("reported", String.class, reported).mapTo(String.class).list();
-        for (String taskId : back) holdWorkspaceLock(h, taskId, HELD_BY_RUNNING_APPLY);
+        for (String taskId : back) WorkspaceLock.holdBecause(h, taskId, WorkspaceLock.HELD_BY_RUNNING_APPLY);
         return back;
     }
 
@@ -453,10 +526,28 @@ public final class TaskStore {
     }
 
     /**
+     * The one way into an agent's running attempt, for its uploads (phase, plan summary, log, state, result,
+     * hand-back): one transaction, the task row locked and checked to be {@code attempt}, running and held by
+     * {@code agentId} (else 404 or 409 {@code stale_attempt}, and {@code work} does not run), then {@code work} with
+     * the locked value that every write for the attempt takes.
+     */
+    public <T> T inAttempt(String taskId, String agentId, int attempt, BiFunction<Handle, RunningAttempt, T> work) {
+        return jdbi.inTransaction(h -> work.apply(h, lockRunning(h, taskId, agentId, attempt)));
+    }
+
+    /** {@link #inAttempt} for work that returns nothing. */
+    public void useAttempt(String taskId, String agentId, int attempt, BiConsumer<Handle, RunningAttempt> work) {
+        inAttempt(taskId, agentId, attempt, (h, running) -> {
+            work.accept(h, running);
+            return null;
+        });
+    }
+
+    /**
      * Locks the task row and checks that {@code attempt} is the running attempt held by {@code agentId}; anything
      * else is a stale sender and gets 409 without changing anything.
      */
-    public RunningAttempt lockRunning(Handle h, String taskId, String agentId, int attempt) {
+    private RunningAttempt lockRunning(Handle h, String taskId, String agentId, int attempt) {
         var row = h.createQuery("""
                         select task_id, workspace_id, action, status, attempt, agent_id, log_lines
                         from tasks where task_id = :id for update""")
@@ -468,17 +559,14 @@ public final class TaskStore {
                 .orElseThrow(() -> ApiProblem.notFound("task_not_found", "no task " + taskId));
         boolean current = "running".equals(row[2]) && attempt == (int) row[3] && agentId.equals(row[4]);
         if (!current) throw ApiProblem.staleAttempt(taskId, attempt);
-        return new RunningAttempt(taskId, (String) row[0], TaskAction.fromWire((String) row[1]), attempt, (long) row[5]);
+        return new RunningAttempt(taskId, (String) row[0], TaskAction.fromWire((String) row[1]), attempt, agentId, (long) row[5]);
     }
 
-    /**
-     * Whether the running attempt (locked by {@link #lockRunning}) has begun anything the server records: a phase, a
-     * log line or a plan summary.
-     */
-    public boolean hasBegun(Handle h, String taskId) {
-        return h.createQuery("""
-                        select phase is not null or log_lines > 0 or plan_summary is not null from tasks where task_id = :id""")
-                .bind("id", taskId).mapTo(Boolean.class).one();
+    /** Whether the attempt has begun anything the server records: a phase, a log line or a plan summary. */
+    public boolean hasBegun(Handle h, RunningAttempt attempt) {
+        return attempt.fenced(h.createQuery("""
+                        select phase is not null or log_lines > 0 or plan_summary is not null from tasks where <still_running>"""))
+                .mapTo(Boolean.class).findOne().orElseThrow(attempt::superseded);
     }
 
     /**
@@ -492,30 +580,56 @@ public final class TaskStore {
                 .bind("id", taskId).execute();
     }
 
-    public void setPlanSummary(Handle h, String taskId, PlanSummary summary) {
-        h.createUpdate("update tasks set plan_summary = cast(:summary as jsonb) where task_id = :id")
-                .bind("summary", Rows.json(summary)).bind("id", taskId).execute();
+    public void setPlanSummary(Handle h, RunningAttempt attempt, PlanSummary summary) {
+        attempt.requireWritten(attempt.fenced(h.createUpdate(
+                        "update tasks set plan_summary = cast(:summary as jsonb) where <still_running>"))
+                .bind("summary", Rows.json(summary)).execute());
     }
 
-    public void setPhase(Handle h, String taskId, TaskPhase phase) {
-        h.createUpdate("update tasks set phase = :phase where task_id = :id")
-                .bind("phase", phase.wireName()).bind("id", taskId).execute();
+    public void setPhase(Handle h, RunningAttempt attempt, TaskPhase phase) {
+        attempt.requireWritten(attempt.fenced(h.createUpdate("update tasks set phase = :phase where <still_running>"))
+                .bind("phase", phase.wireName()).execute());
     }
 
-    public void setLogLines(Handle h, String taskId, long committed) {
-        h.createUpdate("update tasks set log_lines = :n where task_id = :id").bind("n", committed).bind("id", taskId).execute();
+    /** How many lines of the attempt's log the store holds: where its next append starts. */
+    public void setLogLines(Handle h, RunningAttempt attempt, long committed) {
+        attempt.requireWritten(attempt.fenced(h.createUpdate("update tasks set log_lines = :n where <still_running>"))
+                .bind("n", committed).execute());
     }
 
     /**
-     * The one way a task changes status. The transition table ({@link TaskStatus#canMoveTo}) is checked first; the
-     * UPDATE then only matches while the task is still {@code from} and, with a fence, still that agent's attempt.
-     * Empty means the task had moved on (or the fence did not hold) and nothing was changed.
+     * The attempt's own report moves it out of running (its result, or a hand-back), fenced by the locked attempt:
+     * 409 {@code stale_attempt}, changing nothing, once the attempt has been superseded.
      */
-    public Optional<TaskView> move(Handle h, String taskId, TaskStatus from, TaskStatus to, Fence fence, Outcome outcome) {
-        if (!from.canMoveTo(to)) {
-            throw new IllegalStateException("transition " + from.wireName() + " -> " + to.wireName() + " is not allowed");
-        }
-        return clock.at(h.createQuery("""
+    public TaskView move(Handle h, RunningAttempt attempt, TaskStatus to, Outcome outcome) {
+        return changeStatus(h, attempt.taskId(), TaskStatus.RUNNING, to, attempt.agentId(), attempt.attempt(), outcome)
+                .orElseThrow(attempt::superseded);
+    }
+
+    /**
+     * Recovery moves a running task it locked ({@link #lockLost}, {@link #lockAbandoned}, {@link #lockUnreachable})
+     * out of running, fenced by the attempt it found there. Empty when that attempt had moved on.
+     */
+    public Optional<TaskView> move(Handle h, Running task, TaskStatus to, Outcome outcome) {
+        return changeStatus(h, task.taskId(), TaskStatus.RUNNING, to, task.agentId(), task.attempt(), outcome);
+    }
+
+    /** A queued task has no attempt to fence: it moves by its status alone (canceled before it started, say). */
+    public Optional<TaskView> moveQueued(Handle h, String taskId, TaskStatus to, Outcome outcome) {
+        return changeStatus(h, taskId, TaskStatus.QUEUED, to, null, null, outcome);
+    }
+
+    /**
+     * The one UPDATE behind every {@link #move}: every status change but the claim's ({@link #take}). The transition
+     * table ({@link TaskStatus#canMoveTo}) is checked first; the UPDATE then only matches while the task is still
+     * {@code from} and, with {@code agentId} and {@code attempt}, still that agent's attempt. Empty means the task had
+     * moved on (or the fence did not hold) and nothing was changed. A move out of running releases or keeps the
+     * workspace lock ({@link WorkspaceLock}).
+     */
+    private Optional<TaskView> changeStatus(Handle h, String taskId, TaskStatus from, TaskStatus to, String agentId,
+            Integer attempt, Outcome outcome) {
+        requireAllowed(from, to);
+        Optional<TaskView> moved = clock.at(h.createQuery("""
                         update tasks set status = :to,
                             finished_at = case when :terminal then <now> else null end,
                             phase = case when :to = 'queued' then null else phase end,
@@ -532,17 +646,33 @@ public final class TaskStore {
                 .bind("terminal", to.isTerminal())
                 .bind("exit", outcome.exitCode()).bind("message", outcome.message()).bind("complete", outcome.logComplete())
                 .bind("sha", outcome.logSha256()).bind("incomplete", outcome.logIncompleteReason())
-                .bind("agent", fence.agentId()).bind("attempt", fence.attempt())
+                .bind("agent", agentId).bind("attempt", attempt)
                 .map(TaskStore::view).findOne();
+        if (from == TaskStatus.RUNNING) moved.ifPresent(task -> WorkspaceLock.leftRunning(h, task, outcome.lockKeptBecause()));
+        return moved;
+    }
+
+    /** The transition table's verdict, before any SQL runs: a change it does not allow is a bug, never a race. */
+    private static void requireAllowed(TaskStatus from, TaskStatus to) {
+        if (!from.canMoveTo(to)) {
+            throw new IllegalStateException("transition " + from.wireName() + " -> " + to.wireName() + " is not allowed");
+        }
     }
 
     /**
      * What a status change records: exit code, a human message, whether the log proved complete and the SHA-256 of
-     * what is stored (null: as is), and why the log is incomplete (null: it is not, or nobody knows).
+     * what is stored (null: as is), why the log is incomplete (null: it is not, or nobody knows), and, for a
+     * plan_apply leaving running, why its workspace must stay locked (null: the lock is released).
      */
-    public record Outcome(Integer exitCode, String message, Boolean logComplete, String logSha256, String logIncompleteReason) {
+    public record Outcome(Integer exitCode, String message, Boolean logComplete, String logSha256, String logIncompleteReason,
+            String lockKeptBecause) {
         public static Outcome of(Integer exitCode, String message) {
-            return new Outcome(exitCode, message, null, null, null);
+            return new Outcome(exitCode, message, null, null, null, null);
+        }
+
+        /** The same, keeping the workspace lock with {@code reason}. */
+        public Outcome keepingLock(String reason) {
+            return new Outcome(exitCode, message, logComplete, logSha256, logIncompleteReason, reason);
         }
     }
 

@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /** What tests read from a server's embedded cluster directly: its {@code postmaster.pid}. */
-final class EmbeddedPostgresTesting {
+public final class EmbeddedPostgresTesting {
     private EmbeddedPostgresTesting() {}
 
     /** The postmaster's pid, the file's first line. */
@@ -16,7 +16,7 @@ final class EmbeddedPostgresTesting {
     }
 
     /** A JDBC URL to the embedded server's {@code postgres} database; the port is the file's fourth line. */
-    static String jdbcUrl(Path dataDir) {
+    public static String jdbcUrl(Path dataDir) {
         return "jdbc:postgresql://127.0.0.1:" + pidFile(dataDir).get(3).trim() + "/postgres";
     }
 

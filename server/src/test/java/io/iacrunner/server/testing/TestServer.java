@@ -18,6 +18,7 @@ import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.IacServer;
 import io.iacrunner.server.ServerConfig;
+import io.iacrunner.server.store.EmbeddedPostgresTesting;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -27,6 +28,8 @@ import java.util.Comparator;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.postgres.PostgresPlugin;
 
 /**
  * A real server for tests: its own embedded PostgreSQL in a fresh temp data dir (so every test class gets a fresh
@@ -94,6 +97,14 @@ public final class TestServer implements AutoCloseable {
 
     public Path dataDir() {
         return dataDir;
+    }
+
+    /**
+     * The server's embedded PostgreSQL, reached directly, for a test that calls the stores itself behind the API's
+     * back (a server on an external database is reached through that database instead).
+     */
+    public Jdbi store() {
+        return Jdbi.create(EmbeddedPostgresTesting.jdbcUrl(dataDir), "postgres", "").installPlugin(new PostgresPlugin());
     }
 
     public java.net.URI baseUrl() {

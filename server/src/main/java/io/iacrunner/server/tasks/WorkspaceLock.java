@@ -1,0 +1,45 @@
+package io.iacrunner.server.tasks;
+
+import io.iacrunner.protocol.TaskAction;
+import io.iacrunner.protocol.TaskView;
+import org.jdbi.v3.core.Handle;
+
+/**
+ * The workspace lock as a side effect of its plan_apply's status, written once: the claim takes it, and the move out
+ * of running releases it, or keeps it naming why a person must look first (the apply may have changed resources that
+ * no state records). Plans hold no lock. A person's forced unlock is the workspaces feature's, not a status change.
+ */
+final class WorkspaceLock {
+    /** The lock's reason while its apply runs, or runs again after its agent was unreachable. */
+    static final String HELD_BY_RUNNING_APPLY = "held by its running plan_apply";
+
+    private WorkspaceLock() {}
+
+    /** A claimed plan_apply takes its workspace's lock; the claim picked it only while the workspace was unlocked. */
+    static void claimed(Handle h, String workspaceId, String taskId, TaskAction action) {
+        if (action != TaskAction.PLAN_APPLY) return;
+        int locked = h.createUpdate("""
+                        update workspaces set lock_task_id = :t, lock_reason = :reason, locked_at = now()
+                        where workspace_id = :ws and lock_task_id is null""")
+                .bind("t", taskId).bind("reason", HELD_BY_RUNNING_APPLY).bind("ws", workspaceId).execute();
+        if (locked != 1) throw new IllegalStateException("workspace " + workspaceId + " was locked under the claim of " + taskId);
+    }
+
+    /** {@code task} moved out of running: its lock is released, unless {@code keptBecause} says why it stays. */
+    static void leftRunning(Handle h, TaskView task, String keptBecause) {
+        if (task.action() != TaskAction.PLAN_APPLY) return;
+        if (keptBecause != null) holdBecause(h, task.taskId(), keptBecause);
+        else release(h, task.taskId());
+    }
+
+    /** Keeps the lock {@code taskId} holds, now naming why. */
+    static void holdBecause(Handle h, String taskId, String reason) {
+        h.createUpdate("update workspaces set lock_reason = :r where lock_task_id = :t")
+                .bind("r", reason).bind("t", taskId).execute();
+    }
+
+    private static void release(Handle h, String taskId) {
+        h.createUpdate("update workspaces set lock_task_id = null, lock_reason = null, locked_at = null where lock_task_id = :t")
+                .bind("t", taskId).execute();
+    }
+}
