@@ -12,7 +12,7 @@ import io.iacrunner.server.tasks.TaskAccess;
 import io.iacrunner.server.auth.WsTickets;
 import io.iacrunner.server.store.StoreAvailability;
 import io.iacrunner.server.tasks.TaskService;
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.web.Bodies;
 import io.iacrunner.server.web.QueryParams;
 import io.javalin.http.Context;
@@ -201,7 +201,7 @@ public final class LogRoutes {
         } catch (RuntimeException e) {
             if (store.failed(e)) {
                 // 4503: the viewer reconnects from its offset with backoff, as after any transient refusal.
-                if (ctx.session.isOpen()) refuse(ctx, ApiProblem.storeUnavailable());
+                if (ctx.session.isOpen()) refuse(ctx, StoreAvailability.refusal());
                 return;
             }
             log.warn("viewer of {} failed", taskId, e);
@@ -212,7 +212,7 @@ public final class LogRoutes {
     /** What a WebSocket refuses with: the problem itself, or a store outage as 503 (logged once elsewhere). */
     private ApiProblem asRefusal(RuntimeException e) {
         if (e instanceof ApiProblem problem) return problem;
-        if (store.failed(e)) return ApiProblem.storeUnavailable();
+        if (store.failed(e)) return StoreAvailability.refusal();
         throw e;
     }
 

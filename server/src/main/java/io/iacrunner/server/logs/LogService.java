@@ -7,7 +7,7 @@ import io.iacrunner.protocol.LogPage;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.util.Signals;
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.problems.ApiProblem;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

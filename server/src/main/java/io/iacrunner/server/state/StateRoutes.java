@@ -4,7 +4,7 @@ import io.iacrunner.protocol.Role;
 import io.iacrunner.protocol.RollbackRequest;
 import io.iacrunner.protocol.StateUpload;
 import io.iacrunner.server.auth.Authenticator;
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.web.Bodies;
 import io.iacrunner.server.web.QueryParams;
 import io.iacrunner.server.workspaces.WorkspaceService;

@@ -14,7 +14,7 @@ import io.iacrunner.protocol.PullRequest;
 import io.iacrunner.protocol.TaskResult;
 import io.iacrunner.server.agents.AgentService;
 import io.iacrunner.server.auth.Authenticator;
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.web.Bodies;
 import io.iacrunner.server.web.QueryParams;
 import io.javalin.http.Context;

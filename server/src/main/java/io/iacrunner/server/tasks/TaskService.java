@@ -28,7 +28,7 @@ import io.iacrunner.server.util.Labels;
 import io.iacrunner.server.util.Rows;
 import io.iacrunner.server.util.Signals;
 import io.iacrunner.server.util.TerraformVersionFormat;
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.variables.VariableService;
 import io.iacrunner.server.workspaces.WorkspaceStore;
 import io.micrometer.core.instrument.Gauge;

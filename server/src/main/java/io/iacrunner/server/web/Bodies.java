@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.iacrunner.protocol.WireJson;
+import io.iacrunner.server.problems.ApiProblem;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.util.Arrays;

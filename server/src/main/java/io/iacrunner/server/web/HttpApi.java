@@ -2,6 +2,7 @@ package io.iacrunner.server.web;
 
 import io.iacrunner.protocol.ApiError;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.protocol.Limits;
 import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.ServerConfig;
@@ -14,6 +15,7 @@ import io.iacrunner.server.logs.LogRoutes;
 import io.iacrunner.server.ops.Drain;
 import io.iacrunner.server.ops.OpsRoutes;
 import io.iacrunner.server.pools.PoolRoutes;
+import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.state.StateRoutes;
 import io.iacrunner.server.store.StoreAvailability;
 import io.iacrunner.server.tasks.TaskRoutes;
@@ -168,7 +170,7 @@ public final class HttpApi {
             r.exception(Exception.class, (e, ctx) -> {
                 if (store.failed(e)) {
                     // Logged once per outage by StoreAvailability; every request meanwhile gets a quick 503.
-                    render(ctx, 503, ApiProblem.STORE_UNAVAILABLE, StoreAvailability.MESSAGE);
+                    render(ctx, 503, ErrorCodes.STORE_UNAVAILABLE, StoreAvailability.MESSAGE);
                     return;
                 }
                 if (clientGone(e)) {
@@ -182,12 +184,12 @@ public final class HttpApi {
             // Only for responses nothing else rendered: Javalin's own 404/405/413.
             r.error(404, ctx -> renderIfEmpty(ctx, "not_found", "no such endpoint: " + ctx.method() + " " + ctx.path()));
             r.error(405, ctx -> renderIfEmpty(ctx, "method_not_allowed", ctx.method() + " is not allowed on " + ctx.path()));
-            r.error(413, ctx -> renderIfEmpty(ctx, "body_too_large", BODY_TOO_LARGE));
+            r.error(413, ctx -> renderIfEmpty(ctx, ErrorCodes.BODY_TOO_LARGE, BODY_TOO_LARGE));
         });
     }
 
     public static void render(Context ctx, int status, String code, String message) {
-        if (ApiProblem.STORE_UNAVAILABLE.equals(code)) ctx.header("Retry-After", Integer.toString(StoreAvailability.RETRY_AFTER_SECONDS));
+        if (ErrorCodes.STORE_UNAVAILABLE.equals(code)) ctx.header("Retry-After", Integer.toString(StoreAvailability.RETRY_AFTER_SECONDS));
         ctx.status(status).json(ApiError.of(code, message));
     }
 
@@ -215,7 +217,7 @@ public final class HttpApi {
             case 400 -> "bad_request";
             case 404 -> "not_found";
             case 405 -> "method_not_allowed";
-            case 413 -> "body_too_large";
+            case 413 -> ErrorCodes.BODY_TOO_LARGE;
             default -> "http_" + status;
         };
     }

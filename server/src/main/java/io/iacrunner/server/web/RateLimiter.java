@@ -3,6 +3,8 @@ package io.iacrunner.server.web;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
+import io.iacrunner.protocol.ErrorCodes;
+import io.iacrunner.server.problems.ApiProblem;
 import io.javalin.http.Context;
 import java.time.Duration;
 import java.util.Map;
@@ -35,7 +37,7 @@ public final class RateLimiter {
         if (probe.isConsumed()) return;
         long seconds = Math.max(1, Duration.ofNanos(probe.getNanosToWaitForRefill()).toSeconds() + 1);
         ctx.header("Retry-After", Long.toString(seconds));
-        throw new ApiProblem(429, "rate_limited", what + ": at most " + perMinute + " a minute from one address; retry in "
+        throw new ApiProblem(429, ErrorCodes.RATE_LIMITED, what + ": at most " + perMinute + " a minute from one address; retry in "
                 + seconds + " s");
     }
 }
