@@ -5,6 +5,7 @@ import io.iacrunner.protocol.LogBatch;
 import io.iacrunner.protocol.LogLine;
 import io.iacrunner.protocol.LogPage;
 import io.iacrunner.protocol.TaskView;
+import io.iacrunner.server.tasks.LogDigest;
 import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.util.Signals;
 import io.iacrunner.server.problems.ApiProblem;
@@ -33,9 +34,6 @@ public final class LogService {
     public static final int MAX_BATCH_LINES = 5_000;
     public static final int MAX_LINE_CHARS = 64 * 1024;
     static final String CUT_MARKER = " [iac-runner: line cut at " + MAX_LINE_CHARS + " characters]";
-
-    /** The count and SHA-256 (of each line + "\n", UTF-8) of what is stored for an attempt. */
-    public record Digest(long lines, String sha256) {}
 
     private static final int REDACTORS_CACHED = 1_000;
 
@@ -98,7 +96,7 @@ public final class LogService {
     }
 
     /** Recomputes the completion proof from the store, page by page. */
-    public Digest digest(String taskId, int attempt) {
+    public LogDigest digest(String taskId, int attempt) {
         MessageDigest sha;
         try {
             sha = MessageDigest.getInstance("SHA-256");
@@ -108,7 +106,7 @@ public final class LogService {
         long next = 0;
         while (true) {
             List<LogLine> page = logs.read(taskId, attempt, next, 5_000);
-            if (page.isEmpty()) return new Digest(next, HexFormat.of().formatHex(sha.digest()));
+            if (page.isEmpty()) return new LogDigest(next, HexFormat.of().formatHex(sha.digest()));
             for (LogLine line : page) sha.update((line.line() + "\n").getBytes(StandardCharsets.UTF_8));
             next += page.size();
         }

@@ -1,4 +1,4 @@
-package io.iacrunner.server.web;
+package io.iacrunner.server.http;
 
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
@@ -6,6 +6,7 @@ import io.github.bucket4j.ConsumptionProbe;
 import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.server.problems.ApiProblem;
 import io.javalin.http.Context;
+import io.javalin.http.Handler;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,7 +29,15 @@ public final class RateLimiter {
         this.perMinute = perMinute;
     }
 
-    public void check(Context ctx) {
+    /** {@code handler}, behind this limit: over it, the request is refused before anything else is looked at. */
+    public Handler limit(Handler handler) {
+        return ctx -> {
+            check(ctx);
+            handler.handle(ctx);
+        };
+    }
+
+    private void check(Context ctx) {
         if (buckets.size() > MAX_TRACKED_ADDRESSES) buckets.clear(); // forgetting grants a fresh burst: harmless
         Bucket bucket = buckets.computeIfAbsent(ctx.ip(), ip -> Bucket.builder()
                 .addLimit(Bandwidth.builder().capacity(perMinute).refillGreedy(perMinute, Duration.ofMinutes(1)).build())

@@ -1,4 +1,4 @@
-package io.iacrunner.server.web;
+package io.iacrunner.server.http;
 
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;

@@ -1,4 +1,4 @@
-package io.iacrunner.server.web;
+package io.iacrunner.server.http;
 
 import io.iacrunner.server.problems.ApiProblem;
 import io.javalin.http.Context;
