@@ -36,6 +36,7 @@ import io.iacrunner.server.secrets.SealedJson;
 import io.iacrunner.server.secrets.SecretBox;
 import io.iacrunner.server.secrets.SecretsKeyCheck;
 import io.iacrunner.server.secrets.SecretsKeyFile;
+import io.iacrunner.server.settings.ServerConfig;
 import io.iacrunner.server.state.StateRoutes;
 import io.iacrunner.server.state.StateService;
 import io.iacrunner.server.state.StateStore;

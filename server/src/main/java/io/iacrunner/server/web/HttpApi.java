@@ -4,7 +4,7 @@ import io.iacrunner.protocol.ApiError;
 import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.protocol.Limits;
 import io.iacrunner.protocol.WireJson;
-import io.iacrunner.server.ServerConfig;
+import io.iacrunner.server.settings.ServerConfig;
 import io.iacrunner.server.audit.AuditLog;
 import io.iacrunner.server.http.RouteTable;
 import io.iacrunner.server.http.Routes;

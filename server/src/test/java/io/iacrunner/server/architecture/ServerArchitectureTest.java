@@ -1,6 +1,7 @@
 package io.iacrunner.server.architecture;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.importer.ImportOption;
@@ -21,6 +22,12 @@ class ServerArchitectureTest {
     @ArchTest
     static final ArchRule packagesAreFreeOfCycles = slices().matching("io.iacrunner.server.(*)..")
             .as("the server's packages").should().beFreeOfCycles();
+
+    /** IacServer, the composition root, wires every package together; none may use it back. */
+    @ArchTest
+    static final ArchRule nothingDependsOnTheCompositionRoot = noClasses()
+            .that().resideInAPackage("io.iacrunner.server..").and().resideOutsideOfPackage("io.iacrunner.server")
+            .should().dependOnClassesThat().resideInAPackage("io.iacrunner.server");
 
     /** Every package throws ApiProblem, so it stands on nothing of the server: else every package would need all. */
     @ArchTest

@@ -1,4 +1,4 @@
-package io.iacrunner.server;
+package io.iacrunner.server.settings;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -6,8 +6,7 @@ import java.time.Duration;
 /**
  * Everything the server needs to start. {@code databaseUrl == null} selects the embedded PostgreSQL, whose data lives
  * under {@code dataDir/pg}; the data dir also holds the credentials written on first start. Every setting is one row
- * of {@link io.iacrunner.server.settings.ServerSettings#ALL}, which maps flags, environment and config file onto the
- * with-ers below.
+ * of {@link ServerSettings#ALL}, which maps flags, environment and config file onto the with-ers below.
  *
  * @param host address to bind; loopback by default, so plain HTTP never leaves the machine unless asked
  * @param pingInterval how often agents are told to ping
