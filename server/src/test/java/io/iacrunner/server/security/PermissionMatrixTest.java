@@ -153,6 +153,9 @@ class PermissionMatrixTest {
         String finished = server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(WS, TaskAction.PLAN, tfJson(), null, null, null,
                 null, null), TaskView.class).taskId();
         server.admin().post(ApiPaths.fill(ApiPaths.TASK_CANCEL, finished), new CancelRequest(false), TaskView.class);
+        // Stays queued (no agent pulls with room for it) until the first caller allowed to cancel it does.
+        String plan = server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(WS, TaskAction.PLAN, tfJson(), null, null, null,
+                null, null), TaskView.class).taskId();
 
         String task = apply.taskId();
         String tf = "{\"workspace_id\": \"" + WS + "\", \"action\": \"%s\", \"tf_json\": {\"resource\": {}}}";
@@ -174,6 +177,8 @@ class PermissionMatrixTest {
                 new Endpoint("state versions", "GET", ApiPaths.WORKSPACE_STATE_VERSIONS, List.of(WS), null, Need.READ),
                 new Endpoint("queue a plan", "POST", ApiPaths.TASKS, List.of(), tf.formatted("plan"), Need.PLAN).creating(),
                 new Endpoint("queue a plan_apply", "POST", ApiPaths.TASKS, List.of(), tf.formatted("plan_apply"), Need.APPLY).creating(),
+                // Who may queue a run may cancel it (docs/decisions.md).
+                new Endpoint("cancel a plan", "POST", ApiPaths.TASK_CANCEL, List.of(plan), "{\"force\": false}", Need.PLAN),
                 new Endpoint("cancel a plan_apply", "POST", ApiPaths.TASK_CANCEL, List.of(task), "{\"force\": false}", Need.APPLY),
                 new Endpoint("list variables", "GET", ApiPaths.WORKSPACE_VARIABLES, List.of(WS), null, Need.ADMIN),
                 new Endpoint("set a variable", "PUT", ApiPaths.WORKSPACE_VARIABLE, List.of(WS, "region"), "{\"value\": \"us\"}", Need.ADMIN)
