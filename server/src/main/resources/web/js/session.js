@@ -2,8 +2,8 @@
 // request is still checked by the server.
 
 import { ApiError, api, token } from './api.js';
+import { holds, roleToRun } from './roles.js';
 
-const ROLES = ['read', 'plan', 'apply', 'admin'];
 /** Kinds of token a person uses; pool and agent tokens are for agents. */
 const PEOPLE = ['admin', 'user'];
 
@@ -42,9 +42,9 @@ export const session = {
     who = null;
   },
 
-  /** Cancel and force-cancel need apply on the workspace (or global admin), as the server's roles say. */
-  canCancel(workspaceId) {
-    return hasRole(workspaceId, 'apply');
+  /** Cancel and force-cancel need the role that may queue the run: plan for a plan, apply for a plan_apply. */
+  canCancel(task) {
+    return holds(who, task.workspace_id, roleToRun(task.action));
   },
 
   /** Agents and pools are a global admin's to list; the server refuses them to every other token. */
@@ -52,9 +52,3 @@ export const session = {
     return who?.global_admin === true;
   },
 };
-
-function hasRole(workspaceId, needed) {
-  if (!who) return false;
-  if (who.global_admin) return true;
-  return ROLES.indexOf(who.workspaces?.[workspaceId]) >= ROLES.indexOf(needed);
-}

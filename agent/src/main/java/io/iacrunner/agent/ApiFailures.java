@@ -1,6 +1,7 @@
 package io.iacrunner.agent;
 
 import io.iacrunner.protocol.ApiException;
+import io.iacrunner.protocol.ErrorCodes;
 
 /** The server's refusals the agent reacts to in several places, named once. */
 final class ApiFailures {
@@ -8,16 +9,16 @@ final class ApiFailures {
 
     /** The attempt is no longer the task's current one: whatever we still do for it is void. */
     static boolean staleAttempt(ApiException e) {
-        return e.status() == 409 && "stale_attempt".equals(e.code());
+        return e.status() == 409 && ErrorCodes.STALE_ATTEMPT.equals(e.code());
     }
 
     /** The server has fewer log lines than the request assumed (its store lost some): resend from what it has. */
     static boolean logGap(ApiException e) {
-        return e.status() == 409 && "log_gap".equals(e.code());
+        return e.status() == 409 && ErrorCodes.LOG_GAP.equals(e.code());
     }
 
     /** The agent token is no longer accepted, or the server forgot this agent: register again. */
     static boolean agentRejected(ApiException e) {
-        return e.status() == 401 || (e.status() == 404 && "unknown_agent".equals(e.code()));
+        return e.status() == 401 || (e.status() == 404 && ErrorCodes.UNKNOWN_AGENT.equals(e.code()));
     }
 }

@@ -17,7 +17,7 @@ import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.ViewerFrame;
 import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.IacServer;
-import io.iacrunner.server.ServerConfig;
+import io.iacrunner.server.settings.ServerConfig;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;

@@ -4,7 +4,7 @@ import io.iacrunner.agent.Agent;
 import io.iacrunner.agent.AgentConfig;
 import io.iacrunner.protocol.Isolation;
 import io.iacrunner.server.IacServer;
-import io.iacrunner.server.ServerConfig;
+import io.iacrunner.server.settings.ServerConfig;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;

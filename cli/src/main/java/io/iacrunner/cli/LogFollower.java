@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.iacrunner.protocol.ApiClient;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.protocol.LogLine;
 import io.iacrunner.protocol.NetworkErrors;
 import io.iacrunner.protocol.TaskStatus;
@@ -159,7 +160,7 @@ final class LogFollower {
                     errorMessage != null ? errorMessage : "the server closed the log stream: " + closed.reason() + " (code " + code + ")");
         }
         if (code == 1008) {
-            return new ApiException(403, errorCode != null ? errorCode : "forbidden",
+            return new ApiException(403, errorCode != null ? errorCode : ErrorCodes.FORBIDDEN,
                     errorMessage != null ? errorMessage : "the server refused the log stream: " + closed.reason());
         }
         return null;
@@ -179,7 +180,7 @@ final class LogFollower {
         try {
             return WireJson.lenient().readTree(json);
         } catch (JsonProcessingException e) {
-            throw new ApiException(200, "bad_reply", "unreadable log stream message: " + e.getOriginalMessage());
+            throw new ApiException(200, ErrorCodes.BAD_REPLY, "unreadable log stream message: " + e.getOriginalMessage());
         }
     }
 
@@ -187,7 +188,7 @@ final class LogFollower {
         try {
             return WireJson.lenient().treeToValue(message, ViewerFrame.class);
         } catch (JsonProcessingException e) {
-            throw new ApiException(200, "bad_reply", "unreadable log stream frame: " + e.getOriginalMessage());
+            throw new ApiException(200, ErrorCodes.BAD_REPLY, "unreadable log stream frame: " + e.getOriginalMessage());
         }
     }
 

@@ -1,6 +1,7 @@
 package io.iacrunner.cli;
 
 import io.iacrunner.protocol.ApiException;
+import io.iacrunner.protocol.ErrorCodes;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -78,7 +79,7 @@ public final class Main {
             err.println("error: " + api.code() + ": " + describe(api));
             if (api.status() == 0) {
                 err.println("(is the server running? start one with ./iac dev, or pass --server URL)");
-            } else if (api.status() == 503 && STORE_UNAVAILABLE.equals(api.code())) {
+            } else if (api.status() == 503 && ErrorCodes.STORE_UNAVAILABLE.equals(api.code())) {
                 err.println("(the server is running, but cannot use its database right now; try again in a few seconds,"
                         + " and see the server's log if it lasts)");
             }
@@ -101,7 +102,6 @@ public final class Main {
 
     /** Set (to anything) to see an internal error's stack trace. */
     static final String DEBUG = "IAC_DEBUG";
-    private static final String STORE_UNAVAILABLE = "store_unavailable";
 
     private static String describe(ApiException e) {
         String message = e.getMessage();

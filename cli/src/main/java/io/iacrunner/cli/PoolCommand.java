@@ -2,6 +2,7 @@ package io.iacrunner.cli;
 
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.PoolList;
 import io.iacrunner.protocol.PoolToken;
@@ -84,7 +85,7 @@ public final class PoolCommand implements Runnable {
                     new PoolConfig(poolId, maxPlans, allowApplyConcurrent, poolLabels, runTime), PoolConfig.class);
             PoolToken token = client.client().post(ApiPaths.fill(ApiPaths.POOL_TOKENS, poolId), Map.of(), PoolToken.class);
             if (token == null || token.token() == null || token.token().isBlank()) {
-                throw new ApiException(200, "bad_reply", "the server's reply held no pool token");
+                throw new ApiException(200, ErrorCodes.BAD_REPLY, "the server's reply held no pool token");
             }
             if (out == null) {
                 ctx.out().println(token.token());

@@ -1,7 +1,7 @@
 package io.iacrunner.cli;
 
 import io.iacrunner.server.IacServer;
-import io.iacrunner.server.ServerConfig;
+import io.iacrunner.server.settings.ServerConfig;
 import io.iacrunner.server.settings.ServerSettings;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

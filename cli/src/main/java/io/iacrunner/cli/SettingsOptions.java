@@ -1,6 +1,6 @@
 package io.iacrunner.cli;
 
-import io.iacrunner.server.ServerConfig;
+import io.iacrunner.server.settings.ServerConfig;
 import io.iacrunner.server.settings.ServerSettings;
 import io.iacrunner.server.settings.Setting;
 import io.iacrunner.server.settings.SettingException;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.protocol.RollbackRequest;
 import io.iacrunner.protocol.StateVersionView;
 import java.util.List;
@@ -61,7 +62,7 @@ public final class StateCommand implements Runnable {
                 JsonNode state = JsonFiles.EXACT.readTree(body);
                 ctx.out().println(JsonFiles.EXACT.writerWithDefaultPrettyPrinter().writeValueAsString(state));
             } catch (JsonProcessingException e) {
-                throw new ApiException(200, "bad_reply", "the state the server returned is not JSON: " + e.getOriginalMessage());
+                throw new ApiException(200, ErrorCodes.BAD_REPLY, "the state the server returned is not JSON: " + e.getOriginalMessage());
             }
             return ExitCodes.OK;
         }

@@ -3,6 +3,7 @@ package io.iacrunner.cli;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.CancelRequest;
+import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.protocol.TaskView;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -39,7 +40,7 @@ public final class TaskCancelCommand implements Callable<Integer> {
     public Integer call() {
         TaskView task = client.client().post(
                 ApiPaths.fill(ApiPaths.TASK_CANCEL, taskId), new CancelRequest(force), TaskView.class);
-        if (task == null || task.status() == null) throw new ApiException(200, "bad_reply", "the server's reply named no status");
+        if (task == null || task.status() == null) throw new ApiException(200, ErrorCodes.BAD_REPLY, "the server's reply named no status");
         ctx.out().println(task.status().wireName());
         if (!task.status().isTerminal()) {
             ctx.err().println("cancel requested: the agent is stopping task " + taskId + (force ? " at once" : " gracefully"));

@@ -3,6 +3,7 @@ package io.iacrunner.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.ApiClient;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.protocol.Limits;
 import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.TaskAction;
@@ -81,7 +82,7 @@ public final class TaskCreateCommand implements Callable<Integer> {
         requireWithinBodyLimit(request);
         TaskView created = client.client().post(ApiPaths.TASKS, request, TaskView.class);
         if (created == null || created.taskId() == null) {
-            throw new io.iacrunner.protocol.ApiException(200, "bad_reply", "the server's reply named no task_id");
+            throw new io.iacrunner.protocol.ApiException(200, ErrorCodes.BAD_REPLY, "the server's reply named no task_id");
         }
         ctx.out().println(created.taskId());
         return ExitCodes.OK;

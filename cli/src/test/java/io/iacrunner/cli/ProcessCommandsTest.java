@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.iacrunner.agent.AgentConfig;
 import io.iacrunner.protocol.Isolation;
 import io.iacrunner.protocol.TaskAction;
-import io.iacrunner.server.ServerConfig;
+import io.iacrunner.server.settings.ServerConfig;
 import io.iacrunner.server.settings.ServerSettings;
 import io.iacrunner.server.settings.Setting;
 import java.io.ByteArrayOutputStream;

@@ -16,7 +16,7 @@ import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.WireJson;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.IacServer;
-import io.iacrunner.server.ServerConfig;
+import io.iacrunner.server.settings.ServerConfig;
 import io.iacrunner.server.testing.ExternalServices;
 import io.iacrunner.server.testing.TestServer;
 import java.io.ByteArrayOutputStream;

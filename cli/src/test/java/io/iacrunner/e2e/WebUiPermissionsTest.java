@@ -2,10 +2,14 @@ package io.iacrunner.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.PullRequest;
 import io.iacrunner.protocol.PullResponse;
 import io.iacrunner.protocol.Role;
+import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.WhoAmI;
@@ -23,8 +27,9 @@ import org.openqa.selenium.WebElement;
 
 /**
  * The UI shows a token only what its roles allow, as {@code GET /whoami} states them: a token with {@code read} on one
- * workspace lists only that workspace and gets no cancel button (and the server refuses the rest anyway), and the
- * run page asks for the agents list, a global admin's alone, only for a global admin.
+ * workspace lists only that workspace and gets no cancel button (and the server refuses the rest anyway), one with
+ * {@code plan} gets one on plans but not on plan_applys, and the run page asks for the agents list, a global admin's
+ * alone, only for a global admin.
  */
 class WebUiPermissionsTest {
     @TempDir
@@ -71,6 +76,21 @@ class WebUiPermissionsTest {
         assertThat(cancelButtons()).as("cancel buttons for a read token").isEmpty();
         assertThat(browser.driver.findElement(By.cssSelector("[data-nav=agents]")).isDisplayed())
                 .as("the agents page, which only a global admin may see, is not offered").isFalse();
+    }
+
+    /** Who may queue a run may cancel it, in the UI as on the server (docs/decisions.md). */
+    @Test
+    void aPlanTokenGetsCancelButtonsOnAPlanButNotOnAPlanApply() {
+        TaskView plan = queuedTask("perm-plan");
+        TaskView planApply = queuedPlanApply("perm-plan");
+
+        signInAfresh(server.userToken(Role.PLAN, "perm-plan"));
+        browser.open("#/runs/" + plan.taskId());
+        browser.until("the plan's cancel button", () -> cancelButtons().size() == 1 ? true : null);
+
+        browser.open("#/runs/" + planApply.taskId());
+        browser.until("the plan_apply shown", () -> browser.driver.getTitle().startsWith("Run " + planApply.taskId() + " (") ? true : null);
+        assertThat(cancelButtons()).as("cancel buttons on a plan_apply for a plan token").isEmpty();
     }
 
     @Test
@@ -130,5 +150,13 @@ class WebUiPermissionsTest {
     /** Stays queued: no pool has the label. */
     private static TaskView queuedTask(String workspace) {
         return server.queuePlan(workspace, Map.of("test", "web-ui-permissions"));
+    }
+
+    /** Stays queued, as {@link #queuedTask}. */
+    private static TaskView queuedPlanApply(String workspace) {
+        ObjectNode tf = JsonNodeFactory.instance.objectNode();
+        tf.putObject("resource");
+        return server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, TaskAction.PLAN_APPLY, tf, null, null,
+                Map.of("test", "web-ui-permissions"), null, null), TaskView.class);
     }
 }

@@ -114,7 +114,7 @@ public final class ApiClient {
         try {
             return json.readValue(response.body(), type);
         } catch (JsonProcessingException e) {
-            throw new ApiException(response.statusCode(), "bad_reply", "unreadable reply to " + path + ": " + e.getOriginalMessage());
+            throw new ApiException(response.statusCode(), ErrorCodes.BAD_REPLY, "unreadable reply to " + path + ": " + e.getOriginalMessage());
         }
     }
 
@@ -129,7 +129,7 @@ public final class ApiClient {
             byte[] bytes = encode(body);
             if (bytes.length > Limits.MAX_BODY_BYTES) {
                 // The server would refuse it; say so without sending 16 MiB and more first.
-                throw new ApiException(413, "body_too_large", "the request body would be " + bytes.length
+                throw new ApiException(413, ErrorCodes.BODY_TOO_LARGE, "the request body would be " + bytes.length
                         + " bytes, over the server's limit of " + Limits.maxBody() + "; it was not sent");
             }
             b.method(method, HttpRequest.BodyPublishers.ofByteArray(bytes));

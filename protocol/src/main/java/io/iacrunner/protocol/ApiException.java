@@ -15,7 +15,7 @@ public class ApiException extends RuntimeException {
     public ApiException(String message, Throwable cause) {
         super(message, cause);
         this.status = 0;
-        this.code = "unreachable";
+        this.code = ErrorCodes.UNREACHABLE;
     }
 
     public int status() {

@@ -6,8 +6,8 @@ import java.util.Locale;
 
 /**
  * What a user token may do in a workspace, each role including the ones before it: {@code read} (tasks, logs, state),
- * {@code plan} (queue plans), {@code apply} (queue plan_applys, cancel), {@code admin} (variables, settings, unlock,
- * rollback).
+ * {@code plan} (queue and cancel plans), {@code apply} (queue and cancel plan_applys), {@code admin} (variables,
+ * settings, unlock, rollback). Who may queue a run may cancel it (docs/decisions.md).
  */
 public enum Role {
     READ, PLAN, APPLY, ADMIN;

@@ -8,15 +8,16 @@ import io.iacrunner.server.agents.AgentStore;
 import io.iacrunner.server.audit.AuditLog;
 import io.iacrunner.server.audit.AuditRoutes;
 import io.iacrunner.server.auth.ApiTokens;
-import io.iacrunner.server.auth.AuthRoutes;
 import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.auth.CredentialFiles;
 import io.iacrunner.server.auth.SigningKeys;
-import io.iacrunner.server.auth.TokenRoutes;
 import io.iacrunner.server.auth.Tokens;
 import io.iacrunner.server.cluster.RedisRelay;
 import io.iacrunner.server.cluster.Relay;
 import io.iacrunner.server.auth.WsTickets;
+import io.iacrunner.server.http.RateLimiter;
+import io.iacrunner.server.http.RouteTable;
+import io.iacrunner.server.http.Routes;
 import io.iacrunner.server.logs.LogRetention;
 import io.iacrunner.server.logs.LogRoutes;
 import io.iacrunner.server.logs.LogService;
@@ -35,6 +36,7 @@ import io.iacrunner.server.secrets.SealedJson;
 import io.iacrunner.server.secrets.SecretBox;
 import io.iacrunner.server.secrets.SecretsKeyCheck;
 import io.iacrunner.server.secrets.SecretsKeyFile;
+import io.iacrunner.server.settings.ServerConfig;
 import io.iacrunner.server.state.StateRoutes;
 import io.iacrunner.server.state.StateService;
 import io.iacrunner.server.state.StateStore;
@@ -44,6 +46,7 @@ import io.iacrunner.server.tasks.LeaseMonitor;
 import io.iacrunner.server.tasks.TaskRoutes;
 import io.iacrunner.server.tasks.TaskService;
 import io.iacrunner.server.tasks.TaskStore;
+import io.iacrunner.server.tokens.TokenRoutes;
 import io.iacrunner.server.util.Signals;
 import io.iacrunner.server.util.StoreClock;
 import io.iacrunner.server.variables.VariableRoutes;
@@ -80,6 +83,7 @@ public final class IacServer implements AutoCloseable {
     private final Relay relay;
     private final Database database;
     private final Javalin http;
+    private final List<RouteTable.Route> routes;
     private final Drain drain;
     private final LogRoutes logRoutes;
     private final List<Signals<String>> signals;
@@ -89,13 +93,14 @@ public final class IacServer implements AutoCloseable {
     private final ServerConfig config;
     private final String replicaId;
 
-    private IacServer(Metrics metrics, Relay relay, Database database, Javalin http, Drain drain, LogRoutes logRoutes,
-            List<Signals<String>> signals, LeaseMonitor leases, LogRetention retention, CredentialFiles credentials,
-            ServerConfig config, String replicaId) {
+    private IacServer(Metrics metrics, Relay relay, Database database, Javalin http, List<RouteTable.Route> routes, Drain drain,
+            LogRoutes logRoutes, List<Signals<String>> signals, LeaseMonitor leases, LogRetention retention,
+            CredentialFiles credentials, ServerConfig config, String replicaId) {
         this.metrics = metrics;
         this.relay = relay;
         this.database = database;
         this.http = http;
+        this.routes = routes;
         this.drain = drain;
         this.logRoutes = logRoutes;
         this.signals = signals;
@@ -193,31 +198,35 @@ public final class IacServer implements AutoCloseable {
             StoreGauges gauges = new StoreGauges(taskStore, agentService, metrics.registry(), store);
             metrics.refreshBeforeScrape(gauges::refresh);
 
+            WorkspaceService workspaceService = new WorkspaceService(jdbi, workspaceStore, queueSignals, TaskService.QUEUE,
+                    taskService::giveUpLostApply);
+            // Per address, for the endpoints that mint credentials; one budget for tokens, whichever endpoint mints them.
+            RateLimiter registrations = new RateLimiter("agent registrations", config.credentialRequestsPerMinute());
+            RateLimiter tokenIssues = new RateLimiter("token creation", config.credentialRequestsPerMinute());
             LogRoutes logRoutes = new LogRoutes(auth, tickets, taskService, logService, new LogViewer(taskStore, logStore, taskSignals),
                     viewers, store);
-            HttpApi api = new HttpApi(
-                    new AgentRoutes(auth, agentService),
-                    new TaskRoutes(auth, taskService, agentService, audit),
+            // The API's table of contents, a feature at a time: each register() lists that feature's endpoints.
+            List<Routes> api = List.of(
+                    new OpsRoutes(new Readiness(database, drain, relay), metrics),
+                    new TokenRoutes(auth, apiTokens, signingKeys, tickets, audit, tokenIssues),
+                    new AgentRoutes(auth, agentService, taskService, registrations),
+                    new TaskRoutes(auth, taskService, audit),
                     logRoutes,
                     new StateRoutes(auth, stateService),
-                    new PoolRoutes(auth, new PoolService(poolStore, apiTokens), audit),
-                    new WorkspaceRoutes(auth, new WorkspaceService(jdbi, workspaceStore, queueSignals, TaskService.QUEUE,
-                            taskService::giveUpLostApply), audit),
+                    new WorkspaceRoutes(auth, workspaceService, audit),
                     new VariableRoutes(auth, variableService),
-                    new TokenRoutes(auth, apiTokens, signingKeys, audit),
-                    new AuditRoutes(auth, audit),
-                    new AuthRoutes(auth, tickets),
-                    new OpsRoutes(new Readiness(database, drain, relay), metrics),
-                    drain, audit, config.credentialRequestsPerMinute(), store);
+                    new PoolRoutes(auth, new PoolService(poolStore, apiTokens), audit, tokenIssues),
+                    new AuditRoutes(auth, audit));
+            HttpApi http = new HttpApi(api, drain, audit, store);
             if (config.logRetention() != null) {
                 // Hourly, or more often for a retention shorter than two hours, so a log outlives it by half at most.
                 Duration half = config.logRetention().dividedBy(2);
                 retention = new LogRetention(jdbi, config.logRetention(), storeClock, store)
                         .start(half.compareTo(Duration.ofHours(1)) < 0 ? half : Duration.ofHours(1));
             }
-            Javalin http = api.create(config.host(), config.port(), config.tls()).start();
-            IacServer server = new IacServer(metrics, relay, database, http, drain, logRoutes, List.of(queueSignals, taskSignals),
-                    leases, retention, credentials, config, replicaId);
+            Javalin javalin = http.create(config.host(), config.port(), config.tls()).start();
+            IacServer server = new IacServer(metrics, relay, database, javalin, http.routes(), drain, logRoutes,
+                    List.of(queueSignals, taskSignals), leases, retention, credentials, config, replicaId);
             log.info("iac-runner server {} listening on {} (schema version {}, {})", replicaId, server.baseUrl(),
                     database.schemaVersion(), config.redisConfigured() ? "replicas through Redis" : "one replica");
             log.info("admin token: {}", credentials.adminToken());
@@ -270,6 +279,11 @@ public final class IacServer implements AutoCloseable {
 
     public Path agentTokenFile() {
         return credentials.agentToken();
+    }
+
+    /** Every endpoint this server serves, as its features registered them. */
+    public List<RouteTable.Route> routes() {
+        return routes;
     }
 
     public String replicaId() {

@@ -136,7 +136,7 @@ export function runPage(main, page, taskId) {
   }
 
   function showActions(t) {
-    if (isDone(t) || !session.canCancel(t.workspace_id)) {
+    if (isDone(t) || !session.canCancel(t)) {
       actions.replaceChildren();
       return;
     }

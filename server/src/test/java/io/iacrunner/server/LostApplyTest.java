@@ -32,6 +32,7 @@ import io.iacrunner.protocol.UnlockRequest;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.auth.SigningKeys;
 import io.iacrunner.server.auth.Tokens;
+import io.iacrunner.server.settings.ServerConfig;
 import io.iacrunner.server.store.StoreAvailability;
 import io.iacrunner.server.tasks.LeaseMonitor;
 import io.iacrunner.server.tasks.TaskStore;

@@ -31,6 +31,7 @@ import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.UnlockRequest;
 import io.iacrunner.protocol.WireJson;
 import io.iacrunner.protocol.WorkspaceView;
+import io.iacrunner.server.settings.ServerConfig;
 import io.iacrunner.server.testing.TestServer;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,37 +1,71 @@
 package io.iacrunner.server.agents;
 
 import io.iacrunner.protocol.AgentPing;
+import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.PullRequest;
 import io.iacrunner.protocol.RegisterRequest;
 import io.iacrunner.server.auth.Authenticator;
-import io.iacrunner.server.web.Bodies;
+import io.iacrunner.server.http.Bodies;
+import io.iacrunner.server.http.RateLimiter;
+import io.iacrunner.server.http.RouteTable;
+import io.iacrunner.server.http.Routes;
+import io.iacrunner.server.problems.ApiProblem;
+import io.iacrunner.server.tasks.TaskService;
 import io.javalin.http.Context;
 
-/** HTTP glue for agents: parse, call one service method, render. */
-public final class AgentRoutes {
+/**
+ * HTTP glue for agents: parse, call one service method, render. An agent registers with a pool token and does
+ * everything else here with the agent token it got back; what it then does for one task is in the tasks', logs' and
+ * state's routes, with that attempt's job token.
+ */
+public final class AgentRoutes implements Routes {
     private final Authenticator auth;
     private final AgentService agents;
+    private final TaskService tasks;
+    private final RateLimiter registrations;
 
-    public AgentRoutes(Authenticator auth, AgentService agents) {
+    public AgentRoutes(Authenticator auth, AgentService agents, TaskService tasks, RateLimiter registrations) {
         this.auth = auth;
         this.agents = agents;
+        this.tasks = tasks;
+        this.registrations = registrations;
     }
 
-    public void register(Context ctx) {
+    @Override
+    public void register(RouteTable t) {
+        t.post(ApiPaths.AGENT_REGISTER, registrations.limit(this::registerAgent));
+        t.post(ApiPaths.AGENT_PING, this::ping);
+        t.post(ApiPaths.AGENT_DEREGISTER, this::deregister);
+        t.post(ApiPaths.TASK_PULL, this::pull);
+        t.get(ApiPaths.AGENTS, this::list);
+    }
+
+    private void registerAgent(Context ctx) {
         var pool = auth.pool(ctx.header("Authorization"));
         ctx.json(agents.register(pool, Bodies.read(ctx, RegisterRequest.class)));
     }
 
-    public void ping(Context ctx) {
+    private void ping(Context ctx) {
         var agent = auth.agent(ctx.header("Authorization"));
         ctx.json(agents.ping(agent, Bodies.read(ctx, AgentPing.class)));
     }
 
-    public void deregister(Context ctx) {
+    private void deregister(Context ctx) {
         agents.deregister(auth.agent(ctx.header("Authorization")));
         ctx.status(204);
     }
 
-    public void list(Context ctx) {
+    /** The long poll for work: what the agent's pool allows, judged by the tasks' claim. */
+    private void pull(Context ctx) throws InterruptedException {
+        var agent = auth.agent(ctx.header("Authorization"));
+        PullRequest request = Bodies.read(ctx, PullRequest.class);
+        if (request.agentId() != null && !request.agentId().equals(agent.agentId())) {
+            throw ApiProblem.badRequest("agent_id_mismatch", "agent_id in the body differs from the token's agent");
+        }
+        ctx.json(tasks.pull(agent.agentId(), agents.poolOf(agent), request));
+    }
+
+    private void list(Context ctx) {
         auth.globalAdmin(ctx.header("Authorization"));
         ctx.json(agents.list());
     }

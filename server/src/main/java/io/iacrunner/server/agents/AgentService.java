@@ -3,6 +3,7 @@ package io.iacrunner.server.agents;
 import io.iacrunner.protocol.AgentList;
 import io.iacrunner.protocol.AgentPing;
 import io.iacrunner.protocol.CancelOrder;
+import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.protocol.Isolation;
 import io.iacrunner.protocol.PingReply;
 import io.iacrunner.protocol.PoolConfig;
@@ -15,7 +16,7 @@ import io.iacrunner.server.tasks.LeaseMonitor;
 import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Rows;
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.problems.ApiProblem;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -108,7 +109,7 @@ public final class AgentService {
             throw ApiProblem.badRequest("agent_id_mismatch", "agent_id in the body differs from the token's agent");
         }
         AgentStore.AgentRow row = agents.touch(agent.agentId(), Rows.json(ping), limit(ping.version()), ping.isolation())
-                .orElseThrow(() -> ApiProblem.notFound("unknown_agent", "agent " + agent.agentId() + " is not registered; register again"));
+                .orElseThrow(() -> ApiProblem.notFound(ErrorCodes.UNKNOWN_AGENT, "agent " + agent.agentId() + " is not registered; register again"));
         PoolConfig pool = pools.find(row.poolId()).orElseThrow();
         List<String> reported = ping.currentTasks() == null ? List.of() : ping.currentTasks();
         // Before reading what runs here: a task the agent never got or gave up is recovered, not left running forever.
@@ -134,7 +135,7 @@ public final class AgentService {
     /** The pool an agent belongs to now; 404 tells an agent the server has forgotten it. */
     public PoolConfig poolOf(Principal.Agent agent) {
         AgentStore.AgentRow row = agents.find(agent.agentId())
-                .orElseThrow(() -> ApiProblem.notFound("unknown_agent", "agent " + agent.agentId() + " is not registered; register again"));
+                .orElseThrow(() -> ApiProblem.notFound(ErrorCodes.UNKNOWN_AGENT, "agent " + agent.agentId() + " is not registered; register again"));
         return pools.find(row.poolId()).orElseThrow();
     }
 

@@ -3,7 +3,7 @@ package io.iacrunner.server.audit;
 import io.iacrunner.protocol.AuditEventList;
 import io.iacrunner.protocol.AuditEventView;
 import io.iacrunner.server.util.Rows;
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.problems.ApiProblem;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

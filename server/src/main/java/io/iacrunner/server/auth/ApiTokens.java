@@ -6,7 +6,7 @@ import io.iacrunner.protocol.TokenCreated;
 import io.iacrunner.protocol.TokenList;
 import io.iacrunner.protocol.TokenView;
 import io.iacrunner.server.util.Ids;
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.problems.ApiProblem;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

@@ -1,7 +1,7 @@
 package io.iacrunner.server.auth;
 
 import io.iacrunner.protocol.Role;
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.problems.ApiProblem;
 import java.util.function.Supplier;
 
 /**

@@ -1,7 +1,7 @@
 package io.iacrunner.server.auth;
 
 import io.iacrunner.protocol.WsTicket;
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.problems.ApiProblem;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;

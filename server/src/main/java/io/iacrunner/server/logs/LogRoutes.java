@@ -1,6 +1,7 @@
 package io.iacrunner.server.logs;
 
 import io.iacrunner.protocol.ApiError;
+import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.LogBatch;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.ViewerFrame;
@@ -12,9 +13,11 @@ import io.iacrunner.server.tasks.TaskAccess;
 import io.iacrunner.server.auth.WsTickets;
 import io.iacrunner.server.store.StoreAvailability;
 import io.iacrunner.server.tasks.TaskService;
-import io.iacrunner.server.web.ApiProblem;
-import io.iacrunner.server.web.Bodies;
-import io.iacrunner.server.web.QueryParams;
+import io.iacrunner.server.problems.ApiProblem;
+import io.iacrunner.server.http.Bodies;
+import io.iacrunner.server.http.QueryParams;
+import io.iacrunner.server.http.RouteTable;
+import io.iacrunner.server.http.Routes;
 import io.javalin.http.Context;
 import io.javalin.websocket.WsConfig;
 import io.javalin.websocket.WsConnectContext;
@@ -34,7 +37,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** HTTP and WebSocket glue for logs: agent appends, paged replay, text download, live viewers. */
-public final class LogRoutes {
+public final class LogRoutes implements Routes {
     private static final Logger log = LoggerFactory.getLogger(LogRoutes.class);
     /** A viewer that cannot take a frame for this long is dropped; it can reconnect from its offset. */
     private static final long SEND_TIMEOUT_SECONDS = 60;
@@ -60,7 +63,18 @@ public final class LogRoutes {
         this.access = new TaskAccess(tasks);
     }
 
-    public void append(Context ctx) {
+    @Override
+    public void register(RouteTable t) {
+        // The agent running an attempt: over its WebSocket, or over HTTP when that fails.
+        t.ws(ApiPaths.WS_AGENT_LOGS, this::agentUpload);
+        t.post(ApiPaths.TASK_LOGS, this::append);
+        // People: live, a page at a time, or the whole log as text.
+        t.ws(ApiPaths.WS_VIEWER, this::viewer);
+        t.get(ApiPaths.TASK_LOGS, this::page);
+        t.get(ApiPaths.TASK_LOG_TEXT, this::text);
+    }
+
+    private void append(Context ctx) {
         String taskId = ctx.pathParam("task_id");
         var job = auth.job(ctx.header("Authorization"), taskId);
         LogBatch batch = Bodies.read(ctx, LogBatch.class);
@@ -68,12 +82,12 @@ public final class LogRoutes {
         ctx.json(logs.append(taskId, job.agentId(), batch));
     }
 
-    public void page(Context ctx) {
+    private void page(Context ctx) {
         TaskView task = access.require(auth.user(ctx.header("Authorization")), ctx.pathParam("task_id"), Role.READ);
         ctx.json(logs.page(task, QueryParams.longParam(ctx, "offset", 0), QueryParams.intParam(ctx, "limit", 1000)));
     }
 
-    public void text(Context ctx) throws IOException {
+    private void text(Context ctx) throws IOException {
         TaskView task = access.require(auth.user(ctx.header("Authorization")), ctx.pathParam("task_id"), Role.READ);
         ctx.contentType("text/plain; charset=utf-8");
         ctx.header("Content-Disposition", "attachment; filename=\"" + task.taskId() + ".log\"");
@@ -95,7 +109,7 @@ public final class LogRoutes {
      * A browser, which cannot set the Authorization header here, sends {@code &ticket=} from {@code POST
      * /ws-tickets} instead; the ticket's principal then needs the same rights as a token would.
      */
-    public void viewer(WsConfig ws) {
+    private void viewer(WsConfig ws) {
         ws.onConnect(ctx -> {
             String taskId;
             long offset;
@@ -134,7 +148,7 @@ public final class LogRoutes {
      * same append path as HTTP. A refusal sends the error body and closes with 4000 + the HTTP status (4409 for a
      * stale attempt or a gap); the agent then behaves as it would for the HTTP error.
      */
-    public void agentUpload(WsConfig ws) {
+    private void agentUpload(WsConfig ws) {
         ws.onConnect(ctx -> {
             try {
                 String taskId = ctx.queryParam("task_id");
@@ -201,7 +215,7 @@ public final class LogRoutes {
         } catch (RuntimeException e) {
             if (store.failed(e)) {
                 // 4503: the viewer reconnects from its offset with backoff, as after any transient refusal.
-                if (ctx.session.isOpen()) refuse(ctx, ApiProblem.storeUnavailable());
+                if (ctx.session.isOpen()) refuse(ctx, StoreAvailability.refusal());
                 return;
             }
             log.warn("viewer of {} failed", taskId, e);
@@ -212,7 +226,7 @@ public final class LogRoutes {
     /** What a WebSocket refuses with: the problem itself, or a store outage as 503 (logged once elsewhere). */
     private ApiProblem asRefusal(RuntimeException e) {
         if (e instanceof ApiProblem problem) return problem;
-        if (store.failed(e)) return ApiProblem.storeUnavailable();
+        if (store.failed(e)) return StoreAvailability.refusal();
         throw e;
     }
 

@@ -5,9 +5,10 @@ import io.iacrunner.protocol.LogBatch;
 import io.iacrunner.protocol.LogLine;
 import io.iacrunner.protocol.LogPage;
 import io.iacrunner.protocol.TaskView;
+import io.iacrunner.server.tasks.LogDigest;
 import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.util.Signals;
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.problems.ApiProblem;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -32,9 +33,6 @@ public final class LogService {
     public static final int MAX_BATCH_LINES = 5_000;
     public static final int MAX_LINE_CHARS = 64 * 1024;
     static final String CUT_MARKER = " [iac-runner: line cut at " + MAX_LINE_CHARS + " characters]";
-
-    /** The count and SHA-256 (of each line + "\n", UTF-8) of what is stored for an attempt. */
-    public record Digest(long lines, String sha256) {}
 
     private static final int REDACTORS_CACHED = 1_000;
 
@@ -94,7 +92,7 @@ public final class LogService {
     }
 
     /** Recomputes the completion proof from the store, page by page. */
-    public Digest digest(String taskId, int attempt) {
+    public LogDigest digest(String taskId, int attempt) {
         MessageDigest sha;
         try {
             sha = MessageDigest.getInstance("SHA-256");
@@ -104,7 +102,7 @@ public final class LogService {
         long next = 0;
         while (true) {
             List<LogLine> page = logs.read(taskId, attempt, next, 5_000);
-            if (page.isEmpty()) return new Digest(next, HexFormat.of().formatHex(sha.digest()));
+            if (page.isEmpty()) return new LogDigest(next, HexFormat.of().formatHex(sha.digest()));
             for (LogLine line : page) sha.update((line.line() + "\n").getBytes(StandardCharsets.UTF_8));
             next += page.size();
         }

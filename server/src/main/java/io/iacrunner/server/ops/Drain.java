@@ -1,6 +1,7 @@
 package io.iacrunner.server.ops;
 
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.protocol.ErrorCodes;
+import io.iacrunner.server.problems.ApiProblem;
 import io.javalin.http.Context;
 import java.time.Duration;
 import java.util.Set;
@@ -32,7 +33,7 @@ public final class Drain {
         try {
             if (draining) {
                 ctx.header("Connection", "close");
-                throw new ApiProblem(503, "server_shutting_down", "this server is shutting down; retry on another replica");
+                throw new ApiProblem(503, ErrorCodes.SERVER_SHUTTING_DOWN, "this server is shutting down; retry on another replica");
             }
             inFlight++;
         } finally {

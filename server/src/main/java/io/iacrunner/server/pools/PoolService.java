@@ -9,7 +9,7 @@ import io.iacrunner.server.util.Labels;
 import io.iacrunner.server.util.RunTimeFormat;
 import io.iacrunner.protocol.RunTime;
 import java.time.Duration;
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.problems.ApiProblem;
 import java.util.List;
 import java.util.Map;
 

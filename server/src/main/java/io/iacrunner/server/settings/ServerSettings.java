@@ -1,6 +1,5 @@
 package io.iacrunner.server.settings;
 
-import io.iacrunner.server.ServerConfig;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;

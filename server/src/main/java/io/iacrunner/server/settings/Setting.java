@@ -1,6 +1,5 @@
 package io.iacrunner.server.settings;
 
-import io.iacrunner.server.ServerConfig;
 import java.util.Locale;
 
 /**

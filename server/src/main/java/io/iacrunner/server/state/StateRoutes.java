@@ -1,18 +1,21 @@
 package io.iacrunner.server.state;
 
+import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.Role;
 import io.iacrunner.protocol.RollbackRequest;
 import io.iacrunner.protocol.StateUpload;
 import io.iacrunner.server.auth.Authenticator;
-import io.iacrunner.server.web.ApiProblem;
-import io.iacrunner.server.web.Bodies;
-import io.iacrunner.server.web.QueryParams;
+import io.iacrunner.server.http.Bodies;
+import io.iacrunner.server.http.QueryParams;
+import io.iacrunner.server.http.RouteTable;
+import io.iacrunner.server.http.Routes;
+import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.workspaces.WorkspaceService;
 import io.javalin.http.Context;
 import java.util.Map;
 
 /** HTTP glue for state versions. */
-public final class StateRoutes {
+public final class StateRoutes implements Routes {
     private final Authenticator auth;
     private final StateService states;
 
@@ -21,7 +24,15 @@ public final class StateRoutes {
         this.states = states;
     }
 
-    public void upload(Context ctx) {
+    @Override
+    public void register(RouteTable t) {
+        t.put(ApiPaths.TASK_STATE, this::upload); // the agent running an attempt
+        t.get(ApiPaths.WORKSPACE_STATE, this::current);
+        t.get(ApiPaths.WORKSPACE_STATE_VERSIONS, this::versions);
+        t.post(ApiPaths.WORKSPACE_STATE_ROLLBACK, this::rollback);
+    }
+
+    private void upload(Context ctx) {
         String taskId = ctx.pathParam("task_id");
         var job = auth.job(ctx.header("Authorization"), taskId);
         StateUpload upload = Bodies.read(ctx, StateUpload.class);
@@ -30,7 +41,7 @@ public final class StateRoutes {
     }
 
     /** The current state, or with {@code ?version=N} that version's. */
-    public void current(Context ctx) {
+    private void current(Context ctx) {
         String workspace = ctx.pathParam("workspace_id");
         auth.inWorkspace(ctx.header("Authorization"), workspace, Role.READ, () -> WorkspaceService.notFound(workspace));
         if (ctx.queryParam("version") == null) {
@@ -43,13 +54,13 @@ public final class StateRoutes {
     }
 
     /** Rewrites what Terraform believes exists: the workspace's admins only. */
-    public void rollback(Context ctx) {
+    private void rollback(Context ctx) {
         String workspace = ctx.pathParam("workspace_id");
         auth.inWorkspace(ctx.header("Authorization"), workspace, Role.ADMIN, () -> WorkspaceService.notFound(workspace));
         ctx.json(states.rollback(workspace, Bodies.read(ctx, RollbackRequest.class)));
     }
 
-    public void versions(Context ctx) {
+    private void versions(Context ctx) {
         String workspace = ctx.pathParam("workspace_id");
         auth.inWorkspace(ctx.header("Authorization"), workspace, Role.READ, () -> WorkspaceService.notFound(workspace));
         ctx.json(Map.of("versions", states.versions(workspace)));

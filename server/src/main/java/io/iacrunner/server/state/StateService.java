@@ -11,7 +11,7 @@ import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Rows;
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.workspaces.WorkspaceService;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -1,5 +1,7 @@
 package io.iacrunner.server.store;
 
+import io.iacrunner.protocol.ErrorCodes;
+import io.iacrunner.server.problems.ApiProblem;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
@@ -23,6 +25,11 @@ public final class StoreAvailability {
     public static final String MESSAGE = "the store (PostgreSQL) is unavailable right now; try again shortly";
     /** Seconds a client is asked to wait before retrying ({@code Retry-After}). */
     public static final int RETRY_AFTER_SECONDS = 2;
+
+    /** The refusal of a request that needed the store while it is unavailable (HTTP adds {@code Retry-After}). */
+    public static ApiProblem refusal() {
+        return new ApiProblem(503, ErrorCodes.STORE_UNAVAILABLE, MESSAGE);
+    }
 
     /**
      * PostgreSQL's SQLSTATEs that mean "the server went away or will not take connections", besides class 08

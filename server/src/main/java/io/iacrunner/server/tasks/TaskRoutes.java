@@ -1,42 +1,55 @@
 package io.iacrunner.server.tasks;
 
-import io.iacrunner.server.auth.Principal;
-import io.iacrunner.server.audit.AuditLog;
-import io.iacrunner.protocol.TaskView;
-import io.iacrunner.protocol.Role;
-import io.iacrunner.protocol.HandBack;
-import io.iacrunner.protocol.JobTokenRequest;
+import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.CancelRequest;
 import io.iacrunner.protocol.CreateTaskRequest;
+import io.iacrunner.protocol.HandBack;
+import io.iacrunner.protocol.JobTokenRequest;
 import io.iacrunner.protocol.PhaseUpdate;
 import io.iacrunner.protocol.PlanReport;
-import io.iacrunner.protocol.PullRequest;
+import io.iacrunner.protocol.Role;
 import io.iacrunner.protocol.TaskResult;
-import io.iacrunner.server.agents.AgentService;
+import io.iacrunner.protocol.TaskView;
+import io.iacrunner.server.audit.AuditLog;
 import io.iacrunner.server.auth.Authenticator;
-import io.iacrunner.server.web.ApiProblem;
-import io.iacrunner.server.web.Bodies;
-import io.iacrunner.server.web.QueryParams;
+import io.iacrunner.server.auth.Principal;
+import io.iacrunner.server.http.Bodies;
+import io.iacrunner.server.http.QueryParams;
+import io.iacrunner.server.http.RouteTable;
+import io.iacrunner.server.http.Routes;
 import io.javalin.http.Context;
 
 /** HTTP glue for tasks: parse, call one service method, render. */
-public final class TaskRoutes {
+public final class TaskRoutes implements Routes {
     private final Authenticator auth;
     private final TaskService tasks;
-    private final AgentService agents;
     private final AuditLog audit;
     private final TaskAccess access;
 
-    public TaskRoutes(Authenticator auth, TaskService tasks, AgentService agents, AuditLog audit) {
+    public TaskRoutes(Authenticator auth, TaskService tasks, AuditLog audit) {
         this.auth = auth;
         this.tasks = tasks;
         this.access = new TaskAccess(tasks);
-        this.agents = agents;
         this.audit = audit;
     }
 
+    @Override
+    public void register(RouteTable t) {
+        // People: queue, list, read, cancel.
+        t.post(ApiPaths.TASKS, this::create);
+        t.get(ApiPaths.TASKS, this::list);
+        t.get(ApiPaths.TASK, this::show);
+        t.post(ApiPaths.TASK_CANCEL, this::cancel);
+        // The agent running an attempt (its logs and state: LogRoutes, StateRoutes).
+        t.post(ApiPaths.TASK_JOB_TOKEN, this::jobToken);
+        t.post(ApiPaths.TASK_PHASE, this::phase);
+        t.post(ApiPaths.TASK_PLAN, this::plan);
+        t.post(ApiPaths.TASK_HAND_BACK, this::handBack);
+        t.post(ApiPaths.TASK_RESULT, this::result);
+    }
+
     /** A plan needs the plan role in its workspace, a plan_apply the apply role. */
-    public void create(Context ctx) {
+    private void create(Context ctx) {
         Principal.User user = auth.user(ctx.header("Authorization"));
         CreateTaskRequest request = Bodies.read(ctx, CreateTaskRequest.class);
         if (request.workspaceId() != null && request.action() != null) {
@@ -47,27 +60,18 @@ public final class TaskRoutes {
     }
 
     /** Only the workspaces the token may read. */
-    public void list(Context ctx) {
+    private void list(Context ctx) {
         Principal.User user = auth.user(ctx.header("Authorization"));
         ctx.json(tasks.list(ctx.queryParam("workspace"), QueryParams.intParam(ctx, "limit", 100),
                 user.globalAdmin() ? null : user.grants().keySet()));
     }
 
-    public void show(Context ctx) {
+    private void show(Context ctx) {
         ctx.json(access.require(auth.user(ctx.header("Authorization")), ctx.pathParam("task_id"), Role.READ));
     }
 
-    public void pull(Context ctx) throws InterruptedException {
-        var agent = auth.agent(ctx.header("Authorization"));
-        PullRequest request = Bodies.read(ctx, PullRequest.class);
-        if (request.agentId() != null && !request.agentId().equals(agent.agentId())) {
-            throw ApiProblem.badRequest("agent_id_mismatch", "agent_id in the body differs from the token's agent");
-        }
-        ctx.json(tasks.pull(agent.agentId(), agents.poolOf(agent), request));
-    }
-
     /** Stopping a run needs the role that may start it. */
-    public void cancel(Context ctx) {
+    private void cancel(Context ctx) {
         String taskId = ctx.pathParam("task_id");
         Principal.User user = auth.user(ctx.header("Authorization"));
         access.requireToRun(user, taskId);
@@ -78,7 +82,7 @@ public final class TaskRoutes {
         ctx.json(canceled);
     }
 
-    public void phase(Context ctx) {
+    private void phase(Context ctx) {
         String taskId = ctx.pathParam("task_id");
         var job = auth.job(ctx.header("Authorization"), taskId);
         PhaseUpdate update = Bodies.read(ctx, PhaseUpdate.class);
@@ -87,7 +91,7 @@ public final class TaskRoutes {
         ctx.status(204);
     }
 
-    public void plan(Context ctx) {
+    private void plan(Context ctx) {
         String taskId = ctx.pathParam("task_id");
         var job = auth.job(ctx.header("Authorization"), taskId);
         PlanReport report = Bodies.read(ctx, PlanReport.class);
@@ -96,7 +100,7 @@ public final class TaskRoutes {
         ctx.status(204);
     }
 
-    public void result(Context ctx) {
+    private void result(Context ctx) {
         String taskId = ctx.pathParam("task_id");
         var job = auth.job(ctx.header("Authorization"), taskId);
         TaskResult result = Bodies.read(ctx, TaskResult.class);
@@ -105,7 +109,7 @@ public final class TaskRoutes {
     }
 
     /** An attempt the agent will not run, given back with the attempt's job token. */
-    public void handBack(Context ctx) {
+    private void handBack(Context ctx) {
         String taskId = ctx.pathParam("task_id");
         var job = auth.job(ctx.header("Authorization"), taskId);
         HandBack request = Bodies.read(ctx, HandBack.class);
@@ -114,7 +118,7 @@ public final class TaskRoutes {
     }
 
     /** A fresh job token for an attempt the calling agent runs (the first expiring, or lost with an agent restart). */
-    public void jobToken(Context ctx) {
+    private void jobToken(Context ctx) {
         var agent = auth.agent(ctx.header("Authorization"));
         ctx.json(tasks.jobToken(ctx.pathParam("task_id"), agent.agentId(), Bodies.read(ctx, JobTokenRequest.class).attempt()));
     }

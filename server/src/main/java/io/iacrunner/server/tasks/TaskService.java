@@ -22,13 +22,12 @@ import io.iacrunner.protocol.archives.ArchiveRefusedException;
 import io.iacrunner.protocol.archives.ConfigArchiveReader;
 import io.iacrunner.server.auth.Tokens;
 import io.iacrunner.server.configs.ConfigArchive;
-import io.iacrunner.server.logs.LogService;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Labels;
 import io.iacrunner.server.util.Rows;
 import io.iacrunner.server.util.Signals;
 import io.iacrunner.server.util.TerraformVersionFormat;
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.variables.VariableService;
 import io.iacrunner.server.workspaces.WorkspaceStore;
 import io.micrometer.core.instrument.Gauge;
@@ -66,7 +65,7 @@ public final class TaskService {
     private final Signals<String> taskSignals;
     private final Duration maxLongPoll;
     private final Duration lease;
-    private final BiFunction<String, Integer, LogService.Digest> storedLog;
+    private final BiFunction<String, Integer, LogDigest> storedLog;
     private final ConfigArchive configArchives = new ConfigArchive();
     private final Timer queueToStart;
     private final BooleanSupplier stopping;
@@ -81,7 +80,7 @@ public final class TaskService {
     public TaskService(Jdbi jdbi, TaskStore tasks, WorkspaceStore workspaces, VariableService variables, Tokens jobTokens,
             Signals<String> queueSignals,
             Signals<String> taskSignals, Duration maxLongPoll, Duration lease,
-            BiFunction<String, Integer, LogService.Digest> storedLog, MeterRegistry metrics, BooleanSupplier stopping) {
+            BiFunction<String, Integer, LogDigest> storedLog, MeterRegistry metrics, BooleanSupplier stopping) {
         this.jdbi = jdbi;
         this.tasks = tasks;
         this.workspaces = workspaces;
@@ -340,7 +339,7 @@ public final class TaskService {
         TaskView done;
         try {
             done = tasks.inAttempt(taskId, agentId, result.attempt(), (h, attempt) -> {
-                LogService.Digest stored = storedLog.apply(taskId, result.attempt());
+                LogDigest stored = storedLog.apply(taskId, result.attempt());
                 if (stored.lines() < result.logLines()) {
                     throw ApiProblem.conflict("log_gap", "the agent kept " + result.logLines() + " lines but the server has "
                             + stored.lines() + "; resend from seq " + stored.lines() + ", then report again");
@@ -363,7 +362,7 @@ public final class TaskService {
     }
 
     /** Why the attempt's log is not complete, or null when it is. */
-    private static String incompleteReason(String taskId, TaskResult result, LogService.Digest stored) {
+    private static String incompleteReason(String taskId, TaskResult result, LogDigest stored) {
         String reason = null;
         if (result.logLinesLost() > 0) {
             reason = "the agent could not keep " + result.logLinesLost() + " lines"

@@ -14,7 +14,7 @@ import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.secrets.SealedJson;
 import io.iacrunner.server.util.Rows;
 import io.iacrunner.server.util.StoreClock;
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.problems.ApiProblem;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;

@@ -1,6 +1,6 @@
 package io.iacrunner.server.util;
 
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.problems.ApiProblem;
 import java.util.Map;
 
 /** Labels of pools and tasks: KEY=VALUE pairs of safe names, at most 20. */

@@ -1,7 +1,7 @@
 package io.iacrunner.server.util;
 
 import io.iacrunner.protocol.RunTime;
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.problems.ApiProblem;
 import java.time.Duration;
 
 /** A {@code max_run_time} wherever one is set (a pool, a workspace): read with {@link RunTime}, 400 otherwise. */

@@ -1,6 +1,6 @@
 package io.iacrunner.server.util;
 
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.problems.ApiProblem;
 import java.util.regex.Pattern;
 
 /** What a Terraform or OpenTofu version must look like wherever one is named (a task, a workspace). */

@@ -9,7 +9,7 @@ import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.secrets.SealedJson;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Rows;
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.workspaces.WorkspaceService;
 import io.iacrunner.server.workspaces.WorkspaceStore;
 import java.nio.charset.StandardCharsets;

@@ -1,18 +1,21 @@
 package io.iacrunner.server.workspaces;
 
+import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.Role;
 import io.iacrunner.protocol.UnlockRequest;
 import io.iacrunner.protocol.WorkspaceSettings;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.audit.AuditLog;
-import io.iacrunner.server.auth.Principal;
 import io.iacrunner.server.auth.Authenticator;
-import io.iacrunner.server.web.Bodies;
-import io.iacrunner.server.web.QueryParams;
+import io.iacrunner.server.auth.Principal;
+import io.iacrunner.server.http.Bodies;
+import io.iacrunner.server.http.QueryParams;
+import io.iacrunner.server.http.RouteTable;
+import io.iacrunner.server.http.Routes;
 import io.javalin.http.Context;
 
 /** HTTP glue for workspaces. */
-public final class WorkspaceRoutes {
+public final class WorkspaceRoutes implements Routes {
     private final Authenticator auth;
     private final WorkspaceService workspaces;
     private final AuditLog audit;
@@ -23,26 +26,34 @@ public final class WorkspaceRoutes {
         this.audit = audit;
     }
 
+    @Override
+    public void register(RouteTable t) {
+        t.get(ApiPaths.WORKSPACES, this::list);
+        t.get(ApiPaths.WORKSPACE, this::show);
+        t.put(ApiPaths.WORKSPACE, this::update);
+        t.post(ApiPaths.WORKSPACE_UNLOCK, this::unlock);
+    }
+
     /** Only the workspaces the token holds a role in (all of them for a global admin). */
-    public void list(Context ctx) {
+    private void list(Context ctx) {
         Principal.User user = auth.user(ctx.header("Authorization"));
         ctx.json(workspaces.list(QueryParams.intParam(ctx, "limit", 1000), user.globalAdmin() ? null : user.grants().keySet()));
     }
 
-    public void show(Context ctx) {
+    private void show(Context ctx) {
         String workspace = ctx.pathParam("workspace_id");
         auth.inWorkspace(ctx.header("Authorization"), workspace, Role.READ, () -> WorkspaceService.notFound(workspace));
         ctx.json(workspaces.get(workspace));
     }
 
     /** May create the workspace, so a token without a role there gets 403, which says nothing about whether it exists. */
-    public void update(Context ctx) {
+    private void update(Context ctx) {
         String workspace = ctx.pathParam("workspace_id");
         auth.inWorkspace(ctx.header("Authorization"), workspace, Role.ADMIN, () -> Authenticator.noRole(workspace));
         ctx.json(workspaces.update(workspace, Bodies.read(ctx, WorkspaceSettings.class)));
     }
 
-    public void unlock(Context ctx) {
+    private void unlock(Context ctx) {
         String workspace = ctx.pathParam("workspace_id");
         Principal.User user = auth.inWorkspace(ctx.header("Authorization"), workspace, Role.ADMIN,
                 () -> WorkspaceService.notFound(workspace));

@@ -7,7 +7,7 @@ import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Signals;
 import io.iacrunner.server.util.RunTimeFormat;
 import io.iacrunner.server.util.TerraformVersionFormat;
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.problems.ApiProblem;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;

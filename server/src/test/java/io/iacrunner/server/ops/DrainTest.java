@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.iacrunner.protocol.ApiClient;
 import io.iacrunner.protocol.ApiException;
-import io.iacrunner.server.web.ApiProblem;
+import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.web.HttpApi;
 import io.javalin.Javalin;
 import java.net.URI;

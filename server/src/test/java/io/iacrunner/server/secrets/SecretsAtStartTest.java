@@ -9,7 +9,7 @@ import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.SetVariableRequest;
 import io.iacrunner.protocol.VariableView;
 import io.iacrunner.server.IacServer;
-import io.iacrunner.server.ServerConfig;
+import io.iacrunner.server.settings.ServerConfig;
 import io.iacrunner.server.store.Database;
 import java.nio.file.Files;
 import java.nio.file.Path;

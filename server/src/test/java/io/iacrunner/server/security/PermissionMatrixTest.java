@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.CancelRequest;
 import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.CreateTokenRequest;
 import io.iacrunner.protocol.PullRequest;
@@ -18,12 +19,21 @@ import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.TokenCreated;
 import io.iacrunner.protocol.TokenList;
 import io.iacrunner.protocol.VariableView;
+import io.iacrunner.server.IacServer;
+import io.iacrunner.server.http.RouteTable;
 import io.iacrunner.server.testing.RawHttp;
 import io.iacrunner.server.testing.TestServer;
+import io.iacrunner.server.testing.WsFrames;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
+import java.net.http.WebSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,6 +46,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Every endpoint against every kind of caller. The expectation of each pair comes from this class's own reading of
  * the rules (what an endpoint needs, what a caller holds), not from the server's code: refusals must be the precise
  * status and change nothing; allowed calls must get past authorization (they may still be refused for their content).
+ *
+ * <p>The endpoints are the ones the server actually serves ({@link IacServer#routes()}): a route without a row here
+ * fails as a case of its own, and so does a row for a route no longer served.
  */
 class PermissionMatrixTest {
     static final String WS = "ws-matrix";
@@ -44,8 +57,38 @@ class PermissionMatrixTest {
     /** What an endpoint needs. */
     enum Need { PUBLIC, READ, PLAN, APPLY, ADMIN, ANY_USER, GLOBAL_ADMIN, AGENT, JOB, POOL }
 
-    /** {@code creates}: the call may create its workspace, so a caller without a role there gets 403, not 404. */
-    record Endpoint(String name, String method, String path, String body, Need need, boolean creates) {
+    /**
+     * One call of a served route: its path template filled with {@code values}, then {@code query}. For a WebSocket
+     * ({@code WS}) the body is the one message sent once connected. {@code creates}: the call may create its
+     * workspace, so a caller without a role there gets 403, not 404.
+     */
+    record Endpoint(String name, String method, String template, List<String> values, String query, String body, Need need,
+            boolean creates) {
+        Endpoint(String name, String method, String template, List<String> values, String body, Need need) {
+            this(name, method, template, values, "", body, need, false);
+        }
+
+        /** The case a served route without a row becomes: it fails, naming the route. */
+        static Endpoint unlisted(RouteTable.Route route) {
+            return new Endpoint("no row for " + route, route.method(), route.path(), List.of(), "", null, null, false);
+        }
+
+        Endpoint creating() {
+            return new Endpoint(name, method, template, values, query, body, need, true);
+        }
+
+        Endpoint withQuery(String query) {
+            return new Endpoint(name, method, template, values, query, body, need, creates);
+        }
+
+        RouteTable.Route route() {
+            return new RouteTable.Route(method, template);
+        }
+
+        String path() {
+            return ApiPaths.fill(template, values.toArray(String[]::new)) + query;
+        }
+
         @Override
         public String toString() {
             return name;
@@ -59,6 +102,8 @@ class PermissionMatrixTest {
             return name;
         }
     }
+
+    static final Caller NOBODY = new Caller("nobody", null, "none", null);
 
     static TestServer server;
     static RawHttp raw;
@@ -104,57 +149,77 @@ class PermissionMatrixTest {
                 new Caller("job token of another task", otherTask.jobToken(), "otherJob", null),
                 new Caller("job token of the task", apply.jobToken(), "job", null));
         server.clock().advance(Duration.ofSeconds(2)); // the expiring token's second is over
+        // Canceled while queued: an allowed viewer gets its end frame at once, proof it got past authorization.
+        String finished = server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(WS, TaskAction.PLAN, tfJson(), null, null, null,
+                null, null), TaskView.class).taskId();
+        server.admin().post(ApiPaths.fill(ApiPaths.TASK_CANCEL, finished), new CancelRequest(false), TaskView.class);
+        // Stays queued (no agent pulls with room for it) until the first caller allowed to cancel it does.
+        String plan = server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(WS, TaskAction.PLAN, tfJson(), null, null, null,
+                null, null), TaskView.class).taskId();
 
         String task = apply.taskId();
         String tf = "{\"workspace_id\": \"" + WS + "\", \"action\": \"%s\", \"tf_json\": {\"resource\": {}}}";
         endpoints = List.of(
-                new Endpoint("health", "GET", ApiPaths.HEALTH, null, Need.PUBLIC, false),
-                new Endpoint("jwks", "GET", ApiPaths.JWKS, null, Need.PUBLIC, false),
-                new Endpoint("whoami", "GET", ApiPaths.WHOAMI, null, Need.ANY_USER, false),
-                new Endpoint("show task", "GET", ApiPaths.fill(ApiPaths.TASK, task), null, Need.READ, false),
-                new Endpoint("log page", "GET", ApiPaths.fill(ApiPaths.TASK_LOGS, task), null, Need.READ, false),
-                new Endpoint("log text", "GET", ApiPaths.fill(ApiPaths.TASK_LOG_TEXT, task), null, Need.READ, false),
-                new Endpoint("show workspace", "GET", ApiPaths.fill(ApiPaths.WORKSPACE, WS), null, Need.READ, false),
-                new Endpoint("current state", "GET", ApiPaths.fill(ApiPaths.WORKSPACE_STATE, WS), null, Need.READ, false),
-                new Endpoint("state versions", "GET", ApiPaths.fill(ApiPaths.WORKSPACE_STATE_VERSIONS, WS), null, Need.READ, false),
-                new Endpoint("queue a plan", "POST", ApiPaths.TASKS, tf.formatted("plan"), Need.PLAN, true),
-                new Endpoint("queue a plan_apply", "POST", ApiPaths.TASKS, tf.formatted("plan_apply"), Need.APPLY, true),
-                new Endpoint("cancel a plan_apply", "POST", ApiPaths.fill(ApiPaths.TASK_CANCEL, task), "{\"force\": false}", Need.APPLY, false),
-                new Endpoint("list variables", "GET", ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLES, WS), null, Need.ADMIN, false),
-                new Endpoint("set a variable", "PUT", ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, WS, "region"), "{\"value\": \"us\"}", Need.ADMIN, true),
-                new Endpoint("delete a variable", "DELETE", ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, WS, "nothing"), null, Need.ADMIN, false),
-                new Endpoint("workspace settings", "PUT", ApiPaths.fill(ApiPaths.WORKSPACE, WS), "{\"terraform_version\": null}", Need.ADMIN, true),
-                new Endpoint("unlock", "POST", ApiPaths.fill(ApiPaths.WORKSPACE_UNLOCK, WS), "{\"force\": true}", Need.ADMIN, false),
-                new Endpoint("rollback", "POST", ApiPaths.fill(ApiPaths.WORKSPACE_STATE_ROLLBACK, WS), "{\"to\": 1}", Need.ADMIN, false),
-                new Endpoint("list agents", "GET", ApiPaths.AGENTS, null, Need.GLOBAL_ADMIN, false),
-                new Endpoint("list pools", "GET", ApiPaths.POOLS, null, Need.GLOBAL_ADMIN, false),
-                new Endpoint("show pool", "GET", ApiPaths.fill(ApiPaths.POOL, "default-pool"), null, Need.GLOBAL_ADMIN, false),
-                new Endpoint("set pool", "PUT", ApiPaths.fill(ApiPaths.POOL, "default-pool"),
+                new Endpoint("health", "GET", ApiPaths.HEALTH, List.of(), null, Need.PUBLIC),
+                new Endpoint("readiness", "GET", ApiPaths.READY, List.of(), null, Need.PUBLIC),
+                new Endpoint("metrics", "GET", ApiPaths.METRICS, List.of(), null, Need.PUBLIC),
+                new Endpoint("jwks", "GET", ApiPaths.JWKS, List.of(), null, Need.PUBLIC),
+                new Endpoint("whoami", "GET", ApiPaths.WHOAMI, List.of(), null, Need.ANY_USER),
+                new Endpoint("WebSocket ticket", "POST", ApiPaths.WS_TICKETS, List.of(), "{}", Need.ANY_USER),
+                new Endpoint("list tasks", "GET", ApiPaths.TASKS, List.of(), null, Need.ANY_USER),
+                new Endpoint("list workspaces", "GET", ApiPaths.WORKSPACES, List.of(), null, Need.ANY_USER),
+                new Endpoint("show task", "GET", ApiPaths.TASK, List.of(task), null, Need.READ),
+                new Endpoint("log page", "GET", ApiPaths.TASK_LOGS, List.of(task), null, Need.READ),
+                new Endpoint("log text", "GET", ApiPaths.TASK_LOG_TEXT, List.of(task), null, Need.READ),
+                new Endpoint("live log", "WS", ApiPaths.WS_VIEWER, List.of(), null, Need.READ).withQuery("?task_id=" + finished),
+                new Endpoint("show workspace", "GET", ApiPaths.WORKSPACE, List.of(WS), null, Need.READ),
+                new Endpoint("current state", "GET", ApiPaths.WORKSPACE_STATE, List.of(WS), null, Need.READ),
+                new Endpoint("state versions", "GET", ApiPaths.WORKSPACE_STATE_VERSIONS, List.of(WS), null, Need.READ),
+                new Endpoint("queue a plan", "POST", ApiPaths.TASKS, List.of(), tf.formatted("plan"), Need.PLAN).creating(),
+                new Endpoint("queue a plan_apply", "POST", ApiPaths.TASKS, List.of(), tf.formatted("plan_apply"), Need.APPLY).creating(),
+                // Who may queue a run may cancel it (docs/decisions.md).
+                new Endpoint("cancel a plan", "POST", ApiPaths.TASK_CANCEL, List.of(plan), "{\"force\": false}", Need.PLAN),
+                new Endpoint("cancel a plan_apply", "POST", ApiPaths.TASK_CANCEL, List.of(task), "{\"force\": false}", Need.APPLY),
+                new Endpoint("list variables", "GET", ApiPaths.WORKSPACE_VARIABLES, List.of(WS), null, Need.ADMIN),
+                new Endpoint("set a variable", "PUT", ApiPaths.WORKSPACE_VARIABLE, List.of(WS, "region"), "{\"value\": \"us\"}", Need.ADMIN)
+                        .creating(),
+                new Endpoint("delete a variable", "DELETE", ApiPaths.WORKSPACE_VARIABLE, List.of(WS, "nothing"), null, Need.ADMIN),
+                new Endpoint("workspace settings", "PUT", ApiPaths.WORKSPACE, List.of(WS), "{\"terraform_version\": null}", Need.ADMIN)
+                        .creating(),
+                new Endpoint("unlock", "POST", ApiPaths.WORKSPACE_UNLOCK, List.of(WS), "{\"force\": true}", Need.ADMIN),
+                new Endpoint("rollback", "POST", ApiPaths.WORKSPACE_STATE_ROLLBACK, List.of(WS), "{\"to\": 1}", Need.ADMIN),
+                new Endpoint("list agents", "GET", ApiPaths.AGENTS, List.of(), null, Need.GLOBAL_ADMIN),
+                new Endpoint("list pools", "GET", ApiPaths.POOLS, List.of(), null, Need.GLOBAL_ADMIN),
+                new Endpoint("show pool", "GET", ApiPaths.POOL, List.of("default-pool"), null, Need.GLOBAL_ADMIN),
+                new Endpoint("set pool", "PUT", ApiPaths.POOL, List.of("default-pool"),
                         "{\"pool_id\": \"default-pool\", \"max_plan_concurrency\": 3, \"allow_apply_concurrent\": false, \"labels\": {}}",
-                        Need.GLOBAL_ADMIN, false),
-                new Endpoint("issue a pool token", "POST", ApiPaths.fill(ApiPaths.POOL_TOKENS, "default-pool"), "{}", Need.GLOBAL_ADMIN, false),
-                new Endpoint("create a token", "POST", ApiPaths.TOKENS, "{\"workspaces\": {\"" + WS + "\": \"read\"}}", Need.GLOBAL_ADMIN, false),
-                new Endpoint("list tokens", "GET", ApiPaths.TOKENS, null, Need.GLOBAL_ADMIN, false),
-                new Endpoint("revoke a token", "POST", ApiPaths.fill(ApiPaths.TOKEN_REVOKE, "tok-0000000000000000"), "{}", Need.GLOBAL_ADMIN, false),
-                new Endpoint("rotate the signing key", "POST", ApiPaths.SIGNING_KEY_ROTATE, "{}", Need.GLOBAL_ADMIN, false),
-                new Endpoint("audit events", "GET", ApiPaths.AUDIT_EVENTS, null, Need.GLOBAL_ADMIN, false),
-                new Endpoint("register an agent", "POST", ApiPaths.AGENT_REGISTER, "{\"name\": \"n\", \"version\": \"v\", \"hostname\": \"h\"}",
-                        Need.POOL, false),
-                new Endpoint("ping", "POST", ApiPaths.AGENT_PING, "{\"current_tasks\": [\"" + task + "\"]}", Need.AGENT, false),
-                new Endpoint("pull", "POST", ApiPaths.TASK_PULL, "{\"free_plan_slots\": 0, \"can_take_apply\": false, \"wait_seconds\": 0}",
-                        Need.AGENT, false),
-                new Endpoint("job token", "POST", ApiPaths.fill(ApiPaths.TASK_JOB_TOKEN, task), "{\"attempt\": 1}", Need.AGENT, false),
-                new Endpoint("phase", "POST", ApiPaths.fill(ApiPaths.TASK_PHASE, task), "{\"attempt\": 1, \"phase\": \"planning\"}", Need.JOB, false),
-                new Endpoint("plan summary", "POST", ApiPaths.fill(ApiPaths.TASK_PLAN, task),
-                        "{\"attempt\": 1, \"summary\": {\"add\": [], \"change\": [], \"destroy\": []}}", Need.JOB, false),
-                new Endpoint("log upload", "POST", ApiPaths.fill(ApiPaths.TASK_LOGS, task), "{\"attempt\": 1, \"first_seq\": 0, \"lines\": []}",
-                        Need.JOB, false),
-                new Endpoint("state upload", "PUT", ApiPaths.fill(ApiPaths.TASK_STATE, task), "{\"attempt\": 1, \"state\": {\"version\": 4,"
-                        + " \"serial\": 1, \"lineage\": \"l\", \"terraform_version\": \"1.11.4\", \"outputs\": {}, \"resources\": []}}", Need.JOB, false),
-                new Endpoint("hand back", "POST", ApiPaths.fill(ApiPaths.TASK_HAND_BACK, task), "{\"attempt\": 1, \"reason\": \"full\"}",
-                        Need.JOB, false),
-                new Endpoint("result", "POST", ApiPaths.fill(ApiPaths.TASK_RESULT, task),
-                        "{\"attempt\": 1, \"status\": \"succeeded\", \"exit_code\": 0, \"log_lines\": 0}", Need.JOB, false));
+                        Need.GLOBAL_ADMIN),
+                new Endpoint("issue a pool token", "POST", ApiPaths.POOL_TOKENS, List.of("default-pool"), "{}", Need.GLOBAL_ADMIN),
+                new Endpoint("create a token", "POST", ApiPaths.TOKENS, List.of(), "{\"workspaces\": {\"" + WS + "\": \"read\"}}",
+                        Need.GLOBAL_ADMIN),
+                new Endpoint("list tokens", "GET", ApiPaths.TOKENS, List.of(), null, Need.GLOBAL_ADMIN),
+                new Endpoint("revoke a token", "POST", ApiPaths.TOKEN_REVOKE, List.of("tok-0000000000000000"), "{}", Need.GLOBAL_ADMIN),
+                new Endpoint("rotate the signing key", "POST", ApiPaths.SIGNING_KEY_ROTATE, List.of(), "{}", Need.GLOBAL_ADMIN),
+                new Endpoint("audit events", "GET", ApiPaths.AUDIT_EVENTS, List.of(), null, Need.GLOBAL_ADMIN),
+                new Endpoint("register an agent", "POST", ApiPaths.AGENT_REGISTER, List.of(),
+                        "{\"name\": \"n\", \"version\": \"v\", \"hostname\": \"h\"}", Need.POOL),
+                new Endpoint("ping", "POST", ApiPaths.AGENT_PING, List.of(), "{\"current_tasks\": [\"" + task + "\"]}", Need.AGENT),
+                new Endpoint("pull", "POST", ApiPaths.TASK_PULL, List.of(), "{\"free_plan_slots\": 0, \"can_take_apply\": false, \"wait_seconds\": 0}",
+                        Need.AGENT),
+                new Endpoint("job token", "POST", ApiPaths.TASK_JOB_TOKEN, List.of(task), "{\"attempt\": 1}", Need.AGENT),
+                new Endpoint("deregister", "POST", ApiPaths.AGENT_DEREGISTER, List.of(), "{}", Need.AGENT), // the last the agent does
+                new Endpoint("phase", "POST", ApiPaths.TASK_PHASE, List.of(task), "{\"attempt\": 1, \"phase\": \"planning\"}", Need.JOB),
+                new Endpoint("plan summary", "POST", ApiPaths.TASK_PLAN, List.of(task),
+                        "{\"attempt\": 1, \"summary\": {\"add\": [], \"change\": [], \"destroy\": []}}", Need.JOB),
+                new Endpoint("log upload", "POST", ApiPaths.TASK_LOGS, List.of(task), "{\"attempt\": 1, \"first_seq\": 0, \"lines\": []}",
+                        Need.JOB),
+                new Endpoint("log upload channel", "WS", ApiPaths.WS_AGENT_LOGS, List.of(), "{\"attempt\": 1, \"first_seq\": 0, \"lines\": []}",
+                        Need.JOB).withQuery("?task_id=" + task + "&attempt=1"),
+                new Endpoint("state upload", "PUT", ApiPaths.TASK_STATE, List.of(task), "{\"attempt\": 1, \"state\": {\"version\": 4,"
+                        + " \"serial\": 1, \"lineage\": \"l\", \"terraform_version\": \"1.11.4\", \"outputs\": {}, \"resources\": []}}", Need.JOB),
+                new Endpoint("hand back", "POST", ApiPaths.TASK_HAND_BACK, List.of(task), "{\"attempt\": 1, \"reason\": \"full\"}", Need.JOB),
+                new Endpoint("result", "POST", ApiPaths.TASK_RESULT, List.of(task),
+                        "{\"attempt\": 1, \"status\": \"succeeded\", \"exit_code\": 0, \"log_lines\": 0}", Need.JOB));
     }
 
     @AfterAll
@@ -162,9 +227,14 @@ class PermissionMatrixTest {
         server.close();
     }
 
-    static TaskAssignment claim(TestServer.RegisteredAgent agent, String workspace, TaskAction action) {
+    static ObjectNode tfJson() {
         ObjectNode tf = JsonNodeFactory.instance.objectNode();
         tf.putObject("resource");
+        return tf;
+    }
+
+    static TaskAssignment claim(TestServer.RegisteredAgent agent, String workspace, TaskAction action) {
+        ObjectNode tf = tfJson();
         Map<String, String> labels = server.ownPool("pool-" + workspace);
         var own = server.registerAgentInPool(agent.registration().agentId() + "-in-" + workspace, labels.get("test"));
         TaskView queued = server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, action, tf, null, null, labels, null, null),
@@ -194,8 +264,15 @@ class PermissionMatrixTest {
         };
     }
 
+    /**
+     * Every served route, each with the rows for it against every caller; a served route without a row is a case of
+     * its own (which fails). The rows run in this class's order, since some calls change what later ones meet.
+     */
     static Stream<Arguments> matrix() {
         List<Arguments> rows = new ArrayList<>();
+        for (RouteTable.Route route : server.server().routes()) {
+            if (endpoints.stream().noneMatch(e -> e.route().equals(route))) rows.add(Arguments.of(Endpoint.unlisted(route), NOBODY));
+        }
         for (Endpoint e : endpoints) {
             for (Caller c : callers) rows.add(Arguments.of(e, c));
         }
@@ -204,11 +281,14 @@ class PermissionMatrixTest {
 
     @ParameterizedTest(name = "{0} by {1}")
     @MethodSource("matrix")
-    void everyEndpointAnswersEveryCallerAsTheRulesSay(Endpoint e, Caller c) {
+    void everyEndpointAnswersEveryCallerAsTheRulesSay(Endpoint e, Caller c) throws Exception {
+        assertThat(e.need()).as("%s is served but has no row in this matrix: add one saying who may call it", e.route()).isNotNull();
+        assertThat(server.server().routes()).as("row '%s' is for %s, which the server does not serve", e, e.route())
+                .contains(e.route());
         int expected = expected(e, c);
         Map<String, String> before = expected == 0 ? null : snapshot();
 
-        RawHttp.Reply reply = raw.send(e.method(), e.path(), c.token(), e.body());
+        RawHttp.Reply reply = e.method().equals("WS") ? connect(e, c.token()) : raw.send(e.method(), e.path(), c.token(), e.body());
 
         if (expected == 0) {
             assertThat(reply.status()).as(reply.body()).isNotIn(401, 403);
@@ -219,7 +299,7 @@ class PermissionMatrixTest {
         assertThat(reply.errorCode()).isEqualTo(switch (expected) {
             case 401 -> "unauthorized";
             case 403 -> "forbidden";
-            default -> e.path().contains("/tasks/") ? "task_not_found" : "workspace_not_found";
+            default -> e.template().contains("{task_id}") || e.query().contains("task_id=") ? "task_not_found" : "workspace_not_found";
         });
         assertThat(snapshot()).as("nothing changed").isEqualTo(before);
     }
@@ -239,6 +319,34 @@ class PermissionMatrixTest {
         assertThat(hidden.status()).isEqualTo(never.status()).isEqualTo(404);
         assertThat(hidden.errorCode()).isEqualTo(never.errorCode());
     }
+
+    /**
+     * A WebSocket call as a reply: a refusal is the error body, then a close with 4000 + the status; anything else
+     * (a log frame, an ack) got past authorization, and counts as 200.
+     */
+    static RawHttp.Reply connect(Endpoint e, String token) throws Exception {
+        WsFrames frames = new WsFrames();
+        WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder();
+        if (token != null) builder.header("Authorization", "Bearer " + token);
+        URI uri = URI.create(server.baseUrl().toString().replaceFirst("^http", "ws") + e.path());
+        WebSocket ws = builder.buildAsync(uri, frames).get(10, TimeUnit.SECONDS);
+        if (e.body() != null) {
+            try {
+                ws.sendText(e.body(), true).get(10, TimeUnit.SECONDS);
+            } catch (ExecutionException closedFirst) {
+                // Refused at connect: the server closed before the message went; its refusal is in the frames.
+            }
+        }
+        String first = frames.next();
+        try {
+            if (!first.contains("\"error\"")) return new RawHttp.Reply(200, first, NO_HEADERS);
+            return new RawHttp.Reply(frames.closed.get(10, TimeUnit.SECONDS) - 4000, first, NO_HEADERS);
+        } finally {
+            ws.abort();
+        }
+    }
+
+    private static final HttpHeaders NO_HEADERS = HttpHeaders.of(Map.of(), (name, value) -> true);
 
     static Map<String, String> snapshot() {
         Map<String, String> s = Snapshots.of(raw, server, WS, apply.taskId());

@@ -10,7 +10,7 @@ import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.Transport;
 import io.iacrunner.protocol.WhoAmI;
 import io.iacrunner.server.IacServer;
-import io.iacrunner.server.ServerConfig;
+import io.iacrunner.server.settings.ServerConfig;
 import io.iacrunner.server.testing.TestCertificates;
 import io.iacrunner.server.testing.TestServer;
 import java.net.URI;

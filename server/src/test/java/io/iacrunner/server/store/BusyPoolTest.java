@@ -2,7 +2,7 @@ package io.iacrunner.server.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.iacrunner.server.ServerConfig;
+import io.iacrunner.server.settings.ServerConfig;
 import io.iacrunner.server.testing.ExternalServices;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;

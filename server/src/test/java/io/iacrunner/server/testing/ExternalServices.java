@@ -1,6 +1,6 @@
 package io.iacrunner.server.testing;
 
-import io.iacrunner.server.ServerConfig;
+import io.iacrunner.server.settings.ServerConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -1,7 +1,7 @@
 package io.iacrunner.server.testing;
 
 import io.iacrunner.server.IacServer;
-import io.iacrunner.server.ServerConfig;
+import io.iacrunner.server.settings.ServerConfig;
 import io.iacrunner.server.settings.ServerSettings;
 import java.io.IOException;
 import java.net.ServerSocket;

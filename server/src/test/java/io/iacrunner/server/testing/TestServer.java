@@ -17,7 +17,7 @@ import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.IacServer;
-import io.iacrunner.server.ServerConfig;
+import io.iacrunner.server.settings.ServerConfig;
 import io.iacrunner.server.store.EmbeddedPostgresTesting;
 import java.io.IOException;
 import java.io.UncheckedIOException;

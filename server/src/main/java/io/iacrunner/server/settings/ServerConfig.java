@@ -1,4 +1,4 @@
-package io.iacrunner.server;
+package io.iacrunner.server.settings;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -6,7 +6,7 @@ import java.time.Duration;
 /**
  * Everything the server needs to start. {@code databaseUrl == null} selects the embedded PostgreSQL, whose data lives
  * under {@code dataDir/pg}; the data dir also holds the credentials written on first start. Every setting is one row
- * of {@link io.iacrunner.server.settings.ServerSettings#ALL}, which maps flags, environment and config file onto
+ * of {@link ServerSettings#ALL}, which maps flags, environment and config file onto
  * the {@link Builder}.
  *
  * @param host address to bind; loopback by default, so plain HTTP never leaves the machine unless asked

@@ -1,9 +1,12 @@
-package io.iacrunner.server.web;
+package io.iacrunner.server.http;
 
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
+import io.iacrunner.protocol.ErrorCodes;
+import io.iacrunner.server.problems.ApiProblem;
 import io.javalin.http.Context;
+import io.javalin.http.Handler;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,7 +29,15 @@ public final class RateLimiter {
         this.perMinute = perMinute;
     }
 
-    public void check(Context ctx) {
+    /** {@code handler}, behind this limit: over it, the request is refused before anything else is looked at. */
+    public Handler limit(Handler handler) {
+        return ctx -> {
+            check(ctx);
+            handler.handle(ctx);
+        };
+    }
+
+    private void check(Context ctx) {
         if (buckets.size() > MAX_TRACKED_ADDRESSES) buckets.clear(); // forgetting grants a fresh burst: harmless
         Bucket bucket = buckets.computeIfAbsent(ctx.ip(), ip -> Bucket.builder()
                 .addLimit(Bandwidth.builder().capacity(perMinute).refillGreedy(perMinute, Duration.ofMinutes(1)).build())
@@ -35,7 +46,7 @@ public final class RateLimiter {
         if (probe.isConsumed()) return;
         long seconds = Math.max(1, Duration.ofNanos(probe.getNanosToWaitForRefill()).toSeconds() + 1);
         ctx.header("Retry-After", Long.toString(seconds));
-        throw new ApiProblem(429, "rate_limited", what + ": at most " + perMinute + " a minute from one address; retry in "
+        throw new ApiProblem(429, ErrorCodes.RATE_LIMITED, what + ": at most " + perMinute + " a minute from one address; retry in "
                 + seconds + " s");
     }
 }

@@ -1,4 +1,4 @@
-package io.iacrunner.server.web;
+package io.iacrunner.server.http;
 
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.iacrunner.protocol.WireJson;
+import io.iacrunner.server.problems.ApiProblem;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.util.Arrays;

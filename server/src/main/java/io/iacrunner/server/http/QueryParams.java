@@ -1,5 +1,6 @@
-package io.iacrunner.server.web;
+package io.iacrunner.server.http;
 
+import io.iacrunner.server.problems.ApiProblem;
 import io.javalin.http.Context;
 
 /** Query parameters with a precise 400 when they are not what they should be. */

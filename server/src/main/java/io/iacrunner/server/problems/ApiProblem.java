@@ -1,10 +1,12 @@
-package io.iacrunner.server.web;
+package io.iacrunner.server.problems;
 
-import io.iacrunner.server.store.StoreAvailability;
+import io.iacrunner.protocol.ErrorCodes;
 
 /**
- * A client-visible refusal: HTTP status, machine-readable code and a message naming the problem. Domain code throws
- * it; {@link HttpApi} renders every one as {@code {"error": {"code", "message"}}} in one place.
+ * A client-visible refusal: HTTP status, machine-readable code and a message naming the problem. Any code may throw
+ * it, domain and HTTP glue alike, which is why it sits below every feature and depends on none; the server's one
+ * error renderer ({@code web.HttpApi}) turns it into {@code {"error": {"code", "message"}}}. Codes other modules act
+ * on are in {@link ErrorCodes}.
  */
 public final class ApiProblem extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -30,11 +32,11 @@ public final class ApiProblem extends RuntimeException {
     }
 
     public static ApiProblem unauthorized(String message) {
-        return new ApiProblem(401, "unauthorized", message);
+        return new ApiProblem(401, ErrorCodes.UNAUTHORIZED, message);
     }
 
     public static ApiProblem forbidden(String message) {
-        return new ApiProblem(403, "forbidden", message);
+        return new ApiProblem(403, ErrorCodes.FORBIDDEN, message);
     }
 
     public static ApiProblem notFound(String code, String message) {
@@ -45,15 +47,8 @@ public final class ApiProblem extends RuntimeException {
         return new ApiProblem(409, code, message);
     }
 
-    /** The store cannot be reached now: the client should retry shortly (HTTP adds {@code Retry-After}). */
-    public static ApiProblem storeUnavailable() {
-        return new ApiProblem(503, STORE_UNAVAILABLE, StoreAvailability.MESSAGE);
-    }
-
-    public static final String STORE_UNAVAILABLE = "store_unavailable";
-
     /** The attempt an upload names is no longer the task's running attempt: its sender must stop. */
     public static ApiProblem staleAttempt(String taskId, int attempt) {
-        return conflict("stale_attempt", "attempt " + attempt + " of task " + taskId + " is no longer current");
+        return conflict(ErrorCodes.STALE_ATTEMPT, "attempt " + attempt + " of task " + taskId + " is no longer current");
     }
 }
