@@ -1,5 +1,12 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.agent.sandbox.ProcessIsolation;
+import io.iacrunner.agent.sandbox.SandboxUnavailableException;
+import io.iacrunner.agent.terraform.CliConfig;
+import io.iacrunner.agent.terraform.Hooks;
+import io.iacrunner.agent.terraform.Launcher;
+import io.iacrunner.agent.terraform.TerraformChooser;
+import io.iacrunner.agent.terraform.TerraformVersions;
 import io.iacrunner.protocol.RegisterRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -89,7 +96,7 @@ public final class Agent implements AutoCloseable {
         TerraformChooser terraforms;
         try {
             terraforms = new TerraformChooser(config.terraform(), config.versions().defaultVersion(), config.versions().product(),
-                    TerraformVersions.create(config.versionsDir(), config.versions().mirrors(), System.getenv()), System.getenv(),
+                    TerraformVersions.create(config.versionsDir(), config.versions().mirrors(), System.getenv(), VERSION), System.getenv(),
                     launcher);
         } catch (IOException e) {
             dir.close();

@@ -1,5 +1,8 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.agent.terraform.ReleaseMirror;
+import io.iacrunner.agent.terraform.TerraformProduct;
+import io.iacrunner.agent.terraform.TerraformVersions;
 import io.iacrunner.protocol.Isolation;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.Transport;

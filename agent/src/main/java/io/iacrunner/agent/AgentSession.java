@@ -1,14 +1,18 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.agent.util.ApiFailures;
+import io.iacrunner.agent.util.Backoff;
+import io.iacrunner.agent.util.Credentials;
+import io.iacrunner.agent.util.OutageLog;
 import io.iacrunner.protocol.AgentPing;
 import io.iacrunner.protocol.ApiClient;
-import io.iacrunner.protocol.Transport;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.PingReply;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.RegisterRequest;
 import io.iacrunner.protocol.RegisterResponse;
+import io.iacrunner.protocol.Transport;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;

@@ -1,5 +1,7 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.agent.util.ApiFailures;
+import io.iacrunner.agent.util.Credentials;
 import io.iacrunner.protocol.ApiClient;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;

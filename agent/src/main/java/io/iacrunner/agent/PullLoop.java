@@ -1,5 +1,8 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.agent.util.ApiFailures;
+import io.iacrunner.agent.util.Backoff;
+import io.iacrunner.agent.util.OutageLog;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.PullRequest;

@@ -1,6 +1,10 @@
 package io.iacrunner.agent;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iacrunner.agent.logs.LogShipper;
+import io.iacrunner.agent.logs.LogSpool;
+import io.iacrunner.agent.logs.LogUplink;
+import io.iacrunner.agent.terraform.TaskDirectory;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskStatus;

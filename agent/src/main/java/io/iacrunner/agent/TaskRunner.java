@@ -2,6 +2,18 @@ package io.iacrunner.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iacrunner.agent.logs.LogShipper;
+import io.iacrunner.agent.logs.LogSpool;
+import io.iacrunner.agent.logs.LogUplink;
+import io.iacrunner.agent.logs.SecretMasker;
+import io.iacrunner.agent.terraform.Hooks;
+import io.iacrunner.agent.terraform.PlanSummaries;
+import io.iacrunner.agent.terraform.TaskDirectory;
+import io.iacrunner.agent.terraform.Terraform;
+import io.iacrunner.agent.terraform.TerraformChooser;
+import io.iacrunner.agent.terraform.TerraformCommand;
+import io.iacrunner.agent.terraform.TerraformVersionException;
+import io.iacrunner.agent.util.NoSpace;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.LogStream;
 import io.iacrunner.protocol.PlanSummary;
@@ -260,7 +272,7 @@ final class TaskRunner {
 
     /** The attempt cannot keep a log: it is not run, and its result says why. */
     private void reportWithoutLog(IOException spoolFailure) {
-        String reason = (DiskSpace.isNoSpace(spoolFailure) ? noSpaceMessage() + ": " : "") + "the agent cannot write the log"
+        String reason = (NoSpace.causedBy(spoolFailure) ? noSpaceMessage() + ": " : "") + "the agent cannot write the log"
                 + " spool in " + workDir.root() + ": " + spoolFailure.getMessage();
         log.error("{}: not run: {}", label, reason);
         try {
@@ -368,7 +380,7 @@ final class TaskRunner {
 
     /**
      * Runs one command of the attempt on this thread, which waits for it: a sandbox dies with the thread that started
-     * it ({@link Bubblewrap}).
+     * it (bubblewrap's {@code --die-with-parent}, see {@code sandbox.Bubblewrap}).
      */
     private Step run(String what, Start start) throws IOException, InterruptedException {
         TerraformCommand command;
@@ -393,7 +405,7 @@ final class TaskRunner {
 
     /** A line Terraform printed: into the log, noting whether it says the disk is full. */
     private void output(LogStream stream, String line) {
-        if (!saidNoSpace && DiskSpace.saysNoSpace(line)) saidNoSpace = true;
+        if (!saidNoSpace && NoSpace.saidIn(line)) saidNoSpace = true;
         shipper.append(stream, line);
     }
 
@@ -452,7 +464,7 @@ final class TaskRunner {
 
     private Outcome agentError(String what, Exception e) {
         log.error("{}: {}: {}", label, what, e.toString());
-        String cause = e instanceof IOException io && DiskSpace.isNoSpace(io) ? noSpaceMessage() + ": " : "";
+        String cause = e instanceof IOException io && NoSpace.causedBy(io) ? noSpaceMessage() + ": " : "";
         return Outcome.errored(systemLine(cause + what + ": " + e.getMessage()));
     }
 

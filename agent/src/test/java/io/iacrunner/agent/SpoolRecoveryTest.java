@@ -3,8 +3,13 @@ package io.iacrunner.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.iacrunner.agent.FakeServer.Reply;
-import io.iacrunner.agent.FakeServer.Request;
+import io.iacrunner.agent.logs.LogSpool;
+import io.iacrunner.agent.terraform.TaskDirectory;
+import io.iacrunner.agent.testing.FakeLogStore;
+import io.iacrunner.agent.testing.FakeServer;
+import io.iacrunner.agent.testing.FakeServer.Reply;
+import io.iacrunner.agent.testing.FakeServer.Request;
+import io.iacrunner.agent.testing.Fixtures;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.HandBack;
 import io.iacrunner.protocol.JobToken;

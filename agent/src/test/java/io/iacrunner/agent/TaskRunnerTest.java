@@ -4,21 +4,35 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.iacrunner.agent.FakeServer.Reply;
-import io.iacrunner.agent.FakeServer.Request;
+import io.iacrunner.agent.logs.LogSpool;
+import io.iacrunner.agent.sandbox.ProcessIsolation;
+import io.iacrunner.agent.terraform.CliConfig;
+import io.iacrunner.agent.terraform.Hooks;
+import io.iacrunner.agent.terraform.Launcher;
+import io.iacrunner.agent.terraform.TerraformChooser;
+import io.iacrunner.agent.terraform.TerraformEnvironment;
+import io.iacrunner.agent.testing.FakeLogStore;
+import io.iacrunner.agent.testing.FakeServer;
+import io.iacrunner.agent.testing.FakeServer.Reply;
+import io.iacrunner.agent.testing.FakeServer.Request;
+import io.iacrunner.agent.testing.Fixtures;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.Isolation;
 import io.iacrunner.protocol.JobToken;
 import io.iacrunner.protocol.LogLine;
 import io.iacrunner.protocol.LogStream;
 import io.iacrunner.protocol.PhaseUpdate;
 import io.iacrunner.protocol.PlanReport;
 import io.iacrunner.protocol.PlanSummary;
+import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.RegisterRequest;
 import io.iacrunner.protocol.StateUpload;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskResult;
 import io.iacrunner.protocol.TaskStatus;
+import io.iacrunner.protocol.Transport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +45,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
@@ -47,6 +62,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class TaskRunnerTest {
     private static final Duration GRACE = Duration.ofSeconds(3);
+    /** The uid a sandboxed process runs as: nobody. */
+    private static final int SANDBOX_USER = 65534;
     private static final Pattern LOCAL_EXEC_OUTPUT = Pattern.compile("\\(local-exec\\): (.*)$");
 
     @TempDir
@@ -61,7 +78,7 @@ class TaskRunnerTest {
     void setUp() throws Exception {
         assertThat(Fixtures.TERRAFORM).as("these tests need Terraform").isExecutable();
         server = new FakeServer();
-        session = Fixtures.registeredSession(server, dir);
+        session = registeredSession();
         logs = new FakeLogStore();
         server.on("POST", ApiPaths.TASK_LOGS, logs);
         server.on("POST", ApiPaths.TASK_PHASE, r -> Reply.ok(null));
@@ -69,6 +86,14 @@ class TaskRunnerTest {
         server.on("PUT", ApiPaths.TASK_STATE, r -> Reply.ok(null));
         server.on("POST", ApiPaths.TASK_RESULT, r -> Reply.ok(null));
         workDir = WorkDir.open(dir.resolve("work"), 0);
+    }
+
+    private AgentSession registeredSession() throws Exception {
+        Fixtures.acceptRegistrations(server, new PoolConfig("default", 2, false, Map.of()), 1, 0);
+        AgentSession registered = new AgentSession(List.of(server.uri()), Fixtures.poolTokenFile(dir),
+                new RegisterRequest("test", "dev", "localhost"), SavedIdentity.none(), Transport.DEFAULT);
+        assertThat(registered.register(new CountDownLatch(1))).isTrue();
+        return registered;
     }
 
     @AfterEach
@@ -130,7 +155,7 @@ class TaskRunnerTest {
     private void assertNoTaskDirectoryLeft() throws IOException {
         try (Stream<Path> entries = Files.list(workDir.root())) {
             assertThat(entries.filter(Files::isDirectory)
-                    .filter(p -> !Set.of(LogSpool.DIR, PluginCache.DIR).contains(p.getFileName().toString()))).isEmpty();
+                    .filter(p -> !Set.of(workDir.spoolDir(), workDir.pluginCache().dir()).contains(p))).isEmpty();
         }
         Path spools = workDir.root().resolve(LogSpool.DIR);
         if (Files.isDirectory(spools)) {
@@ -275,7 +300,7 @@ class TaskRunnerTest {
         assertThat(lines).hasSize(6);
         for (int i = 0; i < lines.size(); i += 2) {
             // Serialized: every start is directly followed by its own end, never by another start.
-            assertThat(lines.get(i)).startsWith("start ").endsWith(" " + workDir.root().resolve(PluginCache.DIR));
+            assertThat(lines.get(i)).startsWith("start ").endsWith(" " + workDir.pluginCache().dir());
             assertThat(lines.get(i + 1)).startsWith("end ");
             assertThat(Long.parseLong(lines.get(i + 1).split(" ")[1])).isGreaterThan(Long.parseLong(lines.get(i).split(" ")[1]));
         }
@@ -334,7 +359,7 @@ class TaskRunnerTest {
         assertThat(Path.of(printed.get("HOME")).getParent()).isEqualTo(workDir.root());
         assertThat(Path.of(printed.get("HOME")).getFileName().toString()).startsWith("t-env-a1-");
         assertThat(printed.get("TF_CLI_CONFIG_FILE")).isEqualTo(printed.get("HOME") + "/.terraformrc");
-        assertThat(printed.get("TF_PLUGIN_CACHE_DIR")).isEqualTo(workDir.root().resolve(PluginCache.DIR).toString());
+        assertThat(printed.get("TF_PLUGIN_CACHE_DIR")).isEqualTo(workDir.pluginCache().dir().toString());
         assertThat(localExecOutput("t-env")).as("the task directory is private").contains("mode 700");
         // The JVM running this test has variables outside the allowlist (JAVA_HOME, at least); none got through.
         Set<String> withheld = new HashSet<>(System.getenv().keySet());
@@ -369,12 +394,12 @@ class TaskRunnerTest {
 
     /** A runner whose commands run in the bubblewrap sandbox, as an agent's do by default. */
     private TaskRunner sandboxed(TaskAssignment task, Path... readOnly) {
-        return sandboxed(task, Hooks.NONE, readOnly);
+        return sandboxed(task, Hooks.in(null), readOnly);
     }
 
     private TaskRunner sandboxed(TaskAssignment task, Hooks hooks, Path... readOnly) {
         Map<String, String> env = System.getenv();
-        Launcher launcher = new Launcher(Bubblewrap.verified(env), env, GRACE, List.of(readOnly), hooks);
+        Launcher launcher = new Launcher(ProcessIsolation.of(Isolation.SANDBOX, workDir.root(), env), env, GRACE, List.of(readOnly), hooks);
         return new TaskRunner(task, session, workDir, TerraformChooser.fixed(Fixtures.TERRAFORM, env, launcher), false);
     }
 
@@ -402,7 +427,7 @@ class TaskRunnerTest {
         assertThat(stateUploads()).isEmpty();
         List<String> log = logs.plainText("t-hooks");
         assertThat(log).anySatisfy(l -> assertThat(l).matches(
-                "\\[pre-plan hook\\] pre-plan for t-hooks \\(plan_apply, attempt 1\\) in .*/t-hooks-a1-[0-9a-f]{16} as " + Bubblewrap.SANDBOX_ID));
+                "\\[pre-plan hook\\] pre-plan for t-hooks \\(plan_apply, attempt 1\\) in .*/t-hooks-a1-[0-9a-f]{16} as " + SANDBOX_USER));
         assertThat(log).contains("[pre-plan hook] main.tf.json", "[post-plan hook] planned", "[post-plan hook] plan.out",
                 "[post-plan hook] to stderr", "[pre-apply hook] refusing: change freeze",
                 "the pre-apply hook exited with code 3: the run fails here, before terraform apply");
@@ -451,13 +476,13 @@ class TaskRunnerTest {
         assertThat(String.join("\n", logs.plainText("t-cache-2"))).as("the second, without a lock file, uses the cache")
                 .contains("Using example/fake v1.0.0 from the shared cache directory")
                 .doesNotContain("Installing example/fake");
-        assertThat(workDir.root().resolve(PluginCache.DIR).resolve("registry.terraform.io/example/fake/1.0.0/linux_amd64"))
+        assertThat(workDir.pluginCache().dir().resolve("registry.terraform.io/example/fake/1.0.0/linux_amd64"))
                 .as("written by init, in the sandbox").exists();
     }
 
     @Test
     void inTheSandboxTerraformRunsInItsTaskDirectoryAndCannotWriteTheCacheOrReadTheWorkDirectory() throws Exception {
-        Path cache = workDir.root().resolve(PluginCache.DIR);
+        Path cache = workDir.pluginCache().dir();
         TaskAssignment task = task("t-sandboxed", TaskAction.PLAN_APPLY, localExec("id -u; pwd; echo TMP=$TMPDIR; ls " + workDir.root()
                 + "; touch " + cache.resolve("poisoned") + " || echo cache-is-read-only"), "{\"region\": \"eu\"}", null);
 
@@ -465,7 +490,7 @@ class TaskRunnerTest {
 
         assertThat(onlyResult().status()).isEqualTo(TaskStatus.SUCCEEDED);
         List<String> printed = localExecOutput("t-sandboxed");
-        assertThat(printed).contains(Integer.toString(Bubblewrap.SANDBOX_ID), "TMP=/tmp", "cache-is-read-only");
+        assertThat(printed).contains(Integer.toString(SANDBOX_USER), "TMP=/tmp", "cache-is-read-only");
         assertThat(printed).anySatisfy(l -> assertThat(l).startsWith(workDir.root().resolve("t-sandboxed-a1-").toString()));
         assertThat(printed).as("the work directory shows the cache and this task only").noneSatisfy(l -> assertThat(l)
                 .isIn(LogSpool.DIR, ".agent.lock"));
