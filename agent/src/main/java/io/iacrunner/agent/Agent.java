@@ -113,13 +113,13 @@ public final class Agent implements AutoCloseable {
             held.start();
             // Beside the pull loop: until the leftover attempts have reported, the server counts them as running here.
             recovery = new SpoolRecovery(session, dir, config.logWebSocket());
-            pinger = Thread.ofPlatform().name("agent-ping").start(new PingLoop(session, running, held, VERSION, stopPinging,
-                    recovery::taskIds, dir.disk()));
+            AgentState state = new AgentState(session, running, held, dir.disk());
+            pinger = Thread.ofPlatform().name("agent-ping").start(new PingLoop(state, VERSION, stopPinging, recovery::taskIds));
             Thread.ofPlatform().name("agent-spool-recovery").daemon().start(recovery);
             Intake intake = Intake.of(config.claims());
-            puller = Thread.ofPlatform().name("agent-pull").start(new PullLoop(session, running, held,
-                    task -> new TaskRunner(task, session, dir, terraforms, config.logWebSocket()), config.pullWait(), stopPulling,
-                    intake, dir.disk()));
+            TaskRunners runners = new TaskRunners(session, dir, terraforms, config.logWebSocket());
+            puller = Thread.ofPlatform().name("agent-pull").start(new PullLoop(state, runners, config.pullWait(), stopPulling,
+                    intake));
             if (config.claims().single()) {
                 Thread.ofPlatform().daemon().name("agent-single").start(() -> closeAfterTheOneTask(intake, running));
             }

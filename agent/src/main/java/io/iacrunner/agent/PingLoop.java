@@ -31,25 +31,24 @@ final class PingLoop implements Runnable {
     private final AgentSession session;
     private final RunningTasks tasks;
     private final Lease lease;
+    private final DiskSpace disk;
     private final String version;
     private final CountDownLatch stop;
     private final Supplier<List<String>> recovering;
-    private final DiskSpace disk;
     private final OutageLog outage = new OutageLog(log, "ping");
 
     /**
+     * @param agent the disk is looked at for each ping, which says whether it is full
      * @param recovering tasks whose leftover spool is being uploaded: still this agent's, so listed as running
-     * @param disk looked at for each ping, which says whether it is full
      */
-    PingLoop(AgentSession session, RunningTasks tasks, Lease lease, String version, CountDownLatch stop,
-            Supplier<List<String>> recovering, DiskSpace disk) {
-        this.session = session;
-        this.tasks = tasks;
-        this.lease = lease;
+    PingLoop(AgentState agent, String version, CountDownLatch stop, Supplier<List<String>> recovering) {
+        this.session = agent.session();
+        this.tasks = agent.tasks();
+        this.lease = agent.lease();
+        this.disk = agent.disk();
         this.version = version;
         this.stop = stop;
         this.recovering = recovering;
-        this.disk = disk;
     }
 
     @Override

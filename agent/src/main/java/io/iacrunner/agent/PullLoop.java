@@ -11,7 +11,6 @@ import io.iacrunner.protocol.TaskAssignment;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,23 +32,23 @@ final class PullLoop implements Runnable {
     private final AgentSession session;
     private final RunningTasks tasks;
     private final Lease lease;
-    private final Function<TaskAssignment, TaskRunner> runners;
+    private final DiskSpace disk;
+    private final TaskRunners runners;
     private final int waitSeconds;
     private final CountDownLatch stop;
     private final Intake intake;
-    private final DiskSpace disk;
     private final OutageLog outage = new OutageLog(log, "task pull");
 
-    PullLoop(AgentSession session, RunningTasks tasks, Lease lease, Function<TaskAssignment, TaskRunner> runners,
-            Duration pullWait, CountDownLatch stop, Intake intake, DiskSpace disk) {
-        this.intake = intake;
-        this.session = session;
-        this.tasks = tasks;
-        this.lease = lease;
+    /** @param pullWait how long each pull may wait on the server for work (the long poll) */
+    PullLoop(AgentState agent, TaskRunners runners, Duration pullWait, CountDownLatch stop, Intake intake) {
+        this.session = agent.session();
+        this.tasks = agent.tasks();
+        this.lease = agent.lease();
+        this.disk = agent.disk();
         this.runners = runners;
         this.waitSeconds = (int) Math.max(0, pullWait.toSeconds());
         this.stop = stop;
-        this.disk = disk;
+        this.intake = intake;
     }
 
     @Override
@@ -106,7 +105,7 @@ final class PullLoop implements Runnable {
                     + (intake.exhausted() ? " (it runs one task, and has one)" : " (--accept)"));
             return;
         }
-        TaskRunner runner = runners.apply(task);
+        TaskRunner runner = runners.runner(task);
         if (!tasks.admit(runner)) {
             refuse(task, "the server assigned more work than the agent asked for; this "
                     + task.action().wireName() + " task did not fit beside the tasks already running");

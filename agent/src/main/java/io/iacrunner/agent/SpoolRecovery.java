@@ -103,8 +103,7 @@ final class SpoolRecovery implements Runnable {
         CountDownLatch dropped = new CountDownLatch(1);
         // The job token of the attempt died with the last run: the first upload asks for a new one.
         JobCredentials job = new JobCredentials(session, taskId, attempt, null);
-        LogShipper shipper = LogShipper.resume(job, spool, new LogUplink(job, taskId, attempt, logWebSocket), taskId, attempt,
-                dropped::countDown);
+        LogShipper shipper = LogShipper.resume(new LogUplink(job, taskId, attempt, logWebSocket), spool, dropped::countDown);
         TaskReporter reporter = new TaskReporter(job, taskId, attempt, dropped);
         current = shipper;
         shipper.start();

@@ -126,17 +126,16 @@ final class TaskRunner {
     /** Counted down when the attempt's reports are to be dropped: its uploads stop retrying. */
     private final CountDownLatch dropped = new CountDownLatch(1);
 
-    /** @param logWebSocket whether log batches may go over the agent WebSocket (else HTTP only) */
-    TaskRunner(TaskAssignment task, AgentSession session, WorkDir workDir, TerraformChooser terraforms, boolean logWebSocket) {
+    TaskRunner(TaskAssignment task, TaskRunners shared) {
         this.task = task;
-        this.workDir = workDir;
-        this.terraforms = terraforms;
-        this.logWebSocket = logWebSocket;
-        this.job = JobCredentials.forClaim(session, task);
+        this.workDir = shared.workDir();
+        this.terraforms = shared.terraforms();
+        this.logWebSocket = shared.logWebSocket();
+        this.job = JobCredentials.forClaim(shared.session(), task);
         this.reporter = new TaskReporter(job, task.taskId(), task.attempt(), dropped);
         this.secrets = SecretMasker.forTask(task);
         this.label = "task " + task.taskId() + " attempt " + task.attempt();
-        this.agentId = session.agentId();
+        this.agentId = shared.session().agentId();
     }
 
     TaskAssignment task() {
@@ -261,8 +260,8 @@ final class TaskRunner {
 
     private LogShipper openShipper() throws IOException {
         LogSpool spool = LogSpool.create(workDir.root(), task.taskId(), task.attempt());
-        LogShipper logs = new LogShipper(job, spool, new LogUplink(job, task.taskId(), task.attempt(), logWebSocket),
-                task.taskId(), task.attempt(), task.maxLogBytes(), this::abandon, workDir.disk()::releaseReserve);
+        LogShipper logs = new LogShipper(new LogUplink(job, task.taskId(), task.attempt(), logWebSocket), spool, task.maxLogBytes(),
+                this::abandon, workDir.disk()::releaseReserve);
         synchronized (lock) {
             shipper = logs;
         }

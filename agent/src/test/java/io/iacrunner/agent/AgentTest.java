@@ -42,6 +42,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -101,20 +102,18 @@ class AgentTest {
         ((Logger) LoggerFactory.getLogger(Agent.class)).detachAppender("capture-Agent");
     }
 
-    private AgentConfig.Claims claims = AgentConfig.Claims.DEFAULTS;
-    private boolean logWebSocket = true;
+    /** What a test sets beyond the settings below. */
+    private UnaryOperator<AgentConfig.Builder> adjust = config -> config;
 
     private Agent agent(URI serverUrl, Path tokenFile, int localPlanLimit) {
-        agent = new Agent(AgentConfig.of(serverUrl, tokenFile)
-                .withClaims(claims)
-                .withLogWebSocket(logWebSocket)
-                .withName("test-agent")
-                .withWorkDir(dir.resolve("work"))
-                .withTerraform(terraform)
-                .withLocalPlanLimit(localPlanLimit)
-                .withPullWait(Duration.ofSeconds(1))
-                .withCancelGrace(cancelGrace)
-                .withDrainTimeout(drainTimeout));
+        agent = new Agent(adjust.apply(AgentConfig.builder(serverUrl, tokenFile)
+                .name("test-agent")
+                .workDir(dir.resolve("work"))
+                .terraform(terraform)
+                .localPlanLimit(localPlanLimit)
+                .pullWait(Duration.ofSeconds(1))
+                .cancelGrace(cancelGrace)
+                .drainTimeout(drainTimeout)).build());
         return agent;
     }
 
@@ -203,11 +202,10 @@ class AgentTest {
 
     @Test
     void aSingleRunAgentAsksForOneTaskRunsItReportsItDeregistersAndStops() throws Exception {
-        claims = new AgentConfig.Claims(true, AgentConfig.Claims.DEFAULTS.accept(), 0);
-        // Observed: with no long poll in flight (a single-run agent pulls once), this fake server (the JDK's
-        // HttpServer) leaves the log WebSocket's upgrade unanswered until the client's 30 s timeout. HTTP logs here;
+        // Logs over HTTP. Observed: with no long poll in flight (a single-run agent pulls once), this fake server (the
+        // JDK's HttpServer) leaves the log WebSocket's upgrade unanswered until the client's 30 s timeout.
         // SingleRunAgentEndToEndTest runs --single against the real server, WebSocket and all.
-        logWebSocket = false;
+        adjust = config -> config.single(true).minFreeDisk(0).logWebSocket(false);
         assign(task("t-only", TaskAction.PLAN, "echo once"));
         assign(task("t-never", TaskAction.PLAN, "echo twice"));
 
@@ -230,7 +228,7 @@ class AgentTest {
     @Test
     void anAgentThatAcceptsPlansOnlyAsksForPlansAndHandsBackAnApplyItIsGivenAnyway() throws Exception {
         server.on("POST", ApiPaths.TASK_HAND_BACK, r -> Reply.ok(null));
-        claims = new AgentConfig.Claims(false, java.util.EnumSet.of(TaskAction.PLAN), 0);
+        adjust = config -> config.accept(java.util.EnumSet.of(TaskAction.PLAN)).minFreeDisk(0);
         assign(task("t-unwanted", TaskAction.PLAN_APPLY, "echo no"), task("t-wanted", TaskAction.PLAN, "echo yes"));
 
         startedAgent(0);
@@ -525,7 +523,7 @@ class AgentTest {
     @Test
     void refusesAWorkDirectoryAnotherAgentIsUsing() throws Exception {
         startedAgent(0);
-        Agent second = new Agent(AgentConfig.of(server.uri(), Fixtures.poolTokenFile(dir)).withWorkDir(dir.resolve("work")));
+        Agent second = new Agent(AgentConfig.builder(server.uri(), Fixtures.poolTokenFile(dir)).workDir(dir.resolve("work")).build());
 
         assertThatThrownBy(second::start).hasMessageContaining("another agent is using");
         second.close();

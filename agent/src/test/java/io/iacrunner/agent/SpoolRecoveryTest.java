@@ -145,8 +145,8 @@ class SpoolRecoveryTest {
     }
 
     private void startAgent() throws Exception {
-        agent = new Agent(AgentConfig.of(server.uri(), Fixtures.poolTokenFile(dir)).withName("restarted").withWorkDir(work)
-                .withTerraform(Fixtures.TERRAFORM).withPullWait(Duration.ofSeconds(1)).withLogWebSocket(false));
+        agent = new Agent(AgentConfig.builder(server.uri(), Fixtures.poolTokenFile(dir)).name("restarted").workDir(work)
+                .terraform(Fixtures.TERRAFORM).pullWait(Duration.ofSeconds(1)).logWebSocket(false).build());
         agent.start();
     }
 

@@ -111,7 +111,7 @@ class TaskRunnerTest {
     }
 
     private TaskRunner runner(TaskAssignment task, Path terraform, Duration grace) {
-        return new TaskRunner(task, session, workDir, TerraformChooser.fixed(terraform, System.getenv(), grace), false);
+        return new TaskRunners(session, workDir, TerraformChooser.fixed(terraform, System.getenv(), grace), false).runner(task);
     }
 
     /** With the job token a claim brings: {@code job-<id>}, valid for an hour. */
@@ -400,7 +400,7 @@ class TaskRunnerTest {
     private TaskRunner sandboxed(TaskAssignment task, Hooks hooks, Path... readOnly) {
         Map<String, String> env = System.getenv();
         Launcher launcher = new Launcher(ProcessIsolation.of(Isolation.SANDBOX, workDir.root(), env), env, GRACE, List.of(readOnly), hooks);
-        return new TaskRunner(task, session, workDir, TerraformChooser.fixed(Fixtures.TERRAFORM, env, launcher), false);
+        return new TaskRunners(session, workDir, TerraformChooser.fixed(Fixtures.TERRAFORM, env, launcher), false).runner(task);
     }
 
     private Path hook(Path hooks, String name, String script) throws IOException {

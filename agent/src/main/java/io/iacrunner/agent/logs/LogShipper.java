@@ -101,18 +101,19 @@ public final class LogShipper {
     private boolean registeredAgain;
 
     /**
+     * @param uplink how the lines reach the server: which attempt they are of, sent with which credential
+     * @param spool where the attempt's lines are kept until the server has them
      * @param maxLogBytes where the log is cut with one notice while the task goes on (0: no limit)
      * @param onStale told (on the sender thread) when the server says the attempt is no longer the current one
      * @param freeReserve frees disk space kept for this moment when the spool finds the disk full; true if it did
      */
-    public LogShipper(Credentials credentials, LogSpool spool, LogUplink uplink, String taskId, int attempt, long maxLogBytes,
-            Runnable onStale, BooleanSupplier freeReserve) {
-        this.credentials = credentials;
+    public LogShipper(LogUplink uplink, LogSpool spool, long maxLogBytes, Runnable onStale, BooleanSupplier freeReserve) {
+        this.credentials = uplink.credentials();
         this.spool = spool;
         this.uplink = uplink;
-        this.attempt = attempt;
+        this.attempt = uplink.attempt();
         this.maxLogBytes = maxLogBytes;
-        this.label = "task " + taskId + " attempt " + attempt;
+        this.label = "task " + uplink.taskId() + " attempt " + attempt;
         this.onStale = onStale;
         this.freeReserve = freeReserve;
         this.outage = new OutageLog(log, "log upload for " + label);
@@ -127,9 +128,8 @@ public final class LogShipper {
      * A shipper for a spool an earlier run of the agent left: its lines are the attempt's whole log, and the server is
      * asked what it has before anything is sent.
      */
-    public static LogShipper resume(Credentials credentials, LogSpool spool, LogUplink uplink, String taskId, int attempt,
-            Runnable onStale) throws IOException {
-        LogShipper shipper = new LogShipper(credentials, spool, uplink, taskId, attempt, 0, onStale, () -> false);
+    public static LogShipper resume(LogUplink uplink, LogSpool spool, Runnable onStale) throws IOException {
+        LogShipper shipper = new LogShipper(uplink, spool, 0, onStale, () -> false);
         long offset = 0;
         long limit = spool.size();
         while (true) {

@@ -56,6 +56,19 @@ public final class LogUplink implements AutoCloseable {
         this.websocketAllowed = websocketAllowed;
     }
 
+    /** The credential the batches are sent with. */
+    Credentials credentials() {
+        return credentials;
+    }
+
+    String taskId() {
+        return taskId;
+    }
+
+    int attempt() {
+        return attempt;
+    }
+
     /** Sends the batch and returns the server's acknowledgement; a refusal or an unreachable server throws. */
     LogAck send(LogBatch batch) {
         if (websocketAllowed && System.nanoTime() - websocketRetryAt >= 0) {

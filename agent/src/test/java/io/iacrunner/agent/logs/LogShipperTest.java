@@ -70,8 +70,8 @@ class LogShipperTest {
     private LogShipper shipper(long maxLogBytes) {
         LogShipper shipper;
         try {
-            shipper = new LogShipper(credentials, LogSpool.create(dir, TASK, 1), new LogUplink(credentials, TASK, 1, false), TASK, 1,
-                    maxLogBytes, staleNotices::incrementAndGet, () -> false);
+            shipper = new LogShipper(new LogUplink(credentials, TASK, 1, false), LogSpool.create(dir, TASK, 1), maxLogBytes,
+                    staleNotices::incrementAndGet, () -> false);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -189,8 +189,8 @@ class LogShipperTest {
         Files.writeString(spool, "{\"seq\":45,\"li", StandardOpenOption.APPEND);
         logs.batches.clear();
 
-        LogShipper resumed = LogShipper.resume(credentials, LogSpool.reopen(new LogSpool.Leftover(spool, TASK, 1)),
-                new LogUplink(credentials, TASK, 1, false), TASK, 1, staleNotices::incrementAndGet);
+        LogShipper resumed = LogShipper.resume(new LogUplink(credentials, TASK, 1, false),
+                LogSpool.reopen(new LogSpool.Leftover(spool, TASK, 1)), staleNotices::incrementAndGet);
         shippers.add(resumed);
         resumed.start();
         LogShipper.Proof proof = resumed.flush();
@@ -204,8 +204,8 @@ class LogShipperTest {
 
     @Test
     void fallsBackToHttpWhenTheAgentWebSocketCannotBeOpened() throws Exception {
-        LogShipper shipper = new LogShipper(credentials, LogSpool.create(dir, TASK, 1), new LogUplink(credentials, TASK, 1, true), TASK, 1,
-                0, staleNotices::incrementAndGet, () -> false);
+        LogShipper shipper = new LogShipper(new LogUplink(credentials, TASK, 1, true), LogSpool.create(dir, TASK, 1), 0,
+                staleNotices::incrementAndGet, () -> false);
         shippers.add(shipper);
         shipper.start();
         appendLines(shipper, LogStream.STDOUT, "line-", 10);
@@ -292,8 +292,8 @@ class LogShipperTest {
             AtomicInteger reserveFreed = new AtomicInteger();
             Path reserve = disk.path().resolve("reserve");
             Files.write(reserve, new byte[64 * 1024]);
-            LogShipper shipper = new LogShipper(credentials, LogSpool.create(disk.path(), TASK, 1), new LogUplink(credentials, TASK, 1, false),
-                    TASK, 1, 0, staleNotices::incrementAndGet, () -> {
+            LogShipper shipper = new LogShipper(new LogUplink(credentials, TASK, 1, false), LogSpool.create(disk.path(), TASK, 1),
+                    0, staleNotices::incrementAndGet, () -> {
                         reserveFreed.incrementAndGet();
                         try {
                             return Files.deleteIfExists(reserve);
