@@ -1,5 +1,6 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.agent.util.AgentClock;
 import io.iacrunner.agent.util.ApiFailures;
 import io.iacrunner.agent.util.Backoff;
 import io.iacrunner.agent.util.OutageLog;
@@ -11,7 +12,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +32,7 @@ final class PingLoop implements Runnable {
     private final RunningTasks tasks;
     private final Lease lease;
     private final DiskSpace disk;
+    private final AgentClock clock;
     private final String version;
     private final CountDownLatch stop;
     private final Supplier<List<String>> recovering;
@@ -46,6 +47,7 @@ final class PingLoop implements Runnable {
         this.tasks = agent.tasks();
         this.lease = agent.lease();
         this.disk = agent.disk();
+        this.clock = agent.clock();
         this.version = version;
         this.stop = stop;
         this.recovering = recovering;
@@ -56,7 +58,7 @@ final class PingLoop implements Runnable {
         try {
             Backoff retry = new Backoff(RETRY_FIRST, RETRY_MAX);
             Duration wait = session.pingInterval();
-            while (!stop.await(wait.toMillis(), TimeUnit.MILLISECONDS)) {
+            while (!clock.await(stop, wait)) {
                 Duration interval = session.pingInterval();
                 if (pingOnce()) {
                     retry.reset();
@@ -81,7 +83,7 @@ final class PingLoop implements Runnable {
                 now.appliesRunning() > 0, current, HostStats.cpuUsage(), HostStats.memUsage(), version, session.isolation(),
                 !disk.hasRoom());
         PingReply reply;
-        long sentAt = System.nanoTime();
+        long sentAt = clock.nanoTime();
         try {
             reply = session.api().post(ApiPaths.AGENT_PING, ping, PingReply.class);
         } catch (ApiException e) {

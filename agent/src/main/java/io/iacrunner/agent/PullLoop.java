@@ -1,5 +1,6 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.agent.util.AgentClock;
 import io.iacrunner.agent.util.ApiFailures;
 import io.iacrunner.agent.util.Backoff;
 import io.iacrunner.agent.util.OutageLog;
@@ -10,7 +11,6 @@ import io.iacrunner.protocol.PullResponse;
 import io.iacrunner.protocol.TaskAssignment;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +33,7 @@ final class PullLoop implements Runnable {
     private final RunningTasks tasks;
     private final Lease lease;
     private final DiskSpace disk;
+    private final AgentClock clock;
     private final TaskRunners runners;
     private final int waitSeconds;
     private final CountDownLatch stop;
@@ -45,6 +46,7 @@ final class PullLoop implements Runnable {
         this.tasks = agent.tasks();
         this.lease = agent.lease();
         this.disk = agent.disk();
+        this.clock = agent.clock();
         this.runners = runners;
         this.waitSeconds = (int) Math.max(0, pullWait.toSeconds());
         this.stop = stop;
@@ -62,7 +64,7 @@ final class PullLoop implements Runnable {
                     continue;
                 }
                 if (!disk.hasRoom()) {
-                    if (stop.await(DISK_RECHECK.toMillis(), TimeUnit.MILLISECONDS)) return;
+                    if (clock.await(stop, DISK_RECHECK)) return;
                     continue;
                 }
                 disk.ensureReserve();
@@ -82,7 +84,7 @@ final class PullLoop implements Runnable {
                     } else {
                         outage.failed(e);
                     }
-                    if (stop.await(backoff.next().toMillis(), TimeUnit.MILLISECONDS)) return;
+                    if (clock.await(stop, backoff.next())) return;
                     continue;
                 }
                 outage.recovered();
@@ -130,8 +132,8 @@ final class PullLoop implements Runnable {
     private void refuse(TaskAssignment task, String reason) throws InterruptedException {
         log.warn("task {} attempt {}: not run, handed back: {}", task.taskId(), task.attempt(), reason);
         try {
-            new TaskReporter(JobCredentials.forClaim(session, task), task.taskId(), task.attempt(), new CountDownLatch(1))
-                    .handBack(reason);
+            new TaskReporter(JobCredentials.forClaim(session, task, clock), task.taskId(), task.attempt(), new CountDownLatch(1),
+                    clock).handBack(reason);
         } catch (StaleAttemptException | ApiException e) {
             log.warn("task {} attempt {}: the server did not take it back: {}", task.taskId(), task.attempt(), e.getMessage());
         }

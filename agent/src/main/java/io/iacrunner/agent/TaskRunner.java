@@ -13,6 +13,7 @@ import io.iacrunner.agent.terraform.Terraform;
 import io.iacrunner.agent.terraform.TerraformChooser;
 import io.iacrunner.agent.terraform.TerraformCommand;
 import io.iacrunner.agent.terraform.TerraformVersionException;
+import io.iacrunner.agent.util.AgentClock;
 import io.iacrunner.agent.util.NoSpace;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.LogStream;
@@ -107,6 +108,7 @@ final class TaskRunner {
     /** This attempt's upload credential. */
     private final JobCredentials job;
     private final boolean logWebSocket;
+    private final AgentClock clock;
     private final String label;
     private final SecretMasker secrets;
     private final String agentId;
@@ -131,8 +133,9 @@ final class TaskRunner {
         this.workDir = shared.workDir();
         this.terraforms = shared.terraforms();
         this.logWebSocket = shared.logWebSocket();
-        this.job = JobCredentials.forClaim(shared.session(), task);
-        this.reporter = new TaskReporter(job, task.taskId(), task.attempt(), dropped);
+        this.clock = shared.clock();
+        this.job = JobCredentials.forClaim(shared.session(), task, clock);
+        this.reporter = new TaskReporter(job, task.taskId(), task.attempt(), dropped, clock);
         this.secrets = SecretMasker.forTask(task);
         this.label = "task " + task.taskId() + " attempt " + task.attempt();
         this.agentId = shared.session().agentId();
@@ -203,7 +206,7 @@ final class TaskRunner {
         boolean spoolMayGo = false;
         try {
             Outcome outcome;
-            RunDeadline deadline = RunDeadline.start(task.maxRunSeconds(), this::timeOut);
+            RunDeadline deadline = RunDeadline.start(task.maxRunSeconds(), this::timeOut, clock);
             try {
                 outcome = execute();
             } finally {
@@ -260,8 +263,8 @@ final class TaskRunner {
 
     private LogShipper openShipper() throws IOException {
         LogSpool spool = LogSpool.create(workDir.root(), task.taskId(), task.attempt());
-        LogShipper logs = new LogShipper(new LogUplink(job, task.taskId(), task.attempt(), logWebSocket), spool, task.maxLogBytes(),
-                this::abandon, workDir.disk()::releaseReserve);
+        LogShipper logs = new LogShipper(new LogUplink(job, task.taskId(), task.attempt(), logWebSocket, clock), spool,
+                task.maxLogBytes(), this::abandon, workDir.disk()::releaseReserve, clock);
         synchronized (lock) {
             shipper = logs;
         }

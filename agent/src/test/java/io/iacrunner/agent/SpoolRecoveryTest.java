@@ -17,6 +17,7 @@ import io.iacrunner.protocol.LogLine;
 import io.iacrunner.protocol.LogStream;
 import io.iacrunner.protocol.PingReply;
 import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.PullRequest;
 import io.iacrunner.protocol.PullResponse;
 import io.iacrunner.protocol.StateUpload;
 import io.iacrunner.protocol.TaskAction;
@@ -29,6 +30,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -54,6 +56,7 @@ class SpoolRecoveryTest {
     private FakeLogStore logs;
     private Agent agent;
     private Path work;
+    private final CountDownLatch testOver = new CountDownLatch(1);
 
     @BeforeEach
     void setUp() throws Exception {
@@ -62,7 +65,8 @@ class SpoolRecoveryTest {
         logs = new FakeLogStore();
         server.on("POST", ApiPaths.AGENT_PING, r -> Reply.ok(new PingReply(POOL, List.of(), null, null, 30)));
         server.on("POST", ApiPaths.TASK_PULL, r -> {
-            Thread.sleep(500);
+            // A long poll that finds no work: held for its wait, as the server does, unless the test is over.
+            testOver.await(r.as(PullRequest.class).waitSeconds(), TimeUnit.SECONDS);
             return Reply.ok(new PullResponse(List.of(), List.of()));
         });
         server.on("POST", ApiPaths.TASK_LOGS, logs);
@@ -74,6 +78,7 @@ class SpoolRecoveryTest {
 
     @AfterEach
     void tearDown() {
+        testOver.countDown();
         if (agent != null) agent.close();
         server.close();
     }

@@ -16,6 +16,8 @@ import io.iacrunner.agent.testing.FakeServer;
 import io.iacrunner.agent.testing.FakeServer.Reply;
 import io.iacrunner.agent.testing.FakeServer.Request;
 import io.iacrunner.agent.testing.Fixtures;
+import io.iacrunner.agent.testing.ManualClock;
+import io.iacrunner.agent.util.AgentClock;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.Isolation;
 import io.iacrunner.protocol.JobToken;
@@ -73,6 +75,8 @@ class TaskRunnerTest {
     private FakeLogStore logs;
     private AgentSession session;
     private WorkDir workDir;
+    /** The runners' clock: the system's, but for the tests that step time. */
+    private AgentClock clock = AgentClock.system();
 
     @BeforeEach
     void setUp() throws Exception {
@@ -91,7 +95,7 @@ class TaskRunnerTest {
     private AgentSession registeredSession() throws Exception {
         Fixtures.acceptRegistrations(server, new PoolConfig("default", 2, false, Map.of()), 1, 0);
         AgentSession registered = new AgentSession(List.of(server.uri()), Fixtures.poolTokenFile(dir),
-                new RegisterRequest("test", "dev", "localhost"), SavedIdentity.none(), Transport.DEFAULT);
+                new RegisterRequest("test", "dev", "localhost"), SavedIdentity.none(), Transport.DEFAULT, AgentClock.system());
         assertThat(registered.register(new CountDownLatch(1))).isTrue();
         return registered;
     }
@@ -111,7 +115,7 @@ class TaskRunnerTest {
     }
 
     private TaskRunner runner(TaskAssignment task, Path terraform, Duration grace) {
-        return new TaskRunners(session, workDir, TerraformChooser.fixed(terraform, System.getenv(), grace), false).runner(task);
+        return new TaskRunners(session, workDir, TerraformChooser.fixed(terraform, System.getenv(), grace, clock), false, clock).runner(task);
     }
 
     /** With the job token a claim brings: {@code job-<id>}, valid for an hour. */
@@ -399,8 +403,9 @@ class TaskRunnerTest {
 
     private TaskRunner sandboxed(TaskAssignment task, Hooks hooks, Path... readOnly) {
         Map<String, String> env = System.getenv();
-        Launcher launcher = new Launcher(ProcessIsolation.of(Isolation.SANDBOX, workDir.root(), env), env, GRACE, List.of(readOnly), hooks);
-        return new TaskRunners(session, workDir, TerraformChooser.fixed(Fixtures.TERRAFORM, env, launcher), false).runner(task);
+        Launcher launcher = new Launcher(ProcessIsolation.of(Isolation.SANDBOX, workDir.root(), env), env, GRACE, List.of(readOnly), hooks,
+                clock);
+        return new TaskRunners(session, workDir, TerraformChooser.fixed(Fixtures.TERRAFORM, env, launcher), false, clock).runner(task);
     }
 
     private Path hook(Path hooks, String name, String script) throws IOException {
@@ -501,18 +506,26 @@ class TaskRunnerTest {
 
     @Test
     void aRunPastItsMaxRunTimeIsStoppedLikeACancelAndEndsErroredSayingSo() throws Exception {
+        ManualClock time = new ManualClock();
+        clock = time;
         String marker = "300." + System.nanoTime() % 1_000_000;
         TaskAssignment task = task("t-timeout", TaskAction.PLAN_APPLY, localExec("(sleep " + marker + " &) ; sleep " + marker), null, null)
                 .withMaxRunSeconds(4);
-        long started = System.nanoTime();
+        Thread thread = Thread.ofPlatform().start(sandboxed(task)::run);
+        await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) >= 2);
 
-        sandboxed(task).run();
+        time.advance(Duration.ofMillis(3500));
+        await().until(() -> time.waitingFor(Duration.ofMillis(500))); // the deadline has looked again: half a second left
+        assertThat(thread.isAlive()).as("not stopped before its time").isTrue();
+        long overAt = System.nanoTime();
+        time.advance(Duration.ofMillis(500));
+        thread.join(GRACE.plusSeconds(20).toMillis());
 
-        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        assertThat(thread.isAlive()).isFalse();
+        assertThat(Duration.ofNanos(System.nanoTime() - overAt)).as("stopped at the limit, by SIGINT").isLessThan(GRACE);
         TaskResult result = onlyResult();
         assertThat(result.status()).isEqualTo(TaskStatus.ERRORED);
         assertThat(result.message()).isEqualTo("timed out after 4s (its max_run_time): stopped during terraform apply");
-        assertThat(took).as("stopped at the limit, by SIGINT").isBetween(Duration.ofSeconds(4), Duration.ofSeconds(4).plus(GRACE));
         assertThat(logs.plainText("t-timeout")).anySatisfy(l -> assertThat(l).startsWith("timed out after 4s: the run's max_run_time (4s) is over"));
         assertThat(logs.plainText("t-timeout")).anySatisfy(l -> assertThat(l).contains("Interrupt received"));
         assertThat(stateUploads()).as("the interrupted apply's state is kept").hasSize(1);
@@ -550,6 +563,8 @@ class TaskRunnerTest {
 
     @Test
     void aRepeatedCancelChangesNothingButAForcedOneKillsAPendingGracefulCancelAtOnce() throws Exception {
+        ManualClock time = new ManualClock();
+        clock = time;
         String marker = "300." + System.nanoTime() % 1_000_000;
         Duration longGrace = Duration.ofSeconds(60);
         TaskRunner runner = runner(task("t-upgrade", TaskAction.PLAN_APPLY, "{}", null, null),
@@ -558,8 +573,8 @@ class TaskRunnerTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
 
         assertThat(runner.cancel("the user asked", false)).isTrue();
-        Thread.sleep(1000);
-        assertThat(processesWith(marker)).as("SIGINT is ignored: the graceful cancel waits out its grace").isPositive();
+        await().until(() -> time.waitingFor(longGrace)); // SIGINT is sent: the cancel waits out its grace
+        assertThat(processesWith(marker)).as("SIGINT is ignored").isPositive();
         assertThat(runner.cancel("asked again", false)).as("a second graceful cancel").isFalse();
         long forcedAt = System.nanoTime();
         assertThat(runner.cancel("the user insisted", true)).as("a forced cancel upgrades the pending one").isTrue();
@@ -584,7 +599,6 @@ class TaskRunnerTest {
         Thread thread = Thread.ofPlatform().start(runner::run);
         await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
         logs.outage.set(Integer.MAX_VALUE); // the server is gone: nothing could be delivered any more
-        Thread.sleep(500);
 
         long droppedAt = System.nanoTime();
         runner.drop("the agent is shutting down and the task could not report in time");

@@ -1,5 +1,6 @@
 package io.iacrunner.agent.logs;
 
+import io.iacrunner.agent.util.AgentClock;
 import io.iacrunner.agent.util.ApiFailures;
 import io.iacrunner.agent.util.Backoff;
 import io.iacrunner.agent.util.Credentials;
@@ -15,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -74,6 +74,7 @@ public final class LogShipper {
     private final String label;
     private final Runnable onStale;
     private final BooleanSupplier freeReserve;
+    private final AgentClock clock;
     private final OutageLog outage;
 
     private final Object lock = new Object();
@@ -106,8 +107,10 @@ public final class LogShipper {
      * @param maxLogBytes where the log is cut with one notice while the task goes on (0: no limit)
      * @param onStale told (on the sender thread) when the server says the attempt is no longer the current one
      * @param freeReserve frees disk space kept for this moment when the spool finds the disk full; true if it did
+     * @param clock what lines are stamped with, and the lingers and retries wait on
      */
-    public LogShipper(LogUplink uplink, LogSpool spool, long maxLogBytes, Runnable onStale, BooleanSupplier freeReserve) {
+    public LogShipper(LogUplink uplink, LogSpool spool, long maxLogBytes, Runnable onStale, BooleanSupplier freeReserve,
+            AgentClock clock) {
         this.credentials = uplink.credentials();
         this.spool = spool;
         this.uplink = uplink;
@@ -116,6 +119,7 @@ public final class LogShipper {
         this.label = "task " + uplink.taskId() + " attempt " + attempt;
         this.onStale = onStale;
         this.freeReserve = freeReserve;
+        this.clock = clock;
         this.outage = new OutageLog(log, "log upload for " + label);
         try {
             this.sha = MessageDigest.getInstance("SHA-256");
@@ -128,8 +132,8 @@ public final class LogShipper {
      * A shipper for a spool an earlier run of the agent left: its lines are the attempt's whole log, and the server is
      * asked what it has before anything is sent.
      */
-    public static LogShipper resume(LogUplink uplink, LogSpool spool, Runnable onStale) throws IOException {
-        LogShipper shipper = new LogShipper(uplink, spool, 0, onStale, () -> false);
+    public static LogShipper resume(LogUplink uplink, LogSpool spool, Runnable onStale, AgentClock clock) throws IOException {
+        LogShipper shipper = new LogShipper(uplink, spool, 0, onStale, () -> false, clock);
         long offset = 0;
         long limit = spool.size();
         while (true) {
@@ -144,7 +148,7 @@ public final class LogShipper {
             offset = read.endOffsets()[read.endOffsets().length - 1];
         }
         shipper.probeFirst = true;
-        shipper.waitingSince = System.nanoTime();
+        shipper.waitingSince = clock.nanoTime();
         return shipper;
     }
 
@@ -184,7 +188,7 @@ public final class LogShipper {
 
     /** As {@link #write(LogStream, String)}, with {@code proof} = {@link #proofBytes} of {@code text}, encoded once. */
     private void write(LogStream stream, String text, byte[] proof) {
-        LogLine line = new LogLine(nextSeq, Instant.now(), stream, text);
+        LogLine line = new LogLine(nextSeq, clock.now(), stream, text);
         try {
             appendToSpool(line);
         } catch (IOException e) {
@@ -198,7 +202,7 @@ public final class LogShipper {
         }
         sha.update(proof);
         nextSeq++;
-        if (waitingSince == 0) waitingSince = System.nanoTime();
+        if (waitingSince == 0) waitingSince = clock.nanoTime();
         long waiting = nextSeq - acknowledged;
         if (waiting == 1 || waiting == EAGER_LINES) lock.notifyAll();
     }
@@ -384,9 +388,9 @@ public final class LogShipper {
                     continue;
                 }
                 Duration linger = viewers > 0 ? LINGER_WATCHED : LINGER_UNWATCHED;
-                long wait = flushing || waiting >= EAGER_LINES ? 0 : waitingSince + linger.toNanos() - System.nanoTime();
+                long wait = flushing || waiting >= EAGER_LINES ? 0 : waitingSince + linger.toNanos() - clock.nanoTime();
                 if (wait <= 0) break;
-                TimeUnit.NANOSECONDS.timedWait(lock, wait);
+                clock.waitOn(lock, wait);
             }
             from = acknowledged;
             offset = acknowledgedOffset;
@@ -397,7 +401,7 @@ public final class LogShipper {
         LogSpool.Read read = spool.read(offset, limit, (int) Math.min(MAX_BATCH_LINES, upTo - from), MAX_BATCH_BYTES);
         synchronized (lock) {
             // Lines appended after this batch's last one wait from now: conservative, never later than their linger.
-            waitingSince = nextSeq > from + read.lines().size() ? System.nanoTime() : 0;
+            waitingSince = nextSeq > from + read.lines().size() ? clock.nanoTime() : 0;
         }
         return new Batch(new LogBatch(attempt, from, read.lines()), read.endOffsets());
     }
@@ -476,11 +480,11 @@ public final class LogShipper {
     }
 
     private void pause(Duration wait) throws InterruptedException {
-        long deadline = System.nanoTime() + wait.toNanos();
+        long deadline = clock.nanoTime() + wait.toNanos();
         synchronized (lock) {
             long left;
-            while (state == State.SHIPPING && (left = deadline - System.nanoTime()) > 0) {
-                TimeUnit.NANOSECONDS.timedWait(lock, left);
+            while (state == State.SHIPPING && (left = deadline - clock.nanoTime()) > 0) {
+                clock.waitOn(lock, left);
             }
         }
     }

@@ -3,6 +3,7 @@ package io.iacrunner.agent.logs;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.iacrunner.agent.util.AgentClock;
 import io.iacrunner.agent.util.Credentials;
 import io.iacrunner.protocol.ApiClient;
 import io.iacrunner.protocol.ApiException;
@@ -43,17 +44,22 @@ public final class LogUplink implements AutoCloseable {
     private final int attempt;
     private final String httpPath;
     private final boolean websocketAllowed;
+    private final AgentClock clock;
 
     private Connection connection;
     private long websocketRetryAt;
 
-    /** @param websocketAllowed false sends everything over HTTP (an operator's choice, or a test's) */
-    public LogUplink(Credentials credentials, String taskId, int attempt, boolean websocketAllowed) {
+    /**
+     * @param websocketAllowed false sends everything over HTTP (an operator's choice, or a test's)
+     * @param clock what the wait before trying the WebSocket again is timed on
+     */
+    public LogUplink(Credentials credentials, String taskId, int attempt, boolean websocketAllowed, AgentClock clock) {
         this.credentials = credentials;
         this.taskId = taskId;
         this.attempt = attempt;
         this.httpPath = ApiPaths.fill(ApiPaths.TASK_LOGS, taskId);
         this.websocketAllowed = websocketAllowed;
+        this.clock = clock;
     }
 
     /** The credential the batches are sent with. */
@@ -71,12 +77,12 @@ public final class LogUplink implements AutoCloseable {
 
     /** Sends the batch and returns the server's acknowledgement; a refusal or an unreachable server throws. */
     LogAck send(LogBatch batch) {
-        if (websocketAllowed && System.nanoTime() - websocketRetryAt >= 0) {
+        if (websocketAllowed && clock.nanoTime() - websocketRetryAt >= 0) {
             try {
                 return connected().exchange(batch);
             } catch (WebSocketUnavailable e) {
                 closeConnection();
-                websocketRetryAt = System.nanoTime() + WEBSOCKET_RETRY.toNanos();
+                websocketRetryAt = clock.nanoTime() + WEBSOCKET_RETRY.toNanos();
                 log.info("task {} attempt {}: log WebSocket unavailable ({}); sending over HTTP for {} s", taskId, attempt,
                         e.getMessage(), WEBSOCKET_RETRY.toSeconds());
             } catch (ApiException e) {

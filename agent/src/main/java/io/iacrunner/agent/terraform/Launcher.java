@@ -4,6 +4,7 @@ import io.iacrunner.agent.logs.SecretMasker;
 import io.iacrunner.agent.sandbox.NoIsolation;
 import io.iacrunner.agent.sandbox.ProcessIsolation;
 import io.iacrunner.agent.sandbox.SandboxMounts;
+import io.iacrunner.agent.util.AgentClock;
 import io.iacrunner.protocol.Isolation;
 import io.iacrunner.protocol.LogStream;
 import java.io.IOException;
@@ -25,19 +26,20 @@ public final class Launcher {
     private final Duration cancelGrace;
     private final List<Path> readOnly;
     private final Hooks hooks;
+    private final AgentClock clock;
 
-    /** @param readOnly paths every task may read besides its own (the hooks, a provider mirror) */
-    Launcher(ProcessIsolation isolation, Map<String, String> agentEnvironment, Duration cancelGrace, List<Path> readOnly) {
-        this(isolation, agentEnvironment, cancelGrace, readOnly, Hooks.NONE);
-    }
-
+    /**
+     * @param readOnly paths every task may read besides its own (the hooks, a provider mirror)
+     * @param clock what the cancel grace is timed on
+     */
     public Launcher(ProcessIsolation isolation, Map<String, String> agentEnvironment, Duration cancelGrace, List<Path> readOnly,
-            Hooks hooks) {
+            Hooks hooks, AgentClock clock) {
         this.isolation = isolation;
         this.agentEnvironment = Map.copyOf(agentEnvironment);
         this.cancelGrace = cancelGrace;
         this.readOnly = List.copyOf(readOnly);
         this.hooks = hooks;
+        this.clock = clock;
     }
 
     public Hooks hooks() {
@@ -45,8 +47,8 @@ public final class Launcher {
     }
 
     /** No sandbox: tests of what does not depend on it, and {@code --isolation none}. */
-    static Launcher unisolated(Map<String, String> agentEnvironment, Duration cancelGrace) {
-        return new Launcher(NoIsolation.INSTANCE, agentEnvironment, cancelGrace, List.of());
+    static Launcher unisolated(Map<String, String> agentEnvironment, Duration cancelGrace, AgentClock clock) {
+        return new Launcher(NoIsolation.INSTANCE, agentEnvironment, cancelGrace, List.of(), Hooks.NONE, clock);
     }
 
     /**
@@ -76,7 +78,7 @@ public final class Launcher {
      */
     public TerraformCommand start(TaskDirectory dir, boolean writesCache, List<String> command, Map<String, String> extraEnvironment,
             BiConsumer<LogStream, String> lines, SecretMasker secrets) throws IOException {
-        return TerraformCommand.start(builder(dir, writesCache, command, extraEnvironment), isolation, lines, secrets, cancelGrace);
+        return TerraformCommand.start(builder(dir, writesCache, command, extraEnvironment), isolation, lines, secrets, cancelGrace, clock);
     }
 
     /** A builder for a process of the task whose output the caller handles itself ({@code show -json}). */

@@ -1,5 +1,6 @@
 package io.iacrunner.agent.terraform;
 
+import io.iacrunner.agent.util.AgentClock;
 import io.iacrunner.protocol.TaskAssignment;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,9 +32,9 @@ public final class TerraformChooser {
         this.launcher = launcher;
     }
 
-    /** Always the one binary, without a sandbox (tests, and agents that never install). */
-    public static TerraformChooser fixed(Path binary, Map<String, String> environment, Duration cancelGrace) {
-        return fixed(binary, environment, Launcher.unisolated(environment, cancelGrace));
+    /** Always the one binary, without a sandbox (tests, and agents that never install); its cancel grace on {@code clock}. */
+    public static TerraformChooser fixed(Path binary, Map<String, String> environment, Duration cancelGrace, AgentClock clock) {
+        return fixed(binary, environment, Launcher.unisolated(environment, cancelGrace, clock));
     }
 
     /** Always the one binary, started by {@code launcher}. */

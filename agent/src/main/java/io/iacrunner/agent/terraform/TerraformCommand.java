@@ -3,6 +3,7 @@ package io.iacrunner.agent.terraform;
 import io.iacrunner.agent.logs.LineReader;
 import io.iacrunner.agent.logs.SecretMasker;
 import io.iacrunner.agent.sandbox.ProcessIsolation;
+import io.iacrunner.agent.util.AgentClock;
 import io.iacrunner.protocol.LogStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,6 +28,7 @@ public final class TerraformCommand {
     private final Thread stdout;
     private final Thread stderr;
     private final Duration cancelGrace;
+    private final AgentClock clock;
     /** Ends a graceful stop's grace period: counted down by Terraform's exit or by a forced cancel. */
     private final CountDownLatch killNow = new CountDownLatch(1);
     private Thread stopper;
@@ -34,28 +36,32 @@ public final class TerraformCommand {
     /** Set when what was left of the process tree got SIGKILL: Terraform did not end on its own. */
     private volatile boolean killed;
 
-    private TerraformCommand(Process process, ProcessIsolation isolation, Thread stdout, Thread stderr, Duration cancelGrace) {
+    private TerraformCommand(Process process, ProcessIsolation isolation, Thread stdout, Thread stderr, Duration cancelGrace,
+            AgentClock clock) {
         this.process = process;
         this.isolation = isolation;
         this.stdout = stdout;
         this.stderr = stderr;
         this.cancelGrace = cancelGrace;
+        this.clock = clock;
         process.onExit().thenRun(killNow::countDown);
     }
 
     /**
      * Starts the process and its two output pumps. Each of stdout and stderr is masked with its own stream of
      * {@code secrets} before it is split into lines, so {@code lines} never sees a secret.
+     *
+     * @param cancelGrace how long a graceful stop waits, on {@code clock}, before it kills the process tree
      */
     static TerraformCommand start(ProcessBuilder builder, ProcessIsolation isolation, BiConsumer<LogStream, String> lines,
-            SecretMasker secrets, Duration cancelGrace) throws IOException {
+            SecretMasker secrets, Duration cancelGrace, AgentClock clock) throws IOException {
         Process process = builder.start();
         process.getOutputStream().close(); // stdin at EOF: nothing may wait for an answer
         String name = "terraform-" + process.pid();
         // Both streams are read at once: a full stderr pipe would otherwise stall Terraform while we read stdout.
         Thread out = pump(process.getInputStream(), LogStream.STDOUT, lines, secrets, name + "-out");
         Thread err = pump(process.getErrorStream(), LogStream.STDERR, lines, secrets, name + "-err");
-        return new TerraformCommand(process, isolation, out, err, cancelGrace);
+        return new TerraformCommand(process, isolation, out, err, cancelGrace, clock);
     }
 
     private static Thread pump(InputStream in, LogStream stream, BiConsumer<LogStream, String> lines, SecretMasker secrets,
@@ -124,7 +130,7 @@ public final class TerraformCommand {
             // Terraform's exit ends the wait early (see the constructor), and so does a forced cancel.
             boolean ended;
             try {
-                ended = killNow.await(cancelGrace.toMillis(), TimeUnit.MILLISECONDS);
+                ended = clock.await(killNow, cancelGrace);
             } catch (InterruptedException e) {
                 ended = false;
             }

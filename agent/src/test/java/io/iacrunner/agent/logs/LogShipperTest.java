@@ -7,6 +7,8 @@ import io.iacrunner.agent.testing.FakeLogStore;
 import io.iacrunner.agent.testing.FakeServer;
 import io.iacrunner.agent.testing.FakeServer.Reply;
 import io.iacrunner.agent.testing.Fixtures;
+import io.iacrunner.agent.testing.ManualClock;
+import io.iacrunner.agent.util.AgentClock;
 import io.iacrunner.agent.util.Credentials;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.LogBatch;
@@ -20,7 +22,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -46,6 +47,8 @@ class LogShipperTest {
     private FakeLogStore logs;
     private Credentials credentials;
     private final AtomicInteger staleNotices = new AtomicInteger();
+    /** The shippers' clock: the system's, but for the test that steps the lingers. */
+    private AgentClock clock = AgentClock.system();
     private final List<LogShipper> shippers = new ArrayList<>();
 
     @BeforeEach
@@ -70,14 +73,18 @@ class LogShipperTest {
     private LogShipper shipper(long maxLogBytes) {
         LogShipper shipper;
         try {
-            shipper = new LogShipper(new LogUplink(credentials, TASK, 1, false), LogSpool.create(dir, TASK, 1), maxLogBytes,
-                    staleNotices::incrementAndGet, () -> false);
+            shipper = new LogShipper(uplink(false), LogSpool.create(dir, TASK, 1), maxLogBytes, staleNotices::incrementAndGet,
+                    () -> false, clock);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
         shippers.add(shipper);
         shipper.start();
         return shipper;
+    }
+
+    private LogUplink uplink(boolean websocket) {
+        return new LogUplink(credentials, TASK, 1, websocket, clock);
     }
 
     private static void appendLines(LogShipper shipper, LogStream stream, String prefix, int count) {
@@ -189,8 +196,8 @@ class LogShipperTest {
         Files.writeString(spool, "{\"seq\":45,\"li", StandardOpenOption.APPEND);
         logs.batches.clear();
 
-        LogShipper resumed = LogShipper.resume(new LogUplink(credentials, TASK, 1, false),
-                LogSpool.reopen(new LogSpool.Leftover(spool, TASK, 1)), staleNotices::incrementAndGet);
+        LogShipper resumed = LogShipper.resume(uplink(false), LogSpool.reopen(new LogSpool.Leftover(spool, TASK, 1)),
+                staleNotices::incrementAndGet, clock);
         shippers.add(resumed);
         resumed.start();
         LogShipper.Proof proof = resumed.flush();
@@ -204,8 +211,8 @@ class LogShipperTest {
 
     @Test
     void fallsBackToHttpWhenTheAgentWebSocketCannotBeOpened() throws Exception {
-        LogShipper shipper = new LogShipper(new LogUplink(credentials, TASK, 1, true), LogSpool.create(dir, TASK, 1), 0,
-                staleNotices::incrementAndGet, () -> false);
+        LogShipper shipper = new LogShipper(uplink(true), LogSpool.create(dir, TASK, 1), 0, staleNotices::incrementAndGet,
+                () -> false, clock);
         shippers.add(shipper);
         shipper.start();
         appendLines(shipper, LogStream.STDOUT, "line-", 10);
@@ -292,15 +299,15 @@ class LogShipperTest {
             AtomicInteger reserveFreed = new AtomicInteger();
             Path reserve = disk.path().resolve("reserve");
             Files.write(reserve, new byte[64 * 1024]);
-            LogShipper shipper = new LogShipper(new LogUplink(credentials, TASK, 1, false), LogSpool.create(disk.path(), TASK, 1),
-                    0, staleNotices::incrementAndGet, () -> {
+            LogShipper shipper = new LogShipper(uplink(false), LogSpool.create(disk.path(), TASK, 1), 0,
+                    staleNotices::incrementAndGet, () -> {
                         reserveFreed.incrementAndGet();
                         try {
                             return Files.deleteIfExists(reserve);
                         } catch (java.io.IOException e) {
                             throw new java.io.UncheckedIOException(e);
                         }
-                    });
+                    }, clock);
             shippers.add(shipper);
             shipper.start();
             appendLines(shipper, LogStream.STDOUT, "before-", 10);
@@ -325,23 +332,32 @@ class LogShipperTest {
 
     @Test
     void lingersBrieflyWhileSomeoneWatchesAndAboutASecondWhenNobodyDoes() {
+        ManualClock time = new ManualClock();
+        clock = time;
         LogShipper shipper = shipper();
         logs.viewers = 1;
-        Instant appended = Instant.now();
+
         appendLines(shipper, LogStream.STDOUT, "watched-", 3);
-        await().atMost(Duration.ofSeconds(3)).until(() -> logs.stored(TASK).size() == 3);
-        Duration watched = Duration.between(appended, server.requests("POST", ApiPaths.TASK_LOGS).getFirst().at());
+        await().until(() -> time.waitingFor(LogShipper.LINGER_WATCHED));
+        assertThat(logs.batches).as("nothing goes before the linger is over").isEmpty();
+        time.advance(LogShipper.LINGER_WATCHED);
+        await().until(() -> logs.stored(TASK).size() == 3);
 
         logs.viewers = 0;
         appendLines(shipper, LogStream.STDOUT, "ack-", 1); // its ack says nobody watches
-        await().atMost(Duration.ofSeconds(3)).until(() -> logs.stored(TASK).size() == 4);
-        appended = Instant.now();
-        appendLines(shipper, LogStream.STDOUT, "unwatched-", 3);
-        await().atMost(Duration.ofSeconds(5)).until(() -> logs.stored(TASK).size() == 7);
-        Duration unwatched = Duration.between(appended, server.requests("POST", ApiPaths.TASK_LOGS).getLast().at());
+        await().until(() -> time.waitingFor(LogShipper.LINGER_WATCHED));
+        time.advance(LogShipper.LINGER_WATCHED);
+        await().until(() -> logs.stored(TASK).size() == 4);
 
-        assertThat(watched).as("with a viewer the batch waits the short linger").isBetween(Duration.ofMillis(40), Duration.ofMillis(900));
-        assertThat(unwatched).as("without viewers the batch waits about a second").isGreaterThanOrEqualTo(Duration.ofMillis(900));
+        appendLines(shipper, LogStream.STDOUT, "unwatched-", 3);
+        await().until(() -> time.waitingFor(LogShipper.LINGER_UNWATCHED));
+        time.advance(LogShipper.LINGER_WATCHED);
+        Duration rest = LogShipper.LINGER_UNWATCHED.minus(LogShipper.LINGER_WATCHED);
+        await().until(() -> time.waitingFor(rest));
+        assertThat(logs.stored(TASK)).as("without viewers the batch waits past the short linger").hasSize(4);
+        time.advance(rest);
+        await().until(() -> logs.stored(TASK).size() == 7);
+
         assertThat(logs.batches).as("one request per linger, no flush needed").hasSize(3);
     }
 

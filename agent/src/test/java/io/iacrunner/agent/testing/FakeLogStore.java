@@ -43,7 +43,9 @@ public final class FakeLogStore implements FakeServer.Handler {
         int now = inFlight.incrementAndGet();
         maxInFlight.accumulateAndGet(now, Math::max);
         try {
-            Thread.sleep(3); // widens the window in which a second request could overlap
+            // Real time on purpose: holding each request a moment widens the window in which a second one, sent before
+            // this one's reply, would overlap it (maxInFlight shows it). No clock can stand in for a race.
+            Thread.sleep(3);
             LogBatch batch = request.as(LogBatch.class);
             batches.add(batch);
             requestBytes.add(request.bodyBytes());
