@@ -1,5 +1,13 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.agent.sandbox.ProcessIsolation;
+import io.iacrunner.agent.sandbox.SandboxUnavailableException;
+import io.iacrunner.agent.terraform.CliConfig;
+import io.iacrunner.agent.terraform.Hooks;
+import io.iacrunner.agent.terraform.Launcher;
+import io.iacrunner.agent.terraform.TerraformChooser;
+import io.iacrunner.agent.terraform.TerraformVersions;
+import io.iacrunner.agent.util.AgentClock;
 import io.iacrunner.protocol.RegisterRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,7 +22,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A pull-mode agent: registers with the server, then pings and pulls on threads of its own and runs each task it
  * gets on another; a {@link Lease} watches that pings get through. Built from its config alone; {@link #close()} is
- * safe from a shutdown hook.
+ * safe from a shutdown hook. Its loops and timers run on an {@link AgentClock}: the system's, or one a test steps.
  */
 public final class Agent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
@@ -25,6 +33,7 @@ public final class Agent implements AutoCloseable {
     private static final Duration DROP_WAIT = Duration.ofSeconds(10);
 
     private final AgentConfig config;
+    private final AgentClock clock;
     private final AgentSession session;
     private final CountDownLatch stopPulling = new CountDownLatch(1);
     private final CountDownLatch stopPinging = new CountDownLatch(1);
@@ -41,11 +50,16 @@ public final class Agent implements AutoCloseable {
     private SpoolRecovery recovery;
 
     public Agent(AgentConfig config) {
+        this(config, AgentClock.system());
+    }
+
+    public Agent(AgentConfig config, AgentClock clock) {
         this.config = Objects.requireNonNull(config, "config");
+        this.clock = Objects.requireNonNull(clock, "clock");
         this.session = new AgentSession(config.servers(), config.tokenFile(),
                 new RegisterRequest(config.name(), VERSION, hostname(config.name()), config.runs().isolation(), null),
                 new SavedIdentity(config.workDir()),
-                config.transport());
+                config.transport(), clock);
     }
 
     /**
@@ -82,14 +96,14 @@ public final class Agent implements AutoCloseable {
         }
         log.info("registered with {} as agent {} in pool {} (plan limit {})", config.servers(), session.agentId(),
                 session.pool().poolId(), Capacity.planLimit(session.pool(), config.localPlanLimit()));
-        RunningTasks running = new RunningTasks(session::pool, config.localPlanLimit());
-        Lease held = new Lease(session.leaseSeconds(), session.registeredAt(), silent -> leaseLost(running, silent));
+        RunningTasks running = new RunningTasks(session::pool, config.localPlanLimit(), clock);
+        Lease held = new Lease(session.leaseSeconds(), session.registeredAt(), silent -> leaseLost(running, silent), clock);
         Launcher launcher = new Launcher(isolation, System.getenv(), config.cancelGrace(), config.runs().readOnlyPaths(),
-                Hooks.in(config.runs().hooksDir()));
+                Hooks.in(config.runs().hooksDir()), clock);
         TerraformChooser terraforms;
         try {
             terraforms = new TerraformChooser(config.terraform(), config.versions().defaultVersion(), config.versions().product(),
-                    TerraformVersions.create(config.versionsDir(), config.versions().mirrors(), System.getenv()), System.getenv(),
+                    TerraformVersions.create(config.versionsDir(), config.versions().mirrors(), System.getenv(), VERSION), System.getenv(),
                     launcher);
         } catch (IOException e) {
             dir.close();
@@ -105,14 +119,14 @@ public final class Agent implements AutoCloseable {
             lease = held;
             held.start();
             // Beside the pull loop: until the leftover attempts have reported, the server counts them as running here.
-            recovery = new SpoolRecovery(session, dir, config.logWebSocket());
-            pinger = Thread.ofPlatform().name("agent-ping").start(new PingLoop(session, running, held, VERSION, stopPinging,
-                    recovery::taskIds, dir.disk()));
+            recovery = new SpoolRecovery(session, dir, config.logWebSocket(), clock);
+            AgentState state = new AgentState(session, running, held, dir.disk(), clock);
+            pinger = Thread.ofPlatform().name("agent-ping").start(new PingLoop(state, VERSION, stopPinging, recovery::taskIds));
             Thread.ofPlatform().name("agent-spool-recovery").daemon().start(recovery);
             Intake intake = Intake.of(config.claims());
-            puller = Thread.ofPlatform().name("agent-pull").start(new PullLoop(session, running, held,
-                    task -> new TaskRunner(task, session, dir, terraforms, config.logWebSocket()), config.pullWait(), stopPulling,
-                    intake, dir.disk()));
+            TaskRunners runners = new TaskRunners(session, dir, terraforms, config.logWebSocket(), clock);
+            puller = Thread.ofPlatform().name("agent-pull").start(new PullLoop(state, runners, config.pullWait(), stopPulling,
+                    intake));
             if (config.claims().single()) {
                 Thread.ofPlatform().daemon().name("agent-single").start(() -> closeAfterTheOneTask(intake, running));
             }

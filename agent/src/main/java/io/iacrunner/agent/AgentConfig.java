@@ -1,5 +1,8 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.agent.terraform.ReleaseMirror;
+import io.iacrunner.agent.terraform.TerraformProduct;
+import io.iacrunner.agent.terraform.TerraformVersions;
 import io.iacrunner.protocol.Isolation;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.Transport;
@@ -55,8 +58,6 @@ public record AgentConfig(
      * read-only (tools installed under {@code /opt}, say).
      */
     public record Runs(Isolation isolation, Path hooksDir, Path providerMirror, List<Path> sandboxReadOnly) {
-        public static final Runs DEFAULTS = new Runs(Isolation.SANDBOX, null, null, List.of());
-
         public Runs {
             sandboxReadOnly = List.copyOf(sandboxReadOnly);
         }
@@ -74,8 +75,6 @@ public record AgentConfig(
      * work directory or the spool it claims nothing and says {@code disk_full} in its pings (0: never).
      */
     public record Claims(boolean single, Set<TaskAction> accept, long minFreeDisk) {
-        public static final Claims DEFAULTS = new Claims(false, EnumSet.allOf(TaskAction.class), DiskSpace.DEFAULT_MIN_FREE);
-
         public Claims {
             if (accept.isEmpty()) throw new IllegalArgumentException("an agent must accept plan, plan_apply or both");
             accept = Set.copyOf(accept);
@@ -98,93 +97,143 @@ public record AgentConfig(
         }
     }
 
-    public AgentConfig withTransport(Transport value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout,
-                logWebSocket, versions, otherServers, value, runs, claims);
+    /** For the server at {@code serverUrl} and the pool token in {@code tokenFile}; every other setting at its default. */
+    public static Builder builder(URI serverUrl, Path tokenFile) {
+        return new Builder(serverUrl, tokenFile);
     }
 
-    public static AgentConfig of(URI serverUrl, Path tokenFile) {
-        return new AgentConfig(serverUrl, tokenFile, defaultName(), defaultWorkDir(), Path.of("terraform"), 0,
-                Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofMinutes(5), true, Versions.DEFAULTS, List.of(),
-                Transport.DEFAULT, Runs.DEFAULTS, Claims.DEFAULTS);
-    }
+    /**
+     * Builds an {@link AgentConfig}, each setting from its default. What the settings mean: the config's components,
+     * and {@link Runs} for the isolation, hooks, provider mirror and read-only paths, {@link Claims} for single, accept
+     * and the free disk.
+     */
+    public static final class Builder {
+        private URI serverUrl;
+        private final Path tokenFile;
+        private String name = defaultName();
+        private Path workDir = defaultWorkDir();
+        private Path terraform = Path.of("terraform");
+        private int localPlanLimit;
+        private Duration pullWait = Duration.ofSeconds(20);
+        private Duration cancelGrace = Duration.ofSeconds(30);
+        private Duration drainTimeout = Duration.ofMinutes(5);
+        private boolean logWebSocket = true;
+        private Versions versions = Versions.DEFAULTS;
+        private List<URI> otherServers = List.of();
+        private Transport transport = Transport.DEFAULT;
+        private Isolation isolation = Isolation.SANDBOX;
+        private Path hooksDir;
+        private Path providerMirror;
+        private List<Path> sandboxReadOnly = List.of();
+        private boolean single;
+        private Set<TaskAction> accept = EnumSet.allOf(TaskAction.class);
+        private long minFreeDisk = DiskSpace.DEFAULT_MIN_FREE;
 
-    public AgentConfig withServerUrl(URI value) {
-        return new AgentConfig(value, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, runs, claims);
-    }
+        private Builder(URI serverUrl, Path tokenFile) {
+            this.serverUrl = serverUrl;
+            this.tokenFile = tokenFile;
+        }
 
-    public AgentConfig withName(String value) {
-        return new AgentConfig(serverUrl, tokenFile, value, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, runs, claims);
-    }
+        public Builder serverUrl(URI value) {
+            serverUrl = value;
+            return this;
+        }
 
-    public AgentConfig withWorkDir(Path value) {
-        return new AgentConfig(serverUrl, tokenFile, name, value, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, runs, claims);
-    }
+        public Builder otherServers(List<URI> value) {
+            otherServers = List.copyOf(value);
+            return this;
+        }
 
-    public AgentConfig withTerraform(Path value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, value, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, runs, claims);
-    }
+        public Builder transport(Transport value) {
+            transport = value;
+            return this;
+        }
 
-    public AgentConfig withLocalPlanLimit(int value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, value, pullWait, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, runs, claims);
-    }
+        public Builder name(String value) {
+            name = value;
+            return this;
+        }
 
-    public AgentConfig withPullWait(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, value, cancelGrace, drainTimeout, logWebSocket, versions, otherServers, transport, runs, claims);
-    }
+        public Builder workDir(Path value) {
+            workDir = value;
+            return this;
+        }
 
-    public AgentConfig withCancelGrace(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, value, drainTimeout, logWebSocket, versions, otherServers, transport, runs, claims);
-    }
+        public Builder terraform(Path value) {
+            terraform = value;
+            return this;
+        }
 
-    public AgentConfig withDrainTimeout(Duration value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, value, logWebSocket, versions, otherServers, transport, runs, claims);
-    }
+        public Builder versions(Versions value) {
+            versions = value;
+            return this;
+        }
 
-    public AgentConfig withLogWebSocket(boolean value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, value, versions, otherServers, transport, runs, claims);
-    }
+        public Builder localPlanLimit(int value) {
+            localPlanLimit = value;
+            return this;
+        }
 
-    public AgentConfig withVersions(Versions value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, value, otherServers, transport, runs, claims);
-    }
+        public Builder pullWait(Duration value) {
+            pullWait = value;
+            return this;
+        }
 
-    public AgentConfig withRuns(Runs value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout,
-                logWebSocket, versions, otherServers, transport, value, claims);
-    }
+        public Builder cancelGrace(Duration value) {
+            cancelGrace = value;
+            return this;
+        }
 
-    public AgentConfig withIsolation(Isolation value) {
-        return withRuns(new Runs(value, runs.hooksDir(), runs.providerMirror(), runs.sandboxReadOnly()));
-    }
+        public Builder drainTimeout(Duration value) {
+            drainTimeout = value;
+            return this;
+        }
 
-    public AgentConfig withHooksDir(Path value) {
-        return withRuns(new Runs(runs.isolation(), value, runs.providerMirror(), runs.sandboxReadOnly()));
-    }
+        public Builder logWebSocket(boolean value) {
+            logWebSocket = value;
+            return this;
+        }
 
-    public AgentConfig withProviderMirror(Path value) {
-        return withRuns(new Runs(runs.isolation(), runs.hooksDir(), value, runs.sandboxReadOnly()));
-    }
+        public Builder isolation(Isolation value) {
+            isolation = value;
+            return this;
+        }
 
-    /** {@code paths} added to what every run sees read-only. */
-    public AgentConfig withSandboxReadOnly(List<Path> paths) {
-        List<Path> all = new java.util.ArrayList<>(runs.sandboxReadOnly());
-        all.addAll(paths);
-        return withRuns(new Runs(runs.isolation(), runs.hooksDir(), runs.providerMirror(), all));
-    }
+        public Builder hooksDir(Path value) {
+            hooksDir = value;
+            return this;
+        }
 
-    public AgentConfig withMinFreeDisk(long value) {
-        return withClaims(new Claims(claims.single(), claims.accept(), value));
-    }
+        public Builder providerMirror(Path value) {
+            providerMirror = value;
+            return this;
+        }
 
-    public AgentConfig withClaims(Claims value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout,
-                logWebSocket, versions, otherServers, transport, runs, value);
-    }
+        public Builder sandboxReadOnly(List<Path> value) {
+            sandboxReadOnly = List.copyOf(value);
+            return this;
+        }
 
-    public AgentConfig withOtherServers(List<URI> value) {
-        return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace, drainTimeout, logWebSocket, versions,
-                List.copyOf(value), transport, runs, claims);
+        public Builder single(boolean value) {
+            single = value;
+            return this;
+        }
+
+        public Builder accept(Set<TaskAction> value) {
+            accept = value;
+            return this;
+        }
+
+        public Builder minFreeDisk(long value) {
+            minFreeDisk = value;
+            return this;
+        }
+
+        public AgentConfig build() {
+            return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace,
+                    drainTimeout, logWebSocket, versions, otherServers, transport,
+                    new Runs(isolation, hooksDir, providerMirror, sandboxReadOnly), new Claims(single, accept, minFreeDisk));
+        }
     }
 
     /** Every replica the agent may talk to, the configured one first. */

@@ -1,14 +1,19 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.agent.util.AgentClock;
+import io.iacrunner.agent.util.ApiFailures;
+import io.iacrunner.agent.util.Backoff;
+import io.iacrunner.agent.util.Credentials;
+import io.iacrunner.agent.util.OutageLog;
 import io.iacrunner.protocol.AgentPing;
 import io.iacrunner.protocol.ApiClient;
-import io.iacrunner.protocol.Transport;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.PingReply;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.RegisterRequest;
 import io.iacrunner.protocol.RegisterResponse;
+import io.iacrunner.protocol.Transport;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -17,7 +22,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +53,7 @@ final class AgentSession implements Credentials {
     private final RegisterRequest identity;
     private final ApiClient registrationApi;
     private final ApiClient api;
+    private final AgentClock clock;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final OutageLog renewals = new OutageLog(log, "re-registration");
     private volatile String poolToken;
@@ -58,9 +63,12 @@ final class AgentSession implements Credentials {
     /**
      * @param servers the server's replicas, the first one being the one the identity is saved under
      * @param saved where the identity is kept between runs
+     * @param clock what the retries wait on, and the start of each lease is read from
      */
-    AgentSession(List<URI> servers, Path tokenFile, RegisterRequest identity, SavedIdentity saved, Transport transport) {
+    AgentSession(List<URI> servers, Path tokenFile, RegisterRequest identity, SavedIdentity saved, Transport transport,
+            AgentClock clock) {
         this.server = servers.getFirst();
+        this.clock = clock;
         this.tokenFile = tokenFile;
         this.saved = saved;
         this.identity = identity;
@@ -95,7 +103,7 @@ final class AgentSession implements Credentials {
                 if (!e.isTransient()) throw new IllegalStateException("the server refused registration: " + e, e);
                 outage.failed(e);
             }
-            if (abort.await(backoff.next().toMillis(), TimeUnit.MILLISECONDS)) return false;
+            if (clock.await(abort, backoff.next())) return false;
         }
     }
 
@@ -122,7 +130,7 @@ final class AgentSession implements Credentials {
                 renewals.failed(e);
             }
             try {
-                if (stopped.await(backoff.next().toMillis(), TimeUnit.MILLISECONDS)) return;
+                if (clock.await(stopped, backoff.next())) return;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -136,7 +144,7 @@ final class AgentSession implements Credentials {
      * @return false when the server no longer accepts that agent (deregistered, forgotten, or the token expired)
      */
     private boolean resume(SavedIdentity.Identity previous) {
-        long sentAt = System.nanoTime();
+        long sentAt = clock.nanoTime();
         current = new Registration(previous.agentId(), previous.agentToken(), null, previous.pingIntervalSeconds(),
                 previous.leaseSeconds(), 1);
         PingReply reply;
@@ -170,7 +178,7 @@ final class AgentSession implements Credentials {
     /** @param formerToken the agent token last held, so that the server may give the same agent id back; null: none */
     private void registerOnce(String formerToken) throws IOException {
         poolToken = Files.readString(tokenFile).trim(); // read each time: an operator may rotate it
-        long sentAt = System.nanoTime();
+        long sentAt = clock.nanoTime();
         RegisterRequest request = new RegisterRequest(identity.name(), identity.version(), identity.hostname(), identity.isolation(),
                 formerToken);
         RegisterResponse reply = registrationApi.post(ApiPaths.AGENT_REGISTER, request, RegisterResponse.class);
@@ -228,7 +236,7 @@ final class AgentSession implements Credentials {
                     return;
                 }
             }
-            Thread.sleep(backoff.next());
+            clock.sleep(backoff.next());
         }
     }
 
@@ -258,7 +266,7 @@ final class AgentSession implements Credentials {
         return current.pool();
     }
 
-    /** {@link System#nanoTime()} when the last successful registration was sent: when its lease began. */
+    /** The clock's {@link AgentClock#nanoTime()} when the last successful registration was sent: when its lease began. */
     long registeredAt() {
         return registeredAt;
     }

@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
-import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +24,6 @@ final class DiskSpace {
     static final long DEFAULT_MIN_FREE = 256L * 1024 * 1024;
     static final long RESERVE_BYTES = 4L * 1024 * 1024;
     static final String RESERVE_FILE = ".disk-reserve";
-    private static final String NO_SPACE = "no space left on device";
 
     private final List<Path> watched;
     private final Path reserve;
@@ -85,16 +83,6 @@ final class DiskSpace {
     /** After a failed command: whether the disk, rather than the configuration, is what failed it. */
     boolean exhausted() {
         return usable() < Math.max(minFree, RESERVE_BYTES);
-    }
-
-    /** Terraform (or a provider, a provisioner) said the disk is full. */
-    static boolean saysNoSpace(String line) {
-        return line.toLowerCase(Locale.ROOT).contains(NO_SPACE);
-    }
-
-    /** An I/O failure that is the disk being full. */
-    static boolean isNoSpace(IOException e) {
-        return e.getMessage() != null && saysNoSpace(e.getMessage());
     }
 
     /** Writes the reserve file unless it is there; quietly does nothing when there is no room for it. */

@@ -21,7 +21,7 @@ final class Intake {
         this.single = single;
     }
 
-    static Intake of(io.iacrunner.agent.AgentConfig.Claims claims) {
+    static Intake of(AgentConfig.Claims claims) {
         return new Intake(claims.accept(), claims.single());
     }
 

@@ -1,5 +1,8 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.agent.util.AgentClock;
+import io.iacrunner.agent.util.ApiFailures;
+import io.iacrunner.agent.util.Credentials;
 import io.iacrunner.protocol.ApiClient;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
@@ -7,7 +10,6 @@ import io.iacrunner.protocol.JobToken;
 import io.iacrunner.protocol.JobTokenRequest;
 import io.iacrunner.protocol.TaskAssignment;
 import java.time.Duration;
-import java.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,22 +27,27 @@ final class JobCredentials implements Credentials {
     private final String taskId;
     private final int attempt;
     private final ApiClient api;
+    private final AgentClock clock;
     private volatile JobToken current;
     private volatile long generation;
 
-    /** @param initial the token that came with the claim; null to ask for one on first use */
-    JobCredentials(AgentSession session, String taskId, int attempt, JobToken initial) {
+    /**
+     * @param initial the token that came with the claim; null to ask for one on first use
+     * @param clock what the token's expiry is compared with
+     */
+    JobCredentials(AgentSession session, String taskId, int attempt, JobToken initial, AgentClock clock) {
         this.session = session;
         this.taskId = taskId;
         this.attempt = attempt;
         this.current = initial;
+        this.clock = clock;
         this.api = session.api().withToken(this::token);
     }
 
     /** With the token the claim brought. */
-    static JobCredentials forClaim(AgentSession session, TaskAssignment task) {
+    static JobCredentials forClaim(AgentSession session, TaskAssignment task, AgentClock clock) {
         JobToken initial = task.jobToken() == null ? null : new JobToken(task.jobToken(), task.jobTokenExpiresAt());
-        return new JobCredentials(session, task.taskId(), task.attempt(), initial);
+        return new JobCredentials(session, task.taskId(), task.attempt(), initial, clock);
     }
 
     @Override
@@ -66,7 +73,7 @@ final class JobCredentials implements Credentials {
     private String token() {
         JobToken token = current;
         if (token == null || token.expiresAt() == null
-                || Instant.now().isAfter(token.expiresAt().minus(REFRESH_BEFORE_EXPIRY))) {
+                || clock.now().isAfter(token.expiresAt().minus(REFRESH_BEFORE_EXPIRY))) {
             synchronized (this) {
                 ApiException failure = current == token ? fetch() : null;
                 token = current;

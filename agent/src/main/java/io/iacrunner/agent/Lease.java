@@ -1,5 +1,6 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.agent.util.AgentClock;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -12,7 +13,7 @@ import org.slf4j.LoggerFactory;
  * given the agent's tasks away, or soon will, so on expiry the agent must stop them itself; it pulls new work only
  * once a ping has succeeded again.
  *
- * <p>Timed on this machine's monotonic clock from when each successful ping was <em>sent</em>: the server saw it no
+ * <p>Timed on the agent's monotonic clock from when each successful ping was <em>sent</em>: the server saw it no
  * earlier, so the agent's lease never outlives the server's. A watcher thread of its own notices the expiry, so a
  * ping hanging on a dead connection cannot delay it. A lease of 0 seconds (a server that grants none) never expires.
  */
@@ -20,6 +21,7 @@ final class Lease implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Lease.class);
 
     private final Consumer<Duration> onExpiry;
+    private final AgentClock clock;
     private final Object lock = new Object();
     private long renewedAt;
     private long lengthNanos;
@@ -28,13 +30,14 @@ final class Lease implements AutoCloseable {
     private Thread watcher;
 
     /**
-     * @param grantedAt {@link System#nanoTime()} when the registration that granted it was sent
+     * @param grantedAt {@code clock}'s {@link AgentClock#nanoTime()} when the registration that granted it was sent
      * @param onExpiry told, on the watcher thread, how long the agent has gone without a successful ping
      */
-    Lease(int leaseSeconds, long grantedAt, Consumer<Duration> onExpiry) {
+    Lease(int leaseSeconds, long grantedAt, Consumer<Duration> onExpiry, AgentClock clock) {
         this.lengthNanos = TimeUnit.SECONDS.toNanos(Math.max(0, leaseSeconds));
         this.renewedAt = grantedAt;
         this.onExpiry = onExpiry;
+        this.clock = clock;
     }
 
     void start() {
@@ -42,8 +45,8 @@ final class Lease implements AutoCloseable {
     }
 
     /**
-     * A ping sent at {@code sentAt} ({@link System#nanoTime()}) succeeded; its reply's {@code lease_seconds} replaces
-     * the lease time unless it is 0 (not stated).
+     * A ping sent at {@code sentAt} (the clock's {@link AgentClock#nanoTime()}) succeeded; its reply's
+     * {@code lease_seconds} replaces the lease time unless it is 0 (not stated).
      */
     void renewed(long sentAt, int leaseSeconds) {
         boolean regained;
@@ -51,7 +54,7 @@ final class Lease implements AutoCloseable {
             if (sentAt - renewedAt > 0) renewedAt = sentAt;
             if (leaseSeconds > 0) lengthNanos = TimeUnit.SECONDS.toNanos(leaseSeconds);
             // A ping that took longer than the lease to succeed proves nothing about now: the lease stays lost.
-            boolean current = lengthNanos == 0 || renewedAt + lengthNanos - System.nanoTime() > 0;
+            boolean current = lengthNanos == 0 || renewedAt + lengthNanos - clock.nanoTime() > 0;
             regained = expired && current;
             if (current) expired = false;
             lock.notifyAll();
@@ -82,13 +85,13 @@ final class Lease implements AutoCloseable {
                     waitQuietly(0);
                     continue;
                 }
-                long left = renewedAt + lengthNanos - System.nanoTime();
+                long left = renewedAt + lengthNanos - clock.nanoTime();
                 if (left > 0) {
                     waitQuietly(left);
                     continue;
                 }
                 expired = true;
-                silent = Duration.ofNanos(System.nanoTime() - renewedAt);
+                silent = Duration.ofNanos(clock.nanoTime() - renewedAt);
             }
             try {
                 onExpiry.accept(silent);
@@ -98,11 +101,11 @@ final class Lease implements AutoCloseable {
         }
     }
 
-    /** Waits on the lock for up to {@code nanos} (0: until notified); an interrupt ends the watcher via close(). */
+    /** Waits on the lock for up to {@code nanos} of the clock (0: until notified); an interrupt ends the watcher via close(). */
     private void waitQuietly(long nanos) {
         try {
             if (nanos == 0) lock.wait();
-            else TimeUnit.NANOSECONDS.timedWait(lock, nanos);
+            else clock.waitOn(lock, nanos);
         } catch (InterruptedException e) {
             closed = true;
         }

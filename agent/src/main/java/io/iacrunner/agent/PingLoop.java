@@ -1,5 +1,9 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.agent.util.AgentClock;
+import io.iacrunner.agent.util.ApiFailures;
+import io.iacrunner.agent.util.Backoff;
+import io.iacrunner.agent.util.OutageLog;
 import io.iacrunner.protocol.AgentPing;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
@@ -8,7 +12,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,25 +31,26 @@ final class PingLoop implements Runnable {
     private final AgentSession session;
     private final RunningTasks tasks;
     private final Lease lease;
+    private final DiskSpace disk;
+    private final AgentClock clock;
     private final String version;
     private final CountDownLatch stop;
     private final Supplier<List<String>> recovering;
-    private final DiskSpace disk;
     private final OutageLog outage = new OutageLog(log, "ping");
 
     /**
+     * @param agent the disk is looked at for each ping, which says whether it is full
      * @param recovering tasks whose leftover spool is being uploaded: still this agent's, so listed as running
-     * @param disk looked at for each ping, which says whether it is full
      */
-    PingLoop(AgentSession session, RunningTasks tasks, Lease lease, String version, CountDownLatch stop,
-            Supplier<List<String>> recovering, DiskSpace disk) {
-        this.session = session;
-        this.tasks = tasks;
-        this.lease = lease;
+    PingLoop(AgentState agent, String version, CountDownLatch stop, Supplier<List<String>> recovering) {
+        this.session = agent.session();
+        this.tasks = agent.tasks();
+        this.lease = agent.lease();
+        this.disk = agent.disk();
+        this.clock = agent.clock();
         this.version = version;
         this.stop = stop;
         this.recovering = recovering;
-        this.disk = disk;
     }
 
     @Override
@@ -54,7 +58,7 @@ final class PingLoop implements Runnable {
         try {
             Backoff retry = new Backoff(RETRY_FIRST, RETRY_MAX);
             Duration wait = session.pingInterval();
-            while (!stop.await(wait.toMillis(), TimeUnit.MILLISECONDS)) {
+            while (!clock.await(stop, wait)) {
                 Duration interval = session.pingInterval();
                 if (pingOnce()) {
                     retry.reset();
@@ -79,7 +83,7 @@ final class PingLoop implements Runnable {
                 now.appliesRunning() > 0, current, HostStats.cpuUsage(), HostStats.memUsage(), version, session.isolation(),
                 !disk.hasRoom());
         PingReply reply;
-        long sentAt = System.nanoTime();
+        long sentAt = clock.nanoTime();
         try {
             reply = session.api().post(ApiPaths.AGENT_PING, ping, PingReply.class);
         } catch (ApiException e) {

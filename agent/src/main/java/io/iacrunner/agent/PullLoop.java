@@ -1,5 +1,9 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.agent.util.AgentClock;
+import io.iacrunner.agent.util.ApiFailures;
+import io.iacrunner.agent.util.Backoff;
+import io.iacrunner.agent.util.OutageLog;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.PullRequest;
@@ -7,8 +11,6 @@ import io.iacrunner.protocol.PullResponse;
 import io.iacrunner.protocol.TaskAssignment;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,23 +32,25 @@ final class PullLoop implements Runnable {
     private final AgentSession session;
     private final RunningTasks tasks;
     private final Lease lease;
-    private final Function<TaskAssignment, TaskRunner> runners;
+    private final DiskSpace disk;
+    private final AgentClock clock;
+    private final TaskRunners runners;
     private final int waitSeconds;
     private final CountDownLatch stop;
     private final Intake intake;
-    private final DiskSpace disk;
     private final OutageLog outage = new OutageLog(log, "task pull");
 
-    PullLoop(AgentSession session, RunningTasks tasks, Lease lease, Function<TaskAssignment, TaskRunner> runners,
-            Duration pullWait, CountDownLatch stop, Intake intake, DiskSpace disk) {
-        this.intake = intake;
-        this.session = session;
-        this.tasks = tasks;
-        this.lease = lease;
+    /** @param pullWait how long each pull may wait on the server for work (the long poll) */
+    PullLoop(AgentState agent, TaskRunners runners, Duration pullWait, CountDownLatch stop, Intake intake) {
+        this.session = agent.session();
+        this.tasks = agent.tasks();
+        this.lease = agent.lease();
+        this.disk = agent.disk();
+        this.clock = agent.clock();
         this.runners = runners;
         this.waitSeconds = (int) Math.max(0, pullWait.toSeconds());
         this.stop = stop;
-        this.disk = disk;
+        this.intake = intake;
     }
 
     @Override
@@ -60,7 +64,7 @@ final class PullLoop implements Runnable {
                     continue;
                 }
                 if (!disk.hasRoom()) {
-                    if (stop.await(DISK_RECHECK.toMillis(), TimeUnit.MILLISECONDS)) return;
+                    if (clock.await(stop, DISK_RECHECK)) return;
                     continue;
                 }
                 disk.ensureReserve();
@@ -80,7 +84,7 @@ final class PullLoop implements Runnable {
                     } else {
                         outage.failed(e);
                     }
-                    if (stop.await(backoff.next().toMillis(), TimeUnit.MILLISECONDS)) return;
+                    if (clock.await(stop, backoff.next())) return;
                     continue;
                 }
                 outage.recovered();
@@ -103,7 +107,7 @@ final class PullLoop implements Runnable {
                     + (intake.exhausted() ? " (it runs one task, and has one)" : " (--accept)"));
             return;
         }
-        TaskRunner runner = runners.apply(task);
+        TaskRunner runner = runners.runner(task);
         if (!tasks.admit(runner)) {
             refuse(task, "the server assigned more work than the agent asked for; this "
                     + task.action().wireName() + " task did not fit beside the tasks already running");
@@ -128,8 +132,8 @@ final class PullLoop implements Runnable {
     private void refuse(TaskAssignment task, String reason) throws InterruptedException {
         log.warn("task {} attempt {}: not run, handed back: {}", task.taskId(), task.attempt(), reason);
         try {
-            new TaskReporter(JobCredentials.forClaim(session, task), task.taskId(), task.attempt(), new CountDownLatch(1))
-                    .handBack(reason);
+            new TaskReporter(JobCredentials.forClaim(session, task, clock), task.taskId(), task.attempt(), new CountDownLatch(1),
+                    clock).handBack(reason);
         } catch (StaleAttemptException | ApiException e) {
             log.warn("task {} attempt {}: the server did not take it back: {}", task.taskId(), task.attempt(), e.getMessage());
         }

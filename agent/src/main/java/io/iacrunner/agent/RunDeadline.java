@@ -1,15 +1,15 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.agent.util.AgentClock;
 import io.iacrunner.protocol.RunTime;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The longest a run may take: its workspace's {@code max_run_time}, else its pool's, as the assignment carries it.
  * When it is over, {@code onExpiry} stops the run as a cancel does (SIGINT, the grace, kill), and the run is reported
  * errored, "timed out after …": no run holds its agent, or its workspace's lock, forever. Timed from the start of the
- * attempt on this agent, on the monotonic clock.
+ * attempt on this agent, on the agent's clock.
  */
 final class RunDeadline implements AutoCloseable {
     private final Duration limit;
@@ -24,12 +24,12 @@ final class RunDeadline implements AutoCloseable {
      * @param maxRunSeconds 0 or less: no limit
      * @param onExpiry told once when the limit is reached before {@link #close()}; called on the deadline's own thread
      */
-    static RunDeadline start(long maxRunSeconds, java.util.function.Consumer<RunDeadline> onExpiry) {
+    static RunDeadline start(long maxRunSeconds, java.util.function.Consumer<RunDeadline> onExpiry, AgentClock clock) {
         RunDeadline deadline = new RunDeadline(maxRunSeconds > 0 ? Duration.ofSeconds(maxRunSeconds) : null);
         if (deadline.limit != null) {
             Thread.ofPlatform().daemon().name("run-deadline").start(() -> {
                 try {
-                    if (deadline.closed.await(deadline.limit.toMillis(), TimeUnit.MILLISECONDS)) return;
+                    if (clock.await(deadline.closed, deadline.limit)) return;
                 } catch (InterruptedException e) {
                     return;
                 }

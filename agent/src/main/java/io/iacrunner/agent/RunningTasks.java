@@ -1,5 +1,6 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.agent.util.AgentClock;
 import io.iacrunner.protocol.CancelOrder;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.TaskAction;
@@ -26,13 +27,16 @@ final class RunningTasks {
 
     private final Supplier<PoolConfig> pool;
     private final int localPlanLimit;
+    private final AgentClock clock;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final Set<TaskRunner> running = new LinkedHashSet<>();
 
-    RunningTasks(Supplier<PoolConfig> pool, int localPlanLimit) {
+    /** @param clock what the waits for the running tasks to end are timed on (the drain at shutdown) */
+    RunningTasks(Supplier<PoolConfig> pool, int localPlanLimit, AgentClock clock) {
         this.pool = pool;
         this.localPlanLimit = localPlanLimit;
+        this.clock = clock;
     }
 
     /** Blocks until something can be taken on: a task finishing or the pool's limit changing. */
@@ -139,12 +143,13 @@ final class RunningTasks {
 
     /** Waits until nothing runs, at most {@code timeout}; returns whether nothing runs. */
     boolean awaitEmpty(Duration timeout) throws InterruptedException {
-        long left = timeout.toNanos();
+        long deadline = clock.nanoTime() + timeout.toNanos();
         lock.lock();
         try {
             while (!running.isEmpty()) {
+                long left = deadline - clock.nanoTime();
                 if (left <= 0) return false;
-                left = changed.awaitNanos(left);
+                clock.waitOn(changed, left);
             }
             return true;
         } finally {

@@ -1,6 +1,11 @@
 package io.iacrunner.agent;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iacrunner.agent.logs.LogShipper;
+import io.iacrunner.agent.logs.LogSpool;
+import io.iacrunner.agent.logs.LogUplink;
+import io.iacrunner.agent.terraform.TaskDirectory;
+import io.iacrunner.agent.util.AgentClock;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskStatus;
@@ -38,16 +43,22 @@ final class SpoolRecovery implements Runnable {
     private final WorkDir workDir;
     private final List<LogSpool.Leftover> leftovers;
     private final boolean logWebSocket;
+    private final AgentClock clock;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile LogShipper current;
     /** Leftover attempts not yet reported: still this agent's, so its pings list them. */
     private final Set<String> pending = ConcurrentHashMap.newKeySet();
 
-    /** Finds the leftovers at once, so the first ping already lists their tasks. */
-    SpoolRecovery(AgentSession session, WorkDir workDir, boolean logWebSocket) {
+    /**
+     * Finds the leftovers at once, so the first ping already lists their tasks.
+     *
+     * @param clock what the uploads' retries wait on
+     */
+    SpoolRecovery(AgentSession session, WorkDir workDir, boolean logWebSocket, AgentClock clock) {
         this.session = session;
         this.workDir = workDir;
         this.logWebSocket = logWebSocket;
+        this.clock = clock;
         List<LogSpool.Leftover> found;
         try {
             found = LogSpool.leftovers(workDir.root());
@@ -98,10 +109,10 @@ final class SpoolRecovery implements Runnable {
         LogSpool spool = LogSpool.reopen(leftover);
         CountDownLatch dropped = new CountDownLatch(1);
         // The job token of the attempt died with the last run: the first upload asks for a new one.
-        JobCredentials job = new JobCredentials(session, taskId, attempt, null);
-        LogShipper shipper = LogShipper.resume(job, spool, new LogUplink(job, taskId, attempt, logWebSocket), taskId, attempt,
-                dropped::countDown);
-        TaskReporter reporter = new TaskReporter(job, taskId, attempt, dropped);
+        JobCredentials job = new JobCredentials(session, taskId, attempt, null, clock);
+        LogShipper shipper = LogShipper.resume(new LogUplink(job, taskId, attempt, logWebSocket, clock), spool, dropped::countDown,
+                clock);
+        TaskReporter reporter = new TaskReporter(job, taskId, attempt, dropped, clock);
         current = shipper;
         shipper.start();
         boolean delivered = false;

@@ -1,6 +1,12 @@
 package io.iacrunner.agent;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iacrunner.agent.logs.LogShipper;
+import io.iacrunner.agent.util.AgentClock;
+import io.iacrunner.agent.util.ApiFailures;
+import io.iacrunner.agent.util.Backoff;
+import io.iacrunner.agent.util.Credentials;
+import io.iacrunner.agent.util.OutageLog;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.HandBack;
@@ -12,7 +18,6 @@ import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskResult;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,13 +38,18 @@ final class TaskReporter {
     private final String taskId;
     private final int attempt;
     private final CountDownLatch dropped;
+    private final AgentClock clock;
 
-    /** @param dropped counted down when nothing more may be reported for the attempt */
-    TaskReporter(Credentials credentials, String taskId, int attempt, CountDownLatch dropped) {
+    /**
+     * @param dropped counted down when nothing more may be reported for the attempt
+     * @param clock what the retries wait on
+     */
+    TaskReporter(Credentials credentials, String taskId, int attempt, CountDownLatch dropped, AgentClock clock) {
         this.credentials = credentials;
         this.taskId = taskId;
         this.attempt = attempt;
         this.dropped = dropped;
+        this.clock = clock;
     }
 
     void phase(TaskPhase phase) throws StaleAttemptException, InterruptedException {
@@ -116,7 +126,7 @@ final class TaskReporter {
                     throw e;
                 }
             }
-            if (dropped.await(backoff.next().toMillis(), TimeUnit.MILLISECONDS)) {
+            if (clock.await(dropped, backoff.next())) {
                 throw new StaleAttemptException(label + " given up: the attempt was dropped");
             }
         }

@@ -2,6 +2,19 @@ package io.iacrunner.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iacrunner.agent.logs.LogShipper;
+import io.iacrunner.agent.logs.LogSpool;
+import io.iacrunner.agent.logs.LogUplink;
+import io.iacrunner.agent.logs.SecretMasker;
+import io.iacrunner.agent.terraform.Hooks;
+import io.iacrunner.agent.terraform.PlanSummaries;
+import io.iacrunner.agent.terraform.TaskDirectory;
+import io.iacrunner.agent.terraform.Terraform;
+import io.iacrunner.agent.terraform.TerraformChooser;
+import io.iacrunner.agent.terraform.TerraformCommand;
+import io.iacrunner.agent.terraform.TerraformVersionException;
+import io.iacrunner.agent.util.AgentClock;
+import io.iacrunner.agent.util.NoSpace;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.LogStream;
 import io.iacrunner.protocol.PlanSummary;
@@ -95,6 +108,7 @@ final class TaskRunner {
     /** This attempt's upload credential. */
     private final JobCredentials job;
     private final boolean logWebSocket;
+    private final AgentClock clock;
     private final String label;
     private final SecretMasker secrets;
     private final String agentId;
@@ -114,17 +128,17 @@ final class TaskRunner {
     /** Counted down when the attempt's reports are to be dropped: its uploads stop retrying. */
     private final CountDownLatch dropped = new CountDownLatch(1);
 
-    /** @param logWebSocket whether log batches may go over the agent WebSocket (else HTTP only) */
-    TaskRunner(TaskAssignment task, AgentSession session, WorkDir workDir, TerraformChooser terraforms, boolean logWebSocket) {
+    TaskRunner(TaskAssignment task, TaskRunners shared) {
         this.task = task;
-        this.workDir = workDir;
-        this.terraforms = terraforms;
-        this.logWebSocket = logWebSocket;
-        this.job = JobCredentials.forClaim(session, task);
-        this.reporter = new TaskReporter(job, task.taskId(), task.attempt(), dropped);
+        this.workDir = shared.workDir();
+        this.terraforms = shared.terraforms();
+        this.logWebSocket = shared.logWebSocket();
+        this.clock = shared.clock();
+        this.job = JobCredentials.forClaim(shared.session(), task, clock);
+        this.reporter = new TaskReporter(job, task.taskId(), task.attempt(), dropped, clock);
         this.secrets = SecretMasker.forTask(task);
         this.label = "task " + task.taskId() + " attempt " + task.attempt();
-        this.agentId = session.agentId();
+        this.agentId = shared.session().agentId();
     }
 
     TaskAssignment task() {
@@ -192,7 +206,7 @@ final class TaskRunner {
         boolean spoolMayGo = false;
         try {
             Outcome outcome;
-            RunDeadline deadline = RunDeadline.start(task.maxRunSeconds(), this::timeOut);
+            RunDeadline deadline = RunDeadline.start(task.maxRunSeconds(), this::timeOut, clock);
             try {
                 outcome = execute();
             } finally {
@@ -249,8 +263,8 @@ final class TaskRunner {
 
     private LogShipper openShipper() throws IOException {
         LogSpool spool = LogSpool.create(workDir.root(), task.taskId(), task.attempt());
-        LogShipper logs = new LogShipper(job, spool, new LogUplink(job, task.taskId(), task.attempt(), logWebSocket),
-                task.taskId(), task.attempt(), task.maxLogBytes(), this::abandon, workDir.disk()::releaseReserve);
+        LogShipper logs = new LogShipper(new LogUplink(job, task.taskId(), task.attempt(), logWebSocket, clock), spool,
+                task.maxLogBytes(), this::abandon, workDir.disk()::releaseReserve, clock);
         synchronized (lock) {
             shipper = logs;
         }
@@ -260,7 +274,7 @@ final class TaskRunner {
 
     /** The attempt cannot keep a log: it is not run, and its result says why. */
     private void reportWithoutLog(IOException spoolFailure) {
-        String reason = (DiskSpace.isNoSpace(spoolFailure) ? noSpaceMessage() + ": " : "") + "the agent cannot write the log"
+        String reason = (NoSpace.causedBy(spoolFailure) ? noSpaceMessage() + ": " : "") + "the agent cannot write the log"
                 + " spool in " + workDir.root() + ": " + spoolFailure.getMessage();
         log.error("{}: not run: {}", label, reason);
         try {
@@ -368,7 +382,7 @@ final class TaskRunner {
 
     /**
      * Runs one command of the attempt on this thread, which waits for it: a sandbox dies with the thread that started
-     * it ({@link Bubblewrap}).
+     * it (bubblewrap's {@code --die-with-parent}, see {@code sandbox.Bubblewrap}).
      */
     private Step run(String what, Start start) throws IOException, InterruptedException {
         TerraformCommand command;
@@ -393,7 +407,7 @@ final class TaskRunner {
 
     /** A line Terraform printed: into the log, noting whether it says the disk is full. */
     private void output(LogStream stream, String line) {
-        if (!saidNoSpace && DiskSpace.saysNoSpace(line)) saidNoSpace = true;
+        if (!saidNoSpace && NoSpace.saidIn(line)) saidNoSpace = true;
         shipper.append(stream, line);
     }
 
@@ -452,7 +466,7 @@ final class TaskRunner {
 
     private Outcome agentError(String what, Exception e) {
         log.error("{}: {}: {}", label, what, e.toString());
-        String cause = e instanceof IOException io && DiskSpace.isNoSpace(io) ? noSpaceMessage() + ": " : "";
+        String cause = e instanceof IOException io && NoSpace.causedBy(io) ? noSpaceMessage() + ": " : "";
         return Outcome.errored(systemLine(cause + what + ": " + e.getMessage()));
     }
 

@@ -1,5 +1,9 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.agent.logs.LogSpool;
+import io.iacrunner.agent.terraform.CliConfig;
+import io.iacrunner.agent.terraform.PluginCache;
+import io.iacrunner.agent.terraform.TaskDirectory;
 import io.iacrunner.protocol.TaskAssignment;
 import java.io.IOException;
 import java.nio.channels.FileChannel;

@@ -3,8 +3,13 @@ package io.iacrunner.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.iacrunner.agent.FakeServer.Reply;
-import io.iacrunner.agent.FakeServer.Request;
+import io.iacrunner.agent.logs.LogSpool;
+import io.iacrunner.agent.terraform.TaskDirectory;
+import io.iacrunner.agent.testing.FakeLogStore;
+import io.iacrunner.agent.testing.FakeServer;
+import io.iacrunner.agent.testing.FakeServer.Reply;
+import io.iacrunner.agent.testing.FakeServer.Request;
+import io.iacrunner.agent.testing.Fixtures;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.HandBack;
 import io.iacrunner.protocol.JobToken;
@@ -12,6 +17,7 @@ import io.iacrunner.protocol.LogLine;
 import io.iacrunner.protocol.LogStream;
 import io.iacrunner.protocol.PingReply;
 import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.PullRequest;
 import io.iacrunner.protocol.PullResponse;
 import io.iacrunner.protocol.StateUpload;
 import io.iacrunner.protocol.TaskAction;
@@ -24,6 +30,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -49,6 +56,7 @@ class SpoolRecoveryTest {
     private FakeLogStore logs;
     private Agent agent;
     private Path work;
+    private final CountDownLatch testOver = new CountDownLatch(1);
 
     @BeforeEach
     void setUp() throws Exception {
@@ -57,7 +65,8 @@ class SpoolRecoveryTest {
         logs = new FakeLogStore();
         server.on("POST", ApiPaths.AGENT_PING, r -> Reply.ok(new PingReply(POOL, List.of(), null, null, 30)));
         server.on("POST", ApiPaths.TASK_PULL, r -> {
-            Thread.sleep(500);
+            // A long poll that finds no work: held for its wait, as the server does, unless the test is over.
+            testOver.await(r.as(PullRequest.class).waitSeconds(), TimeUnit.SECONDS);
             return Reply.ok(new PullResponse(List.of(), List.of()));
         });
         server.on("POST", ApiPaths.TASK_LOGS, logs);
@@ -69,6 +78,7 @@ class SpoolRecoveryTest {
 
     @AfterEach
     void tearDown() {
+        testOver.countDown();
         if (agent != null) agent.close();
         server.close();
     }
@@ -140,8 +150,8 @@ class SpoolRecoveryTest {
     }
 
     private void startAgent() throws Exception {
-        agent = new Agent(AgentConfig.of(server.uri(), Fixtures.poolTokenFile(dir)).withName("restarted").withWorkDir(work)
-                .withTerraform(Fixtures.TERRAFORM).withPullWait(Duration.ofSeconds(1)).withLogWebSocket(false));
+        agent = new Agent(AgentConfig.builder(server.uri(), Fixtures.poolTokenFile(dir)).name("restarted").workDir(work)
+                .terraform(Fixtures.TERRAFORM).pullWait(Duration.ofSeconds(1)).logWebSocket(false).build());
         agent.start();
     }
 

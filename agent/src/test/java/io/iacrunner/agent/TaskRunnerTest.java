@@ -4,21 +4,37 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.iacrunner.agent.FakeServer.Reply;
-import io.iacrunner.agent.FakeServer.Request;
+import io.iacrunner.agent.logs.LogSpool;
+import io.iacrunner.agent.sandbox.ProcessIsolation;
+import io.iacrunner.agent.terraform.CliConfig;
+import io.iacrunner.agent.terraform.Hooks;
+import io.iacrunner.agent.terraform.Launcher;
+import io.iacrunner.agent.terraform.TerraformChooser;
+import io.iacrunner.agent.terraform.TerraformEnvironment;
+import io.iacrunner.agent.testing.FakeLogStore;
+import io.iacrunner.agent.testing.FakeServer;
+import io.iacrunner.agent.testing.FakeServer.Reply;
+import io.iacrunner.agent.testing.FakeServer.Request;
+import io.iacrunner.agent.testing.Fixtures;
+import io.iacrunner.agent.testing.ManualClock;
+import io.iacrunner.agent.util.AgentClock;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.Isolation;
 import io.iacrunner.protocol.JobToken;
 import io.iacrunner.protocol.LogLine;
 import io.iacrunner.protocol.LogStream;
 import io.iacrunner.protocol.PhaseUpdate;
 import io.iacrunner.protocol.PlanReport;
 import io.iacrunner.protocol.PlanSummary;
+import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.RegisterRequest;
 import io.iacrunner.protocol.StateUpload;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskResult;
 import io.iacrunner.protocol.TaskStatus;
+import io.iacrunner.protocol.Transport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +47,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
@@ -47,6 +64,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class TaskRunnerTest {
     private static final Duration GRACE = Duration.ofSeconds(3);
+    /** The uid a sandboxed process runs as: nobody. */
+    private static final int SANDBOX_USER = 65534;
     private static final Pattern LOCAL_EXEC_OUTPUT = Pattern.compile("\\(local-exec\\): (.*)$");
 
     @TempDir
@@ -56,12 +75,14 @@ class TaskRunnerTest {
     private FakeLogStore logs;
     private AgentSession session;
     private WorkDir workDir;
+    /** The runners' clock: the system's, but for the tests that step time. */
+    private AgentClock clock = AgentClock.system();
 
     @BeforeEach
     void setUp() throws Exception {
         assertThat(Fixtures.TERRAFORM).as("these tests need Terraform").isExecutable();
         server = new FakeServer();
-        session = Fixtures.registeredSession(server, dir);
+        session = registeredSession();
         logs = new FakeLogStore();
         server.on("POST", ApiPaths.TASK_LOGS, logs);
         server.on("POST", ApiPaths.TASK_PHASE, r -> Reply.ok(null));
@@ -69,6 +90,14 @@ class TaskRunnerTest {
         server.on("PUT", ApiPaths.TASK_STATE, r -> Reply.ok(null));
         server.on("POST", ApiPaths.TASK_RESULT, r -> Reply.ok(null));
         workDir = WorkDir.open(dir.resolve("work"), 0);
+    }
+
+    private AgentSession registeredSession() throws Exception {
+        Fixtures.acceptRegistrations(server, new PoolConfig("default", 2, false, Map.of()), 1, 0);
+        AgentSession registered = new AgentSession(List.of(server.uri()), Fixtures.poolTokenFile(dir),
+                new RegisterRequest("test", "dev", "localhost"), SavedIdentity.none(), Transport.DEFAULT, AgentClock.system());
+        assertThat(registered.register(new CountDownLatch(1))).isTrue();
+        return registered;
     }
 
     @AfterEach
@@ -86,7 +115,7 @@ class TaskRunnerTest {
     }
 
     private TaskRunner runner(TaskAssignment task, Path terraform, Duration grace) {
-        return new TaskRunner(task, session, workDir, TerraformChooser.fixed(terraform, System.getenv(), grace), false);
+        return new TaskRunners(session, workDir, TerraformChooser.fixed(terraform, System.getenv(), grace, clock), false, clock).runner(task);
     }
 
     /** With the job token a claim brings: {@code job-<id>}, valid for an hour. */
@@ -130,7 +159,7 @@ class TaskRunnerTest {
     private void assertNoTaskDirectoryLeft() throws IOException {
         try (Stream<Path> entries = Files.list(workDir.root())) {
             assertThat(entries.filter(Files::isDirectory)
-                    .filter(p -> !Set.of(LogSpool.DIR, PluginCache.DIR).contains(p.getFileName().toString()))).isEmpty();
+                    .filter(p -> !Set.of(workDir.spoolDir(), workDir.pluginCache().dir()).contains(p))).isEmpty();
         }
         Path spools = workDir.root().resolve(LogSpool.DIR);
         if (Files.isDirectory(spools)) {
@@ -275,7 +304,7 @@ class TaskRunnerTest {
         assertThat(lines).hasSize(6);
         for (int i = 0; i < lines.size(); i += 2) {
             // Serialized: every start is directly followed by its own end, never by another start.
-            assertThat(lines.get(i)).startsWith("start ").endsWith(" " + workDir.root().resolve(PluginCache.DIR));
+            assertThat(lines.get(i)).startsWith("start ").endsWith(" " + workDir.pluginCache().dir());
             assertThat(lines.get(i + 1)).startsWith("end ");
             assertThat(Long.parseLong(lines.get(i + 1).split(" ")[1])).isGreaterThan(Long.parseLong(lines.get(i).split(" ")[1]));
         }
@@ -334,7 +363,7 @@ class TaskRunnerTest {
         assertThat(Path.of(printed.get("HOME")).getParent()).isEqualTo(workDir.root());
         assertThat(Path.of(printed.get("HOME")).getFileName().toString()).startsWith("t-env-a1-");
         assertThat(printed.get("TF_CLI_CONFIG_FILE")).isEqualTo(printed.get("HOME") + "/.terraformrc");
-        assertThat(printed.get("TF_PLUGIN_CACHE_DIR")).isEqualTo(workDir.root().resolve(PluginCache.DIR).toString());
+        assertThat(printed.get("TF_PLUGIN_CACHE_DIR")).isEqualTo(workDir.pluginCache().dir().toString());
         assertThat(localExecOutput("t-env")).as("the task directory is private").contains("mode 700");
         // The JVM running this test has variables outside the allowlist (JAVA_HOME, at least); none got through.
         Set<String> withheld = new HashSet<>(System.getenv().keySet());
@@ -369,13 +398,14 @@ class TaskRunnerTest {
 
     /** A runner whose commands run in the bubblewrap sandbox, as an agent's do by default. */
     private TaskRunner sandboxed(TaskAssignment task, Path... readOnly) {
-        return sandboxed(task, Hooks.NONE, readOnly);
+        return sandboxed(task, Hooks.in(null), readOnly);
     }
 
     private TaskRunner sandboxed(TaskAssignment task, Hooks hooks, Path... readOnly) {
         Map<String, String> env = System.getenv();
-        Launcher launcher = new Launcher(Bubblewrap.verified(env), env, GRACE, List.of(readOnly), hooks);
-        return new TaskRunner(task, session, workDir, TerraformChooser.fixed(Fixtures.TERRAFORM, env, launcher), false);
+        Launcher launcher = new Launcher(ProcessIsolation.of(Isolation.SANDBOX, workDir.root(), env), env, GRACE, List.of(readOnly), hooks,
+                clock);
+        return new TaskRunners(session, workDir, TerraformChooser.fixed(Fixtures.TERRAFORM, env, launcher), false, clock).runner(task);
     }
 
     private Path hook(Path hooks, String name, String script) throws IOException {
@@ -402,7 +432,7 @@ class TaskRunnerTest {
         assertThat(stateUploads()).isEmpty();
         List<String> log = logs.plainText("t-hooks");
         assertThat(log).anySatisfy(l -> assertThat(l).matches(
-                "\\[pre-plan hook\\] pre-plan for t-hooks \\(plan_apply, attempt 1\\) in .*/t-hooks-a1-[0-9a-f]{16} as " + Bubblewrap.SANDBOX_ID));
+                "\\[pre-plan hook\\] pre-plan for t-hooks \\(plan_apply, attempt 1\\) in .*/t-hooks-a1-[0-9a-f]{16} as " + SANDBOX_USER));
         assertThat(log).contains("[pre-plan hook] main.tf.json", "[post-plan hook] planned", "[post-plan hook] plan.out",
                 "[post-plan hook] to stderr", "[pre-apply hook] refusing: change freeze",
                 "the pre-apply hook exited with code 3: the run fails here, before terraform apply");
@@ -451,13 +481,13 @@ class TaskRunnerTest {
         assertThat(String.join("\n", logs.plainText("t-cache-2"))).as("the second, without a lock file, uses the cache")
                 .contains("Using example/fake v1.0.0 from the shared cache directory")
                 .doesNotContain("Installing example/fake");
-        assertThat(workDir.root().resolve(PluginCache.DIR).resolve("registry.terraform.io/example/fake/1.0.0/linux_amd64"))
+        assertThat(workDir.pluginCache().dir().resolve("registry.terraform.io/example/fake/1.0.0/linux_amd64"))
                 .as("written by init, in the sandbox").exists();
     }
 
     @Test
     void inTheSandboxTerraformRunsInItsTaskDirectoryAndCannotWriteTheCacheOrReadTheWorkDirectory() throws Exception {
-        Path cache = workDir.root().resolve(PluginCache.DIR);
+        Path cache = workDir.pluginCache().dir();
         TaskAssignment task = task("t-sandboxed", TaskAction.PLAN_APPLY, localExec("id -u; pwd; echo TMP=$TMPDIR; ls " + workDir.root()
                 + "; touch " + cache.resolve("poisoned") + " || echo cache-is-read-only"), "{\"region\": \"eu\"}", null);
 
@@ -465,7 +495,7 @@ class TaskRunnerTest {
 
         assertThat(onlyResult().status()).isEqualTo(TaskStatus.SUCCEEDED);
         List<String> printed = localExecOutput("t-sandboxed");
-        assertThat(printed).contains(Integer.toString(Bubblewrap.SANDBOX_ID), "TMP=/tmp", "cache-is-read-only");
+        assertThat(printed).contains(Integer.toString(SANDBOX_USER), "TMP=/tmp", "cache-is-read-only");
         assertThat(printed).anySatisfy(l -> assertThat(l).startsWith(workDir.root().resolve("t-sandboxed-a1-").toString()));
         assertThat(printed).as("the work directory shows the cache and this task only").noneSatisfy(l -> assertThat(l)
                 .isIn(LogSpool.DIR, ".agent.lock"));
@@ -476,18 +506,26 @@ class TaskRunnerTest {
 
     @Test
     void aRunPastItsMaxRunTimeIsStoppedLikeACancelAndEndsErroredSayingSo() throws Exception {
+        ManualClock time = new ManualClock();
+        clock = time;
         String marker = "300." + System.nanoTime() % 1_000_000;
         TaskAssignment task = task("t-timeout", TaskAction.PLAN_APPLY, localExec("(sleep " + marker + " &) ; sleep " + marker), null, null)
                 .withMaxRunSeconds(4);
-        long started = System.nanoTime();
+        Thread thread = Thread.ofPlatform().start(sandboxed(task)::run);
+        await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) >= 2);
 
-        sandboxed(task).run();
+        time.advance(Duration.ofMillis(3500));
+        await().until(() -> time.waitingFor(Duration.ofMillis(500))); // the deadline has looked again: half a second left
+        assertThat(thread.isAlive()).as("not stopped before its time").isTrue();
+        long overAt = System.nanoTime();
+        time.advance(Duration.ofMillis(500));
+        thread.join(GRACE.plusSeconds(20).toMillis());
 
-        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        assertThat(thread.isAlive()).isFalse();
+        assertThat(Duration.ofNanos(System.nanoTime() - overAt)).as("stopped at the limit, by SIGINT").isLessThan(GRACE);
         TaskResult result = onlyResult();
         assertThat(result.status()).isEqualTo(TaskStatus.ERRORED);
         assertThat(result.message()).isEqualTo("timed out after 4s (its max_run_time): stopped during terraform apply");
-        assertThat(took).as("stopped at the limit, by SIGINT").isBetween(Duration.ofSeconds(4), Duration.ofSeconds(4).plus(GRACE));
         assertThat(logs.plainText("t-timeout")).anySatisfy(l -> assertThat(l).startsWith("timed out after 4s: the run's max_run_time (4s) is over"));
         assertThat(logs.plainText("t-timeout")).anySatisfy(l -> assertThat(l).contains("Interrupt received"));
         assertThat(stateUploads()).as("the interrupted apply's state is kept").hasSize(1);
@@ -525,6 +563,8 @@ class TaskRunnerTest {
 
     @Test
     void aRepeatedCancelChangesNothingButAForcedOneKillsAPendingGracefulCancelAtOnce() throws Exception {
+        ManualClock time = new ManualClock();
+        clock = time;
         String marker = "300." + System.nanoTime() % 1_000_000;
         Duration longGrace = Duration.ofSeconds(60);
         TaskRunner runner = runner(task("t-upgrade", TaskAction.PLAN_APPLY, "{}", null, null),
@@ -533,8 +573,8 @@ class TaskRunnerTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
 
         assertThat(runner.cancel("the user asked", false)).isTrue();
-        Thread.sleep(1000);
-        assertThat(processesWith(marker)).as("SIGINT is ignored: the graceful cancel waits out its grace").isPositive();
+        await().until(() -> time.waitingFor(longGrace)); // SIGINT is sent: the cancel waits out its grace
+        assertThat(processesWith(marker)).as("SIGINT is ignored").isPositive();
         assertThat(runner.cancel("asked again", false)).as("a second graceful cancel").isFalse();
         long forcedAt = System.nanoTime();
         assertThat(runner.cancel("the user insisted", true)).as("a forced cancel upgrades the pending one").isTrue();
@@ -559,7 +599,6 @@ class TaskRunnerTest {
         Thread thread = Thread.ofPlatform().start(runner::run);
         await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
         logs.outage.set(Integer.MAX_VALUE); // the server is gone: nothing could be delivered any more
-        Thread.sleep(500);
 
         long droppedAt = System.nanoTime();
         runner.drop("the agent is shutting down and the task could not report in time");

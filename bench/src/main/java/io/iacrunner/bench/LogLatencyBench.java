@@ -104,9 +104,9 @@ public final class LogLatencyBench {
         Path data = BenchEnv.tempDir(NAME);
         Map<Mode, List<Run>> runs = new EnumMap<>(Mode.class);
         try (IacServer server = IacServer.start(ServerConfig.builder().port(0).dataDir(data).build())) {
-            AgentConfig agentConfig = AgentConfig.of(server.baseUrl(), server.agentTokenFile()).withName("bench-agent")
-                    .withWorkDir(Files.createDirectories(data.resolve("agent-work"))).withTerraform(o.terraform())
-                    .withPullWait(Duration.ofSeconds(5));
+            AgentConfig agentConfig = AgentConfig.builder(server.baseUrl(), server.agentTokenFile()).name("bench-agent")
+                    .workDir(Files.createDirectories(data.resolve("agent-work"))).terraform(o.terraform())
+                    .pullWait(Duration.ofSeconds(5)).build();
             Agent agent = new Agent(agentConfig);
             try {
                 agent.start();

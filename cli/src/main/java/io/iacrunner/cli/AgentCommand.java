@@ -2,11 +2,12 @@ package io.iacrunner.cli;
 
 import io.iacrunner.agent.Agent;
 import io.iacrunner.agent.AgentConfig;
-import io.iacrunner.agent.ReleaseMirror;
-import io.iacrunner.agent.TerraformProduct;
+import io.iacrunner.agent.terraform.ReleaseMirror;
+import io.iacrunner.agent.terraform.TerraformProduct;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.Isolation;
 import io.iacrunner.protocol.TaskAction;
+import io.iacrunner.protocol.Transport;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +17,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import io.iacrunner.protocol.Transport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -142,16 +142,16 @@ public final class AgentCommand implements Callable<Integer> {
         List<URI> servers = Arrays.stream(url.split(",")).map(String::strip).filter(u -> !u.isEmpty())
                 .map(ClientOptions::parseServerUrl).toList();
         if (servers.isEmpty()) throw new UsageException("--server names no URL");
-        AgentConfig config = AgentConfig.of(servers.getFirst(), token).withOtherServers(servers.subList(1, servers.size()));
+        AgentConfig.Builder config = AgentConfig.builder(servers.getFirst(), token).otherServers(servers.subList(1, servers.size()));
         if (name != null) {
             if (name.isBlank()) throw new UsageException("--name must not be blank");
-            config = config.withName(name);
+            config.name(name);
         }
-        if (workDir != null) config = config.withWorkDir(ctx.resolve(workDir));
-        if (terraform != null) config = config.withTerraform(terraform.getNameCount() > 1 ? ctx.resolve(terraform) : terraform);
+        if (workDir != null) config.workDir(ctx.resolve(workDir));
+        if (terraform != null) config.terraform(terraform.getNameCount() > 1 ? ctx.resolve(terraform) : terraform);
         if (maxPlans != null) {
             if (maxPlans < 1) throw new UsageException("--max-plans must be 1 or more, got " + maxPlans);
-            config = config.withLocalPlanLimit(maxPlans);
+            config.localPlanLimit(maxPlans);
         }
         if (drainTimeoutSeconds < 0) throw new UsageException("--drain-timeout must be 0 or more seconds, got " + drainTimeoutSeconds);
         if (cancelGraceSeconds < 0) throw new UsageException("--cancel-grace must be 0 or more seconds, got " + cancelGraceSeconds);
@@ -169,7 +169,7 @@ public final class AgentCommand implements Callable<Integer> {
             for (Path path : paths) {
                 if (!Files.exists(path)) throw new UsageException("--sandbox-read-only: " + path + " does not exist");
             }
-            config = config.withSandboxReadOnly(paths);
+            config.sandboxReadOnly(paths);
         }
         Isolation chosen;
         try {
@@ -180,23 +180,23 @@ public final class AgentCommand implements Callable<Integer> {
         if (hooksDir != null) {
             Path hooks = ctx.resolve(hooksDir);
             if (!Files.isDirectory(hooks)) throw new UsageException("--hooks-dir: " + hooks + " is not a directory");
-            config = config.withHooksDir(hooks);
+            config.hooksDir(hooks);
         }
         if (providerMirror != null) {
             Path mirror = ctx.resolve(providerMirror);
             if (!Files.isDirectory(mirror)) throw new UsageException("--provider-mirror: " + mirror + " is not a directory");
-            config = config.withProviderMirror(mirror);
+            config.providerMirror(mirror);
         }
-        config = config.withClaims(claims());
-        return config.withTransport(reach).withIsolation(chosen).withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
-                .withCancelGrace(Duration.ofSeconds(cancelGraceSeconds))
-                .withLogWebSocket(!logOverHttp)
-                .withVersions(versions());
+        if (accept != null) config.accept(accepted());
+        return config.single(single).minFreeDisk(minFreeDiskMib * 1024 * 1024)
+                .transport(reach).isolation(chosen).drainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
+                .cancelGrace(Duration.ofSeconds(cancelGraceSeconds))
+                .logWebSocket(!logOverHttp)
+                .versions(versions())
+                .build();
     }
 
-    private AgentConfig.Claims claims() {
-        long minFreeDisk = minFreeDiskMib * 1024 * 1024;
-        if (accept == null) return new AgentConfig.Claims(single, AgentConfig.Claims.DEFAULTS.accept(), minFreeDisk);
+    private java.util.Set<TaskAction> accepted() {
         java.util.Set<TaskAction> actions = java.util.EnumSet.noneOf(TaskAction.class);
         for (String a : accept) {
             try {
@@ -205,7 +205,7 @@ public final class AgentCommand implements Callable<Integer> {
                 throw new UsageException("--accept takes plan or plan_apply, got '" + a + "'");
             }
         }
-        return new AgentConfig.Claims(single, actions, minFreeDisk);
+        return actions;
     }
 
     private AgentConfig.Versions versions() {

@@ -77,12 +77,13 @@ public final class DevCommand implements Callable<Integer> {
         // The README's first command must work on a fresh machine: without bubblewrap the local agent runs
         // unsandboxed, and the banner says so.
         String noSandbox = Agent.sandboxProblem(agentWork).orElse(null);
-        AgentConfig agentConfig = AgentConfig.of(server.baseUrl(), server.agentTokenFile())
-                .withName("dev-agent")
-                .withWorkDir(agentWork)
-                .withIsolation(noSandbox == null ? Isolation.SANDBOX : Isolation.NONE)
+        AgentConfig agentConfig = AgentConfig.builder(server.baseUrl(), server.agentTokenFile())
+                .name("dev-agent")
+                .workDir(agentWork)
+                .isolation(noSandbox == null ? Isolation.SANDBOX : Isolation.NONE)
                 // A laptop's disk may be nearly full: the tour's runs need little, so only a truly full disk stops them.
-                .withMinFreeDisk(32L * 1024 * 1024);
+                .minFreeDisk(32L * 1024 * 1024)
+                .build();
         Agent agent;
         try {
             agent = new Agent(agentConfig);

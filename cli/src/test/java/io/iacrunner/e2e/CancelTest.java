@@ -48,7 +48,7 @@ class CancelTest {
     void cancelWhileApplyingStopsTerraformAndItsChildrenWithinTheGrace() throws Exception {
         Duration grace = Duration.ofSeconds(10);
         String name = "graceful";
-        Agent agent = system.startAgent(name, c -> c.withCancelGrace(grace).withDrainTimeout(Duration.ZERO));
+        Agent agent = system.startAgent(name, c -> c.cancelGrace(grace).drainTimeout(Duration.ZERO));
         try {
             String marker = UUID.randomUUID().toString();
             String id = startSleepingApply("cancel-graceful", marker);
@@ -80,7 +80,7 @@ class CancelTest {
         Duration grace = Duration.ofSeconds(120);
         String name = "forced";
         Path deaf = sigintDeafTerraform();
-        Agent agent = system.startAgent(name, c -> c.withTerraform(deaf).withCancelGrace(grace).withDrainTimeout(Duration.ZERO));
+        Agent agent = system.startAgent(name, c -> c.terraform(deaf).cancelGrace(grace).drainTimeout(Duration.ZERO));
         try {
             String marker = UUID.randomUUID().toString();
             String id = startSleepingApply("cancel-forced", marker);
@@ -107,7 +107,7 @@ class CancelTest {
         Duration grace = Duration.ofSeconds(5);
         String name = "grace-over";
         Path deaf = sigintDeafTerraform();
-        Agent agent = system.startAgent(name, c -> c.withTerraform(deaf).withCancelGrace(grace).withDrainTimeout(Duration.ZERO));
+        Agent agent = system.startAgent(name, c -> c.terraform(deaf).cancelGrace(grace).drainTimeout(Duration.ZERO));
         try {
             String marker = UUID.randomUUID().toString();
             String id = startSleepingApply("cancel-grace-over", marker);

@@ -36,7 +36,7 @@ class DiskFullEndToEndTest {
     @Test
     void aRunThatFillsTheDiskIsErroredWithTheCauseAndTheAgentClaimsNothingUntilSpaceIsFreed() throws Exception {
         try (SmallDisk disk = SmallDisk.mount(dir, 64); E2eHarness h = new E2eHarness(dir.resolve("system"))) {
-            Agent small = h.startAgent("small-disk", c -> c.withWorkDir(disk.path().resolve("work")).withMinFreeDisk(MIN_FREE));
+            Agent small = h.startAgent("small-disk", c -> c.workDir(disk.path().resolve("work")).minFreeDisk(MIN_FREE));
             ApiClient admin = h.server.admin();
 
             // The apply prints 200 lines, then fills the disk from its own directory and fails for it.

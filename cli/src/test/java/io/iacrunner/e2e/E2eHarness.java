@@ -98,11 +98,11 @@ final class E2eHarness implements AutoCloseable {
     }
 
     /** An agent in this JVM, its configuration adjusted by {@code adjust} (say, a short cancel grace). */
-    Agent startAgent(String name, UnaryOperator<AgentConfig> adjust) throws IOException {
+    Agent startAgent(String name, UnaryOperator<AgentConfig.Builder> adjust) throws IOException {
         Path work = workDir(name);
-        Agent agent = new Agent(adjust.apply(AgentConfig.of(server.baseUrl(), server.server().agentTokenFile())
-                .withName(name).withWorkDir(work).withTerraform(terraform()).withPullWait(Duration.ofSeconds(5))
-                .withSandboxReadOnly(List.of(shared))));
+        Agent agent = new Agent(adjust.apply(AgentConfig.builder(server.baseUrl(), server.server().agentTokenFile())
+                .name(name).workDir(work).terraform(terraform()).pullWait(Duration.ofSeconds(5))
+                .sandboxReadOnly(List.of(shared))).build());
         agent.start();
         agents.add(agent);
         return agent;

@@ -34,7 +34,7 @@ class HooksEndToEndTest {
         hook(hooks, "pre-plan", "echo \"checking $IAC_WORKSPACE_ID before its plan\"");
         hook(hooks, "pre-apply", "echo 'change freeze: no applies today' >&2; exit 7");
         try (E2eHarness system = new E2eHarness(dir)) {
-            system.startAgent("hooked", c -> c.withHooksDir(hooks));
+            system.startAgent("hooked", c -> c.hooksDir(hooks));
             String marker = "hooks-" + System.nanoTime();
             String id = system.createTask("hooked", "plan_apply", E2eHarness.localExecConfig(marker, "echo applied-" + marker));
 

@@ -56,8 +56,8 @@ class LogPipelineFaultsTest {
             ServerProcess.awaitReady(first, dir.resolve("server-1.log"));
             String adminToken = Files.readString(data.resolve("admin.token")).trim();
             ApiClient admin = new ApiClient(url, () -> adminToken);
-            agent = new Agent(AgentConfig.of(url, data.resolve("agent.token")).withName("faults").withWorkDir(work)
-                    .withTerraform(E2eHarness.terraform()).withPullWait(Duration.ofSeconds(5)).withDrainTimeout(Duration.ZERO));
+            agent = new Agent(AgentConfig.builder(url, data.resolve("agent.token")).name("faults").workDir(work)
+                    .terraform(E2eHarness.terraform()).pullWait(Duration.ofSeconds(5)).drainTimeout(Duration.ZERO).build());
             agent.start();
             String id = Applies.create(admin, "killed-server", Applies.printing("kill-" + System.nanoTime(), LINES, "0.5"));
 
@@ -94,7 +94,7 @@ class LogPipelineFaultsTest {
     @Timeout(value = 300, unit = TimeUnit.SECONDS)
     void aHundredThousandLinesSurviveTheAgentsConnectionsCutOverAndOver() throws Exception {
         try (E2eHarness h = new E2eHarness(dir, Duration.ofSeconds(3)); CuttingProxy proxy = new CuttingProxy(h.server.baseUrl().getPort())) {
-            h.startAgent("cut", c -> c.withServerUrl(proxy.url()));
+            h.startAgent("cut", c -> c.serverUrl(proxy.url()));
             ApiClient admin = h.server.admin();
             String id = Applies.create(admin, "cut-connections", Applies.printing("cut-" + System.nanoTime(), LINES, "0.5"));
 

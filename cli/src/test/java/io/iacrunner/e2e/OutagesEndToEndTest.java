@@ -40,7 +40,7 @@ class OutagesEndToEndTest {
         Path own = dir.resolve("cut-60s");
         try (E2eHarness h = new E2eHarness(own, E2eHarness::productionTimings);
                 CuttingProxy proxy = new CuttingProxy(h.server.baseUrl().getPort())) {
-            h.startAgent("cut-60s", c -> c.withServerUrl(proxy.url()));
+            h.startAgent("cut-60s", c -> c.serverUrl(proxy.url()));
             ApiClient admin = h.server.admin();
             String id = Applies.create(admin, "cut-60s", Applies.printing("cut60-" + System.nanoTime(), LINES, "1"));
             await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100))
@@ -70,7 +70,7 @@ class OutagesEndToEndTest {
         Path own = dir.resolve("cut-5min");
         try (E2eHarness h = new E2eHarness(own, E2eHarness::productionTimings);
                 CuttingProxy proxy = new CuttingProxy(h.server.baseUrl().getPort())) {
-            h.startAgent("cut-5min", c -> c.withServerUrl(proxy.url()));
+            h.startAgent("cut-5min", c -> c.serverUrl(proxy.url()));
             ApiClient admin = h.server.admin();
             int lines = 2_000;
             String id = Applies.create(admin, "cut-5min", Applies.printing("cut5-" + System.nanoTime(), lines, "1"));

@@ -72,11 +72,11 @@ class ReplicasEndToEndTest {
         a = ServerProcess.launch(Files.createDirectories(dir.resolve("replica-a")), log, port, PING, settings);
         ServerProcess.awaitReady(a, log);
         aUrl = URI.create("http://127.0.0.1:" + port);
-        agent = new Agent(AgentConfig.of(aUrl, b.server().agentTokenFile()).withOtherServers(List.of(b.baseUrl()))
-                .withName("replicated").withWorkDir(Files.createDirectories(dir.resolve("agent")))
-                .withTerraform(E2eHarness.terraform()).withPullWait(Duration.ofSeconds(5))
+        agent = new Agent(AgentConfig.builder(aUrl, b.server().agentTokenFile()).otherServers(List.of(b.baseUrl()))
+                .name("replicated").workDir(Files.createDirectories(dir.resolve("agent")))
+                .terraform(E2eHarness.terraform()).pullWait(Duration.ofSeconds(5))
                 // The gate a provisioner waits for is outside its sandbox but for this directory, shown read-only.
-                .withSandboxReadOnly(List.of(Files.createDirectories(dir.resolve("gates")))));
+                .sandboxReadOnly(List.of(Files.createDirectories(dir.resolve("gates")))).build());
         agent.start();
     }
 

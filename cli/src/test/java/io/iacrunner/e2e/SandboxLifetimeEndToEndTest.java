@@ -79,7 +79,7 @@ class SandboxLifetimeEndToEndTest {
 
     @Test
     void aCancelEndsEveryProcessOfTheRunDoubleForkedOnesIncluded() throws Exception {
-        Agent agent = system.startAgent("canceler", c -> c.withCancelGrace(Duration.ofSeconds(10)).withDrainTimeout(Duration.ZERO));
+        Agent agent = system.startAgent("canceler", c -> c.cancelGrace(Duration.ofSeconds(10)).drainTimeout(Duration.ZERO));
         try {
             Path work = system.workDir("canceler");
             String marker = UUID.randomUUID().toString();
@@ -115,7 +115,7 @@ class SandboxLifetimeEndToEndTest {
         E2eHarness.CliResult set = system.cli("workspace", "set", "timed", "--max-run-time", "12s");
         assertThat(set.exit()).as(set.err()).isZero();
         assertThat(set.out()).contains("max_run_time 12s");
-        Agent agent = system.startAgent("timer", c -> c.withCancelGrace(Duration.ofSeconds(10)).withDrainTimeout(Duration.ZERO));
+        Agent agent = system.startAgent("timer", c -> c.cancelGrace(Duration.ofSeconds(10)).drainTimeout(Duration.ZERO));
         try {
             Path work = system.workDir("timer");
             String marker = UUID.randomUUID().toString();

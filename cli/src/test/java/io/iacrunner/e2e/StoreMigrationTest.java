@@ -62,8 +62,8 @@ class StoreMigrationTest {
         try (IacServer server = IacServer.start(single)) {
             admin = Files.readString(server.adminTokenFile()).trim();
             ApiClient client = new ApiClient(server.baseUrl(), () -> admin);
-            Agent agent = new Agent(AgentConfig.of(server.baseUrl(), server.agentTokenFile()).withName("mover")
-                    .withWorkDir(Files.createDirectories(dir.resolve("agent"))).withTerraform(E2eHarness.terraform()));
+            Agent agent = new Agent(AgentConfig.builder(server.baseUrl(), server.agentTokenFile()).name("mover")
+                    .workDir(Files.createDirectories(dir.resolve("agent"))).terraform(E2eHarness.terraform()).build());
             agent.start();
             try {
                 applied = create(client, "moved", TaskAction.PLAN_APPLY, E2eHarness.printingConfig(30, null));

@@ -39,7 +39,7 @@ class WebUiEndToEndTest {
     @BeforeAll
     static void start() throws Exception {
         system = new E2eHarness(dir, Duration.ofSeconds(5));
-        system.startAgent("web-ui", c -> c.withCancelGrace(Duration.ofSeconds(10)));
+        system.startAgent("web-ui", c -> c.cancelGrace(Duration.ofSeconds(10)));
         proxy = new CuttingProxy(system.server.baseUrl().getPort());
         browser = Browser.start(proxy.url(), dir);
         browser.signIn(system.server.adminToken());
