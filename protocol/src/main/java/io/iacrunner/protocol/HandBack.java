@@ -5,4 +5,4 @@ package io.iacrunner.protocol;
  * goes back to the queue for any agent, and the attempt does not count against the retry limit. {@code reason} says
  * why, for the task's message (say, the agent had no room for it).
  */
-public record HandBack(int attempt, String reason) {}
+public record HandBack(int attempt, String reason) implements AttemptUpload {}

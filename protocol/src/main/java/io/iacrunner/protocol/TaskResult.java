@@ -12,7 +12,7 @@ package io.iacrunner.protocol;
  * @param logLostReason why those lines are gone (null when none are)
  */
 public record TaskResult(int attempt, TaskStatus status, Integer exitCode, String message, long logLines, String logSha256,
-        Boolean terraformKilled, Long logLinesLost, String logLostReason) {
+        Boolean terraformKilled, Long logLinesLost, String logLostReason) implements AttemptUpload {
 
     /** Absent in a body (a client that knows nothing of them): Terraform ended by itself, no line was lost. */
     public TaskResult {

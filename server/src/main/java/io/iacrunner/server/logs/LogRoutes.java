@@ -8,6 +8,7 @@ import io.iacrunner.protocol.ViewerFrame;
 import io.iacrunner.protocol.WireJson;
 import io.iacrunner.protocol.Role;
 import io.iacrunner.server.auth.Authenticator;
+import io.iacrunner.server.auth.JobUploads;
 import io.iacrunner.server.auth.Principal;
 import io.iacrunner.server.tasks.TaskAccess;
 import io.iacrunner.server.auth.WsTickets;
@@ -75,11 +76,8 @@ public final class LogRoutes implements Routes {
     }
 
     private void append(Context ctx) {
-        String taskId = ctx.pathParam("task_id");
-        var job = auth.job(ctx.header("Authorization"), taskId);
-        LogBatch batch = Bodies.read(ctx, LogBatch.class);
-        Authenticator.requireAttempt(job, batch.attempt());
-        ctx.json(logs.append(taskId, job.agentId(), batch));
+        var upload = JobUploads.read(auth, ctx, LogBatch.class);
+        ctx.json(logs.append(upload.taskId(), upload.agentId(), upload.body()));
     }
 
     private void page(Context ctx) {

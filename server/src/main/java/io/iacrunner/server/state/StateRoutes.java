@@ -5,6 +5,7 @@ import io.iacrunner.protocol.Role;
 import io.iacrunner.protocol.RollbackRequest;
 import io.iacrunner.protocol.StateUpload;
 import io.iacrunner.server.auth.Authenticator;
+import io.iacrunner.server.auth.JobUploads;
 import io.iacrunner.server.http.Bodies;
 import io.iacrunner.server.http.QueryParams;
 import io.iacrunner.server.http.RouteTable;
@@ -33,11 +34,8 @@ public final class StateRoutes implements Routes {
     }
 
     private void upload(Context ctx) {
-        String taskId = ctx.pathParam("task_id");
-        var job = auth.job(ctx.header("Authorization"), taskId);
-        StateUpload upload = Bodies.read(ctx, StateUpload.class);
-        Authenticator.requireAttempt(job, upload.attempt());
-        ctx.json(states.upload(taskId, job.agentId(), upload));
+        var upload = JobUploads.read(auth, ctx, StateUpload.class);
+        ctx.json(states.upload(upload.taskId(), upload.agentId(), upload.body()));
     }
 
     /** The current state, or with {@code ?version=N} that version's. */

@@ -12,6 +12,7 @@ import io.iacrunner.protocol.TaskResult;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.server.audit.AuditLog;
 import io.iacrunner.server.auth.Authenticator;
+import io.iacrunner.server.auth.JobUploads;
 import io.iacrunner.server.auth.Principal;
 import io.iacrunner.server.http.Bodies;
 import io.iacrunner.server.http.QueryParams;
@@ -83,38 +84,26 @@ public final class TaskRoutes implements Routes {
     }
 
     private void phase(Context ctx) {
-        String taskId = ctx.pathParam("task_id");
-        var job = auth.job(ctx.header("Authorization"), taskId);
-        PhaseUpdate update = Bodies.read(ctx, PhaseUpdate.class);
-        Authenticator.requireAttempt(job, update.attempt());
-        tasks.phase(taskId, job.agentId(), update);
+        var upload = JobUploads.read(auth, ctx, PhaseUpdate.class);
+        tasks.phase(upload.taskId(), upload.agentId(), upload.body());
         ctx.status(204);
     }
 
     private void plan(Context ctx) {
-        String taskId = ctx.pathParam("task_id");
-        var job = auth.job(ctx.header("Authorization"), taskId);
-        PlanReport report = Bodies.read(ctx, PlanReport.class);
-        Authenticator.requireAttempt(job, report.attempt());
-        tasks.recordPlan(taskId, job.agentId(), report);
+        var upload = JobUploads.read(auth, ctx, PlanReport.class);
+        tasks.recordPlan(upload.taskId(), upload.agentId(), upload.body());
         ctx.status(204);
     }
 
     private void result(Context ctx) {
-        String taskId = ctx.pathParam("task_id");
-        var job = auth.job(ctx.header("Authorization"), taskId);
-        TaskResult result = Bodies.read(ctx, TaskResult.class);
-        Authenticator.requireAttempt(job, result.attempt());
-        ctx.json(tasks.finish(taskId, job.agentId(), result));
+        var upload = JobUploads.read(auth, ctx, TaskResult.class);
+        ctx.json(tasks.finish(upload.taskId(), upload.agentId(), upload.body()));
     }
 
     /** An attempt the agent will not run, given back with the attempt's job token. */
     private void handBack(Context ctx) {
-        String taskId = ctx.pathParam("task_id");
-        var job = auth.job(ctx.header("Authorization"), taskId);
-        HandBack request = Bodies.read(ctx, HandBack.class);
-        Authenticator.requireAttempt(job, request.attempt());
-        ctx.json(tasks.handBack(taskId, job.agentId(), request));
+        var upload = JobUploads.read(auth, ctx, HandBack.class);
+        ctx.json(tasks.handBack(upload.taskId(), upload.agentId(), upload.body()));
     }
 
     /** A fresh job token for an attempt the calling agent runs (the first expiring, or lost with an agent restart). */
