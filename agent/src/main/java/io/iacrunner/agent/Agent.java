@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Agent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
-    static final String VERSION = Objects.requireNonNullElse(Agent.class.getPackage().getImplementationVersion(), "dev");
+    static final String VERSION =
+            Objects.requireNonNullElse(Agent.class.getPackage().getImplementationVersion(), "dev");
     /** After a shutdown's cancel: the grace period plus this much for the state upload, the last log lines, the result. */
     private static final Duration REPORT_WAIT = Duration.ofSeconds(30);
     /** After giving up on reports: time for the killed tasks' threads to end. */
@@ -56,10 +57,18 @@ public final class Agent implements AutoCloseable {
     public Agent(AgentConfig config, AgentClock clock) {
         this.config = Objects.requireNonNull(config, "config");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.session = new AgentSession(config.servers(), config.tokenFile(),
-                new RegisterRequest(config.name(), VERSION, hostname(config.name()), config.runs().isolation(), null),
+        this.session = new AgentSession(
+                config.servers(),
+                config.tokenFile(),
+                new RegisterRequest(
+                        config.name(),
+                        VERSION,
+                        hostname(config.name()),
+                        config.runs().isolation(),
+                        null),
                 new SavedIdentity(config.workDir()),
-                config.transport(), clock);
+                config.transport(),
+                clock);
     }
 
     /**
@@ -77,7 +86,10 @@ public final class Agent implements AutoCloseable {
         Launcher.requireApart(config.workDir(), config.runs().readOnlyPaths());
         WorkDir dir;
         try {
-            dir = WorkDir.open(config.workDir(), config.claims().minFreeDisk(), CliConfig.of(config.runs().providerMirror()));
+            dir = WorkDir.open(
+                    config.workDir(),
+                    config.claims().minFreeDisk(),
+                    CliConfig.of(config.runs().providerMirror()));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot use work directory " + config.workDir() + ": " + e.getMessage(), e);
         }
@@ -94,20 +106,36 @@ public final class Agent implements AutoCloseable {
             dir.close();
             throw e;
         }
-        log.info("registered with {} as agent {} in pool {} (plan limit {})", config.servers(), session.agentId(),
-                session.pool().poolId(), Capacity.planLimit(session.pool(), config.localPlanLimit()));
+        log.info(
+                "registered with {} as agent {} in pool {} (plan limit {})",
+                config.servers(),
+                session.agentId(),
+                session.pool().poolId(),
+                Capacity.planLimit(session.pool(), config.localPlanLimit()));
         RunningTasks running = new RunningTasks(session::pool, config.localPlanLimit(), clock);
-        Lease held = new Lease(session.leaseSeconds(), session.registeredAt(), silent -> leaseLost(running, silent), clock);
-        Launcher launcher = new Launcher(isolation, System.getenv(), config.cancelGrace(), config.runs().readOnlyPaths(),
-                Hooks.in(config.runs().hooksDir()), clock);
+        Lease held =
+                new Lease(session.leaseSeconds(), session.registeredAt(), silent -> leaseLost(running, silent), clock);
+        Launcher launcher = new Launcher(
+                isolation,
+                System.getenv(),
+                config.cancelGrace(),
+                config.runs().readOnlyPaths(),
+                Hooks.in(config.runs().hooksDir()),
+                clock);
         TerraformChooser terraforms;
         try {
-            terraforms = new TerraformChooser(config.terraform(), config.versions().defaultVersion(), config.versions().product(),
-                    TerraformVersions.create(config.versionsDir(), config.versions().mirrors(), System.getenv(), VERSION), System.getenv(),
+            terraforms = new TerraformChooser(
+                    config.terraform(),
+                    config.versions().defaultVersion(),
+                    config.versions().product(),
+                    TerraformVersions.create(
+                            config.versionsDir(), config.versions().mirrors(), System.getenv(), VERSION),
+                    System.getenv(),
                     launcher);
         } catch (IOException e) {
             dir.close();
-            throw new UncheckedIOException("cannot use the Terraform versions directory " + config.versionsDir() + ": " + e.getMessage(), e);
+            throw new UncheckedIOException(
+                    "cannot use the Terraform versions directory " + config.versionsDir() + ": " + e.getMessage(), e);
         }
         synchronized (lifecycle) {
             if (closing) {
@@ -121,12 +149,15 @@ public final class Agent implements AutoCloseable {
             // Beside the pull loop: until the leftover attempts have reported, the server counts them as running here.
             recovery = new SpoolRecovery(session, dir, config.logWebSocket(), clock);
             AgentState state = new AgentState(session, running, held, dir.disk(), clock);
-            pinger = Thread.ofPlatform().name("agent-ping").start(new PingLoop(state, VERSION, stopPinging, recovery::taskIds));
+            pinger = Thread.ofPlatform()
+                    .name("agent-ping")
+                    .start(new PingLoop(state, VERSION, stopPinging, recovery::taskIds));
             Thread.ofPlatform().name("agent-spool-recovery").daemon().start(recovery);
             Intake intake = Intake.of(config.claims());
             TaskRunners runners = new TaskRunners(session, dir, terraforms, config.logWebSocket(), clock);
-            puller = Thread.ofPlatform().name("agent-pull").start(new PullLoop(state, runners, config.pullWait(), stopPulling,
-                    intake));
+            puller = Thread.ofPlatform()
+                    .name("agent-pull")
+                    .start(new PullLoop(state, runners, config.pullWait(), stopPulling, intake));
             if (config.claims().single()) {
                 Thread.ofPlatform().daemon().name("agent-single").start(() -> closeAfterTheOneTask(intake, running));
             }
@@ -182,9 +213,12 @@ public final class Agent implements AutoCloseable {
      * reached would gain nothing and lose what the run did. New work waits for a successful ping.
      */
     private static void leaseLost(RunningTasks running, Duration silent) {
-        log.error("no ping has reached the server for {} s, the agent's lease: {} running task(s) go on, their logs"
-                + " spooled until a server takes them; applies are waited for, plans may be run again elsewhere; no new"
-                + " work until a ping gets through", silent.toSeconds(), running.size());
+        log.error(
+                "no ping has reached the server for {} s, the agent's lease: {} running task(s) go on, their logs"
+                        + " spooled until a server takes them; applies are waited for, plans may be run again elsewhere; no new"
+                        + " work until a ping gets through",
+                silent.toSeconds(),
+                running.size());
     }
 
     /**
@@ -192,7 +226,11 @@ public final class Agent implements AutoCloseable {
      * reports and deregistration.
      */
     public static Duration closeLimit(AgentConfig config) {
-        return config.drainTimeout().plus(config.cancelGrace()).plus(REPORT_WAIT).plus(DROP_WAIT).plus(Duration.ofSeconds(30));
+        return config.drainTimeout()
+                .plus(config.cancelGrace())
+                .plus(REPORT_WAIT)
+                .plus(DROP_WAIT)
+                .plus(Duration.ofSeconds(30));
     }
 
     /**
@@ -250,16 +288,22 @@ public final class Agent implements AutoCloseable {
     private void drain(RunningTasks running) throws InterruptedException {
         Duration drain = config.drainTimeout();
         if (running.size() > 0 && drain.isPositive()) {
-            log.info("stopping: no new work; waiting up to {} s for {} running task(s) to finish", drain.toSeconds(), running.size());
+            log.info(
+                    "stopping: no new work; waiting up to {} s for {} running task(s) to finish",
+                    drain.toSeconds(),
+                    running.size());
         }
         if (running.awaitEmpty(drain)) return;
         log.info("stopping: canceling {} running task(s) and waiting for their reports", running.size());
         running.cancelAll("the agent is shutting down");
         if (running.awaitEmpty(config.cancelGrace().plus(REPORT_WAIT))) return;
         int dropped = running.dropAll("the agent is shutting down and the task could not report in time");
-        log.error("stopping: {} task(s) did not report within {} s of their cancel; killed them without a report",
-                dropped, config.cancelGrace().plus(REPORT_WAIT).toSeconds());
-        if (!running.awaitEmpty(DROP_WAIT)) log.error("stopping: {} task(s) still did not end; leaving them", running.size());
+        log.error(
+                "stopping: {} task(s) did not report within {} s of their cancel; killed them without a report",
+                dropped,
+                config.cancelGrace().plus(REPORT_WAIT).toSeconds());
+        if (!running.awaitEmpty(DROP_WAIT))
+            log.error("stopping: {} task(s) still did not end; leaving them", running.size());
     }
 
     private void awaitFirstClose() {

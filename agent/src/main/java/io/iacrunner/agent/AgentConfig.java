@@ -64,8 +64,12 @@ public record AgentConfig(
 
         /** What every task may read besides its own directory: the hooks, the provider mirror and the paths given. */
         public List<Path> readOnlyPaths() {
-            return java.util.stream.Stream.concat(java.util.stream.Stream.of(hooksDir, providerMirror), sandboxReadOnly.stream())
-                    .filter(java.util.Objects::nonNull).map(p -> p.toAbsolutePath().normalize()).distinct().toList();
+            return java.util.stream.Stream.concat(
+                            java.util.stream.Stream.of(hooksDir, providerMirror), sandboxReadOnly.stream())
+                    .filter(java.util.Objects::nonNull)
+                    .map(p -> p.toAbsolutePath().normalize())
+                    .distinct()
+                    .toList();
         }
     }
 
@@ -86,12 +90,14 @@ public record AgentConfig(
      * what a task that names none runs (null: the {@code terraform} binary as configured); {@code product} is Terraform
      * or OpenTofu; {@code mirrors} override the vendors' release sites per product.
      */
-    public record Versions(Path dir, String defaultVersion, TerraformProduct product, Map<TerraformProduct, ReleaseMirror> mirrors) {
+    public record Versions(
+            Path dir, String defaultVersion, TerraformProduct product, Map<TerraformProduct, ReleaseMirror> mirrors) {
         public static final Versions DEFAULTS = new Versions(null, null, TerraformProduct.TERRAFORM, Map.of());
 
         public Versions {
             if (defaultVersion != null && !TerraformVersions.isVersion(defaultVersion)) {
-                throw new IllegalArgumentException("the default Terraform version must look like 1.11.4, got " + defaultVersion);
+                throw new IllegalArgumentException(
+                        "the default Terraform version must look like 1.11.4, got " + defaultVersion);
             }
             mirrors = Map.copyOf(mirrors);
         }
@@ -230,15 +236,29 @@ public record AgentConfig(
         }
 
         public AgentConfig build() {
-            return new AgentConfig(serverUrl, tokenFile, name, workDir, terraform, localPlanLimit, pullWait, cancelGrace,
-                    drainTimeout, logWebSocket, versions, otherServers, transport,
-                    new Runs(isolation, hooksDir, providerMirror, sandboxReadOnly), new Claims(single, accept, minFreeDisk));
+            return new AgentConfig(
+                    serverUrl,
+                    tokenFile,
+                    name,
+                    workDir,
+                    terraform,
+                    localPlanLimit,
+                    pullWait,
+                    cancelGrace,
+                    drainTimeout,
+                    logWebSocket,
+                    versions,
+                    otherServers,
+                    transport,
+                    new Runs(isolation, hooksDir, providerMirror, sandboxReadOnly),
+                    new Claims(single, accept, minFreeDisk));
         }
     }
 
     /** Every replica the agent may talk to, the configured one first. */
     public List<URI> servers() {
-        return java.util.stream.Stream.concat(java.util.stream.Stream.of(serverUrl), otherServers.stream()).toList();
+        return java.util.stream.Stream.concat(java.util.stream.Stream.of(serverUrl), otherServers.stream())
+                .toList();
     }
 
     /** Where installed Terraform versions live: the configured directory, else {@code <work-dir>/versions}. */

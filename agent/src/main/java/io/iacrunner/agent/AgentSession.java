@@ -45,7 +45,12 @@ final class AgentSession implements Credentials {
     private static final Duration DEREGISTER_TIMEOUT = Duration.ofSeconds(5);
 
     private record Registration(
-            String agentId, String token, PoolConfig pool, int pingIntervalSeconds, int leaseSeconds, long generation) {}
+            String agentId,
+            String token,
+            PoolConfig pool,
+            int pingIntervalSeconds,
+            int leaseSeconds,
+            long generation) {}
 
     private final URI server;
     private final Path tokenFile;
@@ -65,7 +70,12 @@ final class AgentSession implements Credentials {
      * @param saved where the identity is kept between runs
      * @param clock what the retries wait on, and the start of each lease is read from
      */
-    AgentSession(List<URI> servers, Path tokenFile, RegisterRequest identity, SavedIdentity saved, Transport transport,
+    AgentSession(
+            List<URI> servers,
+            Path tokenFile,
+            RegisterRequest identity,
+            SavedIdentity saved,
+            Transport transport,
             AgentClock clock) {
         this.server = servers.getFirst();
         this.clock = clock;
@@ -123,7 +133,8 @@ final class AgentSession implements Credentials {
             try {
                 registerOnce(formerToken);
                 renewals.recovered();
-                if (agentId().equals(previous)) log.info("registered again as the same agent {} (its token had expired)", previous);
+                if (agentId().equals(previous))
+                    log.info("registered again as the same agent {} (its token had expired)", previous);
                 else log.info("registered again as agent {} (the server no longer accepted {})", agentId(), previous);
                 return;
             } catch (IOException | ApiException e) {
@@ -145,12 +156,30 @@ final class AgentSession implements Credentials {
      */
     private boolean resume(SavedIdentity.Identity previous) {
         long sentAt = clock.nanoTime();
-        current = new Registration(previous.agentId(), previous.agentToken(), null, previous.pingIntervalSeconds(),
-                previous.leaseSeconds(), 1);
+        current = new Registration(
+                previous.agentId(),
+                previous.agentToken(),
+                null,
+                previous.pingIntervalSeconds(),
+                previous.leaseSeconds(),
+                1);
         PingReply reply;
         try {
-            reply = api.post(ApiPaths.AGENT_PING, new AgentPing(previous.agentId(), false, 0, 0, false, List.of(), 0, 0,
-                    identity.version(), identity.isolation(), false), PingReply.class);
+            reply = api.post(
+                    ApiPaths.AGENT_PING,
+                    new AgentPing(
+                            previous.agentId(),
+                            false,
+                            0,
+                            0,
+                            false,
+                            List.of(),
+                            0,
+                            0,
+                            identity.version(),
+                            identity.isolation(),
+                            false),
+                    PingReply.class);
         } catch (ApiException e) {
             current = null;
             if (!ApiFailures.agentRejected(e)) throw e;
@@ -162,8 +191,13 @@ final class AgentSession implements Credentials {
             current = null;
             throw new ApiException(200, "bad_reply", "the ping reply lacks the pool");
         }
-        current = new Registration(previous.agentId(), reply.agentToken() != null ? reply.agentToken() : previous.agentToken(),
-                reply.pool(), previous.pingIntervalSeconds(), reply.leaseSeconds() > 0 ? reply.leaseSeconds() : previous.leaseSeconds(), 1);
+        current = new Registration(
+                previous.agentId(),
+                reply.agentToken() != null ? reply.agentToken() : previous.agentToken(),
+                reply.pool(),
+                previous.pingIntervalSeconds(),
+                reply.leaseSeconds() > 0 ? reply.leaseSeconds() : previous.leaseSeconds(),
+                1);
         registeredAt = sentAt;
         save();
         log.info("resumed as agent {} (saved in {})", previous.agentId(), saved.file());
@@ -172,22 +206,28 @@ final class AgentSession implements Credentials {
 
     private void save() {
         Registration r = current;
-        saved.store(new SavedIdentity.Identity(server.toString(), r.agentId(), r.token(), r.pingIntervalSeconds(), r.leaseSeconds()));
+        saved.store(new SavedIdentity.Identity(
+                server.toString(), r.agentId(), r.token(), r.pingIntervalSeconds(), r.leaseSeconds()));
     }
 
     /** @param formerToken the agent token last held, so that the server may give the same agent id back; null: none */
     private void registerOnce(String formerToken) throws IOException {
         poolToken = Files.readString(tokenFile).trim(); // read each time: an operator may rotate it
         long sentAt = clock.nanoTime();
-        RegisterRequest request = new RegisterRequest(identity.name(), identity.version(), identity.hostname(), identity.isolation(),
-                formerToken);
+        RegisterRequest request = new RegisterRequest(
+                identity.name(), identity.version(), identity.hostname(), identity.isolation(), formerToken);
         RegisterResponse reply = registrationApi.post(ApiPaths.AGENT_REGISTER, request, RegisterResponse.class);
         if (reply == null || reply.agentId() == null || reply.agentToken() == null || reply.pool() == null) {
             throw new ApiException(200, "bad_reply", "registration reply lacks agent_id, agent_token or pool");
         }
         Registration previous = current;
-        current = new Registration(reply.agentId(), reply.agentToken(), reply.pool(), reply.pingIntervalSeconds(),
-                reply.leaseSeconds(), previous == null ? 1 : previous.generation() + 1);
+        current = new Registration(
+                reply.agentId(),
+                reply.agentToken(),
+                reply.pool(),
+                reply.pingIntervalSeconds(),
+                reply.leaseSeconds(),
+                previous == null ? 1 : previous.generation() + 1);
         registeredAt = sentAt;
         save();
     }
@@ -201,11 +241,17 @@ final class AgentSession implements Credentials {
         if (r == null || r.generation() != generationSeen) return;
         PoolConfig pool = reply.pool() != null ? reply.pool() : r.pool();
         if (reply.agentToken() != null) {
-            current = new Registration(r.agentId(), reply.agentToken(), pool, r.pingIntervalSeconds(), r.leaseSeconds(),
+            current = new Registration(
+                    r.agentId(),
+                    reply.agentToken(),
+                    pool,
+                    r.pingIntervalSeconds(),
+                    r.leaseSeconds(),
                     r.generation() + 1);
             save();
         } else {
-            current = new Registration(r.agentId(), r.token(), pool, r.pingIntervalSeconds(), r.leaseSeconds(), r.generation());
+            current = new Registration(
+                    r.agentId(), r.token(), pool, r.pingIntervalSeconds(), r.leaseSeconds(), r.generation());
         }
     }
 
@@ -232,7 +278,10 @@ final class AgentSession implements Credentials {
                 return;
             } catch (ApiException e) {
                 if (attempt == DEREGISTER_TRIES || !e.isTransient()) {
-                    log.warn("could not deregister agent {} ({}); the server will let its lease run out", agentId(), e.toString());
+                    log.warn(
+                            "could not deregister agent {} ({}); the server will let its lease run out",
+                            agentId(),
+                            e.toString());
                     return;
                 }
             }

@@ -27,8 +27,14 @@ final class AttemptJournal {
     static final String SUFFIX = ".attempt.json";
 
     /** The journal's content; {@code outcome} is null until Terraform has ended. */
-    record Entry(String taskId, int attempt, TaskAction action, TaskPhase phase, Long inputSerial,
-            TaskRunner.Outcome outcome, boolean stateStored) {}
+    record Entry(
+            String taskId,
+            int attempt,
+            TaskAction action,
+            TaskPhase phase,
+            Long inputSerial,
+            TaskRunner.Outcome outcome,
+            boolean stateStored) {}
 
     private final Path file;
     private Entry entry;
@@ -40,8 +46,8 @@ final class AttemptJournal {
 
     /** Starts the journal of a new attempt beside its spool. */
     static AttemptJournal start(Path spoolDir, String taskId, int attempt, TaskAction action, Long inputSerial) {
-        AttemptJournal journal = new AttemptJournal(fileOf(spoolDir, taskId, attempt),
-                new Entry(taskId, attempt, action, null, inputSerial, null, false));
+        AttemptJournal journal = new AttemptJournal(
+                fileOf(spoolDir, taskId, attempt), new Entry(taskId, attempt, action, null, inputSerial, null, false));
         journal.write();
         return journal;
     }
@@ -69,11 +75,13 @@ final class AttemptJournal {
     }
 
     void phase(TaskPhase phase) {
-        update(e -> new Entry(e.taskId(), e.attempt(), e.action(), phase, e.inputSerial(), e.outcome(), e.stateStored()));
+        update(e ->
+                new Entry(e.taskId(), e.attempt(), e.action(), phase, e.inputSerial(), e.outcome(), e.stateStored()));
     }
 
     void outcome(TaskRunner.Outcome outcome) {
-        update(e -> new Entry(e.taskId(), e.attempt(), e.action(), e.phase(), e.inputSerial(), outcome, e.stateStored()));
+        update(e ->
+                new Entry(e.taskId(), e.attempt(), e.action(), e.phase(), e.inputSerial(), outcome, e.stateStored()));
     }
 
     void stateStored() {
@@ -98,7 +106,10 @@ final class AttemptJournal {
         try {
             PrivateFiles.replace(file, JSON.writeValueAsBytes(entry));
         } catch (IOException e) {
-            log.warn("cannot write {} ({}); a restart after a crash would report this attempt less precisely", file, e.toString());
+            log.warn(
+                    "cannot write {} ({}); a restart after a crash would report this attempt less precisely",
+                    file,
+                    e.toString());
         }
     }
 }

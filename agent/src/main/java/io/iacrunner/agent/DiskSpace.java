@@ -49,8 +49,11 @@ final class DiskSpace {
         synchronized (lock) {
             if (nowFull != full) {
                 if (nowFull) {
-                    log.error("less than {} MiB usable under {} ({} MiB): no new work is claimed until space is freed",
-                            minFree >> 20, watched, usable >> 20);
+                    log.error(
+                            "less than {} MiB usable under {} ({} MiB): no new work is claimed until space is freed",
+                            minFree >> 20,
+                            watched,
+                            usable >> 20);
                 } else {
                     log.info("{} MiB usable under {} again: claiming work", usable >> 20, watched);
                 }
@@ -90,7 +93,10 @@ final class DiskSpace {
         synchronized (lock) {
             try {
                 if (Files.exists(reserve) && Files.size(reserve) == RESERVE_BYTES) return;
-                try (FileChannel out = FileChannel.open(reserve, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                try (FileChannel out = FileChannel.open(
+                        reserve,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE,
                         StandardOpenOption.TRUNCATE_EXISTING)) {
                     // Written, not just sized: a sparse file would reserve nothing.
                     ByteBuffer zeros = ByteBuffer.allocate(64 * 1024);
@@ -111,8 +117,10 @@ final class DiskSpace {
         synchronized (lock) {
             boolean had = Files.exists(reserve);
             if (had) {
-                log.error("the disk under {} is full; freed the {} MiB reserve so the spools can take the lines that say so",
-                        watched, RESERVE_BYTES >> 20);
+                log.error(
+                        "the disk under {} is full; freed the {} MiB reserve so the spools can take the lines that say so",
+                        watched,
+                        RESERVE_BYTES >> 20);
             }
             deleteReserve();
             return had;

@@ -72,12 +72,14 @@ final class JobCredentials implements Credentials {
      */
     private String token() {
         JobToken token = current;
-        if (token == null || token.expiresAt() == null
+        if (token == null
+                || token.expiresAt() == null
                 || clock.now().isAfter(token.expiresAt().minus(REFRESH_BEFORE_EXPIRY))) {
             synchronized (this) {
                 ApiException failure = current == token ? fetch() : null;
                 token = current;
-                if (token == null) throw failure != null ? failure : new ApiException(0, "unreachable", "no job token yet");
+                if (token == null)
+                    throw failure != null ? failure : new ApiException(0, "unreachable", "no job token yet");
             }
         }
         return token.token();
@@ -90,9 +92,10 @@ final class JobCredentials implements Credentials {
     private ApiException fetch() {
         long agentGeneration = session.generation();
         try {
-            JobToken fresh = session.api().post(ApiPaths.fill(ApiPaths.TASK_JOB_TOKEN, taskId), new JobTokenRequest(attempt),
-                    JobToken.class);
-            if (fresh == null || fresh.token() == null) throw new ApiException(200, "bad_reply", "the job token reply is empty");
+            JobToken fresh = session.api()
+                    .post(ApiPaths.fill(ApiPaths.TASK_JOB_TOKEN, taskId), new JobTokenRequest(attempt), JobToken.class);
+            if (fresh == null || fresh.token() == null)
+                throw new ApiException(200, "bad_reply", "the job token reply is empty");
             current = fresh;
             generation++;
             return null;

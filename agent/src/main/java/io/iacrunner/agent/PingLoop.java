@@ -79,8 +79,17 @@ final class PingLoop implements Runnable {
         List<String> current = new ArrayList<>(now.taskIds());
         current.addAll(recovering.get());
         long generation = session.generation();
-        AgentPing ping = new AgentPing(session.agentId(), !now.taskIds().isEmpty(), now.plansRunning(), now.planLimit(),
-                now.appliesRunning() > 0, current, HostStats.cpuUsage(), HostStats.memUsage(), version, session.isolation(),
+        AgentPing ping = new AgentPing(
+                session.agentId(),
+                !now.taskIds().isEmpty(),
+                now.plansRunning(),
+                now.planLimit(),
+                now.appliesRunning() > 0,
+                current,
+                HostStats.cpuUsage(),
+                HostStats.memUsage(),
+                version,
+                session.isolation(),
                 !disk.hasRoom());
         PingReply reply;
         long sentAt = clock.nanoTime();

@@ -60,7 +60,8 @@ final class PullLoop implements Runnable {
             while (stop.getCount() > 0 && !intake.exhausted()) {
                 Capacity free = tasks.awaitCapacity(intake::limit);
                 if (!lease.held()) {
-                    lease.awaitHeld(); // the server may have given our tasks away: no new work until a ping gets through
+                    lease.awaitHeld(); // the server may have given our tasks away: no new work until a ping gets
+                    // through
                     continue;
                 }
                 if (!disk.hasRoom()) {
@@ -71,10 +72,17 @@ final class PullLoop implements Runnable {
                 long generation = session.generation();
                 PullResponse reply;
                 try {
-                    reply = session.api().post(ApiPaths.TASK_PULL,
-                            new PullRequest(session.agentId(), free.freePlanSlots(), free.canTakeApply(), waitSeconds,
-                                    intake.acceptInPull()),
-                            PullResponse.class, Duration.ofSeconds(waitSeconds + REPLY_SLACK_SECONDS));
+                    reply = session.api()
+                            .post(
+                                    ApiPaths.TASK_PULL,
+                                    new PullRequest(
+                                            session.agentId(),
+                                            free.freePlanSlots(),
+                                            free.canTakeApply(),
+                                            waitSeconds,
+                                            intake.acceptInPull()),
+                                    PullResponse.class,
+                                    Duration.ofSeconds(waitSeconds + REPLY_SLACK_SECONDS));
                 } catch (ApiException e) {
                     if (stop.getCount() == 0) return;
                     if (ApiFailures.agentRejected(e)) {
@@ -103,25 +111,31 @@ final class PullLoop implements Runnable {
     private void launch(TaskAssignment task) throws InterruptedException {
         if (!intake.accepts(task.action()) || intake.exhausted()) {
             // A server that ignored the pull's accept list, or more than one task for a single-run agent.
-            refuse(task, "this agent does not take " + task.action().wireName() + " tasks"
-                    + (intake.exhausted() ? " (it runs one task, and has one)" : " (--accept)"));
+            refuse(
+                    task,
+                    "this agent does not take " + task.action().wireName() + " tasks"
+                            + (intake.exhausted() ? " (it runs one task, and has one)" : " (--accept)"));
             return;
         }
         TaskRunner runner = runners.runner(task);
         if (!tasks.admit(runner)) {
-            refuse(task, "the server assigned more work than the agent asked for; this "
-                    + task.action().wireName() + " task did not fit beside the tasks already running");
+            refuse(
+                    task,
+                    "the server assigned more work than the agent asked for; this "
+                            + task.action().wireName() + " task did not fit beside the tasks already running");
             return;
         }
         intake.took(1);
         // A platform thread that lives as long as the run: its sandboxes die with the thread that started them.
-        Thread.ofPlatform().name("task-" + task.taskId() + "-a" + task.attempt()).start(() -> {
-            try {
-                runner.run();
-            } finally {
-                tasks.finished(runner);
-            }
-        });
+        Thread.ofPlatform()
+                .name("task-" + task.taskId() + "-a" + task.attempt())
+                .start(() -> {
+                    try {
+                        runner.run();
+                    } finally {
+                        tasks.finished(runner);
+                    }
+                });
     }
 
     /**
@@ -132,10 +146,19 @@ final class PullLoop implements Runnable {
     private void refuse(TaskAssignment task, String reason) throws InterruptedException {
         log.warn("task {} attempt {}: not run, handed back: {}", task.taskId(), task.attempt(), reason);
         try {
-            new TaskReporter(JobCredentials.forClaim(session, task, clock), task.taskId(), task.attempt(), new CountDownLatch(1),
-                    clock).handBack(reason);
+            new TaskReporter(
+                            JobCredentials.forClaim(session, task, clock),
+                            task.taskId(),
+                            task.attempt(),
+                            new CountDownLatch(1),
+                            clock)
+                    .handBack(reason);
         } catch (StaleAttemptException | ApiException e) {
-            log.warn("task {} attempt {}: the server did not take it back: {}", task.taskId(), task.attempt(), e.getMessage());
+            log.warn(
+                    "task {} attempt {}: the server did not take it back: {}",
+                    task.taskId(),
+                    task.attempt(),
+                    e.getMessage());
         }
     }
 }

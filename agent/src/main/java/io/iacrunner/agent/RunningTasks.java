@@ -95,7 +95,8 @@ final class RunningTasks {
         lock.lock();
         try {
             int applies = count(TaskAction.PLAN_APPLY);
-            List<String> ids = running.stream().map(r -> r.task().taskId()).distinct().toList();
+            List<String> ids =
+                    running.stream().map(r -> r.task().taskId()).distinct().toList();
             return new Snapshot(running.size() - applies, applies, Capacity.planLimit(pool.get(), localPlanLimit), ids);
         } finally {
             lock.unlock();
@@ -113,8 +114,11 @@ final class RunningTasks {
             if (order == null || order.taskId() == null) continue;
             for (TaskRunner runner : runnersMatching(order.taskId())) {
                 if (runner.cancel(SERVER_CANCEL, order.force())) {
-                    log.info("task {} attempt {}: canceling{}, as the server asked", order.taskId(),
-                            runner.task().attempt(), order.force() ? " at once (forced)" : "");
+                    log.info(
+                            "task {} attempt {}: canceling{}, as the server asked",
+                            order.taskId(),
+                            runner.task().attempt(),
+                            order.force() ? " at once (forced)" : "");
                 }
             }
         }

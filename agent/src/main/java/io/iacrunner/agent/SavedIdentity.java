@@ -41,7 +41,9 @@ final class SavedIdentity {
         if (file == null || !Files.exists(file)) return Optional.empty();
         try {
             Identity identity = JSON.readValue(file.toFile(), Identity.class);
-            if (identity.agentId() == null || identity.agentToken() == null || !server.toString().equals(identity.server())) {
+            if (identity.agentId() == null
+                    || identity.agentToken() == null
+                    || !server.toString().equals(identity.server())) {
                 log.info("{} is for another server or incomplete; registering anew", file);
                 return Optional.empty();
             }
@@ -58,7 +60,10 @@ final class SavedIdentity {
         try {
             PrivateFiles.replace(file, JSON.writeValueAsBytes(identity));
         } catch (IOException e) {
-            log.warn("cannot save the agent identity in {} ({}); after a restart the agent registers anew", file, e.toString());
+            log.warn(
+                    "cannot save the agent identity in {} ({}); after a restart the agent registers anew",
+                    file,
+                    e.toString());
         }
     }
 

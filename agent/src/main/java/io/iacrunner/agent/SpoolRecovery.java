@@ -36,8 +36,10 @@ import org.slf4j.LoggerFactory;
  */
 final class SpoolRecovery implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(SpoolRecovery.class);
-    static final String RESULT_MESSAGE = "the agent restarted while this attempt ran; its log was uploaded from the agent's spool";
-    static final String HAND_BACK_REASON = "the agent restarted before this attempt started applying; its Terraform died with it";
+    static final String RESULT_MESSAGE =
+            "the agent restarted while this attempt ran; its log was uploaded from the agent's spool";
+    static final String HAND_BACK_REASON =
+            "the agent restarted before this attempt started applying; its Terraform died with it";
 
     private final AgentSession session;
     private final WorkDir workDir;
@@ -80,8 +82,12 @@ final class SpoolRecovery implements Runnable {
                 Thread.currentThread().interrupt();
                 return;
             } catch (IOException | RuntimeException e) {
-                log.error("task {} attempt {}: cannot recover the log spool {}: {}", leftover.taskId(), leftover.attempt(),
-                        leftover.file(), e.toString());
+                log.error(
+                        "task {} attempt {}: cannot recover the log spool {}: {}",
+                        leftover.taskId(),
+                        leftover.attempt(),
+                        leftover.file(),
+                        e.toString());
             } finally {
                 pending.remove(leftover.taskId());
             }
@@ -104,14 +110,17 @@ final class SpoolRecovery implements Runnable {
         String taskId = leftover.taskId();
         int attempt = leftover.attempt();
         String label = "task " + taskId + " attempt " + attempt;
-        log.info("{}: found the log spool of an earlier run ({} bytes); uploading it", label, Files.size(leftover.file()));
+        log.info(
+                "{}: found the log spool of an earlier run ({} bytes); uploading it",
+                label,
+                Files.size(leftover.file()));
         AttemptJournal journal = AttemptJournal.leftover(workDir.spoolDir(), taskId, attempt);
         LogSpool spool = LogSpool.reopen(leftover);
         CountDownLatch dropped = new CountDownLatch(1);
         // The job token of the attempt died with the last run: the first upload asks for a new one.
         JobCredentials job = new JobCredentials(session, taskId, attempt, null, clock);
-        LogShipper shipper = LogShipper.resume(new LogUplink(job, taskId, attempt, logWebSocket, clock), spool, dropped::countDown,
-                clock);
+        LogShipper shipper = LogShipper.resume(
+                new LogUplink(job, taskId, attempt, logWebSocket, clock), spool, dropped::countDown, clock);
         TaskReporter reporter = new TaskReporter(job, taskId, attempt, dropped, clock);
         current = shipper;
         shipper.start();
@@ -119,24 +128,38 @@ final class SpoolRecovery implements Runnable {
         try {
             if (diedBeforeApplying(journal.entry())) {
                 LogShipper.Proof proof = shipper.flush();
-                if (shipper.isStale() || shipper.isAbandoned()) throw new StaleAttemptException("its log was not taken");
+                if (shipper.isStale() || shipper.isAbandoned())
+                    throw new StaleAttemptException("its log was not taken");
                 reporter.handBack(HAND_BACK_REASON);
                 delivered = true;
-                log.info("{}: uploaded {} spooled log lines and handed the attempt back: it had not started applying",
-                        label, proof.lines());
+                log.info(
+                        "{}: uploaded {} spooled log lines and handed the attempt back: it had not started applying",
+                        label,
+                        proof.lines());
                 return;
             }
             TaskRunner.Outcome outcome = outcome(journal.entry());
-            if (mayHaveChangedState(journal.entry())) outcome = outcome.and(uploadLeftState(leftover, reporter, journal));
+            if (mayHaveChangedState(journal.entry()))
+                outcome = outcome.and(uploadLeftState(leftover, reporter, journal));
             LogShipper.Proof proof = reporter.finish(shipper, outcome);
             delivered = true;
-            log.info("{}: uploaded {} spooled log lines and reported the attempt {}", label, proof.lines(),
+            log.info(
+                    "{}: uploaded {} spooled log lines and reported the attempt {}",
+                    label,
+                    proof.lines(),
                     outcome.status().wireName());
         } catch (StaleAttemptException e) {
             delivered = stopped.getCount() > 0; // stale: its lines are void; a shutdown: the next run goes on with it
-            if (delivered) log.warn("{}: the attempt is no longer this agent's; its spooled log is dropped ({})", label, e.getMessage());
+            if (delivered)
+                log.warn(
+                        "{}: the attempt is no longer this agent's; its spooled log is dropped ({})",
+                        label,
+                        e.getMessage());
         } catch (ApiException e) {
-            log.error("{}: the server refused the result ({}); the spool is kept for the next start", label, e.toString());
+            log.error(
+                    "{}: the server refused the result ({}); the spool is kept for the next start",
+                    label,
+                    e.toString());
         } finally {
             current = null;
             if (delivered) {
@@ -154,7 +177,8 @@ final class SpoolRecovery implements Runnable {
      * but that, and the task may simply run again, so it is handed back to the queue rather than reported errored.
      */
     private static boolean diedBeforeApplying(Optional<AttemptJournal.Entry> entry) {
-        return entry.map(e -> e.outcome() == null && e.phase() != TaskPhase.APPLYING).orElse(false);
+        return entry.map(e -> e.outcome() == null && e.phase() != TaskPhase.APPLYING)
+                .orElse(false);
     }
 
     /** What to report: the journal's outcome when Terraform had ended; else errored, as Terraform died with the agent. */
@@ -170,7 +194,8 @@ final class SpoolRecovery implements Runnable {
      * is treated alike) and did not store the state it left.
      */
     private static boolean mayHaveChangedState(Optional<AttemptJournal.Entry> entry) {
-        return entry.map(e -> e.phase() == TaskPhase.APPLYING && !e.stateStored()).orElse(true);
+        return entry.map(e -> e.phase() == TaskPhase.APPLYING && !e.stateStored())
+                .orElse(true);
     }
 
     /**
@@ -181,7 +206,8 @@ final class SpoolRecovery implements Runnable {
             throws StaleAttemptException, InterruptedException {
         Optional<Path> dir = workDir.leftoverTaskDir(leftover.taskId(), leftover.attempt());
         if (dir.isEmpty()) return null;
-        Long inputSerial = journal.entry().map(AttemptJournal.Entry::inputSerial).orElse(null);
+        Long inputSerial =
+                journal.entry().map(AttemptJournal.Entry::inputSerial).orElse(null);
         Optional<ObjectNode> state;
         try {
             state = TaskDirectory.readState(dir.get());
@@ -192,8 +218,11 @@ final class SpoolRecovery implements Runnable {
         try {
             reporter.state(state.get());
             journal.stateStored();
-            log.info("task {} attempt {}: uploaded the state serial {} the earlier run left", leftover.taskId(),
-                    leftover.attempt(), TaskRunner.serialOf(state.get()));
+            log.info(
+                    "task {} attempt {}: uploaded the state serial {} the earlier run left",
+                    leftover.taskId(),
+                    leftover.attempt(),
+                    TaskRunner.serialOf(state.get()));
             return null;
         } catch (ApiException e) {
             return "the server refused the state terraform left (" + e.code() + "): " + e.getMessage();

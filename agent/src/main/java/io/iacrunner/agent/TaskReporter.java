@@ -53,29 +53,45 @@ final class TaskReporter {
     }
 
     void phase(TaskPhase phase) throws StaleAttemptException, InterruptedException {
-        deliver("phase " + phase.wireName(), () -> credentials.api().post(
-                ApiPaths.fill(ApiPaths.TASK_PHASE, taskId), new PhaseUpdate(attempt, phase), Void.class));
+        deliver(
+                "phase " + phase.wireName(),
+                () -> credentials
+                        .api()
+                        .post(ApiPaths.fill(ApiPaths.TASK_PHASE, taskId), new PhaseUpdate(attempt, phase), Void.class));
     }
 
     void plan(PlanSummary summary) throws StaleAttemptException, InterruptedException {
-        deliver("plan summary", () -> credentials.api().post(
-                ApiPaths.fill(ApiPaths.TASK_PLAN, taskId), new PlanReport(attempt, summary), Void.class));
+        deliver(
+                "plan summary",
+                () -> credentials
+                        .api()
+                        .post(ApiPaths.fill(ApiPaths.TASK_PLAN, taskId), new PlanReport(attempt, summary), Void.class));
     }
 
     void state(ObjectNode state) throws StaleAttemptException, InterruptedException {
-        deliver("state upload", () -> credentials.api().put(
-                ApiPaths.fill(ApiPaths.TASK_STATE, taskId), new StateUpload(attempt, state), Void.class));
+        deliver(
+                "state upload",
+                () -> credentials
+                        .api()
+                        .put(ApiPaths.fill(ApiPaths.TASK_STATE, taskId), new StateUpload(attempt, state), Void.class));
     }
 
     /** The attempt will not run here and has not begun: the server queues the task again. */
     void handBack(String reason) throws StaleAttemptException, InterruptedException {
-        deliver("hand-back", () -> credentials.api().post(
-                ApiPaths.fill(ApiPaths.TASK_HAND_BACK, taskId), new HandBack(attempt, reason), Void.class));
+        deliver(
+                "hand-back",
+                () -> credentials
+                        .api()
+                        .post(
+                                ApiPaths.fill(ApiPaths.TASK_HAND_BACK, taskId),
+                                new HandBack(attempt, reason),
+                                Void.class));
     }
 
     void result(TaskResult result) throws StaleAttemptException, InterruptedException {
-        deliver("result", () -> credentials.api().post(
-                ApiPaths.fill(ApiPaths.TASK_RESULT, taskId), result, Void.class));
+        deliver(
+                "result",
+                () -> credentials.api().post(ApiPaths.fill(ApiPaths.TASK_RESULT, taskId), result, Void.class));
     }
 
     /**
@@ -83,7 +99,8 @@ final class TaskReporter {
      * server refuses with {@code log_gap} (it holds fewer lines than the agent kept: its store lost some) makes the
      * shipper send them again from the spool, and the result goes again.
      */
-    LogShipper.Proof finish(LogShipper logs, TaskRunner.Outcome outcome) throws StaleAttemptException, InterruptedException {
+    LogShipper.Proof finish(LogShipper logs, TaskRunner.Outcome outcome)
+            throws StaleAttemptException, InterruptedException {
         for (int round = 1; ; round++) {
             LogShipper.Proof proof = logs.flush();
             if (dropped.getCount() == 0 || logs.isAbandoned()) {
@@ -91,8 +108,16 @@ final class TaskReporter {
             }
             if (logs.isStale()) throw new StaleAttemptException("the server refused its log");
             try {
-                result(new TaskResult(attempt, outcome.status(), outcome.exitCode(), outcome.message(), proof.lines(),
-                        proof.sha256(), outcome.terraformKilled(), proof.lost(), proof.lostReason()));
+                result(new TaskResult(
+                        attempt,
+                        outcome.status(),
+                        outcome.exitCode(),
+                        outcome.message(),
+                        proof.lines(),
+                        proof.sha256(),
+                        outcome.terraformKilled(),
+                        proof.lost(),
+                        proof.lostReason()));
                 return proof;
             } catch (ApiException e) {
                 if (!ApiFailures.logGap(e) || round == LOG_GAP_ROUNDS) throw e;
@@ -117,7 +142,8 @@ final class TaskReporter {
                 if (ApiFailures.staleAttempt(e)) throw new StaleAttemptException(label + " refused: " + e.getMessage());
                 if (ApiFailures.agentRejected(e)) {
                     // Refused under a fresh registration too: the attempt belongs to the agent we were before.
-                    if (registeredAgain) throw new StaleAttemptException(label + " refused after registering again: " + e.getMessage());
+                    if (registeredAgain)
+                        throw new StaleAttemptException(label + " refused after registering again: " + e.getMessage());
                     credentials.renew(generation);
                     registeredAgain = true;
                 } else if (e.isTransient()) {

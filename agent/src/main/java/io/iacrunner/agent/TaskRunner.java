@@ -63,7 +63,11 @@ final class TaskRunner {
         /** This outcome, turned into an error when a later step (the state upload) went wrong. */
         Outcome and(String problem) {
             if (problem == null) return this;
-            return new Outcome(TaskStatus.ERRORED, exitCode, message == null ? problem : message + "; " + problem, terraformKilled);
+            return new Outcome(
+                    TaskStatus.ERRORED,
+                    exitCode,
+                    message == null ? problem : message + "; " + problem,
+                    terraformKilled);
         }
     }
 
@@ -83,9 +87,12 @@ final class TaskRunner {
 
         Outcome outcome() {
             if (canceledBecause != null) {
-                return new Outcome(TaskStatus.CANCELED, exitCode, (exitCode == null
-                        ? "canceled before " + what + " started: "
-                        : "canceled during " + what + ": ") + canceledBecause, killed);
+                return new Outcome(
+                        TaskStatus.CANCELED,
+                        exitCode,
+                        (exitCode == null ? "canceled before " + what + " started: " : "canceled during " + what + ": ")
+                                + canceledBecause,
+                        killed);
             }
             if (exitCode != 0) {
                 return new Outcome(TaskStatus.FAILED, exitCode, what + " exited with code " + exitCode, killed);
@@ -104,9 +111,11 @@ final class TaskRunner {
     private final TerraformChooser terraforms;
     /** The binary this attempt runs, chosen when it starts; read on the run thread only. */
     private Terraform terraform;
+
     private final TaskReporter reporter;
     /** This attempt's upload credential. */
     private final JobCredentials job;
+
     private final boolean logWebSocket;
     private final AgentClock clock;
     private final String label;
@@ -122,6 +131,7 @@ final class TaskRunner {
     private String dropReason;
     /** Dropped by {@link #drop}: the agent is leaving, the attempt is still ours to deliver later. */
     private boolean shutdownDrop;
+
     private TerraformCommand current;
     /** Set when the attempt starts, under {@link #lock}. */
     private LogShipper shipper;
@@ -169,7 +179,8 @@ final class TaskRunner {
         synchronized (lock) {
             logs = shipper;
         }
-        if (logs != null) logs.abandon(reason); // its flush() would otherwise wait for a server that may never take the lines
+        if (logs != null)
+            logs.abandon(reason); // its flush() would otherwise wait for a server that may never take the lines
     }
 
     /** The server said the attempt is no longer ours: stop Terraform as for a cancel, and report nothing. */
@@ -202,7 +213,8 @@ final class TaskRunner {
             reportWithoutLog(e);
             return;
         }
-        journal = AttemptJournal.start(workDir.spoolDir(), task.taskId(), task.attempt(), task.action(), serialOf(task.stateJson()));
+        journal = AttemptJournal.start(
+                workDir.spoolDir(), task.taskId(), task.attempt(), task.action(), serialOf(task.stateJson()));
         boolean spoolMayGo = false;
         try {
             Outcome outcome;
@@ -216,20 +228,36 @@ final class TaskRunner {
             journal.outcome(outcome);
             LogShipper.Proof proof = reporter.finish(logs, outcome);
             spoolMayGo = true;
-            log.info("{}: {} (exit code {}, {} log lines){}", label, outcome.status().wireName(), outcome.exitCode(),
-                    proof.lines(), outcome.message() == null ? "" : ": " + outcome.message());
+            log.info(
+                    "{}: {} (exit code {}, {} log lines){}",
+                    label,
+                    outcome.status().wireName(),
+                    outcome.exitCode(),
+                    proof.lines(),
+                    outcome.message() == null ? "" : ": " + outcome.message());
         } catch (StaleAttemptException e) {
-            // Stale: its lines belong to an attempt that no longer counts. Dropped at shutdown: the next run delivers it.
+            // Stale: its lines belong to an attempt that no longer counts. Dropped at shutdown: the next run delivers
+            // it.
             spoolMayGo = !droppedForShutdown();
             abandon();
-            log.warn("{}: {}: {}", label, spoolMayGo ? "no longer this agent's, dropped" : "not reported; its spool is kept for"
-                    + " the agent's next start", e.getMessage());
+            log.warn(
+                    "{}: {}: {}",
+                    label,
+                    spoolMayGo
+                            ? "no longer this agent's, dropped"
+                            : "not reported; its spool is kept for" + " the agent's next start",
+                    e.getMessage());
         } catch (InterruptedException e) {
             abandon();
             Thread.currentThread().interrupt();
-            log.warn("{}: interrupted before its result was delivered; its spool is kept for the agent's next start", label);
+            log.warn(
+                    "{}: interrupted before its result was delivered; its spool is kept for the agent's next start",
+                    label);
         } catch (ApiException e) {
-            log.error("{}: the server refused the result ({}); its spool is kept for the agent's next start", label, e.toString());
+            log.error(
+                    "{}: the server refused the result ({}); its spool is kept for the agent's next start",
+                    label,
+                    e.toString());
         } finally {
             if (spoolMayGo) {
                 logs.close();
@@ -242,7 +270,8 @@ final class TaskRunner {
 
     /** The run's time is over: stop it as a cancel does; {@link #timedOut} then reports it errored. */
     private void timeOut(RunDeadline deadline) {
-        systemLine(deadline.timedOut() + ": " + deadline.reason() + "; stopping the run (SIGINT, then kill after the grace)");
+        systemLine(deadline.timedOut() + ": " + deadline.reason()
+                + "; stopping the run (SIGINT, then kill after the grace)");
         log.warn("{}: {}; stopping it", label, deadline.timedOut());
         stop(deadline.reason(), false, null);
     }
@@ -252,19 +281,29 @@ final class TaskRunner {
      * errored, "timed out after …"; one a user canceled first, or that ended before the stop took, keeps its outcome.
      */
     private Outcome timedOut(RunDeadline deadline, Outcome outcome) {
-        if (!deadline.expired() || outcome.status() != TaskStatus.CANCELED || !deadline.reason().equals(cancelReason())) {
+        if (!deadline.expired()
+                || outcome.status() != TaskStatus.CANCELED
+                || !deadline.reason().equals(cancelReason())) {
             return outcome;
         }
-        java.util.regex.Matcher step = java.util.regex.Pattern.compile("^canceled (.*?): ").matcher(
-                outcome.message() == null ? "" : outcome.message());
-        return new Outcome(TaskStatus.ERRORED, outcome.exitCode(), deadline.timedOut()
-                + " (its max_run_time)" + (step.find() ? ": stopped " + step.group(1) : ""), outcome.terraformKilled());
+        java.util.regex.Matcher step = java.util.regex.Pattern.compile("^canceled (.*?): ")
+                .matcher(outcome.message() == null ? "" : outcome.message());
+        return new Outcome(
+                TaskStatus.ERRORED,
+                outcome.exitCode(),
+                deadline.timedOut() + " (its max_run_time)" + (step.find() ? ": stopped " + step.group(1) : ""),
+                outcome.terraformKilled());
     }
 
     private LogShipper openShipper() throws IOException {
         LogSpool spool = LogSpool.create(workDir.root(), task.taskId(), task.attempt());
-        LogShipper logs = new LogShipper(new LogUplink(job, task.taskId(), task.attempt(), logWebSocket, clock), spool,
-                task.maxLogBytes(), this::abandon, workDir.disk()::releaseReserve, clock);
+        LogShipper logs = new LogShipper(
+                new LogUplink(job, task.taskId(), task.attempt(), logWebSocket, clock),
+                spool,
+                task.maxLogBytes(),
+                this::abandon,
+                workDir.disk()::releaseReserve,
+                clock);
         synchronized (lock) {
             shipper = logs;
         }
@@ -274,8 +313,8 @@ final class TaskRunner {
 
     /** The attempt cannot keep a log: it is not run, and its result says why. */
     private void reportWithoutLog(IOException spoolFailure) {
-        String reason = (NoSpace.causedBy(spoolFailure) ? noSpaceMessage() + ": " : "") + "the agent cannot write the log"
-                + " spool in " + workDir.root() + ": " + spoolFailure.getMessage();
+        String reason = (NoSpace.causedBy(spoolFailure) ? noSpaceMessage() + ": " : "")
+                + "the agent cannot write the log" + " spool in " + workDir.root() + ": " + spoolFailure.getMessage();
         log.error("{}: not run: {}", label, reason);
         try {
             reporter.result(new TaskResult(task.attempt(), TaskStatus.ERRORED, null, reason, 0, null));
@@ -300,8 +339,12 @@ final class TaskRunner {
                 return Outcome.errored(systemLine(e.getMessage()));
             }
             phase(TaskPhase.PLANNING);
-            Step init = workDir.pluginCache().initializing(this::systemLine, () -> run("terraform init",
-                    () -> terraform.startInit(dir, this::output, secrets, "init", "-input=false")));
+            Step init = workDir.pluginCache()
+                    .initializing(
+                            this::systemLine,
+                            () -> run(
+                                    "terraform init",
+                                    () -> terraform.startInit(dir, this::output, secrets, "init", "-input=false")));
             if (!init.succeeded()) return ended(init);
             Step prePlan = hook(dir, Hooks.Point.PRE_PLAN, "terraform plan");
             if (!prePlan.succeeded()) return ended(prePlan);
@@ -320,7 +363,8 @@ final class TaskRunner {
             Step preApply = hook(dir, Hooks.Point.PRE_APPLY, "terraform apply");
             if (!preApply.succeeded()) return preApply.outcome();
             String canceled = cancelReason();
-            if (canceled != null) return Step.notStarted("terraform apply", canceled).outcome();
+            if (canceled != null)
+                return Step.notStarted("terraform apply", canceled).outcome();
             phase(TaskPhase.APPLYING);
             Step apply = run(dir, "apply", "-input=false", "-auto-approve", TaskDirectory.PLAN);
             Outcome applied = ended(apply);
@@ -347,8 +391,11 @@ final class TaskRunner {
         if (outcome.status() != TaskStatus.FAILED) return outcome;
         boolean noSpace = shipper.sawNoSpace() || (saidNoSpace && workDir.disk().exhausted());
         if (!noSpace) return outcome;
-        return new Outcome(TaskStatus.ERRORED, step.exitCode(), systemLine(noSpaceMessage() + ": " + step.what()
-                + " exited with code " + step.exitCode()), step.killed());
+        return new Outcome(
+                TaskStatus.ERRORED,
+                step.exitCode(),
+                systemLine(noSpaceMessage() + ": " + step.what() + " exited with code " + step.exitCode()),
+                step.killed());
     }
 
     private String noSpaceMessage() {
@@ -364,11 +411,28 @@ final class TaskRunner {
         Path hook = terraform.launcher().hooks().find(point).orElse(null);
         if (hook == null) return new Step("the " + point.fileName + " hook", 0, null, false);
         systemLine("running the " + point.fileName + " hook (" + hook + ")");
-        Map<String, String> env = Map.of("IAC_HOOK", point.fileName, "IAC_TASK_ID", task.taskId(),
-                "IAC_WORKSPACE_ID", task.workspaceId(), "IAC_ACTION", task.action().wireName(),
-                "IAC_ATTEMPT", Integer.toString(task.attempt()));
-        Step step = run("the " + point.fileName + " hook", () -> terraform.launcher().start(dir, false, List.of(hook.toString()), env,
-                (stream, line) -> shipper.append(stream, point.marker() + line), secrets));
+        Map<String, String> env = Map.of(
+                "IAC_HOOK",
+                point.fileName,
+                "IAC_TASK_ID",
+                task.taskId(),
+                "IAC_WORKSPACE_ID",
+                task.workspaceId(),
+                "IAC_ACTION",
+                task.action().wireName(),
+                "IAC_ATTEMPT",
+                Integer.toString(task.attempt()));
+        Step step = run(
+                "the " + point.fileName + " hook",
+                () -> terraform
+                        .launcher()
+                        .start(
+                                dir,
+                                false,
+                                List.of(hook.toString()),
+                                env,
+                                (stream, line) -> shipper.append(stream, point.marker() + line),
+                                secrets));
         if (step.canceledBecause() == null && step.exitCode() != null && step.exitCode() != 0) {
             systemLine("the " + point.fileName + " hook exited with code " + step.exitCode() + ": the run fails here"
                     + (before == null ? "" : ", before " + before));
@@ -430,7 +494,10 @@ final class TaskRunner {
         try {
             reporter.state(state.get());
             journal.stateStored();
-            log.info("{}: uploaded state serial {}", label, state.get().path("serial").asText());
+            log.info(
+                    "{}: uploaded state serial {}",
+                    label,
+                    state.get().path("serial").asText());
             return null;
         } catch (ApiException e) {
             log.error("{}: state upload refused: {}", label, e.toString());

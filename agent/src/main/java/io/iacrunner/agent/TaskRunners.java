@@ -13,7 +13,8 @@ import io.iacrunner.protocol.TaskAssignment;
  * @param logWebSocket whether log batches may go over the agent WebSocket (else HTTP only)
  * @param clock what the attempts' timers (max_run_time, retries, the log's linger) run on
  */
-record TaskRunners(AgentSession session, WorkDir workDir, TerraformChooser terraforms, boolean logWebSocket, AgentClock clock) {
+record TaskRunners(
+        AgentSession session, WorkDir workDir, TerraformChooser terraforms, boolean logWebSocket, AgentClock clock) {
     TaskRunner runner(TaskAssignment task) {
         return new TaskRunner(task, this);
     }

@@ -42,6 +42,7 @@ final class WorkDir implements AutoCloseable {
     private static final String LOCK_FILE = ".agent.lock";
     /** {@code <taskId>-a<attempt>-<16 hex>}: only directories of this shape are ever deleted as leftovers. */
     private static final Pattern TASK_DIR = Pattern.compile("([A-Za-z0-9_.-]+)-a(\\d+)-[0-9a-f]{16}");
+
     private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
 
@@ -54,7 +55,12 @@ final class WorkDir implements AutoCloseable {
     /** Task directories a crashed run left beside a spool, by "taskId.aN": kept for {@link SpoolRecovery}. */
     private final Map<String, Path> leftovers = new ConcurrentHashMap<>();
 
-    private WorkDir(Path root, FileChannel lockChannel, FileLock lock, PluginCache pluginCache, CliConfig cliConfig,
+    private WorkDir(
+            Path root,
+            FileChannel lockChannel,
+            FileLock lock,
+            PluginCache pluginCache,
+            CliConfig cliConfig,
             DiskSpace disk) {
         this.root = root;
         this.lockChannel = lockChannel;
@@ -78,7 +84,8 @@ final class WorkDir implements AutoCloseable {
     static WorkDir open(Path configured, long minFreeDisk, CliConfig cliConfig) throws IOException {
         Files.createDirectories(configured, OWNER_ONLY);
         Path root = configured.toRealPath(); // the checks below then judge the directory, not a link to it
-        FileChannel channel = FileChannel.open(root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileChannel channel =
+                FileChannel.open(root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         try {
             checkPrivate(root, root.resolve(LOCK_FILE));
             FileLock lock = tryLock(channel);
@@ -86,7 +93,12 @@ final class WorkDir implements AutoCloseable {
                 throw new IOException("another agent is using " + root + "; give each agent its own work directory");
             }
             Path spool = LogSpool.directory(root);
-            WorkDir dir = new WorkDir(root, channel, lock, PluginCache.in(root), cliConfig,
+            WorkDir dir = new WorkDir(
+                    root,
+                    channel,
+                    lock,
+                    PluginCache.in(root),
+                    cliConfig,
                     new DiskSpace(List.of(root, spool), spool, minFreeDisk));
             dir.deleteLeftovers();
             return dir;
@@ -106,7 +118,8 @@ final class WorkDir implements AutoCloseable {
         if (!dir.isDirectory() || !dir.owner().equals(mine.owner())) {
             throw new IOException(root + " is not a directory owned by the agent's user");
         }
-        if (dir.permissions().contains(PosixFilePermission.GROUP_WRITE) || dir.permissions().contains(PosixFilePermission.OTHERS_WRITE)) {
+        if (dir.permissions().contains(PosixFilePermission.GROUP_WRITE)
+                || dir.permissions().contains(PosixFilePermission.OTHERS_WRITE)) {
             throw new IOException(root + " is writable by other users; make it 0700");
         }
     }
@@ -122,8 +135,10 @@ final class WorkDir implements AutoCloseable {
     private void deleteLeftovers() throws IOException {
         Set<String> spooled = new HashSet<>();
         for (LogSpool.Leftover spool : LogSpool.leftovers(root)) spooled.add(key(spool.taskId(), spool.attempt()));
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(root,
-                p -> TASK_DIR.matcher(p.getFileName().toString()).matches() && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))) {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(
+                root,
+                p -> TASK_DIR.matcher(p.getFileName().toString()).matches()
+                        && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))) {
             for (Path leftover : entries) {
                 Matcher m = TASK_DIR.matcher(leftover.getFileName().toString());
                 String key = m.matches() ? key(m.group(1), Integer.parseInt(m.group(2))) : "";
@@ -160,8 +175,10 @@ final class WorkDir implements AutoCloseable {
     TaskDirectory create(TaskAssignment task) throws IOException {
         byte[] random = new byte[8];
         ThreadLocalRandom.current().nextBytes(random); // uniqueness only: the parent is private
-        String name = task.taskId().replaceAll("[^A-Za-z0-9_.-]", "_") + "-a" + task.attempt() + "-" + HexFormat.of().formatHex(random);
-        return TaskDirectory.create(Files.createDirectory(root.resolve(name), OWNER_ONLY), task, pluginCache.dir(), cliConfig);
+        String name = task.taskId().replaceAll("[^A-Za-z0-9_.-]", "_") + "-a" + task.attempt() + "-"
+                + HexFormat.of().formatHex(random);
+        return TaskDirectory.create(
+                Files.createDirectory(root.resolve(name), OWNER_ONLY), task, pluginCache.dir(), cliConfig);
     }
 
     /** The provider plugin cache all of this agent's tasks share. */

@@ -62,6 +62,7 @@ class AgentTest {
     private static final PoolConfig POOL = new PoolConfig("default", 2, false, Map.of("region", "idc1"));
     /** Plans may run beside an apply: the agent goes on pulling while an apply runs. */
     private static final PoolConfig CONCURRENT_POOL = new PoolConfig("concurrent", 2, true, Map.of());
+
     private static final int LEASE_SECONDS = 10;
     /** What registration grants ({@link Fixtures#acceptRegistrations}, below): the agent pings once a second. */
     private static final Duration PING_INTERVAL = Duration.ofSeconds(1);
@@ -73,9 +74,11 @@ class AgentTest {
     private FakeLogStore logs;
     private AtomicInteger registrations;
     private final BlockingQueue<PullResponse> pullReplies = new LinkedBlockingQueue<>();
-    private volatile Function<Request, Reply> pingReply = r -> Reply.ok(new PingReply(POOL, List.of(), null, null, LEASE_SECONDS));
+    private volatile Function<Request, Reply> pingReply =
+            r -> Reply.ok(new PingReply(POOL, List.of(), null, null, LEASE_SECONDS));
     /** The server holds every result it is sent until this opens: a slow server. */
     private volatile CountDownLatch resultsLetThrough = new CountDownLatch(0);
+
     private volatile FakeServer.Handler deregisterReply = r -> new Reply(204, null);
     private Duration cancelGrace = Duration.ofSeconds(3);
     private Duration drainTimeout = Duration.ZERO;
@@ -124,15 +127,18 @@ class AgentTest {
      * fallback from the WebSocket to HTTP, the end-to-end tests the real server's WebSocket.
      */
     private Agent agent(URI serverUrl, Path tokenFile, int localPlanLimit) {
-        agent = new Agent(adjust.apply(AgentConfig.builder(serverUrl, tokenFile)
-                .logWebSocket(false)
-                .name("test-agent")
-                .workDir(dir.resolve("work"))
-                .terraform(terraform)
-                .localPlanLimit(localPlanLimit)
-                .pullWait(Duration.ofSeconds(1))
-                .cancelGrace(cancelGrace)
-                .drainTimeout(drainTimeout)).build(), clock);
+        agent = new Agent(
+                adjust.apply(AgentConfig.builder(serverUrl, tokenFile)
+                                .logWebSocket(false)
+                                .name("test-agent")
+                                .workDir(dir.resolve("work"))
+                                .terraform(terraform)
+                                .localPlanLimit(localPlanLimit)
+                                .pullWait(Duration.ofSeconds(1))
+                                .cancelGrace(cancelGrace)
+                                .drainTimeout(drainTimeout))
+                        .build(),
+                clock);
         return agent;
     }
 
@@ -145,8 +151,20 @@ class AgentTest {
     private static TaskAssignment task(String id, TaskAction action, String command) throws IOException {
         String tf = """
                 {"resource":{"terraform_data":{"x":{"provisioner":{"local-exec":{"command":"%s"}}}}}}""".formatted(command);
-        return new TaskAssignment(id, 1, "ws-" + id, action, null, (ObjectNode) FakeServer.JSON.readTree(tf), null, null, null, 0, null,
-                "job-" + id, java.time.Instant.now().plus(Duration.ofHours(1)));
+        return new TaskAssignment(
+                id,
+                1,
+                "ws-" + id,
+                action,
+                null,
+                (ObjectNode) FakeServer.JSON.readTree(tf),
+                null,
+                null,
+                null,
+                0,
+                null,
+                "job-" + id,
+                java.time.Instant.now().plus(Duration.ofHours(1)));
     }
 
     private void assign(TaskAssignment... tasks) {
@@ -180,13 +198,17 @@ class AgentTest {
     /** close() has returned: nothing of the agent is left waiting on its clock, and time passing brings no ping. */
     private void assertNoPingAfterClose() {
         int pingsAtClose = pings().size();
-        assertThat(clock.waiting()).as("threads of the closed agent still waiting on its clock").isZero();
+        assertThat(clock.waiting())
+                .as("threads of the closed agent still waiting on its clock")
+                .isZero();
         clock.advance(Duration.ofMinutes(1));
         assertThat(pings()).as("no ping after close() returned").hasSize(pingsAtClose);
     }
 
     private List<Request> resultsOf(String taskId) {
-        return server.requests("POST", ApiPaths.TASK_RESULT).stream().filter(r -> r.path().contains("/" + taskId + "/")).toList();
+        return server.requests("POST", ApiPaths.TASK_RESULT).stream()
+                .filter(r -> r.path().contains("/" + taskId + "/"))
+                .toList();
     }
 
     private TaskResult awaitResult(String taskId) {
@@ -196,7 +218,9 @@ class AgentTest {
     }
 
     private List<AgentPing> pings() {
-        return server.requests("POST", ApiPaths.AGENT_PING).stream().map(r -> r.as(AgentPing.class)).toList();
+        return server.requests("POST", ApiPaths.AGENT_PING).stream()
+                .map(r -> r.as(AgentPing.class))
+                .toList();
     }
 
     private ListAppender<ILoggingEvent> capture(Class<?> type) {
@@ -208,7 +232,9 @@ class AgentTest {
     }
 
     private static long processesWith(String marker) {
-        return ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(marker)).count();
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().orElse("").contains(marker))
+                .count();
     }
 
     @Test
@@ -218,10 +244,12 @@ class AgentTest {
         Agent a = startedAgent(0);
 
         assertThat(a.agentId()).isEqualTo("agent-1");
-        assertThat(server.requests("POST", ApiPaths.AGENT_REGISTER)).singleElement().satisfies(r -> {
-            assertThat(r.bearer()).isEqualTo(Fixtures.POOL_TOKEN);
-            assertThat(r.body().path("name").asText()).isEqualTo("test-agent");
-        });
+        assertThat(server.requests("POST", ApiPaths.AGENT_REGISTER))
+                .singleElement()
+                .satisfies(r -> {
+                    assertThat(r.bearer()).isEqualTo(Fixtures.POOL_TOKEN);
+                    assertThat(r.body().path("name").asText()).isEqualTo("test-agent");
+                });
         TaskResult result = awaitResult("t-plan");
         assertThat(result.status()).isEqualTo(TaskStatus.SUCCEEDED);
         assertThat(result.logLines()).isEqualTo(logs.stored("t-plan").size()).isPositive();
@@ -233,16 +261,18 @@ class AgentTest {
             assertThat(p.planTaskLimit()).isEqualTo(2);
             assertThat(p.version()).isNotBlank();
         });
-        assertThat(server.requests("POST", ApiPaths.TASK_PULL)).allSatisfy(r -> assertThat(r.bearer()).isEqualTo("agent-token-1"));
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL))
+                .allSatisfy(r -> assertThat(r.bearer()).isEqualTo("agent-token-1"));
 
         a.close();
         assertThat(CompletableFuture.runAsync(() -> {
-            try {
-                a.awaitTermination();
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        })).succeedsWithin(Duration.ofSeconds(5));
+                    try {
+                        a.awaitTermination();
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }))
+                .succeedsWithin(Duration.ofSeconds(5));
     }
 
     @Test
@@ -254,14 +284,18 @@ class AgentTest {
         Agent a = startedAgent(0);
 
         assertThat(CompletableFuture.runAsync(() -> {
-            try {
-                a.awaitTermination();
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        })).as("the agent stops by itself").succeedsWithin(Duration.ofSeconds(30));
+                    try {
+                        a.awaitTermination();
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }))
+                .as("the agent stops by itself")
+                .succeedsWithin(Duration.ofSeconds(30));
         assertThat(awaitResult("t-only").status()).isEqualTo(TaskStatus.SUCCEEDED);
-        assertThat(server.requests("POST", ApiPaths.TASK_PULL)).as("one pull, for one task").singleElement()
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL))
+                .as("one pull, for one task")
+                .singleElement()
                 .satisfies(r -> assertThat(r.as(PullRequest.class)).isEqualTo(new PullRequest("agent-1", 1, true, 1)));
         assertThat(pullReplies).as("the second task was never asked for").hasSize(1);
         assertThat(server.requests("POST", ApiPaths.AGENT_DEREGISTER)).hasSize(1);
@@ -278,8 +312,10 @@ class AgentTest {
         assertThat(awaitResult("t-wanted").status()).isEqualTo(TaskStatus.SUCCEEDED);
         assertThat(server.requests("POST", ApiPaths.TASK_PULL).getFirst().as(PullRequest.class))
                 .isEqualTo(new PullRequest("agent-1", 2, false, 1, List.of(TaskAction.PLAN)));
-        assertThat(server.requests("POST", ApiPaths.TASK_HAND_BACK)).singleElement()
-                .satisfies(r -> assertThat(r.as(HandBack.class).reason()).contains("does not take plan_apply tasks (--accept)"));
+        assertThat(server.requests("POST", ApiPaths.TASK_HAND_BACK))
+                .singleElement()
+                .satisfies(r -> assertThat(r.as(HandBack.class).reason())
+                        .contains("does not take plan_apply tasks (--accept)"));
         assertThat(resultsOf("t-unwanted")).isEmpty();
     }
 
@@ -300,16 +336,20 @@ class AgentTest {
         // Every answered ping makes the pull loop look at its capacity again (the pool may have changed).
         nextPing();
         nextPing();
-        assertThat(server.requests("POST", ApiPaths.TASK_PULL)).as("no pull while the apply runs alone").hasSize(pullsWhileApplying);
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL))
+                .as("no pull while the apply runs alone")
+                .hasSize(pullsWhileApplying);
 
-        pingReply = r -> Reply.ok(new PingReply(POOL, List.of(new CancelOrder("t-apply", false)), null, null, LEASE_SECONDS));
+        pingReply = r ->
+                Reply.ok(new PingReply(POOL, List.of(new CancelOrder("t-apply", false)), null, null, LEASE_SECONDS));
         stepUntil(() -> !resultsOf("t-apply").isEmpty()); // the next ping brings the order; the cancel's grace may pass
         TaskResult result = awaitResult("t-apply");
 
         assertThat(result.status()).isEqualTo(TaskStatus.CANCELED);
         assertThat(result.message()).endsWith("the server asked for it");
         assertThat(processesWith(marker)).isZero();
-        await().atMost(Duration.ofSeconds(5)).until(() -> server.requests("POST", ApiPaths.TASK_PULL).size() > pullsWhileApplying);
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> server.requests("POST", ApiPaths.TASK_PULL).size() > pullsWhileApplying);
         PullRequest next = server.requests("POST", ApiPaths.TASK_PULL).getLast().as(PullRequest.class);
         assertThat(next.freePlanSlots()).isEqualTo(2);
         assertThat(next.canTakeApply()).isTrue();
@@ -326,19 +366,26 @@ class AgentTest {
         stepUntil(() -> pings().stream().anyMatch(p -> "agent-2".equals(p.agentId())));
 
         assertThat(a.agentId()).isEqualTo("agent-2");
-        assertThat(server.requests("POST", ApiPaths.AGENT_PING).getLast().bearer()).isEqualTo("agent-token-2");
-        await().atMost(Duration.ofSeconds(5)).until(() -> server.requests("POST", ApiPaths.TASK_PULL).getLast().bearer().equals("agent-token-2"));
+        assertThat(server.requests("POST", ApiPaths.AGENT_PING).getLast().bearer())
+                .isEqualTo("agent-token-2");
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> server.requests("POST", ApiPaths.TASK_PULL)
+                        .getLast()
+                        .bearer()
+                        .equals("agent-token-2"));
         assertThat(registrations).hasValue(2);
     }
 
     @Test
     void adoptsARenewedTokenAndALowerPlanLimitFromAPingReply() throws Exception {
         PoolConfig smaller = new PoolConfig("default", 1, false, Map.of());
-        pingReply = r -> Reply.ok(new PingReply(smaller, List.of(), "agent-token-renewed", Instant.now().plusSeconds(600), LEASE_SECONDS));
+        pingReply = r -> Reply.ok(new PingReply(
+                smaller, List.of(), "agent-token-renewed", Instant.now().plusSeconds(600), LEASE_SECONDS));
         startedAgent(0);
 
         stepUntil(() -> server.requests("POST", ApiPaths.TASK_PULL).stream()
-                .anyMatch(r -> "agent-token-renewed".equals(r.bearer()) && r.as(PullRequest.class).freePlanSlots() == 1));
+                .anyMatch(r -> "agent-token-renewed".equals(r.bearer())
+                        && r.as(PullRequest.class).freePlanSlots() == 1));
         assertThat(registrations).hasValue(1);
     }
 
@@ -350,7 +397,11 @@ class AgentTest {
 
         TaskResult first = awaitResult("t-first");
 
-        assertThat(server.requests("POST", ApiPaths.TASK_PULL).getFirst().as(PullRequest.class).freePlanSlots()).isEqualTo(1);
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL)
+                        .getFirst()
+                        .as(PullRequest.class)
+                        .freePlanSlots())
+                .isEqualTo(1);
         List<Request> handedBack = server.requests("POST", ApiPaths.TASK_HAND_BACK);
         assertThat(handedBack).singleElement().satisfies(r -> {
             assertThat(r.path()).contains("t-extra");
@@ -359,8 +410,10 @@ class AgentTest {
             assertThat(body.attempt()).isEqualTo(1);
             assertThat(body.reason()).contains("more work than the agent asked for");
         });
-        assertThat(server.requests("POST", ApiPaths.TASK_RESULT)).noneMatch(r -> r.path().contains("t-extra"));
-        assertThat(server.requests("POST", ApiPaths.TASK_PHASE)).noneMatch(r -> r.path().contains("t-extra"));
+        assertThat(server.requests("POST", ApiPaths.TASK_RESULT))
+                .noneMatch(r -> r.path().contains("t-extra"));
+        assertThat(server.requests("POST", ApiPaths.TASK_PHASE))
+                .noneMatch(r -> r.path().contains("t-extra"));
         assertThat(first.status()).isEqualTo(TaskStatus.SUCCEEDED);
     }
 
@@ -382,14 +435,16 @@ class AgentTest {
         assertThat(processesWith(marker)).isZero();
         Instant resultSent = resultsOf("t-long").getFirst().at();
         nextPing();
-        assertThat(server.requests("POST", ApiPaths.AGENT_PING).getLast().at()).as("pings go on while the result is under way")
+        assertThat(server.requests("POST", ApiPaths.AGENT_PING).getLast().at())
+                .as("pings go on while the result is under way")
                 .isAfter(resultSent);
         assertThat(closing).as("close() waits for the result").isNotDone();
         resultsLetThrough.countDown();
         assertThat(closing).succeedsWithin(Duration.ofSeconds(10));
         Instant closed = Instant.now();
         assertNoPingAfterClose();
-        assertThat(server.requests("POST", ApiPaths.TASK_PULL)).allSatisfy(r -> assertThat(r.at()).isBefore(closed));
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL))
+                .allSatisfy(r -> assertThat(r.at()).isBefore(closed));
     }
 
     @Test
@@ -400,7 +455,8 @@ class AgentTest {
         startedAgent(0);
         await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
 
-        pullReplies.add(new PullResponse(List.of(), List.of(new CancelOrder("t-not-here", true), new CancelOrder("t-pulled", false))));
+        pullReplies.add(new PullResponse(
+                List.of(), List.of(new CancelOrder("t-not-here", true), new CancelOrder("t-pulled", false))));
         stepUntil(() -> !resultsOf("t-pulled").isEmpty()); // the cancel's grace may pass
         TaskResult result = awaitResult("t-pulled");
 
@@ -408,12 +464,14 @@ class AgentTest {
         assertThat(result.message()).isEqualTo("canceled during terraform apply: the server asked for it");
         assertThat(processesWith(marker)).isZero();
         // The same order again, through the other channel and then this one: the task is done, nothing happens.
-        pingReply = r -> Reply.ok(new PingReply(CONCURRENT_POOL, List.of(new CancelOrder("t-pulled", true)), null, null, LEASE_SECONDS));
+        pingReply = r -> Reply.ok(
+                new PingReply(CONCURRENT_POOL, List.of(new CancelOrder("t-pulled", true)), null, null, LEASE_SECONDS));
         pullReplies.add(new PullResponse(List.of(), List.of(new CancelOrder("t-pulled", true))));
         await().atMost(Duration.ofSeconds(5)).until(pullReplies::isEmpty);
         int pulls = server.requests("POST", ApiPaths.TASK_PULL).size();
         // Each loop handles a reply's orders before it asks again.
-        await().atMost(Duration.ofSeconds(5)).until(() -> server.requests("POST", ApiPaths.TASK_PULL).size() > pulls);
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> server.requests("POST", ApiPaths.TASK_PULL).size() > pulls);
         nextPing();
         nextPing();
         assertThat(resultsOf("t-pulled")).hasSize(1);
@@ -429,9 +487,11 @@ class AgentTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> processesWith(marker) > 0);
 
         long orderedAt = System.nanoTime();
-        pingReply = r -> Reply.ok(new PingReply(POOL, List.of(new CancelOrder("t-force", true)), null, null, LEASE_SECONDS));
+        pingReply = r ->
+                Reply.ok(new PingReply(POOL, List.of(new CancelOrder("t-force", true)), null, null, LEASE_SECONDS));
         nextPing();
-        TaskResult result = awaitResult("t-force"); // the clock stands still: a graceful stop would wait out its grace forever
+        TaskResult result =
+                awaitResult("t-force"); // the clock stands still: a graceful stop would wait out its grace forever
         Duration elapsed = Duration.ofNanos(System.nanoTime() - orderedAt);
 
         assertThat(elapsed).isLessThan(cancelGrace.dividedBy(3));
@@ -453,15 +513,22 @@ class AgentTest {
 
         pingReply = r -> Reply.error(503, "unavailable", "the server is cut off");
         stepUntil(() -> agentLog.list.stream().anyMatch(e -> e.getLevel() == Level.ERROR));
-        assertThat(processesWith(marker)).as("terraform goes on after the lease is lost").isPositive();
+        assertThat(processesWith(marker))
+                .as("terraform goes on after the lease is lost")
+                .isPositive();
         int pullsWhileLost = server.requests("POST", ApiPaths.TASK_PULL).size();
-        assertThat(agentLog.list).filteredOn(e -> e.getLevel() == Level.ERROR).singleElement()
-                .satisfies(e -> assertThat(e.getFormattedMessage()).contains("lease").contains("1 running task(s) go on"));
+        assertThat(agentLog.list)
+                .filteredOn(e -> e.getLevel() == Level.ERROR)
+                .singleElement()
+                .satisfies(e ->
+                        assertThat(e.getFormattedMessage()).contains("lease").contains("1 running task(s) go on"));
 
         TaskResult result = awaitResult("t-leased");
         assertThat(result.status()).as("the apply ran to its end").isEqualTo(TaskStatus.SUCCEEDED);
         assertThat(logs.plainText("t-leased")).anyMatch(l -> l.contains("finished-after-the-outage"));
-        assertThat(server.requests("POST", ApiPaths.TASK_PULL)).as("no new work without the lease").hasSize(pullsWhileLost);
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL))
+                .as("no new work without the lease")
+                .hasSize(pullsWhileLost);
 
         pingReply = r -> Reply.ok(new PingReply(POOL, List.of(), null, null, lease));
         stepUntil(() -> server.requests("POST", ApiPaths.TASK_PULL).size() > pullsWhileLost);
@@ -483,7 +550,8 @@ class AgentTest {
 
         Instant closing = Instant.now();
         CompletableFuture<Void> closed = CompletableFuture.runAsync(a::close);
-        await().atMost(Duration.ofSeconds(30)).until(() -> !server.requests("POST", ApiPaths.AGENT_DEREGISTER).isEmpty());
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> !server.requests("POST", ApiPaths.AGENT_DEREGISTER).isEmpty());
         nextPing();
         assertThat(closed).as("close() waits for the deregistration").isNotDone();
         deregistered.countDown();
@@ -492,7 +560,8 @@ class AgentTest {
         TaskResult result = awaitResult("t-short");
         assertThat(result.status()).isEqualTo(TaskStatus.SUCCEEDED);
         assertThat(logs.plainText("t-short")).anySatisfy(l -> assertThat(l).contains("drained"));
-        assertThat(server.requests("POST", ApiPaths.TASK_PULL)).as("no pull once shutdown began")
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL))
+                .as("no pull once shutdown began")
                 .allSatisfy(r -> assertThat(r.at()).isBefore(closing));
         Request deregister = server.requests("POST", ApiPaths.AGENT_DEREGISTER).getFirst();
         assertThat(server.requests("POST", ApiPaths.AGENT_DEREGISTER)).hasSize(1);
@@ -500,7 +569,8 @@ class AgentTest {
         assertThat(deregister.body().isObject()).isTrue();
         assertThat(deregister.body().isEmpty()).isTrue();
         assertThat(deregister.at()).isAfter(resultsOf("t-short").getFirst().at());
-        assertThat(server.requests("POST", ApiPaths.AGENT_PING)).as("pings go on while deregistering")
+        assertThat(server.requests("POST", ApiPaths.AGENT_PING))
+                .as("pings go on while deregistering")
                 .anySatisfy(p -> assertThat(p.at()).isAfter(deregister.at()));
         assertNoPingAfterClose();
     }
@@ -516,7 +586,9 @@ class AgentTest {
         CompletableFuture<Void> closing = CompletableFuture.runAsync(a::close);
         // close() gives the task its drain timeout to end by itself.
         await().atMost(Duration.ofSeconds(10)).until(() -> clock.waitingFor(drainTimeout));
-        assertThat(resultsOf("t-outlasts")).as("not canceled before the drain timeout is over").isEmpty();
+        assertThat(resultsOf("t-outlasts"))
+                .as("not canceled before the drain timeout is over")
+                .isEmpty();
         clock.advance(drainTimeout);
         stepUntil(closing::isDone); // the cancel's grace may pass
 
@@ -525,8 +597,10 @@ class AgentTest {
         assertThat(result.status()).isEqualTo(TaskStatus.CANCELED);
         assertThat(result.message()).endsWith("the agent is shutting down");
         assertThat(processesWith(marker)).isZero();
-        assertThat(server.requests("POST", ApiPaths.AGENT_DEREGISTER)).singleElement()
-                .satisfies(d -> assertThat(d.at()).isAfter(resultsOf("t-outlasts").getFirst().at()));
+        assertThat(server.requests("POST", ApiPaths.AGENT_DEREGISTER))
+                .singleElement()
+                .satisfies(d -> assertThat(d.at())
+                        .isAfter(resultsOf("t-outlasts").getFirst().at()));
     }
 
     @Test
@@ -543,9 +617,12 @@ class AgentTest {
     @Test
     void waitsOutAnUnavailableServerWhenRegistering() throws Exception {
         AtomicInteger refused = new AtomicInteger();
-        server.on("POST", ApiPaths.AGENT_REGISTER, r -> refused.incrementAndGet() <= 3
-                ? Reply.error(503, "unavailable", "starting")
-                : Reply.ok(new RegisterResponse("agent-9", "agent-token-9", null, POOL, 1, LEASE_SECONDS)));
+        server.on(
+                "POST",
+                ApiPaths.AGENT_REGISTER,
+                r -> refused.incrementAndGet() <= 3
+                        ? Reply.error(503, "unavailable", "starting")
+                        : Reply.ok(new RegisterResponse("agent-9", "agent-token-9", null, POOL, 1, LEASE_SECONDS)));
         Agent a = agent(server.uri(), Fixtures.poolTokenFile(dir), 0);
 
         CompletableFuture<Void> starting = CompletableFuture.runAsync(a::start);
@@ -560,7 +637,9 @@ class AgentTest {
     void startFailsWhenThePoolTokenIsRefused() throws Exception {
         Agent a = agent(server.uri(), Files.writeString(dir.resolve("bad-token"), "not-the-pool-token"), 0);
 
-        assertThatThrownBy(a::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("refused registration");
+        assertThatThrownBy(a::start)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("refused registration");
         a.close();
         assertThat(server.requests("POST", ApiPaths.TASK_PULL)).isEmpty();
     }
@@ -573,7 +652,8 @@ class AgentTest {
         }
         Agent a = agent(URI.create("http://127.0.0.1:" + closedPort), Fixtures.poolTokenFile(dir), 0);
         CompletableFuture<Void> starting = CompletableFuture.runAsync(a::start);
-        await().atMost(Duration.ofSeconds(10)).until(() -> clock.waiting() > 0); // registration failed: it waits to retry
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> clock.waiting() > 0); // registration failed: it waits to retry
         assertThat(starting).isNotDone();
 
         a.close();
@@ -585,7 +665,9 @@ class AgentTest {
     @Test
     void refusesAWorkDirectoryAnotherAgentIsUsing() throws Exception {
         startedAgent(0);
-        Agent second = new Agent(AgentConfig.builder(server.uri(), Fixtures.poolTokenFile(dir)).workDir(dir.resolve("work")).build());
+        Agent second = new Agent(AgentConfig.builder(server.uri(), Fixtures.poolTokenFile(dir))
+                .workDir(dir.resolve("work"))
+                .build());
 
         assertThatThrownBy(second::start).hasMessageContaining("another agent is using");
         second.close();

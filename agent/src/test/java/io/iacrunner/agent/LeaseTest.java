@@ -32,7 +32,9 @@ class LeaseTest {
 
             clock.advance(Duration.ofSeconds(1));
             await().until(() -> !lease.held());
-            assertThat(expiries).as("told once, with how long no ping got through").containsExactly(Duration.ofSeconds(10));
+            assertThat(expiries)
+                    .as("told once, with how long no ping got through")
+                    .containsExactly(Duration.ofSeconds(10));
 
             lease.renewed(clock.nanoTime(), 0);
             assertThat(lease.held()).isTrue();

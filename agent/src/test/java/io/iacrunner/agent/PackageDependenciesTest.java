@@ -25,13 +25,21 @@ class PackageDependenciesTest {
 
     @Test
     void noPackageBelowTheAgentReachesUpIntoIt() {
-        noClasses().that().resideInAPackage("io.iacrunner.agent.*..")
-                .should().dependOnClassesThat().resideInAPackage("io.iacrunner.agent")
+        noClasses()
+                .that()
+                .resideInAPackage("io.iacrunner.agent.*..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage("io.iacrunner.agent")
                 .check(AGENT);
     }
 
     @Test
     void theAgentNeverDependsOnTheServer() {
-        noClasses().should().dependOnClassesThat().resideInAPackage("io.iacrunner.server..").check(AGENT);
+        noClasses()
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage("io.iacrunner.server..")
+                .check(AGENT);
     }
 }

@@ -85,73 +85,118 @@ class SpoolRecoveryTest {
 
     @Test
     void anApplyThatFinishedBeforeTheCrashIsReportedAsItFinishedWithTheStateItsRunLeft() throws Exception {
-        server.on("POST", ApiPaths.TASK_JOB_TOKEN, r -> Reply.ok(new JobToken("job-token", Instant.now().plusSeconds(3600))));
-        leftBehind("t-finished", List.of("Apply complete! Resources: 1 added, 0 changed, 0 destroyed."),
-                new TaskRunner.Outcome(TaskStatus.SUCCEEDED, 0, null, false), 1L, 2L);
+        server.on(
+                "POST",
+                ApiPaths.TASK_JOB_TOKEN,
+                r -> Reply.ok(new JobToken("job-token", Instant.now().plusSeconds(3600))));
+        leftBehind(
+                "t-finished",
+                List.of("Apply complete! Resources: 1 added, 0 changed, 0 destroyed."),
+                new TaskRunner.Outcome(TaskStatus.SUCCEEDED, 0, null, false),
+                1L,
+                2L);
 
         startAgent();
 
-        await().atMost(Duration.ofSeconds(20)).until(() -> !server.requests("POST", ApiPaths.TASK_RESULT).isEmpty());
-        TaskResult result = server.requests("POST", ApiPaths.TASK_RESULT).getFirst().as(TaskResult.class);
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> !server.requests("POST", ApiPaths.TASK_RESULT).isEmpty());
+        TaskResult result =
+                server.requests("POST", ApiPaths.TASK_RESULT).getFirst().as(TaskResult.class);
         assertThat(result.status()).as("as Terraform ended, not errored").isEqualTo(TaskStatus.SUCCEEDED);
         assertThat(result.exitCode()).isZero();
         assertThat(result.logLines()).isEqualTo(1);
         List<Request> states = server.requests("PUT", ApiPaths.TASK_STATE);
         assertThat(states).as("the state the crashed run had not stored").hasSize(1);
-        assertThat(states.getFirst().as(StateUpload.class).state().path("serial").asLong()).isEqualTo(2);
-        assertThat(logs.plainText("t-finished")).containsExactly("Apply complete! Resources: 1 added, 0 changed, 0 destroyed.");
+        assertThat(states.getFirst()
+                        .as(StateUpload.class)
+                        .state()
+                        .path("serial")
+                        .asLong())
+                .isEqualTo(2);
+        assertThat(logs.plainText("t-finished"))
+                .containsExactly("Apply complete! Resources: 1 added, 0 changed, 0 destroyed.");
         await().atMost(Duration.ofSeconds(10)).until(() -> workDirHolds().isEmpty());
     }
 
     @Test
     void anApplyThatDiedWithTheAgentIsReportedErroredAsKilledAfterItsPartialStateIsStored() throws Exception {
-        server.on("POST", ApiPaths.TASK_JOB_TOKEN, r -> Reply.ok(new JobToken("job-token", Instant.now().plusSeconds(3600))));
+        server.on(
+                "POST",
+                ApiPaths.TASK_JOB_TOKEN,
+                r -> Reply.ok(new JobToken("job-token", Instant.now().plusSeconds(3600))));
         leftBehind("t-died", List.of("terraform_data.x: Creating..."), null, 1L, 2L);
 
         startAgent();
 
-        await().atMost(Duration.ofSeconds(20)).until(() -> !server.requests("POST", ApiPaths.TASK_RESULT).isEmpty());
-        TaskResult result = server.requests("POST", ApiPaths.TASK_RESULT).getFirst().as(TaskResult.class);
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> !server.requests("POST", ApiPaths.TASK_RESULT).isEmpty());
+        TaskResult result =
+                server.requests("POST", ApiPaths.TASK_RESULT).getFirst().as(TaskResult.class);
         assertThat(result.status()).isEqualTo(TaskStatus.ERRORED);
         assertThat(result.message()).isEqualTo(SpoolRecovery.RESULT_MESSAGE);
-        assertThat(result.terraformKilled()).as("its Terraform died with the agent").isTrue();
+        assertThat(result.terraformKilled())
+                .as("its Terraform died with the agent")
+                .isTrue();
         assertThat(server.requests("PUT", ApiPaths.TASK_STATE)).hasSize(1);
         await().atMost(Duration.ofSeconds(10)).until(() -> workDirHolds().isEmpty());
     }
 
     @Test
     void aPlanThatDiedWithTheAgentIsHandedBackToTheQueueAfterItsLogIsUploaded() throws Exception {
-        server.on("POST", ApiPaths.TASK_JOB_TOKEN, r -> Reply.ok(new JobToken("job-token", Instant.now().plusSeconds(3600))));
-        leftBehind("t-planning", List.of("Terraform will perform the following actions:"), null, 1L, null, TaskAction.PLAN,
+        server.on(
+                "POST",
+                ApiPaths.TASK_JOB_TOKEN,
+                r -> Reply.ok(new JobToken("job-token", Instant.now().plusSeconds(3600))));
+        leftBehind(
+                "t-planning",
+                List.of("Terraform will perform the following actions:"),
+                null,
+                1L,
+                null,
+                TaskAction.PLAN,
                 TaskPhase.PLANNING);
 
         startAgent();
 
-        await().atMost(Duration.ofSeconds(20)).until(() -> !server.requests("POST", ApiPaths.TASK_HAND_BACK).isEmpty());
-        HandBack handBack = server.requests("POST", ApiPaths.TASK_HAND_BACK).getFirst().as(HandBack.class);
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> !server.requests("POST", ApiPaths.TASK_HAND_BACK).isEmpty());
+        HandBack handBack =
+                server.requests("POST", ApiPaths.TASK_HAND_BACK).getFirst().as(HandBack.class);
         assertThat(handBack.attempt()).isEqualTo(1);
         assertThat(handBack.reason()).isEqualTo(SpoolRecovery.HAND_BACK_REASON);
-        assertThat(server.requests("POST", ApiPaths.TASK_RESULT)).as("no result: the plan runs again").isEmpty();
+        assertThat(server.requests("POST", ApiPaths.TASK_RESULT))
+                .as("no result: the plan runs again")
+                .isEmpty();
         assertThat(logs.plainText("t-planning")).containsExactly("Terraform will perform the following actions:");
         await().atMost(Duration.ofSeconds(10)).until(() -> workDirHolds().isEmpty());
     }
 
     @Test
     void aStaleLeftoverIsDroppedWithoutSendingAnythingWithoutACredential() throws Exception {
-        server.on("POST", ApiPaths.TASK_JOB_TOKEN, r -> Reply.error(409, "stale_attempt", "attempt 1 is no longer current"));
+        server.on(
+                "POST",
+                ApiPaths.TASK_JOB_TOKEN,
+                r -> Reply.error(409, "stale_attempt", "attempt 1 is no longer current"));
         leftBehind("t-stale", List.of("a line of an attempt given away"), null, 1L, null);
 
         startAgent();
 
         await().atMost(Duration.ofSeconds(20)).until(() -> workDirHolds().isEmpty());
-        assertThat(server.requests("POST", ApiPaths.TASK_LOGS)).as("no upload went out").isEmpty();
+        assertThat(server.requests("POST", ApiPaths.TASK_LOGS))
+                .as("no upload went out")
+                .isEmpty();
         assertThat(server.requests("POST", ApiPaths.TASK_RESULT)).isEmpty();
         assertThat(server.requests("PUT", ApiPaths.TASK_STATE)).isEmpty();
     }
 
     private void startAgent() throws Exception {
-        agent = new Agent(AgentConfig.builder(server.uri(), Fixtures.poolTokenFile(dir)).name("restarted").workDir(work)
-                .terraform(Fixtures.TERRAFORM).pullWait(Duration.ofSeconds(1)).logWebSocket(false).build());
+        agent = new Agent(AgentConfig.builder(server.uri(), Fixtures.poolTokenFile(dir))
+                .name("restarted")
+                .workDir(work)
+                .terraform(Fixtures.TERRAFORM)
+                .pullWait(Duration.ofSeconds(1))
+                .logWebSocket(false)
+                .build());
         agent.start();
     }
 
@@ -159,16 +204,25 @@ class SpoolRecoveryTest {
      * What a crashed run leaves of an apply: its spool with {@code lines}, its journal (applying; {@code outcome}
      * when Terraform had ended), and its task directory with a state of serial {@code leftSerial} (null: none).
      */
-    private void leftBehind(String taskId, List<String> lines, TaskRunner.Outcome outcome, Long inputSerial, Long leftSerial)
+    private void leftBehind(
+            String taskId, List<String> lines, TaskRunner.Outcome outcome, Long inputSerial, Long leftSerial)
             throws Exception {
         leftBehind(taskId, lines, outcome, inputSerial, leftSerial, TaskAction.PLAN_APPLY, TaskPhase.APPLYING);
     }
 
     /** As above, for an attempt of {@code action} that had reached {@code phase}. */
-    private void leftBehind(String taskId, List<String> lines, TaskRunner.Outcome outcome, Long inputSerial, Long leftSerial,
-            TaskAction action, TaskPhase phase) throws Exception {
+    private void leftBehind(
+            String taskId,
+            List<String> lines,
+            TaskRunner.Outcome outcome,
+            Long inputSerial,
+            Long leftSerial,
+            TaskAction action,
+            TaskPhase phase)
+            throws Exception {
         try (LogSpool spool = LogSpool.create(work, taskId, 1)) {
-            for (int i = 0; i < lines.size(); i++) spool.append(new LogLine(i, Instant.now(), LogStream.STDOUT, lines.get(i)));
+            for (int i = 0; i < lines.size(); i++)
+                spool.append(new LogLine(i, Instant.now(), LogStream.STDOUT, lines.get(i)));
         }
         AttemptJournal journal = AttemptJournal.start(work.resolve(LogSpool.DIR), taskId, 1, action, inputSerial);
         journal.phase(TaskPhase.PLANNING);
@@ -184,9 +238,13 @@ class SpoolRecoveryTest {
 
     /** What is left of crashed runs: task directories, spools and journals (not the agent's own files). */
     private List<String> workDirHolds() throws Exception {
-        try (Stream<Path> top = Files.list(work); Stream<Path> spooled = Files.list(work.resolve(LogSpool.DIR))) {
-            return Stream.concat(top.filter(p -> p.getFileName().toString().startsWith("t-")),
-                    spooled.filter(p -> p.getFileName().toString().startsWith("t-"))).map(Path::toString).toList();
+        try (Stream<Path> top = Files.list(work);
+                Stream<Path> spooled = Files.list(work.resolve(LogSpool.DIR))) {
+            return Stream.concat(
+                            top.filter(p -> p.getFileName().toString().startsWith("t-")),
+                            spooled.filter(p -> p.getFileName().toString().startsWith("t-")))
+                    .map(Path::toString)
+                    .toList();
         }
     }
 }

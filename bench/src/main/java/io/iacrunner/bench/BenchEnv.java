@@ -33,7 +33,9 @@ final class BenchEnv {
     static String machine() {
         String cpu = "";
         try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
-            cpu = lines.filter(l -> l.startsWith("model name")).findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim() + ", ")
+            cpu = lines.filter(l -> l.startsWith("model name"))
+                    .findFirst()
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim() + ", ")
                     .orElse("");
         } catch (IOException | RuntimeException e) {
             // Not Linux: the processor count below still says something.
@@ -60,7 +62,8 @@ final class BenchEnv {
     static String runFooter(Duration took, String sharing, String loadAtStart) {
         return "Run " + DateTimeFormatter.ISO_LOCAL_DATE.format(Instant.now().atOffset(ZoneOffset.UTC)) + " (UTC), "
                 + took.toSeconds() + " s in all, on: " + machine() + ". " + sharing
-                + " share the machine; its load average (1 min) was " + loadAtStart + " at the start and " + loadAverage()
+                + " share the machine; its load average (1 min) was " + loadAtStart + " at the start and "
+                + loadAverage()
                 + " at the end.\n";
     }
 }

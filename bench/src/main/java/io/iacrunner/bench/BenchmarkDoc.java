@@ -37,7 +37,8 @@ public final class BenchmarkDoc {
         String end = "<!-- bench:" + name + ":end -->";
         String section = begin + "\n" + body.strip() + "\n" + end;
         String text = Files.exists(doc) ? Files.readString(doc) : HEADER;
-        Matcher existing = Pattern.compile(Pattern.quote(begin) + ".*?" + Pattern.quote(end), Pattern.DOTALL).matcher(text);
+        Matcher existing = Pattern.compile(Pattern.quote(begin) + ".*?" + Pattern.quote(end), Pattern.DOTALL)
+                .matcher(text);
         String updated = existing.find()
                 ? text.substring(0, existing.start()) + section + text.substring(existing.end())
                 : text.stripTrailing() + "\n\n" + section + "\n";

@@ -61,6 +61,7 @@ public final class LogIngestBench {
     private static final Duration PING_INTERVAL = Duration.ofSeconds(5);
     /** Warm-up lines per mode, not counted: JIT compilation and first connections belong to no mode. */
     private static final int WARMUP_LINES = 100_000;
+
     private static final String WORKSPACE = "bench-ingest";
 
     private LogIngestBench() {}
@@ -91,10 +92,14 @@ public final class LogIngestBench {
 
     enum Mode {
         HTTP("server, HTTP", "`POST /api/v1/tasks/{id}/logs` with a `LogBatch` (the agent's fallback upload)"),
-        WEBSOCKET("server, WebSocket", "the same `LogBatch` as a text frame on `/ws/agent/logs?task_id=…&attempt=1`,"
-                + " each answered by a `LogAck` frame before the next is sent (the agent's default upload)"),
-        JDBC("plain JDBC", "`INSERT` of one row per line into `bench_log_lines(task_id, seq, ts, stream, line)`, primary"
-                + " key `(task_id, seq)`, with `addBatch` per line and `executeBatch` + `commit` per batch, one connection");
+        WEBSOCKET(
+                "server, WebSocket",
+                "the same `LogBatch` as a text frame on `/ws/agent/logs?task_id=…&attempt=1`,"
+                        + " each answered by a `LogAck` frame before the next is sent (the agent's default upload)"),
+        JDBC(
+                "plain JDBC",
+                "`INSERT` of one row per line into `bench_log_lines(task_id, seq, ts, stream, line)`, primary"
+                        + " key `(task_id, seq)`, with `addBatch` per line and `executeBatch` + `commit` per batch, one connection");
 
         final String label;
         final String description;
@@ -115,14 +120,19 @@ public final class LogIngestBench {
     static void run(Options o) throws Exception {
         Instant started = Instant.now();
         String loadAtStart = BenchEnv.loadAverage();
-        System.err.printf("log-ingest: %,d lines per round, %,d per batch, %d rounds per mode%n", o.lines(), o.batchLines(),
-                o.rounds());
+        System.err.printf(
+                "log-ingest: %,d lines per round, %,d per batch, %d rounds per mode%n",
+                o.lines(), o.batchLines(), o.rounds());
         Workload workload = new Workload(TerraformLikeLines.generate(o.lines()), o.batchLines());
         Path data = BenchEnv.tempDir(NAME);
         Map<Mode, List<Round>> rounds = new EnumMap<>(Mode.class);
         try (EmbeddedPostgres pg = startPostgres(data.resolve("pg"));
-                IacServer server = IacServer.start(ServerConfig.builder().port(0).dataDir(data)
-                        .database(jdbcUrl(pg), "postgres", null).pingInterval(PING_INTERVAL).build());
+                IacServer server = IacServer.start(ServerConfig.builder()
+                        .port(0)
+                        .dataDir(data)
+                        .database(jdbcUrl(pg), "postgres", null)
+                        .pingInterval(PING_INTERVAL)
+                        .build());
                 Connection jdbc = DriverManager.getConnection(jdbcUrl(pg), "postgres", null)) {
             Runner runner = new Runner(server, jdbc, workload);
             SimulatedAgent agent = runner.agent;
@@ -136,8 +146,9 @@ public final class LogIngestBench {
                         Mode mode = Mode.values()[(r + k) % Mode.values().length];
                         Round round = runner.run(mode, o.lines());
                         rounds.computeIfAbsent(mode, m -> new ArrayList<>()).add(round);
-                        System.err.printf("log-ingest: round %d %-18s %,10.0f lines/s  (%.1f s)%n", r + 1, mode.label,
-                                round.linesPerSecond(), round.nanos() / 1e9);
+                        System.err.printf(
+                                "log-ingest: round %d %-18s %,10.0f lines/s  (%.1f s)%n",
+                                r + 1, mode.label, round.linesPerSecond(), round.nanos() / 1e9);
                     }
                 }
             } finally {
@@ -147,14 +158,19 @@ public final class LogIngestBench {
         } finally {
             BenchEnv.deleteTree(data);
         }
-        BenchmarkDoc.publish(o.doc(), NAME, render(rounds, workload, o, Duration.between(started, Instant.now()), loadAtStart));
+        BenchmarkDoc.publish(
+                o.doc(), NAME, render(rounds, workload, o, Duration.between(started, Instant.now()), loadAtStart));
     }
 
     /** The server's embedded store, as {@code EmbeddedPostgresProcess} starts it (zonky's defaults, 200 connections). */
     private static EmbeddedPostgres startPostgres(Path dir) throws Exception {
         Files.createDirectories(dir);
-        return EmbeddedPostgres.builder().setDataDirectory(dir).setCleanDataDirectory(true)
-                .setPGStartupWait(Duration.ofSeconds(60)).setServerConfig("max_connections", "200").start();
+        return EmbeddedPostgres.builder()
+                .setDataDirectory(dir)
+                .setCleanDataDirectory(true)
+                .setPGStartupWait(Duration.ofSeconds(60))
+                .setServerConfig("max_connections", "200")
+                .start();
     }
 
     private static String jdbcUrl(EmbeddedPostgres pg) {
@@ -198,7 +214,8 @@ public final class LogIngestBench {
         /** What the agent reports at the end: SHA-256 over each of the first {@code count} lines plus "\n". */
         String sha256(int count) throws Exception {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            for (LogLine line : lines.subList(0, count)) sha.update((line.line() + "\n").getBytes(StandardCharsets.UTF_8));
+            for (LogLine line : lines.subList(0, count))
+                sha.update((line.line() + "\n").getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(sha.digest());
         }
     }
@@ -210,7 +227,8 @@ public final class LogIngestBench {
         final Workload workload;
         final ApiClient admin;
         final SimulatedAgent agent;
-        final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        final HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         final ObjectNode tfJson;
         int jdbcRuns;
 
@@ -221,7 +239,8 @@ public final class LogIngestBench {
             String adminToken = Files.readString(server.adminTokenFile()).trim();
             this.admin = new ApiClient(server.baseUrl(), () -> adminToken);
             this.agent = SimulatedAgent.register(server, "bench-ingest");
-            this.tfJson = (ObjectNode) WireJson.lenient().readTree("{\"resource\":{\"terraform_data\":{\"x\":{\"input\":\"bench\"}}}}");
+            this.tfJson = (ObjectNode)
+                    WireJson.lenient().readTree("{\"resource\":{\"terraform_data\":{\"x\":{\"input\":\"bench\"}}}}");
             try (Statement s = jdbc.createStatement()) {
                 s.execute("""
                         create table bench_log_lines (
@@ -251,12 +270,17 @@ public final class LogIngestBench {
                 began = System.nanoTime();
                 for (int b = 0; b < batches; b++) {
                     long t0 = System.nanoTime();
-                    HttpResponse<String> reply = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60))
-                            .header("Content-Type", "application/json").header("Authorization", "Bearer " + task.jobToken())
-                            .POST(HttpRequest.BodyPublishers.ofByteArray(workload.bytes.get(b))).build(),
+                    HttpResponse<String> reply = http.send(
+                            HttpRequest.newBuilder(uri)
+                                    .timeout(Duration.ofSeconds(60))
+                                    .header("Content-Type", "application/json")
+                                    .header("Authorization", "Bearer " + task.jobToken())
+                                    .POST(HttpRequest.BodyPublishers.ofByteArray(workload.bytes.get(b)))
+                                    .build(),
                             HttpResponse.BodyHandlers.ofString());
                     if (reply.statusCode() != 200) {
-                        throw new IllegalStateException("batch " + b + ": HTTP " + reply.statusCode() + " " + reply.body());
+                        throw new IllegalStateException(
+                                "batch " + b + ": HTTP " + reply.statusCode() + " " + reply.body());
                     }
                     expectCommitted(reply.body(), b, lineCount);
                     batchMillis[b] = (System.nanoTime() - t0) / 1e6;
@@ -264,8 +288,8 @@ public final class LogIngestBench {
                 took = System.nanoTime() - began;
             } else {
                 BlockingQueue<String> replies = new LinkedBlockingQueue<>();
-                String query = ApiPaths.WS_AGENT_LOGS + "?task_id=" + URLEncoder.encode(task.taskId(), StandardCharsets.UTF_8)
-                        + "&attempt=" + task.attempt();
+                String query = ApiPaths.WS_AGENT_LOGS + "?task_id="
+                        + URLEncoder.encode(task.taskId(), StandardCharsets.UTF_8) + "&attempt=" + task.attempt();
                 try (TextSocket ws = TextSocket.open(http, server.baseUrl(), query, task.jobToken(), replies::add)) {
                     began = System.nanoTime();
                     for (int b = 0; b < batches; b++) {
@@ -274,7 +298,9 @@ public final class LogIngestBench {
                         String reply = replies.poll(60, TimeUnit.SECONDS);
                         if (reply == null) {
                             throw new IllegalStateException("batch " + b + ": no ack within 60 s"
-                                    + (ws.closed().isDone() ? "; closed: " + ws.closed().getNow("") : ""));
+                                    + (ws.closed().isDone()
+                                            ? "; closed: " + ws.closed().getNow("")
+                                            : ""));
                         }
                         expectCommitted(reply, b, lineCount);
                         batchMillis[b] = (System.nanoTime() - t0) / 1e6;
@@ -284,18 +310,22 @@ public final class LogIngestBench {
             }
             // Proof that every line was stored as sent: the server recomputes count and digest from its chunks.
             TaskView done = agent.succeed(task, lineCount, workload.sha256(lineCount));
-            if (!done.logComplete()) throw new IllegalStateException(mode.label + ": the server's stored log is not complete");
+            if (!done.logComplete())
+                throw new IllegalStateException(mode.label + ": the server's stored log is not complete");
             return new Round(mode, lineCount, took, batchMillis);
         }
 
         private TaskAssignment claimNewTask() {
-            TaskView created = admin.post(ApiPaths.TASKS,
-                    new CreateTaskRequest(WORKSPACE, TaskAction.PLAN, tfJson, null, null, null, null, null), TaskView.class);
+            TaskView created = admin.post(
+                    ApiPaths.TASKS,
+                    new CreateTaskRequest(WORKSPACE, TaskAction.PLAN, tfJson, null, null, null, null, null),
+                    TaskView.class);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (System.nanoTime() < deadline) {
                 for (TaskAssignment t : agent.pull(5).tasks()) {
                     // Every earlier task was reported done, so this one is the only task there is to pull.
-                    if (!t.taskId().equals(created.taskId())) throw new IllegalStateException("pulled an unexpected task " + t.taskId());
+                    if (!t.taskId().equals(created.taskId()))
+                        throw new IllegalStateException("pulled an unexpected task " + t.taskId());
                     return t;
                 }
             }
@@ -304,11 +334,13 @@ public final class LogIngestBench {
 
         /** Every batch is acknowledged with all lines up to its end: one in flight, nothing skipped or refused. */
         private void expectCommitted(String replyJson, int batch, int lineCount) throws Exception {
-            if (replyJson.startsWith("{\"error\"")) throw new IllegalStateException("batch " + batch + " refused: " + replyJson);
+            if (replyJson.startsWith("{\"error\""))
+                throw new IllegalStateException("batch " + batch + " refused: " + replyJson);
             LogAck ack = WireJson.lenient().readValue(replyJson, LogAck.class);
             long expected = Math.min((long) (batch + 1) * workload.batchLines, lineCount);
             if (ack.committedLines() != expected) {
-                throw new IllegalStateException("batch " + batch + ": committed " + ack.committedLines() + ", expected " + expected);
+                throw new IllegalStateException(
+                        "batch " + batch + ": committed " + ack.committedLines() + ", expected " + expected);
             }
         }
 
@@ -344,11 +376,13 @@ public final class LogIngestBench {
                 }
                 took = System.nanoTime() - began;
             }
-            try (PreparedStatement stored = jdbc.prepareStatement("select count(*) from bench_log_lines where task_id = ?")) {
+            try (PreparedStatement stored =
+                    jdbc.prepareStatement("select count(*) from bench_log_lines where task_id = ?")) {
                 stored.setString(1, taskId);
                 try (ResultSet rs = stored.executeQuery()) {
                     rs.next();
-                    if (rs.getLong(1) != lineCount) throw new IllegalStateException("JDBC stored " + rs.getLong(1) + " of " + lineCount);
+                    if (rs.getLong(1) != lineCount)
+                        throw new IllegalStateException("JDBC stored " + rs.getLong(1) + " of " + lineCount);
                 }
             }
             jdbc.commit();
@@ -356,52 +390,103 @@ public final class LogIngestBench {
         }
     }
 
-    private static String render(Map<Mode, List<Round>> rounds, Workload w, Options o, Duration took, String loadAtStart) {
+    private static String render(
+            Map<Mode, List<Round>> rounds, Workload w, Options o, Duration took, String loadAtStart) {
         Map<Mode, Samples> rates = new EnumMap<>(Mode.class);
         Map<Mode, Samples> batchTimes = new EnumMap<>(Mode.class);
         rounds.forEach((mode, list) -> {
-            rates.put(mode, Samples.of(list.stream().mapToDouble(Round::linesPerSecond).toArray()));
-            batchTimes.put(mode, Samples.of(list.stream().flatMapToDouble(r -> Arrays.stream(r.batchMillis())).toArray()));
+            rates.put(
+                    mode,
+                    Samples.of(list.stream().mapToDouble(Round::linesPerSecond).toArray()));
+            batchTimes.put(
+                    mode,
+                    Samples.of(list.stream()
+                            .flatMapToDouble(r -> Arrays.stream(r.batchMillis()))
+                            .toArray()));
         });
         StringBuilder s = new StringBuilder();
         s.append("## log-ingest: log lines into PostgreSQL, the server's append path vs plain JDBC\n\n");
-        s.append("Command: `bench/run log-ingest`. Measured: lines per second stored in PostgreSQL when ").append(count(o.lines()))
-                .append(" Terraform-like lines (").append(TerraformLikeLines.MIN_CHARS).append("-").append(TerraformLikeLines.MAX_CHARS)
-                .append(" characters, mean ").append(String.format(Locale.ROOT, "%.0f", w.meanLineChars()))
-                .append("; about one in eight on stderr) are sent in batches of ").append(count(o.batchLines()))
-                .append(" with one batch in flight, as the agent sends them. Three modes, each ").append(o.rounds())
-                .append(" times, interleaved (each round starts with a different mode) after one uncounted warm-up pass of ")
-                .append(count(Math.min(WARMUP_LINES, o.lines()))).append(" lines per mode, all against one PostgreSQL:\n\n");
-        for (Mode m : Mode.values()) s.append("- **").append(m.label).append("**: ").append(m.description).append(".\n");
-        s.append("\nThe server modes include everything the server does for an agent's batch: the HTTP request (with the")
-                .append(" job token's ES256 signature checked on every request) or the WebSocket frame (token checked once,")
-                .append(" at connect), strict JSON parsing and validation (contiguous seqs, line cleaning, the secret-masking")
-                .append(" pass, with no secrets configured here), and one transaction that locks the task row (the attempt fence,")
-                .append(" `select … for update`), inserts the batch as **one** `log_chunks` row (a compact JSON array of the")
+        s.append("Command: `bench/run log-ingest`. Measured: lines per second stored in PostgreSQL when ")
+                .append(count(o.lines()))
+                .append(" Terraform-like lines (")
+                .append(TerraformLikeLines.MIN_CHARS)
+                .append("-")
+                .append(TerraformLikeLines.MAX_CHARS)
+                .append(" characters, mean ")
+                .append(String.format(Locale.ROOT, "%.0f", w.meanLineChars()))
+                .append("; about one in eight on stderr) are sent in batches of ")
+                .append(count(o.batchLines()))
+                .append(" with one batch in flight, as the agent sends them. Three modes, each ")
+                .append(o.rounds())
+                .append(
+                        " times, interleaved (each round starts with a different mode) after one uncounted warm-up pass of ")
+                .append(count(Math.min(WARMUP_LINES, o.lines())))
+                .append(" lines per mode, all against one PostgreSQL:\n\n");
+        for (Mode m : Mode.values())
+            s.append("- **")
+                    .append(m.label)
+                    .append("**: ")
+                    .append(m.description)
+                    .append(".\n");
+        s.append(
+                        "\nThe server modes include everything the server does for an agent's batch: the HTTP request (with the")
+                .append(
+                        " job token's ES256 signature checked on every request) or the WebSocket frame (token checked once,")
+                .append(
+                        " at connect), strict JSON parsing and validation (contiguous seqs, line cleaning, the secret-masking")
+                .append(
+                        " pass, with no secrets configured here), and one transaction that locks the task row (the attempt fence,")
+                .append(
+                        " `select … for update`), inserts the batch as **one** `log_chunks` row (a compact JSON array of the")
                 .append(" batch's lines), updates `tasks.log_lines`, commits, wakes viewers and answers `LogAck`. The")
-                .append(" server therefore writes one row per batch, not one per line. Plain JDBC does only the insert of")
+                .append(
+                        " server therefore writes one row per batch, not one per line. Plain JDBC does only the insert of")
                 .append(" one row per line and the commit. Each batch's JSON (mean ")
-                .append(String.format(Locale.ROOT, "%.0f", w.meanBatchBytes() / 1024)).append(" KiB) is encoded")
-                .append(" once before timing, so the client's encoding is in no figure; the lines' objects are likewise")
-                .append(" ready in memory for JDBC. After each server round the simulated agent reports the result with")
-                .append(" the lines' SHA-256 and the server confirms the stored log complete; after each JDBC round the")
+                .append(String.format(Locale.ROOT, "%.0f", w.meanBatchBytes() / 1024))
+                .append(" KiB) is encoded")
+                .append(
+                        " once before timing, so the client's encoding is in no figure; the lines' objects are likewise")
+                .append(
+                        " ready in memory for JDBC. After each server round the simulated agent reports the result with")
+                .append(
+                        " the lines' SHA-256 and the server confirms the stored log complete; after each JDBC round the")
                 .append(" row count is checked. Neither check is timed.\n\n");
-        s.append("| mode | rounds | median lines/s | slowest – fastest round | median per batch | p99 per batch | rows per batch |\n")
+        s.append(
+                        "| mode | rounds | median lines/s | slowest – fastest round | median per batch | p99 per batch | rows per batch |\n")
                 .append("|---|---:|---:|---:|---:|---:|---:|\n");
         for (Mode m : Mode.values()) {
             Samples r = rates.get(m);
             Samples b = batchTimes.get(m);
-            s.append("| ").append(m.label).append(" | ").append(r.count()).append(" | **").append(count(r.median()))
-                    .append("** | ").append(count(r.min())).append(" – ").append(count(r.max())).append(" | ")
-                    .append(ms(b.median())).append(" | ").append(ms(b.percentile(99))).append(" | ")
-                    .append(m == Mode.JDBC ? count(o.batchLines()) : "1 (+ 1 update)").append(" |\n");
+            s.append("| ")
+                    .append(m.label)
+                    .append(" | ")
+                    .append(r.count())
+                    .append(" | **")
+                    .append(count(r.median()))
+                    .append("** | ")
+                    .append(count(r.min()))
+                    .append(" – ")
+                    .append(count(r.max()))
+                    .append(" | ")
+                    .append(ms(b.median()))
+                    .append(" | ")
+                    .append(ms(b.percentile(99)))
+                    .append(" | ")
+                    .append(m == Mode.JDBC ? count(o.batchLines()) : "1 (+ 1 update)")
+                    .append(" |\n");
         }
         double jdbc = rates.get(Mode.JDBC).median();
-        s.append("\nServer / plain JDBC (median lines/s): **HTTP ×").append(ratio(rates.get(Mode.HTTP).median(), jdbc))
-                .append("**, **WebSocket ×").append(ratio(rates.get(Mode.WEBSOCKET).median(), jdbc)).append("**.\n\n");
-        s.append("The same PostgreSQL for all: the server's embedded store is not reachable from outside the server, so")
-                .append(" the bench starts PostgreSQL from the same library with the server's settings (zonky's defaults,")
-                .append(" which include `synchronous_commit = off`, so a commit does not wait for its WAL flush, in every")
+        s.append("\nServer / plain JDBC (median lines/s): **HTTP ×")
+                .append(ratio(rates.get(Mode.HTTP).median(), jdbc))
+                .append("**, **WebSocket ×")
+                .append(ratio(rates.get(Mode.WEBSOCKET).median(), jdbc))
+                .append("**.\n\n");
+        s.append(
+                        "The same PostgreSQL for all: the server's embedded store is not reachable from outside the server, so")
+                .append(
+                        " the bench starts PostgreSQL from the same library with the server's settings (zonky's defaults,")
+                .append(
+                        " which include `synchronous_commit = off`, so a commit does not wait for its WAL flush, in every")
                 .append(" mode alike) and points the server at it with `withDatabase`. The pgJDBC driver runs with its")
                 .append(" defaults (no `reWriteBatchedInserts`).\n\n");
         s.append(BenchEnv.runFooter(took, "Server, PostgreSQL and the sending client", loadAtStart));

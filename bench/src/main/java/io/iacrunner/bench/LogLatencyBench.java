@@ -71,14 +71,17 @@ public final class LogLatencyBench {
                     default -> throw new IllegalArgumentException("unknown option " + a);
                 }
             }
-            if (lines < 1 || interval < 0 || rounds < 1) throw new IllegalArgumentException("--lines, --rounds >= 1; --interval-ms >= 0");
+            if (lines < 1 || interval < 0 || rounds < 1)
+                throw new IllegalArgumentException("--lines, --rounds >= 1; --interval-ms >= 0");
             return new Options(lines, interval, rounds, terraform != null ? terraform : findTerraform(), doc);
         }
     }
 
     enum Mode {
-        VIEWER("with a viewer", "a WebSocket viewer on `/ws/logs?task_id=…&offset=0` (admin token) connects right after"
-                + " the task is created, seconds before Terraform's first line of the apply"),
+        VIEWER(
+                "with a viewer",
+                "a WebSocket viewer on `/ws/logs?task_id=…&offset=0` (admin token) connects right after"
+                        + " the task is created, seconds before Terraform's first line of the apply"),
         NO_VIEWER("without viewers", "nobody is connected to `/ws/logs` while the task runs");
 
         final String label;
@@ -94,19 +97,30 @@ public final class LogLatencyBench {
      * One task's figures, in milliseconds per printed line: to the live viewer (viewer mode only) and to the store as
      * the 10 ms poll first saw it. {@code printedPerSecond}: the rate Terraform actually printed at.
      */
-    record Run(Mode mode, Samples toViewer, Samples toStored, int viewerFrames, int pollsWithNewLines, double printedPerSecond) {}
+    record Run(
+            Mode mode,
+            Samples toViewer,
+            Samples toStored,
+            int viewerFrames,
+            int pollsWithNewLines,
+            double printedPerSecond) {}
 
     static void run(Options o) throws Exception {
         Instant started = Instant.now();
         String loadAtStart = BenchEnv.loadAverage();
-        System.err.printf("log-latency: %,d lines per run, every %d ms, %d rounds per mode, terraform %s%n", o.lines(),
-                o.intervalMillis(), o.rounds(), o.terraform());
+        System.err.printf(
+                "log-latency: %,d lines per run, every %d ms, %d rounds per mode, terraform %s%n",
+                o.lines(), o.intervalMillis(), o.rounds(), o.terraform());
         Path data = BenchEnv.tempDir(NAME);
         Map<Mode, List<Run>> runs = new EnumMap<>(Mode.class);
-        try (IacServer server = IacServer.start(ServerConfig.builder().port(0).dataDir(data).build())) {
-            AgentConfig agentConfig = AgentConfig.builder(server.baseUrl(), server.agentTokenFile()).name("bench-agent")
-                    .workDir(Files.createDirectories(data.resolve("agent-work"))).terraform(o.terraform())
-                    .pullWait(Duration.ofSeconds(5)).build();
+        try (IacServer server =
+                IacServer.start(ServerConfig.builder().port(0).dataDir(data).build())) {
+            AgentConfig agentConfig = AgentConfig.builder(server.baseUrl(), server.agentTokenFile())
+                    .name("bench-agent")
+                    .workDir(Files.createDirectories(data.resolve("agent-work")))
+                    .terraform(o.terraform())
+                    .pullWait(Duration.ofSeconds(5))
+                    .build();
             Agent agent = new Agent(agentConfig);
             try {
                 agent.start();
@@ -120,11 +134,16 @@ public final class LogLatencyBench {
                         Mode mode = Mode.values()[(r + k) % Mode.values().length];
                         Run run = tasks.measure(mode, o.lines(), o.intervalMillis());
                         runs.computeIfAbsent(mode, m -> new ArrayList<>()).add(run);
-                        System.err.printf("log-latency: round %d %-16s viewer median %s p99 %s | stored median %s p99 %s"
-                                + " | %.0f lines/s printed%n", r + 1, mode.label,
+                        System.err.printf(
+                                "log-latency: round %d %-16s viewer median %s p99 %s | stored median %s p99 %s"
+                                        + " | %.0f lines/s printed%n",
+                                r + 1,
+                                mode.label,
                                 run.toViewer() == null ? "-" : ms(run.toViewer().median()),
-                                run.toViewer() == null ? "-" : ms(run.toViewer().percentile(99)), ms(run.toStored().median()),
-                                ms(run.toStored().percentile(99)), run.printedPerSecond());
+                                run.toViewer() == null ? "-" : ms(run.toViewer().percentile(99)),
+                                ms(run.toStored().median()),
+                                ms(run.toStored().percentile(99)),
+                                run.printedPerSecond());
                     }
                 }
             } finally {
@@ -138,21 +157,29 @@ public final class LogLatencyBench {
 
     private static Path findTerraform() {
         return Stream.concat(
-                        Stream.of(System.getenv().getOrDefault("PATH", "").split(":")).filter(p -> !p.isEmpty())
+                        Stream.of(System.getenv().getOrDefault("PATH", "").split(":"))
+                                .filter(p -> !p.isEmpty())
                                 .map(p -> Path.of(p, "terraform")),
                         Stream.of(Path.of("/usr/local/bin/terraform")))
-                .filter(Files::isExecutable).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("no terraform on PATH or in /usr/local/bin: pass --terraform PATH"));
+                .filter(Files::isExecutable)
+                .findFirst()
+                .orElseThrow(() -> new IllegalArgumentException(
+                        "no terraform on PATH or in /usr/local/bin: pass --terraform PATH"));
     }
 
     /** A configuration whose apply prints {@code lines} lines {@code intervalMillis} apart, each with its print time. */
     static ObjectNode printingConfig(int lines, int intervalMillis) {
         ObjectNode root = WireJson.lenient().createObjectNode();
-        ObjectNode resource = root.putObject("resource").putObject("terraform_data").putObject("lines");
+        ObjectNode resource =
+                root.putObject("resource").putObject("terraform_data").putObject("lines");
         resource.put("input", lines + "@" + intervalMillis);
         String sleep = intervalMillis == 0 ? "" : String.format(Locale.ROOT, " sleep %.3f;", intervalMillis / 1000.0);
-        resource.putObject("provisioner").putObject("local-exec").put("command",
-                "for i in $(seq 1 " + lines + "); do echo \"iac-bench-line $i $(date +%s%N)\";" + sleep + " done");
+        resource.putObject("provisioner")
+                .putObject("local-exec")
+                .put(
+                        "command",
+                        "for i in $(seq 1 " + lines + "); do echo \"iac-bench-line $i $(date +%s%N)\";" + sleep
+                                + " done");
         return root;
     }
 
@@ -167,7 +194,8 @@ public final class LogLatencyBench {
         final IacServer server;
         final String adminToken;
         final ApiClient admin;
-        final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        final HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         int created;
 
         Tasks(IacServer server) throws Exception {
@@ -178,8 +206,18 @@ public final class LogLatencyBench {
 
         Run measure(Mode mode, int lines, int intervalMillis) throws Exception {
             // A workspace of its own: in one with state, terraform_data would exist already and print nothing.
-            TaskView task = admin.post(ApiPaths.TASKS, new CreateTaskRequest("bench-latency-" + (++created), TaskAction.PLAN_APPLY,
-                    printingConfig(lines, intervalMillis), null, null, null, null, null), TaskView.class);
+            TaskView task = admin.post(
+                    ApiPaths.TASKS,
+                    new CreateTaskRequest(
+                            "bench-latency-" + (++created),
+                            TaskAction.PLAN_APPLY,
+                            printingConfig(lines, intervalMillis),
+                            null,
+                            null,
+                            null,
+                            null,
+                            null),
+                    TaskView.class);
             String query = "?task_id=" + URLEncoder.encode(task.taskId(), StandardCharsets.UTF_8) + "&offset=0";
             Arrivals viewer = new Arrivals(lines);
             CompletableFuture<ViewerFrame> end = new CompletableFuture<>();
@@ -198,9 +236,10 @@ public final class LogLatencyBench {
             }
             TaskView done = admin.get(ApiPaths.fill(ApiPaths.TASK, task.taskId()), TaskView.class);
             if (done.status() != TaskStatus.SUCCEEDED || !done.logComplete()) {
-                throw new IllegalStateException("task " + task.taskId() + " ended " + done.status().wireName() + " (log complete: "
-                        + done.logComplete() + "): " + done.message() + "\n"
-                        + admin.getText(ApiPaths.fill(ApiPaths.TASK_LOG_TEXT, task.taskId())));
+                throw new IllegalStateException(
+                        "task " + task.taskId() + " ended " + done.status().wireName() + " (log complete: "
+                                + done.logComplete() + "): " + done.message() + "\n"
+                                + admin.getText(ApiPaths.fill(ApiPaths.TASK_LOG_TEXT, task.taskId())));
             }
             stored.requireAll("the 10 ms poll of the stored log");
             if (live != null) {
@@ -209,7 +248,11 @@ public final class LogLatencyBench {
                 // Nobody watched; a viewer connecting now must still get every line from the store, then the end.
                 Arrivals replay = new Arrivals(lines);
                 CompletableFuture<ViewerFrame> replayEnd = new CompletableFuture<>();
-                TextSocket late = TextSocket.open(http, server.baseUrl(), ApiPaths.WS_VIEWER + query, adminToken,
+                TextSocket late = TextSocket.open(
+                        http,
+                        server.baseUrl(),
+                        ApiPaths.WS_VIEWER + query,
+                        adminToken,
                         text -> replay.frame(text, wallNanos(), replayEnd));
                 try {
                     replayEnd.get(30, TimeUnit.SECONDS);
@@ -218,8 +261,13 @@ public final class LogLatencyBench {
                 }
                 replay.requireAll("a viewer connecting after the end");
             }
-            return new Run(mode, live == null ? null : viewer.latencies(), stored.latencies(), viewer.frames,
-                    stored.frames, stored.printedPerSecond());
+            return new Run(
+                    mode,
+                    live == null ? null : viewer.latencies(),
+                    stored.latencies(),
+                    viewer.frames,
+                    stored.frames,
+                    stored.printedPerSecond());
         }
 
         /**
@@ -233,12 +281,15 @@ public final class LogLatencyBench {
             long deadline = System.nanoTime() + RUN_LIMIT.toNanos();
             while (true) {
                 long began = System.nanoTime();
-                LogPage page = admin.get(ApiPaths.fill(ApiPaths.TASK_LOGS, taskId) + "?offset=" + offset + "&limit=10000", LogPage.class);
+                LogPage page = admin.get(
+                        ApiPaths.fill(ApiPaths.TASK_LOGS, taskId) + "?offset=" + offset + "&limit=10000",
+                        LogPage.class);
                 long now = wallNanos();
                 arrivals.lines(page.lines(), now);
                 offset = page.nextOffset();
                 if (page.lines().isEmpty() && page.taskStatus().isTerminal()) return arrivals;
-                if (System.nanoTime() > deadline) throw new IllegalStateException("task " + taskId + " still not done after " + RUN_LIMIT);
+                if (System.nanoTime() > deadline)
+                    throw new IllegalStateException("task " + taskId + " still not done after " + RUN_LIMIT);
                 long rest = POLL_EVERY.toNanos() - (System.nanoTime() - began);
                 if (rest > 0) TimeUnit.NANOSECONDS.sleep(rest);
             }
@@ -290,8 +341,12 @@ public final class LogLatencyBench {
         }
 
         void requireAll(String reader) {
-            long missing = Arrays.stream(arrivedAt, 1, arrivedAt.length).filter(t -> t == 0).count();
-            if (missing > 0) throw new IllegalStateException(reader + " missed " + missing + " of " + (arrivedAt.length - 1) + " lines");
+            long missing = Arrays.stream(arrivedAt, 1, arrivedAt.length)
+                    .filter(t -> t == 0)
+                    .count();
+            if (missing > 0)
+                throw new IllegalStateException(
+                        reader + " missed " + missing + " of " + (arrivedAt.length - 1) + " lines");
         }
 
         Samples latencies() {
@@ -309,41 +364,91 @@ public final class LogLatencyBench {
     private static String render(Map<Mode, List<Run>> runs, Options o, Duration took, String loadAtStart) {
         StringBuilder s = new StringBuilder();
         s.append("## log-latency: from Terraform's output to a viewer, with and without viewers\n\n");
-        s.append("Command: `bench/run log-latency`. A real agent (in the bench's process) runs the machine's real Terraform")
-                .append(" for `plan_apply` tasks on an embedded server on loopback. Each task's apply runs a `terraform_data`")
-                .append(" `local-exec` that prints ").append(count(o.lines())).append(" lines, `echo \"iac-bench-line $i $(date")
-                .append(" +%s%N)\"` then `sleep ").append(String.format(Locale.ROOT, "%.3f", o.intervalMillis() / 1000.0))
-                .append("`, so every line carries the wall-clock time it was printed at, in ns. A line's latency is the")
-                .append(" time it reached the reader minus that time (same machine, same clock). ").append(o.rounds())
+        s.append(
+                        "Command: `bench/run log-latency`. A real agent (in the bench's process) runs the machine's real Terraform")
+                .append(
+                        " for `plan_apply` tasks on an embedded server on loopback. Each task's apply runs a `terraform_data`")
+                .append(" `local-exec` that prints ")
+                .append(count(o.lines()))
+                .append(" lines, `echo \"iac-bench-line $i $(date")
+                .append(" +%s%N)\"` then `sleep ")
+                .append(String.format(Locale.ROOT, "%.3f", o.intervalMillis() / 1000.0))
+                .append(
+                        "`, so every line carries the wall-clock time it was printed at, in ns. A line's latency is the")
+                .append(" time it reached the reader minus that time (same machine, same clock). ")
+                .append(o.rounds())
                 .append(" tasks per mode, the modes alternating, after one uncounted warm-up task:\n\n");
-        for (Mode m : Mode.values()) s.append("- **").append(m.label).append("**: ").append(m.description).append(".\n");
+        for (Mode m : Mode.values())
+            s.append("- **")
+                    .append(m.label)
+                    .append("**: ")
+                    .append(m.description)
+                    .append(".\n");
         s.append("\nTwo readers are timed:\n\n")
-                .append("- **to the viewer**: when the WebSocket frame holding the line arrived at the viewer (viewer mode only).\n")
-                .append("- **to the store**: when a page of `GET /api/v1/tasks/{id}/logs?offset=N`, read by the bench every")
-                .append(" ").append(POLL_EVERY.toMillis()).append(" ms in both modes, first held the line (timed when the")
+                .append(
+                        "- **to the viewer**: when the WebSocket frame holding the line arrived at the viewer (viewer mode only).\n")
+                .append(
+                        "- **to the store**: when a page of `GET /api/v1/tasks/{id}/logs?offset=N`, read by the bench every")
+                .append(" ")
+                .append(POLL_EVERY.toMillis())
+                .append(" ms in both modes, first held the line (timed when the")
                 .append(" reply had been read). This is the only honest way to time \"stored\" with nobody watching:")
-                .append(" `log_chunks` has no commit-time column, and a viewer connected after the end would only prove")
+                .append(
+                        " `log_chunks` has no commit-time column, and a viewer connected after the end would only prove")
                 .append(" the log complete (the bench checks that too).")
                 .append(" The poll is not a viewer (the agent's acks do not count it), so it does not change what it")
-                .append(" measures, but it adds up to ").append(POLL_EVERY.toMillis()).append(" ms (on average half that)")
+                .append(" measures, but it adds up to ")
+                .append(POLL_EVERY.toMillis())
+                .append(" ms (on average half that)")
                 .append(" plus the page request to each figure.\n\n");
         s.append("| mode | tasks | lines | to viewer: median | p99 | max | to store: median | p99 | max")
                 .append(" | deliveries with new lines per task | printed lines/s |\n")
                 .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Mode m : Mode.values()) {
             List<Run> list = runs.get(m);
-            Samples viewer = m == Mode.VIEWER ? merged(list.stream().map(Run::toViewer).toList()) : null;
+            Samples viewer =
+                    m == Mode.VIEWER ? merged(list.stream().map(Run::toViewer).toList()) : null;
             Samples stored = merged(list.stream().map(Run::toStored).toList());
             String deliveries = m == Mode.VIEWER
-                    ? "viewer " + count(list.stream().mapToInt(Run::viewerFrames).average().orElse(0)) + ", poll "
-                            + count(list.stream().mapToInt(Run::pollsWithNewLines).average().orElse(0))
-                    : "poll " + count(list.stream().mapToInt(Run::pollsWithNewLines).average().orElse(0));
-            s.append("| ").append(m.label).append(" | ").append(list.size()).append(" | ").append(count(stored.count()))
-                    .append(" | ").append(viewer == null ? "–" : "**" + ms(viewer.median()) + "**").append(" | ")
-                    .append(viewer == null ? "–" : ms(viewer.percentile(99))).append(" | ")
-                    .append(viewer == null ? "–" : ms(viewer.max())).append(" | **").append(ms(stored.median())).append("** | ")
-                    .append(ms(stored.percentile(99))).append(" | ").append(ms(stored.max())).append(" | ").append(deliveries)
-                    .append(" | ").append(count(list.stream().mapToDouble(Run::printedPerSecond).average().orElse(Double.NaN)))
+                    ? "viewer "
+                            + count(list.stream()
+                                    .mapToInt(Run::viewerFrames)
+                                    .average()
+                                    .orElse(0)) + ", poll "
+                            + count(list.stream()
+                                    .mapToInt(Run::pollsWithNewLines)
+                                    .average()
+                                    .orElse(0))
+                    : "poll "
+                            + count(list.stream()
+                                    .mapToInt(Run::pollsWithNewLines)
+                                    .average()
+                                    .orElse(0));
+            s.append("| ")
+                    .append(m.label)
+                    .append(" | ")
+                    .append(list.size())
+                    .append(" | ")
+                    .append(count(stored.count()))
+                    .append(" | ")
+                    .append(viewer == null ? "–" : "**" + ms(viewer.median()) + "**")
+                    .append(" | ")
+                    .append(viewer == null ? "–" : ms(viewer.percentile(99)))
+                    .append(" | ")
+                    .append(viewer == null ? "–" : ms(viewer.max()))
+                    .append(" | **")
+                    .append(ms(stored.median()))
+                    .append("** | ")
+                    .append(ms(stored.percentile(99)))
+                    .append(" | ")
+                    .append(ms(stored.max()))
+                    .append(" | ")
+                    .append(deliveries)
+                    .append(" | ")
+                    .append(count(list.stream()
+                            .mapToDouble(Run::printedPerSecond)
+                            .average()
+                            .orElse(Double.NaN)))
                     .append(" |\n");
         }
         s.append("\nThe median of each task, in the order they ran: ");
@@ -351,24 +456,43 @@ public final class LogLatencyBench {
             List<Run> list = runs.get(m);
             s.append(m.label).append(" ");
             if (m == Mode.VIEWER) {
-                s.append(String.join(", ", list.stream().map(r -> ms(r.toViewer().median())).toList())).append(" to the viewer and ");
+                s.append(String.join(
+                                ", ",
+                                list.stream()
+                                        .map(r -> ms(r.toViewer().median()))
+                                        .toList()))
+                        .append(" to the viewer and ");
             }
-            s.append(String.join(", ", list.stream().map(r -> ms(r.toStored().median())).toList())).append(" to the store")
+            s.append(String.join(
+                            ", ",
+                            list.stream().map(r -> ms(r.toStored().median())).toList()))
+                    .append(" to the store")
                     .append(m.ordinal() == Mode.values().length - 1 ? ".\n" : "; ");
         }
-        s.append("\nWhat sets these figures: Terraform relays the `local-exec` output line by line; the agent reads each")
-                .append(" line and ships batches to the server, one in flight, after a flush delay it chooses itself from the")
-                .append(" `viewers` count in the server's acks (meant to be about 50 ms while someone watches and about 1 s")
-                .append(" while nobody does); the server commits each batch and wakes the task's viewers, which read the new")
-                .append(" lines from the store. The bench runs the agent with its defaults and only observes the outcome, so")
-                .append(" the difference between the rows is the agent's policy as built. \"Deliveries with new lines\" counts")
-                .append(" viewer frames and poll replies that brought new lines: about the number of commits, except that")
-                .append(" the poll cannot see more than one per ").append(POLL_EVERY.toMillis()).append(" ms.\n\n");
-        s.append(BenchEnv.runFooter(took, "Server, embedded PostgreSQL, agent, Terraform and the bench's readers", loadAtStart));
+        s.append(
+                        "\nWhat sets these figures: Terraform relays the `local-exec` output line by line; the agent reads each")
+                .append(
+                        " line and ships batches to the server, one in flight, after a flush delay it chooses itself from the")
+                .append(
+                        " `viewers` count in the server's acks (meant to be about 50 ms while someone watches and about 1 s")
+                .append(
+                        " while nobody does); the server commits each batch and wakes the task's viewers, which read the new")
+                .append(
+                        " lines from the store. The bench runs the agent with its defaults and only observes the outcome, so")
+                .append(
+                        " the difference between the rows is the agent's policy as built. \"Deliveries with new lines\" counts")
+                .append(
+                        " viewer frames and poll replies that brought new lines: about the number of commits, except that")
+                .append(" the poll cannot see more than one per ")
+                .append(POLL_EVERY.toMillis())
+                .append(" ms.\n\n");
+        s.append(BenchEnv.runFooter(
+                took, "Server, embedded PostgreSQL, agent, Terraform and the bench's readers", loadAtStart));
         return s.toString();
     }
 
     private static Samples merged(List<Samples> parts) {
-        return Samples.of(parts.stream().flatMapToDouble(p -> Arrays.stream(p.sorted())).toArray());
+        return Samples.of(
+                parts.stream().flatMapToDouble(p -> Arrays.stream(p.sorted())).toArray());
     }
 }

@@ -60,16 +60,21 @@ public final class QueueLatencyBench {
                     default -> throw new IllegalArgumentException("unknown option " + a);
                 }
             }
-            if (tasks < 1 || agents < 1 || gap < 0) throw new IllegalArgumentException("--tasks, --agents >= 1; --mean-gap-ms >= 0");
+            if (tasks < 1 || agents < 1 || gap < 0)
+                throw new IllegalArgumentException("--tasks, --agents >= 1; --mean-gap-ms >= 0");
             return new Options(tasks, agents, gap, doc);
         }
     }
 
     enum Mode {
-        LONG_POLL("long poll", "each agent keeps one pull waiting on the server (`wait_seconds` = " + LONG_POLL_WAIT_SECONDS
-                + "), as iac-runner's agent does"),
-        TIMER_POLL("timer poll (5 s)", "each agent pulls with `wait_seconds` = 0 every 5 s, from a random phase, as the seed's"
-                + " agent design does");
+        LONG_POLL(
+                "long poll",
+                "each agent keeps one pull waiting on the server (`wait_seconds` = " + LONG_POLL_WAIT_SECONDS
+                        + "), as iac-runner's agent does"),
+        TIMER_POLL(
+                "timer poll (5 s)",
+                "each agent pulls with `wait_seconds` = 0 every 5 s, from a random phase, as the seed's"
+                        + " agent design does");
 
         final String label;
         final String description;
@@ -86,24 +91,33 @@ public final class QueueLatencyBench {
     static void run(Options options) throws Exception {
         Instant started = Instant.now();
         String loadAtStart = BenchEnv.loadAverage();
-        System.err.printf("queue-latency: %d tasks per mode, %d agents, mean gap %d ms%n", options.tasks(), options.agents(),
-                options.meanGapMillis());
+        System.err.printf(
+                "queue-latency: %d tasks per mode, %d agents, mean gap %d ms%n",
+                options.tasks(), options.agents(), options.meanGapMillis());
         Path data = BenchEnv.tempDir(NAME);
         List<Result> results = new ArrayList<>();
-        try (IacServer server = IacServer.start(ServerConfig.builder().port(0).dataDir(data)
-                .pingInterval(PING_INTERVAL).build())) {
+        try (IacServer server = IacServer.start(ServerConfig.builder()
+                .port(0)
+                .dataDir(data)
+                .pingInterval(PING_INTERVAL)
+                .build())) {
             String adminToken = Files.readString(server.adminTokenFile()).trim();
             ApiClient admin = new ApiClient(server.baseUrl(), () -> adminToken);
             for (Mode mode : Mode.values()) {
                 Result r = measure(server, admin, mode, options);
-                System.err.printf("queue-latency: %-17s median %8.1f ms  p99 %8.1f ms  (%d s)%n", mode.label, r.millis().median(),
-                        r.millis().percentile(99), r.took().toSeconds());
+                System.err.printf(
+                        "queue-latency: %-17s median %8.1f ms  p99 %8.1f ms  (%d s)%n",
+                        mode.label,
+                        r.millis().median(),
+                        r.millis().percentile(99),
+                        r.took().toSeconds());
                 results.add(r);
             }
         } finally {
             BenchEnv.deleteTree(data);
         }
-        BenchmarkDoc.publish(options.doc(), NAME, render(results, options, Duration.between(started, Instant.now()), loadAtStart));
+        BenchmarkDoc.publish(
+                options.doc(), NAME, render(results, options, Duration.between(started, Instant.now()), loadAtStart));
     }
 
     private static Result measure(IacServer server, ApiClient admin, Mode mode, Options options) throws Exception {
@@ -133,19 +147,29 @@ public final class QueueLatencyBench {
         }
         try {
             Thread.sleep(1000); // every long poll is waiting on the server before the first task
-            ObjectNode tf = (ObjectNode) WireJson.lenient().readTree(
-                    "{\"resource\":{\"terraform_data\":{\"x\":{\"input\":\"bench\"}}}}");
+            ObjectNode tf = (ObjectNode)
+                    WireJson.lenient().readTree("{\"resource\":{\"terraform_data\":{\"x\":{\"input\":\"bench\"}}}}");
             for (int i = 0; i < options.tasks(); i++) {
                 Thread.sleep(random.nextInt(2 * options.meanGapMillis() + 1));
-                TaskView task = admin.post(ApiPaths.TASKS, new CreateTaskRequest("bench-" + mode.name().toLowerCase(Locale.ROOT)
-                        + "-" + i % 10, TaskAction.PLAN, tf, null, null, null, null, null), TaskView.class);
+                TaskView task = admin.post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest(
+                                "bench-" + mode.name().toLowerCase(Locale.ROOT) + "-" + i % 10,
+                                TaskAction.PLAN,
+                                tf,
+                                null,
+                                null,
+                                null,
+                                null,
+                                null),
+                        TaskView.class);
                 createdAt.put(task.taskId(), System.nanoTime());
             }
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (!receivedAt.keySet().containsAll(createdAt.keySet())) {
                 if (System.nanoTime() > deadline || failures.get() > 0) {
-                    throw new IllegalStateException(mode.label + ": only " + receivedAt.size() + " of " + createdAt.size()
-                            + " tasks reached an agent (" + failures.get() + " agent failures)");
+                    throw new IllegalStateException(mode.label + ": only " + receivedAt.size() + " of "
+                            + createdAt.size() + " tasks reached an agent (" + failures.get() + " agent failures)");
                 }
                 Thread.sleep(50);
             }
@@ -157,7 +181,8 @@ public final class QueueLatencyBench {
             agents.forEach(SimulatedAgent::deregister);
         }
         double[] millis = createdAt.entrySet().stream()
-                .mapToDouble(e -> (receivedAt.get(e.getKey()) - e.getValue()) / 1_000_000.0).toArray();
+                .mapToDouble(e -> (receivedAt.get(e.getKey()) - e.getValue()) / 1_000_000.0)
+                .toArray();
         int early = (int) Arrays.stream(millis).filter(m -> m < 0).count();
         return new Result(mode, Samples.of(millis), early, Duration.between(began, Instant.now()));
     }
@@ -168,7 +193,8 @@ public final class QueueLatencyBench {
     }
 
     /** Pulls without waiting every {@link #TIMER_INTERVAL}, starting {@code phaseMillis} in, as the seed's agent does. */
-    private static void timerPoll(SimulatedAgent agent, AtomicBoolean stop, Map<String, Long> receivedAt, long phaseMillis)
+    private static void timerPoll(
+            SimulatedAgent agent, AtomicBoolean stop, Map<String, Long> receivedAt, long phaseMillis)
             throws InterruptedException {
         long next = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(phaseMillis);
         while (true) {
@@ -195,29 +221,61 @@ public final class QueueLatencyBench {
         Result timer = results.get(1);
         StringBuilder s = new StringBuilder();
         s.append("## queue-latency: queued to started, long poll vs timer poll\n\n");
-        s.append("Command: `bench/run queue-latency`. Measured: the time from `POST /api/v1/tasks` returning to a simulated")
-                .append(" agent's `POST /api/v1/tasks/pull` returning that task. ").append(o.tasks())
-                .append(" plans are queued one at a time, at random gaps of 0-").append(2 * o.meanGapMillis())
-                .append(" ms, for each of two modes run one after the other against the same embedded server (loopback),")
-                .append(" each with ").append(o.agents()).append(" simulated agents that report every task done as soon as")
-                .append(" they get it and ping every ").append(PING_INTERVAL.toSeconds()).append(" s:\n\n");
-        for (Result r : results) s.append("- **").append(r.mode().label).append("**: ").append(r.mode().description).append(".\n");
+        s.append(
+                        "Command: `bench/run queue-latency`. Measured: the time from `POST /api/v1/tasks` returning to a simulated")
+                .append(" agent's `POST /api/v1/tasks/pull` returning that task. ")
+                .append(o.tasks())
+                .append(" plans are queued one at a time, at random gaps of 0-")
+                .append(2 * o.meanGapMillis())
+                .append(
+                        " ms, for each of two modes run one after the other against the same embedded server (loopback),")
+                .append(" each with ")
+                .append(o.agents())
+                .append(" simulated agents that report every task done as soon as")
+                .append(" they get it and ping every ")
+                .append(PING_INTERVAL.toSeconds())
+                .append(" s:\n\n");
+        for (Result r : results)
+            s.append("- **")
+                    .append(r.mode().label)
+                    .append("**: ")
+                    .append(r.mode().description)
+                    .append(".\n");
         s.append("\n| mode | tasks | median | p99 | mean | max |\n|---|---:|---:|---:|---:|---:|\n");
         for (Result r : results) {
             Samples m = r.millis();
-            s.append("| ").append(r.mode().label).append(" | ").append(m.count()).append(" | ")
-                    .append(ms(m.median())).append(" | ").append(ms(m.percentile(99))).append(" | ").append(ms(m.mean()))
-                    .append(" | ").append(ms(m.max())).append(" |\n");
+            s.append("| ")
+                    .append(r.mode().label)
+                    .append(" | ")
+                    .append(m.count())
+                    .append(" | ")
+                    .append(ms(m.median()))
+                    .append(" | ")
+                    .append(ms(m.percentile(99)))
+                    .append(" | ")
+                    .append(ms(m.mean()))
+                    .append(" | ")
+                    .append(ms(m.max()))
+                    .append(" |\n");
         }
-        s.append("\nTimer poll / long poll: **median ×").append(ratio(timer.millis().median(), longPoll.millis().median()))
-                .append("**, p99 ×").append(ratio(timer.millis().percentile(99), longPoll.millis().percentile(99))).append(".\n\n");
-        s.append("With ").append(o.agents()).append(" agents on the timer, some agent pulls every ")
-                .append(TIMER_INTERVAL.toMillis() / o.agents()).append(" ms on average, which is what keeps the timer's")
-                .append(" median this low; it grows as the pool shrinks (one agent alone waits 2.5 s on average, 5 s at")
+        s.append("\nTimer poll / long poll: **median ×")
+                .append(ratio(timer.millis().median(), longPoll.millis().median()))
+                .append("**, p99 ×")
+                .append(ratio(timer.millis().percentile(99), longPoll.millis().percentile(99)))
+                .append(".\n\n");
+        s.append("With ")
+                .append(o.agents())
+                .append(" agents on the timer, some agent pulls every ")
+                .append(TIMER_INTERVAL.toMillis() / o.agents())
+                .append(" ms on average, which is what keeps the timer's")
+                .append(
+                        " median this low; it grows as the pool shrinks (one agent alone waits 2.5 s on average, 5 s at")
                 .append(" worst), while the long poll's does not depend on the number of agents.\n\n");
         if (longPoll.early() + timer.early() > 0) {
             s.append("Negative latencies: the agent had the task before the create call had returned to the producer (")
-                    .append(longPoll.early()).append(" long poll, ").append(timer.early())
+                    .append(longPoll.early())
+                    .append(" long poll, ")
+                    .append(timer.early())
                     .append(" timer poll); they are counted as measured.\n\n");
         }
         s.append(BenchEnv.runFooter(took, "Server, embedded PostgreSQL, producer and agents", loadAtStart));

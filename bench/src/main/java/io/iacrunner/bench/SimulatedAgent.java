@@ -38,8 +38,8 @@ final class SimulatedAgent {
 
     static SimulatedAgent register(IacServer server, String name) throws IOException {
         String poolToken = Files.readString(server.agentTokenFile()).trim();
-        RegisterResponse r = new ApiClient(server.baseUrl(), () -> poolToken).post(ApiPaths.AGENT_REGISTER,
-                new RegisterRequest(name, "bench", "localhost"), RegisterResponse.class);
+        RegisterResponse r = new ApiClient(server.baseUrl(), () -> poolToken)
+                .post(ApiPaths.AGENT_REGISTER, new RegisterRequest(name, "bench", "localhost"), RegisterResponse.class);
         String token = r.agentToken();
         return new SimulatedAgent(name, r.agentId(), new ApiClient(server.baseUrl(), () -> token));
     }
@@ -51,7 +51,8 @@ final class SimulatedAgent {
      */
     static AutoCloseable pingInBackground(List<SimulatedAgent> agents, Duration interval) {
         ScheduledExecutorService pinger = Executors.newSingleThreadScheduledExecutor();
-        pinger.scheduleAtFixedRate(() -> agents.forEach(SimulatedAgent::ping), 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+        pinger.scheduleAtFixedRate(
+                () -> agents.forEach(SimulatedAgent::ping), 0, interval.toMillis(), TimeUnit.MILLISECONDS);
         return () -> {
             pinger.shutdown();
             pinger.awaitTermination(30, TimeUnit.SECONDS);
@@ -60,7 +61,10 @@ final class SimulatedAgent {
 
     void ping() {
         try {
-            api.post(ApiPaths.AGENT_PING, new AgentPing(agentId, false, 0, 3, false, List.of(), 0, 0, "bench"), PingReply.class);
+            api.post(
+                    ApiPaths.AGENT_PING,
+                    new AgentPing(agentId, false, 0, 3, false, List.of(), 0, 0, "bench"),
+                    PingReply.class);
         } catch (RuntimeException e) {
             System.err.println("bench: ping of " + name + " failed: " + e);
         }
@@ -68,14 +72,20 @@ final class SimulatedAgent {
 
     /** One pull for up to three plans or an apply, waiting up to {@code waitSeconds} on the server. */
     PullResponse pull(int waitSeconds) {
-        return api.post(ApiPaths.TASK_PULL, new PullRequest(agentId, 3, true, waitSeconds), PullResponse.class,
+        return api.post(
+                ApiPaths.TASK_PULL,
+                new PullRequest(agentId, 3, true, waitSeconds),
+                PullResponse.class,
                 Duration.ofSeconds(waitSeconds + 30));
     }
 
     /** Reports the task succeeded with {@code logLines} lines whose digest is {@code logSha256} (null: count only). */
     TaskView succeed(TaskAssignment task, long logLines, String logSha256) {
-        return api.withToken(task::jobToken).post(ApiPaths.fill(ApiPaths.TASK_RESULT, task.taskId()),
-                new TaskResult(task.attempt(), TaskStatus.SUCCEEDED, 0, null, logLines, logSha256), TaskView.class);
+        return api.withToken(task::jobToken)
+                .post(
+                        ApiPaths.fill(ApiPaths.TASK_RESULT, task.taskId()),
+                        new TaskResult(task.attempt(), TaskStatus.SUCCEEDED, 0, null, logLines, logSha256),
+                        TaskView.class);
     }
 
     void deregister() {

@@ -64,8 +64,11 @@ final class TextSocket implements AutoCloseable {
             }
         };
         URI uri = URI.create("ws://" + base.getRawAuthority() + pathAndQuery);
-        WebSocket ws = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
-                .header("Authorization", "Bearer " + token).buildAsync(uri, listener).join();
+        WebSocket ws = http.newWebSocketBuilder()
+                .connectTimeout(Duration.ofSeconds(5))
+                .header("Authorization", "Bearer " + token)
+                .buildAsync(uri, listener)
+                .join();
         return new TextSocket(ws, closed);
     }
 

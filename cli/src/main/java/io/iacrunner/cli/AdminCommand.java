@@ -51,8 +51,10 @@ public final class AdminCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Option(names = ServerSettings.CONFIG_FLAG, paramLabel = "FILE", description = "The server's settings file (env "
-                + ServerSettings.CONFIG_ENV + ").")
+        @Option(
+                names = ServerSettings.CONFIG_FLAG,
+                paramLabel = "FILE",
+                description = "The server's settings file (env " + ServerSettings.CONFIG_ENV + ").")
         Path configFile;
 
         StoreCommand(CliContext ctx) {
@@ -84,9 +86,14 @@ public final class AdminCommand implements Runnable {
         abstract String run(ServerConfig config, StoreTransfer store) throws IOException;
     }
 
-    @Command(name = "export", mixinStandardHelpOptions = true, modelTransformer = StoreOptions.class,
-            description = {"Write the whole store to FILE (gzip), from one consistent snapshot. Stop the server first",
-                "when it runs on the embedded database; an external one may keep serving."})
+    @Command(
+            name = "export",
+            mixinStandardHelpOptions = true,
+            modelTransformer = StoreOptions.class,
+            description = {
+                "Write the whole store to FILE (gzip), from one consistent snapshot. Stop the server first",
+                "when it runs on the embedded database; an external one may keep serving."
+            })
     static final class Export extends StoreCommand {
         @Option(names = "--out", required = true, paramLabel = "FILE", description = "Where the export goes.")
         Path out;
@@ -108,9 +115,14 @@ public final class AdminCommand implements Runnable {
         }
     }
 
-    @Command(name = "import", mixinStandardHelpOptions = true, modelTransformer = StoreOptions.class,
-            description = {"Load FILE (made by 'admin export') into the configured store, which must be new: migrated",
-                "by this command, and never served from. Then start the servers on it."})
+    @Command(
+            name = "import",
+            mixinStandardHelpOptions = true,
+            modelTransformer = StoreOptions.class,
+            description = {
+                "Load FILE (made by 'admin export') into the configured store, which must be new: migrated",
+                "by this command, and never served from. Then start the servers on it."
+            })
     static final class Import extends StoreCommand {
         @Option(names = "--in", required = true, paramLabel = "FILE", description = "An export made by 'admin export'.")
         Path in;
@@ -128,7 +140,9 @@ public final class AdminCommand implements Runnable {
                 rows = store.importFrom(file);
             }
             return "imported " + rows + " rows from " + source + " into "
-                    + (config.embeddedDatabase() ? "the embedded database in " + config.dataDir() : config.databaseUrl());
+                    + (config.embeddedDatabase()
+                            ? "the embedded database in " + config.dataDir()
+                            : config.databaseUrl());
         }
     }
 }

@@ -1,8 +1,8 @@
 package io.iacrunner.cli;
 
 import io.iacrunner.protocol.AgentList;
-import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.AgentView;
+import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.Isolation;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -10,7 +10,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "agents", mixinStandardHelpOptions = true,
+@Command(
+        name = "agents",
+        mixinStandardHelpOptions = true,
         description = {
             "List agents: id, name, pool, status (idle|busy|offline), last seen, isolation, running tasks,",
             "warnings. ISOLATION is 'sandbox', or NONE(unsandboxed) for an agent started with --isolation",
@@ -39,10 +41,13 @@ public final class AgentsCommand implements Callable<Integer> {
             List<AgentView> agents = list == null || list.agents() == null ? List.of() : list.agents();
             ctx.out().print(Format.agentTable(agents));
             long unsandboxed = agents.stream()
-                    .filter(a -> a.isolation() == Isolation.NONE && !"offline".equals(a.status())).count();
+                    .filter(a -> a.isolation() == Isolation.NONE && !"offline".equals(a.status()))
+                    .count();
             if (unsandboxed > 0) {
-                ctx.err().println("warning: " + unsandboxed + " agent(s) run tasks without a sandbox (--isolation none):"
-                        + " any configuration they run can read the agent's credentials and other tasks' secrets");
+                ctx.err()
+                        .println(
+                                "warning: " + unsandboxed + " agent(s) run tasks without a sandbox (--isolation none):"
+                                        + " any configuration they run can read the agent's credentials and other tasks' secrets");
             }
         }
         return ExitCodes.OK;

@@ -10,15 +10,22 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "audit", mixinStandardHelpOptions = true,
-        description = "Security events, newest first: tokens created and revoked, unlocks, cancels, key rotations, failed sign-ins.")
+@Command(
+        name = "audit",
+        mixinStandardHelpOptions = true,
+        description =
+                "Security events, newest first: tokens created and revoked, unlocks, cancels, key rotations, failed sign-ins.")
 public final class AuditCommand implements Callable<Integer> {
     private final CliContext ctx;
 
     @Mixin
     ClientOptions client;
 
-    @Option(names = "--limit", paramLabel = "N", defaultValue = "50", description = "How many (default ${DEFAULT-VALUE}, at most 1000).")
+    @Option(
+            names = "--limit",
+            paramLabel = "N",
+            defaultValue = "50",
+            description = "How many (default ${DEFAULT-VALUE}, at most 1000).")
     int limit;
 
     @Option(names = "--json", description = "Print the events as JSON.")
@@ -37,7 +44,13 @@ public final class AuditCommand implements Callable<Integer> {
         }
         List<List<String>> rows = new ArrayList<>();
         for (AuditEventView e : events.events()) {
-            rows.add(List.of(Format.shortTime(e.at()), e.kind(), e.actor(), orNone(e.subject()), orNone(e.detail()), orNone(e.remoteAddr())));
+            rows.add(List.of(
+                    Format.shortTime(e.at()),
+                    e.kind(),
+                    e.actor(),
+                    orNone(e.subject()),
+                    orNone(e.detail()),
+                    orNone(e.remoteAddr())));
         }
         ctx.out().print(Format.table(List.of("AT", "EVENT", "BY", "ON", "DETAIL", "FROM"), rows));
         return ExitCodes.OK;

@@ -13,11 +13,15 @@ public final class ClientOptions {
 
     private final CliContext ctx;
 
-    @Option(names = "--server", paramLabel = "URL",
+    @Option(
+            names = "--server",
+            paramLabel = "URL",
             description = "Server base URL (env IAC_SERVER; default " + DEFAULT_SERVER + ").")
     String server;
 
-    @Option(names = "--token-file", paramLabel = "FILE",
+    @Option(
+            names = "--token-file",
+            paramLabel = "FILE",
             description = "File holding the bearer token (env IAC_TOKEN_FILE, or IAC_TOKEN with the token itself; "
                     + "default ./.iac-data/admin.token when it exists).")
     Path tokenFile;
@@ -30,7 +34,8 @@ public final class ClientOptions {
     }
 
     public URI serverUrl() {
-        return parseServerUrl(server != null ? server : ctx.env("IAC_SERVER") != null ? ctx.env("IAC_SERVER") : DEFAULT_SERVER);
+        return parseServerUrl(
+                server != null ? server : ctx.env("IAC_SERVER") != null ? ctx.env("IAC_SERVER") : DEFAULT_SERVER);
     }
 
     public ApiClient client() {

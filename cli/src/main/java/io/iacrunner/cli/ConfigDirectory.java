@@ -26,7 +26,10 @@ final class ConfigDirectory {
         if (!Files.isDirectory(dir)) throw new UsageException("--config-dir: " + dir + " is not a directory");
         List<Path> files;
         try (Stream<Path> walk = Files.walk(dir)) {
-            files = walk.filter(p -> !p.equals(dir)).filter(p -> !skipped(dir.relativize(p))).sorted().toList();
+            files = walk.filter(p -> !p.equals(dir))
+                    .filter(p -> !skipped(dir.relativize(p)))
+                    .sorted()
+                    .toList();
         } catch (IOException e) {
             throw new UsageException("--config-dir: cannot read " + dir + ": " + Problems.describe(e));
         }
@@ -34,7 +37,8 @@ final class ConfigDirectory {
         try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(bytes))) {
             tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
             for (Path file : files) {
-                if (Files.isSymbolicLink(file)) throw new UsageException("--config-dir: " + file + " is a link; links are not sent");
+                if (Files.isSymbolicLink(file))
+                    throw new UsageException("--config-dir: " + file + " is a link; links are not sent");
                 String name = dir.relativize(file).toString().replace('\\', '/');
                 boolean directory = Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS);
                 TarArchiveEntry entry = new TarArchiveEntry(directory ? name + "/" : name);

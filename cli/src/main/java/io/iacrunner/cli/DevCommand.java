@@ -48,10 +48,17 @@ public final class DevCommand implements Callable<Integer> {
 
     private final CliContext ctx;
 
-    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8080", description = "Port to listen on; 0 picks a free one (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--port",
+            paramLabel = "PORT",
+            defaultValue = "8080",
+            description = "Port to listen on; 0 picks a free one (default ${DEFAULT-VALUE}).")
     int port;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = ".iac-data",
+    @Option(
+            names = "--data-dir",
+            paramLabel = "DIR",
+            defaultValue = ".iac-data",
             description = "Tokens, the embedded database and the agent's work dirs (default ${DEFAULT-VALUE}).")
     Path dataDir;
 
@@ -69,7 +76,8 @@ public final class DevCommand implements Callable<Integer> {
         try {
             // A store lost for good ends the process like Ctrl-C, with status 5: the agent (whose tasks cannot report
             // now; its spool keeps their lines for the next start) and then the server are stopped by the hook below.
-            server = IacServer.start(ServerConfig.builder().port(port).dataDir(data).build(), reason -> Fatal.exit(ctx, reason));
+            server = IacServer.start(
+                    ServerConfig.builder().port(port).dataDir(data).build(), reason -> Fatal.exit(ctx, reason));
         } catch (RuntimeException e) {
             throw new StartupException("the server could not start", e);
         }
@@ -81,7 +89,8 @@ public final class DevCommand implements Callable<Integer> {
                 .name("dev-agent")
                 .workDir(agentWork)
                 .isolation(noSandbox == null ? Isolation.SANDBOX : Isolation.NONE)
-                // A laptop's disk may be nearly full: the tour's runs need little, so only a truly full disk stops them.
+                // A laptop's disk may be nearly full: the tour's runs need little, so only a truly full disk stops
+                // them.
                 .minFreeDisk(32L * 1024 * 1024)
                 .build();
         Agent agent;
@@ -93,15 +102,18 @@ public final class DevCommand implements Callable<Integer> {
             throw new StartupException("the local agent could not start", e);
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                // The agent first, so its running tasks can still report to a live server.
-                Shutdown.bounded("agent", Agent.closeLimit(agentConfig), agent::close);
-                Shutdown.bounded("server", Shutdown.SERVER_LIMIT, server::close);
-            } finally {
-                stopped.countDown();
-            }
-        }, "iac-dev-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            try {
+                                // The agent first, so its running tasks can still report to a live server.
+                                Shutdown.bounded("agent", Agent.closeLimit(agentConfig), agent::close);
+                                Shutdown.bounded("server", Shutdown.SERVER_LIMIT, server::close);
+                            } finally {
+                                stopped.countDown();
+                            }
+                        },
+                        "iac-dev-shutdown"));
         printBanner(ctx.out(), server, agent.agentId(), example, noSandbox);
         stopped.await();
         return ExitCodes.OK;
@@ -137,8 +149,10 @@ public final class DevCommand implements Callable<Integer> {
     /** The banner's warning when the local agent could not get its sandbox (none when it did). */
     static List<String> sandboxWarning(String noSandbox) {
         if (noSandbox == null) return List.of();
-        return List.of("",
-                "  WARNING: the local agent runs WITHOUT a task sandbox (--isolation none): " + Agent.noSandboxWarning() + ".",
+        return List.of(
+                "",
+                "  WARNING: the local agent runs WITHOUT a task sandbox (--isolation none): " + Agent.noSandboxWarning()
+                        + ".",
                 "  Why: " + noSandbox,
                 "  Fine for trying iac-runner with your own configurations; do not run others' code on this agent.",
                 "");
@@ -149,15 +163,20 @@ public final class DevCommand implements Callable<Integer> {
         String iac = launcher();
         List<String> flags = new ArrayList<>();
         String url = baseUrl.toString().replaceAll("/$", "");
-        String defaultServer = ctx.env("IAC_SERVER") != null ? ctx.env("IAC_SERVER").replaceAll("/$", "") : ClientOptions.DEFAULT_SERVER;
+        String defaultServer = ctx.env("IAC_SERVER") != null
+                ? ctx.env("IAC_SERVER").replaceAll("/$", "")
+                : ClientOptions.DEFAULT_SERVER;
         if (!url.equals(defaultServer)) flags.add("--server " + url);
         boolean tokenFromEnv = ctx.env("IAC_TOKEN_FILE") != null || ctx.env("IAC_TOKEN") != null;
-        if (tokenFromEnv || !ctx.resolve(Tokens.DEFAULT_TOKEN_FILE).equals(adminToken.toAbsolutePath().normalize())) {
+        if (tokenFromEnv
+                || !ctx.resolve(Tokens.DEFAULT_TOKEN_FILE)
+                        .equals(adminToken.toAbsolutePath().normalize())) {
             flags.add("--token-file " + shown(adminToken));
         }
         String common = flags.isEmpty() ? "" : " " + String.join(" ", flags);
         return List.of(
-                "ID=$(" + iac + " task create --workspace demo --action plan_apply --config " + shown(example) + common + ")",
+                "ID=$(" + iac + " task create --workspace demo --action plan_apply --config " + shown(example) + common
+                        + ")",
                 iac + " logs \"$ID\" --follow" + common,
                 iac + " state show demo" + common);
     }
@@ -167,7 +186,9 @@ public final class DevCommand implements Callable<Integer> {
         String home = ctx.env("IAC_HOME");
         if (home == null) return "./iac";
         Path root = Path.of(home).toAbsolutePath().normalize();
-        return root.equals(ctx.cwd().toAbsolutePath().normalize()) ? "./iac" : root.resolve("iac").toString();
+        return root.equals(ctx.cwd().toAbsolutePath().normalize())
+                ? "./iac"
+                : root.resolve("iac").toString();
     }
 
     private String shown(Path path) {

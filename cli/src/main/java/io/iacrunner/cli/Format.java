@@ -3,8 +3,8 @@ package io.iacrunner.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.iacrunner.protocol.AgentView;
 import io.iacrunner.protocol.Isolation;
-import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.PlanSummary;
+import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.StateVersionView;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.WireJson;
@@ -96,8 +96,14 @@ final class Format {
         fields.put("max_run_time", w.maxRunTime() == null ? "(the pool's)" : w.maxRunTime());
         fields.put("created_at", w.createdAt());
         if (w.outputs() != null) {
-            w.outputs().forEach((name, output) -> fields.put("output." + name,
-                    output.sensitive() ? "(sensitive)" : output.value() == null ? NONE : output.value().toString()));
+            w.outputs()
+                    .forEach((name, output) -> fields.put(
+                            "output." + name,
+                            output.sensitive()
+                                    ? "(sensitive)"
+                                    : output.value() == null
+                                            ? NONE
+                                            : output.value().toString()));
         }
         return keyValues(fields);
     }
@@ -105,7 +111,10 @@ final class Format {
     static String keyValues(Map<String, Object> fields) {
         int width = fields.keySet().stream().mapToInt(String::length).max().orElse(0) + 1;
         StringBuilder out = new StringBuilder();
-        fields.forEach((key, value) -> out.append(pad(key + ":", width)).append(' ').append(text(value)).append('\n'));
+        fields.forEach((key, value) -> out.append(pad(key + ":", width))
+                .append(' ')
+                .append(text(value))
+                .append('\n'));
         return out.toString();
     }
 
@@ -132,7 +141,8 @@ final class Format {
         plan.destroy().forEach(a -> marked.add("- " + a));
         if (marked.isEmpty()) return plan.describe();
         String shown = String.join(", ", marked.subList(0, Math.min(PLAN_ADDRESSES, marked.size())));
-        return plan.describe() + ": " + shown + (marked.size() > PLAN_ADDRESSES ? ", … (" + marked.size() + " in all; --json lists them)" : "");
+        return plan.describe() + ": " + shown
+                + (marked.size() > PLAN_ADDRESSES ? ", … (" + marked.size() + " in all; --json lists them)" : "");
     }
 
     private static final int PLAN_ADDRESSES = 10;
@@ -145,7 +155,9 @@ final class Format {
                     Long.toString(v.serial()),
                     v.rollbackOf() != null ? "rollback to " + v.rollbackOf() : text(v.taskId()),
                     shortTime(v.createdAt()),
-                    v.sha256() == null ? NONE : v.sha256().substring(0, Math.min(12, v.sha256().length()))));
+                    v.sha256() == null
+                            ? NONE
+                            : v.sha256().substring(0, Math.min(12, v.sha256().length()))));
         }
         return table(List.of("VERSION", "SERIAL", "WRITTEN_BY", "CREATED", "SHA256"), rows);
     }
@@ -178,7 +190,8 @@ final class Format {
         int[] widths = new int[header.size()];
         for (int i = 0; i < widths.length; i++) widths[i] = header.get(i).length();
         for (List<String> row : rows) {
-            for (int i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i], row.get(i).length());
+            for (int i = 0; i < widths.length; i++)
+                widths[i] = Math.max(widths[i], row.get(i).length());
         }
         StringBuilder out = new StringBuilder();
         appendRow(out, header, widths);

@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
 final class JsonFiles {
     /** Keeps numbers exactly as written (a Terraform config may hold big or precise numbers); refuses duplicate keys. */
     static final ObjectMapper EXACT = WireJson.documents();
+
     private static final Pattern DUPLICATE = Pattern.compile("^Duplicate field '(.*)'");
 
     private JsonFiles() {}
@@ -36,12 +37,15 @@ final class JsonFiles {
             throw new UsageException(what + ": " + file + " nests deeper than " + WireJson.MAX_NESTING_DEPTH
                     + " levels, which the server refuses");
         } catch (JsonProcessingException e) {
-            String where = e.getLocation() == null ? ""
-                    : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+            String where = e.getLocation() == null
+                    ? ""
+                    : " (line " + e.getLocation().getLineNr() + ", column "
+                            + e.getLocation().getColumnNr() + ")";
             Matcher duplicate = DUPLICATE.matcher(String.valueOf(e.getOriginalMessage()));
             if (duplicate.find()) {
-                throw new UsageException(what + ": " + file + " has the key \"" + duplicate.group(1) + "\" more than once" + where
-                        + "; the server refuses that, since only one of them would count");
+                throw new UsageException(
+                        what + ": " + file + " has the key \"" + duplicate.group(1) + "\" more than once" + where
+                                + "; the server refuses that, since only one of them would count");
             }
             throw new UsageException(what + ": " + file + " is not valid JSON: " + e.getOriginalMessage() + where);
         } catch (IOException e) {

@@ -27,7 +27,8 @@ final class Labels {
     static String text(Map<String, String> labels) {
         if (labels == null || labels.isEmpty()) return null;
         StringBuilder out = new StringBuilder();
-        labels.forEach((k, v) -> out.append(out.isEmpty() ? "" : ",").append(k).append('=').append(v));
+        labels.forEach((k, v) ->
+                out.append(out.isEmpty() ? "" : ",").append(k).append('=').append(v));
         return out.toString();
     }
 }

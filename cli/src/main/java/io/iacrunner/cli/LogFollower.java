@@ -66,8 +66,11 @@ final class LogFollower {
             Connection connection = new Connection();
             WebSocket ws = null;
             try {
-                ws = api.openWebSocket(ApiPaths.WS_VIEWER + "?task_id=" + URLEncoder.encode(taskId, StandardCharsets.UTF_8)
-                        + "&offset=" + offset, connection).get(15, TimeUnit.SECONDS);
+                ws = api.openWebSocket(
+                                ApiPaths.WS_VIEWER + "?task_id=" + URLEncoder.encode(taskId, StandardCharsets.UTF_8)
+                                        + "&offset=" + offset,
+                                connection)
+                        .get(15, TimeUnit.SECONDS);
             } catch (ExecutionException e) {
                 lastProblem = refusalOrTransient(e.getCause());
             } catch (TimeoutException e) {
@@ -87,8 +90,12 @@ final class LogFollower {
             if (System.nanoTime() - outageStart > maxOutage.toNanos()) {
                 throw lastProblem != null ? lastProblem : new ApiException("log stream kept failing", null);
             }
-            log.debug("log stream for {} interrupted ({}); reconnecting from offset {} in {} ms", taskId,
-                    lastProblem == null ? "closed" : lastProblem.getMessage(), offset, backoffMs);
+            log.debug(
+                    "log stream for {} interrupted ({}); reconnecting from offset {} in {} ms",
+                    taskId,
+                    lastProblem == null ? "closed" : lastProblem.getMessage(),
+                    offset,
+                    backoffMs);
             Thread.sleep(backoffMs);
             backoffMs = Math.min(BACKOFF_MAX_MS, backoffMs * 2);
         }
@@ -97,7 +104,8 @@ final class LogFollower {
     private record Outcome(End end, boolean gotFrames, ApiException problem) {}
 
     /** Reads one connection's frames until {@code end}, a close, an error or too long a silence. */
-    private Outcome pump(WebSocket ws, Connection connection, Consumer<List<LogLine>> sink) throws InterruptedException {
+    private Outcome pump(WebSocket ws, Connection connection, Consumer<List<LogLine>> sink)
+            throws InterruptedException {
         boolean gotFrames = false;
         JsonNode refusal = null;
         long lastPing = System.nanoTime();
@@ -127,7 +135,8 @@ final class LogFollower {
                         ViewerFrame frame = toFrame(message);
                         if (ViewerFrame.END.equals(frame.type())) {
                             ws.sendClose(WebSocket.NORMAL_CLOSURE, "done");
-                            return new Outcome(new End(frame.nextOffset(), frame.status(), frame.exitCode()), true, null);
+                            return new Outcome(
+                                    new End(frame.nextOffset(), frame.status(), frame.exitCode()), true, null);
                         }
                         if (ViewerFrame.LINES.equals(frame.type())) accept(frame, sink);
                     }
@@ -137,7 +146,12 @@ final class LogFollower {
                         return new Outcome(null, gotFrames, problem);
                     }
                     case Event.Failed failed -> {
-                        return new Outcome(null, gotFrames, new ApiException("log stream failed: " + NetworkErrors.describe(failed.error()), failed.error()));
+                        return new Outcome(
+                                null,
+                                gotFrames,
+                                new ApiException(
+                                        "log stream failed: " + NetworkErrors.describe(failed.error()),
+                                        failed.error()));
                     }
                 }
             }
@@ -156,11 +170,17 @@ final class LogFollower {
         String errorMessage = refusal == null ? null : refusal.path("message").asText(null);
         if (code >= 4000 && code < 5000) {
             int status = code - 4000;
-            return new ApiException(status, errorCode != null ? errorCode : "http_" + status,
-                    errorMessage != null ? errorMessage : "the server closed the log stream: " + closed.reason() + " (code " + code + ")");
+            return new ApiException(
+                    status,
+                    errorCode != null ? errorCode : "http_" + status,
+                    errorMessage != null
+                            ? errorMessage
+                            : "the server closed the log stream: " + closed.reason() + " (code " + code + ")");
         }
         if (code == 1008) {
-            return new ApiException(403, errorCode != null ? errorCode : ErrorCodes.FORBIDDEN,
+            return new ApiException(
+                    403,
+                    errorCode != null ? errorCode : ErrorCodes.FORBIDDEN,
                     errorMessage != null ? errorMessage : "the server refused the log stream: " + closed.reason());
         }
         return null;
@@ -180,7 +200,8 @@ final class LogFollower {
         try {
             return WireJson.lenient().readTree(json);
         } catch (JsonProcessingException e) {
-            throw new ApiException(200, ErrorCodes.BAD_REPLY, "unreadable log stream message: " + e.getOriginalMessage());
+            throw new ApiException(
+                    200, ErrorCodes.BAD_REPLY, "unreadable log stream message: " + e.getOriginalMessage());
         }
     }
 
@@ -198,8 +219,11 @@ final class LogFollower {
             int status = refused.getResponse().statusCode();
             if (status >= 400 && status < 500 && status != 408 && status != 429) {
                 Object body = refused.getResponse().body();
-                throw new ApiException(status, "http_" + status, "the server refused the log stream"
-                        + (body instanceof String s && !s.isBlank() ? ": " + s.strip() : ""));
+                throw new ApiException(
+                        status,
+                        "http_" + status,
+                        "the server refused the log stream"
+                                + (body instanceof String s && !s.isBlank() ? ": " + s.strip() : ""));
             }
         }
         return new ApiException("cannot open the log stream: " + NetworkErrors.describe(cause), cause);

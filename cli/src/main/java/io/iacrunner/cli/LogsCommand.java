@@ -32,10 +32,16 @@ public final class LogsCommand implements Callable<Integer> {
     @Parameters(paramLabel = "ID", description = "Task id.")
     String taskId;
 
-    @Option(names = {"-f", "--follow"}, description = "Stream new lines live until the task ends (reconnects on drops).")
+    @Option(
+            names = {"-f", "--follow"},
+            description = "Stream new lines live until the task ends (reconnects on drops).")
     boolean follow;
 
-    @Option(names = "--offset", paramLabel = "N", defaultValue = "0", description = "Skip the first N lines (default 0).")
+    @Option(
+            names = "--offset",
+            paramLabel = "N",
+            defaultValue = "0",
+            description = "Skip the first N lines (default 0).")
     long offset;
 
     public LogsCommand(CliContext ctx) {
@@ -55,13 +61,17 @@ public final class LogsCommand implements Callable<Integer> {
                 out.flush();
             });
             TaskStatus status = end.status();
-            if (status == null) status = api.get(ApiPaths.fill(ApiPaths.TASK, taskId), TaskView.class).status();
+            if (status == null)
+                status = api.get(ApiPaths.fill(ApiPaths.TASK, taskId), TaskView.class)
+                        .status();
             return exitStatus(status);
         }
         TaskStatus status = task.status();
         long next = offset;
         while (true) {
-            LogPage page = api.get(ApiPaths.fill(ApiPaths.TASK_LOGS, taskId) + "?offset=" + next + "&limit=" + PAGE_SIZE, LogPage.class);
+            LogPage page = api.get(
+                    ApiPaths.fill(ApiPaths.TASK_LOGS, taskId) + "?offset=" + next + "&limit=" + PAGE_SIZE,
+                    LogPage.class);
             if (page.taskStatus() != null) status = page.taskStatus();
             if (page.lines() == null || page.lines().isEmpty()) break;
             for (LogLine line : page.lines()) printLine(out, line);

@@ -20,8 +20,10 @@ public final class Main {
 
     public static void main(String[] args) {
         // UTF-8 whatever the locale: Terraform prints box-drawing characters and users' configs hold any text.
-        PrintStream out = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16),
-                false, StandardCharsets.UTF_8);
+        PrintStream out = new PrintStream(
+                new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16),
+                false,
+                StandardCharsets.UTF_8);
         PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
         int status = run(CliContext.system(out, err), args);
         out.flush();
@@ -58,7 +60,8 @@ public final class Main {
         CommandLine cmd = e.getCommandLine();
         PrintWriter err = cmd.getErr();
         err.println("error: " + e.getMessage());
-        if (e instanceof UnmatchedArgumentException unmatched) UnmatchedArgumentException.printSuggestions(unmatched, err);
+        if (e instanceof UnmatchedArgumentException unmatched)
+            UnmatchedArgumentException.printSuggestions(unmatched, err);
         err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for usage.");
         err.flush();
         return ExitCodes.USAGE;

@@ -24,7 +24,10 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "pool", mixinStandardHelpOptions = true, description = "Agent pools: their limits, labels and tokens.",
+@Command(
+        name = "pool",
+        mixinStandardHelpOptions = true,
+        description = "Agent pools: their limits, labels and tokens.",
         subcommands = {PoolCommand.Create.class, PoolCommand.Show.class, PoolCommand.ListPools.class})
 public final class PoolCommand implements Runnable {
     @Spec
@@ -35,7 +38,9 @@ public final class PoolCommand implements Runnable {
         throw new ParameterException(spec.commandLine(), "missing command: create, show or list");
     }
 
-    @Command(name = "create", mixinStandardHelpOptions = true,
+    @Command(
+            name = "create",
+            mixinStandardHelpOptions = true,
             description = {
                 "Create a pool (or update its settings), then issue a token that registers",
                 "agents into it. Prints the token alone on stdout, or with --token-out writes it",
@@ -50,23 +55,38 @@ public final class PoolCommand implements Runnable {
         @Parameters(paramLabel = "POOL", description = "Pool id.")
         String poolId;
 
-        @Option(names = "--max-plans", paramLabel = "N", defaultValue = "3",
+        @Option(
+                names = "--max-plans",
+                paramLabel = "N",
+                defaultValue = "3",
                 description = "Plans an agent of the pool may run at once (default ${DEFAULT-VALUE}).")
         int maxPlans;
 
-        @Option(names = "--allow-apply-concurrent", description = "Let plans run beside a plan_apply on the same agent.")
+        @Option(
+                names = "--allow-apply-concurrent",
+                description = "Let plans run beside a plan_apply on the same agent.")
         boolean allowApplyConcurrent;
 
-        @Option(names = "--label", paramLabel = "KEY=VALUE",
-                description = "A label of the pool (repeatable); a task that requires labels runs only where all of them are.")
+        @Option(
+                names = "--label",
+                paramLabel = "KEY=VALUE",
+                description =
+                        "A label of the pool (repeatable); a task that requires labels runs only where all of them are.")
         List<String> labels;
 
-        @Option(names = "--max-run-time", paramLabel = "DURATION", defaultValue = "2h",
-                description = "How long a run on the pool's agents may take, like 20s, 30m, 2h or 1h30m (default ${DEFAULT-VALUE});"
-                        + " past it the agent stops it as a cancel does and it ends errored. A workspace may set its own.")
+        @Option(
+                names = "--max-run-time",
+                paramLabel = "DURATION",
+                defaultValue = "2h",
+                description =
+                        "How long a run on the pool's agents may take, like 20s, 30m, 2h or 1h30m (default ${DEFAULT-VALUE});"
+                                + " past it the agent stops it as a cancel does and it ends errored. A workspace may set its own.")
         String maxRunTime;
 
-        @Option(names = "--token-out", paramLabel = "FILE", description = "Write the pool token to FILE (mode 0600) instead of stdout.")
+        @Option(
+                names = "--token-out",
+                paramLabel = "FILE",
+                description = "Write the pool token to FILE (mode 0600) instead of stdout.")
         Path tokenOut;
 
         public Create(CliContext ctx) {
@@ -81,9 +101,13 @@ public final class PoolCommand implements Runnable {
             String runTime = RunTimeOption.parse(maxRunTime, "--max-run-time");
             Path out = tokenOut == null ? null : ctx.resolve(tokenOut);
             if (out != null) checkWritable(out);
-            client.client().put(ApiPaths.fill(ApiPaths.POOL, poolId),
-                    new PoolConfig(poolId, maxPlans, allowApplyConcurrent, poolLabels, runTime), PoolConfig.class);
-            PoolToken token = client.client().post(ApiPaths.fill(ApiPaths.POOL_TOKENS, poolId), Map.of(), PoolToken.class);
+            client.client()
+                    .put(
+                            ApiPaths.fill(ApiPaths.POOL, poolId),
+                            new PoolConfig(poolId, maxPlans, allowApplyConcurrent, poolLabels, runTime),
+                            PoolConfig.class);
+            PoolToken token =
+                    client.client().post(ApiPaths.fill(ApiPaths.POOL_TOKENS, poolId), Map.of(), PoolToken.class);
             if (token == null || token.token() == null || token.token().isBlank()) {
                 throw new ApiException(200, ErrorCodes.BAD_REPLY, "the server's reply held no pool token");
             }
@@ -102,7 +126,8 @@ public final class PoolCommand implements Runnable {
             if (parent == null || !Files.isDirectory(parent)) {
                 throw new UsageException("--token-out: directory " + parent + " does not exist");
             }
-            if (!Files.isWritable(parent)) throw new UsageException("--token-out: directory " + parent + " is not writable");
+            if (!Files.isWritable(parent))
+                throw new UsageException("--token-out: directory " + parent + " is not writable");
             if (Files.isDirectory(file)) throw new UsageException("--token-out: " + file + " is a directory");
         }
 
@@ -110,7 +135,10 @@ public final class PoolCommand implements Runnable {
         private static void writePrivately(Path file, String token) {
             Path temp = null;
             try {
-                temp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp",
+                temp = Files.createTempFile(
+                        file.getParent(),
+                        "." + file.getFileName(),
+                        ".tmp",
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
                 Files.writeString(temp, token + "\n", StandardCharsets.UTF_8);
                 try {

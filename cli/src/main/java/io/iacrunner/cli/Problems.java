@@ -22,6 +22,8 @@ final class Problems {
         if (e instanceof CharacterCodingException) return "it is not UTF-8 text";
         if (e instanceof FileSystemException fs && fs.getReason() != null) return fs.getReason();
         String message = e.getMessage();
-        return message == null || message.contains("java.") || message.contains("Exception") ? "input/output error" : message;
+        return message == null || message.contains("java.") || message.contains("Exception")
+                ? "input/output error"
+                : message;
     }
 }

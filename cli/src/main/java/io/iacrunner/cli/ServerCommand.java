@@ -28,7 +28,9 @@ public final class ServerCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = ServerSettings.CONFIG_FLAG, paramLabel = "FILE",
+    @Option(
+            names = ServerSettings.CONFIG_FLAG,
+            paramLabel = "FILE",
             description = "A properties file of settings (env " + ServerSettings.CONFIG_ENV + ").")
     Path configFile;
 
@@ -60,22 +62,33 @@ public final class ServerCommand implements Callable<Integer> {
             throw new StartupException("the server could not start", e);
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                // The grace for requests in flight, plus time to stop the rest.
-                Shutdown.bounded("server", config.shutdownGrace().plus(Shutdown.SERVER_LIMIT), server::close);
-            } finally {
-                stopped.countDown();
-            }
-        }, "iac-server-shutdown"));
-        ctx.out().printf("iac server listening on %s (%s database%s)%n", server.baseUrl(),
-                config.embeddedDatabase() ? "embedded PostgreSQL" : "external PostgreSQL",
-                config.redisConfigured() ? ", replicas through Redis" : "");
-        ctx.out().println("  web UI:      " + server.baseUrl().resolve("/") + "   (sign in with a user or the admin token)");
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            try {
+                                // The grace for requests in flight, plus time to stop the rest.
+                                Shutdown.bounded(
+                                        "server", config.shutdownGrace().plus(Shutdown.SERVER_LIMIT), server::close);
+                            } finally {
+                                stopped.countDown();
+                            }
+                        },
+                        "iac-server-shutdown"));
+        ctx.out()
+                .printf(
+                        "iac server listening on %s (%s database%s)%n",
+                        server.baseUrl(),
+                        config.embeddedDatabase() ? "embedded PostgreSQL" : "external PostgreSQL",
+                        config.redisConfigured() ? ", replicas through Redis" : "");
+        ctx.out()
+                .println("  web UI:      " + server.baseUrl().resolve("/")
+                        + "   (sign in with a user or the admin token)");
         ctx.out().println("  admin token: " + server.adminTokenFile() + "   (for ./iac task|logs|state|agents)");
         ctx.out().println("  agent token: " + server.agentTokenFile() + "   (for ./iac agent --token-file)");
-        ctx.out().println("  health: " + server.baseUrl().resolve("/healthz") + "  readiness: " + server.baseUrl().resolve("/readyz")
-                + "  metrics: " + server.baseUrl().resolve("/metrics"));
+        ctx.out()
+                .println("  health: " + server.baseUrl().resolve("/healthz") + "  readiness: "
+                        + server.baseUrl().resolve("/readyz") + "  metrics: "
+                        + server.baseUrl().resolve("/metrics"));
         ctx.out().println("Stop with Ctrl-C or SIGTERM.");
         ctx.out().flush();
         stopped.await();

@@ -19,13 +19,17 @@ final class SettingsOptions {
     private SettingsOptions() {}
 
     /** What {@code ./iac admin export|import} need: where the store is. */
-    static final Predicate<Setting> STORE = s -> s.name().equals("data-dir") || s.name().startsWith("database-");
+    static final Predicate<Setting> STORE =
+            s -> s.name().equals("data-dir") || s.name().startsWith("database-");
 
     static void add(CommandSpec spec, Predicate<Setting> which) {
         for (Setting setting : ServerSettings.ALL) {
             if (!which.test(setting)) continue;
-            spec.addOption(OptionSpec.builder(setting.flag()).paramLabel(setting.label()).type(String.class)
-                    .description(setting.help() + ".").build());
+            spec.addOption(OptionSpec.builder(setting.flag())
+                    .paramLabel(setting.label())
+                    .type(String.class)
+                    .description(setting.help() + ".")
+                    .build());
         }
     }
 
@@ -36,9 +40,15 @@ final class SettingsOptions {
             OptionSpec option = spec.findOption(setting.flag());
             if (option != null) flags.put(setting.name(), option.getValue());
         }
-        ServerConfig base = ServerConfig.builder().dataDir(ctx.resolve(ServerConfig.DEFAULT_DATA_DIR)).build();
+        ServerConfig base = ServerConfig.builder()
+                .dataDir(ctx.resolve(ServerConfig.DEFAULT_DATA_DIR))
+                .build();
         try {
-            return ServerSettings.resolve(base, flags, configFile == null ? null : ctx.resolve(configFile), ctx.env(),
+            return ServerSettings.resolve(
+                    base,
+                    flags,
+                    configFile == null ? null : ctx.resolve(configFile),
+                    ctx.env(),
                     text -> ctx.resolve(Path.of(text)));
         } catch (SettingException e) {
             throw new UsageException(e.getMessage());

@@ -15,13 +15,16 @@ final class Shutdown {
 
     /** Runs {@code step} and waits at most {@code limit} for it; returns whether it finished in time. */
     static boolean bounded(String what, Duration limit, Runnable step) {
-        Thread worker = Thread.ofPlatform().name("shutdown-" + what).daemon(true).unstarted(() -> {
-            try {
-                step.run();
-            } catch (RuntimeException e) {
-                log.warn("{} failed while stopping", what, e);
-            }
-        });
+        Thread worker = Thread.ofPlatform()
+                .name("shutdown-" + what)
+                .daemon(true)
+                .unstarted(() -> {
+                    try {
+                        step.run();
+                    } catch (RuntimeException e) {
+                        log.warn("{} failed while stopping", what, e);
+                    }
+                });
         worker.start();
         try {
             if (worker.join(limit)) return true;

@@ -17,7 +17,10 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "state", mixinStandardHelpOptions = true, description = "Workspace state versions.",
+@Command(
+        name = "state",
+        mixinStandardHelpOptions = true,
+        description = "Workspace state versions.",
         subcommands = {StateCommand.Show.class, StateCommand.Versions.class, StateCommand.Rollback.class})
 public final class StateCommand implements Runnable {
     @Spec
@@ -28,7 +31,9 @@ public final class StateCommand implements Runnable {
         throw new ParameterException(spec.commandLine(), "missing command: show, versions or rollback");
     }
 
-    @Command(name = "show", mixinStandardHelpOptions = true,
+    @Command(
+            name = "show",
+            mixinStandardHelpOptions = true,
             description = "Print the workspace's current Terraform state, or one version of it (pretty JSON).")
     public static final class Show implements Callable<Integer> {
         private final CliContext ctx;
@@ -39,7 +44,10 @@ public final class StateCommand implements Runnable {
         @Parameters(paramLabel = "WS", description = "Workspace id.")
         String workspace;
 
-        @Option(names = "--version", paramLabel = "N", description = "A stored version (see `state versions`) instead of the current one.")
+        @Option(
+                names = "--version",
+                paramLabel = "N",
+                description = "A stored version (see `state versions`) instead of the current one.")
         Integer version;
 
         public Show(CliContext ctx) {
@@ -50,26 +58,39 @@ public final class StateCommand implements Runnable {
         public Integer call() {
             String body;
             try {
-                if (version != null && version < 1) throw new UsageException("--version must be 1 or more, got " + version);
-                body = client.client().getText(ApiPaths.fill(ApiPaths.WORKSPACE_STATE, workspace)
-                        + (version == null ? "" : "?version=" + version));
+                if (version != null && version < 1)
+                    throw new UsageException("--version must be 1 or more, got " + version);
+                body = client.client()
+                        .getText(ApiPaths.fill(ApiPaths.WORKSPACE_STATE, workspace)
+                                + (version == null ? "" : "?version=" + version));
             } catch (ApiException e) {
-                // The server's own message says why (no such workspace, nothing applied yet); add one when it is silent.
-                if (e.status() != 404 || (e.getMessage() != null && !e.getMessage().isBlank())) throw e;
-                throw new ApiException(404, e.code(), "workspace '" + workspace + "' has no state yet: no plan_apply has stored one");
+                // The server's own message says why (no such workspace, nothing applied yet); add one when it is
+                // silent.
+                if (e.status() != 404
+                        || (e.getMessage() != null && !e.getMessage().isBlank())) throw e;
+                throw new ApiException(
+                        404, e.code(), "workspace '" + workspace + "' has no state yet: no plan_apply has stored one");
             }
             try {
                 JsonNode state = JsonFiles.EXACT.readTree(body);
-                ctx.out().println(JsonFiles.EXACT.writerWithDefaultPrettyPrinter().writeValueAsString(state));
+                ctx.out()
+                        .println(
+                                JsonFiles.EXACT.writerWithDefaultPrettyPrinter().writeValueAsString(state));
             } catch (JsonProcessingException e) {
-                throw new ApiException(200, ErrorCodes.BAD_REPLY, "the state the server returned is not JSON: " + e.getOriginalMessage());
+                throw new ApiException(
+                        200,
+                        ErrorCodes.BAD_REPLY,
+                        "the state the server returned is not JSON: " + e.getOriginalMessage());
             }
             return ExitCodes.OK;
         }
     }
 
-    @Command(name = "versions", mixinStandardHelpOptions = true,
-            description = "List the workspace's state versions, newest first: serial, the task (or rollback) that wrote each.")
+    @Command(
+            name = "versions",
+            mixinStandardHelpOptions = true,
+            description =
+                    "List the workspace's state versions, newest first: serial, the task (or rollback) that wrote each.")
     public static final class Versions implements Callable<Integer> {
         private final CliContext ctx;
 
@@ -88,16 +109,21 @@ public final class StateCommand implements Runnable {
 
         @Override
         public Integer call() {
-            StateVersionList list = client.client().get(ApiPaths.fill(ApiPaths.WORKSPACE_STATE_VERSIONS, workspace), StateVersionList.class);
+            StateVersionList list = client.client()
+                    .get(ApiPaths.fill(ApiPaths.WORKSPACE_STATE_VERSIONS, workspace), StateVersionList.class);
             List<StateVersionView> versions = list == null || list.versions() == null ? List.of() : list.versions();
             ctx.out().print(json ? Format.json(versions) + "\n" : Format.stateVersionTable(versions));
             return ExitCodes.OK;
         }
     }
 
-    @Command(name = "rollback", mixinStandardHelpOptions = true,
-            description = {"Make the content of an older state version current again, as a new version with a higher serial",
-                    "(the history is kept). Refused while an apply holds the workspace."})
+    @Command(
+            name = "rollback",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Make the content of an older state version current again, as a new version with a higher serial",
+                "(the history is kept). Refused while an apply holds the workspace."
+            })
     public static final class Rollback implements Callable<Integer> {
         private final CliContext ctx;
 
@@ -107,7 +133,11 @@ public final class StateCommand implements Runnable {
         @Parameters(paramLabel = "WS", description = "Workspace id.")
         String workspace;
 
-        @Option(names = "--to", paramLabel = "N", required = true, description = "The version whose content to restore.")
+        @Option(
+                names = "--to",
+                paramLabel = "N",
+                required = true,
+                description = "The version whose content to restore.")
         int to;
 
         public Rollback(CliContext ctx) {
@@ -117,10 +147,14 @@ public final class StateCommand implements Runnable {
         @Override
         public Integer call() {
             if (to < 1) throw new UsageException("--to must be 1 or more, got " + to);
-            StateVersionView written = client.client().post(ApiPaths.fill(ApiPaths.WORKSPACE_STATE_ROLLBACK, workspace),
-                    new RollbackRequest(to), StateVersionView.class);
-            ctx.out().println("workspace " + workspace + ": version " + written.version() + " (serial " + written.serial()
-                    + ") restores the content of version " + to);
+            StateVersionView written = client.client()
+                    .post(
+                            ApiPaths.fill(ApiPaths.WORKSPACE_STATE_ROLLBACK, workspace),
+                            new RollbackRequest(to),
+                            StateVersionView.class);
+            ctx.out()
+                    .println("workspace " + workspace + ": version " + written.version() + " (serial "
+                            + written.serial() + ") restores the content of version " + to);
             return ExitCodes.OK;
         }
     }

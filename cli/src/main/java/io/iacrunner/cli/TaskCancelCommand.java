@@ -38,12 +38,15 @@ public final class TaskCancelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        TaskView task = client.client().post(
-                ApiPaths.fill(ApiPaths.TASK_CANCEL, taskId), new CancelRequest(force), TaskView.class);
-        if (task == null || task.status() == null) throw new ApiException(200, ErrorCodes.BAD_REPLY, "the server's reply named no status");
+        TaskView task = client.client()
+                .post(ApiPaths.fill(ApiPaths.TASK_CANCEL, taskId), new CancelRequest(force), TaskView.class);
+        if (task == null || task.status() == null)
+            throw new ApiException(200, ErrorCodes.BAD_REPLY, "the server's reply named no status");
         ctx.out().println(task.status().wireName());
         if (!task.status().isTerminal()) {
-            ctx.err().println("cancel requested: the agent is stopping task " + taskId + (force ? " at once" : " gracefully"));
+            ctx.err()
+                    .println("cancel requested: the agent is stopping task " + taskId
+                            + (force ? " at once" : " gracefully"));
         }
         return ExitCodes.OK;
     }

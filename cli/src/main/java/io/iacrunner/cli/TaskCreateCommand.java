@@ -3,9 +3,9 @@ package io.iacrunner.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.ApiClient;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.protocol.Limits;
-import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskView;
 import java.nio.file.Path;
@@ -30,31 +30,53 @@ public final class TaskCreateCommand implements Callable<Integer> {
     @Mixin
     ClientOptions client;
 
-    @Option(names = "--workspace", required = true, paramLabel = "WS", description = "Workspace id (its state is shared by its tasks).")
+    @Option(
+            names = "--workspace",
+            required = true,
+            paramLabel = "WS",
+            description = "Workspace id (its state is shared by its tasks).")
     String workspace;
 
-    @Option(names = "--action", required = true, paramLabel = "plan|plan_apply", converter = ActionConverter.class,
+    @Option(
+            names = "--action",
+            required = true,
+            paramLabel = "plan|plan_apply",
+            converter = ActionConverter.class,
             description = "plan: init + plan, never changes state. plan_apply: init, plan -out, apply of that plan.")
     TaskAction action;
 
-    @Option(names = "--config", paramLabel = "FILE.tf.json", description = "Terraform JSON configuration (a JSON object).")
+    @Option(
+            names = "--config",
+            paramLabel = "FILE.tf.json",
+            description = "Terraform JSON configuration (a JSON object).")
     Path config;
 
-    @Option(names = "--config-dir", paramLabel = "DIR",
-            description = "A directory of .tf / .tf.json files (modules in subfolders), sent as a tar.gz archive instead of --config.")
+    @Option(
+            names = "--config-dir",
+            paramLabel = "DIR",
+            description =
+                    "A directory of .tf / .tf.json files (modules in subfolders), sent as a tar.gz archive instead of --config.")
     Path configDir;
 
-    @Option(names = "--vars", paramLabel = "FILE.json", description = "Variable values (a JSON object, like a .tfvars.json file).")
+    @Option(
+            names = "--vars",
+            paramLabel = "FILE.json",
+            description = "Variable values (a JSON object, like a .tfvars.json file).")
     Path vars;
 
     @Option(names = "--terraform-version", paramLabel = "V", description = "Terraform version the agent should use.")
     String terraformVersion;
 
-    @Option(names = "--label", paramLabel = "KEY=VALUE",
-            description = "A label the task requires of the agent's pool (repeatable): it runs only on a pool that has all of them.")
+    @Option(
+            names = "--label",
+            paramLabel = "KEY=VALUE",
+            description =
+                    "A label the task requires of the agent's pool (repeatable): it runs only on a pool that has all of them.")
     List<String> labels;
 
-    @Option(names = "--sensitive-var", paramLabel = "NAME",
+    @Option(
+            names = "--sensitive-var",
+            paramLabel = "NAME",
             description = "A variable (from --vars) whose value must never appear in the log (repeatable).")
     List<String> sensitiveVars;
 
@@ -65,9 +87,12 @@ public final class TaskCreateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (workspace.isBlank()) throw new UsageException("--workspace must not be blank");
-        if ((config == null) == (configDir == null)) throw new UsageException("give exactly one of --config and --config-dir");
+        if ((config == null) == (configDir == null))
+            throw new UsageException("give exactly one of --config and --config-dir");
         ObjectNode tfJson = config == null ? null : JsonFiles.readObject(ctx.resolve(config), "--config");
-        String archive = configDir == null ? null : Base64.getEncoder().encodeToString(ConfigDirectory.archive(ctx.resolve(configDir)));
+        String archive = configDir == null
+                ? null
+                : Base64.getEncoder().encodeToString(ConfigDirectory.archive(ctx.resolve(configDir)));
         Map<String, String> required = Labels.parse(labels, "--label");
         ObjectNode variables = vars == null ? null : JsonFiles.readObject(ctx.resolve(vars), "--vars");
         if (sensitiveVars != null) {
@@ -77,12 +102,20 @@ public final class TaskCreateCommand implements Callable<Integer> {
                 }
             }
         }
-        CreateTaskRequest request = new CreateTaskRequest(workspace, action, tfJson, variables, terraformVersion,
-                required.isEmpty() ? null : required, sensitiveVars, archive);
+        CreateTaskRequest request = new CreateTaskRequest(
+                workspace,
+                action,
+                tfJson,
+                variables,
+                terraformVersion,
+                required.isEmpty() ? null : required,
+                sensitiveVars,
+                archive);
         requireWithinBodyLimit(request);
         TaskView created = client.client().post(ApiPaths.TASKS, request, TaskView.class);
         if (created == null || created.taskId() == null) {
-            throw new io.iacrunner.protocol.ApiException(200, ErrorCodes.BAD_REPLY, "the server's reply named no task_id");
+            throw new io.iacrunner.protocol.ApiException(
+                    200, ErrorCodes.BAD_REPLY, "the server's reply named no task_id");
         }
         ctx.out().println(created.taskId());
         return ExitCodes.OK;
@@ -92,7 +125,8 @@ public final class TaskCreateCommand implements Callable<Integer> {
     private void requireWithinBodyLimit(CreateTaskRequest request) {
         long size = ApiClient.encode(request).length;
         if (size <= Limits.MAX_BODY_BYTES) return;
-        String what = config != null ? "--config " + config : "--config-dir " + configDir + " (as a compressed archive)";
+        String what =
+                config != null ? "--config " + config : "--config-dir " + configDir + " (as a compressed archive)";
         throw new UsageException(what + (vars != null ? " with --vars " + vars : "") + " makes a request of "
                 + String.format(Locale.ROOT, "%.1f MiB", size / (1024.0 * 1024)) + ", over the server's limit of "
                 + Limits.maxBody() + "; nothing was sent");

@@ -11,7 +11,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "list", mixinStandardHelpOptions = true, description = "List tasks, newest first as the server orders them.")
+@Command(
+        name = "list",
+        mixinStandardHelpOptions = true,
+        description = "List tasks, newest first as the server orders them.")
 public final class TaskListCommand implements Callable<Integer> {
     private final CliContext ctx;
 
@@ -21,7 +24,10 @@ public final class TaskListCommand implements Callable<Integer> {
     @Option(names = "--workspace", paramLabel = "WS", description = "Only this workspace's tasks.")
     String workspace;
 
-    @Option(names = "--limit", paramLabel = "N", description = "At most N tasks (the server's default is 100, its maximum 1000).")
+    @Option(
+            names = "--limit",
+            paramLabel = "N",
+            description = "At most N tasks (the server's default is 100, its maximum 1000).")
     Integer limit;
 
     @Option(names = "--json", description = "Print the list as JSON.")

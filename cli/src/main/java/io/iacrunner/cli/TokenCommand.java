@@ -23,10 +23,16 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "token", mixinStandardHelpOptions = true,
+@Command(
+        name = "token",
+        mixinStandardHelpOptions = true,
         description = "API tokens: user tokens with roles per workspace, global admin tokens, agent-pool tokens.",
-        subcommands = {TokenCommand.Create.class, TokenCommand.ListTokens.class, TokenCommand.Revoke.class,
-            TokenCommand.RotateSigningKey.class})
+        subcommands = {
+            TokenCommand.Create.class,
+            TokenCommand.ListTokens.class,
+            TokenCommand.Revoke.class,
+            TokenCommand.RotateSigningKey.class
+        })
 public final class TokenCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -36,7 +42,9 @@ public final class TokenCommand implements Runnable {
         throw new ParameterException(spec.commandLine(), "missing command: create, list, revoke or rotate-signing-key");
     }
 
-    @Command(name = "create", mixinStandardHelpOptions = true,
+    @Command(
+            name = "create",
+            mixinStandardHelpOptions = true,
             description = {
                 "Create a token and print it once (the server keeps only its hash). One of:",
                 "  --workspace WS --role read|plan|apply|admin  (repeat the pair for more workspaces)",
@@ -54,7 +62,11 @@ public final class TokenCommand implements Runnable {
         List<Grant> grants = new ArrayList<>();
 
         static final class Grant {
-            @Option(names = "--workspace", paramLabel = "WS", required = true, description = "A workspace the token may act in.")
+            @Option(
+                    names = "--workspace",
+                    paramLabel = "WS",
+                    required = true,
+                    description = "A workspace the token may act in.")
             String workspace;
 
             @Option(names = "--role", paramLabel = "ROLE", required = true, description = "read, plan, apply or admin.")
@@ -64,13 +76,22 @@ public final class TokenCommand implements Runnable {
         @Option(names = "--global-admin", description = "Everything, everywhere.")
         boolean globalAdmin;
 
-        @Option(names = "--agent-pool", paramLabel = "POOL", description = "Registers agents into POOL and nothing else.")
+        @Option(
+                names = "--agent-pool",
+                paramLabel = "POOL",
+                description = "Registers agents into POOL and nothing else.")
         String pool;
 
-        @Option(names = "--description", paramLabel = "TEXT", description = "Who or what holds it (shown in lists and the audit log).")
+        @Option(
+                names = "--description",
+                paramLabel = "TEXT",
+                description = "Who or what holds it (shown in lists and the audit log).")
         String description;
 
-        @Option(names = "--expires-in", paramLabel = "N{s|m|h|d}", description = "Lifetime, e.g. 90d (default: until revoked).")
+        @Option(
+                names = "--expires-in",
+                paramLabel = "N{s|m|h|d}",
+                description = "Lifetime, e.g. 90d (default: until revoked).")
         String expiresIn;
 
         public Create(CliContext ctx) {
@@ -89,12 +110,20 @@ public final class TokenCommand implements Runnable {
             }
             int kinds = (workspaces.isEmpty() ? 0 : 1) + (globalAdmin ? 1 : 0) + (pool == null ? 0 : 1);
             if (kinds != 1) {
-                throw new UsageException("say what the token may do: --workspace WS --role ROLE (repeatable), --global-admin,"
-                        + " or --agent-pool POOL; exactly one of them");
+                throw new UsageException(
+                        "say what the token may do: --workspace WS --role ROLE (repeatable), --global-admin,"
+                                + " or --agent-pool POOL; exactly one of them");
             }
-            TokenCreated created = client.client().post(ApiPaths.TOKENS, new CreateTokenRequest(description,
-                    globalAdmin ? Boolean.TRUE : null, workspaces.isEmpty() ? null : workspaces, pool, seconds(expiresIn)),
-                    TokenCreated.class);
+            TokenCreated created = client.client()
+                    .post(
+                            ApiPaths.TOKENS,
+                            new CreateTokenRequest(
+                                    description,
+                                    globalAdmin ? Boolean.TRUE : null,
+                                    workspaces.isEmpty() ? null : workspaces,
+                                    pool,
+                                    seconds(expiresIn)),
+                            TokenCreated.class);
             ctx.out().println(created.token());
             ctx.err().println("created " + created.view().tokenId() + "; the token above is shown only now");
             return ExitCodes.OK;
@@ -103,7 +132,8 @@ public final class TokenCommand implements Runnable {
         private static Long seconds(String text) {
             if (text == null) return null;
             Matcher m = DURATION.matcher(text.trim());
-            if (!m.matches()) throw new UsageException("--expires-in must look like 30m, 12h or 90d, not '" + text + "'");
+            if (!m.matches())
+                throw new UsageException("--expires-in must look like 30m, 12h or 90d, not '" + text + "'");
             long n = Long.parseLong(m.group(1));
             Duration d = switch (m.group(2)) {
                 case "s" -> Duration.ofSeconds(n);
@@ -138,8 +168,12 @@ public final class TokenCommand implements Runnable {
             }
             List<List<String>> rows = new ArrayList<>();
             for (TokenView t : list.tokens()) {
-                rows.add(List.of(t.tokenId(), rights(t), t.revokedAt() != null ? "revoked" : expired(t) ? "expired" : "active",
-                        Format.shortTime(t.lastUsedAt()), t.description() == null || t.description().isEmpty() ? "-" : t.description()));
+                rows.add(List.of(
+                        t.tokenId(),
+                        rights(t),
+                        t.revokedAt() != null ? "revoked" : expired(t) ? "expired" : "active",
+                        Format.shortTime(t.lastUsedAt()),
+                        t.description() == null || t.description().isEmpty() ? "-" : t.description()));
             }
             ctx.out().print(Format.table(List.of("ID", "MAY", "STATUS", "LAST USED", "DESCRIPTION"), rows));
             return ExitCodes.OK;
@@ -158,7 +192,10 @@ public final class TokenCommand implements Runnable {
         }
     }
 
-    @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Revoke a token: it is refused from now on.")
+    @Command(
+            name = "revoke",
+            mixinStandardHelpOptions = true,
+            description = "Revoke a token: it is refused from now on.")
     public static final class Revoke implements Callable<Integer> {
         private final CliContext ctx;
 
@@ -180,9 +217,13 @@ public final class TokenCommand implements Runnable {
         }
     }
 
-    @Command(name = "rotate-signing-key", mixinStandardHelpOptions = true,
-            description = {"Sign agent and job tokens with a new key from now on. Tokens signed with",
-                "the old key stay valid until they expire (an hour); no agent notices."})
+    @Command(
+            name = "rotate-signing-key",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Sign agent and job tokens with a new key from now on. Tokens signed with",
+                "the old key stay valid until they expire (an hour); no agent notices."
+            })
     public static final class RotateSigningKey implements Callable<Integer> {
         private final CliContext ctx;
 

@@ -28,20 +28,24 @@ public final class Tokens {
     public record Resolved(String source, String token) {}
 
     public static Resolved resolve(Path flagFile, CliContext ctx) {
-        if (flagFile != null) return new Resolved("--token-file " + flagFile, read(ctx.resolve(flagFile), "--token-file"));
+        if (flagFile != null)
+            return new Resolved("--token-file " + flagFile, read(ctx.resolve(flagFile), "--token-file"));
         String envFile = ctx.env("IAC_TOKEN_FILE");
-        if (envFile != null) return new Resolved("IAC_TOKEN_FILE", read(ctx.resolve(Path.of(envFile)), "IAC_TOKEN_FILE"));
+        if (envFile != null)
+            return new Resolved("IAC_TOKEN_FILE", read(ctx.resolve(Path.of(envFile)), "IAC_TOKEN_FILE"));
         String envToken = ctx.env("IAC_TOKEN");
         if (envToken != null) return new Resolved("IAC_TOKEN", check(envToken.trim(), "IAC_TOKEN holds"));
         Path fallback = ctx.resolve(DEFAULT_TOKEN_FILE);
-        if (Files.isRegularFile(fallback)) return new Resolved(fallback.toString(), read(fallback, "default token file"));
+        if (Files.isRegularFile(fallback))
+            return new Resolved(fallback.toString(), read(fallback, "default token file"));
         return new Resolved("none", null);
     }
 
     /** A token file's one line, trimmed; a missing, unreadable, empty or otherwise unfit file is a usage error. */
     public static String read(Path file, String what) {
         if (!Files.exists(file)) throw new UsageException(what + ": token file " + file + " does not exist");
-        if (!Files.isRegularFile(file)) throw new UsageException(what + ": token file " + file + " is not a regular file");
+        if (!Files.isRegularFile(file))
+            throw new UsageException(what + ": token file " + file + " is not a regular file");
         byte[] bytes;
         try {
             if (Files.size(file) > MAX_TOKEN_BYTES) {
@@ -54,8 +58,12 @@ public final class Tokens {
         }
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+            text = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString();
         } catch (CharacterCodingException e) {
             throw new UsageException(what + ": token file " + file + " is not text: not a token file");
         }
@@ -73,8 +81,9 @@ public final class Tokens {
         for (int i = 0; i < token.length(); i++) {
             char c = token.charAt(i);
             if (c < 0x21 || c > 0x7e) {
-                throw new UsageException(where + " a space, a control character or a character outside ASCII, which no token"
-                        + " has; it must hold the token alone, on one line (its content is not shown)");
+                throw new UsageException(
+                        where + " a space, a control character or a character outside ASCII, which no token"
+                                + " has; it must hold the token alone, on one line (its content is not shown)");
             }
         }
         return token;

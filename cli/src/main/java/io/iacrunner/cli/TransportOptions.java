@@ -8,12 +8,17 @@ import picocli.CommandLine.Option;
 public final class TransportOptions {
     private final CliContext ctx;
 
-    @Option(names = "--ca-file", paramLabel = "PEM",
-            description = "Trust the server certificate's CA from this PEM file instead of the system's (env IAC_CA_FILE).")
+    @Option(
+            names = "--ca-file",
+            paramLabel = "PEM",
+            description =
+                    "Trust the server certificate's CA from this PEM file instead of the system's (env IAC_CA_FILE).")
     Path caFile;
 
-    @Option(names = "--allow-plain-http",
-            description = "Allow http:// to a server that is not on this machine (tokens then cross the network unencrypted).")
+    @Option(
+            names = "--allow-plain-http",
+            description =
+                    "Allow http:// to a server that is not on this machine (tokens then cross the network unencrypted).")
     boolean allowPlainHttp;
 
     public TransportOptions(CliContext ctx) {
@@ -21,7 +26,9 @@ public final class TransportOptions {
     }
 
     Transport transport() {
-        Path ca = caFile != null ? ctx.resolve(caFile) : ctx.env("IAC_CA_FILE") != null ? ctx.resolve(Path.of(ctx.env("IAC_CA_FILE"))) : null;
+        Path ca = caFile != null
+                ? ctx.resolve(caFile)
+                : ctx.env("IAC_CA_FILE") != null ? ctx.resolve(Path.of(ctx.env("IAC_CA_FILE"))) : null;
         try {
             return Transport.of(ca, allowPlainHttp);
         } catch (IllegalArgumentException | java.io.UncheckedIOException e) {

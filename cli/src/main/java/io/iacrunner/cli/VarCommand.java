@@ -22,7 +22,9 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "var", mixinStandardHelpOptions = true,
+@Command(
+        name = "var",
+        mixinStandardHelpOptions = true,
         description = "Workspace variables: every task of the workspace gets them (a task's own override them).",
         subcommands = {VarCommand.SetVariable.class, VarCommand.ListVariables.class, VarCommand.UnsetVariable.class})
 public final class VarCommand implements Runnable {
@@ -34,7 +36,9 @@ public final class VarCommand implements Runnable {
         throw new ParameterException(spec.commandLine(), "missing command: set, list or unset");
     }
 
-    @Command(name = "set", mixinStandardHelpOptions = true,
+    @Command(
+            name = "set",
+            mixinStandardHelpOptions = true,
             description = {
                 "Create or replace a workspace variable (the workspace is created if new).",
                 "A --sensitive value is encrypted at rest, masked in logs and never shown again;",
@@ -52,10 +56,17 @@ public final class VarCommand implements Runnable {
         @Parameters(index = "1", paramLabel = "NAME", description = "Variable name (Terraform's identifier syntax).")
         String name;
 
-        @Parameters(index = "2", paramLabel = "VALUE", arity = "0..1", description = "The value (a string unless --json).")
+        @Parameters(
+                index = "2",
+                paramLabel = "VALUE",
+                arity = "0..1",
+                description = "The value (a string unless --json).")
         String value;
 
-        @Option(names = "--value-file", paramLabel = "FILE", description = "Read the value from FILE instead (one trailing newline dropped).")
+        @Option(
+                names = "--value-file",
+                paramLabel = "FILE",
+                description = "Read the value from FILE instead (one trailing newline dropped).")
         Path valueFile;
 
         @Option(names = "--sensitive", description = "Encrypt at rest, mask in logs, never show the value again.")
@@ -70,14 +81,20 @@ public final class VarCommand implements Runnable {
 
         @Override
         public Integer call() {
-            VariableView set = client.client().put(ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, workspace, name),
-                    new SetVariableRequest(parsed(text()), sensitive), VariableView.class);
-            ctx.out().println("workspace " + workspace + ": " + (set.sensitive() ? "sensitive " : "") + "variable " + set.name() + " set");
+            VariableView set = client.client()
+                    .put(
+                            ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, workspace, name),
+                            new SetVariableRequest(parsed(text()), sensitive),
+                            VariableView.class);
+            ctx.out()
+                    .println("workspace " + workspace + ": " + (set.sensitive() ? "sensitive " : "") + "variable "
+                            + set.name() + " set");
             return ExitCodes.OK;
         }
 
         private String text() {
-            if ((value == null) == (valueFile == null)) throw new UsageException("give the value as VALUE or with --value-file, not both or neither");
+            if ((value == null) == (valueFile == null))
+                throw new UsageException("give the value as VALUE or with --value-file, not both or neither");
             if (value != null) return value;
             try {
                 String read = Files.readString(ctx.resolve(valueFile));
@@ -93,12 +110,16 @@ public final class VarCommand implements Runnable {
                 return WireJson.strict().readTree(text);
             } catch (JsonProcessingException e) {
                 // Not the value itself in the message: it may be a secret.
-                throw new UsageException("--json: the value is not valid JSON (" + e.getOriginalMessage().lines().findFirst().orElse("") + ")");
+                throw new UsageException("--json: the value is not valid JSON ("
+                        + e.getOriginalMessage().lines().findFirst().orElse("") + ")");
             }
         }
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "List a workspace's variables; sensitive values show as (sensitive).")
+    @Command(
+            name = "list",
+            mixinStandardHelpOptions = true,
+            description = "List a workspace's variables; sensitive values show as (sensitive).")
     public static final class ListVariables implements Callable<Integer> {
         private final CliContext ctx;
 
@@ -117,14 +138,17 @@ public final class VarCommand implements Runnable {
 
         @Override
         public Integer call() {
-            VariableList list = client.client().get(ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLES, workspace), VariableList.class);
+            VariableList list =
+                    client.client().get(ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLES, workspace), VariableList.class);
             if (json) {
                 ctx.out().println(Format.json(list));
                 return ExitCodes.OK;
             }
             List<List<String>> rows = new ArrayList<>();
             for (VariableView v : list.variables()) {
-                rows.add(List.of(v.name(), v.sensitive() ? "(sensitive)" : String.valueOf(v.value()),
+                rows.add(List.of(
+                        v.name(),
+                        v.sensitive() ? "(sensitive)" : String.valueOf(v.value()),
                         Format.shortTime(v.updatedAt())));
             }
             ctx.out().print(Format.table(List.of("NAME", "VALUE", "UPDATED"), rows));

@@ -14,7 +14,10 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "workspace", mixinStandardHelpOptions = true, description = "Workspaces: their lock, current state and settings.",
+@Command(
+        name = "workspace",
+        mixinStandardHelpOptions = true,
+        description = "Workspaces: their lock, current state and settings.",
         subcommands = {WorkspaceCommand.Show.class, WorkspaceCommand.Set.class, WorkspaceCommand.Unlock.class})
 public final class WorkspaceCommand implements Runnable {
     @Spec
@@ -25,7 +28,9 @@ public final class WorkspaceCommand implements Runnable {
         throw new ParameterException(spec.commandLine(), "missing command: show, set or unlock");
     }
 
-    @Command(name = "show", mixinStandardHelpOptions = true,
+    @Command(
+            name = "show",
+            mixinStandardHelpOptions = true,
             description = {
                 "Show a workspace: who holds its lock (a running plan_apply, or a lost one)",
                 "and its current state version.",
@@ -54,7 +59,9 @@ public final class WorkspaceCommand implements Runnable {
         }
     }
 
-    @Command(name = "set", mixinStandardHelpOptions = true,
+    @Command(
+            name = "set",
+            mixinStandardHelpOptions = true,
             description = {
                 "Set a workspace's settings (the workspace is created if new); those not given stay as they are.",
                 "Its tasks run --terraform-version unless they name one; its runs may take --max-run-time",
@@ -70,12 +77,17 @@ public final class WorkspaceCommand implements Runnable {
         @Parameters(paramLabel = "WS", description = "Workspace id.")
         String workspace;
 
-        @Option(names = "--terraform-version", paramLabel = "VERSION",
+        @Option(
+                names = "--terraform-version",
+                paramLabel = "VERSION",
                 description = "e.g. 1.11.4; '' for the agent's default.")
         String terraformVersion;
 
-        @Option(names = "--max-run-time", paramLabel = "DURATION",
-                description = "e.g. 30m; '' for the pool's. Past it a run is stopped (SIGINT, grace, kill) and ends errored.")
+        @Option(
+                names = "--max-run-time",
+                paramLabel = "DURATION",
+                description =
+                        "e.g. 30m; '' for the pool's. Past it a run is stopped (SIGINT, grace, kill) and ends errored.")
         String maxRunTime;
 
         public Set(CliContext ctx) {
@@ -87,23 +99,33 @@ public final class WorkspaceCommand implements Runnable {
             if (terraformVersion == null && maxRunTime == null) {
                 throw new UsageException("workspace set needs --terraform-version, --max-run-time or both");
             }
-            String runTime = maxRunTime == null || maxRunTime.isBlank() ? null : RunTimeOption.parse(maxRunTime, "--max-run-time");
+            String runTime = maxRunTime == null || maxRunTime.isBlank()
+                    ? null
+                    : RunTimeOption.parse(maxRunTime, "--max-run-time");
             // The server replaces all settings at once: the ones not given are kept as they are now.
             WorkspaceSettings current = current();
-            String version = terraformVersion == null ? current.terraformVersion()
+            String version = terraformVersion == null
+                    ? current.terraformVersion()
                     : terraformVersion.isBlank() ? null : terraformVersion.trim();
-            WorkspaceView view = client.client().put(ApiPaths.fill(ApiPaths.WORKSPACE, workspace),
-                    new WorkspaceSettings(version, maxRunTime == null ? current.maxRunTime() : runTime), WorkspaceView.class);
-            ctx.out().println("workspace " + view.workspaceId() + ": terraform_version "
-                    + (view.terraformVersion() == null ? "cleared (the agent's default)" : view.terraformVersion())
-                    + ", max_run_time " + (view.maxRunTime() == null ? "the pool's" : view.maxRunTime()));
+            WorkspaceView view = client.client()
+                    .put(
+                            ApiPaths.fill(ApiPaths.WORKSPACE, workspace),
+                            new WorkspaceSettings(version, maxRunTime == null ? current.maxRunTime() : runTime),
+                            WorkspaceView.class);
+            ctx.out()
+                    .println("workspace " + view.workspaceId() + ": terraform_version "
+                            + (view.terraformVersion() == null
+                                    ? "cleared (the agent's default)"
+                                    : view.terraformVersion())
+                            + ", max_run_time " + (view.maxRunTime() == null ? "the pool's" : view.maxRunTime()));
             return ExitCodes.OK;
         }
 
         /** The workspace's settings now; none for a workspace that does not exist yet (set creates it). */
         private WorkspaceSettings current() {
             try {
-                WorkspaceView view = client.client().get(ApiPaths.fill(ApiPaths.WORKSPACE, workspace), WorkspaceView.class);
+                WorkspaceView view =
+                        client.client().get(ApiPaths.fill(ApiPaths.WORKSPACE, workspace), WorkspaceView.class);
                 return new WorkspaceSettings(view.terraformVersion(), view.maxRunTime());
             } catch (ApiException e) {
                 if (e.status() == 404) return new WorkspaceSettings(null, null);
@@ -112,7 +134,9 @@ public final class WorkspaceCommand implements Runnable {
         }
     }
 
-    @Command(name = "unlock", mixinStandardHelpOptions = true,
+    @Command(
+            name = "unlock",
+            mixinStandardHelpOptions = true,
             description = {
                 "Release a workspace's lock. Needs --force: a lock held by an apply whose agent",
                 "was lost means resources may exist that no stored state records. Check the",
@@ -141,7 +165,8 @@ public final class WorkspaceCommand implements Runnable {
                         + " lost with its agent, so resources may exist that no stored state records; check them (and"
                         + " the task's log) before unlocking, or the next apply may create them twice");
             }
-            client.client().post(ApiPaths.fill(ApiPaths.WORKSPACE_UNLOCK, workspace), new UnlockRequest(true), Void.class);
+            client.client()
+                    .post(ApiPaths.fill(ApiPaths.WORKSPACE_UNLOCK, workspace), new UnlockRequest(true), Void.class);
             ctx.out().println("workspace " + workspace + " unlocked");
             return ExitCodes.OK;
         }

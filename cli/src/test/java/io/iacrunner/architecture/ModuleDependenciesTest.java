@@ -19,16 +19,28 @@ import com.tngtech.archunit.lang.ArchRule;
 class ModuleDependenciesTest {
     /** The wire protocol is what server, agent and CLI share: it can know none of them. */
     @ArchTest
-    static final ArchRule protocolUsesNoOtherModule = classes().that().resideInAPackage("io.iacrunner.protocol..")
-            .should().onlyDependOnClassesThat(resideInAPackage("io.iacrunner.protocol..")
-                    .or(resideOutsideOfPackage("io.iacrunner..")).as("reside in protocol or outside io.iacrunner"));
+    static final ArchRule protocolUsesNoOtherModule = classes()
+            .that()
+            .resideInAPackage("io.iacrunner.protocol..")
+            .should()
+            .onlyDependOnClassesThat(resideInAPackage("io.iacrunner.protocol..")
+                    .or(resideOutsideOfPackage("io.iacrunner.."))
+                    .as("reside in protocol or outside io.iacrunner"));
 
     /** An agent talks to a server through the protocol only, so either can change, ship and run without the other. */
     @ArchTest
-    static final ArchRule agentDoesNotUseTheServer = noClasses().that().resideInAPackage("io.iacrunner.agent..")
-            .should().dependOnClassesThat().resideInAPackage("io.iacrunner.server..");
+    static final ArchRule agentDoesNotUseTheServer = noClasses()
+            .that()
+            .resideInAPackage("io.iacrunner.agent..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("io.iacrunner.server..");
 
     @ArchTest
-    static final ArchRule serverDoesNotUseTheAgent = noClasses().that().resideInAPackage("io.iacrunner.server..")
-            .should().dependOnClassesThat().resideInAPackage("io.iacrunner.agent..");
+    static final ArchRule serverDoesNotUseTheAgent = noClasses()
+            .that()
+            .resideInAPackage("io.iacrunner.server..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("io.iacrunner.agent..");
 }

@@ -38,7 +38,8 @@ import org.junit.jupiter.api.Test;
  * Anything else in backticks (flags, SQL, JSON, file names without a directory) is prose.
  */
 class DesignReviewDocTest {
-    private static final Path ROOT = Path.of(System.getProperty("iac.repoRoot", "..")).toAbsolutePath().normalize();
+    private static final Path ROOT =
+            Path.of(System.getProperty("iac.repoRoot", "..")).toAbsolutePath().normalize();
     private static final String ENGLISH = "docs/design-review.md";
     private static final String CHINESE = "docs/design-review.zh-CN.md";
     private static final String BENCHMARKS = "docs/benchmarks.md";
@@ -54,7 +55,8 @@ class DesignReviewDocTest {
     private static final Pattern SECTION = Pattern.compile("(?m)^### ([WQ]\\d+)\\.");
 
     /** The references in a piece of a document, by kind, sorted; {@code misused} lists spans that break the rules. */
-    record Refs(Set<String> paths, Set<String> tests, Set<String> methods, Set<String> benchmarks, List<String> misused) {
+    record Refs(
+            Set<String> paths, Set<String> tests, Set<String> methods, Set<String> benchmarks, List<String> misused) {
         static Refs of(String text) {
             Refs refs = new Refs(new TreeSet<>(), new TreeSet<>(), new TreeSet<>(), new TreeSet<>(), new ArrayList<>());
             Matcher span = CODE_SPAN.matcher(text);
@@ -116,7 +118,8 @@ class DesignReviewDocTest {
                 missing.add(doc + ": benchmarks are named but bench/run does not exist");
             }
         }
-        assertThat(missing).as("references in the design review that do not exist (repository root %s)", ROOT)
+        assertThat(missing)
+                .as("references in the design review that do not exist (repository root %s)", ROOT)
                 .isEmpty();
     }
 
@@ -126,12 +129,16 @@ class DesignReviewDocTest {
         String chinese = read(CHINESE);
         Map<String, String> enSections = sections(english);
         Map<String, String> zhSections = sections(chinese);
-        assertThat(zhSections.keySet()).as("the W/Q sections of %s, in the order of %s", CHINESE, ENGLISH)
+        assertThat(zhSections.keySet())
+                .as("the W/Q sections of %s, in the order of %s", CHINESE, ENGLISH)
                 .containsExactlyElementsOf(enSections.keySet());
-        List<String> differences = new ArrayList<>(differences("the whole document", Refs.of(english), Refs.of(chinese)));
-        enSections.forEach((id, section) ->
-                differences.addAll(differences(id, Refs.of(section), Refs.of(zhSections.get(id)))));
-        assertThat(differences).as("references that %s and %s do not share", ENGLISH, CHINESE).isEmpty();
+        List<String> differences =
+                new ArrayList<>(differences("the whole document", Refs.of(english), Refs.of(chinese)));
+        enSections.forEach(
+                (id, section) -> differences.addAll(differences(id, Refs.of(section), Refs.of(zhSections.get(id)))));
+        assertThat(differences)
+                .as("references that %s and %s do not share", ENGLISH, CHINESE)
+                .isEmpty();
         assertThat(english).as("%s links to its translation", ENGLISH).contains("](design-review.zh-CN.md)");
         assertThat(chinese).as("%s links to the English version", CHINESE).contains("](design-review.md)");
     }
@@ -147,9 +154,11 @@ class DesignReviewDocTest {
     }
 
     private static void compare(List<String> out, String where, String kind, Set<String> en, Set<String> zh) {
-        en.stream().filter(r -> !zh.contains(r))
+        en.stream()
+                .filter(r -> !zh.contains(r))
                 .forEach(r -> out.add(where + ": " + kind + " `" + r + "` only in " + ENGLISH));
-        zh.stream().filter(r -> !en.contains(r))
+        zh.stream()
+                .filter(r -> !en.contains(r))
                 .forEach(r -> out.add(where + ": " + kind + " `" + r + "` only in " + CHINESE));
     }
 
@@ -157,13 +166,18 @@ class DesignReviewDocTest {
     void everyWeaknessNamesItsCodeAndItsProofAndEveryOpenQuestionItsCode() {
         for (String doc : List.of(ENGLISH, CHINESE)) {
             Map<String, String> sections = sections(read(doc));
-            long weaknesses = sections.keySet().stream().filter(id -> id.startsWith("W")).count();
-            assertThat(weaknesses).as("weakness sections (### W<n>.) in %s", doc)
+            long weaknesses =
+                    sections.keySet().stream().filter(id -> id.startsWith("W")).count();
+            assertThat(weaknesses)
+                    .as("weakness sections (### W<n>.) in %s", doc)
                     .isGreaterThanOrEqualTo(MIN_WEAKNESSES);
             sections.forEach((id, text) -> {
                 Refs refs = Refs.of(text);
                 assertThat(refs.paths()).as("files named by %s in %s", id, doc).isNotEmpty();
-                if (id.startsWith("W")) assertThat(refs.tests()).as("tests named by %s in %s", id, doc).isNotEmpty();
+                if (id.startsWith("W"))
+                    assertThat(refs.tests())
+                            .as("tests named by %s in %s", id, doc)
+                            .isNotEmpty();
             });
         }
     }
@@ -183,27 +197,32 @@ class DesignReviewDocTest {
     }
 
     private static boolean declares(Map<String, List<Path>> classes, String name, String text) {
-        return classes.getOrDefault(name, List.of()).stream().anyMatch(file -> read(file).contains(text));
+        return classes.getOrDefault(name, List.of()).stream()
+                .anyMatch(file -> read(file).contains(text));
     }
 
     /** Why {@link #declares} said no: the class is nowhere, or none of its files has the text. */
     private static String absence(Map<String, List<Path>> classes, String name, String under, String text) {
         List<Path> files = classes.getOrDefault(name, List.of());
         if (files.isEmpty()) return "there is no " + name + ".java under any " + under;
-        List<String> names = files.stream().map(f -> ROOT.relativize(f).toString()).toList();
+        List<String> names =
+                files.stream().map(f -> ROOT.relativize(f).toString()).toList();
         return "`" + text + "` is not in " + String.join(", ", names);
     }
 
     /** Every {@code X.java} below a directory ending in {@code under}, by simple class name. */
     private static Map<String, List<Path>> javaFiles(String under) {
-        assertThat(ROOT.resolve("pom.xml")).as("the repository root (system property iac.repoRoot)").isRegularFile();
+        assertThat(ROOT.resolve("pom.xml"))
+                .as("the repository root (system property iac.repoRoot)")
+                .isRegularFile();
         Map<String, List<Path>> byName = new HashMap<>();
         Path suffix = Path.of(under);
         try {
             Files.walkFileTree(ROOT, new SimpleFileVisitor<>() {
                 @Override
                 public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-                    String name = dir.getFileName() == null ? "" : dir.getFileName().toString();
+                    String name =
+                            dir.getFileName() == null ? "" : dir.getFileName().toString();
                     boolean skip = !dir.equals(ROOT)
                             && (name.startsWith(".") || name.equals("target") || name.equals("node_modules"));
                     return skip ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
@@ -214,7 +233,8 @@ class DesignReviewDocTest {
                     String name = file.getFileName().toString();
                     if (name.endsWith(".java") && isBelow(file, suffix)) {
                         String simpleName = name.substring(0, name.length() - ".java".length());
-                        byName.computeIfAbsent(simpleName, k -> new ArrayList<>()).add(file);
+                        byName.computeIfAbsent(simpleName, k -> new ArrayList<>())
+                                .add(file);
                     }
                     return FileVisitResult.CONTINUE;
                 }

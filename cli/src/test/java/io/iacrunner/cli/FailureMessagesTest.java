@@ -28,7 +28,10 @@ class FailureMessagesTest {
     void start() throws Exception {
         api = new FakeApi()
                 .on("GET", "/api/v1/agents", new FakeApi.Reply(200, "<html>a proxy's page</html>"))
-                .on("POST", "/api/v1/tasks", FakeApi.Reply.error(503, "store_unavailable", "the store (PostgreSQL) is unavailable"))
+                .on(
+                        "POST",
+                        "/api/v1/tasks",
+                        FakeApi.Reply.error(503, "store_unavailable", "the store (PostgreSQL) is unavailable"))
                 .on("GET", "/api/v1/tasks", new FakeApi.Reply(502, "<html><body>Bad Gateway</body></html>"));
         Files.writeString(dir.resolve("main.tf.json"), "{\"resource\": {}}");
         Files.writeString(dir.resolve("dup.tf.json"), "{\"resource\": {}, \"resource\": {}}");
@@ -61,12 +64,68 @@ class FailureMessagesTest {
                 new String[] {"agents", "--server", api.url(), "--token-file", "two.token"},
                 new String[] {"agents", "--server", api.url(), "--token-file", "a-directory"},
                 new String[] {"agents", "--server", api.url(), "--token-file", "missing.token"},
-                new String[] {"task", "create", "--server", api.url(), "--token-file", "ok.token", "--workspace", "w",
-                    "--action", "plan", "--config", "main.tf.json"},
-                new String[] {"task", "create", "--server", api.url(), "--workspace", "w", "--action", "plan", "--config", "dup.tf.json"},
-                new String[] {"task", "create", "--server", api.url(), "--workspace", "w", "--action", "plan", "--config", "broken.tf.json"},
-                new String[] {"task", "create", "--server", api.url(), "--workspace", "w", "--action", "plan", "--config", "a-directory"},
-                new String[] {"task", "create", "--server", api.url(), "--workspace", "w", "--action", "plan", "--config-dir", "main.tf.json"},
+                new String[] {
+                    "task",
+                    "create",
+                    "--server",
+                    api.url(),
+                    "--token-file",
+                    "ok.token",
+                    "--workspace",
+                    "w",
+                    "--action",
+                    "plan",
+                    "--config",
+                    "main.tf.json"
+                },
+                new String[] {
+                    "task",
+                    "create",
+                    "--server",
+                    api.url(),
+                    "--workspace",
+                    "w",
+                    "--action",
+                    "plan",
+                    "--config",
+                    "dup.tf.json"
+                },
+                new String[] {
+                    "task",
+                    "create",
+                    "--server",
+                    api.url(),
+                    "--workspace",
+                    "w",
+                    "--action",
+                    "plan",
+                    "--config",
+                    "broken.tf.json"
+                },
+                new String[] {
+                    "task",
+                    "create",
+                    "--server",
+                    api.url(),
+                    "--workspace",
+                    "w",
+                    "--action",
+                    "plan",
+                    "--config",
+                    "a-directory"
+                },
+                new String[] {
+                    "task",
+                    "create",
+                    "--server",
+                    api.url(),
+                    "--workspace",
+                    "w",
+                    "--action",
+                    "plan",
+                    "--config-dir",
+                    "main.tf.json"
+                },
                 new String[] {"var", "set", "w", "x", "--value-file", "missing.txt", "--server", api.url()},
                 new String[] {"agent", "--server", api.url(), "--token-file", "two.token"}));
         Function<String[], CliRun> run = args -> CliRun.run(Map.of(), dir, args);
@@ -75,8 +134,12 @@ class FailureMessagesTest {
             String printed = result.out() + result.err();
             assertThat(result.exit()).as(String.join(" ", args) + "\n" + result).isNotZero();
             assertThat(result.err()).as(String.join(" ", args)).startsWith("error: ");
-            assertThat(printed).as(String.join(" ", args) + "\n" + result)
-                    .doesNotContain("java.").doesNotContain("Exception").doesNotContain("\tat ").doesNotContain("jdk.");
+            assertThat(printed)
+                    .as(String.join(" ", args) + "\n" + result)
+                    .doesNotContain("java.")
+                    .doesNotContain("Exception")
+                    .doesNotContain("\tat ")
+                    .doesNotContain("jdk.");
         }
     }
 }

@@ -139,7 +139,9 @@ final class FakeLogStream implements AutoCloseable {
             Map<String, String> headers = new HashMap<>();
             for (String h = readLine(in); !h.isEmpty(); h = readLine(in)) {
                 int colon = h.indexOf(':');
-                headers.put(h.substring(0, colon).trim().toLowerCase(Locale.ROOT), h.substring(colon + 1).trim());
+                headers.put(
+                        h.substring(0, colon).trim().toLowerCase(Locale.ROOT),
+                        h.substring(colon + 1).trim());
             }
             String target = requestLine.split(" ")[1];
             String query = target.contains("?") ? target.substring(target.indexOf('?') + 1) : "";
@@ -147,7 +149,8 @@ final class FakeLogStream implements AutoCloseable {
             if (!"websocket".equalsIgnoreCase(headers.get("upgrade"))) {
                 byte[] body = taskJson.getBytes(StandardCharsets.UTF_8);
                 out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + body.length
-                        + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                                + "\r\nConnection: close\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
                 out.write(body);
                 out.flush();
                 socket.close();
@@ -155,16 +158,21 @@ final class FakeLogStream implements AutoCloseable {
             }
             upgradeQueries.add(query);
             if (refuseWithStatus != 0) {
-                out.write(("HTTP/1.1 " + refuseWithStatus + " Refused\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                        .getBytes(StandardCharsets.ISO_8859_1));
+                out.write(
+                        ("HTTP/1.1 " + refuseWithStatus + " Refused\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                                .getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
                 socket.close();
                 return;
             }
-            String accept = Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-1").digest(
-                    (headers.get("sec-websocket-key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.ISO_8859_1)));
-            out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
-                    + accept + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            String accept = Base64.getEncoder()
+                    .encodeToString(MessageDigest.getInstance("SHA-1")
+                            .digest((headers.get("sec-websocket-key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+                                    .getBytes(StandardCharsets.ISO_8859_1)));
+            out.write(
+                    ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
+                                    + accept + "\r\n\r\n")
+                            .getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             Session session;
             synchronized (sessions) {

@@ -45,9 +45,11 @@ class LogsCommandTest {
         api.on("GET", "/api/v1/tasks/t-1/logs", request -> {
             long offset = Long.parseLong(request.query().replaceAll(".*offset=(\\d+).*", "$1"));
             List<String> page = new ArrayList<>();
-            for (long i = offset; i < lines.size() && page.size() < pageSize; i++) page.add(line(i, lines.get((int) i)));
-            return FakeApi.Reply.ok("{\"task_id\":\"t-1\",\"offset\":" + offset + ",\"next_offset\":" + (offset + page.size())
-                    + ",\"lines\":[" + String.join(",", page) + "],\"task_status\":\"" + status + "\"}");
+            for (long i = offset; i < lines.size() && page.size() < pageSize; i++)
+                page.add(line(i, lines.get((int) i)));
+            return FakeApi.Reply.ok(
+                    "{\"task_id\":\"t-1\",\"offset\":" + offset + ",\"next_offset\":" + (offset + page.size())
+                            + ",\"lines\":[" + String.join(",", page) + "],\"task_status\":\"" + status + "\"}");
         });
     }
 
@@ -56,10 +58,15 @@ class LogsCommandTest {
         serveLog(List.of("Initializing...", ANSI_LINE, "  indented │ unicode", "", "Apply complete!"), 2, "succeeded");
         CliRun run = CliRun.run(Path.of("."), "logs", "t-1", "--server", api.url());
         assertThat(run.exit()).as(run.toString()).isZero();
-        assertThat(run.out()).isEqualTo("Initializing...\n" + ANSI_LINE + "\n  indented │ unicode\n\nApply complete!\n");
-        List<String> queries = api.requests.stream().filter(r -> r.path().endsWith("/logs")).map(FakeApi.Request::query).toList();
-        assertThat(queries).containsExactly(
-                "offset=0&limit=5000", "offset=2&limit=5000", "offset=4&limit=5000", "offset=5&limit=5000");
+        assertThat(run.out())
+                .isEqualTo("Initializing...\n" + ANSI_LINE + "\n  indented │ unicode\n\nApply complete!\n");
+        List<String> queries = api.requests.stream()
+                .filter(r -> r.path().endsWith("/logs"))
+                .map(FakeApi.Request::query)
+                .toList();
+        assertThat(queries)
+                .containsExactly(
+                        "offset=0&limit=5000", "offset=2&limit=5000", "offset=4&limit=5000", "offset=5&limit=5000");
     }
 
     @Test

@@ -18,20 +18,25 @@ class LogsFollowTest {
         StringBuilder json = new StringBuilder("{\"type\":\"lines\",\"next_offset\":" + nextOffset + ",\"lines\":[");
         for (int i = 0; i < seqAndText.length; i += 2) {
             if (i > 0) json.append(',');
-            json.append("{\"seq\":").append(seqAndText[i]).append(",\"ts\":\"2025-11-25T10:00:00Z\",\"stream\":\"stdout\",\"line\":")
-                    .append(com.fasterxml.jackson.databind.node.TextNode.valueOf(seqAndText[i + 1])).append('}');
+            json.append("{\"seq\":")
+                    .append(seqAndText[i])
+                    .append(",\"ts\":\"2025-11-25T10:00:00Z\",\"stream\":\"stdout\",\"line\":")
+                    .append(com.fasterxml.jackson.databind.node.TextNode.valueOf(seqAndText[i + 1]))
+                    .append('}');
         }
         return json.append("]}").toString();
     }
 
     static String end(long nextOffset, String status, Integer exitCode) {
-        return "{\"type\":\"end\",\"next_offset\":" + nextOffset + ",\"status\":\"" + status + "\",\"exit_code\":" + exitCode + "}";
+        return "{\"type\":\"end\",\"next_offset\":" + nextOffset + ",\"status\":\"" + status + "\",\"exit_code\":"
+                + exitCode + "}";
     }
 
     @Test
     void resumesAfterADroppedConnectionWithoutGapsOrDuplicates() throws Exception {
         String[] log = {"one", GREEN, "three", "four │"};
-        try (FakeLogStream server = new FakeLogStream(LogsCommandTest.task("running"),
+        try (FakeLogStream server = new FakeLogStream(
+                LogsCommandTest.task("running"),
                 (query, conn) -> {
                     conn.textInTwoParts(lines(2, "0", log[0], "1", log[1]));
                     conn.drop();
@@ -60,12 +65,11 @@ class LogsFollowTest {
 
     @Test
     void startsAtTheGivenOffsetAndExitsOneWhenTheTaskFailed() throws Exception {
-        try (FakeLogStream server = new FakeLogStream(LogsCommandTest.task("running"),
-                (query, conn) -> {
-                    conn.text(lines(6, "5", "Error: boom"));
-                    conn.text(end(6, "failed", 1));
-                    conn.awaitClientGone();
-                })) {
+        try (FakeLogStream server = new FakeLogStream(LogsCommandTest.task("running"), (query, conn) -> {
+            conn.text(lines(6, "5", "Error: boom"));
+            conn.text(end(6, "failed", 1));
+            conn.awaitClientGone();
+        })) {
             CliRun run = CliRun.run(Path.of("."), "logs", "t-1", "--follow", "--offset", "5", "--server", server.url());
             assertThat(run.exit()).as(run.toString()).isEqualTo(1);
             assertThat(run.out()).isEqualTo("Error: boom\n");
@@ -86,12 +90,11 @@ class LogsFollowTest {
 
     @Test
     void aStreamTheServerRefusesWithAnErrorAndCloseCodeIsReportedNotRetried() throws Exception {
-        try (FakeLogStream server = new FakeLogStream(LogsCommandTest.task("running"),
-                (query, conn) -> {
-                    conn.text("{\"error\":{\"code\":\"unauthorized\",\"message\":\"token expired\"}}");
-                    conn.close(4401, "unauthorized");
-                    conn.awaitClientGone();
-                })) {
+        try (FakeLogStream server = new FakeLogStream(LogsCommandTest.task("running"), (query, conn) -> {
+            conn.text("{\"error\":{\"code\":\"unauthorized\",\"message\":\"token expired\"}}");
+            conn.close(4401, "unauthorized");
+            conn.awaitClientGone();
+        })) {
             CliRun run = CliRun.run(Path.of("."), "logs", "t-1", "--follow", "--server", server.url());
             assertThat(run.exit()).as(run.toString()).isEqualTo(4);
             assertThat(run.err()).startsWith("error: unauthorized: token expired");
@@ -101,7 +104,8 @@ class LogsFollowTest {
 
     @Test
     void anOrdinaryCloseBeforeTheEndIsResumed() throws Exception {
-        try (FakeLogStream server = new FakeLogStream(LogsCommandTest.task("running"),
+        try (FakeLogStream server = new FakeLogStream(
+                LogsCommandTest.task("running"),
                 (query, conn) -> {
                     conn.text(lines(1, "0", "first"));
                     conn.close(1001, "going away");

@@ -12,10 +12,13 @@ import org.junit.jupiter.api.Test;
 class OperationsDocTest {
     @Test
     void theSettingsTableListsEverySettingWithItsVariableAndDefault() throws Exception {
-        Path root = Path.of(System.getProperty("iac.repoRoot", "..")).toAbsolutePath().normalize();
+        Path root = Path.of(System.getProperty("iac.repoRoot", ".."))
+                .toAbsolutePath()
+                .normalize();
         String doc = Files.readString(root.resolve("docs/operations.md"));
         for (Setting s : ServerSettings.ALL) {
-            assertThat(doc).as("the row of %s", s.name())
+            assertThat(doc)
+                    .as("the row of %s", s.name())
                     .contains("| `" + s.flag() + "` | `" + s.env() + "` | " + s.defaultText() + " |");
         }
     }

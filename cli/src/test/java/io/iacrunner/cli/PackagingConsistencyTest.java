@@ -28,10 +28,13 @@ import org.junit.jupiter.api.Test;
  * entry point and jar exist, the health check asks a real path. No Docker needed: the files are read as text.
  */
 class PackagingConsistencyTest {
-    private static final Path ROOT = Path.of(System.getProperty("iac.repoRoot", "..")).toAbsolutePath().normalize();
+    private static final Path ROOT =
+            Path.of(System.getProperty("iac.repoRoot", "..")).toAbsolutePath().normalize();
     private static final Path PACKAGING = ROOT.resolve("packaging");
     /** Variables the client side reads (ClientOptions, AgentCommand), besides the server settings. */
-    private static final Set<String> CLIENT_VARIABLES = Set.of("IAC_SERVER", "IAC_TOKEN_FILE", "IAC_TOKEN", "IAC_CA_FILE");
+    private static final Set<String> CLIENT_VARIABLES =
+            Set.of("IAC_SERVER", "IAC_TOKEN_FILE", "IAC_TOKEN", "IAC_CA_FILE");
+
     private static final Pattern VARIABLE = Pattern.compile("\\bIAC_[A-Z0-9_]+");
 
     private static String read(String file) throws Exception {
@@ -77,7 +80,9 @@ class PackagingConsistencyTest {
         List<String> entrypoint = array(entry.group(1));
         assertThat(entrypoint.getLast()).isEqualTo(Main.class.getName());
         assertThat(entrypoint).contains("/opt/iac/iac-cli.jar:/opt/iac/lib/*");
-        assertThat(dockerfile).contains("cp cli/target/iac-cli.jar /opt/iac/").contains("cp -r cli/target/lib /opt/iac/lib");
+        assertThat(dockerfile)
+                .contains("cp cli/target/iac-cli.jar /opt/iac/")
+                .contains("cp -r cli/target/lib /opt/iac/lib");
         assertThat(Files.readString(ROOT.resolve("cli/pom.xml"))).contains("<finalName>iac-cli</finalName>");
 
         Matcher cmd = Pattern.compile("(?m)^CMD (\\[.*])$").matcher(dockerfile);
@@ -94,11 +99,14 @@ class PackagingConsistencyTest {
     void theComposeFileNamesRealSettingsAndItsAgentCommandParses() throws Exception {
         String compose = read("docker-compose.yml");
         assertOnlyKnownVariables("docker-compose.yml");
-        Matcher command = Pattern.compile("(?s)\\n  agent:.*?\\n    command: (\\[.*?])\\n").matcher(compose);
+        Matcher command = Pattern.compile("(?s)\\n  agent:.*?\\n    command: (\\[.*?])\\n")
+                .matcher(compose);
         assertThat(command.find()).as("the agent service's command").isTrue();
         List<String> agent = array(command.group(1));
         assertParses(agent, "docker-compose.yml agent");
-        assertThat(agent.get(agent.indexOf("--server") + 1)).contains("server-a:8080").contains("server-b:8080");
+        assertThat(agent.get(agent.indexOf("--server") + 1))
+                .contains("server-a:8080")
+                .contains("server-b:8080");
         for (String service : List.of("postgres:", "redis:", "server-a:", "server-b:", "agent:")) {
             assertThat(compose).as("service %s", service).contains("\n  " + service);
         }
@@ -108,8 +116,11 @@ class PackagingConsistencyTest {
     void theSystemdUnitStartsTheAgentWithRealOptions() throws Exception {
         String unit = read("systemd/iac-agent.service").replace("\\\n", " ");
         assertOnlyKnownVariables("systemd/iac-agent.env");
-        String exec = unit.lines().filter(l -> l.startsWith("ExecStart=")).findFirst().orElseThrow();
-        String afterMain = exec.substring(exec.indexOf(Main.class.getName()) + Main.class.getName().length()).trim();
+        String exec =
+                unit.lines().filter(l -> l.startsWith("ExecStart=")).findFirst().orElseThrow();
+        String afterMain = exec.substring(exec.indexOf(Main.class.getName())
+                        + Main.class.getName().length())
+                .trim();
         List<String> args = new ArrayList<>(Stream.of(afterMain.split("\\s+")).collect(Collectors.toList()));
         assertThat(args.getFirst()).isEqualTo("agent");
         assertParses(args, "iac-agent.service ExecStart");

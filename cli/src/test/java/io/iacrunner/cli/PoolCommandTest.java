@@ -45,9 +45,9 @@ class PoolCommandTest {
 
         assertThat(run.exit()).as(run.toString()).isZero();
         assertThat(run.out()).isEqualTo("pool-token-for-build\n");
-        assertThat(api.requests).extracting(FakeApi.Request::method, FakeApi.Request::path).containsExactly(
-                tuple("PUT", "/api/v1/pools/build"),
-                tuple("POST", "/api/v1/pools/build/tokens"));
+        assertThat(api.requests)
+                .extracting(FakeApi.Request::method, FakeApi.Request::path)
+                .containsExactly(tuple("PUT", "/api/v1/pools/build"), tuple("POST", "/api/v1/pools/build/tokens"));
         JsonNode pool = json.readTree(api.requests.get(0).body());
         assertThat(pool.path("pool_id").asText()).isEqualTo("build");
         assertThat(pool.path("max_plan_concurrency").asInt()).isEqualTo(3);
@@ -62,7 +62,10 @@ class PoolCommandTest {
     void createSendsTheMaxRunTimeInItsShortestSpellingAndRefusesAnythingElseBeforeSending() throws Exception {
         CliRun run = CliRun.run(dir, "pool", "create", "build", "--max-run-time", "90m", "--server", api.url());
         assertThat(run.exit()).as(run.toString()).isZero();
-        assertThat(json.readTree(api.requests.get(0).body()).path("max_run_time").asText()).isEqualTo("1h30m");
+        assertThat(json.readTree(api.requests.get(0).body())
+                        .path("max_run_time")
+                        .asText())
+                .isEqualTo("1h30m");
 
         api.requests.clear();
         for (String bad : List.of("2 hours", "1d", "0s", "")) {
@@ -75,8 +78,20 @@ class PoolCommandTest {
 
     @Test
     void createSendsLimitsAndLabelsAsGiven() throws Exception {
-        CliRun run = CliRun.run(dir, "pool", "create", "build", "--max-plans", "4", "--allow-apply-concurrent",
-                "--label", "region=idc1", "--label", "tier=prod", "--server", api.url());
+        CliRun run = CliRun.run(
+                dir,
+                "pool",
+                "create",
+                "build",
+                "--max-plans",
+                "4",
+                "--allow-apply-concurrent",
+                "--label",
+                "region=idc1",
+                "--label",
+                "tier=prod",
+                "--server",
+                api.url());
 
         assertThat(run.exit()).as(run.toString()).isZero();
         assertThat(json.readTree(api.requests.get(0).body())).isEqualTo(json.readTree(BUILD_POOL));
@@ -92,7 +107,8 @@ class PoolCommandTest {
         assertThat(run.exit()).as(run.toString()).isZero();
         assertThat(run.out()).isEqualTo(dir.resolve("build.token") + "\n");
         assertThat(Files.readString(existing)).isEqualTo("pool-token-for-build\n");
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(existing))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(existing)))
+                .isEqualTo("rw-------");
         try (var left = Files.list(dir)) {
             assertThat(left).as("no temp file left behind").containsExactly(existing);
         }
@@ -100,7 +116,8 @@ class PoolCommandTest {
 
     @Test
     void aTokenFileInAMissingDirectoryIsAUsageErrorBeforeAnythingIsSent() {
-        CliRun run = CliRun.run(dir, "pool", "create", "build", "--token-out", "nope/build.token", "--server", api.url());
+        CliRun run =
+                CliRun.run(dir, "pool", "create", "build", "--token-out", "nope/build.token", "--server", api.url());
 
         assertThat(run.exit()).as(run.toString()).isEqualTo(2);
         assertThat(run.err()).contains("--token-out").contains("does not exist");
@@ -109,7 +126,9 @@ class PoolCommandTest {
 
     @Test
     void badLabelsAndLimitsAreUsageErrorsNamingTheOption() {
-        for (List<String> args : List.of(List.of("--label", "region"), List.of("--label", "=idc1"),
+        for (List<String> args : List.of(
+                List.of("--label", "region"),
+                List.of("--label", "=idc1"),
                 List.of("--label", "a=1", "--label", "a=2"))) {
             CliRun run = CliRun.run(dir, concat(List.of("pool", "create", "build", "--server", api.url()), args));
             assertThat(run.exit()).as(args + "\n" + run).isEqualTo(2);
@@ -126,7 +145,10 @@ class PoolCommandTest {
 
     @Test
     void aRefusedTokenIsTheServersErrorWithExitFour() {
-        api.on("POST", "/api/v1/pools/build/tokens", FakeApi.Reply.error(404, "no_such_pool", "pool build does not exist"));
+        api.on(
+                "POST",
+                "/api/v1/pools/build/tokens",
+                FakeApi.Reply.error(404, "no_such_pool", "pool build does not exist"));
         CliRun run = CliRun.run(dir, "pool", "create", "build", "--server", api.url());
         assertThat(run.exit()).isEqualTo(4);
         assertThat(run.err()).startsWith("error: no_such_pool: pool build does not exist");
@@ -139,7 +161,8 @@ class PoolCommandTest {
 
         CliRun text = CliRun.run(dir, "pool", "show", "build", "--server", api.url());
         assertThat(text.exit()).as(text.toString()).isZero();
-        assertThat(text.out()).containsPattern("(?m)^pool_id: +build$")
+        assertThat(text.out())
+                .containsPattern("(?m)^pool_id: +build$")
                 .containsPattern("(?m)^max_plan_concurrency: +4$")
                 .containsPattern("(?m)^allow_apply_concurrent: +true$")
                 .containsPattern("(?m)^labels: +region=idc1,tier=prod$")
@@ -151,9 +174,12 @@ class PoolCommandTest {
 
     @Test
     void listPrintsATableOrParseableJson() throws Exception {
-        api.on("GET", "/api/v1/pools", FakeApi.Reply.ok("{\"pools\":[" + BUILD_POOL
-                + ",{\"pool_id\":\"default-pool\",\"max_plan_concurrency\":3,\"allow_apply_concurrent\":false,\"labels\":{},"
-                + "\"max_run_time\":\"30m\"}]}"));
+        api.on(
+                "GET",
+                "/api/v1/pools",
+                FakeApi.Reply.ok("{\"pools\":[" + BUILD_POOL
+                        + ",{\"pool_id\":\"default-pool\",\"max_plan_concurrency\":3,\"allow_apply_concurrent\":false,\"labels\":{},"
+                        + "\"max_run_time\":\"30m\"}]}"));
 
         CliRun text = CliRun.run(dir, "pool", "list", "--server", api.url());
         assertThat(text.exit()).as(text.toString()).isZero();

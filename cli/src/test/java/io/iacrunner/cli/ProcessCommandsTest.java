@@ -47,22 +47,43 @@ class ProcessCommandsTest {
     @Test
     void theSecretsKeyFileComesFromTheFlagElseTheEnvironmentRelativeToTheWorkingDirectory() {
         Map<String, String> env = Map.of("IAC_SECRETS_KEY_FILE", "keys/env.key");
-        assertThat(parse(ServerCommand.class, env, "server").config().secretsKeyFile()).isEqualTo(dir.resolve("keys/env.key"));
-        assertThat(parse(ServerCommand.class, env, "server", "--secrets-key-file", "/etc/iac/secrets.key").config().secretsKeyFile())
+        assertThat(parse(ServerCommand.class, env, "server").config().secretsKeyFile())
+                .isEqualTo(dir.resolve("keys/env.key"));
+        assertThat(parse(ServerCommand.class, env, "server", "--secrets-key-file", "/etc/iac/secrets.key")
+                        .config()
+                        .secretsKeyFile())
                 .isEqualTo(Path.of("/etc/iac/secrets.key"));
     }
 
     @Test
     void serverTakesTheDatabaseFromTheEnvironmentUnlessFlagsSayOtherwise() {
-        Map<String, String> env = Map.of("IAC_DATABASE_URL", "jdbc:postgresql://db:5432/iac",
-                "IAC_DATABASE_USER", "iac", "IAC_DATABASE_PASSWORD", "pw");
+        Map<String, String> env = Map.of(
+                "IAC_DATABASE_URL",
+                "jdbc:postgresql://db:5432/iac",
+                "IAC_DATABASE_USER",
+                "iac",
+                "IAC_DATABASE_PASSWORD",
+                "pw");
         ServerConfig fromEnv = parse(ServerCommand.class, env, "server").config();
         assertThat(fromEnv.databaseUrl()).isEqualTo("jdbc:postgresql://db:5432/iac");
         assertThat(fromEnv.databaseUser()).isEqualTo("iac");
         assertThat(fromEnv.databasePassword()).isEqualTo("pw");
 
-        ServerConfig fromFlags = parse(ServerCommand.class, env, "server", "--database-url", "jdbc:postgresql://other/x",
-                "--database-user", "u2", "--port", "0", "--host", "0.0.0.0", "--data-dir", "/var/iac").config();
+        ServerConfig fromFlags = parse(
+                        ServerCommand.class,
+                        env,
+                        "server",
+                        "--database-url",
+                        "jdbc:postgresql://other/x",
+                        "--database-user",
+                        "u2",
+                        "--port",
+                        "0",
+                        "--host",
+                        "0.0.0.0",
+                        "--data-dir",
+                        "/var/iac")
+                .config();
         assertThat(fromFlags.databaseUrl()).isEqualTo("jdbc:postgresql://other/x");
         assertThat(fromFlags.databaseUser()).isEqualTo("u2");
         assertThat(fromFlags.databasePassword()).isEqualTo("pw");
@@ -99,9 +120,22 @@ class ProcessCommandsTest {
     @Test
     void agentOptionsReachTheAgentConfig() throws Exception {
         Files.writeString(dir.resolve("agent.token"), "pool-token\n");
-        AgentConfig config = parse(AgentCommand.class, Map.of("IAC_SERVER", "http://10.0.0.5:8080"), "agent",
-                "--token-file", "agent.token", "--name", "runner-1", "--work-dir", "work", "--terraform", "bin/terraform",
-                "--max-plans", "2", "--allow-plain-http").config();
+        AgentConfig config = parse(
+                        AgentCommand.class,
+                        Map.of("IAC_SERVER", "http://10.0.0.5:8080"),
+                        "agent",
+                        "--token-file",
+                        "agent.token",
+                        "--name",
+                        "runner-1",
+                        "--work-dir",
+                        "work",
+                        "--terraform",
+                        "bin/terraform",
+                        "--max-plans",
+                        "2",
+                        "--allow-plain-http")
+                .config();
         assertThat(config.serverUrl()).isEqualTo(URI.create("http://10.0.0.5:8080"));
         assertThat(config.transport().allowPlainHttp()).isTrue();
         assertThat(config.tokenFile()).isEqualTo(dir.resolve("agent.token"));
@@ -110,7 +144,8 @@ class ProcessCommandsTest {
         assertThat(config.terraform()).isEqualTo(dir.resolve("bin/terraform"));
         assertThat(config.localPlanLimit()).isEqualTo(2);
 
-        AgentConfig onPath = parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token").config();
+        AgentConfig onPath = parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token")
+                .config();
         assertThat(onPath.terraform()).isEqualTo(Path.of("terraform"));
         assertThat(onPath.serverUrl()).isEqualTo(URI.create("http://127.0.0.1:8080"));
     }
@@ -118,13 +153,29 @@ class ProcessCommandsTest {
     @Test
     void agentsRunTasksInTheSandboxUnlessToldNoneLoudly() throws Exception {
         Files.writeString(dir.resolve("agent.token"), "pool-token\n");
-        assertThat(parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token").config().runs().isolation())
+        assertThat(parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token")
+                        .config()
+                        .runs()
+                        .isolation())
                 .isEqualTo(Isolation.SANDBOX);
-        assertThat(parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token", "--isolation", "none").config()
-                .runs().isolation()).isEqualTo(Isolation.NONE);
+        assertThat(parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token", "--isolation", "none")
+                        .config()
+                        .runs()
+                        .isolation())
+                .isEqualTo(Isolation.NONE);
         Files.createDirectories(dir.resolve("mirror"));
-        assertThat(parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token", "--provider-mirror", "mirror").config()
-                .runs().providerMirror()).isEqualTo(dir.resolve("mirror"));
+        assertThat(parse(
+                                AgentCommand.class,
+                                Map.of(),
+                                "agent",
+                                "--token-file",
+                                "agent.token",
+                                "--provider-mirror",
+                                "mirror")
+                        .config()
+                        .runs()
+                        .providerMirror())
+                .isEqualTo(dir.resolve("mirror"));
         CliRun noMirror = CliRun.run(dir, "agent", "--token-file", "agent.token", "--provider-mirror", "nowhere");
         assertThat(noMirror.exit()).isEqualTo(2);
         assertThat(noMirror.err()).contains("--provider-mirror").contains("is not a directory");
@@ -137,8 +188,18 @@ class ProcessCommandsTest {
     void moreReadOnlyPathsForTheSandboxMustExist() throws Exception {
         Files.writeString(dir.resolve("agent.token"), "pool-token\n");
         Files.createDirectories(dir.resolve("tools"));
-        assertThat(parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token", "--sandbox-read-only", "tools")
-                .config().runs().readOnlyPaths()).containsExactly(dir.resolve("tools"));
+        assertThat(parse(
+                                AgentCommand.class,
+                                Map.of(),
+                                "agent",
+                                "--token-file",
+                                "agent.token",
+                                "--sandbox-read-only",
+                                "tools")
+                        .config()
+                        .runs()
+                        .readOnlyPaths())
+                .containsExactly(dir.resolve("tools"));
         CliRun noTools = CliRun.run(dir, "agent", "--token-file", "agent.token", "--sandbox-read-only", "nowhere");
         assertThat(noTools.exit()).isEqualTo(2);
         assertThat(noTools.err()).contains("--sandbox-read-only").contains("does not exist");
@@ -148,13 +209,32 @@ class ProcessCommandsTest {
     void singleAcceptAndHooksReachTheAgentConfig() throws Exception {
         Files.writeString(dir.resolve("agent.token"), "pool-token\n");
         Files.createDirectories(dir.resolve("hooks"));
-        AgentConfig config = parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token", "--single",
-                "--accept", "plan", "--hooks-dir", "hooks").config();
+        AgentConfig config = parse(
+                        AgentCommand.class,
+                        Map.of(),
+                        "agent",
+                        "--token-file",
+                        "agent.token",
+                        "--single",
+                        "--accept",
+                        "plan",
+                        "--hooks-dir",
+                        "hooks")
+                .config();
         assertThat(config.claims().single()).isTrue();
         assertThat(config.claims().accept()).containsExactly(TaskAction.PLAN);
         assertThat(config.runs().hooksDir()).isEqualTo(dir.resolve("hooks"));
-        AgentConfig both = parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token",
-                "--accept", "plan", "--accept", "plan_apply").config();
+        AgentConfig both = parse(
+                        AgentCommand.class,
+                        Map.of(),
+                        "agent",
+                        "--token-file",
+                        "agent.token",
+                        "--accept",
+                        "plan",
+                        "--accept",
+                        "plan_apply")
+                .config();
         assertThat(both.claims().accept()).containsExactlyInAnyOrder(TaskAction.PLAN, TaskAction.PLAN_APPLY);
         assertThat(both.claims().single()).isFalse();
 
@@ -169,10 +249,13 @@ class ProcessCommandsTest {
     @Test
     void devSaysLoudlyWhenItsAgentRunsWithoutASandboxAndWhy() {
         assertThat(DevCommand.sandboxWarning(null)).isEmpty();
-        String problem = "the task sandbox (bubblewrap) cannot start: bwrap is not installed (looked in /usr/bin/bwrap and on PATH)."
-                + " Fix it by installing bubblewrap (Debian/Ubuntu: apt-get install bubblewrap)";
+        String problem =
+                "the task sandbox (bubblewrap) cannot start: bwrap is not installed (looked in /usr/bin/bwrap and on PATH)."
+                        + " Fix it by installing bubblewrap (Debian/Ubuntu: apt-get install bubblewrap)";
         assertThat(String.join("\n", DevCommand.sandboxWarning(problem)))
-                .contains("WARNING: the local agent runs WITHOUT a task sandbox (--isolation none)", "can read this agent's identity",
+                .contains(
+                        "WARNING: the local agent runs WITHOUT a task sandbox (--isolation none)",
+                        "can read this agent's identity",
                         "Why: " + problem);
     }
 
@@ -180,11 +263,22 @@ class ProcessCommandsTest {
     void anAgentThatCannotSandboxItsTasksRefusesToStartAndSaysWhyAndHowToFixIt() throws Exception {
         Files.writeString(dir.resolve("agent.token"), "pool-token\n");
         // A work directory every sandbox would see read-only (its identity and spool with it): refused before anything.
-        CliRun run = CliRun.run(dir, "agent", "--server", "http://127.0.0.1:9", "--token-file", "agent.token",
-                "--work-dir", "/usr/local/iac-refused-agent");
+        CliRun run = CliRun.run(
+                dir,
+                "agent",
+                "--server",
+                "http://127.0.0.1:9",
+                "--token-file",
+                "agent.token",
+                "--work-dir",
+                "/usr/local/iac-refused-agent");
         assertThat(run.exit()).isEqualTo(5);
-        assertThat(run.err()).contains("the agent could not start: the task sandbox (bubblewrap) cannot start",
-                "/usr/local/iac-refused-agent is under /usr", "apt-get install bubblewrap", "--isolation none");
+        assertThat(run.err())
+                .contains(
+                        "the agent could not start: the task sandbox (bubblewrap) cannot start",
+                        "/usr/local/iac-refused-agent is under /usr",
+                        "apt-get install bubblewrap",
+                        "--isolation none");
         assertThat(Path.of("/usr/local/iac-refused-agent")).doesNotExist();
     }
 
@@ -195,7 +289,15 @@ class ProcessCommandsTest {
         assertThat(run.exit()).isEqualTo(2);
         assertThat(run.err()).contains("refusing plain HTTP to 10.0.0.5");
         Files.writeString(dir.resolve("ca.pem"), "not a certificate");
-        CliRun badCa = CliRun.run(dir, "agent", "--server", "https://iac.example.com", "--token-file", "agent.token", "--ca-file", "ca.pem");
+        CliRun badCa = CliRun.run(
+                dir,
+                "agent",
+                "--server",
+                "https://iac.example.com",
+                "--token-file",
+                "agent.token",
+                "--ca-file",
+                "ca.pem");
         assertThat(badCa.exit()).isEqualTo(2);
         assertThat(badCa.err()).contains("ca.pem");
     }
@@ -203,12 +305,22 @@ class ProcessCommandsTest {
     @Test
     void agentDrainAndCancelGraceDefaultToFiveMinutesAndThirtySecondsAndCanBeSet() throws Exception {
         Files.writeString(dir.resolve("agent.token"), "pool-token\n");
-        AgentConfig defaults = parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token").config();
+        AgentConfig defaults = parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token")
+                .config();
         assertThat(defaults.drainTimeout()).isEqualTo(Duration.ofMinutes(5));
         assertThat(defaults.cancelGrace()).isEqualTo(Duration.ofSeconds(30));
 
-        AgentConfig set = parse(AgentCommand.class, Map.of(), "agent", "--token-file", "agent.token",
-                "--drain-timeout", "0", "--cancel-grace", "5").config();
+        AgentConfig set = parse(
+                        AgentCommand.class,
+                        Map.of(),
+                        "agent",
+                        "--token-file",
+                        "agent.token",
+                        "--drain-timeout",
+                        "0",
+                        "--cancel-grace",
+                        "5")
+                .config();
         assertThat(set.drainTimeout()).isZero();
         assertThat(set.cancelGrace()).isEqualTo(Duration.ofSeconds(5));
     }
@@ -228,8 +340,11 @@ class ProcessCommandsTest {
 
     @Test
     void serverPingIntervalDefaultsToFiveSecondsAndMustBePositive() {
-        assertThat(parse(ServerCommand.class, Map.of(), "server").config().pingInterval()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(parse(ServerCommand.class, Map.of(), "server", "--ping-interval", "2").config().pingInterval())
+        assertThat(parse(ServerCommand.class, Map.of(), "server").config().pingInterval())
+                .isEqualTo(Duration.ofSeconds(5));
+        assertThat(parse(ServerCommand.class, Map.of(), "server", "--ping-interval", "2")
+                        .config()
+                        .pingInterval())
                 .isEqualTo(Duration.ofSeconds(2));
         CliRun zero = CliRun.run(dir, "server", "--ping-interval", "0");
         assertThat(zero.exit()).isEqualTo(2);
@@ -241,7 +356,8 @@ class ProcessCommandsTest {
         ServerCommand defaults = parse(ServerCommand.class, Map.of(), "server");
         assertThat(defaults.config().lease()).isEqualTo(Duration.ofSeconds(120));
         assertThat(defaults.config().leases().lostApply()).isEqualTo(Duration.ofHours(24));
-        ServerCommand set = parse(ServerCommand.class, Map.of(), "server", "--agent-lease", "30", "--lost-apply-window", "600");
+        ServerCommand set =
+                parse(ServerCommand.class, Map.of(), "server", "--agent-lease", "30", "--lost-apply-window", "600");
         assertThat(set.config().lease()).isEqualTo(Duration.ofSeconds(30));
         assertThat(set.config().leases().lostApply()).isEqualTo(Duration.ofMinutes(10));
         CliRun tooShort = CliRun.run(dir, "server", "--ping-interval", "20", "--agent-lease", "30");
@@ -268,25 +384,31 @@ class ProcessCommandsTest {
     @Test
     void devTryThisNeedsNoFlagsWithTheDefaults() {
         DevCommand dev = parse(DevCommand.class, Map.of(), "dev");
-        List<String> lines = dev.tryThis(URI.create("http://127.0.0.1:8080"), dir.resolve(".iac-data/admin.token"),
+        List<String> lines = dev.tryThis(
+                URI.create("http://127.0.0.1:8080"),
+                dir.resolve(".iac-data/admin.token"),
                 dir.resolve(".iac-data/examples/hello.tf.json"));
-        assertThat(lines).containsExactly(
-                "ID=$(./iac task create --workspace demo --action plan_apply --config .iac-data/examples/hello.tf.json)",
-                "./iac logs \"$ID\" --follow",
-                "./iac state show demo");
+        assertThat(lines)
+                .containsExactly(
+                        "ID=$(./iac task create --workspace demo --action plan_apply --config .iac-data/examples/hello.tf.json)",
+                        "./iac logs \"$ID\" --follow",
+                        "./iac state show demo");
     }
 
     @Test
     void devTryThisNamesServerAndTokenWhenTheyAreNotTheDefaults() {
         DevCommand dev = parse(DevCommand.class, Map.of("IAC_HOME", "/opt/iac-runner"), "dev");
-        List<String> lines = dev.tryThis(URI.create("http://127.0.0.1:18080"), Path.of("/tmp/my data/admin.token"),
+        List<String> lines = dev.tryThis(
+                URI.create("http://127.0.0.1:18080"),
+                Path.of("/tmp/my data/admin.token"),
                 Path.of("/tmp/my data/examples/hello.tf.json"));
-        assertThat(lines).containsExactly(
-                "ID=$(/opt/iac-runner/iac task create --workspace demo --action plan_apply"
-                        + " --config '/tmp/my data/examples/hello.tf.json'"
-                        + " --server http://127.0.0.1:18080 --token-file '/tmp/my data/admin.token')",
-                "/opt/iac-runner/iac logs \"$ID\" --follow --server http://127.0.0.1:18080 --token-file '/tmp/my data/admin.token'",
-                "/opt/iac-runner/iac state show demo --server http://127.0.0.1:18080 --token-file '/tmp/my data/admin.token'");
+        assertThat(lines)
+                .containsExactly(
+                        "ID=$(/opt/iac-runner/iac task create --workspace demo --action plan_apply"
+                                + " --config '/tmp/my data/examples/hello.tf.json'"
+                                + " --server http://127.0.0.1:18080 --token-file '/tmp/my data/admin.token')",
+                        "/opt/iac-runner/iac logs \"$ID\" --follow --server http://127.0.0.1:18080 --token-file '/tmp/my data/admin.token'",
+                        "/opt/iac-runner/iac state show demo --server http://127.0.0.1:18080 --token-file '/tmp/my data/admin.token'");
     }
 
     @Test
@@ -308,18 +430,29 @@ class ProcessCommandsTest {
                 database-pool-size = 7
                 log-format = text
                 """);
-        Map<String, String> env = Map.of("IAC_CONFIG", "server.properties", "IAC_PORT", "9002", "IAC_LOG_FORMAT", "json",
-                "IAC_REDIS_PREFIX", "");
-        ServerConfig flagWins = parse(ServerCommand.class, env, "server", "--port", "9003").config();
+        Map<String, String> env = Map.of(
+                "IAC_CONFIG",
+                "server.properties",
+                "IAC_PORT",
+                "9002",
+                "IAC_LOG_FORMAT",
+                "json",
+                "IAC_REDIS_PREFIX",
+                "");
+        ServerConfig flagWins =
+                parse(ServerCommand.class, env, "server", "--port", "9003").config();
         assertThat(flagWins.port()).isEqualTo(9003);
         assertThat(flagWins.redisUrl()).isEqualTo("redis://cache:6379");
-        assertThat(flagWins.redisPrefix()).as("an empty variable counts as unset").isEqualTo("iac");
+        assertThat(flagWins.redisPrefix())
+                .as("an empty variable counts as unset")
+                .isEqualTo("iac");
         assertThat(flagWins.shutdownGrace()).isEqualTo(Duration.ofSeconds(12));
         assertThat(flagWins.databasePoolSize()).isEqualTo(7);
         assertThat(flagWins.jsonLogs()).as("the environment beats the file").isTrue();
 
         assertThat(parse(ServerCommand.class, env, "server").config().port()).isEqualTo(9002);
-        ServerConfig fileOnly = parse(ServerCommand.class, Map.of(), "server", "--config", "server.properties").config();
+        ServerConfig fileOnly = parse(ServerCommand.class, Map.of(), "server", "--config", "server.properties")
+                .config();
         assertThat(fileOnly.port()).isEqualTo(9001);
         assertThat(fileOnly.jsonLogs()).isFalse();
     }
@@ -347,7 +480,9 @@ class ProcessCommandsTest {
         assertThat(help.exit()).isZero();
         String text = help.out().replaceAll("\\s+", " ");
         for (Setting setting : ServerSettings.ALL) {
-            assertThat(text).as("help of %s", setting.name()).contains(setting.flag() + "=" + setting.label())
+            assertThat(text)
+                    .as("help of %s", setting.name())
+                    .contains(setting.flag() + "=" + setting.label())
                     .contains("default: " + setting.defaultText() + "; env " + setting.env());
         }
         assertThat(text).contains("--config=FILE");

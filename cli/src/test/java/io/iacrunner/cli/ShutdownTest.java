@@ -11,7 +11,8 @@ class ShutdownTest {
     @Test
     void aStepThatFinishesIsWaitedFor() {
         AtomicBoolean ran = new AtomicBoolean();
-        assertThat(Shutdown.bounded("quick", Duration.ofSeconds(5), () -> ran.set(true))).isTrue();
+        assertThat(Shutdown.bounded("quick", Duration.ofSeconds(5), () -> ran.set(true)))
+                .isTrue();
         assertThat(ran).isTrue();
     }
 
@@ -33,7 +34,8 @@ class ShutdownTest {
     @Test
     void aStepThatThrowsDoesNotStopTheShutdown() {
         assertThat(Shutdown.bounded("broken", Duration.ofSeconds(5), () -> {
-            throw new IllegalStateException("boom");
-        })).isTrue();
+                    throw new IllegalStateException("boom");
+                }))
+                .isTrue();
     }
 }

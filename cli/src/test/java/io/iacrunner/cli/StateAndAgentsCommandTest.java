@@ -25,7 +25,8 @@ class StateAndAgentsCommandTest {
 
     @Test
     void stateShowPrettyPrintsTheStateKeepingNumbersExact() throws Exception {
-        String state = "{\"version\":4,\"serial\":3,\"lineage\":\"abc\",\"outputs\":{\"big\":{\"value\":12345678901234567890.10}}}";
+        String state =
+                "{\"version\":4,\"serial\":3,\"lineage\":\"abc\",\"outputs\":{\"big\":{\"value\":12345678901234567890.10}}}";
         api.on("GET", "/api/v1/workspaces/demo/state", FakeApi.Reply.ok(state));
         CliRun run = CliRun.run(Path.of("."), "state", "show", "demo", "--server", api.url());
         assertThat(run.exit()).as(run.toString()).isZero();
@@ -36,7 +37,10 @@ class StateAndAgentsCommandTest {
 
     @Test
     void stateShowOfAWorkspaceWithoutStateShowsTheServersReason() {
-        api.on("GET", "/api/v1/workspaces/empty/state", FakeApi.Reply.error(404, "no_state", "workspace empty has no state yet"));
+        api.on(
+                "GET",
+                "/api/v1/workspaces/empty/state",
+                FakeApi.Reply.error(404, "no_state", "workspace empty has no state yet"));
         CliRun run = CliRun.run(Path.of("."), "state", "show", "empty", "--server", api.url());
         assertThat(run.exit()).isEqualTo(4);
         assertThat(run.err()).isEqualTo("error: no_state: workspace empty has no state yet\n");
@@ -66,9 +70,11 @@ class StateAndAgentsCommandTest {
         assertThat(run.exit()).as(run.toString()).isZero();
         List<String> lines = run.out().lines().toList();
         assertThat(lines.get(0)).matches("ID +NAME +POOL +STATUS +LAST_SEEN +ISOLATION +RUNNING +WARNINGS");
-        assertThat(lines.get(1)).matches("a-1 +dev-agent +default-pool +busy +2025-11-25T10:00:03Z +sandbox +t-1,t-2 +-");
+        assertThat(lines.get(1))
+                .matches("a-1 +dev-agent +default-pool +busy +2025-11-25T10:00:03Z +sandbox +t-1,t-2 +-");
         assertThat(lines.get(2)).matches("a-2 +old +default-pool +offline +- +unknown +- +-");
-        assertThat(lines.get(3)).matches("a-3 +full +default-pool +idle +2025-11-25T10:00:04Z +unknown +- +disk full: claims nothing");
+        assertThat(lines.get(3))
+                .matches("a-3 +full +default-pool +idle +2025-11-25T10:00:04Z +unknown +- +disk full: claims nothing");
         assertThat(run.err()).isEmpty();
     }
 

@@ -24,7 +24,8 @@ class TaskCreateCommandTest {
     @BeforeEach
     void start() throws Exception {
         api = new FakeApi();
-        Files.writeString(dir.resolve("main.tf.json"), "{\"resource\": {\"terraform_data\": {\"x\": {\"input\": 1.50}}}}");
+        Files.writeString(
+                dir.resolve("main.tf.json"), "{\"resource\": {\"terraform_data\": {\"x\": {\"input\": 1.50}}}}");
         Files.writeString(dir.resolve("vars.json"), "{\"region\": \"idc1\", \"count\": 12345678901234567890}");
         Files.writeString(dir.resolve("token"), "  secret-admin  \n");
     }
@@ -36,7 +37,8 @@ class TaskCreateCommandTest {
 
     @Test
     void missingWorkspaceIsAUsageErrorNamingTheOption() {
-        CliRun run = CliRun.run(dir, "task", "create", "--action", "plan", "--config", "main.tf.json", "--server", api.url());
+        CliRun run = CliRun.run(
+                dir, "task", "create", "--action", "plan", "--config", "main.tf.json", "--server", api.url());
         assertThat(run.exit()).as(run.toString()).isEqualTo(2);
         assertThat(run.err()).contains("--workspace");
         assertThat(run.out()).isEmpty();
@@ -45,7 +47,8 @@ class TaskCreateCommandTest {
 
     @Test
     void unknownActionIsAUsageErrorListingTheChoices() {
-        CliRun run = CliRun.run(dir, "task", "create", "--workspace", "demo", "--action", "apply", "--config", "main.tf.json");
+        CliRun run = CliRun.run(
+                dir, "task", "create", "--workspace", "demo", "--action", "apply", "--config", "main.tf.json");
         assertThat(run.exit()).as(run.toString()).isEqualTo(2);
         assertThat(run.err()).contains("--action").contains("plan_apply");
     }
@@ -53,24 +56,40 @@ class TaskCreateCommandTest {
     @Test
     void configThatIsNotAJsonObjectIsAUsageError() throws Exception {
         Files.writeString(dir.resolve("list.json"), "[{\"resource\": {}}]");
-        CliRun run = CliRun.run(dir, "task", "create", "--workspace", "demo", "--action", "plan", "--config", "list.json",
-                "--server", api.url());
+        CliRun run = CliRun.run(
+                dir,
+                "task",
+                "create",
+                "--workspace",
+                "demo",
+                "--action",
+                "plan",
+                "--config",
+                "list.json",
+                "--server",
+                api.url());
         assertThat(run.exit()).as(run.toString()).isEqualTo(2);
-        assertThat(run.err()).contains("--config").contains("list.json").contains("JSON object").doesNotContain("Exception");
+        assertThat(run.err())
+                .contains("--config")
+                .contains("list.json")
+                .contains("JSON object")
+                .doesNotContain("Exception");
         assertThat(api.requests).isEmpty();
     }
 
     @Test
     void configThatIsNotJsonIsAUsageErrorWithItsPosition() throws Exception {
         Files.writeString(dir.resolve("broken.tf.json"), "{\n  \"resource\": \n");
-        CliRun run = CliRun.run(dir, "task", "create", "--workspace", "demo", "--action", "plan", "--config", "broken.tf.json");
+        CliRun run = CliRun.run(
+                dir, "task", "create", "--workspace", "demo", "--action", "plan", "--config", "broken.tf.json");
         assertThat(run.exit()).as(run.toString()).isEqualTo(2);
         assertThat(run.err()).contains("not valid JSON").contains("line ");
     }
 
     @Test
     void missingConfigFileIsAUsageError() {
-        CliRun run = CliRun.run(dir, "task", "create", "--workspace", "demo", "--action", "plan", "--config", "nope.tf.json");
+        CliRun run = CliRun.run(
+                dir, "task", "create", "--workspace", "demo", "--action", "plan", "--config", "nope.tf.json");
         assertThat(run.exit()).as(run.toString()).isEqualTo(2);
         assertThat(run.err()).contains("nope.tf.json").contains("does not exist");
     }
@@ -78,8 +97,18 @@ class TaskCreateCommandTest {
     @Test
     void varsThatAreNotAnObjectAreAUsageError() throws Exception {
         Files.writeString(dir.resolve("vars.json"), "\"region\"");
-        CliRun run = CliRun.run(dir, "task", "create", "--workspace", "demo", "--action", "plan", "--config", "main.tf.json",
-                "--vars", "vars.json");
+        CliRun run = CliRun.run(
+                dir,
+                "task",
+                "create",
+                "--workspace",
+                "demo",
+                "--action",
+                "plan",
+                "--config",
+                "main.tf.json",
+                "--vars",
+                "vars.json");
         assertThat(run.exit()).as(run.toString()).isEqualTo(2);
         assertThat(run.err()).contains("--vars").contains("a string");
     }
@@ -87,9 +116,24 @@ class TaskCreateCommandTest {
     @Test
     void createPostsConfigAndVariablesAsObjectsAndPrintsOnlyTheId() throws Exception {
         api.on("POST", "/api/v1/tasks", FakeApi.Reply.ok(CREATED));
-        CliRun run = CliRun.run(dir, "task", "create", "--server", api.url(), "--token-file", "token",
-                "--workspace", "demo", "--action", "plan_apply", "--config", "main.tf.json", "--vars", "vars.json",
-                "--terraform-version", "1.11.4");
+        CliRun run = CliRun.run(
+                dir,
+                "task",
+                "create",
+                "--server",
+                api.url(),
+                "--token-file",
+                "token",
+                "--workspace",
+                "demo",
+                "--action",
+                "plan_apply",
+                "--config",
+                "main.tf.json",
+                "--vars",
+                "vars.json",
+                "--terraform-version",
+                "1.11.4");
         assertThat(run.exit()).as(run.toString()).isZero();
         assertThat(run.out()).isEqualTo("t-42\n");
 
@@ -108,22 +152,63 @@ class TaskCreateCommandTest {
     @Test
     void labelsAreSentAsAnObjectAndLeftOutWhenNoneAreGiven() throws Exception {
         api.on("POST", "/api/v1/tasks", FakeApi.Reply.ok(CREATED));
-        CliRun run = CliRun.run(dir, "task", "create", "--server", api.url(), "--workspace", "demo", "--action", "plan",
-                "--config", "main.tf.json", "--label", "region=idc1", "--label", "tier=prod=blue");
+        CliRun run = CliRun.run(
+                dir,
+                "task",
+                "create",
+                "--server",
+                api.url(),
+                "--workspace",
+                "demo",
+                "--action",
+                "plan",
+                "--config",
+                "main.tf.json",
+                "--label",
+                "region=idc1",
+                "--label",
+                "tier=prod=blue");
         assertThat(run.exit()).as(run.toString()).isZero();
-        JsonNode labels = new ObjectMapper().readTree(api.requests.get(0).body()).path("labels");
+        JsonNode labels =
+                new ObjectMapper().readTree(api.requests.get(0).body()).path("labels");
         assertThat(labels).isEqualTo(new ObjectMapper().readTree("{\"region\":\"idc1\",\"tier\":\"prod=blue\"}"));
 
-        CliRun without = CliRun.run(dir, "task", "create", "--server", api.url(), "--workspace", "demo", "--action", "plan",
-                "--config", "main.tf.json");
+        CliRun without = CliRun.run(
+                dir,
+                "task",
+                "create",
+                "--server",
+                api.url(),
+                "--workspace",
+                "demo",
+                "--action",
+                "plan",
+                "--config",
+                "main.tf.json");
         assertThat(without.exit()).as(without.toString()).isZero();
-        assertThat(new ObjectMapper().readTree(api.requests.get(1).body()).path("labels").isNull()).isTrue();
+        assertThat(new ObjectMapper()
+                        .readTree(api.requests.get(1).body())
+                        .path("labels")
+                        .isNull())
+                .isTrue();
     }
 
     @Test
     void aLabelWithoutEqualsSignIsAUsageErrorNamingTheOption() {
-        CliRun run = CliRun.run(dir, "task", "create", "--server", api.url(), "--workspace", "demo", "--action", "plan",
-                "--config", "main.tf.json", "--label", "region");
+        CliRun run = CliRun.run(
+                dir,
+                "task",
+                "create",
+                "--server",
+                api.url(),
+                "--workspace",
+                "demo",
+                "--action",
+                "plan",
+                "--config",
+                "main.tf.json",
+                "--label",
+                "region");
         assertThat(run.exit()).as(run.toString()).isEqualTo(2);
         assertThat(run.err()).startsWith("error: --label must look like KEY=VALUE");
         assertThat(api.requests).isEmpty();
@@ -132,8 +217,18 @@ class TaskCreateCommandTest {
     @Test
     void serverRefusalIsPrintedAsCodeAndMessageWithExitFour() {
         api.on("POST", "/api/v1/tasks", FakeApi.Reply.error(422, "invalid_config", "tf_json has no resource"));
-        CliRun run = CliRun.run(dir, "task", "create", "--server", api.url(), "--workspace", "demo", "--action", "plan",
-                "--config", "main.tf.json");
+        CliRun run = CliRun.run(
+                dir,
+                "task",
+                "create",
+                "--server",
+                api.url(),
+                "--workspace",
+                "demo",
+                "--action",
+                "plan",
+                "--config",
+                "main.tf.json");
         assertThat(run.exit()).as(run.toString()).isEqualTo(4);
         assertThat(run.err()).startsWith("error: invalid_config: tf_json has no resource");
         assertThat(run.out()).isEmpty();
@@ -147,16 +242,42 @@ class TaskCreateCommandTest {
                   "x": {"input": "first"},
                   "x": {"input": "second"}
                 }}}""");
-        CliRun run = CliRun.run(dir, "task", "create", "--server", api.url(), "--workspace", "demo", "--action", "plan_apply",
-                "--config", "dup.tf.json");
+        CliRun run = CliRun.run(
+                dir,
+                "task",
+                "create",
+                "--server",
+                api.url(),
+                "--workspace",
+                "demo",
+                "--action",
+                "plan_apply",
+                "--config",
+                "dup.tf.json");
         assertThat(run.exit()).as(run.toString()).isEqualTo(2);
-        assertThat(run.err()).contains("--config").contains("dup.tf.json").contains("\"x\"").contains("more than once")
+        assertThat(run.err())
+                .contains("--config")
+                .contains("dup.tf.json")
+                .contains("\"x\"")
+                .contains("more than once")
                 .contains("line 3");
         assertThat(api.requests).isEmpty();
 
         Files.writeString(dir.resolve("dup-vars.json"), "{\"region\": \"a\", \"region\": \"b\"}");
-        CliRun vars = CliRun.run(dir, "task", "create", "--server", api.url(), "--workspace", "demo", "--action", "plan",
-                "--config", "main.tf.json", "--vars", "dup-vars.json");
+        CliRun vars = CliRun.run(
+                dir,
+                "task",
+                "create",
+                "--server",
+                api.url(),
+                "--workspace",
+                "demo",
+                "--action",
+                "plan",
+                "--config",
+                "main.tf.json",
+                "--vars",
+                "dup-vars.json");
         assertThat(vars.exit()).as(vars.toString()).isEqualTo(2);
         assertThat(vars.err()).contains("--vars").contains("\"region\"");
         assertThat(api.requests).isEmpty();
@@ -169,45 +290,99 @@ class TaskCreateCommandTest {
         String filler = "y".repeat(1000);
         for (int i = 0; big.length() < 25_000_000; i++) {
             if (i > 0) big.append(',');
-            big.append("\"r").append(i).append("\": {\"input\": \"").append(filler).append("\"}");
+            big.append("\"r")
+                    .append(i)
+                    .append("\": {\"input\": \"")
+                    .append(filler)
+                    .append("\"}");
         }
         big.append("}}}");
         Files.writeString(dir.resolve("big.tf.json"), big);
         api.on("POST", "/api/v1/tasks", FakeApi.Reply.ok(CREATED));
-        CliRun run = CliRun.run(dir, "task", "create", "--server", api.url(), "--workspace", "demo", "--action", "plan",
-                "--config", "big.tf.json");
+        CliRun run = CliRun.run(
+                dir,
+                "task",
+                "create",
+                "--server",
+                api.url(),
+                "--workspace",
+                "demo",
+                "--action",
+                "plan",
+                "--config",
+                "big.tf.json");
         assertThat(run.exit()).as(run.toString()).isEqualTo(2);
-        assertThat(run.err()).contains("big.tf.json").contains("16 MiB (16777216 bytes)").contains("nothing was sent");
+        assertThat(run.err())
+                .contains("big.tf.json")
+                .contains("16 MiB (16777216 bytes)")
+                .contains("nothing was sent");
         assertThat(run.err()).doesNotContain("Exception").doesNotContain("java.");
         assertThat(api.requests).isEmpty();
     }
 
     @Test
     void aStoreOutageIsReportedAsTheStoreBeingUnavailableNotAsAnUnreachableServer() {
-        api.on("POST", "/api/v1/tasks", FakeApi.Reply.error(503, "store_unavailable",
-                "the store (PostgreSQL) is unavailable right now; try again shortly"));
-        CliRun run = CliRun.run(dir, "task", "create", "--server", api.url(), "--workspace", "demo", "--action", "plan",
-                "--config", "main.tf.json");
+        api.on(
+                "POST",
+                "/api/v1/tasks",
+                FakeApi.Reply.error(
+                        503,
+                        "store_unavailable",
+                        "the store (PostgreSQL) is unavailable right now; try again shortly"));
+        CliRun run = CliRun.run(
+                dir,
+                "task",
+                "create",
+                "--server",
+                api.url(),
+                "--workspace",
+                "demo",
+                "--action",
+                "plan",
+                "--config",
+                "main.tf.json");
         assertThat(run.exit()).as(run.toString()).isEqualTo(4);
-        assertThat(run.err()).startsWith("error: store_unavailable: the store (PostgreSQL) is unavailable right now")
+        assertThat(run.err())
+                .startsWith("error: store_unavailable: the store (PostgreSQL) is unavailable right now")
                 .contains("the server is running, but cannot use its database")
-                .doesNotContain("unreachable").doesNotContain("is the server running?");
+                .doesNotContain("unreachable")
+                .doesNotContain("is the server running?");
     }
 
     @Test
     void unreachableServerIsExitFour() {
         String deadUrl = api.url();
         api.close();
-        CliRun run = CliRun.run(dir, "task", "create", "--server", deadUrl, "--workspace", "demo", "--action", "plan",
-                "--config", "main.tf.json");
+        CliRun run = CliRun.run(
+                dir,
+                "task",
+                "create",
+                "--server",
+                deadUrl,
+                "--workspace",
+                "demo",
+                "--action",
+                "plan",
+                "--config",
+                "main.tf.json");
         assertThat(run.exit()).as(run.toString()).isEqualTo(4);
         assertThat(run.err()).startsWith("error: unreachable: ");
     }
 
     @Test
     void serverUrlThatIsNotHttpIsAUsageError() {
-        CliRun run = CliRun.run(dir, "task", "create", "--server", "localhost:8080", "--workspace", "demo", "--action",
-                "plan", "--config", "main.tf.json");
+        CliRun run = CliRun.run(
+                dir,
+                "task",
+                "create",
+                "--server",
+                "localhost:8080",
+                "--workspace",
+                "demo",
+                "--action",
+                "plan",
+                "--config",
+                "main.tf.json");
         assertThat(run.exit()).as(run.toString()).isEqualTo(2);
         assertThat(run.err()).contains("http://HOST:PORT");
     }

@@ -51,9 +51,11 @@ class TaskShowAndListCommandTest {
         assertThat(json.path("exit_code").asInt()).isZero();
         assertThat(json.path("agent_id").asText()).isEqualTo("a-1");
         assertThat(Instant.parse(json.path("created_at").asText())).isEqualTo(Instant.parse("2025-11-25T10:00:00Z"));
-        assertThat(Instant.parse(json.path("started_at").asText())).isEqualTo(Instant.parse("2025-11-25T10:00:01.250Z"));
+        assertThat(Instant.parse(json.path("started_at").asText()))
+                .isEqualTo(Instant.parse("2025-11-25T10:00:01.250Z"));
         assertThat(Instant.parse(json.path("finished_at").asText())).isEqualTo(Instant.parse("2025-11-25T10:00:09Z"));
-        List<String> keys = StreamSupport.stream(((Iterable<String>) json::fieldNames).spliterator(), false).toList();
+        List<String> keys = StreamSupport.stream(((Iterable<String>) json::fieldNames).spliterator(), false)
+                .toList();
         assertThat(keys).allMatch(k -> k.equals(k.toLowerCase()) && !k.contains("-"), "snake_case");
     }
 
@@ -72,7 +74,8 @@ class TaskShowAndListCommandTest {
     void showWithoutJsonPrintsKeyValueLines() {
         CliRun run = CliRun.run(dir, "task", "show", "t-7", "--server", api.url());
         assertThat(run.exit()).as(run.toString()).isZero();
-        assertThat(run.out()).containsPattern("(?m)^status: +succeeded$")
+        assertThat(run.out())
+                .containsPattern("(?m)^status: +succeeded$")
                 .containsPattern("(?m)^exit_code: +0$")
                 .containsPattern("(?m)^started_at: +2025-11-25T10:00:01.250Z$")
                 .containsPattern("(?m)^message: +-$");
@@ -86,7 +89,8 @@ class TaskShowAndListCommandTest {
                  "log_lines":3,"log_complete":false,"labels":{"region":"idc1"},"cancel_requested":true}"""));
         CliRun run = CliRun.run(dir, "task", "show", "t-9", "--server", api.url());
         assertThat(run.exit()).as(run.toString()).isZero();
-        assertThat(run.out()).containsPattern("(?m)^labels: +region=idc1$")
+        assertThat(run.out())
+                .containsPattern("(?m)^labels: +region=idc1$")
                 .containsPattern("(?m)^cancel_requested: +true$")
                 .containsPattern("(?m)^message: +requeued: its agent was lost before the apply began$");
 

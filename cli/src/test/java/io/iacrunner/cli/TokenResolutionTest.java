@@ -105,14 +105,28 @@ class TokenResolutionTest {
         Files.writeString(dir.resolve("two.token"), first + "\n" + second + "\n");
         Files.writeString(dir.resolve("main.tf.json"), "{\"resource\": {}}");
         for (String[] command : new String[][] {
-                {"agents", "--token-file", "two.token"},
-                {"task", "create", "--workspace", "w", "--action", "plan", "--config", "main.tf.json", "--token-file", "two.token"},
-                {"agent", "--server", api.url(), "--token-file", "two.token"}}) {
+            {"agents", "--token-file", "two.token"},
+            {
+                "task",
+                "create",
+                "--workspace",
+                "w",
+                "--action",
+                "plan",
+                "--config",
+                "main.tf.json",
+                "--token-file",
+                "two.token"
+            },
+            {"agent", "--server", api.url(), "--token-file", "two.token"}
+        }) {
             CliRun run = CliRun.run(env, dir, command);
             assertThat(run.exit()).as(run.toString()).isEqualTo(2);
             assertThat(run.err()).contains("two.token").contains("more than one line");
             for (String part : new String[] {first, second, "FIRSTSECRETPART", "0123456789abcdef"}) {
-                assertThat(run.out() + run.err()).as("no part of the token is shown").doesNotContain(part);
+                assertThat(run.out() + run.err())
+                        .as("no part of the token is shown")
+                        .doesNotContain(part);
             }
         }
         assertThat(api.requests).isEmpty();
@@ -123,7 +137,10 @@ class TokenResolutionTest {
         env.put("IAC_TOKEN", "SECRETONE\nSECRETTWO");
         CliRun variable = CliRun.run(env, dir, "agents");
         assertThat(variable.exit()).as(variable.toString()).isEqualTo(2);
-        assertThat(variable.err()).contains("IAC_TOKEN").doesNotContain("SECRETONE").doesNotContain("SECRETTWO");
+        assertThat(variable.err())
+                .contains("IAC_TOKEN")
+                .doesNotContain("SECRETONE")
+                .doesNotContain("SECRETTWO");
         env.remove("IAC_TOKEN");
 
         Files.write(dir.resolve("binary.token"), new byte[] {'S', 'E', 'C', 'R', 'E', 'T', 0, (byte) 0xff, 'X'});

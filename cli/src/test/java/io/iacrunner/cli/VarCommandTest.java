@@ -43,12 +43,23 @@ class VarCommandTest {
     void aSensitiveValueFromAFileIsSentAsAStringWithItsTrailingNewlineDroppedAndNotPrinted() throws Exception {
         api.on("PUT", PATH, FakeApi.Reply.ok(SET_SENSITIVE));
         Path file = Files.writeString(dir.resolve("pw"), "hunter2-long\n");
-        CliRun run = CliRun.run(dir, "var", "set", "demo", "db_password", "--value-file", file.toString(), "--sensitive",
-                "--server", api.url());
+        CliRun run = CliRun.run(
+                dir,
+                "var",
+                "set",
+                "demo",
+                "db_password",
+                "--value-file",
+                file.toString(),
+                "--sensitive",
+                "--server",
+                api.url());
         assertThat(run.exit()).as(run.toString()).isZero();
         assertThat(sentBody().path("value").asText()).isEqualTo("hunter2-long");
         assertThat(sentBody().path("sensitive").asBoolean()).isTrue();
-        assertThat(run.out()).isEqualTo("workspace demo: sensitive variable db_password set\n").doesNotContain("hunter2");
+        assertThat(run.out())
+                .isEqualTo("workspace demo: sensitive variable db_password set\n")
+                .doesNotContain("hunter2");
     }
 
     @Test
@@ -59,7 +70,8 @@ class VarCommandTest {
         assertThat(run.exit()).as(run.toString()).isZero();
         assertThat(sentBody().path("value").isArray()).isTrue();
 
-        CliRun broken = CliRun.run(dir, "var", "set", "demo", "sizes", "{secret-ish", "--json", "--sensitive", "--server", api.url());
+        CliRun broken = CliRun.run(
+                dir, "var", "set", "demo", "sizes", "{secret-ish", "--json", "--sensitive", "--server", api.url());
         assertThat(broken.exit()).isEqualTo(2);
         assertThat(broken.err()).contains("--json: the value is not valid JSON").doesNotContain("secret-ish");
         assertThat(api.requests).hasSize(1);
@@ -68,7 +80,8 @@ class VarCommandTest {
     @Test
     void theValueComesFromExactlyOnePlace() throws Exception {
         Path file = Files.writeString(dir.resolve("v"), "x");
-        CliRun both = CliRun.run(dir, "var", "set", "demo", "n", "v", "--value-file", file.toString(), "--server", api.url());
+        CliRun both =
+                CliRun.run(dir, "var", "set", "demo", "n", "v", "--value-file", file.toString(), "--server", api.url());
         CliRun neither = CliRun.run(dir, "var", "set", "demo", "n", "--server", api.url());
         assertThat(both.exit()).isEqualTo(2);
         assertThat(neither.exit()).isEqualTo(2);
@@ -84,7 +97,8 @@ class VarCommandTest {
                   {"name":"region","value":"eu-west-1","sensitive":false,"updated_at":"2026-11-30T10:01:00Z"}]}"""));
         CliRun run = CliRun.run(dir, "var", "list", "demo", "--server", api.url());
         assertThat(run.exit()).as(run.toString()).isZero();
-        assertThat(run.out()).containsPattern("(?m)^db_password +\\(sensitive\\) +2026-11-30T10:00:00Z$")
+        assertThat(run.out())
+                .containsPattern("(?m)^db_password +\\(sensitive\\) +2026-11-30T10:00:00Z$")
                 .containsPattern("(?m)^region +\"eu-west-1\" +2026-11-30T10:01:00Z$");
     }
 
@@ -99,7 +113,8 @@ class VarCommandTest {
 
     /** The body of the one PUT (workspace set reads the current settings first). */
     JsonNode sentSettings() throws Exception {
-        List<FakeApi.Request> puts = api.requests.stream().filter(r -> r.method().equals("PUT")).toList();
+        List<FakeApi.Request> puts =
+                api.requests.stream().filter(r -> r.method().equals("PUT")).toList();
         assertThat(puts).hasSize(1);
         return json.readTree(puts.getFirst().body());
     }
@@ -111,7 +126,9 @@ class VarCommandTest {
         CliRun run = CliRun.run(dir, "workspace", "set", "demo", "--terraform-version", "", "--server", api.url());
         assertThat(run.exit()).as(run.toString()).isZero();
         assertThat(sentSettings().path("terraform_version").isNull()).isTrue();
-        assertThat(run.out()).isEqualTo("workspace demo: terraform_version cleared (the agent's default), max_run_time the pool's\n");
+        assertThat(run.out())
+                .isEqualTo(
+                        "workspace demo: terraform_version cleared (the agent's default), max_run_time the pool's\n");
     }
 
     @Test
@@ -127,9 +144,11 @@ class VarCommandTest {
         assertThat(run.out()).isEqualTo("workspace demo: terraform_version 1.11.4, max_run_time 30m\n");
 
         api.requests.clear();
-        CliRun bad = CliRun.run(dir, "workspace", "set", "demo", "--max-run-time", "half an hour", "--server", api.url());
+        CliRun bad =
+                CliRun.run(dir, "workspace", "set", "demo", "--max-run-time", "half an hour", "--server", api.url());
         assertThat(bad.exit()).isEqualTo(2);
-        assertThat(bad.err()).startsWith("error: --max-run-time: 'half an hour' is not a duration like 20s, 30m, 2h or 1h30m");
+        assertThat(bad.err())
+                .startsWith("error: --max-run-time: 'half an hour' is not a duration like 20s, 30m, 2h or 1h30m");
         CliRun nothing = CliRun.run(dir, "workspace", "set", "demo", "--server", api.url());
         assertThat(nothing.exit()).isEqualTo(2);
         assertThat(nothing.err()).contains("--terraform-version, --max-run-time or both");

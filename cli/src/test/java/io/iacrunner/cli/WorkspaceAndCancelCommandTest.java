@@ -42,7 +42,8 @@ class WorkspaceAndCancelCommandTest {
         api.on("GET", "/api/v1/workspaces/demo", FakeApi.Reply.ok(FREE));
         CliRun run = CliRun.run(dir, "workspace", "show", "demo", "--server", api.url());
         assertThat(run.exit()).as(run.toString()).isZero();
-        assertThat(run.out()).containsPattern("(?m)^workspace_id: +demo$")
+        assertThat(run.out())
+                .containsPattern("(?m)^workspace_id: +demo$")
                 .containsPattern("(?m)^lock: +free$")
                 .containsPattern("(?m)^state_version: +3$")
                 .containsPattern("(?m)^state_serial: +7$")
@@ -54,7 +55,8 @@ class WorkspaceAndCancelCommandTest {
         api.on("GET", "/api/v1/workspaces/demo", FakeApi.Reply.ok(LOCKED));
         CliRun run = CliRun.run(dir, "workspace", "show", "demo", "--server", api.url());
         assertThat(run.exit()).as(run.toString()).isZero();
-        assertThat(run.out()).containsPattern("(?m)^lock: +held by task t-9 since 2025-11-25T10:05:00Z$")
+        assertThat(run.out())
+                .containsPattern("(?m)^lock: +held by task t-9 since 2025-11-25T10:05:00Z$")
                 .containsPattern("(?m)^lock_reason: +the apply was lost with its agent$")
                 .containsPattern("(?m)^state_version: +-$");
     }
@@ -65,7 +67,8 @@ class WorkspaceAndCancelCommandTest {
         CliRun run = CliRun.run(dir, "workspace", "show", "demo", "--json", "--server", api.url());
         JsonNode view = json.readTree(run.out());
         assertThat(view.path("lock").path("task_id").asText()).isEqualTo("t-9");
-        assertThat(Instant.parse(view.path("lock").path("locked_at").asText())).isEqualTo(Instant.parse("2025-11-25T10:05:00Z"));
+        assertThat(Instant.parse(view.path("lock").path("locked_at").asText()))
+                .isEqualTo(Instant.parse("2025-11-25T10:05:00Z"));
         assertThat(view.path("current_state_version").isNull()).isTrue();
     }
 
@@ -73,7 +76,8 @@ class WorkspaceAndCancelCommandTest {
     void unlockWithoutForceIsAUsageErrorThatSaysWhy() {
         CliRun run = CliRun.run(dir, "workspace", "unlock", "demo", "--server", api.url());
         assertThat(run.exit()).as(run.toString()).isEqualTo(2);
-        assertThat(run.err()).startsWith("error: workspace unlock needs --force")
+        assertThat(run.err())
+                .startsWith("error: workspace unlock needs --force")
                 .contains("resources may exist that no stored state records");
         assertThat(api.requests).isEmpty();
     }
@@ -89,7 +93,10 @@ class WorkspaceAndCancelCommandTest {
 
     @Test
     void unlockRefusedByTheServerIsExitFour() {
-        api.on("POST", "/api/v1/workspaces/demo/unlock", FakeApi.Reply.error(409, "not_locked", "workspace demo is not locked"));
+        api.on(
+                "POST",
+                "/api/v1/workspaces/demo/unlock",
+                FakeApi.Reply.error(409, "not_locked", "workspace demo is not locked"));
         CliRun run = CliRun.run(dir, "workspace", "unlock", "demo", "--force", "--server", api.url());
         assertThat(run.exit()).isEqualTo(4);
         assertThat(run.err()).startsWith("error: not_locked: workspace demo is not locked");

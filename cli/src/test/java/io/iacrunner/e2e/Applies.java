@@ -29,8 +29,11 @@ final class Applies {
     }
 
     static String create(ApiClient admin, String workspace, ObjectNode config) {
-        return admin.post(ApiPaths.TASKS, new CreateTaskRequest(workspace, TaskAction.PLAN_APPLY, config, null, null, null, null, null),
-                TaskView.class).taskId();
+        return admin.post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest(workspace, TaskAction.PLAN_APPLY, config, null, null, null, null, null),
+                        TaskView.class)
+                .taskId();
     }
 
     static TaskView task(ApiClient admin, String id) {
@@ -38,7 +41,9 @@ final class Applies {
     }
 
     static TaskView awaitEnd(ApiClient admin, String id, Duration limit) {
-        return await().atMost(limit).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
+        return await().atMost(limit)
+                .pollInterval(Duration.ofMillis(250))
+                .ignoreExceptions()
                 .until(() -> task(admin, id), t -> t.status().isTerminal());
     }
 
@@ -51,12 +56,15 @@ final class Applies {
         String log = admin.getText(ApiPaths.fill(ApiPaths.TASK_LOG_TEXT, done.taskId()));
         E2eHarness.assertProvisionerPrinted(log.lines().toList(), lines, "", "the stored log");
         assertThat(log.lines().count()).isEqualTo(done.logLines());
-        assertThat(done.logComplete()).as("the agent's count and SHA-256 match the store").isTrue();
+        assertThat(done.logComplete())
+                .as("the agent's count and SHA-256 match the store")
+                .isTrue();
         assertThat(sha256(log)).as("the download's digest is the server's").isEqualTo(done.logSha256());
         assertThat(E2eHarness.plain(log)).contains("Apply complete! Resources: 1 added, 0 changed, 0 destroyed.");
     }
 
     static String sha256(String text) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        return HexFormat.of()
+                .formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     }
 }

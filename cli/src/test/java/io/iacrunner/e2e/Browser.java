@@ -44,7 +44,8 @@ final class Browser implements AutoCloseable {
         if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
             String why = "the web UI's browser tests need Debian's chromium and chromium-driver (" + CHROMIUM + ", "
                     + CHROMEDRIVER + "): apt-get install -y chromium chromium-driver";
-            if ("1".equals(System.getenv("IAC_REQUIRE_SERVICES"))) throw new AssertionError(why + " (IAC_REQUIRE_SERVICES=1)");
+            if ("1".equals(System.getenv("IAC_REQUIRE_SERVICES")))
+                throw new AssertionError(why + " (IAC_REQUIRE_SERVICES=1)");
             assumeTrue(false, why);
         }
         System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.toString());
@@ -52,11 +53,22 @@ final class Browser implements AutoCloseable {
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
         // Without the networking flags Chromium keeps calling home, which this closed network answers with nothing.
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1400,1000", "--user-data-dir=" + profile);
+        options.addArguments(
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+                "--window-size=1400,1000",
+                "--user-data-dir=" + profile);
         ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+                .usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort()
+                .build();
         ChromeDriver driver = new ChromeDriver(service, options);
         driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(60));
         return new Browser(driver, base, profile);
@@ -69,7 +81,9 @@ final class Browser implements AutoCloseable {
     /** Signs in through the form, as a person does. */
     void signIn(String token) {
         open("#/");
-        WebElement field = until("the sign-in form", () -> driver.findElements(By.id("token")).stream().findFirst().orElse(null));
+        WebElement field = until(
+                "the sign-in form",
+                () -> driver.findElements(By.id("token")).stream().findFirst().orElse(null));
         field.sendKeys(token);
         driver.findElement(By.cssSelector("form.sign-in button[type=submit]")).click();
         until("signed in", () -> driver.findElement(By.id("nav")).isDisplayed() ? true : null);
@@ -85,7 +99,10 @@ final class Browser implements AutoCloseable {
     }
 
     <T> T until(String what, Duration atMost, Supplier<T> probe) {
-        return Awaitility.await(what).atMost(atMost).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+        return Awaitility.await(what)
+                .atMost(atMost)
+                .pollInterval(Duration.ofMillis(50))
+                .ignoreExceptions()
                 .until(probe::get, v -> v != null && !Boolean.FALSE.equals(v));
     }
 
@@ -97,12 +114,23 @@ final class Browser implements AutoCloseable {
 
     /** The text of the element {@code css}, or null while there is none. */
     String text(String css) {
-        return driver.findElements(By.cssSelector(css)).stream().findFirst().map(WebElement::getText).orElse(null);
+        return driver.findElements(By.cssSelector(css)).stream()
+                .findFirst()
+                .map(WebElement::getText)
+                .orElse(null);
     }
 
     /** What the run page's log holds: every line received, in order, and the rows in the viewport now. */
-    record LogModel(int count, List<Long> seqs, List<String> texts, List<Long> visibleSeqs, List<String> visibleTexts,
-            long connects, long gaps, long skipped, String connection) {}
+    record LogModel(
+            int count,
+            List<Long> seqs,
+            List<String> texts,
+            List<Long> visibleSeqs,
+            List<String> visibleTexts,
+            long connects,
+            long gaps,
+            long skipped,
+            String connection) {}
 
     @SuppressWarnings("unchecked")
     LogModel log(boolean withTexts) {
@@ -120,9 +148,16 @@ final class Browser implements AutoCloseable {
                   connection: document.querySelector('.connection').dataset.state ?? ''};
                 """, withTexts);
         if (m == null) return null;
-        return new LogModel(((Number) m.get("count")).intValue(), (List<Long>) m.get("seqs"), (List<String>) m.get("texts"),
-                (List<Long>) m.get("visibleSeqs"), (List<String>) m.get("visibleTexts"), ((Number) m.get("connects")).longValue(),
-                ((Number) m.get("gaps")).longValue(), ((Number) m.get("skipped")).longValue(), (String) m.get("connection"));
+        return new LogModel(
+                ((Number) m.get("count")).intValue(),
+                (List<Long>) m.get("seqs"),
+                (List<String>) m.get("texts"),
+                (List<Long>) m.get("visibleSeqs"),
+                (List<String>) m.get("visibleTexts"),
+                ((Number) m.get("connects")).longValue(),
+                ((Number) m.get("gaps")).longValue(),
+                ((Number) m.get("skipped")).longValue(),
+                (String) m.get("connection"));
     }
 
     @Override
@@ -131,7 +166,8 @@ final class Browser implements AutoCloseable {
             driver.quit();
         } finally {
             try (var walk = Files.walk(profile)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                walk.sorted(java.util.Comparator.reverseOrder())
+                        .forEach(p -> p.toFile().delete());
             } catch (IOException ignored) {
                 // a profile left in the test's temp dir goes with it
             }

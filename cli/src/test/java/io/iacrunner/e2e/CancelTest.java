@@ -32,6 +32,7 @@ class CancelTest {
 
     @TempDir
     static Path dir;
+
     static E2eHarness system;
 
     @BeforeAll
@@ -62,13 +63,18 @@ class CancelTest {
             System.out.println("CancelTest: graceful cancel of a real terraform apply took " + took.toMillis() + " ms");
             assertThat(ended.status()).isEqualTo(TaskStatus.CANCELED);
             assertThat(ended.message()).isNotBlank();
-            assertThat(ended.logComplete()).as("the lines Terraform printed while stopping were stored").isTrue();
+            assertThat(ended.logComplete())
+                    .as("the lines Terraform printed while stopping were stored")
+                    .isTrue();
             assertThat(took).as("Terraform stopped on SIGINT, within the grace").isLessThan(grace);
             assertNothingLeft(name, marker);
             // Terraform records the interrupted resource (tainted); the agent uploads that state.
-            String versions = system.server.admin().getText(ApiPaths.fill(ApiPaths.WORKSPACE_STATE_VERSIONS, "cancel-graceful"));
+            String versions =
+                    system.server.admin().getText(ApiPaths.fill(ApiPaths.WORKSPACE_STATE_VERSIONS, "cancel-graceful"));
             assertThat(versions).as("state versions").contains(id);
-            assertThat(system.workspace("cancel-graceful").lock()).as("a canceled apply releases its lock").isNull();
+            assertThat(system.workspace("cancel-graceful").lock())
+                    .as("a canceled apply releases its lock")
+                    .isNull();
         } finally {
             agent.close();
         }
@@ -80,7 +86,8 @@ class CancelTest {
         Duration grace = Duration.ofSeconds(120);
         String name = "forced";
         Path deaf = sigintDeafTerraform();
-        Agent agent = system.startAgent(name, c -> c.terraform(deaf).cancelGrace(grace).drainTimeout(Duration.ZERO));
+        Agent agent = system.startAgent(
+                name, c -> c.terraform(deaf).cancelGrace(grace).drainTimeout(Duration.ZERO));
         try {
             String marker = UUID.randomUUID().toString();
             String id = startSleepingApply("cancel-forced", marker);
@@ -95,7 +102,9 @@ class CancelTest {
             assertThat(ended.status()).isEqualTo(TaskStatus.CANCELED);
             assertNothingLeft(name, marker);
             // Killed mid-apply, with no state stored: what it changed is unknown, as for a lost agent.
-            assertThat(system.workspace("cancel-forced").lock()).as("the workspace stays locked").isNotNull()
+            assertThat(system.workspace("cancel-forced").lock())
+                    .as("the workspace stays locked")
+                    .isNotNull()
                     .satisfies(lock -> assertThat(lock.reason()).contains("killed while applying"));
         } finally {
             agent.close();
@@ -107,7 +116,8 @@ class CancelTest {
         Duration grace = Duration.ofSeconds(5);
         String name = "grace-over";
         Path deaf = sigintDeafTerraform();
-        Agent agent = system.startAgent(name, c -> c.terraform(deaf).cancelGrace(grace).drainTimeout(Duration.ZERO));
+        Agent agent = system.startAgent(
+                name, c -> c.terraform(deaf).cancelGrace(grace).drainTimeout(Duration.ZERO));
         try {
             String marker = UUID.randomUUID().toString();
             String id = startSleepingApply("cancel-grace-over", marker);
@@ -119,7 +129,8 @@ class CancelTest {
             assertThat(system.show(id).cancelRequested()).isTrue();
             TaskView ended = awaitEnd(id, grace.plus(PING).plusSeconds(10));
             Duration took = Duration.between(asked, Instant.now());
-            System.out.println("CancelTest: graceful cancel of a terraform deaf to SIGINT took " + took.toMillis() + " ms");
+            System.out.println(
+                    "CancelTest: graceful cancel of a terraform deaf to SIGINT took " + took.toMillis() + " ms");
             assertThat(ended.status()).isEqualTo(TaskStatus.CANCELED);
             assertThat(took).as("the grace was given before the kill").isGreaterThanOrEqualTo(grace);
             assertNothingLeft(name, marker);
@@ -147,30 +158,44 @@ class CancelTest {
 
     /** Queues a plan_apply whose provisioner echoes, sleeps 300 s, echoes; returns once the sleep runs. */
     private static String startSleepingApply(String workspace, String marker) throws Exception {
-        String id = system.createTask(workspace, "plan_apply",
+        String id = system.createTask(
+                workspace,
+                "plan_apply",
                 E2eHarness.localExecConfig(marker, "echo started-" + marker + "; sleep 300; echo finished-" + marker));
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
-                .until(() -> system.show(id), t -> t.phase() == TaskPhase.APPLYING
-                        && E2eHarness.plain(system.logText(id)).contains("(local-exec): started-" + marker));
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(250))
+                .until(
+                        () -> system.show(id),
+                        t -> t.phase() == TaskPhase.APPLYING
+                                && E2eHarness.plain(system.logText(id)).contains("(local-exec): started-" + marker));
         return id;
     }
 
     private static TaskView awaitEnd(String id, Duration atMost) {
-        return await().atMost(atMost).pollInterval(Duration.ofMillis(100)).until(() -> system.show(id), t -> t.status().isTerminal());
+        return await().atMost(atMost)
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> system.show(id), t -> t.status().isTerminal());
     }
 
     /** The process search must see the task's processes while it runs, or its "nothing left" would prove nothing. */
     private static void assertRunsASleep(String agent, String marker) throws Exception {
         List<TaskProcesses.Found> running = TaskProcesses.find(system.workDir(agent), marker);
-        assertThat(running).as("processes of the running task").anySatisfy(p -> assertThat(p.command()).startsWith("sleep"));
-        assertThat(running).as("processes of the running task").anySatisfy(p -> assertThat(p.command()).contains("terraform"));
+        assertThat(running)
+                .as("processes of the running task")
+                .anySatisfy(p -> assertThat(p.command()).startsWith("sleep"));
+        assertThat(running)
+                .as("processes of the running task")
+                .anySatisfy(p -> assertThat(p.command()).contains("terraform"));
     }
 
     private static void assertNothingLeft(String agent, String marker) throws Exception {
         Path work = system.workDir(agent);
         // The agent reports after the kill; the kernel may need a moment to tear the killed processes down.
-        await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(100))
-                .untilAsserted(() -> assertThat(TaskProcesses.find(work, marker)).as("processes left by the task").isEmpty());
+        await().atMost(Duration.ofSeconds(3))
+                .pollInterval(Duration.ofMillis(100))
+                .untilAsserted(() -> assertThat(TaskProcesses.find(work, marker))
+                        .as("processes left by the task")
+                        .isEmpty());
     }
 
     /**

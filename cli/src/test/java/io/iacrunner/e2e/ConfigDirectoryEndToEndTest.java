@@ -38,6 +38,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ConfigDirectoryEndToEndTest {
     @TempDir
     static Path dir;
+
     static E2eHarness system;
 
     @BeforeAll
@@ -82,13 +83,14 @@ class ConfigDirectoryEndToEndTest {
         Files.writeString(root.resolve(".terraform/leftover"), "a local init's files are not sent");
         Files.writeString(root.resolve("terraform.tfstate"), "{\"not\": \"sent\"}");
 
-        E2eHarness.CliResult created = system.cli("task", "create", "--workspace", "hcl-dir", "--action", "plan_apply",
-                "--config-dir", root.toString());
+        E2eHarness.CliResult created = system.cli(
+                "task", "create", "--workspace", "hcl-dir", "--action", "plan_apply", "--config-dir", root.toString());
         assertThat(created.exit()).as(created.err()).isZero();
         String id = created.out().trim();
         E2eHarness.CliResult followed = system.cli("logs", id, "--follow");
         assertThat(followed.exit()).as(followed.out()).isZero();
-        assertThat(E2eHarness.plain(followed.out())).contains("greeting from the module", "Apply complete! Resources: 1 added");
+        assertThat(E2eHarness.plain(followed.out()))
+                .contains("greeting from the module", "Apply complete! Resources: 1 added");
         TaskView done = system.show(id);
         assertThat(done.status()).isEqualTo(TaskStatus.SUCCEEDED);
         assertThat(done.planSummary().add()).containsExactly("module.greeter.terraform_data.hello");
@@ -104,9 +106,17 @@ class ConfigDirectoryEndToEndTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("hostileArchives")
-    void aHostileArchiveIsRefusedWithItsCodeAndQueuesNothing(String name, TarArchiveEntry hostile, String code) throws Exception {
+    void aHostileArchiveIsRefusedWithItsCodeAndQueuesNothing(String name, TarArchiveEntry hostile, String code)
+            throws Exception {
         String workspace = "hostile-" + name.replace(' ', '-');
-        CreateTaskRequest request = new CreateTaskRequest(workspace, TaskAction.PLAN_APPLY, null, null, null, null, null,
+        CreateTaskRequest request = new CreateTaskRequest(
+                workspace,
+                TaskAction.PLAN_APPLY,
+                null,
+                null,
+                null,
+                null,
+                null,
                 Base64.getEncoder().encodeToString(archive(hostile)));
         assertThatThrownBy(() -> system.server.admin().post(ApiPaths.TASKS, request, TaskView.class))
                 .isInstanceOfSatisfying(ApiException.class, e -> {

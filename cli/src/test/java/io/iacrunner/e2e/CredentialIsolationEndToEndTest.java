@@ -27,6 +27,7 @@ class CredentialIsolationEndToEndTest {
 
     @TempDir
     static Path dir;
+
     static E2eHarness system;
 
     @BeforeAll
@@ -43,11 +44,16 @@ class CredentialIsolationEndToEndTest {
     void aTaskThatPrintsItsEnvironmentFindsNoCredential() throws Exception {
         String adminToken = system.server.adminToken();
         String poolToken = system.server.poolToken();
-        var agent = system.startAgentProcess("isolated", system.server.baseUrl(),
+        var agent = system.startAgentProcess(
+                "isolated",
+                system.server.baseUrl(),
                 Map.of("AWS_SECRET_ACCESS_KEY", CLOUD_KEY, "IAC_TOKEN", adminToken, "TF_VAR_leak", CLOUD_KEY));
 
-        String id = system.createTask("isolation", "plan_apply", E2eHarness.localExecConfig("isolation",
-                "env; echo HOME_LISTING; ls -la ~; cat ~/.terraformrc; echo END_OF_ENV"));
+        String id = system.createTask(
+                "isolation",
+                "plan_apply",
+                E2eHarness.localExecConfig(
+                        "isolation", "env; echo HOME_LISTING; ls -la ~; cat ~/.terraformrc; echo END_OF_ENV"));
         E2eHarness.CliResult followed = system.cli("logs", id, "--follow");
         TaskView done = system.show(id);
         assertThat(done.status()).as(followed.out()).isEqualTo(TaskStatus.SUCCEEDED);

@@ -35,8 +35,10 @@ class DiskFullEndToEndTest {
 
     @Test
     void aRunThatFillsTheDiskIsErroredWithTheCauseAndTheAgentClaimsNothingUntilSpaceIsFreed() throws Exception {
-        try (SmallDisk disk = SmallDisk.mount(dir, 64); E2eHarness h = new E2eHarness(dir.resolve("system"))) {
-            Agent small = h.startAgent("small-disk", c -> c.workDir(disk.path().resolve("work")).minFreeDisk(MIN_FREE));
+        try (SmallDisk disk = SmallDisk.mount(dir, 64);
+                E2eHarness h = new E2eHarness(dir.resolve("system"))) {
+            Agent small = h.startAgent(
+                    "small-disk", c -> c.workDir(disk.path().resolve("work")).minFreeDisk(MIN_FREE));
             ApiClient admin = h.server.admin();
 
             // The apply prints 200 lines, then fills the disk from its own directory and fails for it.
@@ -50,16 +52,21 @@ class DiskFullEndToEndTest {
             assertThat(errored.message()).contains("no space left on device on agent " + small.agentId());
             String log = E2eHarness.plain(h.logText(id));
             assertThat(log).contains("no space left on device on agent " + small.agentId());
-            assertThat(E2eHarness.numberedLines(log)).as("no line spooled before the disk filled is lost")
+            assertThat(E2eHarness.numberedLines(log))
+                    .as("no line spooled before the disk filled is lost")
                     .containsSequence(IntStream.rangeClosed(1, 200).boxed().toList());
-            if (!errored.logComplete()) assertThat(errored.logIncompleteReason()).contains("no space left on device");
+            if (!errored.logComplete())
+                assertThat(errored.logIncompleteReason()).contains("no space left on device");
             WorkspaceView ws = h.workspace("fills-the-disk");
-            assertThat(ws.lock()).as("its apply had started: what it changed is unknown").isNotNull();
+            assertThat(ws.lock())
+                    .as("its apply had started: what it changed is unknown")
+                    .isNotNull();
             assertThat(ws.lock().reason()).contains("no space left on device");
 
             // Space runs short from outside: the agent says so and claims nothing.
             Path ballast = disk.fill("ballast", 2L * 1024 * 1024);
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(250))
                     .until(() -> h.cli("agents").out().contains("disk full"));
             // Real time is the point here and below: a real agent's long poll, sent before the disk filled (5 s), must
             // have ended, and nothing may be claimed while a pulling agent would have claimed it at once.
@@ -67,7 +74,8 @@ class DiskFullEndToEndTest {
             String first = h.createTask("elsewhere", "plan", E2eHarness.printingConfig(3, null));
             String second = h.createTask("elsewhere-too", "plan", E2eHarness.printingConfig(3, null));
             Thread.sleep(3_000);
-            assertThat(List.of(h.show(first).status(), h.show(second).status())).as("the full agent took nothing")
+            assertThat(List.of(h.show(first).status(), h.show(second).status()))
+                    .as("the full agent took nothing")
                     .containsOnly(TaskStatus.QUEUED);
             Agent roomy = h.startAgent("roomy");
             for (String plan : List.of(first, second)) {
@@ -79,7 +87,8 @@ class DiskFullEndToEndTest {
 
             // Space is freed: the agent works again.
             Files.delete(ballast);
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(250))
                     .until(() -> !h.cli("agents").out().contains("disk full"));
             String third = h.createTask("after-cleanup", "plan", E2eHarness.printingConfig(3, null));
             TaskView done = Applies.awaitEnd(admin, third, Duration.ofSeconds(60));

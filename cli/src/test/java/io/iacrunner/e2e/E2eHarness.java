@@ -44,6 +44,7 @@ final class E2eHarness implements AutoCloseable {
     final Path dir;
     /** See {@link #shared()}. */
     private final Path shared;
+
     private final List<Agent> agents = new ArrayList<>();
     private final List<AgentProcess> agentProcesses = new ArrayList<>();
     private final List<Path> workDirs = new ArrayList<>();
@@ -72,7 +73,8 @@ final class E2eHarness implements AutoCloseable {
     static ServerConfig.Builder productionTimings(ServerConfig.Builder config) {
         ServerConfig defaults = ServerConfig.defaults();
         return config.pingInterval(defaults.pingInterval())
-                .leases(new ServerConfig.Leases(defaults.lease(), defaults.leases().lostApply()));
+                .leases(new ServerConfig.Leases(
+                        defaults.lease(), defaults.leases().lostApply()));
     }
 
     /**
@@ -86,9 +88,12 @@ final class E2eHarness implements AutoCloseable {
 
     static Path terraform() {
         Path found = Stream.concat(
-                        Stream.of(System.getenv().getOrDefault("PATH", "").split(":")).map(p -> Path.of(p, "terraform")),
+                        Stream.of(System.getenv().getOrDefault("PATH", "").split(":"))
+                                .map(p -> Path.of(p, "terraform")),
                         Stream.of(Path.of("/usr/local/bin/terraform")))
-                .filter(Files::isExecutable).findFirst().orElse(null);
+                .filter(Files::isExecutable)
+                .findFirst()
+                .orElse(null);
         assumeTrue(found != null, "Terraform is not installed here: end-to-end tests need a real terraform on PATH");
         return found;
     }
@@ -100,9 +105,14 @@ final class E2eHarness implements AutoCloseable {
     /** An agent in this JVM, its configuration adjusted by {@code adjust} (say, a short cancel grace). */
     Agent startAgent(String name, UnaryOperator<AgentConfig.Builder> adjust) throws IOException {
         Path work = workDir(name);
-        Agent agent = new Agent(adjust.apply(AgentConfig.builder(server.baseUrl(), server.server().agentTokenFile())
-                .name(name).workDir(work).terraform(terraform()).pullWait(Duration.ofSeconds(5))
-                .sandboxReadOnly(List.of(shared))).build());
+        Agent agent = new Agent(adjust.apply(
+                        AgentConfig.builder(server.baseUrl(), server.server().agentTokenFile())
+                                .name(name)
+                                .workDir(work)
+                                .terraform(terraform())
+                                .pullWait(Duration.ofSeconds(5))
+                                .sandboxReadOnly(List.of(shared)))
+                .build());
         agent.start();
         agents.add(agent);
         return agent;
@@ -123,7 +133,8 @@ final class E2eHarness implements AutoCloseable {
          */
         void kill() throws InterruptedException {
             process.destroyForcibly();
-            if (!process.waitFor(30, TimeUnit.SECONDS)) throw new AssertionError("agent JVM " + process.pid() + " survived SIGKILL");
+            if (!process.waitFor(30, TimeUnit.SECONDS))
+                throw new AssertionError("agent JVM " + process.pid() + " survived SIGKILL");
         }
     }
 
@@ -141,31 +152,53 @@ final class E2eHarness implements AutoCloseable {
     }
 
     /** As {@link #startAgentProcess(String, java.net.URI, String...)}, with {@code env} added to the agent's environment. */
-    AgentProcess startAgentProcess(String name, java.net.URI serverUrl, Map<String, String> env, String... extraArgs) throws IOException {
+    AgentProcess startAgentProcess(String name, java.net.URI serverUrl, Map<String, String> env, String... extraArgs)
+            throws IOException {
         Path work = workDir(name);
         Path log = dir.resolve("agent-" + name + ".log");
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "agent", "--server", serverUrl.toString(),
-                "--token-file", server.server().agentTokenFile().toString(),
-                "--name", name, "--work-dir", work.toString(), "--sandbox-read-only", shared.toString()));
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-Xmx256m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName(),
+                "agent",
+                "--server",
+                serverUrl.toString(),
+                "--token-file",
+                server.server().agentTokenFile().toString(),
+                "--name",
+                name,
+                "--work-dir",
+                work.toString(),
+                "--sandbox-read-only",
+                shared.toString()));
         command.addAll(List.of(extraArgs));
-        if (!List.of(extraArgs).contains("--terraform")) command.addAll(List.of("--terraform", terraform().toString()));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        if (!List.of(extraArgs).contains("--terraform"))
+            command.addAll(List.of("--terraform", terraform().toString()));
+        ProcessBuilder builder =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().putAll(env);
         Process process = builder.start();
         AgentProcess started = new AgentProcess(name, null, process, work, log);
         agentProcesses.add(started);
-        String agentId = Awaitility.await("agent " + name + " registered").atMost(Duration.ofSeconds(60))
+        String agentId = Awaitility.await("agent " + name + " registered")
+                .atMost(Duration.ofSeconds(60))
                 .pollInterval(Duration.ofMillis(200))
-                .until(() -> {
-                    if (!process.isAlive()) throw new AssertionError("agent " + name + " exited: " + Files.readString(log));
-                    return server.admin().get(ApiPaths.AGENTS, AgentList.class).agents().stream()
-                            .filter(a -> a.name().equals(name) && !a.status().equals("offline"))
-                            .map(AgentView::agentId).findFirst();
-                }, Optional::isPresent).orElseThrow();
+                .until(
+                        () -> {
+                            if (!process.isAlive())
+                                throw new AssertionError("agent " + name + " exited: " + Files.readString(log));
+                            return server.admin().get(ApiPaths.AGENTS, AgentList.class).agents().stream()
+                                    .filter(a ->
+                                            a.name().equals(name) && !a.status().equals("offline"))
+                                    .map(AgentView::agentId)
+                                    .findFirst();
+                        },
+                        Optional::isPresent)
+                .orElseThrow();
         AgentProcess registered = new AgentProcess(name, agentId, process, work, log);
         agentProcesses.set(agentProcesses.indexOf(started), registered);
         return registered;
@@ -182,10 +215,16 @@ final class E2eHarness implements AutoCloseable {
 
     CliResult cli(String... args) {
         List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--server", server.baseUrl().toString(), "--token-file", server.server().adminTokenFile().toString()));
+        all.addAll(List.of(
+                "--server",
+                server.baseUrl().toString(),
+                "--token-file",
+                server.server().adminTokenFile().toString()));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int exit = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
+        int exit = Main.run(
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8),
                 all.toArray(String[]::new));
         return new CliResult(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
@@ -196,7 +235,8 @@ final class E2eHarness implements AutoCloseable {
 
     String createTask(String workspace, String action, String configJson) throws IOException {
         Path config = file("config-" + System.nanoTime() + ".tf.json", configJson);
-        CliResult r = cli("task", "create", "--workspace", workspace, "--action", action, "--config", config.toString());
+        CliResult r =
+                cli("task", "create", "--workspace", workspace, "--action", action, "--config", config.toString());
         if (r.exit() != 0) throw new AssertionError("task create failed: " + r);
         return r.out().trim();
     }
@@ -213,7 +253,8 @@ final class E2eHarness implements AutoCloseable {
 
     /** The numbers N of lines "... (local-exec): line N", in the order they appear. */
     static List<Integer> numberedLines(String log) {
-        Matcher m = Pattern.compile("\\(local-exec\\): line (\\d+)$", Pattern.MULTILINE).matcher(plain(log));
+        Matcher m = Pattern.compile("\\(local-exec\\): line (\\d+)$", Pattern.MULTILINE)
+                .matcher(plain(log));
         List<Integer> numbers = new ArrayList<>();
         while (m.find()) numbers.add(Integer.parseInt(m.group(1)));
         return numbers;
@@ -248,26 +289,32 @@ final class E2eHarness implements AutoCloseable {
         }
         if (printed.toString().contentEquals(expected)) {
             if (pieces.size() != count) {
-                System.out.println("E2eHarness: " + what + ": Terraform printed the " + count
-                        + " provisioner lines as " + pieces.size() + " lines");
+                System.out.println("E2eHarness: " + what + ": Terraform printed the " + count + " provisioner lines as "
+                        + pieces.size() + " lines");
             }
             return;
         }
         int diff = 0;
-        while (diff < Math.min(printed.length(), expected.length()) && printed.charAt(diff) == expected.charAt(diff)) diff++;
+        while (diff < Math.min(printed.length(), expected.length()) && printed.charAt(diff) == expected.charAt(diff))
+            diff++;
         String expectedThere = expected.substring(Math.max(0, diff - 20), Math.min(expected.length(), diff + 40));
         int line = -1;
         for (int[] piece : pieces) if (piece[0] <= diff) line = piece[1];
-        throw new AssertionError(what + ": the provisioner's output (blanks left out) differs from what it printed at character " + diff
-                + " (expected \"…" + expectedThere + "…\"; " + printed.length() + " characters found, " + expected.length()
-                + " expected)" + (line >= 0 ? "; around it:\n" + around(lines, line) : ""));
+        throw new AssertionError(
+                what + ": the provisioner's output (blanks left out) differs from what it printed at character " + diff
+                        + " (expected \"…" + expectedThere + "…\"; " + printed.length() + " characters found, "
+                        + expected.length()
+                        + " expected)" + (line >= 0 ? "; around it:\n" + around(lines, line) : ""));
     }
 
     private static String around(List<String> lines, int index) {
         StringBuilder out = new StringBuilder();
         for (int i = Math.max(0, index - 4); i < Math.min(lines.size(), index + 3); i++) {
             String line = plain(lines.get(i));
-            out.append("  [").append(i).append("] ").append(line.length() > 160 ? line.substring(0, 160) + "…(" + line.length() + " chars)" : line)
+            out.append("  [")
+                    .append(i)
+                    .append("] ")
+                    .append(line.length() > 160 ? line.substring(0, 160) + "…(" + line.length() + " chars)" : line)
                     .append('\n');
         }
         return out.toString();
@@ -275,9 +322,10 @@ final class E2eHarness implements AutoCloseable {
 
     /** A configuration whose apply prints {@code count} numbered lines, {@code delay} seconds apart. */
     static String printingConfig(int count, String delay) {
-        String command = "for i in $(seq 1 " + count + "); do echo \\\"line $i\\\"; " + (delay == null ? "" : "sleep " + delay + "; ") + "done";
-        return "{\"resource\":{\"terraform_data\":{\"lines\":{\"input\":\"" + count + "\",\"provisioner\":{\"local-exec\":{\"command\":\""
-                + command + "\"}}}}}}";
+        String command = "for i in $(seq 1 " + count + "); do echo \\\"line $i\\\"; "
+                + (delay == null ? "" : "sleep " + delay + "; ") + "done";
+        return "{\"resource\":{\"terraform_data\":{\"lines\":{\"input\":\"" + count
+                + "\",\"provisioner\":{\"local-exec\":{\"command\":\"" + command + "\"}}}}}}";
     }
 
     /**
@@ -301,8 +349,10 @@ final class E2eHarness implements AutoCloseable {
      */
     Path terraformDouble(String name, String before, boolean exec) throws IOException {
         Path script = dir.resolve(name);
-        Files.writeString(script, "#!/bin/sh\n# Test double (" + name + "): see the test that writes it.\n" + before + "\n"
-                + (exec ? "exec " : "") + "'" + terraform() + "' \"$@\"\n");
+        Files.writeString(
+                script,
+                "#!/bin/sh\n# Test double (" + name + "): see the test that writes it.\n" + before + "\n"
+                        + (exec ? "exec " : "") + "'" + terraform() + "' \"$@\"\n");
         script.toFile().setExecutable(true);
         return script;
     }

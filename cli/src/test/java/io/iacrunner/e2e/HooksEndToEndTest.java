@@ -36,7 +36,8 @@ class HooksEndToEndTest {
         try (E2eHarness system = new E2eHarness(dir)) {
             system.startAgent("hooked", c -> c.hooksDir(hooks));
             String marker = "hooks-" + System.nanoTime();
-            String id = system.createTask("hooked", "plan_apply", E2eHarness.localExecConfig(marker, "echo applied-" + marker));
+            String id = system.createTask(
+                    "hooked", "plan_apply", E2eHarness.localExecConfig(marker, "echo applied-" + marker));
 
             E2eHarness.CliResult replay = system.cli("logs", id, "--follow");
             TaskView done = system.show(id);
@@ -46,13 +47,17 @@ class HooksEndToEndTest {
             assertThat(done.message()).isEqualTo("the pre-apply hook exited with code 7");
             assertThat(done.logComplete()).isTrue();
             WorkspaceView workspace = system.workspace("hooked");
-            assertThat(workspace.currentStateVersion()).as("apply never ran: no state").isNull();
+            assertThat(workspace.currentStateVersion())
+                    .as("apply never ran: no state")
+                    .isNull();
             assertThat(workspace.lock()).as("a failed run releases the lock").isNull();
             for (String log : new String[] {E2eHarness.plain(system.logText(id)), E2eHarness.plain(replay.out())}) {
-                assertThat(log).contains("[pre-plan hook] checking hooked before its plan",
-                        "[pre-apply hook] change freeze: no applies today",
-                        "the pre-apply hook exited with code 7: the run fails here, before terraform apply",
-                        "Plan: 1 to add");
+                assertThat(log)
+                        .contains(
+                                "[pre-plan hook] checking hooked before its plan",
+                                "[pre-apply hook] change freeze: no applies today",
+                                "the pre-apply hook exited with code 7: the run fails here, before terraform apply",
+                                "Plan: 1 to add");
                 assertThat(log).doesNotContain("applied-" + marker, "Apply complete");
             }
         }

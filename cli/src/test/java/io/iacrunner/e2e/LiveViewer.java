@@ -47,8 +47,11 @@ final class LiveViewer implements WebSocket.Listener {
 
     static LiveViewer open(ApiClient admin, String taskId, long offset, boolean reading) throws Exception {
         LiveViewer viewer = new LiveViewer(reading);
-        viewer.ws = admin.openWebSocket(ApiPaths.WS_VIEWER + "?task_id="
-                + URLEncoder.encode(taskId, StandardCharsets.UTF_8) + "&offset=" + offset, viewer).get(15, TimeUnit.SECONDS);
+        viewer.ws = admin.openWebSocket(
+                        ApiPaths.WS_VIEWER + "?task_id=" + URLEncoder.encode(taskId, StandardCharsets.UTF_8)
+                                + "&offset=" + offset,
+                        viewer)
+                .get(15, TimeUnit.SECONDS);
         return viewer;
     }
 
@@ -81,7 +84,8 @@ final class LiveViewer implements WebSocket.Listener {
             partial.setLength(0);
             try {
                 JsonNode message = WireJson.lenient().readTree(json);
-                if (message.has("error")) events.add(new Failed(new AssertionError("the server refused the viewer: " + json)));
+                if (message.has("error"))
+                    events.add(new Failed(new AssertionError("the server refused the viewer: " + json)));
                 else events.add(new Frame(WireJson.lenient().treeToValue(message, ViewerFrame.class)));
             } catch (IOException | RuntimeException e) {
                 events.add(new Failed(e));

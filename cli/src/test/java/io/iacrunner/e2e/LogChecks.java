@@ -48,7 +48,10 @@ final class LogChecks {
             if (lines.get(i).seq() != from + i) {
                 throw new AssertionError(what + ": at index " + i + " expected seq " + (from + i) + " but got "
                         + lines.get(i).seq() + " (" + lines.size() + " lines; around it: "
-                        + lines.subList(Math.max(0, i - 2), Math.min(lines.size(), i + 3)).stream().map(LogLine::seq).toList() + ")");
+                        + lines.subList(Math.max(0, i - 2), Math.min(lines.size(), i + 3)).stream()
+                                .map(LogLine::seq)
+                                .toList()
+                        + ")");
             }
         }
     }
@@ -63,7 +66,8 @@ final class LogChecks {
         List<String> got = texts(lines);
         for (int i = 0; i < Math.min(got.size(), stored.size()); i++) {
             if (!got.get(i).equals(stored.get(i))) {
-                throw new AssertionError("line seq " + i + " differs: viewer got <" + got.get(i) + "> but stored is <" + stored.get(i) + ">");
+                throw new AssertionError("line seq " + i + " differs: viewer got <" + got.get(i) + "> but stored is <"
+                        + stored.get(i) + ">");
             }
         }
         assertThat(got.size()).as("lines the viewer got vs lines stored").isEqualTo(stored.size());

@@ -37,7 +37,8 @@ class LogGapEndToEndTest {
             h.startAgent("gap");
             ApiClient admin = h.server.admin();
             String id = Applies.create(admin, "log-gap", Applies.printing("gap-" + System.nanoTime(), LINES, "0.5"));
-            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(50))
+            await().atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(50))
                     .until(() -> Applies.task(admin, id).logLines() >= LINES / 4);
 
             Loss loss = loseLastChunks(store, id, 3);
@@ -59,12 +60,25 @@ class LogGapEndToEndTest {
      */
     private static Loss loseLastChunks(Jdbi store, String taskId, int chunks) {
         return store.inTransaction(h -> {
-            long had = h.createQuery("select log_lines from tasks where task_id = :t for update").bind("t", taskId).mapTo(Long.class).one();
-            List<Long> newest = h.createQuery("select first_seq from log_chunks where task_id = :t order by first_seq desc limit :n")
-                    .bind("t", taskId).bind("n", chunks).mapTo(Long.class).list();
+            long had = h.createQuery("select log_lines from tasks where task_id = :t for update")
+                    .bind("t", taskId)
+                    .mapTo(Long.class)
+                    .one();
+            List<Long> newest = h.createQuery(
+                            "select first_seq from log_chunks where task_id = :t order by first_seq desc limit :n")
+                    .bind("t", taskId)
+                    .bind("n", chunks)
+                    .mapTo(Long.class)
+                    .list();
             long from = newest.getLast();
-            h.createUpdate("delete from log_chunks where task_id = :t and first_seq >= :from").bind("t", taskId).bind("from", from).execute();
-            h.createUpdate("update tasks set log_lines = :from where task_id = :t").bind("t", taskId).bind("from", from).execute();
+            h.createUpdate("delete from log_chunks where task_id = :t and first_seq >= :from")
+                    .bind("t", taskId)
+                    .bind("from", from)
+                    .execute();
+            h.createUpdate("update tasks set log_lines = :from where task_id = :t")
+                    .bind("t", taskId)
+                    .bind("from", from)
+                    .execute();
             return new Loss(from, had);
         });
     }

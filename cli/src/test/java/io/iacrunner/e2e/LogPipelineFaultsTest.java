@@ -21,10 +21,10 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.api.Order;
 
 /**
  * The log pipeline under faults, with real Terraform: the server killed with SIGKILL mid-apply and started again 30 s
@@ -56,12 +56,19 @@ class LogPipelineFaultsTest {
             ServerProcess.awaitReady(first, dir.resolve("server-1.log"));
             String adminToken = Files.readString(data.resolve("admin.token")).trim();
             ApiClient admin = new ApiClient(url, () -> adminToken);
-            agent = new Agent(AgentConfig.builder(url, data.resolve("agent.token")).name("faults").workDir(work)
-                    .terraform(E2eHarness.terraform()).pullWait(Duration.ofSeconds(5)).drainTimeout(Duration.ZERO).build());
+            agent = new Agent(AgentConfig.builder(url, data.resolve("agent.token"))
+                    .name("faults")
+                    .workDir(work)
+                    .terraform(E2eHarness.terraform())
+                    .pullWait(Duration.ofSeconds(5))
+                    .drainTimeout(Duration.ZERO)
+                    .build());
             agent.start();
-            String id = Applies.create(admin, "killed-server", Applies.printing("kill-" + System.nanoTime(), LINES, "0.5"));
+            String id =
+                    Applies.create(admin, "killed-server", Applies.printing("kill-" + System.nanoTime(), LINES, "0.5"));
 
-            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100))
+            await().atMost(Duration.ofSeconds(120))
+                    .pollInterval(Duration.ofMillis(100))
                     .until(() -> Applies.task(admin, id).logLines() >= LINES / 10);
             first.destroyForcibly();
             assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -75,9 +82,11 @@ class LogPipelineFaultsTest {
             assertThat(done.status()).as(done.message()).isEqualTo(TaskStatus.SUCCEEDED);
             assertThat(done.attempt()).as("never handed elsewhere").isEqualTo(1);
             Applies.assertExactLog(admin, done, LINES);
-            assertThat(admin.getText(ApiPaths.fill(ApiPaths.WORKSPACE_STATE, "killed-server"))).as("the new state, saved")
+            assertThat(admin.getText(ApiPaths.fill(ApiPaths.WORKSPACE_STATE, "killed-server")))
+                    .as("the new state, saved")
                     .contains("terraform_data");
-            System.out.println("LogPipelineFaultsTest: " + spooledAtKill + " lines were in the spool just after the server was killed");
+            System.out.println("LogPipelineFaultsTest: " + spooledAtKill
+                    + " lines were in the spool just after the server was killed");
         } finally {
             if (agent != null) agent.close();
             for (Process p : new Process[] {first, second}) {
@@ -93,10 +102,12 @@ class LogPipelineFaultsTest {
     @Test
     @Timeout(value = 300, unit = TimeUnit.SECONDS)
     void aHundredThousandLinesSurviveTheAgentsConnectionsCutOverAndOver() throws Exception {
-        try (E2eHarness h = new E2eHarness(dir, Duration.ofSeconds(3)); CuttingProxy proxy = new CuttingProxy(h.server.baseUrl().getPort())) {
+        try (E2eHarness h = new E2eHarness(dir, Duration.ofSeconds(3));
+                CuttingProxy proxy = new CuttingProxy(h.server.baseUrl().getPort())) {
             h.startAgent("cut", c -> c.serverUrl(proxy.url()));
             ApiClient admin = h.server.admin();
-            String id = Applies.create(admin, "cut-connections", Applies.printing("cut-" + System.nanoTime(), LINES, "0.5"));
+            String id = Applies.create(
+                    admin, "cut-connections", Applies.printing("cut-" + System.nanoTime(), LINES, "0.5"));
 
             AtomicBoolean running = new AtomicBoolean(true);
             Thread cutter = Thread.ofPlatform().start(() -> {
@@ -117,7 +128,9 @@ class LogPipelineFaultsTest {
                 running.set(false);
                 cutter.join();
             }
-            assertThat(proxy.cuts()).as("connections were cut while the task ran").isGreaterThan(20);
+            assertThat(proxy.cuts())
+                    .as("connections were cut while the task ran")
+                    .isGreaterThan(20);
             assertThat(done.status()).as(done.message()).isEqualTo(TaskStatus.SUCCEEDED);
             Applies.assertExactLog(admin, done, LINES);
         }
@@ -131,24 +144,36 @@ class LogPipelineFaultsTest {
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void aRestartedAgentUploadsWhatOnlyItsSpoolHeld() throws Exception {
-        try (E2eHarness h = new E2eHarness(dir, Duration.ofSeconds(5)); CuttingProxy proxy = new CuttingProxy(h.server.baseUrl().getPort())) {
+        try (E2eHarness h = new E2eHarness(dir, Duration.ofSeconds(5));
+                CuttingProxy proxy = new CuttingProxy(h.server.baseUrl().getPort())) {
             String marker = "spool-" + System.nanoTime();
             E2eHarness.AgentProcess agent = h.startAgentProcess("phoenix", proxy.url(), "--drain-timeout", "0");
             ApiClient admin = h.server.admin();
-            String command = "for i in $(seq 1 20); do echo line $i; done; sleep 3; for i in $(seq 21 40); do echo line $i; done; sleep 300";
-            String id = Applies.create(admin, "spooled", (ObjectNode) WireJson.lenient().readTree(E2eHarness.localExecConfig(marker, command)));
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
-                    .until(() -> E2eHarness.numberedLines(admin.getText(ApiPaths.fill(ApiPaths.TASK_LOG_TEXT, id))).size() >= 20);
+            String command =
+                    "for i in $(seq 1 20); do echo line $i; done; sleep 3; for i in $(seq 21 40); do echo line $i; done; sleep 300";
+            String id = Applies.create(admin, "spooled", (ObjectNode)
+                    WireJson.lenient().readTree(E2eHarness.localExecConfig(marker, command)));
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> E2eHarness.numberedLines(admin.getText(ApiPaths.fill(ApiPaths.TASK_LOG_TEXT, id)))
+                                    .size()
+                            >= 20);
 
             proxy.refuse(true);
             Path spool = agent.workDir().resolve("spool");
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> spooled(spool).contains("line 40"));
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> spooled(spool).contains("line 40"));
             agent.kill();
             // Its sandbox died with it: nothing of the run is left to finish the apply behind the restarted agent.
-            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
-                    .untilAsserted(() -> assertThat(TaskProcesses.find(agent.workDir(), marker)).as("the killed agent's terraform").isEmpty());
+            await().atMost(Duration.ofSeconds(5))
+                    .pollInterval(Duration.ofMillis(100))
+                    .untilAsserted(() -> assertThat(TaskProcesses.find(agent.workDir(), marker))
+                            .as("the killed agent's terraform")
+                            .isEmpty());
             assertThat(E2eHarness.numberedLines(admin.getText(ApiPaths.fill(ApiPaths.TASK_LOG_TEXT, id))))
-                    .as("the server has not seen the lines printed while it was unreachable").doesNotContain(40);
+                    .as("the server has not seen the lines printed while it was unreachable")
+                    .doesNotContain(40);
 
             proxy.refuse(false);
             h.startAgentProcess("phoenix", proxy.url(), "--drain-timeout", "0");
@@ -158,14 +183,19 @@ class LogPipelineFaultsTest {
             assertThat(done.attempt()).isEqualTo(1);
             String log = admin.getText(ApiPaths.fill(ApiPaths.TASK_LOG_TEXT, id));
             E2eHarness.assertProvisionerPrinted(log.lines().toList(), 40, "", "the stored log");
-            assertThat(done.logComplete()).as("the spool's proof matched what the server stored").isTrue();
+            assertThat(done.logComplete())
+                    .as("the spool's proof matched what the server stored")
+                    .isTrue();
             assertThat(Applies.sha256(log)).isEqualTo(done.logSha256());
             WorkspaceView ws = admin.get(ApiPaths.fill(ApiPaths.WORKSPACE, "spooled"), WorkspaceView.class);
-            assertThat(ws.lock()).as("the apply may have created resources: the workspace stays locked").isNotNull();
+            assertThat(ws.lock())
+                    .as("the apply may have created resources: the workspace stays locked")
+                    .isNotNull();
             assertThat(ws.lock().taskId()).isEqualTo(id);
             await().atMost(Duration.ofSeconds(10)).until(() -> spooled(spool).isEmpty());
             try (Stream<Path> left = Files.list(spool)) {
-                assertThat(left.map(p -> p.getFileName().toString())).as("the attempt's journal went with its spool")
+                assertThat(left.map(p -> p.getFileName().toString()))
+                        .as("the attempt's journal went with its spool")
                         .noneMatch(name -> name.startsWith(id));
             }
         }

@@ -27,6 +27,7 @@ class MetricsEndToEndTest {
 
     @TempDir
     Path dir;
+
     E2eHarness system;
 
     @BeforeEach
@@ -49,23 +50,44 @@ class MetricsEndToEndTest {
         // Two tasks only an agent-less pool could run: its queue depth is 2, the default pool's stays 0.
         Map<String, String> labels = system.server.ownPool("nobody");
         for (int i = 0; i < 2; i++) {
-            system.server.admin().post(ApiPaths.TASKS, new io.iacrunner.protocol.CreateTaskRequest("metrics-waiting",
-                    io.iacrunner.protocol.TaskAction.PLAN, (com.fasterxml.jackson.databind.node.ObjectNode)
-                            io.iacrunner.protocol.WireJson.lenient().readTree(E2eHarness.printingConfig(1, null)),
-                    null, null, labels, null, null), TaskView.class);
+            system.server
+                    .admin()
+                    .post(
+                            ApiPaths.TASKS,
+                            new io.iacrunner.protocol.CreateTaskRequest(
+                                    "metrics-waiting",
+                                    io.iacrunner.protocol.TaskAction.PLAN,
+                                    (com.fasterxml.jackson.databind.node.ObjectNode)
+                                            io.iacrunner.protocol.WireJson.lenient()
+                                                    .readTree(E2eHarness.printingConfig(1, null)),
+                                    null,
+                                    null,
+                                    labels,
+                                    null,
+                                    null),
+                            TaskView.class);
         }
         // A deregistered agent is offline at once.
         var gone = system.server.registerAgent("gone");
         gone.client().post(ApiPaths.AGENT_DEREGISTER, Map.of(), Void.class);
 
         Path gate = system.shared().resolve("gate-" + UUID.randomUUID());
-        String first = system.createTask("metrics-a", "plan_apply", E2eHarness.localExecConfig(UUID.randomUUID().toString(),
-                "echo started; n=0; while [ ! -e '" + gate + "' ] && [ $n -lt 900 ]; do sleep 0.1; n=$((n+1)); done; echo done"));
-        await("the first task prints and waits").atMost(RUN).pollInterval(Duration.ofMillis(100))
+        String first = system.createTask(
+                "metrics-a",
+                "plan_apply",
+                E2eHarness.localExecConfig(
+                        UUID.randomUUID().toString(),
+                        "echo started; n=0; while [ ! -e '" + gate
+                                + "' ] && [ $n -lt 900 ]; do sleep 0.1; n=$((n+1)); done; echo done"));
+        await("the first task prints and waits")
+                .atMost(RUN)
+                .pollInterval(Duration.ofMillis(100))
                 .until(() -> E2eHarness.plain(system.logText(first)).contains("(local-exec): started"));
         LiveViewer viewer = LiveViewer.open(system.server.admin(), first, 0, true);
         // The client's handshake can complete before the server has checked the token and counted the viewer.
-        await("the viewer is counted").atMost(Duration.ofSeconds(10)).until(() -> metrics().value("iac_log_viewers") == 1);
+        await("the viewer is counted")
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> metrics().value("iac_log_viewers") == 1);
 
         PrometheusText during = metrics();
         assertThat(during.value("iac_queue_depth{pool=\"nobody\"}")).isEqualTo(2);
@@ -80,12 +102,18 @@ class MetricsEndToEndTest {
         Files.writeString(gate, "go");
         assertThat(viewer.untilEnd(RUN).getLast().status()).isEqualTo(TaskStatus.SUCCEEDED);
         String second = system.createTask("metrics-b", "plan", E2eHarness.printingConfig(50, null));
-        TaskView ended = await("the second task").atMost(RUN).pollInterval(Duration.ofMillis(200))
+        TaskView ended = await("the second task")
+                .atMost(RUN)
+                .pollInterval(Duration.ofMillis(200))
                 .until(() -> system.show(second), t -> t.status().isTerminal());
         assertThat(ended.status()).isEqualTo(TaskStatus.SUCCEEDED);
 
-        await("the viewer is gone").atMost(Duration.ofSeconds(10)).until(() -> metrics().value("iac_log_viewers") == 0);
-        await("the agent is idle").atMost(Duration.ofSeconds(10)).until(() -> metrics().value("iac_agents{status=\"idle\"}") == 1);
+        await("the viewer is gone")
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> metrics().value("iac_log_viewers") == 0);
+        await("the agent is idle")
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> metrics().value("iac_agents{status=\"idle\"}") == 1);
         PrometheusText after = metrics();
         assertThat(after.value("iac_tasks_running{action=\"plan_apply\"}")).isZero();
         long lines = 0;
@@ -96,12 +124,17 @@ class MetricsEndToEndTest {
         }
         assertThat(after.value("iac_log_ingested_lines_total")).isEqualTo(lines);
         assertThat(after.value("iac_log_ingested_bytes_total")).isEqualTo(bytes);
-        assertThat(after.value("iac_queue_to_start_seconds_count")).as("tasks started").isEqualTo(2);
+        assertThat(after.value("iac_queue_to_start_seconds_count"))
+                .as("tasks started")
+                .isEqualTo(2);
         assertThat(after.value("iac_queue_to_start_seconds_sum")).isPositive();
         assertThat(after.value("iac_store_statement_seconds_count")).isPositive();
-        assertThat(after.has("hikaricp_connections_acquire_seconds_count")).as("the pool's wait for a connection").isTrue();
+        assertThat(after.has("hikaricp_connections_acquire_seconds_count"))
+                .as("the pool's wait for a connection")
+                .isTrue();
         assertThat(after.has("jvm_memory_used_bytes")).isTrue();
-        assertThat(after.has("jvm_gc_pause_seconds_count") || after.has("jvm_gc_memory_allocated_bytes_total")).isTrue();
+        assertThat(after.has("jvm_gc_pause_seconds_count") || after.has("jvm_gc_memory_allocated_bytes_total"))
+                .isTrue();
         assertThat(after.has("process_cpu_usage")).isTrue();
     }
 }

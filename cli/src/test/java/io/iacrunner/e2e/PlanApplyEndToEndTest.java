@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PlanApplyEndToEndTest {
     @TempDir
     static Path dir;
+
     static E2eHarness system;
 
     @BeforeAll
@@ -40,7 +41,8 @@ class PlanApplyEndToEndTest {
         E2eHarness.CliResult replayed = system.cli("logs", taskId);
         assertThat(replayed.exit()).isZero();
         assertThat(replayed.out()).as("replay equals what was followed live").isEqualTo(followed.out());
-        assertThat(E2eHarness.plain(replayed.out())).contains("Apply complete! Resources: 1 added, 0 changed, 0 destroyed.");
+        assertThat(E2eHarness.plain(replayed.out()))
+                .contains("Apply complete! Resources: 1 added, 0 changed, 0 destroyed.");
 
         TaskView task = system.show(taskId);
         assertThat(task.status()).isEqualTo(TaskStatus.SUCCEEDED);
@@ -61,8 +63,12 @@ class PlanApplyEndToEndTest {
         E2eHarness.CliResult plan = system.cli("logs", planId, "--follow");
         assertThat(plan.exit()).as(plan.err()).isZero();
         assertThat(E2eHarness.plain(plan.out())).contains("No changes.");
-        assertThat(WireJson.lenient().readTree(system.cli("state", "show", "e2e-main").out()).path("serial").asLong())
-                .as("a plan never changes state").isEqualTo(serial);
+        assertThat(WireJson.lenient()
+                        .readTree(system.cli("state", "show", "e2e-main").out())
+                        .path("serial")
+                        .asLong())
+                .as("a plan never changes state")
+                .isEqualTo(serial);
 
         E2eHarness.CliResult agents = system.cli("agents", "--json");
         assertThat(agents.exit()).isZero();
@@ -74,7 +80,9 @@ class PlanApplyEndToEndTest {
 
     @Test
     void configWithAnErrorEndsFailedWithTerraformsMessage() throws Exception {
-        String taskId = system.createTask("e2e-broken", "plan_apply",
+        String taskId = system.createTask(
+                "e2e-broken",
+                "plan_apply",
                 "{\"resource\":{\"terraform_data\":{\"x\":{\"input\":\"${terraform_data.missing.id}\"}}}}");
         E2eHarness.CliResult followed = system.cli("logs", taskId, "--follow");
         assertThat(followed.exit()).isNotZero();
@@ -82,14 +90,18 @@ class PlanApplyEndToEndTest {
         TaskView task = system.show(taskId);
         assertThat(task.status()).isEqualTo(TaskStatus.FAILED);
         assertThat(task.exitCode()).isNotNull().isNotZero();
-        assertThat(system.cli("state", "show", "e2e-broken").exit()).as("no state was written").isNotZero();
+        assertThat(system.cli("state", "show", "e2e-broken").exit())
+                .as("no state was written")
+                .isNotZero();
     }
 
     @Test
     void aViewerJoiningMidRunAndOneResumingFromAnOffsetEachGetEveryLineOnce() throws Exception {
         String taskId = system.createTask("e2e-viewers", "plan_apply", E2eHarness.printingConfig(300, "0.01"));
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
-                .until(() -> system.show(taskId).logLines() > 20 && system.show(taskId).status() == TaskStatus.RUNNING);
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(60))
+                .until(() -> system.show(taskId).logLines() > 20
+                        && system.show(taskId).status() == TaskStatus.RUNNING);
 
         E2eHarness.CliResult late = system.cli("logs", taskId, "--follow");
         assertThat(late.exit()).isZero();

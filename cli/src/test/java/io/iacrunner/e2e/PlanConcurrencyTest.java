@@ -30,21 +30,34 @@ class PlanConcurrencyTest {
             for (int i = 3; i < 5; i++) ids.add(system.createTask("conc-plan-" + i, "plan", plan));
 
             system.startAgent("concurrency");
-            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
+            await().atMost(Duration.ofMinutes(3))
+                    .pollInterval(Duration.ofMillis(500))
                     .until(() -> ids.stream().allMatch(id -> status(system, id).isTerminal()));
 
             List<TaskView> tasks = new ArrayList<>();
             for (String id : ids) tasks.add(system.show(id));
-            assertThat(tasks).allSatisfy(t -> assertThat(t.status()).as(t.taskId()).isEqualTo(TaskStatus.SUCCEEDED));
-            assertThat(tasks).as("nobody watched these runs; their logs are complete all the same")
-                    .allSatisfy(t -> assertThat(t.logComplete() && t.logLines() > 0).as(t.taskId()).isTrue());
+            assertThat(tasks)
+                    .allSatisfy(t -> assertThat(t.status()).as(t.taskId()).isEqualTo(TaskStatus.SUCCEEDED));
+            assertThat(tasks)
+                    .as("nobody watched these runs; their logs are complete all the same")
+                    .allSatisfy(t -> assertThat(t.logComplete() && t.logLines() > 0)
+                            .as(t.taskId())
+                            .isTrue());
 
-            List<TaskView> plans = tasks.stream().filter(t -> t.action() == TaskAction.PLAN).toList();
-            assertThat(maxOverlap(plans)).as("never more than max_plan_concurrency=2 plans at once").isEqualTo(2);
-            TaskView apply = tasks.stream().filter(t -> t.action() == TaskAction.PLAN_APPLY).findFirst().orElseThrow();
+            List<TaskView> plans =
+                    tasks.stream().filter(t -> t.action() == TaskAction.PLAN).toList();
+            assertThat(maxOverlap(plans))
+                    .as("never more than max_plan_concurrency=2 plans at once")
+                    .isEqualTo(2);
+            TaskView apply = tasks.stream()
+                    .filter(t -> t.action() == TaskAction.PLAN_APPLY)
+                    .findFirst()
+                    .orElseThrow();
             for (TaskView other : tasks) {
                 if (other != apply) {
-                    assertThat(overlaps(apply, other)).as("plan_apply overlapped " + other.taskId()).isFalse();
+                    assertThat(overlaps(apply, other))
+                            .as("plan_apply overlapped " + other.taskId())
+                            .isFalse();
                 }
             }
         }

@@ -31,10 +31,10 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.api.Order;
 
 /**
  * Two server replicas on the machine's PostgreSQL (a database of this test's own) and a Redis this test starts and
@@ -50,6 +50,7 @@ class ReplicasEndToEndTest {
 
     @TempDir
     Path dir;
+
     ExternalServices.FreshDatabase db;
     RedisProcess redis;
     String prefix;
@@ -72,11 +73,15 @@ class ReplicasEndToEndTest {
         a = ServerProcess.launch(Files.createDirectories(dir.resolve("replica-a")), log, port, PING, settings);
         ServerProcess.awaitReady(a, log);
         aUrl = URI.create("http://127.0.0.1:" + port);
-        agent = new Agent(AgentConfig.builder(aUrl, b.server().agentTokenFile()).otherServers(List.of(b.baseUrl()))
-                .name("replicated").workDir(Files.createDirectories(dir.resolve("agent")))
-                .terraform(E2eHarness.terraform()).pullWait(Duration.ofSeconds(5))
+        agent = new Agent(AgentConfig.builder(aUrl, b.server().agentTokenFile())
+                .otherServers(List.of(b.baseUrl()))
+                .name("replicated")
+                .workDir(Files.createDirectories(dir.resolve("agent")))
+                .terraform(E2eHarness.terraform())
+                .pullWait(Duration.ofSeconds(5))
                 // The gate a provisioner waits for is outside its sandbox but for this directory, shown read-only.
-                .sandboxReadOnly(List.of(Files.createDirectories(dir.resolve("gates")))).build());
+                .sandboxReadOnly(List.of(Files.createDirectories(dir.resolve("gates"))))
+                .build());
         agent.start();
     }
 
@@ -96,7 +101,8 @@ class ReplicasEndToEndTest {
     void aViewerOnReplicaBGetsEveryLineLiveExactlyOnceWhileTheAgentUploadsToReplicaA() throws Exception {
         Path gate = dir.resolve("gates").resolve("gate");
         int count = 2_000;
-        String id = create(E2eHarness.localExecConfig(UUID.randomUUID().toString(), waitFor(gate) + printing("line", count)));
+        String id = create(
+                E2eHarness.localExecConfig(UUID.randomUUID().toString(), waitFor(gate) + printing("line", count)));
         LiveViewer viewer = LiveViewer.open(b.admin(), id, 0, true);
         Files.writeString(gate, "go");
 
@@ -105,7 +111,9 @@ class ReplicasEndToEndTest {
         List<LogLine> lines = LogChecks.linesOf(frames);
         LogChecks.assertEveryStoredLineOnceInOrder(b.admin(), id, lines);
         E2eHarness.assertProvisionerPrinted(LogChecks.texts(lines), count, "", "the lines the viewer on B got");
-        assertThat(frames.size()).as("frames: the lines came live, not in one piece at the end").isGreaterThan(3);
+        assertThat(frames.size())
+                .as("frames: the lines came live, not in one piece at the end")
+                .isGreaterThan(3);
         // The uploads went to A (the agent's first server): B stored none of them, it only relayed them to its viewer.
         assertThat(metricsOf(aUrl).value("iac_log_ingested_lines_total")).isEqualTo(lines.size());
         assertThat(b.metrics().value("iac_log_ingested_lines_total")).isZero();
@@ -116,12 +124,15 @@ class ReplicasEndToEndTest {
         int count = 3_000;
         String id = create(E2eHarness.localExecConfig(UUID.randomUUID().toString(), slowly(count)));
         LiveViewer viewer = LiveViewer.open(b.admin(), id, 0, true);
-        await("300 lines stored").atMost(RUN).pollInterval(Duration.ofMillis(100))
+        await("300 lines stored")
+                .atMost(RUN)
+                .pollInterval(Duration.ofMillis(100))
                 .until(() -> LogChecks.task(b.admin(), id).logLines() >= 300);
 
         a.destroyForcibly(); // SIGKILL: no drain, no goodbye
         assertThat(a.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        System.out.println("ReplicasEndToEndTest: killed replica A with " + LogChecks.task(b.admin(), id).logLines() + " lines stored");
+        System.out.println("ReplicasEndToEndTest: killed replica A with "
+                + LogChecks.task(b.admin(), id).logLines() + " lines stored");
 
         List<ViewerFrame> frames = viewer.untilEnd(RUN);
         assertThat(frames.getLast().status()).isEqualTo(TaskStatus.SUCCEEDED);
@@ -129,29 +140,42 @@ class ReplicasEndToEndTest {
         LogChecks.assertEveryStoredLineOnceInOrder(b.admin(), id, lines);
         E2eHarness.assertProvisionerPrinted(LogChecks.texts(lines), count, "", "the lines the viewer on B got");
         TaskView ended = LogChecks.task(b.admin(), id);
-        assertThat(ended.attempt()).as("the same attempt went on: the agent kept its lease through B").isEqualTo(1);
-        assertThat(b.metrics().value("iac_log_ingested_lines_total")).as("lines B stored after A died").isPositive();
+        assertThat(ended.attempt())
+                .as("the same attempt went on: the agent kept its lease through B")
+                .isEqualTo(1);
+        assertThat(b.metrics().value("iac_log_ingested_lines_total"))
+                .as("lines B stored after A died")
+                .isPositive();
     }
 
     @Test
     void withRedisStoppedMidRunTheTaskFinishesWithItsWholeLogAndLiveViewingResumesWhenRedisReturns() throws Exception {
         Path outage = dir.resolve("gates").resolve("outage");
         Path back = dir.resolve("gates").resolve("back");
-        String id = create(E2eHarness.localExecConfig(UUID.randomUUID().toString(), printing("before", 200)
-                + waitFor(outage) + printing("during", 200) + waitFor(back) + printing("after", 200)));
+        String id = create(E2eHarness.localExecConfig(
+                UUID.randomUUID().toString(),
+                printing("before", 200)
+                        + waitFor(outage)
+                        + printing("during", 200)
+                        + waitFor(back)
+                        + printing("after", 200)));
         LiveViewer viewer = LiveViewer.open(b.admin(), id, 0, true);
         List<ViewerFrame> frames = new ArrayList<>();
         readUntil(viewer, frames, "before 200");
 
         redis.kill();
-        await("B notices Redis is gone").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+        await("B notices Redis is gone")
+                .atMost(Duration.ofSeconds(20))
+                .pollInterval(Duration.ofMillis(100))
                 .until(() -> b.metrics().value("iac_redis_connected") == 0);
         Files.writeString(outage, "go");
         // No wake-ups cross now: B's viewer sees A's commits by polling the store.
         readUntil(viewer, frames, "during 200");
 
         redis.start();
-        await("B subscribed again").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+        await("B subscribed again")
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(100))
                 .until(() -> b.metrics().value("iac_redis_connected") == 1);
         double received = b.metrics().value("iac_redis_wakeups_received_total");
         Files.writeString(back, "go");
@@ -161,24 +185,44 @@ class ReplicasEndToEndTest {
         List<LogLine> lines = LogChecks.linesOf(frames);
         LogChecks.assertEveryStoredLineOnceInOrder(b.admin(), id, lines);
         for (String phase : List.of("before", "during", "after")) {
-            E2eHarness.assertProvisionerPrinted(LogChecks.texts(lines).stream()
-                    .filter(l -> E2eHarness.plain(l).contains("(local-exec): " + phase + " ")).map(l -> l.replace(phase + " ", "line"))
-                    .toList(), 200, "", "the '" + phase + "' lines the viewer got");
+            E2eHarness.assertProvisionerPrinted(
+                    LogChecks.texts(lines).stream()
+                            .filter(l -> E2eHarness.plain(l).contains("(local-exec): " + phase + " "))
+                            .map(l -> l.replace(phase + " ", "line"))
+                            .toList(),
+                    200,
+                    "",
+                    "the '" + phase + "' lines the viewer got");
         }
         assertThat(b.metrics().value("iac_redis_wakeups_received_total"))
-                .as("wake-ups from A reached B again once Redis was back").isGreaterThan(received);
+                .as("wake-ups from A reached B again once Redis was back")
+                .isGreaterThan(received);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
 
     private String create(String configJson) throws Exception {
-        var tf = (com.fasterxml.jackson.databind.node.ObjectNode) WireJson.lenient().readTree(configJson);
-        return b.admin().post(ApiPaths.TASKS, new CreateTaskRequest("replicas-" + UUID.randomUUID().toString().substring(0, 8),
-                TaskAction.PLAN_APPLY, tf, null, null, null, null, null), TaskView.class).taskId();
+        var tf = (com.fasterxml.jackson.databind.node.ObjectNode)
+                WireJson.lenient().readTree(configJson);
+        return b.admin()
+                .post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest(
+                                "replicas-" + UUID.randomUUID().toString().substring(0, 8),
+                                TaskAction.PLAN_APPLY,
+                                tf,
+                                null,
+                                null,
+                                null,
+                                null,
+                                null),
+                        TaskView.class)
+                .taskId();
     }
 
     /** Frames into {@code frames} until one holds a line ending with {@code text}. */
-    private static void readUntil(LiveViewer viewer, List<ViewerFrame> frames, String text) throws InterruptedException {
+    private static void readUntil(LiveViewer viewer, List<ViewerFrame> frames, String text)
+            throws InterruptedException {
         while (true) {
             ViewerFrame frame = viewer.next(RUN);
             frames.add(frame);
@@ -198,10 +242,12 @@ class ReplicasEndToEndTest {
 
     /** {@code count} numbered lines, 50 at a time with 0.1 s in between. */
     private static String slowly(int count) {
-        return "i=1; while [ $i -le " + count + " ]; do echo \"line $i\"; if [ $((i % 50)) -eq 0 ]; then sleep 0.1; fi; i=$((i+1)); done";
+        return "i=1; while [ $i -le " + count
+                + " ]; do echo \"line $i\"; if [ $((i % 50)) -eq 0 ]; then sleep 0.1; fi; i=$((i+1)); done";
     }
 
     private static String waitFor(Path gate) {
-        return "n=0; while [ ! -e '" + gate.toAbsolutePath() + "' ] && [ $n -lt 900 ]; do sleep 0.1; n=$((n+1)); done\n";
+        return "n=0; while [ ! -e '" + gate.toAbsolutePath()
+                + "' ] && [ $n -lt 900 ]; do sleep 0.1; n=$((n+1)); done\n";
     }
 }

@@ -36,6 +36,7 @@ class SensitiveVariablesEndToEndTest {
 
     @TempDir
     static Path dir;
+
     static E2eHarness system;
 
     @BeforeAll
@@ -53,7 +54,8 @@ class SensitiveVariablesEndToEndTest {
     void aSensitiveValueReachesTerraformAndNothingElse() throws Exception {
         List<String> cliOutput = new ArrayList<>();
         Path secretFile = system.file("secret.txt", SECRET + "\n");
-        cliOutput.add(ok(system.cli("var", "set", WS, "db_password", "--value-file", secretFile.toString(), "--sensitive")));
+        cliOutput.add(
+                ok(system.cli("var", "set", WS, "db_password", "--value-file", secretFile.toString(), "--sensitive")));
         cliOutput.add(ok(system.cli("var", "set", WS, "region", PLAIN)));
         String version = terraformVersion();
         cliOutput.add(ok(system.cli("workspace", "set", WS, "--terraform-version", version)));
@@ -69,7 +71,9 @@ class SensitiveVariablesEndToEndTest {
         cliOutput.add(ok(system.cli("logs", id, "--follow")));
         TaskView done = system.show(id);
         assertThat(done.status()).as(done.message()).isEqualTo(TaskStatus.SUCCEEDED);
-        assertThat(done.terraformVersion()).as("the workspace's version, filled in").isEqualTo(version);
+        assertThat(done.terraformVersion())
+                .as("the workspace's version, filled in")
+                .isEqualTo(version);
 
         String log = E2eHarness.plain(system.logText(id));
         assertThat(log).contains("password is " + SensitiveValues.MASK, "region is " + PLAIN, "vars mode 600");
@@ -85,17 +89,29 @@ class SensitiveVariablesEndToEndTest {
         assertThat(allCli).contains(PLAIN).doesNotContain(SECRET);
 
         List<String> apiResponses = Stream.of(
-                        ApiPaths.fill(ApiPaths.TASK, id), ApiPaths.fill(ApiPaths.TASK_LOGS, id), ApiPaths.fill(ApiPaths.TASK_LOG_TEXT, id),
-                        ApiPaths.fill(ApiPaths.WORKSPACE, WS), ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLES, WS),
-                        ApiPaths.fill(ApiPaths.WORKSPACE_STATE, WS), ApiPaths.fill(ApiPaths.WORKSPACE_STATE_VERSIONS, WS),
-                        ApiPaths.TASKS + "?workspace=" + WS, ApiPaths.AGENTS)
-                .map(path -> system.server.admin().getText(path)).toList();
+                        ApiPaths.fill(ApiPaths.TASK, id),
+                        ApiPaths.fill(ApiPaths.TASK_LOGS, id),
+                        ApiPaths.fill(ApiPaths.TASK_LOG_TEXT, id),
+                        ApiPaths.fill(ApiPaths.WORKSPACE, WS),
+                        ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLES, WS),
+                        ApiPaths.fill(ApiPaths.WORKSPACE_STATE, WS),
+                        ApiPaths.fill(ApiPaths.WORKSPACE_STATE_VERSIONS, WS),
+                        ApiPaths.TASKS + "?workspace=" + WS,
+                        ApiPaths.AGENTS)
+                .map(path -> system.server.admin().getText(path))
+                .toList();
         assertThat(String.join("\n", apiResponses)).contains(PLAIN).doesNotContain(SECRET);
 
         Path database = system.server.dataDir().resolve("pg");
-        assertThat(RawBytes.filesContaining(database, PLAIN)).as("plain values are found in the database files").isNotEmpty();
-        assertThat(RawBytes.filesContaining(database, SECRET)).as("database files holding the sensitive value").isEmpty();
-        assertThat(RawBytes.filesContaining(system.workDir("secrets"), SECRET)).as("agent files holding it after the run").isEmpty();
+        assertThat(RawBytes.filesContaining(database, PLAIN))
+                .as("plain values are found in the database files")
+                .isNotEmpty();
+        assertThat(RawBytes.filesContaining(database, SECRET))
+                .as("database files holding the sensitive value")
+                .isEmpty();
+        assertThat(RawBytes.filesContaining(system.workDir("secrets"), SECRET))
+                .as("agent files holding it after the run")
+                .isEmpty();
     }
 
     private static String ok(E2eHarness.CliResult r) {
@@ -104,9 +120,14 @@ class SensitiveVariablesEndToEndTest {
     }
 
     private static String terraformVersion() throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(E2eHarness.terraform().toString(), "version", "-json").redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(E2eHarness.terraform().toString(), "version", "-json")
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor();
-        return WireJson.lenient().readTree(out.substring(out.indexOf('{'))).path("terraform_version").asText();
+        return WireJson.lenient()
+                .readTree(out.substring(out.indexOf('{')))
+                .path("terraform_version")
+                .asText();
     }
 }

@@ -26,16 +26,26 @@ class SingleRunAgentEndToEndTest {
             String second = system.createTask("single-2", "plan", E2eHarness.printingConfig(3, null));
             var agent = system.startAgentProcess("one-shot", "--single");
 
-            assertThat(agent.process().waitFor(120, TimeUnit.SECONDS)).as("the agent exits by itself").isTrue();
-            assertThat(agent.process().exitValue()).as(Files.readString(agent.log())).isZero();
+            assertThat(agent.process().waitFor(120, TimeUnit.SECONDS))
+                    .as("the agent exits by itself")
+                    .isTrue();
+            assertThat(agent.process().exitValue())
+                    .as(Files.readString(agent.log()))
+                    .isZero();
 
             TaskView done = system.show(first);
             assertThat(done.status()).isEqualTo(TaskStatus.SUCCEEDED);
             assertThat(done.agentId()).isEqualTo(agent.agentId());
-            assertThat(done.logComplete()).as("every line reached the server before it left").isTrue();
+            assertThat(done.logComplete())
+                    .as("every line reached the server before it left")
+                    .isTrue();
             assertThat(system.show(second).status()).as("one task only").isEqualTo(TaskStatus.QUEUED);
-            assertThat(system.server.admin().get(ApiPaths.AGENTS, AgentList.class).agents())
-                    .filteredOn(a -> a.agentId().equals(agent.agentId())).singleElement()
+            assertThat(system.server
+                            .admin()
+                            .get(ApiPaths.AGENTS, AgentList.class)
+                            .agents())
+                    .filteredOn(a -> a.agentId().equals(agent.agentId()))
+                    .singleElement()
                     .satisfies(a -> assertThat(a.status()).as("deregistered").isEqualTo("offline"));
             assertThat(Files.readString(agent.log())).doesNotContain("log WebSocket unavailable");
         }

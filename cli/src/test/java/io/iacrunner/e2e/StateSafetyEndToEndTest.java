@@ -34,6 +34,7 @@ class StateSafetyEndToEndTest {
 
     @TempDir
     static Path dir;
+
     static E2eHarness system;
 
     @BeforeAll
@@ -52,15 +53,16 @@ class StateSafetyEndToEndTest {
         TaskView first = run(ONE);
         assertThat(first.status()).isEqualTo(TaskStatus.SUCCEEDED);
         assertThat(first.planSummary().add()).containsExactly("terraform_data.a");
-        assertThat(system.cli("task", "show", first.taskId()).out()).contains("plan:", "1 to add, 0 to change, 0 to destroy",
-                "+ terraform_data.a");
+        assertThat(system.cli("task", "show", first.taskId()).out())
+                .contains("plan:", "1 to add, 0 to change, 0 to destroy", "+ terraform_data.a");
         JsonNode v1 = state("--version", "1");
 
         TaskView half = run(HALF);
         assertThat(half.status()).as("the provisioner failed").isEqualTo(TaskStatus.FAILED);
         assertThat(half.planSummary().add()).containsExactlyInAnyOrder("terraform_data.c", "terraform_data.d");
         JsonNode v2 = state();
-        assertThat(v2.path("resources").toString()).as("the resource created before the failure is in the stored state")
+        assertThat(v2.path("resources").toString())
+                .as("the resource created before the failure is in the stored state")
                 .contains("\"name\":\"c\"");
         assertThat(v2.path("lineage").asText()).isEqualTo(v1.path("lineage").asText());
         assertThat(v2.path("serial").asLong()).isGreaterThan(v1.path("serial").asLong());
@@ -69,24 +71,37 @@ class StateSafetyEndToEndTest {
         assertThat(rollback.exit()).as(rollback.err()).isZero();
         assertThat(rollback.out()).contains("version 3", "restores the content of version 1");
         JsonNode v3 = state();
-        assertThat(v3.path("serial").asLong()).as("a rollback moves the serial forward").isEqualTo(v2.path("serial").asLong() + 1);
+        assertThat(v3.path("serial").asLong())
+                .as("a rollback moves the serial forward")
+                .isEqualTo(v2.path("serial").asLong() + 1);
         assertThat(v3.path("resources")).as("with the old content").isEqualTo(v1.path("resources"));
-        assertThat(state("--version", "2").path("resources").toString()).as("history is kept").contains("\"name\":\"c\"");
+        assertThat(state("--version", "2").path("resources").toString())
+                .as("history is kept")
+                .contains("\"name\":\"c\"");
         E2eHarness.CliResult versions = system.cli("state", "versions", WS);
-        assertThat(versions.out().lines()).hasSize(4).anySatisfy(l -> assertThat(l).contains("rollback to 1"));
-        assertThat(system.cli("state", "rollback", WS, "--to", "9").exit()).as("no such version").isEqualTo(4);
+        assertThat(versions.out().lines())
+                .hasSize(4)
+                .anySatisfy(l -> assertThat(l).contains("rollback to 1"));
+        assertThat(system.cli("state", "rollback", WS, "--to", "9").exit())
+                .as("no such version")
+                .isEqualTo(4);
 
         TaskView again = run(ONE);
         assertThat(again.status()).isEqualTo(TaskStatus.SUCCEEDED);
         assertThat(again.planSummary().hasChanges()).isFalse();
         assertThat(again.message()).isEqualTo("no changes: apply skipped");
         assertThat(system.cli("logs", again.taskId()).out()).doesNotContain("Apply complete");
-        assertThat(system.cli("state", "versions", WS).out().lines()).as("nothing applied, no new version").hasSize(4);
+        assertThat(system.cli("state", "versions", WS).out().lines())
+                .as("nothing applied, no new version")
+                .hasSize(4);
 
         E2eHarness.CliResult workspace = system.cli("workspace", "show", WS);
-        assertThat(workspace.out()).contains("output.greeting:", "\"hello\"", "output.secret:", "(sensitive)")
+        assertThat(workspace.out())
+                .contains("output.greeting:", "\"hello\"", "output.secret:", "(sensitive)")
                 .doesNotContain("s3cret-output-value");
-        assertThat(system.cli("workspace", "show", WS, "--json").out()).contains("\"greeting\"").doesNotContain("s3cret-output-value");
+        assertThat(system.cli("workspace", "show", WS, "--json").out())
+                .contains("\"greeting\"")
+                .doesNotContain("s3cret-output-value");
     }
 
     private static TaskView run(String config) throws Exception {

@@ -46,14 +46,21 @@ class StoreMigrationTest {
     static Run iac(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int exit = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), args);
+        int exit = Main.run(
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8),
+                args);
         return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
     @Test
     void anEmbeddedStoreMovesToAnExternalDatabaseWithEverythingInIt() throws Exception {
         Path data = dir.resolve("single-node");
-        ServerConfig single = ServerConfig.builder().port(0).dataDir(data).pingInterval(Duration.ofSeconds(2)).build();
+        ServerConfig single = ServerConfig.builder()
+                .port(0)
+                .dataDir(data)
+                .pingInterval(Duration.ofSeconds(2))
+                .build();
         String admin;
         List<TaskView> before;
         String applied;
@@ -62,12 +69,17 @@ class StoreMigrationTest {
         try (IacServer server = IacServer.start(single)) {
             admin = Files.readString(server.adminTokenFile()).trim();
             ApiClient client = new ApiClient(server.baseUrl(), () -> admin);
-            Agent agent = new Agent(AgentConfig.builder(server.baseUrl(), server.agentTokenFile()).name("mover")
-                    .workDir(Files.createDirectories(dir.resolve("agent"))).terraform(E2eHarness.terraform()).build());
+            Agent agent = new Agent(AgentConfig.builder(server.baseUrl(), server.agentTokenFile())
+                    .name("mover")
+                    .workDir(Files.createDirectories(dir.resolve("agent")))
+                    .terraform(E2eHarness.terraform())
+                    .build());
             agent.start();
             try {
                 applied = create(client, "moved", TaskAction.PLAN_APPLY, E2eHarness.printingConfig(30, null));
-                await("the apply").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+                await("the apply")
+                        .atMost(Duration.ofSeconds(90))
+                        .pollInterval(Duration.ofMillis(200))
                         .until(() -> task(client, applied).status().isTerminal());
             } finally {
                 agent.close();
@@ -85,29 +97,59 @@ class StoreMigrationTest {
         assertThat(exported.out()).contains("exported");
 
         try (ExternalServices.FreshDatabase db = ExternalServices.postgres()) {
-            Run imported = iac("admin", "import", "--in", export.toString(), "--database-url", db.url(), "--database-user", db.user());
+            Run imported = iac(
+                    "admin",
+                    "import",
+                    "--in",
+                    export.toString(),
+                    "--database-url",
+                    db.url(),
+                    "--database-user",
+                    db.user());
             assertThat(imported.exit()).as(imported.err()).isZero();
-            Run again = iac("admin", "import", "--in", export.toString(), "--database-url", db.url(), "--database-user", db.user());
-            assertThat(again.exit()).as("a second import into the same database").isEqualTo(2);
+            Run again = iac(
+                    "admin",
+                    "import",
+                    "--in",
+                    export.toString(),
+                    "--database-url",
+                    db.url(),
+                    "--database-user",
+                    db.user());
+            assertThat(again.exit())
+                    .as("a second import into the same database")
+                    .isEqualTo(2);
             assertThat(again.err()).contains("not empty");
 
             try (TestServer external = TestServer.start(db::configure)) {
                 ApiClient client = external.withToken(admin); // the single node's admin token still works
                 assertThat(client.get(ApiPaths.TASKS, TaskList.class).tasks()).isEqualTo(before);
-                assertThat(client.getText(ApiPaths.fill(ApiPaths.TASK_LOG_TEXT, applied))).isEqualTo(log);
-                assertThat(client.getText(ApiPaths.fill(ApiPaths.WORKSPACE_STATE, "moved"))).isEqualTo(state);
-                assertThat(client.get(ApiPaths.fill(ApiPaths.WORKSPACE, "moved"), WorkspaceView.class).currentStateVersion())
+                assertThat(client.getText(ApiPaths.fill(ApiPaths.TASK_LOG_TEXT, applied)))
+                        .isEqualTo(log);
+                assertThat(client.getText(ApiPaths.fill(ApiPaths.WORKSPACE_STATE, "moved")))
+                        .isEqualTo(state);
+                assertThat(client.get(ApiPaths.fill(ApiPaths.WORKSPACE, "moved"), WorkspaceView.class)
+                                .currentStateVersion())
                         .isEqualTo(1);
                 String next = create(client, "moved-after", TaskAction.PLAN, E2eHarness.printingConfig(1, null));
-                assertThat(client.get(ApiPaths.TASKS, TaskList.class).tasks().getFirst().taskId())
-                        .as("a new task queues after the imported ones").isEqualTo(next);
+                assertThat(client.get(ApiPaths.TASKS, TaskList.class)
+                                .tasks()
+                                .getFirst()
+                                .taskId())
+                        .as("a new task queues after the imported ones")
+                        .isEqualTo(next);
             }
         }
     }
 
-    private static String create(ApiClient client, String workspace, TaskAction action, String config) throws Exception {
-        var tf = (com.fasterxml.jackson.databind.node.ObjectNode) WireJson.lenient().readTree(config);
-        return client.post(ApiPaths.TASKS, new CreateTaskRequest(workspace, action, tf, null, null, null, null, null), TaskView.class)
+    private static String create(ApiClient client, String workspace, TaskAction action, String config)
+            throws Exception {
+        var tf = (com.fasterxml.jackson.databind.node.ObjectNode)
+                WireJson.lenient().readTree(config);
+        return client.post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest(workspace, action, tf, null, null, null, null, null),
+                        TaskView.class)
                 .taskId();
     }
 

@@ -58,7 +58,9 @@ final class TaskProcesses {
     private static Optional<Found> describe(long pid) {
         Path proc = Path.of("/proc", Long.toString(pid));
         try {
-            String cmdline = new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ').trim();
+            String cmdline = new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8)
+                    .replace('\0', ' ')
+                    .trim();
             String cwd;
             try {
                 cwd = Files.readSymbolicLink(proc.resolve("cwd")).toString();
@@ -73,7 +75,8 @@ final class TaskProcesses {
 
     private static boolean environmentHolds(long pid, String marker) {
         try {
-            return new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "environ")), StandardCharsets.UTF_8)
+            return new String(
+                            Files.readAllBytes(Path.of("/proc", Long.toString(pid), "environ")), StandardCharsets.UTF_8)
                     .contains(marker);
         } catch (IOException | SecurityException e) {
             return false;

@@ -28,11 +28,11 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.Keys;
-import org.junit.jupiter.api.Order;
 
 /**
  * A finished task with a 200,000-line log (Terraform-like, with colours) opened in headless Chromium: the time until
@@ -48,6 +48,7 @@ class WebUiLargeLogTest {
     private static final int BATCH = 1_000;
     /** Line 12,345 holds markup that would run if a renderer ever put log text into innerHTML. */
     private static final int MARKUP_LINE = 12_345;
+
     private static final String MARKUP = "<img src=x onerror=\"window.iacXss=1\"> & \"quoted\" <b>not bold</b>";
 
     /** Installed before the page's own scripts: the longest the main thread left a 20 ms timer waiting, and long tasks. */
@@ -61,6 +62,7 @@ class WebUiLargeLogTest {
 
     @TempDir
     static Path dir;
+
     static ServerAndBrowser ui;
     static TestServer server;
     static Browser browser;
@@ -88,7 +90,12 @@ class WebUiLargeLogTest {
         browser.driver.get(server.baseUrl().resolve("/") + "#/runs/" + id); // a new document: the clock starts here
         Browser.LogModel loaded = browser.until("the last line visible", Duration.ofSeconds(120), () -> {
             Browser.LogModel m = browser.log(false);
-            return m != null && m.count() == LINES && !m.visibleSeqs().isEmpty() && m.visibleSeqs().getLast() == LINES - 1 ? m : null;
+            return m != null
+                            && m.count() == LINES
+                            && !m.visibleSeqs().isEmpty()
+                            && m.visibleSeqs().getLast() == LINES - 1
+                    ? m
+                    : null;
         });
         double seenByTest = (System.nanoTime() - opened) / 1e6;
         double lastLineShown = number("return document.querySelector('.log-viewport').iacLog.lastLineShownAt");
@@ -102,25 +109,51 @@ class WebUiLargeLogTest {
         double top = scrollAndMeasure("view.scrollTop = 0", 0);
         double middle = scrollAndMeasure("view.scrollTop = (view.scrollHeight - view.clientHeight) / 2", -1);
         Browser.LogModel atMiddle = browser.log(false);
-        assertThat(atMiddle.visibleSeqs().getFirst()).as("first row at half way").isBetween(LINES / 2L - 100, LINES / 2L + 100);
+        assertThat(atMiddle.visibleSeqs().getFirst())
+                .as("first row at half way")
+                .isBetween(LINES / 2L - 100, LINES / 2L + 100);
 
-        browser.js("arguments[0].focus()", browser.driver.findElement(org.openqa.selenium.By.cssSelector(".log-viewport")));
+        browser.js(
+                "arguments[0].focus()",
+                browser.driver.findElement(org.openqa.selenium.By.cssSelector(".log-viewport")));
         long beforeKeys = browser.log(false).visibleSeqs().getFirst();
-        new org.openqa.selenium.interactions.Actions(browser.driver).sendKeys(Keys.PAGE_DOWN, Keys.PAGE_DOWN, Keys.PAGE_DOWN).perform();
-        browser.until("Page Down moved the view", () -> browser.log(false).visibleSeqs().getFirst() > beforeKeys ? true : null);
-        new org.openqa.selenium.interactions.Actions(browser.driver).sendKeys(Keys.END).perform();
+        new org.openqa.selenium.interactions.Actions(browser.driver)
+                .sendKeys(Keys.PAGE_DOWN, Keys.PAGE_DOWN, Keys.PAGE_DOWN)
+                .perform();
+        browser.until(
+                "Page Down moved the view",
+                () -> browser.log(false).visibleSeqs().getFirst() > beforeKeys ? true : null);
+        new org.openqa.selenium.interactions.Actions(browser.driver)
+                .sendKeys(Keys.END)
+                .perform();
         browser.until("End shows the last line and follows again", () -> {
             Browser.LogModel m = browser.log(false);
-            return m.visibleSeqs().getLast() == LINES - 1 && Boolean.TRUE.equals(browser.js("return document.getElementById('follow').checked")) ? true : null;
+            return m.visibleSeqs().getLast() == LINES - 1
+                            && Boolean.TRUE.equals(browser.js("return document.getElementById('follow').checked"))
+                    ? true
+                    : null;
         });
 
         assertRenderedAsText();
         double millionMiddle = aMillionLinesScrollThroughTheScaledRange();
-        System.out.printf(Locale.ROOT, "WebUiLargeLogTest: last line visible after %.0f ms (page clock), %.0f ms (test); main thread"
-                + " blocked at most %.0f ms (longest task %.0f ms); scroll to top %.1f ms, to the middle %.1f ms; a million lines,"
-                + " to the middle %.1f ms%n", lastLineShown, seenByTest, maxGap, longestTask, top, middle, millionMiddle);
-        assertThat(lastLineShown).as("ms until the last line is visible (a sanity bound only)").isLessThan(120_000);
-        assertThat(maxGap).as("ms the tab was unresponsive at most (a sanity bound only)").isLessThan(10_000);
+        System.out.printf(
+                Locale.ROOT,
+                "WebUiLargeLogTest: last line visible after %.0f ms (page clock), %.0f ms (test); main thread"
+                        + " blocked at most %.0f ms (longest task %.0f ms); scroll to top %.1f ms, to the middle %.1f ms; a million lines,"
+                        + " to the middle %.1f ms%n",
+                lastLineShown,
+                seenByTest,
+                maxGap,
+                longestTask,
+                top,
+                middle,
+                millionMiddle);
+        assertThat(lastLineShown)
+                .as("ms until the last line is visible (a sanity bound only)")
+                .isLessThan(120_000);
+        assertThat(maxGap)
+                .as("ms the tab was unresponsive at most (a sanity bound only)")
+                .isLessThan(10_000);
         report(lastLineShown, seenByTest, maxGap, longestTask, top, middle, millionMiddle);
     }
 
@@ -134,7 +167,9 @@ class WebUiLargeLogTest {
                 requestAnimationFrame(() => requestAnimationFrame(() => done(performance.now() - started)));
                 """.formatted(action));
         if (expectedFirst >= 0) {
-            assertThat(browser.log(false).visibleSeqs().getFirst()).as("first row after: " + action).isEqualTo(expectedFirst);
+            assertThat(browser.log(false).visibleSeqs().getFirst())
+                    .as("first row after: " + action)
+                    .isEqualTo(expectedFirst);
         }
         return ms.doubleValue();
     }
@@ -152,25 +187,36 @@ class WebUiLargeLogTest {
                 log.setFollow(true);
                 log.append(lines);
                 """, LINES);
-        browser.until("the millionth line visible", () -> browser.log(false).visibleSeqs().getLast() == 999_999L ? true : null);
+        browser.until(
+                "the millionth line visible",
+                () -> browser.log(false).visibleSeqs().getLast() == 999_999L ? true : null);
         double middle = scrollAndMeasure("view.scrollTop = (view.scrollHeight - view.clientHeight) / 2", -1);
-        assertThat(browser.log(false).visibleSeqs().getFirst()).as("first row at half way of a million").isBetween(499_900L, 500_100L);
+        assertThat(browser.log(false).visibleSeqs().getFirst())
+                .as("first row at half way of a million")
+                .isBetween(499_900L, 500_100L);
         scrollAndMeasure("view.scrollTop = 0", 0);
-        assertThat((Long) browser.js("return document.querySelector('.log-viewport').scrollHeight")).as("scaled scroll range")
+        assertThat((Long) browser.js("return document.querySelector('.log-viewport').scrollHeight"))
+                .as("scaled scroll range")
                 .isLessThanOrEqualTo(8_000_000L);
         return middle;
     }
 
     /** Colours became spans; markup in a line stayed text and ran nothing. */
     private void assertRenderedAsText() {
-        browser.js("const v = document.querySelector('.log-viewport'); v.scrollTop = arguments[0] * 18;", MARKUP_LINE - 2);
-        browser.until("the markup line drawn", () -> browser.log(false).visibleSeqs().contains((long) MARKUP_LINE) ? true : null);
-        String shown = (String) browser.js("return document.querySelector('.log-row[data-seq=\"" + MARKUP_LINE + "\"]').textContent");
+        browser.js(
+                "const v = document.querySelector('.log-viewport'); v.scrollTop = arguments[0] * 18;", MARKUP_LINE - 2);
+        browser.until(
+                "the markup line drawn",
+                () -> browser.log(false).visibleSeqs().contains((long) MARKUP_LINE) ? true : null);
+        String shown = (String)
+                browser.js("return document.querySelector('.log-row[data-seq=\"" + MARKUP_LINE + "\"]').textContent");
         assertThat(shown).isEqualTo(MARKUP);
-        assertThat(browser.js("return document.querySelectorAll('.log-viewport img, .log-viewport b').length")).isEqualTo(0L);
+        assertThat(browser.js("return document.querySelectorAll('.log-viewport img, .log-viewport b').length"))
+                .isEqualTo(0L);
         assertThat(browser.js("return window.iacXss === undefined")).isEqualTo(true);
         // seq % 3 == 1: the green "+" of a planned resource.
-        String colours = (String) browser.js("return document.querySelector('.log-row[data-seq=\"" + (MARKUP_LINE - 2) + "\"]').innerHTML");
+        String colours = (String) browser.js(
+                "return document.querySelector('.log-row[data-seq=\"" + (MARKUP_LINE - 2) + "\"]').innerHTML");
         assertThat(colours).contains("class=\"sgr-fg2\"").doesNotContain("\u001b");
     }
 
@@ -178,17 +224,27 @@ class WebUiLargeLogTest {
     private static String finishedTaskWithLog() {
         TaskView task = server.queuePlan("web-ui-big", server.ownPool("web-ui-big"));
         TestServer.RegisteredAgent agent = server.registerAgentInPool("big-log", "web-ui-big");
-        TaskAssignment claimed = agent.client().post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, false, 0),
-                PullResponse.class).tasks().getFirst();
+        TaskAssignment claimed = agent.client()
+                .post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, false, 0), PullResponse.class)
+                .tasks()
+                .getFirst();
         assertThat(claimed.taskId()).isEqualTo(task.taskId());
         for (int first = 0; first < LINES; first += BATCH) {
             List<LogLine> lines = new ArrayList<>(BATCH);
-            for (int seq = first; seq < first + BATCH; seq++) lines.add(new LogLine(seq, Instant.now(), LogStream.STDOUT, line(seq)));
-            LogAck ack = agent.job(claimed).post(ApiPaths.fill(ApiPaths.TASK_LOGS, task.taskId()), new LogBatch(claimed.attempt(), first, lines), LogAck.class);
+            for (int seq = first; seq < first + BATCH; seq++)
+                lines.add(new LogLine(seq, Instant.now(), LogStream.STDOUT, line(seq)));
+            LogAck ack = agent.job(claimed)
+                    .post(
+                            ApiPaths.fill(ApiPaths.TASK_LOGS, task.taskId()),
+                            new LogBatch(claimed.attempt(), first, lines),
+                            LogAck.class);
             assertThat(ack.committedLines()).isEqualTo(first + BATCH);
         }
-        TaskView done = agent.job(claimed).post(ApiPaths.fill(ApiPaths.TASK_RESULT, task.taskId()),
-                new TaskResult(claimed.attempt(), TaskStatus.SUCCEEDED, 0, null, LINES, null), TaskView.class);
+        TaskView done = agent.job(claimed)
+                .post(
+                        ApiPaths.fill(ApiPaths.TASK_RESULT, task.taskId()),
+                        new TaskResult(claimed.attempt(), TaskStatus.SUCCEEDED, 0, null, LINES, null),
+                        TaskView.class);
         assertThat(done.logComplete()).isTrue();
         return task.taskId();
     }
@@ -199,7 +255,8 @@ class WebUiLargeLogTest {
         return switch (seq % 3) {
             case 0 -> "\u001b[0m\u001b[1mmodule.app.terraform_data.item[" + seq + "]: Creating...\u001b[0m";
             case 1 -> "  \u001b[32m+\u001b[0m resource \"terraform_data\" \"item_" + seq + "\" {";
-            default -> "module.app.terraform_data.item[" + seq + "] (local-exec): processing item " + seq + " of " + LINES;
+            default ->
+                "module.app.terraform_data.item[" + seq + "] (local-exec): processing item " + seq + " of " + LINES;
         };
     }
 
@@ -207,11 +264,20 @@ class WebUiLargeLogTest {
         return ((Number) browser.js(script)).doubleValue();
     }
 
-    private static void report(double lastLineShown, double seenByTest, double maxGap, double longestTask, double top, double middle,
-            double millionMiddle) throws IOException {
+    private static void report(
+            double lastLineShown,
+            double seenByTest,
+            double maxGap,
+            double longestTask,
+            double top,
+            double middle,
+            double millionMiddle)
+            throws IOException {
         String chromium = browser.driver.getCapabilities().getBrowserVersion();
         double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-        String section = String.format(Locale.ROOT, """
+        String section = String.format(
+                Locale.ROOT,
+                """
                 ## web-ui-log: a 200,000-line log in the browser
 
                 Command: part of `./iac test` (`WebUiLargeLogTest` in `cli`, which rewrites this section on every run). Measured in
@@ -235,10 +301,22 @@ class WebUiLargeLogTest {
                 thread is never blocked for 10 s (sanity bounds for a shared machine).
 
                 Run %s (UTC) on: nproc %d, %s %s, JDK %s; load average (1 min) %.2f at the end.
-                """, chromium, lastLineShown, seenByTest, maxGap,
-                longestTask == 0 ? "none over 50 ms" : String.format(Locale.ROOT, "%,.0f ms", longestTask), top, middle, millionMiddle,
-                Instant.now().atOffset(ZoneOffset.UTC).toLocalDate(), Runtime.getRuntime().availableProcessors(),
-                System.getProperty("os.name"), System.getProperty("os.arch"), System.getProperty("java.version"), load);
-        BenchmarkDoc.writeSection(WebUiEndToEndTest.screenshots().getParent().resolve("benchmarks.md"), "web-ui-log", section);
+                """,
+                chromium,
+                lastLineShown,
+                seenByTest,
+                maxGap,
+                longestTask == 0 ? "none over 50 ms" : String.format(Locale.ROOT, "%,.0f ms", longestTask),
+                top,
+                middle,
+                millionMiddle,
+                Instant.now().atOffset(ZoneOffset.UTC).toLocalDate(),
+                Runtime.getRuntime().availableProcessors(),
+                System.getProperty("os.name"),
+                System.getProperty("os.arch"),
+                System.getProperty("java.version"),
+                load);
+        BenchmarkDoc.writeSection(
+                WebUiEndToEndTest.screenshots().getParent().resolve("benchmarks.md"), "web-ui-log", section);
     }
 }

@@ -34,6 +34,7 @@ import org.openqa.selenium.WebElement;
 class WebUiPermissionsTest {
     @TempDir
     static Path dir;
+
     static ServerAndBrowser ui;
     static TestServer server;
     static Browser browser;
@@ -57,8 +58,13 @@ class WebUiPermissionsTest {
 
         signInAfresh(server.adminToken());
         browser.open("#/runs/" + visible.taskId());
-        browser.until("the admin's cancel button (so its absence below is not a broken page)", () -> cancelButtons().size() == 1 ? true : null);
-        assertThat(browser.driver.findElement(By.cssSelector("[data-nav=agents]")).isDisplayed()).isTrue();
+        browser.until(
+                "the admin's cancel button (so its absence below is not a broken page)",
+                () -> cancelButtons().size() == 1 ? true : null);
+        assertThat(browser.driver
+                        .findElement(By.cssSelector("[data-nav=agents]"))
+                        .isDisplayed())
+                .isTrue();
         browser.driver.findElement(By.id("sign-out")).click();
 
         String token = server.userToken(Role.READ, "perm-visible");
@@ -67,15 +73,24 @@ class WebUiPermissionsTest {
         assertThat(who.workspaces()).containsExactly(Map.entry("perm-visible", Role.READ));
         browser.signIn(token);
         browser.open("#/");
-        browser.until("the workspace it may read", () -> browser.driver.findElements(By.linkText("perm-visible")).stream().findFirst().orElse(null));
-        assertThat(browser.driver.findElements(By.cssSelector("tbody tr"))).as("workspaces listed").hasSize(1);
+        browser.until(
+                "the workspace it may read",
+                () -> browser.driver.findElements(By.linkText("perm-visible")).stream()
+                        .findFirst()
+                        .orElse(null));
+        assertThat(browser.driver.findElements(By.cssSelector("tbody tr")))
+                .as("workspaces listed")
+                .hasSize(1);
         assertThat(browser.driver.findElements(By.linkText("perm-hidden"))).isEmpty();
 
         browser.open("#/runs/" + visible.taskId());
         browser.until("the run shown", () -> browser.driver.getTitle().contains("(queued)") ? true : null);
         assertThat(cancelButtons()).as("cancel buttons for a read token").isEmpty();
-        assertThat(browser.driver.findElement(By.cssSelector("[data-nav=agents]")).isDisplayed())
-                .as("the agents page, which only a global admin may see, is not offered").isFalse();
+        assertThat(browser.driver
+                        .findElement(By.cssSelector("[data-nav=agents]"))
+                        .isDisplayed())
+                .as("the agents page, which only a global admin may see, is not offered")
+                .isFalse();
     }
 
     /** Who may queue a run may cancel it, in the UI as on the server (docs/decisions.md). */
@@ -89,8 +104,12 @@ class WebUiPermissionsTest {
         browser.until("the plan's cancel button", () -> cancelButtons().size() == 1 ? true : null);
 
         browser.open("#/runs/" + planApply.taskId());
-        browser.until("the plan_apply shown", () -> browser.driver.getTitle().startsWith("Run " + planApply.taskId() + " (") ? true : null);
-        assertThat(cancelButtons()).as("cancel buttons on a plan_apply for a plan token").isEmpty();
+        browser.until(
+                "the plan_apply shown",
+                () -> browser.driver.getTitle().startsWith("Run " + planApply.taskId() + " (") ? true : null);
+        assertThat(cancelButtons())
+                .as("cancel buttons on a plan_apply for a plan token")
+                .isEmpty();
     }
 
     @Test
@@ -101,7 +120,9 @@ class WebUiPermissionsTest {
 
         signInAfresh(server.adminToken());
         browser.open("#/runs/" + running.taskId());
-        browser.until("the agent named for the admin", () -> ("perm-agent-host (" + agentId + ")").equals(agentShown()) ? true : null);
+        browser.until(
+                "the agent named for the admin",
+                () -> ("perm-agent-host (" + agentId + ")").equals(agentShown()) ? true : null);
 
         browser.driver.findElement(By.id("sign-out")).click();
         browser.signIn(server.userToken(Role.READ, "perm-agent"));
@@ -111,7 +132,9 @@ class WebUiPermissionsTest {
         // The page polls the running task every 2 s and shows it each time: wait for three reads of it.
         browser.until("three reads of the run", () -> requests("/api/v1/tasks/" + running.taskId()) >= 3 ? true : null);
         assertThat(agentShown()).as("the agent by its id alone").isEqualTo(agentId);
-        assertThat(requests("/api/v1/agents")).as("requests for the agents list, which this token may not read").isZero();
+        assertThat(requests("/api/v1/agents"))
+                .as("requests for the agents list, which this token may not read")
+                .isZero();
     }
 
     private static List<WebElement> cancelButtons() {
@@ -121,13 +144,17 @@ class WebUiPermissionsTest {
     /** What the run page shows for its agent, or null before it shows the run. */
     private static String agentShown() {
         return browser.driver.findElements(By.xpath("//dt[.='Agent']/following-sibling::dd[1]")).stream()
-                .findFirst().map(WebElement::getText).orElse(null);
+                .findFirst()
+                .map(WebElement::getText)
+                .orElse(null);
     }
 
     /** Requests the page has made since its resource timings were last cleared whose URL ends with {@code path}. */
     private static long requests(String path) {
-        return (Long) browser.js("return performance.getEntriesByType('resource')"
-                + ".filter((e) => new URL(e.name).pathname === arguments[0]).length", path);
+        return (Long) browser.js(
+                "return performance.getEntriesByType('resource')"
+                        + ".filter((e) => new URL(e.name).pathname === arguments[0]).length",
+                path);
     }
 
     /** Signs in on a fresh page load, whoever was signed in before. */
@@ -141,8 +168,10 @@ class WebUiPermissionsTest {
     private static TaskView claimedTask(String workspace, String pool, String agentName) {
         TaskView task = server.queuePlan(workspace, server.ownPool(pool));
         TestServer.RegisteredAgent agent = server.registerAgentInPool(agentName, pool);
-        TaskAssignment claimed = agent.client().post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, false, 0),
-                PullResponse.class).tasks().getFirst();
+        TaskAssignment claimed = agent.client()
+                .post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, false, 0), PullResponse.class)
+                .tasks()
+                .getFirst();
         assertThat(claimed.taskId()).isEqualTo(task.taskId());
         return server.admin().get(ApiPaths.fill(ApiPaths.TASK, task.taskId()), TaskView.class);
     }
@@ -156,7 +185,18 @@ class WebUiPermissionsTest {
     private static TaskView queuedPlanApply(String workspace) {
         ObjectNode tf = JsonNodeFactory.instance.objectNode();
         tf.putObject("resource");
-        return server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, TaskAction.PLAN_APPLY, tf, null, null,
-                Map.of("test", "web-ui-permissions"), null, null), TaskView.class);
+        return server.admin()
+                .post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest(
+                                workspace,
+                                TaskAction.PLAN_APPLY,
+                                tf,
+                                null,
+                                null,
+                                Map.of("test", "web-ui-permissions"),
+                                null,
+                                null),
+                        TaskView.class);
     }
 }

@@ -26,8 +26,27 @@ public record AgentPing(
     }
 
     /** The seed's fields only: the isolation is not stated (the server keeps what it knew), the disk not full. */
-    public AgentPing(String agentId, boolean busy, int planTasksRunning, int planTaskLimit, boolean applyTaskRunning,
-            List<String> currentTasks, double cpuUsage, double memUsage, String version) {
-        this(agentId, busy, planTasksRunning, planTaskLimit, applyTaskRunning, currentTasks, cpuUsage, memUsage, version, null, false);
+    public AgentPing(
+            String agentId,
+            boolean busy,
+            int planTasksRunning,
+            int planTaskLimit,
+            boolean applyTaskRunning,
+            List<String> currentTasks,
+            double cpuUsage,
+            double memUsage,
+            String version) {
+        this(
+                agentId,
+                busy,
+                planTasksRunning,
+                planTaskLimit,
+                applyTaskRunning,
+                currentTasks,
+                cpuUsage,
+                memUsage,
+                version,
+                null,
+                false);
     }
 }

@@ -52,7 +52,8 @@ public final class ApiClient {
         this.bases.forEach(transport::check);
     }
 
-    private ApiClient(List<URI> bases, Supplier<String> token, Transport transport, HttpClient http, AtomicInteger current) {
+    private ApiClient(
+            List<URI> bases, Supplier<String> token, Transport transport, HttpClient http, AtomicInteger current) {
         this.bases = bases;
         this.token = token;
         this.transport = transport;
@@ -67,7 +68,9 @@ public final class ApiClient {
 
     private static List<URI> normalized(List<URI> bases) {
         if (bases.isEmpty()) throw new IllegalArgumentException("no server URL");
-        return bases.stream().map(b -> URI.create(stripTrailingSlash(b.toString()))).toList();
+        return bases.stream()
+                .map(b -> URI.create(stripTrailingSlash(b.toString())))
+                .toList();
     }
 
     /** The replica calls go to now. */
@@ -114,12 +117,16 @@ public final class ApiClient {
         try {
             return json.readValue(response.body(), type);
         } catch (JsonProcessingException e) {
-            throw new ApiException(response.statusCode(), ErrorCodes.BAD_REPLY, "unreadable reply to " + path + ": " + e.getOriginalMessage());
+            throw new ApiException(
+                    response.statusCode(),
+                    ErrorCodes.BAD_REPLY,
+                    "unreadable reply to " + path + ": " + e.getOriginalMessage());
         }
     }
 
     private HttpRequest request(String method, String path, Object body, Duration timeout) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(base().resolve(path)).timeout(timeout).header("Accept", "application/json");
+        HttpRequest.Builder b =
+                HttpRequest.newBuilder(base().resolve(path)).timeout(timeout).header("Accept", "application/json");
         String bearer = token.get();
         if (bearer != null) b.header("Authorization", "Bearer " + requireHeaderSafe(bearer));
         if (body == null) {
@@ -129,8 +136,11 @@ public final class ApiClient {
             byte[] bytes = encode(body);
             if (bytes.length > Limits.MAX_BODY_BYTES) {
                 // The server would refuse it; say so without sending 16 MiB and more first.
-                throw new ApiException(413, ErrorCodes.BODY_TOO_LARGE, "the request body would be " + bytes.length
-                        + " bytes, over the server's limit of " + Limits.maxBody() + "; it was not sent");
+                throw new ApiException(
+                        413,
+                        ErrorCodes.BODY_TOO_LARGE,
+                        "the request body would be " + bytes.length + " bytes, over the server's limit of "
+                                + Limits.maxBody() + "; it was not sent");
             }
             b.method(method, HttpRequest.BodyPublishers.ofByteArray(bytes));
         }
@@ -154,8 +164,9 @@ public final class ApiClient {
         for (int i = 0; i < bearer.length(); i++) {
             char c = bearer.charAt(i);
             if (c < 0x21 || c > 0x7e) {
-                throw new IllegalArgumentException("the token holds a line break, a space or another character no token has;"
-                        + " a token file must hold the token alone, on one line");
+                throw new IllegalArgumentException(
+                        "the token holds a line break, a space or another character no token has;"
+                                + " a token file must hold the token alone, on one line");
             }
         }
         return bearer;
@@ -187,7 +198,11 @@ public final class ApiClient {
     public static ApiException errorOf(int status, String body) {
         try {
             JsonNode error = WireJson.lenient().readTree(body).path("error");
-            if (error.has("code")) return new ApiException(status, error.path("code").asText(), error.path("message").asText());
+            if (error.has("code"))
+                return new ApiException(
+                        status,
+                        error.path("code").asText(),
+                        error.path("message").asText());
         } catch (JsonProcessingException ignored) {
             // Not our error shape (a proxy's page, say): report the raw status below.
         }

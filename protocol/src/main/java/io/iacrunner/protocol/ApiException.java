@@ -33,6 +33,8 @@ public class ApiException extends RuntimeException {
 
     @Override
     public String toString() {
-        return status == 0 ? "server unreachable: " + getMessage() : "HTTP " + status + " " + code + ": " + getMessage();
+        return status == 0
+                ? "server unreachable: " + getMessage()
+                : "HTTP " + status + " " + code + ": " + getMessage();
     }
 }

@@ -56,6 +56,7 @@ public final class ApiPaths {
     public static final String HEALTH = "/healthz";
     /** The public keys that verify the server's JWTs (agent and job tokens). */
     public static final String JWKS = "/.well-known/jwks.json";
+
     public static final String READY = "/readyz";
     public static final String METRICS = "/metrics";
 

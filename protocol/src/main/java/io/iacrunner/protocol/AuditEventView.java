@@ -3,4 +3,5 @@ package io.iacrunner.protocol;
 import java.time.Instant;
 
 /** A security event: token created or revoked, workspace unlocked, task canceled, key rotated, failed authentication. */
-public record AuditEventView(long eventId, Instant at, String kind, String actor, String subject, String detail, String remoteAddr) {}
+public record AuditEventView(
+        long eventId, Instant at, String kind, String actor, String subject, String detail, String remoteAddr) {}

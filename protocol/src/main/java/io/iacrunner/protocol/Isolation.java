@@ -9,12 +9,14 @@ import java.util.Locale;
  */
 public enum Isolation {
     /** Every Terraform process runs in a bubblewrap sandbox that sees its own task directory only (the default). */
-    @JsonProperty("sandbox") SANDBOX,
+    @JsonProperty("sandbox")
+    SANDBOX,
     /**
      * Terraform runs as the agent's own user beside the agent's credentials: any configuration can read them. An
      * explicit, loud opt-out.
      */
-    @JsonProperty("none") NONE;
+    @JsonProperty("none")
+    NONE;
 
     public String wireName() {
         return name().toLowerCase(Locale.ROOT);

@@ -44,10 +44,14 @@ public final class NetworkErrors {
             return "the TLS handshake with the server failed";
         }
         if (e instanceof WebSocketHandshakeException handshake) {
-            return "the server refused the WebSocket (HTTP " + handshake.getResponse().statusCode() + ")";
+            return "the server refused the WebSocket (HTTP "
+                    + handshake.getResponse().statusCode() + ")";
         }
-        if (e instanceof EOFException || e instanceof ClosedChannelException || lower.contains("connection reset")
-                || lower.contains("closed") || lower.contains("no bytes")) {
+        if (e instanceof EOFException
+                || e instanceof ClosedChannelException
+                || lower.contains("connection reset")
+                || lower.contains("closed")
+                || lower.contains("no bytes")) {
             return "the connection was closed before the server replied";
         }
         return null;
@@ -55,6 +59,9 @@ public final class NetworkErrors {
 
     /** A message that is only a class name or carries one: not for people. */
     private static boolean looksLikeCode(String message) {
-        return message.isBlank() || message.contains("java.") || message.contains("Exception") || message.contains("jdk.");
+        return message.isBlank()
+                || message.contains("java.")
+                || message.contains("Exception")
+                || message.contains("jdk.");
     }
 }

@@ -13,6 +13,8 @@ public record PlanSummary(List<String> add, List<String> change, List<String> de
 
     /** Terraform's own wording: "1 to add, 0 to change, 0 to destroy", or "no changes". */
     public String describe() {
-        return hasChanges() ? add.size() + " to add, " + change.size() + " to change, " + destroy.size() + " to destroy" : "no changes";
+        return hasChanges()
+                ? add.size() + " to add, " + change.size() + " to change, " + destroy.size() + " to destroy"
+                : "no changes";
     }
 }

@@ -9,7 +9,11 @@ import java.util.Map;
  * as a second guard.
  */
 public record PoolConfig(
-        String poolId, int maxPlanConcurrency, boolean allowApplyConcurrent, Map<String, String> labels, String maxRunTime) {
+        String poolId,
+        int maxPlanConcurrency,
+        boolean allowApplyConcurrent,
+        Map<String, String> labels,
+        String maxRunTime) {
 
     /** The seed's settings; the run time is the default. */
     public PoolConfig(String poolId, int maxPlanConcurrency, boolean allowApplyConcurrent, Map<String, String> labels) {

@@ -6,7 +6,8 @@ package io.iacrunner.protocol;
  * expired, say after a long outage); the server then gives it back the same agent id when that token is genuine, of
  * this pool and its agent still registered, so the attempts it still runs stay its own. Null for a new agent.
  */
-public record RegisterRequest(String name, String version, String hostname, Isolation isolation, String resumeAgentToken) {
+public record RegisterRequest(
+        String name, String version, String hostname, Isolation isolation, String resumeAgentToken) {
     /** An agent that does not say how it isolates its tasks, registering anew. */
     public RegisterRequest(String name, String version, String hostname) {
         this(name, version, hostname, null, null);

@@ -10,7 +10,10 @@ import java.util.Locale;
  * settings, unlock, rollback). Who may queue a run may cancel it (docs/decisions.md).
  */
 public enum Role {
-    READ, PLAN, APPLY, ADMIN;
+    READ,
+    PLAN,
+    APPLY,
+    ADMIN;
 
     public boolean includes(Role other) {
         return compareTo(other) >= 0;

@@ -39,7 +39,8 @@ public final class SensitiveValues {
         for (String name : names) {
             JsonNode value = variables.get(name);
             if (value == null || value.isNull()) continue; // nothing the log could show
-            if (value.isContainerNode() && value.isEmpty() || value.isTextual() && value.asText().isBlank()) continue;
+            if (value.isContainerNode() && value.isEmpty()
+                    || value.isTextual() && value.asText().isBlank()) continue;
             boolean all = add(value.isTextual() ? value.asText() : value.toString(), strings);
             if (value.isContainerNode()) all &= addStrings(value, strings);
             if (!all) tooShort.add(name);

@@ -7,5 +7,11 @@ import java.time.Instant;
  * {@code state rollback}, the version whose content it restores (then {@code taskId} is null).
  */
 public record StateVersionView(
-        String workspaceId, int version, long serial, String lineage, String sha256, String taskId, Integer rollbackOf,
+        String workspaceId,
+        int version,
+        long serial,
+        String lineage,
+        String sha256,
+        String taskId,
+        Integer rollbackOf,
         Instant createdAt) {}

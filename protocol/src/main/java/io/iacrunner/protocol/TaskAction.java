@@ -5,9 +5,11 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 /** What a task does: the seed's two task types. */
 public enum TaskAction {
     /** {@code terraform init} + {@code plan}; never changes state; runs in parallel up to the pool's limit. */
-    @JsonProperty("plan") PLAN,
+    @JsonProperty("plan")
+    PLAN,
     /** {@code init}, {@code plan -out}, then {@code apply} of exactly that plan file; alone on its agent. */
-    @JsonProperty("plan_apply") PLAN_APPLY;
+    @JsonProperty("plan_apply")
+    PLAN_APPLY;
 
     public String wireName() {
         return this == PLAN ? "plan" : "plan_apply";

@@ -31,20 +31,70 @@ public record TaskAssignment(
         long maxRunSeconds) {
 
     /** Without a run time limit. */
-    public TaskAssignment(String taskId, int attempt, String workspaceId, TaskAction action, String terraformVersion,
-            ObjectNode tfJson, ObjectNode variables, ObjectNode stateJson, List<String> sensitiveVariables, long maxLogBytes,
-            String configArchive, String jobToken, java.time.Instant jobTokenExpiresAt) {
-        this(taskId, attempt, workspaceId, action, terraformVersion, tfJson, variables, stateJson, sensitiveVariables,
-                maxLogBytes, configArchive, jobToken, jobTokenExpiresAt, 0);
+    public TaskAssignment(
+            String taskId,
+            int attempt,
+            String workspaceId,
+            TaskAction action,
+            String terraformVersion,
+            ObjectNode tfJson,
+            ObjectNode variables,
+            ObjectNode stateJson,
+            List<String> sensitiveVariables,
+            long maxLogBytes,
+            String configArchive,
+            String jobToken,
+            java.time.Instant jobTokenExpiresAt) {
+        this(
+                taskId,
+                attempt,
+                workspaceId,
+                action,
+                terraformVersion,
+                tfJson,
+                variables,
+                stateJson,
+                sensitiveVariables,
+                maxLogBytes,
+                configArchive,
+                jobToken,
+                jobTokenExpiresAt,
+                0);
     }
 
     public TaskAssignment withJobToken(String token, java.time.Instant expiresAt) {
-        return new TaskAssignment(taskId, attempt, workspaceId, action, terraformVersion, tfJson, variables, stateJson,
-                sensitiveVariables, maxLogBytes, configArchive, token, expiresAt, maxRunSeconds);
+        return new TaskAssignment(
+                taskId,
+                attempt,
+                workspaceId,
+                action,
+                terraformVersion,
+                tfJson,
+                variables,
+                stateJson,
+                sensitiveVariables,
+                maxLogBytes,
+                configArchive,
+                token,
+                expiresAt,
+                maxRunSeconds);
     }
 
     public TaskAssignment withMaxRunSeconds(long seconds) {
-        return new TaskAssignment(taskId, attempt, workspaceId, action, terraformVersion, tfJson, variables, stateJson,
-                sensitiveVariables, maxLogBytes, configArchive, jobToken, jobTokenExpiresAt, seconds);
+        return new TaskAssignment(
+                taskId,
+                attempt,
+                workspaceId,
+                action,
+                terraformVersion,
+                tfJson,
+                variables,
+                stateJson,
+                sensitiveVariables,
+                maxLogBytes,
+                configArchive,
+                jobToken,
+                jobTokenExpiresAt,
+                seconds);
     }
 }

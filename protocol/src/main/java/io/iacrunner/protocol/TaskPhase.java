@@ -8,8 +8,10 @@ import java.util.Locale;
  * apply may have started (a lost agent's task is then never re-run automatically).
  */
 public enum TaskPhase {
-    @JsonProperty("planning") PLANNING,
-    @JsonProperty("applying") APPLYING;
+    @JsonProperty("planning")
+    PLANNING,
+    @JsonProperty("applying")
+    APPLYING;
 
     public String wireName() {
         return name().toLowerCase(Locale.ROOT);

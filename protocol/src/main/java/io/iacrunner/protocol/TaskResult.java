@@ -11,8 +11,17 @@ package io.iacrunner.protocol;
  * @param logLinesLost lines the agent could not keep (say, no space left for its spool); the log is then incomplete
  * @param logLostReason why those lines are gone (null when none are)
  */
-public record TaskResult(int attempt, TaskStatus status, Integer exitCode, String message, long logLines, String logSha256,
-        Boolean terraformKilled, Long logLinesLost, String logLostReason) implements AttemptUpload {
+public record TaskResult(
+        int attempt,
+        TaskStatus status,
+        Integer exitCode,
+        String message,
+        long logLines,
+        String logSha256,
+        Boolean terraformKilled,
+        Long logLinesLost,
+        String logLostReason)
+        implements AttemptUpload {
 
     /** Absent in a body (a client that knows nothing of them): Terraform ended by itself, no line was lost. */
     public TaskResult {
@@ -21,7 +30,8 @@ public record TaskResult(int attempt, TaskStatus status, Integer exitCode, Strin
     }
 
     /** A result whose Terraform ended by itself and whose every line was kept. */
-    public TaskResult(int attempt, TaskStatus status, Integer exitCode, String message, long logLines, String logSha256) {
+    public TaskResult(
+            int attempt, TaskStatus status, Integer exitCode, String message, long logLines, String logSha256) {
         this(attempt, status, exitCode, message, logLines, logSha256, false, 0L, null);
     }
 }

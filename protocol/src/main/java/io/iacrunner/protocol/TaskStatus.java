@@ -11,12 +11,18 @@ import java.util.Set;
  * the status the change leaves.
  */
 public enum TaskStatus {
-    @JsonProperty("queued") QUEUED,
-    @JsonProperty("running") RUNNING,
-    @JsonProperty("succeeded") SUCCEEDED,
-    @JsonProperty("failed") FAILED,
-    @JsonProperty("canceled") CANCELED,
-    @JsonProperty("errored") ERRORED;
+    @JsonProperty("queued")
+    QUEUED,
+    @JsonProperty("running")
+    RUNNING,
+    @JsonProperty("succeeded")
+    SUCCEEDED,
+    @JsonProperty("failed")
+    FAILED,
+    @JsonProperty("canceled")
+    CANCELED,
+    @JsonProperty("errored")
+    ERRORED;
 
     public boolean isTerminal() {
         return this != QUEUED && this != RUNNING;

@@ -35,10 +35,12 @@ public record Transport(SSLContext ssl, boolean allowPlainHttp) {
     public void check(URI server) {
         String scheme = server.getScheme();
         if ("https".equalsIgnoreCase(scheme)) return;
-        if (!"http".equalsIgnoreCase(scheme)) throw new IllegalArgumentException("the server URL must be https:// or http://, not " + server);
+        if (!"http".equalsIgnoreCase(scheme))
+            throw new IllegalArgumentException("the server URL must be https:// or http://, not " + server);
         if (!allowPlainHttp && !isLoopback(server.getHost())) {
-            throw new IllegalArgumentException("refusing plain HTTP to " + server.getHost() + ": tokens would cross the network"
-                    + " unencrypted; use https:// (with --ca-file for a private CA), or --allow-plain-http on a network you trust");
+            throw new IllegalArgumentException(
+                    "refusing plain HTTP to " + server.getHost() + ": tokens would cross the network"
+                            + " unencrypted; use https:// (with --ca-file for a private CA), or --allow-plain-http on a network you trust");
         }
     }
 
@@ -61,7 +63,8 @@ public record Transport(SSLContext ssl, boolean allowPlainHttp) {
 
     private static SSLContext trusting(Path caFile) {
         try (InputStream in = Files.newInputStream(caFile)) {
-            Collection<? extends Certificate> certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);
+            Collection<? extends Certificate> certificates =
+                    CertificateFactory.getInstance("X.509").generateCertificates(in);
             if (certificates.isEmpty()) throw new IllegalArgumentException(caFile + " holds no PEM certificate");
             KeyStore trust = KeyStore.getInstance("PKCS12");
             trust.load(null, null);

@@ -7,7 +7,12 @@ import java.time.Instant;
  * lastTask}, null before the first). Lighter than {@link WorkspaceView}, which also reads the state's outputs.
  */
 public record WorkspaceSummary(
-        String workspaceId, WorkspaceView.Lock lock, Integer currentStateVersion, Long currentStateSerial,
-        Instant createdAt, LastTask lastTask) {
-    public record LastTask(String taskId, TaskAction action, TaskStatus status, Instant createdAt, Instant finishedAt) {}
+        String workspaceId,
+        WorkspaceView.Lock lock,
+        Integer currentStateVersion,
+        Long currentStateSerial,
+        Instant createdAt,
+        LastTask lastTask) {
+    public record LastTask(
+            String taskId, TaskAction action, TaskStatus status, Instant createdAt, Instant finishedAt) {}
 }

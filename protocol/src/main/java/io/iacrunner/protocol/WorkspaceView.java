@@ -10,8 +10,14 @@ import java.util.Map;
  * the longest its runs may take (null: the pool's).
  */
 public record WorkspaceView(
-        String workspaceId, Lock lock, Integer currentStateVersion, Long currentStateSerial, Instant createdAt,
-        Map<String, Output> outputs, String terraformVersion, String maxRunTime) {
+        String workspaceId,
+        Lock lock,
+        Integer currentStateVersion,
+        Long currentStateSerial,
+        Instant createdAt,
+        Map<String, Output> outputs,
+        String terraformVersion,
+        String maxRunTime) {
     /** A root module output; a sensitive one's value is never sent ({@code value} is null then). */
     public record Output(JsonNode value, boolean sensitive) {}
 

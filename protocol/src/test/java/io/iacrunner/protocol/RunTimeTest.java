@@ -22,8 +22,11 @@ class RunTimeTest {
 
     @Test
     void refusesAnythingElseSayingWhatItExpects() {
-        for (String bad : new String[] {"", "2", "2 hours", "-5m", "1.5h", "30m2h", "1d", "0s", "721h", "h", "99999999999999s"}) {
-            assertThatThrownBy(() -> RunTime.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class)
+        for (String bad :
+                new String[] {"", "2", "2 hours", "-5m", "1.5h", "30m2h", "1d", "0s", "721h", "h", "99999999999999s"}) {
+            assertThatThrownBy(() -> RunTime.parse(bad))
+                    .as(bad)
+                    .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("'" + bad + "'");
         }
         assertThatThrownBy(() -> RunTime.parse(null)).hasMessageContaining("like 20s, 30m, 2h or 1h30m");

@@ -12,9 +12,9 @@ import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.auth.CredentialFiles;
 import io.iacrunner.server.auth.SigningKeys;
 import io.iacrunner.server.auth.Tokens;
+import io.iacrunner.server.auth.WsTickets;
 import io.iacrunner.server.cluster.RedisRelay;
 import io.iacrunner.server.cluster.Relay;
-import io.iacrunner.server.auth.WsTickets;
 import io.iacrunner.server.http.RateLimiter;
 import io.iacrunner.server.http.RouteTable;
 import io.iacrunner.server.http.Routes;
@@ -93,9 +93,20 @@ public final class IacServer implements AutoCloseable {
     private final ServerConfig config;
     private final String replicaId;
 
-    private IacServer(Metrics metrics, Relay relay, Database database, Javalin http, List<RouteTable.Route> routes, Drain drain,
-            LogRoutes logRoutes, List<Signals<String>> signals, LeaseMonitor leases, LogRetention retention,
-            CredentialFiles credentials, ServerConfig config, String replicaId) {
+    private IacServer(
+            Metrics metrics,
+            Relay relay,
+            Database database,
+            Javalin http,
+            List<RouteTable.Route> routes,
+            Drain drain,
+            LogRoutes logRoutes,
+            List<Signals<String>> signals,
+            LeaseMonitor leases,
+            LogRetention retention,
+            CredentialFiles credentials,
+            ServerConfig config,
+            String replicaId) {
         this.metrics = metrics;
         this.relay = relay;
         this.database = database;
@@ -141,13 +152,16 @@ public final class IacServer implements AutoCloseable {
         try {
             Files.createDirectories(config.dataDir());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the data dir " + config.dataDir().toAbsolutePath(), e);
+            throw new UncheckedIOException(
+                    "cannot create the data dir " + config.dataDir().toAbsolutePath(), e);
         }
         String replicaId = newReplicaId();
         Metrics metrics = new Metrics();
         Database database;
         try {
-            database = Database.open(config, metrics.registry(),
+            database = Database.open(
+                    config,
+                    metrics.registry(),
                     reason -> Thread.ofPlatform().name("iac-fatal").start(() -> fatal.accept(reason)));
         } catch (RuntimeException e) {
             metrics.close();
@@ -179,32 +193,68 @@ public final class IacServer implements AutoCloseable {
             SealedJson sealed = new SealedJson(secretBox);
             TaskStore taskStore = new TaskStore(jdbi, config.maxLogBytes(), sealed, storeClock);
             int upgraded = taskStore.sealLegacySecrets();
-            if (upgraded > 0) log.info("sealed the sensitive variables of {} tasks queued before they were kept sealed", upgraded);
+            if (upgraded > 0)
+                log.info("sealed the sensitive variables of {} tasks queued before they were kept sealed", upgraded);
             PoolStore poolStore = new PoolStore(jdbi);
             LogStore logStore = new LogStore(jdbi);
             WorkspaceStore workspaceStore = new WorkspaceStore(jdbi);
             ViewerRegistry viewers = new ViewerRegistry(relay.presence());
             LogService logService = new LogService(taskStore, logStore, taskSignals, viewers, metrics.registry());
             VariableService variableService = new VariableService(jdbi, workspaceStore, sealed);
-            TaskService taskService = new TaskService(jdbi, taskStore, workspaceStore, variableService, tokens, queueSignals,
-                    taskSignals, config.maxLongPoll(), config.lease(), logService::digest, metrics.registry(), drain::draining);
+            TaskService taskService = new TaskService(
+                    jdbi,
+                    taskStore,
+                    workspaceStore,
+                    variableService,
+                    tokens,
+                    queueSignals,
+                    taskSignals,
+                    config.maxLongPoll(),
+                    config.lease(),
+                    logService::digest,
+                    metrics.registry(),
+                    drain::draining);
             StoreAvailability store = database.availability();
-            leases = new LeaseMonitor(jdbi, taskStore, queueSignals, taskSignals, config.lease(), config.leases().lostApply(),
-                    storeClock, metrics.registry(), store)
+            leases = new LeaseMonitor(
+                            jdbi,
+                            taskStore,
+                            queueSignals,
+                            taskSignals,
+                            config.lease(),
+                            config.leases().lostApply(),
+                            storeClock,
+                            metrics.registry(),
+                            store)
                     .start(config.pingInterval().dividedBy(2));
-            AgentService agentService = new AgentService(jdbi, new AgentStore(jdbi, storeClock), poolStore, taskStore, tokens, clock,
-                    config.pingInterval(), config.lease(), config.leases().lostApply(), leases);
+            AgentService agentService = new AgentService(
+                    jdbi,
+                    new AgentStore(jdbi, storeClock),
+                    poolStore,
+                    taskStore,
+                    tokens,
+                    clock,
+                    config.pingInterval(),
+                    config.lease(),
+                    config.leases().lostApply(),
+                    leases);
             StateService stateService = new StateService(jdbi, taskStore, new StateStore(jdbi));
             StoreGauges gauges = new StoreGauges(taskStore, agentService, metrics.registry(), store);
             metrics.refreshBeforeScrape(gauges::refresh);
 
-            WorkspaceService workspaceService = new WorkspaceService(jdbi, workspaceStore, queueSignals, TaskService.QUEUE,
-                    taskService::giveUpLostApply);
-            // Per address, for the endpoints that mint credentials; one budget for tokens, whichever endpoint mints them.
+            WorkspaceService workspaceService = new WorkspaceService(
+                    jdbi, workspaceStore, queueSignals, TaskService.QUEUE, taskService::giveUpLostApply);
+            // Per address, for the endpoints that mint credentials; one budget for tokens, whichever endpoint mints
+            // them.
             RateLimiter registrations = new RateLimiter("agent registrations", config.credentialRequestsPerMinute());
             RateLimiter tokenIssues = new RateLimiter("token creation", config.credentialRequestsPerMinute());
-            LogRoutes logRoutes = new LogRoutes(auth, tickets, taskService, logService, new LogViewer(taskStore, logStore, taskSignals),
-                    viewers, store);
+            LogRoutes logRoutes = new LogRoutes(
+                    auth,
+                    tickets,
+                    taskService,
+                    logService,
+                    new LogViewer(taskStore, logStore, taskSignals),
+                    viewers,
+                    store);
             // The API's table of contents, a feature at a time: each register() lists that feature's endpoints.
             List<Routes> api = List.of(
                     new OpsRoutes(new Readiness(database, drain, relay), metrics),
@@ -224,11 +274,28 @@ public final class IacServer implements AutoCloseable {
                 retention = new LogRetention(jdbi, config.logRetention(), storeClock, store)
                         .start(half.compareTo(Duration.ofHours(1)) < 0 ? half : Duration.ofHours(1));
             }
-            Javalin javalin = http.create(config.host(), config.port(), config.tls()).start();
-            IacServer server = new IacServer(metrics, relay, database, javalin, http.routes(), drain, logRoutes,
-                    List.of(queueSignals, taskSignals), leases, retention, credentials, config, replicaId);
-            log.info("iac-runner server {} listening on {} (schema version {}, {})", replicaId, server.baseUrl(),
-                    database.schemaVersion(), config.redisConfigured() ? "replicas through Redis" : "one replica");
+            Javalin javalin =
+                    http.create(config.host(), config.port(), config.tls()).start();
+            IacServer server = new IacServer(
+                    metrics,
+                    relay,
+                    database,
+                    javalin,
+                    http.routes(),
+                    drain,
+                    logRoutes,
+                    List.of(queueSignals, taskSignals),
+                    leases,
+                    retention,
+                    credentials,
+                    config,
+                    replicaId);
+            log.info(
+                    "iac-runner server {} listening on {} (schema version {}, {})",
+                    replicaId,
+                    server.baseUrl(),
+                    database.schemaVersion(),
+                    config.redisConfigured() ? "replicas through Redis" : "one replica");
             log.info("admin token: {}", credentials.adminToken());
             log.info("agent token (pool default-pool): {}", credentials.agentToken());
             log.info("secrets key id: {}", secretBox.keyId());
@@ -246,11 +313,11 @@ public final class IacServer implements AutoCloseable {
     /** Every request carries a token: plain HTTP leaves the machine only when explicitly allowed. */
     static void requireSafeTransport(ServerConfig config) {
         if (config.tls() != null || config.allowPlainHttp() || Transport.isLoopback(config.host())) return;
-        throw new IllegalStateException("refusing to serve plain HTTP on " + config.host() + ": tokens would cross the network"
-                + " unencrypted; give a certificate (--tls-cert and --tls-key, or --tls-keystore), or --allow-plain-http"
-                + " behind a proxy that terminates TLS");
+        throw new IllegalStateException(
+                "refusing to serve plain HTTP on " + config.host() + ": tokens would cross the network"
+                        + " unencrypted; give a certificate (--tls-cert and --tls-key, or --tls-keystore), or --allow-plain-http"
+                        + " behind a proxy that terminates TLS");
     }
-
 
     /** A name for this replica in logs and in Redis: the host name (a container's id) plus a random part. */
     private static String newReplicaId() {
@@ -270,7 +337,8 @@ public final class IacServer implements AutoCloseable {
     public URI baseUrl() {
         String host = config.host();
         String shown = host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host;
-        return URI.create((config.tls() != null ? "https://" : "http://") + (shown.contains(":") ? "[" + shown + "]" : shown) + ":" + port());
+        return URI.create((config.tls() != null ? "https://" : "http://")
+                + (shown.contains(":") ? "[" + shown + "]" : shown) + ":" + port());
     }
 
     public Path adminTokenFile() {
@@ -312,7 +380,9 @@ public final class IacServer implements AutoCloseable {
         logRoutes.goingAway();
         try {
             if (!drain.awaitIdle(config.shutdownGrace())) {
-                log.warn("{} requests still in flight after the shutdown grace of {} s; stopping anyway", drain.inFlight(),
+                log.warn(
+                        "{} requests still in flight after the shutdown grace of {} s; stopping anyway",
+                        drain.inFlight(),
                         config.shutdownGrace().toSeconds());
             }
         } catch (InterruptedException e) {

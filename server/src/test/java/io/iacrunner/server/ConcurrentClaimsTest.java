@@ -63,6 +63,7 @@ class ConcurrentClaimsTest {
 
     /** Everything the simulated agents saw, shared by all of them. */
     private final Map<String, List<String>> claimsByTask = new ConcurrentHashMap<>();
+
     private final List<String> violations = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger reported = new AtomicInteger();
     private final AtomicBoolean stop = new AtomicBoolean();
@@ -91,16 +92,20 @@ class ConcurrentClaimsTest {
                 List<Thread> creators = new ArrayList<>();
                 for (int c = 0; c < CREATORS; c++) {
                     int creator = c;
-                    creators.add(Thread.ofPlatform().name("create-" + c).start(() -> create(server, creator, appliesInCreationOrder)));
+                    creators.add(Thread.ofPlatform()
+                            .name("create-" + c)
+                            .start(() -> create(server, creator, appliesInCreationOrder)));
                 }
                 for (Thread t : creators) t.join();
                 long createdNanos = System.nanoTime();
 
-                await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
+                await().atMost(Duration.ofSeconds(120))
+                        .pollInterval(Duration.ofMillis(200))
                         .until(() -> reported.get() >= TOTAL || !violations.isEmpty());
                 long doneNanos = System.nanoTime();
-                System.out.printf("ConcurrentClaimsTest: %d tasks queued in %d ms, all reported after %d ms%n", TOTAL,
-                        (createdNanos - startNanos) / 1_000_000, (doneNanos - startNanos) / 1_000_000);
+                System.out.printf(
+                        "ConcurrentClaimsTest: %d tasks queued in %d ms, all reported after %d ms%n",
+                        TOTAL, (createdNanos - startNanos) / 1_000_000, (doneNanos - startNanos) / 1_000_000);
                 assertThat(violations).as("what the agents saw").isEmpty();
 
                 stop.set(true);
@@ -122,13 +127,23 @@ class ConcurrentClaimsTest {
         int plan = creator;
         for (int round = 0; round < APPLIES_PER_WORKSPACE; round++) {
             for (String ws : mine) {
-                TaskView apply = admin.post(ApiPaths.TASKS,
-                        new CreateTaskRequest(ws, TaskAction.PLAN_APPLY, config(ws + "-" + round), null, null, null, null, null), TaskView.class);
-                appliesInCreationOrder.computeIfAbsent(ws, k -> new ArrayList<>()).add(apply.taskId());
+                TaskView apply = admin.post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest(
+                                ws, TaskAction.PLAN_APPLY, config(ws + "-" + round), null, null, null, null, null),
+                        TaskView.class);
+                appliesInCreationOrder
+                        .computeIfAbsent(ws, k -> new ArrayList<>())
+                        .add(apply.taskId());
                 for (int p = 0; p < PLANS_PER_APPLY; p++, plan += CREATORS) {
                     // Most plans on workspaces of their own, every fifth beside the applies of an apply workspace.
-                    String planWs = plan % 5 == 0 ? "ws-apply-" + (plan / 5) % APPLY_WORKSPACES : "ws-plan-" + plan % PLAN_WORKSPACES;
-                    admin.post(ApiPaths.TASKS, new CreateTaskRequest(planWs, TaskAction.PLAN, config("plan-" + plan), null, null, null, null, null),
+                    String planWs = plan % 5 == 0
+                            ? "ws-apply-" + (plan / 5) % APPLY_WORKSPACES
+                            : "ws-plan-" + plan % PLAN_WORKSPACES;
+                    admin.post(
+                            ApiPaths.TASKS,
+                            new CreateTaskRequest(
+                                    planWs, TaskAction.PLAN, config("plan-" + plan), null, null, null, null, null),
                             TaskView.class);
                 }
             }
@@ -154,34 +169,49 @@ class ConcurrentClaimsTest {
 
     private void judge(List<TaskView> tasks, Map<String, List<String>> appliesInCreationOrder) {
         assertThat(tasks).hasSize(TOTAL);
-        assertThat(tasks).as("every task ends succeeded, on its first attempt")
-                .allSatisfy(t -> {
-                    assertThat(t.status()).as(t.taskId()).isEqualTo(TaskStatus.SUCCEEDED);
-                    assertThat(t.attempt()).as(t.taskId()).isEqualTo(1);
-                });
+        assertThat(tasks).as("every task ends succeeded, on its first attempt").allSatisfy(t -> {
+            assertThat(t.status()).as(t.taskId()).isEqualTo(TaskStatus.SUCCEEDED);
+            assertThat(t.attempt()).as(t.taskId()).isEqualTo(1);
+        });
 
         Set<String> ids = tasks.stream().map(TaskView::taskId).collect(Collectors.toSet());
-        assertThat(claimsByTask.keySet()).as("the agents claimed exactly the queued tasks").isEqualTo(ids);
+        assertThat(claimsByTask.keySet())
+                .as("the agents claimed exactly the queued tasks")
+                .isEqualTo(ids);
         Map<String, List<String>> claimedTwice = new TreeMap<>();
         claimsByTask.forEach((task, by) -> {
             if (by.size() != 1) claimedTwice.put(task, by);
         });
-        assertThat(claimedTwice).as("tasks claimed more than once (task -> agents)").isEmpty();
-        assertThat(tasks).allSatisfy(t -> assertThat(t.agentId()).as(t.taskId()).isEqualTo(claimsByTask.get(t.taskId()).getFirst()));
+        assertThat(claimedTwice)
+                .as("tasks claimed more than once (task -> agents)")
+                .isEmpty();
+        assertThat(tasks)
+                .allSatisfy(t -> assertThat(t.agentId())
+                        .as(t.taskId())
+                        .isEqualTo(claimsByTask.get(t.taskId()).getFirst()));
 
         // From the store's own start and finish times: the pool's limits per agent...
         Map<String, List<TaskView>> byAgent = tasks.stream().collect(Collectors.groupingBy(TaskView::agentId));
         assertThat(byAgent.size()).as("agents that got work").isGreaterThan(AGENTS / 2);
         byAgent.forEach((agent, ran) -> {
-            List<TaskView> plans = ran.stream().filter(t -> t.action() == TaskAction.PLAN).toList();
+            List<TaskView> plans =
+                    ran.stream().filter(t -> t.action() == TaskAction.PLAN).toList();
             assertThat(maxOverlap(plans)).as("plans at once on " + agent).isLessThanOrEqualTo(MAX_PLANS);
             for (TaskView apply : ran) {
                 if (apply.action() != TaskAction.PLAN_APPLY) continue;
                 for (TaskView other : ran) {
                     if (other != apply) {
-                        assertThat(overlaps(apply, other)).as("on %s, plan_apply %s [%s, %s] beside %s [%s, %s]", agent,
-                                apply.taskId(), apply.startedAt(), apply.finishedAt(), other.taskId(), other.startedAt(),
-                                other.finishedAt()).isFalse();
+                        assertThat(overlaps(apply, other))
+                                .as(
+                                        "on %s, plan_apply %s [%s, %s] beside %s [%s, %s]",
+                                        agent,
+                                        apply.taskId(),
+                                        apply.startedAt(),
+                                        apply.finishedAt(),
+                                        other.taskId(),
+                                        other.startedAt(),
+                                        other.finishedAt())
+                                .isFalse();
                     }
                 }
             }
@@ -192,12 +222,16 @@ class ConcurrentClaimsTest {
         appliesInCreationOrder.forEach((ws, created) -> {
             assertThat(created).hasSize(APPLIES_PER_WORKSPACE);
             List<TaskView> applies = created.stream().map(byId::get).toList();
-            List<String> byStart = applies.stream().sorted(Comparator.comparing(TaskView::startedAt)).map(TaskView::taskId).toList();
+            List<String> byStart = applies.stream()
+                    .sorted(Comparator.comparing(TaskView::startedAt))
+                    .map(TaskView::taskId)
+                    .toList();
             assertThat(byStart).as("plan_applys of %s by start time", ws).containsExactlyElementsOf(created);
             for (int i = 1; i < applies.size(); i++) {
                 TaskView before = applies.get(i - 1);
                 TaskView after = applies.get(i);
-                assertThat(after.startedAt()).as("%s: %s started before %s finished", ws, after.taskId(), before.taskId())
+                assertThat(after.startedAt())
+                        .as("%s: %s started before %s finished", ws, after.taskId(), before.taskId())
                         .isAfterOrEqualTo(before.finishedAt());
             }
         });
@@ -251,8 +285,12 @@ class ConcurrentClaimsTest {
                 plans = runningPlans.size();
             }
             try {
-                registered.client().post(ApiPaths.AGENT_PING, new AgentPing(id(), !current.isEmpty(), plans, MAX_PLANS,
-                        apply, current, 0, 0, "test"), PingReply.class);
+                registered
+                        .client()
+                        .post(
+                                ApiPaths.AGENT_PING,
+                                new AgentPing(id(), !current.isEmpty(), plans, MAX_PLANS, apply, current, 0, 0, "test"),
+                                PingReply.class);
             } catch (RuntimeException e) {
                 if (!stop.get()) violations.add(id() + ": ping failed: " + e);
             }
@@ -264,13 +302,19 @@ class ConcurrentClaimsTest {
                     int free;
                     boolean canTakeApply;
                     synchronized (lock) {
-                        while (!stop.get() && (runningApply != null || runningPlans.size() >= MAX_PLANS)) lock.wait(100);
+                        while (!stop.get() && (runningApply != null || runningPlans.size() >= MAX_PLANS))
+                            lock.wait(100);
                         free = MAX_PLANS - runningPlans.size();
                         canTakeApply = runningPlans.isEmpty();
                     }
                     if (stop.get()) return;
-                    PullResponse reply = registered.client().post(ApiPaths.TASK_PULL,
-                            new PullRequest(id(), free, canTakeApply, 1), PullResponse.class, Duration.ofSeconds(30));
+                    PullResponse reply = registered
+                            .client()
+                            .post(
+                                    ApiPaths.TASK_PULL,
+                                    new PullRequest(id(), free, canTakeApply, 1),
+                                    PullResponse.class,
+                                    Duration.ofSeconds(30));
                     List<TaskAssignment> claimed = reply.tasks() == null ? List.of() : reply.tasks();
                     admit(claimed, free, canTakeApply);
                     for (TaskAssignment task : claimed) work.submit(() -> run(task));
@@ -283,7 +327,8 @@ class ConcurrentClaimsTest {
         }
 
         private void admit(List<TaskAssignment> claimed, int free, boolean canTakeApply) {
-            long plans = claimed.stream().filter(t -> t.action() == TaskAction.PLAN).count();
+            long plans =
+                    claimed.stream().filter(t -> t.action() == TaskAction.PLAN).count();
             long applies = claimed.size() - plans;
             if (plans > free) violations.add(id() + ": got " + plans + " plans for " + free + " free slots");
             if (applies > 0 && (!canTakeApply || claimed.size() > 1)) {
@@ -291,18 +336,23 @@ class ConcurrentClaimsTest {
             }
             synchronized (lock) {
                 for (TaskAssignment t : claimed) {
-                    claimsByTask.computeIfAbsent(t.taskId(), k -> Collections.synchronizedList(new ArrayList<>())).add(id());
-                    if (t.attempt() != 1) violations.add(id() + ": " + t.taskId() + " handed out with attempt " + t.attempt());
+                    claimsByTask
+                            .computeIfAbsent(t.taskId(), k -> Collections.synchronizedList(new ArrayList<>()))
+                            .add(id());
+                    if (t.attempt() != 1)
+                        violations.add(id() + ": " + t.taskId() + " handed out with attempt " + t.attempt());
                     if (t.action() == TaskAction.PLAN) {
                         runningPlans.add(t.taskId());
                     } else {
                         if (runningApply != null || !runningPlans.isEmpty()) {
-                            violations.add(id() + ": plan_apply " + t.taskId() + " beside " + runningApply + " " + runningPlans);
+                            violations.add(id() + ": plan_apply " + t.taskId() + " beside " + runningApply + " "
+                                    + runningPlans);
                         }
                         runningApply = t.taskId();
                     }
                 }
-                if (runningPlans.size() > MAX_PLANS) violations.add(id() + ": running " + runningPlans.size() + " plans");
+                if (runningPlans.size() > MAX_PLANS)
+                    violations.add(id() + ": running " + runningPlans.size() + " plans");
                 if (runningApply != null && !runningPlans.isEmpty()) {
                     violations.add(id() + ": plan_apply " + runningApply + " beside plans " + runningPlans);
                 }
@@ -318,9 +368,14 @@ class ConcurrentClaimsTest {
                     runningPlans.remove(task.taskId());
                     lock.notifyAll();
                 }
-                TaskView done = registered.job(task).post(ApiPaths.fill(ApiPaths.TASK_RESULT, task.taskId()),
-                        new TaskResult(task.attempt(), TaskStatus.SUCCEEDED, 0, null, 0, null), TaskView.class);
-                if (done.status() != TaskStatus.SUCCEEDED) violations.add(task.taskId() + " reported but " + done.status());
+                TaskView done = registered
+                        .job(task)
+                        .post(
+                                ApiPaths.fill(ApiPaths.TASK_RESULT, task.taskId()),
+                                new TaskResult(task.attempt(), TaskStatus.SUCCEEDED, 0, null, 0, null),
+                                TaskView.class);
+                if (done.status() != TaskStatus.SUCCEEDED)
+                    violations.add(task.taskId() + " reported but " + done.status());
                 reported.incrementAndGet();
             } catch (RuntimeException e) {
                 if (!stop.get()) violations.add(id() + ": result of " + task.taskId() + " failed: " + e);

@@ -49,6 +49,7 @@ import org.junit.jupiter.api.parallel.Isolated;
 class CrossReplicaTest {
     /** Simulated agents ping before they pull; their lease (3 pings) covers a pull's wait. */
     static final Duration PING = Duration.ofSeconds(3);
+
     static ExternalServices.FreshDatabase db;
     static TestServer a;
     static TestServer b;
@@ -72,14 +73,23 @@ class CrossReplicaTest {
     static TaskView queue(TestServer on, String workspace, Map<String, String> labels) {
         ObjectNode tf = JsonNodeFactory.instance.objectNode();
         tf.putObject("resource").putObject("terraform_data").putObject("x");
-        return on.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, TaskAction.PLAN, tf, null, null, labels, null, null),
-                TaskView.class);
+        return on.admin()
+                .post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest(workspace, TaskAction.PLAN, tf, null, null, labels, null, null),
+                        TaskView.class);
     }
 
     /** A heartbeat, then a pull: a simulated agent keeps its lease only by pinging. */
     static PullResponse pull(ApiClient agent, String agentId, int waitSeconds) {
-        agent.post(ApiPaths.AGENT_PING, new AgentPing(agentId, false, 0, 0, false, List.of(), 0, 0, "test"), PingReply.class);
-        return agent.post(ApiPaths.TASK_PULL, new PullRequest(agentId, 3, false, waitSeconds), PullResponse.class,
+        agent.post(
+                ApiPaths.AGENT_PING,
+                new AgentPing(agentId, false, 0, 0, false, List.of(), 0, 0, "test"),
+                PingReply.class);
+        return agent.post(
+                ApiPaths.TASK_PULL,
+                new PullRequest(agentId, 3, false, waitSeconds),
+                PullResponse.class,
                 Duration.ofSeconds(waitSeconds + 10));
     }
 
@@ -91,7 +101,8 @@ class CrossReplicaTest {
         ApiClient onB = b.clientOf(agent);
         List<Duration> wakes = new ArrayList<>();
         for (int round = 0; round < 4; round++) {
-            java.util.concurrent.atomic.AtomicReference<TaskAssignment> got = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.atomic.AtomicReference<TaskAssignment> got =
+                    new java.util.concurrent.atomic.AtomicReference<>();
             CompletableFuture<Instant> answered = CompletableFuture.supplyAsync(() -> {
                 PullResponse r = pull(onB, agent.agentId(), 8);
                 Instant at = Instant.now();
@@ -104,7 +115,9 @@ class CrossReplicaTest {
             Instant queuedAt = Instant.now();
             Instant wokeAt = answered.get(30, TimeUnit.SECONDS);
             wakes.add(Duration.between(queuedAt, wokeAt));
-            assertThat(a.admin().get(ApiPaths.fill(ApiPaths.TASK, queued.taskId()), TaskView.class).status())
+            assertThat(a.admin()
+                            .get(ApiPaths.fill(ApiPaths.TASK, queued.taskId()), TaskView.class)
+                            .status())
                     .isEqualTo(TaskStatus.RUNNING);
             finish(onB, got.get(), TaskStatus.SUCCEEDED);
         }
@@ -127,15 +140,20 @@ class CrossReplicaTest {
         Instant canceledAt = Instant.now();
         a.admin().post(ApiPaths.fill(ApiPaths.TASK_CANCEL, task.taskId()), new CancelRequest(false), TaskView.class);
         PullResponse reply = waiting.get(10, TimeUnit.SECONDS);
-        assertThat(Duration.between(canceledAt, Instant.now())).as("the pull would otherwise wait 8 s").isLessThan(Duration.ofSeconds(4));
+        assertThat(Duration.between(canceledAt, Instant.now()))
+                .as("the pull would otherwise wait 8 s")
+                .isLessThan(Duration.ofSeconds(4));
         assertThat(reply.cancel()).extracting(o -> o.taskId()).containsExactly(task.taskId());
         finish(onB, claimed.getFirst(), TaskStatus.CANCELED);
     }
 
     /** The claim's result, with its job token, so no lease runs out on a task a test is done with. */
     static void finish(ApiClient agent, TaskAssignment task, TaskStatus status) {
-        agent.withToken(task::jobToken).post(ApiPaths.fill(ApiPaths.TASK_RESULT, task.taskId()),
-                new TaskResult(task.attempt(), status, 0, null, 0, null), TaskView.class);
+        agent.withToken(task::jobToken)
+                .post(
+                        ApiPaths.fill(ApiPaths.TASK_RESULT, task.taskId()),
+                        new TaskResult(task.attempt(), status, 0, null, 0, null),
+                        TaskView.class);
     }
 
     @Test
@@ -143,26 +161,39 @@ class CrossReplicaTest {
         Map<String, String> labels = a.ownPool("presence");
         var agent = a.registerAgentInPool("uploader", "presence");
         TaskView task = queue(a, "ws-presence", labels);
-        TaskAssignment claimed = pull(agent.client(), agent.agentId(), 0).tasks().getFirst();
+        TaskAssignment claimed =
+                pull(agent.client(), agent.agentId(), 0).tasks().getFirst();
         ApiClient job = agent.job(claimed);
-        assertThat(upload(job, claimed, 0).viewers()).as("viewers before anyone watches").isZero();
+        assertThat(upload(job, claimed, 0).viewers())
+                .as("viewers before anyone watches")
+                .isZero();
 
-        WebSocket viewer = b.admin().openWebSocket(ApiPaths.WS_VIEWER + "?task_id=" + task.taskId(), new WebSocket.Listener() {})
+        WebSocket viewer = b.admin()
+                .openWebSocket(ApiPaths.WS_VIEWER + "?task_id=" + task.taskId(), new WebSocket.Listener() {})
                 .get(10, TimeUnit.SECONDS);
         long[] next = {1};
-        await("A's ack counts B's viewer").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+        await("A's ack counts B's viewer")
+                .atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(200))
                 .until(() -> upload(job, claimed, next[0]++).viewers() == 1);
 
         viewer.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(10, TimeUnit.SECONDS);
-        await("A's ack no longer counts it").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+        await("A's ack no longer counts it")
+                .atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(200))
                 .until(() -> upload(job, claimed, next[0]++).viewers() == 0);
-        job.post(ApiPaths.fill(ApiPaths.TASK_RESULT, task.taskId()), new TaskResult(claimed.attempt(),
-                TaskStatus.SUCCEEDED, 0, null, next[0], null), TaskView.class);
+        job.post(
+                ApiPaths.fill(ApiPaths.TASK_RESULT, task.taskId()),
+                new TaskResult(claimed.attempt(), TaskStatus.SUCCEEDED, 0, null, next[0], null),
+                TaskView.class);
     }
 
     static LogAck upload(ApiClient agent, TaskAssignment task, long seq) {
-        return agent.post(ApiPaths.fill(ApiPaths.TASK_LOGS, task.taskId()), new LogBatch(task.attempt(), seq,
-                List.of(new LogLine(seq, Instant.now(), LogStream.STDOUT, "line " + seq))), LogAck.class);
+        return agent.post(
+                ApiPaths.fill(ApiPaths.TASK_LOGS, task.taskId()),
+                new LogBatch(
+                        task.attempt(), seq, List.of(new LogLine(seq, Instant.now(), LogStream.STDOUT, "line " + seq))),
+                LogAck.class);
     }
 
     @Test
@@ -171,7 +202,8 @@ class CrossReplicaTest {
         a.setPool("lost", 10, false, labels);
         var agent = a.registerAgentInPool("lost", "lost");
         List<String> ids = new ArrayList<>();
-        for (int i = 0; i < 6; i++) ids.add(queue(i % 2 == 0 ? a : b, "ws-lost-" + i, labels).taskId());
+        for (int i = 0; i < 6; i++)
+            ids.add(queue(i % 2 == 0 ? a : b, "ws-lost-" + i, labels).taskId());
         double before = recovered(a) + recovered(b);
         List<String> claimed = new ArrayList<>();
         while (claimed.size() < ids.size()) {
@@ -180,18 +212,25 @@ class CrossReplicaTest {
         // The agent never pings again: its lease runs out on both replicas' clocks, and both monitors recover at once.
         a.clock().advance(PING.multipliedBy(4));
         b.clock().advance(PING.multipliedBy(4));
-        CompletableFuture<Integer> onA = CompletableFuture.supplyAsync(() -> a.server().leases().recoverOnce());
-        CompletableFuture<Integer> onB = CompletableFuture.supplyAsync(() -> b.server().leases().recoverOnce());
+        CompletableFuture<Integer> onA =
+                CompletableFuture.supplyAsync(() -> a.server().leases().recoverOnce());
+        CompletableFuture<Integer> onB =
+                CompletableFuture.supplyAsync(() -> b.server().leases().recoverOnce());
         onA.join();
         onB.join();
-        assertThat(ids).as("every lost task queued again").allSatisfy(id ->
-                assertThat(a.admin().get(ApiPaths.fill(ApiPaths.TASK, id), TaskView.class).status()).isEqualTo(TaskStatus.QUEUED));
+        assertThat(ids)
+                .as("every lost task queued again")
+                .allSatisfy(id -> assertThat(a.admin()
+                                .get(ApiPaths.fill(ApiPaths.TASK, id), TaskView.class)
+                                .status())
+                        .isEqualTo(TaskStatus.QUEUED));
         for (String id : ids) {
             TaskView t = b.admin().get(ApiPaths.fill(ApiPaths.TASK, id), TaskView.class);
             assertThat(t.attempt()).as("attempts of %s", id).isEqualTo(1);
             assertThat(t.message()).as("message of %s", id).contains("queued again");
         }
-        assertThat(recovered(a) + recovered(b) - before).as("recoveries counted by the two replicas together")
+        assertThat(recovered(a) + recovered(b) - before)
+                .as("recoveries counted by the two replicas together")
                 .isEqualTo(ids.size());
     }
 

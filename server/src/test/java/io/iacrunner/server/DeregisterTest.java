@@ -55,7 +55,8 @@ class DeregisterTest {
         leaving.client().post(ApiPaths.AGENT_DEREGISTER, null, Void.class);
 
         assertThat(agent(leaving.agentId()).status()).isEqualTo("offline");
-        TaskView requeued = await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(50))
+        TaskView requeued = await().atMost(Duration.ofSeconds(2))
+                .pollInterval(Duration.ofMillis(50))
                 .until(() -> task(plan.taskId()), v -> v.status() != TaskStatus.RUNNING);
         assertThat(requeued.status()).isEqualTo(TaskStatus.QUEUED);
 
@@ -85,7 +86,9 @@ class DeregisterTest {
         assertThat(handedOut).as("tasks claimed for a deregistered agent").isEmpty();
         TaskView still = task(plan.taskId());
         assertThat(still.status()).isEqualTo(TaskStatus.QUEUED);
-        assertThat(still.attempt()).as("no attempt was spent on the departed agent").isZero();
+        assertThat(still.attempt())
+                .as("no attempt was spent on the departed agent")
+                .isZero();
 
         var staying = server.registerAgent("staying-after-poll");
         TaskAssignment claimed = pull(staying, 0).tasks().getFirst();
@@ -96,12 +99,20 @@ class DeregisterTest {
     static TaskView queue(String workspace, TaskAction action) {
         ObjectNode tf = JsonNodeFactory.instance.objectNode();
         tf.putObject("resource").putObject("terraform_data").putObject("x").put("input", workspace);
-        return server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, action, tf, null, null, null, null, null), TaskView.class);
+        return server.admin()
+                .post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest(workspace, action, tf, null, null, null, null, null),
+                        TaskView.class);
     }
 
     static PullResponse pull(TestServer.RegisteredAgent agent, int waitSeconds) {
-        return agent.client().post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 3, true, waitSeconds), PullResponse.class,
-                Duration.ofSeconds(waitSeconds + 30));
+        return agent.client()
+                .post(
+                        ApiPaths.TASK_PULL,
+                        new PullRequest(agent.agentId(), 3, true, waitSeconds),
+                        PullResponse.class,
+                        Duration.ofSeconds(waitSeconds + 30));
     }
 
     static TaskView task(String taskId) {
@@ -110,6 +121,8 @@ class DeregisterTest {
 
     static AgentView agent(String agentId) {
         return server.admin().get(ApiPaths.AGENTS, AgentList.class).agents().stream()
-                .filter(a -> a.agentId().equals(agentId)).findFirst().orElseThrow();
+                .filter(a -> a.agentId().equals(agentId))
+                .findFirst()
+                .orElseThrow();
     }
 }

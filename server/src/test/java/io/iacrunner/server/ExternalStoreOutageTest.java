@@ -62,7 +62,10 @@ class ExternalStoreOutageTest {
             for (Supplier<RawHttp.Reply> request : List.<Supplier<RawHttp.Reply>>of(
                     () -> raw.send("GET", ApiPaths.TASKS, admin, (String) null),
                     () -> raw.send("GET", ApiPaths.fill(ApiPaths.TASK, queued.taskId()), admin, (String) null),
-                    () -> raw.send("POST", ApiPaths.TASKS, admin,
+                    () -> raw.send(
+                            "POST",
+                            ApiPaths.TASKS,
+                            admin,
                             "{\"workspace_id\":\"outage\",\"action\":\"plan\",\"tf_json\":{\"resource\":{}}}"))) {
                 RawHttp.Reply reply = timed(request);
                 assertThat(reply.status()).as(reply.body()).isEqualTo(503);
@@ -71,8 +74,11 @@ class ExternalStoreOutageTest {
                 assertThat(reply.body()).doesNotContain("Exception").doesNotContain("java.");
             }
             // An agent's ping: transient, so the agent retries instead of registering again.
-            ApiException ping = timed(() -> catchApi(() -> agent.client().post(ApiPaths.AGENT_PING,
-                    new AgentPing(agent.agentId(), false, 0, 3, false, List.of(), 0, 0, "test"), Object.class)));
+            ApiException ping = timed(() -> catchApi(() -> agent.client()
+                    .post(
+                            ApiPaths.AGENT_PING,
+                            new AgentPing(agent.agentId(), false, 0, 3, false, List.of(), 0, 0, "test"),
+                            Object.class)));
             assertThat(ping.status()).isEqualTo(503);
             assertThat(ping.code()).isEqualTo("store_unavailable");
             assertThat(ping.isTransient()).isTrue();
@@ -81,16 +87,23 @@ class ExternalStoreOutageTest {
             assertThat(ready.status()).isEqualTo(503);
             assertThat(ready.json().path("checks").path("store").asText()).isEqualTo("unavailable");
             assertThat(raw.send("GET", ApiPaths.HEALTH, null, (String) null).status())
-                    .as("the server can wait for its database: alive").isEqualTo(200);
+                    .as("the server can wait for its database: alive")
+                    .isEqualTo(200);
 
             db.allowConnections();
-            TaskView after = await("the store answers again").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
-                    .ignoreExceptions().until(() -> server.admin().get(ApiPaths.fill(ApiPaths.TASK, queued.taskId()), TaskView.class),
+            TaskView after = await("the store answers again")
+                    .atMost(Duration.ofSeconds(20))
+                    .pollInterval(Duration.ofMillis(200))
+                    .ignoreExceptions()
+                    .until(
+                            () -> server.admin().get(ApiPaths.fill(ApiPaths.TASK, queued.taskId()), TaskView.class),
                             t -> t != null);
             assertThat(after.status()).isEqualTo(TaskStatus.QUEUED);
-            await("the outage's end is logged").atMost(Duration.ofSeconds(10))
+            await("the outage's end is logged")
+                    .atMost(Duration.ofSeconds(10))
                     .until(() -> !logs.containing("store available again").isEmpty());
-            assertThat(raw.send("GET", ApiPaths.READY, null, (String) null).status()).isEqualTo(200);
+            assertThat(raw.send("GET", ApiPaths.READY, null, (String) null).status())
+                    .isEqualTo(200);
 
             String seen = LogCapture.describe(logs.events());
             assertThat(logs.containing("store unavailable")).as(seen).hasSize(1);
@@ -104,7 +117,9 @@ class ExternalStoreOutageTest {
         long start = System.nanoTime();
         T reply = request.get();
         Duration took = Duration.ofNanos(System.nanoTime() - start);
-        assertThat(took).as("answered within %s (took %d ms)", FAST, took.toMillis()).isLessThan(FAST);
+        assertThat(took)
+                .as("answered within %s (took %d ms)", FAST, took.toMillis())
+                .isLessThan(FAST);
         return reply;
     }
 

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ExternalStoreTest {
     @TempDir
     Path dir;
+
     ExternalServices.FreshDatabase db;
 
     @BeforeEach
@@ -46,12 +47,20 @@ class ExternalStoreTest {
             assertThat(ready.path("checks").path("store").asText()).isEqualTo("ok");
             assertThat(ready.path("checks").path("redis").asText()).isEqualTo("single");
             assertThat(ready.path("checks").path("schema_version").asText()).isNotBlank();
-            assertThat(first.metrics().value("hikaricp_connections_max{pool=\"iac-store\"}")).as("database-pool-size").isEqualTo(4);
-            assertThat(Files.exists(first.dataDir().resolve("pg"))).as("no embedded cluster").isFalse();
+            assertThat(first.metrics().value("hikaricp_connections_max{pool=\"iac-store\"}"))
+                    .as("database-pool-size")
+                    .isEqualTo(4);
+            assertThat(Files.exists(first.dataDir().resolve("pg")))
+                    .as("no embedded cluster")
+                    .isFalse();
             ObjectNode tf = JsonNodeFactory.instance.objectNode();
             tf.putObject("resource").putObject("terraform_data").putObject("kept");
-            taskId = first.admin().post(ApiPaths.TASKS, new CreateTaskRequest("external", TaskAction.PLAN, tf, null, null, null,
-                    null, null), TaskView.class).taskId();
+            taskId = first.admin()
+                    .post(
+                            ApiPaths.TASKS,
+                            new CreateTaskRequest("external", TaskAction.PLAN, tf, null, null, null, null, null),
+                            TaskView.class)
+                    .taskId();
             adminToken = first.adminToken();
         }
         // Another server (another data dir: a replica, or a new host) on the same database has the task, and accepts
@@ -65,7 +74,8 @@ class ExternalStoreTest {
     @Test
     void databaseTlsSettingsReachTheDriver() {
         // This machine's PostgreSQL speaks no TLS: "require" must refuse to start, not fall back to plain text.
-        assertThatThrownBy(() -> TestServer.start(c -> db.configure(c).databaseSslMode("require")).close())
+        assertThatThrownBy(() -> TestServer.start(c -> db.configure(c).databaseSslMode("require"))
+                        .close())
                 .satisfies(e -> assertThat(causes(e)).contains("SSL"));
         // "disable" is what such a server needs.
         TestServer.start(c -> db.configure(c).databaseSslMode("disable")).close();

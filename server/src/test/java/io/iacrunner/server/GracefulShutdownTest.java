@@ -30,27 +30,43 @@ class GracefulShutdownTest {
         tf.putObject("resource").putObject("terraform_data").putObject("x");
         // One task the agent claims now (its log upload socket needs the claim's job token); then nothing is left
         // to claim, so the next pull keeps waiting.
-        server.admin().post(ApiPaths.TASKS, new CreateTaskRequest("ws-drain", TaskAction.PLAN, tf, null, null, null, null, null),
-                TaskView.class);
-        TaskAssignment task = agent.client().post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, true, 0),
-                PullResponse.class).tasks().getFirst();
-        CompletableFuture<PullResponse> waiting = CompletableFuture.supplyAsync(() -> agent.client().post(ApiPaths.TASK_PULL,
-                new PullRequest(agent.agentId(), 1, true, 25), PullResponse.class, Duration.ofSeconds(40)));
+        server.admin()
+                .post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest("ws-drain", TaskAction.PLAN, tf, null, null, null, null, null),
+                        TaskView.class);
+        TaskAssignment task = agent.client()
+                .post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, true, 0), PullResponse.class)
+                .tasks()
+                .getFirst();
+        CompletableFuture<PullResponse> waiting = CompletableFuture.supplyAsync(() -> agent.client()
+                .post(
+                        ApiPaths.TASK_PULL,
+                        new PullRequest(agent.agentId(), 1, true, 25),
+                        PullResponse.class,
+                        Duration.ofSeconds(40)));
         CompletableFuture<Integer> closeCode = new CompletableFuture<>();
-        agent.job(task).openWebSocket(ApiPaths.WS_AGENT_LOGS + "?task_id=" + task.taskId() + "&attempt=1", new WebSocket.Listener() {
-            @Override
-            public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
-                closeCode.complete(statusCode);
-                return null;
-            }
-        }).get(10, TimeUnit.SECONDS);
+        agent.job(task)
+                .openWebSocket(
+                        ApiPaths.WS_AGENT_LOGS + "?task_id=" + task.taskId() + "&attempt=1", new WebSocket.Listener() {
+                            @Override
+                            public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+                                closeCode.complete(statusCode);
+                                return null;
+                            }
+                        })
+                .get(10, TimeUnit.SECONDS);
         server.awaitWaitingPulls(1);
 
         Instant stopping = Instant.now();
         server.close();
         PullResponse answer = waiting.get(10, TimeUnit.SECONDS);
         assertThat(answer.tasks()).isEmpty();
-        assertThat(Duration.between(stopping, Instant.now())).as("the pull would otherwise wait 25 s").isLessThan(Duration.ofSeconds(10));
-        assertThat(closeCode.get(10, TimeUnit.SECONDS)).as("going away: reconnect elsewhere").isEqualTo(1001);
+        assertThat(Duration.between(stopping, Instant.now()))
+                .as("the pull would otherwise wait 25 s")
+                .isLessThan(Duration.ofSeconds(10));
+        assertThat(closeCode.get(10, TimeUnit.SECONDS))
+                .as("going away: reconnect elsewhere")
+                .isEqualTo(1001);
     }
 }

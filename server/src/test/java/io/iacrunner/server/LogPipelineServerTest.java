@@ -72,10 +72,14 @@ class LogPipelineServerTest {
         tf.putObject("resource").putObject("terraform_data").putObject("x");
         // A pool of its own: an earlier test's task, queued again once its agent's lease ran out, cannot come here.
         Map<String, String> labels = server.ownPool("pool-" + workspace);
-        TaskView view = server.admin().post(ApiPaths.TASKS,
-                new CreateTaskRequest(workspace, action, tf, variables, null, labels, sensitive, null), TaskView.class);
+        TaskView view = server.admin()
+                .post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest(workspace, action, tf, variables, null, labels, sensitive, null),
+                        TaskView.class);
         var agent = server.registerAgentInPool("log-" + workspace, "pool-" + workspace);
-        PullResponse r = agent.client().post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, true, 0), PullResponse.class);
+        PullResponse r = agent.client()
+                .post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, true, 0), PullResponse.class);
         assertThat(r.tasks()).extracting(TaskAssignment::taskId).containsExactly(view.taskId());
         return new Claimed(agent, r.tasks().getFirst());
     }
@@ -93,39 +97,65 @@ class LogPipelineServerTest {
     }
 
     static TaskView finish(Claimed c, long lines, String sha) {
-        return c.agent().job(c.task()).post(ApiPaths.fill(ApiPaths.TASK_RESULT, c.task().taskId()),
-                new TaskResult(c.task().attempt(), TaskStatus.SUCCEEDED, 0, null, lines, sha), TaskView.class);
+        return c.agent()
+                .job(c.task())
+                .post(
+                        ApiPaths.fill(ApiPaths.TASK_RESULT, c.task().taskId()),
+                        new TaskResult(c.task().attempt(), TaskStatus.SUCCEEDED, 0, null, lines, sha),
+                        TaskView.class);
     }
 
     @Test
     void theLogIsCompleteOnlyWhenCountAndDigestMatchWhatIsStored() throws Exception {
         List<String> texts = List.of("one", "two", "three \u00e9");
         Claimed good = claim("ws-proof-good", null, null);
-        good.agent().job(good.task()).post(ApiPaths.fill(ApiPaths.TASK_LOGS, good.task().taskId()),
-                new LogBatch(good.task().attempt(), 0, lines(texts)), LogAck.class);
+        good.agent()
+                .job(good.task())
+                .post(
+                        ApiPaths.fill(ApiPaths.TASK_LOGS, good.task().taskId()),
+                        new LogBatch(good.task().attempt(), 0, lines(texts)),
+                        LogAck.class);
         assertThat(finish(good, 3, sha256(texts)).logComplete()).isTrue();
 
         Claimed wrongDigest = claim("ws-proof-digest", null, null);
-        wrongDigest.agent().job(wrongDigest.task()).post(ApiPaths.fill(ApiPaths.TASK_LOGS, wrongDigest.task().taskId()),
-                new LogBatch(wrongDigest.task().attempt(), 0, lines(texts)), LogAck.class);
-        assertThat(finish(wrongDigest, 3, sha256(List.of("one", "two", "tree"))).logComplete()).isFalse();
+        wrongDigest
+                .agent()
+                .job(wrongDigest.task())
+                .post(
+                        ApiPaths.fill(ApiPaths.TASK_LOGS, wrongDigest.task().taskId()),
+                        new LogBatch(wrongDigest.task().attempt(), 0, lines(texts)),
+                        LogAck.class);
+        assertThat(finish(wrongDigest, 3, sha256(List.of("one", "two", "tree"))).logComplete())
+                .isFalse();
 
         // Fewer lines stored than the agent kept: the result waits for them (409 log_gap), then the log is complete.
         Claimed missing = claim("ws-proof-missing", null, null);
-        missing.agent().job(missing.task()).post(ApiPaths.fill(ApiPaths.TASK_LOGS, missing.task().taskId()),
-                new LogBatch(missing.task().attempt(), 0, lines(texts.subList(0, 2))), LogAck.class);
+        missing.agent()
+                .job(missing.task())
+                .post(
+                        ApiPaths.fill(ApiPaths.TASK_LOGS, missing.task().taskId()),
+                        new LogBatch(missing.task().attempt(), 0, lines(texts.subList(0, 2))),
+                        LogAck.class);
         assertThatThrownBy(() -> finish(missing, 3, sha256(texts))).isInstanceOfSatisfying(ApiException.class, e -> {
             assertThat(e.status()).isEqualTo(409);
             assertThat(e.code()).isEqualTo("log_gap");
         });
-        missing.agent().job(missing.task()).post(ApiPaths.fill(ApiPaths.TASK_LOGS, missing.task().taskId()),
-                new LogBatch(missing.task().attempt(), 0, lines(texts)), LogAck.class);
+        missing.agent()
+                .job(missing.task())
+                .post(
+                        ApiPaths.fill(ApiPaths.TASK_LOGS, missing.task().taskId()),
+                        new LogBatch(missing.task().attempt(), 0, lines(texts)),
+                        LogAck.class);
         assertThat(finish(missing, 3, sha256(texts)).logComplete()).isTrue();
 
         // More stored than the agent says it kept: taken, but not complete, and the reason says why.
         Claimed extra = claim("ws-proof-extra", null, null);
-        extra.agent().job(extra.task()).post(ApiPaths.fill(ApiPaths.TASK_LOGS, extra.task().taskId()),
-                new LogBatch(extra.task().attempt(), 0, lines(texts)), LogAck.class);
+        extra.agent()
+                .job(extra.task())
+                .post(
+                        ApiPaths.fill(ApiPaths.TASK_LOGS, extra.task().taskId()),
+                        new LogBatch(extra.task().attempt(), 0, lines(texts)),
+                        LogAck.class);
         TaskView overfull = finish(extra, 2, sha256(texts.subList(0, 2)));
         assertThat(overfull.logComplete()).isFalse();
         assertThat(overfull.logIncompleteReason()).contains("differs from the agent's");
@@ -135,57 +165,102 @@ class LogPipelineServerTest {
     void sensitiveValuesAreMaskedInStoredLinesEvenWhenTheAgentMissedThem() {
         ObjectNode vars = JsonNodeFactory.instance.objectNode();
         vars.put("db_password", "hunter2-very-secret");
-        vars.put("pem", "-----BEGIN KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n-----END KEY-----");
+        vars.put(
+                "pem",
+                "-----BEGIN KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n-----END KEY-----");
         vars.put("plain", "visible-value");
         Claimed c = claim("ws-mask", vars, List.of("db_password", "pem"));
-        c.agent().job(c.task()).post(ApiPaths.fill(ApiPaths.TASK_LOGS, c.task().taskId()), new LogBatch(c.task().attempt(), 0,
-                lines(List.of("password=hunter2-very-secret;", "  MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu",
-                        "plain=visible-value"))), LogAck.class);
-        LogPage page = server.admin().get(ApiPaths.fill(ApiPaths.TASK_LOGS, c.task().taskId()), LogPage.class);
-        assertThat(page.lines()).extracting(LogLine::line)
+        c.agent()
+                .job(c.task())
+                .post(
+                        ApiPaths.fill(ApiPaths.TASK_LOGS, c.task().taskId()),
+                        new LogBatch(
+                                c.task().attempt(),
+                                0,
+                                lines(List.of(
+                                        "password=hunter2-very-secret;",
+                                        "  MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu",
+                                        "plain=visible-value"))),
+                        LogAck.class);
+        LogPage page =
+                server.admin().get(ApiPaths.fill(ApiPaths.TASK_LOGS, c.task().taskId()), LogPage.class);
+        assertThat(page.lines())
+                .extracting(LogLine::line)
                 .containsExactly("password=***;", "  ***", "plain=visible-value");
     }
 
     @Test
     void aSensitiveNameThatIsNotAVariableIsRefused() {
-        RawHttp.Reply reply = new RawHttp(server.baseUrl()).send("POST", ApiPaths.TASKS, server.adminToken(),
-                "{\"workspace_id\":\"w\",\"action\":\"plan\",\"tf_json\":{\"a\":1},\"variables\":{\"x\":\"1\"},"
-                        + "\"sensitive_variables\":[\"y\"]}");
+        RawHttp.Reply reply = new RawHttp(server.baseUrl())
+                .send(
+                        "POST",
+                        ApiPaths.TASKS,
+                        server.adminToken(),
+                        "{\"workspace_id\":\"w\",\"action\":\"plan\",\"tf_json\":{\"a\":1},\"variables\":{\"x\":\"1\"},"
+                                + "\"sensitive_variables\":[\"y\"]}");
         assertThat(reply.status()).isEqualTo(400);
         assertThat(reply.errorCode()).isEqualTo("unknown_sensitive_variable");
     }
 
     static WebSocket open(String pathAndQuery, String token, WsFrames frames) {
-        return HttpClient.newHttpClient().newWebSocketBuilder().header("Authorization", "Bearer " + token)
-                .buildAsync(URI.create("ws://" + server.baseUrl().getRawAuthority() + pathAndQuery), frames).join();
+        return HttpClient.newHttpClient()
+                .newWebSocketBuilder()
+                .header("Authorization", "Bearer " + token)
+                .buildAsync(URI.create("ws://" + server.baseUrl().getRawAuthority() + pathAndQuery), frames)
+                .join();
     }
 
     @Test
     void theAgentWebSocketAppendsThroughTheSamePathAcksInOrderAndClosesStaleSenders() throws Exception {
         Claimed c = claim("ws-agent-socket", null, null);
         String token = c.task().jobToken();
-        String path = ApiPaths.WS_AGENT_LOGS + "?task_id=" + c.task().taskId() + "&attempt=" + c.task().attempt() + "&stream_mode=auto";
+        String path = ApiPaths.WS_AGENT_LOGS + "?task_id=" + c.task().taskId() + "&attempt="
+                + c.task().attempt() + "&stream_mode=auto";
         WsFrames frames = new WsFrames();
         WebSocket ws = open(path, token, frames);
-        ws.sendText(WireJson.lenient().writeValueAsString(new LogBatch(c.task().attempt(), 0, lines(List.of("a", "b", "c")))), true).join();
-        assertThat(WireJson.lenient().readValue(frames.next(), LogAck.class).committedLines()).isEqualTo(3);
-        ws.sendText(WireJson.lenient().writeValueAsString(new LogBatch(c.task().attempt(), 0, lines(List.of("a", "b", "c")))), true).join();
-        assertThat(WireJson.lenient().readValue(frames.next(), LogAck.class).committedLines()).as("a duplicate is skipped").isEqualTo(3);
+        ws.sendText(
+                        WireJson.lenient()
+                                .writeValueAsString(new LogBatch(c.task().attempt(), 0, lines(List.of("a", "b", "c")))),
+                        true)
+                .join();
+        assertThat(WireJson.lenient().readValue(frames.next(), LogAck.class).committedLines())
+                .isEqualTo(3);
+        ws.sendText(
+                        WireJson.lenient()
+                                .writeValueAsString(new LogBatch(c.task().attempt(), 0, lines(List.of("a", "b", "c")))),
+                        true)
+                .join();
+        assertThat(WireJson.lenient().readValue(frames.next(), LogAck.class).committedLines())
+                .as("a duplicate is skipped")
+                .isEqualTo(3);
 
         WsFrames viewer = new WsFrames();
         WebSocket watching = open(ApiPaths.WS_VIEWER + "?task_id=" + c.task().taskId(), server.adminToken(), viewer);
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-            ws.sendText(WireJson.lenient().writeValueAsString(new LogBatch(c.task().attempt(), 3, List.of())), true).join();
-            assertThat(WireJson.lenient().readValue(frames.next(), LogAck.class).viewers()).as("stream_mode=auto sees the viewer").isEqualTo(1);
+            ws.sendText(
+                            WireJson.lenient()
+                                    .writeValueAsString(new LogBatch(c.task().attempt(), 3, List.of())),
+                            true)
+                    .join();
+            assertThat(WireJson.lenient().readValue(frames.next(), LogAck.class).viewers())
+                    .as("stream_mode=auto sees the viewer")
+                    .isEqualTo(1);
         });
         watching.sendClose(1000, "bye").join();
 
-        ws.sendText(WireJson.lenient().writeValueAsString(new LogBatch(c.task().attempt(), 9,
-                List.of(new LogLine(9, Instant.now(), LogStream.STDOUT, "gap")))), true).join();
+        ws.sendText(
+                        WireJson.lenient()
+                                .writeValueAsString(new LogBatch(
+                                        c.task().attempt(),
+                                        9,
+                                        List.of(new LogLine(9, Instant.now(), LogStream.STDOUT, "gap")))),
+                        true)
+                .join();
         assertThat(frames.next()).contains("log_gap");
         assertThat(frames.closed.get(10, TimeUnit.SECONDS)).isEqualTo(4409);
 
-        LogPage page = server.admin().get(ApiPaths.fill(ApiPaths.TASK_LOGS, c.task().taskId()), LogPage.class);
+        LogPage page =
+                server.admin().get(ApiPaths.fill(ApiPaths.TASK_LOGS, c.task().taskId()), LogPage.class);
         assertThat(page.lines()).extracting(LogLine::line).containsExactly("a", "b", "c");
     }
 
@@ -195,25 +270,38 @@ class LogPipelineServerTest {
         Claimed c = claim("ws-repeat", TaskAction.PLAN_APPLY, null, null);
         var client = c.agent().job(c.task());
         String id = c.task().taskId();
-        client.post(ApiPaths.fill(ApiPaths.TASK_PHASE, id), new PhaseUpdate(c.task().attempt(), TaskPhase.APPLYING), Void.class);
-        ObjectNode state = JsonNodeFactory.instance.objectNode().put("version", 4).put("terraform_version", "1.11.4")
-                .put("serial", 1).put("lineage", "lineage-repeat");
+        client.post(
+                ApiPaths.fill(ApiPaths.TASK_PHASE, id),
+                new PhaseUpdate(c.task().attempt(), TaskPhase.APPLYING),
+                Void.class);
+        ObjectNode state = JsonNodeFactory.instance
+                .objectNode()
+                .put("version", 4)
+                .put("terraform_version", "1.11.4")
+                .put("serial", 1)
+                .put("lineage", "lineage-repeat");
         state.putObject("outputs");
         state.putArray("resources");
         StateUpload upload = new StateUpload(c.task().attempt(), state);
         StateVersionView first = client.put(ApiPaths.fill(ApiPaths.TASK_STATE, id), upload, StateVersionView.class);
         StateVersionView again = client.put(ApiPaths.fill(ApiPaths.TASK_STATE, id), upload, StateVersionView.class);
         assertThat(again).isEqualTo(first);
-        assertThat(server.admin().get(ApiPaths.fill(ApiPaths.WORKSPACE_STATE_VERSIONS, "ws-repeat"), JsonNode.class).path("versions"))
-                .as("one version, not two").hasSize(1);
+        assertThat(server.admin()
+                        .get(ApiPaths.fill(ApiPaths.WORKSPACE_STATE_VERSIONS, "ws-repeat"), JsonNode.class)
+                        .path("versions"))
+                .as("one version, not two")
+                .hasSize(1);
 
         TaskView done = finish(c, 0, sha256(List.of()));
         TaskView repeated = finish(c, 0, sha256(List.of()));
         assertThat(repeated).isEqualTo(done);
-        assertThatThrownBy(() -> client.post(ApiPaths.fill(ApiPaths.TASK_RESULT, id),
-                new TaskResult(c.task().attempt(), TaskStatus.FAILED, 1, "other", 0, null), TaskView.class))
+        assertThatThrownBy(() -> client.post(
+                        ApiPaths.fill(ApiPaths.TASK_RESULT, id),
+                        new TaskResult(c.task().attempt(), TaskStatus.FAILED, 1, "other", 0, null),
+                        TaskView.class))
                 .as("a different result for a finished attempt is still stale")
-                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.code()).isEqualTo("stale_attempt"));
+                .isInstanceOfSatisfying(
+                        ApiException.class, e -> assertThat(e.code()).isEqualTo("stale_attempt"));
     }
 
     @Test

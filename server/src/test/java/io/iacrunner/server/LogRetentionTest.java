@@ -37,17 +37,23 @@ class LogRetentionTest {
 
     @Test
     void linesOfTasksFinishedLongerAgoThanTheRetentionGoAndTheTasksAndRunningLogsStay() throws Exception {
-        try (TestServer server = TestServer.start(c -> c.pingInterval(Duration.ofSeconds(60)).logRetention(RETENTION))) {
+        try (TestServer server =
+                TestServer.start(c -> c.pingInterval(Duration.ofSeconds(60)).logRetention(RETENTION))) {
             var agent = server.registerAgent("retention");
             TaskAssignment finished = claim(server, agent, "ws-retention-done");
             send(agent, finished, 5);
-            agent.job(finished).post(ApiPaths.fill(ApiPaths.TASK_RESULT, finished.taskId()),
-                    new TaskResult(finished.attempt(), TaskStatus.SUCCEEDED, 0, null, 5, null), TaskView.class);
+            agent.job(finished)
+                    .post(
+                            ApiPaths.fill(ApiPaths.TASK_RESULT, finished.taskId()),
+                            new TaskResult(finished.attempt(), TaskStatus.SUCCEEDED, 0, null, 5, null),
+                            TaskView.class);
             TaskAssignment running = claim(server, agent, "ws-retention-running");
             send(agent, running, 3);
 
             server.clock().advance(RETENTION.minusMinutes(1));
-            assertThat(server.server().retention().purgeOnce()).as("not before the retention is over").isZero();
+            assertThat(server.server().retention().purgeOnce())
+                    .as("not before the retention is over")
+                    .isZero();
             assertThat(page(server, finished.taskId()).lines()).hasSize(5);
             server.clock().advance(Duration.ofMinutes(2));
             assertThat(server.server().retention().purgeOnce()).isPositive();
@@ -57,24 +63,37 @@ class LogRetentionTest {
             assertThat(kept.status()).isEqualTo(TaskStatus.SUCCEEDED);
             assertThat(kept.logLines()).as("what the log held stays on record").isEqualTo(5);
             assertThat(kept.logComplete()).isTrue();
-            assertThat(page(server, running.taskId()).lines()).as("a running task's log is never purged").hasSize(3);
+            assertThat(page(server, running.taskId()).lines())
+                    .as("a running task's log is never purged")
+                    .hasSize(3);
         }
     }
 
     private static TaskAssignment claim(TestServer server, TestServer.RegisteredAgent agent, String workspace) {
         ObjectNode tf = JsonNodeFactory.instance.objectNode();
         tf.putObject("resource").putObject("terraform_data").putObject("x");
-        TaskView task = server.admin().post(ApiPaths.TASKS,
-                new CreateTaskRequest(workspace, TaskAction.PLAN, tf, null, null, null, null, null), TaskView.class);
-        PullResponse pulled = agent.client().post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, false, 0), PullResponse.class);
+        TaskView task = server.admin()
+                .post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest(workspace, TaskAction.PLAN, tf, null, null, null, null, null),
+                        TaskView.class);
+        PullResponse pulled = agent.client()
+                .post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, false, 0), PullResponse.class);
         assertThat(pulled.tasks()).extracting(TaskAssignment::taskId).containsExactly(task.taskId());
         return pulled.tasks().getFirst();
     }
 
     private static void send(TestServer.RegisteredAgent agent, TaskAssignment t, int count) {
-        List<LogLine> lines = LongStream.range(0, count).mapToObj(s -> new LogLine(s, Instant.now(), LogStream.STDOUT, "line " + s)).toList();
-        assertThat(agent.job(t).post(ApiPaths.fill(ApiPaths.TASK_LOGS, t.taskId()), new LogBatch(t.attempt(), 0, lines), LogAck.class)
-                .committedLines()).isEqualTo(count);
+        List<LogLine> lines = LongStream.range(0, count)
+                .mapToObj(s -> new LogLine(s, Instant.now(), LogStream.STDOUT, "line " + s))
+                .toList();
+        assertThat(agent.job(t)
+                        .post(
+                                ApiPaths.fill(ApiPaths.TASK_LOGS, t.taskId()),
+                                new LogBatch(t.attempt(), 0, lines),
+                                LogAck.class)
+                        .committedLines())
+                .isEqualTo(count);
     }
 
     private static LogPage page(TestServer server, String taskId) {

@@ -40,11 +40,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -63,7 +59,6 @@ class PartitionTest {
     private static final Duration LEASE = PING.multipliedBy(3);
     private static final Duration LOST_APPLY_WINDOW = Duration.ofSeconds(4);
     /** Recovery runs about twice per ping interval; the rest is room for a busy machine. */
-
     static TestServer server;
 
     @BeforeAll
@@ -77,7 +72,8 @@ class PartitionTest {
     }
 
     @Test
-    void applyCutOffWhileApplyingIsWaitedForThenErroredKeepsTheWorkspaceLockedAndItsLateUploadsChangeNothing() throws Exception {
+    void applyCutOffWhileApplyingIsWaitedForThenErroredKeepsTheWorkspaceLockedAndItsLateUploadsChangeNothing()
+            throws Exception {
         String ws = "ws-partition";
         var cutOff = server.registerAgent("cut-off");
         var healthy = server.registerAgent("healthy");
@@ -96,7 +92,9 @@ class PartitionTest {
         pass(Duration.ofSeconds(1), healthy);
         TaskView waitedFor = task(apply.taskId());
         assertThat(waitedFor.status()).isEqualTo(TaskStatus.RUNNING);
-        assertThat(waitedFor.agentUnreachableSince()).as("noted once the lease had run out").isNotNull();
+        assertThat(waitedFor.agentUnreachableSince())
+                .as("noted once the lease had run out")
+                .isNotNull();
         assertThat(waitedFor.message()).contains("unreachable").contains("4 s");
         assertThat(server.workspace(ws).lock().reason()).contains("unreachable");
         // Terraform keeps printing out of reach, and what the agent ships meanwhile is still taken.
@@ -105,10 +103,14 @@ class PartitionTest {
 
         // Silent for the whole lost-apply window: now it is errored, never run again, the workspace kept locked.
         pass(LOST_APPLY_WINDOW.minusMillis(500), healthy);
-        assertThat(task(apply.taskId()).status()).as("not before the window is over").isEqualTo(TaskStatus.RUNNING);
+        assertThat(task(apply.taskId()).status())
+                .as("not before the window is over")
+                .isEqualTo(TaskStatus.RUNNING);
         pass(Duration.ofSeconds(1), healthy);
         TaskView errored = task(apply.taskId());
-        assertThat(errored.status()).as("an apply that may have started is never run again").isEqualTo(TaskStatus.ERRORED);
+        assertThat(errored.status())
+                .as("an apply that may have started is never run again")
+                .isEqualTo(TaskStatus.ERRORED);
         assertThat(errored.message()).as("the reason").contains("did not come back within 4 s");
         assertThat(errored.finishedAt()).isNotNull();
         assertThat(errored.agentUnreachableSince()).isNull();
@@ -116,19 +118,29 @@ class PartitionTest {
         assertThat(errored.logLines()).isEqualTo(shipped);
 
         WorkspaceView locked = server.workspace(ws);
-        assertThat(locked.lock()).as("the workspace stays locked after a lost apply").isNotNull();
+        assertThat(locked.lock())
+                .as("the workspace stays locked after a lost apply")
+                .isNotNull();
         assertThat(locked.lock().taskId()).isEqualTo(apply.taskId());
         assertThat(locked.lock().reason()).isNotBlank();
 
         // Whatever the cut-off attempt still sends is refused and changes nothing.
         List<String> logBefore = storedLines(apply.taskId());
-        assertThat(logBefore).containsExactlyElementsOf(LongStream.range(0, shipped).mapToObj(s -> "line " + s).toList());
+        assertThat(logBefore)
+                .containsExactlyElementsOf(
+                        LongStream.range(0, shipped).mapToObj(s -> "line " + s).toList());
         assertStale(() -> send(cutOff, t, shipped, 3));
-        assertStale(() -> cutOff.job(t).put(ApiPaths.fill(ApiPaths.TASK_STATE, t.taskId()),
-                new StateUpload(t.attempt(), state(1)), StateVersionView.class));
+        assertStale(() -> cutOff.job(t)
+                .put(
+                        ApiPaths.fill(ApiPaths.TASK_STATE, t.taskId()),
+                        new StateUpload(t.attempt(), state(1)),
+                        StateVersionView.class));
         assertStale(() -> phase(cutOff, t, TaskPhase.APPLYING));
-        assertStale(() -> cutOff.job(t).post(ApiPaths.fill(ApiPaths.TASK_RESULT, t.taskId()),
-                new TaskResult(t.attempt(), TaskStatus.SUCCEEDED, 0, null, shipped, null), TaskView.class));
+        assertStale(() -> cutOff.job(t)
+                .post(
+                        ApiPaths.fill(ApiPaths.TASK_RESULT, t.taskId()),
+                        new TaskResult(t.attempt(), TaskStatus.SUCCEEDED, 0, null, shipped, null),
+                        TaskView.class));
 
         TaskView after = task(apply.taskId());
         assertThat(after.status()).isEqualTo(TaskStatus.ERRORED);
@@ -140,41 +152,65 @@ class PartitionTest {
         assertThat(storedLines(apply.taskId())).isEqualTo(logBefore);
         assertThat(stateVersions(ws)).as("no state was stored").isEmpty();
         assertThatThrownBy(() -> server.admin().getText(ApiPaths.fill(ApiPaths.WORKSPACE_STATE, ws)))
-                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(404));
+                .isInstanceOfSatisfying(
+                        ApiException.class, e -> assertThat(e.status()).isEqualTo(404));
         assertThat(server.workspace(ws).lock()).isNotNull();
 
         // A newer plan_apply of the workspace waits for a person, however idle the healthy agent is.
         TaskView next = queue(ws, TaskAction.PLAN_APPLY);
-        PullResponse nothing = healthy.client().post(ApiPaths.TASK_PULL, new PullRequest(healthy.agentId(), 3, true, 0),
-                PullResponse.class, Duration.ofSeconds(30));
+        PullResponse nothing = healthy.client()
+                .post(
+                        ApiPaths.TASK_PULL,
+                        new PullRequest(healthy.agentId(), 3, true, 0),
+                        PullResponse.class,
+                        Duration.ofSeconds(30));
         assertThat(nothing.tasks()).isEmpty();
         assertThat(task(next.taskId()).status()).isEqualTo(TaskStatus.QUEUED);
 
-        assertThatThrownBy(() -> server.admin().post(ApiPaths.fill(ApiPaths.WORKSPACE_UNLOCK, ws), new UnlockRequest(false),
-                WorkspaceView.class)).as("unlocking without force").isInstanceOfSatisfying(ApiException.class,
-                e -> assertThat(e.status()).isEqualTo(400));
+        assertThatThrownBy(() -> server.admin()
+                        .post(
+                                ApiPaths.fill(ApiPaths.WORKSPACE_UNLOCK, ws),
+                                new UnlockRequest(false),
+                                WorkspaceView.class))
+                .as("unlocking without force")
+                .isInstanceOfSatisfying(
+                        ApiException.class, e -> assertThat(e.status()).isEqualTo(400));
         assertThat(server.workspace(ws).lock()).isNotNull();
         // The healthy agent waits in a long poll; the forced unlock lets the newer apply go at once.
-        CompletableFuture<PullResponse> waiting = CompletableFuture.supplyAsync(() -> healthy.client().post(ApiPaths.TASK_PULL,
-                new PullRequest(healthy.agentId(), 3, true, 20), PullResponse.class, Duration.ofSeconds(60)));
+        CompletableFuture<PullResponse> waiting = CompletableFuture.supplyAsync(() -> healthy.client()
+                .post(
+                        ApiPaths.TASK_PULL,
+                        new PullRequest(healthy.agentId(), 3, true, 20),
+                        PullResponse.class,
+                        Duration.ofSeconds(60)));
         server.awaitWaitingPulls(1);
         long unlockedAt = System.nanoTime();
-        WorkspaceView unlocked = server.admin().post(ApiPaths.fill(ApiPaths.WORKSPACE_UNLOCK, ws), new UnlockRequest(true),
-                WorkspaceView.class);
+        WorkspaceView unlocked = server.admin()
+                .post(ApiPaths.fill(ApiPaths.WORKSPACE_UNLOCK, ws), new UnlockRequest(true), WorkspaceView.class);
         assertThat(unlocked.lock()).isNull();
         PullResponse woken = waiting.get(30, TimeUnit.SECONDS);
         Duration wokenAfter = Duration.ofNanos(System.nanoTime() - unlockedAt);
         assertThat(woken.tasks()).extracting(TaskAssignment::taskId).containsExactly(next.taskId());
-        assertThat(wokenAfter).as("the waiting pull returned right after the unlock").isLessThan(Duration.ofSeconds(3));
+        assertThat(wokenAfter)
+                .as("the waiting pull returned right after the unlock")
+                .isLessThan(Duration.ofSeconds(3));
         TaskAssignment nextClaim = woken.tasks().getFirst();
         assertThat(nextClaim.attempt()).isEqualTo(1);
-        assertThat(server.workspace(ws).lock()).as("the running apply holds the lock").isNotNull()
-                .extracting(WorkspaceView.Lock::taskId).isEqualTo(next.taskId());
-        healthy.job(nextClaim).post(ApiPaths.fill(ApiPaths.TASK_RESULT, next.taskId()),
-                new TaskResult(nextClaim.attempt(), TaskStatus.SUCCEEDED, 0, null, 0, null), TaskView.class);
+        assertThat(server.workspace(ws).lock())
+                .as("the running apply holds the lock")
+                .isNotNull()
+                .extracting(WorkspaceView.Lock::taskId)
+                .isEqualTo(next.taskId());
+        healthy.job(nextClaim)
+                .post(
+                        ApiPaths.fill(ApiPaths.TASK_RESULT, next.taskId()),
+                        new TaskResult(nextClaim.attempt(), TaskStatus.SUCCEEDED, 0, null, 0, null),
+                        TaskView.class);
         assertThat(task(next.taskId()).status()).isEqualTo(TaskStatus.SUCCEEDED);
         assertThat(server.workspace(ws).lock()).isNull();
-        assertThat(task(apply.taskId()).status()).as("the lost apply stays errored").isEqualTo(TaskStatus.ERRORED);
+        assertThat(task(apply.taskId()).status())
+                .as("the lost apply stays errored")
+                .isEqualTo(TaskStatus.ERRORED);
     }
 
     @Test
@@ -201,8 +237,11 @@ class PartitionTest {
                 TaskAssignment staleAttempt = attempts.getLast();
                 assertStale(() -> send(stale, staleAttempt, 0, 10));
                 assertStale(() -> phase(stale, staleAttempt, TaskPhase.PLANNING));
-                assertStale(() -> stale.job(staleAttempt).post(ApiPaths.fill(ApiPaths.TASK_RESULT, plan.taskId()),
-                        new TaskResult(staleAttempt.attempt(), TaskStatus.SUCCEEDED, 0, null, 10, null), TaskView.class));
+                assertStale(() -> stale.job(staleAttempt)
+                        .post(
+                                ApiPaths.fill(ApiPaths.TASK_RESULT, plan.taskId()),
+                                new TaskResult(staleAttempt.attempt(), TaskStatus.SUCCEEDED, 0, null, 10, null),
+                                TaskView.class));
                 TaskView still = task(plan.taskId());
                 assertThat(still.status()).isEqualTo(TaskStatus.RUNNING);
                 assertThat(still.attempt()).isEqualTo(attempt);
@@ -215,18 +254,24 @@ class PartitionTest {
 
             pass(LEASE.plusSeconds(1));
             TaskView recovered = task(plan.taskId());
-            assertThat(recovered.message()).as("why attempt " + attempt + " ended").isNotBlank();
+            assertThat(recovered.message())
+                    .as("why attempt " + attempt + " ended")
+                    .isNotBlank();
             if (attempt < 3) {
                 assertThat(recovered.status()).as("a lost plan is queued again").isEqualTo(TaskStatus.QUEUED);
             } else {
-                assertThat(recovered.status()).as("the third lost attempt is the last").isEqualTo(TaskStatus.ERRORED);
+                assertThat(recovered.status())
+                        .as("the third lost attempt is the last")
+                        .isEqualTo(TaskStatus.ERRORED);
                 assertThat(recovered.attempt()).isEqualTo(3);
             }
         }
         var fourth = server.registerAgent("fourth");
-        PullResponse nothing = fourth.client().post(ApiPaths.TASK_PULL, new PullRequest(fourth.agentId(), 3, true, 0),
-                PullResponse.class);
-        assertThat(nothing.tasks()).as("an errored task is not handed out again").isEmpty();
+        PullResponse nothing = fourth.client()
+                .post(ApiPaths.TASK_PULL, new PullRequest(fourth.agentId(), 3, true, 0), PullResponse.class);
+        assertThat(nothing.tasks())
+                .as("an errored task is not handed out again")
+                .isEmpty();
         assertStale(() -> send(lost.getLast(), attempts.getLast(), 0, 10));
         assertThat(task(plan.taskId()).status()).isEqualTo(TaskStatus.ERRORED);
     }
@@ -237,19 +282,28 @@ class PartitionTest {
         Map<String, String> labels = server.ownPool("dead-poll");
         // An agent killed in the middle of a long poll: the server still holds its pull, nobody will read the reply.
         var dead = server.registerAgentInPool("dead-while-polling", "dead-poll");
-        CompletableFuture<PullResponse> abandoned = CompletableFuture.supplyAsync(() -> dead.client().post(ApiPaths.TASK_PULL,
-                new PullRequest(dead.agentId(), 3, true, 20), PullResponse.class, Duration.ofSeconds(60)));
+        CompletableFuture<PullResponse> abandoned = CompletableFuture.supplyAsync(() -> dead.client()
+                .post(
+                        ApiPaths.TASK_PULL,
+                        new PullRequest(dead.agentId(), 3, true, 20),
+                        PullResponse.class,
+                        Duration.ofSeconds(60)));
         server.clock().advance(LEASE.plus(PING)); // its lease runs out while the pull waits
 
         TaskView plan = queue("ws-dead-poll", TaskAction.PLAN, labels);
         // The queued task wakes the waiting pull at once; for half a second (real time: the woken pull must have had
         // its turn) the task stays queued.
-        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+        await().during(Duration.ofMillis(500))
+                .atMost(Duration.ofSeconds(2))
                 .until(() -> task(plan.taskId()).status() == TaskStatus.QUEUED);
         if (abandoned.isDone()) {
-            assertThat(abandoned.get().tasks()).as("tasks claimed for an agent silent past its lease").isEmpty();
+            assertThat(abandoned.get().tasks())
+                    .as("tasks claimed for an agent silent past its lease")
+                    .isEmpty();
         }
-        assertThat(task(plan.taskId()).attempt()).as("not handed to the silent agent").isZero();
+        assertThat(task(plan.taskId()).attempt())
+                .as("not handed to the silent agent")
+                .isZero();
         var live = server.registerAgentInPool("alive", "dead-poll");
         assertThat(claimOne(live, plan.taskId()).attempt()).isEqualTo(1);
     }
@@ -263,7 +317,9 @@ class PartitionTest {
         // and well, without the task, so the lease alone would never recover it.
         TaskAssignment lostClaim = claimOne(agent, plan.taskId());
         ping(agent);
-        assertThat(task(plan.taskId()).status()).as("not before the lease: the reply may be under way").isEqualTo(TaskStatus.RUNNING);
+        assertThat(task(plan.taskId()).status())
+                .as("not before the lease: the reply may be under way")
+                .isEqualTo(TaskStatus.RUNNING);
         server.clock().advance(LEASE.plusSeconds(1));
         ping(agent); // still without the task, a lease after the claim
 
@@ -271,7 +327,9 @@ class PartitionTest {
         assertThat(requeued.status()).as("nothing ran: queued again").isEqualTo(TaskStatus.QUEUED);
         assertThat(requeued.message()).contains("heartbeat does not list it");
         assertStale(() -> send(agent, lostClaim, 0, 1));
-        assertThat(claimOne(agent, plan.taskId()).attempt()).as("the next pull gets it, as a new attempt").isEqualTo(2);
+        assertThat(claimOne(agent, plan.taskId()).attempt())
+                .as("the next pull gets it, as a new attempt")
+                .isEqualTo(2);
     }
 
     // --- a simulated agent's calls -------------------------------------------------------------------------------
@@ -283,20 +341,36 @@ class PartitionTest {
     static TaskView queue(String workspace, TaskAction action, Map<String, String> labels) {
         ObjectNode tf = JsonNodeFactory.instance.objectNode();
         tf.putObject("resource").putObject("terraform_data").putObject("x").put("input", workspace);
-        return server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, action, tf, null, null, labels, null, null), TaskView.class);
+        return server.admin()
+                .post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest(workspace, action, tf, null, null, labels, null, null),
+                        TaskView.class);
     }
 
     static TaskAssignment claimOne(TestServer.RegisteredAgent agent, String taskId) {
-        PullResponse pulled = agent.client().post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, true, 0),
-                PullResponse.class);
+        PullResponse pulled = agent.client()
+                .post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, true, 0), PullResponse.class);
         assertThat(pulled.tasks()).extracting(TaskAssignment::taskId).containsExactly(taskId);
         return pulled.tasks().getFirst();
     }
 
     /** A heartbeat listing {@code running} as the tasks the agent runs. */
     static void ping(TestServer.RegisteredAgent agent, String... running) {
-        agent.client().post(ApiPaths.AGENT_PING, new AgentPing(agent.agentId(), running.length > 0, 0, 3, running.length > 0,
-                List.of(running), 0, 0, "test"), PingReply.class);
+        agent.client()
+                .post(
+                        ApiPaths.AGENT_PING,
+                        new AgentPing(
+                                agent.agentId(),
+                                running.length > 0,
+                                0,
+                                3,
+                                running.length > 0,
+                                List.of(running),
+                                0,
+                                0,
+                                "test"),
+                        PingReply.class);
     }
 
     /**
@@ -310,18 +384,26 @@ class PartitionTest {
     }
 
     static Void phase(TestServer.RegisteredAgent agent, TaskAssignment t, TaskPhase phase) {
-        return agent.job(t).post(ApiPaths.fill(ApiPaths.TASK_PHASE, t.taskId()), new PhaseUpdate(t.attempt(), phase), Void.class);
+        return agent.job(t)
+                .post(ApiPaths.fill(ApiPaths.TASK_PHASE, t.taskId()), new PhaseUpdate(t.attempt(), phase), Void.class);
     }
 
     static LogAck send(TestServer.RegisteredAgent agent, TaskAssignment t, long first, int count) {
         List<LogLine> lines = new ArrayList<>();
-        for (long s = first; s < first + count; s++) lines.add(new LogLine(s, Instant.now(), LogStream.STDOUT, "line " + s));
-        return agent.job(t).post(ApiPaths.fill(ApiPaths.TASK_LOGS, t.taskId()), new LogBatch(t.attempt(), first, lines), LogAck.class);
+        for (long s = first; s < first + count; s++)
+            lines.add(new LogLine(s, Instant.now(), LogStream.STDOUT, "line " + s));
+        return agent.job(t)
+                .post(
+                        ApiPaths.fill(ApiPaths.TASK_LOGS, t.taskId()),
+                        new LogBatch(t.attempt(), first, lines),
+                        LogAck.class);
     }
 
     static ObjectNode state(long serial) {
         ObjectNode state = JsonNodeFactory.instance.objectNode();
-        state.put("version", 4).put("terraform_version", "1.11.4").put("serial", serial)
+        state.put("version", 4)
+                .put("terraform_version", "1.11.4")
+                .put("serial", serial)
                 .put("lineage", UUID.randomUUID().toString());
         state.putObject("outputs");
         state.putArray("resources");
@@ -345,7 +427,8 @@ class PartitionTest {
     }
 
     static List<JsonNode> stateVersions(String ws) throws Exception {
-        JsonNode versions = WireJson.lenient().readTree(server.admin().getText(ApiPaths.fill(ApiPaths.WORKSPACE_STATE_VERSIONS, ws)))
+        JsonNode versions = WireJson.lenient()
+                .readTree(server.admin().getText(ApiPaths.fill(ApiPaths.WORKSPACE_STATE_VERSIONS, ws)))
                 .path("versions");
         List<JsonNode> out = new ArrayList<>();
         versions.forEach(out::add);

@@ -53,6 +53,7 @@ public final class LogShipper {
      * batch of long coloured lines is never refused for its size. A spooled line is the line's wire JSON.
      */
     static final int MAX_BATCH_BYTES = 768 * 1024;
+
     static final Duration LINGER_WATCHED = Duration.ofMillis(50);
     static final Duration LINGER_UNWATCHED = Duration.ofSeconds(1);
     private static final Duration FIRST_RETRY = Duration.ofMillis(100);
@@ -64,7 +65,13 @@ public final class LogShipper {
      */
     public record Proof(long lines, String sha256, long lost, String lostReason) {}
 
-    private enum State { SHIPPING, STALE, REFUSED, DROPPED, CLOSED }
+    private enum State {
+        SHIPPING,
+        STALE,
+        REFUSED,
+        DROPPED,
+        CLOSED
+    }
 
     private final Credentials credentials;
     private final LogSpool spool;
@@ -85,6 +92,7 @@ public final class LogShipper {
     private long acknowledgedOffset;
     /** nanoTime when the oldest line not yet taken into a batch was appended; 0 when none waits. */
     private long waitingSince;
+
     private long logBytes;
     private boolean cut;
     private long linesCut;
@@ -95,6 +103,7 @@ public final class LogShipper {
     private boolean flushing;
     /** The server does not know this attempt's committed count yet: ask before sending (a restarted agent's spool). */
     private boolean probeFirst;
+
     private volatile int viewers = 1; // until the server says otherwise, someone may be watching from the start
     private State state = State.SHIPPING;
     private Thread sender;
@@ -109,7 +118,12 @@ public final class LogShipper {
      * @param freeReserve frees disk space kept for this moment when the spool finds the disk full; true if it did
      * @param clock what lines are stamped with, and the lingers and retries wait on
      */
-    public LogShipper(LogUplink uplink, LogSpool spool, long maxLogBytes, Runnable onStale, BooleanSupplier freeReserve,
+    public LogShipper(
+            LogUplink uplink,
+            LogSpool spool,
+            long maxLogBytes,
+            Runnable onStale,
+            BooleanSupplier freeReserve,
             AgentClock clock) {
         this.credentials = uplink.credentials();
         this.spool = spool;
@@ -132,7 +146,8 @@ public final class LogShipper {
      * A shipper for a spool an earlier run of the agent left: its lines are the attempt's whole log, and the server is
      * asked what it has before anything is sent.
      */
-    public static LogShipper resume(LogUplink uplink, LogSpool spool, Runnable onStale, AgentClock clock) throws IOException {
+    public static LogShipper resume(LogUplink uplink, LogSpool spool, Runnable onStale, AgentClock clock)
+            throws IOException {
         LogShipper shipper = new LogShipper(uplink, spool, 0, onStale, () -> false, clock);
         long offset = 0;
         long limit = spool.size();
@@ -140,8 +155,9 @@ public final class LogShipper {
             LogSpool.Read read = spool.read(offset, limit, MAX_BATCH_LINES, MAX_BATCH_BYTES);
             if (read.lines().isEmpty()) break;
             for (LogLine line : read.lines()) {
-                if (line.seq() != shipper.nextSeq) throw new IOException(spool + ": line " + line.seq() + " where "
-                        + shipper.nextSeq + " was expected");
+                if (line.seq() != shipper.nextSeq)
+                    throw new IOException(
+                            spool + ": line " + line.seq() + " where " + shipper.nextSeq + " was expected");
                 shipper.sha.update(proofBytes(line.line()));
                 shipper.nextSeq++;
             }
@@ -158,7 +174,10 @@ public final class LogShipper {
     }
 
     public void start() {
-        sender = Thread.ofPlatform().daemon().name("logs-" + label.replace(' ', '-')).start(this::sendLoop);
+        sender = Thread.ofPlatform()
+                .daemon()
+                .name("logs-" + label.replace(' ', '-'))
+                .start(this::sendLoop);
     }
 
     public void append(LogStream stream, String text) {
@@ -172,8 +191,10 @@ public final class LogShipper {
             if (maxLogBytes > 0 && logBytes + proof.length > maxLogBytes) {
                 cut = true;
                 linesCut++;
-                write(LogStream.SYSTEM, "iac-runner: the log reached its limit of " + maxLogBytes + " bytes; further"
-                        + " output is not stored (the task goes on)");
+                write(
+                        LogStream.SYSTEM,
+                        "iac-runner: the log reached its limit of " + maxLogBytes + " bytes; further"
+                                + " output is not stored (the task goes on)");
                 return;
             }
             logBytes += proof.length;
@@ -194,7 +215,8 @@ public final class LogShipper {
         } catch (IOException e) {
             // Not spooled, not numbered, not sent: counted apart, so the result says the log is incomplete and why.
             if (linesLost++ == 0) {
-                lostReason = NoSpace.causedBy(e) ? "no space left on device for the agent's log spool"
+                lostReason = NoSpace.causedBy(e)
+                        ? "no space left on device for the agent's log spool"
                         : "cannot write the agent's log spool: " + e.getMessage();
                 log.error("{}: cannot write the log spool {}: {}; lines are being lost", label, spool, e.toString());
             }
@@ -237,7 +259,9 @@ public final class LogShipper {
         synchronized (lock) {
             if (linesCut > 0 && state == State.SHIPPING && !cutNoticeWritten) {
                 cutNoticeWritten = true;
-                write(LogStream.SYSTEM, "iac-runner: " + linesCut + " lines of output after the log limit were not stored");
+                write(
+                        LogStream.SYSTEM,
+                        "iac-runner: " + linesCut + " lines of output after the log limit were not stored");
             }
             flushing = true;
             lock.notifyAll();
@@ -266,7 +290,9 @@ public final class LogShipper {
             probeFirst = true;
             lock.notifyAll();
         }
-        log.warn("{}: the server lost log lines it had acknowledged; asking what it has and sending the rest again", label);
+        log.warn(
+                "{}: the server lost log lines it had acknowledged; asking what it has and sending the rest again",
+                label);
     }
 
     /**
@@ -317,7 +343,8 @@ public final class LogShipper {
             if (state == State.SHIPPING) state = State.CLOSED;
             lock.notifyAll();
         }
-        if (unsent > 0 && deleteSpool) log.warn("{}: closed with {} log lines not acknowledged by the server", label, unsent);
+        if (unsent > 0 && deleteSpool)
+            log.warn("{}: closed with {} log lines not acknowledged by the server", label, unsent);
         if (sender != null) {
             sender.interrupt(); // ends a request in flight; nothing is waiting for its reply
             try {
@@ -350,7 +377,8 @@ public final class LogShipper {
                     }
                     // Nothing new stored: resending at once would spin; treat it like a failure.
                     outage.failed(new IllegalStateException("the server stored none of the batch starting at "
-                            + batch.wire().firstSeq() + " (acknowledged " + (ack == null ? "nothing" : ack.committedLines()) + ")"));
+                            + batch.wire().firstSeq() + " (acknowledged "
+                            + (ack == null ? "nothing" : ack.committedLines()) + ")"));
                 } catch (ApiException e) {
                     if (!shipping() || !mayRetry(e, generation)) return;
                 }
@@ -414,10 +442,12 @@ public final class LogShipper {
             long committed = ack.committedLines();
             if (probeFirst) {
                 probeFirst = false;
-                if (committed > nextSeq) throw new IOException("the server has " + committed + " lines, the spool " + nextSeq);
+                if (committed > nextSeq)
+                    throw new IOException("the server has " + committed + " lines, the spool " + nextSeq);
                 acknowledgedOffset = committed == acknowledged ? acknowledgedOffset : offsetAfter(committed);
                 acknowledged = committed;
-                log.info("{}: the server has {} of the spool's {} lines; uploading the rest", label, committed, nextSeq);
+                log.info(
+                        "{}: the server has {} of the spool's {} lines; uploading the rest", label, committed, nextSeq);
                 lock.notifyAll();
                 return true;
             }
@@ -436,7 +466,8 @@ public final class LogShipper {
         long offset = 0;
         long read = 0;
         while (read < lines) {
-            LogSpool.Read page = spool.read(offset, spool.size(), (int) Math.min(MAX_BATCH_LINES, lines - read), MAX_BATCH_BYTES);
+            LogSpool.Read page =
+                    spool.read(offset, spool.size(), (int) Math.min(MAX_BATCH_LINES, lines - read), MAX_BATCH_BYTES);
             if (page.lines().isEmpty()) throw new IOException(spool + " holds fewer than " + lines + " lines");
             read += page.lines().size();
             offset = page.endOffsets()[page.endOffsets().length - 1];

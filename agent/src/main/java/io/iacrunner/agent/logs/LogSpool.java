@@ -91,7 +91,8 @@ public final class LogSpool implements AutoCloseable {
     public static Path directory(Path workRoot) throws IOException {
         Path dir = workRoot.resolve(DIR);
         if (!Files.isDirectory(dir)) {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Files.createDirectories(
+                    dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         }
         return dir;
     }
@@ -107,7 +108,8 @@ public final class LogSpool implements AutoCloseable {
         } catch (JsonProcessingException e) {
             throw new IOException("cannot encode a log line", e);
         }
-        ByteBuffer buffer = ByteBuffer.allocate(json.length + 1).put(json).put((byte) '\n').flip();
+        ByteBuffer buffer =
+                ByteBuffer.allocate(json.length + 1).put(json).put((byte) '\n').flip();
         long end = size;
         try {
             while (buffer.hasRemaining()) end += channel.write(buffer, end);
@@ -146,7 +148,8 @@ public final class LogSpool implements AutoCloseable {
             }
             position += start;
             pending = Arrays.copyOfRange(bytes, start, bytes.length);
-            if (start == 0 && pending.length > 8 * 1024 * 1024) throw new IOException(file + ": a spooled line has no end");
+            if (start == 0 && pending.length > 8 * 1024 * 1024)
+                throw new IOException(file + ": a spooled line has no end");
         }
         return result(lines, ends);
     }

@@ -83,8 +83,12 @@ public final class LogUplink implements AutoCloseable {
             } catch (WebSocketUnavailable e) {
                 closeConnection();
                 websocketRetryAt = clock.nanoTime() + WEBSOCKET_RETRY.toNanos();
-                log.info("task {} attempt {}: log WebSocket unavailable ({}); sending over HTTP for {} s", taskId, attempt,
-                        e.getMessage(), WEBSOCKET_RETRY.toSeconds());
+                log.info(
+                        "task {} attempt {}: log WebSocket unavailable ({}); sending over HTTP for {} s",
+                        taskId,
+                        attempt,
+                        e.getMessage(),
+                        WEBSOCKET_RETRY.toSeconds());
             } catch (ApiException e) {
                 closeConnection(); // the server closed it with the refusal
                 throw e;
@@ -97,8 +101,11 @@ public final class LogUplink implements AutoCloseable {
         long generation = credentials.generation();
         if (connection != null && connection.generation == generation && connection.isOpen()) return connection;
         closeConnection();
-        connection = Connection.open(credentials.api(), ApiPaths.WS_AGENT_LOGS + "?task_id="
-                + URLEncoder.encode(taskId, StandardCharsets.UTF_8) + "&attempt=" + attempt + "&stream_mode=auto", generation);
+        connection = Connection.open(
+                credentials.api(),
+                ApiPaths.WS_AGENT_LOGS + "?task_id=" + URLEncoder.encode(taskId, StandardCharsets.UTF_8) + "&attempt="
+                        + attempt + "&stream_mode=auto",
+                generation);
         return connection;
     }
 
@@ -173,7 +180,8 @@ public final class LogUplink implements AutoCloseable {
             try {
                 return JSON.treeToValue(body, LogAck.class);
             } catch (JsonProcessingException e) {
-                throw new ApiException(200, "bad_reply", "unreadable reply on the log WebSocket: " + e.getOriginalMessage());
+                throw new ApiException(
+                        200, "bad_reply", "unreadable reply on the log WebSocket: " + e.getOriginalMessage());
             }
         }
 
@@ -188,8 +196,8 @@ public final class LogUplink implements AutoCloseable {
                     if (node.has("error")) refusal = message; // the close with the status follows
                     else reply.complete(node);
                 } catch (JsonProcessingException e) {
-                    reply.completeExceptionally(new ApiException(200, "bad_reply", "unreadable reply on the log WebSocket: "
-                            + e.getOriginalMessage()));
+                    reply.completeExceptionally(new ApiException(
+                            200, "bad_reply", "unreadable reply on the log WebSocket: " + e.getOriginalMessage()));
                 }
             }
             webSocket.request(1);
@@ -203,7 +211,8 @@ public final class LogUplink implements AutoCloseable {
                 String body = refusal != null ? refusal : "{}";
                 reply.completeExceptionally(ApiClient.errorOf(statusCode - 4000, body));
             } else {
-                reply.completeExceptionally(new WebSocketUnavailable("closed by the server (" + statusCode + " " + reason + ")"));
+                reply.completeExceptionally(
+                        new WebSocketUnavailable("closed by the server (" + statusCode + " " + reason + ")"));
             }
             return null;
         }

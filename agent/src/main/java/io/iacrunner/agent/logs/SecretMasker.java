@@ -124,8 +124,12 @@ public final class SecretMasker {
     public static SecretMasker forTask(TaskAssignment task) {
         SensitiveValues.Patterns patterns = SensitiveValues.of(task.variables(), task.sensitiveVariables());
         for (String name : patterns.tooShort()) {
-            log.warn("task {}: sensitive variable {} is not (wholly) masked in the log: its value, or a string in it, is"
-                    + " shorter than {} characters", task.taskId(), name, MIN_VALUE);
+            log.warn(
+                    "task {}: sensitive variable {} is not (wholly) masked in the log: its value, or a string in it, is"
+                            + " shorter than {} characters",
+                    task.taskId(),
+                    name,
+                    MIN_VALUE);
         }
         return patterns.strings().isEmpty() ? NONE : new SecretMasker(patterns.strings());
     }
@@ -170,11 +174,13 @@ public final class SecretMasker {
         private final Consumer<String> out;
         /** Input not yet emitted: positions {@code pendingStart} up to {@code position}. */
         private final StringBuilder pending = new StringBuilder();
+
         private long pendingStart;
         private long position;
         private int node;
         /** Occurrences within {@link #pending}, merged where they overlap, in order; [start, end) positions. */
         private final ArrayDeque<long[]> occurrences = new ArrayDeque<>();
+
         private boolean finished;
 
         private Stream(Consumer<String> out) {
@@ -234,7 +240,8 @@ public final class SecretMasker {
             long at = pendingStart;
             while (!occurrences.isEmpty() && occurrences.peekFirst()[1] <= until) {
                 long[] occurrence = occurrences.pollFirst();
-                masked.append(pending, (int) (at - pendingStart), (int) (occurrence[0] - pendingStart)).append(MASK);
+                masked.append(pending, (int) (at - pendingStart), (int) (occurrence[0] - pendingStart))
+                        .append(MASK);
                 at = occurrence[1];
             }
             masked.append(pending, (int) (at - pendingStart), (int) (until - pendingStart));

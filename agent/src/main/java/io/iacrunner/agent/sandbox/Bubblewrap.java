@@ -48,11 +48,26 @@ final class Bubblewrap implements ProcessIsolation {
     static final Path DEBIAN_PATH = Path.of("/usr/bin/bwrap");
     /** Read-only system directories, and the root entries that may be links to them (merged /usr). */
     private static final List<String> SYSTEM_DIRS = List.of("/usr");
+
     private static final List<String> ROOT_ENTRIES = List.of("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32");
     /** The /etc files providers and shells need; none holds a secret (no shadow, no machine credentials). */
-    static final List<String> ETC_FILES = List.of("/etc/resolv.conf", "/etc/hosts", "/etc/host.conf", "/etc/nsswitch.conf",
-            "/etc/gai.conf", "/etc/services", "/etc/protocols", "/etc/passwd", "/etc/group", "/etc/localtime",
-            "/etc/timezone", "/etc/ssl", "/etc/ca-certificates", "/etc/pki", "/etc/crypto-policies", "/etc/alternatives",
+    static final List<String> ETC_FILES = List.of(
+            "/etc/resolv.conf",
+            "/etc/hosts",
+            "/etc/host.conf",
+            "/etc/nsswitch.conf",
+            "/etc/gai.conf",
+            "/etc/services",
+            "/etc/protocols",
+            "/etc/passwd",
+            "/etc/group",
+            "/etc/localtime",
+            "/etc/timezone",
+            "/etc/ssl",
+            "/etc/ca-certificates",
+            "/etc/pki",
+            "/etc/crypto-policies",
+            "/etc/alternatives",
             "/etc/mime.types");
 
     private final Path bwrap;
@@ -72,8 +87,9 @@ final class Bubblewrap implements ProcessIsolation {
 
     /** As {@link #verified(Map)}, looking in {@code usual} before PATH. */
     static Bubblewrap verified(Map<String, String> environment, Path usual) {
-        Path found = locate(environment, usual).orElseThrow(() -> new SandboxUnavailableException(
-                "bwrap is not installed (looked in " + usual + " and on PATH)"));
+        Path found = locate(environment, usual)
+                .orElseThrow(() -> new SandboxUnavailableException(
+                        "bwrap is not installed (looked in " + usual + " and on PATH)"));
         return verified(found);
     }
 
@@ -87,7 +103,10 @@ final class Bubblewrap implements ProcessIsolation {
     private static Optional<Path> locate(Map<String, String> environment, Path usual) {
         if (Files.isExecutable(usual)) return Optional.of(usual);
         return Stream.of(environment.getOrDefault("PATH", "").split(File.pathSeparator))
-                .filter(dir -> !dir.isBlank()).map(dir -> Path.of(dir, "bwrap")).filter(Files::isExecutable).findFirst();
+                .filter(dir -> !dir.isBlank())
+                .map(dir -> Path.of(dir, "bwrap"))
+                .filter(Files::isExecutable)
+                .findFirst();
     }
 
     /** Runs a shell in a sandbox over a scratch directory; it must be able to write there, as Terraform will. */
@@ -97,17 +116,21 @@ final class Bubblewrap implements ProcessIsolation {
             scratch = Files.createTempDirectory("iac-sandbox-check");
             Path err = scratch.resolve("bwrap.stderr");
             Files.createFile(err);
-            ProcessBuilder builder = builder(List.of("/bin/sh", "-c", "echo sandboxed > written"), Map.of("PATH", "/usr/bin:/bin"),
+            ProcessBuilder builder = builder(
+                    List.of("/bin/sh", "-c", "echo sandboxed > written"),
+                    Map.of("PATH", "/usr/bin:/bin"),
                     new SandboxMounts(scratch, null, false, List.of()));
-            Process process = builder.redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile()).start();
+            Process process = builder.redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(err.toFile())
+                    .start();
             if (!process.waitFor(30, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
                 throw new SandboxUnavailableException("a trial sandbox did not finish within 30 s");
             }
             String stderr = Files.readString(err, StandardCharsets.UTF_8).strip();
             if (process.exitValue() != 0) {
-                throw new SandboxUnavailableException("a trial sandbox failed (" + bwrap + " exited with " + process.exitValue()
-                        + (stderr.isEmpty() ? "" : ": " + stderr) + ")");
+                throw new SandboxUnavailableException("a trial sandbox failed (" + bwrap + " exited with "
+                        + process.exitValue() + (stderr.isEmpty() ? "" : ": " + stderr) + ")");
             }
             if (!Files.isRegularFile(scratch.resolve("written"))) {
                 throw new SandboxUnavailableException("a trial sandbox could not write into its task directory");
@@ -139,10 +162,12 @@ final class Bubblewrap implements ProcessIsolation {
      */
     static void requireOutsideSystemPaths(Path workDir, String what) {
         Path dir = workDir.toAbsolutePath().normalize();
-        for (String system : Stream.concat(Stream.concat(SYSTEM_DIRS.stream(), ROOT_ENTRIES.stream()), ETC_FILES.stream()).toList()) {
+        for (String system : Stream.concat(
+                        Stream.concat(SYSTEM_DIRS.stream(), ROOT_ENTRIES.stream()), ETC_FILES.stream())
+                .toList()) {
             if (dir.startsWith(system)) {
-                throw new SandboxUnavailableException(what + " " + dir + " is under " + system + ", which every sandbox sees;"
-                        + " put it elsewhere (the default is under the temp dir)");
+                throw new SandboxUnavailableException(what + " " + dir + " is under " + system
+                        + ", which every sandbox sees;" + " put it elsewhere (the default is under the temp dir)");
             }
         }
     }
@@ -159,7 +184,8 @@ final class Bubblewrap implements ProcessIsolation {
         line.addAll(arguments(mounts));
         line.add("--");
         line.addAll(command);
-        ProcessBuilder builder = new ProcessBuilder(line).directory(mounts.taskDir().toFile());
+        ProcessBuilder builder =
+                new ProcessBuilder(line).directory(mounts.taskDir().toFile());
         builder.environment().clear();
         builder.environment().putAll(environment);
         builder.environment().put("TMPDIR", "/tmp"); // the agent's temp dir is not in the sandbox; its own /tmp is
@@ -169,16 +195,33 @@ final class Bubblewrap implements ProcessIsolation {
     /** bwrap's options for one process; each path is shown at its own path. */
     static List<String> arguments(SandboxMounts mounts) {
         List<String> args = new ArrayList<>(List.of(
-                "--unshare-user", "--uid", Integer.toString(SANDBOX_ID), "--gid", Integer.toString(SANDBOX_ID), "--disable-userns",
-                "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-                "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"));
+                "--unshare-user",
+                "--uid",
+                Integer.toString(SANDBOX_ID),
+                "--gid",
+                Integer.toString(SANDBOX_ID),
+                "--disable-userns",
+                "--unshare-pid",
+                "--unshare-ipc",
+                "--unshare-uts",
+                "--unshare-cgroup-try",
+                "--die-with-parent",
+                "--new-session",
+                "--cap-drop",
+                "ALL",
+                "--proc",
+                "/proc",
+                "--dev",
+                "/dev",
+                "--tmpfs",
+                "/tmp"));
         for (String dir : SYSTEM_DIRS) args.addAll(List.of("--ro-bind", dir, dir));
         for (String entry : ROOT_ENTRIES) {
             Path path = Path.of(entry);
             if (Files.isSymbolicLink(path)) {
                 try {
-                    args.addAll(List.of("--symlink", Files.readSymbolicLink(path).toString(), entry));
+                    args.addAll(
+                            List.of("--symlink", Files.readSymbolicLink(path).toString(), entry));
                 } catch (IOException e) {
                     // Unreadable link: leave it out, as if absent.
                 }

@@ -23,7 +23,8 @@ public final class NoIsolation implements ProcessIsolation {
 
     @Override
     public ProcessBuilder builder(List<String> command, Map<String, String> environment, SandboxMounts mounts) {
-        ProcessBuilder builder = new ProcessBuilder(command).directory(mounts.taskDir().toFile());
+        ProcessBuilder builder =
+                new ProcessBuilder(command).directory(mounts.taskDir().toFile());
         builder.environment().clear();
         builder.environment().putAll(environment);
         return builder;

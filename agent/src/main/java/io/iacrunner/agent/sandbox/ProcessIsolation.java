@@ -12,9 +12,10 @@ import java.util.Map;
  */
 public interface ProcessIsolation {
     /** What {@code --isolation none} costs, said at start and shown by the server for as long as the agent runs. */
-    String NO_SANDBOX_WARNING = "--isolation none: tasks run as the agent's own user without a sandbox; any configuration"
-            + " (a local-exec, a provider) can read this agent's identity and token, its log spool, and the variables,"
-            + " sensitive ones included, of every task running beside it";
+    String NO_SANDBOX_WARNING =
+            "--isolation none: tasks run as the agent's own user without a sandbox; any configuration"
+                    + " (a local-exec, a provider) can read this agent's identity and token, its log spool, and the variables,"
+                    + " sensitive ones included, of every task running beside it";
 
     /**
      * The isolation the agent was asked for. A sandbox is tried first: an agent that cannot start one refuses to

@@ -18,7 +18,10 @@ public record SandboxMounts(Path taskDir, Path pluginCache, boolean cacheWritabl
 
     /** The same view with the cache read-only and {@code more} paths added read-only. */
     SandboxMounts readOnlyCache(List<Path> more) {
-        return new SandboxMounts(taskDir, pluginCache, false,
+        return new SandboxMounts(
+                taskDir,
+                pluginCache,
+                false,
                 java.util.stream.Stream.concat(readOnly.stream(), more.stream()).toList());
     }
 }

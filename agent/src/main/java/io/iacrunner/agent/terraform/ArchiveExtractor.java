@@ -98,14 +98,15 @@ final class ArchiveExtractor {
      */
     Extracted extract(InputStream archive, Path target) throws IOException {
         Path root = target.toRealPath();
-        if (!Files.readAttributes(root, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isDirectory()) {
+        if (!Files.readAttributes(root, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                .isDirectory()) {
             throw new IOException(target + " is not a directory");
         }
         Writer writer = new Writer(root);
         try {
             Summary summary = reader.read(archive, writer);
-            return new Extracted(summary.files().stream().map(ConfigFile::path).toList(), summary.totalBytes(),
-                    summary.sha256());
+            return new Extracted(
+                    summary.files().stream().map(ConfigFile::path).toList(), summary.totalBytes(), summary.sha256());
         } catch (ArchiveRefusedException e) {
             throw writer.rollBack(new UnsafeArchiveException(e));
         } catch (IOException e) {
@@ -176,9 +177,12 @@ final class ArchiveExtractor {
                 BasicFileAttributes existing =
                         Files.readAttributes(dir, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
                 if (!existing.isDirectory()) {
-                    throw entry(Reason.DUPLICATE_ENTRY, name, "needs the directory "
-                            + quote(root.relativize(dir).toString()) + ", but the task directory holds "
-                            + (existing.isSymbolicLink() ? "a symbolic link" : "a file") + " there");
+                    throw entry(
+                            Reason.DUPLICATE_ENTRY,
+                            name,
+                            "needs the directory "
+                                    + quote(root.relativize(dir).toString()) + ", but the task directory holds "
+                                    + (existing.isSymbolicLink() ? "a symbolic link" : "a file") + " there");
                 }
             }
         }

@@ -19,7 +19,11 @@ public record CliConfig(String text) {
      */
     public static CliConfig of(Path mirror) {
         if (mirror == null) return EMPTY;
-        String path = mirror.toAbsolutePath().normalize().toString().replace("\\", "\\\\").replace("\"", "\\\"");
+        String path = mirror.toAbsolutePath()
+                .normalize()
+                .toString()
+                .replace("\\", "\\\\")
+                .replace("\"", "\\\"");
         return new CliConfig("""
                 # Written by the iac-runner agent (--provider-mirror): providers come from this directory only.
                 provider_installation {

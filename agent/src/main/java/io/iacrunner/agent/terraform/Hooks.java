@@ -15,7 +15,10 @@ import java.util.Optional;
  */
 public final class Hooks {
     public enum Point {
-        PRE_PLAN("pre-plan"), POST_PLAN("post-plan"), PRE_APPLY("pre-apply"), POST_APPLY("post-apply");
+        PRE_PLAN("pre-plan"),
+        POST_PLAN("post-plan"),
+        PRE_APPLY("pre-apply"),
+        POST_APPLY("post-apply");
 
         public final String fileName;
 
@@ -50,6 +53,8 @@ public final class Hooks {
     public Optional<Path> find(Point point) {
         if (dir == null) return Optional.empty();
         Path hook = dir.resolve(point.fileName);
-        return Files.isRegularFile(hook, LinkOption.NOFOLLOW_LINKS) && Files.isExecutable(hook) ? Optional.of(hook) : Optional.empty();
+        return Files.isRegularFile(hook, LinkOption.NOFOLLOW_LINKS) && Files.isExecutable(hook)
+                ? Optional.of(hook)
+                : Optional.empty();
     }
 }

@@ -32,8 +32,13 @@ public final class Launcher {
      * @param readOnly paths every task may read besides its own (the hooks, a provider mirror)
      * @param clock what the cancel grace is timed on
      */
-    public Launcher(ProcessIsolation isolation, Map<String, String> agentEnvironment, Duration cancelGrace, List<Path> readOnly,
-            Hooks hooks, AgentClock clock) {
+    public Launcher(
+            ProcessIsolation isolation,
+            Map<String, String> agentEnvironment,
+            Duration cancelGrace,
+            List<Path> readOnly,
+            Hooks hooks,
+            AgentClock clock) {
         this.isolation = isolation;
         this.agentEnvironment = Map.copyOf(agentEnvironment);
         this.cancelGrace = cancelGrace;
@@ -60,8 +65,9 @@ public final class Launcher {
         for (Path path : readOnly) {
             Path shown = path.toAbsolutePath().normalize();
             if (work.startsWith(shown)) {
-                throw new IllegalArgumentException(shown + " (shown read-only to every task) holds the work directory " + work
-                        + ", and with it the agent's identity and the other tasks' directories; keep them apart");
+                throw new IllegalArgumentException(
+                        shown + " (shown read-only to every task) holds the work directory " + work
+                                + ", and with it the agent's identity and the other tasks' directories; keep them apart");
             }
         }
     }
@@ -76,18 +82,27 @@ public final class Launcher {
      * @param writesCache true for {@code terraform init} only: the one step allowed to write the plugin cache
      * @param extraEnvironment added to the built environment (a hook's name, say)
      */
-    public TerraformCommand start(TaskDirectory dir, boolean writesCache, List<String> command, Map<String, String> extraEnvironment,
-            BiConsumer<LogStream, String> lines, SecretMasker secrets) throws IOException {
-        return TerraformCommand.start(builder(dir, writesCache, command, extraEnvironment), isolation, lines, secrets, cancelGrace, clock);
+    public TerraformCommand start(
+            TaskDirectory dir,
+            boolean writesCache,
+            List<String> command,
+            Map<String, String> extraEnvironment,
+            BiConsumer<LogStream, String> lines,
+            SecretMasker secrets)
+            throws IOException {
+        return TerraformCommand.start(
+                builder(dir, writesCache, command, extraEnvironment), isolation, lines, secrets, cancelGrace, clock);
     }
 
     /** A builder for a process of the task whose output the caller handles itself ({@code show -json}). */
-    ProcessBuilder builder(TaskDirectory dir, boolean writesCache, List<String> command, Map<String, String> extraEnvironment) {
+    ProcessBuilder builder(
+            TaskDirectory dir, boolean writesCache, List<String> command, Map<String, String> extraEnvironment) {
         Map<String, String> environment = new TreeMap<>(
                 TerraformEnvironment.build(agentEnvironment, dir.path(), dir.cliConfig(), dir.pluginCache()));
         environment.putAll(extraEnvironment);
         List<Path> visible = new java.util.ArrayList<>(readOnly);
         visible.add(Path.of(command.getFirst())); // the executable itself, wherever it lives
-        return isolation.builder(command, environment, new SandboxMounts(dir.path(), dir.pluginCache(), writesCache, visible));
+        return isolation.builder(
+                command, environment, new SandboxMounts(dir.path(), dir.pluginCache(), writesCache, visible));
     }
 }

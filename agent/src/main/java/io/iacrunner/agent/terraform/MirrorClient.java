@@ -59,8 +59,12 @@ final class MirrorClient {
      *     {@code maxBytes}, a network failure or the deadline
      */
     String download(URI url, OutputStream out, long maxBytes) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(url).GET().header("User-Agent", userAgent).build();
-        CompletableFuture<HttpResponse<String>> exchange = http.sendAsync(request,
+        HttpRequest request = HttpRequest.newBuilder(url)
+                .GET()
+                .header("User-Agent", userAgent)
+                .build();
+        CompletableFuture<HttpResponse<String>> exchange = http.sendAsync(
+                request,
                 info -> info.statusCode() == 200 ? new DigestingSink(out, maxBytes) : BodySubscribers.replacing(null));
         HttpResponse<String> response;
         try {

@@ -33,7 +33,8 @@ public final class PluginCache {
     public static PluginCache in(Path workDir) throws IOException {
         Path dir = workDir.resolve(DIR);
         if (!Files.isDirectory(dir)) {
-            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Files.createDirectory(
+                    dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         }
         return new PluginCache(dir);
     }

@@ -12,11 +12,13 @@ record ReleasePlatform(String os, String arch) {
     /** Unknown names pass through lowercased: the mirror then answers 404 for a file whose name says what was asked. */
     static ReleasePlatform of(String osName, String osArch) {
         String name = osName.toLowerCase(Locale.ROOT);
-        String os = name.startsWith("linux") ? "linux"
-                : name.startsWith("mac") || name.startsWith("darwin") ? "darwin"
-                : name.startsWith("windows") ? "windows"
-                : name.startsWith("freebsd") ? "freebsd"
-                : name.replaceAll("[^a-z0-9]", "");
+        String os = name.startsWith("linux")
+                ? "linux"
+                : name.startsWith("mac") || name.startsWith("darwin")
+                        ? "darwin"
+                        : name.startsWith("windows")
+                                ? "windows"
+                                : name.startsWith("freebsd") ? "freebsd" : name.replaceAll("[^a-z0-9]", "");
         String arch = switch (osArch.toLowerCase(Locale.ROOT)) {
             case "amd64", "x86_64" -> "amd64";
             case "aarch64", "arm64" -> "arm64";

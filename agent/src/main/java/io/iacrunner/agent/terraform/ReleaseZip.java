@@ -26,10 +26,11 @@ final class ReleaseZip {
     static void extract(Path zip, String binaryName, Path target, long maxBytes) throws IOException {
         try (ZipFile archive = new ZipFile(zip.toFile())) {
             ZipEntry binary = null;
-            for (Enumeration<? extends ZipEntry> entries = archive.entries(); entries.hasMoreElements();) {
+            for (Enumeration<? extends ZipEntry> entries = archive.entries(); entries.hasMoreElements(); ) {
                 ZipEntry entry = entries.nextElement();
                 String name = entry.getName();
-                if (!isSafe(name)) throw new IOException("the archive holds an entry named " + printable(name) + "; refused");
+                if (!isSafe(name))
+                    throw new IOException("the archive holds an entry named " + printable(name) + "; refused");
                 if (!name.equals(binaryName)) continue;
                 if (binary != null) throw new IOException("the archive holds " + binaryName + " twice; refused");
                 if (entry.isDirectory()) throw new IOException("the archive's " + binaryName + " is a directory");
@@ -37,7 +38,8 @@ final class ReleaseZip {
             }
             if (binary == null) throw new IOException("the archive holds no file named " + binaryName);
             try (InputStream in = archive.getInputStream(binary);
-                    OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                    OutputStream out =
+                            Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 copy(in, out, maxBytes, binaryName);
             }
         }
@@ -46,9 +48,10 @@ final class ReleaseZip {
     private static void copy(InputStream in, OutputStream out, long maxBytes, String name) throws IOException {
         byte[] buffer = new byte[64 * 1024];
         long total = 0;
-        for (int n; (n = in.read(buffer)) > 0;) {
+        for (int n; (n = in.read(buffer)) > 0; ) {
             total += n;
-            if (total > maxBytes) throw new IOException("the archive's " + name + " is larger than " + maxBytes + " bytes; refused");
+            if (total > maxBytes)
+                throw new IOException("the archive's " + name + " is larger than " + maxBytes + " bytes; refused");
             out.write(buffer, 0, n);
         }
     }

@@ -48,16 +48,19 @@ public final class TaskDirectory implements AutoCloseable {
      * @param pluginCache the provider cache Terraform is pointed at; null for none
      * @param cliConfig what the task's {@code .terraformrc} says
      */
-    public static TaskDirectory create(Path path, TaskAssignment task, Path pluginCache, CliConfig cliConfig) throws IOException {
+    public static TaskDirectory create(Path path, TaskAssignment task, Path pluginCache, CliConfig cliConfig)
+            throws IOException {
         TaskDirectory dir = new TaskDirectory(path, pluginCache);
         try {
             if (task.configArchive() != null) {
                 // Checked by the server already; the extractor checks again and writes nothing outside the directory.
                 new ArchiveExtractor().extract(Base64.getDecoder().decode(task.configArchive()), path);
             } else {
-                JSON.writerWithDefaultPrettyPrinter().writeValue(path.resolve(CONFIG).toFile(), task.tfJson());
+                JSON.writerWithDefaultPrettyPrinter()
+                        .writeValue(path.resolve(CONFIG).toFile(), task.tfJson());
             }
-            if (task.variables() != null) writePrivate(path.resolve(VARIABLES), JSON.writeValueAsBytes(task.variables()));
+            if (task.variables() != null)
+                writePrivate(path.resolve(VARIABLES), JSON.writeValueAsBytes(task.variables()));
             if (task.stateJson() != null) JSON.writeValue(path.resolve(STATE).toFile(), task.stateJson());
             // A CLI config of our own: the machine's may name a missing file (Terraform warns) or hold credentials.
             Files.writeString(Files.createFile(path.resolve(CLI_CONFIG)), cliConfig.text());

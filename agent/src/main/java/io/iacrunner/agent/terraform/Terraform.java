@@ -38,12 +38,16 @@ public final class Terraform {
     }
 
     /** Starts {@code terraform <args>} in the task directory; every output line, {@code secrets} masked, goes to {@code lines}. */
-    public TerraformCommand start(TaskDirectory dir, BiConsumer<LogStream, String> lines, SecretMasker secrets, String... args) throws IOException {
+    public TerraformCommand start(
+            TaskDirectory dir, BiConsumer<LogStream, String> lines, SecretMasker secrets, String... args)
+            throws IOException {
         return launcher.start(dir, false, command(args), Map.of(), lines, secrets);
     }
 
     /** As {@link #start}, for {@code terraform init}: the one command that may write the shared plugin cache. */
-    public TerraformCommand startInit(TaskDirectory dir, BiConsumer<LogStream, String> lines, SecretMasker secrets, String... args) throws IOException {
+    public TerraformCommand startInit(
+            TaskDirectory dir, BiConsumer<LogStream, String> lines, SecretMasker secrets, String... args)
+            throws IOException {
         return launcher.start(dir, true, command(args), Map.of(), lines, secrets);
     }
 
@@ -52,11 +56,14 @@ public final class Terraform {
      * it may hold sensitive values. Stdout goes to {@code output} in the task directory; a failure throws with the
      * end of stderr.
      */
-    public Path output(TaskDirectory dir, String output, Duration timeout, String... args) throws IOException, InterruptedException {
+    public Path output(TaskDirectory dir, String output, Duration timeout, String... args)
+            throws IOException, InterruptedException {
         Path out = dir.path().resolve(output);
         Path err = dir.path().resolve(output + ".stderr");
         Process process = launcher.builder(dir, false, command(args), Map.of())
-                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
         process.getOutputStream().close();
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -86,7 +93,8 @@ public final class Terraform {
                     .filter(dir -> !dir.isBlank())
                     .map(dir -> Path.of(dir).resolve(binary))
                     .filter(Files::isExecutable)
-                    .findFirst().orElse(binary);
+                    .findFirst()
+                    .orElse(binary);
         }
         try {
             return candidate.toRealPath();

@@ -22,8 +22,13 @@ public final class TerraformChooser {
     private final Launcher launcher;
 
     /** @param environment the agent's, to find a binary on its PATH */
-    public TerraformChooser(Path defaultBinary, String defaultVersion, TerraformProduct product, TerraformVersions versions,
-            Map<String, String> environment, Launcher launcher) {
+    public TerraformChooser(
+            Path defaultBinary,
+            String defaultVersion,
+            TerraformProduct product,
+            TerraformVersions versions,
+            Map<String, String> environment,
+            Launcher launcher) {
         this.defaultBinary = defaultBinary;
         this.defaultVersion = defaultVersion;
         this.product = product;
@@ -33,7 +38,8 @@ public final class TerraformChooser {
     }
 
     /** Always the one binary, without a sandbox (tests, and agents that never install); its cancel grace on {@code clock}. */
-    public static TerraformChooser fixed(Path binary, Map<String, String> environment, Duration cancelGrace, AgentClock clock) {
+    public static TerraformChooser fixed(
+            Path binary, Map<String, String> environment, Duration cancelGrace, AgentClock clock) {
         return fixed(binary, environment, Launcher.unisolated(environment, cancelGrace, clock));
     }
 
@@ -48,12 +54,13 @@ public final class TerraformChooser {
      * @param notes progress for the task's log (an install under way, waiting for another one)
      * @throws TerraformVersionException the version cannot be had here; its message names it and where it was looked for
      */
-    public Terraform forTask(TaskAssignment task, Consumer<String> notes) throws TerraformVersionException, InterruptedException {
+    public Terraform forTask(TaskAssignment task, Consumer<String> notes)
+            throws TerraformVersionException, InterruptedException {
         Optional<String> wanted = TerraformVersions.wanted(task.terraformVersion(), defaultVersion);
         if (wanted.isEmpty()) return new Terraform(defaultBinary, environment, launcher);
         if (versions == null) {
-            throw new TerraformVersionException(product.command() + " " + wanted.get() + " was asked for, but this agent runs "
-                    + defaultBinary + " only");
+            throw new TerraformVersionException(product.command() + " " + wanted.get()
+                    + " was asked for, but this agent runs " + defaultBinary + " only");
         }
         return new Terraform(versions.resolve(product, wanted.get(), notes), environment, launcher);
     }

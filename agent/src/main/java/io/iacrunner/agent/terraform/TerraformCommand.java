@@ -31,12 +31,18 @@ public final class TerraformCommand {
     private final AgentClock clock;
     /** Ends a graceful stop's grace period: counted down by Terraform's exit or by a forced cancel. */
     private final CountDownLatch killNow = new CountDownLatch(1);
+
     private Thread stopper;
     private boolean forced;
     /** Set when what was left of the process tree got SIGKILL: Terraform did not end on its own. */
     private volatile boolean killed;
 
-    private TerraformCommand(Process process, ProcessIsolation isolation, Thread stdout, Thread stderr, Duration cancelGrace,
+    private TerraformCommand(
+            Process process,
+            ProcessIsolation isolation,
+            Thread stdout,
+            Thread stderr,
+            Duration cancelGrace,
             AgentClock clock) {
         this.process = process;
         this.isolation = isolation;
@@ -53,8 +59,14 @@ public final class TerraformCommand {
      *
      * @param cancelGrace how long a graceful stop waits, on {@code clock}, before it kills the process tree
      */
-    static TerraformCommand start(ProcessBuilder builder, ProcessIsolation isolation, BiConsumer<LogStream, String> lines,
-            SecretMasker secrets, Duration cancelGrace, AgentClock clock) throws IOException {
+    static TerraformCommand start(
+            ProcessBuilder builder,
+            ProcessIsolation isolation,
+            BiConsumer<LogStream, String> lines,
+            SecretMasker secrets,
+            Duration cancelGrace,
+            AgentClock clock)
+            throws IOException {
         Process process = builder.start();
         process.getOutputStream().close(); // stdin at EOF: nothing may wait for an answer
         String name = "terraform-" + process.pid();
@@ -64,13 +76,15 @@ public final class TerraformCommand {
         return new TerraformCommand(process, isolation, out, err, cancelGrace, clock);
     }
 
-    private static Thread pump(InputStream in, LogStream stream, BiConsumer<LogStream, String> lines, SecretMasker secrets,
-            String name) {
+    private static Thread pump(
+            InputStream in, LogStream stream, BiConsumer<LogStream, String> lines, SecretMasker secrets, String name) {
         return Thread.ofPlatform().daemon().name(name).start(() -> {
             try (in) {
                 LineReader.forEachLine(in, secrets, line -> lines.accept(stream, line));
             } catch (IOException e) {
-                lines.accept(LogStream.SYSTEM, "reading terraform's " + stream.name().toLowerCase() + " failed: " + e.getMessage());
+                lines.accept(
+                        LogStream.SYSTEM,
+                        "reading terraform's " + stream.name().toLowerCase() + " failed: " + e.getMessage());
             }
         });
     }
@@ -121,7 +135,10 @@ public final class TerraformCommand {
         // Taken before the signal: Terraform kills a provisioner's shell on SIGINT, and the shell's children are
         // then re-parented away from Terraform, out of reach of descendants().
         List<ProcessHandle> treeAtCancel = process.descendants().toList();
-        stopper = Thread.ofPlatform().daemon().name("cancel-terraform-" + process.pid()).start(() -> stop(treeAtCancel));
+        stopper = Thread.ofPlatform()
+                .daemon()
+                .name("cancel-terraform-" + process.pid())
+                .start(() -> stop(treeAtCancel));
     }
 
     private void stop(List<ProcessHandle> treeAtCancel) {
@@ -134,8 +151,13 @@ public final class TerraformCommand {
             } catch (InterruptedException e) {
                 ended = false;
             }
-            if (!ended) log.warn("terraform (pid {}) still running {} after SIGINT; killing its process tree", process.pid(), cancelGrace);
-            else if (process.isAlive()) log.info("terraform (pid {}): cancel forced; killing its process tree", process.pid());
+            if (!ended)
+                log.warn(
+                        "terraform (pid {}) still running {} after SIGINT; killing its process tree",
+                        process.pid(),
+                        cancelGrace);
+            else if (process.isAlive())
+                log.info("terraform (pid {}): cancel forced; killing its process tree", process.pid());
         } else {
             log.info("terraform (pid {}): forced cancel; killing its process tree", process.pid());
         }
@@ -163,7 +185,8 @@ public final class TerraformCommand {
                     .start();
             kill.waitFor(5, TimeUnit.SECONDS);
         } catch (IOException e) {
-            log.warn("cannot run kill to interrupt terraform (pid {}), sending SIGTERM: {}", target.pid(), e.toString());
+            log.warn(
+                    "cannot run kill to interrupt terraform (pid {}), sending SIGTERM: {}", target.pid(), e.toString());
             target.destroy();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

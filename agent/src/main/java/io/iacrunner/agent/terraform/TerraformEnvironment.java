@@ -22,8 +22,19 @@ import java.util.TreeMap;
  */
 public final class TerraformEnvironment {
     static final Set<String> INHERITED = Set.of(
-            "PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR",
-            "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy");
+            "PATH",
+            "LANG",
+            "LC_ALL",
+            "TZ",
+            "TMPDIR",
+            "SSL_CERT_FILE",
+            "SSL_CERT_DIR",
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "NO_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "no_proxy");
 
     private TerraformEnvironment() {}
 
@@ -34,7 +45,8 @@ public final class TerraformEnvironment {
      * @param cliConfig {@code TF_CLI_CONFIG_FILE}
      * @param pluginCache {@code TF_PLUGIN_CACHE_DIR}; null for none
      */
-    public static Map<String, String> build(Map<String, String> agentEnvironment, Path home, Path cliConfig, Path pluginCache) {
+    public static Map<String, String> build(
+            Map<String, String> agentEnvironment, Path home, Path cliConfig, Path pluginCache) {
         Map<String, String> env = new TreeMap<>();
         agentEnvironment.forEach((name, value) -> {
             if (INHERITED.contains(name)) env.put(name, value);

@@ -62,8 +62,12 @@ final class TerraformInstaller {
     private final TerraformVersionProbe probe;
     private final ReleasePlatform platform;
 
-    private TerraformInstaller(Path versionsDir, Map<TerraformProduct, ReleaseMirror> mirrors, MirrorClient client,
-            TerraformVersionProbe probe, ReleasePlatform platform) {
+    private TerraformInstaller(
+            Path versionsDir,
+            Map<TerraformProduct, ReleaseMirror> mirrors,
+            MirrorClient client,
+            TerraformVersionProbe probe,
+            ReleasePlatform platform) {
         this.versionsDir = versionsDir;
         this.mirrors = mirrors;
         this.client = client;
@@ -77,8 +81,13 @@ final class TerraformInstaller {
      *
      * @param mirrors per product; a product not named uses its vendor's ({@link TerraformProduct#defaultMirror()})
      */
-    static TerraformInstaller open(Path versionsDir, Map<TerraformProduct, ReleaseMirror> mirrors, MirrorClient client,
-            TerraformVersionProbe probe, ReleasePlatform platform) throws IOException {
+    static TerraformInstaller open(
+            Path versionsDir,
+            Map<TerraformProduct, ReleaseMirror> mirrors,
+            MirrorClient client,
+            TerraformVersionProbe probe,
+            ReleasePlatform platform)
+            throws IOException {
         Files.createDirectories(versionsDir, OWNER_ONLY);
         Path root = versionsDir.toRealPath();
         checkPrivate(root);
@@ -93,7 +102,8 @@ final class TerraformInstaller {
 
     private static void checkPrivate(Path root) throws IOException {
         PosixFileAttributes dir = Files.readAttributes(root, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        if (dir.permissions().contains(PosixFilePermission.GROUP_WRITE) || dir.permissions().contains(PosixFilePermission.OTHERS_WRITE)) {
+        if (dir.permissions().contains(PosixFilePermission.GROUP_WRITE)
+                || dir.permissions().contains(PosixFilePermission.OTHERS_WRITE)) {
             throw new IOException("versions directory " + root + " is writable by other users; make it 0700 or 0755");
         }
         Path mine = Files.createTempFile(root, ".owner", "");
@@ -127,7 +137,8 @@ final class TerraformInstaller {
      * @return the installed binary
      * @throws IOException why it could not be installed; the message names the URL concerned
      */
-    Path install(TerraformProduct product, String version, Consumer<String> notes) throws IOException, InterruptedException {
+    Path install(TerraformProduct product, String version, Consumer<String> notes)
+            throws IOException, InterruptedException {
         if (!TerraformVersions.isVersion(version)) throw new IllegalArgumentException("not a version: " + version);
         String release = product.command() + " " + version;
         Path lockFile = versionsDir.resolve(LOCKS).resolve(product.command() + "_" + version + ".lock");
@@ -157,7 +168,8 @@ final class TerraformInstaller {
         }
     }
 
-    private Path installLocked(TerraformProduct product, String version, Consumer<String> notes) throws IOException, InterruptedException {
+    private Path installLocked(TerraformProduct product, String version, Consumer<String> notes)
+            throws IOException, InterruptedException {
         Path target = installedPath(product, version);
         TerraformVersionProbe.Answer present = probe.probe(target);
         if (present.matches(version)) return target;
@@ -182,7 +194,8 @@ final class TerraformInstaller {
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(zip))) {
                 actual = client.download(zipUrl, out, MAX_ZIP_BYTES);
             }
-            if (!MessageDigest.isEqual(actual.getBytes(StandardCharsets.US_ASCII), expected.getBytes(StandardCharsets.US_ASCII))) {
+            if (!MessageDigest.isEqual(
+                    actual.getBytes(StandardCharsets.US_ASCII), expected.getBytes(StandardCharsets.US_ASCII))) {
                 throw new IOException(zipUrl + " has SHA-256 " + actual + " but " + checksumsUrl + " says " + expected
                         + "; not installed");
             }
@@ -224,7 +237,8 @@ final class TerraformInstaller {
             String[] fields = line.trim().split("\\s+");
             if (fields.length != 2) continue;
             String name = fields[1].startsWith("*") ? fields[1].substring(1) : fields[1];
-            if (name.equals(fileName) && fields[0].matches("[0-9a-fA-F]{64}")) return fields[0].toLowerCase(Locale.ROOT);
+            if (name.equals(fileName) && fields[0].matches("[0-9a-fA-F]{64}"))
+                return fields[0].toLowerCase(Locale.ROOT);
         }
         return null;
     }

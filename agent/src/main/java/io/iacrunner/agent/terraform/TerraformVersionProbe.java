@@ -80,12 +80,15 @@ final class TerraformVersionProbe {
         }
         if (!attributes.isRegularFile() || !Files.isExecutable(key)) return Answer.problem("is not an executable file");
         Remembered known = answers.get(key);
-        if (known != null && Objects.equals(known.fileKey(), attributes.fileKey()) && known.size() == attributes.size()
+        if (known != null
+                && Objects.equals(known.fileKey(), attributes.fileKey())
+                && known.size() == attributes.size()
                 && known.modified().equals(attributes.lastModifiedTime())) {
             return known.answer();
         }
         Answer answer = ask(key);
-        answers.put(key, new Remembered(attributes.fileKey(), attributes.size(), attributes.lastModifiedTime(), answer));
+        answers.put(
+                key, new Remembered(attributes.fileKey(), attributes.size(), attributes.lastModifiedTime(), answer));
         return answer;
     }
 
@@ -112,7 +115,8 @@ final class TerraformVersionProbe {
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 return Answer.problem("did not answer version -json within " + timeout.toSeconds() + " s");
             }
-            if (process.exitValue() != 0) return Answer.problem("exited with code " + process.exitValue() + " on version -json");
+            if (process.exitValue() != 0)
+                return Answer.problem("exited with code " + process.exitValue() + " on version -json");
             String output;
             try (InputStream out = process.getInputStream()) {
                 output = new String(out.readNBytes(MAX_OUTPUT), StandardCharsets.UTF_8);

@@ -25,7 +25,8 @@ public final class TerraformVersions {
      * {@code 1.11.4}, {@code 1.12.0-alpha20250319}, {@code 1.6.0-rc1}: nothing else reaches a URL or a path. Stricter
      * than semver's pre-release on purpose (no empty identifiers, so no {@code ..}).
      */
-    private static final Pattern VERSION = Pattern.compile("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}(-[0-9A-Za-z]{1,32}(\\.[0-9A-Za-z]{1,32}){0,4})?");
+    private static final Pattern VERSION =
+            Pattern.compile("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}(-[0-9A-Za-z]{1,32}(\\.[0-9A-Za-z]{1,32}){0,4})?");
 
     private final TerraformInstaller installer;
     private final TerraformVersionProbe probe;
@@ -44,17 +45,28 @@ public final class TerraformVersions {
      *
      * @param agentVersion what the downloads say they come from
      */
-    public static TerraformVersions create(Path versionsDir, Map<TerraformProduct, ReleaseMirror> mirrors,
-            Map<String, String> agentEnvironment, String agentVersion) throws IOException {
-        TerraformVersionProbe probe = new TerraformVersionProbe(agentEnvironment, versionsDir, TerraformVersionProbe.DEFAULT_TIMEOUT);
-        TerraformInstaller installer = TerraformInstaller.open(versionsDir, mirrors,
-                MirrorClient.create(MirrorClient.DEFAULT_TIMEOUT, agentVersion), probe, ReleasePlatform.current());
+    public static TerraformVersions create(
+            Path versionsDir,
+            Map<TerraformProduct, ReleaseMirror> mirrors,
+            Map<String, String> agentEnvironment,
+            String agentVersion)
+            throws IOException {
+        TerraformVersionProbe probe =
+                new TerraformVersionProbe(agentEnvironment, versionsDir, TerraformVersionProbe.DEFAULT_TIMEOUT);
+        TerraformInstaller installer = TerraformInstaller.open(
+                versionsDir,
+                mirrors,
+                MirrorClient.create(MirrorClient.DEFAULT_TIMEOUT, agentVersion),
+                probe,
+                ReleasePlatform.current());
         return new TerraformVersions(installer, probe, searchPath(agentEnvironment.get("PATH")));
     }
 
     /** The version a task runs: its own (the server puts its workspace's there when it names none), else the agent's default; empty means "whatever binary is configured". */
     static Optional<String> wanted(String task, String agentDefault) {
-        return Stream.of(task, agentDefault).filter(v -> v != null && !v.isBlank()).findFirst();
+        return Stream.of(task, agentDefault)
+                .filter(v -> v != null && !v.isBlank())
+                .findFirst();
     }
 
     public static boolean isVersion(String version) {
@@ -79,10 +91,11 @@ public final class TerraformVersions {
      *
      * @param notes progress worth a line in the task's log (waiting for another install, downloading)
      */
-    Path resolve(TerraformProduct product, String version, Consumer<String> notes) throws TerraformVersionException, InterruptedException {
+    Path resolve(TerraformProduct product, String version, Consumer<String> notes)
+            throws TerraformVersionException, InterruptedException {
         if (!isVersion(version)) {
-            throw new TerraformVersionException(product.command() + " version \"" + shortened(version)
-                    + "\" is not a version like 1.11.4");
+            throw new TerraformVersionException(
+                    product.command() + " version \"" + shortened(version) + "\" is not a version like 1.11.4");
         }
         List<String> looked = new ArrayList<>();
         Path installed = installer.installedPath(product, version);
@@ -98,16 +111,20 @@ public final class TerraformVersions {
             if (answer.matches(version)) return candidate;
             onPath.add(candidate + " " + answer.describe());
         }
-        looked.add(onPath.isEmpty()
-                ? "no " + product.command() + " on PATH (" + searchPath.stream().map(Path::toString).collect(Collectors.joining(":")) + ")"
-                : "on PATH " + String.join(", ", onPath));
+        looked.add(
+                onPath.isEmpty()
+                        ? "no " + product.command() + " on PATH ("
+                                + searchPath.stream().map(Path::toString).collect(Collectors.joining(":")) + ")"
+                        : "on PATH " + String.join(", ", onPath));
 
         try {
             return installer.install(product, version, notes);
         } catch (IOException e) {
-            looked.add("installing from " + installer.releaseDirectory(product, version) + " failed: " + e.getMessage());
-            throw new TerraformVersionException(product.command() + " " + version + " is not available on this agent: "
-                    + String.join("; ", looked), e);
+            looked.add(
+                    "installing from " + installer.releaseDirectory(product, version) + " failed: " + e.getMessage());
+            throw new TerraformVersionException(
+                    product.command() + " " + version + " is not available on this agent: " + String.join("; ", looked),
+                    e);
         }
     }
 

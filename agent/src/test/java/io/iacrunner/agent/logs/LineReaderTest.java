@@ -28,7 +28,8 @@ class LineReaderTest {
 
     @Test
     void splitsOnNewlineDropsATrailingCarriageReturnAndKeepsEmptyLines() throws IOException {
-        assertThat(lines(utf8("one\r\ntwo\n\nthree\rstill three\n"))).containsExactly("one", "two", "", "three\rstill three");
+        assertThat(lines(utf8("one\r\ntwo\n\nthree\rstill three\n")))
+                .containsExactly("one", "two", "", "three\rstill three");
     }
 
     @Test
@@ -62,7 +63,8 @@ class LineReaderTest {
 
         List<String> pieces = out.subList(0, out.size() - 1);
         assertThat(pieces).hasSizeGreaterThan(1);
-        assertThat(pieces.subList(0, pieces.size() - 1)).as("every piece but the last says the line goes on")
+        assertThat(pieces.subList(0, pieces.size() - 1))
+                .as("every piece but the last says the line goes on")
                 .allSatisfy(p -> assertThat(p).endsWith(LineReader.CONTINUES));
         assertThat(pieces.getLast()).doesNotContain(LineReader.CONTINUES);
         assertThat(String.join("", pieces).replace(LineReader.CONTINUES, "")).isEqualTo(line);

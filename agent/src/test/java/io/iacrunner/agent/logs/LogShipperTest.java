@@ -49,6 +49,7 @@ class LogShipperTest {
     private final AtomicInteger staleNotices = new AtomicInteger();
     /** The shippers' clock: the system's, but for the test that steps the lingers. */
     private AgentClock clock = AgentClock.system();
+
     private final List<LogShipper> shippers = new ArrayList<>();
 
     @BeforeEach
@@ -73,8 +74,13 @@ class LogShipperTest {
     private LogShipper shipper(long maxLogBytes) {
         LogShipper shipper;
         try {
-            shipper = new LogShipper(uplink(false), LogSpool.create(dir, TASK, 1), maxLogBytes, staleNotices::incrementAndGet,
-                    () -> false, clock);
+            shipper = new LogShipper(
+                    uplink(false),
+                    LogSpool.create(dir, TASK, 1),
+                    maxLogBytes,
+                    staleNotices::incrementAndGet,
+                    () -> false,
+                    clock);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -95,32 +101,49 @@ class LogShipperTest {
     private void assertStoredExactly(List<String> expected) {
         List<LogLine> stored = logs.stored(TASK);
         assertThat(stored).extracting(LogLine::line).containsExactlyElementsOf(expected);
-        assertThat(stored).extracting(LogLine::seq).containsExactlyElementsOf(
-                IntStream.range(0, expected.size()).mapToObj(i -> (long) i).toList());
+        assertThat(stored)
+                .extracting(LogLine::seq)
+                .containsExactlyElementsOf(IntStream.range(0, expected.size())
+                        .mapToObj(i -> (long) i)
+                        .toList());
         assertThat(logs.violations).isEmpty();
     }
 
     @Test
     void deliversEveryLineOnceInArrivalOrderInBatchesOfAtMostAThousand() throws Exception {
         LogShipper shipper = shipper();
-        CompletableFuture<Void> out = CompletableFuture.runAsync(() -> appendLines(shipper, LogStream.STDOUT, "out-", 3000));
-        CompletableFuture<Void> err = CompletableFuture.runAsync(() -> appendLines(shipper, LogStream.STDERR, "err-", 3000));
+        CompletableFuture<Void> out =
+                CompletableFuture.runAsync(() -> appendLines(shipper, LogStream.STDOUT, "out-", 3000));
+        CompletableFuture<Void> err =
+                CompletableFuture.runAsync(() -> appendLines(shipper, LogStream.STDERR, "err-", 3000));
         CompletableFuture.allOf(out, err).join();
 
         assertThat(shipper.flush().lines()).isEqualTo(6000);
 
         List<LogLine> stored = logs.stored(TASK);
         assertThat(stored).hasSize(6000);
-        assertThat(stored).extracting(LogLine::seq).containsExactlyElementsOf(IntStream.range(0, 6000).mapToObj(i -> (long) i).toList());
+        assertThat(stored)
+                .extracting(LogLine::seq)
+                .containsExactlyElementsOf(
+                        IntStream.range(0, 6000).mapToObj(i -> (long) i).toList());
         // Each stream keeps its own order inside the shared numbering.
-        assertThat(stored.stream().filter(l -> l.stream() == LogStream.STDOUT).map(LogLine::line).toList())
-                .containsExactlyElementsOf(IntStream.range(0, 3000).mapToObj(i -> "out-" + i).toList());
-        assertThat(stored.stream().filter(l -> l.stream() == LogStream.STDERR).map(LogLine::line).toList())
-                .containsExactlyElementsOf(IntStream.range(0, 3000).mapToObj(i -> "err-" + i).toList());
+        assertThat(stored.stream()
+                        .filter(l -> l.stream() == LogStream.STDOUT)
+                        .map(LogLine::line)
+                        .toList())
+                .containsExactlyElementsOf(
+                        IntStream.range(0, 3000).mapToObj(i -> "out-" + i).toList());
+        assertThat(stored.stream()
+                        .filter(l -> l.stream() == LogStream.STDERR)
+                        .map(LogLine::line)
+                        .toList())
+                .containsExactlyElementsOf(
+                        IntStream.range(0, 3000).mapToObj(i -> "err-" + i).toList());
         assertThat(logs.batches).allSatisfy(b -> assertThat(b.lines()).hasSizeBetween(1, LogShipper.MAX_BATCH_LINES));
         assertThat(logs.maxInFlight).hasValue(1);
         assertThat(logs.violations).isEmpty();
-        assertThat(server.requests("POST", ApiPaths.TASK_LOGS)).allSatisfy(r -> assertThat(r.bearer()).isEqualTo("agent-token-1"));
+        assertThat(server.requests("POST", ApiPaths.TASK_LOGS))
+                .allSatisfy(r -> assertThat(r.bearer()).isEqualTo("agent-token-1"));
     }
 
     @Test
@@ -172,11 +195,15 @@ class LogShipperTest {
 
         assertThat(shipper.flush().lines()).isEqualTo(logs.stored(TASK).size());
         List<String> stored = logs.stored(TASK).stream().map(LogLine::line).toList();
-        assertThat(stored.subList(0, 13)).containsExactlyElementsOf(IntStream.range(0, 13).mapToObj(i -> "line-" + i).toList());
-        assertThat(stored.subList(13, stored.size())).containsExactly(
-                "iac-runner: the log reached its limit of 100 bytes; further output is not stored (the task goes on)",
-                "iac-runner: 27 lines of output after the log limit were not stored");
-        assertThat(logs.stored(TASK).subList(13, 15)).allSatisfy(l -> assertThat(l.stream()).isEqualTo(LogStream.SYSTEM));
+        assertThat(stored.subList(0, 13))
+                .containsExactlyElementsOf(
+                        IntStream.range(0, 13).mapToObj(i -> "line-" + i).toList());
+        assertThat(stored.subList(13, stored.size()))
+                .containsExactly(
+                        "iac-runner: the log reached its limit of 100 bytes; further output is not stored (the task goes on)",
+                        "iac-runner: 27 lines of output after the log limit were not stored");
+        assertThat(logs.stored(TASK).subList(13, 15))
+                .allSatisfy(l -> assertThat(l.stream()).isEqualTo(LogStream.SYSTEM));
     }
 
     @Test
@@ -190,29 +217,36 @@ class LogShipperTest {
         first.closeKeepingSpool();
         // As after a crash: the server has 30 lines, the spool 45 and half of a 46th.
         for (int i = 30; i < 45; i++) {
-            Files.writeString(spool, spooled.get(29).replace("\"seq\":29", "\"seq\":" + i).replace("line-29", "line-" + i) + "\n",
+            Files.writeString(
+                    spool,
+                    spooled.get(29).replace("\"seq\":29", "\"seq\":" + i).replace("line-29", "line-" + i) + "\n",
                     StandardOpenOption.APPEND);
         }
         Files.writeString(spool, "{\"seq\":45,\"li", StandardOpenOption.APPEND);
         logs.batches.clear();
 
-        LogShipper resumed = LogShipper.resume(uplink(false), LogSpool.reopen(new LogSpool.Leftover(spool, TASK, 1)),
-                staleNotices::incrementAndGet, clock);
+        LogShipper resumed = LogShipper.resume(
+                uplink(false),
+                LogSpool.reopen(new LogSpool.Leftover(spool, TASK, 1)),
+                staleNotices::incrementAndGet,
+                clock);
         shippers.add(resumed);
         resumed.start();
         LogShipper.Proof proof = resumed.flush();
 
         assertStoredExactly(IntStream.range(0, 45).mapToObj(i -> "line-" + i).toList());
         assertThat(logs.batches.getFirst().lines()).as("first a probe").isEmpty();
-        assertThat(logs.batches.get(1).firstSeq()).as("then only what the server lacks").isEqualTo(30);
+        assertThat(logs.batches.get(1).firstSeq())
+                .as("then only what the server lacks")
+                .isEqualTo(30);
         assertThat(proof.lines()).isEqualTo(45);
         assertThat(proof.sha256()).isNotEqualTo(original.sha256());
     }
 
     @Test
     void fallsBackToHttpWhenTheAgentWebSocketCannotBeOpened() throws Exception {
-        LogShipper shipper = new LogShipper(uplink(true), LogSpool.create(dir, TASK, 1), 0, staleNotices::incrementAndGet,
-                () -> false, clock);
+        LogShipper shipper = new LogShipper(
+                uplink(true), LogSpool.create(dir, TASK, 1), 0, staleNotices::incrementAndGet, () -> false, clock);
         shippers.add(shipper);
         shipper.start();
         appendLines(shipper, LogStream.STDOUT, "line-", 10);
@@ -269,12 +303,19 @@ class LogShipperTest {
         appendLines(shipper, LogStream.STDOUT, "more-", 10);
         LogShipper.Proof proof = shipper.flush();
 
-        List<String> expected = new ArrayList<>(IntStream.range(0, 100).mapToObj(i -> "line-" + i).toList());
+        List<String> expected = new ArrayList<>(
+                IntStream.range(0, 100).mapToObj(i -> "line-" + i).toList());
         IntStream.range(0, 10).forEach(i -> expected.add("more-" + i));
         assertStoredExactly(expected);
         assertThat(proof.lines()).isEqualTo(110);
-        assertThat(logs.batches.stream().anyMatch(b -> b.firstSeq() == 0 && b.lines().isEmpty())).as("it asked with a probe").isTrue();
-        assertThat(logs.batches.stream().anyMatch(b -> b.firstSeq() == 60 && !b.lines().isEmpty())).as("then resent from 60").isTrue();
+        assertThat(logs.batches.stream()
+                        .anyMatch(b -> b.firstSeq() == 0 && b.lines().isEmpty()))
+                .as("it asked with a probe")
+                .isTrue();
+        assertThat(logs.batches.stream()
+                        .anyMatch(b -> b.firstSeq() == 60 && !b.lines().isEmpty()))
+                .as("then resent from 60")
+                .isTrue();
         assertThat(shipper.isStale()).isFalse();
         assertThat(staleNotices).hasValue(0);
     }
@@ -294,26 +335,33 @@ class LogShipperTest {
     }
 
     @Test
-    void onAFullDiskTheReserveIsFreedOnceAndLinesThatStillCannotBeSpooledAreCountedApartWithTheReason() throws Exception {
+    void onAFullDiskTheReserveIsFreedOnceAndLinesThatStillCannotBeSpooledAreCountedApartWithTheReason()
+            throws Exception {
         try (SmallDisk disk = SmallDisk.mount(dir, 1)) {
             AtomicInteger reserveFreed = new AtomicInteger();
             Path reserve = disk.path().resolve("reserve");
             Files.write(reserve, new byte[64 * 1024]);
-            LogShipper shipper = new LogShipper(uplink(false), LogSpool.create(disk.path(), TASK, 1), 0,
-                    staleNotices::incrementAndGet, () -> {
+            LogShipper shipper = new LogShipper(
+                    uplink(false),
+                    LogSpool.create(disk.path(), TASK, 1),
+                    0,
+                    staleNotices::incrementAndGet,
+                    () -> {
                         reserveFreed.incrementAndGet();
                         try {
                             return Files.deleteIfExists(reserve);
                         } catch (java.io.IOException e) {
                             throw new java.io.UncheckedIOException(e);
                         }
-                    }, clock);
+                    },
+                    clock);
             shippers.add(shipper);
             shipper.start();
             appendLines(shipper, LogStream.STDOUT, "before-", 10);
             disk.fill("filler", 0);
             String kb = "x".repeat(1000);
-            for (int i = 0; i < 200; i++) shipper.append(LogStream.STDOUT, "after-" + i + " " + kb); // ~200 KB: more than the reserve
+            for (int i = 0; i < 200; i++)
+                shipper.append(LogStream.STDOUT, "after-" + i + " " + kb); // ~200 KB: more than the reserve
 
             LogShipper.Proof proof = shipper.flush();
 
@@ -354,7 +402,9 @@ class LogShipperTest {
         time.advance(LogShipper.LINGER_WATCHED);
         Duration rest = LogShipper.LINGER_UNWATCHED.minus(LogShipper.LINGER_WATCHED);
         await().until(() -> time.waitingFor(rest));
-        assertThat(logs.stored(TASK)).as("without viewers the batch waits past the short linger").hasSize(4);
+        assertThat(logs.stored(TASK))
+                .as("without viewers the batch waits past the short linger")
+                .hasSize(4);
         time.advance(rest);
         await().until(() -> logs.stored(TASK).size() == 7);
 
@@ -365,7 +415,8 @@ class LogShipperTest {
     void keepsEveryRequestUnderTheByteBudgetWithLongColouredLines() throws Exception {
         LogShipper shipper = shipper();
         String coloured = "\u001B[31m" + "x".repeat(LineReader.MAX_LINE_BYTES - 20) + "\u001B[0m";
-        List<String> expected = IntStream.range(0, 40).mapToObj(i -> i + coloured).toList();
+        List<String> expected =
+                IntStream.range(0, 40).mapToObj(i -> i + coloured).toList();
         expected.forEach(l -> shipper.append(LogStream.STDOUT, l));
 
         assertThat(shipper.flush().lines()).isEqualTo(40);
@@ -383,9 +434,12 @@ class LogShipperTest {
 
     @Test
     void registersAgainWhenTheServerForgetsTheAgentAndKeepsEveryLine() throws Exception {
-        server.on("POST", ApiPaths.TASK_LOGS, r -> "agent-token-1".equals(r.bearer())
-                ? Reply.error(404, "unknown_agent", "no such agent")
-                : logs.handle(r));
+        server.on(
+                "POST",
+                ApiPaths.TASK_LOGS,
+                r -> "agent-token-1".equals(r.bearer())
+                        ? Reply.error(404, "unknown_agent", "no such agent")
+                        : logs.handle(r));
         LogShipper shipper = shipper();
         appendLines(shipper, LogStream.STDOUT, "line-", 20);
 
@@ -406,6 +460,8 @@ class LogShipperTest {
 
         assertThat(shipper.isStale()).isTrue();
         assertThat(staleNotices).hasValue(1);
-        assertThat(server.requests("POST", ApiPaths.AGENT_REGISTER)).as("one re-registration, not one per retry").hasSize(2);
+        assertThat(server.requests("POST", ApiPaths.AGENT_REGISTER))
+                .as("one re-registration, not one per retry")
+                .hasSize(2);
     }
 }

@@ -43,7 +43,8 @@ class SecretMaskerTest {
 
     /** Every way to cut {@code text} into two reads. */
     private static Stream<Arguments> cuts(String text) {
-        return IntStream.rangeClosed(0, text.length()).mapToObj(at -> Arguments.of(at, text.substring(0, at), text.substring(at)));
+        return IntStream.rangeClosed(0, text.length())
+                .mapToObj(at -> Arguments.of(at, text.substring(0, at), text.substring(at)));
     }
 
     @ParameterizedTest
@@ -80,7 +81,9 @@ class SecretMaskerTest {
         SecretMasker masker = secrets("abcabd", "cabx");
         assertThat(masked(masker, text)).isEqualTo(expected);
         for (int at = 0; at <= text.length(); at++) {
-            assertThat(masked(masker, text.substring(0, at), text.substring(at))).as("cut at %d", at).isEqualTo(expected);
+            assertThat(masked(masker, text.substring(0, at), text.substring(at)))
+                    .as("cut at %d", at)
+                    .isEqualTo(expected);
         }
         assertThat(masked(masker, text.split(""))).as("one character per read").isEqualTo(expected);
     }
@@ -97,7 +100,9 @@ class SecretMaskerTest {
     @ValueSource(strings = {"token=s3cr3t-v4lue", "s3cr3t-v4lue"})
     void masksASecretAtTheEndOfTheStreamWithoutNewline(String text) {
         assertThat(masked(secrets("s3cr3t-v4lue"), text)).endsWith("***").doesNotContain("s3cr3t");
-        assertThat(masked(secrets("s3cr3t-v4lue"), text.split(""))).endsWith("***").doesNotContain("s3cr3t");
+        assertThat(masked(secrets("s3cr3t-v4lue"), text.split("")))
+                .endsWith("***")
+                .doesNotContain("s3cr3t");
     }
 
     @Test
@@ -138,7 +143,8 @@ class SecretMaskerTest {
 
         assertThat(result).isEqualTo("  + content = <<-EOT\n" + "      ***\n".repeat(4) + "    EOT\n");
         for (int at = 0; at <= text.length(); at++) {
-            assertThat(masked(secrets(PEM), text.substring(0, at), text.substring(at))).isEqualTo(result);
+            assertThat(masked(secrets(PEM), text.substring(0, at), text.substring(at)))
+                    .isEqualTo(result);
         }
     }
 
@@ -146,10 +152,11 @@ class SecretMaskerTest {
     void linesOfAMultiLineSecretShorterThanEightCharactersAreNotMaskedAlone() {
         SecretMasker masker = secrets("{\n  \"user\": \"x\",\n  \"password\": \"correct horse\"\n}");
 
-        assertThat(masker.patterns()).containsExactlyInAnyOrder(
-                "{\n  \"user\": \"x\",\n  \"password\": \"correct horse\"\n}",
-                "\"user\": \"x\",", // eight characters: long enough
-                "\"password\": \"correct horse\"");
+        assertThat(masker.patterns())
+                .containsExactlyInAnyOrder(
+                        "{\n  \"user\": \"x\",\n  \"password\": \"correct horse\"\n}",
+                        "\"user\": \"x\",", // eight characters: long enough
+                        "\"password\": \"correct horse\"");
         assertThat(masked(masker, "}\n{\n\"password\": \"correct horse\"\n")).isEqualTo("}\n{\n***\n");
     }
 
@@ -189,22 +196,55 @@ class SecretMaskerTest {
         ObjectNode variables = (ObjectNode) FakeServer.JSON.readTree("""
                 {"password": "hunter22", "port": 54321, "flag": true, "tiny": "ab", "empty": "", "nothing": null,
                  "creds": {"user": "admin", "keys": ["key-one", "k"]}, "list": [], "public": "not-a-secret"}""");
-        TaskAssignment task = new TaskAssignment("t-1", 1, "ws-1", TaskAction.PLAN, "1.11.4", null, variables, null,
-                List.of("password", "port", "flag", "tiny", "empty", "nothing", "missing", "creds", "list"), 0, null, null, null);
+        TaskAssignment task = new TaskAssignment(
+                "t-1",
+                1,
+                "ws-1",
+                TaskAction.PLAN,
+                "1.11.4",
+                null,
+                variables,
+                null,
+                List.of("password", "port", "flag", "tiny", "empty", "nothing", "missing", "creds", "list"),
+                0,
+                null,
+                null,
+                null);
 
         SecretMasker masker = SecretMasker.forTask(task);
 
-        assertThat(masker.patterns()).containsExactlyInAnyOrder(
-                "hunter22", "54321", "true", "{\"user\":\"admin\",\"keys\":[\"key-one\",\"k\"]}", "admin", "key-one");
-        assertThat(masker.mask("user = \"admin\", public = not-a-secret")).isEqualTo("user = \"***\", public = not-a-secret");
+        assertThat(masker.patterns())
+                .containsExactlyInAnyOrder(
+                        "hunter22",
+                        "54321",
+                        "true",
+                        "{\"user\":\"admin\",\"keys\":[\"key-one\",\"k\"]}",
+                        "admin",
+                        "key-one");
+        assertThat(masker.mask("user = \"admin\", public = not-a-secret"))
+                .isEqualTo("user = \"***\", public = not-a-secret");
     }
 
     @Test
     void aTaskWithoutSensitiveVariablesMasksNothing() throws IOException {
         ObjectNode variables = (ObjectNode) FakeServer.JSON.readTree("{\"password\": \"hunter22\"}");
-        assertThat(SecretMasker.forTask(new TaskAssignment("t-1", 1, "ws-1", TaskAction.PLAN, "1.11.4", null, variables, null, null, 0, null, null, null)))
+        assertThat(SecretMasker.forTask(new TaskAssignment(
+                        "t-1", 1, "ws-1", TaskAction.PLAN, "1.11.4", null, variables, null, null, 0, null, null, null)))
                 .isSameAs(SecretMasker.NONE);
-        assertThat(SecretMasker.forTask(new TaskAssignment("t-1", 1, "ws-1", TaskAction.PLAN, "1.11.4", null, null, null, List.of("password"), 0, null, null, null)))
+        assertThat(SecretMasker.forTask(new TaskAssignment(
+                        "t-1",
+                        1,
+                        "ws-1",
+                        TaskAction.PLAN,
+                        "1.11.4",
+                        null,
+                        null,
+                        null,
+                        List.of("password"),
+                        0,
+                        null,
+                        null,
+                        null)))
                 .isSameAs(SecretMasker.NONE);
     }
 
@@ -215,7 +255,8 @@ class SecretMaskerTest {
         // A small alphabet makes partial matches, overlaps and secrets that contain each other frequent.
         String alphabet = "abcd \n";
         List<String> values = new ArrayList<>();
-        for (int k = 0, count = 1 + random.nextInt(6); k < count; k++) values.add(randomText(random, alphabet, 1 + random.nextInt(12)));
+        for (int k = 0, count = 1 + random.nextInt(6); k < count; k++)
+            values.add(randomText(random, alphabet, 1 + random.nextInt(12)));
         StringBuilder text = new StringBuilder();
         for (int k = 0; k < 40; k++) {
             text.append(randomText(random, alphabet, random.nextInt(30)));
@@ -232,7 +273,9 @@ class SecretMaskerTest {
                 pieces.add(text.substring(at, Math.min(text.length(), at + length)));
                 at += length;
             }
-            assertThat(masked(masker, pieces.toArray(String[]::new))).as("secrets %s, pieces %s", values, pieces).isEqualTo(whole);
+            assertThat(masked(masker, pieces.toArray(String[]::new)))
+                    .as("secrets %s, pieces %s", values, pieces)
+                    .isEqualTo(whole);
         }
     }
 
@@ -256,7 +299,8 @@ class SecretMaskerTest {
         for (int k = 0; k < occurrences.size(); ) {
             int start = occurrences.get(k)[0];
             int end = occurrences.get(k)[1];
-            for (k++; k < occurrences.size() && occurrences.get(k)[0] < end; k++) end = Math.max(end, occurrences.get(k)[1]);
+            for (k++; k < occurrences.size() && occurrences.get(k)[0] < end; k++)
+                end = Math.max(end, occurrences.get(k)[1]);
             out.append(text, at, start).append(SecretMasker.MASK);
             at = end;
         }

@@ -53,8 +53,8 @@ class ArchiveExtractorTest {
 
     @ParameterizedTest(name = "{0} -> {2}")
     @MethodSource("hostile")
-    void hostileArchivesAreRefusedAndNothingIsLeftInsideOrOutside(String description, Supplier<byte[]> archive,
-            String code, String mention) throws IOException {
+    void hostileArchivesAreRefusedAndNothingIsLeftInsideOrOutside(
+            String description, Supplier<byte[]> archive, String code, String mention) throws IOException {
         Map<String, String> before = snapshot(parent);
 
         assertThatThrownBy(() -> extractor.extract(archive.get(), target))
@@ -70,7 +70,8 @@ class ArchiveExtractorTest {
         String main = "module \"net\" {\n  source = \"./modules/net\"\n}\n";
         String module = "output \"cidr\" { value = \"10.0.0.0/16\" }\n";
         String script = "#!/bin/sh\necho hi\n";
-        byte[] archive = new TarGz().globalHeader("comment", "0123456789abcdef0123456789abcdef01234567")
+        byte[] archive = new TarGz()
+                .globalHeader("comment", "0123456789abcdef0123456789abcdef01234567")
                 .dir("./")
                 .file("./main.tf", main)
                 .dir("modules")
@@ -83,20 +84,26 @@ class ArchiveExtractorTest {
 
         ArchiveExtractor.Extracted extracted = extractor.extract(archive, target);
 
-        assertThat(extracted.files()).containsExactly("main.tf", "modules/net/main.tf", "modules/net/templates/user_data.sh", "empty.tf.json");
+        assertThat(extracted.files())
+                .containsExactly(
+                        "main.tf", "modules/net/main.tf", "modules/net/templates/user_data.sh", "empty.tf.json");
         assertThat(extracted.totalBytes()).isEqualTo(main.length() + module.length() + script.length());
-        assertThat(extracted.sha256()).isEqualTo(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(archive)));
+        assertThat(extracted.sha256())
+                .isEqualTo(HexFormat.of()
+                        .formatHex(MessageDigest.getInstance("SHA-256").digest(archive)));
         assertThat(Files.readString(target.resolve("main.tf"))).isEqualTo(main);
         assertThat(Files.readString(target.resolve("modules/net/main.tf"))).isEqualTo(module);
-        assertThat(Files.readString(target.resolve("modules/net/templates/user_data.sh"))).isEqualTo(script);
-        assertThat(snapshot(target)).isEqualTo(new TreeMap<>(Map.of(
-                "main.tf", "file rw------- " + main.length(),
-                "empty.tf.json", "file rw------- 0",
-                "modules", "dir rwx------",
-                "modules/net", "dir rwx------",
-                "modules/net/main.tf", "file rw------- " + module.length(),
-                "modules/net/templates", "dir rwx------",
-                "modules/net/templates/user_data.sh", "file rw------- " + script.length())));
+        assertThat(Files.readString(target.resolve("modules/net/templates/user_data.sh")))
+                .isEqualTo(script);
+        assertThat(snapshot(target))
+                .isEqualTo(new TreeMap<>(Map.of(
+                        "main.tf", "file rw------- " + main.length(),
+                        "empty.tf.json", "file rw------- 0",
+                        "modules", "dir rwx------",
+                        "modules/net", "dir rwx------",
+                        "modules/net/main.tf", "file rw------- " + module.length(),
+                        "modules/net/templates", "dir rwx------",
+                        "modules/net/templates/user_data.sh", "file rw------- " + script.length())));
         assertThat(snapshotWithout(parent, target)).isEqualTo(outside);
     }
 
@@ -113,11 +120,12 @@ class ArchiveExtractorTest {
     @Test
     void aFileAlreadyInTheTaskDirectoryIsNeitherOverwrittenNorRemoved() throws IOException {
         Files.writeString(target.resolve("main.tf.json"), "{}");
-        byte[] archive = TarGz.withConfig().file("main.tf.json", "{\"resource\": {}}").bytes();
+        byte[] archive =
+                TarGz.withConfig().file("main.tf.json", "{\"resource\": {}}").bytes();
 
         assertThatThrownBy(() -> extractor.extract(archive, target))
-                .isInstanceOfSatisfying(UnsafeArchiveException.class,
-                        e -> assertThat(e.code()).isEqualTo("archive_duplicate_entry"));
+                .isInstanceOfSatisfying(
+                        UnsafeArchiveException.class, e -> assertThat(e.code()).isEqualTo("archive_duplicate_entry"));
         assertThat(snapshot(target)).containsOnlyKeys("main.tf.json");
         assertThat(Files.readString(target.resolve("main.tf.json"))).isEqualTo("{}");
     }
@@ -129,27 +137,35 @@ class ArchiveExtractorTest {
         Files.createSymbolicLink(target.resolve("main.tf"), parent.resolve("evil.tf")); // dangling
         Map<String, String> before = snapshot(parent);
 
-        assertThatThrownBy(() -> extractor.extract(new TarGz().file("other.tf", "").file("modules/evil.tf", "x").bytes(), target))
+        assertThatThrownBy(() -> extractor.extract(
+                        new TarGz()
+                                .file("other.tf", "")
+                                .file("modules/evil.tf", "x")
+                                .bytes(),
+                        target))
                 .isInstanceOfSatisfying(UnsafeArchiveException.class, e -> {
                     assertThat(e.code()).isEqualTo("archive_duplicate_entry");
                     assertThat(e.getMessage()).contains("'modules'", "symbolic link");
                 });
-        assertThatThrownBy(() -> extractor.extract(new TarGz().file("main.tf", "x").bytes(), target))
-                .isInstanceOfSatisfying(UnsafeArchiveException.class,
-                        e -> assertThat(e.code()).isEqualTo("archive_duplicate_entry"));
+        assertThatThrownBy(
+                        () -> extractor.extract(new TarGz().file("main.tf", "x").bytes(), target))
+                .isInstanceOfSatisfying(
+                        UnsafeArchiveException.class, e -> assertThat(e.code()).isEqualTo("archive_duplicate_entry"));
         assertThat(snapshot(parent)).isEqualTo(before);
         assertThat(parent.resolve("evil.tf")).doesNotExist();
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("bombs")
-    void aGzipBombIsStoppedLongBeforeItIsAllInflated(String description, Supplier<byte[]> bomb, String code) throws IOException {
+    void aGzipBombIsStoppedLongBeforeItIsAllInflated(String description, Supplier<byte[]> bomb, String code)
+            throws IOException {
         byte[] archive = bomb.get();
         CountingStream in = new CountingStream(new ByteArrayInputStream(archive));
         Map<String, String> before = snapshot(parent);
 
         assertThatThrownBy(() -> extractor.extract(in, target))
-                .isInstanceOfSatisfying(UnsafeArchiveException.class, e -> assertThat(e.code()).isEqualTo(code));
+                .isInstanceOfSatisfying(
+                        UnsafeArchiveException.class, e -> assertThat(e.code()).isEqualTo(code));
         assertThat(in.count()).as("compressed bytes read of " + archive.length).isLessThan(archive.length / 4);
         assertThat(snapshot(parent)).isEqualTo(before);
     }
@@ -163,10 +179,14 @@ class ArchiveExtractorTest {
     @Test
     void aFileCutOffByTheLimitWhileStreamingIsRemoved() throws IOException {
         ArchiveExtractor small = new ArchiveExtractor(new Limits(1_000, 600, 10, 100, 4));
-        byte[] archive = new TarGz().file("main.tf", "x".repeat(500)).file("b.tf", "y".repeat(501)).bytes();
+        byte[] archive = new TarGz()
+                .file("main.tf", "x".repeat(500))
+                .file("b.tf", "y".repeat(501))
+                .bytes();
 
         assertThatThrownBy(() -> small.extract(archive, target))
-                .isInstanceOfSatisfying(UnsafeArchiveException.class, e -> assertThat(e.code()).isEqualTo("archive_too_large"));
+                .isInstanceOfSatisfying(
+                        UnsafeArchiveException.class, e -> assertThat(e.code()).isEqualTo("archive_too_large"));
         assertThat(snapshot(target)).isEmpty();
     }
 
@@ -176,11 +196,14 @@ class ArchiveExtractorTest {
         try (Stream<Path> paths = Files.walk(root)) {
             for (Path path : (Iterable<Path>) paths::iterator) {
                 if (path.equals(root)) continue;
-                PosixFileAttributes attributes = Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                PosixFileAttributes attributes =
+                        Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
                 String permissions = PosixFilePermissions.toString(attributes.permissions());
-                String description = attributes.isSymbolicLink() ? "link " + Files.readSymbolicLink(path)
-                        : attributes.isDirectory() ? "dir " + permissions
-                        : "file " + permissions + " " + attributes.size();
+                String description = attributes.isSymbolicLink()
+                        ? "link " + Files.readSymbolicLink(path)
+                        : attributes.isDirectory()
+                                ? "dir " + permissions
+                                : "file " + permissions + " " + attributes.size();
                 entries.put(root.relativize(path).toString(), description);
             }
         }

@@ -82,7 +82,8 @@ final class FakeReleaseMirror implements AutoCloseable {
                 return;
             }
             exchange.sendResponseHeaders(200, Files.size(file));
-            try (InputStream in = Files.newInputStream(file); OutputStream out = exchange.getResponseBody()) {
+            try (InputStream in = Files.newInputStream(file);
+                    OutputStream out = exchange.getResponseBody()) {
                 in.transferTo(out);
             }
         }

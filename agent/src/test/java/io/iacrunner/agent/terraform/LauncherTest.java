@@ -11,7 +11,8 @@ class LauncherTest {
     void aPathEveryTaskSeesMustNotHoldTheWorkDirectory() {
         assertThatThrownBy(() -> Launcher.requireApart(Path.of("/srv/iac/work"), List.of(Path.of("/srv/iac"))))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("/srv/iac (shown read-only to every task) holds the work directory /srv/iac/work");
+                .hasMessageContaining(
+                        "/srv/iac (shown read-only to every task) holds the work directory /srv/iac/work");
         Launcher.requireApart(Path.of("/srv/iac/work"), List.of(Path.of("/srv/iac/hooks"), Path.of("/srv/mirror")));
     }
 }

@@ -23,8 +23,22 @@ class TaskDirectoryTest {
         var tf = WireJson.lenient().createObjectNode();
         tf.putObject("resource");
         var variables = WireJson.lenient().createObjectNode().put("password", "hunter2-but-longer");
-        return TaskDirectory.create(Files.createDirectory(dir.resolve("task")),
-                new TaskAssignment("t-x", 1, "ws", TaskAction.PLAN_APPLY, null, tf, variables, null, List.of("password"), 0, null, null, null),
+        return TaskDirectory.create(
+                Files.createDirectory(dir.resolve("task")),
+                new TaskAssignment(
+                        "t-x",
+                        1,
+                        "ws",
+                        TaskAction.PLAN_APPLY,
+                        null,
+                        tf,
+                        variables,
+                        null,
+                        List.of("password"),
+                        0,
+                        null,
+                        null,
+                        null),
                 dir.resolve("cache"));
     }
 
@@ -32,7 +46,8 @@ class TaskDirectoryTest {
     void theVariablesFileIsTheOwnersAloneAndGoesWithTheDirectory() throws IOException {
         Path variables = dir.resolve("task").resolve(TaskDirectory.VARIABLES);
         try (TaskDirectory task = create()) {
-            assertThat(Files.getPosixFilePermissions(variables)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+            assertThat(Files.getPosixFilePermissions(variables))
+                    .isEqualTo(PosixFilePermissions.fromString("rw-------"));
             assertThat(Files.readString(variables)).contains("hunter2-but-longer");
             assertThat(task.pluginCache()).isEqualTo(dir.resolve("cache"));
         }
@@ -53,7 +68,9 @@ class TaskDirectoryTest {
         try (TaskDirectory task = create()) {
             Path state = dir.resolve("task").resolve(TaskDirectory.STATE);
             Files.writeString(state, "{\"version\":4,\"serial\":2,\"lineage\":\"l\"}");
-            assertThat(task.readState()).hasValueSatisfying(s -> assertThat(s.path("serial").asLong()).isEqualTo(2));
+            assertThat(task.readState())
+                    .hasValueSatisfying(
+                            s -> assertThat(s.path("serial").asLong()).isEqualTo(2));
             Files.writeString(state, "[1,2]");
             assertThatThrownBy(task::readState).isInstanceOf(IOException.class);
         }

@@ -30,7 +30,8 @@ class TerraformReleasesTest {
         URI dir = TerraformProduct.TOFU.defaultMirror().directory(TerraformProduct.TOFU, "1.9.0");
 
         assertThat(dir.resolve(TerraformProduct.TOFU.zipName("1.9.0", new ReleasePlatform("linux", "arm64"))))
-                .hasToString("https://github.com/opentofu/opentofu/releases/download/v1.9.0/tofu_1.9.0_linux_arm64.zip");
+                .hasToString(
+                        "https://github.com/opentofu/opentofu/releases/download/v1.9.0/tofu_1.9.0_linux_arm64.zip");
         assertThat(dir.resolve(TerraformProduct.TOFU.checksumsName("1.9.0")))
                 .hasToString("https://github.com/opentofu/opentofu/releases/download/v1.9.0/tofu_1.9.0_SHA256SUMS");
         assertThat(ReleaseMirror.of("https://tofu.internal/{version}").directory(TerraformProduct.TOFU, "1.9.0"))
@@ -39,7 +40,12 @@ class TerraformReleasesTest {
 
     @Test
     void mirrorsThatAreNotHttpUrlsAreRefused() {
-        for (String bad : List.of("file:///srv/releases", "ftp://mirror/", "mirror.example.com", "https://mirror/?x=1", "https://mi rror/")) {
+        for (String bad : List.of(
+                "file:///srv/releases",
+                "ftp://mirror/",
+                "mirror.example.com",
+                "https://mirror/?x=1",
+                "https://mi rror/")) {
             assertThatThrownBy(() -> ReleaseMirror.of(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
         }
     }
@@ -59,9 +65,13 @@ class TerraformReleasesTest {
                 not a line
                 """.formatted("a".repeat(64), "B".repeat(64));
 
-        assertThat(TerraformInstaller.checksumFor(sums, "terraform_1.11.4_linux_amd64.zip")).isEqualTo("b".repeat(64));
-        assertThat(TerraformInstaller.checksumFor(sums, "terraform_1.11.4_linux_arm64.zip")).isNull();
-        assertThat(TerraformInstaller.checksumFor("abc  terraform_1.11.4_linux_amd64.zip", "terraform_1.11.4_linux_amd64.zip")).isNull();
+        assertThat(TerraformInstaller.checksumFor(sums, "terraform_1.11.4_linux_amd64.zip"))
+                .isEqualTo("b".repeat(64));
+        assertThat(TerraformInstaller.checksumFor(sums, "terraform_1.11.4_linux_arm64.zip"))
+                .isNull();
+        assertThat(TerraformInstaller.checksumFor(
+                        "abc  terraform_1.11.4_linux_amd64.zip", "terraform_1.11.4_linux_amd64.zip"))
+                .isNull();
     }
 
     @Test
@@ -88,16 +98,20 @@ class TerraformReleasesTest {
 
     @Test
     void versionJsonIsReadFromTerraformAndOpenTofuAndOldTerraformsText() {
-        assertThat(TerraformVersionProbe.parse("{\"terraform_version\": \"1.11.4\", \"platform\": \"linux_amd64\"}")).isEqualTo("1.11.4");
-        assertThat(TerraformVersionProbe.parse("Terraform v0.12.31\n\nYour version of Terraform is out of date!")).isEqualTo("0.12.31");
-        assertThat(TerraformVersionProbe.parse("OpenTofu v1.9.0\non linux_amd64")).isEqualTo("1.9.0");
+        assertThat(TerraformVersionProbe.parse("{\"terraform_version\": \"1.11.4\", \"platform\": \"linux_amd64\"}"))
+                .isEqualTo("1.11.4");
+        assertThat(TerraformVersionProbe.parse("Terraform v0.12.31\n\nYour version of Terraform is out of date!"))
+                .isEqualTo("0.12.31");
+        assertThat(TerraformVersionProbe.parse("OpenTofu v1.9.0\non linux_amd64"))
+                .isEqualTo("1.9.0");
         assertThat(TerraformVersionProbe.parse("")).isNull();
         assertThat(TerraformVersionProbe.parse("{\"version\": \"1.11.4\"}")).isNull();
     }
 
     @Test
     void zipEntryNamesThatCouldLeaveADirectoryAreUnsafe() {
-        assertThat(List.of("terraform", "LICENSE.txt", "docs/README.md", "a..b")).allMatch(ReleaseZip::isSafe);
+        assertThat(List.of("terraform", "LICENSE.txt", "docs/README.md", "a..b"))
+                .allMatch(ReleaseZip::isSafe);
         assertThat(List.of("../terraform", "a/../../b", "/usr/local/bin/terraform", "..\\x", "C:terraform", "", "a/.."))
                 .noneMatch(ReleaseZip::isSafe);
     }

@@ -52,6 +52,7 @@ class TerraformVersionsTest {
 
     @TempDir
     static Path zips;
+
     private static Path terraformZip;
     private static Path tofuZip;
 
@@ -90,7 +91,8 @@ class TerraformVersionsTest {
                 // laid out like OpenTofu's GitHub releases: one directory per release, no product directory
                 TerraformProduct.TOFU, ReleaseMirror.of(mirror.url() + "/opentofu/v{version}/"));
         MirrorClient client = new MirrorClient(HttpClient.newBuilder().build(), Duration.ofMinutes(2), "test");
-        TerraformInstaller installer = TerraformInstaller.open(versionsDir, mirrors, client, probe, new ReleasePlatform("linux", "amd64"));
+        TerraformInstaller installer =
+                TerraformInstaller.open(versionsDir, mirrors, client, probe, new ReleasePlatform("linux", "amd64"));
         return new TerraformVersions(installer, probe, searchPath);
     }
 
@@ -108,7 +110,8 @@ class TerraformVersionsTest {
         Path binary = versions.resolve(TerraformProduct.TERRAFORM, VERSION, notes::add);
 
         assertThat(binary).isEqualTo(versionsDir.toRealPath().resolve("terraform/1.11.4/terraform"));
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(binary))).isEqualTo("rwxr-xr-x");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(binary)))
+                .isEqualTo("rwxr-xr-x");
         assertThat(new TerraformVersionProbeHelper().version(binary)).isEqualTo(VERSION);
         assertThat(notes).containsExactly("downloading terraform 1.11.4 from " + mirror.url() + ZIP);
         assertThat(mirror.requests(SUMS)).isEqualTo(1);
@@ -116,7 +119,8 @@ class TerraformVersionsTest {
         assertThat(versionsDir.resolve(".tmp")).isEmptyDirectory();
 
         // a second task finds it installed
-        assertThat(versions.resolve(TerraformProduct.TERRAFORM, VERSION, notes::add)).isEqualTo(binary);
+        assertThat(versions.resolve(TerraformProduct.TERRAFORM, VERSION, notes::add))
+                .isEqualTo(binary);
         assertThat(mirror.requests()).isEqualTo(2);
     }
 
@@ -157,8 +161,9 @@ class TerraformVersionsTest {
 
         assertThatThrownBy(() -> versions.resolve(TerraformProduct.TERRAFORM, "1.99.0", notes::add))
                 .isInstanceOf(TerraformVersionException.class)
-                .hasMessageContaining("the terraform in " + mirror.url() + "/terraform/1.99.0/terraform_1.99.0_linux_amd64.zip"
-                        + " reports 1.11.4, not 1.99.0; not installed");
+                .hasMessageContaining(
+                        "the terraform in " + mirror.url() + "/terraform/1.99.0/terraform_1.99.0_linux_amd64.zip"
+                                + " reports 1.11.4, not 1.99.0; not installed");
         assertThat(versionsDir.resolve("terraform")).doesNotExist();
         assertThat(versionsDir.resolve(".tmp")).isEmptyDirectory();
     }
@@ -189,9 +194,10 @@ class TerraformVersionsTest {
         }
         assertThat(mirror.requests(ZIP)).isEqualTo(1);
         assertThat(mirror.requests(SUMS)).isEqualTo(1);
-        assertThat(notes).containsExactlyInAnyOrder(
-                "downloading terraform 1.11.4 from " + mirror.url() + ZIP,
-                "waiting for another task that is installing terraform 1.11.4");
+        assertThat(notes)
+                .containsExactlyInAnyOrder(
+                        "downloading terraform 1.11.4 from " + mirror.url() + ZIP,
+                        "waiting for another task that is installing terraform 1.11.4");
     }
 
     @Test
@@ -214,11 +220,15 @@ class TerraformVersionsTest {
                 }
             };
 
-            assertThat(versions.resolve(TerraformProduct.TERRAFORM, VERSION, finishOtherInstall)).isEqualTo(installed);
+            assertThat(versions.resolve(TerraformProduct.TERRAFORM, VERSION, finishOtherInstall))
+                    .isEqualTo(installed);
         } finally {
             other.destroyForcibly();
         }
-        assertThat(notes).singleElement().asString().startsWith("waiting for another process that is installing terraform 1.11.4");
+        assertThat(notes)
+                .singleElement()
+                .asString()
+                .startsWith("waiting for another process that is installing terraform 1.11.4");
         assertThat(mirror.requests()).isZero();
     }
 
@@ -230,8 +240,10 @@ class TerraformVersionsTest {
         Files.createSymbolicLink(bin.resolve("terraform"), Fixtures.TERRAFORM);
         TerraformVersions versions = versions(List.of(dir.resolve("empty"), other, bin));
 
-        assertThat(versions.resolve(TerraformProduct.TERRAFORM, VERSION, notes::add)).isEqualTo(bin.resolve("terraform"));
-        assertThat(versions.resolve(TerraformProduct.TERRAFORM, "1.5.7", notes::add)).isEqualTo(other.resolve("terraform"));
+        assertThat(versions.resolve(TerraformProduct.TERRAFORM, VERSION, notes::add))
+                .isEqualTo(bin.resolve("terraform"));
+        assertThat(versions.resolve(TerraformProduct.TERRAFORM, "1.5.7", notes::add))
+                .isEqualTo(other.resolve("terraform"));
         assertThat(mirror.requests()).isZero();
         assertThat(notes).isEmpty();
     }
@@ -243,7 +255,8 @@ class TerraformVersionsTest {
         Files.createDirectories(installed.getParent());
         Files.createSymbolicLink(installed, Fixtures.TERRAFORM);
 
-        assertThat(versions.resolve(TerraformProduct.TERRAFORM, VERSION, notes::add)).isEqualTo(installed);
+        assertThat(versions.resolve(TerraformProduct.TERRAFORM, VERSION, notes::add))
+                .isEqualTo(installed);
         assertThat(mirror.requests()).isZero();
     }
 
@@ -261,7 +274,8 @@ class TerraformVersionsTest {
 
         assertThatThrownBy(() -> versions.resolve(TerraformProduct.TERRAFORM, VERSION, notes::add))
                 .isInstanceOf(TerraformVersionException.class)
-                .hasMessageContaining(mirror.url() + ZIP + ": the archive holds an entry named \"../../escaped\"; refused");
+                .hasMessageContaining(
+                        mirror.url() + ZIP + ": the archive holds an entry named \"../../escaped\"; refused");
         assertThat(versionsDir.resolve("terraform")).doesNotExist();
         assertThat(versionsDir.resolve(".tmp")).isEmptyDirectory();
         try (Stream<Path> all = Files.walk(dir)) {
@@ -288,7 +302,8 @@ class TerraformVersionsTest {
     void versionsThatCouldReachAPathOrUrlAreRefusedBeforeAnyLookup() throws Exception {
         TerraformVersions versions = versions(List.of(Fixtures.TERRAFORM.getParent()));
 
-        for (String bad : List.of("../../../etc/passwd", "1.11", "1.11.4-", "1.11.4-rc1..x", "1.11.4/../1", "latest", "")) {
+        for (String bad :
+                List.of("../../../etc/passwd", "1.11", "1.11.4-", "1.11.4-rc1..x", "1.11.4/../1", "latest", "")) {
             assertThatThrownBy(() -> versions.resolve(TerraformProduct.TERRAFORM, bad, notes::add))
                     .as(bad)
                     .isInstanceOf(TerraformVersionException.class)
@@ -308,7 +323,9 @@ class TerraformVersionsTest {
             ProcessBuilder builder = new ProcessBuilder(binary.toString(), "version", "-json")
                     .redirectError(ProcessBuilder.Redirect.DISCARD);
             builder.environment().clear();
-            builder.environment().putAll(Map.of("PATH", "/usr/bin:/bin", "CHECKPOINT_DISABLE", "1", "TF_CLI_CONFIG_FILE", "/dev/null"));
+            builder.environment()
+                    .putAll(Map.of(
+                            "PATH", "/usr/bin:/bin", "CHECKPOINT_DISABLE", "1", "TF_CLI_CONFIG_FILE", "/dev/null"));
             Process process = builder.start();
             try (InputStream out = process.getInputStream()) {
                 String json = new String(out.readAllBytes(), StandardCharsets.UTF_8);
@@ -350,13 +367,15 @@ class TerraformVersionsTest {
         Process process = new ProcessBuilder(java.toString(), source.toString(), lockFile.toString())
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        BufferedReader out =
+                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         assertThat(out.readLine()).as("the lock holder's first line").isEqualTo("locked");
         return process;
     }
 
     private static Path zip(Path target, String entryName, InputStream content) throws IOException {
-        try (content; ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(target))) {
+        try (content;
+                ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(target))) {
             zip.setLevel(Deflater.BEST_SPEED); // the binary is ~90 MB; speed over size
             zip.putNextEntry(new ZipEntry(entryName));
             content.transferTo(zip);
@@ -369,16 +388,15 @@ class TerraformVersionsTest {
     }
 
     private static String sums(String zipName, String sha256) {
-        return "%s  %s\n%s  %s\n".formatted(
-                "ab".repeat(32), zipName.replace("linux_amd64", "darwin_arm64"),
-                sha256, zipName);
+        return "%s  %s\n%s  %s\n"
+                .formatted("ab".repeat(32), zipName.replace("linux_amd64", "darwin_arm64"), sha256, zipName);
     }
 
     private static String sha256(Path file) throws IOException {
         MessageDigest digest = MirrorClient.sha256();
         try (InputStream in = Files.newInputStream(file)) {
             byte[] buffer = new byte[1 << 16];
-            for (int n; (n = in.read(buffer)) > 0;) digest.update(buffer, 0, n);
+            for (int n; (n = in.read(buffer)) > 0; ) digest.update(buffer, 0, n);
         }
         return HexFormat.of().formatHex(digest.digest());
     }

@@ -36,6 +36,7 @@ public final class FakeLogStore implements FakeServer.Handler {
     public volatile int viewers;
     /** Answers every request with this instead of storing. */
     public volatile Reply refusal;
+
     private final AtomicInteger replies = new AtomicInteger();
 
     @Override
@@ -51,14 +52,16 @@ public final class FakeLogStore implements FakeServer.Handler {
             requestBytes.add(request.bodyBytes());
             for (int i = 0; i < batch.lines().size(); i++) {
                 if (batch.lines().get(i).seq() != batch.firstSeq() + i) {
-                    violations.add("batch at " + batch.firstSeq() + " has seq " + batch.lines().get(i).seq() + " at index " + i);
+                    violations.add("batch at " + batch.firstSeq() + " has seq "
+                            + batch.lines().get(i).seq() + " at index " + i);
                 }
             }
             if (refusal != null) return refusal;
             if (outage.getAndUpdate(n -> Math.max(0, n - 1)) > 0) return Reply.error(503, "unavailable", "restarting");
             long committed;
             synchronized (this) {
-                List<LogLine> lines = stored.computeIfAbsent(request.pathParameter(ApiPaths.TASK_LOGS), k -> new ArrayList<>());
+                List<LogLine> lines =
+                        stored.computeIfAbsent(request.pathParameter(ApiPaths.TASK_LOGS), k -> new ArrayList<>());
                 if (batch.firstSeq() > lines.size()) {
                     return Reply.error(409, "log_gap", "first_seq " + batch.firstSeq() + " is beyond " + lines.size());
                 }
@@ -92,7 +95,9 @@ public final class FakeLogStore implements FakeServer.Handler {
 
     /** Stored line texts with Terraform's colour codes removed. */
     public List<String> plainText(String taskId) {
-        return stored(taskId).stream().map(l -> l.line().replaceAll("\u001B\\[[0-9;]*m", "")).toList();
+        return stored(taskId).stream()
+                .map(l -> l.line().replaceAll("\u001B\\[[0-9;]*m", ""))
+                .toList();
     }
 
     public int linesSent() {

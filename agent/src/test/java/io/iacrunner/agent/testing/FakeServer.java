@@ -111,11 +111,19 @@ public final class FakeServer implements AutoCloseable {
             byte[] raw = exchange.getRequestBody().readAllBytes();
             JsonNode body = raw.length == 0 ? null : JSON.readTree(raw);
             String auth = exchange.getRequestHeaders().getFirst("Authorization");
-            Request request = new Request(method, path, auth == null ? null : auth.replaceFirst("^Bearer ", ""), body, raw.length, Instant.now());
+            Request request = new Request(
+                    method,
+                    path,
+                    auth == null ? null : auth.replaceFirst("^Bearer ", ""),
+                    body,
+                    raw.length,
+                    Instant.now());
             requests.add(request);
             Reply reply;
             try {
-                reply = routes.stream().filter(r -> r.matches(method, path)).findFirst()
+                reply = routes.stream()
+                        .filter(r -> r.matches(method, path))
+                        .findFirst()
                         .map(r -> {
                             try {
                                 return r.handler().handle(request);

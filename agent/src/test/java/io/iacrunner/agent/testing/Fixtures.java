@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** What the agent's tests share: the Terraform they run, the pool token, registration as the server does it. */
 public final class Fixtures {
     public static final String POOL_TOKEN = "pool-secret";
-    public static final Path TERRAFORM = Path.of(System.getenv().getOrDefault("IAC_TEST_TERRAFORM", "/usr/local/bin/terraform"));
+    public static final Path TERRAFORM =
+            Path.of(System.getenv().getOrDefault("IAC_TEST_TERRAFORM", "/usr/local/bin/terraform"));
 
     private Fixtures() {}
 
@@ -26,12 +27,14 @@ public final class Fixtures {
      * Registration as the server does it: the pool token is required, and each registration is a new agent
      * ({@code agent-N}, token {@code agent-token-N}).
      */
-    public static AtomicInteger acceptRegistrations(FakeServer server, PoolConfig pool, int pingIntervalSeconds, int leaseSeconds) {
+    public static AtomicInteger acceptRegistrations(
+            FakeServer server, PoolConfig pool, int pingIntervalSeconds, int leaseSeconds) {
         AtomicInteger registrations = new AtomicInteger();
         server.on("POST", ApiPaths.AGENT_REGISTER, r -> {
             if (!POOL_TOKEN.equals(r.bearer())) return Reply.error(401, "unauthorized", "bad pool token");
             int n = registrations.incrementAndGet();
-            return Reply.ok(new RegisterResponse("agent-" + n, "agent-token-" + n, null, pool, pingIntervalSeconds, leaseSeconds));
+            return Reply.ok(new RegisterResponse(
+                    "agent-" + n, "agent-token-" + n, null, pool, pingIntervalSeconds, leaseSeconds));
         });
         return registrations;
     }
@@ -94,8 +97,12 @@ public final class Fixtures {
         }
 
         private synchronized void register() {
-            token = registration.post(ApiPaths.AGENT_REGISTER, new RegisterRequest("test", "dev", "localhost"),
-                    RegisterResponse.class).agentToken();
+            token = registration
+                    .post(
+                            ApiPaths.AGENT_REGISTER,
+                            new RegisterRequest("test", "dev", "localhost"),
+                            RegisterResponse.class)
+                    .agentToken();
             generation++;
         }
     }

@@ -23,8 +23,8 @@ final class CappedStream extends ReadThroughFilter {
     }
 
     ArchiveRefusedException tooLarge() {
-        return new ArchiveRefusedException(Reason.TOO_LARGE, "the archive unpacks to more than " + limit
-                + " bytes of tar stream");
+        return new ArchiveRefusedException(
+                Reason.TOO_LARGE, "the archive unpacks to more than " + limit + " bytes of tar stream");
     }
 
     @Override

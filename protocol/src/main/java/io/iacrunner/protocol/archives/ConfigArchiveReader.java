@@ -2,6 +2,7 @@ package io.iacrunner.protocol.archives;
 
 import static io.iacrunner.protocol.archives.ArchiveRefusedException.entry;
 import static io.iacrunner.protocol.archives.ArchiveRefusedException.quote;
+
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -101,8 +102,11 @@ public final class ConfigArchiveReader {
         int b2 = guarded(raw::read);
         raw.reset();
         if (b1 != 0x1f || b2 != 0x8b) {
-            throw new ArchiveRefusedException(Reason.NOT_GZIP, b1 == -1 ? "the archive is empty; upload a .tar.gz"
-                    : "the archive is not gzip-compressed; upload a .tar.gz");
+            throw new ArchiveRefusedException(
+                    Reason.NOT_GZIP,
+                    b1 == -1
+                            ? "the archive is empty; upload a .tar.gz"
+                            : "the archive is not gzip-compressed; upload a .tar.gz");
         }
     }
 
@@ -125,16 +129,22 @@ public final class ConfigArchiveReader {
             InputStream tarBytes = new BufferedInputStream(inflated, 8192);
             // Blocks of one record, and a stream that can be reset: the reader then consumes nothing after the tar
             // end unseen (no block padding, no peeked second end record); requireZeroPadding checks what follows.
-            TarArchiveInputStream tar = new TarArchiveInputStream(tarBytes, TarConstants.DEFAULT_RCDSIZE,
-                    TarConstants.DEFAULT_RCDSIZE, StandardCharsets.UTF_8.name());
+            TarArchiveInputStream tar = new TarArchiveInputStream(
+                    tarBytes,
+                    TarConstants.DEFAULT_RCDSIZE,
+                    TarConstants.DEFAULT_RCDSIZE,
+                    StandardCharsets.UTF_8.name());
             TarArchiveEntry entry;
             while ((entry = guarded(tar::getNextEntry)) != null) {
                 if (entry.isGlobalPaxHeader()) continue; // metadata for the entries after it (git archive writes one)
                 String raw = entry.getName();
                 if (++entries > limits.maxEntries()) {
-                    throw new ArchiveRefusedException(Reason.TOO_MANY_FILES, "the archive has more than "
-                            + limits.maxEntries() + " entries (files and directories); the one past the limit is "
-                            + quote(raw));
+                    throw new ArchiveRefusedException(
+                            Reason.TOO_MANY_FILES,
+                            "the archive has more than "
+                                    + limits.maxEntries()
+                                    + " entries (files and directories); the one past the limit is "
+                                    + quote(raw));
                 }
                 String name = EntryNames.normalize(raw, limits);
                 refuseLinks(entry, raw);
@@ -143,17 +153,21 @@ public final class ConfigArchiveReader {
             }
             requireZeroPadding(tarBytes);
             if (!topLevelConfig) {
-                throw new ArchiveRefusedException(Reason.NO_CONFIGURATION,
+                throw new ArchiveRefusedException(
+                        Reason.NO_CONFIGURATION,
                         "the archive has no .tf or .tf.json file at its top level"
-                        + (nestedConfig == null ? "" : " (" + quote(nestedConfig)
-                                + " is in a subdirectory: pack the directory's contents, not the directory)"));
+                                + (nestedConfig == null
+                                        ? ""
+                                        : " (" + quote(nestedConfig)
+                                                + " is in a subdirectory: pack the directory's contents, not the directory)"));
             }
         }
 
         private void directory(TarArchiveEntry entry, String name, String raw) throws IOException {
             if (entry.getSize() != 0) {
-                throw new ArchiveRefusedException(Reason.CORRUPT, "directory entry " + quote(raw) + " declares "
-                        + entry.getSize() + " bytes of content");
+                throw new ArchiveRefusedException(
+                        Reason.CORRUPT,
+                        "directory entry " + quote(raw) + " declares " + entry.getSize() + " bytes of content");
             }
             if (name.isEmpty()) return; // "./" is the configuration directory itself
             tree.add(name, raw, true);
@@ -163,8 +177,10 @@ public final class ConfigArchiveReader {
         private void file(TarArchiveInputStream tar, TarArchiveEntry entry, String name, String raw)
                 throws IOException {
             if (!isRegularFile(entry)) {
-                throw entry(Reason.SPECIAL_FILE, raw, "is " + kind(entry)
-                        + "; only regular files and directories are allowed");
+                throw entry(
+                        Reason.SPECIAL_FILE,
+                        raw,
+                        "is " + kind(entry) + "; only regular files and directories are allowed");
             }
             if (name.isEmpty()) throw entry(Reason.BAD_NAME, raw, "names no file");
             tree.add(name, raw, false);
@@ -186,12 +202,16 @@ public final class ConfigArchiveReader {
 
         private void checkSizes(String raw, long size) {
             if (size > limits.maxFileBytes()) {
-                throw entry(Reason.FILE_TOO_LARGE, raw, "is larger than " + limits.maxFileBytes() + " bytes ("
-                        + size + ")");
+                throw entry(
+                        Reason.FILE_TOO_LARGE,
+                        raw,
+                        "is larger than " + limits.maxFileBytes() + " bytes (" + size + ")");
             }
             if (total + size > limits.maxTotalBytes()) {
-                throw new ArchiveRefusedException(Reason.TOO_LARGE, "the archive's files add up to more than "
-                        + limits.maxTotalBytes() + " bytes (at entry " + quote(raw) + ")");
+                throw new ArchiveRefusedException(
+                        Reason.TOO_LARGE,
+                        "the archive's files add up to more than " + limits.maxTotalBytes() + " bytes (at entry "
+                                + quote(raw) + ")");
             }
         }
 
@@ -250,7 +270,8 @@ public final class ConfigArchiveReader {
             IOException own = HashedSource.Failure.in(e);
             if (own != null) throw own;
             String message = e.getMessage() == null || e.getMessage().isBlank()
-                    ? e.getClass().getSimpleName() : e.getMessage();
+                    ? e.getClass().getSimpleName()
+                    : e.getMessage();
             throw new ArchiveRefusedException(Reason.CORRUPT, "the archive cannot be read: " + message, e);
         }
     }
@@ -262,12 +283,14 @@ public final class ConfigArchiveReader {
 
     private static void refuseLinks(TarArchiveEntry entry, String raw) {
         if (entry.isSymbolicLink()) {
-            throw entry(Reason.LINK, raw, "is a symbolic link (to " + quote(entry.getLinkName())
-                    + "); links are not allowed");
+            throw entry(
+                    Reason.LINK,
+                    raw,
+                    "is a symbolic link (to " + quote(entry.getLinkName()) + "); links are not allowed");
         }
         if (entry.isLink()) {
-            throw entry(Reason.LINK, raw, "is a hard link (to " + quote(entry.getLinkName())
-                    + "); links are not allowed");
+            throw entry(
+                    Reason.LINK, raw, "is a hard link (to " + quote(entry.getLinkName()) + "); links are not allowed");
         }
     }
 

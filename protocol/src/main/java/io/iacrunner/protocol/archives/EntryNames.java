@@ -1,6 +1,7 @@
 package io.iacrunner.protocol.archives;
 
 import static io.iacrunner.protocol.archives.ArchiveRefusedException.entry;
+
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,8 +22,10 @@ final class EntryNames {
         if (raw.isEmpty()) throw new ArchiveRefusedException(Reason.BAD_NAME, "an entry has an empty name");
         // A cheap bound before any splitting: no name this long can normalize to one within the limit.
         if (raw.length() > 4L * limits.maxPathLength() + 64) {
-            throw entry(Reason.PATH_TOO_LONG, raw, "has a name of "
-                    + raw.length() + " characters; the limit is " + limits.maxPathLength() + " bytes");
+            throw entry(
+                    Reason.PATH_TOO_LONG,
+                    raw,
+                    "has a name of " + raw.length() + " characters; the limit is " + limits.maxPathLength() + " bytes");
         }
         checkCharacters(raw);
         if (raw.startsWith("/")) {
@@ -36,12 +39,14 @@ final class EntryNames {
             if (segment.isEmpty() || segment.equals(".")) continue;
             // Refused even where it would stay inside ("modules/../x"): no extractor then has to resolve it right.
             if (segment.equals("..")) {
-                throw entry(Reason.PATH_TRAVERSAL, raw,
+                throw entry(
+                        Reason.PATH_TRAVERSAL,
+                        raw,
                         "has a '..' segment; names must stay inside the configuration directory");
             }
             if (segment.getBytes(StandardCharsets.UTF_8).length > MAX_SEGMENT_BYTES) {
-                throw entry(Reason.PATH_TOO_LONG, raw, "has a name segment longer than " + MAX_SEGMENT_BYTES
-                        + " bytes");
+                throw entry(
+                        Reason.PATH_TOO_LONG, raw, "has a name segment longer than " + MAX_SEGMENT_BYTES + " bytes");
             }
             segments.add(segment);
         }

@@ -16,8 +16,8 @@ public record Limits(long maxTotalBytes, long maxFileBytes, int maxEntries, int 
 
     public Limits {
         if (maxTotalBytes <= 0 || maxFileBytes <= 0 || maxEntries <= 0 || maxPathLength <= 0 || maxPathDepth <= 0) {
-            throw new IllegalArgumentException("archive limits must be positive: " + maxTotalBytes + ", "
-                    + maxFileBytes + ", " + maxEntries + ", " + maxPathLength + ", " + maxPathDepth);
+            throw new IllegalArgumentException("archive limits must be positive: " + maxTotalBytes + ", " + maxFileBytes
+                    + ", " + maxEntries + ", " + maxPathLength + ", " + maxPathDepth);
         }
     }
 

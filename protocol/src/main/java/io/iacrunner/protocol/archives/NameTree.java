@@ -2,13 +2,18 @@ package io.iacrunner.protocol.archives;
 
 import static io.iacrunner.protocol.archives.ArchiveRefusedException.entry;
 import static io.iacrunner.protocol.archives.ArchiveRefusedException.quote;
+
 import java.util.HashMap;
 import java.util.Map;
 
 /** The normalized names seen so far: each once, and no file where a directory is needed. */
 final class NameTree {
     /** A directory named only as some entry's parent may still get an entry of its own later, once. */
-    private enum Kind { FILE, DIRECTORY, IMPLIED_DIRECTORY }
+    private enum Kind {
+        FILE,
+        DIRECTORY,
+        IMPLIED_DIRECTORY
+    }
 
     private final Map<String, Kind> names = new HashMap<>();
 
@@ -25,7 +30,12 @@ final class NameTree {
             names.put(name, directory ? Kind.DIRECTORY : Kind.FILE);
             return;
         }
-        throw entry(Reason.DUPLICATE_ENTRY, raw, (raw.equals(name) ? "" : "(normalized " + quote(name) + ") ")
-                + (before == Kind.FILE ? "repeats the name of an earlier file" : "names an existing directory"));
+        throw entry(
+                Reason.DUPLICATE_ENTRY,
+                raw,
+                (raw.equals(name) ? "" : "(normalized " + quote(name) + ") ")
+                        + (before == Kind.FILE
+                                ? "repeats the name of an earlier file"
+                                : "names an existing directory"));
     }
 }

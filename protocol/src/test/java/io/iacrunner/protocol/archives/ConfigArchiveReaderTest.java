@@ -2,6 +2,7 @@ package io.iacrunner.protocol.archives;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import io.iacrunner.protocol.archives.ConfigArchiveReader.ConfigFile;
 import io.iacrunner.protocol.testing.TarGz;
 import java.io.ByteArrayInputStream;
@@ -30,16 +31,22 @@ class ConfigArchiveReaderTest {
 
             @Override
             public void file(String name, long size, InputStream content) throws IOException {
-                seen.add("file " + name + " " + size + " " + new String(content.readAllBytes(), StandardCharsets.UTF_8));
+                seen.add(
+                        "file " + name + " " + size + " " + new String(content.readAllBytes(), StandardCharsets.UTF_8));
             }
         };
-        byte[] archive = new TarGz().dir("./").file("./main.tf", "a").dir("modules//net/").file("modules/net/x.tf", "bc")
+        byte[] archive = new TarGz()
+                .dir("./")
+                .file("./main.tf", "a")
+                .dir("modules//net/")
+                .file("modules/net/x.tf", "bc")
                 .bytes();
 
         ConfigArchiveReader.Summary summary = reader.read(new ByteArrayInputStream(archive), recording);
 
         assertThat(seen).containsExactly("file main.tf 1 a", "dir modules/net", "file modules/net/x.tf 2 bc");
-        assertThat(summary.files()).containsExactly(new ConfigFile("main.tf", 1), new ConfigFile("modules/net/x.tf", 2));
+        assertThat(summary.files())
+                .containsExactly(new ConfigFile("main.tf", 1), new ConfigFile("modules/net/x.tf", 2));
         assertThat(summary.totalBytes()).isEqualTo(3);
     }
 
@@ -55,10 +62,14 @@ class ConfigArchiveReaderTest {
                 content.read();
             }
         };
-        byte[] archive = new TarGz().file("main.tf", "x".repeat(60)).file("b.tf", "x".repeat(41)).bytes();
+        byte[] archive = new TarGz()
+                .file("main.tf", "x".repeat(60))
+                .file("b.tf", "x".repeat(41))
+                .bytes();
 
         assertThatThrownBy(() -> small.read(new ByteArrayInputStream(archive), readsOneByte))
-                .isInstanceOfSatisfying(ArchiveRefusedException.class, e -> assertThat(e.code()).isEqualTo("archive_too_large"));
+                .isInstanceOfSatisfying(
+                        ArchiveRefusedException.class, e -> assertThat(e.code()).isEqualTo("archive_too_large"));
     }
 
     @Test
@@ -74,7 +85,8 @@ class ConfigArchiveReaderTest {
             }
         };
 
-        assertThatThrownBy(() -> reader.read(new ByteArrayInputStream(TarGz.withConfig().bytes()), failing))
+        assertThatThrownBy(() ->
+                        reader.read(new ByteArrayInputStream(TarGz.withConfig().bytes()), failing))
                 .isSameAs(diskFull);
     }
 }

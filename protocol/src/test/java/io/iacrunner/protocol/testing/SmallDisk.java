@@ -55,7 +55,8 @@ public final class SmallDisk implements AutoCloseable {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes());
         if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException(String.join(" ", command) + " failed (the full-disk tests need root, as CI has): " + output);
+            throw new IOException(
+                    String.join(" ", command) + " failed (the full-disk tests need root, as CI has): " + output);
         }
     }
 }

@@ -29,7 +29,8 @@ public final class TarGz {
 
     /** A valid start: a root module and a child module. */
     public static TarGz withConfig() {
-        return new TarGz().file("main.tf", "module \"net\" {\n  source = \"./modules/net\"\n}\n")
+        return new TarGz()
+                .file("main.tf", "module \"net\" {\n  source = \"./modules/net\"\n}\n")
                 .file("modules/net/main.tf", "output \"cidr\" {\n  value = \"10.0.0.0/16\"\n}\n");
     }
 
@@ -113,7 +114,8 @@ public final class TarGz {
         try {
             tar.putArchiveEntry(entry);
             byte[] zeros = new byte[1 << 16];
-            for (long left = size; left > 0; left -= zeros.length) tar.write(zeros, 0, (int) Math.min(left, zeros.length));
+            for (long left = size; left > 0; left -= zeros.length)
+                tar.write(zeros, 0, (int) Math.min(left, zeros.length));
             tar.closeArchiveEntry();
             return this;
         } catch (IOException e) {
@@ -128,7 +130,8 @@ public final class TarGz {
     private static final class ZeroRunGzip extends OutputStream {
         private static final int CHUNK = 1 << 20;
         private static final byte[] ZEROS = new byte[CHUNK];
-        private static final byte[] DEFLATED_ZEROS = deflate(new Deflater(Deflater.BEST_COMPRESSION, true), ZEROS, CHUNK, false);
+        private static final byte[] DEFLATED_ZEROS =
+                deflate(new Deflater(Deflater.BEST_COMPRESSION, true), ZEROS, CHUNK, false);
 
         private final ByteArrayOutputStream out = new ByteArrayOutputStream();
         private final Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION, true);
@@ -158,7 +161,8 @@ public final class TarGz {
                 offset += n;
                 length -= n;
                 if (filled == CHUNK) {
-                    out.writeBytes(Arrays.equals(pending, ZEROS) ? DEFLATED_ZEROS : deflate(deflater, pending, CHUNK, false));
+                    out.writeBytes(
+                            Arrays.equals(pending, ZEROS) ? DEFLATED_ZEROS : deflate(deflater, pending, CHUNK, false));
                     filled = 0;
                 }
             }

@@ -12,11 +12,11 @@ import io.iacrunner.protocol.RegisterResponse;
 import io.iacrunner.server.auth.Principal;
 import io.iacrunner.server.auth.Tokens;
 import io.iacrunner.server.pools.PoolStore;
+import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.tasks.LeaseMonitor;
 import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Rows;
-import io.iacrunner.server.problems.ApiProblem;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,8 +49,17 @@ public final class AgentService {
      * @param leases recovers the tasks of an agent that deregisters at once, and those an agent's heartbeat no longer
      *     lists
      */
-    public AgentService(Jdbi jdbi, AgentStore agents, PoolStore pools, TaskStore tasks, Tokens tokens, Clock clock,
-            Duration pingInterval, Duration lease, Duration lostApplyWindow, LeaseMonitor leases) {
+    public AgentService(
+            Jdbi jdbi,
+            AgentStore agents,
+            PoolStore pools,
+            TaskStore tasks,
+            Tokens tokens,
+            Clock clock,
+            Duration pingInterval,
+            Duration lease,
+            Duration lostApplyWindow,
+            LeaseMonitor leases) {
         this.jdbi = jdbi;
         this.agents = agents;
         this.pools = pools;
@@ -69,21 +78,32 @@ public final class AgentService {
             throw ApiProblem.badRequest("invalid_agent_name", "name is required, at most 128 characters");
         }
         PoolConfig pool = pools.find(member.poolId())
-                .orElseThrow(() -> ApiProblem.notFound("pool_not_found", "pool '" + member.poolId() + "' does not exist"));
+                .orElseThrow(
+                        () -> ApiProblem.notFound("pool_not_found", "pool '" + member.poolId() + "' does not exist"));
         String agentId = resumed(request, pool.poolId()).orElse(null);
         if (agentId != null) {
             log.info("agent {} came back as {} in pool {} (its token had expired)", name, agentId, pool.poolId());
         } else {
             agentId = Ids.agent();
-            agents.insert(agentId, name, pool.poolId(), limit(request.version()), limit(request.hostname()), request.isolation());
+            agents.insert(
+                    agentId,
+                    name,
+                    pool.poolId(),
+                    limit(request.version()),
+                    limit(request.hostname()),
+                    request.isolation());
             log.info("agent {} registered as {} in pool {}", name, agentId, pool.poolId());
         }
         Tokens.Issued token = tokens.issueAgent(agentId, pool.poolId(), AGENT_TOKEN_TTL);
         if (request.isolation() == Isolation.NONE) {
-            log.warn("agent {} ({}) runs its tasks WITHOUT a sandbox (--isolation none): they can read its credentials", name, agentId);
+            log.warn(
+                    "agent {} ({}) runs its tasks WITHOUT a sandbox (--isolation none): they can read its credentials",
+                    name,
+                    agentId);
         }
-        return new RegisterResponse(agentId, token.token(), token.expiresAt(), pool, (int) pingInterval.toSeconds(),
-                (int) lease.toSeconds());
+        return new RegisterResponse(
+                agentId, token.token(), token.expiresAt(), pool, (int) pingInterval.toSeconds(), (int)
+                        lease.toSeconds());
     }
 
     /**
@@ -108,8 +128,10 @@ public final class AgentService {
         if (ping.agentId() != null && !ping.agentId().equals(agent.agentId())) {
             throw ApiProblem.badRequest("agent_id_mismatch", "agent_id in the body differs from the token's agent");
         }
-        AgentStore.AgentRow row = agents.touch(agent.agentId(), Rows.json(ping), limit(ping.version()), ping.isolation())
-                .orElseThrow(() -> ApiProblem.notFound(ErrorCodes.UNKNOWN_AGENT, "agent " + agent.agentId() + " is not registered; register again"));
+        AgentStore.AgentRow row = agents.touch(
+                        agent.agentId(), Rows.json(ping), limit(ping.version()), ping.isolation())
+                .orElseThrow(() -> ApiProblem.notFound(
+                        ErrorCodes.UNKNOWN_AGENT, "agent " + agent.agentId() + " is not registered; register again"));
         PoolConfig pool = pools.find(row.poolId()).orElseThrow();
         List<String> reported = ping.currentTasks() == null ? List.of() : ping.currentTasks();
         // Before reading what runs here: a task the agent never got or gave up is recovered, not left running forever.
@@ -117,7 +139,8 @@ public final class AgentService {
         List<CancelOrder> cancel = new ArrayList<>();
         List<String> ours = jdbi.inTransaction(h -> {
             List<String> back = tasks.agentBack(h, agent.agentId(), reported);
-            if (!back.isEmpty()) log.info("agent {} is back; its applies {} are no longer waited for", agent.agentId(), back);
+            if (!back.isEmpty())
+                log.info("agent {} is back; its applies {} are no longer waited for", agent.agentId(), back);
             cancel.addAll(tasks.cancelOrders(h, agent.agentId()));
             return tasks.runningOn(h, agent.agentId());
         });
@@ -128,14 +151,19 @@ public final class AgentService {
                         || Duration.between(clock.instant(), agent.expiresAt()).compareTo(RENEW_BELOW) < 0
                 ? tokens.issueAgent(agent.agentId(), row.poolId(), AGENT_TOKEN_TTL)
                 : null;
-        return new PingReply(pool, cancel, renewed == null ? null : renewed.token(),
-                renewed == null ? null : renewed.expiresAt(), (int) lease.toSeconds());
+        return new PingReply(
+                pool,
+                cancel,
+                renewed == null ? null : renewed.token(),
+                renewed == null ? null : renewed.expiresAt(),
+                (int) lease.toSeconds());
     }
 
     /** The pool an agent belongs to now; 404 tells an agent the server has forgotten it. */
     public PoolConfig poolOf(Principal.Agent agent) {
         AgentStore.AgentRow row = agents.find(agent.agentId())
-                .orElseThrow(() -> ApiProblem.notFound(ErrorCodes.UNKNOWN_AGENT, "agent " + agent.agentId() + " is not registered; register again"));
+                .orElseThrow(() -> ApiProblem.notFound(
+                        ErrorCodes.UNKNOWN_AGENT, "agent " + agent.agentId() + " is not registered; register again"));
         return pools.find(row.poolId()).orElseThrow();
     }
 

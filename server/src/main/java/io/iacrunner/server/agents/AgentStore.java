@@ -26,12 +26,18 @@ public final class AgentStore {
     }
 
     /** @param isolation how the agent isolates its tasks; null when it does not say */
-    public void insert(String agentId, String name, String poolId, String version, String hostname, Isolation isolation) {
+    public void insert(
+            String agentId, String name, String poolId, String version, String hostname, Isolation isolation) {
         jdbi.useHandle(h -> clock.at(h.createUpdate("""
                         insert into agents (agent_id, name, pool_id, version, hostname, isolation, last_seen)
                         values (:id, :name, :pool, :version, :host, :isolation, <now>)"""))
-                .bind("id", agentId).bind("name", name).bind("pool", poolId).bind("version", version)
-                .bind("host", hostname).bind("isolation", isolation == null ? null : isolation.wireName()).execute());
+                .bind("id", agentId)
+                .bind("name", name)
+                .bind("pool", poolId)
+                .bind("version", version)
+                .bind("host", hostname)
+                .bind("isolation", isolation == null ? null : isolation.wireName())
+                .execute());
     }
 
     /**
@@ -44,23 +50,29 @@ public final class AgentStore {
                         update agents set last_seen = <now>, last_ping = coalesce(cast(:ping as jsonb), last_ping),
                             version = coalesce(:version, version), isolation = coalesce(:isolation, isolation)
                         where agent_id = :id and deregistered_at is null returning agent_id, pool_id"""))
-                .bind("id", agentId).bind("ping", pingJson).bind("version", version)
+                .bind("id", agentId)
+                .bind("ping", pingJson)
+                .bind("version", version)
                 .bind("isolation", isolation == null ? null : isolation.wireName())
-                .map((rs, ctx) -> new AgentRow(rs.getString("agent_id"), rs.getString("pool_id"))).findOne());
+                .map((rs, ctx) -> new AgentRow(rs.getString("agent_id"), rs.getString("pool_id")))
+                .findOne());
     }
 
     public Optional<AgentRow> find(String agentId) {
         return jdbi.withHandle(h -> h.createQuery(
                         "select agent_id, pool_id from agents where agent_id = :id and deregistered_at is null")
                 .bind("id", agentId)
-                .map((rs, ctx) -> new AgentRow(rs.getString("agent_id"), rs.getString("pool_id"))).findOne());
+                .map((rs, ctx) -> new AgentRow(rs.getString("agent_id"), rs.getString("pool_id")))
+                .findOne());
     }
 
     /** Marks the agent gone; true when it was registered. */
     public boolean deregister(String agentId) {
         return jdbi.withHandle(h -> h.createUpdate(
-                        "update agents set deregistered_at = now() where agent_id = :id and deregistered_at is null")
-                .bind("id", agentId).execute()) == 1;
+                                "update agents set deregistered_at = now() where agent_id = :id and deregistered_at is null")
+                        .bind("id", agentId)
+                        .execute())
+                == 1;
     }
 
     public List<AgentView> list(Duration offlineAfter) {
@@ -75,10 +87,17 @@ public final class AgentStore {
                         group by a.agent_id order by a.registered_at"""))
                 .bind("offline", (double) offlineAfter.toMillis() / 1000.0)
                 .map((rs, ctx) -> {
-                    List<String> running = List.of((String[]) rs.getArray("running").getArray());
+                    List<String> running =
+                            List.of((String[]) rs.getArray("running").getArray());
                     String status = rs.getBoolean("offline") ? "offline" : running.isEmpty() ? "idle" : "busy";
-                    return new AgentView(rs.getString("agent_id"), rs.getString("name"), rs.getString("pool_id"), status,
-                            Rows.instant(rs, "last_seen"), running, rs.getString("version"),
+                    return new AgentView(
+                            rs.getString("agent_id"),
+                            rs.getString("name"),
+                            rs.getString("pool_id"),
+                            status,
+                            Rows.instant(rs, "last_seen"),
+                            running,
+                            rs.getString("version"),
                             rs.getString("isolation") == null ? null : Isolation.fromWire(rs.getString("isolation")),
                             rs.getBoolean("disk_full"));
                 })

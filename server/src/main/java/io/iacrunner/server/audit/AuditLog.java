@@ -2,8 +2,8 @@ package io.iacrunner.server.audit;
 
 import io.iacrunner.protocol.AuditEventList;
 import io.iacrunner.protocol.AuditEventView;
-import io.iacrunner.server.util.Rows;
 import io.iacrunner.server.problems.ApiProblem;
+import io.iacrunner.server.util.Rows;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,26 +39,40 @@ public final class AuditLog {
         jdbi.useHandle(h -> h.createUpdate("""
                         insert into audit_events (kind, actor, subject, detail, remote_addr)
                         values (:kind, :actor, :subject, :detail, :addr)""")
-                .bind("kind", kind).bind("actor", actor).bind("subject", subject).bind("detail", detail)
-                .bind("addr", remoteAddr).execute());
+                .bind("kind", kind)
+                .bind("actor", actor)
+                .bind("subject", subject)
+                .bind("detail", detail)
+                .bind("addr", remoteAddr)
+                .execute());
     }
 
     public void authenticationFailed(String remoteAddr, String path, String reason) {
         String address = remoteAddr == null ? "unknown" : remoteAddr;
         Instant now = clock.instant();
         if (failures.size() > MAX_TRACKED_ADDRESSES) failures.clear();
-        FailureWindow window = failures.compute(address, (a, w) ->
-                w == null || now.isAfter(w.opened().plus(FAILURE_WINDOW)) ? new FailureWindow(now, 0) : new FailureWindow(w.opened(), w.folded() + 1));
+        FailureWindow window = failures.compute(
+                address,
+                (a, w) -> w == null || now.isAfter(w.opened().plus(FAILURE_WINDOW))
+                        ? new FailureWindow(now, 0)
+                        : new FailureWindow(w.opened(), w.folded() + 1));
         if (window.folded() > 0) return;
         record("authentication_failed", "anonymous", path, reason, address);
     }
 
     public AuditEventList recent(int limit) {
         if (limit < 1 || limit > 1000) throw ApiProblem.badRequest("invalid_limit", "limit must be 1..1000");
-        return new AuditEventList(jdbi.withHandle(h -> h.createQuery("select * from audit_events order by event_id desc limit :limit")
+        return new AuditEventList(jdbi.withHandle(h -> h.createQuery(
+                        "select * from audit_events order by event_id desc limit :limit")
                 .bind("limit", limit)
-                .map((rs, ctx) -> new AuditEventView(rs.getLong("event_id"), Rows.instant(rs, "at"), rs.getString("kind"),
-                        rs.getString("actor"), rs.getString("subject"), rs.getString("detail"), rs.getString("remote_addr")))
+                .map((rs, ctx) -> new AuditEventView(
+                        rs.getLong("event_id"),
+                        Rows.instant(rs, "at"),
+                        rs.getString("kind"),
+                        rs.getString("actor"),
+                        rs.getString("subject"),
+                        rs.getString("detail"),
+                        rs.getString("remote_addr")))
                 .list()));
     }
 }

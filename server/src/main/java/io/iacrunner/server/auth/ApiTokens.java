@@ -5,8 +5,8 @@ import io.iacrunner.protocol.Role;
 import io.iacrunner.protocol.TokenCreated;
 import io.iacrunner.protocol.TokenList;
 import io.iacrunner.protocol.TokenView;
-import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.problems.ApiProblem;
+import io.iacrunner.server.util.Ids;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -49,28 +49,37 @@ public final class ApiTokens {
     }
 
     public TokenCreated create(CreateTokenRequest request) {
-        String description = request.description() == null ? "" : request.description().strip();
-        if (description.length() > 200) throw ApiProblem.badRequest("invalid_description", "description is at most 200 characters");
+        String description =
+                request.description() == null ? "" : request.description().strip();
+        if (description.length() > 200)
+            throw ApiProblem.badRequest("invalid_description", "description is at most 200 characters");
         Instant expires = expiry(request.expiresInSeconds());
         boolean admin = Boolean.TRUE.equals(request.globalAdmin());
         Map<String, Role> grants = request.workspaces() == null ? Map.of() : new TreeMap<>(request.workspaces());
         if (request.poolId() != null) {
             if (admin || !grants.isEmpty()) {
-                throw ApiProblem.badRequest("pool_token_with_grants", "an agent-pool token registers agents and nothing else:"
-                        + " give pool_id alone, or global_admin / workspaces alone");
+                throw ApiProblem.badRequest(
+                        "pool_token_with_grants",
+                        "an agent-pool token registers agents and nothing else:"
+                                + " give pool_id alone, or global_admin / workspaces alone");
             }
             Ids.requireName(request.poolId(), "invalid_pool_id", "pool ids");
             return issue("pool", description, false, request.poolId(), expires, Map.of());
         }
         if (admin == !grants.isEmpty()) {
-            throw ApiProblem.badRequest(admin ? "admin_token_with_grants" : "token_without_rights",
-                    admin ? "a global admin token can do everything: leave workspaces out"
+            throw ApiProblem.badRequest(
+                    admin ? "admin_token_with_grants" : "token_without_rights",
+                    admin
+                            ? "a global admin token can do everything: leave workspaces out"
                             : "say what the token may do: global_admin, workspaces {WS: read|plan|apply|admin}, or pool_id");
         }
-        if (grants.size() > MAX_GRANTS) throw ApiProblem.badRequest("too_many_grants", "at most " + MAX_GRANTS + " workspaces per token");
+        if (grants.size() > MAX_GRANTS)
+            throw ApiProblem.badRequest("too_many_grants", "at most " + MAX_GRANTS + " workspaces per token");
         grants.forEach((workspace, role) -> {
             Ids.requireWorkspaceId(workspace);
-            if (role == null) throw ApiProblem.badRequest("invalid_role", "workspace " + workspace + " needs a role: read, plan, apply or admin");
+            if (role == null)
+                throw ApiProblem.badRequest(
+                        "invalid_role", "workspace " + workspace + " needs a role: read, plan, apply or admin");
         });
         return issue("user", description, admin, null, expires, grants);
     }
@@ -90,9 +99,12 @@ public final class ApiTokens {
     }
 
     public TokenView revoke(String tokenId) {
-        if (!Ids.isToken(tokenId)) throw ApiProblem.badRequest("invalid_token_id", "token ids look like tok- followed by 16 letters or digits");
+        if (!Ids.isToken(tokenId))
+            throw ApiProblem.badRequest(
+                    "invalid_token_id", "token ids look like tok- followed by 16 letters or digits");
         if (!store.revoke(tokenId)) {
-            TokenView existing = store.find(tokenId).map(ApiTokenStore.Stored::view)
+            TokenView existing = store.find(tokenId)
+                    .map(ApiTokenStore.Stored::view)
                     .orElseThrow(() -> ApiProblem.notFound("token_not_found", "no token " + tokenId));
             throw ApiProblem.conflict("token_revoked", "token " + tokenId + " was revoked at " + existing.revokedAt());
         }
@@ -105,29 +117,37 @@ public final class ApiTokens {
         if (!m.matches()) throw ApiProblem.unauthorized("invalid token");
         String tokenId = "tok-" + m.group(1);
         ApiTokenStore.Stored stored = store.find(tokenId).orElseThrow(() -> ApiProblem.unauthorized("invalid token"));
-        if (!MessageDigest.isEqual(stored.secretSha256(), sha256(m.group(2)))) throw ApiProblem.unauthorized("invalid token");
+        if (!MessageDigest.isEqual(stored.secretSha256(), sha256(m.group(2))))
+            throw ApiProblem.unauthorized("invalid token");
         TokenView view = stored.view();
         if (view.revokedAt() != null) throw ApiProblem.unauthorized("token revoked");
-        if (view.expiresAt() != null && !clock.instant().isBefore(view.expiresAt())) throw ApiProblem.unauthorized("token expired");
+        if (view.expiresAt() != null && !clock.instant().isBefore(view.expiresAt()))
+            throw ApiProblem.unauthorized("token expired");
         store.touch(tokenId);
-        return "pool".equals(view.kind()) ? new Principal.PoolMember(tokenId, view.poolId())
+        return "pool".equals(view.kind())
+                ? new Principal.PoolMember(tokenId, view.poolId())
                 : new Principal.User(tokenId, view.description(), view.globalAdmin(), Map.copyOf(view.workspaces()));
     }
 
-    private TokenCreated issue(String kind, String description, boolean admin, String poolId, Instant expires, Map<String, Role> grants) {
+    private TokenCreated issue(
+            String kind, String description, boolean admin, String poolId, Instant expires, Map<String, Role> grants) {
         String id = Ids.token();
         byte[] secret = new byte[32];
         random.nextBytes(secret);
         String secretText = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
         jdbi.useTransaction(h -> {
             if (poolId != null) {
-                boolean exists = h.createQuery("select exists (select 1 from pools where pool_id = :p)").bind("p", poolId)
-                        .mapTo(Boolean.class).one();
+                boolean exists = h.createQuery("select exists (select 1 from pools where pool_id = :p)")
+                        .bind("p", poolId)
+                        .mapTo(Boolean.class)
+                        .one();
                 if (!exists) throw ApiProblem.notFound("pool_not_found", "pool '" + poolId + "' does not exist");
             }
             store.insert(h, id, kind, sha256(secretText), description, admin, poolId, expires, grants);
         });
-        return new TokenCreated(PREFIX + id.substring("tok-".length()) + "_" + secretText, store.find(id).orElseThrow().view());
+        return new TokenCreated(
+                PREFIX + id.substring("tok-".length()) + "_" + secretText,
+                store.find(id).orElseThrow().view());
     }
 
     private Instant expiry(Long seconds) {

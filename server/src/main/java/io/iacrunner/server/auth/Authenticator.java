@@ -51,7 +51,8 @@ public final class Authenticator {
     }
 
     /** A user token with at least {@code role} in the workspace; {@code hidden} is thrown when it may not even read it. */
-    public Principal.User inWorkspace(String authorizationHeader, String workspaceId, Role role, Supplier<ApiProblem> hidden) {
+    public Principal.User inWorkspace(
+            String authorizationHeader, String workspaceId, Role role, Supplier<ApiProblem> hidden) {
         Principal.User user = user(authorizationHeader);
         require(user, workspaceId, role, hidden);
         return user;

@@ -31,9 +31,17 @@ public final class CredentialFiles {
     public static CredentialFiles ensure(Path dataDir, ApiTokens tokens) {
         Path admin = dataDir.resolve(ADMIN_TOKEN);
         Path agent = dataDir.resolve(AGENT_TOKEN);
-        ensure(admin, tokens, p -> p instanceof Principal.User u && u.globalAdmin(), () -> tokens.createBootstrapAdmin().token());
-        ensure(agent, tokens, p -> p instanceof Principal.PoolMember m && DEFAULT_POOL.equals(m.poolId()),
-                () -> tokens.createPoolToken(DEFAULT_POOL, "agent.token in the data dir").token());
+        ensure(
+                admin,
+                tokens,
+                p -> p instanceof Principal.User u && u.globalAdmin(),
+                () -> tokens.createBootstrapAdmin().token());
+        ensure(
+                agent,
+                tokens,
+                p -> p instanceof Principal.PoolMember m && DEFAULT_POOL.equals(m.poolId()),
+                () -> tokens.createPoolToken(DEFAULT_POOL, "agent.token in the data dir")
+                        .token());
         return new CredentialFiles(admin.toAbsolutePath(), agent.toAbsolutePath());
     }
 
@@ -47,13 +55,18 @@ public final class CredentialFiles {
 
     private static void ensure(Path file, ApiTokens tokens, Predicate<Principal> expected, Supplier<String> issue) {
         try {
-            if (Files.isRegularFile(file) && stillValid(tokens, Files.readString(file).trim(), expected)) return;
+            if (Files.isRegularFile(file)
+                    && stillValid(tokens, Files.readString(file).trim(), expected)) return;
             Files.createDirectories(file.toAbsolutePath().getParent());
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
             Files.deleteIfExists(tmp);
             Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             Files.writeString(tmp, issue.get() + "\n");
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(
+                    tmp,
+                    file,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the credential " + file.toAbsolutePath(), e);
         }

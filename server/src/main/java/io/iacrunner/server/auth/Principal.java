@@ -14,7 +14,8 @@ public sealed interface Principal {
      * A person's (or CI's) token: everything as {@code globalAdmin}, else the role it holds in each workspace named in
      * {@code grants}, and nothing in any other.
      */
-    record User(String tokenId, String description, boolean globalAdmin, Map<String, Role> grants) implements Principal {
+    record User(String tokenId, String description, boolean globalAdmin, Map<String, Role> grants)
+            implements Principal {
         /** How people see who did something: the token's description and id. */
         public String name() {
             return description == null || description.isBlank() ? tokenId : description + " (" + tokenId + ")";

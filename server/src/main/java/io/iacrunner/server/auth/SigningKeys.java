@@ -5,9 +5,9 @@ import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
-import java.time.Duration;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import java.text.ParseException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -64,11 +64,11 @@ public final class SigningKeys {
     public String rotate() {
         ECKey key = generate();
         insert(key);
-        jdbi.useHandle(h -> h.createUpdate("""
+        jdbi.useHandle(h ->
+                h.createUpdate("""
                 delete from signing_keys k where exists (
                     select 1 from signing_keys n where n.created_at > k.created_at
-                      and n.created_at < now() - make_interval(secs => :retire))""")
-                .bind("retire", RETIRE_AFTER.toSeconds()).execute());
+                      and n.created_at < now() - make_interval(secs => :retire))""").bind("retire", RETIRE_AFTER.toSeconds()).execute());
         byKid.clear();
         readAll().forEach(json -> remember(parse(json)));
         refreshedAt = System.nanoTime();
@@ -77,7 +77,10 @@ public final class SigningKeys {
 
     /** The public halves of every key that may still verify a token: what a JWKS endpoint publishes. */
     public JWKSet publicKeys() {
-        return new JWKSet(readAll().stream().map(SigningKeys::parse).<JWK>map(ECKey::toPublicJWK).toList());
+        return new JWKSet(readAll().stream()
+                .map(SigningKeys::parse)
+                .<JWK>map(ECKey::toPublicJWK)
+                .toList());
     }
 
     Optional<ECKey> find(String kid) {
@@ -85,8 +88,10 @@ public final class SigningKeys {
         ECKey key = byKid.get(kid);
         if (key == null) {
             // Another replica may have rotated since we loaded.
-            jdbi.withHandle(h -> h.createQuery("select jwk from signing_keys where kid = :kid").bind("kid", kid)
-                            .mapTo(String.class).findOne())
+            jdbi.withHandle(h -> h.createQuery("select jwk from signing_keys where kid = :kid")
+                            .bind("kid", kid)
+                            .mapTo(String.class)
+                            .findOne())
                     .map(SigningKeys::parse)
                     .ifPresent(this::remember);
             key = byKid.get(kid);
@@ -96,13 +101,17 @@ public final class SigningKeys {
 
     private List<String> readAll() {
         return jdbi.withHandle(h -> h.createQuery("select jwk from signing_keys order by created_at, kid")
-                .mapTo(String.class).list());
+                .mapTo(String.class)
+                .list());
     }
 
     private void insert(ECKey key) {
         // Two replicas starting on a new store may both generate; the conflict clause keeps both keys valid.
-        jdbi.useHandle(h -> h.createUpdate("insert into signing_keys (kid, jwk) values (:kid, :jwk) on conflict do nothing")
-                .bind("kid", key.getKeyID()).bind("jwk", key.toJSONString()).execute());
+        jdbi.useHandle(
+                h -> h.createUpdate("insert into signing_keys (kid, jwk) values (:kid, :jwk) on conflict do nothing")
+                        .bind("kid", key.getKeyID())
+                        .bind("jwk", key.toJSONString())
+                        .execute());
     }
 
     private void remember(ECKey key) {
@@ -112,7 +121,9 @@ public final class SigningKeys {
 
     private static ECKey generate() {
         try {
-            return new ECKeyGenerator(Curve.P_256).keyID(UUID.randomUUID().toString()).generate();
+            return new ECKeyGenerator(Curve.P_256)
+                    .keyID(UUID.randomUUID().toString())
+                    .generate();
         } catch (JOSEException e) {
             throw new IllegalStateException("cannot generate a signing key", e);
         }

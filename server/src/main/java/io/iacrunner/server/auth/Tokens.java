@@ -41,14 +41,20 @@ public final class Tokens {
 
     public Issued issueAgent(String agentId, String poolId, Duration ttl) {
         Instant expires = clock.instant().plus(ttl);
-        String token = sign(base("agent", agentId).claim(POOL_CLAIM, poolId).expirationTime(Date.from(expires)).build());
+        String token = sign(base("agent", agentId)
+                .claim(POOL_CLAIM, poolId)
+                .expirationTime(Date.from(expires))
+                .build());
         return new Issued(token, expires);
     }
 
     public Issued issueJob(String agentId, String taskId, int attempt, Duration ttl) {
         Instant expires = clock.instant().plus(ttl);
-        String token = sign(base("job", agentId).claim(TASK_CLAIM, taskId).claim(ATTEMPT_CLAIM, attempt)
-                .expirationTime(Date.from(expires)).build());
+        String token = sign(base("job", agentId)
+                .claim(TASK_CLAIM, taskId)
+                .claim(ATTEMPT_CLAIM, attempt)
+                .expirationTime(Date.from(expires))
+                .build());
         return new Issued(token, expires);
     }
 
@@ -84,7 +90,8 @@ public final class Tokens {
         try {
             JWTClaimsSet claims = signedClaims(token);
             if (!"agent".equals(claims.getStringClaim(TYPE_CLAIM))) return Optional.empty();
-            if (claims.getExpirationTime().toInstant().plus(expiredAtMost).isBefore(clock.instant())) return Optional.empty();
+            if (claims.getExpirationTime().toInstant().plus(expiredAtMost).isBefore(clock.instant()))
+                return Optional.empty();
             return Optional.of(agent(claims));
         } catch (ParseException | ApiProblem e) {
             return Optional.empty();
@@ -92,7 +99,10 @@ public final class Tokens {
     }
 
     private static Principal.Agent agent(JWTClaimsSet claims) throws ParseException {
-        return new Principal.Agent(claims.getSubject(), claims.getStringClaim(POOL_CLAIM), claims.getExpirationTime().toInstant());
+        return new Principal.Agent(
+                claims.getSubject(),
+                claims.getStringClaim(POOL_CLAIM),
+                claims.getExpirationTime().toInstant());
     }
 
     /** The claims of a token we signed (ES256, a key of ours, our issuer, with an expiry), whatever that expiry is. */
@@ -123,7 +133,11 @@ public final class Tokens {
     private String sign(JWTClaimsSet claims) {
         ECKey key = keys.current();
         try {
-            SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID()).build(), claims);
+            SignedJWT jwt = new SignedJWT(
+                    new JWSHeader.Builder(JWSAlgorithm.ES256)
+                            .keyID(key.getKeyID())
+                            .build(),
+                    claims);
             jwt.sign(new ECDSASigner(key));
             return jwt.serialize();
         } catch (JOSEException e) {

@@ -38,7 +38,8 @@ public final class WsTickets {
         Instant now = clock.instant();
         if (outstanding.size() >= MAX_OUTSTANDING) outstanding.values().removeIf(e -> !now.isBefore(e.expiresAt()));
         if (outstanding.size() >= MAX_OUTSTANDING) {
-            throw new ApiProblem(429, "too_many_tickets", "too many unused WebSocket tickets; retry in " + TTL.toSeconds() + " s");
+            throw new ApiProblem(
+                    429, "too_many_tickets", "too many unused WebSocket tickets; retry in " + TTL.toSeconds() + " s");
         }
         byte[] bytes = new byte[32];
         random.nextBytes(bytes);

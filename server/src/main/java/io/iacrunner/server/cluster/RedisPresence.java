@@ -18,6 +18,7 @@ final class RedisPresence implements ViewerPresence {
     static final Duration REFRESH = Duration.ofSeconds(10);
     /** Appends ask many times a second; the answer may be this old. */
     private static final Duration CACHE = Duration.ofSeconds(1);
+
     private static final Duration READ_TIMEOUT = Duration.ofMillis(250);
 
     private record Cached(int count, long until) {}

@@ -62,14 +62,19 @@ public final class RedisRelay implements Relay {
         this.wakePrefix = prefix + ":wake:";
         this.replicaId = replicaId;
         // Reconnect within a second or two of Redis coming back: live viewing resumes that soon.
-        this.resources = ClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
-                .reconnectDelay(Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+        this.resources = ClientResources.builder()
+                .ioThreadPoolSize(2)
+                .computationThreadPoolSize(2)
+                .reconnectDelay(
+                        Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
                 .build();
         this.client = RedisClient.create(resources, uri);
         // While disconnected, refuse commands at once instead of queueing them: a wake-up that arrives late is useless.
-        client.setOptions(ClientOptions.builder().autoReconnect(true)
+        client.setOptions(ClientOptions.builder()
+                .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(2))).build());
+                .timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(2)))
+                .build());
         client.addListener(new RedisConnectionStateListener() {
             @Override
             public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
@@ -80,22 +85,29 @@ public final class RedisRelay implements Relay {
             }
         });
         this.presence = new RedisPresence(() -> commands, prefix, replicaId);
-        this.published = Counter.builder("iac.redis.wakeups.published").description("Wake-ups sent to the other replicas")
+        this.published = Counter.builder("iac.redis.wakeups.published")
+                .description("Wake-ups sent to the other replicas")
                 .register(metrics);
-        this.received = Counter.builder("iac.redis.wakeups.received").description("Wake-ups received from the other replicas")
+        this.received = Counter.builder("iac.redis.wakeups.received")
+                .description("Wake-ups received from the other replicas")
                 .register(metrics);
         this.failed = Counter.builder("iac.redis.wakeups.failed")
-                .description("Wake-ups that could not be sent (Redis down): the others poll the store meanwhile").register(metrics);
+                .description("Wake-ups that could not be sent (Redis down): the others poll the store meanwhile")
+                .register(metrics);
         Gauge.builder("iac.redis.connected", this, r -> r.subscribed ? 1 : 0)
-                .description("1 while this replica is subscribed to the other replicas' wake-ups").register(metrics);
+                .description("1 while this replica is subscribed to the other replicas' wake-ups")
+                .register(metrics);
     }
 
     /** Connects now, or keeps trying in the background: a server starts (degraded) while Redis is down. */
     public static RedisRelay start(String url, String prefix, String replicaId, MeterRegistry metrics) {
         RedisRelay relay = new RedisRelay(url, prefix, replicaId, metrics);
         relay.connect();
-        relay.timer.scheduleWithFixedDelay(relay.presence::refresh, RedisPresence.REFRESH.toMillis(),
-                RedisPresence.REFRESH.toMillis(), TimeUnit.MILLISECONDS);
+        relay.timer.scheduleWithFixedDelay(
+                relay.presence::refresh,
+                RedisPresence.REFRESH.toMillis(),
+                RedisPresence.REFRESH.toMillis(),
+                TimeUnit.MILLISECONDS);
         return relay;
     }
 
@@ -116,7 +128,8 @@ public final class RedisRelay implements Relay {
             subscription = null;
             if (s != null) s.close();
             if (c != null) c.close();
-            log.warn("Redis at {} unreachable ({}); replicas poll the store until it is reached", where, e.getMessage());
+            log.warn(
+                    "Redis at {} unreachable ({}); replicas poll the store until it is reached", where, e.getMessage());
             if (!closed) timer.schedule(this::connect, CONNECT_RETRY.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
@@ -147,25 +160,27 @@ public final class RedisRelay implements Relay {
 
     @Override
     public Signals<String> signals(String topic) {
-        return topics.computeIfAbsent(topic, t -> new Signals<>(new Signals.Fanout<>() {
-            @Override
-            public void publish(String key) {
-                StatefulRedisConnection<String, String> c = commands;
-                if (c == null || !c.isOpen()) {
-                    failed.increment();
-                    return;
-                }
-                c.async().publish(wakePrefix + t, replicaId + " " + key).whenComplete((receivers, error) -> {
-                    if (error != null) failed.increment();
-                    else published.increment();
-                });
-            }
+        return topics.computeIfAbsent(
+                topic,
+                t -> new Signals<>(new Signals.Fanout<>() {
+                    @Override
+                    public void publish(String key) {
+                        StatefulRedisConnection<String, String> c = commands;
+                        if (c == null || !c.isOpen()) {
+                            failed.increment();
+                            return;
+                        }
+                        c.async().publish(wakePrefix + t, replicaId + " " + key).whenComplete((receivers, error) -> {
+                            if (error != null) failed.increment();
+                            else published.increment();
+                        });
+                    }
 
-            @Override
-            public boolean degraded() {
-                return !subscribed;
-            }
-        }));
+                    @Override
+                    public boolean degraded() {
+                        return !subscribed;
+                    }
+                }));
     }
 
     @Override

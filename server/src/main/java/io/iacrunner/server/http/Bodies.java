@@ -5,8 +5,8 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.problems.ApiProblem;
 import io.javalin.http.Context;
@@ -21,7 +21,8 @@ public final class Bodies {
 
     public static <T> T read(Context ctx, Class<T> type) {
         String contentType = ctx.contentType();
-        if (contentType != null && !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+        if (contentType != null
+                && !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
             throw new ApiProblem(415, "unsupported_media_type", "send JSON with Content-Type: application/json");
         }
         byte[] body = ctx.bodyAsBytes();
@@ -32,7 +33,8 @@ public final class Bodies {
     public static <T> T parse(byte[] body, Class<T> type) {
         try {
             T value = WireJson.strict().readValue(body, type);
-            if (value == null) throw ApiProblem.badRequest("missing_body", "the body is JSON null; an object is required");
+            if (value == null)
+                throw ApiProblem.badRequest("missing_body", "the body is JSON null; an object is required");
             return value;
         } catch (UnrecognizedPropertyException e) {
             throw ApiProblem.badRequest("unknown_field", "unknown field '" + e.getPropertyName() + "'");
@@ -40,15 +42,17 @@ public final class Bodies {
             // Binding wraps the parser's own failures (bad bytes, depth) in a mapping exception: those are not a
             // wrong field, so report them by their cause.
             for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
-                if (c instanceof StreamConstraintsException || c instanceof JsonParseException) throw parseProblem((IOException) c);
+                if (c instanceof StreamConstraintsException || c instanceof JsonParseException)
+                    throw parseProblem((IOException) c);
             }
             ApiProblem shape = shapeProblem(body, type);
             if (shape != null) throw shape;
             String path = e.getPath().stream()
                     .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
                     .collect(Collectors.joining("."));
-            throw ApiProblem.badRequest("invalid_field", (path.isEmpty() ? "body" : "field '" + path + "'")
-                    + ": " + e.getOriginalMessage());
+            throw ApiProblem.badRequest(
+                    "invalid_field",
+                    (path.isEmpty() ? "body" : "field '" + path + "'") + ": " + e.getOriginalMessage());
         } catch (StreamConstraintsException | JsonParseException e) {
             throw parseProblem(e);
         } catch (IOException e) {
@@ -68,13 +72,17 @@ public final class Bodies {
         } catch (StreamConstraintsException | JsonParseException e) {
             return parseProblem(e);
         } catch (IOException e) {
-            return ApiProblem.badRequest("malformed_json", "malformed JSON: " + e.getMessage().lines().findFirst().orElse(""));
+            return ApiProblem.badRequest(
+                    "malformed_json",
+                    "malformed JSON: " + e.getMessage().lines().findFirst().orElse(""));
         }
         if (type.isRecord() && tree instanceof ObjectNode object) {
             Set<String> known = Arrays.stream(type.getRecordComponents())
-                    .map(c -> SNAKE_CASE.translate(c.getName())).collect(Collectors.toSet());
+                    .map(c -> SNAKE_CASE.translate(c.getName()))
+                    .collect(Collectors.toSet());
             for (String name : (Iterable<String>) object::fieldNames) {
-                if (!known.contains(name)) return ApiProblem.badRequest("unknown_field", "unknown field '" + name + "'");
+                if (!known.contains(name))
+                    return ApiProblem.badRequest("unknown_field", "unknown field '" + name + "'");
             }
         }
         return null;
@@ -85,7 +93,8 @@ public final class Bodies {
 
     private static ApiProblem parseProblem(IOException e) {
         if (e instanceof StreamConstraintsException) {
-            return ApiProblem.badRequest("too_deep", "JSON nested deeper than " + WireJson.MAX_NESTING_DEPTH + " levels");
+            return ApiProblem.badRequest(
+                    "too_deep", "JSON nested deeper than " + WireJson.MAX_NESTING_DEPTH + " levels");
         }
         String detail = e instanceof JsonParseException p ? p.getOriginalMessage() : e.getMessage();
         return ApiProblem.badRequest("malformed_json", "malformed JSON: " + detail);

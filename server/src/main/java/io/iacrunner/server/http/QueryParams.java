@@ -17,7 +17,8 @@ public final class QueryParams {
         try {
             return Long.parseLong(raw);
         } catch (NumberFormatException e) {
-            throw ApiProblem.badRequest("invalid_" + name, name + " must be a whole number, not '" + abbreviate(raw) + "'");
+            throw ApiProblem.badRequest(
+                    "invalid_" + name, name + " must be a whole number, not '" + abbreviate(raw) + "'");
         }
     }
 

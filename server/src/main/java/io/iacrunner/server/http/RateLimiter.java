@@ -39,14 +39,22 @@ public final class RateLimiter {
 
     private void check(Context ctx) {
         if (buckets.size() > MAX_TRACKED_ADDRESSES) buckets.clear(); // forgetting grants a fresh burst: harmless
-        Bucket bucket = buckets.computeIfAbsent(ctx.ip(), ip -> Bucket.builder()
-                .addLimit(Bandwidth.builder().capacity(perMinute).refillGreedy(perMinute, Duration.ofMinutes(1)).build())
-                .build());
+        Bucket bucket = buckets.computeIfAbsent(
+                ctx.ip(),
+                ip -> Bucket.builder()
+                        .addLimit(Bandwidth.builder()
+                                .capacity(perMinute)
+                                .refillGreedy(perMinute, Duration.ofMinutes(1))
+                                .build())
+                        .build());
         ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
         if (probe.isConsumed()) return;
-        long seconds = Math.max(1, Duration.ofNanos(probe.getNanosToWaitForRefill()).toSeconds() + 1);
+        long seconds =
+                Math.max(1, Duration.ofNanos(probe.getNanosToWaitForRefill()).toSeconds() + 1);
         ctx.header("Retry-After", Long.toString(seconds));
-        throw new ApiProblem(429, ErrorCodes.RATE_LIMITED, what + ": at most " + perMinute + " a minute from one address; retry in "
-                + seconds + " s");
+        throw new ApiProblem(
+                429,
+                ErrorCodes.RATE_LIMITED,
+                what + ": at most " + perMinute + " a minute from one address; retry in " + seconds + " s");
     }
 }

@@ -32,13 +32,17 @@ public final class LogRetention implements AutoCloseable {
     }
 
     public LogRetention start(Duration every) {
-        timer.scheduleWithFixedDelay(() -> {
-            try {
-                purgeOnce();
-            } catch (RuntimeException e) {
-                if (!store.failed(e)) log.error("log retention failed; retrying at the next tick", e);
-            }
-        }, 0, every.toMillis(), TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(
+                () -> {
+                    try {
+                        purgeOnce();
+                    } catch (RuntimeException e) {
+                        if (!store.failed(e)) log.error("log retention failed; retrying at the next tick", e);
+                    }
+                },
+                0,
+                every.toMillis(),
+                TimeUnit.MILLISECONDS);
         return this;
     }
 
@@ -47,7 +51,8 @@ public final class LogRetention implements AutoCloseable {
         int deleted = jdbi.withHandle(h -> clock.at(h.createUpdate("""
                         delete from log_chunks c using tasks t
                         where c.task_id = t.task_id and t.finished_at < <now> - make_interval(secs => :keep)"""))
-                .bind("keep", retention.toMillis() / 1000.0).execute());
+                .bind("keep", retention.toMillis() / 1000.0)
+                .execute());
         if (deleted > 0) log.info("log retention ({}) deleted {} chunks", retention, deleted);
         return deleted;
     }

@@ -3,22 +3,22 @@ package io.iacrunner.server.logs;
 import io.iacrunner.protocol.ApiError;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.LogBatch;
+import io.iacrunner.protocol.Role;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.ViewerFrame;
 import io.iacrunner.protocol.WireJson;
-import io.iacrunner.protocol.Role;
 import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.auth.JobUploads;
 import io.iacrunner.server.auth.Principal;
-import io.iacrunner.server.tasks.TaskAccess;
 import io.iacrunner.server.auth.WsTickets;
-import io.iacrunner.server.store.StoreAvailability;
-import io.iacrunner.server.tasks.TaskService;
-import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.http.Bodies;
 import io.iacrunner.server.http.QueryParams;
 import io.iacrunner.server.http.RouteTable;
 import io.iacrunner.server.http.Routes;
+import io.iacrunner.server.problems.ApiProblem;
+import io.iacrunner.server.store.StoreAvailability;
+import io.iacrunner.server.tasks.TaskAccess;
+import io.iacrunner.server.tasks.TaskService;
 import io.javalin.http.Context;
 import io.javalin.websocket.WsConfig;
 import io.javalin.websocket.WsConnectContext;
@@ -50,11 +50,18 @@ public final class LogRoutes implements Routes {
     private final TaskAccess access;
     /** Every open WebSocket (viewers and agent uploads), closed with 1001 when the server shuts down. */
     private final Set<WsContext> open = ConcurrentHashMap.newKeySet();
+
     private final WsTickets tickets;
     private final StoreAvailability store;
 
-    public LogRoutes(Authenticator auth, WsTickets tickets, TaskService tasks, LogService logs, LogViewer viewer,
-            ViewerRegistry viewers, StoreAvailability store) {
+    public LogRoutes(
+            Authenticator auth,
+            WsTickets tickets,
+            TaskService tasks,
+            LogService logs,
+            LogViewer viewer,
+            ViewerRegistry viewers,
+            StoreAvailability store) {
         this.store = store;
         this.auth = auth;
         this.tickets = tickets;
@@ -89,7 +96,8 @@ public final class LogRoutes implements Routes {
         TaskView task = access.require(auth.user(ctx.header("Authorization")), ctx.pathParam("task_id"), Role.READ);
         ctx.contentType("text/plain; charset=utf-8");
         ctx.header("Content-Disposition", "attachment; filename=\"" + task.taskId() + ".log\"");
-        try (BufferedWriter out = new BufferedWriter(new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedWriter out =
+                new BufferedWriter(new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8))) {
             logs.forEachLine(task, line -> {
                 try {
                     out.write(line.line());
@@ -113,9 +121,11 @@ public final class LogRoutes implements Routes {
             long offset;
             try {
                 String ticket = ctx.queryParam("ticket");
-                Principal.User user = ticket == null ? auth.user(ctx.header("Authorization")) : auth.user(tickets.redeem(ticket));
+                Principal.User user =
+                        ticket == null ? auth.user(ctx.header("Authorization")) : auth.user(tickets.redeem(ticket));
                 taskId = ctx.queryParam("task_id");
-                if (taskId == null) throw ApiProblem.badRequest("missing_task_id", "task_id query parameter is required");
+                if (taskId == null)
+                    throw ApiProblem.badRequest("missing_task_id", "task_id query parameter is required");
                 access.require(user, taskId, Role.READ); // before any line is sent
                 offset = parseOffset(ctx);
             } catch (RuntimeException e) {
@@ -150,7 +160,8 @@ public final class LogRoutes implements Routes {
         ws.onConnect(ctx -> {
             try {
                 String taskId = ctx.queryParam("task_id");
-                if (taskId == null) throw ApiProblem.badRequest("missing_task_id", "task_id query parameter is required");
+                if (taskId == null)
+                    throw ApiProblem.badRequest("missing_task_id", "task_id query parameter is required");
                 var job = auth.job(ctx.header("Authorization"), taskId);
                 ctx.attribute(JOB, job);
                 ctx.enableAutomaticPings(15, TimeUnit.SECONDS);
@@ -168,7 +179,8 @@ public final class LogRoutes implements Routes {
                 LogBatch batch = Bodies.parse(ctx.message().getBytes(StandardCharsets.UTF_8), LogBatch.class);
                 String attempt = ctx.queryParam("attempt");
                 if (attempt != null && !attempt.equals(Integer.toString(batch.attempt()))) {
-                    throw ApiProblem.badRequest("attempt_mismatch", "the batch's attempt differs from the connection's");
+                    throw ApiProblem.badRequest(
+                            "attempt_mismatch", "the batch's attempt differs from the connection's");
                 }
                 Authenticator.requireAttempt(job, batch.attempt());
                 sendBlocking(ctx, WireJson.lenient().writeValueAsString(logs.append(taskId, job.agentId(), batch)));

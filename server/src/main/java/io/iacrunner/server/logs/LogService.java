@@ -5,10 +5,10 @@ import io.iacrunner.protocol.LogBatch;
 import io.iacrunner.protocol.LogLine;
 import io.iacrunner.protocol.LogPage;
 import io.iacrunner.protocol.TaskView;
+import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.tasks.LogDigest;
 import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.util.Signals;
-import io.iacrunner.server.problems.ApiProblem;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -41,8 +41,8 @@ public final class LogService {
     private final Signals<String> taskSignals;
     private final ViewerRegistry viewers;
     /** Per task: its secrets do not change, and appends come many times a second. */
-    private final Map<String, SecretRedactor> redactors = Collections.synchronizedMap(
-            new LinkedHashMap<>(16, 0.75f, true) {
+    private final Map<String, SecretRedactor> redactors =
+            Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
                 @Override
                 protected boolean removeEldestEntry(Map.Entry<String, SecretRedactor> eldest) {
                     return size() > REDACTORS_CACHED;
@@ -52,19 +52,26 @@ public final class LogService {
     private final Counter linesIngested;
     private final Counter bytesIngested;
 
-    public LogService(TaskStore tasks, LogStore logs, Signals<String> taskSignals, ViewerRegistry viewers,
+    public LogService(
+            TaskStore tasks,
+            LogStore logs,
+            Signals<String> taskSignals,
+            ViewerRegistry viewers,
             MeterRegistry metrics) {
         this.tasks = tasks;
         this.logs = logs;
         this.taskSignals = taskSignals;
         this.viewers = viewers;
-        this.linesIngested = Counter.builder("iac.log.ingested.lines").description("Log lines newly stored by this replica")
+        this.linesIngested = Counter.builder("iac.log.ingested.lines")
+                .description("Log lines newly stored by this replica")
                 .register(metrics);
-        this.bytesIngested = Counter.builder("iac.log.ingested").baseUnit("bytes")
+        this.bytesIngested = Counter.builder("iac.log.ingested")
+                .baseUnit("bytes")
                 .description("UTF-8 bytes of the log lines newly stored by this replica, a newline counted per line")
                 .register(metrics);
         Gauge.builder("iac.log.viewers", viewers, ViewerRegistry::localTotal)
-                .description("Live log viewers connected to this replica").register(metrics);
+                .description("Live log viewers connected to this replica")
+                .register(metrics);
     }
 
     public LogAck append(String taskId, String agentId, LogBatch batch) {
@@ -74,8 +81,10 @@ public final class LogService {
             stored.clear();
             long have = attempt.logLines();
             if (batch.firstSeq() > have) {
-                throw ApiProblem.conflict("log_gap", "batch starts at seq " + batch.firstSeq()
-                        + " but the server has " + have + " lines; resend from seq " + have);
+                throw ApiProblem.conflict(
+                        "log_gap",
+                        "batch starts at seq " + batch.firstSeq() + " but the server has " + have
+                                + " lines; resend from seq " + have);
             }
             int skip = (int) Math.min(lines.size(), have - batch.firstSeq());
             List<LogLine> fresh = lines.subList(skip, lines.size());
@@ -86,7 +95,9 @@ public final class LogService {
             return have + fresh.size();
         });
         linesIngested.increment(stored.size());
-        bytesIngested.increment(stored.stream().mapToLong(l -> l.line().getBytes(StandardCharsets.UTF_8).length + 1L).sum());
+        bytesIngested.increment(stored.stream()
+                .mapToLong(l -> l.line().getBytes(StandardCharsets.UTF_8).length + 1L)
+                .sum());
         taskSignals.signal(taskId);
         return new LogAck(committed, viewers.count(taskId));
     }
@@ -111,7 +122,8 @@ public final class LogService {
     private SecretRedactor redactor(String taskId) {
         SecretRedactor cached = redactors.get(taskId);
         if (cached != null) return cached;
-        SecretRedactor made = tasks.secrets(taskId).map(s -> SecretRedactor.of(s.variables(), s.sensitiveNames()))
+        SecretRedactor made = tasks.secrets(taskId)
+                .map(s -> SecretRedactor.of(s.variables(), s.sensitiveNames()))
                 .orElse(SecretRedactor.NONE);
         redactors.put(taskId, made);
         return made;
@@ -149,11 +161,16 @@ public final class LogService {
                 throw ApiProblem.badRequest("invalid_line", "every line needs seq, stream and line");
             }
             if (line.seq() != expected) {
-                throw ApiProblem.badRequest("non_contiguous_batch",
-                        "line seq " + line.seq() + " where " + expected + " was expected: a batch is consecutive lines");
+                throw ApiProblem.badRequest(
+                        "non_contiguous_batch",
+                        "line seq " + line.seq() + " where " + expected
+                                + " was expected: a batch is consecutive lines");
             }
             expected++;
-            out.add(new LogLine(line.seq(), line.ts() == null ? Instant.now() : line.ts(), line.stream(),
+            out.add(new LogLine(
+                    line.seq(),
+                    line.ts() == null ? Instant.now() : line.ts(),
+                    line.stream(),
                     redactor.redact(clean(line.line()))));
         }
         return out;

@@ -23,8 +23,10 @@ public final class LogStore {
         attempt.requireWritten(attempt.fenced(h.createUpdate("""
                         insert into log_chunks (task_id, attempt, first_seq, line_count, lines)
                         select task_id, attempt, :first, :count, :lines from tasks where <still_running>"""))
-                .bind("first", firstSeq).bind("count", lines.size())
-                .bind("lines", LogChunkCodec.encode(lines)).execute());
+                .bind("first", firstSeq)
+                .bind("count", lines.size())
+                .bind("lines", LogChunkCodec.encode(lines))
+                .execute());
     }
 
     /**
@@ -40,9 +42,13 @@ public final class LogStore {
                             (select max(first_seq) from log_chunks
                              where task_id = :t and attempt = :a and first_seq <= :from), 0)
                         order by first_seq limit :chunks""")
-                .bind("t", taskId).bind("a", attempt).bind("from", from).bind("end", from + max)
+                .bind("t", taskId)
+                .bind("a", attempt)
+                .bind("from", from)
+                .bind("end", from + max)
                 .bind("chunks", Math.min(max, 256))
-                .map((rs, ctx) -> new Chunk(rs.getLong("first_seq"), rs.getString("lines"))).list());
+                .map((rs, ctx) -> new Chunk(rs.getLong("first_seq"), rs.getString("lines")))
+                .list());
         List<LogLine> out = new ArrayList<>();
         for (Chunk chunk : chunks) {
             for (LogLine line : LogChunkCodec.decode(chunk.firstSeq(), chunk.lines())) {

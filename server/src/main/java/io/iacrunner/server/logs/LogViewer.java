@@ -47,7 +47,8 @@ public final class LogViewer {
             TaskView task = tasks.find(taskId).orElseThrow(() -> new IOException("task " + taskId + " vanished"));
             if (attempt >= 1 && task.attempt() != attempt) cursor = 0; // a retried attempt has a log of its own
             if (task.attempt() >= 1) attempt = task.attempt();
-            List<LogLine> lines = task.attempt() == 0 ? List.of() : logs.read(taskId, task.attempt(), cursor, LINES_PER_FRAME);
+            List<LogLine> lines =
+                    task.attempt() == 0 ? List.of() : logs.read(taskId, task.attempt(), cursor, LINES_PER_FRAME);
             if (!lines.isEmpty()) {
                 cursor += lines.size();
                 sink.send(ViewerFrame.lines(task.attempt(), lines, cursor));

@@ -21,7 +21,8 @@ final class SecretRedactor {
     }
 
     static SecretRedactor of(ObjectNode variables, List<String> sensitiveNames) {
-        List<String> ordered = new ArrayList<>(SensitiveValues.of(variables, sensitiveNames).strings());
+        List<String> ordered =
+                new ArrayList<>(SensitiveValues.of(variables, sensitiveNames).strings());
         if (ordered.isEmpty()) return NONE;
         ordered.sort(Comparator.comparingInt(String::length).reversed());
         return new SecretRedactor(List.copyOf(ordered));

@@ -27,7 +27,8 @@ public final class ViewerRegistry {
 
     public synchronized void left(String taskId) {
         local.decrementAndGet();
-        AtomicInteger after = viewers.computeIfPresent(taskId, (k, count) -> count.decrementAndGet() <= 0 ? null : count);
+        AtomicInteger after =
+                viewers.computeIfPresent(taskId, (k, count) -> count.decrementAndGet() <= 0 ? null : count);
         presence.publish(taskId, after == null ? 0 : after.get());
     }
 

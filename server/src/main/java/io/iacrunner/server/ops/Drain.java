@@ -16,6 +16,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Drain {
     /** Answered even while draining: probes and scrapes must see the replica until it is gone. */
     private final Set<String> alwaysServed;
+
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition();
     private static final String COUNTED = "iac.drain.counted";
@@ -33,7 +34,8 @@ public final class Drain {
         try {
             if (draining) {
                 ctx.header("Connection", "close");
-                throw new ApiProblem(503, ErrorCodes.SERVER_SHUTTING_DOWN, "this server is shutting down; retry on another replica");
+                throw new ApiProblem(
+                        503, ErrorCodes.SERVER_SHUTTING_DOWN, "this server is shutting down; retry on another replica");
             }
             inFlight++;
         } finally {

@@ -53,8 +53,8 @@ public final class Readiness {
     /** Bounded: a store that hangs must not hang the probe (the pool would wait its full connection timeout). */
     private String store() {
         if (!alive()) return "lost";
-        CompletableFuture<Boolean> answer = CompletableFuture.supplyAsync(database::ready,
-                r -> Thread.ofVirtual().name("readiness").start(r));
+        CompletableFuture<Boolean> answer = CompletableFuture.supplyAsync(
+                database::ready, r -> Thread.ofVirtual().name("readiness").start(r));
         try {
             return answer.get(STORE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS) ? "ok" : "migrations_pending";
         } catch (TimeoutException e) {

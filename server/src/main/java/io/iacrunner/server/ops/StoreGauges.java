@@ -33,9 +33,14 @@ public final class StoreGauges {
         this.tasks = tasks;
         this.agents = agents;
         this.queueDepth = MultiGauge.builder("iac.queue.depth")
-                .description("Queued tasks that agents of the pool could run (the pool's labels cover the task's)").register(registry);
-        this.running = MultiGauge.builder("iac.tasks.running").description("Running tasks, by action").register(registry);
-        this.agentsByStatus = MultiGauge.builder("iac.agents").description("Registered agents, by status").register(registry);
+                .description("Queued tasks that agents of the pool could run (the pool's labels cover the task's)")
+                .register(registry);
+        this.running = MultiGauge.builder("iac.tasks.running")
+                .description("Running tasks, by action")
+                .register(registry);
+        this.agentsByStatus = MultiGauge.builder("iac.agents")
+                .description("Registered agents, by status")
+                .register(registry);
     }
 
     /** Reads the store; while it is unavailable the gauges keep their last values (the outage is logged once elsewhere). */

@@ -48,7 +48,8 @@ public final class PoolRoutes implements Routes {
     private void issueToken(Context ctx) {
         Principal.User admin = auth.globalAdmin(ctx.header("Authorization"));
         PoolToken issued = pools.issueToken(ctx.pathParam("pool_id"));
-        audit.record("token_created", admin.actor(), issued.tokenId(), "agent-pool token for " + issued.poolId(), ctx.ip());
+        audit.record(
+                "token_created", admin.actor(), issued.tokenId(), "agent-pool token for " + issued.poolId(), ctx.ip());
         ctx.status(201).json(issued);
     }
 

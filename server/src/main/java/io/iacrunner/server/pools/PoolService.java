@@ -2,14 +2,14 @@ package io.iacrunner.server.pools;
 
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.PoolToken;
+import io.iacrunner.protocol.RunTime;
 import io.iacrunner.protocol.TokenCreated;
 import io.iacrunner.server.auth.ApiTokens;
+import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Labels;
 import io.iacrunner.server.util.RunTimeFormat;
-import io.iacrunner.protocol.RunTime;
 import java.time.Duration;
-import io.iacrunner.server.problems.ApiProblem;
 import java.util.List;
 import java.util.Map;
 
@@ -47,8 +47,13 @@ public final class PoolService {
             throw ApiProblem.badRequest("invalid_max_plan_concurrency", "max_plan_concurrency must be 1..1000");
         }
         Map<String, String> labels = Labels.validated(requested.labels());
-        Duration maxRunTime = requested.maxRunTime() == null ? RunTime.POOL_DEFAULT : RunTimeFormat.parse(requested.maxRunTime());
-        return store.upsert(new PoolConfig(poolId, requested.maxPlanConcurrency(), requested.allowApplyConcurrent(), labels,
+        Duration maxRunTime =
+                requested.maxRunTime() == null ? RunTime.POOL_DEFAULT : RunTimeFormat.parse(requested.maxRunTime());
+        return store.upsert(new PoolConfig(
+                poolId,
+                requested.maxPlanConcurrency(),
+                requested.allowApplyConcurrent(),
+                labels,
                 RunTime.format(maxRunTime)));
     }
 }

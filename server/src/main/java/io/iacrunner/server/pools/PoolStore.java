@@ -24,11 +24,16 @@ public final class PoolStore {
     }
 
     public Optional<PoolConfig> find(Handle h, String poolId) {
-        return h.createQuery("select * from pools where pool_id = :id").bind("id", poolId).map(PoolStore::map).findOne();
+        return h.createQuery("select * from pools where pool_id = :id")
+                .bind("id", poolId)
+                .map(PoolStore::map)
+                .findOne();
     }
 
     public List<PoolConfig> list() {
-        return jdbi.withHandle(h -> h.createQuery("select * from pools order by pool_id").map(PoolStore::map).list());
+        return jdbi.withHandle(h -> h.createQuery("select * from pools order by pool_id")
+                .map(PoolStore::map)
+                .list());
     }
 
     public PoolConfig upsert(PoolConfig pool) {
@@ -49,8 +54,11 @@ public final class PoolStore {
     }
 
     static PoolConfig map(ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx) throws SQLException {
-        return new PoolConfig(rs.getString("pool_id"), rs.getInt("max_plan_concurrency"),
-                rs.getBoolean("allow_apply_concurrent"), Rows.labels(rs, "labels"),
+        return new PoolConfig(
+                rs.getString("pool_id"),
+                rs.getInt("max_plan_concurrency"),
+                rs.getBoolean("allow_apply_concurrent"),
+                Rows.labels(rs, "labels"),
                 RunTime.format(java.time.Duration.ofSeconds(rs.getInt("max_run_seconds"))));
     }
 

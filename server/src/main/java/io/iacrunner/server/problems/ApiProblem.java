@@ -49,6 +49,7 @@ public final class ApiProblem extends RuntimeException {
 
     /** The attempt an upload names is no longer the task's running attempt: its sender must stop. */
     public static ApiProblem staleAttempt(String taskId, int attempt) {
-        return conflict(ErrorCodes.STALE_ATTEMPT, "attempt " + attempt + " of task " + taskId + " is no longer current");
+        return conflict(
+                ErrorCodes.STALE_ATTEMPT, "attempt " + attempt + " of task " + taskId + " is no longer current");
     }
 }

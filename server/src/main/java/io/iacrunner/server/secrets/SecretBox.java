@@ -70,8 +70,8 @@ public final class SecretBox {
         try {
             return cipher(Cipher.DECRYPT_MODE, nonce, context).doFinal(sealed, HEADER, sealed.length - HEADER);
         } catch (GeneralSecurityException e) {
-            throw new SealedValueException("the sealed value of " + context + " does not verify: damaged, or moved"
-                    + " from another record");
+            throw new SealedValueException(
+                    "the sealed value of " + context + " does not verify: damaged, or moved" + " from another record");
         }
     }
 

@@ -16,7 +16,9 @@ public final class SecretsKeyCheck {
                             select sealed_value as v from workspace_variables
                             union all select sealed_variables from tasks where sealed_variables is not null) sealed
                         where encode(substring(v from 2 for 8), 'hex') <> :key limit 1""")
-                .bind("key", box.keyId()).mapTo(String.class).findOne())
+                        .bind("key", box.keyId())
+                        .mapTo(String.class)
+                        .findOne())
                 .ifPresent(other -> {
                     throw new IllegalStateException("the store holds values sealed with secrets key " + other
                             + ", but this server's key is " + box.keyId() + "; start it with the key file the store was"

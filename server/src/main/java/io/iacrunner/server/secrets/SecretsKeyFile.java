@@ -23,9 +23,10 @@ public final class SecretsKeyFile {
     public static SecretBox load(Path file, boolean create) {
         try {
             if (!Files.exists(file)) {
-                if (!create) throw new IllegalStateException("the secrets key file " + file.toAbsolutePath() + " does not exist;"
-                        + " create it with 32 random bytes in base64 (e.g. `head -c 32 /dev/urandom | base64`) and give"
-                        + " every replica the same file");
+                if (!create)
+                    throw new IllegalStateException("the secrets key file " + file.toAbsolutePath() + " does not exist;"
+                            + " create it with 32 random bytes in base64 (e.g. `head -c 32 /dev/urandom | base64`) and give"
+                            + " every replica the same file");
                 write(file);
             }
             return new SecretBox(decode(file, Files.readString(file).trim()));

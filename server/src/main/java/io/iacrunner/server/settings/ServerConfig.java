@@ -280,8 +280,10 @@ public record ServerConfig(
         /** All four TLS parts at once; null for plain HTTP. */
         public Builder tls(Tls value) {
             Tls parts = value != null ? value : new Tls(null, null, null, null);
-            return tlsCertificatePem(parts.certificatePem()).tlsPrivateKeyPem(parts.privateKeyPem())
-                    .tlsKeystore(parts.keystore()).tlsKeystorePassword(parts.keystorePassword());
+            return tlsCertificatePem(parts.certificatePem())
+                    .tlsPrivateKeyPem(parts.privateKeyPem())
+                    .tlsKeystore(parts.keystore())
+                    .tlsKeystorePassword(parts.keystorePassword());
         }
 
         public Builder allowPlainHttp(boolean value) {
@@ -306,13 +308,34 @@ public record ServerConfig(
 
         /** The configuration; TLS is on as soon as any of its parts is given (the settings check they fit together). */
         public ServerConfig build() {
-            boolean anyTls = tlsCertificatePem != null || tlsPrivateKeyPem != null || tlsKeystore != null
+            boolean anyTls = tlsCertificatePem != null
+                    || tlsPrivateKeyPem != null
+                    || tlsKeystore != null
                     || tlsKeystorePassword != null;
             Tls tls = anyTls ? new Tls(tlsCertificatePem, tlsPrivateKeyPem, tlsKeystore, tlsKeystorePassword) : null;
-            return new ServerConfig(host, port, dataDir, databaseUrl, databaseUser, databasePassword, pingInterval,
-                    maxLongPoll, maxLogBytes, logRetention, databasePoolSize, databaseSslMode, databaseSslRootCert,
-                    redisUrl, redisPrefix, shutdownGrace, jsonLogs, secretsKeyFile, credentialRequestsPerMinute, tls,
-                    allowPlainHttp, new Leases(agentLease, lostApplyWindow));
+            return new ServerConfig(
+                    host,
+                    port,
+                    dataDir,
+                    databaseUrl,
+                    databaseUser,
+                    databasePassword,
+                    pingInterval,
+                    maxLongPoll,
+                    maxLogBytes,
+                    logRetention,
+                    databasePoolSize,
+                    databaseSslMode,
+                    databaseSslRootCert,
+                    redisUrl,
+                    redisPrefix,
+                    shutdownGrace,
+                    jsonLogs,
+                    secretsKeyFile,
+                    credentialRequestsPerMinute,
+                    tls,
+                    allowPlainHttp,
+                    new Leases(agentLease, lostApplyWindow));
         }
     }
 

@@ -47,14 +47,16 @@ public final class StateRoutes implements Routes {
             return;
         }
         long version = QueryParams.longParam(ctx, "version", 0);
-        if (version < 1 || version > Integer.MAX_VALUE) throw ApiProblem.badRequest("invalid_version", "version must be a version number >= 1");
+        if (version < 1 || version > Integer.MAX_VALUE)
+            throw ApiProblem.badRequest("invalid_version", "version must be a version number >= 1");
         ctx.contentType("application/json").result(states.version(workspace, (int) version));
     }
 
     /** Rewrites what Terraform believes exists: the workspace's admins only. */
     private void rollback(Context ctx) {
         String workspace = ctx.pathParam("workspace_id");
-        auth.inWorkspace(ctx.header("Authorization"), workspace, Role.ADMIN, () -> WorkspaceService.notFound(workspace));
+        auth.inWorkspace(
+                ctx.header("Authorization"), workspace, Role.ADMIN, () -> WorkspaceService.notFound(workspace));
         ctx.json(states.rollback(workspace, Bodies.read(ctx, RollbackRequest.class)));
     }
 

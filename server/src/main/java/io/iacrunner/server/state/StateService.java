@@ -8,10 +8,10 @@ import io.iacrunner.protocol.StateUpload;
 import io.iacrunner.protocol.StateVersionView;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.WireJson;
+import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Rows;
-import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.workspaces.WorkspaceService;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -45,50 +45,69 @@ public final class StateService {
         if (state == null) throw ApiProblem.badRequest("missing_state", "state is required");
         JsonNode serialNode = state.get("serial");
         JsonNode lineageNode = state.get("lineage");
-        if (state.path("version").asInt(-1) != 4 || serialNode == null || !serialNode.canConvertToLong()
-                || serialNode.asLong() < 0 || lineageNode == null || !lineageNode.isTextual() || lineageNode.asText().isBlank()) {
-            throw ApiProblem.badRequest("invalid_state", "state must be a Terraform state: version 4, serial >= 0, a lineage");
+        if (state.path("version").asInt(-1) != 4
+                || serialNode == null
+                || !serialNode.canConvertToLong()
+                || serialNode.asLong() < 0
+                || lineageNode == null
+                || !lineageNode.isTextual()
+                || lineageNode.asText().isBlank()) {
+            throw ApiProblem.badRequest(
+                    "invalid_state", "state must be a Terraform state: version 4, serial >= 0, a lineage");
         }
         long serial = serialNode.asLong();
         String lineage = lineageNode.asText();
         String text = Rows.json(state);
         StateVersionView stored = tasks.inAttempt(taskId, agentId, upload.attempt(), (h, attempt) -> {
             if (attempt.action() != TaskAction.PLAN_APPLY) {
-                throw ApiProblem.conflict("plan_cannot_change_state", "task " + taskId + " is a plan; plans never change state");
+                throw ApiProblem.conflict(
+                        "plan_cannot_change_state", "task " + taskId + " is a plan; plans never change state");
             }
             var current = states.lockCurrent(h, attempt.workspaceId());
             String digest = sha256(text);
-            if (current.isPresent() && taskId.equals(current.get().taskId()) && digest.equals(current.get().sha256())) {
+            if (current.isPresent()
+                    && taskId.equals(current.get().taskId())
+                    && digest.equals(current.get().sha256())) {
                 // The same upload again (its reply was lost): it is stored already; say so instead of a conflict.
                 return current.get();
             }
             if (current.isPresent() && !current.get().lineage().equals(lineage)) {
-                throw ApiProblem.conflict("state_conflict", "lineage " + lineage + " differs from the workspace's "
-                        + current.get().lineage());
+                throw ApiProblem.conflict(
+                        "state_conflict",
+                        "lineage " + lineage + " differs from the workspace's "
+                                + current.get().lineage());
             }
             if (current.isPresent() && serial <= current.get().serial()) {
-                throw ApiProblem.conflict("state_conflict", "serial " + serial + " is not above the current serial "
-                        + current.get().serial());
+                throw ApiProblem.conflict(
+                        "state_conflict",
+                        "serial " + serial + " is not above the current serial "
+                                + current.get().serial());
             }
             int version = current.map(c -> c.version() + 1).orElse(1);
             return states.insertFromApply(h, attempt, version, serial, lineage, digest, text);
         });
-        log.info("workspace {} state version {} (serial {}) from task {}", stored.workspaceId(), stored.version(),
-                serial, taskId);
+        log.info(
+                "workspace {} state version {} (serial {}) from task {}",
+                stored.workspaceId(),
+                stored.version(),
+                serial,
+                taskId);
         return stored;
     }
 
     public String current(String workspaceId) {
         requireWorkspace(workspaceId);
-        return states.currentState(workspaceId).orElseThrow(() -> ApiProblem.notFound("no_state",
-                "workspace " + workspaceId + " has no state yet (no apply has finished there)"));
+        return states.currentState(workspaceId)
+                .orElseThrow(() -> ApiProblem.notFound(
+                        "no_state", "workspace " + workspaceId + " has no state yet (no apply has finished there)"));
     }
 
     /** The content of one version of the workspace's state. */
     public String version(String workspaceId, int version) {
         requireWorkspace(workspaceId);
-        return states.state(workspaceId, version).orElseThrow(() -> ApiProblem.notFound("no_such_version",
-                "workspace " + workspaceId + " has no state version " + version));
+        return states.state(workspaceId, version)
+                .orElseThrow(() -> ApiProblem.notFound(
+                        "no_such_version", "workspace " + workspaceId + " has no state version " + version));
     }
 
     /**
@@ -98,38 +117,50 @@ public final class StateService {
      */
     public StateVersionView rollback(String workspaceId, RollbackRequest request) {
         requireWorkspace(workspaceId);
-        if (request.to() == null || request.to() < 1) throw ApiProblem.badRequest("invalid_version", "to must be a version number >= 1");
+        if (request.to() == null || request.to() < 1)
+            throw ApiProblem.badRequest("invalid_version", "to must be a version number >= 1");
         int to = request.to();
         StateVersionView stored = jdbi.inTransaction(h -> {
-            var current = states.lockCurrent(h, workspaceId).orElseThrow(() -> ApiProblem.notFound("no_state",
-                    "workspace " + workspaceId + " has no state to roll back"));
+            var current = states.lockCurrent(h, workspaceId)
+                    .orElseThrow(() ->
+                            ApiProblem.notFound("no_state", "workspace " + workspaceId + " has no state to roll back"));
             states.lockHolder(h, workspaceId).ifPresent(task -> {
-                throw ApiProblem.conflict("workspace_locked", "workspace " + workspaceId + " is locked by task " + task
-                        + "; roll back once it has finished (or after unlock --force)");
+                throw ApiProblem.conflict(
+                        "workspace_locked",
+                        "workspace " + workspaceId + " is locked by task " + task
+                                + "; roll back once it has finished (or after unlock --force)");
             });
             if (to == current.version()) {
                 throw ApiProblem.conflict("already_current", "version " + to + " is the current version already");
             }
-            String old = states.state(h, workspaceId, to).orElseThrow(() -> ApiProblem.notFound("no_such_version",
-                    "workspace " + workspaceId + " has no state version " + to));
+            String old = states.state(h, workspaceId, to)
+                    .orElseThrow(() -> ApiProblem.notFound(
+                            "no_such_version", "workspace " + workspaceId + " has no state version " + to));
             ObjectNode state;
             try {
                 state = (ObjectNode) WireJson.lenient().readTree(old);
             } catch (JsonProcessingException | ClassCastException e) {
-                throw new IllegalStateException("stored state version " + to + " of " + workspaceId + " is not a JSON object", e);
+                throw new IllegalStateException(
+                        "stored state version " + to + " of " + workspaceId + " is not a JSON object", e);
             }
             if (!current.lineage().equals(state.path("lineage").asText())) {
-                throw ApiProblem.conflict("state_conflict", "version " + to + " has lineage " + state.path("lineage").asText()
-                        + ", the workspace " + current.lineage());
+                throw ApiProblem.conflict(
+                        "state_conflict",
+                        "version " + to + " has lineage "
+                                + state.path("lineage").asText() + ", the workspace " + current.lineage());
             }
             long serial = current.serial() + 1;
             state.put("serial", serial);
             String text = Rows.json(state);
-            return states.insertRollback(h, workspaceId, current.version() + 1, serial, current.lineage(), sha256(text), text,
-                    to);
+            return states.insertRollback(
+                    h, workspaceId, current.version() + 1, serial, current.lineage(), sha256(text), text, to);
         });
-        log.info("workspace {} state rolled back to the content of version {} as version {} (serial {})", workspaceId, to,
-                stored.version(), stored.serial());
+        log.info(
+                "workspace {} state rolled back to the content of version {} as version {} (serial {})",
+                workspaceId,
+                to,
+                stored.version(),
+                stored.serial());
         return stored;
     }
 
@@ -147,7 +178,8 @@ public final class StateService {
 
     static String sha256(String text) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

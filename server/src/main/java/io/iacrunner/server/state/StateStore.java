@@ -19,57 +19,77 @@ public final class StateStore {
     /** The workspace's current version, its row locked so concurrent uploads are decided one at a time. */
     Optional<StateVersionView> lockCurrent(Handle h, String workspaceId) {
         h.createQuery("select workspace_id from workspaces where workspace_id = :ws for update")
-                .bind("ws", workspaceId).mapTo(String.class).one();
+                .bind("ws", workspaceId)
+                .mapTo(String.class)
+                .one();
         return h.createQuery("""
                         select s.workspace_id, s.version, s.serial, s.lineage, s.sha256, s.task_id, s.rollback_of, s.created_at
                         from workspaces w
                         join state_versions s on s.workspace_id = w.workspace_id and s.version = w.current_state_version
-                        where w.workspace_id = :ws""")
-                .bind("ws", workspaceId)
-                .map(StateStore::view)
-                .findOne();
+                        where w.workspace_id = :ws""").bind("ws", workspaceId).map(StateStore::view).findOne();
     }
 
     /**
      * A new version from the apply's upload, made current, only while it is still the running attempt (its own SQL
      * checks): 409 {@code stale_attempt}, storing nothing, once it has been superseded.
      */
-    public StateVersionView insertFromApply(Handle h, RunningAttempt apply, int version, long serial, String lineage,
-            String sha256, String state) {
+    public StateVersionView insertFromApply(
+            Handle h, RunningAttempt apply, int version, long serial, String lineage, String sha256, String state) {
         StateVersionView view = apply.fenced(h.createQuery("""
                         insert into state_versions (workspace_id, version, serial, lineage, sha256, state, task_id)
                         select workspace_id, :v, :serial, :lineage, :sha, :state, task_id from tasks where <still_running>
                         returning *"""))
-                .bind("v", version).bind("serial", serial).bind("lineage", lineage).bind("sha", sha256).bind("state", state)
-                .map(StateStore::view).findOne().orElseThrow(apply::superseded);
+                .bind("v", version)
+                .bind("serial", serial)
+                .bind("lineage", lineage)
+                .bind("sha", sha256)
+                .bind("state", state)
+                .map(StateStore::view)
+                .findOne()
+                .orElseThrow(apply::superseded);
         makeCurrent(h, view);
         return view;
     }
 
     /** A new version holding the content of version {@code rollbackOf}, made current. */
-    StateVersionView insertRollback(Handle h, String workspaceId, int version, long serial, String lineage, String sha256,
-            String state, int rollbackOf) {
+    StateVersionView insertRollback(
+            Handle h,
+            String workspaceId,
+            int version,
+            long serial,
+            String lineage,
+            String sha256,
+            String state,
+            int rollbackOf) {
         StateVersionView view = h.createQuery("""
                         insert into state_versions (workspace_id, version, serial, lineage, sha256, state, rollback_of)
                         values (:ws, :v, :serial, :lineage, :sha, :state, :rollback) returning *""")
-                .bind("ws", workspaceId).bind("v", version).bind("serial", serial).bind("lineage", lineage)
-                .bind("sha", sha256).bind("state", state).bind("rollback", rollbackOf)
-                .map(StateStore::view).one();
+                .bind("ws", workspaceId)
+                .bind("v", version)
+                .bind("serial", serial)
+                .bind("lineage", lineage)
+                .bind("sha", sha256)
+                .bind("state", state)
+                .bind("rollback", rollbackOf)
+                .map(StateStore::view)
+                .one();
         makeCurrent(h, view);
         return view;
     }
 
     private static void makeCurrent(Handle h, StateVersionView version) {
         h.createUpdate("update workspaces set current_state_version = :v where workspace_id = :ws")
-                .bind("v", version.version()).bind("ws", version.workspaceId()).execute();
+                .bind("v", version.version())
+                .bind("ws", version.workspaceId())
+                .execute();
     }
 
     public Optional<String> currentState(String workspaceId) {
-        return jdbi.withHandle(h -> h.createQuery("""
+        return jdbi.withHandle(h ->
+                h.createQuery("""
                         select s.state from workspaces w
                         join state_versions s on s.workspace_id = w.workspace_id and s.version = w.current_state_version
-                        where w.workspace_id = :ws""")
-                .bind("ws", workspaceId).mapTo(String.class).findOne());
+                        where w.workspace_id = :ws""").bind("ws", workspaceId).mapTo(String.class).findOne());
     }
 
     /** The content of one version, if the workspace has it. */
@@ -80,31 +100,46 @@ public final class StateStore {
     /** The content of one version, read inside the caller's transaction. */
     Optional<String> state(Handle h, String workspaceId, int version) {
         return h.createQuery("select state from state_versions where workspace_id = :ws and version = :v")
-                .bind("ws", workspaceId).bind("v", version).mapTo(String.class).findOne();
+                .bind("ws", workspaceId)
+                .bind("v", version)
+                .mapTo(String.class)
+                .findOne();
     }
 
     /** Which task holds the workspace's lock, if any; read under the lock {@link #lockCurrent} took. */
     Optional<String> lockHolder(Handle h, String workspaceId) {
-        return h.createQuery("select coalesce(lock_task_id, '') from workspaces where workspace_id = :ws").bind("ws", workspaceId)
-                .mapTo(String.class).findOne().filter(holder -> !holder.isEmpty());
+        return h.createQuery("select coalesce(lock_task_id, '') from workspaces where workspace_id = :ws")
+                .bind("ws", workspaceId)
+                .mapTo(String.class)
+                .findOne()
+                .filter(holder -> !holder.isEmpty());
     }
 
     public boolean workspaceExists(String workspaceId) {
         return jdbi.withHandle(h -> h.createQuery("select 1 from workspaces where workspace_id = :ws")
-                .bind("ws", workspaceId).mapTo(Integer.class).findOne().isPresent());
+                .bind("ws", workspaceId)
+                .mapTo(Integer.class)
+                .findOne()
+                .isPresent());
     }
 
     public List<StateVersionView> versions(String workspaceId) {
-        return jdbi.withHandle(h -> h.createQuery("""
+        return jdbi.withHandle(h ->
+                h.createQuery("""
                         select workspace_id, version, serial, lineage, sha256, task_id, rollback_of, created_at
-                        from state_versions where workspace_id = :ws order by version desc""")
-                .bind("ws", workspaceId).map(StateStore::view).list());
+                        from state_versions where workspace_id = :ws order by version desc""").bind("ws", workspaceId).map(StateStore::view).list());
     }
 
     private static StateVersionView view(java.sql.ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx)
             throws java.sql.SQLException {
-        return new StateVersionView(rs.getString("workspace_id"), rs.getInt("version"), rs.getLong("serial"),
-                rs.getString("lineage"), rs.getString("sha256"), rs.getString("task_id"), Rows.nullableInt(rs, "rollback_of"),
+        return new StateVersionView(
+                rs.getString("workspace_id"),
+                rs.getInt("version"),
+                rs.getLong("serial"),
+                rs.getString("lineage"),
+                rs.getString("sha256"),
+                rs.getString("task_id"),
+                Rows.nullableInt(rs, "rollback_of"),
                 Rows.instant(rs, "created_at"));
     }
 }

@@ -44,6 +44,7 @@ public final class Database implements AutoCloseable {
      * on top.
      */
     static final Duration CONNECTION_WAIT = Duration.ofMillis(1500);
+
     static final Duration VALIDATION_WAIT = Duration.ofMillis(500);
     /**
      * The longest a statement waits while every connection is in use by other requests: the store is busy, not down
@@ -62,16 +63,24 @@ public final class Database implements AutoCloseable {
     private final ScheduledExecutorService probe = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("store-probe").factory());
 
-    private Database(EmbeddedPostgresProcess embedded, PostmasterSupervisor supervisor, HikariDataSource dataSource,
-            String schemaVersion, MeterRegistry metrics, StoreAvailability availability) {
+    private Database(
+            EmbeddedPostgresProcess embedded,
+            PostmasterSupervisor supervisor,
+            HikariDataSource dataSource,
+            String schemaVersion,
+            MeterRegistry metrics,
+            StoreAvailability availability) {
         this.embedded = embedded;
         this.supervisor = supervisor;
         this.dataSource = dataSource;
         this.schemaVersion = schemaVersion;
         this.availability = availability;
         this.jdbi = Jdbi.create(this::connection).installPlugin(new PostgresPlugin());
-        Timer statements = Timer.builder("iac.store.statement").description("Time of each SQL statement, as the server sees it")
-                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(30))
+        Timer statements = Timer.builder("iac.store.statement")
+                .description("Time of each SQL statement, as the server sees it")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(30))
                 .register(metrics);
         jdbi.getConfig(SqlStatements.class).setSqlLogger(new SqlLogger() {
             @Override
@@ -79,7 +88,8 @@ public final class Database implements AutoCloseable {
                 statements.record(context.getElapsedTime(ChronoUnit.NANOS), TimeUnit.NANOSECONDS);
             }
         });
-        probe.scheduleWithFixedDelay(this::probeOnce, PROBE_EVERY.toMillis(), PROBE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        probe.scheduleWithFixedDelay(
+                this::probeOnce, PROBE_EVERY.toMillis(), PROBE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** The store of {@code config}; an embedded PostgreSQL that cannot be restarted is only logged. */
@@ -107,7 +117,9 @@ public final class Database implements AutoCloseable {
             // Driver properties: they win over the same parameters in the URL, so the settings mean what they say.
             if (config.databaseSslMode() != null) hikari.addDataSourceProperty("sslmode", config.databaseSslMode());
             if (config.databaseSslRootCert() != null) {
-                hikari.addDataSourceProperty("sslrootcert", config.databaseSslRootCert().toAbsolutePath().toString());
+                hikari.addDataSourceProperty(
+                        "sslrootcert",
+                        config.databaseSslRootCert().toAbsolutePath().toString());
             }
         }
         hikari.setMaximumPoolSize(config.databasePoolSize());
@@ -119,7 +131,10 @@ public final class Database implements AutoCloseable {
         try {
             ds = new HikariDataSource(hikari);
             // Several replicas may start at once: Flyway serializes them with a PostgreSQL advisory lock.
-            Flyway flyway = Flyway.configure().dataSource(ds).locations("classpath:db/migration").load();
+            Flyway flyway = Flyway.configure()
+                    .dataSource(ds)
+                    .locations("classpath:db/migration")
+                    .load();
             flyway.migrate();
             MigrationVersion current = flyway.info().current().getVersion();
             StoreAvailability availability = new StoreAvailability();
@@ -128,8 +143,14 @@ public final class Database implements AutoCloseable {
                 HikariDataSource pool = ds;
                 // Every pooled connection died with the postmaster: closing them now spares requests (and the log)
                 // from finding that out one by one.
-                supervisor = new PostmasterSupervisor(embedded, availability, () -> pool.getHikariPoolMXBean().softEvictConnections(),
-                        () -> awaitConnection(pool), lost, PostmasterSupervisor.Policy.DEFAULT).start();
+                supervisor = new PostmasterSupervisor(
+                                embedded,
+                                availability,
+                                () -> pool.getHikariPoolMXBean().softEvictConnections(),
+                                () -> awaitConnection(pool),
+                                lost,
+                                PostmasterSupervisor.Policy.DEFAULT)
+                        .start();
             }
             return new Database(embedded, supervisor, ds, current.getVersion(), metrics, availability);
         } catch (RuntimeException e) {
@@ -148,7 +169,8 @@ public final class Database implements AutoCloseable {
         long deadline = System.nanoTime() + BUSY_WAIT.toNanos();
         while (true) {
             if (supervisor != null && supervisor.down()) {
-                throw new SQLTransientConnectionException("the embedded PostgreSQL is not running (it died; see the server log)", "08001");
+                throw new SQLTransientConnectionException(
+                        "the embedded PostgreSQL is not running (it died; see the server log)", "08001");
             }
             try {
                 return dataSource.getConnection();
@@ -156,7 +178,8 @@ public final class Database implements AutoCloseable {
                 // Busy, not down: the pool is full and opening connections has not failed (Hikari then names the
                 // failure as the cause). Counting active connections alone races with one just being handed back.
                 HikariPoolMXBean pool = dataSource.getHikariPoolMXBean();
-                boolean busy = pool != null && timedOut.getCause() == null
+                boolean busy = pool != null
+                        && timedOut.getCause() == null
                         && pool.getTotalConnections() >= dataSource.getMaximumPoolSize();
                 if (!busy || System.nanoTime() - deadline > 0) throw timedOut;
             }
@@ -184,7 +207,9 @@ public final class Database implements AutoCloseable {
      */
     public static boolean embeddedInUse(ServerConfig config) {
         try {
-            return config.embeddedDatabase() && EmbeddedPostgresProcess.postmaster(config.dataDir().resolve("pg")).isPresent();
+            return config.embeddedDatabase()
+                    && EmbeddedPostgresProcess.postmaster(config.dataDir().resolve("pg"))
+                            .isPresent();
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -203,7 +228,10 @@ public final class Database implements AutoCloseable {
     private void probeOnce() {
         if (availability.state() != StoreAvailability.State.UNAVAILABLE) return;
         try {
-            jdbi.useHandle(h -> h.createQuery("select 1").setQueryTimeout(1).mapTo(Integer.class).one());
+            jdbi.useHandle(h -> h.createQuery("select 1")
+                    .setQueryTimeout(1)
+                    .mapTo(Integer.class)
+                    .one());
             availability.available("PostgreSQL answers again");
         } catch (RuntimeException stillDown) {
             // Logged once when the outage began; the next probe tries again.
@@ -217,7 +245,10 @@ public final class Database implements AutoCloseable {
     public boolean ready() {
         return jdbi.withHandle(h -> h.createQuery("""
                         select exists (select 1 from flyway_schema_history where success and version = :v)""")
-                .setQueryTimeout(2).bind("v", schemaVersion).mapTo(Boolean.class).one());
+                .setQueryTimeout(2)
+                .bind("v", schemaVersion)
+                .mapTo(Boolean.class)
+                .one());
     }
 
     /** The schema version (the newest migration) this server runs on. */

@@ -49,6 +49,7 @@ final class EmbeddedPostgresProcess implements AutoCloseable {
     private static final Duration LEFTOVER_GRACE = Duration.ofSeconds(20);
     /** How long the backends of a dead postmaster get to notice and exit before they are killed. */
     private static final Duration ORPHAN_GRACE = Duration.ofSeconds(5);
+
     private static final int OUTPUT_LINES_KEPT = 20;
 
     /**
@@ -92,8 +93,12 @@ final class EmbeddedPostgresProcess implements AutoCloseable {
             SERVER_CONFIG.forEach(builder::setServerConfig);
             EmbeddedPostgres pg = builder.start();
             Postmaster postmaster = Postmaster.of(clusterDir)
-                    .orElseThrow(() -> new IOException("PostgreSQL started, but no postmaster holds " + clusterDir.toAbsolutePath()));
-            log.info("embedded PostgreSQL running on port {} with data in {} (pid {})", pg.getPort(), clusterDir.toAbsolutePath(),
+                    .orElseThrow(() -> new IOException(
+                            "PostgreSQL started, but no postmaster holds " + clusterDir.toAbsolutePath()));
+            log.info(
+                    "embedded PostgreSQL running on port {} with data in {} (pid {})",
+                    pg.getPort(),
+                    clusterDir.toAbsolutePath(),
                     postmaster.pid());
             return new EmbeddedPostgresProcess(pg, clusterDir, postmaster);
         } catch (IOException e) {
@@ -131,27 +136,39 @@ final class EmbeddedPostgresProcess implements AutoCloseable {
         // As the library does: as root, PostgreSQL runs in a user namespace of its own (it refuses to run as root).
         if (LinuxUtils.isUnshareAvailable()) command.addAll(List.of("unshare", "-U"));
         command.add(binDir.resolve("pg_ctl").toString());
-        command.addAll(List.of("-D", clusterDir.toString(), "-o", postmasterOptions(), "-w", "-t", Long.toString(wait.toSeconds()), "start"));
+        command.addAll(List.of(
+                "-D",
+                clusterDir.toString(),
+                "-o",
+                postmasterOptions(),
+                "-w",
+                "-t",
+                Long.toString(wait.toSeconds()),
+                "start"));
         Process pgCtl = new ProcessBuilder(command).redirectErrorStream(true).start();
         OutputTail output = OutputTail.follow(pgCtl);
         if (!pgCtl.waitFor(wait.plusSeconds(10).toMillis(), TimeUnit.MILLISECONDS)) {
             pgCtl.destroyForcibly();
-            throw new IOException("pg_ctl did not return within " + wait.plusSeconds(10).toSeconds() + " s");
+            throw new IOException(
+                    "pg_ctl did not return within " + wait.plusSeconds(10).toSeconds() + " s");
         }
         if (pgCtl.exitValue() != 0) {
             // The postmaster is gone too: its output ends; give the reader a moment to take the last lines.
             output.awaitEnd(Duration.ofSeconds(1));
             stopLeftoverPostmaster(clusterDir); // one that started too slowly must not linger into the next attempt
-            throw new IOException("pg_ctl could not start it (exit status " + pgCtl.exitValue() + "): " + output.summary());
+            throw new IOException(
+                    "pg_ctl could not start it (exit status " + pgCtl.exitValue() + "): " + output.summary());
         }
-        current = Postmaster.of(clusterDir).orElseThrow(() -> new IOException(
-                "pg_ctl reported a start, but no postmaster holds " + clusterDir.toAbsolutePath() + ": " + output.summary()));
+        current = Postmaster.of(clusterDir)
+                .orElseThrow(() -> new IOException("pg_ctl reported a start, but no postmaster holds "
+                        + clusterDir.toAbsolutePath() + ": " + output.summary()));
     }
 
     /** {@code -p PORT -c NAME=VALUE ...}: what the library passed, less its {@code -F}. */
     private String postmasterOptions() {
         StringBuilder options = new StringBuilder("-p ").append(port());
-        SERVER_CONFIG.forEach((name, value) -> options.append(" -c ").append(name).append('=').append(value));
+        SERVER_CONFIG.forEach(
+                (name, value) -> options.append(" -c ").append(name).append('=').append(value));
         return options.toString();
     }
 
@@ -165,7 +182,10 @@ final class EmbeddedPostgresProcess implements AutoCloseable {
         if (leftover.isEmpty()) return;
         ProcessHandle process = leftover.get();
         long pid = process.pid();
-        log.warn("a postmaster (pid {}) from an earlier run still holds {}: stopping it", pid, clusterDir.toAbsolutePath());
+        log.warn(
+                "a postmaster (pid {}) from an earlier run still holds {}: stopping it",
+                pid,
+                clusterDir.toAbsolutePath());
         process.destroy();
         try {
             process.onExit().get(LEFTOVER_GRACE.toMillis(), TimeUnit.MILLISECONDS);
@@ -192,9 +212,16 @@ final class EmbeddedPostgresProcess implements AutoCloseable {
             orphans = orphans(clusterDir);
         }
         if (!orphans.isEmpty()) {
-            log.warn("{} backend(s) of the dead postmaster still run after {} s; killing them", orphans.size(), ORPHAN_GRACE.toSeconds());
+            log.warn(
+                    "{} backend(s) of the dead postmaster still run after {} s; killing them",
+                    orphans.size(),
+                    ORPHAN_GRACE.toSeconds());
             orphans.forEach(ProcessHandle::destroyForcibly);
-            for (ProcessHandle orphan : orphans) orphan.onExit().orTimeout(5, TimeUnit.SECONDS).exceptionally(e -> orphan).join();
+            for (ProcessHandle orphan : orphans)
+                orphan.onExit()
+                        .orTimeout(5, TimeUnit.SECONDS)
+                        .exceptionally(e -> orphan)
+                        .join();
         }
         Files.deleteIfExists(pidFile);
     }
@@ -207,13 +234,18 @@ final class EmbeddedPostgresProcess implements AutoCloseable {
         Path proc = Path.of("/proc");
         if (!Files.isDirectory(proc)) return List.of();
         Path dir = clusterDir.toRealPath();
-        return ProcessHandle.allProcesses().filter(p -> {
-            try {
-                return Files.readSymbolicLink(proc.resolve(Long.toString(p.pid())).resolve("cwd")).equals(dir) && isPostgres(p);
-            } catch (IOException | SecurityException | UnsupportedOperationException gone) {
-                return false; // exited meanwhile, a zombie, or not ours to look at
-            }
-        }).toList();
+        return ProcessHandle.allProcesses()
+                .filter(p -> {
+                    try {
+                        return Files.readSymbolicLink(proc.resolve(Long.toString(p.pid()))
+                                                .resolve("cwd"))
+                                        .equals(dir)
+                                && isPostgres(p);
+                    } catch (IOException | SecurityException | UnsupportedOperationException gone) {
+                        return false; // exited meanwhile, a zombie, or not ours to look at
+                    }
+                })
+                .toList();
     }
 
     private static void sleep(Duration duration) throws IOException {
@@ -273,7 +305,8 @@ final class EmbeddedPostgresProcess implements AutoCloseable {
 
         boolean alive() {
             Optional<ProcStat> stat = ProcStat.read(pid);
-            if (stat.isPresent()) return stat.get().running() && stat.get().startTime().equals(startTime);
+            if (stat.isPresent())
+                return stat.get().running() && stat.get().startTime().equals(startTime);
             if (Files.isDirectory(Path.of("/proc"))) return false; // Linux, and no such process
             return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
         }
@@ -304,9 +337,11 @@ final class EmbeddedPostgresProcess implements AutoCloseable {
      */
     private static final class OutputTail {
         /** "2025-01-02 03:04:05.678 UTC [1234] " before each of PostgreSQL's lines. */
-        private static final Pattern PG_LOG_PREFIX = Pattern.compile("^\\d{4}-\\d\\d-\\d\\d [\\d:.]+ \\S+ \\[\\d+\\]\\s*");
+        private static final Pattern PG_LOG_PREFIX =
+                Pattern.compile("^\\d{4}-\\d\\d-\\d\\d [\\d:.]+ \\S+ \\[\\d+\\]\\s*");
         /** {@code pg_ctl}'s dots, which PostgreSQL's first line follows on the same line. */
         private static final Pattern PG_CTL_WAITING = Pattern.compile("^waiting for server to start\\.*");
+
         private static final Pattern PG_CTL_CHATTER = Pattern.compile(
                 "^(stopped waiting|pg_ctl: could not start server|Examine the log output|\\.* ?done|server started)");
         private final Deque<String> lines = new ArrayDeque<>();
@@ -314,7 +349,8 @@ final class EmbeddedPostgresProcess implements AutoCloseable {
 
         private OutputTail(Process process) {
             reader = Thread.ofPlatform().daemon().name("postgres-output").unstarted(() -> {
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                try (BufferedReader in =
+                        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                     for (String line; (line = in.readLine()) != null; ) {
                         log.debug("postgres: {}", line);
                         synchronized (lines) {
@@ -345,9 +381,11 @@ final class EmbeddedPostgresProcess implements AutoCloseable {
         String summary() {
             List<String> kept;
             synchronized (lines) {
-                kept = lines.stream().map(l -> PG_CTL_WAITING.matcher(l.strip()).replaceFirst(""))
+                kept = lines.stream()
+                        .map(l -> PG_CTL_WAITING.matcher(l.strip()).replaceFirst(""))
                         .map(l -> PG_LOG_PREFIX.matcher(l).replaceFirst("").strip())
-                        .filter(l -> !l.isEmpty() && !PG_CTL_CHATTER.matcher(l).find()).toList();
+                        .filter(l -> !l.isEmpty() && !PG_CTL_CHATTER.matcher(l).find())
+                        .toList();
             }
             List<String> shown = kept.subList(Math.max(0, kept.size() - 3), kept.size());
             return shown.isEmpty() ? "no output" : String.join(" / ", shown).replaceAll("\\s+", " ");

@@ -47,8 +47,13 @@ final class PostmasterSupervisor implements AutoCloseable {
      *     working connection again (on a loaded machine the first one can take longer than a request's wait for it)
      * @param gaveUp told why, once, when the postmaster cannot be restarted
      */
-    PostmasterSupervisor(EmbeddedPostgresProcess postgres, StoreAvailability availability, Runnable dropConnections,
-            Runnable awaitConnection, Consumer<String> gaveUp, Policy policy) {
+    PostmasterSupervisor(
+            EmbeddedPostgresProcess postgres,
+            StoreAvailability availability,
+            Runnable dropConnections,
+            Runnable awaitConnection,
+            Consumer<String> gaveUp,
+            Policy policy) {
         this.postgres = postgres;
         this.availability = availability;
         this.dropConnections = dropConnections;
@@ -85,7 +90,8 @@ final class PostmasterSupervisor implements AutoCloseable {
         down = true;
         long died = System.nanoTime();
         EmbeddedPostgresProcess.Postmaster dead = postgres.postmaster();
-        String why = "the embedded PostgreSQL (pid " + dead.pid() + ") exited unexpectedly; restarting it on port " + postgres.port();
+        String why = "the embedded PostgreSQL (pid " + dead.pid() + ") exited unexpectedly; restarting it on port "
+                + postgres.port();
         if (!availability.unavailable(why)) log.warn(why);
         dropConnections.run();
         String failure = null;
@@ -95,7 +101,8 @@ final class PostmasterSupervisor implements AutoCloseable {
                 postgres.restart(policy.startWait());
                 awaitConnection.run();
                 // Said before requests may pass again, so that this, not the store probe, reports the outage's end.
-                availability.available("the embedded PostgreSQL was restarted (pid " + postgres.postmaster().pid() + ", "
+                availability.available("the embedded PostgreSQL was restarted (pid "
+                        + postgres.postmaster().pid() + ", "
                         + Duration.ofNanos(System.nanoTime() - died).toMillis() + " ms after it died"
                         + (attempt > 1 ? ", attempt " + attempt : "") + ")");
                 down = false;
@@ -103,7 +110,11 @@ final class PostmasterSupervisor implements AutoCloseable {
             } catch (IOException e) {
                 if (closed) return false;
                 failure = e.getMessage();
-                log.warn("restarting the embedded PostgreSQL, attempt {} of {}, failed: {}", attempt, policy.attempts(), failure);
+                log.warn(
+                        "restarting the embedded PostgreSQL, attempt {} of {}, failed: {}",
+                        attempt,
+                        policy.attempts(),
+                        failure);
             }
             if (attempt < policy.attempts()) {
                 Thread.sleep(backoff);
@@ -111,8 +122,8 @@ final class PostmasterSupervisor implements AutoCloseable {
             }
         }
         if (closed) return false;
-        String reason = "the embedded PostgreSQL died and could not be restarted (" + policy.attempts() + " attempts in "
-                + Duration.ofNanos(System.nanoTime() - died).toSeconds() + " s); last: " + failure;
+        String reason = "the embedded PostgreSQL died and could not be restarted (" + policy.attempts()
+                + " attempts in " + Duration.ofNanos(System.nanoTime() - died).toSeconds() + " s); last: " + failure;
         availability.lost(reason);
         gaveUp.accept(reason);
         return false;

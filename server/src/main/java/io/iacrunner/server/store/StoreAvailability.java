@@ -97,7 +97,10 @@ public final class StoreAvailability {
         } finally {
             lock.unlock();
         }
-        log.info("store available again after {} ms: {}", Duration.ofNanos(System.nanoTime() - since).toMillis(), how);
+        log.info(
+                "store available again after {} ms: {}",
+                Duration.ofNanos(System.nanoTime() - since).toMillis(),
+                how);
     }
 
     /** Given up for good: logs {@code why} once; the state stays {@link State#LOST}. */
@@ -120,7 +123,8 @@ public final class StoreAvailability {
     public static boolean isUnavailable(Throwable e) {
         int depth = 0;
         for (Throwable c = e; c != null && depth < 20; c = c.getCause(), depth++) {
-            if (c instanceof SQLTransientConnectionException || c instanceof SQLNonTransientConnectionException) return true;
+            if (c instanceof SQLTransientConnectionException || c instanceof SQLNonTransientConnectionException)
+                return true;
             if (c instanceof SQLException sql) {
                 String state = sql.getSQLState();
                 if (state != null && (state.startsWith("08") || UNAVAILABLE_STATES.contains(state))) return true;

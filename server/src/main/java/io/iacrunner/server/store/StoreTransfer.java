@@ -35,8 +35,19 @@ public final class StoreTransfer {
     private record Table(String name, String columns) {}
 
     /** The order respects the foreign keys; workspaces point at tasks (their lock) and tasks at workspaces. */
-    private static final List<String> TABLES = List.of("pools", "signing_keys", "api_tokens", "token_grants", "agents",
-            "workspaces", "workspace_variables", "tasks", "log_chunks", "state_versions", "audit_events");
+    private static final List<String> TABLES = List.of(
+            "pools",
+            "signing_keys",
+            "api_tokens",
+            "token_grants",
+            "agents",
+            "workspaces",
+            "workspace_variables",
+            "tasks",
+            "log_chunks",
+            "state_versions",
+            "audit_events");
+
     private static final String LOCKS = "workspace_locks";
     private static final String LOCK_COLUMNS = "workspace_id, lock_task_id, lock_reason, locked_at";
     private static final java.util.Set<String> LOCK_ONLY = java.util.Set.of("lock_task_id", "lock_reason", "locked_at");
@@ -50,7 +61,8 @@ public final class StoreTransfer {
     /** Writes every table to {@code out} from one snapshot; returns the rows written. */
     public long export(OutputStream out) {
         Writer writer = new OutputStreamWriter(out, StandardCharsets.UTF_8);
-        return database.jdbi().inTransaction(TransactionIsolationLevel.REPEATABLE_READ, h -> unchecked(() -> export(h, writer)));
+        return database.jdbi()
+                .inTransaction(TransactionIsolationLevel.REPEATABLE_READ, h -> unchecked(() -> export(h, writer)));
     }
 
     private long export(Handle h, Writer writer) throws IOException, SQLException {
@@ -97,7 +109,8 @@ public final class StoreTransfer {
             rows += copyIn(h, copy, parts[1], parts[2], reader);
         }
         // tasks.seq is a sequence: new tasks must queue after the imported ones.
-        h.execute("select setval(pg_get_serial_sequence('tasks', 'seq'), coalesce((select max(seq) from tasks), 0) + 1, false)");
+        h.execute(
+                "select setval(pg_get_serial_sequence('tasks', 'seq'), coalesce((select max(seq) from tasks), 0) + 1, false)");
         h.execute("select setval(pg_get_serial_sequence('audit_events', 'event_id'),"
                 + " coalesce((select max(event_id) from audit_events), 0) + 1, false)");
         return rows;
@@ -122,11 +135,14 @@ public final class StoreTransfer {
             throws SQLException, IOException {
         boolean locks = table.equals(LOCKS);
         if (!locks && !TABLES.contains(table)) throw new TransferException("unknown table in the export: " + table);
-        if (locks) h.execute("create temporary table " + LOCKS + " on commit drop as select " + LOCK_COLUMNS + " from workspaces limit 0");
+        if (locks)
+            h.execute("create temporary table " + LOCKS + " on commit drop as select " + LOCK_COLUMNS
+                    + " from workspaces limit 0");
         CopyIn in = copy.copyIn("copy " + (locks ? LOCKS : table) + " (" + columns + ") from stdin");
         try {
             for (String row = reader.readLine(); ; row = reader.readLine()) {
-                if (row == null) throw new TransferException("the export ends inside table " + table + ": is it truncated?");
+                if (row == null)
+                    throw new TransferException("the export ends inside table " + table + ": is it truncated?");
                 if (row.equals(END)) break;
                 byte[] bytes = (row + "\n").getBytes(StandardCharsets.UTF_8);
                 in.writeToCopy(bytes, 0, bytes.length);
@@ -146,11 +162,12 @@ public final class StoreTransfer {
     private static List<Table> tables(Handle h) {
         List<Table> tables = new java.util.ArrayList<>();
         for (String name : TABLES) {
-            List<String> columns = h.createQuery("""
+            List<String> columns =
+                    h.createQuery("""
                             select column_name from information_schema.columns
-                            where table_schema = current_schema() and table_name = :t order by ordinal_position""")
-                    .bind("t", name).mapTo(String.class).list();
-            if (name.equals("workspaces")) columns = columns.stream().filter(c -> !LOCK_ONLY.contains(c)).toList();
+                            where table_schema = current_schema() and table_name = :t order by ordinal_position""").bind("t", name).mapTo(String.class).list();
+            if (name.equals("workspaces"))
+                columns = columns.stream().filter(c -> !LOCK_ONLY.contains(c)).toList();
             tables.add(new Table(name, columns.stream().collect(Collectors.joining(","))));
         }
         tables.add(new Table(LOCKS, LOCK_COLUMNS.replace(" ", "")));
@@ -159,10 +176,13 @@ public final class StoreTransfer {
 
     private static void requireEmpty(Handle h) {
         long used = h.createQuery("select (select count(*) from tasks) + (select count(*) from agents)"
-                + " + (select count(*) from workspaces) + (select count(*) from signing_keys)").mapTo(Long.class).one();
+                        + " + (select count(*) from workspaces) + (select count(*) from signing_keys)")
+                .mapTo(Long.class)
+                .one();
         if (used > 0) {
-            throw new TransferException("the target store is not empty (it has tasks, agents, workspaces or keys): import"
-                    + " only into a new database, before any server has run on it");
+            throw new TransferException(
+                    "the target store is not empty (it has tasks, agents, workspaces or keys): import"
+                            + " only into a new database, before any server has run on it");
         }
     }
 

@@ -13,10 +13,10 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Function;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
@@ -36,6 +36,7 @@ public final class LeaseMonitor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LeaseMonitor.class);
     /** A task whose agent is lost this many times ends errored instead of being queued again. */
     public static final int MAX_ATTEMPTS = 3;
+
     private static final int BATCH = 100;
 
     /** How the server came to know the agent does not run the task any more, or cannot be heard. */
@@ -82,6 +83,7 @@ public final class LeaseMonitor implements AutoCloseable {
     private volatile Instant countingSince;
     /** The last tick failed for want of the store: the next that succeeds counts silence from its own now. */
     private volatile boolean storeWasDown;
+
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("lease-monitor").factory());
 
@@ -94,8 +96,16 @@ public final class LeaseMonitor implements AutoCloseable {
      *     earliest, and from the end of a store outage (agents could not ping meanwhile)
      * @param store where an outage of the store is recorded (and logged once)
      */
-    public LeaseMonitor(Jdbi jdbi, TaskStore tasks, Signals<String> queueSignals, Signals<String> taskSignals,
-            Duration lease, Duration lostApplyWindow, StoreClock clock, MeterRegistry metrics, StoreAvailability store) {
+    public LeaseMonitor(
+            Jdbi jdbi,
+            TaskStore tasks,
+            Signals<String> queueSignals,
+            Signals<String> taskSignals,
+            Duration lease,
+            Duration lostApplyWindow,
+            StoreClock clock,
+            MeterRegistry metrics,
+            StoreAvailability store) {
         this.store = store;
         this.jdbi = jdbi;
         this.tasks = tasks;
@@ -139,7 +149,10 @@ public final class LeaseMonitor implements AutoCloseable {
     }
 
     private Instant now() {
-        return jdbi.withHandle(h -> clock.at(h.createQuery("select <now>")).mapTo(OffsetDateTime.class).one()).toInstant();
+        return jdbi.withHandle(h -> clock.at(h.createQuery("select <now>"))
+                        .mapTo(OffsetDateTime.class)
+                        .one())
+                .toInstant();
     }
 
     /** Recovers every lost task now; returns how many were handled. */
@@ -166,10 +179,13 @@ public final class LeaseMonitor implements AutoCloseable {
      * {@link #recoverOnce()} would never see them). Returns how many were handled.
      */
     public int recoverAbandoned(String agentId, List<String> reported) {
-        return jdbi.inTransaction(h -> recover(h, tasks.lockAbandoned(h, agentId, reported, lease), t -> Cause.ABANDONED)).size();
+        return jdbi.inTransaction(
+                        h -> recover(h, tasks.lockAbandoned(h, agentId, reported, lease), t -> Cause.ABANDONED))
+                .size();
     }
 
-    private List<TaskStore.Running> recover(Handle h, List<TaskStore.Running> lost, Function<TaskStore.Running, Cause> causes) {
+    private List<TaskStore.Running> recover(
+            Handle h, List<TaskStore.Running> lost, Function<TaskStore.Running, Cause> causes) {
         List<TaskStore.Running> done = new ArrayList<>();
         for (TaskStore.Running task : lost) {
             Decision d = decide(task, causes.apply(task), lostApplyWindow);
@@ -182,12 +198,16 @@ public final class LeaseMonitor implements AutoCloseable {
             String to = d.waitForAgent() ? "waiting" : d.status().wireName();
             log.warn("task {} attempt {}: {} -> {}", task.taskId(), task.attempt(), d.message(), to);
             // Counted where it happened: summed over replicas, each lost task counts once.
-            h.afterCommit(() -> Counter.builder("iac.tasks.recovered").tag("to", to)
-                    .description("Running tasks of lost agents, by what became of them (waiting: an apply waits for its agent)")
-                    .register(metrics).increment());
+            h.afterCommit(() -> Counter.builder("iac.tasks.recovered")
+                    .tag("to", to)
+                    .description(
+                            "Running tasks of lost agents, by what became of them (waiting: an apply waits for its agent)")
+                    .register(metrics)
+                    .increment());
             done.add(task);
         }
-        // Signalled after the commit by the caller's transaction ending first: a woken viewer or puller sees the change.
+        // Signalled after the commit by the caller's transaction ending first: a woken viewer or puller sees the
+        // change.
         h.afterCommit(() -> {
             done.forEach(t -> taskSignals.signal(t.taskId()));
             if (!done.isEmpty()) queueSignals.signal(TaskService.QUEUE);
@@ -212,12 +232,16 @@ public final class LeaseMonitor implements AutoCloseable {
         boolean mayHaveApplied = task.action() == TaskAction.PLAN_APPLY && task.phase() == TaskPhase.APPLYING;
         if (mayHaveApplied) {
             if (cause == Cause.SILENT) {
-                return Decision.waitFor(agent + " is unreachable (no ping within the lease) while applying; the apply goes"
-                        + " on there and its outcome, log and state are taken when the agent is back (waiting up to "
-                        + human(lostApplyWindow) + ", or until the workspace is unlocked with --force)");
+                return Decision.waitFor(
+                        agent + " is unreachable (no ping within the lease) while applying; the apply goes"
+                                + " on there and its outcome, log and state are taken when the agent is back (waiting up to "
+                                + human(lostApplyWindow) + ", or until the workspace is unlocked with --force)");
             }
-            return Decision.move(TaskStatus.ERRORED, lost + " while applying: resources may exist that no state records;"
-                    + " the workspace stays locked until it is inspected and unlocked with --force", true);
+            return Decision.move(
+                    TaskStatus.ERRORED,
+                    lost + " while applying: resources may exist that no state records;"
+                            + " the workspace stays locked until it is inspected and unlocked with --force",
+                    true);
         }
         return notApplied(task, lost);
     }
@@ -227,11 +251,14 @@ public final class LeaseMonitor implements AutoCloseable {
      * when a cancel was pending, else queued again while attempts remain.
      */
     static Decision notApplied(TaskStore.Running task, String lost) {
-        if (task.cancelRequested()) return Decision.move(TaskStatus.CANCELED, lost + " after a cancel was requested", false);
+        if (task.cancelRequested())
+            return Decision.move(TaskStatus.CANCELED, lost + " after a cancel was requested", false);
         // A task that loses its agent again and again may be what kills it: stop retrying.
         if (task.attempt() >= MAX_ATTEMPTS) {
-            return Decision.move(TaskStatus.ERRORED, lost + "; attempt " + task.attempt() + " of " + MAX_ATTEMPTS
-                    + ", not retried again", false);
+            return Decision.move(
+                    TaskStatus.ERRORED,
+                    lost + "; attempt " + task.attempt() + " of " + MAX_ATTEMPTS + ", not retried again",
+                    false);
         }
         return Decision.move(TaskStatus.QUEUED, lost + " during attempt " + task.attempt() + "; queued again", false);
     }

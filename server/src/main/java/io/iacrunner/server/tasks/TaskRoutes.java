@@ -54,7 +54,10 @@ public final class TaskRoutes implements Routes {
         Principal.User user = auth.user(ctx.header("Authorization"));
         CreateTaskRequest request = Bodies.read(ctx, CreateTaskRequest.class);
         if (request.workspaceId() != null && request.action() != null) {
-            Authenticator.require(user, request.workspaceId(), TaskAccess.toRun(request.action()),
+            Authenticator.require(
+                    user,
+                    request.workspaceId(),
+                    TaskAccess.toRun(request.action()),
                     () -> Authenticator.noRole(request.workspaceId()));
         }
         ctx.status(201).json(tasks.create(request, user.name()));
@@ -63,7 +66,9 @@ public final class TaskRoutes implements Routes {
     /** Only the workspaces the token may read. */
     private void list(Context ctx) {
         Principal.User user = auth.user(ctx.header("Authorization"));
-        ctx.json(tasks.list(ctx.queryParam("workspace"), QueryParams.intParam(ctx, "limit", 100),
+        ctx.json(tasks.list(
+                ctx.queryParam("workspace"),
+                QueryParams.intParam(ctx, "limit", 100),
                 user.globalAdmin() ? null : user.grants().keySet()));
     }
 
@@ -78,8 +83,13 @@ public final class TaskRoutes implements Routes {
         access.requireToRun(user, taskId);
         boolean force = Bodies.read(ctx, CancelRequest.class).force();
         TaskView canceled = tasks.cancel(taskId, force);
-        audit.record("task_canceled", user.actor(), taskId, (force ? "forced cancel, " : "cancel, ") + "status now "
-                + canceled.status().wireName(), ctx.ip());
+        audit.record(
+                "task_canceled",
+                user.actor(),
+                taskId,
+                (force ? "forced cancel, " : "cancel, ") + "status now "
+                        + canceled.status().wireName(),
+                ctx.ip());
         ctx.json(canceled);
     }
 
@@ -109,6 +119,9 @@ public final class TaskRoutes implements Routes {
     /** A fresh job token for an attempt the calling agent runs (the first expiring, or lost with an agent restart). */
     private void jobToken(Context ctx) {
         var agent = auth.agent(ctx.header("Authorization"));
-        ctx.json(tasks.jobToken(ctx.pathParam("task_id"), agent.agentId(), Bodies.read(ctx, JobTokenRequest.class).attempt()));
+        ctx.json(tasks.jobToken(
+                ctx.pathParam("task_id"),
+                agent.agentId(),
+                Bodies.read(ctx, JobTokenRequest.class).attempt()));
     }
 }

@@ -22,12 +22,12 @@ import io.iacrunner.protocol.archives.ArchiveRefusedException;
 import io.iacrunner.protocol.archives.ConfigArchiveReader;
 import io.iacrunner.server.auth.Tokens;
 import io.iacrunner.server.configs.ConfigArchive;
+import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Labels;
 import io.iacrunner.server.util.Rows;
 import io.iacrunner.server.util.Signals;
 import io.iacrunner.server.util.TerraformVersionFormat;
-import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.variables.VariableService;
 import io.iacrunner.server.workspaces.WorkspaceStore;
 import io.micrometer.core.instrument.Gauge;
@@ -77,10 +77,19 @@ public final class TaskService {
      * @param stopping true once this replica is shutting down: waiting pulls then answer empty at once, so their
      *     agents ask another replica
      */
-    public TaskService(Jdbi jdbi, TaskStore tasks, WorkspaceStore workspaces, VariableService variables, Tokens jobTokens,
+    public TaskService(
+            Jdbi jdbi,
+            TaskStore tasks,
+            WorkspaceStore workspaces,
+            VariableService variables,
+            Tokens jobTokens,
             Signals<String> queueSignals,
-            Signals<String> taskSignals, Duration maxLongPoll, Duration lease,
-            BiFunction<String, Integer, LogDigest> storedLog, MeterRegistry metrics, BooleanSupplier stopping) {
+            Signals<String> taskSignals,
+            Duration maxLongPoll,
+            Duration lease,
+            BiFunction<String, Integer, LogDigest> storedLog,
+            MeterRegistry metrics,
+            BooleanSupplier stopping) {
         this.jdbi = jdbi;
         this.tasks = tasks;
         this.workspaces = workspaces;
@@ -94,10 +103,13 @@ public final class TaskService {
         this.stopping = stopping;
         this.queueToStart = Timer.builder("iac.queue.to.start")
                 .description("From a task's creation to its first claim by an agent (retried attempts are not counted)")
-                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(1))
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofHours(1))
                 .register(metrics);
         Gauge.builder("iac.pulls.waiting", waitingPulls, AtomicInteger::get)
-                .description("Agents' long polls waiting on this replica for work").register(metrics);
+                .description("Agents' long polls waiting on this replica for work")
+                .register(metrics);
     }
 
     /**
@@ -117,12 +129,26 @@ public final class TaskService {
             ObjectNode values = inherited.values();
             if (request.variables() != null) values.setAll(request.variables());
             // Sensitive in either place stays sensitive: a task cannot unmask a workspace secret by overriding it.
-            List<String> sensitive = Stream.concat(inherited.sensitiveNames().stream(), ownSensitive.stream()).distinct().toList();
-            String version = request.terraformVersion() != null ? request.terraformVersion()
+            List<String> sensitive = Stream.concat(inherited.sensitiveNames().stream(), ownSensitive.stream())
+                    .distinct()
+                    .toList();
+            String version = request.terraformVersion() != null
+                    ? request.terraformVersion()
                     : workspaces.terraformVersion(h, request.workspaceId()).orElse(null);
-            return tasks.insert(h, new TaskStore.NewTask(Ids.task(), request.workspaceId(), request.action(),
-                    request.tfJson() == null ? null : Rows.json(request.tfJson()), archive, archiveSha,
-                    values, sensitive, version, Rows.json(Labels.validated(request.labels())), createdBy));
+            return tasks.insert(
+                    h,
+                    new TaskStore.NewTask(
+                            Ids.task(),
+                            request.workspaceId(),
+                            request.action(),
+                            request.tfJson() == null ? null : Rows.json(request.tfJson()),
+                            archive,
+                            archiveSha,
+                            values,
+                            sensitive,
+                            version,
+                            Rows.json(Labels.validated(request.labels())),
+                            createdBy));
         });
         log.info("queued {} {} on workspace {}", created.action().wireName(), created.taskId(), created.workspaceId());
         queueSignals.signal(QUEUE);
@@ -174,10 +200,13 @@ public final class TaskService {
         Instant deadline = Instant.now().plus(wait);
         while (!stopping.getAsBoolean()) {
             long seen = queueSignals.version(QUEUE);
-            List<TaskStore.Claimed> claimed = tasks.claim(agentId, pool, request.freePlanSlots(), request.canTakeApply(), accept, lease);
+            List<TaskStore.Claimed> claimed =
+                    tasks.claim(agentId, pool, request.freePlanSlots(), request.canTakeApply(), accept, lease);
             List<CancelOrder> cancels = tasks.takeNewCancelOrders(agentId);
             if (!claimed.isEmpty() || !cancels.isEmpty()) {
-                List<TaskAssignment> assigned = claimed.stream().map(c -> withJobToken(agentId, c.assignment())).toList();
+                List<TaskAssignment> assigned = claimed.stream()
+                        .map(c -> withJobToken(agentId, c.assignment()))
+                        .toList();
                 for (TaskStore.Claimed c : claimed) {
                     TaskAssignment t = c.assignment();
                     log.info("agent {} claimed {} attempt {}", agentId, t.taskId(), t.attempt());
@@ -202,7 +231,8 @@ public final class TaskService {
     private static Set<TaskAction> accepted(List<TaskAction> accept) {
         if (accept == null) return java.util.EnumSet.allOf(TaskAction.class);
         if (accept.isEmpty() || accept.contains(null)) {
-            throw ApiProblem.badRequest("invalid_accept", "accept must list plan, plan_apply or both (or be left out for both)");
+            throw ApiProblem.badRequest(
+                    "invalid_accept", "accept must list plan, plan_apply or both (or be left out for both)");
         }
         return java.util.EnumSet.copyOf(accept);
     }
@@ -215,24 +245,35 @@ public final class TaskService {
     public TaskView cancel(String taskId, boolean force) {
         requireTaskId(taskId);
         TaskView result = jdbi.inTransaction(h -> {
-            TaskView task = tasks.lockForUpdate(h, taskId)
-                    .orElseThrow(() -> notFound(taskId));
+            TaskView task = tasks.lockForUpdate(h, taskId).orElseThrow(() -> notFound(taskId));
             return switch (task.status()) {
-                case QUEUED -> tasks.moveQueued(h, taskId, TaskStatus.CANCELED,
-                        TaskStore.Outcome.of(null, "canceled before it started")).orElseThrow();
+                case QUEUED ->
+                    tasks.moveQueued(
+                                    h,
+                                    taskId,
+                                    TaskStatus.CANCELED,
+                                    TaskStore.Outcome.of(null, "canceled before it started"))
+                            .orElseThrow();
                 case RUNNING -> {
                     tasks.requestCancel(h, taskId, force);
                     yield tasks.lockForUpdate(h, taskId).orElseThrow();
                 }
-                default -> throw ApiProblem.conflict("task_finished", "task " + taskId + " already ended "
-                        + task.status().wireName());
+                default ->
+                    throw ApiProblem.conflict(
+                            "task_finished",
+                            "task " + taskId + " already ended " + task.status().wireName());
             };
         });
-        log.info("cancel{} of {} requested: now {}", force ? " (force)" : "", taskId, result.status().wireName());
+        log.info(
+                "cancel{} of {} requested: now {}",
+                force ? " (force)" : "",
+                taskId,
+                result.status().wireName());
         taskSignals.signal(taskId);
         queueSignals.signal(QUEUE); // wakes the agent's waiting pull so the order goes out at once
         return result;
     }
+
     private static final int MAX_REASON_CHARS = 1_000;
 
     /**
@@ -245,29 +286,51 @@ public final class TaskService {
      */
     public TaskView handBack(String taskId, String agentId, HandBack request) {
         requireTaskId(taskId);
-        if (request.reason() == null || request.reason().isBlank() || request.reason().length() > MAX_REASON_CHARS) {
-            throw ApiProblem.badRequest("invalid_reason", "reason is required, 1 to " + MAX_REASON_CHARS + " characters");
+        if (request.reason() == null
+                || request.reason().isBlank()
+                || request.reason().length() > MAX_REASON_CHARS) {
+            throw ApiProblem.badRequest(
+                    "invalid_reason", "reason is required, 1 to " + MAX_REASON_CHARS + " characters");
         }
         String reason = request.reason().strip();
         TaskView after = tasks.inAttempt(taskId, agentId, request.attempt(), (h, attempt) -> {
             if (!tasks.hasBegun(h, attempt)) {
-                tasks.move(h, attempt, TaskStatus.QUEUED,
+                tasks.move(
+                        h,
+                        attempt,
+                        TaskStatus.QUEUED,
                         TaskStore.Outcome.of(null, "handed back unrun by agent " + agentId + ": " + reason));
                 tasks.forgetHandedBackAttempt(h, taskId);
             } else {
                 TaskView running = tasks.lockForUpdate(h, taskId).orElseThrow();
                 if (running.phase() == TaskPhase.APPLYING) {
-                    throw ApiProblem.conflict("attempt_applying", "attempt " + request.attempt() + " of task " + taskId
-                            + " may have applied: report its result instead");
+                    throw ApiProblem.conflict(
+                            "attempt_applying",
+                            "attempt " + request.attempt() + " of task " + taskId
+                                    + " may have applied: report its result instead");
                 }
-                LeaseMonitor.Decision d = LeaseMonitor.notApplied(new TaskStore.Running(taskId, running.workspaceId(),
-                        running.action(), running.phase(), running.attempt(), agentId, running.cancelRequested(), false, false),
+                LeaseMonitor.Decision d = LeaseMonitor.notApplied(
+                        new TaskStore.Running(
+                                taskId,
+                                running.workspaceId(),
+                                running.action(),
+                                running.phase(),
+                                running.attempt(),
+                                agentId,
+                                running.cancelRequested(),
+                                false,
+                                false),
                         "agent " + agentId + " gave it back (" + reason + ")");
                 tasks.move(h, attempt, d.status(), d.outcome());
             }
             return tasks.lockForUpdate(h, taskId).orElseThrow();
         });
-        log.info("task {} attempt {} handed back by agent {} ({}): now {}", taskId, request.attempt(), agentId, reason,
+        log.info(
+                "task {} attempt {} handed back by agent {} ({}): now {}",
+                taskId,
+                request.attempt(),
+                agentId,
+                reason,
                 after.status().wireName());
         taskSignals.signal(taskId);
         queueSignals.signal(QUEUE);
@@ -288,7 +351,8 @@ public final class TaskService {
     public boolean giveUpLostApply(Handle h, String taskId, String reason) {
         TaskStore.Running task = tasks.lockUnreachable(h, taskId).orElse(null);
         if (task == null) return false;
-        boolean moved = tasks.move(h, task, TaskStatus.ERRORED, TaskStore.Outcome.of(null, reason)).isPresent();
+        boolean moved = tasks.move(h, task, TaskStatus.ERRORED, TaskStore.Outcome.of(null, reason))
+                .isPresent();
         if (moved) {
             log.warn("task {} attempt {}: {}", taskId, task.attempt(), reason);
             h.afterCommit(() -> taskSignals.signal(taskId));
@@ -298,20 +362,26 @@ public final class TaskService {
 
     /** Addresses are Terraform's, bounded so a hostile report cannot bloat the row. */
     private static final int MAX_PLAN_ADDRESSES = 100_000;
+
     private static final int MAX_ADDRESS_CHARS = 1_024;
 
     public void recordPlan(String taskId, String agentId, PlanReport report) {
         requireTaskId(taskId);
         PlanSummary summary = report.summary();
         if (summary == null || summary.add() == null || summary.change() == null || summary.destroy() == null) {
-            throw ApiProblem.badRequest("invalid_plan_summary", "summary needs add, change and destroy (lists of addresses)");
+            throw ApiProblem.badRequest(
+                    "invalid_plan_summary", "summary needs add, change and destroy (lists of addresses)");
         }
-        int count = summary.add().size() + summary.change().size() + summary.destroy().size();
-        boolean badAddress = Stream.of(summary.add(), summary.change(), summary.destroy()).flatMap(List::stream)
+        int count = summary.add().size()
+                + summary.change().size()
+                + summary.destroy().size();
+        boolean badAddress = Stream.of(summary.add(), summary.change(), summary.destroy())
+                .flatMap(List::stream)
                 .anyMatch(a -> a == null || a.isBlank() || a.length() > MAX_ADDRESS_CHARS);
         if (count > MAX_PLAN_ADDRESSES || badAddress) {
-            throw ApiProblem.badRequest("invalid_plan_summary", "at most " + MAX_PLAN_ADDRESSES + " addresses of 1 to "
-                    + MAX_ADDRESS_CHARS + " characters");
+            throw ApiProblem.badRequest(
+                    "invalid_plan_summary",
+                    "at most " + MAX_PLAN_ADDRESSES + " addresses of 1 to " + MAX_ADDRESS_CHARS + " characters");
         }
         tasks.useAttempt(taskId, agentId, report.attempt(), (h, attempt) -> tasks.setPlanSummary(h, attempt, summary));
         taskSignals.signal(taskId);
@@ -332,7 +402,8 @@ public final class TaskService {
             throw ApiProblem.badRequest("invalid_status", "status must be succeeded, failed, canceled or errored");
         }
         if (result.logLines() < 0) throw ApiProblem.badRequest("invalid_log_lines", "log_lines must be >= 0");
-        if (result.logLinesLost() < 0) throw ApiProblem.badRequest("invalid_log_lines_lost", "log_lines_lost must be >= 0");
+        if (result.logLinesLost() < 0)
+            throw ApiProblem.badRequest("invalid_log_lines_lost", "log_lines_lost must be >= 0");
         if (result.logSha256() != null && !result.logSha256().matches("[0-9a-f]{64}")) {
             throw ApiProblem.badRequest("invalid_log_sha256", "log_sha256 must be 64 lowercase hex digits");
         }
@@ -341,18 +412,30 @@ public final class TaskService {
             done = tasks.inAttempt(taskId, agentId, result.attempt(), (h, attempt) -> {
                 LogDigest stored = storedLog.apply(taskId, result.attempt());
                 if (stored.lines() < result.logLines()) {
-                    throw ApiProblem.conflict("log_gap", "the agent kept " + result.logLines() + " lines but the server has "
-                            + stored.lines() + "; resend from seq " + stored.lines() + ", then report again");
+                    throw ApiProblem.conflict(
+                            "log_gap",
+                            "the agent kept " + result.logLines() + " lines but the server has " + stored.lines()
+                                    + "; resend from seq " + stored.lines() + ", then report again");
                 }
                 String incomplete = incompleteReason(taskId, result, stored);
                 TaskView running = tasks.lockForUpdate(h, taskId).orElseThrow();
                 String unrecorded = unrecordedChanges(running, result, () -> tasks.storedState(h, taskId));
-                return tasks.move(h, attempt, result.status(), new TaskStore.Outcome(result.exitCode(), result.message(),
-                        incomplete == null, stored.sha256(), incomplete, unrecorded));
+                return tasks.move(
+                        h,
+                        attempt,
+                        result.status(),
+                        new TaskStore.Outcome(
+                                result.exitCode(),
+                                result.message(),
+                                incomplete == null,
+                                stored.sha256(),
+                                incomplete,
+                                unrecorded));
             });
         } catch (ApiProblem refused) {
             // The same result again (the reply to the first delivery was lost): it changed everything already. Only a
-            // task that ended exactly so is a repeat, so a refusal of anything else (a stale attempt, a log gap) stands.
+            // task that ended exactly so is a repeat, so a refusal of anything else (a stale attempt, a log gap)
+            // stands.
             return tasks.find(taskId).filter(t -> isRepeat(t, agentId, result)).orElseThrow(() -> refused);
         }
         log.info("task {} {} (exit {})", taskId, done.status().wireName(), done.exitCode());
@@ -369,8 +452,8 @@ public final class TaskService {
                     + (result.logLostReason() == null ? "" : ": " + result.logLostReason());
         } else if (stored.lines() != result.logLines()
                 || (result.logSha256() != null && !result.logSha256().equals(stored.sha256()))) {
-            reason = "the stored log (" + stored.lines() + " lines, sha256 " + stored.sha256() + ") differs from the agent's ("
-                    + result.logLines() + " lines, sha256 " + result.logSha256() + ")";
+            reason = "the stored log (" + stored.lines() + " lines, sha256 " + stored.sha256()
+                    + ") differs from the agent's (" + result.logLines() + " lines, sha256 " + result.logSha256() + ")";
         }
         if (reason != null) log.error("task {} attempt {}: LOG INCOMPLETE: {}", taskId, result.attempt(), reason);
         return reason;
@@ -388,15 +471,19 @@ public final class TaskService {
         }
         if (result.terraformKilled() && !storedState.getAsBoolean()) {
             return "task " + running.taskId() + ": terraform was killed while applying and stored no state ("
-                    + result.message() + "); resources may exist that no state records: inspect, then unlock with --force";
+                    + result.message()
+                    + "); resources may exist that no state records: inspect, then unlock with --force";
         }
         return null;
     }
 
     /** The same result from the same attempt, already applied: a retry after a lost reply. */
     private static boolean isRepeat(TaskView task, String agentId, TaskResult result) {
-        return task.status().isTerminal() && task.status() == result.status() && task.attempt() == result.attempt()
-                && agentId.equals(task.agentId()) && Objects.equals(task.exitCode(), result.exitCode())
+        return task.status().isTerminal()
+                && task.status() == result.status()
+                && task.attempt() == result.attempt()
+                && agentId.equals(task.agentId())
+                && Objects.equals(task.exitCode(), result.exitCode())
                 && Objects.equals(task.message(), result.message());
     }
 
@@ -405,12 +492,14 @@ public final class TaskService {
         Ids.requireWorkspaceId(r.workspaceId());
         if (r.action() == null) throw ApiProblem.badRequest("missing_action", "action is required: plan or plan_apply");
         if (r.tfJson() == null && r.configArchive() == null) {
-            throw ApiProblem.badRequest("missing_tf_json", "tf_json (a Terraform JSON configuration object) or config_archive is required");
+            throw ApiProblem.badRequest(
+                    "missing_tf_json", "tf_json (a Terraform JSON configuration object) or config_archive is required");
         }
         if (r.tfJson() != null && r.configArchive() != null) {
             throw ApiProblem.badRequest("two_configurations", "send tf_json or config_archive, not both");
         }
-        if (r.tfJson() != null && r.tfJson().isEmpty()) throw ApiProblem.badRequest("empty_tf_json", "tf_json is an empty object");
+        if (r.tfJson() != null && r.tfJson().isEmpty())
+            throw ApiProblem.badRequest("empty_tf_json", "tf_json is an empty object");
         Labels.validated(r.labels());
         TerraformVersionFormat.require(r.terraformVersion());
     }
@@ -419,7 +508,8 @@ public final class TaskService {
         try {
             return Base64.getDecoder().decode(base64);
         } catch (IllegalArgumentException e) {
-            throw ApiProblem.badRequest("invalid_config_archive", "config_archive must be a base64-encoded tar.gz: " + e.getMessage());
+            throw ApiProblem.badRequest(
+                    "invalid_config_archive", "config_archive must be a base64-encoded tar.gz: " + e.getMessage());
         }
     }
 
@@ -432,24 +522,35 @@ public final class TaskService {
             throw new ApiProblem(e.status(), e.code(), e.getMessage());
         }
         for (ConfigArchiveReader.ConfigFile file : summary.files()) {
-            if (AGENT_FILES.contains(file.path()) || file.path().equals(".terraform") || file.path().startsWith(".terraform/")) {
-                throw ApiProblem.badRequest("archive_reserved_name", "entry '" + file.path() + "' is a file the agent writes"
-                        + " itself (variables, state, plan, Terraform's own directory); leave it out of the archive");
+            if (AGENT_FILES.contains(file.path())
+                    || file.path().equals(".terraform")
+                    || file.path().startsWith(".terraform/")) {
+                throw ApiProblem.badRequest(
+                        "archive_reserved_name",
+                        "entry '" + file.path() + "' is a file the agent writes"
+                                + " itself (variables, state, plan, Terraform's own directory); leave it out of the archive");
             }
         }
         return summary;
     }
 
     /** What the agent writes into the task directory beside the configuration. */
-    private static final Set<String> AGENT_FILES = Set.of("terraform.tfvars.json", "terraform.tfstate", "errored.tfstate",
-            ".terraformrc", "plan.out", "plan.json", "plan.json.stderr");
+    private static final Set<String> AGENT_FILES = Set.of(
+            "terraform.tfvars.json",
+            "terraform.tfstate",
+            "errored.tfstate",
+            ".terraformrc",
+            "plan.out",
+            "plan.json",
+            "plan.json.stderr");
 
     /** Every sensitive name must be one of the task's variables: a typo must not silently leave a secret unmasked. */
     private static List<String> sensitiveNames(CreateTaskRequest r) {
         List<String> names = r.sensitiveVariables() == null ? List.of() : r.sensitiveVariables();
         for (String name : names) {
             if (name == null || r.variables() == null || !r.variables().has(name)) {
-                throw ApiProblem.badRequest("unknown_sensitive_variable",
+                throw ApiProblem.badRequest(
+                        "unknown_sensitive_variable",
                         "sensitive_variables names '" + name + "', which is not among variables");
             }
         }
@@ -457,6 +558,7 @@ public final class TaskService {
     }
 
     static void requireTaskId(String taskId) {
-        if (!Ids.isTask(taskId)) throw ApiProblem.badRequest("invalid_task_id", "task ids look like t- followed by 16 letters or digits");
+        if (!Ids.isTask(taskId))
+            throw ApiProblem.badRequest("invalid_task_id", "task ids look like t- followed by 16 letters or digits");
     }
 }

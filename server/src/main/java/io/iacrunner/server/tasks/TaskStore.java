@@ -11,10 +11,10 @@ import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.WireJson;
+import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.secrets.SealedJson;
 import io.iacrunner.server.util.Rows;
 import io.iacrunner.server.util.StoreClock;
-import io.iacrunner.server.problems.ApiProblem;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -51,7 +51,8 @@ public final class TaskStore {
         private final String agentId;
         private final long logLines;
 
-        private RunningAttempt(String taskId, String workspaceId, TaskAction action, int attempt, String agentId, long logLines) {
+        private RunningAttempt(
+                String taskId, String workspaceId, TaskAction action, int attempt, String agentId, long logLines) {
             this.taskId = taskId;
             this.workspaceId = workspaceId;
             this.action = action;
@@ -91,9 +92,13 @@ public final class TaskStore {
          * in its WHERE and passes {@link #requireWritten} what it changed.
          */
         public <S extends SqlStatement<S>> S fenced(S statement) {
-            return statement.define("still_running",
+            return statement
+                    .define(
+                            "still_running",
                             "task_id = :fence_task and attempt = :fence_attempt and agent_id = :fence_agent and status = 'running'")
-                    .bind("fence_task", taskId).bind("fence_attempt", attempt).bind("fence_agent", agentId);
+                    .bind("fence_task", taskId)
+                    .bind("fence_attempt", attempt)
+                    .bind("fence_agent", agentId);
         }
 
         /** A fenced write that changed no row found the attempt superseded: 409 {@code stale_attempt}. */
@@ -132,8 +137,17 @@ public final class TaskStore {
      * value the run gets (the workspace's and the task's own); those named in {@code sensitiveNames} are kept only
      * sealed. {@code tfJson} or {@code configArchive} (with its SHA-256), never both.
      */
-    public record NewTask(String taskId, String workspaceId, TaskAction action, String tfJson, byte[] configArchive,
-            String configSha256, ObjectNode variables, List<String> sensitiveNames, String terraformVersion, String labels,
+    public record NewTask(
+            String taskId,
+            String workspaceId,
+            TaskAction action,
+            String tfJson,
+            byte[] configArchive,
+            String configSha256,
+            ObjectNode variables,
+            List<String> sensitiveNames,
+            String terraformVersion,
+            String labels,
             String createdBy) {}
 
     public TaskView insert(Handle h, NewTask t) {
@@ -145,20 +159,32 @@ public final class TaskStore {
                         values (:id, :ws, :action, 'queued', cast(:tf as jsonb), :archive, :archiveSha, cast(:vars as jsonb),
                                 :sealed, :tfv, cast(:labels as jsonb), cast(:sensitive as jsonb), :createdBy)
                         returning *""")
-                .bind("id", t.taskId()).bind("ws", t.workspaceId()).bind("action", t.action().wireName())
-                .bind("tf", t.tfJson()).bind("archive", t.configArchive()).bind("archiveSha", t.configSha256())
+                .bind("id", t.taskId())
+                .bind("ws", t.workspaceId())
+                .bind("action", t.action().wireName())
+                .bind("tf", t.tfJson())
+                .bind("archive", t.configArchive())
+                .bind("archiveSha", t.configSha256())
                 .bind("vars", Rows.json(variables.plain()))
-                .bind("sealed", variables.sensitive().isEmpty() ? null : sealed.seal(variables.sensitive(), context(t.taskId())))
+                .bind(
+                        "sealed",
+                        variables.sensitive().isEmpty()
+                                ? null
+                                : sealed.seal(variables.sensitive(), context(t.taskId())))
                 .bind("tfv", t.terraformVersion())
-                .bind("labels", t.labels()).bind("sensitive", Rows.json(t.sensitiveNames())).bind("createdBy", t.createdBy())
-                .map(TaskStore::view).one();
+                .bind("labels", t.labels())
+                .bind("sensitive", Rows.json(t.sensitiveNames()))
+                .bind("createdBy", t.createdBy())
+                .map(TaskStore::view)
+                .one();
     }
 
     /** The task's variables, sensitive ones opened, and which are sensitive: what the log must never show. */
     public record Secrets(ObjectNode variables, List<String> sensitiveNames) {}
 
     public Optional<Secrets> secrets(String taskId) {
-        return jdbi.withHandle(h -> h.createQuery("select task_id, variables, sealed_variables, sensitive_variables from tasks where task_id = :id")
+        return jdbi.withHandle(h -> h.createQuery(
+                        "select task_id, variables, sealed_variables, sensitive_variables from tasks where task_id = :id")
                 .bind("id", taskId)
                 .map((rs, ctx) -> new Secrets(variables(rs), Rows.strings(rs, "sensitive_variables")))
                 .findOne());
@@ -176,17 +202,22 @@ public final class TaskStore {
             List<Legacy> legacy = h.createQuery("""
                             select task_id, variables, sensitive_variables from tasks
                             where sealed_variables is null and jsonb_array_length(sensitive_variables) > 0 for update""")
-                    .map((rs, ctx) -> new Legacy(rs.getString("task_id"), Rows.object(rs, "variables"),
+                    .map((rs, ctx) -> new Legacy(
+                            rs.getString("task_id"),
+                            Rows.object(rs, "variables"),
                             Rows.strings(rs, "sensitive_variables")))
                     .list();
             for (Legacy t : legacy) {
-                Split variables = Split.of(t.variables() == null ? WireJson.lenient().createObjectNode() : t.variables(),
+                Split variables = Split.of(
+                        t.variables() == null ? WireJson.lenient().createObjectNode() : t.variables(),
                         t.sensitiveNames());
                 // Sealed even when empty: the row is then done, and not looked at again.
-                h.createUpdate("update tasks set variables = cast(:vars as jsonb), sealed_variables = :sealed where task_id = :id")
+                h.createUpdate(
+                                "update tasks set variables = cast(:vars as jsonb), sealed_variables = :sealed where task_id = :id")
                         .bind("vars", Rows.json(variables.plain()))
                         .bind("sealed", sealed.seal(variables.sensitive(), context(t.taskId())))
-                        .bind("id", t.taskId()).execute();
+                        .bind("id", t.taskId())
+                        .execute();
             }
             return legacy.size();
         });
@@ -221,8 +252,10 @@ public final class TaskStore {
     }
 
     public Optional<TaskView> find(String taskId) {
-        return jdbi.withHandle(h -> h.createQuery("select * from tasks where task_id = :id").bind("id", taskId)
-                .map(TaskStore::view).findOne());
+        return jdbi.withHandle(h -> h.createQuery("select * from tasks where task_id = :id")
+                .bind("id", taskId)
+                .map(TaskStore::view)
+                .findOne());
     }
 
     /** Newest first; {@code visible} null for every workspace. */
@@ -231,16 +264,23 @@ public final class TaskStore {
                         select * from tasks where (cast(:ws as text) is null or workspace_id = :ws)
                           and (cast(:everything as boolean) or workspace_id = any(:visible))
                         order by seq desc limit :limit""")
-                .bind("ws", workspaceId).bind("everything", visible == null)
+                .bind("ws", workspaceId)
+                .bind("everything", visible == null)
                 .bindArray("visible", String.class, visible == null ? List.of() : List.copyOf(visible))
-                .bind("limit", limit).map(TaskStore::view).list());
+                .bind("limit", limit)
+                .map(TaskStore::view)
+                .list());
     }
 
     public boolean isRunningAttempt(String taskId, String agentId, int attempt) {
         return jdbi.withHandle(h -> h.createQuery("""
                         select exists (select 1 from tasks
                             where task_id = :t and agent_id = :a and attempt = :n and status = 'running')""")
-                .bind("t", taskId).bind("a", agentId).bind("n", attempt).mapTo(Boolean.class).one());
+                .bind("t", taskId)
+                .bind("a", agentId)
+                .bind("n", attempt)
+                .mapTo(Boolean.class)
+                .one());
     }
 
     /** Per pool, the queued tasks its agents could run (the pool's labels cover the task's): the queue depth gauge. */
@@ -257,13 +297,19 @@ public final class TaskStore {
 
     /** A query of (k, n) rows as a map. */
     private Map<String, Long> counts(String sql) {
-        return jdbi.withHandle(h -> h.createQuery(sql).map((rs, ctx) -> Map.entry(rs.getString("k"), rs.getLong("n"))).list())
-                .stream().collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+        return jdbi
+                .withHandle(h -> h.createQuery(sql)
+                        .map((rs, ctx) -> Map.entry(rs.getString("k"), rs.getLong("n")))
+                        .list())
+                .stream()
+                .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
     }
 
     public List<String> runningOn(Handle h, String agentId) {
         return h.createQuery("select task_id from tasks where agent_id = :a and status = 'running' order by seq")
-                .bind("a", agentId).mapTo(String.class).list();
+                .bind("a", agentId)
+                .mapTo(String.class)
+                .list();
     }
 
     /**
@@ -279,28 +325,40 @@ public final class TaskStore {
      * <p>{@code accept} is what the agent takes ({@code --accept}): other actions are not even candidates, so an agent
      * that accepts plans only never gets a plan_apply, and one whose turn it is not does not hold up those it takes.
      */
-    public List<Claimed> claim(String agentId, PoolConfig pool, int freePlanSlots, boolean canTakeApply,
-            java.util.Set<TaskAction> accept, java.time.Duration lease) {
+    public List<Claimed> claim(
+            String agentId,
+            PoolConfig pool,
+            int freePlanSlots,
+            boolean canTakeApply,
+            java.util.Set<TaskAction> accept,
+            java.time.Duration lease) {
         return jdbi.inTransaction(h -> {
             // An agent that deregistered or went silent past its lease (its tasks are being recovered) gets nothing,
             // even from a long poll it left waiting.
             var live = clock.at(h.createQuery("""
                             select deregistered_at is null and last_seen > <now> - make_interval(secs => :lease)
                             from agents where agent_id = :a for update"""))
-                    .bind("a", agentId).bind("lease", seconds(lease)).mapTo(Boolean.class).findOne();
+                    .bind("a", agentId)
+                    .bind("lease", seconds(lease))
+                    .mapTo(Boolean.class)
+                    .findOne();
             if (live.isEmpty() || !live.get()) return List.<Claimed>of();
             var running = h.createQuery("""
                             select count(*) filter (where action = 'plan') as plans,
                                    count(*) filter (where action = 'plan_apply') as applies
                             from tasks where agent_id = :a and status = 'running'""")
                     .bind("a", agentId)
-                    .map((rs, ctx) -> new int[] {rs.getInt("plans"), rs.getInt("applies")}).one();
+                    .map((rs, ctx) -> new int[] {rs.getInt("plans"), rs.getInt("applies")})
+                    .one();
             int plans = running[0];
             int applies = running[1];
             boolean exclusiveApplyRunning = applies > 0 && !pool.allowApplyConcurrent();
-            int plansFree = exclusiveApplyRunning || !accept.contains(TaskAction.PLAN) ? 0
+            int plansFree = exclusiveApplyRunning || !accept.contains(TaskAction.PLAN)
+                    ? 0
                     : Math.min(freePlanSlots, pool.maxPlanConcurrency() - plans);
-            boolean applyFits = accept.contains(TaskAction.PLAN_APPLY) && canTakeApply && applies == 0
+            boolean applyFits = accept.contains(TaskAction.PLAN_APPLY)
+                    && canTakeApply
+                    && applies == 0
                     && (plans == 0 || pool.allowApplyConcurrent());
             int limit = Math.max(plansFree, applyFits ? 1 : 0);
             if (limit <= 0) return List.<Claimed>of();
@@ -315,8 +373,12 @@ public final class TaskStore {
                             order by t.seq limit :limit for update of t skip locked""")
                     .bind("labels", Rows.json(pool.labels() == null ? java.util.Map.of() : pool.labels()))
                     .bind("limit", limit)
-                    .bindArray("accept", String.class, accept.stream().map(TaskAction::wireName).toList())
-                    .map((rs, ctx) -> new String[] {rs.getString("task_id"), rs.getString("action")}).list();
+                    .bindArray(
+                            "accept",
+                            String.class,
+                            accept.stream().map(TaskAction::wireName).toList())
+                    .map((rs, ctx) -> new String[] {rs.getString("task_id"), rs.getString("action")})
+                    .list();
             List<String> chosen = choose(candidates, plansFree, applyFits, pool.allowApplyConcurrent());
             if (chosen.isEmpty()) return List.<Claimed>of();
             return take(h, agentId, pool, chosen);
@@ -346,11 +408,13 @@ public final class TaskStore {
                         where t.task_id = any(:ids) and t.status = :from and w.workspace_id = t.workspace_id
                         returning t.*, s.state as state_json, coalesce(w.max_run_seconds, :poolMaxRun) as max_run_seconds,
                             extract(epoch from t.started_at - t.created_at) as queued_seconds"""))
-                .bind("to", to.wireName()).bind("from", from.wireName())
-                .bind("a", agentId).bindArray("ids", String.class, chosen)
+                .bind("to", to.wireName())
+                .bind("from", from.wireName())
+                .bind("a", agentId)
+                .bindArray("ids", String.class, chosen)
                 .bind("poolMaxRun", poolMaxRunSeconds(pool))
-                .map((rs, ctx) -> new Claimed(assignment(rs, ctx),
-                        java.time.Duration.ofNanos((long) (rs.getDouble("queued_seconds") * 1e9))))
+                .map((rs, ctx) -> new Claimed(
+                        assignment(rs, ctx), java.time.Duration.ofNanos((long) (rs.getDouble("queued_seconds") * 1e9))))
                 .list();
         for (Claimed c : claimed) {
             TaskAssignment t = c.assignment();
@@ -368,8 +432,16 @@ public final class TaskStore {
      * A running task as recovery sees it. {@code agentGone}: its agent deregistered (it will not come back);
      * {@code waitedOut}: its agent was already found lost, longer ago than the lost-apply window.
      */
-    public record Running(String taskId, String workspaceId, TaskAction action, TaskPhase phase, int attempt,
-            String agentId, boolean cancelRequested, boolean agentGone, boolean waitedOut) {}
+    public record Running(
+            String taskId,
+            String workspaceId,
+            TaskAction action,
+            TaskPhase phase,
+            int attempt,
+            String agentId,
+            boolean cancelRequested,
+            boolean agentGone,
+            boolean waitedOut) {}
 
     private static final String RUNNING_COLUMNS = """
             t.task_id, t.workspace_id, t.action, t.phase, t.attempt, t.agent_id, t.cancel_requested""";
@@ -380,8 +452,8 @@ public final class TaskStore {
      * was up, no agent could ping. A task already found lost (an apply waiting for its agent) comes back only once
      * it has waited {@code window}, or when its agent deregisters.
      */
-    public List<Running> lockLost(Handle h, java.time.Duration lease, java.time.Instant since, java.time.Duration window,
-            int max) {
+    public List<Running> lockLost(
+            Handle h, java.time.Duration lease, java.time.Instant since, java.time.Duration window, int max) {
         return clock.at(h.createQuery("select " + RUNNING_COLUMNS + " " + """
                         , a.deregistered_at is not null as agent_gone,
                           coalesce(t.agent_lost_at < <now> - make_interval(secs => :window), false) as waited_out
@@ -392,9 +464,12 @@ public final class TaskStore {
                           and (t.agent_lost_at is null or a.deregistered_at is not null
                                or t.agent_lost_at < <now> - make_interval(secs => :window))
                         order by t.seq limit :max for update of t skip locked"""))
-                .bind("lease", seconds(lease)).bind("since", java.time.OffsetDateTime.ofInstant(since, java.time.ZoneOffset.UTC))
-                .bind("window", seconds(window)).bind("max", max)
-                .map((rs, ctx) -> running(rs, rs.getBoolean("agent_gone"), rs.getBoolean("waited_out"))).list();
+                .bind("lease", seconds(lease))
+                .bind("since", java.time.OffsetDateTime.ofInstant(since, java.time.ZoneOffset.UTC))
+                .bind("window", seconds(window))
+                .bind("max", max)
+                .map((rs, ctx) -> running(rs, rs.getBoolean("agent_gone"), rs.getBoolean("waited_out")))
+                .list();
     }
 
     /**
@@ -408,9 +483,11 @@ public final class TaskStore {
                         where t.status = 'running' and t.agent_id = :a and t.task_id <> all(:reported)
                           and t.started_at < <now> - make_interval(secs => :grace)
                         order by t.seq for update of t skip locked"""))
-                .bind("a", agentId).bindArray("reported", String.class, reported)
+                .bind("a", agentId)
+                .bindArray("reported", String.class, reported)
                 .bind("grace", seconds(grace))
-                .map((rs, ctx) -> running(rs, false, false)).list();
+                .map((rs, ctx) -> running(rs, false, false))
+                .list();
     }
 
     /**
@@ -423,7 +500,8 @@ public final class TaskStore {
                         where t.task_id = :t and t.status = 'running' and t.agent_lost_at is not null
                         for update of t""")
                 .bind("t", taskId)
-                .map((rs, ctx) -> running(rs, false, false)).findOne();
+                .map((rs, ctx) -> running(rs, false, false))
+                .findOne();
     }
 
     /**
@@ -434,7 +512,11 @@ public final class TaskStore {
         int marked = clock.at(h.createUpdate("""
                         update tasks set agent_lost_at = <now>, message = :m
                         where task_id = :t and status = 'running' and attempt = :n and agent_id = :a and agent_lost_at is null"""))
-                .bind("m", message).bind("t", task.taskId()).bind("n", task.attempt()).bind("a", task.agentId()).execute();
+                .bind("m", message)
+                .bind("t", task.taskId())
+                .bind("n", task.attempt())
+                .bind("a", task.agentId())
+                .execute();
         if (marked == 1) WorkspaceLock.holdBecause(h, task.taskId(), message);
     }
 
@@ -447,7 +529,10 @@ public final class TaskStore {
                         update tasks set agent_lost_at = null, message = null
                         where agent_id = :a and status = 'running' and agent_lost_at is not null and task_id = any(:reported)
                         returning task_id""")
-                .bind("a", agentId).bindArray("reported", String.class, reported).mapTo(String.class).list();
+                .bind("a", agentId)
+                .bindArray("reported", String.class, reported)
+                .mapTo(String.class)
+                .list();
         for (String taskId : back) WorkspaceLock.holdBecause(h, taskId, WorkspaceLock.HELD_BY_RUNNING_APPLY);
         return back;
     }
@@ -455,7 +540,9 @@ public final class TaskStore {
     /** Whether the task stored a state version (an apply's upload): what it changed is then recorded. */
     public boolean storedState(Handle h, String taskId) {
         return h.createQuery("select exists (select 1 from state_versions where task_id = :t)")
-                .bind("t", taskId).mapTo(Boolean.class).one();
+                .bind("t", taskId)
+                .mapTo(Boolean.class)
+                .one();
     }
 
     private static double seconds(java.time.Duration d) {
@@ -463,15 +550,24 @@ public final class TaskStore {
     }
 
     private static Running running(ResultSet rs, boolean agentGone, boolean waitedOut) throws SQLException {
-        return new Running(rs.getString("task_id"), rs.getString("workspace_id"), TaskAction.fromWire(rs.getString("action")),
-                TaskPhase.fromWire(rs.getString("phase")), rs.getInt("attempt"), rs.getString("agent_id"),
-                rs.getBoolean("cancel_requested"), agentGone, waitedOut);
+        return new Running(
+                rs.getString("task_id"),
+                rs.getString("workspace_id"),
+                TaskAction.fromWire(rs.getString("action")),
+                TaskPhase.fromWire(rs.getString("phase")),
+                rs.getInt("attempt"),
+                rs.getString("agent_id"),
+                rs.getBoolean("cancel_requested"),
+                agentGone,
+                waitedOut);
     }
 
     /** Locks one task row for a user's change (cancel); empty when there is no such task. */
     public Optional<TaskView> lockForUpdate(Handle h, String taskId) {
-        return h.createQuery("select * from tasks where task_id = :id for update").bind("id", taskId)
-                .map(TaskStore::view).findOne();
+        return h.createQuery("select * from tasks where task_id = :id for update")
+                .bind("id", taskId)
+                .map(TaskStore::view)
+                .findOne();
     }
 
     public void requestCancel(Handle h, String taskId, boolean force) {
@@ -480,8 +576,7 @@ public final class TaskStore {
                             -- A force order after a graceful one must reach the agent again.
                             cancel_delivered = cancel_delivered and (cancel_force or not :force),
                             cancel_force = cancel_force or :force
-                        where task_id = :id""")
-                .bind("id", taskId).bind("force", force).execute();
+                        where task_id = :id""").bind("id", taskId).bind("force", force).execute();
     }
 
     /** Every pending cancel order for the agent's running tasks (ping replies repeat them until the task ends). */
@@ -490,7 +585,8 @@ public final class TaskStore {
                         select task_id, cancel_force from tasks
                         where agent_id = :a and status = 'running' and cancel_requested order by seq""")
                 .bind("a", agentId)
-                .map((rs, ctx) -> new CancelOrder(rs.getString("task_id"), rs.getBoolean("cancel_force"))).list();
+                .map((rs, ctx) -> new CancelOrder(rs.getString("task_id"), rs.getBoolean("cancel_force")))
+                .list();
     }
 
     /** Cancel orders not yet handed to a pull, marked as handed out: a waiting pull returns for these only. */
@@ -500,7 +596,8 @@ public final class TaskStore {
                         where agent_id = :a and status = 'running' and cancel_requested and not cancel_delivered
                         returning task_id, cancel_force""")
                 .bind("a", agentId)
-                .map((rs, ctx) -> new CancelOrder(rs.getString("task_id"), rs.getBoolean("cancel_force"))).list());
+                .map((rs, ctx) -> new CancelOrder(rs.getString("task_id"), rs.getBoolean("cancel_force")))
+                .list());
     }
 
     /**
@@ -553,20 +650,25 @@ public final class TaskStore {
                         from tasks where task_id = :id for update""")
                 .bind("id", taskId)
                 .map((rs, ctx) -> new Object[] {
-                    rs.getString("workspace_id"), rs.getString("action"), rs.getString("status"), rs.getInt("attempt"),
-                    rs.getString("agent_id"), rs.getLong("log_lines")})
+                    rs.getString("workspace_id"),
+                    rs.getString("action"),
+                    rs.getString("status"),
+                    rs.getInt("attempt"),
+                    rs.getString("agent_id"),
+                    rs.getLong("log_lines")
+                })
                 .findOne()
                 .orElseThrow(() -> ApiProblem.notFound("task_not_found", "no task " + taskId));
         boolean current = "running".equals(row[2]) && attempt == (int) row[3] && agentId.equals(row[4]);
         if (!current) throw ApiProblem.staleAttempt(taskId, attempt);
-        return new RunningAttempt(taskId, (String) row[0], TaskAction.fromWire((String) row[1]), attempt, agentId, (long) row[5]);
+        return new RunningAttempt(
+                taskId, (String) row[0], TaskAction.fromWire((String) row[1]), attempt, agentId, (long) row[5]);
     }
 
     /** Whether the attempt has begun anything the server records: a phase, a log line or a plan summary. */
     public boolean hasBegun(Handle h, RunningAttempt attempt) {
         return attempt.fenced(h.createQuery("""
-                        select phase is not null or log_lines > 0 or plan_summary is not null from tasks where <still_running>"""))
-                .mapTo(Boolean.class).findOne().orElseThrow(attempt::superseded);
+                        select phase is not null or log_lines > 0 or plan_summary is not null from tasks where <still_running>""")).mapTo(Boolean.class).findOne().orElseThrow(attempt::superseded);
     }
 
     /**
@@ -576,25 +678,30 @@ public final class TaskStore {
      * the attempt fence checks.
      */
     public void forgetHandedBackAttempt(Handle h, String taskId) {
-        h.createUpdate("update tasks set attempt = attempt - 1, agent_id = null, started_at = null where task_id = :id and status = 'queued'")
-                .bind("id", taskId).execute();
+        h.createUpdate(
+                        "update tasks set attempt = attempt - 1, agent_id = null, started_at = null where task_id = :id and status = 'queued'")
+                .bind("id", taskId)
+                .execute();
     }
 
     public void setPlanSummary(Handle h, RunningAttempt attempt, PlanSummary summary) {
-        attempt.requireWritten(attempt.fenced(h.createUpdate(
-                        "update tasks set plan_summary = cast(:summary as jsonb) where <still_running>"))
-                .bind("summary", Rows.json(summary)).execute());
+        attempt.requireWritten(attempt.fenced(
+                        h.createUpdate("update tasks set plan_summary = cast(:summary as jsonb) where <still_running>"))
+                .bind("summary", Rows.json(summary))
+                .execute());
     }
 
     public void setPhase(Handle h, RunningAttempt attempt, TaskPhase phase) {
         attempt.requireWritten(attempt.fenced(h.createUpdate("update tasks set phase = :phase where <still_running>"))
-                .bind("phase", phase.wireName()).execute());
+                .bind("phase", phase.wireName())
+                .execute());
     }
 
     /** How many lines of the attempt's log the store holds: where its next append starts. */
     public void setLogLines(Handle h, RunningAttempt attempt, long committed) {
         attempt.requireWritten(attempt.fenced(h.createUpdate("update tasks set log_lines = :n where <still_running>"))
-                .bind("n", committed).execute());
+                .bind("n", committed)
+                .execute());
     }
 
     /**
@@ -626,8 +733,8 @@ public final class TaskStore {
      * moved on (or the fence did not hold) and nothing was changed. A move out of running releases or keeps the
      * workspace lock ({@link WorkspaceLock}).
      */
-    private Optional<TaskView> changeStatus(Handle h, String taskId, TaskStatus from, TaskStatus to, String agentId,
-            Integer attempt, Outcome outcome) {
+    private Optional<TaskView> changeStatus(
+            Handle h, String taskId, TaskStatus from, TaskStatus to, String agentId, Integer attempt, Outcome outcome) {
         requireAllowed(from, to);
         Optional<TaskView> moved = clock.at(h.createQuery("""
                         update tasks set status = :to,
@@ -642,20 +749,29 @@ public final class TaskStore {
                           and (cast(:agent as text) is null or agent_id = :agent)
                           and (cast(:attempt as int) is null or attempt = :attempt)
                         returning *"""))
-                .bind("to", to.wireName()).bind("from", from.wireName()).bind("id", taskId)
+                .bind("to", to.wireName())
+                .bind("from", from.wireName())
+                .bind("id", taskId)
                 .bind("terminal", to.isTerminal())
-                .bind("exit", outcome.exitCode()).bind("message", outcome.message()).bind("complete", outcome.logComplete())
-                .bind("sha", outcome.logSha256()).bind("incomplete", outcome.logIncompleteReason())
-                .bind("agent", agentId).bind("attempt", attempt)
-                .map(TaskStore::view).findOne();
-        if (from == TaskStatus.RUNNING) moved.ifPresent(task -> WorkspaceLock.leftRunning(h, task, outcome.lockKeptBecause()));
+                .bind("exit", outcome.exitCode())
+                .bind("message", outcome.message())
+                .bind("complete", outcome.logComplete())
+                .bind("sha", outcome.logSha256())
+                .bind("incomplete", outcome.logIncompleteReason())
+                .bind("agent", agentId)
+                .bind("attempt", attempt)
+                .map(TaskStore::view)
+                .findOne();
+        if (from == TaskStatus.RUNNING)
+            moved.ifPresent(task -> WorkspaceLock.leftRunning(h, task, outcome.lockKeptBecause()));
         return moved;
     }
 
     /** The transition table's verdict, before any SQL runs: a change it does not allow is a bug, never a race. */
     private static void requireAllowed(TaskStatus from, TaskStatus to) {
         if (!from.canMoveTo(to)) {
-            throw new IllegalStateException("transition " + from.wireName() + " -> " + to.wireName() + " is not allowed");
+            throw new IllegalStateException(
+                    "transition " + from.wireName() + " -> " + to.wireName() + " is not allowed");
         }
     }
 
@@ -664,7 +780,12 @@ public final class TaskStore {
      * what is stored (null: as is), why the log is incomplete (null: it is not, or nobody knows), and, for a
      * plan_apply leaving running, why its workspace must stay locked (null: the lock is released).
      */
-    public record Outcome(Integer exitCode, String message, Boolean logComplete, String logSha256, String logIncompleteReason,
+    public record Outcome(
+            Integer exitCode,
+            String message,
+            Boolean logComplete,
+            String logSha256,
+            String logIncompleteReason,
             String lockKeptBecause) {
         public static Outcome of(Integer exitCode, String message) {
             return new Outcome(exitCode, message, null, null, null, null);
@@ -715,7 +836,8 @@ public final class TaskStore {
                 Rows.strings(rs, "sensitive_variables"),
                 maxLogBytes,
                 Rows.base64(rs, "config_archive"),
-                null, null, // the job token is issued by the service, per claim
+                null,
+                null, // the job token is issued by the service, per claim
                 rs.getLong("max_run_seconds"));
     }
 }

@@ -21,8 +21,12 @@ final class WorkspaceLock {
         int locked = h.createUpdate("""
                         update workspaces set lock_task_id = :t, lock_reason = :reason, locked_at = now()
                         where workspace_id = :ws and lock_task_id is null""")
-                .bind("t", taskId).bind("reason", HELD_BY_RUNNING_APPLY).bind("ws", workspaceId).execute();
-        if (locked != 1) throw new IllegalStateException("workspace " + workspaceId + " was locked under the claim of " + taskId);
+                .bind("t", taskId)
+                .bind("reason", HELD_BY_RUNNING_APPLY)
+                .bind("ws", workspaceId)
+                .execute();
+        if (locked != 1)
+            throw new IllegalStateException("workspace " + workspaceId + " was locked under the claim of " + taskId);
     }
 
     /** {@code task} moved out of running: its lock is released, unless {@code keptBecause} says why it stays. */
@@ -35,11 +39,15 @@ final class WorkspaceLock {
     /** Keeps the lock {@code taskId} holds, now naming why. */
     static void holdBecause(Handle h, String taskId, String reason) {
         h.createUpdate("update workspaces set lock_reason = :r where lock_task_id = :t")
-                .bind("r", reason).bind("t", taskId).execute();
+                .bind("r", reason)
+                .bind("t", taskId)
+                .execute();
     }
 
     private static void release(Handle h, String taskId) {
-        h.createUpdate("update workspaces set lock_task_id = null, lock_reason = null, locked_at = null where lock_task_id = :t")
-                .bind("t", taskId).execute();
+        h.createUpdate(
+                        "update workspaces set lock_task_id = null, lock_reason = null, locked_at = null where lock_task_id = :t")
+                .bind("t", taskId)
+                .execute();
     }
 }

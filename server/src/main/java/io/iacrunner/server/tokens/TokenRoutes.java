@@ -32,7 +32,12 @@ public final class TokenRoutes implements Routes {
     private final AuditLog audit;
     private final RateLimiter tokenIssues;
 
-    public TokenRoutes(Authenticator auth, ApiTokens tokens, SigningKeys keys, WsTickets tickets, AuditLog audit,
+    public TokenRoutes(
+            Authenticator auth,
+            ApiTokens tokens,
+            SigningKeys keys,
+            WsTickets tickets,
+            AuditLog audit,
             RateLimiter tokenIssues) {
         this.auth = auth;
         this.tokens = tokens;

@@ -22,7 +22,8 @@ public final class Ids {
     /** 400 with {@code code} for a name that is not a {@link #NAME}; {@code what} names the kind in the message. */
     public static String requireName(String name, String code, String what) {
         if (name == null || !NAME.matcher(name).matches()) {
-            throw io.iacrunner.server.problems.ApiProblem.badRequest(code, what + " are 1-64 letters, digits, '.', '_' or '-'");
+            throw io.iacrunner.server.problems.ApiProblem.badRequest(
+                    code, what + " are 1-64 letters, digits, '.', '_' or '-'");
         }
         return name;
     }

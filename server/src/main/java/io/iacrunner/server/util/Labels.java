@@ -13,8 +13,12 @@ public final class Labels {
         if (labels == null) return Map.of();
         if (labels.size() > MAX) throw ApiProblem.badRequest("too_many_labels", "at most " + MAX + " labels");
         labels.forEach((k, v) -> {
-            if (k == null || v == null || !Ids.NAME.matcher(k).matches() || !Ids.NAME.matcher(v).matches()) {
-                throw ApiProblem.badRequest("invalid_label", "labels are KEY=VALUE, each 1-64 letters, digits, '.', '_' or '-'");
+            if (k == null
+                    || v == null
+                    || !Ids.NAME.matcher(k).matches()
+                    || !Ids.NAME.matcher(v).matches()) {
+                throw ApiProblem.badRequest(
+                        "invalid_label", "labels are KEY=VALUE, each 1-64 letters, digits, '.', '_' or '-'");
             }
         });
         return labels;

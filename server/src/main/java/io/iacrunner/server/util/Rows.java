@@ -54,11 +54,13 @@ public final class Rows {
     }
 
     /** The one JSON column reader: null stays null, JSON that is not {@code what} is the store's error, not the caller's. */
-    private static <T> T read(ResultSet rs, String column, java.lang.reflect.Type type, String what) throws SQLException {
+    private static <T> T read(ResultSet rs, String column, java.lang.reflect.Type type, String what)
+            throws SQLException {
         String json = rs.getString(column);
         if (json == null) return null;
         try {
-            return WireJson.lenient().readValue(json, WireJson.lenient().getTypeFactory().constructType(type));
+            return WireJson.lenient()
+                    .readValue(json, WireJson.lenient().getTypeFactory().constructType(type));
         } catch (JsonProcessingException e) {
             throw new SQLException("column " + column + " does not hold " + what, e);
         }
@@ -75,7 +77,8 @@ public final class Rows {
         try {
             return WireJson.lenient().writeValueAsString(value);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("cannot encode " + value.getClass().getSimpleName(), e);
+            throw new IllegalArgumentException(
+                    "cannot encode " + value.getClass().getSimpleName(), e);
         }
     }
 }

@@ -1,10 +1,10 @@
 package io.iacrunner.server.util;
 
 import java.time.Clock;
-import org.jdbi.v3.core.statement.SqlStatement;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import org.jdbi.v3.core.statement.SqlStatement;
 
 /**
  * The time by which the store records and judges what leases, timeouts and retention depend on ({@code last_seen},

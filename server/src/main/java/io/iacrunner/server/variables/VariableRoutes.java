@@ -30,21 +30,22 @@ public final class VariableRoutes implements Routes {
 
     private void list(Context ctx) {
         String workspace = ctx.pathParam("workspace_id");
-        auth.inWorkspace(ctx.header("Authorization"), workspace, Role.ADMIN, () -> WorkspaceService.notFound(workspace));
+        auth.inWorkspace(
+                ctx.header("Authorization"), workspace, Role.ADMIN, () -> WorkspaceService.notFound(workspace));
         ctx.json(variables.list(workspace));
     }
 
     /** May create the workspace, so a token without a role there gets 403, which says nothing about whether it exists. */
     private void set(Context ctx) {
         String workspace = ctx.pathParam("workspace_id");
-        auth.inWorkspace(ctx.header("Authorization"), workspace, Role.ADMIN,
-                () -> Authenticator.noRole(workspace));
+        auth.inWorkspace(ctx.header("Authorization"), workspace, Role.ADMIN, () -> Authenticator.noRole(workspace));
         ctx.json(variables.set(workspace, ctx.pathParam("name"), Bodies.read(ctx, SetVariableRequest.class)));
     }
 
     private void delete(Context ctx) {
         String workspace = ctx.pathParam("workspace_id");
-        auth.inWorkspace(ctx.header("Authorization"), workspace, Role.ADMIN, () -> WorkspaceService.notFound(workspace));
+        auth.inWorkspace(
+                ctx.header("Authorization"), workspace, Role.ADMIN, () -> WorkspaceService.notFound(workspace));
         variables.delete(workspace, ctx.pathParam("name"));
         ctx.status(HttpStatus.NO_CONTENT);
     }

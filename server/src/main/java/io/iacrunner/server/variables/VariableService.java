@@ -6,10 +6,10 @@ import io.iacrunner.protocol.SetVariableRequest;
 import io.iacrunner.protocol.VariableList;
 import io.iacrunner.protocol.VariableView;
 import io.iacrunner.protocol.WireJson;
+import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.secrets.SealedJson;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Rows;
-import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.workspaces.WorkspaceService;
 import io.iacrunner.server.workspaces.WorkspaceStore;
 import java.nio.charset.StandardCharsets;
@@ -29,6 +29,7 @@ public final class VariableService {
     private static final Logger log = LoggerFactory.getLogger(VariableService.class);
     /** Terraform's identifier syntax: what a {@code variable} block may be called. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_-]{0,127}");
+
     static final int MAX_VALUE_BYTES = 64 * 1024;
     static final int MAX_PER_WORKSPACE = 500;
 
@@ -50,7 +51,11 @@ public final class VariableService {
         Ids.requireWorkspaceId(workspaceId);
         return jdbi.withHandle(h -> {
             requireWorkspace(h, workspaceId);
-            return new VariableList(workspaceId, variables.all(h, workspaceId).stream().map(VariableService::view).toList());
+            return new VariableList(
+                    workspaceId,
+                    variables.all(h, workspaceId).stream()
+                            .map(VariableService::view)
+                            .toList());
         });
     }
 
@@ -64,14 +69,17 @@ public final class VariableService {
         }
         int size = Rows.json(value).getBytes(StandardCharsets.UTF_8).length;
         if (size > MAX_VALUE_BYTES) {
-            throw ApiProblem.badRequest("value_too_large", "a variable's value is at most " + MAX_VALUE_BYTES + " bytes of JSON, not " + size);
+            throw ApiProblem.badRequest(
+                    "value_too_large",
+                    "a variable's value is at most " + MAX_VALUE_BYTES + " bytes of JSON, not " + size);
         }
         boolean sensitive = Boolean.TRUE.equals(request.sensitive());
         VariableStore.Row row = jdbi.inTransaction(h -> {
             workspaces.ensure(h, workspaceId);
             workspaces.lockRow(h, workspaceId); // the count below and the insert are one decision
             if (variables.count(h, workspaceId) >= MAX_PER_WORKSPACE && !variables.exists(h, workspaceId, name)) {
-                throw ApiProblem.conflict("too_many_variables", "a workspace has at most " + MAX_PER_WORKSPACE + " variables");
+                throw ApiProblem.conflict(
+                        "too_many_variables", "a workspace has at most " + MAX_PER_WORKSPACE + " variables");
             }
             return sensitive
                     ? variables.put(h, workspaceId, name, null, sealed.seal(value, context(workspaceId, name)))
@@ -113,8 +121,10 @@ public final class VariableService {
 
     private static void requireName(String name) {
         if (name == null || !NAME.matcher(name).matches()) {
-            throw ApiProblem.badRequest("invalid_variable_name", "variable names start with a letter or '_' and hold up to"
-                    + " 128 letters, digits, '_' or '-' (Terraform's identifiers)");
+            throw ApiProblem.badRequest(
+                    "invalid_variable_name",
+                    "variable names start with a letter or '_' and hold up to"
+                            + " 128 letters, digits, '_' or '-' (Terraform's identifiers)");
         }
     }
 

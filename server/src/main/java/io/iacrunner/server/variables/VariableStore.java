@@ -24,7 +24,9 @@ final class VariableStore {
         return h.createQuery("""
                         select name, plain_value, sealed_value, updated_at from workspace_variables
                         where workspace_id = :ws order by name""")
-                .bind("ws", workspaceId).map(VariableStore::row).list();
+                .bind("ws", workspaceId)
+                .map(VariableStore::row)
+                .list();
     }
 
     Row put(Handle h, String workspaceId, String name, JsonNode plain, byte[] sealed) {
@@ -34,30 +36,46 @@ final class VariableStore {
                         on conflict (workspace_id, name) do update
                             set plain_value = excluded.plain_value, sealed_value = excluded.sealed_value, updated_at = now()
                         returning name, plain_value, sealed_value, updated_at""")
-                .bind("ws", workspaceId).bind("name", name).bind("plain", Rows.json(plain)).bind("sealed", sealed)
-                .map(VariableStore::row).one();
+                .bind("ws", workspaceId)
+                .bind("name", name)
+                .bind("plain", Rows.json(plain))
+                .bind("sealed", sealed)
+                .map(VariableStore::row)
+                .one();
     }
 
     boolean delete(Handle h, String workspaceId, String name) {
         return h.createUpdate("delete from workspace_variables where workspace_id = :ws and name = :name")
-                .bind("ws", workspaceId).bind("name", name).execute() == 1;
+                        .bind("ws", workspaceId)
+                        .bind("name", name)
+                        .execute()
+                == 1;
     }
 
     boolean exists(Handle h, String workspaceId, String name) {
-        return h.createQuery("select exists (select 1 from workspace_variables where workspace_id = :ws and name = :name)")
-                .bind("ws", workspaceId).bind("name", name).mapTo(Boolean.class).one();
+        return h.createQuery(
+                        "select exists (select 1 from workspace_variables where workspace_id = :ws and name = :name)")
+                .bind("ws", workspaceId)
+                .bind("name", name)
+                .mapTo(Boolean.class)
+                .one();
     }
 
     int count(Handle h, String workspaceId) {
         return h.createQuery("select count(*) from workspace_variables where workspace_id = :ws")
-                .bind("ws", workspaceId).mapTo(Integer.class).one();
+                .bind("ws", workspaceId)
+                .mapTo(Integer.class)
+                .one();
     }
 
     private static Row row(ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx) throws SQLException {
         String plain = rs.getString("plain_value");
         try {
-            return new Row(rs.getString("name"), plain == null ? null : WireJson.lenient().readTree(plain),
-                    rs.getBytes("sealed_value"), Rows.instant(rs, "updated_at"));
+            return new Row(
+                    rs.getString("name"),
+                    plain == null ? null : WireJson.lenient().readTree(plain),
+                    rs.getBytes("sealed_value"),
+                    Rows.instant(rs, "updated_at"));
         } catch (IOException e) {
             throw new UncheckedIOException("workspace_variables.plain_value is not JSON", e);
         }

@@ -4,12 +4,12 @@ import io.iacrunner.protocol.ApiError;
 import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.protocol.Limits;
 import io.iacrunner.protocol.WireJson;
-import io.iacrunner.server.settings.ServerConfig;
 import io.iacrunner.server.audit.AuditLog;
 import io.iacrunner.server.http.RouteTable;
 import io.iacrunner.server.http.Routes;
 import io.iacrunner.server.ops.Drain;
 import io.iacrunner.server.problems.ApiProblem;
+import io.iacrunner.server.settings.ServerConfig;
 import io.iacrunner.server.store.StoreAvailability;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -54,7 +54,8 @@ public final class HttpApi {
         return Javalin.create(config -> {
             config.jetty.host = host;
             config.jetty.port = port;
-            if (tls != null) config.jetty.addConnector((server, http) -> TlsConnector.create(server, http, tls, host, port));
+            if (tls != null)
+                config.jetty.addConnector((server, http) -> TlsConnector.create(server, http, tls, host, port));
             config.concurrency.useVirtualThreads = true;
             config.startup.showJavalinBanner = false;
             config.http.maxRequestSize = MAX_BODY_BYTES;
@@ -80,11 +81,17 @@ public final class HttpApi {
             routes = table.routes();
 
             r.exception(ApiProblem.class, (e, ctx) -> {
-                if (e.status() == 401) audit.authenticationFailed(ctx.ip(), ctx.method() + " " + ctx.path(), e.getMessage());
+                if (e.status() == 401)
+                    audit.authenticationFailed(ctx.ip(), ctx.method() + " " + ctx.path(), e.getMessage());
                 render(ctx, e.status(), e.code(), e.getMessage());
             });
-            r.exception(HttpResponseException.class, (e, ctx) -> render(ctx, e.getStatus(), codeFor(e.getStatus()),
-                    e.getStatus() == 413 ? BODY_TOO_LARGE : e.getMessage()));
+            r.exception(
+                    HttpResponseException.class,
+                    (e, ctx) -> render(
+                            ctx,
+                            e.getStatus(),
+                            codeFor(e.getStatus()),
+                            e.getStatus() == 413 ? BODY_TOO_LARGE : e.getMessage()));
             r.exception(Exception.class, (e, ctx) -> {
                 if (store.failed(e)) {
                     // Logged once per outage by StoreAvailability; every request meanwhile gets a quick 503.
@@ -101,8 +108,12 @@ public final class HttpApi {
                 render(ctx, 500, "internal_error", "internal error; see the server log");
             });
             // Only for responses nothing else rendered: Javalin's own 404/405/413.
-            r.error(404, ctx -> renderIfEmpty(ctx, "not_found", "no such endpoint: " + ctx.method() + " " + ctx.path()));
-            r.error(405, ctx -> renderIfEmpty(ctx, "method_not_allowed", ctx.method() + " is not allowed on " + ctx.path()));
+            r.error(
+                    404,
+                    ctx -> renderIfEmpty(ctx, "not_found", "no such endpoint: " + ctx.method() + " " + ctx.path()));
+            r.error(
+                    405,
+                    ctx -> renderIfEmpty(ctx, "method_not_allowed", ctx.method() + " is not allowed on " + ctx.path()));
             r.error(413, ctx -> renderIfEmpty(ctx, ErrorCodes.BODY_TOO_LARGE, BODY_TOO_LARGE));
         });
     }
@@ -113,7 +124,8 @@ public final class HttpApi {
     }
 
     public static void render(Context ctx, int status, String code, String message) {
-        if (ErrorCodes.STORE_UNAVAILABLE.equals(code)) ctx.header("Retry-After", Integer.toString(StoreAvailability.RETRY_AFTER_SECONDS));
+        if (ErrorCodes.STORE_UNAVAILABLE.equals(code))
+            ctx.header("Retry-After", Integer.toString(StoreAvailability.RETRY_AFTER_SECONDS));
         ctx.status(status).json(ApiError.of(code, message));
     }
 
@@ -130,7 +142,8 @@ public final class HttpApi {
         int depth = 0;
         for (Throwable c = e; c != null && depth < 20; c = c.getCause(), depth++) {
             if (c instanceof EofException || c instanceof ClosedChannelException) return true;
-            String message = c instanceof IOException ? String.valueOf(c.getMessage()).toLowerCase(Locale.ROOT) : "";
+            String message =
+                    c instanceof IOException ? String.valueOf(c.getMessage()).toLowerCase(Locale.ROOT) : "";
             if (message.contains("broken pipe") || message.contains("connection reset")) return true;
         }
         return false;

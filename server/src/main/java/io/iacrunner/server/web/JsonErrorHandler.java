@@ -16,10 +16,12 @@ import org.eclipse.jetty.util.Callback;
  */
 public final class JsonErrorHandler extends ErrorHandler {
     @Override
-    protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
-            Callback callback) throws IOException {
+    protected void generateResponse(
+            Request request, Response response, int code, String message, Throwable cause, Callback callback)
+            throws IOException {
         String text = message == null || message.isBlank() ? "the request could not be read" : message;
-        byte[] body = WireJson.lenient().writeValueAsBytes(ApiError.of(code == 400 ? "bad_request" : "http_" + code, text));
+        byte[] body =
+                WireJson.lenient().writeValueAsBytes(ApiError.of(code == 400 ? "bad_request" : "http_" + code, text));
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
         response.write(true, ByteBuffer.wrap(body), callback);
     }

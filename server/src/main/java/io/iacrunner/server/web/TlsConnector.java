@@ -33,7 +33,8 @@ public final class TlsConnector {
 
     private TlsConnector() {}
 
-    public static ServerConnector create(Server server, HttpConfiguration http, ServerConfig.Tls tls, String host, int port) {
+    public static ServerConnector create(
+            Server server, HttpConfiguration http, ServerConfig.Tls tls, String host, int port) {
         SslContextFactory.Server ssl = new SslContextFactory.Server();
         if (tls.keystore() != null) {
             ssl.setKeyStorePath(tls.keystore().toAbsolutePath().toString());
@@ -43,11 +44,13 @@ public final class TlsConnector {
             ssl.setKeyStore(fromPem(tls.certificatePem(), tls.privateKeyPem()));
             ssl.setKeyStorePassword(new String(IN_MEMORY_PASSWORD));
         }
-        // Clients reach the server by whatever name or address they were given; the certificate's names are theirs to check.
+        // Clients reach the server by whatever name or address they were given; the certificate's names are theirs to
+        // check.
         SecureRequestCustomizer secure = new SecureRequestCustomizer();
         secure.setSniHostCheck(false);
         http.addCustomizer(secure);
-        ServerConnector connector = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"), new HttpConnectionFactory(http));
+        ServerConnector connector =
+                new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"), new HttpConnectionFactory(http));
         connector.setHost(host);
         connector.setPort(port);
         return connector;
@@ -55,16 +58,19 @@ public final class TlsConnector {
 
     static KeyStore fromPem(Path certificatePem, Path privateKeyPem) {
         try (InputStream certificates = Files.newInputStream(certificatePem)) {
-            List<? extends Certificate> chain = List.copyOf(CertificateFactory.getInstance("X.509").generateCertificates(certificates));
+            List<? extends Certificate> chain =
+                    List.copyOf(CertificateFactory.getInstance("X.509").generateCertificates(certificates));
             if (chain.isEmpty()) throw new IllegalStateException(certificatePem + " holds no PEM certificate");
             KeyStore store = KeyStore.getInstance("PKCS12");
             store.load(null, null);
-            store.setKeyEntry("server", privateKey(privateKeyPem), IN_MEMORY_PASSWORD, chain.toArray(Certificate[]::new));
+            store.setKeyEntry(
+                    "server", privateKey(privateKeyPem), IN_MEMORY_PASSWORD, chain.toArray(Certificate[]::new));
             return store;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + certificatePem, e);
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("the TLS certificate " + certificatePem + " is not usable: " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "the TLS certificate " + certificatePem + " is not usable: " + e.getMessage(), e);
         }
     }
 
@@ -76,7 +82,8 @@ public final class TlsConnector {
             throw new IllegalStateException(pem + " must hold an unencrypted PKCS#8 key (-----BEGIN PRIVATE KEY-----);"
                     + " convert one with: openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pk8");
         }
-        byte[] der = Base64.getMimeDecoder().decode(text.substring(begin + "-----BEGIN PRIVATE KEY-----".length(), end));
+        byte[] der =
+                Base64.getMimeDecoder().decode(text.substring(begin + "-----BEGIN PRIVATE KEY-----".length(), end));
         PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(der);
         for (String algorithm : List.of("RSA", "EC", "Ed25519")) {
             try {

@@ -37,7 +37,9 @@ public final class WorkspaceRoutes implements Routes {
     /** Only the workspaces the token holds a role in (all of them for a global admin). */
     private void list(Context ctx) {
         Principal.User user = auth.user(ctx.header("Authorization"));
-        ctx.json(workspaces.list(QueryParams.intParam(ctx, "limit", 1000), user.globalAdmin() ? null : user.grants().keySet()));
+        ctx.json(workspaces.list(
+                QueryParams.intParam(ctx, "limit", 1000),
+                user.globalAdmin() ? null : user.grants().keySet()));
     }
 
     private void show(Context ctx) {
@@ -55,11 +57,11 @@ public final class WorkspaceRoutes implements Routes {
 
     private void unlock(Context ctx) {
         String workspace = ctx.pathParam("workspace_id");
-        Principal.User user = auth.inWorkspace(ctx.header("Authorization"), workspace, Role.ADMIN,
-                () -> WorkspaceService.notFound(workspace));
-        WorkspaceView unlocked = workspaces.unlock(workspace, Bodies.read(ctx, UnlockRequest.class).force());
+        Principal.User user = auth.inWorkspace(
+                ctx.header("Authorization"), workspace, Role.ADMIN, () -> WorkspaceService.notFound(workspace));
+        WorkspaceView unlocked = workspaces.unlock(
+                workspace, Bodies.read(ctx, UnlockRequest.class).force());
         audit.record("workspace_unlocked", user.actor(), workspace, "forced unlock", ctx.ip());
         ctx.json(unlocked);
     }
-
 }

@@ -1,13 +1,13 @@
 package io.iacrunner.server.workspaces;
 
-import io.iacrunner.protocol.WorkspaceSettings;
 import io.iacrunner.protocol.WorkspaceList;
+import io.iacrunner.protocol.WorkspaceSettings;
 import io.iacrunner.protocol.WorkspaceView;
-import io.iacrunner.server.util.Ids;
-import io.iacrunner.server.util.Signals;
-import io.iacrunner.server.util.RunTimeFormat;
-import io.iacrunner.server.util.TerraformVersionFormat;
 import io.iacrunner.server.problems.ApiProblem;
+import io.iacrunner.server.util.Ids;
+import io.iacrunner.server.util.RunTimeFormat;
+import io.iacrunner.server.util.Signals;
+import io.iacrunner.server.util.TerraformVersionFormat;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
@@ -36,7 +36,11 @@ public final class WorkspaceService {
      * @param queueKey the signal that wakes waiting pulls: an unlock may let a queued plan_apply go
      * @param lostApplies gives up the apply holding a lock when its agent is unreachable and a person unlocks by force
      */
-    public WorkspaceService(Jdbi jdbi, WorkspaceStore workspaces, Signals<String> queueSignals, String queueKey,
+    public WorkspaceService(
+            Jdbi jdbi,
+            WorkspaceStore workspaces,
+            Signals<String> queueSignals,
+            String queueKey,
             LostApplies lostApplies) {
         this.jdbi = jdbi;
         this.workspaces = workspaces;
@@ -63,10 +67,13 @@ public final class WorkspaceService {
         java.time.Duration maxRunTime = RunTimeFormat.parse(settings.maxRunTime());
         WorkspaceView view = jdbi.inTransaction(h -> {
             workspaces.ensure(h, workspaceId);
-            workspaces.updateSettings(h, workspaceId, settings, maxRunTime == null ? null : (int) maxRunTime.toSeconds());
+            workspaces.updateSettings(
+                    h, workspaceId, settings, maxRunTime == null ? null : (int) maxRunTime.toSeconds());
             return workspaces.find(h, workspaceId).orElseThrow();
         });
-        log.info("workspace {}: terraform_version {}, max_run_time {}", workspaceId,
+        log.info(
+                "workspace {}: terraform_version {}, max_run_time {}",
+                workspaceId,
                 settings.terraformVersion() == null ? "cleared (the agent's default)" : settings.terraformVersion(),
                 view.maxRunTime() == null ? "the pool's" : view.maxRunTime());
         return view;
@@ -80,17 +87,24 @@ public final class WorkspaceService {
     public WorkspaceView unlock(String workspaceId, boolean force) {
         Ids.requireWorkspaceId(workspaceId);
         if (!force) {
-            throw ApiProblem.badRequest("force_required", "unlocking needs force: true; a lost apply may have created"
-                    + " resources that no state records, so look at them first");
+            throw ApiProblem.badRequest(
+                    "force_required",
+                    "unlocking needs force: true; a lost apply may have created"
+                            + " resources that no state records, so look at them first");
         }
         WorkspaceView view = jdbi.inTransaction(h -> {
             if (!workspaces.exists(h, workspaceId)) throw notFound(workspaceId);
-            WorkspaceStore.LockHolder holder = workspaces.lockHolder(h, workspaceId).orElse(null);
-            if (holder != null && "running".equals(holder.status()) && !lostApplies.giveUp(h, holder.taskId(),
-                    "given up: the workspace was unlocked with --force while the agent running this apply was unreachable;"
-                            + " what that agent delivers later is refused")) {
-                throw ApiProblem.conflict("lock_held_by_running_task",
-                        "the lock is held by a running plan_apply; cancel it instead");
+            WorkspaceStore.LockHolder holder =
+                    workspaces.lockHolder(h, workspaceId).orElse(null);
+            if (holder != null
+                    && "running".equals(holder.status())
+                    && !lostApplies.giveUp(
+                            h,
+                            holder.taskId(),
+                            "given up: the workspace was unlocked with --force while the agent running this apply was unreachable;"
+                                    + " what that agent delivers later is refused")) {
+                throw ApiProblem.conflict(
+                        "lock_held_by_running_task", "the lock is held by a running plan_apply; cancel it instead");
             }
             workspaces.unlock(h, workspaceId);
             return workspaces.find(h, workspaceId).orElseThrow();

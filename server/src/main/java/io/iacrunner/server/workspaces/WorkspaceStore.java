@@ -1,9 +1,9 @@
 package io.iacrunner.server.workspaces;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.iacrunner.protocol.WorkspaceSettings;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskStatus;
+import io.iacrunner.protocol.WorkspaceSettings;
 import io.iacrunner.protocol.WorkspaceSummary;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.util.Rows;
@@ -25,30 +25,41 @@ public final class WorkspaceStore {
 
     public void ensure(Handle h, String workspaceId) {
         h.createUpdate("insert into workspaces (workspace_id) values (:id) on conflict do nothing")
-                .bind("id", workspaceId).execute();
+                .bind("id", workspaceId)
+                .execute();
     }
 
     public boolean exists(Handle h, String workspaceId) {
         return h.createQuery("select exists (select 1 from workspaces where workspace_id = :ws)")
-                .bind("ws", workspaceId).mapTo(Boolean.class).one();
+                .bind("ws", workspaceId)
+                .mapTo(Boolean.class)
+                .one();
     }
 
     /** Locks the workspace's row until the transaction ends: changes that check and then write take turns. */
     public void lockRow(Handle h, String workspaceId) {
         h.createQuery("select workspace_id from workspaces where workspace_id = :ws for update")
-                .bind("ws", workspaceId).mapTo(String.class).one();
+                .bind("ws", workspaceId)
+                .mapTo(String.class)
+                .one();
     }
 
     /** The version the workspace's tasks run unless they name one; empty when it names none. */
     public Optional<String> terraformVersion(Handle h, String workspaceId) {
         return h.createQuery("select terraform_version from workspaces where workspace_id = :ws")
-                .bind("ws", workspaceId).mapTo(String.class).findOne();
+                .bind("ws", workspaceId)
+                .mapTo(String.class)
+                .findOne();
     }
 
     /** @param maxRunSeconds null: the pool's */
     void updateSettings(Handle h, String workspaceId, WorkspaceSettings settings, Integer maxRunSeconds) {
-        h.createUpdate("update workspaces set terraform_version = :tfv, max_run_seconds = :maxRun where workspace_id = :ws")
-                .bind("tfv", settings.terraformVersion()).bind("maxRun", maxRunSeconds).bind("ws", workspaceId).execute();
+        h.createUpdate(
+                        "update workspaces set terraform_version = :tfv, max_run_seconds = :maxRun where workspace_id = :ws")
+                .bind("tfv", settings.terraformVersion())
+                .bind("maxRun", maxRunSeconds)
+                .bind("ws", workspaceId)
+                .execute();
     }
 
     public Optional<WorkspaceView> find(String workspaceId) {
@@ -64,12 +75,16 @@ public final class WorkspaceStore {
         return h.createQuery("""
                         select t.task_id, t.status from workspaces w join tasks t on t.task_id = w.lock_task_id
                         where w.workspace_id = :ws""")
-                .bind("ws", workspaceId).map((rs, ctx) -> new LockHolder(rs.getString("task_id"), rs.getString("status"))).findOne();
+                .bind("ws", workspaceId)
+                .map((rs, ctx) -> new LockHolder(rs.getString("task_id"), rs.getString("status")))
+                .findOne();
     }
 
     void unlock(Handle h, String workspaceId) {
-        h.createUpdate("update workspaces set lock_task_id = null, lock_reason = null, locked_at = null where workspace_id = :ws")
-                .bind("ws", workspaceId).execute();
+        h.createUpdate(
+                        "update workspaces set lock_task_id = null, lock_reason = null, locked_at = null where workspace_id = :ws")
+                .bind("ws", workspaceId)
+                .execute();
     }
 
     Optional<WorkspaceView> find(Handle h, String workspaceId) {
@@ -81,9 +96,14 @@ public final class WorkspaceStore {
                         left join state_versions s on s.workspace_id = w.workspace_id and s.version = w.current_state_version
                         where w.workspace_id = :ws""")
                 .bind("ws", workspaceId)
-                .map((rs, ctx) -> new WorkspaceView(rs.getString("workspace_id"), lock(rs),
-                        Rows.nullableInt(rs, "current_state_version"), nullableLong(rs, "current_state_serial"),
-                        Rows.instant(rs, "created_at"), outputs(Rows.object(rs, "outputs")), rs.getString("terraform_version"),
+                .map((rs, ctx) -> new WorkspaceView(
+                        rs.getString("workspace_id"),
+                        lock(rs),
+                        Rows.nullableInt(rs, "current_state_version"),
+                        nullableLong(rs, "current_state_serial"),
+                        Rows.instant(rs, "created_at"),
+                        outputs(Rows.object(rs, "outputs")),
+                        rs.getString("terraform_version"),
                         RunTimeFormat.format(Rows.nullableInt(rs, "max_run_seconds"))))
                 .findOne();
     }
@@ -105,19 +125,29 @@ public final class WorkspaceStore {
                 .bind("limit", limit)
                 .map((rs, ctx) -> {
                     String taskId = rs.getString("task_id");
-                    return new WorkspaceSummary(rs.getString("workspace_id"), lock(rs),
-                            Rows.nullableInt(rs, "current_state_version"), nullableLong(rs, "current_state_serial"),
+                    return new WorkspaceSummary(
+                            rs.getString("workspace_id"),
+                            lock(rs),
+                            Rows.nullableInt(rs, "current_state_version"),
+                            nullableLong(rs, "current_state_serial"),
                             Rows.instant(rs, "created_at"),
-                            taskId == null ? null : new WorkspaceSummary.LastTask(taskId,
-                                    TaskAction.fromWire(rs.getString("action")), TaskStatus.fromWire(rs.getString("status")),
-                                    Rows.instant(rs, "task_created_at"), Rows.instant(rs, "finished_at")));
+                            taskId == null
+                                    ? null
+                                    : new WorkspaceSummary.LastTask(
+                                            taskId,
+                                            TaskAction.fromWire(rs.getString("action")),
+                                            TaskStatus.fromWire(rs.getString("status")),
+                                            Rows.instant(rs, "task_created_at"),
+                                            Rows.instant(rs, "finished_at")));
                 })
                 .list());
     }
 
     private static WorkspaceView.Lock lock(java.sql.ResultSet rs) throws java.sql.SQLException {
         String holder = rs.getString("lock_task_id");
-        return holder == null ? null : new WorkspaceView.Lock(holder, rs.getString("lock_reason"), Rows.instant(rs, "locked_at"));
+        return holder == null
+                ? null
+                : new WorkspaceView.Lock(holder, rs.getString("lock_reason"), Rows.instant(rs, "locked_at"));
     }
 
     private static Long nullableLong(java.sql.ResultSet rs, String column) throws java.sql.SQLException {
@@ -131,7 +161,9 @@ public final class WorkspaceStore {
         if (outputs == null) return result;
         outputs.properties().forEach(e -> {
             boolean sensitive = e.getValue().path("sensitive").asBoolean(false);
-            result.put(e.getKey(), new WorkspaceView.Output(sensitive ? null : e.getValue().get("value"), sensitive));
+            result.put(
+                    e.getKey(),
+                    new WorkspaceView.Output(sensitive ? null : e.getValue().get("value"), sensitive));
         });
         return result;
     }

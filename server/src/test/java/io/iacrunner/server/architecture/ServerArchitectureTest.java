@@ -21,17 +21,27 @@ class ServerArchitectureTest {
      */
     @ArchTest
     static final ArchRule packagesAreFreeOfCycles = slices().matching("io.iacrunner.server.(*)..")
-            .as("the server's packages").should().beFreeOfCycles();
+            .as("the server's packages")
+            .should()
+            .beFreeOfCycles();
 
     /** IacServer, the composition root, wires every package together; none may use it back. */
     @ArchTest
     static final ArchRule nothingDependsOnTheCompositionRoot = noClasses()
-            .that().resideInAPackage("io.iacrunner.server..").and().resideOutsideOfPackage("io.iacrunner.server")
-            .should().dependOnClassesThat().resideInAPackage("io.iacrunner.server");
+            .that()
+            .resideInAPackage("io.iacrunner.server..")
+            .and()
+            .resideOutsideOfPackage("io.iacrunner.server")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("io.iacrunner.server");
 
     /** Every package throws ApiProblem, so it stands on nothing of the server: else every package would need all. */
     @ArchTest
     static final ArchRule problemsStandOnNothingOfTheServer = classes()
-            .that().resideInAPackage("io.iacrunner.server.problems..")
-            .should().onlyDependOnClassesThat().resideInAnyPackage("io.iacrunner.server.problems..", "io.iacrunner.protocol..", "java..");
+            .that()
+            .resideInAPackage("io.iacrunner.server.problems..")
+            .should()
+            .onlyDependOnClassesThat()
+            .resideInAnyPackage("io.iacrunner.server.problems..", "io.iacrunner.protocol..", "java..");
 }

@@ -41,23 +41,26 @@ class WsTicketsTest {
         WsTicket ticket = tickets.issue(admin);
         assertThat(ticket.expiresAt()).isEqualTo(clock.now.plus(WsTickets.TTL));
         assertThat(tickets.redeem(ticket.ticket())).isEqualTo(admin);
-        assertThatThrownBy(() -> tickets.redeem(ticket.ticket())).isInstanceOfSatisfying(ApiProblem.class,
-                p -> assertThat(p.status()).isEqualTo(401));
+        assertThatThrownBy(() -> tickets.redeem(ticket.ticket()))
+                .isInstanceOfSatisfying(
+                        ApiProblem.class, p -> assertThat(p.status()).isEqualTo(401));
     }
 
     @Test
     void aTicketExpiresAfterThirtySeconds() {
         WsTicket ticket = tickets.issue(admin);
         clock.now = clock.now.plus(WsTickets.TTL);
-        assertThatThrownBy(() -> tickets.redeem(ticket.ticket())).isInstanceOfSatisfying(ApiProblem.class,
-                p -> assertThat(p.getMessage()).contains("expired"));
+        assertThatThrownBy(() -> tickets.redeem(ticket.ticket()))
+                .isInstanceOfSatisfying(
+                        ApiProblem.class, p -> assertThat(p.getMessage()).contains("expired"));
     }
 
     @Test
     void unusedTicketsAreBoundedAndExpiredOnesMakeRoom() {
         for (int i = 0; i < WsTickets.MAX_OUTSTANDING; i++) tickets.issue(admin);
-        assertThatThrownBy(() -> tickets.issue(admin)).isInstanceOfSatisfying(ApiProblem.class,
-                p -> assertThat(p.status()).isEqualTo(429));
+        assertThatThrownBy(() -> tickets.issue(admin))
+                .isInstanceOfSatisfying(
+                        ApiProblem.class, p -> assertThat(p.status()).isEqualTo(429));
         clock.now = clock.now.plus(WsTickets.TTL).plus(Duration.ofSeconds(1));
         assertThat(tickets.redeem(tickets.issue(admin).ticket())).isEqualTo(admin);
     }

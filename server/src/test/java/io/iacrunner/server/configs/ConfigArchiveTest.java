@@ -2,6 +2,7 @@ package io.iacrunner.server.configs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import io.iacrunner.protocol.archives.ArchiveRefusedException;
 import io.iacrunner.protocol.archives.ConfigArchiveReader;
 import io.iacrunner.protocol.archives.ConfigArchiveReader.ConfigFile;
@@ -33,13 +34,14 @@ class ConfigArchiveTest {
 
     @ParameterizedTest(name = "{0} -> {2}")
     @MethodSource("hostile")
-    void hostileArchivesAreRefusedWithACodeAndAMessageNamingTheProblem(String description, Supplier<byte[]> archive,
-            String code, String mention) {
+    void hostileArchivesAreRefusedWithACodeAndAMessageNamingTheProblem(
+            String description, Supplier<byte[]> archive, String code, String mention) {
         assertThatThrownBy(() -> archives.validate(archive.get()))
                 .isInstanceOfSatisfying(ArchiveRefusedException.class, e -> {
                     assertThat(e.code()).as(e.getMessage()).isEqualTo(code);
                     assertThat(e.getMessage()).contains(mention);
-                    assertThat(e.status()).isEqualTo(code.contains("too_large") || code.contains("too_many") ? 413 : 400);
+                    assertThat(e.status())
+                            .isEqualTo(code.contains("too_large") || code.contains("too_many") ? 413 : 400);
                 });
     }
 
@@ -49,7 +51,8 @@ class ConfigArchiveTest {
         String variables = "{\"variable\": {\"region\": {}}}";
         String module = "output \"cidr\" { value = \"10.0.0.0/16\" }\n";
         String script = "#!/bin/sh\necho hi\n";
-        byte[] archive = new TarGz().globalHeader("comment", "0123456789abcdef0123456789abcdef01234567") // as git archive writes
+        byte[] archive = new TarGz()
+                .globalHeader("comment", "0123456789abcdef0123456789abcdef01234567") // as git archive writes
                 .dir("./")
                 .file("./main.tf", main)
                 .file("variables.tf.json", variables)
@@ -62,15 +65,19 @@ class ConfigArchiveTest {
 
         ConfigArchiveReader.Summary summary = archives.validate(archive);
 
-        assertThat(summary.files()).containsExactly(
-                new ConfigFile("main.tf", main.length()),
-                new ConfigFile("variables.tf.json", variables.length()),
-                new ConfigFile("modules/net/main.tf", module.length()),
-                new ConfigFile("modules/net/templates/user_data.sh", script.length()),
-                new ConfigFile("README.md", 0));
-        assertThat(summary.totalBytes()).isEqualTo(main.length() + variables.length() + module.length() + script.length());
+        assertThat(summary.files())
+                .containsExactly(
+                        new ConfigFile("main.tf", main.length()),
+                        new ConfigFile("variables.tf.json", variables.length()),
+                        new ConfigFile("modules/net/main.tf", module.length()),
+                        new ConfigFile("modules/net/templates/user_data.sh", script.length()),
+                        new ConfigFile("README.md", 0));
+        assertThat(summary.totalBytes())
+                .isEqualTo(main.length() + variables.length() + module.length() + script.length());
         assertThat(summary.archiveBytes()).isEqualTo(archive.length);
-        assertThat(summary.sha256()).isEqualTo(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(archive)));
+        assertThat(summary.sha256())
+                .isEqualTo(HexFormat.of()
+                        .formatHex(MessageDigest.getInstance("SHA-256").digest(archive)));
         assertThat(archives.validate(new ByteArrayInputStream(archive))).isEqualTo(summary);
     }
 
@@ -82,7 +89,8 @@ class ConfigArchiveTest {
         CountingStream in = new CountingStream(new ByteArrayInputStream(archive));
 
         assertThatThrownBy(() -> archives.validate(in))
-                .isInstanceOfSatisfying(ArchiveRefusedException.class, e -> assertThat(e.code()).isEqualTo(code));
+                .isInstanceOfSatisfying(
+                        ArchiveRefusedException.class, e -> assertThat(e.code()).isEqualTo(code));
         assertThat(in.count()).as("compressed bytes read of " + archive.length).isLessThan(archive.length / 4);
     }
 
@@ -95,15 +103,38 @@ class ConfigArchiveTest {
     @Test
     void limitsAreConfigurable() {
         ConfigArchive small = new ConfigArchive(new Limits(100, 60, 3, 20, 2));
-        assertThat(small.validate(new TarGz().file("main.tf", "x".repeat(60)).file("b.tf", "x".repeat(40)).bytes()).totalBytes())
+        assertThat(small.validate(new TarGz()
+                                .file("main.tf", "x".repeat(60))
+                                .file("b.tf", "x".repeat(40))
+                                .bytes())
+                        .totalBytes())
                 .isEqualTo(100);
-        assertThat(codeOf(small, new TarGz().file("main.tf", "x".repeat(61)).bytes())).isEqualTo("archive_file_too_large");
-        assertThat(codeOf(small, new TarGz().file("main.tf", "x".repeat(60)).file("b.tf", "x".repeat(41)).bytes()))
+        assertThat(codeOf(small, new TarGz().file("main.tf", "x".repeat(61)).bytes()))
+                .isEqualTo("archive_file_too_large");
+        assertThat(codeOf(
+                        small,
+                        new TarGz()
+                                .file("main.tf", "x".repeat(60))
+                                .file("b.tf", "x".repeat(41))
+                                .bytes()))
                 .isEqualTo("archive_too_large");
-        assertThat(codeOf(small, new TarGz().file("main.tf", "").file("a.tf", "").file("b.tf", "").file("c.tf", "").bytes()))
+        assertThat(codeOf(
+                        small,
+                        new TarGz()
+                                .file("main.tf", "")
+                                .file("a.tf", "")
+                                .file("b.tf", "")
+                                .file("c.tf", "")
+                                .bytes()))
                 .isEqualTo("archive_too_many_files");
-        assertThat(codeOf(small, new TarGz().file("main.tf", "").file("a/b/c.tf", "").bytes())).isEqualTo("archive_path_too_long");
-        assertThat(codeOf(small, new TarGz().file("main.tf", "").file("a".repeat(21), "").bytes())).isEqualTo("archive_path_too_long");
+        assertThat(codeOf(
+                        small,
+                        new TarGz().file("main.tf", "").file("a/b/c.tf", "").bytes()))
+                .isEqualTo("archive_path_too_long");
+        assertThat(codeOf(
+                        small,
+                        new TarGz().file("main.tf", "").file("a".repeat(21), "").bytes()))
+                .isEqualTo("archive_path_too_long");
         assertThatThrownBy(() -> new Limits(0, 1, 1, 1, 1)).isInstanceOf(IllegalArgumentException.class);
     }
 

@@ -28,17 +28,19 @@ class DrainTest {
     @BeforeEach
     void start() {
         http = Javalin.create(config -> {
-            config.routes.before(drain::enter);
-            config.routes.after(drain::exit);
-            config.routes.get("/slow", ctx -> {
-                entered.countDown();
-                release.await();
-                ctx.result("done");
-            });
-            config.routes.get("/fast", ctx -> ctx.result("fast"));
-            config.routes.get("/probe", ctx -> ctx.result("probed"));
-            config.routes.exception(ApiProblem.class, (e, ctx) -> HttpApi.render(ctx, e.status(), e.code(), e.getMessage()));
-        }).start("127.0.0.1", 0);
+                    config.routes.before(drain::enter);
+                    config.routes.after(drain::exit);
+                    config.routes.get("/slow", ctx -> {
+                        entered.countDown();
+                        release.await();
+                        ctx.result("done");
+                    });
+                    config.routes.get("/fast", ctx -> ctx.result("fast"));
+                    config.routes.get("/probe", ctx -> ctx.result("probed"));
+                    config.routes.exception(
+                            ApiProblem.class, (e, ctx) -> HttpApi.render(ctx, e.status(), e.code(), e.getMessage()));
+                })
+                .start("127.0.0.1", 0);
         client = new ApiClient(URI.create("http://127.0.0.1:" + http.port()), () -> null);
     }
 
@@ -53,14 +55,18 @@ class DrainTest {
         assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
 
         drain.begin();
-        assertThat(drain.awaitIdle(Duration.ofMillis(200))).as("idle while /slow runs").isFalse();
+        assertThat(drain.awaitIdle(Duration.ofMillis(200)))
+                .as("idle while /slow runs")
+                .isFalse();
         try {
             client.getText("/fast");
             throw new AssertionError("a new request was served while draining");
         } catch (ApiException refused) {
             assertThat(refused.status()).isEqualTo(503);
             assertThat(refused.code()).isEqualTo("server_shutting_down");
-            assertThat(refused.isTransient()).as("agents retry it, on their next server").isTrue();
+            assertThat(refused.isTransient())
+                    .as("agents retry it, on their next server")
+                    .isTrue();
         }
         assertThat(client.getText("/probe")).as("probes are still answered").isEqualTo("probed");
 

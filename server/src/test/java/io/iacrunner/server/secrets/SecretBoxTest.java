@@ -40,7 +40,8 @@ class SecretBoxTest {
         SecretBox box = box(1);
         byte[] sealed = box.seal(PLAIN, "workspace a variable x");
         assertThatThrownBy(() -> box.open(sealed, "workspace b variable x"))
-                .isInstanceOf(SealedValueException.class).hasMessageContaining("does not verify");
+                .isInstanceOf(SealedValueException.class)
+                .hasMessageContaining("does not verify");
     }
 
     @Test
@@ -75,9 +76,11 @@ class SecretBoxTest {
     void aConfiguredKeyFileMustExistAndHoldAKey() throws Exception {
         Path missing = dir.resolve("missing.key");
         assertThatThrownBy(() -> SecretsKeyFile.load(missing, false))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("does not exist");
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("does not exist");
         assertThat(missing).doesNotExist();
-        Path shortKey = Files.writeString(dir.resolve("short.key"), Base64.getEncoder().encodeToString(new byte[16]));
+        Path shortKey =
+                Files.writeString(dir.resolve("short.key"), Base64.getEncoder().encodeToString(new byte[16]));
         assertThatThrownBy(() -> SecretsKeyFile.load(shortKey, false)).hasMessageContaining("must hold 32 bytes");
         Path garbage = Files.writeString(dir.resolve("garbage.key"), "not base64 at all!");
         assertThatThrownBy(() -> SecretsKeyFile.load(garbage, false)).hasMessageContaining("must hold 32 bytes");

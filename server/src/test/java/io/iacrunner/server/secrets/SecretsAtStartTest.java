@@ -31,22 +31,29 @@ class SecretsAtStartTest {
     void aServerWithAnotherKeyThanTheStoresRefusesToStartAndSaysWhich() throws Exception {
         try (IacServer server = IacServer.start(config().build())) {
             ApiClient admin = new ApiClient(server.baseUrl(), () -> read(server.adminTokenFile()));
-            admin.put(ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, "ws", "password"), new SetVariableRequest(TextNode.valueOf("pw-123456"), true),
+            admin.put(
+                    ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, "ws", "password"),
+                    new SetVariableRequest(TextNode.valueOf("pw-123456"), true),
                     VariableView.class);
         }
-        String ownKey = SecretsKeyFile.load(dir.resolve(SecretsKeyFile.DEFAULT_NAME), false).keyId();
-        Path other = Files.writeString(dir.resolve("other.key"), Base64.getEncoder().encodeToString(new byte[32]));
+        String ownKey = SecretsKeyFile.load(dir.resolve(SecretsKeyFile.DEFAULT_NAME), false)
+                .keyId();
+        Path other =
+                Files.writeString(dir.resolve("other.key"), Base64.getEncoder().encodeToString(new byte[32]));
 
         assertThatThrownBy(() -> IacServer.start(config().secretsKeyFile(other).build()))
                 .hasMessageContaining("sealed with secrets key " + ownKey);
         // The right key, named explicitly as a replica would, starts.
-        IacServer.start(config().secretsKeyFile(dir.resolve(SecretsKeyFile.DEFAULT_NAME)).build()).close();
+        IacServer.start(config().secretsKeyFile(dir.resolve(SecretsKeyFile.DEFAULT_NAME))
+                        .build())
+                .close();
     }
 
     @Test
     void sensitiveValuesOfTasksQueuedBeforeSealingAreSealedAtStart() throws Exception {
         IacServer.start(config().build()).close(); // schema and key in place
-        try (Database db = Database.open(config().build(), new io.micrometer.core.instrument.simple.SimpleMeterRegistry())) {
+        try (Database db =
+                Database.open(config().build(), new io.micrometer.core.instrument.simple.SimpleMeterRegistry())) {
             db.jdbi().useHandle(h -> {
                 h.execute("insert into workspaces (workspace_id) values ('ws-old')");
                 h.execute("""
@@ -58,12 +65,18 @@ class SecretsAtStartTest {
 
         IacServer.start(config().build()).close();
 
-        try (Database db = Database.open(config().build(), new io.micrometer.core.instrument.simple.SimpleMeterRegistry())) {
-            Map<String, Object> row = db.jdbi().withHandle(h -> h.createQuery(
-                    "select variables::text as v, sealed_variables from tasks where task_id = 't-0000000000000old'").mapToMap().one());
+        try (Database db =
+                Database.open(config().build(), new io.micrometer.core.instrument.simple.SimpleMeterRegistry())) {
+            Map<String, Object> row = db.jdbi()
+                    .withHandle(h -> h.createQuery(
+                                    "select variables::text as v, sealed_variables from tasks where task_id = 't-0000000000000old'")
+                            .mapToMap()
+                            .one());
             assertThat((String) row.get("v")).contains("eu").doesNotContain("legacy-pw-999");
             SealedJson sealed = new SealedJson(SecretsKeyFile.load(dir.resolve(SecretsKeyFile.DEFAULT_NAME), false));
-            assertThat(sealed.open((byte[]) row.get("sealed_variables"), "task t-0000000000000old").path("password").asText())
+            assertThat(sealed.open((byte[]) row.get("sealed_variables"), "task t-0000000000000old")
+                            .path("password")
+                            .asText())
                     .isEqualTo("legacy-pw-999");
         }
     }

@@ -55,14 +55,32 @@ class PermissionMatrixTest {
     static final String OTHER_WS = "ws-matrix-other";
 
     /** What an endpoint needs. */
-    enum Need { PUBLIC, READ, PLAN, APPLY, ADMIN, ANY_USER, GLOBAL_ADMIN, AGENT, JOB, POOL }
+    enum Need {
+        PUBLIC,
+        READ,
+        PLAN,
+        APPLY,
+        ADMIN,
+        ANY_USER,
+        GLOBAL_ADMIN,
+        AGENT,
+        JOB,
+        POOL
+    }
 
     /**
      * One call of a served route: its path template filled with {@code values}, then {@code query}. For a WebSocket
      * ({@code WS}) the body is the one message sent once connected. {@code creates}: the call may create its
      * workspace, so a caller without a role there gets 403, not 404.
      */
-    record Endpoint(String name, String method, String template, List<String> values, String query, String body, Need need,
+    record Endpoint(
+            String name,
+            String method,
+            String template,
+            List<String> values,
+            String query,
+            String body,
+            Need need,
             boolean creates) {
         Endpoint(String name, String method, String template, List<String> values, String body, Need need) {
             this(name, method, template, values, "", body, need, false);
@@ -119,23 +137,41 @@ class PermissionMatrixTest {
         apply = claim(agent, WS, TaskAction.PLAN_APPLY);
         var other = server.registerAgent("matrix-other");
         TaskAssignment otherTask = claim(other, OTHER_WS, TaskAction.PLAN);
-        server.admin().put(ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, WS, "region"), new SetVariableRequest(TextNode.valueOf("eu"), false),
-                VariableView.class);
+        server.admin()
+                .put(
+                        ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, WS, "region"),
+                        new SetVariableRequest(TextNode.valueOf("eu"), false),
+                        VariableView.class);
 
         String read = server.userToken(Role.READ, WS);
         String revoked = server.userToken(Role.READ, WS);
-        String revokedId = server.admin().get(ApiPaths.TOKENS, TokenList.class).tokens().getLast().tokenId();
+        String revokedId = server.admin()
+                .get(ApiPaths.TOKENS, TokenList.class)
+                .tokens()
+                .getLast()
+                .tokenId();
         server.admin().post(ApiPaths.fill(ApiPaths.TOKEN_REVOKE, revokedId), Map.of(), Object.class);
-        String expired = server.admin().post(ApiPaths.TOKENS, new CreateTokenRequest("expires", null, Map.of(WS, Role.ADMIN), null, 1L),
-                TokenCreated.class).token();
+        String expired = server.admin()
+                .post(
+                        ApiPaths.TOKENS,
+                        new CreateTokenRequest("expires", null, Map.of(WS, Role.ADMIN), null, 1L),
+                        TokenCreated.class)
+                .token();
         String agentToken = agent.registration().agentToken();
         callers = List.of(
                 new Caller("no token", null, "none", null),
                 new Caller("garbage", "garbage", "none", null),
-                new Caller("agent token with a bad signature", agentToken.substring(0, agentToken.length() - 4)
-                        + (agentToken.endsWith("AAAA") ? "BBBB" : "AAAA"), "none", null),
-                new Caller("user token with a wrong secret", read.substring(0, read.length() - 4)
-                        + (read.endsWith("AAAA") ? "BBBB" : "AAAA"), "none", null),
+                new Caller(
+                        "agent token with a bad signature",
+                        agentToken.substring(0, agentToken.length() - 4)
+                                + (agentToken.endsWith("AAAA") ? "BBBB" : "AAAA"),
+                        "none",
+                        null),
+                new Caller(
+                        "user token with a wrong secret",
+                        read.substring(0, read.length() - 4) + (read.endsWith("AAAA") ? "BBBB" : "AAAA"),
+                        "none",
+                        null),
                 new Caller("expired user token", expired, "none", null),
                 new Caller("revoked user token", revoked, "none", null),
                 new Caller("admin of another workspace", server.userToken(Role.ADMIN, OTHER_WS), "user", null),
@@ -150,12 +186,20 @@ class PermissionMatrixTest {
                 new Caller("job token of the task", apply.jobToken(), "job", null));
         server.clock().advance(Duration.ofSeconds(2)); // the expiring token's second is over
         // Canceled while queued: an allowed viewer gets its end frame at once, proof it got past authorization.
-        String finished = server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(WS, TaskAction.PLAN, tfJson(), null, null, null,
-                null, null), TaskView.class).taskId();
+        String finished = server.admin()
+                .post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest(WS, TaskAction.PLAN, tfJson(), null, null, null, null, null),
+                        TaskView.class)
+                .taskId();
         server.admin().post(ApiPaths.fill(ApiPaths.TASK_CANCEL, finished), new CancelRequest(false), TaskView.class);
         // Stays queued (no agent pulls with room for it) until the first caller allowed to cancel it does.
-        String plan = server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(WS, TaskAction.PLAN, tfJson(), null, null, null,
-                null, null), TaskView.class).taskId();
+        String plan = server.admin()
+                .post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest(WS, TaskAction.PLAN, tfJson(), null, null, null, null, null),
+                        TaskView.class)
+                .taskId();
 
         String task = apply.taskId();
         String tf = "{\"workspace_id\": \"" + WS + "\", \"action\": \"%s\", \"tf_json\": {\"resource\": {}}}";
@@ -171,55 +215,179 @@ class PermissionMatrixTest {
                 new Endpoint("show task", "GET", ApiPaths.TASK, List.of(task), null, Need.READ),
                 new Endpoint("log page", "GET", ApiPaths.TASK_LOGS, List.of(task), null, Need.READ),
                 new Endpoint("log text", "GET", ApiPaths.TASK_LOG_TEXT, List.of(task), null, Need.READ),
-                new Endpoint("live log", "WS", ApiPaths.WS_VIEWER, List.of(), null, Need.READ).withQuery("?task_id=" + finished),
+                new Endpoint("live log", "WS", ApiPaths.WS_VIEWER, List.of(), null, Need.READ)
+                        .withQuery("?task_id=" + finished),
                 new Endpoint("show workspace", "GET", ApiPaths.WORKSPACE, List.of(WS), null, Need.READ),
                 new Endpoint("current state", "GET", ApiPaths.WORKSPACE_STATE, List.of(WS), null, Need.READ),
                 new Endpoint("state versions", "GET", ApiPaths.WORKSPACE_STATE_VERSIONS, List.of(WS), null, Need.READ),
-                new Endpoint("queue a plan", "POST", ApiPaths.TASKS, List.of(), tf.formatted("plan"), Need.PLAN).creating(),
-                new Endpoint("queue a plan_apply", "POST", ApiPaths.TASKS, List.of(), tf.formatted("plan_apply"), Need.APPLY).creating(),
-                // Who may queue a run may cancel it (docs/decisions.md).
-                new Endpoint("cancel a plan", "POST", ApiPaths.TASK_CANCEL, List.of(plan), "{\"force\": false}", Need.PLAN),
-                new Endpoint("cancel a plan_apply", "POST", ApiPaths.TASK_CANCEL, List.of(task), "{\"force\": false}", Need.APPLY),
-                new Endpoint("list variables", "GET", ApiPaths.WORKSPACE_VARIABLES, List.of(WS), null, Need.ADMIN),
-                new Endpoint("set a variable", "PUT", ApiPaths.WORKSPACE_VARIABLE, List.of(WS, "region"), "{\"value\": \"us\"}", Need.ADMIN)
+                new Endpoint("queue a plan", "POST", ApiPaths.TASKS, List.of(), tf.formatted("plan"), Need.PLAN)
                         .creating(),
-                new Endpoint("delete a variable", "DELETE", ApiPaths.WORKSPACE_VARIABLE, List.of(WS, "nothing"), null, Need.ADMIN),
-                new Endpoint("workspace settings", "PUT", ApiPaths.WORKSPACE, List.of(WS), "{\"terraform_version\": null}", Need.ADMIN)
+                new Endpoint(
+                                "queue a plan_apply",
+                                "POST",
+                                ApiPaths.TASKS,
+                                List.of(),
+                                tf.formatted("plan_apply"),
+                                Need.APPLY)
+                        .creating(),
+                // Who may queue a run may cancel it (docs/decisions.md).
+                new Endpoint(
+                        "cancel a plan", "POST", ApiPaths.TASK_CANCEL, List.of(plan), "{\"force\": false}", Need.PLAN),
+                new Endpoint(
+                        "cancel a plan_apply",
+                        "POST",
+                        ApiPaths.TASK_CANCEL,
+                        List.of(task),
+                        "{\"force\": false}",
+                        Need.APPLY),
+                new Endpoint("list variables", "GET", ApiPaths.WORKSPACE_VARIABLES, List.of(WS), null, Need.ADMIN),
+                new Endpoint(
+                                "set a variable",
+                                "PUT",
+                                ApiPaths.WORKSPACE_VARIABLE,
+                                List.of(WS, "region"),
+                                "{\"value\": \"us\"}",
+                                Need.ADMIN)
+                        .creating(),
+                new Endpoint(
+                        "delete a variable",
+                        "DELETE",
+                        ApiPaths.WORKSPACE_VARIABLE,
+                        List.of(WS, "nothing"),
+                        null,
+                        Need.ADMIN),
+                new Endpoint(
+                                "workspace settings",
+                                "PUT",
+                                ApiPaths.WORKSPACE,
+                                List.of(WS),
+                                "{\"terraform_version\": null}",
+                                Need.ADMIN)
                         .creating(),
                 new Endpoint("unlock", "POST", ApiPaths.WORKSPACE_UNLOCK, List.of(WS), "{\"force\": true}", Need.ADMIN),
-                new Endpoint("rollback", "POST", ApiPaths.WORKSPACE_STATE_ROLLBACK, List.of(WS), "{\"to\": 1}", Need.ADMIN),
+                new Endpoint(
+                        "rollback", "POST", ApiPaths.WORKSPACE_STATE_ROLLBACK, List.of(WS), "{\"to\": 1}", Need.ADMIN),
                 new Endpoint("list agents", "GET", ApiPaths.AGENTS, List.of(), null, Need.GLOBAL_ADMIN),
                 new Endpoint("list pools", "GET", ApiPaths.POOLS, List.of(), null, Need.GLOBAL_ADMIN),
                 new Endpoint("show pool", "GET", ApiPaths.POOL, List.of("default-pool"), null, Need.GLOBAL_ADMIN),
-                new Endpoint("set pool", "PUT", ApiPaths.POOL, List.of("default-pool"),
+                new Endpoint(
+                        "set pool",
+                        "PUT",
+                        ApiPaths.POOL,
+                        List.of("default-pool"),
                         "{\"pool_id\": \"default-pool\", \"max_plan_concurrency\": 3, \"allow_apply_concurrent\": false, \"labels\": {}}",
                         Need.GLOBAL_ADMIN),
-                new Endpoint("issue a pool token", "POST", ApiPaths.POOL_TOKENS, List.of("default-pool"), "{}", Need.GLOBAL_ADMIN),
-                new Endpoint("create a token", "POST", ApiPaths.TOKENS, List.of(), "{\"workspaces\": {\"" + WS + "\": \"read\"}}",
+                new Endpoint(
+                        "issue a pool token",
+                        "POST",
+                        ApiPaths.POOL_TOKENS,
+                        List.of("default-pool"),
+                        "{}",
+                        Need.GLOBAL_ADMIN),
+                new Endpoint(
+                        "create a token",
+                        "POST",
+                        ApiPaths.TOKENS,
+                        List.of(),
+                        "{\"workspaces\": {\"" + WS + "\": \"read\"}}",
                         Need.GLOBAL_ADMIN),
                 new Endpoint("list tokens", "GET", ApiPaths.TOKENS, List.of(), null, Need.GLOBAL_ADMIN),
-                new Endpoint("revoke a token", "POST", ApiPaths.TOKEN_REVOKE, List.of("tok-0000000000000000"), "{}", Need.GLOBAL_ADMIN),
-                new Endpoint("rotate the signing key", "POST", ApiPaths.SIGNING_KEY_ROTATE, List.of(), "{}", Need.GLOBAL_ADMIN),
+                new Endpoint(
+                        "revoke a token",
+                        "POST",
+                        ApiPaths.TOKEN_REVOKE,
+                        List.of("tok-0000000000000000"),
+                        "{}",
+                        Need.GLOBAL_ADMIN),
+                new Endpoint(
+                        "rotate the signing key",
+                        "POST",
+                        ApiPaths.SIGNING_KEY_ROTATE,
+                        List.of(),
+                        "{}",
+                        Need.GLOBAL_ADMIN),
                 new Endpoint("audit events", "GET", ApiPaths.AUDIT_EVENTS, List.of(), null, Need.GLOBAL_ADMIN),
-                new Endpoint("register an agent", "POST", ApiPaths.AGENT_REGISTER, List.of(),
-                        "{\"name\": \"n\", \"version\": \"v\", \"hostname\": \"h\"}", Need.POOL),
-                new Endpoint("ping", "POST", ApiPaths.AGENT_PING, List.of(), "{\"current_tasks\": [\"" + task + "\"]}", Need.AGENT),
-                new Endpoint("pull", "POST", ApiPaths.TASK_PULL, List.of(), "{\"free_plan_slots\": 0, \"can_take_apply\": false, \"wait_seconds\": 0}",
+                new Endpoint(
+                        "register an agent",
+                        "POST",
+                        ApiPaths.AGENT_REGISTER,
+                        List.of(),
+                        "{\"name\": \"n\", \"version\": \"v\", \"hostname\": \"h\"}",
+                        Need.POOL),
+                new Endpoint(
+                        "ping",
+                        "POST",
+                        ApiPaths.AGENT_PING,
+                        List.of(),
+                        "{\"current_tasks\": [\"" + task + "\"]}",
                         Need.AGENT),
-                new Endpoint("job token", "POST", ApiPaths.TASK_JOB_TOKEN, List.of(task), "{\"attempt\": 1}", Need.AGENT),
-                new Endpoint("deregister", "POST", ApiPaths.AGENT_DEREGISTER, List.of(), "{}", Need.AGENT), // the last the agent does
-                new Endpoint("phase", "POST", ApiPaths.TASK_PHASE, List.of(task), "{\"attempt\": 1, \"phase\": \"planning\"}", Need.JOB),
-                new Endpoint("plan summary", "POST", ApiPaths.TASK_PLAN, List.of(task),
-                        "{\"attempt\": 1, \"summary\": {\"add\": [], \"change\": [], \"destroy\": []}}", Need.JOB),
-                new Endpoint("log upload", "POST", ApiPaths.TASK_LOGS, List.of(task), "{\"attempt\": 1, \"first_seq\": 0, \"lines\": []}",
+                new Endpoint(
+                        "pull",
+                        "POST",
+                        ApiPaths.TASK_PULL,
+                        List.of(),
+                        "{\"free_plan_slots\": 0, \"can_take_apply\": false, \"wait_seconds\": 0}",
+                        Need.AGENT),
+                new Endpoint(
+                        "job token", "POST", ApiPaths.TASK_JOB_TOKEN, List.of(task), "{\"attempt\": 1}", Need.AGENT),
+                new Endpoint(
+                        "deregister",
+                        "POST",
+                        ApiPaths.AGENT_DEREGISTER,
+                        List.of(),
+                        "{}",
+                        Need.AGENT), // the last the agent does
+                new Endpoint(
+                        "phase",
+                        "POST",
+                        ApiPaths.TASK_PHASE,
+                        List.of(task),
+                        "{\"attempt\": 1, \"phase\": \"planning\"}",
                         Need.JOB),
-                new Endpoint("log upload channel", "WS", ApiPaths.WS_AGENT_LOGS, List.of(), "{\"attempt\": 1, \"first_seq\": 0, \"lines\": []}",
-                        Need.JOB).withQuery("?task_id=" + task + "&attempt=1"),
-                new Endpoint("state upload", "PUT", ApiPaths.TASK_STATE, List.of(task), "{\"attempt\": 1, \"state\": {\"version\": 4,"
-                        + " \"serial\": 1, \"lineage\": \"l\", \"terraform_version\": \"1.11.4\", \"outputs\": {}, \"resources\": []}}", Need.JOB),
-                new Endpoint("hand back", "POST", ApiPaths.TASK_HAND_BACK, List.of(task), "{\"attempt\": 1, \"reason\": \"full\"}", Need.JOB),
-                new Endpoint("result", "POST", ApiPaths.TASK_RESULT, List.of(task),
-                        "{\"attempt\": 1, \"status\": \"succeeded\", \"exit_code\": 0, \"log_lines\": 0}", Need.JOB));
+                new Endpoint(
+                        "plan summary",
+                        "POST",
+                        ApiPaths.TASK_PLAN,
+                        List.of(task),
+                        "{\"attempt\": 1, \"summary\": {\"add\": [], \"change\": [], \"destroy\": []}}",
+                        Need.JOB),
+                new Endpoint(
+                        "log upload",
+                        "POST",
+                        ApiPaths.TASK_LOGS,
+                        List.of(task),
+                        "{\"attempt\": 1, \"first_seq\": 0, \"lines\": []}",
+                        Need.JOB),
+                new Endpoint(
+                                "log upload channel",
+                                "WS",
+                                ApiPaths.WS_AGENT_LOGS,
+                                List.of(),
+                                "{\"attempt\": 1, \"first_seq\": 0, \"lines\": []}",
+                                Need.JOB)
+                        .withQuery("?task_id=" + task + "&attempt=1"),
+                new Endpoint(
+                        "state upload",
+                        "PUT",
+                        ApiPaths.TASK_STATE,
+                        List.of(task),
+                        "{\"attempt\": 1, \"state\": {\"version\": 4,"
+                                + " \"serial\": 1, \"lineage\": \"l\", \"terraform_version\": \"1.11.4\", \"outputs\": {}, \"resources\": []}}",
+                        Need.JOB),
+                new Endpoint(
+                        "hand back",
+                        "POST",
+                        ApiPaths.TASK_HAND_BACK,
+                        List.of(task),
+                        "{\"attempt\": 1, \"reason\": \"full\"}",
+                        Need.JOB),
+                new Endpoint(
+                        "result",
+                        "POST",
+                        ApiPaths.TASK_RESULT,
+                        List.of(task),
+                        "{\"attempt\": 1, \"status\": \"succeeded\", \"exit_code\": 0, \"log_lines\": 0}",
+                        Need.JOB));
     }
 
     @AfterAll
@@ -237,9 +405,13 @@ class PermissionMatrixTest {
         ObjectNode tf = tfJson();
         Map<String, String> labels = server.ownPool("pool-" + workspace);
         var own = server.registerAgentInPool(agent.registration().agentId() + "-in-" + workspace, labels.get("test"));
-        TaskView queued = server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, action, tf, null, null, labels, null, null),
-                TaskView.class);
-        PullResponse r = own.client().post(ApiPaths.TASK_PULL, new PullRequest(own.agentId(), 1, true, 0), PullResponse.class);
+        TaskView queued = server.admin()
+                .post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest(workspace, action, tf, null, null, labels, null, null),
+                        TaskView.class);
+        PullResponse r =
+                own.client().post(ApiPaths.TASK_PULL, new PullRequest(own.agentId(), 1, true, 0), PullResponse.class);
         assertThat(r.tasks()).extracting(TaskAssignment::taskId).containsExactly(queued.taskId());
         return r.tasks().getFirst();
     }
@@ -271,7 +443,8 @@ class PermissionMatrixTest {
     static Stream<Arguments> matrix() {
         List<Arguments> rows = new ArrayList<>();
         for (RouteTable.Route route : server.server().routes()) {
-            if (endpoints.stream().noneMatch(e -> e.route().equals(route))) rows.add(Arguments.of(Endpoint.unlisted(route), NOBODY));
+            if (endpoints.stream().noneMatch(e -> e.route().equals(route)))
+                rows.add(Arguments.of(Endpoint.unlisted(route), NOBODY));
         }
         for (Endpoint e : endpoints) {
             for (Caller c : callers) rows.add(Arguments.of(e, c));
@@ -282,25 +455,35 @@ class PermissionMatrixTest {
     @ParameterizedTest(name = "{0} by {1}")
     @MethodSource("matrix")
     void everyEndpointAnswersEveryCallerAsTheRulesSay(Endpoint e, Caller c) throws Exception {
-        assertThat(e.need()).as("%s is served but has no row in this matrix: add one saying who may call it", e.route()).isNotNull();
-        assertThat(server.server().routes()).as("row '%s' is for %s, which the server does not serve", e, e.route())
+        assertThat(e.need())
+                .as("%s is served but has no row in this matrix: add one saying who may call it", e.route())
+                .isNotNull();
+        assertThat(server.server().routes())
+                .as("row '%s' is for %s, which the server does not serve", e, e.route())
                 .contains(e.route());
         int expected = expected(e, c);
         Map<String, String> before = expected == 0 ? null : snapshot();
 
-        RawHttp.Reply reply = e.method().equals("WS") ? connect(e, c.token()) : raw.send(e.method(), e.path(), c.token(), e.body());
+        RawHttp.Reply reply =
+                e.method().equals("WS") ? connect(e, c.token()) : raw.send(e.method(), e.path(), c.token(), e.body());
 
         if (expected == 0) {
             assertThat(reply.status()).as(reply.body()).isNotIn(401, 403);
-            if (reply.status() == 404) assertThat(reply.errorCode()).as(reply.body()).isNotIn("workspace_not_found", "task_not_found");
+            if (reply.status() == 404)
+                assertThat(reply.errorCode()).as(reply.body()).isNotIn("workspace_not_found", "task_not_found");
             return;
         }
         assertThat(reply.status()).as(reply.body()).isEqualTo(expected);
-        assertThat(reply.errorCode()).isEqualTo(switch (expected) {
-            case 401 -> "unauthorized";
-            case 403 -> "forbidden";
-            default -> e.template().contains("{task_id}") || e.query().contains("task_id=") ? "task_not_found" : "workspace_not_found";
-        });
+        assertThat(reply.errorCode())
+                .isEqualTo(
+                        switch (expected) {
+                            case 401 -> "unauthorized";
+                            case 403 -> "forbidden";
+                            default ->
+                                e.template().contains("{task_id}") || e.query().contains("task_id=")
+                                        ? "task_not_found"
+                                        : "workspace_not_found";
+                        });
         assertThat(snapshot()).as("nothing changed").isEqualTo(before);
     }
 
@@ -309,12 +492,14 @@ class PermissionMatrixTest {
     void aWorkspaceTokenListsOnlyItsWorkspacesTasks() {
         String otherAdmin = server.userToken(Role.ADMIN, OTHER_WS);
         RawHttp.Reply all = raw.send("GET", ApiPaths.TASKS, otherAdmin, (String) null);
-        assertThat(all.json().path("tasks")).isNotEmpty()
+        assertThat(all.json().path("tasks"))
+                .isNotEmpty()
                 .allSatisfy(t -> assertThat(t.path("workspace_id").asText()).isEqualTo(OTHER_WS));
         RawHttp.Reply filtered = raw.send("GET", ApiPaths.TASKS + "?workspace=" + WS, otherAdmin, (String) null);
         assertThat(filtered.status()).isEqualTo(200);
         assertThat(filtered.json().path("tasks")).isEmpty();
-        RawHttp.Reply never = raw.send("GET", ApiPaths.fill(ApiPaths.WORKSPACE, "never-created"), otherAdmin, (String) null);
+        RawHttp.Reply never =
+                raw.send("GET", ApiPaths.fill(ApiPaths.WORKSPACE, "never-created"), otherAdmin, (String) null);
         RawHttp.Reply hidden = raw.send("GET", ApiPaths.fill(ApiPaths.WORKSPACE, WS), otherAdmin, (String) null);
         assertThat(hidden.status()).isEqualTo(never.status()).isEqualTo(404);
         assertThat(hidden.errorCode()).isEqualTo(never.errorCode());
@@ -350,7 +535,10 @@ class PermissionMatrixTest {
 
     static Map<String, String> snapshot() {
         Map<String, String> s = Snapshots.of(raw, server, WS, apply.taskId());
-        s.put("other workspace", raw.send("GET", ApiPaths.fill(ApiPaths.WORKSPACE, OTHER_WS), server.adminToken(), (String) null).body());
+        s.put(
+                "other workspace",
+                raw.send("GET", ApiPaths.fill(ApiPaths.WORKSPACE, OTHER_WS), server.adminToken(), (String) null)
+                        .body());
         return s;
     }
 }

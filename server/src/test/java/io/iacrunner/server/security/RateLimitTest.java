@@ -33,27 +33,47 @@ class RateLimitTest {
     void registrationsPastTheLimitAre429WithRetryAfterAndRegisterNothing() throws Exception {
         String body = "{\"name\": \"burst\", \"version\": \"v\", \"hostname\": \"h\"}";
         for (int i = 0; i < 3; i++) {
-            assertThat(raw.send("POST", ApiPaths.AGENT_REGISTER, server.poolToken(), body).status()).isEqualTo(200);
+            assertThat(raw.send("POST", ApiPaths.AGENT_REGISTER, server.poolToken(), body)
+                            .status())
+                    .isEqualTo(200);
         }
-        int agents = server.admin().get(ApiPaths.AGENTS, com.fasterxml.jackson.databind.JsonNode.class).path("agents").size();
-        HttpResponse<String> refused = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(server.baseUrl() + ApiPaths.AGENT_REGISTER))
-                .header("Authorization", "Bearer " + server.poolToken()).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        int agents = server.admin()
+                .get(ApiPaths.AGENTS, com.fasterxml.jackson.databind.JsonNode.class)
+                .path("agents")
+                .size();
+        HttpResponse<String> refused = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(server.baseUrl() + ApiPaths.AGENT_REGISTER))
+                                .header("Authorization", "Bearer " + server.poolToken())
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(body))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(refused.statusCode()).isEqualTo(429);
         assertThat(refused.body()).contains("\"rate_limited\"");
-        assertThat(refused.headers().firstValue("Retry-After")).hasValueSatisfying(v -> assertThat(Long.parseLong(v)).isPositive());
-        assertThat(server.admin().get(ApiPaths.AGENTS, com.fasterxml.jackson.databind.JsonNode.class).path("agents").size())
+        assertThat(refused.headers().firstValue("Retry-After"))
+                .hasValueSatisfying(v -> assertThat(Long.parseLong(v)).isPositive());
+        assertThat(server.admin()
+                        .get(ApiPaths.AGENTS, com.fasterxml.jackson.databind.JsonNode.class)
+                        .path("agents")
+                        .size())
                 .isEqualTo(agents);
     }
 
     @Test
     void tokenCreationHasItsOwnBudget() {
         for (int i = 0; i < 3; i++) {
-            assertThat(raw.send("POST", ApiPaths.TOKENS, server.adminToken(), "{\"workspaces\": {\"w\": \"read\"}}").status()).isEqualTo(201);
+            assertThat(raw.send("POST", ApiPaths.TOKENS, server.adminToken(), "{\"workspaces\": {\"w\": \"read\"}}")
+                            .status())
+                    .isEqualTo(201);
         }
-        RawHttp.Reply refused = raw.send("POST", ApiPaths.TOKENS, server.adminToken(), "{\"workspaces\": {\"w\": \"read\"}}");
+        RawHttp.Reply refused =
+                raw.send("POST", ApiPaths.TOKENS, server.adminToken(), "{\"workspaces\": {\"w\": \"read\"}}");
         assertThat(refused.status()).isEqualTo(429);
         assertThat(refused.errorCode()).isEqualTo("rate_limited");
-        assertThat(raw.send("GET", ApiPaths.TOKENS, server.adminToken(), (String) null).status()).as("reading is not limited").isEqualTo(200);
+        assertThat(raw.send("GET", ApiPaths.TOKENS, server.adminToken(), (String) null)
+                        .status())
+                .as("reading is not limited")
+                .isEqualTo(200);
     }
 }

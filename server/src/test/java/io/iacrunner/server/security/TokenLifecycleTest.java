@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.AgentPing;
+import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.AuditEventList;
 import io.iacrunner.protocol.AuditEventView;
@@ -48,41 +48,58 @@ class TokenLifecycleTest {
 
     @Test
     void aTokenIsShownOnceWorksUntilRevokedAndTheDatabaseHoldsOnlyItsHash() throws Exception {
-        TokenCreated created = server.admin().post(ApiPaths.TOKENS,
-                new CreateTokenRequest("ci for web", null, Map.of("web", Role.PLAN), null, null), TokenCreated.class);
+        TokenCreated created = server.admin()
+                .post(
+                        ApiPaths.TOKENS,
+                        new CreateTokenRequest("ci for web", null, Map.of("web", Role.PLAN), null, null),
+                        TokenCreated.class);
         assertThat(created.token()).startsWith("iacrt_");
         WhoAmI me = server.withToken(created.token()).get(ApiPaths.WHOAMI, WhoAmI.class);
         assertThat(me.workspaces()).containsExactly(Map.entry("web", Role.PLAN));
         assertThat(me.globalAdmin()).isFalse();
 
-        String listed = raw.send("GET", ApiPaths.TOKENS, server.adminToken(), (String) null).body();
+        String listed = raw.send("GET", ApiPaths.TOKENS, server.adminToken(), (String) null)
+                .body();
         String secret = created.token().substring(created.token().lastIndexOf('_') + 1);
         assertThat(listed).contains(created.view().tokenId()).doesNotContain(secret);
-        assertThat(io.iacrunner.server.testing.RawBytes.filesContaining(server.dataDir().resolve("pg"), secret))
-                .as("the store keeps a hash, never the secret").isEmpty();
+        assertThat(io.iacrunner.server.testing.RawBytes.filesContaining(
+                        server.dataDir().resolve("pg"), secret))
+                .as("the store keeps a hash, never the secret")
+                .isEmpty();
 
-        TokenView revoked = server.admin().post(ApiPaths.fill(ApiPaths.TOKEN_REVOKE, created.view().tokenId()), Map.of(), TokenView.class);
+        TokenView revoked = server.admin()
+                .post(ApiPaths.fill(ApiPaths.TOKEN_REVOKE, created.view().tokenId()), Map.of(), TokenView.class);
         assertThat(revoked.revokedAt()).isNotNull();
         assertThatThrownBy(() -> server.withToken(created.token()).get(ApiPaths.WHOAMI, WhoAmI.class))
                 .isInstanceOfSatisfying(ApiException.class, e -> {
                     assertThat(e.status()).isEqualTo(401);
                     assertThat(e.getMessage()).contains("revoked");
                 });
-        RawHttp.Reply again = raw.send("POST", ApiPaths.fill(ApiPaths.TOKEN_REVOKE, created.view().tokenId()), server.adminToken(), "{}");
+        RawHttp.Reply again = raw.send(
+                "POST", ApiPaths.fill(ApiPaths.TOKEN_REVOKE, created.view().tokenId()), server.adminToken(), "{}");
         assertThat(again.status()).isEqualTo(409);
         assertThat(again.errorCode()).isEqualTo("token_revoked");
     }
 
     @Test
     void aTaskRecordsTheTokenThatQueuedIt() {
-        TokenCreated ci = server.admin().post(ApiPaths.TOKENS,
-                new CreateTokenRequest("ci for app", null, Map.of("app", Role.PLAN), null, null), TokenCreated.class);
+        TokenCreated ci = server.admin()
+                .post(
+                        ApiPaths.TOKENS,
+                        new CreateTokenRequest("ci for app", null, Map.of("app", Role.PLAN), null, null),
+                        TokenCreated.class);
         var tf = JsonNodeFactory.instance.objectNode();
         tf.putObject("resource");
-        TaskView task = server.withToken(ci.token()).post(ApiPaths.TASKS, new CreateTaskRequest("app", TaskAction.PLAN, tf, null,
-                null, Map.of("never", "matches"), null, null), TaskView.class);
+        TaskView task = server.withToken(ci.token())
+                .post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest(
+                                "app", TaskAction.PLAN, tf, null, null, Map.of("never", "matches"), null, null),
+                        TaskView.class);
         assertThat(task.createdBy()).isEqualTo("ci for app (" + ci.view().tokenId() + ")");
-        assertThat(server.admin().get(ApiPaths.fill(ApiPaths.TASK, task.taskId()), TaskView.class).createdBy())
+        assertThat(server.admin()
+                        .get(ApiPaths.fill(ApiPaths.TASK, task.taskId()), TaskView.class)
+                        .createdBy())
                 .isEqualTo(task.createdBy());
     }
 
@@ -91,38 +108,63 @@ class TokenLifecycleTest {
         var agent = server.registerAgent("rotation");
         String before = kids().getFirst();
 
-        String kid = server.admin().post(ApiPaths.SIGNING_KEY_ROTATE, Map.of(), JsonNode.class).path("kid").asText();
+        String kid = server.admin()
+                .post(ApiPaths.SIGNING_KEY_ROTATE, Map.of(), JsonNode.class)
+                .path("kid")
+                .asText();
 
         assertThat(kids()).contains(before, kid);
-        assertThat(agent.client().post(ApiPaths.AGENT_PING, new AgentPing(agent.agentId(), false, 0, 1, false, List.of(), 0, 0, "test"),
-                PingReply.class)).as("the old key still verifies").isNotNull();
+        assertThat(agent.client()
+                        .post(
+                                ApiPaths.AGENT_PING,
+                                new AgentPing(agent.agentId(), false, 0, 1, false, List.of(), 0, 0, "test"),
+                                PingReply.class))
+                .as("the old key still verifies")
+                .isNotNull();
         var fresh = server.registerAgent("after-rotation");
-        String header = new String(java.util.Base64.getUrlDecoder().decode(fresh.registration().agentToken().split("\\.")[0]));
+        String header = new String(java.util.Base64.getUrlDecoder()
+                .decode(fresh.registration().agentToken().split("\\.")[0]));
         assertThat(header).contains("\"kid\":\"" + kid + "\"");
     }
 
     @Test
     void securityEventsAreAudited() {
-        String tokenId = server.admin().post(ApiPaths.TOKENS, new CreateTokenRequest("audited", null, Map.of("audit-ws", Role.READ), null, null),
-                TokenCreated.class).view().tokenId();
+        String tokenId = server.admin()
+                .post(
+                        ApiPaths.TOKENS,
+                        new CreateTokenRequest("audited", null, Map.of("audit-ws", Role.READ), null, null),
+                        TokenCreated.class)
+                .view()
+                .tokenId();
         server.admin().post(ApiPaths.fill(ApiPaths.TOKEN_REVOKE, tokenId), Map.of(), TokenView.class);
         var tf = JsonNodeFactory.instance.objectNode();
         tf.putObject("resource");
-        TaskView task = server.admin().post(ApiPaths.TASKS, new CreateTaskRequest("audit-ws", TaskAction.PLAN, tf, null, null,
-                Map.of("never", "matches"), null, null), TaskView.class);
-        server.admin().post(ApiPaths.fill(ApiPaths.TASK_CANCEL, task.taskId()), new CancelRequest(false), TaskView.class);
+        TaskView task = server.admin()
+                .post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest(
+                                "audit-ws", TaskAction.PLAN, tf, null, null, Map.of("never", "matches"), null, null),
+                        TaskView.class);
+        server.admin()
+                .post(ApiPaths.fill(ApiPaths.TASK_CANCEL, task.taskId()), new CancelRequest(false), TaskView.class);
         raw.send("GET", ApiPaths.TASKS, "iacrt_0000000000000000_" + "A".repeat(43), (String) null);
 
-        List<AuditEventView> events = server.admin().get(ApiPaths.AUDIT_EVENTS + "?limit=100", AuditEventList.class).events();
-        assertThat(events).extracting(AuditEventView::kind, AuditEventView::subject)
+        List<AuditEventView> events = server.admin()
+                .get(ApiPaths.AUDIT_EVENTS + "?limit=100", AuditEventList.class)
+                .events();
+        assertThat(events)
+                .extracting(AuditEventView::kind, AuditEventView::subject)
                 .contains(
                         org.assertj.core.groups.Tuple.tuple("token_created", tokenId),
                         org.assertj.core.groups.Tuple.tuple("token_revoked", tokenId),
                         org.assertj.core.groups.Tuple.tuple("task_canceled", task.taskId()));
         // Failed authentications are recorded once per address and ten seconds; this class's first one is there.
         assertThat(events).extracting(AuditEventView::kind).contains("authentication_failed");
-        assertThat(events).filteredOn(e -> e.kind().equals("token_created")).allSatisfy(e -> assertThat(e.actor()).startsWith("token:tok-"));
-        assertThat(server.admin().get(ApiPaths.TOKENS, TokenList.class).tokens()).isNotEmpty();
+        assertThat(events)
+                .filteredOn(e -> e.kind().equals("token_created"))
+                .allSatisfy(e -> assertThat(e.actor()).startsWith("token:tok-"));
+        assertThat(server.admin().get(ApiPaths.TOKENS, TokenList.class).tokens())
+                .isNotEmpty();
     }
 
     private static List<String> kids() {

@@ -31,58 +31,77 @@ import org.junit.jupiter.params.provider.MethodSource;
 class TransportSecurityTest {
     @TempDir
     static Path dir;
+
     static TestCertificates certs;
 
     @BeforeAll
     static void certificates() throws Exception {
-        assumeTrue(TestCertificates.canCreate(), "needs the JDK's keytool and /usr/bin/openssl to make a test certificate");
+        assumeTrue(
+                TestCertificates.canCreate(),
+                "needs the JDK's keytool and /usr/bin/openssl to make a test certificate");
         certs = TestCertificates.create(dir);
     }
 
     static Stream<Arguments> servers() {
         return Stream.of(
-                Arguments.of("PKCS#12 keystore", (java.util.function.Supplier<ServerConfig.Tls>) () -> ServerConfig.Tls.keystore(certs.keystore(), certs.password())),
-                Arguments.of("PEM files", (java.util.function.Supplier<ServerConfig.Tls>) () -> ServerConfig.Tls.pem(certs.certificatePem(), certs.privateKeyPem())));
+                Arguments.of("PKCS#12 keystore", (java.util.function.Supplier<ServerConfig.Tls>)
+                        () -> ServerConfig.Tls.keystore(certs.keystore(), certs.password())),
+                Arguments.of("PEM files", (java.util.function.Supplier<ServerConfig.Tls>)
+                        () -> ServerConfig.Tls.pem(certs.certificatePem(), certs.privateKeyPem())));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("servers")
-    void aClientTrustingThePrivateCaGetsThroughAndNoOtherDoes(String kind, java.util.function.Supplier<ServerConfig.Tls> tls) throws Exception {
+    void aClientTrustingThePrivateCaGetsThroughAndNoOtherDoes(
+            String kind, java.util.function.Supplier<ServerConfig.Tls> tls) throws Exception {
         try (TestServer server = TestServer.start(c -> c.tls(tls.get()))) {
             URI https = server.baseUrl();
             assertThat(https.getScheme()).isEqualTo("https");
             String token = server.adminToken();
 
             ApiClient trusting = new ApiClient(https, () -> token, Transport.of(certs.certificatePem(), false));
-            assertThat(trusting.get(ApiPaths.WHOAMI, WhoAmI.class).globalAdmin()).isTrue();
+            assertThat(trusting.get(ApiPaths.WHOAMI, WhoAmI.class).globalAdmin())
+                    .isTrue();
 
             ApiClient systemTrust = new ApiClient(https, () -> token);
             assertThatThrownBy(() -> systemTrust.get(ApiPaths.WHOAMI, WhoAmI.class))
-                    .isInstanceOf(ApiException.class).hasMessageContaining("TLS certificate is not trusted")
+                    .isInstanceOf(ApiException.class)
+                    .hasMessageContaining("TLS certificate is not trusted")
                     .hasRootCauseMessage("unable to find valid certification path to requested target");
             URI plain = URI.create("http://" + https.getRawAuthority());
             assertThatThrownBy(() -> new ApiClient(plain, () -> token).get(ApiPaths.WHOAMI, WhoAmI.class))
-                    .as("no plain HTTP on the HTTPS port").isInstanceOf(ApiException.class);
+                    .as("no plain HTTP on the HTTPS port")
+                    .isInstanceOf(ApiException.class);
 
             CompletableFuture<Integer> closed = new CompletableFuture<>();
-            WebSocket ws = trusting.openWebSocket(ApiPaths.WS_VIEWER + "?task_id=t-0000000000000000", new WebSocket.Listener() {
-                @Override
-                public CompletionStage<?> onClose(WebSocket socket, int statusCode, String reason) {
-                    closed.complete(statusCode);
-                    return null;
-                }
-            }).get(10, TimeUnit.SECONDS);
+            WebSocket ws = trusting.openWebSocket(
+                            ApiPaths.WS_VIEWER + "?task_id=t-0000000000000000", new WebSocket.Listener() {
+                                @Override
+                                public CompletionStage<?> onClose(WebSocket socket, int statusCode, String reason) {
+                                    closed.complete(statusCode);
+                                    return null;
+                                }
+                            })
+                    .get(10, TimeUnit.SECONDS);
             assertThat(ws).isNotNull();
-            assertThat(closed.get(10, TimeUnit.SECONDS)).as("wss reaches the viewer, which looks the task up").isEqualTo(4404);
+            assertThat(closed.get(10, TimeUnit.SECONDS))
+                    .as("wss reaches the viewer, which looks the task up")
+                    .isEqualTo(4404);
         }
     }
 
     @Test
     void plainHttpOffLoopbackNeedsAnExplicitYes() throws Exception {
-        ServerConfig open = ServerConfig.builder().host("0.0.0.0").port(0).dataDir(dir.resolve("open")).build();
-        assertThatThrownBy(() -> IacServer.start(open)).isInstanceOf(IllegalStateException.class)
+        ServerConfig open = ServerConfig.builder()
+                .host("0.0.0.0")
+                .port(0)
+                .dataDir(dir.resolve("open"))
+                .build();
+        assertThatThrownBy(() -> IacServer.start(open))
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("refusing to serve plain HTTP on 0.0.0.0");
-        try (IacServer allowed = IacServer.start(open.toBuilder().allowPlainHttp(true).build())) {
+        try (IacServer allowed =
+                IacServer.start(open.toBuilder().allowPlainHttp(true).build())) {
             assertThat(allowed.baseUrl().getScheme()).isEqualTo("http");
         }
     }
@@ -90,7 +109,8 @@ class TransportSecurityTest {
     @Test
     void clientsRefusePlainHttpToAnotherMachineUnlessAllowed() {
         assertThatThrownBy(() -> new ApiClient(URI.create("http://10.1.2.3:8080"), () -> "t"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("refusing plain HTTP to 10.1.2.3");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("refusing plain HTTP to 10.1.2.3");
         new ApiClient(URI.create("http://10.1.2.3:8080"), () -> "t", Transport.of(null, true));
         new ApiClient(URI.create("http://127.0.0.1:8080"), () -> "t");
         new ApiClient(URI.create("http://[::1]:8080"), () -> "t");

@@ -26,7 +26,10 @@ class BusyPoolTest {
     @Test
     void aStatementWaitsForABusyPoolLongerThanTheConnectionWaitAndTheStoreStaysAvailable() throws Exception {
         try (ExternalServices.FreshDatabase fresh = ExternalServices.postgres();
-                Database db = Database.open(fresh.configure(ServerConfig.builder().dataDir(dir)).databasePoolSize(2).build(),
+                Database db = Database.open(
+                        fresh.configure(ServerConfig.builder().dataDir(dir))
+                                .databasePoolSize(2)
+                                .build(),
                         new SimpleMeterRegistry());
                 ExecutorService holders = Executors.newFixedThreadPool(2)) {
             // Both connections busy for twice the connection wait.
@@ -36,7 +39,9 @@ class BusyPoolTest {
             Future<?> second = holders.submit(() -> hold(db, holding, holdMillis));
             assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
 
-            int answer = db.jdbi().withHandle(h -> h.createQuery("select 42").mapTo(Integer.class).one());
+            int answer = db.jdbi()
+                    .withHandle(
+                            h -> h.createQuery("select 42").mapTo(Integer.class).one());
 
             assertThat(answer).isEqualTo(42);
             assertThat(db.availability().state()).isEqualTo(StoreAvailability.State.AVAILABLE);

@@ -59,16 +59,22 @@ class EmbeddedPostgresKilledTest {
     @Test
     void everyAcknowledgedTaskAndLineSurvivesAKilledPostgresWhichTheServerRestarts() throws Exception {
         // Simulated agents never ping here: a long lease keeps the claimed attempt current.
-        try (TestServer server = TestServer.start(Duration.ofSeconds(60)); LogCapture logs = LogCapture.start()) {
+        try (TestServer server = TestServer.start(Duration.ofSeconds(60));
+                LogCapture logs = LogCapture.start()) {
             RawHttp raw = new RawHttp(server.baseUrl());
             String admin = server.adminToken();
 
             // 200 task creations answered 201 (a label no pool has keeps them queued) ...
             List<String> created = new ArrayList<>();
             for (int i = 0; i < TASKS; i++) {
-                RawHttp.Reply reply = raw.send("POST", ApiPaths.TASKS, admin, "{\"workspace_id\":\"durable-" + (i % 7)
-                        + "\",\"action\":\"plan\",\"tf_json\":{\"resource\":{\"terraform_data\":{\"x\":{\"input\":" + i
-                        + "}}}},\"labels\":{\"test\":\"no-such-pool\"}}");
+                RawHttp.Reply reply = raw.send(
+                        "POST",
+                        ApiPaths.TASKS,
+                        admin,
+                        "{\"workspace_id\":\"durable-" + (i % 7)
+                                + "\",\"action\":\"plan\",\"tf_json\":{\"resource\":{\"terraform_data\":{\"x\":{\"input\":"
+                                + i
+                                + "}}}},\"labels\":{\"test\":\"no-such-pool\"}}");
                 assertThat(reply.status()).as(reply.body()).isEqualTo(201);
                 created.add(reply.json().path("task_id").asText());
             }
@@ -76,19 +82,27 @@ class EmbeddedPostgresKilledTest {
             ObjectNode tf = JsonNodeFactory.instance.objectNode();
             tf.putObject("resource").putObject("terraform_data").putObject("x");
             Map<String, String> labels = server.ownPool("durable-logs");
-            TaskView logged = server.admin().post(ApiPaths.TASKS,
-                    new CreateTaskRequest("durable-logs", TaskAction.PLAN, tf, null, null, labels, null, null), TaskView.class);
+            TaskView logged = server.admin()
+                    .post(
+                            ApiPaths.TASKS,
+                            new CreateTaskRequest("durable-logs", TaskAction.PLAN, tf, null, null, labels, null, null),
+                            TaskView.class);
             var agent = server.registerAgentInPool("durable-agent", "durable-logs");
-            PullResponse pulled = agent.client().post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, true, 0), PullResponse.class);
+            PullResponse pulled = agent.client()
+                    .post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, true, 0), PullResponse.class);
             TaskAssignment claimed = pulled.tasks().getFirst();
             String run = UUID.randomUUID().toString();
             List<String> texts = new ArrayList<>(LINES);
             for (int i = 0; i < LINES; i++) texts.add("line " + i + " of run " + run + " ✓");
             for (int first = 0; first < LINES; first += BATCH) {
                 List<LogLine> lines = new ArrayList<>();
-                for (int seq = first; seq < first + BATCH; seq++) lines.add(new LogLine(seq, Instant.now(), LogStream.STDOUT, texts.get(seq)));
-                LogAck ack = agent.job(claimed).post(ApiPaths.fill(ApiPaths.TASK_LOGS, claimed.taskId()),
-                        new LogBatch(claimed.attempt(), first, lines), LogAck.class);
+                for (int seq = first; seq < first + BATCH; seq++)
+                    lines.add(new LogLine(seq, Instant.now(), LogStream.STDOUT, texts.get(seq)));
+                LogAck ack = agent.job(claimed)
+                        .post(
+                                ApiPaths.fill(ApiPaths.TASK_LOGS, claimed.taskId()),
+                                new LogBatch(claimed.attempt(), first, lines),
+                                LogAck.class);
                 assertThat(ack.committedLines()).isEqualTo(first + BATCH);
             }
 
@@ -106,7 +120,8 @@ class EmbeddedPostgresKilledTest {
             boolean sawNotReady = false;
             while (true) {
                 long start = System.nanoTime();
-                RawHttp.Reply reply = raw.send("GET", ApiPaths.fill(ApiPaths.TASK, created.getFirst()), admin, (String) null);
+                RawHttp.Reply reply =
+                        raw.send("GET", ApiPaths.fill(ApiPaths.TASK, created.getFirst()), admin, (String) null);
                 long took = Duration.ofNanos(System.nanoTime() - start).toMillis();
                 assertThat(took).as("answered within %s", FAST).isLessThan(FAST.toMillis());
                 if (reply.status() == 200) {
@@ -121,20 +136,36 @@ class EmbeddedPostgresKilledTest {
                 if (!sawNotReady) {
                     RawHttp.Reply ready = raw.send("GET", ApiPaths.READY, null, (String) null);
                     if (ready.status() == 503) {
-                        assertThat(ready.json().path("checks").path("store").asText()).isIn("unavailable", "ok");
-                        sawNotReady = ready.json().path("checks").path("store").asText().equals("unavailable");
+                        assertThat(ready.json().path("checks").path("store").asText())
+                                .isIn("unavailable", "ok");
+                        sawNotReady = ready.json()
+                                .path("checks")
+                                .path("store")
+                                .asText()
+                                .equals("unavailable");
                     }
-                    assertThat(raw.send("GET", ApiPaths.HEALTH, null, (String) null).status())
-                            .as("the server recovers by itself: alive").isEqualTo(200);
+                    assertThat(raw.send("GET", ApiPaths.HEALTH, null, (String) null)
+                                    .status())
+                            .as("the server recovers by itself: alive")
+                            .isEqualTo(200);
                 }
-                assertThat(Duration.ofNanos(System.nanoTime() - killedAt)).as("restarted in time").isLessThan(Duration.ofSeconds(60));
+                assertThat(Duration.ofNanos(System.nanoTime() - killedAt))
+                        .as("restarted in time")
+                        .isLessThan(Duration.ofSeconds(60));
                 Thread.sleep(20);
             }
-            long restartedMillis = Duration.ofNanos(System.nanoTime() - killedAt).toMillis();
+            long restartedMillis =
+                    Duration.ofNanos(System.nanoTime() - killedAt).toMillis();
             assertThat(outageMillis).as("the outage was seen").isNotEmpty();
-            System.out.printf("EmbeddedPostgresKilledTest: back after %d ms; %d requests answered 503 during the outage,"
-                    + " slowest in %d ms%n", restartedMillis, outageMillis.size(), outageMillis.stream().mapToLong(l -> l).max().orElse(0));
-            assertThat(EmbeddedPostgresTesting.postmasterPid(server.dataDir())).as("a new postmaster").isNotEqualTo(postmaster);
+            System.out.printf(
+                    "EmbeddedPostgresKilledTest: back after %d ms; %d requests answered 503 during the outage,"
+                            + " slowest in %d ms%n",
+                    restartedMillis,
+                    outageMillis.size(),
+                    outageMillis.stream().mapToLong(l -> l).max().orElse(0));
+            assertThat(EmbeddedPostgresTesting.postmasterPid(server.dataDir()))
+                    .as("a new postmaster")
+                    .isNotEqualTo(postmaster);
 
             // Every task ...
             for (String id : created) {
@@ -142,12 +173,18 @@ class EmbeddedPostgresKilledTest {
                 assertThat(task.status()).isEqualTo(TaskStatus.QUEUED);
             }
             // ... and every line, word for word.
-            assertThat(server.admin().get(ApiPaths.fill(ApiPaths.TASK, logged.taskId()), TaskView.class).logLines()).isEqualTo(LINES);
+            assertThat(server.admin()
+                            .get(ApiPaths.fill(ApiPaths.TASK, logged.taskId()), TaskView.class)
+                            .logLines())
+                    .isEqualTo(LINES);
             List<String> stored = new ArrayList<>();
             long offset = 0;
             while (stored.size() < LINES) {
-                LogPage page = server.admin().get(ApiPaths.fill(ApiPaths.TASK_LOGS, logged.taskId()) + "?offset=" + offset + "&limit=5000",
-                        LogPage.class);
+                LogPage page = server.admin()
+                        .get(
+                                ApiPaths.fill(ApiPaths.TASK_LOGS, logged.taskId()) + "?offset=" + offset
+                                        + "&limit=5000",
+                                LogPage.class);
                 assertThat(page.lines()).as("lines after %d", offset).isNotEmpty();
                 page.lines().forEach(l -> stored.add(l.line()));
                 offset = page.nextOffset();
@@ -161,7 +198,9 @@ class EmbeddedPostgresKilledTest {
             String seen = LogCapture.describe(logs.events());
             assertThat(logs.containing("exited unexpectedly")).as(seen).hasSize(1);
             assertThat(logs.containing("store available again")).as(seen).hasSize(1);
-            assertThat(logs.containing("the embedded PostgreSQL was restarted")).as(seen).hasSize(1);
+            assertThat(logs.containing("the embedded PostgreSQL was restarted"))
+                    .as(seen)
+                    .hasSize(1);
             assertThat(logs.atLeast(Level.ERROR)).as(seen).isEmpty();
             assertThat(logs.atLeast(Level.WARN)).as(seen).hasSizeLessThanOrEqualTo(2);
             assertThat(logs.events()).as("no stack traces: " + seen).allMatch(e -> e.getThrowableProxy() == null);
@@ -171,12 +210,17 @@ class EmbeddedPostgresKilledTest {
     @Test
     void aPostgresThatCannotBeRestartedMakesTheServerGiveUpAndHealthzFail() throws Exception {
         List<String> fatal = new CopyOnWriteArrayList<>();
-        try (TestServer server = TestServer.start(c -> c, fatal::add); LogCapture logs = LogCapture.start()) {
+        try (TestServer server = TestServer.start(c -> c, fatal::add);
+                LogCapture logs = LogCapture.start()) {
             RawHttp raw = new RawHttp(server.baseUrl());
             // A configuration PostgreSQL refuses: every restart fails.
-            Files.writeString(server.dataDir().resolve("pg/postgresql.conf"), "\nno_such_setting_for_this_test = 1\n",
+            Files.writeString(
+                    server.dataDir().resolve("pg/postgresql.conf"),
+                    "\nno_such_setting_for_this_test = 1\n",
                     java.nio.file.StandardOpenOption.APPEND);
-            ProcessHandle.of(EmbeddedPostgresTesting.postmasterPid(server.dataDir())).orElseThrow().destroyForcibly();
+            ProcessHandle.of(EmbeddedPostgresTesting.postmasterPid(server.dataDir()))
+                    .orElseThrow()
+                    .destroyForcibly();
 
             await("the server gives up").atMost(Duration.ofSeconds(90)).until(() -> !fatal.isEmpty());
             assertThat(fatal).hasSize(1);

@@ -27,7 +27,8 @@ class EmbeddedStoreDurabilityTest {
 
     @Test
     void theEmbeddedPostgresRunsWithFsyncSynchronousCommitAndFullPageWritesOn() throws Exception {
-        try (Connection c = DriverManager.getConnection(EmbeddedPostgresTesting.jdbcUrl(server.dataDir()), "postgres", "");
+        try (Connection c =
+                        DriverManager.getConnection(EmbeddedPostgresTesting.jdbcUrl(server.dataDir()), "postgres", "");
                 Statement sql = c.createStatement()) {
             for (String setting : new String[] {"fsync", "synchronous_commit", "full_page_writes"}) {
                 try (ResultSet r = sql.executeQuery("show " + setting)) {

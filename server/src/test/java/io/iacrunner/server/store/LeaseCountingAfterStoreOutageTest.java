@@ -39,25 +39,41 @@ class LeaseCountingAfterStoreOutageTest {
             Map<String, String> labels = server.ownPool("outage");
             ObjectNode tf = JsonNodeFactory.instance.objectNode();
             tf.putObject("resource").putObject("terraform_data").putObject("x");
-            TaskView created = server.admin().post(ApiPaths.TASKS,
-                    new CreateTaskRequest("outage-ws", TaskAction.PLAN, tf, null, null, labels, null, null), TaskView.class);
+            TaskView created = server.admin()
+                    .post(
+                            ApiPaths.TASKS,
+                            new CreateTaskRequest("outage-ws", TaskAction.PLAN, tf, null, null, labels, null, null),
+                            TaskView.class);
             var agent = server.registerAgentInPool("outage-agent", "outage");
-            PullResponse pulled = agent.client().post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, true, 0),
-                    PullResponse.class);
+            PullResponse pulled = agent.client()
+                    .post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, true, 0), PullResponse.class);
             TaskAssignment claimed = pulled.tasks().getFirst();
             assertThat(claimed.taskId()).isEqualTo(created.taskId());
 
-            ProcessHandle.of(EmbeddedPostgresTesting.postmasterPid(server.dataDir())).orElseThrow().destroyForcibly();
+            ProcessHandle.of(EmbeddedPostgresTesting.postmasterPid(server.dataDir()))
+                    .orElseThrow()
+                    .destroyForcibly();
             // A tick meets the outage (backends that have not yet noticed their postmaster's death may serve a few).
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10)).until(() -> !leases.tick());
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(10))
+                    .until(() -> !leases.tick());
             // More than a lease passes while nobody can ping.
             server.clock().advance(lease.plusSeconds(1));
             RawHttp raw = new RawHttp(server.baseUrl());
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() ->
-                    raw.send("GET", ApiPaths.fill(ApiPaths.TASK, created.taskId()), server.adminToken(), (String) null).status() == 200);
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> raw.send(
+                                            "GET",
+                                            ApiPaths.fill(ApiPaths.TASK, created.taskId()),
+                                            server.adminToken(),
+                                            (String) null)
+                                    .status()
+                            == 200);
 
             assertThat(leases.tick()).isTrue();
-            assertThat(task(server, created).status()).as("the outage's silence did not count").isEqualTo(TaskStatus.RUNNING);
+            assertThat(task(server, created).status())
+                    .as("the outage's silence did not count")
+                    .isEqualTo(TaskStatus.RUNNING);
             assertThat(task(server, created).attempt()).isEqualTo(claimed.attempt());
 
             // Silence after the store is back counts as always: a lease later, the plan goes back to the queue.

@@ -15,17 +15,20 @@ class StoreAvailabilityTest {
     @Test
     void connectionLevelFailuresAreUnavailabilityAndFailingStatementsAreNot() {
         Map<Throwable, Boolean> cases = Map.of(
-                new PSQLException("An I/O error occurred while sending to the backend.", PSQLState.CONNECTION_FAILURE), true,
+                new PSQLException("An I/O error occurred while sending to the backend.", PSQLState.CONNECTION_FAILURE),
+                        true,
                 new PSQLException("Connection refused", PSQLState.CONNECTION_UNABLE_TO_CONNECT), true,
                 new SQLException("terminating connection due to administrator command", "57P01"), true,
                 new SQLException("the database system is in recovery mode", "57P03"), true,
-                new ConnectionException(new SQLTransientConnectionException("iac-store - Connection is not available")), true,
+                new ConnectionException(new SQLTransientConnectionException("iac-store - Connection is not available")),
+                        true,
                 new RuntimeException("wrapped", new SQLException("server closed the connection", "08006")), true,
                 new SQLException("duplicate key value violates unique constraint", "23505"), false,
                 new SQLException("canceling statement due to statement timeout", "57014"), false,
                 new IllegalStateException("a bug"), false);
-        cases.forEach((failure, unavailable) ->
-                assertThat(StoreAvailability.isUnavailable(failure)).as(failure.toString()).isEqualTo(unavailable));
+        cases.forEach((failure, unavailable) -> assertThat(StoreAvailability.isUnavailable(failure))
+                .as(failure.toString())
+                .isEqualTo(unavailable));
     }
 
     @Test
@@ -34,8 +37,11 @@ class StoreAvailabilityTest {
         assertThat(store.failed(new SQLException("constraint", "23505"))).isFalse();
         assertThat(store.state()).isEqualTo(StoreAvailability.State.AVAILABLE);
 
-        assertThat(store.failed(new SQLException("connection refused", "08001"))).isTrue();
-        assertThat(store.unavailable("again")).as("already unavailable: not logged again").isFalse();
+        assertThat(store.failed(new SQLException("connection refused", "08001")))
+                .isTrue();
+        assertThat(store.unavailable("again"))
+                .as("already unavailable: not logged again")
+                .isFalse();
         assertThat(store.state()).isEqualTo(StoreAvailability.State.UNAVAILABLE);
         store.available("back");
         assertThat(store.state()).isEqualTo(StoreAvailability.State.AVAILABLE);

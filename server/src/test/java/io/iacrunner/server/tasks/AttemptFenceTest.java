@@ -19,13 +19,13 @@ import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
-import io.iacrunner.server.settings.ServerConfig;
 import io.iacrunner.server.logs.LogStore;
+import io.iacrunner.server.problems.ApiProblem;
+import io.iacrunner.server.settings.ServerConfig;
 import io.iacrunner.server.state.StateStore;
 import io.iacrunner.server.tasks.TaskStore.RunningAttempt;
 import io.iacrunner.server.testing.TestServer;
 import io.iacrunner.server.util.StoreClock;
-import io.iacrunner.server.problems.ApiProblem;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -60,7 +60,8 @@ class AttemptFenceTest {
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(c -> c.pingInterval(PING).leases(new ServerConfig.Leases(LEASE, Duration.ofHours(24))));
+        server = TestServer.start(
+                c -> c.pingInterval(PING).leases(new ServerConfig.Leases(LEASE, Duration.ofHours(24))));
         jdbi = server.store();
         tasks = new TaskStore(jdbi, 0, null, StoreClock.of(server.clock()));
         logs = new LogStore(jdbi);
@@ -75,10 +76,11 @@ class AttemptFenceTest {
     /** Each write for a running attempt, as an upload makes it. */
     enum Write {
         PHASE((h, attempt) -> tasks.setPhase(h, attempt, TaskPhase.APPLYING)),
-        PLAN_SUMMARY((h, attempt) -> tasks.setPlanSummary(h, attempt,
-                new PlanSummary(List.of("terraform_data.x"), List.of(), List.of()))),
+        PLAN_SUMMARY((h, attempt) ->
+                tasks.setPlanSummary(h, attempt, new PlanSummary(List.of("terraform_data.x"), List.of(), List.of()))),
         LOG_LINES((h, attempt) -> tasks.setLogLines(h, attempt, 1)),
-        LOG_CHUNK((h, attempt) -> logs.appendChunk(h, attempt, 0, List.of(new LogLine(0, Instant.now(), LogStream.STDOUT, "late")))),
+        LOG_CHUNK((h, attempt) ->
+                logs.appendChunk(h, attempt, 0, List.of(new LogLine(0, Instant.now(), LogStream.STDOUT, "late")))),
         STATE_VERSION((h, attempt) -> states.insertFromApply(h, attempt, 1, 1, "lineage", "sha256", "{}")),
         RESULT((h, attempt) -> tasks.move(h, attempt, TaskStatus.SUCCEEDED, TaskStore.Outcome.of(0, "succeeded")));
 
@@ -124,10 +126,16 @@ class AttemptFenceTest {
 
     private static Snapshot snapshot(String taskId) {
         TaskView task = tasks.find(taskId).orElseThrow();
-        return jdbi.withHandle(h -> new Snapshot(task,
-                h.createQuery("select count(*) from log_chunks where task_id = :t").bind("t", taskId).mapTo(Long.class).one(),
-                h.createQuery("select count(*) from state_versions where workspace_id = :ws").bind("ws", task.workspaceId())
-                        .mapTo(Long.class).one()));
+        return jdbi.withHandle(h -> new Snapshot(
+                task,
+                h.createQuery("select count(*) from log_chunks where task_id = :t")
+                        .bind("t", taskId)
+                        .mapTo(Long.class)
+                        .one(),
+                h.createQuery("select count(*) from state_versions where workspace_id = :ws")
+                        .bind("ws", task.workspaceId())
+                        .mapTo(Long.class)
+                        .one()));
     }
 
     /** The attempt as its uploads lock it, kept past the transaction that checked it. */
@@ -138,19 +146,25 @@ class AttemptFenceTest {
     private static TaskView queueApply(String workspace, Map<String, String> labels) {
         ObjectNode tf = JsonNodeFactory.instance.objectNode();
         tf.putObject("resource").putObject("terraform_data").putObject("x").put("input", workspace);
-        return server.admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, TaskAction.PLAN_APPLY, tf, null, null, labels,
-                null, null), TaskView.class);
+        return server.admin()
+                .post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest(workspace, TaskAction.PLAN_APPLY, tf, null, null, labels, null, null),
+                        TaskView.class);
     }
 
     private static TaskAssignment claimOne(TestServer.RegisteredAgent agent, String taskId) {
-        PullResponse pulled = agent.client().post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, true, 0),
-                PullResponse.class);
+        PullResponse pulled = agent.client()
+                .post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, true, 0), PullResponse.class);
         assertThat(pulled.tasks()).extracting(TaskAssignment::taskId).containsExactly(taskId);
         return pulled.tasks().getFirst();
     }
 
     private static void ping(TestServer.RegisteredAgent agent) {
-        agent.client().post(ApiPaths.AGENT_PING, new AgentPing(agent.agentId(), false, 0, 3, false, List.of(), 0, 0, "test"),
-                PingReply.class);
+        agent.client()
+                .post(
+                        ApiPaths.AGENT_PING,
+                        new AgentPing(agent.agentId(), false, 0, 3, false, List.of(), 0, 0, "test"),
+                        PingReply.class);
     }
 }

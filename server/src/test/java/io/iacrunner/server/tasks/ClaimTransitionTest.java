@@ -49,7 +49,9 @@ class ClaimTransitionTest {
     @ParameterizedTest
     @EnumSource(value = TaskStatus.class, mode = EnumSource.Mode.EXCLUDE, names = "QUEUED")
     void aTaskThatIsNotQueuedIsNotClaimedAsTheTransitionTableHasIt(TaskStatus status) {
-        assertThat(status.canMoveTo(TaskStatus.RUNNING)).as("the table lets only a queued task become running").isFalse();
+        assertThat(status.canMoveTo(TaskStatus.RUNNING))
+                .as("the table lets only a queued task become running")
+                .isFalse();
         String name = "claim-" + status.wireName();
         Map<String, String> labels = server.ownPool(name);
         var holder = server.registerAgentInPool(name + "-holder", name);
@@ -57,17 +59,22 @@ class ClaimTransitionTest {
         TaskView task = server.queuePlan("ws-" + name, labels);
         TaskAssignment held = claimOne(holder, task.taskId());
         if (status != TaskStatus.RUNNING) {
-            holder.job(held).post(ApiPaths.fill(ApiPaths.TASK_RESULT, task.taskId()),
-                    new TaskResult(held.attempt(), status, 0, status.wireName(), 0, null), TaskView.class);
+            holder.job(held)
+                    .post(
+                            ApiPaths.fill(ApiPaths.TASK_RESULT, task.taskId()),
+                            new TaskResult(held.attempt(), status, 0, status.wireName(), 0, null),
+                            TaskView.class);
         }
         TaskView before = tasks.find(task.taskId()).orElseThrow();
         assertThat(before.status()).isEqualTo(status);
 
-        List<TaskStore.Claimed> taken = jdbi.inTransaction(h -> tasks.take(h, other.agentId(), pool(name, labels),
-                List.of(task.taskId())));
+        List<TaskStore.Claimed> taken =
+                jdbi.inTransaction(h -> tasks.take(h, other.agentId(), pool(name, labels), List.of(task.taskId())));
 
         assertThat(taken).isEmpty();
-        assertThat(tasks.find(task.taskId()).orElseThrow()).as("not claimed, nothing changed").isEqualTo(before);
+        assertThat(tasks.find(task.taskId()).orElseThrow())
+                .as("not claimed, nothing changed")
+                .isEqualTo(before);
     }
 
     @Test
@@ -77,8 +84,8 @@ class ClaimTransitionTest {
         var agent = server.registerAgentInPool(name, name);
         TaskView task = server.queuePlan("ws-" + name, labels);
 
-        List<TaskStore.Claimed> taken = jdbi.inTransaction(h -> tasks.take(h, agent.agentId(), pool(name, labels),
-                List.of(task.taskId())));
+        List<TaskStore.Claimed> taken =
+                jdbi.inTransaction(h -> tasks.take(h, agent.agentId(), pool(name, labels), List.of(task.taskId())));
 
         assertThat(taken).extracting(c -> c.assignment().taskId()).containsExactly(task.taskId());
         TaskView running = tasks.find(task.taskId()).orElseThrow();
@@ -92,8 +99,8 @@ class ClaimTransitionTest {
     }
 
     private static TaskAssignment claimOne(TestServer.RegisteredAgent agent, String taskId) {
-        PullResponse pulled = agent.client().post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, false, 0),
-                PullResponse.class);
+        PullResponse pulled = agent.client()
+                .post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, false, 0), PullResponse.class);
         assertThat(pulled.tasks()).extracting(TaskAssignment::taskId).containsExactly(taskId);
         return pulled.tasks().getFirst();
     }

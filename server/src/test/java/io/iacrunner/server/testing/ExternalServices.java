@@ -41,14 +41,16 @@ public final class ExternalServices {
 
         /** The same as settings, for a server in a child JVM ({@link ServerProcess}). */
         public Map<String, String> settings() {
-            Map<String, String> settings = new HashMap<>(Map.of("database-url", url, "database-user", user, "database-pool-size", "4"));
+            Map<String, String> settings =
+                    new HashMap<>(Map.of("database-url", url, "database-user", user, "database-pool-size", "4"));
             if (password != null) settings.put("database-password", password);
             return settings;
         }
 
         /** An outage of this database: new connections are refused and the open ones are terminated (57P01). */
         public void refuseConnections() {
-            adminSql("alter database " + name + " with allow_connections false",
+            adminSql(
+                    "alter database " + name + " with allow_connections false",
                     "select pg_terminate_backend(pid) from pg_stat_activity where datname = '" + name + "'");
         }
 
@@ -58,7 +60,8 @@ public final class ExternalServices {
         }
 
         private static void adminSql(String... statements) {
-            try (Connection admin = admin(); Statement sql = admin.createStatement()) {
+            try (Connection admin = admin();
+                    Statement sql = admin.createStatement()) {
                 for (String statement : statements) sql.execute(statement);
             } catch (SQLException e) {
                 throw new IllegalStateException(e);
@@ -67,7 +70,8 @@ public final class ExternalServices {
 
         @Override
         public void close() {
-            try (Connection admin = admin(); Statement sql = admin.createStatement()) {
+            try (Connection admin = admin();
+                    Statement sql = admin.createStatement()) {
                 sql.execute("drop database if exists " + name + " with (force)");
             } catch (SQLException e) {
                 System.err.println("ExternalServices: could not drop test database " + name + ": " + e);
@@ -77,8 +81,10 @@ public final class ExternalServices {
 
     /** A fresh database on the machine's PostgreSQL. */
     public static FreshDatabase postgres() {
-        String name = "iac_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
-        try (Connection admin = admin(); Statement sql = admin.createStatement()) {
+        String name =
+                "iac_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+        try (Connection admin = admin();
+                Statement sql = admin.createStatement()) {
             sql.execute("create database " + name);
         } catch (SQLException e) {
             unavailable("PostgreSQL at " + adminUrl() + " (" + e.getMessage() + ")");
@@ -119,7 +125,8 @@ public final class ExternalServices {
     /** Skips the test with the reason, or fails it where the services are required (CI). */
     public static void unavailable(String what) {
         String message = what + " is not available: tests of production mode need it (start it, or see .ci/run)";
-        if ("1".equals(System.getenv(REQUIRE))) Assertions.fail(message + " [" + REQUIRE + "=1: failing instead of skipping]");
+        if ("1".equals(System.getenv(REQUIRE)))
+            Assertions.fail(message + " [" + REQUIRE + "=1: failing instead of skipping]");
         Assumptions.abort(message);
     }
 

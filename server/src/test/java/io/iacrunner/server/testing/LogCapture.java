@@ -34,20 +34,29 @@ public final class LogCapture implements AutoCloseable {
 
     /** Events at {@code level} or above. */
     public List<ILoggingEvent> atLeast(Level level) {
-        return events().stream().filter(e -> e.getLevel().isGreaterOrEqual(level)).toList();
+        return events().stream()
+                .filter(e -> e.getLevel().isGreaterOrEqual(level))
+                .toList();
     }
 
     /** Events whose formatted message contains {@code text}. */
     public List<ILoggingEvent> containing(String text) {
-        return events().stream().filter(e -> e.getFormattedMessage().contains(text)).toList();
+        return events().stream()
+                .filter(e -> e.getFormattedMessage().contains(text))
+                .toList();
     }
 
     /** One line per event, for assertion messages. */
     public static String describe(List<ILoggingEvent> events) {
         StringBuilder b = new StringBuilder();
         for (ILoggingEvent e : events) {
-            b.append(e.getLevel()).append(' ').append(e.getLoggerName()).append(" - ").append(e.getFormattedMessage());
-            if (e.getThrowableProxy() != null) b.append(" [").append(e.getThrowableProxy().getClassName()).append(']');
+            b.append(e.getLevel())
+                    .append(' ')
+                    .append(e.getLoggerName())
+                    .append(" - ")
+                    .append(e.getFormattedMessage());
+            if (e.getThrowableProxy() != null)
+                b.append(" [").append(e.getThrowableProxy().getClassName()).append(']');
             b.append('\n');
         }
         return b.toString();

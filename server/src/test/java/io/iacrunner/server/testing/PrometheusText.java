@@ -12,8 +12,11 @@ public final class PrometheusText {
 
     /** The value of one series, written as it appears: {@code iac_queue_depth{pool="p"}}, {@code iac_log_viewers}. */
     public Optional<Double> find(String series) {
-        return text.lines().filter(l -> l.startsWith(series + " ")).findFirst()
-                .map(l -> Double.parseDouble(l.substring(series.length() + 1).trim().split(" ")[0]));
+        return text.lines()
+                .filter(l -> l.startsWith(series + " "))
+                .findFirst()
+                .map(l -> Double.parseDouble(
+                        l.substring(series.length() + 1).trim().split(" ")[0]));
     }
 
     public double value(String series) {

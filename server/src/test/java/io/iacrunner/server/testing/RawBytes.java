@@ -15,7 +15,9 @@ public final class RawBytes {
     public static List<Path> filesContaining(Path root, String text) throws IOException {
         byte[] needle = text.getBytes(StandardCharsets.UTF_8);
         try (Stream<Path> files = Files.walk(root)) {
-            return files.filter(Files::isRegularFile).filter(f -> contains(f, needle)).toList();
+            return files.filter(Files::isRegularFile)
+                    .filter(f -> contains(f, needle))
+                    .toList();
         }
     }
 

@@ -18,7 +18,11 @@ public final class RawHttp {
 
         public String errorCode() {
             try {
-                return WireJson.lenient().readTree(body).path("error").path("code").asText(null);
+                return WireJson.lenient()
+                        .readTree(body)
+                        .path("error")
+                        .path("code")
+                        .asText(null);
             } catch (IOException e) {
                 return null;
             }
@@ -42,7 +46,11 @@ public final class RawHttp {
 
     public Reply send(String method, String path, String token, byte[] body) {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+                .method(
+                        method,
+                        body == null
+                                ? HttpRequest.BodyPublishers.noBody()
+                                : HttpRequest.BodyPublishers.ofByteArray(body));
         if (body != null) b.header("Content-Type", "application/json");
         if (token != null) b.header("Authorization", "Bearer " + token);
         try {

@@ -24,8 +24,11 @@ public final class RedisProcess implements AutoCloseable {
 
     /** Starts one, or skips (fails in CI) when redis-server is not installed. */
     public static RedisProcess start(Path dir) throws IOException {
-        Path binary = List.of("/usr/bin/redis-server", "/usr/local/bin/redis-server").stream().map(Path::of)
-                .filter(Files::isExecutable).findFirst().orElse(null);
+        Path binary = List.of("/usr/bin/redis-server", "/usr/local/bin/redis-server").stream()
+                .map(Path::of)
+                .filter(Files::isExecutable)
+                .findFirst()
+                .orElse(null);
         if (binary == null) ExternalServices.unavailable("redis-server (to start a Redis this test may stop)");
         RedisProcess redis = new RedisProcess(ServerProcess.freePort(), dir.resolve("redis.log"));
         redis.start();
@@ -37,10 +40,22 @@ public final class RedisProcess implements AutoCloseable {
     }
 
     public void start() throws IOException {
-        process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        Awaitility.await("redis-server on port " + port).atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+        process = new ProcessBuilder(
+                        "redis-server",
+                        "--port",
+                        Integer.toString(port),
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no")
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+        Awaitility.await("redis-server on port " + port)
+                .atMost(Duration.ofSeconds(20))
+                .pollInterval(Duration.ofMillis(50))
                 .until(() -> {
                     if (!process.isAlive()) throw new AssertionError("redis-server exited: " + Files.readString(log));
                     return ExternalServices.answersPing("127.0.0.1", port);

@@ -31,7 +31,8 @@ public final class ServerProcess {
         if (pingGiven) builder.pingInterval(Duration.ofMillis(Long.parseLong(args[2])));
         ServerConfig config = pingGiven ? TestServer.shortLease(builder.build()) : builder.build();
         Map<String, String> settings = new HashMap<>();
-        for (int i = 3; i < args.length; i++) settings.put(args[i].substring(0, args[i].indexOf('=')), args[i].substring(args[i].indexOf('=') + 1));
+        for (int i = 3; i < args.length; i++)
+            settings.put(args[i].substring(0, args[i].indexOf('=')), args[i].substring(args[i].indexOf('=') + 1));
         config = ServerSettings.resolve(config, settings, null, Map.of(), Path::of);
         // As the server command does: a store lost for good ends the process with status 5.
         IacServer server = IacServer.start(config, reason -> {
@@ -61,8 +62,13 @@ public final class ServerProcess {
     public static Process launch(Path dataDir, Path log, int port, Duration pingInterval, Map<String, String> settings)
             throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-cp",
-                System.getProperty("java.class.path"), ServerProcess.class.getName(), dataDir.toString(), Integer.toString(port),
+        List<String> command = new ArrayList<>(List.of(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                ServerProcess.class.getName(),
+                dataDir.toString(),
+                Integer.toString(port),
                 pingInterval == null ? "-" : Long.toString(pingInterval.toMillis())));
         settings.forEach((name, value) -> command.add(name + "=" + value));
         return new ProcessBuilder(command)
@@ -73,10 +79,13 @@ public final class ServerProcess {
 
     /** Waits until the server in {@code process} serves (its {@link #READY} line in {@code log}); fails if it exits. */
     public static void awaitReady(Process process, Path log) {
-        Awaitility.await("server ready").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            if (!process.isAlive()) throw new AssertionError("server exited: " + Files.readString(log));
-            return Files.readAllLines(log).stream().anyMatch(l -> l.startsWith(READY));
-        });
+        Awaitility.await("server ready")
+                .atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    if (!process.isAlive()) throw new AssertionError("server exited: " + Files.readString(log));
+                    return Files.readAllLines(log).stream().anyMatch(l -> l.startsWith(READY));
+                });
     }
 
     /**
@@ -86,10 +95,14 @@ public final class ServerProcess {
     public static void stopLeftoverPostmaster(Path dataDir) throws IOException {
         Path pid = dataDir.resolve("pg/postmaster.pid");
         if (!Files.exists(pid)) return;
-        ProcessHandle.of(Long.parseLong(Files.readAllLines(pid).getFirst().trim())).ifPresent(p -> {
-            p.destroy();
-            p.onExit().orTimeout(30, TimeUnit.SECONDS).exceptionally(e -> p).join();
-        });
+        ProcessHandle.of(Long.parseLong(Files.readAllLines(pid).getFirst().trim()))
+                .ifPresent(p -> {
+                    p.destroy();
+                    p.onExit()
+                            .orTimeout(30, TimeUnit.SECONDS)
+                            .exceptionally(e -> p)
+                            .join();
+                });
     }
 
     /** A port nothing listens on right now (the usual small race with other processes is accepted in tests). */

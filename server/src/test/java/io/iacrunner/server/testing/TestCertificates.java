@@ -17,15 +17,55 @@ public record TestCertificates(Path keystore, String password, Path certificateP
         Path keystore = dir.resolve("server.p12");
         Path cert = dir.resolve("server.pem");
         Path key = dir.resolve("server-key.pem");
-        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-        run(List.of(keytool, "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=localhost",
-                "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-validity", "2", "-keystore", keystore.toString(), "-storetype", "PKCS12",
-                "-storepass", password, "-keypass", password));
-        run(List.of(keytool, "-exportcert", "-rfc", "-alias", "server", "-keystore", keystore.toString(), "-storepass", password,
-                "-file", cert.toString()));
+        String keytool =
+                Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        run(List.of(
+                keytool,
+                "-genkeypair",
+                "-alias",
+                "server",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-dname",
+                "CN=localhost",
+                "-ext",
+                "SAN=ip:127.0.0.1,dns:localhost",
+                "-validity",
+                "2",
+                "-keystore",
+                keystore.toString(),
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                password,
+                "-keypass",
+                password));
+        run(List.of(
+                keytool,
+                "-exportcert",
+                "-rfc",
+                "-alias",
+                "server",
+                "-keystore",
+                keystore.toString(),
+                "-storepass",
+                password,
+                "-file",
+                cert.toString()));
         Path pkcs12Key = dir.resolve("server-key-pkcs12.pem");
-        run(List.of("openssl", "pkcs12", "-in", keystore.toString(), "-nocerts", "-nodes", "-passin", "pass:" + password,
-                "-out", pkcs12Key.toString()));
+        run(List.of(
+                "openssl",
+                "pkcs12",
+                "-in",
+                keystore.toString(),
+                "-nocerts",
+                "-nodes",
+                "-passin",
+                "pass:" + password,
+                "-out",
+                pkcs12Key.toString()));
         run(List.of("openssl", "pkcs8", "-topk8", "-nocrypt", "-in", pkcs12Key.toString(), "-out", key.toString()));
         return new TestCertificates(keystore, password, cert, key);
     }

@@ -1,20 +1,20 @@
 package io.iacrunner.server.testing;
 
-import io.iacrunner.protocol.ApiClient;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iacrunner.protocol.ApiClient;
 import io.iacrunner.protocol.ApiPaths;
-import io.iacrunner.protocol.CreateTokenRequest;
 import io.iacrunner.protocol.CreateTaskRequest;
+import io.iacrunner.protocol.CreateTokenRequest;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.PoolToken;
 import io.iacrunner.protocol.RegisterRequest;
 import io.iacrunner.protocol.RegisterResponse;
 import io.iacrunner.protocol.Role;
-import io.iacrunner.protocol.TaskAssignment;
-import io.iacrunner.protocol.TokenCreated;
 import io.iacrunner.protocol.TaskAction;
+import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskView;
+import io.iacrunner.protocol.TokenCreated;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.IacServer;
 import io.iacrunner.server.settings.ServerConfig;
@@ -61,14 +61,21 @@ public final class TestServer implements AutoCloseable {
     }
 
     /** As {@link #start(UnaryOperator)}, telling {@code fatal} why the server cannot go on, if it comes to that. */
-    public static TestServer start(UnaryOperator<ServerConfig.Builder> adjust, java.util.function.Consumer<String> fatal) {
+    public static TestServer start(
+            UnaryOperator<ServerConfig.Builder> adjust, java.util.function.Consumer<String> fatal) {
         try {
             Path dir = Files.createTempDirectory("iac-test-server");
-            ServerConfig config = adjust.apply(ServerConfig.builder().pingInterval(Duration.ofSeconds(1))
-                    // Tests mint many credentials from one address; RateLimitTest sets its own limit.
-                    .credentialRequestsPerMinute(100_000)).build();
+            ServerConfig config = adjust.apply(ServerConfig.builder()
+                            .pingInterval(Duration.ofSeconds(1))
+                            // Tests mint many credentials from one address; RateLimitTest sets its own limit.
+                            .credentialRequestsPerMinute(100_000))
+                    .build();
             SteppedClock clock = new SteppedClock();
-            return new TestServer(dir, IacServer.start(shortLease(config).toBuilder().port(0).dataDir(dir).build(), fatal, clock), clock);
+            return new TestServer(
+                    dir,
+                    IacServer.start(
+                            shortLease(config).toBuilder().port(0).dataDir(dir).build(), fatal, clock),
+                    clock);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -80,7 +87,9 @@ public final class TestServer implements AutoCloseable {
      */
     public static ServerConfig shortLease(ServerConfig config) {
         if (config.leases().agent() != null) return config;
-        return config.toBuilder().agentLease(config.pingInterval().multipliedBy(3)).build();
+        return config.toBuilder()
+                .agentLease(config.pingInterval().multipliedBy(3))
+                .build();
     }
 
     public IacServer server() {
@@ -104,7 +113,8 @@ public final class TestServer implements AutoCloseable {
      * back (a server on an external database is reached through that database instead).
      */
     public Jdbi store() {
-        return Jdbi.create(EmbeddedPostgresTesting.jdbcUrl(dataDir), "postgres", "").installPlugin(new PostgresPlugin());
+        return Jdbi.create(EmbeddedPostgresTesting.jdbcUrl(dataDir), "postgres", "")
+                .installPlugin(new PostgresPlugin());
     }
 
     public java.net.URI baseUrl() {
@@ -139,22 +149,26 @@ public final class TestServer implements AutoCloseable {
 
     /** Registers a simulated agent with the given pool token (see {@link #issuePoolToken}). */
     public RegisteredAgent registerAgent(String name, String poolToken) {
-        RegisterResponse r = withToken(poolToken).post(ApiPaths.AGENT_REGISTER,
-                new RegisterRequest(name, "test", "localhost"), RegisterResponse.class);
+        RegisterResponse r = withToken(poolToken)
+                .post(ApiPaths.AGENT_REGISTER, new RegisterRequest(name, "test", "localhost"), RegisterResponse.class);
         return new RegisteredAgent(r.agentId(), withToken(r.agentToken()), r);
     }
 
     /** A new token that registers agents into {@code poolId}. */
     public String issuePoolToken(String poolId) {
-        return admin().post(ApiPaths.fill(ApiPaths.POOL_TOKENS, poolId), Map.of(), PoolToken.class).token();
+        return admin().post(ApiPaths.fill(ApiPaths.POOL_TOKENS, poolId), Map.of(), PoolToken.class)
+                .token();
     }
 
     /** A new user token holding {@code role} in each of {@code workspaces}. */
     public String userToken(Role role, String... workspaces) {
         Map<String, Role> grants = new java.util.TreeMap<>();
         for (String ws : workspaces) grants.put(ws, role);
-        return admin().post(ApiPaths.TOKENS, new CreateTokenRequest("test " + role.wireName(), null, grants, null, null),
-                TokenCreated.class).token();
+        return admin().post(
+                        ApiPaths.TOKENS,
+                        new CreateTokenRequest("test " + role.wireName(), null, grants, null, null),
+                        TokenCreated.class)
+                .token();
     }
 
     /** The workspace as users see it, its lock included. */
@@ -179,7 +193,8 @@ public final class TestServer implements AutoCloseable {
      * task queued from now on wakes them, rather than being found by a pull still on its way.
      */
     public void awaitWaitingPulls(int count) {
-        org.awaitility.Awaitility.await("long polls waiting").atMost(java.time.Duration.ofSeconds(10))
+        org.awaitility.Awaitility.await("long polls waiting")
+                .atMost(java.time.Duration.ofSeconds(10))
                 .pollInterval(java.time.Duration.ofMillis(20))
                 .until(() -> metrics().value("iac_pulls_waiting") >= count);
     }
@@ -196,10 +211,11 @@ public final class TestServer implements AutoCloseable {
     public TaskView queuePlan(String workspace, Map<String, String> labels) {
         ObjectNode tf = JsonNodeFactory.instance.objectNode();
         tf.putObject("resource").putObject("terraform_data").putObject("x").put("input", workspace);
-        return admin().post(ApiPaths.TASKS, new CreateTaskRequest(workspace, TaskAction.PLAN, tf, null, null, labels, null, null),
-                TaskView.class);
+        return admin().post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest(workspace, TaskAction.PLAN, tf, null, null, labels, null, null),
+                        TaskView.class);
     }
-
 
     /**
      * A pool of the test's own whose label {@code test=POOL} tasks can require, so that what other tests leave queued
@@ -220,9 +236,12 @@ public final class TestServer implements AutoCloseable {
         setPool(poolId, maxPlanConcurrency, allowApplyConcurrent, Map.of());
     }
 
-    public void setPool(String poolId, int maxPlanConcurrency, boolean allowApplyConcurrent, Map<String, String> labels) {
-        admin().put(ApiPaths.fill(ApiPaths.POOL, poolId),
-                new PoolConfig(poolId, maxPlanConcurrency, allowApplyConcurrent, labels), PoolConfig.class);
+    public void setPool(
+            String poolId, int maxPlanConcurrency, boolean allowApplyConcurrent, Map<String, String> labels) {
+        admin().put(
+                        ApiPaths.fill(ApiPaths.POOL, poolId),
+                        new PoolConfig(poolId, maxPlanConcurrency, allowApplyConcurrent, labels),
+                        PoolConfig.class);
     }
 
     @Override

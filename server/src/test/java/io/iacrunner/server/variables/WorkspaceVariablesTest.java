@@ -54,41 +54,63 @@ class WorkspaceVariablesTest {
     }
 
     static VariableView set(String workspace, String name, String value, boolean sensitive) {
-        return server.admin().put(ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, workspace, name),
-                new SetVariableRequest(TextNode.valueOf(value), sensitive), VariableView.class);
+        return server.admin()
+                .put(
+                        ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, workspace, name),
+                        new SetVariableRequest(TextNode.valueOf(value), sensitive),
+                        VariableView.class);
     }
 
     static List<VariableView> list(String workspace) {
-        return server.admin().get(ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLES, workspace), VariableList.class).variables();
+        return server.admin()
+                .get(ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLES, workspace), VariableList.class)
+                .variables();
     }
 
-    static TaskAssignment queueAndClaim(String workspace, ObjectNode variables, List<String> sensitive, String version) {
+    static TaskAssignment queueAndClaim(
+            String workspace, ObjectNode variables, List<String> sensitive, String version) {
         Map<String, String> labels = server.ownPool("pool-" + workspace + "-" + System.nanoTime());
         ObjectNode tf = JsonNodeFactory.instance.objectNode();
         tf.putObject("resource").putObject("terraform_data").putObject("x");
-        TaskView view = server.admin().post(ApiPaths.TASKS,
-                new CreateTaskRequest(workspace, TaskAction.PLAN, tf, variables, version, labels, sensitive, null), TaskView.class);
+        TaskView view = server.admin()
+                .post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest(
+                                workspace, TaskAction.PLAN, tf, variables, version, labels, sensitive, null),
+                        TaskView.class);
         var agent = server.registerAgentInPool("agent-" + workspace, labels.get("test"));
-        PullResponse r = agent.client().post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, true, 0), PullResponse.class);
+        PullResponse r = agent.client()
+                .post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, true, 0), PullResponse.class);
         assertThat(r.tasks()).extracting(TaskAssignment::taskId).containsExactly(view.taskId());
         return r.tasks().getFirst();
     }
 
     @Test
     void aSensitiveValueIsStoredButNeverShownWhileAPlainOneIs() {
-        RawHttp.Reply setReply = raw.send("PUT", ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, "ws-show", "password"),
-                server.adminToken(), "{\"value\": \"" + SECRET + "\", \"sensitive\": true}");
+        RawHttp.Reply setReply = raw.send(
+                "PUT",
+                ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, "ws-show", "password"),
+                server.adminToken(),
+                "{\"value\": \"" + SECRET + "\", \"sensitive\": true}");
         assertThat(setReply.status()).isEqualTo(200);
         assertThat(setReply.body()).doesNotContain(SECRET).contains("\"sensitive\":true");
         set("ws-show", "region", PLAIN_MARKER, false);
 
-        RawHttp.Reply listed = raw.send("GET", ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLES, "ws-show"), server.adminToken(), (String) null);
+        RawHttp.Reply listed = raw.send(
+                "GET", ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLES, "ws-show"), server.adminToken(), (String) null);
         assertThat(listed.body()).doesNotContain(SECRET).contains(PLAIN_MARKER);
-        assertThat(list("ws-show")).extracting(VariableView::name, VariableView::sensitive, v -> v.value() == null || v.value().isNull() ? null : v.value().asText())
+        assertThat(list("ws-show"))
+                .extracting(
+                        VariableView::name,
+                        VariableView::sensitive,
+                        v -> v.value() == null || v.value().isNull()
+                                ? null
+                                : v.value().asText())
                 .containsExactly(
                         org.assertj.core.groups.Tuple.tuple("password", true, null),
                         org.assertj.core.groups.Tuple.tuple("region", false, PLAIN_MARKER));
-        assertThat(raw.send("GET", ApiPaths.fill(ApiPaths.WORKSPACE, "ws-show"), server.adminToken(), (String) null).body())
+        assertThat(raw.send("GET", ApiPaths.fill(ApiPaths.WORKSPACE, "ws-show"), server.adminToken(), (String) null)
+                        .body())
                 .doesNotContain(SECRET);
     }
 
@@ -97,24 +119,32 @@ class WorkspaceVariablesTest {
         set("ws-run", "password", SECRET, true);
         set("ws-run", "region", "eu-west-1", false);
         set("ws-run", "size", "small", false);
-        ObjectNode own = JsonNodeFactory.instance.objectNode()
-                .put("region", "us-east-2")           // overrides a plain one
+        ObjectNode own = JsonNodeFactory.instance
+                .objectNode()
+                .put("region", "us-east-2") // overrides a plain one
                 .put("password", "overridden-" + SECRET) // overrides a sensitive one, not marked: stays sensitive
-                .put("token", TASK_SECRET);            // the task's own secret
+                .put("token", TASK_SECRET); // the task's own secret
         Map<String, String> labels = server.ownPool("pool-ws-run");
         ObjectNode tf = JsonNodeFactory.instance.objectNode();
         tf.putObject("resource").putObject("terraform_data").putObject("x");
-        TaskView queued = server.admin().post(ApiPaths.TASKS,
-                new CreateTaskRequest("ws-run", TaskAction.PLAN, tf, own, null, labels, List.of("token"), null), TaskView.class);
+        TaskView queued = server.admin()
+                .post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest("ws-run", TaskAction.PLAN, tf, own, null, labels, List.of("token"), null),
+                        TaskView.class);
         set("ws-run", "size", "large", false); // after queueing: not this task's input
 
-        RawHttp.Reply shown = raw.send("GET", ApiPaths.fill(ApiPaths.TASK, queued.taskId()), server.adminToken(), (String) null);
+        RawHttp.Reply shown =
+                raw.send("GET", ApiPaths.fill(ApiPaths.TASK, queued.taskId()), server.adminToken(), (String) null);
         assertThat(shown.body()).doesNotContain(SECRET).doesNotContain(TASK_SECRET);
 
         var agent = server.registerAgentInPool("agent-ws-run", labels.get("test"));
-        TaskAssignment task = agent.client().post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, true, 0), PullResponse.class)
-                .tasks().getFirst();
-        assertThat(task.variables().properties()).extracting(Map.Entry::getKey, e -> e.getValue().asText())
+        TaskAssignment task = agent.client()
+                .post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, true, 0), PullResponse.class)
+                .tasks()
+                .getFirst();
+        assertThat(task.variables().properties())
+                .extracting(Map.Entry::getKey, e -> e.getValue().asText())
                 .containsExactlyInAnyOrder(
                         org.assertj.core.groups.Tuple.tuple("password", "overridden-" + SECRET),
                         org.assertj.core.groups.Tuple.tuple("region", "us-east-2"),
@@ -125,26 +155,39 @@ class WorkspaceVariablesTest {
 
     @Test
     void theWorkspacesTerraformVersionFillsInForTasksThatNameNone() {
-        WorkspaceView updated = server.admin().put(ApiPaths.fill(ApiPaths.WORKSPACE, "ws-version"), new WorkspaceSettings("1.11.4"),
-                WorkspaceView.class);
+        WorkspaceView updated = server.admin()
+                .put(
+                        ApiPaths.fill(ApiPaths.WORKSPACE, "ws-version"),
+                        new WorkspaceSettings("1.11.4"),
+                        WorkspaceView.class);
         assertThat(updated.terraformVersion()).isEqualTo("1.11.4");
 
-        assertThat(queueAndClaim("ws-version", null, null, null).terraformVersion()).isEqualTo("1.11.4");
-        assertThat(queueAndClaim("ws-version", null, null, "1.10.5").terraformVersion()).isEqualTo("1.10.5");
+        assertThat(queueAndClaim("ws-version", null, null, null).terraformVersion())
+                .isEqualTo("1.11.4");
+        assertThat(queueAndClaim("ws-version", null, null, "1.10.5").terraformVersion())
+                .isEqualTo("1.10.5");
 
-        server.admin().put(ApiPaths.fill(ApiPaths.WORKSPACE, "ws-version"), new WorkspaceSettings(null), WorkspaceView.class);
+        server.admin()
+                .put(ApiPaths.fill(ApiPaths.WORKSPACE, "ws-version"), new WorkspaceSettings(null), WorkspaceView.class);
         assertThat(server.workspace("ws-version").terraformVersion()).isNull();
-        assertThat(queueAndClaim("ws-version", null, null, null).terraformVersion()).isNull();
+        assertThat(queueAndClaim("ws-version", null, null, null).terraformVersion())
+                .isNull();
     }
 
     @Test
     void deletingRemovesTheVariableOnceAndThenSaysItIsGone() {
         set("ws-delete", "gone", "soon", false);
-        assertThat(raw.send("DELETE", ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, "ws-delete", "gone"), server.adminToken(),
-                (String) null).status()).isEqualTo(204);
+        assertThat(raw.send(
+                                "DELETE",
+                                ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, "ws-delete", "gone"),
+                                server.adminToken(),
+                                (String) null)
+                        .status())
+                .isEqualTo(204);
         assertThat(list("ws-delete")).isEmpty();
-        RawHttp.Reply again = raw.send("DELETE", ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, "ws-delete", "gone"),
-                server.adminToken(), (String) null);
+        RawHttp.Reply again = raw.send(
+                "DELETE", ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, "ws-delete", "gone"), server.adminToken(), (String)
+                        null);
         assertThat(again.status()).isEqualTo(404);
         assertThat(again.errorCode()).isEqualTo("variable_not_found");
     }
@@ -154,11 +197,14 @@ class WorkspaceVariablesTest {
     void noSensitiveValueIsInTheDatabaseFilesWhileAPlainOneIs() throws IOException {
         set("ws-files", "password", SECRET, true);
         set("ws-files", "region", PLAIN_MARKER, false);
-        queueAndClaim("ws-files", JsonNodeFactory.instance.objectNode().put("token", TASK_SECRET), List.of("token"), null);
+        queueAndClaim(
+                "ws-files", JsonNodeFactory.instance.objectNode().put("token", TASK_SECRET), List.of("token"), null);
 
         Path pg = server.dataDir().resolve("pg");
         assertThat(pg).isDirectory();
-        assertThat(RawBytes.filesContaining(pg, PLAIN_MARKER)).as("the search finds what is stored plain").isNotEmpty();
+        assertThat(RawBytes.filesContaining(pg, PLAIN_MARKER))
+                .as("the search finds what is stored plain")
+                .isNotEmpty();
         assertThat(RawBytes.filesContaining(pg, SECRET)).isEmpty();
         assertThat(RawBytes.filesContaining(pg, TASK_SECRET)).isEmpty();
     }
@@ -166,38 +212,113 @@ class WorkspaceVariablesTest {
     static Stream<Arguments> badRequests() {
         String variable = ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, "ws-bad", "name");
         return Stream.of(
-                Arguments.of("name not an identifier", "PUT", ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, "ws-bad", "1abc"), "admin",
-                        "{\"value\": \"v\"}", 400, "invalid_variable_name"),
-                Arguments.of("name with path characters", "PUT", ApiPaths.PREFIX + "/workspaces/ws-bad/variables/..%2f..", "admin",
-                        "{\"value\": \"v\"}", 400, "invalid_variable_name"),
-                Arguments.of("name too long", "PUT", ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, "ws-bad", "n".repeat(129)), "admin",
-                        "{\"value\": \"v\"}", 400, "invalid_variable_name"),
-                Arguments.of("bad workspace id", "PUT", ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, "-ws", "name"), "admin",
-                        "{\"value\": \"v\"}", 400, "invalid_workspace_id"),
+                Arguments.of(
+                        "name not an identifier",
+                        "PUT",
+                        ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, "ws-bad", "1abc"),
+                        "admin",
+                        "{\"value\": \"v\"}",
+                        400,
+                        "invalid_variable_name"),
+                Arguments.of(
+                        "name with path characters",
+                        "PUT",
+                        ApiPaths.PREFIX + "/workspaces/ws-bad/variables/..%2f..",
+                        "admin",
+                        "{\"value\": \"v\"}",
+                        400,
+                        "invalid_variable_name"),
+                Arguments.of(
+                        "name too long",
+                        "PUT",
+                        ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, "ws-bad", "n".repeat(129)),
+                        "admin",
+                        "{\"value\": \"v\"}",
+                        400,
+                        "invalid_variable_name"),
+                Arguments.of(
+                        "bad workspace id",
+                        "PUT",
+                        ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, "-ws", "name"),
+                        "admin",
+                        "{\"value\": \"v\"}",
+                        400,
+                        "invalid_workspace_id"),
                 Arguments.of("no value", "PUT", variable, "admin", "{\"sensitive\": true}", 400, "missing_value"),
                 Arguments.of("null value", "PUT", variable, "admin", "{\"value\": null}", 400, "missing_value"),
-                Arguments.of("value too large", "PUT", variable, "admin",
-                        "{\"value\": \"" + "x".repeat(VariableService.MAX_VALUE_BYTES) + "\"}", 400, "value_too_large"),
+                Arguments.of(
+                        "value too large",
+                        "PUT",
+                        variable,
+                        "admin",
+                        "{\"value\": \"" + "x".repeat(VariableService.MAX_VALUE_BYTES) + "\"}",
+                        400,
+                        "value_too_large"),
                 Arguments.of("malformed JSON", "PUT", variable, "admin", "{\"value\": ", 400, "malformed_json"),
-                Arguments.of("unknown field", "PUT", variable, "admin", "{\"value\": \"v\", \"secret\": true}", 400, "unknown_field"),
-                Arguments.of("sensitive not a boolean", "PUT", variable, "admin", "{\"value\": \"v\", \"sensitive\": \"yes\"}", 400, "invalid_field"),
+                Arguments.of(
+                        "unknown field",
+                        "PUT",
+                        variable,
+                        "admin",
+                        "{\"value\": \"v\", \"secret\": true}",
+                        400,
+                        "unknown_field"),
+                Arguments.of(
+                        "sensitive not a boolean",
+                        "PUT",
+                        variable,
+                        "admin",
+                        "{\"value\": \"v\", \"sensitive\": \"yes\"}",
+                        400,
+                        "invalid_field"),
                 Arguments.of("no token", "PUT", variable, null, "{\"value\": \"v\"}", 401, "unauthorized"),
                 Arguments.of("pool token", "PUT", variable, "pool", "{\"value\": \"v\"}", 403, "forbidden"),
-                Arguments.of("pool token lists", "GET", ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLES, "ws-bad"), "pool", null, 403, "forbidden"),
-                Arguments.of("list of an unknown workspace", "GET", ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLES, "never-seen"), "admin",
-                        null, 404, "workspace_not_found"),
-                Arguments.of("delete of an unknown variable", "DELETE", ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, "ws-bad", "nope"),
-                        "admin", null, 404, "variable_not_found"),
-                Arguments.of("bad terraform version", "PUT", ApiPaths.fill(ApiPaths.WORKSPACE, "ws-bad"), "admin",
-                        "{\"terraform_version\": \"latest\"}", 400, "invalid_terraform_version"),
-                Arguments.of("settings with a pool token", "PUT", ApiPaths.fill(ApiPaths.WORKSPACE, "ws-bad"), "pool",
-                        "{\"terraform_version\": \"1.11.4\"}", 403, "forbidden"));
+                Arguments.of(
+                        "pool token lists",
+                        "GET",
+                        ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLES, "ws-bad"),
+                        "pool",
+                        null,
+                        403,
+                        "forbidden"),
+                Arguments.of(
+                        "list of an unknown workspace",
+                        "GET",
+                        ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLES, "never-seen"),
+                        "admin",
+                        null,
+                        404,
+                        "workspace_not_found"),
+                Arguments.of(
+                        "delete of an unknown variable",
+                        "DELETE",
+                        ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLE, "ws-bad", "nope"),
+                        "admin",
+                        null,
+                        404,
+                        "variable_not_found"),
+                Arguments.of(
+                        "bad terraform version",
+                        "PUT",
+                        ApiPaths.fill(ApiPaths.WORKSPACE, "ws-bad"),
+                        "admin",
+                        "{\"terraform_version\": \"latest\"}",
+                        400,
+                        "invalid_terraform_version"),
+                Arguments.of(
+                        "settings with a pool token",
+                        "PUT",
+                        ApiPaths.fill(ApiPaths.WORKSPACE, "ws-bad"),
+                        "pool",
+                        "{\"terraform_version\": \"1.11.4\"}",
+                        403,
+                        "forbidden"));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("badRequests")
-    void badInputGetsAPreciseErrorAndChangesNothing(String name, String method, String path, String who, String body,
-            int status, String code) {
+    void badInputGetsAPreciseErrorAndChangesNothing(
+            String name, String method, String path, String who, String body, int status, String code) {
         set("ws-bad", "name", "before", false);
         String token = who == null ? null : "admin".equals(who) ? server.adminToken() : server.poolToken();
 
@@ -206,7 +327,8 @@ class WorkspaceVariablesTest {
         assertThat(reply.status()).as(reply.body()).isEqualTo(status);
         assertThat(reply.errorCode()).as(reply.body()).isEqualTo(code);
         assertThat(reply.json().path("error").path("message").asText()).isNotBlank();
-        assertThat(list("ws-bad")).extracting(VariableView::name, v -> v.value().asText())
+        assertThat(list("ws-bad"))
+                .extracting(VariableView::name, v -> v.value().asText())
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("name", "before"));
         assertThat(server.workspace("ws-bad").terraformVersion()).isNull();
     }
