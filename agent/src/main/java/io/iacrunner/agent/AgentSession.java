@@ -9,6 +9,7 @@ import io.iacrunner.protocol.AgentPing;
 import io.iacrunner.protocol.ApiClient;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.protocol.PingReply;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.RegisterRequest;
@@ -189,7 +190,7 @@ final class AgentSession implements Credentials {
         }
         if (reply == null || reply.pool() == null) {
             current = null;
-            throw new ApiException(200, "bad_reply", "the ping reply lacks the pool");
+            throw new ApiException(200, ErrorCodes.BAD_REPLY, "the ping reply lacks the pool");
         }
         current = new Registration(
                 previous.agentId(),
@@ -218,7 +219,7 @@ final class AgentSession implements Credentials {
                 identity.name(), identity.version(), identity.hostname(), identity.isolation(), formerToken);
         RegisterResponse reply = registrationApi.post(ApiPaths.AGENT_REGISTER, request, RegisterResponse.class);
         if (reply == null || reply.agentId() == null || reply.agentToken() == null || reply.pool() == null) {
-            throw new ApiException(200, "bad_reply", "registration reply lacks agent_id, agent_token or pool");
+            throw new ApiException(200, ErrorCodes.BAD_REPLY, "registration reply lacks agent_id, agent_token or pool");
         }
         Registration previous = current;
         current = new Registration(

@@ -6,6 +6,7 @@ import io.iacrunner.agent.util.Credentials;
 import io.iacrunner.protocol.ApiClient;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.protocol.JobToken;
 import io.iacrunner.protocol.JobTokenRequest;
 import io.iacrunner.protocol.TaskAssignment;
@@ -79,7 +80,7 @@ final class JobCredentials implements Credentials {
                 ApiException failure = current == token ? fetch() : null;
                 token = current;
                 if (token == null)
-                    throw failure != null ? failure : new ApiException(0, "unreachable", "no job token yet");
+                    throw failure != null ? failure : new ApiException(0, ErrorCodes.UNREACHABLE, "no job token yet");
             }
         }
         return token.token();
@@ -95,7 +96,7 @@ final class JobCredentials implements Credentials {
             JobToken fresh = session.api()
                     .post(ApiPaths.fill(ApiPaths.TASK_JOB_TOKEN, taskId), new JobTokenRequest(attempt), JobToken.class);
             if (fresh == null || fresh.token() == null)
-                throw new ApiException(200, "bad_reply", "the job token reply is empty");
+                throw new ApiException(200, ErrorCodes.BAD_REPLY, "the job token reply is empty");
             current = fresh;
             generation++;
             return null;

@@ -21,7 +21,6 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
  * the server's SHA-256 of the stored log equals both the digest of the downloaded text and the agent's own proof
  * ({@code log_complete}).
  */
-@Order(2) // among the longest: started first, so shorter classes overlap it
 class LogPipelineFaultsTest {
     private static final int LINES = 100_000;
 

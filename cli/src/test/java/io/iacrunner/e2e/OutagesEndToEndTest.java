@@ -26,7 +26,7 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * Neither costs the run anything: the apply goes on, and its outcome, its every log line (once) and its state reach
  * the server when the link is back. Real time is the point here, so these tests wait; they wait side by side.
  */
-@Order(1) // among the longest: started first, so shorter classes overlap it
+@Order(1) // first: its two tests wait out their outages side by side while every other class runs
 @Execution(ExecutionMode.CONCURRENT)
 class OutagesEndToEndTest {
     private static final int LINES = 100_000;

@@ -31,7 +31,6 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,7 +41,6 @@ import org.junit.jupiter.api.io.TempDir;
  * knows both, A first; viewers watch on B. Every line must reach the viewer exactly once whatever happens to A or
  * to Redis, and the stored log must be complete.
  */
-@Order(2) // among the longest: started first, so shorter classes overlap it
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ReplicasEndToEndTest {
     private static final Duration PING = Duration.ofSeconds(2);

@@ -28,7 +28,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,7 +40,6 @@ import org.openqa.selenium.Keys;
  * asserted, since the machine is shared. The log is written by a simulated agent through the agents' API: what is
  * measured is the browser's side, not Terraform's speed at printing.
  */
-@Order(3) // among the longest: started first, so shorter classes overlap it
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class WebUiLargeLogTest {
     static final int LINES = 200_000;

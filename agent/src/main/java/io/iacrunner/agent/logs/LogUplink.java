@@ -8,6 +8,7 @@ import io.iacrunner.agent.util.Credentials;
 import io.iacrunner.protocol.ApiClient;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.protocol.LogAck;
 import io.iacrunner.protocol.LogBatch;
 import io.iacrunner.protocol.WireJson;
@@ -181,7 +182,7 @@ public final class LogUplink implements AutoCloseable {
                 return JSON.treeToValue(body, LogAck.class);
             } catch (JsonProcessingException e) {
                 throw new ApiException(
-                        200, "bad_reply", "unreadable reply on the log WebSocket: " + e.getOriginalMessage());
+                        200, ErrorCodes.BAD_REPLY, "unreadable reply on the log WebSocket: " + e.getOriginalMessage());
             }
         }
 
@@ -197,7 +198,9 @@ public final class LogUplink implements AutoCloseable {
                     else reply.complete(node);
                 } catch (JsonProcessingException e) {
                     reply.completeExceptionally(new ApiException(
-                            200, "bad_reply", "unreadable reply on the log WebSocket: " + e.getOriginalMessage()));
+                            200,
+                            ErrorCodes.BAD_REPLY,
+                            "unreadable reply on the log WebSocket: " + e.getOriginalMessage()));
                 }
             }
             webSocket.request(1);

@@ -1,5 +1,6 @@
 package io.iacrunner.server.logs;
 
+import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.protocol.LogAck;
 import io.iacrunner.protocol.LogBatch;
 import io.iacrunner.protocol.LogLine;
@@ -82,7 +83,7 @@ public final class LogService {
             long have = attempt.logLines();
             if (batch.firstSeq() > have) {
                 throw ApiProblem.conflict(
-                        "log_gap",
+                        ErrorCodes.LOG_GAP,
                         "batch starts at seq " + batch.firstSeq() + " but the server has " + have
                                 + " lines; resend from seq " + have);
             }

@@ -3,6 +3,7 @@ package io.iacrunner.server.tasks;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.CancelOrder;
 import io.iacrunner.protocol.CreateTaskRequest;
+import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.protocol.HandBack;
 import io.iacrunner.protocol.JobToken;
 import io.iacrunner.protocol.PhaseUpdate;
@@ -413,7 +414,7 @@ public final class TaskService {
                 LogDigest stored = storedLog.apply(taskId, result.attempt());
                 if (stored.lines() < result.logLines()) {
                     throw ApiProblem.conflict(
-                            "log_gap",
+                            ErrorCodes.LOG_GAP,
                             "the agent kept " + result.logLines() + " lines but the server has " + stored.lines()
                                     + "; resend from seq " + stored.lines() + ", then report again");
                 }
