@@ -9,8 +9,11 @@ import io.iacrunner.agent.util.Credentials;
 import io.iacrunner.agent.util.OutageLog;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.protocol.HandBack;
 import io.iacrunner.protocol.PhaseUpdate;
+import io.iacrunner.protocol.PlanFile;
+import io.iacrunner.protocol.PlanFileUpload;
 import io.iacrunner.protocol.PlanReport;
 import io.iacrunner.protocol.PlanSummary;
 import io.iacrunner.protocol.StateUpload;
@@ -76,6 +79,34 @@ final class TaskReporter {
                         .put(ApiPaths.fill(ApiPaths.TASK_STATE, taskId), new StateUpload(attempt, state), Void.class));
     }
 
+    /** The plan the attempt made, for a person to review or for a later {@code task apply}. */
+    void planFile(PlanFileUpload upload) throws StaleAttemptException, InterruptedException {
+        deliver(
+                "plan upload",
+                () -> credentials.api().put(ApiPaths.fill(ApiPaths.TASK_PLAN_FILE, taskId), upload, Void.class));
+    }
+
+    /**
+     * The stored plan this attempt applies. A server that ended the run instead (the state moved since the plan:
+     * {@code stale_plan}; or no plan is stored) has nothing more to hear from this attempt.
+     */
+    PlanFile storedPlan() throws StaleAttemptException, InterruptedException {
+        try {
+            return deliver(
+                    "plan download",
+                    () -> credentials
+                            .api()
+                            .get(
+                                    ApiPaths.fill(ApiPaths.TASK_PLAN_FILE, taskId) + "?attempt=" + attempt,
+                                    PlanFile.class));
+        } catch (ApiException e) {
+            if (ErrorCodes.STALE_PLAN.equals(e.code()) || ErrorCodes.NO_STORED_PLAN.equals(e.code())) {
+                throw new StaleAttemptException("the server ended the run: " + e.getMessage());
+            }
+            throw e;
+        }
+    }
+
     /** The attempt will not run here and has not begun: the server queues the task again. */
     void handBack(String reason) throws StaleAttemptException, InterruptedException {
         deliver(
@@ -126,7 +157,7 @@ final class TaskReporter {
         }
     }
 
-    private void deliver(String what, Supplier<Void> call) throws StaleAttemptException, InterruptedException {
+    private <T> T deliver(String what, Supplier<T> call) throws StaleAttemptException, InterruptedException {
         String label = what + " of task " + taskId + " attempt " + attempt;
         Backoff backoff = new Backoff(FIRST_RETRY, MAX_RETRY);
         OutageLog outage = new OutageLog(log, label);
@@ -135,9 +166,9 @@ final class TaskReporter {
             if (dropped.getCount() == 0) throw new StaleAttemptException(label + " not sent: the attempt was dropped");
             long generation = credentials.generation();
             try {
-                call.get();
+                T reply = call.get();
                 outage.recovered();
-                return;
+                return reply;
             } catch (ApiException e) {
                 if (ApiFailures.staleAttempt(e)) throw new StaleAttemptException(label + " refused: " + e.getMessage());
                 if (ApiFailures.agentRejected(e)) {

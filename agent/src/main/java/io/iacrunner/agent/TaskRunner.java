@@ -7,6 +7,7 @@ import io.iacrunner.agent.logs.LogSpool;
 import io.iacrunner.agent.logs.LogUplink;
 import io.iacrunner.agent.logs.SecretMasker;
 import io.iacrunner.agent.terraform.Hooks;
+import io.iacrunner.agent.terraform.PlanBundle;
 import io.iacrunner.agent.terraform.PlanSummaries;
 import io.iacrunner.agent.terraform.TaskDirectory;
 import io.iacrunner.agent.terraform.Terraform;
@@ -17,7 +18,10 @@ import io.iacrunner.agent.util.AgentClock;
 import io.iacrunner.agent.util.NoSpace;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.LogStream;
+import io.iacrunner.protocol.PlanFile;
+import io.iacrunner.protocol.PlanFileUpload;
 import io.iacrunner.protocol.PlanSummary;
+import io.iacrunner.protocol.RunOptions;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskPhase;
@@ -26,7 +30,12 @@ import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.WireJson;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -326,9 +335,22 @@ final class TaskRunner {
     }
 
     private Outcome execute() throws StaleAttemptException, InterruptedException {
+        // An attempt that applies a reviewed plan runs in the configuration that plan was made from.
+        PlanBundle.Unpacked stored = null;
+        if (task.applyStoredPlan()) {
+            try {
+                stored = storedPlan();
+            } catch (IOException e) {
+                return Outcome.errored(
+                        systemLine("the stored plan cannot be used, nothing was applied: " + e.getMessage()));
+            } catch (ApiException e) {
+                return agentError("the server refused the stored plan", e);
+            }
+        }
         TaskDirectory dir;
         try {
-            dir = workDir.create(task);
+            dir = workDir.create(stored == null ? task : stored.configure(task));
+            if (stored != null) stored.writeInto(dir);
         } catch (IOException e) {
             return agentError("the agent could not prepare the task directory", e);
         }
@@ -346,36 +368,107 @@ final class TaskRunner {
                                     "terraform init",
                                     () -> terraform.startInit(dir, this::output, secrets, "init", "-input=false")));
             if (!init.succeeded()) return ended(init);
+            if (stored != null) return apply(dir);
             Step prePlan = hook(dir, Hooks.Point.PRE_PLAN, "terraform plan");
             if (!prePlan.succeeded()) return ended(prePlan);
-            Step plan = run(dir, "plan", "-input=false", "-out=" + TaskDirectory.PLAN);
+            List<String> planArgs = new ArrayList<>(List.of("plan", "-input=false", "-out=" + TaskDirectory.PLAN));
+            planArgs.addAll(options().planArguments());
+            Step plan = run(dir, planArgs.toArray(String[]::new));
             if (!plan.succeeded()) return ended(plan);
             Step postPlan = hook(dir, Hooks.Point.POST_PLAN, null);
             if (!postPlan.succeeded()) return ended(postPlan);
             PlanSummary summary = summarize(dir);
             if (summary != null) reporter.plan(summary);
-            if (task.action() == TaskAction.PLAN) return plan.outcome();
-            if (summary != null && !summary.hasChanges()) {
+            // A refresh-only plan changes no resource, yet applying it is what stores the refreshed state.
+            boolean changes =
+                    summary == null || summary.hasChanges() || options().refreshOnly();
+            if (task.action() == TaskAction.PLAN) {
+                if (changes) keepPlan(dir); // for a later task apply; the plan task succeeds either way
+                return plan.outcome();
+            }
+            if (!changes) {
                 systemLine("the plan has no changes: apply skipped");
                 return new Outcome(TaskStatus.SUCCEEDED, 0, "no changes: apply skipped", false);
             }
-            // Before the applying phase is reported: a failing pre-apply hook leaves nothing that may have changed.
-            Step preApply = hook(dir, Hooks.Point.PRE_APPLY, "terraform apply");
-            if (!preApply.succeeded()) return preApply.outcome();
-            String canceled = cancelReason();
-            if (canceled != null)
-                return Step.notStarted("terraform apply", canceled).outcome();
-            phase(TaskPhase.APPLYING);
-            Step apply = run(dir, "apply", "-input=false", "-auto-approve", TaskDirectory.PLAN);
-            Outcome applied = ended(apply);
-            journal.outcome(applied); // before the state upload, which may wait long for a server
-            String stateProblem = uploadChangedState(dir);
-            if (!apply.succeeded()) return applied.and(stateProblem);
-            return ended(hook(dir, Hooks.Point.POST_APPLY, null)).and(stateProblem);
+            if (task.confirmFirst()) {
+                String problem = keepPlan(dir);
+                if (problem != null) return Outcome.errored(problem + "; nothing was applied");
+                systemLine("the plan waits for confirmation: ./iac task confirm " + task.taskId()
+                        + " applies exactly this plan, ./iac task discard " + task.taskId() + " drops it");
+                return new Outcome(TaskStatus.PLANNED, 0, "waiting for confirmation", false);
+            }
+            return apply(dir);
         } catch (IOException e) {
             return agentError("the agent could not run terraform", e);
         } catch (ApiException e) {
             return agentError("the server refused a phase report", e);
+        }
+    }
+
+    /** The plan in {@code dir}, applied: the pre-apply hook, the applying phase, {@code terraform apply}, the state. */
+    private Outcome apply(TaskDirectory dir) throws IOException, StaleAttemptException, InterruptedException {
+        // Before the applying phase is reported: a failing pre-apply hook leaves nothing that may have changed.
+        Step preApply = hook(dir, Hooks.Point.PRE_APPLY, "terraform apply");
+        if (!preApply.succeeded()) return preApply.outcome();
+        String canceled = cancelReason();
+        if (canceled != null)
+            return Step.notStarted("terraform apply", canceled).outcome();
+        phase(TaskPhase.APPLYING);
+        Step apply = run(dir, "apply", "-input=false", "-auto-approve", TaskDirectory.PLAN);
+        Outcome applied = ended(apply);
+        journal.outcome(applied); // before the state upload, which may wait long for a server
+        String stateProblem = uploadChangedState(dir);
+        if (!apply.succeeded()) return applied.and(stateProblem);
+        return ended(hook(dir, Hooks.Point.POST_APPLY, null)).and(stateProblem);
+    }
+
+    private RunOptions options() {
+        return task.runOptions() == null ? RunOptions.NORMAL : task.runOptions();
+    }
+
+    /**
+     * Uploads the plan in {@code dir} with what applying it needs ({@link PlanBundle}) and the state it was made from.
+     *
+     * @return why it could not be stored, or null
+     */
+    private String keepPlan(TaskDirectory dir) throws StaleAttemptException, InterruptedException {
+        byte[] bundle;
+        try {
+            bundle = PlanBundle.pack(dir, task);
+        } catch (IOException e) {
+            return systemLine("the plan cannot be stored: " + e.getMessage());
+        }
+        JsonNode state = task.stateJson();
+        try {
+            reporter.planFile(new PlanFileUpload(
+                    task.attempt(),
+                    sha256(bundle),
+                    serialOf(state),
+                    state == null ? null : state.path("lineage").asText(null),
+                    Base64.getEncoder().encodeToString(bundle)));
+        } catch (ApiException e) {
+            return systemLine("the server did not store the plan (" + e.code() + "): " + e.getMessage());
+        }
+        systemLine("the plan is stored on the server (" + bundle.length + " bytes, sealed)");
+        return null;
+    }
+
+    /** The reviewed plan this attempt applies, as stored, its digest checked. */
+    private PlanBundle.Unpacked storedPlan() throws IOException, StaleAttemptException, InterruptedException {
+        PlanFile file = reporter.storedPlan();
+        byte[] bundle = Base64.getDecoder().decode(file.bundle());
+        if (!sha256(bundle).equals(file.sha256())) {
+            throw new IOException("its SHA-256 is " + sha256(bundle) + ", not " + file.sha256() + " as stored");
+        }
+        systemLine("applying the stored plan (sha256 " + file.sha256() + ") exactly as it was reviewed");
+        return PlanBundle.unpack(bundle);
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 

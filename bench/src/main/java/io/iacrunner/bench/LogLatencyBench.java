@@ -113,8 +113,11 @@ public final class LogLatencyBench {
                 o.lines(), o.intervalMillis(), o.rounds(), o.terraform());
         Path data = BenchEnv.tempDir(NAME);
         Map<Mode, List<Run>> runs = new EnumMap<>(Mode.class);
-        try (IacServer server =
-                IacServer.start(ServerConfig.builder().port(0).dataDir(data).build())) {
+        try (IacServer server = IacServer.start(ServerConfig.builder()
+                .port(0)
+                .dataDir(data)
+                .autoApplyDefault(true) // its applies run at once, as before plan review
+                .build())) {
             AgentConfig agentConfig = AgentConfig.builder(server.baseUrl(), server.agentTokenFile())
                     .name("bench-agent")
                     .workDir(Files.createDirectories(data.resolve("agent-work")))

@@ -6,7 +6,7 @@ public final class ExitCodes {
 
     /** Done; for {@code logs}: the task succeeded. */
     public static final int OK = 0;
-    /** {@code logs}: the task ended failed, canceled or errored. */
+    /** {@code logs}: the task ended failed, canceled, errored or discarded. */
     public static final int TASK_FAILED = 1;
     /** Bad arguments or unusable input files. */
     public static final int USAGE = 2;
@@ -19,4 +19,6 @@ public final class ExitCodes {
      * restarted), or a bug in iac itself.
      */
     public static final int INTERNAL = 5;
+    /** {@code logs}: the task planned and its plan waits for confirmation ({@code task confirm} or {@code discard}). */
+    public static final int AWAITING_CONFIRMATION = 6;
 }

@@ -90,7 +90,8 @@ public final class LogsCommand implements Callable<Integer> {
         if (status == null) return ExitCodes.STILL_RUNNING;
         return switch (status) {
             case SUCCEEDED -> ExitCodes.OK;
-            case FAILED, CANCELED, ERRORED -> ExitCodes.TASK_FAILED;
+            case FAILED, CANCELED, ERRORED, DISCARDED -> ExitCodes.TASK_FAILED;
+            case PLANNED -> ExitCodes.AWAITING_CONFIRMATION;
             case QUEUED, RUNNING -> ExitCodes.STILL_RUNNING;
         };
     }

@@ -6,6 +6,7 @@ import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.protocol.Limits;
+import io.iacrunner.protocol.RunOptions;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskView;
 import java.nio.file.Path;
@@ -80,6 +81,29 @@ public final class TaskCreateCommand implements Callable<Integer> {
             description = "A variable (from --vars) whose value must never appear in the log (repeatable).")
     List<String> sensitiveVars;
 
+    @Option(
+            names = "--destroy",
+            description = "Plan to destroy every resource of the workspace (terraform plan -destroy); a plan_apply"
+                    + " then always waits for confirmation, whatever the workspace's auto-apply says.")
+    boolean destroy;
+
+    @Option(
+            names = "--refresh-only",
+            description = "Only bring the state up to date with the real resources (terraform plan -refresh-only).")
+    boolean refreshOnly;
+
+    @Option(
+            names = "--target",
+            paramLabel = "ADDR",
+            description = "Plan only this resource and what it depends on (repeatable; terraform plan -target).")
+    List<String> targets;
+
+    @Option(
+            names = "--replace",
+            paramLabel = "ADDR",
+            description = "Plan to replace this resource (repeatable; terraform plan -replace).")
+    List<String> replaces;
+
     public TaskCreateCommand(CliContext ctx) {
         this.ctx = ctx;
     }
@@ -110,7 +134,8 @@ public final class TaskCreateCommand implements Callable<Integer> {
                 terraformVersion,
                 required.isEmpty() ? null : required,
                 sensitiveVars,
-                archive);
+                archive,
+                runOptions());
         requireWithinBodyLimit(request);
         TaskView created = client.client().post(ApiPaths.TASKS, request, TaskView.class);
         if (created == null || created.taskId() == null) {
@@ -119,6 +144,13 @@ public final class TaskCreateCommand implements Callable<Integer> {
         }
         ctx.out().println(created.taskId());
         return ExitCodes.OK;
+    }
+
+    /** The run mode asked for; null for a normal run. */
+    private RunOptions runOptions() {
+        if (destroy && refreshOnly) throw new UsageException("--destroy and --refresh-only exclude each other");
+        RunOptions options = new RunOptions(destroy, refreshOnly, targets, replaces);
+        return options.isNormal() ? null : options;
     }
 
     /** Refuses, before anything is sent, a task the server would refuse for its size, naming the limit. */

@@ -66,7 +66,8 @@ public final class WorkspaceCommand implements Runnable {
                 "Set a workspace's settings (the workspace is created if new); those not given stay as they are.",
                 "Its tasks run --terraform-version unless they name one; its runs may take --max-run-time",
                 "(like 20s, 30m, 2h) before they are stopped and end errored. An empty value clears a",
-                "setting: the agent's default version, the pool's run time.",
+                "setting: the agent's default version, the pool's run time. --auto-apply false makes a",
+                "plan_apply stop after its plan, planned, until someone confirms or discards it.",
             })
     public static final class Set implements Callable<Integer> {
         private final CliContext ctx;
@@ -90,14 +91,21 @@ public final class WorkspaceCommand implements Runnable {
                         "e.g. 30m; '' for the pool's. Past it a run is stopped (SIGINT, grace, kill) and ends errored.")
         String maxRunTime;
 
+        @Option(
+                names = "--auto-apply",
+                paramLabel = "true|false",
+                arity = "1",
+                description = "true: a plan_apply applies its plan at once; false: it waits for task confirm.")
+        Boolean autoApply;
+
         public Set(CliContext ctx) {
             this.ctx = ctx;
         }
 
         @Override
         public Integer call() {
-            if (terraformVersion == null && maxRunTime == null) {
-                throw new UsageException("workspace set needs --terraform-version, --max-run-time or both");
+            if (terraformVersion == null && maxRunTime == null && autoApply == null) {
+                throw new UsageException("workspace set needs --terraform-version, --max-run-time or --auto-apply");
             }
             String runTime = maxRunTime == null || maxRunTime.isBlank()
                     ? null
@@ -110,14 +118,16 @@ public final class WorkspaceCommand implements Runnable {
             WorkspaceView view = client.client()
                     .put(
                             ApiPaths.fill(ApiPaths.WORKSPACE, workspace),
-                            new WorkspaceSettings(version, maxRunTime == null ? current.maxRunTime() : runTime),
+                            new WorkspaceSettings(
+                                    version, maxRunTime == null ? current.maxRunTime() : runTime, autoApply),
                             WorkspaceView.class);
             ctx.out()
                     .println("workspace " + view.workspaceId() + ": terraform_version "
                             + (view.terraformVersion() == null
                                     ? "cleared (the agent's default)"
                                     : view.terraformVersion())
-                            + ", max_run_time " + (view.maxRunTime() == null ? "the pool's" : view.maxRunTime()));
+                            + ", max_run_time " + (view.maxRunTime() == null ? "the pool's" : view.maxRunTime())
+                            + ", auto_apply " + view.autoApply());
             return ExitCodes.OK;
         }
 

@@ -18,6 +18,11 @@ public final class ApiPaths {
     public static final String TASK_RESULT = PREFIX + "/tasks/{task_id}/result";
     /** The agent gives back an attempt it has not begun: the task is queued again (job token). */
     public static final String TASK_HAND_BACK = PREFIX + "/tasks/{task_id}/hand-back";
+    /**
+     * The plan an attempt made, sealed at rest (PUT, job token, at the end of its plan phase), and the one an attempt
+     * applies (GET {@code ?attempt=N}, job token; 409 {@code stale_plan} when the state moved since).
+     */
+    public static final String TASK_PLAN_FILE = PREFIX + "/tasks/{task_id}/plan-file";
     /** A fresh job token for an attempt the agent runs (agent token). */
     public static final String TASK_JOB_TOKEN = PREFIX + "/tasks/{task_id}/job-token";
 
@@ -26,6 +31,13 @@ public final class ApiPaths {
     public static final String TASK = PREFIX + "/tasks/{task_id}";
     public static final String TASK_LOG_TEXT = PREFIX + "/tasks/{task_id}/logs.txt";
     public static final String TASK_CANCEL = PREFIX + "/tasks/{task_id}/cancel";
+    /** Apply a planned task's stored plan (its apply is queued), or discard it. */
+    public static final String TASK_CONFIRM = PREFIX + "/tasks/{task_id}/confirm";
+
+    public static final String TASK_DISCARD = PREFIX + "/tasks/{task_id}/discard";
+    /** Queue a run that applies exactly the stored plan of this finished plan task. */
+    public static final String TASK_APPLY_PLAN = PREFIX + "/tasks/{task_id}/apply";
+
     public static final String AGENTS = PREFIX + "/agents";
     public static final String POOLS = PREFIX + "/pools";
     public static final String POOL = PREFIX + "/pools/{pool_id}";

@@ -11,6 +11,7 @@ import java.util.Map;
  * appear in a log (masked by the agent before anything is written, and again by the server). {@code configArchive}:
  * instead of {@code tf_json}, a directory of {@code .tf} / {@code .tf.json} files (modules in subfolders) as a
  * base64-encoded tar.gz, checked by the server before it is stored (no links, no paths leaving the directory, limits).
+ * {@code runOptions}: how {@code terraform plan} runs (destroy, refresh only, targets, replacements; null: normally).
  */
 public record CreateTaskRequest(
         String workspaceId,
@@ -20,4 +21,19 @@ public record CreateTaskRequest(
         String terraformVersion,
         Map<String, String> labels,
         List<String> sensitiveVariables,
-        String configArchive) {}
+        String configArchive,
+        RunOptions runOptions) {
+
+    /** A normal run. */
+    public CreateTaskRequest(
+            String workspaceId,
+            TaskAction action,
+            ObjectNode tfJson,
+            ObjectNode variables,
+            String terraformVersion,
+            Map<String, String> labels,
+            List<String> sensitiveVariables,
+            String configArchive) {
+        this(workspaceId, action, tfJson, variables, terraformVersion, labels, sensitiveVariables, configArchive, null);
+    }
+}

@@ -30,6 +30,17 @@ public final class ErrorCodes {
     /** 409: the server holds fewer log lines than the request assumed. The agent resends from what it holds. */
     public static final String LOG_GAP = "log_gap";
 
+    // Plan review.
+    /** 409: confirm or discard of a task that is not planned (running, finished, discarded already). */
+    public static final String TASK_NOT_PLANNED = "task_not_planned";
+    /**
+     * 409: the state changed since the plan was made (another apply, a rollback): the plan cannot be applied. The run
+     * that was to apply it ends errored, and nothing is applied.
+     */
+    public static final String STALE_PLAN = "stale_plan";
+    /** 404 / 409: the task has no stored plan (it made none, or it was applied, discarded or purged). */
+    public static final String NO_STORED_PLAN = "no_stored_plan";
+
     // Made by the client itself, never sent by a server.
     /** The server could not be reached at all (status 0). */
     public static final String UNREACHABLE = "unreachable";

@@ -12,7 +12,10 @@ import java.util.List;
  * {@code jobToken} is the credential for this attempt's uploads and nothing else; the agent asks for a new one with
  * its agent token before {@code jobTokenExpiresAt}. {@code maxRunSeconds} is how long the run may take (its
  * workspace's setting, else its pool's; 0: no limit): past it the agent stops it as a cancel does and reports it
- * errored.
+ * errored. {@code runOptions}: how {@code terraform plan} runs (null: normally). {@code confirmFirst}: a plan_apply
+ * whose plan waits for a person: when it has changes, the agent uploads the plan and reports {@code planned} instead of
+ * applying. {@code applyStoredPlan}: instead of planning, the agent downloads the stored plan (reviewed, confirmed),
+ * checks its digest and applies exactly that.
  */
 public record TaskAssignment(
         String taskId,
@@ -28,7 +31,46 @@ public record TaskAssignment(
         String configArchive,
         String jobToken,
         java.time.Instant jobTokenExpiresAt,
-        long maxRunSeconds) {
+        long maxRunSeconds,
+        RunOptions runOptions,
+        boolean confirmFirst,
+        boolean applyStoredPlan) {
+
+    /** A normal run that plans and applies without waiting. */
+    public TaskAssignment(
+            String taskId,
+            int attempt,
+            String workspaceId,
+            TaskAction action,
+            String terraformVersion,
+            ObjectNode tfJson,
+            ObjectNode variables,
+            ObjectNode stateJson,
+            List<String> sensitiveVariables,
+            long maxLogBytes,
+            String configArchive,
+            String jobToken,
+            java.time.Instant jobTokenExpiresAt,
+            long maxRunSeconds) {
+        this(
+                taskId,
+                attempt,
+                workspaceId,
+                action,
+                terraformVersion,
+                tfJson,
+                variables,
+                stateJson,
+                sensitiveVariables,
+                maxLogBytes,
+                configArchive,
+                jobToken,
+                jobTokenExpiresAt,
+                maxRunSeconds,
+                null,
+                false,
+                false);
+    }
 
     /** Without a run time limit. */
     public TaskAssignment(
@@ -77,7 +119,10 @@ public record TaskAssignment(
                 configArchive,
                 token,
                 expiresAt,
-                maxRunSeconds);
+                maxRunSeconds,
+                runOptions,
+                confirmFirst,
+                applyStoredPlan);
     }
 
     public TaskAssignment withMaxRunSeconds(long seconds) {
@@ -95,6 +140,9 @@ public record TaskAssignment(
                 configArchive,
                 jobToken,
                 jobTokenExpiresAt,
-                seconds);
+                seconds,
+                runOptions,
+                confirmFirst,
+                applyStoredPlan);
     }
 }

@@ -15,6 +15,9 @@ public enum TaskStatus {
     QUEUED,
     @JsonProperty("running")
     RUNNING,
+    /** The plan is made and stored; its apply waits for a person to confirm it (or discard it). */
+    @JsonProperty("planned")
+    PLANNED,
     @JsonProperty("succeeded")
     SUCCEEDED,
     @JsonProperty("failed")
@@ -22,18 +25,34 @@ public enum TaskStatus {
     @JsonProperty("canceled")
     CANCELED,
     @JsonProperty("errored")
-    ERRORED;
+    ERRORED,
+    /** A person discarded the planned run: nothing was applied. */
+    @JsonProperty("discarded")
+    DISCARDED;
 
+    /** Ended for good: nothing more happens to the task. */
     public boolean isTerminal() {
-        return this != QUEUED && this != RUNNING;
+        return this != QUEUED && this != RUNNING && this != PLANNED;
     }
 
-    /** The statuses this one may move to. Running goes back to queued only when a lost attempt is retried. */
+    /**
+     * Nothing more happens until a person acts: ended, or planned and waiting for confirmation. Its log holds every line
+     * it will have until then, so a follower of the log stops here.
+     */
+    public boolean isSettled() {
+        return isTerminal() || this == PLANNED;
+    }
+
+    /**
+     * The statuses this one may move to. Running goes back to queued when a lost attempt is retried; planned goes to
+     * queued when a person confirms it (its apply is queued) and to discarded when a person discards it.
+     */
     public Set<TaskStatus> next() {
         return switch (this) {
             case QUEUED -> EnumSet.of(RUNNING, CANCELED, ERRORED);
-            case RUNNING -> EnumSet.of(QUEUED, SUCCEEDED, FAILED, CANCELED, ERRORED);
-            case SUCCEEDED, FAILED, CANCELED, ERRORED -> EnumSet.noneOf(TaskStatus.class);
+            case RUNNING -> EnumSet.of(QUEUED, PLANNED, SUCCEEDED, FAILED, CANCELED, ERRORED);
+            case PLANNED -> EnumSet.of(QUEUED, DISCARDED);
+            case SUCCEEDED, FAILED, CANCELED, ERRORED, DISCARDED -> EnumSet.noneOf(TaskStatus.class);
         };
     }
 

@@ -9,7 +9,11 @@ import java.util.Map;
  * it has planned (null before). {@code createdBy}: the token that queued it, by description and id.
  * {@code agentUnreachableSince}: set while the agent running this apply has not pinged for its lease; the apply goes
  * on there and is delivered when the agent is back (null otherwise). {@code logIncompleteReason}: why a finished
- * task's log is not complete ({@code logComplete} false), when that is known.
+ * task's log is not complete ({@code logComplete} false), when that is known. {@code needsConfirmation}: its plan
+ * waits for a person before it is applied (auto-apply off, or a destroy). {@code runOptions}: how it plans (null:
+ * normally). {@code applyPlanOf}: the task whose stored plan it applies (itself once confirmed; a reviewed plan task
+ * for {@code task apply}). {@code reviewedBy}, {@code reviewedAt}, {@code reviewComment}: who confirmed or discarded
+ * its plan, when, and what they said.
  */
 public record TaskView(
         String taskId,
@@ -33,4 +37,10 @@ public record TaskView(
         PlanSummary planSummary,
         String createdBy,
         Instant agentUnreachableSince,
-        String logIncompleteReason) {}
+        String logIncompleteReason,
+        boolean needsConfirmation,
+        RunOptions runOptions,
+        String applyPlanOf,
+        String reviewedBy,
+        Instant reviewedAt,
+        String reviewComment) {}

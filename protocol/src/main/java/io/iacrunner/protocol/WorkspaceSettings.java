@@ -4,11 +4,17 @@ package io.iacrunner.protocol;
  * A workspace's settings, all of them: {@code PUT /workspaces/{id}} replaces them (and creates the workspace if new).
  * {@code terraformVersion}: what its tasks run unless they name a version (null: the agent's default).
  * {@code maxRunTime}: how long its runs may take before they are stopped and end errored, a duration like
- * {@code 30m} ({@link RunTime}; null: its agent's pool's).
+ * {@code 30m} ({@link RunTime}; null: its agent's pool's). {@code autoApply}: whether a plan_apply applies its plan
+ * without waiting for a person to confirm it (null: as it is; a new workspace takes the server's default).
  */
-public record WorkspaceSettings(String terraformVersion, String maxRunTime) {
+public record WorkspaceSettings(String terraformVersion, String maxRunTime, Boolean autoApply) {
     /** The Terraform version alone; the run time is the pool's. */
     public WorkspaceSettings(String terraformVersion) {
-        this(terraformVersion, null);
+        this(terraformVersion, null, null);
+    }
+
+    /** Auto-apply as it is. */
+    public WorkspaceSettings(String terraformVersion, String maxRunTime) {
+        this(terraformVersion, maxRunTime, null);
     }
 }

@@ -7,7 +7,7 @@ import java.util.Map;
 /**
  * A workspace: who holds its lock (null when free), its current state version, that state's outputs by name
  * (empty without state), the Terraform version its tasks run unless they name one (null: the agent's default), and
- * the longest its runs may take (null: the pool's).
+ * the longest its runs may take (null: the pool's), and whether a plan_apply applies without confirmation.
  */
 public record WorkspaceView(
         String workspaceId,
@@ -17,10 +17,14 @@ public record WorkspaceView(
         Instant createdAt,
         Map<String, Output> outputs,
         String terraformVersion,
-        String maxRunTime) {
+        String maxRunTime,
+        boolean autoApply) {
     /** A root module output; a sensitive one's value is never sent ({@code value} is null then). */
     public record Output(JsonNode value, boolean sensitive) {}
 
-    /** A running plan_apply holds it; a lost apply keeps it until a forced unlock ({@code reason} says why). */
+    /**
+     * A running plan_apply holds it, and a planned one while it waits for confirmation; a lost apply keeps it until a
+     * forced unlock ({@code reason} says why).
+     */
     public record Lock(String taskId, String reason, Instant lockedAt) {}
 }

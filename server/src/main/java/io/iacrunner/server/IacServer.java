@@ -43,6 +43,10 @@ import io.iacrunner.server.state.StateStore;
 import io.iacrunner.server.store.Database;
 import io.iacrunner.server.store.StoreAvailability;
 import io.iacrunner.server.tasks.LeaseMonitor;
+import io.iacrunner.server.tasks.PlanRetention;
+import io.iacrunner.server.tasks.PlanRoutes;
+import io.iacrunner.server.tasks.PlanService;
+import io.iacrunner.server.tasks.PlanStore;
 import io.iacrunner.server.tasks.TaskRoutes;
 import io.iacrunner.server.tasks.TaskService;
 import io.iacrunner.server.tasks.TaskStore;
@@ -89,6 +93,7 @@ public final class IacServer implements AutoCloseable {
     private final List<Signals<String>> signals;
     private final LeaseMonitor leases;
     private final LogRetention retention;
+    private final PlanRetention planRetention;
     private final CredentialFiles credentials;
     private final ServerConfig config;
     private final String replicaId;
@@ -104,6 +109,7 @@ public final class IacServer implements AutoCloseable {
             List<Signals<String>> signals,
             LeaseMonitor leases,
             LogRetention retention,
+            PlanRetention planRetention,
             CredentialFiles credentials,
             ServerConfig config,
             String replicaId) {
@@ -117,6 +123,7 @@ public final class IacServer implements AutoCloseable {
         this.signals = signals;
         this.leases = leases;
         this.retention = retention;
+        this.planRetention = planRetention;
         this.credentials = credentials;
         this.config = config;
         this.replicaId = replicaId;
@@ -170,6 +177,7 @@ public final class IacServer implements AutoCloseable {
         Relay relay = null;
         LeaseMonitor leases = null;
         LogRetention retention = null;
+        PlanRetention planRetention = null;
         try {
             relay = config.redisConfigured()
                     ? RedisRelay.start(config.redisUrl(), config.redisPrefix(), replicaId, metrics.registry())
@@ -197,13 +205,15 @@ public final class IacServer implements AutoCloseable {
                 log.info("sealed the sensitive variables of {} tasks queued before they were kept sealed", upgraded);
             PoolStore poolStore = new PoolStore(jdbi);
             LogStore logStore = new LogStore(jdbi);
-            WorkspaceStore workspaceStore = new WorkspaceStore(jdbi);
+            WorkspaceStore workspaceStore = new WorkspaceStore(jdbi, config.autoApplyDefault());
+            PlanStore planStore = new PlanStore(jdbi, secretBox, storeClock);
             ViewerRegistry viewers = new ViewerRegistry(relay.presence());
             LogService logService = new LogService(taskStore, logStore, taskSignals, viewers, metrics.registry());
             VariableService variableService = new VariableService(jdbi, workspaceStore, sealed);
             TaskService taskService = new TaskService(
                     jdbi,
                     taskStore,
+                    planStore,
                     workspaceStore,
                     variableService,
                     tokens,
@@ -215,6 +225,8 @@ public final class IacServer implements AutoCloseable {
                     metrics.registry(),
                     drain::draining);
             StoreAvailability store = database.availability();
+            PlanService planService = new PlanService(jdbi, taskStore, planStore, queueSignals, taskSignals);
+            planRetention = new PlanRetention(planStore, config.planRetention(), store).start(Duration.ofHours(1));
             leases = new LeaseMonitor(
                             jdbi,
                             taskStore,
@@ -261,6 +273,7 @@ public final class IacServer implements AutoCloseable {
                     new TokenRoutes(auth, apiTokens, signingKeys, tickets, audit, tokenIssues),
                     new AgentRoutes(auth, agentService, taskService, registrations),
                     new TaskRoutes(auth, taskService, audit),
+                    new PlanRoutes(auth, taskService, planService, audit),
                     logRoutes,
                     new StateRoutes(auth, stateService),
                     new WorkspaceRoutes(auth, workspaceService, audit),
@@ -287,6 +300,7 @@ public final class IacServer implements AutoCloseable {
                     List.of(queueSignals, taskSignals),
                     leases,
                     retention,
+                    planRetention,
                     credentials,
                     config,
                     replicaId);
@@ -303,6 +317,7 @@ public final class IacServer implements AutoCloseable {
         } catch (RuntimeException e) {
             if (leases != null) leases.close();
             if (retention != null) retention.close();
+            if (planRetention != null) planRetention.close();
             if (relay != null) relay.close();
             database.close();
             metrics.close();
@@ -363,6 +378,11 @@ public final class IacServer implements AutoCloseable {
         return leases;
     }
 
+    /** The deletion of stored plans nobody can apply any more; tests step it by hand. */
+    public PlanRetention planRetention() {
+        return planRetention;
+    }
+
     /** Log retention (null when logs are kept forever); tests step it by hand. */
     public LogRetention retention() {
         return retention;
@@ -391,6 +411,7 @@ public final class IacServer implements AutoCloseable {
         http.stop();
         leases.close();
         if (retention != null) retention.close();
+        planRetention.close();
         relay.close();
         database.close();
         metrics.close();

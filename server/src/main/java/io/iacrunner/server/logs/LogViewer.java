@@ -54,7 +54,8 @@ public final class LogViewer {
                 sink.send(ViewerFrame.lines(task.attempt(), lines, cursor));
                 continue;
             }
-            if (task.status().isTerminal()) {
+            // Planned too: the plan's log is whole, and the apply (if confirmed) comes as a new attempt.
+            if (task.status().isSettled()) {
                 sink.send(ViewerFrame.end(cursor, task.status(), task.exitCode()));
                 return;
             }

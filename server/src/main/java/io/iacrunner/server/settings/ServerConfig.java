@@ -29,6 +29,9 @@ import java.time.Duration;
  * @param allowPlainHttp plain HTTP on an address other than loopback: off unless explicitly asked, because every
  *     request carries a token
  * @param leases how long an agent may go silent before its work is judged lost
+ * @param autoApplyDefault the auto-apply setting of a workspace created from now on (off: a plan_apply waits for
+ *     confirmation)
+ * @param planRetention how long the stored plan of a {@code plan} task is kept for {@code task apply}
  */
 public record ServerConfig(
         String host,
@@ -52,7 +55,9 @@ public record ServerConfig(
         int credentialRequestsPerMinute,
         Tls tls,
         boolean allowPlainHttp,
-        Leases leases) {
+        Leases leases,
+        boolean autoApplyDefault,
+        Duration planRetention) {
 
     /** HTTPS from PEM files (a certificate chain and a PKCS#8 key) or from a PKCS#12 keystore. */
     public record Tls(Path certificatePem, Path privateKeyPem, Path keystore, String keystorePassword) {
@@ -68,6 +73,9 @@ public record ServerConfig(
     public static final int DEFAULT_PORT = 8080;
     public static final Path DEFAULT_DATA_DIR = Path.of(".iac-data");
     public static final long DEFAULT_MAX_LOG_BYTES = 256L * 1024 * 1024;
+    /** How long a plan task's stored plan waits for {@code task apply} before it is deleted. */
+    public static final Duration DEFAULT_PLAN_RETENTION = Duration.ofDays(7);
+
     public static final int DEFAULT_DATABASE_POOL_SIZE = 20;
     public static final String DEFAULT_REDIS_PREFIX = "iac";
     public static final int DEFAULT_CREDENTIAL_REQUESTS_PER_MINUTE = 60;
@@ -120,6 +128,8 @@ public record ServerConfig(
         b.jsonLogs = jsonLogs;
         b.secretsKeyFile = secretsKeyFile;
         b.credentialRequestsPerMinute = credentialRequestsPerMinute;
+        b.autoApplyDefault = autoApplyDefault;
+        b.planRetention = planRetention;
         return b.tls(tls).allowPlainHttp(allowPlainHttp).leases(leases);
     }
 
@@ -154,6 +164,8 @@ public record ServerConfig(
         private boolean allowPlainHttp;
         private Duration agentLease = Leases.DEFAULTS.agent();
         private Duration lostApplyWindow = Leases.DEFAULTS.lostApply();
+        private boolean autoApplyDefault;
+        private Duration planRetention = DEFAULT_PLAN_RETENTION;
 
         private Builder() {}
 
@@ -297,6 +309,16 @@ public record ServerConfig(
             return this;
         }
 
+        public Builder autoApplyDefault(boolean value) {
+            autoApplyDefault = value;
+            return this;
+        }
+
+        public Builder planRetention(Duration value) {
+            planRetention = value;
+            return this;
+        }
+
         public Builder lostApplyWindow(Duration value) {
             lostApplyWindow = value;
             return this;
@@ -335,7 +357,9 @@ public record ServerConfig(
                     credentialRequestsPerMinute,
                     tls,
                     allowPlainHttp,
-                    new Leases(agentLease, lostApplyWindow));
+                    new Leases(agentLease, lostApplyWindow),
+                    autoApplyDefault,
+                    planRetention);
         }
     }
 

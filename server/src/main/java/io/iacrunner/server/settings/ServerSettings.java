@@ -125,6 +125,21 @@ public final class ServerSettings {
                     "Delete the stored logs of tasks finished" + " longer ago than this; tasks and states stay",
                     (c, v) -> c.logRetention(Duration.ofDays(v.number(1, 36_500)))),
             new Setting(
+                    "auto-apply-default",
+                    "BOOL",
+                    "false",
+                    "Whether a workspace created from now on applies a"
+                            + " plan_apply's plan without waiting for confirmation (each workspace's own setting:"
+                            + " ./iac workspace set WS --auto-apply)",
+                    (c, v) -> c.autoApplyDefault(v.oneOf(BOOLEANS).equals("true"))),
+            new Setting(
+                    "plan-retention-days",
+                    "DAYS",
+                    "7",
+                    "Delete the stored plan of a plan task (what ./iac task apply"
+                            + " applies) this long after it was made, or once the state has moved on",
+                    (c, v) -> c.planRetention(Duration.ofDays(v.number(1, 36_500)))),
+            new Setting(
                     "redis-url",
                     "URL",
                     "none: one replica",

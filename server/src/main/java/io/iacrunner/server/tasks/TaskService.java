@@ -12,6 +12,7 @@ import io.iacrunner.protocol.PlanSummary;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.PullRequest;
 import io.iacrunner.protocol.PullResponse;
+import io.iacrunner.protocol.RunOptions;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskList;
@@ -59,6 +60,7 @@ public final class TaskService {
 
     private final Jdbi jdbi;
     private final TaskStore tasks;
+    private final PlanStore plans;
     private final WorkspaceStore workspaces;
     private final VariableService variables;
     private final Tokens jobTokens;
@@ -81,6 +83,7 @@ public final class TaskService {
     public TaskService(
             Jdbi jdbi,
             TaskStore tasks,
+            PlanStore plans,
             WorkspaceStore workspaces,
             VariableService variables,
             Tokens jobTokens,
@@ -93,6 +96,7 @@ public final class TaskService {
             BooleanSupplier stopping) {
         this.jdbi = jdbi;
         this.tasks = tasks;
+        this.plans = plans;
         this.workspaces = workspaces;
         this.variables = variables;
         this.jobTokens = jobTokens;
@@ -136,6 +140,10 @@ public final class TaskService {
             String version = request.terraformVersion() != null
                     ? request.terraformVersion()
                     : workspaces.terraformVersion(h, request.workspaceId()).orElse(null);
+            RunOptions options = RunModes.validated(request.runOptions());
+            // Fixed now, like the inputs: a destroy always waits for a person, whatever the workspace says.
+            boolean confirm = request.action() == TaskAction.PLAN_APPLY
+                    && (options.destroy() || !workspaces.autoApply(h, request.workspaceId()));
             return tasks.insert(
                     h,
                     new TaskStore.NewTask(
@@ -149,7 +157,11 @@ public final class TaskService {
                             sensitive,
                             version,
                             Rows.json(Labels.validated(request.labels())),
-                            createdBy));
+                            createdBy,
+                            confirm,
+                            options.isNormal() ? null : Rows.json(options),
+                            null,
+                            null));
         });
         log.info("queued {} {} on workspace {}", created.action().wireName(), created.taskId(), created.workspaceId());
         queueSignals.signal(QUEUE);
@@ -259,6 +271,10 @@ public final class TaskService {
                     tasks.requestCancel(h, taskId, force);
                     yield tasks.lockForUpdate(h, taskId).orElseThrow();
                 }
+                case PLANNED ->
+                    throw ApiProblem.conflict(
+                            "task_planned",
+                            "task " + taskId + " is planned and waits for confirmation: discard it instead");
                 default ->
                     throw ApiProblem.conflict(
                             "task_finished",
@@ -341,7 +357,11 @@ public final class TaskService {
     public void phase(String taskId, String agentId, PhaseUpdate update) {
         requireTaskId(taskId);
         if (update.phase() == null) throw ApiProblem.badRequest("missing_phase", "phase is required");
-        tasks.useAttempt(taskId, agentId, update.attempt(), (h, attempt) -> tasks.setPhase(h, attempt, update.phase()));
+        tasks.useAttempt(taskId, agentId, update.attempt(), (h, attempt) -> {
+            if (update.phase() == TaskPhase.APPLYING)
+                PlanStore.requireMayApply(tasks.lockForUpdate(h, taskId).orElseThrow());
+            tasks.setPhase(h, attempt, update.phase());
+        });
         taskSignals.signal(taskId);
     }
 
@@ -399,8 +419,9 @@ public final class TaskService {
      */
     public TaskView finish(String taskId, String agentId, TaskResult result) {
         requireTaskId(taskId);
-        if (result.status() == null || !result.status().isTerminal()) {
-            throw ApiProblem.badRequest("invalid_status", "status must be succeeded, failed, canceled or errored");
+        if (result.status() == null || !result.status().isSettled() || result.status() == TaskStatus.DISCARDED) {
+            throw ApiProblem.badRequest(
+                    "invalid_status", "status must be planned, succeeded, failed, canceled or errored");
         }
         if (result.logLines() < 0) throw ApiProblem.badRequest("invalid_log_lines", "log_lines must be >= 0");
         if (result.logLinesLost() < 0)
@@ -420,8 +441,9 @@ public final class TaskService {
                 }
                 String incomplete = incompleteReason(taskId, result, stored);
                 TaskView running = tasks.lockForUpdate(h, taskId).orElseThrow();
+                if (result.status() == TaskStatus.PLANNED) plans.requireReviewable(h, running);
                 String unrecorded = unrecordedChanges(running, result, () -> tasks.storedState(h, taskId));
-                return tasks.move(
+                TaskView moved = tasks.move(
                         h,
                         attempt,
                         result.status(),
@@ -432,6 +454,9 @@ public final class TaskService {
                                 stored.sha256(),
                                 incomplete,
                                 unrecorded));
+                // A plan_apply's own plan is of no more use once it ended (applied, or not to be).
+                if (moved.status().isTerminal() && moved.action() == TaskAction.PLAN_APPLY) plans.delete(h, taskId);
+                return moved;
             });
         } catch (ApiProblem refused) {
             // The same result again (the reply to the first delivery was lost): it changed everything already. Only a
@@ -480,7 +505,7 @@ public final class TaskService {
 
     /** The same result from the same attempt, already applied: a retry after a lost reply. */
     private static boolean isRepeat(TaskView task, String agentId, TaskResult result) {
-        return task.status().isTerminal()
+        return task.status().isSettled()
                 && task.status() == result.status()
                 && task.attempt() == result.attempt()
                 && agentId.equals(task.agentId())

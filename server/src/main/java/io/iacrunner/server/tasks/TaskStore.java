@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.CancelOrder;
 import io.iacrunner.protocol.PlanSummary;
 import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.RunOptions;
 import io.iacrunner.protocol.RunTime;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskAssignment;
@@ -135,7 +136,9 @@ public final class TaskStore {
     /**
      * A task to queue; the JSON fields other than the variables are already encoded. {@code variables} holds every
      * value the run gets (the workspace's and the task's own); those named in {@code sensitiveNames} are kept only
-     * sealed. {@code tfJson} or {@code configArchive} (with its SHA-256), never both.
+     * sealed. {@code tfJson} or {@code configArchive} (with its SHA-256), never both. {@code needsConfirmation}: its
+     * plan waits for a person; {@code runOptions} (encoded; null: a normal run); {@code applyPlanOf}: the task whose
+     * stored plan it applies instead of planning (null: it plans), with that plan's summary ({@code planSummary}).
      */
     public record NewTask(
             String taskId,
@@ -148,16 +151,21 @@ public final class TaskStore {
             List<String> sensitiveNames,
             String terraformVersion,
             String labels,
-            String createdBy) {}
+            String createdBy,
+            boolean needsConfirmation,
+            String runOptions,
+            String applyPlanOf,
+            String planSummary) {}
 
     public TaskView insert(Handle h, NewTask t) {
         Split variables = Split.of(t.variables(), t.sensitiveNames());
         return h.createQuery("""
                         insert into tasks (task_id, workspace_id, action, status, tf_json, config_archive, config_sha256,
                                            variables, sealed_variables, terraform_version, labels, sensitive_variables,
-                                           created_by)
+                                           created_by, needs_confirmation, run_options, apply_plan_of, plan_summary)
                         values (:id, :ws, :action, 'queued', cast(:tf as jsonb), :archive, :archiveSha, cast(:vars as jsonb),
-                                :sealed, :tfv, cast(:labels as jsonb), cast(:sensitive as jsonb), :createdBy)
+                                :sealed, :tfv, cast(:labels as jsonb), cast(:sensitive as jsonb), :createdBy,
+                                :confirm, cast(:options as jsonb), :applyPlanOf, cast(:summary as jsonb))
                         returning *""")
                 .bind("id", t.taskId())
                 .bind("ws", t.workspaceId())
@@ -175,8 +183,45 @@ public final class TaskStore {
                 .bind("labels", t.labels())
                 .bind("sensitive", Rows.json(t.sensitiveNames()))
                 .bind("createdBy", t.createdBy())
+                .bind("confirm", t.needsConfirmation())
+                .bind("options", t.runOptions())
+                .bind("applyPlanOf", t.applyPlanOf())
+                .bind("summary", t.planSummary())
                 .map(TaskStore::view)
                 .one();
+    }
+
+    /**
+     * Queues {@code newTaskId}, a plan_apply that applies the stored plan of {@code planTaskId} instead of planning:
+     * the plan task's inputs (configuration, variables with the sensitive ones sealed anew for the new row, version,
+     * labels, run mode) and plan summary, so it shows and masks what the reviewed plan does.
+     */
+    public TaskView insertApplyOf(Handle h, String planTaskId, String newTaskId, String createdBy) {
+        NewTask copy = h.createQuery("select * from tasks where task_id = :id")
+                .bind("id", planTaskId)
+                .map((rs, ctx) -> new NewTask(
+                        newTaskId,
+                        rs.getString("workspace_id"),
+                        TaskAction.PLAN_APPLY,
+                        rs.getString("tf_json"),
+                        rs.getBytes("config_archive"),
+                        rs.getString("config_sha256"),
+                        variablesOrEmpty(rs),
+                        Rows.strings(rs, "sensitive_variables"),
+                        rs.getString("terraform_version"),
+                        rs.getString("labels"),
+                        createdBy,
+                        false,
+                        rs.getString("run_options"),
+                        planTaskId,
+                        rs.getString("plan_summary")))
+                .one();
+        return insert(h, copy);
+    }
+
+    private ObjectNode variablesOrEmpty(ResultSet rs) throws SQLException {
+        ObjectNode all = variables(rs);
+        return all == null ? WireJson.lenient().createObjectNode() : all;
     }
 
     /** The task's variables, sensitive ones opened, and which are sensitive: what the log must never show. */
@@ -367,7 +412,7 @@ public final class TaskStore {
                             select t.task_id, t.action from tasks t
                             join workspaces w on w.workspace_id = t.workspace_id
                             where t.status = 'queued' and t.labels <@ cast(:labels as jsonb) and t.action = any(:accept)
-                              and (t.action = 'plan' or (w.lock_task_id is null and not exists (
+                              and (t.action = 'plan' or ((w.lock_task_id is null or w.lock_task_id = t.task_id) and not exists (
                                     select 1 from tasks o where o.workspace_id = t.workspace_id
                                       and o.action = 'plan_apply' and o.status = 'queued' and o.seq < t.seq)))
                             order by t.seq limit :limit for update of t skip locked""")
@@ -400,7 +445,9 @@ public final class TaskStore {
                             -- <now> is clock_timestamp(): when the claim happened, not when its transaction
                             -- began, so start and finish times order correctly across concurrent transactions.
                             started_at = <now>, finished_at = null, phase = null, exit_code = null, message = null,
-                            log_lines = 0, log_complete = false, log_sha256 = null, plan_summary = null,
+                            log_lines = 0, log_complete = false, log_sha256 = null,
+                            -- An attempt that applies a stored plan keeps that plan's summary: it is what it applies.
+                            plan_summary = case when t.apply_plan_of is null then null else t.plan_summary end,
                             agent_lost_at = null, log_incomplete_reason = null
                         from workspaces w
                         left join state_versions s
@@ -721,6 +768,27 @@ public final class TaskStore {
         return changeStatus(h, task.taskId(), TaskStatus.RUNNING, to, task.agentId(), task.attempt(), outcome);
     }
 
+    /**
+     * A planned task has no running attempt either: a person's confirm (to queued) or discard moves it by its status
+     * alone, with the row locked by the caller.
+     */
+    public Optional<TaskView> movePlanned(Handle h, String taskId, TaskStatus to, Outcome outcome) {
+        return changeStatus(h, taskId, TaskStatus.PLANNED, to, null, null, outcome);
+    }
+
+    /** Who confirmed or discarded a planned task, and what they said; a confirmed one applies its own stored plan. */
+    public void recordReview(Handle h, String taskId, String reviewer, String comment, boolean confirmed) {
+        clock.at(h.createUpdate("""
+                        update tasks set reviewed_by = :by, reviewed_at = <now>, review_comment = :comment,
+                            apply_plan_of = case when :confirmed then task_id else apply_plan_of end
+                        where task_id = :id"""))
+                .bind("by", reviewer)
+                .bind("comment", comment)
+                .bind("confirmed", confirmed)
+                .bind("id", taskId)
+                .execute();
+    }
+
     /** A queued task has no attempt to fence: it moves by its status alone (canceled before it started, say). */
     public Optional<TaskView> moveQueued(Handle h, String taskId, TaskStatus to, Outcome outcome) {
         return changeStatus(h, taskId, TaskStatus.QUEUED, to, null, null, outcome);
@@ -730,8 +798,8 @@ public final class TaskStore {
      * The one UPDATE behind every {@link #move}: every status change but the claim's ({@link #take}). The transition
      * table ({@link TaskStatus#canMoveTo}) is checked first; the UPDATE then only matches while the task is still
      * {@code from} and, with {@code agentId} and {@code attempt}, still that agent's attempt. Empty means the task had
-     * moved on (or the fence did not hold) and nothing was changed. A move out of running releases or keeps the
-     * workspace lock ({@link WorkspaceLock}).
+     * moved on (or the fence did not hold) and nothing was changed. The workspace lock follows the move
+     * ({@link WorkspaceLock#moved}).
      */
     private Optional<TaskView> changeStatus(
             Handle h, String taskId, TaskStatus from, TaskStatus to, String agentId, Integer attempt, Outcome outcome) {
@@ -762,8 +830,7 @@ public final class TaskStore {
                 .bind("attempt", attempt)
                 .map(TaskStore::view)
                 .findOne();
-        if (from == TaskStatus.RUNNING)
-            moved.ifPresent(task -> WorkspaceLock.leftRunning(h, task, outcome.lockKeptBecause()));
+        moved.ifPresent(task -> WorkspaceLock.moved(h, task, from, outcome.lockKeptBecause()));
         return moved;
     }
 
@@ -820,7 +887,13 @@ public final class TaskStore {
                 Rows.value(rs, "plan_summary", PlanSummary.class),
                 rs.getString("created_by"),
                 Rows.instant(rs, "agent_lost_at"),
-                rs.getString("log_incomplete_reason"));
+                rs.getString("log_incomplete_reason"),
+                rs.getBoolean("needs_confirmation"),
+                Rows.value(rs, "run_options", RunOptions.class),
+                rs.getString("apply_plan_of"),
+                rs.getString("reviewed_by"),
+                Rows.instant(rs, "reviewed_at"),
+                rs.getString("review_comment"));
     }
 
     private TaskAssignment assignment(ResultSet rs, StatementContext ctx) throws SQLException {
@@ -838,6 +911,9 @@ public final class TaskStore {
                 Rows.base64(rs, "config_archive"),
                 null,
                 null, // the job token is issued by the service, per claim
-                rs.getLong("max_run_seconds"));
+                rs.getLong("max_run_seconds"),
+                Rows.value(rs, "run_options", RunOptions.class),
+                rs.getBoolean("needs_confirmation") && rs.getString("apply_plan_of") == null,
+                rs.getString("apply_plan_of") != null);
     }
 }

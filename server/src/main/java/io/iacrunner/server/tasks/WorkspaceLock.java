@@ -1,13 +1,16 @@
 package io.iacrunner.server.tasks;
 
 import io.iacrunner.protocol.TaskAction;
+import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
 import org.jdbi.v3.core.Handle;
 
 /**
- * The workspace lock as a side effect of its plan_apply's status, written once: the claim takes it, and the move out
- * of running releases it, or keeps it naming why a person must look first (the apply may have changed resources that
- * no state records). Plans hold no lock. A person's forced unlock is the workspaces feature's, not a status change.
+ * The workspace lock as a side effect of its plan_apply's status, written once: the claim takes it; a plan waiting for
+ * confirmation keeps it (planned, and queued again once confirmed, so nothing else applies between the review and
+ * the apply); an end releases it, or keeps it naming why a person must look first (the apply may have changed
+ * resources that no state records). Plans hold no lock. A person's forced unlock is the workspaces feature's, not a
+ * status change.
  */
 final class WorkspaceLock {
     /** The lock's reason while its apply runs, or runs again after its agent was unreachable. */
@@ -15,12 +18,15 @@ final class WorkspaceLock {
 
     private WorkspaceLock() {}
 
-    /** A claimed plan_apply takes its workspace's lock; the claim picked it only while the workspace was unlocked. */
+    /**
+     * A claimed plan_apply takes its workspace's lock; the claim picked it only while the workspace was unlocked, or
+     * locked by this very task (a confirmed plan, whose apply is claimed now).
+     */
     static void claimed(Handle h, String workspaceId, String taskId, TaskAction action) {
         if (action != TaskAction.PLAN_APPLY) return;
         int locked = h.createUpdate("""
                         update workspaces set lock_task_id = :t, lock_reason = :reason, locked_at = now()
-                        where workspace_id = :ws and lock_task_id is null""")
+                        where workspace_id = :ws and (lock_task_id is null or lock_task_id = :t)""")
                 .bind("t", taskId)
                 .bind("reason", HELD_BY_RUNNING_APPLY)
                 .bind("ws", workspaceId)
@@ -29,11 +35,21 @@ final class WorkspaceLock {
             throw new IllegalStateException("workspace " + workspaceId + " was locked under the claim of " + taskId);
     }
 
-    /** {@code task} moved out of running: its lock is released, unless {@code keptBecause} says why it stays. */
-    static void leftRunning(Handle h, TaskView task, String keptBecause) {
+    /**
+     * {@code task} moved from {@code from} to its status now. Planned, or queued again after a confirm: the lock stays
+     * with it. Out of running otherwise, or ended: released, unless {@code keptBecause} says why it stays. A task that
+     * does not hold the lock (a plan, or a plan_apply never claimed) changes nothing.
+     */
+    static void moved(Handle h, TaskView task, TaskStatus from, String keptBecause) {
         if (task.action() != TaskAction.PLAN_APPLY) return;
-        if (keptBecause != null) holdBecause(h, task.taskId(), keptBecause);
-        else release(h, task.taskId());
+        if (task.status() == TaskStatus.PLANNED) {
+            holdBecause(h, task.taskId(), "task " + task.taskId() + " waits for confirmation of its plan");
+        } else if (from == TaskStatus.PLANNED && task.status() == TaskStatus.QUEUED) {
+            holdBecause(h, task.taskId(), "task " + task.taskId() + " was confirmed: its apply is queued");
+        } else if (from == TaskStatus.RUNNING || task.status().isTerminal()) {
+            if (keptBecause != null) holdBecause(h, task.taskId(), keptBecause);
+            else release(h, task.taskId());
+        }
     }
 
     /** Keeps the lock {@code taskId} holds, now naming why. */

@@ -72,10 +72,11 @@ public final class WorkspaceService {
             return workspaces.find(h, workspaceId).orElseThrow();
         });
         log.info(
-                "workspace {}: terraform_version {}, max_run_time {}",
+                "workspace {}: terraform_version {}, max_run_time {}, auto_apply {}",
                 workspaceId,
                 settings.terraformVersion() == null ? "cleared (the agent's default)" : settings.terraformVersion(),
-                view.maxRunTime() == null ? "the pool's" : view.maxRunTime());
+                view.maxRunTime() == null ? "the pool's" : view.maxRunTime(),
+                view.autoApply());
         return view;
     }
 
@@ -105,6 +106,12 @@ public final class WorkspaceService {
                                     + " what that agent delivers later is refused")) {
                 throw ApiProblem.conflict(
                         "lock_held_by_running_task", "the lock is held by a running plan_apply; cancel it instead");
+            }
+            if (holder != null && ("planned".equals(holder.status()) || "queued".equals(holder.status()))) {
+                throw ApiProblem.conflict(
+                        "lock_held_by_planned_task",
+                        "the lock is held by task " + holder.taskId() + ", whose plan was made to be reviewed and"
+                                + " applied; discard or cancel it instead");
             }
             workspaces.unlock(h, workspaceId);
             return workspaces.find(h, workspaceId).orElseThrow();

@@ -18,15 +18,27 @@ import org.jdbi.v3.core.Jdbi;
 /** All SQL about workspaces. A workspace comes into being with its first task. */
 public final class WorkspaceStore {
     private final Jdbi jdbi;
+    private final boolean autoApplyDefault;
 
-    public WorkspaceStore(Jdbi jdbi) {
+    /** @param autoApplyDefault the auto-apply setting of a workspace created from now on */
+    public WorkspaceStore(Jdbi jdbi, boolean autoApplyDefault) {
         this.jdbi = jdbi;
+        this.autoApplyDefault = autoApplyDefault;
     }
 
     public void ensure(Handle h, String workspaceId) {
-        h.createUpdate("insert into workspaces (workspace_id) values (:id) on conflict do nothing")
+        h.createUpdate("insert into workspaces (workspace_id, auto_apply) values (:id, :auto) on conflict do nothing")
                 .bind("id", workspaceId)
+                .bind("auto", autoApplyDefault)
                 .execute();
+    }
+
+    /** Whether the workspace's plan_applys apply without waiting for confirmation. */
+    public boolean autoApply(Handle h, String workspaceId) {
+        return h.createQuery("select auto_apply from workspaces where workspace_id = :ws")
+                .bind("ws", workspaceId)
+                .mapTo(Boolean.class)
+                .one();
     }
 
     public boolean exists(Handle h, String workspaceId) {
@@ -54,9 +66,12 @@ public final class WorkspaceStore {
 
     /** @param maxRunSeconds null: the pool's */
     void updateSettings(Handle h, String workspaceId, WorkspaceSettings settings, Integer maxRunSeconds) {
-        h.createUpdate(
-                        "update workspaces set terraform_version = :tfv, max_run_seconds = :maxRun where workspace_id = :ws")
+        h.createUpdate("""
+                        update workspaces set terraform_version = :tfv, max_run_seconds = :maxRun,
+                            auto_apply = coalesce(:auto, auto_apply)
+                        where workspace_id = :ws""")
                 .bind("tfv", settings.terraformVersion())
+                .bind("auto", settings.autoApply())
                 .bind("maxRun", maxRunSeconds)
                 .bind("ws", workspaceId)
                 .execute();
@@ -90,7 +105,7 @@ public final class WorkspaceStore {
     Optional<WorkspaceView> find(Handle h, String workspaceId) {
         return h.createQuery("""
                         select w.workspace_id, w.created_at, w.lock_task_id, w.lock_reason, w.locked_at,
-                               w.current_state_version, w.terraform_version, w.max_run_seconds,
+                               w.current_state_version, w.terraform_version, w.max_run_seconds, w.auto_apply,
                                s.serial as current_state_serial, s.state::jsonb -> 'outputs' as outputs
                         from workspaces w
                         left join state_versions s on s.workspace_id = w.workspace_id and s.version = w.current_state_version
@@ -104,7 +119,8 @@ public final class WorkspaceStore {
                         Rows.instant(rs, "created_at"),
                         outputs(Rows.object(rs, "outputs")),
                         rs.getString("terraform_version"),
-                        RunTimeFormat.format(Rows.nullableInt(rs, "max_run_seconds"))))
+                        RunTimeFormat.format(Rows.nullableInt(rs, "max_run_seconds")),
+                        rs.getBoolean("auto_apply")))
                 .findOne();
     }
 

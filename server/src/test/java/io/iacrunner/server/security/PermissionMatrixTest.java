@@ -240,6 +240,16 @@ class PermissionMatrixTest {
                         List.of(task),
                         "{\"force\": false}",
                         Need.APPLY),
+                // Who may apply may review a plan, or apply a reviewed plan task's plan.
+                new Endpoint("confirm a plan", "POST", ApiPaths.TASK_CONFIRM, List.of(task), "{}", Need.APPLY),
+                new Endpoint("discard a plan", "POST", ApiPaths.TASK_DISCARD, List.of(task), "{}", Need.APPLY),
+                new Endpoint(
+                        "apply a plan task's plan",
+                        "POST",
+                        ApiPaths.TASK_APPLY_PLAN,
+                        List.of(finished),
+                        "{}",
+                        Need.APPLY),
                 new Endpoint("list variables", "GET", ApiPaths.WORKSPACE_VARIABLES, List.of(WS), null, Need.ADMIN),
                 new Endpoint(
                                 "set a variable",
@@ -374,6 +384,15 @@ class PermissionMatrixTest {
                         "{\"attempt\": 1, \"state\": {\"version\": 4,"
                                 + " \"serial\": 1, \"lineage\": \"l\", \"terraform_version\": \"1.11.4\", \"outputs\": {}, \"resources\": []}}",
                         Need.JOB),
+                new Endpoint(
+                        "plan upload",
+                        "PUT",
+                        ApiPaths.TASK_PLAN_FILE,
+                        List.of(task),
+                        "{\"attempt\": 1, \"sha256\": \"" + "0".repeat(64) + "\", \"bundle\": \"AA==\"}",
+                        Need.JOB),
+                new Endpoint("plan download", "GET", ApiPaths.TASK_PLAN_FILE, List.of(task), null, Need.JOB)
+                        .withQuery("?attempt=1"),
                 new Endpoint(
                         "hand back",
                         "POST",

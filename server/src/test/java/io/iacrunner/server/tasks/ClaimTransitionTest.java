@@ -3,13 +3,18 @@ package io.iacrunner.server.tasks;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.CreateTaskRequest;
+import io.iacrunner.protocol.PlanFileUpload;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.PullRequest;
 import io.iacrunner.protocol.PullResponse;
+import io.iacrunner.protocol.ReviewRequest;
+import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskResult;
 import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
+import io.iacrunner.protocol.WorkspaceSettings;
 import io.iacrunner.server.testing.TestServer;
 import io.iacrunner.server.util.StoreClock;
 import java.util.List;
@@ -48,7 +53,7 @@ class ClaimTransitionTest {
 
     @ParameterizedTest
     @EnumSource(value = TaskStatus.class, mode = EnumSource.Mode.EXCLUDE, names = "QUEUED")
-    void aTaskThatIsNotQueuedIsNotClaimedAsTheTransitionTableHasIt(TaskStatus status) {
+    void aTaskThatIsNotQueuedIsNotClaimedAsTheTransitionTableHasIt(TaskStatus status) throws Exception {
         assertThat(status.canMoveTo(TaskStatus.RUNNING))
                 .as("the table lets only a queued task become running")
                 .isFalse();
@@ -56,9 +61,36 @@ class ClaimTransitionTest {
         Map<String, String> labels = server.ownPool(name);
         var holder = server.registerAgentInPool(name + "-holder", name);
         var other = server.registerAgentInPool(name + "-other", name);
-        TaskView task = server.queuePlan("ws-" + name, labels);
+        boolean reviewed = status == TaskStatus.PLANNED || status == TaskStatus.DISCARDED;
+        TaskView task = reviewed ? queueReviewedApply("ws-" + name, labels) : server.queuePlan("ws-" + name, labels);
         TaskAssignment held = claimOne(holder, task.taskId());
-        if (status != TaskStatus.RUNNING) {
+        if (reviewed) {
+            byte[] bundle = "plan".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            holder.job(held)
+                    .put(
+                            ApiPaths.fill(ApiPaths.TASK_PLAN_FILE, task.taskId()),
+                            new PlanFileUpload(
+                                    held.attempt(),
+                                    java.util.HexFormat.of()
+                                            .formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                                                    .digest(bundle)),
+                                    null,
+                                    null,
+                                    java.util.Base64.getEncoder().encodeToString(bundle)),
+                            Void.class);
+            holder.job(held)
+                    .post(
+                            ApiPaths.fill(ApiPaths.TASK_RESULT, task.taskId()),
+                            new TaskResult(held.attempt(), TaskStatus.PLANNED, 0, null, 0, null),
+                            TaskView.class);
+            if (status == TaskStatus.DISCARDED) {
+                server.admin()
+                        .post(
+                                ApiPaths.fill(ApiPaths.TASK_DISCARD, task.taskId()),
+                                new ReviewRequest(null),
+                                TaskView.class);
+            }
+        } else if (status != TaskStatus.RUNNING) {
             holder.job(held)
                     .post(
                             ApiPaths.fill(ApiPaths.TASK_RESULT, task.taskId()),
@@ -100,8 +132,24 @@ class ClaimTransitionTest {
 
     private static TaskAssignment claimOne(TestServer.RegisteredAgent agent, String taskId) {
         PullResponse pulled = agent.client()
-                .post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, false, 0), PullResponse.class);
+                .post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 1, true, 0), PullResponse.class);
         assertThat(pulled.tasks()).extracting(TaskAssignment::taskId).containsExactly(taskId);
         return pulled.tasks().getFirst();
+    }
+
+    /** A plan_apply on a workspace without auto-apply: its plan waits for confirmation. */
+    private static TaskView queueReviewedApply(String workspace, Map<String, String> labels) {
+        server.admin()
+                .put(
+                        ApiPaths.fill(ApiPaths.WORKSPACE, workspace),
+                        new WorkspaceSettings(null, null, false),
+                        io.iacrunner.protocol.WorkspaceView.class);
+        var tf = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        tf.putObject("resource").putObject("terraform_data").putObject("x");
+        return server.admin()
+                .post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest(workspace, TaskAction.PLAN_APPLY, tf, null, null, labels, null, null),
+                        TaskView.class);
     }
 }

@@ -68,7 +68,9 @@ public final class TestServer implements AutoCloseable {
             ServerConfig config = adjust.apply(ServerConfig.builder()
                             .pingInterval(Duration.ofSeconds(1))
                             // Tests mint many credentials from one address; RateLimitTest sets its own limit.
-                            .credentialRequestsPerMinute(100_000))
+                            .credentialRequestsPerMinute(100_000)
+                            // A plan_apply applies at once unless a test of plan review turns this off.
+                            .autoApplyDefault(true))
                     .build();
             SteppedClock clock = new SteppedClock();
             return new TestServer(
