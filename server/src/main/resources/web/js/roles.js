@@ -16,3 +16,6 @@ export function holds(who, workspaceId, needed) {
 export function roleToRun(action) {
   return action === 'plan_apply' ? 'apply' : 'plan';
 }
+
+/** The role that may confirm or discard a planned run, or apply a reviewed plan: apply, as the server checks it. */
+export const ROLE_TO_REVIEW = 'apply';

@@ -2,7 +2,7 @@
 // request is still checked by the server.
 
 import { ApiError, api, token } from './api.js';
-import { holds, roleToRun } from './roles.js';
+import { ROLE_TO_REVIEW, holds, roleToRun } from './roles.js';
 
 /** Kinds of token a person uses; pool and agent tokens are for agents. */
 const PEOPLE = ['admin', 'user'];
@@ -45,6 +45,11 @@ export const session = {
   /** Cancel and force-cancel need the role that may queue the run: plan for a plan, apply for a plan_apply. */
   canCancel(task) {
     return holds(who, task.workspace_id, roleToRun(task.action));
+  },
+
+  /** Confirm and discard need the apply role in the run's workspace. */
+  canReview(task) {
+    return holds(who, task.workspace_id, ROLE_TO_REVIEW);
   },
 
   /** Agents and pools are a global admin's to list; the server refuses them to every other token. */

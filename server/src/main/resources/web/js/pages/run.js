@@ -13,7 +13,10 @@ const STATE_TEXT = {
   failed: 'not available',
 };
 
-/** One run: its details, plan summary, cancel buttons for those allowed, and the live log. */
+/**
+ * One run: its details, plan summary, cancel buttons for those allowed (confirm and discard while its plan waits),
+ * and the live log.
+ */
 export function runPage(main, page, taskId) {
   page.title(`Run ${taskId}`);
   const crumbs = h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/' }, 'Workspaces'));
@@ -46,7 +49,7 @@ export function runPage(main, page, taskId) {
     }
   };
 
-  const stream = new LogStream(taskId, {
+  const openStream = () => new LogStream(taskId, {
     onLines: (lines) => {
       view.append(lines);
       lineCount.textContent = `${view.texts.length.toLocaleString('en')} lines`;
@@ -62,6 +65,7 @@ export function runPage(main, page, taskId) {
       connection.dataset.state = state;
     },
   });
+  let stream = openStream();
   stream.start();
   view.element.iacStream = stream;
   page.onLeave(() => stream.stop());
@@ -116,6 +120,13 @@ export function runPage(main, page, taskId) {
         ? item('Agent unreachable', h('span', {}, 'since ', timeEl(t.agent_unreachable_since), ': the apply goes on there and is delivered when the agent is back'))
         : null,
       t.terraform_version ? item('Terraform', t.terraform_version) : null,
+      runMode(t.run_options) ? item('Run mode', runMode(t.run_options)) : null,
+      t.apply_plan_of && t.apply_plan_of !== t.task_id
+        ? item('Applies the plan of', h('a', { href: `#/runs/${seg(t.apply_plan_of)}` }, t.apply_plan_of))
+        : null,
+      t.reviewed_by ? item(t.status === 'discarded' ? 'Discarded by' : 'Confirmed by',
+        h('span', {}, t.reviewed_by, ' ', timeEl(t.reviewed_at))) : null,
+      t.review_comment ? item('Comment', t.review_comment) : null,
       item('Log', `${t.log_lines.toLocaleString('en')} lines stored${t.log_complete ? ', complete (checked)' : ''}`
         + (t.log_incomplete_reason ? `; incomplete: ${t.log_incomplete_reason}` : ''))));
     showPlan(t.plan_summary);
@@ -136,6 +147,10 @@ export function runPage(main, page, taskId) {
   }
 
   function showActions(t) {
+    if (t.status === 'planned') {
+      showReview(t);
+      return;
+    }
     if (isDone(t) || !session.canCancel(t)) {
       actions.replaceChildren();
       return;
@@ -146,6 +161,43 @@ export function runPage(main, page, taskId) {
         onclick: () => cancel(false) }, 'Cancel run'),
       running ? h('button', { type: 'button', class: 'danger', id: 'force-cancel', onclick: () => cancel(true) }, 'Force cancel') : null,
       running ? h('span', { class: 'muted' }, 'Cancel interrupts Terraform and waits for it to stop; force cancel kills it at once.') : null);
+  }
+
+  /** A planned run: the destroy warning, and confirm and discard for a token that may apply. */
+  function showReview(t) {
+    const warning = t.run_options?.destroy
+      ? h('p', { class: 'destroy-warning', role: 'alert' }, 'This run destroys every resource of the workspace.')
+      : null;
+    if (!session.canReview(t)) {
+      actions.replaceChildren(warning, h('p', { class: 'muted' }, 'The plan waits for someone who may apply to confirm or discard it.'));
+      return;
+    }
+    if (actions.querySelector('#review-comment')) return; // keep what is being typed
+    const comment = h('input', { type: 'text', id: 'review-comment', maxlength: '4000', placeholder: 'Comment (optional)' });
+    actions.replaceChildren(warning,
+      h('label', { for: 'review-comment' }, 'Comment '), comment,
+      h('button', { type: 'button', id: 'confirm', onclick: () => review('confirm', comment.value) },
+        t.run_options?.destroy ? 'Confirm and destroy' : 'Confirm and apply'),
+      h('button', { type: 'button', class: 'danger', id: 'discard', onclick: () => review('discard', comment.value) }, 'Discard'),
+      h('span', { class: 'muted' }, 'Confirm applies exactly this plan; discard drops it.'));
+  }
+
+  async function review(verdict, comment) {
+    if (verdict === 'discard' && !window.confirm(`Discard the plan of run ${taskId}?`)) return;
+    try {
+      task = await api.post(`/tasks/${seg(taskId)}/${verdict}`, { comment: comment || null });
+      show(task);
+      if (verdict === 'confirm') {
+        // The apply is a new attempt with a log of its own: follow it.
+        stream.stop();
+        view.clear();
+        stream = openStream();
+        view.element.iacStream = stream;
+        stream.start();
+      }
+    } catch (e) {
+      showError(e);
+    }
   }
 
   async function cancel(force) {
@@ -162,6 +214,17 @@ export function runPage(main, page, taskId) {
   function showError(e) {
     errors.replaceChildren(errorBox(e instanceof ApiError && e.status === 404 ? new Error(`There is no run ${taskId}.`) : e));
   }
+}
+
+/** The run mode in words, or null for a normal run. */
+function runMode(options) {
+  if (!options) return null;
+  const parts = [];
+  if (options.destroy) parts.push('destroy');
+  if (options.refresh_only) parts.push('refresh only');
+  options.targets.forEach((a) => parts.push(`target ${a}`));
+  options.replaces.forEach((a) => parts.push(`replace ${a}`));
+  return parts.length ? parts.join(', ') : null;
 }
 
 function item(term, value) {

@@ -1,7 +1,8 @@
 import { api, seg } from '../api.js';
 import { errorBox, fmtDuration, h, replaceKeepingFocus, statusBadge, table, timeEl } from '../dom.js';
+import { waitingFirst } from '../runorder.js';
 
-/** A workspace's runs, newest first, with its lock and state; live while runs move. */
+/** A workspace's runs, those waiting for confirmation first, then newest first, with its lock and state; live. */
 export function runsPage(main, page, workspaceId) {
   page.title(`${workspaceId}: runs`);
   const summary = h('p', { class: 'summary' });
@@ -27,9 +28,9 @@ export function runsPage(main, page, workspaceId) {
         ws.lock ? h('span', { class: 'locked' }, 'Locked by ', h('a', { href: `#/runs/${seg(ws.lock.task_id)}` }, ws.lock.task_id),
           ws.lock.reason ? ` (${ws.lock.reason})` : '') : 'Unlocked',
         ` · state serial ${ws.current_state_serial ?? '—'} (version ${ws.current_state_version ?? '—'})`);
-      replaceKeepingFocus(body, table('Runs, newest first',
+      replaceKeepingFocus(body, table('Runs, waiting for confirmation first, then newest first',
         ['Run', 'Action', 'Status', 'Queued by', 'Queued', 'Started', 'Duration', 'Agent'],
-        tasks.map((t) => [
+        waitingFirst(tasks).map((t) => [
           h('a', { href: `#/runs/${seg(t.task_id)}`, dataset: { key: t.task_id } }, t.task_id),
           t.action,
           h('span', {}, statusBadge(t.status), t.cancel_requested && !isDone(t) ? ' cancel requested' : ''),
@@ -47,4 +48,5 @@ export function runsPage(main, page, workspaceId) {
   });
 }
 
-export const isDone = (task) => !['queued', 'running'].includes(task.status);
+/** Nothing more happens to it: not queued, running, or planned (waiting for a person). */
+export const isDone = (task) => !['queued', 'running', 'planned'].includes(task.status);
