@@ -15,8 +15,9 @@ alter table tasks add constraint tasks_status_check
 alter table tasks add column needs_confirmation boolean not null default false;
 alter table tasks add column run_options jsonb;
 -- The task whose stored plan this task's next attempt applies instead of planning: itself once confirmed, the
--- reviewed plan task for ./iac task apply. Null: it plans.
-alter table tasks add column apply_plan_of text references tasks (task_id);
+-- reviewed plan task for ./iac task apply. Null: it plans. Deferred: an export lists tasks in no particular order, and
+-- the import checks the reference when its transaction commits.
+alter table tasks add column apply_plan_of text references tasks (task_id) deferrable initially deferred;
 -- Who confirmed or discarded the plan, when, and what they said.
 alter table tasks add column reviewed_by text;
 alter table tasks add column reviewed_at timestamptz;

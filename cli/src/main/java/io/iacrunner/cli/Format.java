@@ -53,6 +53,12 @@ final class Format {
         if (t.labels() != null && !t.labels().isEmpty()) fields.put("labels", Labels.text(t.labels()));
         if (t.cancelRequested()) fields.put("cancel_requested", true);
         if (t.planSummary() != null) fields.put("plan", planText(t.planSummary()));
+        if (t.needsConfirmation()) fields.put("needs_confirmation", true);
+        if (t.runOptions() != null)
+            fields.put("run_options", String.join(" ", t.runOptions().planArguments()));
+        if (t.applyPlanOf() != null) fields.put("apply_plan_of", t.applyPlanOf());
+        if (t.reviewedBy() != null) fields.put("reviewed_by", t.reviewedBy() + " at " + t.reviewedAt());
+        if (t.reviewComment() != null) fields.put("review_comment", t.reviewComment());
         return keyValues(fields);
     }
 

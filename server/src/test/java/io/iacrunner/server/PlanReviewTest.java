@@ -211,7 +211,7 @@ class PlanReviewTest {
         // Nothing else applies in between: the next plan_apply waits behind the lock.
         TaskView next = ws.queue(TaskAction.PLAN_APPLY);
         assertThat(ws.pull("other")).as("the lock keeps the next apply queued").isEmpty();
-        // The planned attempt cannot apply on its own.
+        // The planned attempt cannot apply on its own: it is no longer running.
         assertRefused(() -> planner.phase(TaskPhase.APPLYING), 409, ErrorCodes.STALE_ATTEMPT);
 
         TaskView confirmed = review(server.admin(), ApiPaths.TASK_CONFIRM, created.taskId(), "looks right");
@@ -283,6 +283,10 @@ class PlanReviewTest {
                     assertThat(e.code()).isEqualTo(ErrorCodes.TASK_NOT_PLANNED);
                     assertThat(e.getMessage()).contains("is running");
                 });
+        // The plan phase of a run that waits can neither apply nor store state.
+        assertRefused(() -> running.phase(TaskPhase.APPLYING), 409, "confirmation_required");
+        assertRefused(() -> running.uploadState(state(1, "lineage-" + ws.id())), 409, "confirmation_required");
+        assertThat(server.workspace(ws.id()).currentStateSerial()).isNull();
         // A planned result without its plan stored is refused, and the task stays running.
         assertRefused(() -> running.result(TaskStatus.PLANNED), 409, ErrorCodes.NO_STORED_PLAN);
         assertThat(task(queued.taskId()).status()).isEqualTo(TaskStatus.RUNNING);

@@ -9,6 +9,7 @@ import io.iacrunner.protocol.StateVersionView;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.problems.ApiProblem;
+import io.iacrunner.server.tasks.PlanStore;
 import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Rows;
@@ -63,6 +64,8 @@ public final class StateService {
                 throw ApiProblem.conflict(
                         "plan_cannot_change_state", "task " + taskId + " is a plan; plans never change state");
             }
+            // The plan phase of a run that waits for confirmation applies nothing, so it stores no state either.
+            PlanStore.requireMayApply(tasks.lockForUpdate(h, taskId).orElseThrow());
             var current = states.lockCurrent(h, attempt.workspaceId());
             String digest = sha256(text);
             if (current.isPresent()

@@ -44,6 +44,7 @@ public final class StoreTransfer {
             "workspaces",
             "workspace_variables",
             "tasks",
+            "stored_plans",
             "log_chunks",
             "state_versions",
             "audit_events");

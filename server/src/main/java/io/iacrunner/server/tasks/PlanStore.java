@@ -119,7 +119,7 @@ public final class PlanStore {
     }
 
     /** The applying phase of a plan that waits for confirmation is refused: only a confirmed, stored plan applies. */
-    static void requireMayApply(TaskView task) {
+    public static void requireMayApply(TaskView task) {
         if (task.needsConfirmation() && task.applyPlanOf() == null) {
             throw ApiProblem.conflict(
                     "confirmation_required",
