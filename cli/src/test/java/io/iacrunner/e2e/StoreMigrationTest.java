@@ -60,6 +60,7 @@ class StoreMigrationTest {
                 .port(0)
                 .dataDir(data)
                 .pingInterval(Duration.ofSeconds(2))
+                .autoApplyDefault(true) // its apply runs at once: what moves is a store with an applied state
                 .build();
         String admin;
         List<TaskView> before;
