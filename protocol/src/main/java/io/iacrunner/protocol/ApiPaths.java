@@ -43,6 +43,10 @@ public final class ApiPaths {
     public static final String WORKSPACE_STATE = PREFIX + "/workspaces/{workspace_id}/state";
     public static final String WORKSPACE_STATE_VERSIONS = PREFIX + "/workspaces/{workspace_id}/state/versions";
     public static final String WORKSPACE_STATE_ROLLBACK = PREFIX + "/workspaces/{workspace_id}/state/rollback";
+    /** Terraform's {@code http} backend: GET the state, POST a new one (with {@code ?ID=} the lock it holds). */
+    public static final String WORKSPACE_TERRAFORM_STATE = PREFIX + "/workspaces/{workspace_id}/terraform/state";
+    /** Terraform's {@code http} backend's lock: {@code LOCK} takes it, {@code UNLOCK} releases it. */
+    public static final String WORKSPACE_TERRAFORM_LOCK = PREFIX + "/workspaces/{workspace_id}/terraform/lock";
 
     /** A one-time ticket that opens a viewer WebSocket in place of the Authorization header ({@link WsTicket}). */
     public static final String WS_TICKETS = PREFIX + "/ws-tickets";

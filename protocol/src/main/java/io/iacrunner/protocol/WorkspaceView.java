@@ -21,6 +21,10 @@ public record WorkspaceView(
     /** A root module output; a sensitive one's value is never sent ({@code value} is null then). */
     public record Output(JsonNode value, boolean sensitive) {}
 
-    /** A running plan_apply holds it; a lost apply keeps it until a forced unlock ({@code reason} says why). */
-    public record Lock(String taskId, String reason, Instant lockedAt) {}
+    /**
+     * A running plan_apply holds it ({@code taskId}); a lost apply keeps it until a forced unlock ({@code reason} says
+     * why); or a local Terraform run holds it through the {@code http} backend ({@code terraformLockId}, the ID
+     * Terraform's {@code force-unlock} names; {@code taskId} is null then).
+     */
+    public record Lock(String taskId, String reason, Instant lockedAt, String terraformLockId) {}
 }

@@ -2,12 +2,16 @@ package io.iacrunner.server.tasks;
 
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskView;
+import java.util.ArrayList;
+import java.util.List;
 import org.jdbi.v3.core.Handle;
 
 /**
  * The workspace lock as a side effect of its plan_apply's status, written once: the claim takes it, and the move out
  * of running releases it, or keeps it naming why a person must look first (the apply may have changed resources that
- * no state records). Plans hold no lock. A person's forced unlock is the workspaces feature's, not a status change.
+ * no state records). Plans hold no lock. A local Terraform run holds the same lock through the http backend
+ * ({@code workspaces.TerraformLocks}); the claim takes none while it does. A person's forced unlock is the workspaces
+ * feature's, not a status change.
  */
 final class WorkspaceLock {
     /** The lock's reason while its apply runs, or runs again after its agent was unreachable. */
@@ -15,12 +19,32 @@ final class WorkspaceLock {
 
     private WorkspaceLock() {}
 
+    /**
+     * The {@code chosen} candidates less a plan_apply whose workspace a local Terraform run locked since the
+     * candidates were read (its lock is taken outside the claim: {@code workspaces.TerraformLocks}). The workspace's
+     * row stays locked until the claim commits, so no lock can be taken between this check and {@link #claimed}.
+     *
+     * @param candidates task id, action and workspace id of each candidate
+     */
+    static List<String> stillFree(Handle h, List<String[]> candidates, List<String> chosen) {
+        List<String> free = new ArrayList<>(chosen);
+        for (String[] c : candidates) {
+            if (!chosen.contains(c[0]) || TaskAction.fromWire(c[1]) != TaskAction.PLAN_APPLY) continue;
+            boolean unlocked =
+                    h.createQuery("""
+                            select lock_task_id is null and terraform_lock_id is null from workspaces
+                            where workspace_id = :ws for update""").bind("ws", c[2]).mapTo(Boolean.class).one();
+            if (!unlocked) free.remove(c[0]);
+        }
+        return free;
+    }
+
     /** A claimed plan_apply takes its workspace's lock; the claim picked it only while the workspace was unlocked. */
     static void claimed(Handle h, String workspaceId, String taskId, TaskAction action) {
         if (action != TaskAction.PLAN_APPLY) return;
         int locked = h.createUpdate("""
                         update workspaces set lock_task_id = :t, lock_reason = :reason, locked_at = now()
-                        where workspace_id = :ws and lock_task_id is null""")
+                        where workspace_id = :ws and lock_task_id is null and terraform_lock_id is null""")
                 .bind("t", taskId)
                 .bind("reason", HELD_BY_RUNNING_APPLY)
                 .bind("ws", workspaceId)

@@ -267,6 +267,48 @@ class PermissionMatrixTest {
                 new Endpoint("unlock", "POST", ApiPaths.WORKSPACE_UNLOCK, List.of(WS), "{\"force\": true}", Need.ADMIN),
                 new Endpoint(
                         "rollback", "POST", ApiPaths.WORKSPACE_STATE_ROLLBACK, List.of(WS), "{\"to\": 1}", Need.ADMIN),
+                // Terraform's http backend: a caller without a role is refused with 403 wherever it may not read,
+                // since Terraform would take a 404 for "no state yet" (so `.creating()`, which expects just that).
+                new Endpoint(
+                                "terraform: state",
+                                "GET",
+                                ApiPaths.WORKSPACE_TERRAFORM_STATE,
+                                List.of(WS),
+                                null,
+                                Need.READ)
+                        .creating(),
+                new Endpoint(
+                                "terraform: write state",
+                                "POST",
+                                ApiPaths.WORKSPACE_TERRAFORM_STATE,
+                                List.of(WS),
+                                "{\"version\": 4, \"serial\": 1, \"lineage\": \"l\"}",
+                                Need.APPLY)
+                        .creating(),
+                new Endpoint(
+                                "terraform: lock",
+                                "LOCK",
+                                ApiPaths.WORKSPACE_TERRAFORM_LOCK,
+                                List.of(WS),
+                                "{\"ID\": \"matrix\"}",
+                                Need.APPLY)
+                        .creating(),
+                new Endpoint(
+                                "terraform: unlock",
+                                "UNLOCK",
+                                ApiPaths.WORKSPACE_TERRAFORM_LOCK,
+                                List.of(WS),
+                                "{\"ID\": \"matrix\"}",
+                                Need.APPLY)
+                        .creating(),
+                new Endpoint(
+                                "terraform: force-unlock",
+                                "UNLOCK",
+                                ApiPaths.WORKSPACE_TERRAFORM_LOCK,
+                                List.of(WS),
+                                null,
+                                Need.ADMIN)
+                        .creating(),
                 new Endpoint("list agents", "GET", ApiPaths.AGENTS, List.of(), null, Need.GLOBAL_ADMIN),
                 new Endpoint("list pools", "GET", ApiPaths.POOLS, List.of(), null, Need.GLOBAL_ADMIN),
                 new Endpoint("show pool", "GET", ApiPaths.POOL, List.of("default-pool"), null, Need.GLOBAL_ADMIN),
