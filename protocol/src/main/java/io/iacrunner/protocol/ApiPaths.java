@@ -61,6 +61,18 @@ public final class ApiPaths {
     /** The public keys that verify the server's JWTs (agent and job tokens). */
     public static final String JWKS = "/.well-known/jwks.json";
 
+    /**
+     * Terraform's service discovery: where a {@code cloud} block's host serves the Terraform Cloud API ({@code tfe.v2},
+     * under {@link #TFE_PREFIX}). Public, like Terraform Cloud's own.
+     */
+    public static final String TERRAFORM_DISCOVERY = "/.well-known/terraform.json";
+
+    /** The Terraform Cloud API as Terraform's CLI uses it (JSON:API), separate from ours under {@link #PREFIX}. */
+    public static final String TFE_PREFIX = "/api/v2/";
+
+    /** What Terraform's API client (go-tfe) asks first, reading the API version from its headers. */
+    public static final String TFE_PING = TFE_PREFIX + "ping";
+
     public static final String READY = "/readyz";
     public static final String METRICS = "/metrics";
 

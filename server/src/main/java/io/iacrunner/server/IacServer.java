@@ -47,6 +47,7 @@ import io.iacrunner.server.tasks.LeaseMonitor;
 import io.iacrunner.server.tasks.TaskRoutes;
 import io.iacrunner.server.tasks.TaskService;
 import io.iacrunner.server.tasks.TaskStore;
+import io.iacrunner.server.tfapi.TerraformCloudRoutes;
 import io.iacrunner.server.tokens.TokenRoutes;
 import io.iacrunner.server.util.Signals;
 import io.iacrunner.server.util.StoreClock;
@@ -272,6 +273,7 @@ public final class IacServer implements AutoCloseable {
                             new TerraformLocks(jdbi, workspaceStore, queueSignals, TaskService.QUEUE),
                             workspaceService,
                             audit),
+                    new TerraformCloudRoutes(),
                     new VariableRoutes(auth, variableService),
                     new PoolRoutes(auth, new PoolService(poolStore, apiTokens), audit, tokenIssues),
                     new AuditRoutes(auth, audit));

@@ -208,6 +208,8 @@ class PermissionMatrixTest {
                 new Endpoint("readiness", "GET", ApiPaths.READY, List.of(), null, Need.PUBLIC),
                 new Endpoint("metrics", "GET", ApiPaths.METRICS, List.of(), null, Need.PUBLIC),
                 new Endpoint("jwks", "GET", ApiPaths.JWKS, List.of(), null, Need.PUBLIC),
+                new Endpoint("terraform discovery", "GET", ApiPaths.TERRAFORM_DISCOVERY, List.of(), null, Need.PUBLIC),
+                new Endpoint("terraform cloud ping", "GET", ApiPaths.TFE_PING, List.of(), null, Need.PUBLIC),
                 new Endpoint("whoami", "GET", ApiPaths.WHOAMI, List.of(), null, Need.ANY_USER),
                 new Endpoint("WebSocket ticket", "POST", ApiPaths.WS_TICKETS, List.of(), "{}", Need.ANY_USER),
                 new Endpoint("list tasks", "GET", ApiPaths.TASKS, List.of(), null, Need.ANY_USER),
