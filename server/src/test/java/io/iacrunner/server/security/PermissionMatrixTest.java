@@ -131,8 +131,8 @@ class PermissionMatrixTest {
 
     @BeforeAll
     static void start() throws Exception {
-        // The simulated agents never ping: a lease longer than the matrix runs (minutes, on a loaded machine) keeps their
-        // tasks theirs, so a refusal's "nothing changed" never sees a recovery that time alone caused.
+        // The simulated agents never ping: a lease longer than the matrix runs (minutes, on a loaded machine) keeps
+        // their tasks theirs, so a refusal's "nothing changed" never sees a recovery that time alone caused.
         server = TestServer.start(c -> c.pingInterval(Duration.ofSeconds(60)).agentLease(Duration.ofHours(1)));
         raw = new RawHttp(server.baseUrl());
         var agent = server.registerAgent("matrix");
