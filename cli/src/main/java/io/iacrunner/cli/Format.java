@@ -2,6 +2,7 @@ package io.iacrunner.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.iacrunner.protocol.AgentView;
+import io.iacrunner.protocol.HttpBackendSettings;
 import io.iacrunner.protocol.Isolation;
 import io.iacrunner.protocol.PlanSummary;
 import io.iacrunner.protocol.PoolConfig;
@@ -85,15 +86,24 @@ final class Format {
         return table(List.of("ID", "MAX_PLANS", "APPLY_CONCURRENT", "MAX_RUN_TIME", "LABELS"), rows);
     }
 
-    /** The lock reads {@code free}, or names its task and since when, with the reason on a line of its own. */
-    static String workspaceDetails(WorkspaceView w) {
+    /**
+     * The lock reads {@code free}, or names its holder (a task, or a local Terraform run by its lock ID) and since
+     * when, with the reason on a line of its own; then where Terraform's {@code http} backend reaches its state.
+     */
+    static String workspaceDetails(WorkspaceView w, HttpBackendSettings backend) {
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("workspace_id", w.workspaceId());
         WorkspaceView.Lock lock = w.lock();
         if (lock == null) {
             fields.put("lock", "free");
-        } else {
+        } else if (lock.taskId() != null) {
             fields.put("lock", "held by task " + text(lock.taskId()) + " since " + text(lock.lockedAt()));
+            fields.put("lock_reason", lock.reason());
+        } else {
+            fields.put(
+                    "lock",
+                    "held by a local Terraform run (lock ID " + text(lock.terraformLockId()) + ") since "
+                            + text(lock.lockedAt()));
             fields.put("lock_reason", lock.reason());
         }
         fields.put("state_version", w.currentStateVersion());
@@ -101,6 +111,7 @@ final class Format {
         fields.put("terraform_version", w.terraformVersion() == null ? "(the agent's default)" : w.terraformVersion());
         fields.put("max_run_time", w.maxRunTime() == null ? "(the pool's)" : w.maxRunTime());
         fields.put("created_at", w.createdAt());
+        fields.put("http_backend", backend.address());
         if (w.outputs() != null) {
             w.outputs()
                     .forEach((name, output) -> fields.put(
@@ -159,7 +170,9 @@ final class Format {
             rows.add(List.of(
                     Integer.toString(v.version()),
                     Long.toString(v.serial()),
-                    v.rollbackOf() != null ? "rollback to " + v.rollbackOf() : text(v.taskId()),
+                    v.rollbackOf() != null
+                            ? "rollback to " + v.rollbackOf()
+                            : v.pushedBy() != null ? "pushed by " + v.pushedBy() : text(v.taskId()),
                     shortTime(v.createdAt()),
                     v.sha256() == null
                             ? NONE

@@ -2,11 +2,13 @@ package io.iacrunner.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.protocol.RollbackRequest;
 import io.iacrunner.protocol.StateVersionView;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -21,14 +23,19 @@ import picocli.CommandLine.Spec;
         name = "state",
         mixinStandardHelpOptions = true,
         description = "Workspace state versions.",
-        subcommands = {StateCommand.Show.class, StateCommand.Versions.class, StateCommand.Rollback.class})
+        subcommands = {
+            StateCommand.Show.class,
+            StateCommand.Versions.class,
+            StateCommand.Rollback.class,
+            StateCommand.Push.class
+        })
 public final class StateCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "missing command: show, versions or rollback");
+        throw new ParameterException(spec.commandLine(), "missing command: show, versions, rollback or push");
     }
 
     @Command(
@@ -155,6 +162,43 @@ public final class StateCommand implements Runnable {
             ctx.out()
                     .println("workspace " + workspace + ": version " + written.version() + " (serial "
                             + written.serial() + ") restores the content of version " + to);
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(
+            name = "push",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Import a Terraform state file (terraform.tfstate) as the workspace's new current version, as",
+                "`terraform state push` does through the http backend: the workspace's lineage (the first state sets",
+                "it) and a serial above the current one. Refused while the workspace is locked. Creates the workspace",
+                "if it is new; needs the apply role.",
+            })
+    public static final class Push implements Callable<Integer> {
+        private final CliContext ctx;
+
+        @Mixin
+        ClientOptions client;
+
+        @Parameters(index = "0", paramLabel = "WS", description = "Workspace id.")
+        String workspace;
+
+        @Parameters(index = "1", paramLabel = "FILE", description = "The state file.")
+        Path file;
+
+        public Push(CliContext ctx) {
+            this.ctx = ctx;
+        }
+
+        @Override
+        public Integer call() {
+            ObjectNode state = JsonFiles.readObject(ctx.resolve(file), "FILE");
+            StateVersionView written = client.client()
+                    .post(ApiPaths.fill(ApiPaths.WORKSPACE_TERRAFORM_STATE, workspace), state, StateVersionView.class);
+            ctx.out()
+                    .println("workspace " + workspace + ": version " + written.version() + " (serial "
+                            + written.serial() + ", lineage " + written.lineage() + ") from " + file);
             return ExitCodes.OK;
         }
     }

@@ -1,8 +1,11 @@
 package io.iacrunner.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.HttpBackendSettings;
 import io.iacrunner.protocol.UnlockRequest;
+import io.iacrunner.protocol.WireJson;
 import io.iacrunner.protocol.WorkspaceSettings;
 import io.iacrunner.protocol.WorkspaceView;
 import java.util.concurrent.Callable;
@@ -32,8 +35,9 @@ public final class WorkspaceCommand implements Runnable {
             name = "show",
             mixinStandardHelpOptions = true,
             description = {
-                "Show a workspace: who holds its lock (a running plan_apply, or a lost one)",
-                "and its current state version.",
+                "Show a workspace: who holds its lock (a running plan_apply, a lost one, or a local",
+                "Terraform run), its current state version, and the settings of Terraform's http backend",
+                "for it (--json: http_backend).",
             })
     public static final class Show implements Callable<Integer> {
         private final CliContext ctx;
@@ -54,7 +58,14 @@ public final class WorkspaceCommand implements Runnable {
         @Override
         public Integer call() {
             WorkspaceView view = client.client().get(ApiPaths.fill(ApiPaths.WORKSPACE, workspace), WorkspaceView.class);
-            ctx.out().print(json ? Format.json(view) + "\n" : Format.workspaceDetails(view));
+            HttpBackendSettings backend = HttpBackendSettings.of(client.serverUrl(), workspace);
+            if (!json) {
+                ctx.out().print(Format.workspaceDetails(view, backend));
+                return ExitCodes.OK;
+            }
+            ObjectNode out = WireJson.lenient().valueToTree(view);
+            out.set("http_backend", WireJson.lenient().valueToTree(backend));
+            ctx.out().print(Format.json(out) + "\n");
             return ExitCodes.OK;
         }
     }

@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class StateAndAgentsCommandTest {
     FakeApi api;
@@ -33,6 +35,32 @@ class StateAndAgentsCommandTest {
         assertThat(run.out()).contains("\n  \"serial\" : 3,").contains("12345678901234567890.10");
         JsonNode parsed = new ObjectMapper().readTree(run.out());
         assertThat(parsed.path("lineage").asText()).isEqualTo("abc");
+    }
+
+    @Test
+    void statePushSendsTheFileAsItIsAndSaysWhichVersionItBecame(@TempDir Path dir) throws Exception {
+        Files.writeString(
+                dir.resolve("terraform.tfstate"),
+                "{\"version\":4,\"serial\":9,\"lineage\":\"abc\",\"outputs\":{\"n\":{\"value\":1.10}}}");
+        api.on("POST", "/api/v1/workspaces/demo/terraform/state", FakeApi.Reply.ok("""
+                {"workspace_id":"demo","version":4,"serial":9,"lineage":"abc","sha256":"00","task_id":null,
+                 "rollback_of":null,"created_at":"2025-11-25T10:00:00Z","pushed_by":"me (tok-1)"}"""));
+        CliRun run = CliRun.run(dir, "state", "push", "demo", "terraform.tfstate", "--server", api.url());
+        assertThat(run.exit()).as(run.toString()).isZero();
+        assertThat(run.out()).contains("workspace demo: version 4 (serial 9, lineage abc)");
+        assertThat(api.requests.getLast().body()).contains("\"serial\":9").contains("1.10");
+    }
+
+    @Test
+    void statePushShowsTheServersRefusal(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("old.tfstate"), "{\"version\":4,\"serial\":1,\"lineage\":\"abc\"}");
+        api.on(
+                "POST",
+                "/api/v1/workspaces/demo/terraform/state",
+                FakeApi.Reply.error(409, "state_conflict", "serial 1 is not above the current serial 3"));
+        CliRun run = CliRun.run(dir, "state", "push", "demo", "old.tfstate", "--server", api.url());
+        assertThat(run.exit()).isEqualTo(4);
+        assertThat(run.err()).contains("state_conflict: serial 1 is not above the current serial 3");
     }
 
     @Test

@@ -73,6 +73,32 @@ class WorkspaceAndCancelCommandTest {
     }
 
     @Test
+    void showNamesALocalTerraformRunHoldingTheLockAndWhereItsBackendIs() {
+        api.on("GET", "/api/v1/workspaces/demo", FakeApi.Reply.ok("""
+                {"workspace_id":"demo","lock":{"task_id":null,"reason":"held by a local Terraform run: ...",
+                 "locked_at":"2025-11-25T10:05:00Z","terraform_lock_id":"8f1c"},"created_at":"2025-11-25T10:00:00Z"}"""));
+        CliRun run = CliRun.run(dir, "workspace", "show", "demo", "--server", api.url());
+        assertThat(run.exit()).as(run.toString()).isZero();
+        assertThat(run.out())
+                .containsPattern(
+                        "(?m)^lock: +held by a local Terraform run \\(lock ID 8f1c\\) since 2025-11-25T10:05:00Z$")
+                .containsPattern("(?m)^http_backend: +" + api.url() + "/api/v1/workspaces/demo/terraform/state$");
+    }
+
+    @Test
+    void showJsonPrintsTheHttpBackendSettingsForTheServerItReached() throws Exception {
+        api.on("GET", "/api/v1/workspaces/demo", FakeApi.Reply.ok(FREE));
+        CliRun run = CliRun.run(dir, "workspace", "show", "demo", "--json", "--server", api.url() + "/");
+        JsonNode backend = json.readTree(run.out()).path("http_backend");
+        assertThat(backend.path("address").asText()).isEqualTo(api.url() + "/api/v1/workspaces/demo/terraform/state");
+        assertThat(backend.path("lock_address").asText())
+                .isEqualTo(backend.path("unlock_address").asText())
+                .isEqualTo(api.url() + "/api/v1/workspaces/demo/terraform/lock");
+        assertThat(backend.path("lock_method").asText()).isEqualTo("LOCK");
+        assertThat(backend.path("unlock_method").asText()).isEqualTo("UNLOCK");
+    }
+
+    @Test
     void unlockWithoutForceIsAUsageErrorThatSaysWhy() {
         CliRun run = CliRun.run(dir, "workspace", "unlock", "demo", "--server", api.url());
         assertThat(run.exit()).as(run.toString()).isEqualTo(2);

@@ -55,6 +55,10 @@ public final class ApiPaths {
     public static final String WORKSPACE_STATE = PREFIX + "/workspaces/{workspace_id}/state";
     public static final String WORKSPACE_STATE_VERSIONS = PREFIX + "/workspaces/{workspace_id}/state/versions";
     public static final String WORKSPACE_STATE_ROLLBACK = PREFIX + "/workspaces/{workspace_id}/state/rollback";
+    /** Terraform's {@code http} backend: GET the state, POST a new one (with {@code ?ID=} the lock it holds). */
+    public static final String WORKSPACE_TERRAFORM_STATE = PREFIX + "/workspaces/{workspace_id}/terraform/state";
+    /** Terraform's {@code http} backend's lock: {@code LOCK} takes it, {@code UNLOCK} releases it. */
+    public static final String WORKSPACE_TERRAFORM_LOCK = PREFIX + "/workspaces/{workspace_id}/terraform/lock";
 
     /** A one-time ticket that opens a viewer WebSocket in place of the Authorization header ({@link WsTicket}). */
     public static final String WS_TICKETS = PREFIX + "/ws-tickets";
@@ -68,6 +72,18 @@ public final class ApiPaths {
     public static final String HEALTH = "/healthz";
     /** The public keys that verify the server's JWTs (agent and job tokens). */
     public static final String JWKS = "/.well-known/jwks.json";
+
+    /**
+     * Terraform's service discovery: where a {@code cloud} block's host serves the Terraform Cloud API ({@code tfe.v2},
+     * under {@link #TFE_PREFIX}). Public, like Terraform Cloud's own.
+     */
+    public static final String TERRAFORM_DISCOVERY = "/.well-known/terraform.json";
+
+    /** The Terraform Cloud API as Terraform's CLI uses it (JSON:API), separate from ours under {@link #PREFIX}. */
+    public static final String TFE_PREFIX = "/api/v2/";
+
+    /** What Terraform's API client (go-tfe) asks first, reading the API version from its headers. */
+    public static final String TFE_PING = TFE_PREFIX + "ping";
 
     public static final String READY = "/readyz";
     public static final String METRICS = "/metrics";

@@ -23,8 +23,10 @@ public record WorkspaceView(
     public record Output(JsonNode value, boolean sensitive) {}
 
     /**
-     * A running plan_apply holds it, and a planned one while it waits for confirmation; a lost apply keeps it until a
-     * forced unlock ({@code reason} says why).
+     * A running plan_apply holds it ({@code taskId}), and a planned one while it waits for confirmation; a lost apply
+     * keeps it until a forced unlock ({@code reason} says why); or a local Terraform run holds it through the
+     * {@code http} backend ({@code terraformLockId}, the ID Terraform's {@code force-unlock} names; {@code taskId} is
+     * null then).
      */
-    public record Lock(String taskId, String reason, Instant lockedAt) {}
+    public record Lock(String taskId, String reason, Instant lockedAt, String terraformLockId) {}
 }

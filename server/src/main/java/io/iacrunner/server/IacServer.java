@@ -18,6 +18,7 @@ import io.iacrunner.server.cluster.Relay;
 import io.iacrunner.server.http.RateLimiter;
 import io.iacrunner.server.http.RouteTable;
 import io.iacrunner.server.http.Routes;
+import io.iacrunner.server.httpbackend.HttpBackendRoutes;
 import io.iacrunner.server.logs.LogRetention;
 import io.iacrunner.server.logs.LogRoutes;
 import io.iacrunner.server.logs.LogService;
@@ -51,12 +52,14 @@ import io.iacrunner.server.tasks.PlanStore;
 import io.iacrunner.server.tasks.TaskRoutes;
 import io.iacrunner.server.tasks.TaskService;
 import io.iacrunner.server.tasks.TaskStore;
+import io.iacrunner.server.tfapi.TerraformCloudRoutes;
 import io.iacrunner.server.tokens.TokenRoutes;
 import io.iacrunner.server.util.Signals;
 import io.iacrunner.server.util.StoreClock;
 import io.iacrunner.server.variables.VariableRoutes;
 import io.iacrunner.server.variables.VariableService;
 import io.iacrunner.server.web.HttpApi;
+import io.iacrunner.server.workspaces.TerraformLocks;
 import io.iacrunner.server.workspaces.WorkspaceRoutes;
 import io.iacrunner.server.workspaces.WorkspaceService;
 import io.iacrunner.server.workspaces.WorkspaceStore;
@@ -252,7 +255,7 @@ public final class IacServer implements AutoCloseable {
                     config.lease(),
                     config.leases().lostApply(),
                     leases);
-            StateService stateService = new StateService(jdbi, taskStore, new StateStore(jdbi));
+            StateService stateService = new StateService(jdbi, taskStore, new StateStore(jdbi), workspaceStore);
             StoreGauges gauges = new StoreGauges(taskStore, agentService, metrics.registry(), store);
             metrics.refreshBeforeScrape(gauges::refresh);
 
@@ -283,6 +286,13 @@ public final class IacServer implements AutoCloseable {
                     logRoutes,
                     new StateRoutes(auth, stateService),
                     new WorkspaceRoutes(auth, workspaceService, audit),
+                    new HttpBackendRoutes(
+                            auth,
+                            stateService,
+                            new TerraformLocks(jdbi, workspaceStore, queueSignals, TaskService.QUEUE),
+                            workspaceService,
+                            audit),
+                    new TerraformCloudRoutes(),
                     new VariableRoutes(auth, variableService),
                     new PoolRoutes(auth, new PoolService(poolStore, apiTokens), audit, tokenIssues),
                     new AuditRoutes(auth, audit));

@@ -1,6 +1,7 @@
 import { api, seg } from '../api.js';
 import { errorBox, fmtDuration, h, replaceKeepingFocus, statusBadge, table, timeEl } from '../dom.js';
 import { waitingFirst } from '../runorder.js';
+import { lockHolder } from './workspaces.js';
 
 /** A workspace's runs, those waiting for confirmation first, then newest first, with its lock and state; live. */
 export function runsPage(main, page, workspaceId) {
@@ -25,7 +26,7 @@ export function runsPage(main, page, workspaceId) {
       shown = json;
       body.removeAttribute('aria-busy');
       summary.replaceChildren(
-        ws.lock ? h('span', { class: 'locked' }, 'Locked by ', h('a', { href: `#/runs/${seg(ws.lock.task_id)}` }, ws.lock.task_id),
+        ws.lock ? h('span', { class: 'locked' }, 'Locked by ', lockHolder(ws.lock),
           ws.lock.reason ? ` (${ws.lock.reason})` : '') : 'Unlocked',
         ` · state serial ${ws.current_state_serial ?? '—'} (version ${ws.current_state_version ?? '—'})`);
       replaceKeepingFocus(body, table('Runs, waiting for confirmation first, then newest first',

@@ -30,11 +30,18 @@ function row(ws) {
   return [
     h('a', { href: `#/workspaces/${seg(ws.workspace_id)}`, dataset: { key: `ws-${ws.workspace_id}` } }, ws.workspace_id),
     ws.lock
-      ? h('span', { class: 'locked', title: ws.lock.reason ?? '' }, 'locked by ', h('a', { href: `#/runs/${seg(ws.lock.task_id)}` }, ws.lock.task_id))
+      ? h('span', { class: 'locked', title: ws.lock.reason ?? '' }, 'locked by ', lockHolder(ws.lock))
       : h('span', { class: 'muted' }, 'free'),
     ws.current_state_serial ?? h('span', { class: 'muted' }, 'no state'),
     last ? h('a', { href: `#/runs/${seg(last.task_id)}`, dataset: { key: `run-${last.task_id}` } }, `${last.action} ${last.task_id}`) : '—',
     last ? statusBadge(last.status) : '—',
     last ? h('span', {}, timeEl(last.created_at), ' ', h('span', { class: 'muted' }, `(${fmtAgo(last.created_at)})`)) : '—',
   ];
+}
+
+/** A running plan_apply (a link to it), or a local Terraform run through the http backend (its lock ID). */
+export function lockHolder(lock) {
+  return lock.task_id
+    ? h('a', { href: `#/runs/${seg(lock.task_id)}` }, lock.task_id)
+    : `a local Terraform run (lock ID ${lock.terraform_lock_id})`;
 }

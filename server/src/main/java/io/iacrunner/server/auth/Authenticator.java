@@ -2,6 +2,8 @@ package io.iacrunner.server.auth;
 
 import io.iacrunner.protocol.Role;
 import io.iacrunner.server.problems.ApiProblem;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.function.Supplier;
 
 /**
@@ -36,6 +38,28 @@ public final class Authenticator {
 
     public Principal.User user(String authorizationHeader) {
         return user(any(authorizationHeader));
+    }
+
+    /**
+     * A user token sent as Terraform's {@code http} backend sends it, as the password of basic auth (the user name is
+     * anything: Terraform sends basic auth only when it has one), or as a bearer token like every other client.
+     */
+    public Principal.User basicOrBearer(String authorizationHeader) {
+        if (authorizationHeader == null) return user((String) null);
+        String[] parts = authorizationHeader.trim().split("\\s+", 2);
+        if (parts.length != 2 || !parts[0].equalsIgnoreCase("Basic")) return user(authorizationHeader);
+        String credentials;
+        try {
+            credentials = new String(Base64.getDecoder().decode(parts[1]), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw ApiProblem.unauthorized("Authorization: Basic must be base64 of user:token");
+        }
+        int colon = credentials.indexOf(':');
+        if (colon < 0 || colon == credentials.length() - 1) {
+            throw ApiProblem.unauthorized(
+                    "Authorization: Basic needs a token as its password (TF_HTTP_PASSWORD) and any user name");
+        }
+        return user(bearer(credentials.substring(colon + 1)));
     }
 
     /** For a principal proven otherwise (a WebSocket ticket): the same 403 as for a token of the wrong kind. */

@@ -1,6 +1,7 @@
 package io.iacrunner.server.http;
 
 import io.javalin.http.Handler;
+import io.javalin.http.HandlerType;
 import io.javalin.router.JavalinDefaultRoutingApi;
 import io.javalin.websocket.WsConfig;
 import java.util.ArrayList;
@@ -12,7 +13,10 @@ import java.util.function.Consumer;
  * the API as served (the permission matrix has a row for every route) rather than a list kept by hand beside it.
  */
 public final class RouteTable {
-    /** One endpoint: {@code GET}, {@code POST}, {@code PUT}, {@code DELETE} or {@code WS}, and its path template. */
+    /**
+     * One endpoint: {@code GET}, {@code POST}, {@code PUT}, {@code DELETE}, {@code WS} or a method of its own (Terraform's
+     * {@code LOCK} and {@code UNLOCK}), and its path template.
+     */
     public record Route(String method, String path) {
         @Override
         public String toString() {
@@ -45,6 +49,15 @@ public final class RouteTable {
     public RouteTable delete(String path, Handler handler) {
         routes.delete(path, handler);
         return added("DELETE", path);
+    }
+
+    /**
+     * An endpoint for a method outside HTTP's usual ones, such as the {@code LOCK} and {@code UNLOCK} of Terraform's
+     * {@code http} backend: Jetty takes any token as a method, and Javalin routes it like any other.
+     */
+    public RouteTable method(String method, String path, Handler handler) {
+        routes.addHttpHandler(HandlerType.findOrCreate(method), path, handler);
+        return added(method, path);
     }
 
     public RouteTable ws(String path, Consumer<WsConfig> ws) {

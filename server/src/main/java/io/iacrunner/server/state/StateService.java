@@ -14,19 +14,21 @@ import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Rows;
 import io.iacrunner.server.workspaces.WorkspaceService;
+import io.iacrunner.server.workspaces.WorkspaceStore;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Accepts the states applies leave behind. A state is accepted only from the running attempt of a
- * {@code plan_apply}, with the workspace's lineage (the first state sets it) and a serial above the current one:
- * a stale or replayed upload can never move a workspace backwards.
+ * Accepts the states applies leave behind: from the running attempt of a {@code plan_apply}, or from Terraform's own
+ * CLI through the {@code http} backend ({@link #push}). Either way a state needs the workspace's lineage (the first
+ * state sets it) and a serial above the current one: a stale or replayed upload can never move a workspace backwards.
  */
 public final class StateService {
     private static final Logger log = LoggerFactory.getLogger(StateService.class);
@@ -34,15 +36,20 @@ public final class StateService {
     private final Jdbi jdbi;
     private final TaskStore tasks;
     private final StateStore states;
+    private final WorkspaceStore workspaces;
 
-    public StateService(Jdbi jdbi, TaskStore tasks, StateStore states) {
+    public StateService(Jdbi jdbi, TaskStore tasks, StateStore states, WorkspaceStore workspaces) {
         this.jdbi = jdbi;
         this.tasks = tasks;
         this.states = states;
+        this.workspaces = workspaces;
     }
 
-    public StateVersionView upload(String taskId, String agentId, StateUpload upload) {
-        ObjectNode state = upload.state();
+    /** A Terraform state as stored: its serial, lineage, the text kept and that text's SHA-256. */
+    private record Checked(long serial, String lineage, String text, String sha256) {}
+
+    /** Refuses anything but a Terraform state of format version 4 with a serial and a lineage. */
+    private static Checked check(ObjectNode state) {
         if (state == null) throw ApiProblem.badRequest("missing_state", "state is required");
         JsonNode serialNode = state.get("serial");
         JsonNode lineageNode = state.get("lineage");
@@ -56,9 +63,34 @@ public final class StateService {
             throw ApiProblem.badRequest(
                     "invalid_state", "state must be a Terraform state: version 4, serial >= 0, a lineage");
         }
-        long serial = serialNode.asLong();
-        String lineage = lineageNode.asText();
         String text = Rows.json(state);
+        return new Checked(serialNode.asLong(), lineageNode.asText(), text, sha256(text));
+    }
+
+    /**
+     * The rule every new version follows, whoever sends it: the workspace's lineage (the first state sets it) and a
+     * serial above the current one.
+     */
+    private static void requireSuccessor(Optional<StateVersionView> current, Checked state) {
+        if (current.isPresent() && !current.get().lineage().equals(state.lineage())) {
+            throw ApiProblem.conflict(
+                    "state_conflict",
+                    "lineage " + state.lineage() + " differs from the workspace's "
+                            + current.get().lineage());
+        }
+        if (current.isPresent() && state.serial() <= current.get().serial()) {
+            throw ApiProblem.conflict(
+                    "state_conflict",
+                    "serial " + state.serial() + " is not above the current serial "
+                            + current.get().serial());
+        }
+    }
+
+    public StateVersionView upload(String taskId, String agentId, StateUpload upload) {
+        Checked checked = check(upload.state());
+        long serial = checked.serial();
+        String lineage = checked.lineage();
+        String text = checked.text();
         StateVersionView stored = tasks.inAttempt(taskId, agentId, upload.attempt(), (h, attempt) -> {
             if (attempt.action() != TaskAction.PLAN_APPLY) {
                 throw ApiProblem.conflict(
@@ -67,25 +99,14 @@ public final class StateService {
             // The plan phase of a run that waits for confirmation applies nothing, so it stores no state either.
             PlanStore.requireMayApply(tasks.lockForUpdate(h, taskId).orElseThrow());
             var current = states.lockCurrent(h, attempt.workspaceId());
-            String digest = sha256(text);
+            String digest = checked.sha256();
             if (current.isPresent()
                     && taskId.equals(current.get().taskId())
                     && digest.equals(current.get().sha256())) {
                 // The same upload again (its reply was lost): it is stored already; say so instead of a conflict.
                 return current.get();
             }
-            if (current.isPresent() && !current.get().lineage().equals(lineage)) {
-                throw ApiProblem.conflict(
-                        "state_conflict",
-                        "lineage " + lineage + " differs from the workspace's "
-                                + current.get().lineage());
-            }
-            if (current.isPresent() && serial <= current.get().serial()) {
-                throw ApiProblem.conflict(
-                        "state_conflict",
-                        "serial " + serial + " is not above the current serial "
-                                + current.get().serial());
-            }
+            requireSuccessor(current, checked);
             int version = current.map(c -> c.version() + 1).orElse(1);
             return states.insertFromApply(h, attempt, version, serial, lineage, digest, text);
         });
@@ -95,6 +116,61 @@ public final class StateService {
                 stored.version(),
                 serial,
                 taskId);
+        return stored;
+    }
+
+    /**
+     * A state Terraform's CLI sends through the {@code http} backend (a local apply, {@code terraform state push},
+     * {@code ./iac state push}) becomes a new version by the same rules as an apply's upload. The workspace's lock
+     * decides who may write: while anyone holds it, only the local run holding it, naming its lock ID ({@code lockId},
+     * Terraform's {@code ?ID=}); a run naming a lock it no longer holds (force-unlocked meanwhile) writes nothing. The
+     * current state sent again (a retried request) is answered with its version. Creates the workspace if it is new.
+     *
+     * @param lockId the lock ID Terraform holds, or null when it sent none (it runs without locking)
+     * @param pushedBy who sent it, as the version records it
+     */
+    public StateVersionView push(String workspaceId, ObjectNode state, String lockId, String pushedBy) {
+        Ids.requireWorkspaceId(workspaceId);
+        Checked checked = check(state);
+        StateVersionView stored = jdbi.inTransaction(h -> {
+            workspaces.ensure(h, workspaceId);
+            var current = states.lockCurrent(h, workspaceId);
+            StateStore.LockState lock = states.lockState(h, workspaceId);
+            if (lockId != null && !lockId.equals(lock.terraformLockId())) {
+                throw ApiProblem.conflict(
+                        "lock_not_held",
+                        "lock " + lockId + " is not held on workspace " + workspaceId
+                                + lock.describe()
+                                        .map(holder -> "; it is locked by " + holder)
+                                        .orElse(" (it was unlocked)")
+                                + "; nothing was written");
+            }
+            if (lockId == null && lock.describe().isPresent()) {
+                throw new ApiProblem(
+                        423,
+                        "workspace_locked",
+                        "workspace " + workspaceId + " is locked by "
+                                + lock.describe().get() + "; nothing was written");
+            }
+            if (current.isPresent() && checked.sha256().equals(current.get().sha256())) return current.get();
+            requireSuccessor(current, checked);
+            int version = current.map(c -> c.version() + 1).orElse(1);
+            return states.insertPushed(
+                    h,
+                    workspaceId,
+                    version,
+                    checked.serial(),
+                    checked.lineage(),
+                    checked.sha256(),
+                    checked.text(),
+                    pushedBy);
+        });
+        log.info(
+                "workspace {} state version {} (serial {}) pushed by {}",
+                workspaceId,
+                stored.version(),
+                stored.serial(),
+                pushedBy);
         return stored;
     }
 
@@ -127,10 +203,10 @@ public final class StateService {
             var current = states.lockCurrent(h, workspaceId)
                     .orElseThrow(() ->
                             ApiProblem.notFound("no_state", "workspace " + workspaceId + " has no state to roll back"));
-            states.lockHolder(h, workspaceId).ifPresent(task -> {
+            states.lockHolder(h, workspaceId).ifPresent(holder -> {
                 throw ApiProblem.conflict(
                         "workspace_locked",
-                        "workspace " + workspaceId + " is locked by task " + task
+                        "workspace " + workspaceId + " is locked by " + holder
                                 + "; roll back once it has finished (or after unlock --force)");
             });
             if (to == current.version()) {

@@ -23,7 +23,8 @@ public final class StateStore {
                 .mapTo(String.class)
                 .one();
         return h.createQuery("""
-                        select s.workspace_id, s.version, s.serial, s.lineage, s.sha256, s.task_id, s.rollback_of, s.created_at
+                        select s.workspace_id, s.version, s.serial, s.lineage, s.sha256, s.task_id, s.rollback_of, s.created_at,
+                               s.pushed_by
                         from workspaces w
                         join state_versions s on s.workspace_id = w.workspace_id and s.version = w.current_state_version
                         where w.workspace_id = :ws""").bind("ws", workspaceId).map(StateStore::view).findOne();
@@ -106,13 +107,55 @@ public final class StateStore {
                 .findOne();
     }
 
-    /** Which task holds the workspace's lock, if any; read under the lock {@link #lockCurrent} took. */
+    /**
+     * Who holds the workspace's lock, if anyone ("task T", or a local Terraform run with its lock ID); read under the
+     * lock {@link #lockCurrent} took.
+     */
     Optional<String> lockHolder(Handle h, String workspaceId) {
-        return h.createQuery("select coalesce(lock_task_id, '') from workspaces where workspace_id = :ws")
+        return lockState(h, workspaceId).describe();
+    }
+
+    /** The workspace's lock: a task's, a local Terraform run's (by its lock ID), or neither. */
+    record LockState(String taskId, String terraformLockId) {
+        Optional<String> describe() {
+            if (taskId != null) return Optional.of("task " + taskId);
+            if (terraformLockId != null) return Optional.of("a local Terraform run (lock ID " + terraformLockId + ")");
+            return Optional.empty();
+        }
+    }
+
+    /** The workspace's lock, read under the lock {@link #lockCurrent} took. */
+    LockState lockState(Handle h, String workspaceId) {
+        return h.createQuery("select lock_task_id, terraform_lock_id from workspaces where workspace_id = :ws")
                 .bind("ws", workspaceId)
-                .mapTo(String.class)
-                .findOne()
-                .filter(holder -> !holder.isEmpty());
+                .map((rs, ctx) -> new LockState(rs.getString("lock_task_id"), rs.getString("terraform_lock_id")))
+                .one();
+    }
+
+    /** A new version Terraform's CLI sent (no task wrote it), made current. */
+    StateVersionView insertPushed(
+            Handle h,
+            String workspaceId,
+            int version,
+            long serial,
+            String lineage,
+            String sha256,
+            String state,
+            String pushedBy) {
+        StateVersionView view = h.createQuery("""
+                        insert into state_versions (workspace_id, version, serial, lineage, sha256, state, pushed_by)
+                        values (:ws, :v, :serial, :lineage, :sha, :state, :by) returning *""")
+                .bind("ws", workspaceId)
+                .bind("v", version)
+                .bind("serial", serial)
+                .bind("lineage", lineage)
+                .bind("sha", sha256)
+                .bind("state", state)
+                .bind("by", pushedBy)
+                .map(StateStore::view)
+                .one();
+        makeCurrent(h, view);
+        return view;
     }
 
     public boolean workspaceExists(String workspaceId) {
@@ -126,7 +169,7 @@ public final class StateStore {
     public List<StateVersionView> versions(String workspaceId) {
         return jdbi.withHandle(h ->
                 h.createQuery("""
-                        select workspace_id, version, serial, lineage, sha256, task_id, rollback_of, created_at
+                        select workspace_id, version, serial, lineage, sha256, task_id, rollback_of, created_at, pushed_by
                         from state_versions where workspace_id = :ws order by version desc""").bind("ws", workspaceId).map(StateStore::view).list());
     }
 
@@ -140,6 +183,7 @@ public final class StateStore {
                 rs.getString("sha256"),
                 rs.getString("task_id"),
                 Rows.nullableInt(rs, "rollback_of"),
-                Rows.instant(rs, "created_at"));
+                Rows.instant(rs, "created_at"),
+                rs.getString("pushed_by"));
     }
 }

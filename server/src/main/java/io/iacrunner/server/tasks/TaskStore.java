@@ -409,10 +409,11 @@ public final class TaskStore {
             if (limit <= 0) return List.<Claimed>of();
 
             List<String[]> candidates = h.createQuery("""
-                            select t.task_id, t.action from tasks t
+                            select t.task_id, t.action, t.workspace_id from tasks t
                             join workspaces w on w.workspace_id = t.workspace_id
                             where t.status = 'queued' and t.labels <@ cast(:labels as jsonb) and t.action = any(:accept)
-                              and (t.action = 'plan' or ((w.lock_task_id is null or w.lock_task_id = t.task_id) and not exists (
+                              and (t.action = 'plan' or ((w.lock_task_id is null or w.lock_task_id = t.task_id)
+                                and w.terraform_lock_id is null and not exists (
                                     select 1 from tasks o where o.workspace_id = t.workspace_id
                                       and o.action = 'plan_apply' and o.status = 'queued' and o.seq < t.seq)))
                             order by t.seq limit :limit for update of t skip locked""")
@@ -422,9 +423,12 @@ public final class TaskStore {
                             "accept",
                             String.class,
                             accept.stream().map(TaskAction::wireName).toList())
-                    .map((rs, ctx) -> new String[] {rs.getString("task_id"), rs.getString("action")})
+                    .map((rs, ctx) ->
+                            new String[] {rs.getString("task_id"), rs.getString("action"), rs.getString("workspace_id")
+                            })
                     .list();
-            List<String> chosen = choose(candidates, plansFree, applyFits, pool.allowApplyConcurrent());
+            List<String> chosen = WorkspaceLock.stillFree(
+                    h, candidates, choose(candidates, plansFree, applyFits, pool.allowApplyConcurrent()));
             if (chosen.isEmpty()) return List.<Claimed>of();
             return take(h, agentId, pool, chosen);
         });

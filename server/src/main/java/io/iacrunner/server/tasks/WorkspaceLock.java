@@ -3,20 +3,46 @@ package io.iacrunner.server.tasks;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
+import java.util.ArrayList;
+import java.util.List;
 import org.jdbi.v3.core.Handle;
 
 /**
  * The workspace lock as a side effect of its plan_apply's status, written once: the claim takes it; a plan waiting for
  * confirmation keeps it (planned, and queued again once confirmed, so nothing else applies between the review and
  * the apply); an end releases it, or keeps it naming why a person must look first (the apply may have changed
- * resources that no state records). Plans hold no lock. A person's forced unlock is the workspaces feature's, not a
- * status change.
+ * resources that no state records). Plans hold no lock. A local Terraform run holds the same lock through the http
+ * backend ({@code workspaces.TerraformLocks}); the claim takes none while it does. A person's forced unlock is the
+ * workspaces feature's, not a status change.
  */
 final class WorkspaceLock {
     /** The lock's reason while its apply runs, or runs again after its agent was unreachable. */
     static final String HELD_BY_RUNNING_APPLY = "held by its running plan_apply";
 
     private WorkspaceLock() {}
+
+    /**
+     * The {@code chosen} candidates less a plan_apply whose workspace another holder (a local Terraform run) locked since the
+     * candidates were read (its lock is taken outside the claim: {@code workspaces.TerraformLocks}). The workspace's
+     * row stays locked until the claim commits, so no lock can be taken between this check and {@link #claimed}.
+     *
+     * @param candidates task id, action and workspace id of each candidate
+     */
+    static List<String> stillFree(Handle h, List<String[]> candidates, List<String> chosen) {
+        List<String> free = new ArrayList<>(chosen);
+        for (String[] c : candidates) {
+            if (!chosen.contains(c[0]) || TaskAction.fromWire(c[1]) != TaskAction.PLAN_APPLY) continue;
+            boolean unlocked = h.createQuery("""
+                            select (lock_task_id is null or lock_task_id = :t) and terraform_lock_id is null from workspaces
+                            where workspace_id = :ws for update""")
+                    .bind("ws", c[2])
+                    .bind("t", c[0])
+                    .mapTo(Boolean.class)
+                    .one();
+            if (!unlocked) free.remove(c[0]);
+        }
+        return free;
+    }
 
     /**
      * A claimed plan_apply takes its workspace's lock; the claim picked it only while the workspace was unlocked, or
@@ -26,7 +52,7 @@ final class WorkspaceLock {
         if (action != TaskAction.PLAN_APPLY) return;
         int locked = h.createUpdate("""
                         update workspaces set lock_task_id = :t, lock_reason = :reason, locked_at = now()
-                        where workspace_id = :ws and (lock_task_id is null or lock_task_id = :t)""")
+                        where workspace_id = :ws and (lock_task_id is null or lock_task_id = :t) and terraform_lock_id is null""")
                 .bind("t", taskId)
                 .bind("reason", HELD_BY_RUNNING_APPLY)
                 .bind("ws", workspaceId)

@@ -96,15 +96,15 @@ public final class WorkspaceStore {
     }
 
     void unlock(Handle h, String workspaceId) {
-        h.createUpdate(
-                        "update workspaces set lock_task_id = null, lock_reason = null, locked_at = null where workspace_id = :ws")
-                .bind("ws", workspaceId)
-                .execute();
+        h.createUpdate("""
+                        update workspaces set lock_task_id = null, lock_reason = null, locked_at = null,
+                            terraform_lock_id = null, terraform_lock_info = null
+                        where workspace_id = :ws""").bind("ws", workspaceId).execute();
     }
 
     Optional<WorkspaceView> find(Handle h, String workspaceId) {
         return h.createQuery("""
-                        select w.workspace_id, w.created_at, w.lock_task_id, w.lock_reason, w.locked_at,
+                        select w.workspace_id, w.created_at, w.lock_task_id, w.lock_reason, w.locked_at, w.terraform_lock_id,
                                w.current_state_version, w.terraform_version, w.max_run_seconds, w.auto_apply,
                                s.serial as current_state_serial, s.state::jsonb -> 'outputs' as outputs
                         from workspaces w
@@ -127,7 +127,7 @@ public final class WorkspaceStore {
     /** Workspaces by name, each with its lock, current state and newest task (one index probe per workspace). */
     public List<WorkspaceSummary> list(int limit, java.util.Set<String> visible) {
         return jdbi.withHandle(h -> h.createQuery("""
-                        select w.workspace_id, w.created_at, w.lock_task_id, w.lock_reason, w.locked_at,
+                        select w.workspace_id, w.created_at, w.lock_task_id, w.lock_reason, w.locked_at, w.terraform_lock_id,
                                w.current_state_version, s.serial as current_state_serial,
                                t.task_id, t.action, t.status, t.created_at as task_created_at, t.finished_at
                         from workspaces w
@@ -159,11 +159,66 @@ public final class WorkspaceStore {
                 .list());
     }
 
+    /** Who holds a workspace's lock, as a local Terraform run meeting it is told: a task, or a Terraform lock. */
+    record Holder(
+            String taskId,
+            String taskStatus,
+            String agentId,
+            String terraformVersion,
+            String reason,
+            java.time.Instant lockedAt,
+            String terraformLockId,
+            String terraformLockInfo) {}
+
+    /** The workspace's lock holder, with the row locked until the transaction ends; empty when it is free. */
+    Optional<Holder> holder(Handle h, String workspaceId) {
+        lockRow(h, workspaceId);
+        return h.createQuery("""
+                        select w.lock_task_id, t.status, t.agent_id, t.terraform_version, w.lock_reason, w.locked_at,
+                               w.terraform_lock_id, w.terraform_lock_info
+                        from workspaces w left join tasks t on t.task_id = w.lock_task_id
+                        where w.workspace_id = :ws and (w.lock_task_id is not null or w.terraform_lock_id is not null)""")
+                .bind("ws", workspaceId)
+                .map((rs, ctx) -> new Holder(
+                        rs.getString("lock_task_id"),
+                        rs.getString("status"),
+                        rs.getString("agent_id"),
+                        rs.getString("terraform_version"),
+                        rs.getString("lock_reason"),
+                        Rows.instant(rs, "locked_at"),
+                        rs.getString("terraform_lock_id"),
+                        rs.getString("terraform_lock_info")))
+                .findOne();
+    }
+
+    /** A local Terraform run takes the free lock (under the row lock {@link #holder} took). */
+    void lockForTerraform(Handle h, String workspaceId, String lockId, String lockInfo, String reason) {
+        h.createUpdate("""
+                        update workspaces set terraform_lock_id = :id, terraform_lock_info = :info, lock_reason = :reason,
+                            locked_at = now()
+                        where workspace_id = :ws and lock_task_id is null and terraform_lock_id is null""")
+                .bind("id", lockId)
+                .bind("info", lockInfo)
+                .bind("reason", reason)
+                .bind("ws", workspaceId)
+                .execute();
+    }
+
+    /** Releases the lock the local Terraform run {@code lockId} holds; false when it holds none here. */
+    boolean unlockForTerraform(Handle h, String workspaceId, String lockId) {
+        return h.createUpdate("""
+                        update workspaces set terraform_lock_id = null, terraform_lock_info = null, lock_reason = null,
+                            locked_at = null
+                        where workspace_id = :ws and terraform_lock_id = :id""").bind("ws", workspaceId).bind("id", lockId).execute() == 1;
+    }
+
     private static WorkspaceView.Lock lock(java.sql.ResultSet rs) throws java.sql.SQLException {
         String holder = rs.getString("lock_task_id");
-        return holder == null
+        String terraformLock = rs.getString("terraform_lock_id");
+        return holder == null && terraformLock == null
                 ? null
-                : new WorkspaceView.Lock(holder, rs.getString("lock_reason"), Rows.instant(rs, "locked_at"));
+                : new WorkspaceView.Lock(
+                        holder, rs.getString("lock_reason"), Rows.instant(rs, "locked_at"), terraformLock);
     }
 
     private static Long nullableLong(java.sql.ResultSet rs, String column) throws java.sql.SQLException {

@@ -131,7 +131,9 @@ class PermissionMatrixTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = TestServer.start(Duration.ofSeconds(60)); // the simulated agents never ping
+        // The simulated agents never ping: a lease longer than the matrix runs (minutes, on a loaded machine) keeps
+        // their tasks theirs, so a refusal's "nothing changed" never sees a recovery that time alone caused.
+        server = TestServer.start(c -> c.pingInterval(Duration.ofSeconds(60)).agentLease(Duration.ofHours(1)));
         raw = new RawHttp(server.baseUrl());
         var agent = server.registerAgent("matrix");
         apply = claim(agent, WS, TaskAction.PLAN_APPLY);
@@ -208,6 +210,8 @@ class PermissionMatrixTest {
                 new Endpoint("readiness", "GET", ApiPaths.READY, List.of(), null, Need.PUBLIC),
                 new Endpoint("metrics", "GET", ApiPaths.METRICS, List.of(), null, Need.PUBLIC),
                 new Endpoint("jwks", "GET", ApiPaths.JWKS, List.of(), null, Need.PUBLIC),
+                new Endpoint("terraform discovery", "GET", ApiPaths.TERRAFORM_DISCOVERY, List.of(), null, Need.PUBLIC),
+                new Endpoint("terraform cloud ping", "GET", ApiPaths.TFE_PING, List.of(), null, Need.PUBLIC),
                 new Endpoint("whoami", "GET", ApiPaths.WHOAMI, List.of(), null, Need.ANY_USER),
                 new Endpoint("WebSocket ticket", "POST", ApiPaths.WS_TICKETS, List.of(), "{}", Need.ANY_USER),
                 new Endpoint("list tasks", "GET", ApiPaths.TASKS, List.of(), null, Need.ANY_USER),
@@ -277,6 +281,48 @@ class PermissionMatrixTest {
                 new Endpoint("unlock", "POST", ApiPaths.WORKSPACE_UNLOCK, List.of(WS), "{\"force\": true}", Need.ADMIN),
                 new Endpoint(
                         "rollback", "POST", ApiPaths.WORKSPACE_STATE_ROLLBACK, List.of(WS), "{\"to\": 1}", Need.ADMIN),
+                // Terraform's http backend: a caller without a role is refused with 403 wherever it may not read,
+                // since Terraform would take a 404 for "no state yet" (so `.creating()`, which expects just that).
+                new Endpoint(
+                                "terraform: state",
+                                "GET",
+                                ApiPaths.WORKSPACE_TERRAFORM_STATE,
+                                List.of(WS),
+                                null,
+                                Need.READ)
+                        .creating(),
+                new Endpoint(
+                                "terraform: write state",
+                                "POST",
+                                ApiPaths.WORKSPACE_TERRAFORM_STATE,
+                                List.of(WS),
+                                "{\"version\": 4, \"serial\": 1, \"lineage\": \"l\"}",
+                                Need.APPLY)
+                        .creating(),
+                new Endpoint(
+                                "terraform: lock",
+                                "LOCK",
+                                ApiPaths.WORKSPACE_TERRAFORM_LOCK,
+                                List.of(WS),
+                                "{\"ID\": \"matrix\"}",
+                                Need.APPLY)
+                        .creating(),
+                new Endpoint(
+                                "terraform: unlock",
+                                "UNLOCK",
+                                ApiPaths.WORKSPACE_TERRAFORM_LOCK,
+                                List.of(WS),
+                                "{\"ID\": \"matrix\"}",
+                                Need.APPLY)
+                        .creating(),
+                new Endpoint(
+                                "terraform: force-unlock",
+                                "UNLOCK",
+                                ApiPaths.WORKSPACE_TERRAFORM_LOCK,
+                                List.of(WS),
+                                null,
+                                Need.ADMIN)
+                        .creating(),
                 new Endpoint("list agents", "GET", ApiPaths.AGENTS, List.of(), null, Need.GLOBAL_ADMIN),
                 new Endpoint("list pools", "GET", ApiPaths.POOLS, List.of(), null, Need.GLOBAL_ADMIN),
                 new Endpoint("show pool", "GET", ApiPaths.POOL, List.of("default-pool"), null, Need.GLOBAL_ADMIN),

@@ -45,14 +45,21 @@ public final class RawHttp {
     }
 
     public Reply send(String method, String path, String token, byte[] body) {
+        java.util.Map<String, String> headers = new java.util.LinkedHashMap<>();
+        if (body != null) headers.put("Content-Type", "application/json");
+        if (token != null) headers.put("Authorization", "Bearer " + token);
+        return send(method, path, headers, body);
+    }
+
+    /** Exactly {@code headers}, nothing added (no token, no content type). */
+    public Reply send(String method, String path, java.util.Map<String, String> headers, byte[] body) {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path))
                 .method(
                         method,
                         body == null
                                 ? HttpRequest.BodyPublishers.noBody()
                                 : HttpRequest.BodyPublishers.ofByteArray(body));
-        if (body != null) b.header("Content-Type", "application/json");
-        if (token != null) b.header("Authorization", "Bearer " + token);
+        headers.forEach(b::header);
         try {
             HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
             return new Reply(r.statusCode(), r.body(), r.headers());
