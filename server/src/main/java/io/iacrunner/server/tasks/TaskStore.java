@@ -380,9 +380,28 @@ public final class TaskStore {
                     .map((rs, ctx) -> new String[] {rs.getString("task_id"), rs.getString("action")})
                     .list();
             List<String> chosen = choose(candidates, plansFree, applyFits, pool.allowApplyConcurrent());
+            chosen = chosen.subList(0, Math.min(chosen.size(), poolRoom(h, pool)));
             if (chosen.isEmpty()) return List.<Claimed>of();
             return take(h, agentId, pool, chosen);
         });
+    }
+
+    /**
+     * How many more tasks the pool's {@code max_running} lets start now, across all of its agents (unlimited without
+     * one). The pool's row is locked first, so concurrent claims by its agents count one after the other and cannot
+     * together exceed it; pools without the limit are not locked.
+     */
+    private static int poolRoom(Handle h, PoolConfig pool) {
+        if (pool.maxRunning() == null) return Integer.MAX_VALUE;
+        h.createQuery("select 1 from pools where pool_id = :p for update")
+                .bind("p", pool.poolId())
+                .mapTo(Integer.class)
+                .findOne();
+        int running =
+                h.createQuery("""
+                        select count(*) from tasks t join agents a on a.agent_id = t.agent_id
+                        where a.pool_id = :p and t.status = 'running'""").bind("p", pool.poolId()).mapTo(Integer.class).one();
+        return Math.max(0, pool.maxRunning() - running);
     }
 
     /**
