@@ -19,3 +19,7 @@ alter table pools
 
 -- When the task entered its current phase: the run duration histograms by phase are measured from it.
 alter table tasks add column phase_started_at timestamptz;
+
+-- When the task was last queued: at creation (null: created_at), and again when a lost attempt is queued anew. The
+-- queue-to-start histogram measures every attempt from it.
+alter table tasks add column queued_at timestamptz;

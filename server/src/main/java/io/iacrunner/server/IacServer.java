@@ -43,6 +43,7 @@ import io.iacrunner.server.state.StateStore;
 import io.iacrunner.server.store.Database;
 import io.iacrunner.server.store.StoreAvailability;
 import io.iacrunner.server.tasks.LeaseMonitor;
+import io.iacrunner.server.tasks.TaskMetrics;
 import io.iacrunner.server.tasks.TaskRoutes;
 import io.iacrunner.server.tasks.TaskService;
 import io.iacrunner.server.tasks.TaskStore;
@@ -191,7 +192,8 @@ public final class IacServer implements AutoCloseable {
                     : SecretsKeyFile.load(config.secretsKeyFile(), false);
             SecretsKeyCheck.require(jdbi, secretBox);
             SealedJson sealed = new SealedJson(secretBox);
-            TaskStore taskStore = new TaskStore(jdbi, config.maxLogBytes(), sealed, storeClock);
+            TaskStore taskStore =
+                    new TaskStore(jdbi, config.maxLogBytes(), sealed, storeClock, new TaskMetrics(metrics.registry()));
             int upgraded = taskStore.sealLegacySecrets();
             if (upgraded > 0)
                 log.info("sealed the sensitive variables of {} tasks queued before they were kept sealed", upgraded);

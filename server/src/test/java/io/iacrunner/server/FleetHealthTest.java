@@ -3,19 +3,26 @@ package io.iacrunner.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.AgentList;
 import io.iacrunner.protocol.AgentPing;
 import io.iacrunner.protocol.AgentView;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.protocol.Isolation;
+import io.iacrunner.protocol.PhaseUpdate;
 import io.iacrunner.protocol.PingReply;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.PullRequest;
 import io.iacrunner.protocol.PullResponse;
 import io.iacrunner.protocol.RegisterRequest;
 import io.iacrunner.protocol.RegisterResponse;
+import io.iacrunner.protocol.TaskAction;
+import io.iacrunner.protocol.TaskAssignment;
+import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskResult;
 import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
@@ -188,5 +195,61 @@ class FleetHealthTest {
     private static PullResponse pull(TestServer.RegisteredAgent agent) {
         return agent.client()
                 .post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 3, false, 0), PullResponse.class);
+    }
+
+    @Test
+    void metricsCountFinishedRunsTheirPhasesEveryAttemptsWaitAndEachAgentsLoad() {
+        Map<String, String> labels = Map.of("test", "metered");
+        putPool(new PoolConfig("metered", 3, false, labels, null, null, null));
+        var agent = server.registerAgentInPool("metered-agent", "metered");
+        agent.client().post(ApiPaths.AGENT_PING, ping(agent.agentId(), "2.3.0"), PingReply.class);
+        var before = server.metrics();
+        String finished = "iac_tasks_finished_total{action=\"plan_apply\",status=\"succeeded\"}";
+        String planning = "iac_run_phase_seconds_count{action=\"plan_apply\",phase=\"planning\"}";
+        String applying = "iac_run_phase_seconds_count{action=\"plan_apply\",phase=\"applying\"}";
+        String firstAttempts = "iac_queue_to_start_seconds_count{attempt=\"1\"}";
+
+        ObjectNode tf = JsonNodeFactory.instance.objectNode();
+        tf.putObject("resource").putObject("terraform_data").putObject("x");
+        server.admin()
+                .post(
+                        ApiPaths.TASKS,
+                        new CreateTaskRequest("metered", TaskAction.PLAN_APPLY, tf, null, null, labels, null, null),
+                        TaskView.class);
+        TaskAssignment t = agent.client()
+                .post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 0, true, 0), PullResponse.class)
+                .tasks()
+                .getFirst();
+        var job = agent.job(t);
+        job.post(
+                ApiPaths.fill(ApiPaths.TASK_PHASE, t.taskId()),
+                new PhaseUpdate(t.attempt(), TaskPhase.PLANNING),
+                Void.class);
+        job.post(
+                ApiPaths.fill(ApiPaths.TASK_PHASE, t.taskId()),
+                new PhaseUpdate(t.attempt(), TaskPhase.PLANNING),
+                Void.class);
+        job.post(
+                ApiPaths.fill(ApiPaths.TASK_PHASE, t.taskId()),
+                new PhaseUpdate(t.attempt(), TaskPhase.APPLYING),
+                Void.class);
+        job.post(
+                ApiPaths.fill(ApiPaths.TASK_RESULT, t.taskId()),
+                new TaskResult(t.attempt(), TaskStatus.SUCCEEDED, 0, null, 0, null),
+                TaskView.class);
+        var after = server.metrics();
+
+        assertThat(after.value(finished) - before.find(finished).orElse(0.0)).isEqualTo(1);
+        assertThat(after.value(planning) - before.find(planning).orElse(0.0))
+                .as("the same phase reported twice is one phase")
+                .isEqualTo(1);
+        assertThat(after.value(applying) - before.find(applying).orElse(0.0)).isEqualTo(1);
+        assertThat(after.value(firstAttempts) - before.find(firstAttempts).orElse(0.0))
+                .isEqualTo(1);
+        String who = "{agent=\"" + agent.agentId() + "\",name=\"metered-agent\",pool=\"metered\"}";
+        assertThat(after.value("iac_agent_plan_slots" + who)).isEqualTo(2);
+        assertThat(after.value("iac_agent_cpu_usage" + who)).isEqualTo(0.934);
+        assertThat(after.value("iac_agent_memory_usage" + who)).isEqualTo(0.41);
+        assertThat(after.value("iac_agents_by_version{version=\"2.3.0\"}")).isGreaterThanOrEqualTo(1);
     }
 }
