@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -18,18 +19,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link #blackhole} is on, nothing gets through and nothing is refused either, as when a link silently drops every
  * packet: open connections stall (their bytes wait), new ones are accepted and never answered, so every request
  * waits out its own timeout. When it ends, stalled connections flow again and the unanswered ones are closed.
+ *
+ * <p>Given several servers, it is a round-robin load balancer: each new connection goes to the next one.
  */
 final class CuttingProxy implements AutoCloseable {
     private final ServerSocket listener;
-    private final int targetPort;
+    private final int[] targetPorts;
+    private final AtomicInteger next = new AtomicInteger();
+    private final Map<Integer, AtomicInteger> connectionsByTarget = new ConcurrentHashMap<>();
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger cuts = new AtomicInteger();
     private volatile boolean refusing;
     private volatile boolean blackholed;
     private final Set<Socket> held = ConcurrentHashMap.newKeySet();
 
-    CuttingProxy(int targetPort) throws IOException {
-        this.targetPort = targetPort;
+    CuttingProxy(int... targetPorts) throws IOException {
+        this.targetPorts = targetPorts.clone();
         this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread.ofPlatform().daemon().name("cutting-proxy").start(this::acceptLoop);
     }
@@ -51,6 +56,12 @@ final class CuttingProxy implements AutoCloseable {
         }
         cuts.addAndGet(n);
         return n;
+    }
+
+    /** Connections passed to the server on {@code port} so far. */
+    int connectionsTo(int port) {
+        AtomicInteger count = connectionsByTarget.get(port);
+        return count == null ? 0 : count.get();
     }
 
     /** Connections cut so far, counted per socket. */
@@ -93,8 +104,12 @@ final class CuttingProxy implements AutoCloseable {
 
     private void connect(Socket client) {
         Socket server = new Socket();
+        int targetPort = targetPorts[Math.floorMod(next.getAndIncrement(), targetPorts.length)];
         try {
             server.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 5_000);
+            connectionsByTarget
+                    .computeIfAbsent(targetPort, p -> new AtomicInteger())
+                    .incrementAndGet();
         } catch (IOException e) {
             closeQuietly(client);
             closeQuietly(server);

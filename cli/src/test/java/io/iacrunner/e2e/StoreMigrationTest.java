@@ -16,6 +16,7 @@ import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.WireJson;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.IacServer;
+import io.iacrunner.server.secrets.SecretsKeyFile;
 import io.iacrunner.server.settings.ServerConfig;
 import io.iacrunner.server.testing.ExternalServices;
 import io.iacrunner.server.testing.TestServer;
@@ -121,7 +122,9 @@ class StoreMigrationTest {
                     .isEqualTo(2);
             assertThat(again.err()).contains("not empty");
 
-            try (TestServer external = TestServer.start(db::configure)) {
+            // The store moves with its secrets key: the operator names the single node's key file.
+            try (TestServer external =
+                    TestServer.start(c -> db.configure(c).secretsKeyFile(data.resolve(SecretsKeyFile.DEFAULT_NAME)))) {
                 ApiClient client = external.withToken(admin); // the single node's admin token still works
                 assertThat(client.get(ApiPaths.TASKS, TaskList.class).tasks()).isEqualTo(before);
                 assertThat(client.getText(ApiPaths.fill(ApiPaths.TASK_LOG_TEXT, applied)))

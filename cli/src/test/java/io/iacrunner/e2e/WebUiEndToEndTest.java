@@ -207,13 +207,13 @@ class WebUiEndToEndTest {
     }
 
     /** echo "line N" for N in from..to, 50 at a time with 0.1 s in between. */
-    private static String printing(int from, int to) {
+    static String printing(int from, int to) {
         return "i=" + from + "; while [ $i -le " + to
                 + " ]; do echo \"line $i\"; if [ $((i % 50)) -eq 0 ]; then sleep 0.1; fi;" + " i=$((i+1)); done\n";
     }
 
     /** Shell that waits until {@code gate} exists (at most 120 s, so a failed test cannot block the agent for ever). */
-    private static String waitFor(Path gate) {
+    static String waitFor(Path gate) {
         return "n=0; while [ ! -e '" + gate.toAbsolutePath()
                 + "' ] && [ $n -lt 1200 ]; do sleep 0.1; n=$((n+1)); done\n";
     }

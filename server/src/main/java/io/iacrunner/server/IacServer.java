@@ -42,6 +42,7 @@ import io.iacrunner.server.state.StateService;
 import io.iacrunner.server.state.StateStore;
 import io.iacrunner.server.store.Database;
 import io.iacrunner.server.store.StoreAvailability;
+import io.iacrunner.server.store.StoreUpgrades;
 import io.iacrunner.server.tasks.LeaseMonitor;
 import io.iacrunner.server.tasks.TaskMetrics;
 import io.iacrunner.server.tasks.TaskRoutes;
@@ -79,6 +80,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class IacServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(IacServer.class);
+    /** A pool token may register this many minutes' worth of agents at once: a whole fleet starting together. */
+    private static final int REGISTRATION_BURST_MINUTES = 10;
 
     private final Metrics metrics;
     private final Relay relay;
@@ -185,7 +188,7 @@ public final class IacServer implements AutoCloseable {
             Signals<String> queueSignals = relay.signals("queue");
             Signals<String> taskSignals = relay.signals("task");
             Drain drain = new Drain(Set.of(ApiPaths.HEALTH, ApiPaths.READY, ApiPaths.METRICS, ApiPaths.JWKS));
-            WsTickets tickets = new WsTickets(clock);
+            WsTickets tickets = new WsTickets(jdbi, apiTokens, clock);
 
             SecretBox secretBox = config.secretsKeyFile() == null
                     ? SecretsKeyFile.load(config.dataDir().resolve(SecretsKeyFile.DEFAULT_NAME), true)
@@ -194,7 +197,7 @@ public final class IacServer implements AutoCloseable {
             SealedJson sealed = new SealedJson(secretBox);
             TaskStore taskStore =
                     new TaskStore(jdbi, config.maxLogBytes(), sealed, storeClock, new TaskMetrics(metrics.registry()));
-            int upgraded = taskStore.sealLegacySecrets();
+            int upgraded = StoreUpgrades.once(jdbi, "seal-legacy-task-variables", taskStore::sealLegacySecrets);
             if (upgraded > 0)
                 log.info("sealed the sensitive variables of {} tasks queued before they were kept sealed", upgraded);
             PoolStore poolStore = new PoolStore(jdbi);
@@ -245,10 +248,13 @@ public final class IacServer implements AutoCloseable {
 
             WorkspaceService workspaceService = new WorkspaceService(
                     jdbi, workspaceStore, queueSignals, TaskService.QUEUE, taskService::giveUpLostApply);
-            // Per address, for the endpoints that mint credentials; one budget for tokens, whichever endpoint mints
-            // them.
-            RateLimiter registrations = new RateLimiter("agent registrations", config.credentialRequestsPerMinute());
-            RateLimiter tokenIssues = new RateLimiter("token creation", config.credentialRequestsPerMinute());
+            // For the endpoints that mint credentials, shared by the replicas through the relay. Registrations count
+            // per pool token, with a burst for a fleet that starts at once behind one NAT address; tokens count per
+            // address, one budget whichever endpoint mints them.
+            int perMinute = config.credentialRequestsPerMinute();
+            RateLimiter registrations = RateLimiter.perCredential(
+                    "agent registrations", perMinute, REGISTRATION_BURST_MINUTES * perMinute, relay.rateBuckets());
+            RateLimiter tokenIssues = RateLimiter.perAddress("token creation", perMinute, relay.rateBuckets());
             LogRoutes logRoutes = new LogRoutes(
                     auth,
                     tickets,

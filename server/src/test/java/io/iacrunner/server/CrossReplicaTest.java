@@ -3,6 +3,7 @@ package io.iacrunner.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.AgentPing;
@@ -22,8 +23,11 @@ import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskResult;
 import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
+import io.iacrunner.protocol.WireJson;
+import io.iacrunner.protocol.WsTicket;
 import io.iacrunner.server.testing.ExternalServices;
 import io.iacrunner.server.testing.TestServer;
+import io.iacrunner.server.testing.WsFrames;
 import java.net.http.WebSocket;
 import java.time.Duration;
 import java.time.Instant;
@@ -194,6 +198,43 @@ class CrossReplicaTest {
                 new LogBatch(
                         task.attempt(), seq, List.of(new LogLine(seq, Instant.now(), LogStream.STDOUT, "line " + seq))),
                 LogAck.class);
+    }
+
+    @Test
+    void aWebSocketTicketFromReplicaAOpensTheViewerOnReplicaBOnce() throws Exception {
+        TaskView task = queue(a, "ticket-crossing", Map.of("crossing", "none"));
+        a.admin().post(ApiPaths.fill(ApiPaths.TASK_CANCEL, task.taskId()), new CancelRequest(false), TaskView.class);
+        WsTicket ticket = a.admin().post(ApiPaths.WS_TICKETS, Map.of(), WsTicket.class);
+
+        WsFrames onB = viewer(b, task.taskId(), ticket.ticket());
+        JsonNode end = WireJson.lenient().readTree(onB.next());
+        assertThat(end.path("type").asText())
+                .as("the first frame on B: %s", end)
+                .isEqualTo("end");
+        assertThat(onB.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1000);
+
+        WsFrames again = viewer(a, task.taskId(), ticket.ticket());
+        assertThat(WireJson.lenient()
+                        .readTree(again.next())
+                        .path("error")
+                        .path("code")
+                        .asText())
+                .isNotBlank();
+        assertThat(again.closed.get(10, TimeUnit.SECONDS))
+                .as("the ticket, spent on B, again on A")
+                .isEqualTo(4401);
+    }
+
+    private static WsFrames viewer(TestServer on, String taskId, String ticket) {
+        WsFrames frames = new WsFrames();
+        java.net.http.HttpClient.newHttpClient()
+                .newWebSocketBuilder()
+                .buildAsync(
+                        java.net.URI.create("ws://" + on.baseUrl().getRawAuthority() + ApiPaths.WS_VIEWER + "?task_id="
+                                + taskId + "&ticket=" + ticket),
+                        frames)
+                .join();
+        return frames;
     }
 
     @Test

@@ -9,6 +9,9 @@ import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
@@ -28,7 +31,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The replicas' relay over Redis (Lettuce). A signal is published on {@code <prefix>:wake:<topic>} as
  * "{@code <replica> <key>}"; every replica subscribes to {@code <prefix>:wake:*} and wakes its own waiters for what
- * the others publish. Viewer presence lives in Redis hashes ({@link RedisPresence}).
+ * the others publish. Viewer presence lives in Redis hashes ({@link RedisPresence}), rate-limit buckets in Redis keys
+ * ({@link RedisRateBuckets}).
  *
  * <p>Redis may go away at any time, and may be down when the server starts: nothing is lost, because every waiter
  * re-reads PostgreSQL. While the subscription is down the signals report {@link Signals.Fanout#degraded()}, so
@@ -46,6 +50,7 @@ public final class RedisRelay implements Relay {
     private final String replicaId;
     private final Map<String, Signals<String>> topics = new ConcurrentHashMap<>();
     private final RedisPresence presence;
+    private final RedisRateBuckets rateBuckets;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("redis-relay").factory());
     private final Counter published;
@@ -53,6 +58,7 @@ public final class RedisRelay implements Relay {
     private final Counter failed;
     private volatile StatefulRedisConnection<String, String> commands;
     private volatile StatefulRedisPubSubConnection<String, String> subscription;
+    private volatile StatefulRedisConnection<String, byte[]> bucketConnection;
     private volatile boolean subscribed;
     private volatile boolean closed;
 
@@ -85,6 +91,7 @@ public final class RedisRelay implements Relay {
             }
         });
         this.presence = new RedisPresence(() -> commands, prefix, replicaId);
+        this.rateBuckets = new RedisRateBuckets(() -> bucketConnection, prefix, metrics);
         this.published = Counter.builder("iac.redis.wakeups.published")
                 .description("Wake-ups sent to the other replicas")
                 .register(metrics);
@@ -115,17 +122,22 @@ public final class RedisRelay implements Relay {
         if (closed) return;
         StatefulRedisConnection<String, String> c = null;
         StatefulRedisPubSubConnection<String, String> s = null;
+        StatefulRedisConnection<String, byte[]> b = null;
         try {
             c = client.connect();
             s = client.connectPubSub();
+            b = client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
             s.addListener(new Listener());
             commands = c;
             subscription = s;
+            bucketConnection = b;
             s.sync().psubscribe(wakePrefix + "*");
             log.info("replica {} relays wake-ups through Redis at {}", replicaId, where);
         } catch (RedisException e) {
             commands = null;
             subscription = null;
+            bucketConnection = null;
+            if (b != null) b.close();
             if (s != null) s.close();
             if (c != null) c.close();
             log.warn(
@@ -189,6 +201,11 @@ public final class RedisRelay implements Relay {
     }
 
     @Override
+    public RateBuckets rateBuckets() {
+        return rateBuckets;
+    }
+
+    @Override
     public String status() {
         return subscribed ? "up" : "down";
     }
@@ -200,8 +217,10 @@ public final class RedisRelay implements Relay {
         presence.withdraw();
         StatefulRedisPubSubConnection<String, String> s = subscription;
         StatefulRedisConnection<String, String> c = commands;
+        StatefulRedisConnection<String, byte[]> b = bucketConnection;
         if (s != null) s.close();
         if (c != null) c.close();
+        if (b != null) b.close();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         resources.shutdown(0, 2, TimeUnit.SECONDS);
     }

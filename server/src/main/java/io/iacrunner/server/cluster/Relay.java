@@ -3,7 +3,8 @@ package io.iacrunner.server.cluster;
 import io.iacrunner.server.util.Signals;
 
 /**
- * How replicas reach each other: wake-ups ({@link Signals} whose signals every replica sees) and viewer presence.
+ * How replicas reach each other: wake-ups ({@link Signals} whose signals every replica sees), viewer presence and
+ * rate-limit buckets.
  * One replica needs nothing ({@link #single()}); several share Redis ({@link RedisRelay}). Nothing that must not be
  * lost goes through a relay: PostgreSQL holds every task, line and order, and a relay only says "look again".
  */
@@ -13,6 +14,9 @@ public interface Relay extends AutoCloseable {
 
     ViewerPresence presence();
 
+    /** Buckets for rate limits: every replica's requests count against the same buckets. */
+    RateBuckets rateBuckets();
+
     /** {@code single}, {@code up} or {@code down}: for readiness details and logs. */
     String status();
 
@@ -21,6 +25,7 @@ public interface Relay extends AutoCloseable {
 
     /** One replica: in-process wake-ups, and the viewers here are all the viewers there are. */
     static Relay single() {
+        RateBuckets buckets = RateBuckets.local();
         return new Relay() {
             @Override
             public Signals<String> signals(String topic) {
@@ -30,6 +35,11 @@ public interface Relay extends AutoCloseable {
             @Override
             public ViewerPresence presence() {
                 return ViewerPresence.NONE;
+            }
+
+            @Override
+            public RateBuckets rateBuckets() {
+                return buckets;
             }
 
             @Override

@@ -23,8 +23,8 @@ import java.time.Duration;
  * @param jsonLogs log as JSON lines instead of text (applied by the launcher, which owns the logging backend)
  * @param secretsKeyFile the key that seals sensitive variables (null: {@code dataDir/secrets.key}, created on first
  *     start); replicas must name one shared file, which must exist
- * @param credentialRequestsPerMinute how many agent registrations, and separately how many token creations, one
- *     client address may make a minute
+ * @param credentialRequestsPerMinute how many token creations one client address may make a minute, and how many
+ *     agent registrations one pool token may make a minute after a burst of ten times as many
  * @param tls the certificate to serve HTTPS with; null for plain HTTP
  * @param allowPlainHttp plain HTTP on an address other than loopback: off unless explicitly asked, because every
  *     request carries a token

@@ -193,7 +193,8 @@ public final class ServerSettings {
                     "credential-requests-per-minute",
                     "N",
                     Integer.toString(ServerConfig.DEFAULT_CREDENTIAL_REQUESTS_PER_MINUTE),
-                    "Agent registrations, and separately token creations, one client address may make a minute",
+                    "Token creations one client address may make a minute, and agent registrations one pool token may"
+                            + " make a minute after a burst of ten times as many (a fleet starting at once)",
                     (c, v) -> c.credentialRequestsPerMinute(v.integer(1, 1_000_000))));
 
     /**

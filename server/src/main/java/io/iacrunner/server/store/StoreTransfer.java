@@ -46,7 +46,9 @@ public final class StoreTransfer {
             "tasks",
             "log_chunks",
             "state_versions",
-            "audit_events");
+            "audit_events",
+            "secrets_key",
+            "store_upgrades");
 
     private static final String LOCKS = "workspace_locks";
     private static final String LOCK_COLUMNS = "workspace_id, lock_task_id, lock_reason, locked_at";

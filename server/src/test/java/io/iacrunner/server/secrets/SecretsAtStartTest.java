@@ -43,6 +43,20 @@ class SecretsAtStartTest {
 
         assertThatThrownBy(() -> IacServer.start(config().secretsKeyFile(other).build()))
                 .hasMessageContaining("sealed with secrets key " + ownKey);
+        try (Database db =
+                Database.open(config().build(), new io.micrometer.core.instrument.simple.SimpleMeterRegistry())) {
+            String recorded = db.jdbi()
+                    .withHandle(h -> h.createQuery("select key_id from secrets_key")
+                            .mapTo(String.class)
+                            .one());
+            assertThat(recorded)
+                    .as("the key is recorded, so a start compares one row rather than reading every sealed value")
+                    .isEqualTo(ownKey);
+            db.jdbi().useHandle(h -> h.execute("delete from secrets_key"));
+        }
+        assertThatThrownBy(() -> IacServer.start(config().secretsKeyFile(other).build()))
+                .as("a store upgraded from before the record: its sealed values are read once")
+                .hasMessageContaining("sealed with secrets key " + ownKey);
         // The right key, named explicitly as a replica would, starts.
         IacServer.start(config().secretsKeyFile(dir.resolve(SecretsKeyFile.DEFAULT_NAME))
                         .build())
@@ -54,7 +68,16 @@ class SecretsAtStartTest {
         IacServer.start(config().build()).close(); // schema and key in place
         try (Database db =
                 Database.open(config().build(), new io.micrometer.core.instrument.simple.SimpleMeterRegistry())) {
+            java.util.List<String> steps = db.jdbi()
+                    .withHandle(h -> h.createQuery("select step from store_upgrades")
+                            .mapTo(String.class)
+                            .list());
+            assertThat(steps)
+                    .as("the upgrade ran once, at the first start, and was recorded")
+                    .containsExactly("seal-legacy-task-variables");
             db.jdbi().useHandle(h -> {
+                // A store as an older version left it: before the step existed, with a task holding a plain secret.
+                h.execute("delete from store_upgrades");
                 h.execute("insert into workspaces (workspace_id) values ('ws-old')");
                 h.execute("""
                         insert into tasks (task_id, workspace_id, action, status, tf_json, variables, sensitive_variables)

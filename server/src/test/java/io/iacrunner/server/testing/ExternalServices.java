@@ -4,14 +4,20 @@ import io.iacrunner.server.settings.ServerConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -32,17 +38,28 @@ public final class ExternalServices {
 
     private ExternalServices() {}
 
-    /** A database of the test's own, created empty and dropped (with its connections) on close. */
-    public record FreshDatabase(String url, String user, String password, String name) implements AutoCloseable {
+    /**
+     * A database of the test's own, created empty and dropped (with its connections) on close, and the secrets key its
+     * servers share: replicas of one store must seal with one key, and a server with another refuses to start.
+     */
+    public record FreshDatabase(String url, String user, String password, String name, Path secretsKey)
+            implements AutoCloseable {
         /** {@code config} on this database, with a small pool: the machine's PostgreSQL serves several test runs. */
         public ServerConfig.Builder configure(ServerConfig.Builder config) {
-            return config.database(url, user, password).databasePoolSize(4);
+            return config.database(url, user, password).databasePoolSize(4).secretsKeyFile(secretsKey);
         }
 
         /** The same as settings, for a server in a child JVM ({@link ServerProcess}). */
         public Map<String, String> settings() {
-            Map<String, String> settings =
-                    new HashMap<>(Map.of("database-url", url, "database-user", user, "database-pool-size", "4"));
+            Map<String, String> settings = new HashMap<>(Map.of(
+                    "database-url",
+                    url,
+                    "database-user",
+                    user,
+                    "database-pool-size",
+                    "4",
+                    "secrets-key-file",
+                    secretsKey.toString()));
             if (password != null) settings.put("database-password", password);
             return settings;
         }
@@ -76,6 +93,11 @@ public final class ExternalServices {
             } catch (SQLException e) {
                 System.err.println("ExternalServices: could not drop test database " + name + ": " + e);
             }
+            try {
+                Files.deleteIfExists(secretsKey);
+            } catch (IOException e) {
+                System.err.println("ExternalServices: could not delete " + secretsKey + ": " + e);
+            }
         }
     }
 
@@ -90,7 +112,22 @@ public final class ExternalServices {
             unavailable("PostgreSQL at " + adminUrl() + " (" + e.getMessage() + ")");
         }
         String url = adminUrl().replaceFirst("/[^/?]*(\\?|$)", "/" + name + "$1");
-        return new FreshDatabase(url, adminUser(), env("IAC_TEST_PG_PASSWORD", null), name);
+        return new FreshDatabase(url, adminUser(), env("IAC_TEST_PG_PASSWORD", null), name, newSecretsKey());
+    }
+
+    /** A random secrets key in a file of its own (0600), as an operator gives every replica. */
+    private static Path newSecretsKey() {
+        try {
+            Path file = Files.createTempFile(
+                    "iac-test-secrets-",
+                    ".key",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            byte[] key = new byte[32];
+            new SecureRandom().nextBytes(key);
+            return Files.writeString(file, Base64.getEncoder().encodeToString(key));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The shared Redis, after checking that it answers; tests keep to themselves with a redis-prefix of their own. */
