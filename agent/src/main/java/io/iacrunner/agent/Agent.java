@@ -1,5 +1,6 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.agent.load.CgroupLoadProbe;
 import io.iacrunner.agent.sandbox.ProcessIsolation;
 import io.iacrunner.agent.sandbox.SandboxUnavailableException;
 import io.iacrunner.agent.terraform.CliConfig;
@@ -107,12 +108,17 @@ public final class Agent implements AutoCloseable {
             throw e;
         }
         log.info(
-                "registered with {} as agent {} in pool {} (plan limit {})",
+                "registered with {} as agent {} in pool {} (plan limit {}{})",
                 config.servers(),
                 session.agentId(),
                 session.pool().poolId(),
-                Capacity.planLimit(session.pool(), config.localPlanLimit()));
-        RunningTasks running = new RunningTasks(session::pool, config.localPlanLimit(), clock);
+                Capacity.planLimit(session.pool(), config.localPlanLimit()),
+                config.adaptive() ? ", adapted to the load" : "");
+        PlanSlots slots = new PlanSlots(
+                config.localPlanLimit(),
+                config.loadProbe() != null ? config.loadProbe() : CgroupLoadProbe.forThisProcess(clock),
+                config.adaptive());
+        RunningTasks running = new RunningTasks(session::pool, slots, clock);
         Lease held =
                 new Lease(session.leaseSeconds(), session.registeredAt(), silent -> leaseLost(running, silent), clock);
         Launcher launcher = new Launcher(
@@ -149,9 +155,12 @@ public final class Agent implements AutoCloseable {
             // Beside the pull loop: until the leftover attempts have reported, the server counts them as running here.
             recovery = new SpoolRecovery(session, dir, config.logWebSocket(), clock);
             AgentState state = new AgentState(session, running, held, dir.disk(), clock);
+            LoadLoop load = new LoadLoop(slots, running, session::pool, clock, stopPulling);
+            load.readOnce(); // the first pull already asks for what the load allows
+            Thread.ofPlatform().name("agent-load").daemon().start(load);
             pinger = Thread.ofPlatform()
                     .name("agent-ping")
-                    .start(new PingLoop(state, VERSION, stopPinging, recovery::taskIds));
+                    .start(new PingLoop(state, VERSION, stopPinging, recovery::taskIds, slots));
             Thread.ofPlatform().name("agent-spool-recovery").daemon().start(recovery);
             Intake intake = Intake.of(config.claims());
             TaskRunners runners = new TaskRunners(session, dir, terraforms, config.logWebSocket(), clock);

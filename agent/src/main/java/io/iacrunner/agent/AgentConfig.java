@@ -1,5 +1,6 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.agent.load.LoadProbe;
 import io.iacrunner.agent.terraform.ReleaseMirror;
 import io.iacrunner.agent.terraform.TerraformProduct;
 import io.iacrunner.agent.terraform.TerraformVersions;
@@ -32,6 +33,9 @@ import java.util.Set;
  * @param transport how the server is reached: its CA and whether plain HTTP to another machine is allowed
  * @param runs how runs are executed: the sandbox, hooks, a provider mirror
  * @param claims what the agent claims: one task only, which actions
+ * @param adaptive whether the plan slots follow the agent's load (between 1 and the plan limit); false keeps them at
+ *     the limit
+ * @param loadProbe where the load is read: null for this process's cgroup and /proc (a test passes its own files)
  */
 public record AgentConfig(
         URI serverUrl,
@@ -48,7 +52,9 @@ public record AgentConfig(
         List<URI> otherServers,
         Transport transport,
         Runs runs,
-        Claims claims) {
+        Claims claims,
+        boolean adaptive,
+        LoadProbe loadProbe) {
 
     /**
      * How task runs are executed: {@code isolation} (a bubblewrap sandbox per process, or none: an explicit opt-out);
@@ -134,6 +140,8 @@ public record AgentConfig(
         private boolean single;
         private Set<TaskAction> accept = EnumSet.allOf(TaskAction.class);
         private long minFreeDisk = DiskSpace.DEFAULT_MIN_FREE;
+        private boolean adaptive = true;
+        private LoadProbe loadProbe;
 
         private Builder(URI serverUrl, Path tokenFile) {
             this.serverUrl = serverUrl;
@@ -235,6 +243,16 @@ public record AgentConfig(
             return this;
         }
 
+        public Builder adaptive(boolean value) {
+            adaptive = value;
+            return this;
+        }
+
+        public Builder loadProbe(LoadProbe value) {
+            loadProbe = value;
+            return this;
+        }
+
         public AgentConfig build() {
             return new AgentConfig(
                     serverUrl,
@@ -251,7 +269,9 @@ public record AgentConfig(
                     otherServers,
                     transport,
                     new Runs(isolation, hooksDir, providerMirror, sandboxReadOnly),
-                    new Claims(single, accept, minFreeDisk));
+                    new Claims(single, accept, minFreeDisk),
+                    adaptive,
+                    loadProbe);
         }
     }
 

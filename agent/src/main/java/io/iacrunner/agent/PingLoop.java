@@ -1,5 +1,6 @@
 package io.iacrunner.agent;
 
+import io.iacrunner.agent.load.Load;
 import io.iacrunner.agent.util.AgentClock;
 import io.iacrunner.agent.util.ApiFailures;
 import io.iacrunner.agent.util.Backoff;
@@ -36,13 +37,16 @@ final class PingLoop implements Runnable {
     private final String version;
     private final CountDownLatch stop;
     private final Supplier<List<String>> recovering;
+    private final PlanSlots slots;
     private final OutageLog outage = new OutageLog(log, "ping");
 
     /**
      * @param agent the disk is looked at for each ping, which says whether it is full
      * @param recovering tasks whose leftover spool is being uploaded: still this agent's, so listed as running
+     * @param slots the plan slots and the load they follow, reported on every ping
      */
-    PingLoop(AgentState agent, String version, CountDownLatch stop, Supplier<List<String>> recovering) {
+    PingLoop(
+            AgentState agent, String version, CountDownLatch stop, Supplier<List<String>> recovering, PlanSlots slots) {
         this.session = agent.session();
         this.tasks = agent.tasks();
         this.lease = agent.lease();
@@ -51,6 +55,7 @@ final class PingLoop implements Runnable {
         this.version = version;
         this.stop = stop;
         this.recovering = recovering;
+        this.slots = slots;
     }
 
     @Override
@@ -79,6 +84,7 @@ final class PingLoop implements Runnable {
         List<String> current = new ArrayList<>(now.taskIds());
         current.addAll(recovering.get());
         long generation = session.generation();
+        Load load = slots.load();
         AgentPing ping = new AgentPing(
                 session.agentId(),
                 !now.taskIds().isEmpty(),
@@ -86,11 +92,13 @@ final class PingLoop implements Runnable {
                 now.planLimit(),
                 now.appliesRunning() > 0,
                 current,
-                HostStats.cpuUsage(),
-                HostStats.memUsage(),
+                load.cpuUsage(),
+                load.memUsage(),
                 version,
                 session.isolation(),
-                !disk.hasRoom());
+                !disk.hasRoom(),
+                now.planSlots(),
+                slots.reason());
         PingReply reply;
         long sentAt = clock.nanoTime();
         try {

@@ -23,23 +23,24 @@ final class RunningTasks {
     private static final Logger log = LoggerFactory.getLogger(RunningTasks.class);
     static final String SERVER_CANCEL = "the server asked for it";
 
-    record Snapshot(int plansRunning, int appliesRunning, int planLimit, List<String> taskIds) {}
+    /** @param planLimit the most plans allowed (the pool's, lowered by {@code --max-plans}); {@code planSlots} now */
+    record Snapshot(int plansRunning, int appliesRunning, int planLimit, int planSlots, List<String> taskIds) {}
 
     private final Supplier<PoolConfig> pool;
-    private final int localPlanLimit;
+    private final PlanSlots slots;
     private final AgentClock clock;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final Set<TaskRunner> running = new LinkedHashSet<>();
 
     /** @param clock what the waits for the running tasks to end are timed on (the drain at shutdown) */
-    RunningTasks(Supplier<PoolConfig> pool, int localPlanLimit, AgentClock clock) {
+    RunningTasks(Supplier<PoolConfig> pool, PlanSlots slots, AgentClock clock) {
         this.pool = pool;
-        this.localPlanLimit = localPlanLimit;
+        this.slots = slots;
         this.clock = clock;
     }
 
-    /** Blocks until something can be taken on: a task finishing or the pool's limit changing. */
+    /** Blocks until something can be taken on: a task finishing, the pool's limit or the plan slots changing. */
     Capacity awaitCapacity() throws InterruptedException {
         return awaitCapacity(free -> free);
     }
@@ -81,7 +82,10 @@ final class RunningTasks {
         }
     }
 
-    /** The pool's settings may have changed (a ping reply, a new registration): capacity must be looked at again. */
+    /**
+     * The pool's settings (a ping reply, a new registration) or the plan slots may have changed: capacity must be
+     * looked at again.
+     */
     void poolChanged() {
         lock.lock();
         try {
@@ -97,7 +101,8 @@ final class RunningTasks {
             int applies = count(TaskAction.PLAN_APPLY);
             List<String> ids =
                     running.stream().map(r -> r.task().taskId()).distinct().toList();
-            return new Snapshot(running.size() - applies, applies, Capacity.planLimit(pool.get(), localPlanLimit), ids);
+            PoolConfig now = pool.get();
+            return new Snapshot(running.size() - applies, applies, slots.cap(now), slots.limit(now), ids);
         } finally {
             lock.unlock();
         }
@@ -176,7 +181,8 @@ final class RunningTasks {
 
     private Capacity capacity() {
         int applies = count(TaskAction.PLAN_APPLY);
-        return Capacity.of(pool.get(), localPlanLimit, running.size() - applies, applies);
+        PoolConfig now = pool.get();
+        return Capacity.of(now, slots.limit(now), running.size() - applies, applies);
     }
 
     private int count(TaskAction action) {

@@ -9,6 +9,8 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iacrunner.agent.load.CgroupLoadProbe;
+import io.iacrunner.agent.load.Load;
 import io.iacrunner.agent.testing.FakeLogStore;
 import io.iacrunner.agent.testing.FakeServer;
 import io.iacrunner.agent.testing.FakeServer.Reply;
@@ -44,6 +46,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
@@ -134,6 +137,7 @@ class AgentTest {
                                 .workDir(dir.resolve("work"))
                                 .terraform(terraform)
                                 .localPlanLimit(localPlanLimit)
+                                .adaptive(false) // the machine's load must not change what a test claims
                                 .pullWait(Duration.ofSeconds(1))
                                 .cancelGrace(cancelGrace)
                                 .drainTimeout(drainTimeout))
@@ -273,6 +277,92 @@ class AgentTest {
                     }
                 }))
                 .succeedsWithin(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void adaptiveSlotsFollowAScriptedLoadNeverBelowOneNorAboveMaxPlansOrThePoolsLimit() throws Exception {
+        Load calm = new Load(0.30, 0.05, 6L << 30, 8L << 30);
+        Load pressure = new Load(1.0, 0.90, 6L << 30, 8L << 30);
+        AtomicReference<Load> load = new AtomicReference<>(calm); // a test double for the CPU and memory readings
+        String marker = "300." + System.nanoTime() % 1_000_000;
+        terraform = Fixtures.terraformWithSlowPlans(dir, marker);
+        usePool(new PoolConfig("default", 4, false, Map.of()), LEASE_SECONDS);
+        adjust = config -> config.adaptive(true).loadProbe(load::get);
+        for (int i = 0; i < 5; i++) assign(task("t-" + i, TaskAction.PLAN, "unused"));
+        startedAgent(3); // --max-plans 3, below the pool's 4
+
+        // Calm: from 1, one more slot per reading while every slot is used, up to --max-plans.
+        stepUntil(() -> processesWith(marker) == 3);
+        for (int i = 0; i < 10; i++) nextPing();
+        assertThat(processesWith(marker)).as("never above --max-plans").isEqualTo(3);
+        assertThat(pings().getLast().planSlots()).isEqualTo(3);
+        assertThat(pings().getLast().planTaskLimit()).isEqualTo(3);
+
+        load.set(pressure);
+        stepUntil(() -> pings().getLast().planSlots() == 2);
+        assertThat(pings().getLast().slotsReason()).isEqualTo("cpu waiting 90 %");
+        for (int i = 0; i < 6; i++) nextPing();
+        assertThat(pings().getLast().planSlots())
+                .as("no second cut while the plans started before the first still run")
+                .isEqualTo(2);
+        assertThat(processesWith(marker))
+                .as("running plans are never stopped to adapt")
+                .isEqualTo(3);
+
+        pingReply = r -> Reply.ok(new PingReply(
+                POOL,
+                List.of(new CancelOrder("t-0", true), new CancelOrder("t-1", true), new CancelOrder("t-2", true)),
+                null,
+                null,
+                LEASE_SECONDS));
+        stepUntil(() -> !resultsOf("t-0").isEmpty()
+                && !resultsOf("t-1").isEmpty()
+                && !resultsOf("t-2").isEmpty());
+        usePool(new PoolConfig("default", 4, false, Map.of()), LEASE_SECONDS);
+        stepUntil(() -> pings().getLast().planSlots() == 1);
+        for (int i = 0; i < 6; i++) nextPing();
+        assertThat(pings().getLast().planSlots()).as("never below 1").isEqualTo(1);
+        stepUntil(() -> processesWith(marker) >= 1); // the freed slot took the next plan
+
+        load.set(calm);
+        stepUntil(() -> pings().getLast().planSlots() == 3);
+        assertThat(processesWith(marker))
+                .as("the slots came back and took the last plan")
+                .isEqualTo(2);
+        assertThat(pings()).allSatisfy(p -> assertThat(p.planSlots()).isBetween(1, 3));
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL))
+                .allSatisfy(
+                        r -> assertThat(r.as(PullRequest.class).freePlanSlots()).isBetween(0, 3));
+    }
+
+    @Test
+    void anAgentWhoseCgroupHasLittleMemoryLeftClaimsOnePlanAtATimeAndEveryPlanSucceeds() throws Exception {
+        Path cgroup = Files.createDirectories(dir.resolve("cgroup")); // a test double for the cgroup v2 files
+        Files.writeString(cgroup.resolve("memory.max"), (1L << 30) + "\n");
+        Files.writeString(cgroup.resolve("memory.current"), (900L << 20) + "\n");
+        Files.writeString(cgroup.resolve("memory.stat"), "inactive_file 0\n");
+        usePool(new PoolConfig("default", 4, false, Map.of()), LEASE_SECONDS);
+        adjust = config -> config.adaptive(true).loadProbe(new CgroupLoadProbe(cgroup, Path.of("/proc"), clock, 2));
+        for (int i = 0; i < 4; i++) assign(task("m-" + i, TaskAction.PLAN, "echo " + i));
+        startedAgent(0);
+
+        for (int i = 0; i < 4; i++) {
+            String id = "m-" + i;
+            stepUntil(() -> !resultsOf(id).isEmpty());
+            assertThat(awaitResult(id).status()).isEqualTo(TaskStatus.SUCCEEDED);
+        }
+        nextPing();
+
+        assertThat(server.requests("POST", ApiPaths.TASK_PULL))
+                .as("fewer plans than its fixed limit of 4")
+                .allSatisfy(
+                        r -> assertThat(r.as(PullRequest.class).freePlanSlots()).isLessThanOrEqualTo(1));
+        assertThat(pings().getLast()).satisfies(p -> {
+            assertThat(p.planTaskLimit()).isEqualTo(4);
+            assertThat(p.planSlots()).isEqualTo(1);
+            assertThat(p.slotsReason()).isEqualTo("memory available 0.1 GiB");
+            assertThat(p.memUsage()).isBetween(0.87, 0.88);
+        });
     }
 
     @Test

@@ -72,8 +72,19 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(
             names = "--max-plans",
             paramLabel = "N",
-            description = "Local cap on parallel plans, below the pool's limit (default: the pool's).")
+            description = "Hard cap on parallel plans, below the pool's limit (default: the pool's); the adaptive"
+                    + " slots never exceed it.")
     Integer maxPlans;
+
+    @Option(
+            names = "--adaptive",
+            paramLabel = "true|false",
+            arity = "1",
+            defaultValue = "true",
+            description = "Adapt the plan slots to this agent's CPU and memory pressure (its container's limits when"
+                    + " it runs in one), between 1 and the plan limit: fewer new plans while the load is high, more as"
+                    + " it falls; running plans are never stopped (default ${DEFAULT-VALUE}). false keeps the limit.")
+    boolean adaptive;
 
     @Option(
             names = "--min-free-disk",
@@ -254,6 +265,7 @@ public final class AgentCommand implements Callable<Integer> {
         }
         if (accept != null) config.accept(accepted());
         return config.single(single)
+                .adaptive(adaptive)
                 .minFreeDisk(minFreeDiskMib * 1024 * 1024)
                 .transport(reach)
                 .isolation(chosen)

@@ -14,8 +14,10 @@ import picocli.CommandLine.Option;
         name = "agents",
         mixinStandardHelpOptions = true,
         description = {
-            "List agents: id, name, pool, status (idle|busy|offline), last seen, isolation, running tasks,",
-            "warnings. ISOLATION is 'sandbox', or NONE(unsandboxed) for an agent started with --isolation",
+            "List agents: id, name, pool, status (idle|busy|offline), last seen, version, isolation, CPU and",
+            "memory use (of its container's limits when it runs in one), plan slots, running tasks, warnings.",
+            "SLOTS is plans running/slots it takes now of its limit, and why: the slots follow the agent's",
+            "load unless it runs with --adaptive false. ISOLATION is 'sandbox', or NONE(unsandboxed) for an agent started with --isolation",
             "none: the tasks it runs can read its credentials and the secrets of tasks running beside them.",
             "WARNINGS says 'disk full' for an agent short of disk space: it claims nothing until space is freed.",
         })

@@ -70,6 +70,8 @@ final class Format {
         fields.put("allow_apply_concurrent", p.allowApplyConcurrent());
         fields.put("labels", Labels.text(p.labels()));
         fields.put("max_run_time", p.maxRunTime());
+        fields.put("min_agent_version", text(p.minAgentVersion()));
+        fields.put("max_running", text(p.maxRunning()));
         return keyValues(fields);
     }
 
@@ -81,9 +83,20 @@ final class Format {
                     text(p.maxPlanConcurrency()),
                     text(p.allowApplyConcurrent()),
                     text(p.maxRunTime()),
+                    text(p.maxRunning()),
+                    text(p.minAgentVersion()),
                     text(Labels.text(p.labels()))));
         }
-        return table(List.of("ID", "MAX_PLANS", "APPLY_CONCURRENT", "MAX_RUN_TIME", "LABELS"), rows);
+        return table(
+                List.of(
+                        "ID",
+                        "MAX_PLANS",
+                        "APPLY_CONCURRENT",
+                        "MAX_RUN_TIME",
+                        "MAX_RUNNING",
+                        "MIN_AGENT_VERSION",
+                        "LABELS"),
+                rows);
     }
 
     /**
@@ -191,11 +204,46 @@ final class Format {
                     text(a.poolId()),
                     text(a.status()),
                     shortTime(a.lastSeen()),
+                    text(a.version()),
                     isolation(a.isolation()),
+                    percent(a.cpuUsage()),
+                    percent(a.memUsage()),
+                    slots(a),
                     running.isEmpty() ? NONE : String.join(",", running),
                     a.diskFull() ? "disk full: claims nothing" : NONE));
         }
-        return table(List.of("ID", "NAME", "POOL", "STATUS", "LAST_SEEN", "ISOLATION", "RUNNING", "WARNINGS"), rows);
+        return table(
+                List.of(
+                        "ID",
+                        "NAME",
+                        "POOL",
+                        "STATUS",
+                        "LAST_SEEN",
+                        "VERSION",
+                        "ISOLATION",
+                        "CPU",
+                        "MEM",
+                        "SLOTS",
+                        "RUNNING",
+                        "WARNINGS"),
+                rows);
+    }
+
+    /** A share from a ping as a whole percentage; {@code -} before the agent said. */
+    static String percent(Double share) {
+        return share == null ? NONE : Math.round(share * 100) + "%";
+    }
+
+    /**
+     * Plans running of the slots the agent takes now, of its limit, and why the slots are what they are: {@code
+     * 2/3 of 8 (cpu waiting 71 %)}. {@code -} before its first ping.
+     */
+    static String slots(AgentView a) {
+        if (a.planSlots() == null) return NONE;
+        String used = (a.plansRunning() == null ? "?" : a.plansRunning()) + "/" + a.planSlots();
+        String limit = a.planLimit() == null ? "" : " of " + a.planLimit();
+        String reason = a.slotsReason() == null ? "" : " (" + a.slotsReason() + ")";
+        return used + limit + reason;
     }
 
     /** An agent without a sandbox stands out: its tasks can read its credentials and each other's secrets. */

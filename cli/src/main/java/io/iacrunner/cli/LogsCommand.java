@@ -18,7 +18,8 @@ import picocli.CommandLine.Parameters;
         name = "logs",
         mixinStandardHelpOptions = true,
         description = {
-            "Print a task's log lines exactly as Terraform printed them.",
+            "Print a task's log lines exactly as Terraform printed them: its current attempt's, or with",
+            "--attempt N an earlier attempt's (each attempt of a retried task keeps its own whole log).",
             "Exit status: 0 succeeded; 1 failed, canceled or errored; 3 still queued or running (without --follow).",
         })
 public final class LogsCommand implements Callable<Integer> {
@@ -44,6 +45,12 @@ public final class LogsCommand implements Callable<Integer> {
             description = "Skip the first N lines (default 0).")
     long offset;
 
+    @Option(
+            names = "--attempt",
+            paramLabel = "N",
+            description = "Print attempt N's log (1 is the first; default: the current attempt).")
+    Integer attempt;
+
     public LogsCommand(CliContext ctx) {
         this.ctx = ctx;
     }
@@ -51,6 +58,10 @@ public final class LogsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         if (offset < 0) throw new UsageException("--offset must be 0 or more, got " + offset);
+        if (attempt != null && attempt < 1) throw new UsageException("--attempt must be 1 or more, got " + attempt);
+        if (attempt != null && follow) {
+            throw new UsageException("--follow streams the current attempt; leave out --attempt, or --follow");
+        }
         ApiClient api = client.client();
         // One plain request first: an unknown task or a bad token gets the server's own error message.
         TaskView task = api.get(ApiPaths.fill(ApiPaths.TASK, taskId), TaskView.class);
@@ -70,7 +81,8 @@ public final class LogsCommand implements Callable<Integer> {
         long next = offset;
         while (true) {
             LogPage page = api.get(
-                    ApiPaths.fill(ApiPaths.TASK_LOGS, taskId) + "?offset=" + next + "&limit=" + PAGE_SIZE,
+                    ApiPaths.fill(ApiPaths.TASK_LOGS, taskId) + "?offset=" + next + "&limit=" + PAGE_SIZE
+                            + (attempt == null ? "" : "&attempt=" + attempt),
                     LogPage.class);
             if (page.taskStatus() != null) status = page.taskStatus();
             if (page.lines() == null || page.lines().isEmpty()) break;

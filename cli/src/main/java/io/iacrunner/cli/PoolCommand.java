@@ -84,6 +84,19 @@ public final class PoolCommand implements Runnable {
         String maxRunTime;
 
         @Option(
+                names = "--max-running",
+                paramLabel = "N",
+                description =
+                        "The most tasks running on all of the pool's agents together (default: no pool-wide limit).")
+        Integer maxRunning;
+
+        @Option(
+                names = "--min-agent-version",
+                paramLabel = "VERSION",
+                description = "Refuse registration and pings of agents older than VERSION, like 1.4 (default: any).")
+        String minAgentVersion;
+
+        @Option(
                 names = "--token-out",
                 paramLabel = "FILE",
                 description = "Write the pool token to FILE (mode 0600) instead of stdout.")
@@ -97,6 +110,8 @@ public final class PoolCommand implements Runnable {
         public Integer call() {
             if (poolId.isBlank()) throw new UsageException("POOL must not be blank");
             if (maxPlans < 1) throw new UsageException("--max-plans must be 1 or more, got " + maxPlans);
+            if (maxRunning != null && maxRunning < 1)
+                throw new UsageException("--max-running must be 1 or more, got " + maxRunning);
             Map<String, String> poolLabels = Labels.parse(labels, "--label");
             String runTime = RunTimeOption.parse(maxRunTime, "--max-run-time");
             Path out = tokenOut == null ? null : ctx.resolve(tokenOut);
@@ -104,7 +119,14 @@ public final class PoolCommand implements Runnable {
             client.client()
                     .put(
                             ApiPaths.fill(ApiPaths.POOL, poolId),
-                            new PoolConfig(poolId, maxPlans, allowApplyConcurrent, poolLabels, runTime),
+                            new PoolConfig(
+                                    poolId,
+                                    maxPlans,
+                                    allowApplyConcurrent,
+                                    poolLabels,
+                                    runTime,
+                                    minAgentVersion,
+                                    maxRunning),
                             PoolConfig.class);
             PoolToken token =
                     client.client().post(ApiPaths.fill(ApiPaths.POOL_TOKENS, poolId), Map.of(), PoolToken.class);

@@ -70,6 +70,35 @@ class LogsCommandTest {
     }
 
     @Test
+    void attemptAsksForThatAttemptsLog() {
+        api.on("GET", "/api/v1/tasks/t-1", FakeApi.Reply.ok(task("succeeded")));
+        api.on("GET", "/api/v1/tasks/t-1/logs", request -> {
+            boolean first = request.query().contains("attempt=1");
+            boolean start = request.query().startsWith("offset=0");
+            String lines = !start ? "" : first ? line(0, "attempt one") : line(0, "attempt two");
+            return FakeApi.Reply.ok("{\"task_id\":\"t-1\",\"offset\":0,\"next_offset\":1" + ",\"lines\":[" + lines
+                    + "],\"task_status\":\"succeeded\"}");
+        });
+        CliRun run = CliRun.run(Path.of("."), "logs", "t-1", "--attempt", "1", "--server", api.url());
+        assertThat(run.exit()).as(run.toString()).isZero();
+        assertThat(run.out()).isEqualTo("attempt one\n");
+        assertThat(api.requests.stream().filter(r -> r.path().endsWith("/logs")).map(FakeApi.Request::query))
+                .first()
+                .isEqualTo("offset=0&limit=5000&attempt=1");
+    }
+
+    @Test
+    void attemptBelowOneOrWithFollowIsAUsageError() {
+        CliRun zero = CliRun.run(Path.of("."), "logs", "t-1", "--attempt", "0", "--server", api.url());
+        assertThat(zero.exit()).isEqualTo(2);
+        assertThat(zero.err()).contains("--attempt must be 1 or more");
+        CliRun follow = CliRun.run(Path.of("."), "logs", "t-1", "--attempt", "1", "-f", "--server", api.url());
+        assertThat(follow.exit()).isEqualTo(2);
+        assertThat(follow.err()).contains("--follow streams the current attempt");
+        assertThat(api.requests).as("nothing sent").isEmpty();
+    }
+
+    @Test
     void offsetSkipsLinesAlreadySeen() {
         serveLog(List.of("a", "b", "c"), 10, "succeeded");
         CliRun run = CliRun.run(Path.of("."), "logs", "t-1", "--offset", "2", "--server", api.url());

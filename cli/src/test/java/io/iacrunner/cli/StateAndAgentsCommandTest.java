@@ -89,7 +89,8 @@ class StateAndAgentsCommandTest {
                 {"agents":[
                   {"agent_id":"a-1","name":"dev-agent","pool_id":"default-pool","status":"busy",
                    "last_seen":"2025-11-25T10:00:03.123Z","running_tasks":["t-1","t-2"],"version":"0.1.0","isolation":"sandbox",
-                   "disk_full":false},
+                   "disk_full":false,"cpu_usage":0.934,"mem_usage":0.41,"plan_limit":8,"plan_slots":2,
+                   "slots_reason":"cpu waiting 71 %","plans_running":2,"apply_running":false},
                   {"agent_id":"a-2","name":"old","pool_id":"default-pool","status":"offline",
                    "last_seen":null,"running_tasks":[],"version":"0.1.0"},
                   {"agent_id":"a-3","name":"full","pool_id":"default-pool","status":"idle",
@@ -97,12 +98,15 @@ class StateAndAgentsCommandTest {
         CliRun run = CliRun.run(Path.of("."), "agents", "--server", api.url());
         assertThat(run.exit()).as(run.toString()).isZero();
         List<String> lines = run.out().lines().toList();
-        assertThat(lines.get(0)).matches("ID +NAME +POOL +STATUS +LAST_SEEN +ISOLATION +RUNNING +WARNINGS");
+        assertThat(lines.get(0))
+                .matches("ID +NAME +POOL +STATUS +LAST_SEEN +VERSION +ISOLATION +CPU +MEM +SLOTS +RUNNING +WARNINGS");
         assertThat(lines.get(1))
-                .matches("a-1 +dev-agent +default-pool +busy +2025-11-25T10:00:03Z +sandbox +t-1,t-2 +-");
-        assertThat(lines.get(2)).matches("a-2 +old +default-pool +offline +- +unknown +- +-");
+                .matches("a-1 +dev-agent +default-pool +busy +2025-11-25T10:00:03Z +0.1.0 +sandbox +93% +41%"
+                        + " +2/2 of 8 \\(cpu waiting 71 %\\) +t-1,t-2 +-");
+        assertThat(lines.get(2)).matches("a-2 +old +default-pool +offline +- +0.1.0 +unknown +- +- +- +- +-");
         assertThat(lines.get(3))
-                .matches("a-3 +full +default-pool +idle +2025-11-25T10:00:04Z +unknown +- +disk full: claims nothing");
+                .matches("a-3 +full +default-pool +idle +2025-11-25T10:00:04Z +0.1.0 +unknown +- +- +- +-"
+                        + " +disk full: claims nothing");
         assertThat(run.err()).isEmpty();
     }
 

@@ -111,6 +111,8 @@ final class E2eHarness implements AutoCloseable {
                                 .workDir(work)
                                 .terraform(terraform())
                                 .pullWait(Duration.ofSeconds(5))
+                                // Fixed slots: the machine's load (other builds) must not change what a test claims.
+                                .adaptive(false)
                                 .sandboxReadOnly(List.of(shared)))
                 .build());
         agent.start();

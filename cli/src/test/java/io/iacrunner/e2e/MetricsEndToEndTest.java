@@ -124,10 +124,13 @@ class MetricsEndToEndTest {
         }
         assertThat(after.value("iac_log_ingested_lines_total")).isEqualTo(lines);
         assertThat(after.value("iac_log_ingested_bytes_total")).isEqualTo(bytes);
-        assertThat(after.value("iac_queue_to_start_seconds_count"))
+        assertThat(after.value("iac_queue_to_start_seconds_count{attempt=\"1\"}"))
                 .as("tasks started")
                 .isEqualTo(2);
-        assertThat(after.value("iac_queue_to_start_seconds_sum")).isPositive();
+        assertThat(after.value("iac_queue_to_start_seconds_sum{attempt=\"1\"}")).isPositive();
+        assertThat(after.has("iac_tasks_finished_total")).isTrue();
+        assertThat(after.has("iac_run_phase_seconds_count")).isTrue();
+        assertThat(after.has("iac_agent_plan_slots")).isTrue();
         assertThat(after.value("iac_store_statement_seconds_count")).isPositive();
         assertThat(after.has("hikaricp_connections_acquire_seconds_count"))
                 .as("the pool's wait for a connection")

@@ -3,9 +3,13 @@ package io.iacrunner.protocol;
 import java.util.List;
 
 /**
- * The seed's heartbeat fields, and two of the agent's own: how it isolates its tasks (an agent running with
- * {@code --isolation none} says so on every ping, so the server keeps showing it), and {@code diskFull}: its work
- * directory or spool has less free space than its threshold, so it claims nothing until space is freed.
+ * The seed's heartbeat fields, and the agent's own: how it isolates its tasks (an agent running with
+ * {@code --isolation none} says so on every ping, so the server keeps showing it); {@code diskFull}: its work
+ * directory or spool has less free space than its threshold, so it claims nothing until space is freed;
+ * {@code planSlots}: how many plans it takes at most right now (its adaptive limit, at most {@code planTaskLimit}),
+ * and {@code slotsReason}: why, like {@code "cpu 93 %"} or {@code "memory available 0.4 GiB"} (both null from an
+ * agent that does not say). {@code cpuUsage} and {@code memUsage} are fractions (0 to 1) of what the agent may use:
+ * its container's limits when it runs in one, else the machine's.
  */
 public record AgentPing(
         String agentId,
@@ -18,7 +22,9 @@ public record AgentPing(
         double memUsage,
         String version,
         Isolation isolation,
-        Boolean diskFull) {
+        Boolean diskFull,
+        Integer planSlots,
+        String slotsReason) {
 
     /** Absent in a body (an agent that does not say): not full. */
     public AgentPing {
@@ -47,6 +53,37 @@ public record AgentPing(
                 memUsage,
                 version,
                 null,
-                false);
+                false,
+                null,
+                null);
+    }
+
+    /** Without the adaptive slots: an agent that does not say them. */
+    public AgentPing(
+            String agentId,
+            boolean busy,
+            int planTasksRunning,
+            int planTaskLimit,
+            boolean applyTaskRunning,
+            List<String> currentTasks,
+            double cpuUsage,
+            double memUsage,
+            String version,
+            Isolation isolation,
+            Boolean diskFull) {
+        this(
+                agentId,
+                busy,
+                planTasksRunning,
+                planTaskLimit,
+                applyTaskRunning,
+                currentTasks,
+                cpuUsage,
+                memUsage,
+                version,
+                isolation,
+                diskFull,
+                null,
+                null);
     }
 }

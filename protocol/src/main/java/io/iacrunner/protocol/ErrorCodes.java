@@ -29,6 +29,11 @@ public final class ErrorCodes {
     public static final String STALE_ATTEMPT = "stale_attempt";
     /** 409: the server holds fewer log lines than the request assumed. The agent resends from what it holds. */
     public static final String LOG_GAP = "log_gap";
+    /**
+     * 403: the agent's version is below its pool's {@code min_agent_version}; registration and pings are refused until
+     * it is upgraded. The message names both versions.
+     */
+    public static final String AGENT_VERSION_TOO_OLD = "agent_version_too_old";
 
     // Plan review.
     /** 409: confirm or discard of a task that is not planned (running, finished, discarded already). */

@@ -49,6 +49,7 @@ import io.iacrunner.server.tasks.PlanRetention;
 import io.iacrunner.server.tasks.PlanRoutes;
 import io.iacrunner.server.tasks.PlanService;
 import io.iacrunner.server.tasks.PlanStore;
+import io.iacrunner.server.tasks.TaskMetrics;
 import io.iacrunner.server.tasks.TaskRoutes;
 import io.iacrunner.server.tasks.TaskService;
 import io.iacrunner.server.tasks.TaskStore;
@@ -205,7 +206,8 @@ public final class IacServer implements AutoCloseable {
                     : SecretsKeyFile.load(config.secretsKeyFile(), false);
             SecretsKeyCheck.require(jdbi, secretBox);
             SealedJson sealed = new SealedJson(secretBox);
-            TaskStore taskStore = new TaskStore(jdbi, config.maxLogBytes(), sealed, storeClock);
+            TaskStore taskStore =
+                    new TaskStore(jdbi, config.maxLogBytes(), sealed, storeClock, new TaskMetrics(metrics.registry()));
             int upgraded = StoreUpgrades.once(jdbi, "seal-legacy-task-variables", taskStore::sealLegacySecrets);
             if (upgraded > 0)
                 log.info("sealed the sensitive variables of {} tasks queued before they were kept sealed", upgraded);

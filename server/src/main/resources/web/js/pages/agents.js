@@ -1,8 +1,10 @@
 import { api, seg } from '../api.js';
 import { errorBox, fmtAgo, h, replaceKeepingFocus, table, timeEl } from '../dom.js';
+import { percent, slotsText } from '../fleet.js';
 
 /**
- * Agents (status, last seen, isolation, what they run) and pools (their limits and the capacity in use). A pool's
+ * Agents (status, last seen, isolation, load and plan slots from their last ping, what they run) and pools (their
+ * limits and the capacity in use). A pool's
  * max_plan_concurrency is per agent, so its capacity is that times its agents that are not offline. An agent that
  * runs tasks without a sandbox (--isolation none) is flagged, and a warning above the list counts them.
  */
@@ -23,7 +25,7 @@ export function agentsPage(main, page) {
       agents.removeAttribute('aria-busy');
       const limits = Object.fromEntries(poolList.pools.map((p) => [p.pool_id, p.max_plan_concurrency]));
       replaceKeepingFocus(pools, table('Pools', ['Pool', 'Agents online', 'Capacity in use', 'Plans per agent', 'Applies beside plans',
-        'Max run time', 'Labels'],
+        'Max run time', 'Max running', 'Min agent version', 'Labels'],
         poolList.pools.map((p) => poolRow(p, agentList.agents.filter((a) => a.pool_id === p.pool_id))),
         'No pools.'));
       const unsandboxed = agentList.agents.filter((a) => a.isolation === 'none' && a.status !== 'offline').length;
@@ -32,7 +34,8 @@ export function agentsPage(main, page) {
           + ' (--isolation none): any configuration they run can read the agent\'s credentials and the secrets of tasks running beside it.')]
         : []));
       replaceKeepingFocus(agents, table('Agents, oldest registration first',
-        ['Agent', 'Pool', 'Status', 'Last seen', 'Isolation', 'Running', 'Capacity in use', 'Version'],
+        ['Agent', 'Pool', 'Status', 'Last seen', 'Isolation', 'Running', 'Capacity in use', 'CPU', 'Memory', 'Plan slots',
+          'Version'],
         agentList.agents.map((a) => agentRow(a, limits[a.pool_id])),
         'No agents have registered yet.'));
     } catch (e) {
@@ -52,6 +55,8 @@ function poolRow(pool, members) {
     String(pool.max_plan_concurrency),
     pool.allow_apply_concurrent ? 'allowed' : 'no',
     pool.max_run_time ?? '',
+    pool.max_running ?? h('span', { class: 'muted' }, 'no limit'),
+    pool.min_agent_version ?? h('span', { class: 'muted' }, 'any'),
     Object.entries(pool.labels).map(([k, v]) => `${k}=${v}`).join(', ') || h('span', { class: 'muted' }, 'none'),
   ];
 }
@@ -68,6 +73,9 @@ function agentRow(agent, limit) {
       ? h('ul', { class: 'plain' }, agent.running_tasks.map((id) => h('li', {}, h('a', { href: `#/runs/${seg(id)}`, dataset: { key: id } }, id))))
       : h('span', { class: 'muted' }, 'nothing'),
     agent.status === 'offline' ? h('span', { class: 'muted' }, '—') : usage(agent.running_tasks.length, limit ?? 0),
+    percent(agent.cpu_usage),
+    percent(agent.mem_usage),
+    slotsText(agent),
     agent.version ?? '',
   ];
 }

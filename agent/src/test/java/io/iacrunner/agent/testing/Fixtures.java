@@ -56,6 +56,23 @@ public final class Fixtures {
         return script;
     }
 
+    /**
+     * A stand-in for Terraform whose {@code plan} runs {@code sleep <seconds>}: plans that hold their slots as long as
+     * a test needs (they end when canceled).
+     */
+    public static Path terraformWithSlowPlans(Path dir, String sleepSeconds) throws IOException {
+        Path script = dir.resolve("terraform-slow-plans");
+        Files.writeString(script, """
+                #!/bin/sh
+                case "$1" in
+                  plan) exec sleep %s ;;
+                  *) echo "fake terraform $1"; exit 0 ;;
+                esac
+                """.formatted(sleepSeconds));
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+        return script;
+    }
+
     public static Path poolTokenFile(Path dir) throws IOException {
         return Files.writeString(dir.resolve("pool-token"), POOL_TOKEN + "\n");
     }

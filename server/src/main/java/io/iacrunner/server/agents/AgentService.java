@@ -15,8 +15,8 @@ import io.iacrunner.server.pools.PoolStore;
 import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.tasks.LeaseMonitor;
 import io.iacrunner.server.tasks.TaskStore;
+import io.iacrunner.server.util.AgentVersion;
 import io.iacrunner.server.util.Ids;
-import io.iacrunner.server.util.Rows;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -80,6 +80,7 @@ public final class AgentService {
         PoolConfig pool = pools.find(member.poolId())
                 .orElseThrow(
                         () -> ApiProblem.notFound("pool_not_found", "pool '" + member.poolId() + "' does not exist"));
+        requireVersion(pool, request.version());
         String agentId = resumed(request, pool.poolId()).orElse(null);
         if (agentId != null) {
             log.info("agent {} came back as {} in pool {} (its token had expired)", name, agentId, pool.poolId());
@@ -128,11 +129,11 @@ public final class AgentService {
         if (ping.agentId() != null && !ping.agentId().equals(agent.agentId())) {
             throw ApiProblem.badRequest("agent_id_mismatch", "agent_id in the body differs from the token's agent");
         }
-        AgentStore.AgentRow row = agents.touch(
-                        agent.agentId(), Rows.json(ping), limit(ping.version()), ping.isolation())
+        PoolConfig pool = poolOf(agent);
+        requireVersion(pool, ping.version());
+        AgentStore.AgentRow row = agents.touch(agent.agentId(), ping, limit(ping.version()), ping.isolation())
                 .orElseThrow(() -> ApiProblem.notFound(
                         ErrorCodes.UNKNOWN_AGENT, "agent " + agent.agentId() + " is not registered; register again"));
-        PoolConfig pool = pools.find(row.poolId()).orElseThrow();
         List<String> reported = ping.currentTasks() == null ? List.of() : ping.currentTasks();
         // Before reading what runs here: a task the agent never got or gave up is recovered, not left running forever.
         leases.recoverAbandoned(agent.agentId(), reported);
@@ -157,6 +158,20 @@ public final class AgentService {
                 renewed == null ? null : renewed.token(),
                 renewed == null ? null : renewed.expiresAt(),
                 (int) lease.toSeconds());
+    }
+
+    /**
+     * An agent older than its pool's {@code min_agent_version} is refused, naming both versions: it neither registers
+     * nor renews its lease by pinging, so its tasks are recovered for newer agents as a silent agent's are.
+     */
+    private static void requireVersion(PoolConfig pool, String version) {
+        if (AgentVersion.atLeast(version, pool.minAgentVersion())) return;
+        throw new ApiProblem(
+                403,
+                ErrorCodes.AGENT_VERSION_TOO_OLD,
+                "agent version " + (version == null ? "(none)" : "'" + limit(version) + "'") + " is older than pool '"
+                        + pool.poolId() + "' allows (min_agent_version " + pool.minAgentVersion()
+                        + "): upgrade the agent");
     }
 
     /** The pool an agent belongs to now; 404 tells an agent the server has forgotten it. */

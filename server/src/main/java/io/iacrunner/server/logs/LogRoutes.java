@@ -89,16 +89,22 @@ public final class LogRoutes implements Routes {
 
     private void page(Context ctx) {
         TaskView task = access.require(auth.user(ctx.header("Authorization")), ctx.pathParam("task_id"), Role.READ);
-        ctx.json(logs.page(task, QueryParams.longParam(ctx, "offset", 0), QueryParams.intParam(ctx, "limit", 1000)));
+        ctx.json(logs.page(
+                task,
+                QueryParams.intParam(ctx, "attempt", 0),
+                QueryParams.longParam(ctx, "offset", 0),
+                QueryParams.intParam(ctx, "limit", 1000)));
     }
 
     private void text(Context ctx) throws IOException {
         TaskView task = access.require(auth.user(ctx.header("Authorization")), ctx.pathParam("task_id"), Role.READ);
+        int attempt = QueryParams.intParam(ctx, "attempt", 0);
+        logs.page(task, attempt, 0, 1); // a bad attempt is refused before the reply starts
         ctx.contentType("text/plain; charset=utf-8");
         ctx.header("Content-Disposition", "attachment; filename=\"" + task.taskId() + ".log\"");
         try (BufferedWriter out =
                 new BufferedWriter(new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8))) {
-            logs.forEachLine(task, line -> {
+            logs.forEachLine(task, attempt, line -> {
                 try {
                     out.write(line.line());
                     out.write('\n');

@@ -130,23 +130,41 @@ public final class LogService {
         return made;
     }
 
-    /** A page of the task's current attempt, from seq {@code offset}. */
-    public LogPage page(TaskView task, long offset, int limit) {
+    /**
+     * A page of one attempt's log from seq {@code offset}: {@code attempt} 0 is the current one. Every attempt keeps
+     * its own log, so an earlier attempt (its agent lost, say) stays readable whole after a retry.
+     */
+    public LogPage page(TaskView task, int attempt, long offset, int limit) {
         if (offset < 0) throw ApiProblem.badRequest("invalid_offset", "offset must be >= 0");
         if (limit < 1 || limit > 10_000) throw ApiProblem.badRequest("invalid_limit", "limit must be 1..10000");
-        List<LogLine> lines = task.attempt() == 0 ? List.of() : logs.read(task.taskId(), task.attempt(), offset, limit);
+        int which = attempt(task, attempt);
+        List<LogLine> lines = which == 0 ? List.of() : logs.read(task.taskId(), which, offset, limit);
         return new LogPage(task.taskId(), offset, offset + lines.size(), lines, task.status());
     }
 
-    /** Every stored line of the task's current attempt, in order, handed out page by page. */
-    public void forEachLine(TaskView task, Consumer<LogLine> sink) {
+    /** Every stored line of one attempt ({@code attempt} 0: the current one), in order, handed out page by page. */
+    public void forEachLine(TaskView task, int attempt, Consumer<LogLine> sink) {
+        int which = attempt(task, attempt);
         long next = 0;
-        while (task.attempt() > 0) {
-            List<LogLine> page = logs.read(task.taskId(), task.attempt(), next, 5_000);
+        while (which > 0) {
+            List<LogLine> page = logs.read(task.taskId(), which, next, 5_000);
             if (page.isEmpty()) return;
             page.forEach(sink);
             next += page.size();
         }
+    }
+
+    /** The attempt asked for: 0 means the current one; one the task never had is 400 {@code invalid_attempt}. */
+    private static int attempt(TaskView task, int attempt) {
+        if (attempt == 0) return task.attempt();
+        if (attempt < 0 || attempt > task.attempt()) {
+            throw ApiProblem.badRequest(
+                    "invalid_attempt",
+                    "task " + task.taskId() + " has "
+                            + (task.attempt() == 0 ? "no attempt yet" : "attempts 1 to " + task.attempt())
+                            + "; attempt " + attempt + " does not exist");
+        }
+        return attempt;
     }
 
     private static List<LogLine> validated(LogBatch batch, SecretRedactor redactor) {

@@ -38,10 +38,17 @@ public final class LogViewer {
     }
 
     public void stream(String taskId, long offset, Sink sink) throws IOException, InterruptedException {
+        try (Signals<String>.Watch watch = taskSignals.watch(taskId)) {
+            stream(taskId, offset, sink, watch);
+        }
+    }
+
+    private void stream(String taskId, long offset, Sink sink, Signals<String>.Watch watch)
+            throws IOException, InterruptedException {
         long cursor = offset;
         int attempt = -1;
         while (sink.isOpen()) {
-            long seen = taskSignals.version(taskId);
+            long seen = watch.version();
             // Status before lines: if the task had ended when we looked, every line it will ever have was committed
             // before that, so an empty read below really is the end.
             TaskView task = tasks.find(taskId).orElseThrow(() -> new IOException("task " + taskId + " vanished"));
@@ -59,7 +66,7 @@ public final class LogViewer {
                 sink.send(ViewerFrame.end(cursor, task.status(), task.exitCode()));
                 return;
             }
-            taskSignals.awaitChange(taskId, seen, IDLE_RECHECK);
+            watch.awaitChange(seen, IDLE_RECHECK);
         }
     }
 }

@@ -6,6 +6,7 @@ import io.iacrunner.protocol.RunTime;
 import io.iacrunner.protocol.TokenCreated;
 import io.iacrunner.server.auth.ApiTokens;
 import io.iacrunner.server.problems.ApiProblem;
+import io.iacrunner.server.util.AgentVersion;
 import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Labels;
 import io.iacrunner.server.util.RunTimeFormat;
@@ -47,6 +48,16 @@ public final class PoolService {
             throw ApiProblem.badRequest("invalid_max_plan_concurrency", "max_plan_concurrency must be 1..1000");
         }
         Map<String, String> labels = Labels.validated(requested.labels());
+        if (requested.minAgentVersion() != null
+                && !AgentVersion.MINIMUM.matcher(requested.minAgentVersion()).matches()) {
+            throw ApiProblem.badRequest(
+                    "invalid_min_agent_version",
+                    "min_agent_version must be dotted numbers like 1.4 or 1.4.2, got '" + requested.minAgentVersion()
+                            + "'");
+        }
+        if (requested.maxRunning() != null && (requested.maxRunning() < 1 || requested.maxRunning() > 100_000)) {
+            throw ApiProblem.badRequest("invalid_max_running", "max_running must be 1..100000 (or left out: none)");
+        }
         Duration maxRunTime =
                 requested.maxRunTime() == null ? RunTime.POOL_DEFAULT : RunTimeFormat.parse(requested.maxRunTime());
         return store.upsert(new PoolConfig(
@@ -54,6 +65,8 @@ public final class PoolService {
                 requested.maxPlanConcurrency(),
                 requested.allowApplyConcurrent(),
                 labels,
-                RunTime.format(maxRunTime)));
+                RunTime.format(maxRunTime),
+                requested.minAgentVersion(),
+                requested.maxRunning()));
     }
 }

@@ -38,17 +38,21 @@ public final class PoolStore {
 
     public PoolConfig upsert(PoolConfig pool) {
         return jdbi.withHandle(h -> h.createQuery("""
-                        insert into pools (pool_id, max_plan_concurrency, allow_apply_concurrent, labels, max_run_seconds)
-                        values (:id, :max, :concurrent, cast(:labels as jsonb), :maxRun)
+                        insert into pools (pool_id, max_plan_concurrency, allow_apply_concurrent, labels, max_run_seconds,
+                                           min_agent_version, max_running)
+                        values (:id, :max, :concurrent, cast(:labels as jsonb), :maxRun, :minVersion, :maxRunning)
                         on conflict (pool_id) do update set max_plan_concurrency = excluded.max_plan_concurrency,
                             allow_apply_concurrent = excluded.allow_apply_concurrent, labels = excluded.labels,
-                            max_run_seconds = excluded.max_run_seconds
+                            max_run_seconds = excluded.max_run_seconds, min_agent_version = excluded.min_agent_version,
+                            max_running = excluded.max_running
                         returning *""")
                 .bind("id", pool.poolId())
                 .bind("max", pool.maxPlanConcurrency())
                 .bind("concurrent", pool.allowApplyConcurrent())
                 .bind("labels", toJson(pool.labels()))
                 .bind("maxRun", (int) RunTime.parse(pool.maxRunTime()).toSeconds())
+                .bind("minVersion", pool.minAgentVersion())
+                .bind("maxRunning", pool.maxRunning())
                 .map(PoolStore::map)
                 .one());
     }
@@ -59,7 +63,9 @@ public final class PoolStore {
                 rs.getInt("max_plan_concurrency"),
                 rs.getBoolean("allow_apply_concurrent"),
                 Rows.labels(rs, "labels"),
-                RunTime.format(java.time.Duration.ofSeconds(rs.getInt("max_run_seconds"))));
+                RunTime.format(java.time.Duration.ofSeconds(rs.getInt("max_run_seconds"))),
+                rs.getString("min_agent_version"),
+                rs.getObject("max_running", Integer.class));
     }
 
     private static String toJson(Map<String, String> labels) {

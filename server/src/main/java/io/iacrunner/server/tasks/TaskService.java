@@ -34,7 +34,6 @@ import io.iacrunner.server.variables.VariableService;
 import io.iacrunner.server.workspaces.WorkspaceStore;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
@@ -70,7 +69,6 @@ public final class TaskService {
     private final Duration lease;
     private final BiFunction<String, Integer, LogDigest> storedLog;
     private final ConfigArchive configArchives = new ConfigArchive();
-    private final Timer queueToStart;
     private final BooleanSupplier stopping;
     /** Pulls waiting on this replica for work now: the agents idle here, and what a test waits for. */
     private final AtomicInteger waitingPulls = new AtomicInteger();
@@ -106,12 +104,6 @@ public final class TaskService {
         this.lease = lease;
         this.storedLog = storedLog;
         this.stopping = stopping;
-        this.queueToStart = Timer.builder("iac.queue.to.start")
-                .description("From a task's creation to its first claim by an agent (retried attempts are not counted)")
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofMillis(1))
-                .maximumExpectedValue(Duration.ofHours(1))
-                .register(metrics);
         Gauge.builder("iac.pulls.waiting", waitingPulls, AtomicInteger::get)
                 .description("Agents' long polls waiting on this replica for work")
                 .register(metrics);
@@ -211,30 +203,31 @@ public final class TaskService {
         Duration wait = Duration.ofSeconds(request.waitSeconds());
         if (wait.compareTo(maxLongPoll) > 0) wait = maxLongPoll;
         Instant deadline = Instant.now().plus(wait);
-        while (!stopping.getAsBoolean()) {
-            long seen = queueSignals.version(QUEUE);
-            List<TaskStore.Claimed> claimed =
-                    tasks.claim(agentId, pool, request.freePlanSlots(), request.canTakeApply(), accept, lease);
-            List<CancelOrder> cancels = tasks.takeNewCancelOrders(agentId);
-            if (!claimed.isEmpty() || !cancels.isEmpty()) {
-                List<TaskAssignment> assigned = claimed.stream()
-                        .map(c -> withJobToken(agentId, c.assignment()))
-                        .toList();
-                for (TaskStore.Claimed c : claimed) {
-                    TaskAssignment t = c.assignment();
-                    log.info("agent {} claimed {} attempt {}", agentId, t.taskId(), t.attempt());
-                    if (t.attempt() == 1) queueToStart.record(c.sinceCreated());
-                    taskSignals.signal(t.taskId());
+        try (Signals<String>.Watch queue = queueSignals.watch(QUEUE)) {
+            while (!stopping.getAsBoolean()) {
+                long seen = queue.version();
+                List<TaskStore.Claimed> claimed =
+                        tasks.claim(agentId, pool, request.freePlanSlots(), request.canTakeApply(), accept, lease);
+                List<CancelOrder> cancels = tasks.takeNewCancelOrders(agentId);
+                if (!claimed.isEmpty() || !cancels.isEmpty()) {
+                    List<TaskAssignment> assigned = claimed.stream()
+                            .map(c -> withJobToken(agentId, c.assignment()))
+                            .toList();
+                    for (TaskStore.Claimed c : claimed) {
+                        TaskAssignment t = c.assignment();
+                        log.info("agent {} claimed {} attempt {}", agentId, t.taskId(), t.attempt());
+                        taskSignals.signal(t.taskId());
+                    }
+                    return new PullResponse(assigned, cancels);
                 }
-                return new PullResponse(assigned, cancels);
-            }
-            Duration left = Duration.between(Instant.now(), deadline);
-            if (left.isNegative() || left.isZero()) return new PullResponse(List.of(), List.of());
-            waitingPulls.incrementAndGet();
-            try {
-                queueSignals.awaitChange(QUEUE, seen, left);
-            } finally {
-                waitingPulls.decrementAndGet();
+                Duration left = Duration.between(Instant.now(), deadline);
+                if (left.isNegative() || left.isZero()) return new PullResponse(List.of(), List.of());
+                waitingPulls.incrementAndGet();
+                try {
+                    queue.awaitChange(seen, left);
+                } finally {
+                    waitingPulls.decrementAndGet();
+                }
             }
         }
         return new PullResponse(List.of(), List.of());

@@ -117,20 +117,33 @@ public final class TaskStore {
     private final long maxLogBytes;
     private final SealedJson sealed;
     private final StoreClock clock;
+    private final TaskMetrics metrics;
+
+    /** Without meters (tests of the store alone). */
+    public TaskStore(Jdbi jdbi, long maxLogBytes, SealedJson sealed, StoreClock clock) {
+        this(
+                jdbi,
+                maxLogBytes,
+                sealed,
+                clock,
+                new TaskMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
+    }
 
     /**
      * @param maxLogBytes where agents cut an attempt's log with a notice (0: no limit)
      * @param sealed seals sensitive variables on insert and opens them for the claiming agent and the log redactor
      * @param clock the time claims, finishes and leases are recorded and judged by
+     * @param metrics what finishes and phase changes are counted into, once committed
      */
-    public TaskStore(Jdbi jdbi, long maxLogBytes, SealedJson sealed, StoreClock clock) {
+    public TaskStore(Jdbi jdbi, long maxLogBytes, SealedJson sealed, StoreClock clock, TaskMetrics metrics) {
         this.jdbi = jdbi;
         this.maxLogBytes = maxLogBytes;
         this.sealed = sealed;
         this.clock = clock;
+        this.metrics = metrics;
     }
 
-    /** A claimed task, and how long it had waited since it was created (the queue-to-start latency of attempt 1). */
+    /** A claimed task, and how long it had waited since it was last queued (its attempt's queue-to-start latency). */
     public record Claimed(TaskAssignment assignment, java.time.Duration sinceCreated) {}
 
     /**
@@ -429,9 +442,28 @@ public final class TaskStore {
                     .list();
             List<String> chosen = WorkspaceLock.stillFree(
                     h, candidates, choose(candidates, plansFree, applyFits, pool.allowApplyConcurrent()));
+            chosen = chosen.subList(0, Math.min(chosen.size(), poolRoom(h, pool)));
             if (chosen.isEmpty()) return List.<Claimed>of();
             return take(h, agentId, pool, chosen);
         });
+    }
+
+    /**
+     * How many more tasks the pool's {@code max_running} lets start now, across all of its agents (unlimited without
+     * one). The pool's row is locked first, so concurrent claims by its agents count one after the other and cannot
+     * together exceed it; pools without the limit are not locked.
+     */
+    private static int poolRoom(Handle h, PoolConfig pool) {
+        if (pool.maxRunning() == null) return Integer.MAX_VALUE;
+        h.createQuery("select 1 from pools where pool_id = :p for update")
+                .bind("p", pool.poolId())
+                .mapTo(Integer.class)
+                .findOne();
+        int running =
+                h.createQuery("""
+                        select count(*) from tasks t join agents a on a.agent_id = t.agent_id
+                        where a.pool_id = :p and t.status = 'running'""").bind("p", pool.poolId()).mapTo(Integer.class).one();
+        return Math.max(0, pool.maxRunning() - running);
     }
 
     /**
@@ -448,7 +480,8 @@ public final class TaskStore {
                         update tasks t set status = :to, attempt = t.attempt + 1, agent_id = :a,
                             -- <now> is clock_timestamp(): when the claim happened, not when its transaction
                             -- began, so start and finish times order correctly across concurrent transactions.
-                            started_at = <now>, finished_at = null, phase = null, exit_code = null, message = null,
+                            started_at = <now>, finished_at = null, phase = null, phase_started_at = null,
+                            exit_code = null, message = null,
                             log_lines = 0, log_complete = false, log_sha256 = null,
                             -- An attempt that applies a stored plan keeps that plan's summary: it is what it applies.
                             plan_summary = case when t.apply_plan_of is null then null else t.plan_summary end,
@@ -458,7 +491,7 @@ public final class TaskStore {
                             on s.workspace_id = w.workspace_id and s.version = w.current_state_version
                         where t.task_id = any(:ids) and t.status = :from and w.workspace_id = t.workspace_id
                         returning t.*, s.state as state_json, coalesce(w.max_run_seconds, :poolMaxRun) as max_run_seconds,
-                            extract(epoch from t.started_at - t.created_at) as queued_seconds"""))
+                            extract(epoch from t.started_at - coalesce(t.queued_at, t.created_at)) as queued_seconds"""))
                 .bind("to", to.wireName())
                 .bind("from", from.wireName())
                 .bind("a", agentId)
@@ -470,6 +503,7 @@ public final class TaskStore {
         for (Claimed c : claimed) {
             TaskAssignment t = c.assignment();
             WorkspaceLock.claimed(h, t.workspaceId(), t.taskId(), t.action());
+            h.afterCommit(() -> metrics.started(t.attempt(), c.sinceCreated()));
         }
         return claimed;
     }
@@ -743,9 +777,36 @@ public final class TaskStore {
     }
 
     public void setPhase(Handle h, RunningAttempt attempt, TaskPhase phase) {
-        attempt.requireWritten(attempt.fenced(h.createUpdate("update tasks set phase = :phase where <still_running>"))
+        // The phase it leaves is read in the same statement (the row is locked by the attempt fence): its duration
+        // goes into the phase histogram once this commits. The same phase again changes nothing.
+        List<PhaseLeft> left = clock.at(attempt.fenced(h.createQuery("""
+                                update tasks set phase = :phase, phase_started_at = <now>
+                                from (select phase as old_phase, phase_started_at as old_started from tasks
+                                      where task_id = :fence_task) old
+                                where <still_running> and phase is distinct from :phase
+                                returning old.old_phase, extract(epoch from <now> - old.old_started) as seconds""")))
                 .bind("phase", phase.wireName())
-                .execute());
+                .map((rs, ctx) -> new PhaseLeft(rs.getString("old_phase"), rs.getDouble("seconds")))
+                .list();
+        if (left.isEmpty() && !isRunningAttempt(h, attempt)) throw attempt.superseded();
+        left.forEach(p -> phaseEnded(h, attempt.action(), p));
+    }
+
+    /** The phase a task left and how long it was in it (null phase: it had none yet). */
+    private record PhaseLeft(String phase, double seconds) {}
+
+    private void phaseEnded(Handle h, TaskAction action, PhaseLeft left) {
+        if (left.phase() == null) return;
+        TaskPhase phase = TaskPhase.fromWire(left.phase());
+        java.time.Duration took = java.time.Duration.ofNanos((long) (Math.max(0, left.seconds()) * 1e9));
+        h.afterCommit(() -> metrics.phaseEnded(action, phase, took));
+    }
+
+    private static boolean isRunningAttempt(Handle h, RunningAttempt attempt) {
+        return attempt.fenced(h.createQuery("select count(*) from tasks where <still_running>"))
+                        .mapTo(Integer.class)
+                        .one()
+                > 0;
     }
 
     /** How many lines of the attempt's log the store holds: where its next append starts. */
@@ -816,11 +877,12 @@ public final class TaskStore {
                             log_complete = coalesce(cast(:complete as boolean), log_complete),
                             log_sha256 = coalesce(cast(:sha as text), log_sha256),
                             log_incomplete_reason = cast(:incomplete as text),
-                            agent_lost_at = null
+                            agent_lost_at = null,
+                            queued_at = case when :to = 'queued' then <now> else queued_at end
                         where task_id = :id and status = :from
                           and (cast(:agent as text) is null or agent_id = :agent)
                           and (cast(:attempt as int) is null or attempt = :attempt)
-                        returning *"""))
+                        returning *, extract(epoch from <now> - phase_started_at) as phase_seconds"""))
                 .bind("to", to.wireName())
                 .bind("from", from.wireName())
                 .bind("id", taskId)
@@ -832,9 +894,19 @@ public final class TaskStore {
                 .bind("incomplete", outcome.logIncompleteReason())
                 .bind("agent", agentId)
                 .bind("attempt", attempt)
-                .map(TaskStore::view)
+                .map((rs, ctx) -> {
+                    TaskView task = view(rs, ctx);
+                    // Leaving running ends its phase: the last phase's time, for the histogram.
+                    if (from == TaskStatus.RUNNING) {
+                        phaseEnded(
+                                h, task.action(), new PhaseLeft(rs.getString("phase"), rs.getDouble("phase_seconds")));
+                    }
+                    return task;
+                })
                 .findOne();
         moved.ifPresent(task -> WorkspaceLock.moved(h, task, from, outcome.lockKeptBecause()));
+        moved.filter(task -> to.isTerminal())
+                .ifPresent(task -> h.afterCommit(() -> metrics.finished(task.action(), to)));
         return moved;
     }
 

@@ -6,9 +6,13 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Wake-ups keyed by name: "something changed for K". Waiters read {@link #version(Object)} before they look at the
- * store and then wait for a newer version, so a change between the look and the wait is never missed. The store
- * stays the only source of truth; a signal only says "look again".
+ * Wake-ups keyed by name: "something changed for K". A waiter opens a {@link Watch} on its key, reads its
+ * {@link Watch#version()} before it looks at the store and then waits for a newer version, so a change between the
+ * look and the wait is never missed. The store stays the only source of truth; a signal only says "look again".
+ *
+ * <p>An entry exists only while someone watches its key: a signal for a key nobody watches has nobody to wake and
+ * leaves nothing behind, and the last watch to close removes the entry. A long-lived server therefore holds no entry
+ * per task it ever ran, only per task someone is waiting on now.
  *
  * <p>With several replicas a signal also goes to the others through a {@link Fanout} (Redis), which delivers theirs
  * here with {@link #signalLocally}. While the fanout may be missing signals, waits are cut to
@@ -35,6 +39,56 @@ public final class Signals<K> {
         final ReentrantLock lock = new ReentrantLock();
         final Condition changed = lock.newCondition();
         long version;
+        /** Open watches; changed only inside the map's atomic compute for this key. */
+        int watchers;
+    }
+
+    /** One waiter's hold on a key: keeps its entry alive until closed. Not shared between threads. */
+    public final class Watch implements AutoCloseable {
+        private final K key;
+        private final Entry entry;
+        private boolean closed;
+
+        private Watch(K key, Entry entry) {
+            this.key = key;
+            this.entry = entry;
+        }
+
+        public long version() {
+            entry.lock.lock();
+            try {
+                return entry.version;
+            } finally {
+                entry.lock.unlock();
+            }
+        }
+
+        /**
+         * Waits until the version moves past {@code seen} or {@code max} elapses (at most {@link #DEGRADED_POLL}
+         * while the fanout is degraded); true when it moved.
+         */
+        public boolean awaitChange(long seen, Duration max) throws InterruptedException {
+            Duration wait =
+                    fanout != null && fanout.degraded() && max.compareTo(DEGRADED_POLL) > 0 ? DEGRADED_POLL : max;
+            long nanos = wait.toNanos();
+            entry.lock.lock();
+            try {
+                while (entry.version == seen) {
+                    if (nanos <= 0) return false;
+                    nanos = entry.changed.awaitNanos(nanos);
+                }
+                return true;
+            } finally {
+                entry.lock.unlock();
+            }
+        }
+
+        @Override
+        public void close() {
+            if (closed) return;
+            closed = true;
+            entries.computeIfPresent(key, (k, e) -> --e.watchers == 0 ? null : e);
+        }
     }
 
     /** Signals for one replica alone. */
@@ -46,14 +100,19 @@ public final class Signals<K> {
         this.fanout = fanout;
     }
 
-    public long version(K key) {
-        Entry e = entry(key);
-        e.lock.lock();
-        try {
-            return e.version;
-        } finally {
-            e.lock.unlock();
-        }
+    /** Starts watching {@code key}: close the watch when done waiting (try-with-resources). */
+    public Watch watch(K key) {
+        Entry e = entries.compute(key, (k, existing) -> {
+            Entry entry = existing == null ? new Entry() : existing;
+            entry.watchers++;
+            return entry;
+        });
+        return new Watch(key, e);
+    }
+
+    /** Keys watched now: what the memory of this class holds. */
+    public int watchedKeys() {
+        return entries.size();
     }
 
     /** Wakes this replica's waiters on {@code key}, and the other replicas'. */
@@ -64,7 +123,8 @@ public final class Signals<K> {
 
     /** Wakes this replica's waiters only: for signals that came from another replica. */
     public void signalLocally(K key) {
-        Entry e = entry(key);
+        Entry e = entries.get(key);
+        if (e == null) return; // nobody waits on it: nobody to wake, and nothing to keep
         e.lock.lock();
         try {
             e.version++;
@@ -77,34 +137,5 @@ public final class Signals<K> {
     /** Wakes every waiter here: signals may have been lost (the relay came back), or the server is stopping. */
     public void signalAllLocally() {
         entries.keySet().forEach(this::signalLocally);
-    }
-
-    /**
-     * Waits until the version moves past {@code seen} or {@code max} elapses (at most {@link #DEGRADED_POLL} while
-     * the fanout is degraded); true when it moved.
-     */
-    public boolean awaitChange(K key, long seen, Duration max) throws InterruptedException {
-        Entry e = entry(key);
-        Duration wait = fanout != null && fanout.degraded() && max.compareTo(DEGRADED_POLL) > 0 ? DEGRADED_POLL : max;
-        long nanos = wait.toNanos();
-        e.lock.lock();
-        try {
-            while (e.version == seen) {
-                if (nanos <= 0) return false;
-                nanos = e.changed.awaitNanos(nanos);
-            }
-            return true;
-        } finally {
-            e.lock.unlock();
-        }
-    }
-
-    /** Drops a key nobody will signal again (a finished task); a late waiter simply gets a fresh entry. */
-    public void forget(K key) {
-        entries.remove(key);
-    }
-
-    private Entry entry(K key) {
-        return entries.computeIfAbsent(key, k -> new Entry());
     }
 }

@@ -1,0 +1,115 @@
+package io.iacrunner.agent.load;
+
+import java.util.Locale;
+
+/**
+ * How many plans the agent takes at once, adapted to its load: additive increase, multiplicative decrease, with
+ * hysteresis. Under pressure (a CPU that makes tasks wait, or too little memory left) the slots are halved; when the
+ * load is low and every slot is in use they grow by one per reading. Between the two thresholds they stay. Two rules
+ * keep it from swinging: after a cut it grows again only after {@link #HOLD_AFTER_CUT} calm readings, and it cuts
+ * again only once the plans running have come down to the slots it last set (plans are never stopped to adapt, so
+ * the load of a cut shows only as those plans end). Slots stay between 1 and the cap (the pool's
+ * {@code max_plan_concurrency}, lowered by {@code --max-plans}). Not thread-safe: one loop steps it.
+ */
+public final class AdaptiveSlots {
+    /** Some task waited for a CPU this share of the time or more: too many plans for the CPUs. */
+    static final double CPU_WAITING_HIGH = 0.50;
+    /** Below this share, one more plan is likely to find a CPU. */
+    static final double CPU_WAITING_LOW = 0.20;
+    /** Without pressure information: the CPU is this busy or more. */
+    static final double CPU_BUSY_HIGH = 0.95;
+
+    static final double CPU_BUSY_LOW = 0.80;
+    /** Memory left below which a new plan risks the OOM killer: this share of the limit, and at least the floor. */
+    static final double MEMORY_RESERVE_SHARE = 0.10;
+
+    static final long MEMORY_RESERVE_FLOOR = 256L << 20;
+    /** Readings after a cut during which the slots do not grow. */
+    static final int HOLD_AFTER_CUT = 3;
+
+    private int slots;
+    private int hold;
+    private String reason = "starting";
+
+    /** @param initial the slots before the first reading (clamped to the cap then) */
+    public AdaptiveSlots(int initial) {
+        this.slots = Math.max(1, initial);
+    }
+
+    /**
+     * Takes one reading into account.
+     *
+     * @param plansRunning the plans running now
+     * @param cap the most slots allowed now; 0 when the pool allows no plans at all
+     * @return the slots from now on
+     */
+    public int step(Load load, int plansRunning, int cap) {
+        if (cap <= 0) {
+            reason = "the pool allows no plans";
+            return slots = 0;
+        }
+        slots = Math.clamp(slots, 1, cap);
+        String pressure = pressure(load);
+        if (pressure != null) {
+            reason = pressure;
+            if (plansRunning <= slots && slots > 1) {
+                slots = slots - Math.max(1, slots / 2);
+                hold = HOLD_AFTER_CUT;
+            }
+            return slots;
+        }
+        reason = describe(load);
+        if (hold > 0) {
+            hold--;
+            return slots;
+        }
+        if (calm(load) && plansRunning >= slots && slots < cap) slots++;
+        return slots;
+    }
+
+    public int slots() {
+        return slots;
+    }
+
+    /** Why the slots are what they are: the pressure that cut them, or the load that let them be. */
+    public String reason() {
+        return reason;
+    }
+
+    /** What is too much, said as the ping says it ({@code "cpu 93 %"}); null when nothing is. */
+    private static String pressure(Load load) {
+        if (load.memLimit() > 0 && load.memAvailable() < reserve(load)) return memory(load);
+        if (load.cpuWaiting() >= 0) {
+            if (load.cpuWaiting() >= CPU_WAITING_HIGH) return "cpu waiting " + percent(load.cpuWaiting());
+        } else if (load.cpuBusy() >= CPU_BUSY_HIGH) {
+            return "cpu " + percent(load.cpuBusy());
+        }
+        return null;
+    }
+
+    /** Low enough to take one more plan: well under both thresholds (the gap is the hysteresis). */
+    private static boolean calm(Load load) {
+        boolean memory = load.memLimit() <= 0 || load.memAvailable() >= 2 * reserve(load);
+        boolean cpu = load.cpuWaiting() >= 0
+                ? load.cpuWaiting() < CPU_WAITING_LOW
+                : load.cpuBusy() >= 0 && load.cpuBusy() < CPU_BUSY_LOW;
+        return memory && cpu;
+    }
+
+    private static long reserve(Load load) {
+        return Math.max(MEMORY_RESERVE_FLOOR, (long) (load.memLimit() * MEMORY_RESERVE_SHARE));
+    }
+
+    private static String describe(Load load) {
+        String cpu = load.cpuBusy() < 0 ? "cpu unknown" : "cpu " + percent(load.cpuBusy());
+        return load.memLimit() > 0 ? cpu + ", " + memory(load) : cpu;
+    }
+
+    private static String memory(Load load) {
+        return String.format(Locale.ROOT, "memory available %.1f GiB", load.memAvailable() / (double) (1L << 30));
+    }
+
+    private static String percent(double share) {
+        return Math.round(share * 100) + " %";
+    }
+}

@@ -1,0 +1,85 @@
+package io.iacrunner.agent.load;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class AdaptiveSlotsTest {
+    private static final long GIB = 1L << 30;
+    private static final Load CALM = new Load(0.30, 0.05, 6 * GIB, 8 * GIB);
+    private static final Load BETWEEN = new Load(0.85, 0.35, 6 * GIB, 8 * GIB);
+    private static final Load CPU_PRESSURE = new Load(1.0, 0.90, 6 * GIB, 8 * GIB);
+    private static final Load LOW_MEMORY = new Load(0.30, 0.05, GIB / 2, 8 * GIB);
+
+    @Test
+    void growsByOneWhileCalmAndEverySlotIsUsedUpToTheCap() {
+        AdaptiveSlots slots = new AdaptiveSlots(1);
+        assertThat(slots.step(CALM, 1, 3)).isEqualTo(2);
+        assertThat(slots.step(CALM, 2, 3)).isEqualTo(3);
+        assertThat(slots.step(CALM, 3, 3)).as("never above the cap").isEqualTo(3);
+        assertThat(slots.reason()).isEqualTo("cpu 30 %, memory available 6.0 GiB");
+    }
+
+    @Test
+    void doesNotGrowWhileSlotsStandIdle() {
+        AdaptiveSlots slots = new AdaptiveSlots(2);
+        assertThat(slots.step(CALM, 1, 8)).isEqualTo(2);
+        assertThat(slots.step(CALM, 0, 8)).isEqualTo(2);
+    }
+
+    @Test
+    void halvesUnderPressureAndCutsAgainOnlyOnceTheRunningPlansCameDownToTheSlots() {
+        AdaptiveSlots slots = new AdaptiveSlots(8);
+        assertThat(slots.step(CPU_PRESSURE, 8, 8)).isEqualTo(4);
+        assertThat(slots.reason()).isEqualTo("cpu waiting 90 %");
+        assertThat(slots.step(CPU_PRESSURE, 8, 8))
+                .as("the cut has not shown yet: 8 still run")
+                .isEqualTo(4);
+        assertThat(slots.step(CPU_PRESSURE, 4, 8)).isEqualTo(2);
+        assertThat(slots.step(CPU_PRESSURE, 2, 8)).isEqualTo(1);
+        assertThat(slots.step(CPU_PRESSURE, 1, 8)).as("never below 1").isEqualTo(1);
+        assertThat(slots.step(CPU_PRESSURE, 0, 8)).isEqualTo(1);
+    }
+
+    @Test
+    void holdsAfterACutThenComesBackWhenThePressureIsGone() {
+        AdaptiveSlots slots = new AdaptiveSlots(4);
+        assertThat(slots.step(CPU_PRESSURE, 4, 4)).isEqualTo(2);
+        for (int i = 0; i < AdaptiveSlots.HOLD_AFTER_CUT; i++) {
+            assertThat(slots.step(CALM, 2, 4)).as("held after the cut").isEqualTo(2);
+        }
+        assertThat(slots.step(CALM, 2, 4)).isEqualTo(3);
+        assertThat(slots.step(CALM, 3, 4)).isEqualTo(4);
+    }
+
+    @Test
+    void staysBetweenTheThresholds() {
+        AdaptiveSlots slots = new AdaptiveSlots(3);
+        assertThat(slots.step(BETWEEN, 3, 8)).isEqualTo(3);
+        assertThat(slots.step(BETWEEN, 3, 8)).isEqualTo(3);
+    }
+
+    @Test
+    void littleMemoryLeftIsPressureWhateverTheCpu() {
+        AdaptiveSlots slots = new AdaptiveSlots(4);
+        assertThat(slots.step(LOW_MEMORY, 4, 4)).isEqualTo(2);
+        assertThat(slots.reason()).isEqualTo("memory available 0.5 GiB");
+    }
+
+    @Test
+    void withoutPressureInformationTheBusyCpuDecides() {
+        AdaptiveSlots slots = new AdaptiveSlots(4);
+        assertThat(slots.step(new Load(0.97, -1, 6 * GIB, 8 * GIB), 4, 4)).isEqualTo(2);
+        assertThat(slots.reason()).isEqualTo("cpu 97 %");
+    }
+
+    @Test
+    void aLowerCapLowersTheSlotsAtOnceAndAPoolWithoutPlansHasNone() {
+        AdaptiveSlots slots = new AdaptiveSlots(6);
+        assertThat(slots.step(BETWEEN, 6, 2)).isEqualTo(2);
+        assertThat(slots.step(CALM, 2, 0)).isZero();
+        assertThat(slots.step(CALM, 0, 2))
+                .as("back to at least 1 once plans are allowed")
+                .isEqualTo(1);
+    }
+}
