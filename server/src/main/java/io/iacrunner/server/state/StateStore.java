@@ -62,20 +62,7 @@ public final class StateStore {
             String sha256,
             String state,
             int rollbackOf) {
-        StateVersionView view = h.createQuery("""
-                        insert into state_versions (workspace_id, version, serial, lineage, sha256, state, rollback_of)
-                        values (:ws, :v, :serial, :lineage, :sha, :state, :rollback) returning *""")
-                .bind("ws", workspaceId)
-                .bind("v", version)
-                .bind("serial", serial)
-                .bind("lineage", lineage)
-                .bind("sha", sha256)
-                .bind("state", state)
-                .bind("rollback", rollbackOf)
-                .map(StateStore::view)
-                .one();
-        makeCurrent(h, view);
-        return view;
+        return insertCurrent(h, workspaceId, version, serial, lineage, sha256, state, "rollback_of", rollbackOf);
     }
 
     private static void makeCurrent(Handle h, StateVersionView version) {
@@ -142,16 +129,30 @@ public final class StateStore {
             String sha256,
             String state,
             String pushedBy) {
-        StateVersionView view = h.createQuery("""
-                        insert into state_versions (workspace_id, version, serial, lineage, sha256, state, pushed_by)
-                        values (:ws, :v, :serial, :lineage, :sha, :state, :by) returning *""")
+        return insertCurrent(h, workspaceId, version, serial, lineage, sha256, state, "pushed_by", pushedBy);
+    }
+
+    /** A new version whose origin is {@code origin} (a column of ours: rollback_of, pushed_by), made current. */
+    private static StateVersionView insertCurrent(
+            Handle h,
+            String workspaceId,
+            int version,
+            long serial,
+            String lineage,
+            String sha256,
+            String state,
+            String origin,
+            Object originValue) {
+        StateVersionView view = h.createQuery(
+                        "insert into state_versions (workspace_id, version, serial, lineage, sha256," + " state, "
+                                + origin + ") values (:ws, :v, :serial, :lineage, :sha, :state, :origin) returning *")
                 .bind("ws", workspaceId)
                 .bind("v", version)
                 .bind("serial", serial)
                 .bind("lineage", lineage)
                 .bind("sha", sha256)
                 .bind("state", state)
-                .bind("by", pushedBy)
+                .bind("origin", originValue)
                 .map(StateStore::view)
                 .one();
         makeCurrent(h, view);
