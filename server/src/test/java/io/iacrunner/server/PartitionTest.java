@@ -320,7 +320,14 @@ class PartitionTest {
         assertThat(task(plan.taskId()).status())
                 .as("not before the lease: the reply may be under way")
                 .isEqualTo(TaskStatus.RUNNING);
-        server.clock().advance(LEASE.plusSeconds(1));
+        // A lease passes in two halves with a ping between, as a live agent pings: the agent's own lease never runs
+        // out, so the lease monitor (which runs in the background) cannot take it for lost before the ping below.
+        server.clock().advance(LEASE.dividedBy(2).plusSeconds(1));
+        ping(agent);
+        assertThat(task(plan.taskId()).status())
+                .as("half a lease after the claim")
+                .isEqualTo(TaskStatus.RUNNING);
+        server.clock().advance(LEASE.dividedBy(2).plusSeconds(1));
         ping(agent); // still without the task, a lease after the claim
 
         TaskView requeued = task(plan.taskId());
