@@ -7,6 +7,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Base64;
 import java.util.Optional;
 import org.jdbi.v3.core.Jdbi;
@@ -50,7 +51,8 @@ public final class WsTickets {
         byte[] bytes = new byte[32];
         random.nextBytes(bytes);
         String ticket = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-        Instant expires = now.plus(TTL);
+        // What PostgreSQL keeps (microseconds): it would round a finer instant, maybe up, past the real expiry.
+        Instant expires = now.plus(TTL).truncatedTo(ChronoUnit.MICROS);
         jdbi.useTransaction(h -> {
             h.createUpdate("delete from ws_tickets where expires_at <= :now")
                     .bind("now", now)

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 class WsTicketsTest {
     /** A clock the test moves. */
     static final class MovingClock extends Clock {
-        volatile Instant now = Instant.now();
+        volatile Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
 
         @Override
         public ZoneId getZone() {
