@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PoolCommandTest {
     static final String BUILD_POOL = """
             {"pool_id":"build","max_plan_concurrency":4,"allow_apply_concurrent":true,"labels":{"region":"idc1","tier":"prod"},
-             "max_run_time":"2h"}""";
+             "max_run_time":"2h","min_agent_version":"1.4.0","max_running":10}""";
     static final String TOKEN = "{\"pool_id\":\"build\",\"token\":\"pool-token-for-build\"}";
 
     @TempDir
@@ -90,6 +90,10 @@ class PoolCommandTest {
                 "region=idc1",
                 "--label",
                 "tier=prod",
+                "--min-agent-version",
+                "1.4.0",
+                "--max-running",
+                "10",
                 "--server",
                 api.url());
 
@@ -166,7 +170,9 @@ class PoolCommandTest {
                 .containsPattern("(?m)^max_plan_concurrency: +4$")
                 .containsPattern("(?m)^allow_apply_concurrent: +true$")
                 .containsPattern("(?m)^labels: +region=idc1,tier=prod$")
-                .containsPattern("(?m)^max_run_time: +2h$");
+                .containsPattern("(?m)^max_run_time: +2h$")
+                .containsPattern("(?m)^min_agent_version: +1.4.0$")
+                .containsPattern("(?m)^max_running: +10$");
 
         CliRun asJson = CliRun.run(dir, "pool", "show", "build", "--json", "--server", api.url());
         assertThat(json.readTree(asJson.out())).isEqualTo(json.readTree(BUILD_POOL));
@@ -179,14 +185,15 @@ class PoolCommandTest {
                 "/api/v1/pools",
                 FakeApi.Reply.ok("{\"pools\":[" + BUILD_POOL
                         + ",{\"pool_id\":\"default-pool\",\"max_plan_concurrency\":3,\"allow_apply_concurrent\":false,\"labels\":{},"
-                        + "\"max_run_time\":\"30m\"}]}"));
+                        + "\"max_run_time\":\"30m\",\"min_agent_version\":null,\"max_running\":null}]}"));
 
         CliRun text = CliRun.run(dir, "pool", "list", "--server", api.url());
         assertThat(text.exit()).as(text.toString()).isZero();
         List<String> lines = text.out().lines().toList();
-        assertThat(lines.get(0)).matches("ID +MAX_PLANS +APPLY_CONCURRENT +MAX_RUN_TIME +LABELS");
-        assertThat(lines.get(1)).matches("build +4 +true +2h +region=idc1,tier=prod");
-        assertThat(lines.get(2)).matches("default-pool +3 +false +30m +-");
+        assertThat(lines.get(0))
+                .matches("ID +MAX_PLANS +APPLY_CONCURRENT +MAX_RUN_TIME +MAX_RUNNING +MIN_AGENT_VERSION +LABELS");
+        assertThat(lines.get(1)).matches("build +4 +true +2h +10 +1.4.0 +region=idc1,tier=prod");
+        assertThat(lines.get(2)).matches("default-pool +3 +false +30m +- +- +-");
 
         CliRun asJson = CliRun.run(dir, "pool", "list", "--json", "--server", api.url());
         JsonNode pools = json.readTree(asJson.out()).path("pools");

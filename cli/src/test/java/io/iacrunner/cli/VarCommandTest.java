@@ -122,13 +122,13 @@ class VarCommandTest {
     @Test
     void workspaceSetSendsTheVersionAndAnEmptyOneClearsIt() throws Exception {
         api.on("PUT", "/api/v1/workspaces/demo", FakeApi.Reply.ok("""
-                {"workspace_id":"demo","lock":null,"terraform_version":null,"created_at":"2026-11-30T10:00:00Z"}"""));
+                {"workspace_id":"demo","lock":null,"terraform_version":null,"auto_apply":true,"created_at":"2026-11-30T10:00:00Z"}"""));
         CliRun run = CliRun.run(dir, "workspace", "set", "demo", "--terraform-version", "", "--server", api.url());
         assertThat(run.exit()).as(run.toString()).isZero();
         assertThat(sentSettings().path("terraform_version").isNull()).isTrue();
         assertThat(run.out())
                 .isEqualTo(
-                        "workspace demo: terraform_version cleared (the agent's default), max_run_time the pool's\n");
+                        "workspace demo: terraform_version cleared (the agent's default), max_run_time the pool's, auto_apply true\n");
     }
 
     @Test
@@ -136,12 +136,17 @@ class VarCommandTest {
         api.on("GET", "/api/v1/workspaces/demo", FakeApi.Reply.ok("""
                 {"workspace_id":"demo","lock":null,"terraform_version":"1.11.4","max_run_time":"2h","created_at":"2026-11-30T10:00:00Z"}"""));
         api.on("PUT", "/api/v1/workspaces/demo", r -> FakeApi.Reply.ok("""
-                {"workspace_id":"demo","lock":null,"terraform_version":"1.11.4","max_run_time":"30m","created_at":"2026-11-30T10:00:00Z"}"""));
+                {"workspace_id":"demo","lock":null,"terraform_version":"1.11.4","max_run_time":"30m","auto_apply":false,"created_at":"2026-11-30T10:00:00Z"}"""));
         CliRun run = CliRun.run(dir, "workspace", "set", "demo", "--max-run-time", "30m", "--server", api.url());
         assertThat(run.exit()).as(run.toString()).isZero();
         assertThat(sentSettings().path("terraform_version").asText()).as("kept").isEqualTo("1.11.4");
         assertThat(sentSettings().path("max_run_time").asText()).isEqualTo("30m");
-        assertThat(run.out()).isEqualTo("workspace demo: terraform_version 1.11.4, max_run_time 30m\n");
+        assertThat(run.out())
+                .isEqualTo("workspace demo: terraform_version 1.11.4, max_run_time 30m, auto_apply false\n");
+        assertThat(sentSettings().has("auto_apply")
+                        && !sentSettings().path("auto_apply").isNull())
+                .as("auto-apply not given, so left as it is")
+                .isFalse();
 
         api.requests.clear();
         CliRun bad =
@@ -151,7 +156,7 @@ class VarCommandTest {
                 .startsWith("error: --max-run-time: 'half an hour' is not a duration like 20s, 30m, 2h or 1h30m");
         CliRun nothing = CliRun.run(dir, "workspace", "set", "demo", "--server", api.url());
         assertThat(nothing.exit()).isEqualTo(2);
-        assertThat(nothing.err()).contains("--terraform-version, --max-run-time or both");
+        assertThat(nothing.err()).contains("--terraform-version, --max-run-time or --auto-apply");
         assertThat(api.requests).isEmpty();
     }
 }

@@ -26,6 +26,9 @@ public final class ServerProcess {
 
     public static void main(String[] args) throws Exception {
         ServerConfig.Builder builder = ServerConfig.builder().port(0).dataDir(Path.of(args[0]));
+        // As TestServer: new workspaces apply at once, as the tests written before plan review expect
+        // (auto-apply-default=false among the settings turns it off).
+        builder.autoApplyDefault(true);
         if (args.length > 1) builder.port(Integer.parseInt(args[1]));
         boolean pingGiven = args.length > 2 && !args[2].equals("-");
         if (pingGiven) builder.pingInterval(Duration.ofMillis(Long.parseLong(args[2])));
