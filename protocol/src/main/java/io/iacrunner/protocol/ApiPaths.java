@@ -47,6 +47,17 @@ public final class ApiPaths {
     public static final String WHOAMI = PREFIX + "/whoami";
     public static final String SIGNING_KEY_ROTATE = PREFIX + "/signing-keys/rotate";
     public static final String AUDIT_EVENTS = PREFIX + "/audit-events";
+    // Organisations (issue 16): the site admin creates them, owners manage their users, teams and grants. Every other
+    // route takes ?org=ORG (default: default).
+    public static final String ORGS = PREFIX + "/orgs";
+    public static final String ORG = PREFIX + "/orgs/{org}";
+    public static final String ORG_USERS = PREFIX + "/orgs/{org}/users";
+    public static final String ORG_TEAMS = PREFIX + "/orgs/{org}/teams";
+    public static final String ORG_TEAM_MEMBERS = PREFIX + "/orgs/{org}/teams/{team}/members";
+    public static final String ORG_TEAM_GRANTS = PREFIX + "/orgs/{org}/teams/{team}/grants";
+    /** The site admin shares a pool with another organisation ({@code POST}, body {@link NameRequest}). */
+    public static final String POOL_SHARES = PREFIX + "/pools/{pool_id}/shares";
+
     public static final String WORKSPACES = PREFIX + "/workspaces";
     public static final String WORKSPACE = PREFIX + "/workspaces/{workspace_id}";
     public static final String WORKSPACE_VARIABLES = PREFIX + "/workspaces/{workspace_id}/variables";

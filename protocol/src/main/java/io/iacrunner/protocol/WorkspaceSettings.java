@@ -6,8 +6,17 @@ package io.iacrunner.protocol;
  * {@code maxRunTime}: how long its runs may take before they are stopped and end errored, a duration like
  * {@code 30m} ({@link RunTime}; null: its agent's pool's). {@code autoApply}: whether a plan_apply applies its plan
  * without waiting for a person to confirm it (null: as it is; a new workspace takes the server's default).
+ * {@code pool}: the pool its tasks run on, one granted to it (a name in its organisation, or {@code ORG/NAME} for a
+ * pool the site admin shared; null: as it is; empty: none named, any granted pool whose labels fit).
+ * {@code maxPlansRunning}: the most of its plans running at once (null: as it is; 0: no limit).
  */
-public record WorkspaceSettings(String terraformVersion, String maxRunTime, Boolean autoApply) {
+public record WorkspaceSettings(
+        String terraformVersion, String maxRunTime, Boolean autoApply, String pool, Integer maxPlansRunning) {
+    /** Pool and plan quota as they are. */
+    public WorkspaceSettings(String terraformVersion, String maxRunTime, Boolean autoApply) {
+        this(terraformVersion, maxRunTime, autoApply, null, null);
+    }
+
     /** The Terraform version alone; the run time is the pool's. */
     public WorkspaceSettings(String terraformVersion) {
         this(terraformVersion, null, null);

@@ -7,7 +7,9 @@ import java.util.Map;
 /**
  * A workspace: who holds its lock (null when free), its current state version, that state's outputs by name
  * (empty without state), the Terraform version its tasks run unless they name one (null: the agent's default), and
- * the longest its runs may take (null: the pool's), and whether a plan_apply applies without confirmation.
+ * the longest its runs may take (null: the pool's), and whether a plan_apply applies without confirmation. Its
+ * organisation and its name there ({@code workspaceId} is its key: the name in {@code default}, else
+ * {@code ORG/NAME}); the pool it names (null: any granted one) and its quota of plans running at once.
  */
 public record WorkspaceView(
         String workspaceId,
@@ -18,7 +20,11 @@ public record WorkspaceView(
         Map<String, Output> outputs,
         String terraformVersion,
         String maxRunTime,
-        boolean autoApply) {
+        boolean autoApply,
+        String org,
+        String name,
+        String pool,
+        Integer maxPlansRunning) {
     /** A root module output; a sensitive one's value is never sent ({@code value} is null then). */
     public record Output(JsonNode value, boolean sensitive) {}
 

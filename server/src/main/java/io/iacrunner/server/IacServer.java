@@ -30,6 +30,8 @@ import io.iacrunner.server.ops.Metrics;
 import io.iacrunner.server.ops.OpsRoutes;
 import io.iacrunner.server.ops.Readiness;
 import io.iacrunner.server.ops.StoreGauges;
+import io.iacrunner.server.orgs.OrgRoutes;
+import io.iacrunner.server.orgs.OrgService;
 import io.iacrunner.server.pools.PoolRoutes;
 import io.iacrunner.server.pools.PoolService;
 import io.iacrunner.server.pools.PoolStore;
@@ -270,6 +272,7 @@ public final class IacServer implements AutoCloseable {
             RateLimiter registrations = RateLimiter.perCredential(
                     "agent registrations", perMinute, REGISTRATION_BURST_MINUTES * perMinute, relay.rateBuckets());
             RateLimiter tokenIssues = RateLimiter.perAddress("token creation", perMinute, relay.rateBuckets());
+            OrgService orgService = new OrgService(jdbi);
             LogRoutes logRoutes = new LogRoutes(
                     auth,
                     tickets,
@@ -281,7 +284,8 @@ public final class IacServer implements AutoCloseable {
             // The API's table of contents, a feature at a time: each register() lists that feature's endpoints.
             List<Routes> api = List.of(
                     new OpsRoutes(new Readiness(database, drain, relay), metrics),
-                    new TokenRoutes(auth, apiTokens, signingKeys, tickets, audit, tokenIssues),
+                    new TokenRoutes(auth, apiTokens, signingKeys, tickets, audit, tokenIssues, orgService),
+                    new OrgRoutes(auth, orgService, audit),
                     new AgentRoutes(auth, agentService, taskService, registrations),
                     new TaskRoutes(auth, taskService, audit),
                     new PlanRoutes(auth, taskService, planService, audit),
@@ -296,7 +300,7 @@ public final class IacServer implements AutoCloseable {
                             audit),
                     new TerraformCloudRoutes(),
                     new VariableRoutes(auth, variableService),
-                    new PoolRoutes(auth, new PoolService(poolStore, apiTokens), audit, tokenIssues),
+                    new PoolRoutes(auth, new PoolService(poolStore, apiTokens), audit, tokenIssues, orgService),
                     new AuditRoutes(auth, audit));
             HttpApi http = new HttpApi(api, drain, audit, store);
             if (config.logRetention() != null) {

@@ -35,10 +35,16 @@ public final class AuditLog {
     }
 
     public void record(String kind, String actor, String subject, String detail, String remoteAddr) {
-        log.info("{} by {} on {}: {} (from {})", kind, actor, subject, detail, remoteAddr);
+        recordIn(null, kind, actor, subject, detail, remoteAddr);
+    }
+
+    /** An event inside organisation {@code org} (null: site-wide). */
+    public void recordIn(String org, String kind, String actor, String subject, String detail, String remoteAddr) {
+        log.info("{} by {} in {} on {}: {} (from {})", kind, actor, org, subject, detail, remoteAddr);
         jdbi.useHandle(h -> h.createUpdate("""
-                        insert into audit_events (kind, actor, subject, detail, remote_addr)
-                        values (:kind, :actor, :subject, :detail, :addr)""")
+                        insert into audit_events (org_id, kind, actor, subject, detail, remote_addr)
+                        values (:org, :kind, :actor, :subject, :detail, :addr)""")
+                .bind("org", org)
                 .bind("kind", kind)
                 .bind("actor", actor)
                 .bind("subject", subject)

@@ -16,6 +16,42 @@ import org.jdbi.v3.core.Jdbi;
 
 /** All SQL about opaque API tokens and their workspace grants. */
 final class ApiTokenStore {
+    /**
+     * Whose token it is: an organisation's owner ({@code orgOwner}), a user of it, or nobody in particular ({@code org}
+     * null: the site admin's, a pool's, a token of before organisations).
+     */
+    record Owner(String org, String user, boolean orgOwner) {
+        static final Owner NONE = new Owner(null, null, false);
+    }
+
+    /** What a user of an organisation may do through its teams: roles per workspace, and on every workspace. */
+    record TeamRoles(Map<String, Role> workspaces, Role everywhere) {}
+
+    /** The highest role each of the user's teams grants it, per workspace and on all of them. */
+    TeamRoles teamRoles(String org, String user) {
+        return jdbi.withHandle(h -> {
+            Map<String, Role> workspaces = new TreeMap<>();
+            Role[] everywhere = {null};
+            h.createQuery("""
+                            select g.workspace_id, g.role from team_grants g
+                            join team_members m on m.org_id = g.org_id and m.team = g.team
+                            where m.org_id = :org and m.user_name = :user""")
+                    .bind("org", org)
+                    .bind("user", user)
+                    .map((rs, ctx) -> new String[] {rs.getString("workspace_id"), rs.getString("role")})
+                    .forEach(g -> {
+                        Role role = Role.fromWire(g[1]);
+                        if (g[0] == null) everywhere[0] = higher(everywhere[0], role);
+                        else workspaces.merge(g[0], role, ApiTokenStore::higher);
+                    });
+            return new TeamRoles(workspaces, everywhere[0]);
+        });
+    }
+
+    private static Role higher(Role a, Role b) {
+        return a == null || b.includes(a) ? b : a;
+    }
+
     /** A stored token: its view and the hash its secret must match. */
     record Stored(TokenView view, byte[] secretSha256) {}
 
@@ -34,10 +70,15 @@ final class ApiTokenStore {
             boolean globalAdmin,
             String poolId,
             Instant expiresAt,
-            Map<String, Role> grants) {
+            Map<String, Role> grants,
+            Owner owner) {
         h.createUpdate("""
-                        insert into api_tokens (token_id, kind, secret_sha256, description, global_admin, pool_id, expires_at)
-                        values (:id, :kind, :hash, :description, :admin, :pool, :expires)""")
+                        insert into api_tokens (token_id, kind, secret_sha256, description, global_admin, pool_id, expires_at,
+                                                org_id, user_name, org_owner)
+                        values (:id, :kind, :hash, :description, :admin, :pool, :expires, :org, :user, :owner)""")
+                .bind("org", owner.org())
+                .bind("user", owner.user())
+                .bind("owner", owner.orgOwner())
                 .bind("id", tokenId)
                 .bind("kind", kind)
                 .bind("hash", secretSha256)
@@ -61,7 +102,8 @@ final class ApiTokenStore {
                 .findOne());
     }
 
-    List<TokenView> list() {
+    /** Every token, or those of one organisation ({@code org} not null). */
+    List<TokenView> list(String org) {
         return jdbi.withHandle(h -> {
             Map<String, Map<String, Role>> grants = new HashMap<>();
             h.createQuery("select token_id, workspace_id, role from token_grants")
@@ -69,7 +111,10 @@ final class ApiTokenStore {
                             new String[] {rs.getString("token_id"), rs.getString("workspace_id"), rs.getString("role")})
                     .forEach(g ->
                             grants.computeIfAbsent(g[0], k -> new TreeMap<>()).put(g[1], Role.fromWire(g[2])));
-            return h.createQuery("select * from api_tokens order by created_at, token_id")
+            return h.createQuery("""
+                            select * from api_tokens where cast(:org as text) is null or org_id = :org
+                            order by created_at, token_id""")
+                    .bind("org", org)
                     .map((rs, ctx) -> view(rs, grants.getOrDefault(rs.getString("token_id"), Map.of())))
                     .list();
         });
@@ -111,6 +156,9 @@ final class ApiTokenStore {
                 Rows.instant(rs, "created_at"),
                 Rows.instant(rs, "expires_at"),
                 Rows.instant(rs, "last_used_at"),
-                Rows.instant(rs, "revoked_at"));
+                Rows.instant(rs, "revoked_at"),
+                rs.getString("org_id"),
+                rs.getString("user_name"),
+                rs.getBoolean("org_owner"));
     }
 }

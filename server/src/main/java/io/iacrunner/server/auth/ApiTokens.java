@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -64,7 +65,7 @@ public final class ApiTokens {
                                 + " give pool_id alone, or global_admin / workspaces alone");
             }
             Ids.requireName(request.poolId(), "invalid_pool_id", "pool ids");
-            return issue("pool", description, false, request.poolId(), expires, Map.of());
+            return issue("pool", description, false, request.poolId(), expires, Map.of(), ApiTokenStore.Owner.NONE);
         }
         if (admin == !grants.isEmpty()) {
             throw ApiProblem.badRequest(
@@ -81,21 +82,52 @@ public final class ApiTokens {
                 throw ApiProblem.badRequest(
                         "invalid_role", "workspace " + workspace + " needs a role: read, plan, apply or admin");
         });
-        return issue("user", description, admin, null, expires, grants);
+        return issue("user", description, admin, null, expires, grants, ApiTokenStore.Owner.NONE);
+    }
+
+    /**
+     * A token in an organisation: its owner's ({@code request.orgOwner()}) or a user's ({@code request.user()}), and
+     * nothing else in the request. The organisation exists (the caller checked it may see it).
+     */
+    public TokenCreated createInOrg(String org, CreateTokenRequest request) {
+        String description =
+                request.description() == null ? "" : request.description().strip();
+        if (description.length() > 200)
+            throw ApiProblem.badRequest("invalid_description", "description is at most 200 characters");
+        boolean owner = Boolean.TRUE.equals(request.orgOwner());
+        if (owner == (request.user() != null)
+                || Boolean.TRUE.equals(request.globalAdmin())
+                || request.poolId() != null
+                || (request.workspaces() != null && !request.workspaces().isEmpty())) {
+            throw ApiProblem.badRequest(
+                    "invalid_org_token",
+                    "a token of organisation " + org + " is its owner's (org_owner) or one user's (user), nothing else:"
+                            + " a user's roles are its teams' grants");
+        }
+        if (!owner) Ids.requireName(request.user(), "invalid_user", "user names");
+        return issue(
+                "user",
+                description,
+                false,
+                null,
+                expiry(request.expiresInSeconds()),
+                Map.of(),
+                new ApiTokenStore.Owner(org, owner ? null : request.user(), owner));
     }
 
     /** A pool token for {@code POST /pools/{id}/tokens} and the data dir's {@code agent.token}. */
     public TokenCreated createPoolToken(String poolId, String description) {
-        return issue("pool", description, false, poolId, null, Map.of());
+        return issue("pool", description, false, poolId, null, Map.of(), ApiTokenStore.Owner.NONE);
     }
 
     /** The data dir's {@code admin.token}. */
     public TokenCreated createBootstrapAdmin() {
-        return issue("user", "admin.token in the data dir", true, null, null, Map.of());
+        return issue("user", "admin.token in the data dir", true, null, null, Map.of(), ApiTokenStore.Owner.NONE);
     }
 
-    public TokenList list() {
-        return new TokenList(store.list());
+    /** Every token ({@code org} null), or those of one organisation. */
+    public TokenList list(String org) {
+        return new TokenList(store.list(org));
     }
 
     public TokenView revoke(String tokenId) {
@@ -137,13 +169,32 @@ public final class ApiTokens {
         if (view.expiresAt() != null && !clock.instant().isBefore(view.expiresAt()))
             throw ApiProblem.unauthorized("token expired");
         store.touch(tokenId);
-        return "pool".equals(view.kind())
-                ? new Principal.PoolMember(tokenId, view.poolId())
-                : new Principal.User(tokenId, view.description(), view.globalAdmin(), Map.copyOf(view.workspaces()));
+        if ("pool".equals(view.kind())) return new Principal.PoolMember(tokenId, view.poolId());
+        if (view.org() == null)
+            return new Principal.User(tokenId, view.description(), view.globalAdmin(), Map.copyOf(view.workspaces()));
+        String org = view.org();
+        if (view.orgOwner())
+            return new Principal.User(
+                    tokenId, view.description(), false, Map.of(), Map.of(org, Role.ADMIN), Set.of(org), Set.of(org));
+        ApiTokenStore.TeamRoles roles = store.teamRoles(org, view.user());
+        return new Principal.User(
+                tokenId,
+                view.description(),
+                false,
+                Map.copyOf(roles.workspaces()),
+                roles.everywhere() == null ? Map.of() : Map.of(org, roles.everywhere()),
+                Set.of(org),
+                Set.of());
     }
 
     private TokenCreated issue(
-            String kind, String description, boolean admin, String poolId, Instant expires, Map<String, Role> grants) {
+            String kind,
+            String description,
+            boolean admin,
+            String poolId,
+            Instant expires,
+            Map<String, Role> grants,
+            ApiTokenStore.Owner owner) {
         String id = Ids.token();
         byte[] secret = new byte[32];
         random.nextBytes(secret);
@@ -156,7 +207,17 @@ public final class ApiTokens {
                         .one();
                 if (!exists) throw ApiProblem.notFound("pool_not_found", "pool '" + poolId + "' does not exist");
             }
-            store.insert(h, id, kind, sha256(secretText), description, admin, poolId, expires, grants);
+            if (owner.user() != null) {
+                boolean exists = h.createQuery("select exists (select 1 from users where org_id = :o and name = :u)")
+                        .bind("o", owner.org())
+                        .bind("u", owner.user())
+                        .mapTo(Boolean.class)
+                        .one();
+                if (!exists)
+                    throw ApiProblem.notFound(
+                            "user_not_found", "no user '" + owner.user() + "' in organisation " + owner.org());
+            }
+            store.insert(h, id, kind, sha256(secretText), description, admin, poolId, expires, grants, owner);
         });
         return new TokenCreated(
                 PREFIX + id.substring("tok-".length()) + "_" + secretText,

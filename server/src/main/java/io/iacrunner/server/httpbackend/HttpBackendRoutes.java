@@ -9,6 +9,7 @@ import io.iacrunner.server.audit.AuditLog;
 import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.auth.Principal;
 import io.iacrunner.server.http.Bodies;
+import io.iacrunner.server.http.OrgScope;
 import io.iacrunner.server.http.RouteTable;
 import io.iacrunner.server.http.Routes;
 import io.iacrunner.server.problems.ApiProblem;
@@ -56,13 +57,13 @@ public final class HttpBackendRoutes implements Routes {
     }
 
     private void state(Context ctx) {
-        String workspace = ctx.pathParam("workspace_id");
+        String workspace = OrgScope.workspace(ctx);
         caller(ctx, workspace, Role.READ);
         ctx.contentType("application/json").result(states.current(workspace));
     }
 
     private void push(Context ctx) {
-        String workspace = ctx.pathParam("workspace_id");
+        String workspace = OrgScope.workspace(ctx);
         Principal.User user = caller(ctx, workspace, Role.APPLY);
         requireContentMd5(ctx);
         String lockId = ctx.queryParam("ID");
@@ -81,7 +82,7 @@ public final class HttpBackendRoutes implements Routes {
     }
 
     private void lock(Context ctx) {
-        String workspace = ctx.pathParam("workspace_id");
+        String workspace = OrgScope.workspace(ctx);
         caller(ctx, workspace, Role.APPLY);
         locks.lock(workspace, Bodies.read(ctx, ObjectNode.class))
                 .ifPresent(held -> ctx.status(held.status()).json(held.body()));
@@ -89,7 +90,7 @@ public final class HttpBackendRoutes implements Routes {
 
     /** Terraform's own unlock sends the lock info it locked with; its {@code force-unlock} sends nothing. */
     private void unlock(Context ctx) {
-        String workspace = ctx.pathParam("workspace_id");
+        String workspace = OrgScope.workspace(ctx);
         if (ctx.bodyAsBytes().length == 0) {
             Principal.User user = caller(ctx, workspace, Role.ADMIN);
             ctx.json(workspaces.unlock(workspace, true));

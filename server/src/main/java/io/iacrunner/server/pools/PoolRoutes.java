@@ -8,9 +8,13 @@ import io.iacrunner.server.audit.AuditLog;
 import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.auth.Principal;
 import io.iacrunner.server.http.Bodies;
+import io.iacrunner.server.http.OrgScope;
 import io.iacrunner.server.http.RateLimiter;
 import io.iacrunner.server.http.RouteTable;
 import io.iacrunner.server.http.Routes;
+import io.iacrunner.server.orgs.OrgService;
+import io.iacrunner.server.problems.ApiProblem;
+import io.iacrunner.server.util.OrgNames;
 import io.javalin.http.Context;
 
 /** HTTP glue for agent pools (global admins only). */
@@ -20,7 +24,10 @@ public final class PoolRoutes implements Routes {
     private final AuditLog audit;
     private final RateLimiter tokenIssues;
 
-    public PoolRoutes(Authenticator auth, PoolService pools, AuditLog audit, RateLimiter tokenIssues) {
+    private final OrgService orgs;
+
+    public PoolRoutes(Authenticator auth, PoolService pools, AuditLog audit, RateLimiter tokenIssues, OrgService orgs) {
+        this.orgs = orgs;
         this.auth = auth;
         this.pools = pools;
         this.audit = audit;
@@ -35,26 +42,60 @@ public final class PoolRoutes implements Routes {
         t.post(ApiPaths.POOL_TOKENS, tokenIssues.limit(this::issueToken));
     }
 
+    /** Every pool for the site admin; with {@code ?org=}, that organisation's (and those shared with it), for its owner. */
     private void list(Context ctx) {
-        auth.globalAdmin(ctx.header("Authorization"));
-        ctx.json(new PoolList(pools.list()));
+        Principal.User user = auth.user(ctx.header("Authorization"));
+        if (user.globalAdmin() && ctx.queryParam(OrgScope.PARAM) == null) {
+            ctx.json(new PoolList(pools.list()));
+            return;
+        }
+        String org = OrgScope.org(ctx);
+        orgs.owned(user, org);
+        ctx.json(new PoolList(pools.list(org)));
+    }
+
+    /** The pool's key in the request's organisation, if the caller owns that organisation (or is the site admin). */
+    private String owned(Context ctx) {
+        Principal.User user = auth.user(ctx.header("Authorization"));
+        String pool = OrgScope.pool(ctx);
+        orgs.owned(user, OrgNames.orgOf(pool));
+        return pool;
     }
 
     private void show(Context ctx) {
-        auth.globalAdmin(ctx.header("Authorization"));
-        ctx.json(pools.get(ctx.pathParam("pool_id")));
+        ctx.json(pools.get(owned(ctx)));
     }
 
     private void issueToken(Context ctx) {
-        Principal.User admin = auth.globalAdmin(ctx.header("Authorization"));
-        PoolToken issued = pools.issueToken(ctx.pathParam("pool_id"));
-        audit.record(
-                "token_created", admin.actor(), issued.tokenId(), "agent-pool token for " + issued.poolId(), ctx.ip());
+        String pool = owned(ctx);
+        Principal.User caller = auth.user(ctx.header("Authorization"));
+        PoolToken issued = pools.issueToken(pool);
+        audit.recordIn(
+                OrgNames.orgOf(pool),
+                "token_created",
+                caller.actor(),
+                issued.tokenId(),
+                "agent-pool token for " + issued.poolId(),
+                ctx.ip());
         ctx.status(201).json(issued);
     }
 
     private void put(Context ctx) {
-        auth.globalAdmin(ctx.header("Authorization"));
-        ctx.json(pools.put(ctx.pathParam("pool_id"), Bodies.read(ctx, PoolConfig.class)));
+        String pool = owned(ctx);
+        PoolConfig body = Bodies.read(ctx, PoolConfig.class);
+        if (body.poolId() != null
+                && !body.poolId().equals(pool)
+                && !body.poolId().equals(OrgNames.nameOf(pool)))
+            throw ApiProblem.badRequest("pool_id_mismatch", "pool_id in the body differs from the path");
+        ctx.json(pools.put(
+                pool,
+                new PoolConfig(
+                        pool,
+                        body.maxPlanConcurrency(),
+                        body.allowApplyConcurrent(),
+                        body.labels(),
+                        body.maxRunTime(),
+                        body.minAgentVersion(),
+                        body.maxRunning())));
     }
 }

@@ -7,8 +7,8 @@ import io.iacrunner.protocol.TokenCreated;
 import io.iacrunner.server.auth.ApiTokens;
 import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.util.AgentVersion;
-import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.Labels;
+import io.iacrunner.server.util.OrgNames;
 import io.iacrunner.server.util.RunTimeFormat;
 import java.time.Duration;
 import java.util.List;
@@ -34,13 +34,18 @@ public final class PoolService {
         return store.list();
     }
 
+    /** The pools of {@code org} and those the site admin shared with it. */
+    public List<PoolConfig> list(String org) {
+        return store.list(org);
+    }
+
     public PoolConfig get(String poolId) {
         return store.find(poolId).orElseThrow(() -> ApiProblem.notFound("pool_not_found", "no pool '" + poolId + "'"));
     }
 
     /** Replaces the pool's settings; a {@code max_run_time} left out is the default ({@link RunTime#POOL_DEFAULT}). */
     public PoolConfig put(String poolId, PoolConfig requested) {
-        Ids.requireName(poolId, "invalid_pool_id", "pool ids");
+        OrgNames.requireKey(poolId, "invalid_pool_id", "pool ids");
         if (requested.poolId() != null && !requested.poolId().equals(poolId)) {
             throw ApiProblem.badRequest("pool_id_mismatch", "pool_id in the body differs from the path");
         }

@@ -36,8 +36,25 @@ public final class PoolStore {
                 .list());
     }
 
+    /**
+     * Creates or replaces the pool. A new pool is granted to every workspace of its organisation (the site admin
+     * shares it with others: {@code POST /pools/{id}/shares}).
+     */
     public PoolConfig upsert(PoolConfig pool) {
-        return jdbi.withHandle(h -> h.createQuery("""
+        return jdbi.inTransaction(h -> upsert(h, pool));
+    }
+
+    /** The pools of {@code org} and those shared with it. */
+    public List<PoolConfig> list(String org) {
+        return jdbi.withHandle(
+                h -> h.createQuery("""
+                        select * from pools p where p.org_id = :o
+                           or exists (select 1 from pool_grants g where g.pool_id = p.pool_id and g.org_id = :o)
+                        order by pool_id""").bind("o", org).map(PoolStore::map).list());
+    }
+
+    private PoolConfig upsert(Handle h, PoolConfig pool) {
+        PoolConfig stored = h.createQuery("""
                         insert into pools (pool_id, max_plan_concurrency, allow_apply_concurrent, labels, max_run_seconds,
                                            min_agent_version, max_running)
                         values (:id, :max, :concurrent, cast(:labels as jsonb), :maxRun, :minVersion, :maxRunning)
@@ -54,7 +71,11 @@ public final class PoolStore {
                 .bind("minVersion", pool.minAgentVersion())
                 .bind("maxRunning", pool.maxRunning())
                 .map(PoolStore::map)
-                .one());
+                .one();
+        h.createUpdate("""
+                        insert into pool_grants (pool_id, org_id) select :id, iac_org_of(:id)
+                        where not exists (select 1 from pool_grants where pool_id = :id)""").bind("id", pool.poolId()).execute();
+        return stored;
     }
 
     static PoolConfig map(ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx) throws SQLException {

@@ -7,6 +7,7 @@ import io.iacrunner.protocol.StateUpload;
 import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.auth.JobUploads;
 import io.iacrunner.server.http.Bodies;
+import io.iacrunner.server.http.OrgScope;
 import io.iacrunner.server.http.QueryParams;
 import io.iacrunner.server.http.RouteTable;
 import io.iacrunner.server.http.Routes;
@@ -40,7 +41,7 @@ public final class StateRoutes implements Routes {
 
     /** The current state, or with {@code ?version=N} that version's. */
     private void current(Context ctx) {
-        String workspace = ctx.pathParam("workspace_id");
+        String workspace = OrgScope.workspace(ctx);
         auth.inWorkspace(ctx.header("Authorization"), workspace, Role.READ, () -> WorkspaceService.notFound(workspace));
         if (ctx.queryParam("version") == null) {
             ctx.contentType("application/json").result(states.current(workspace));
@@ -54,14 +55,14 @@ public final class StateRoutes implements Routes {
 
     /** Rewrites what Terraform believes exists: the workspace's admins only. */
     private void rollback(Context ctx) {
-        String workspace = ctx.pathParam("workspace_id");
+        String workspace = OrgScope.workspace(ctx);
         auth.inWorkspace(
                 ctx.header("Authorization"), workspace, Role.ADMIN, () -> WorkspaceService.notFound(workspace));
         ctx.json(states.rollback(workspace, Bodies.read(ctx, RollbackRequest.class)));
     }
 
     private void versions(Context ctx) {
-        String workspace = ctx.pathParam("workspace_id");
+        String workspace = OrgScope.workspace(ctx);
         auth.inWorkspace(ctx.header("Authorization"), workspace, Role.READ, () -> WorkspaceService.notFound(workspace));
         ctx.json(Map.of("versions", states.versions(workspace)));
     }

@@ -15,6 +15,7 @@ import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.auth.JobUploads;
 import io.iacrunner.server.auth.Principal;
 import io.iacrunner.server.http.Bodies;
+import io.iacrunner.server.http.OrgScope;
 import io.iacrunner.server.http.QueryParams;
 import io.iacrunner.server.http.RouteTable;
 import io.iacrunner.server.http.Routes;
@@ -52,7 +53,7 @@ public final class TaskRoutes implements Routes {
     /** A plan needs the plan role in its workspace, a plan_apply the apply role. */
     private void create(Context ctx) {
         Principal.User user = auth.user(ctx.header("Authorization"));
-        CreateTaskRequest request = Bodies.read(ctx, CreateTaskRequest.class);
+        CreateTaskRequest request = inOrg(ctx, Bodies.read(ctx, CreateTaskRequest.class));
         if (request.workspaceId() != null && request.action() != null) {
             Authenticator.require(
                     user,
@@ -63,13 +64,31 @@ public final class TaskRoutes implements Routes {
         ctx.status(201).json(tasks.create(request, user.name()));
     }
 
-    /** Only the workspaces the token may read. */
+    /** The request with its workspace's key in the request's organisation ({@code ?org=}). */
+    private static CreateTaskRequest inOrg(Context ctx, CreateTaskRequest request) {
+        if (request.workspaceId() == null) return request;
+        return new CreateTaskRequest(
+                OrgScope.workspace(ctx, request.workspaceId()),
+                request.action(),
+                request.tfJson(),
+                request.variables(),
+                request.terraformVersion(),
+                request.labels(),
+                request.sensitiveVariables(),
+                request.configArchive(),
+                request.runOptions());
+    }
+
+    /** Only the organisation's workspaces the token may read. */
     private void list(Context ctx) {
         Principal.User user = auth.user(ctx.header("Authorization"));
+        String org = OrgScope.org(ctx);
+        String workspace = ctx.queryParam("workspace");
         ctx.json(tasks.list(
-                ctx.queryParam("workspace"),
+                org,
+                workspace == null ? null : OrgScope.workspace(ctx, workspace),
                 QueryParams.intParam(ctx, "limit", 100),
-                user.globalAdmin() ? null : user.grants().keySet()));
+                user.visibleIn(org)));
     }
 
     private void show(Context ctx) {

@@ -133,6 +133,8 @@ public final class TaskService {
                     ? request.terraformVersion()
                     : workspaces.terraformVersion(h, request.workspaceId()).orElse(null);
             RunOptions options = RunModes.validated(request.runOptions());
+            String labels = Rows.json(Labels.validated(request.labels()));
+            tasks.admit(h, request.workspaceId(), labels);
             // Fixed now, like the inputs: a destroy always waits for a person, whatever the workspace says.
             boolean confirm = request.action() == TaskAction.PLAN_APPLY
                     && (options.destroy() || !workspaces.autoApply(h, request.workspaceId()));
@@ -148,7 +150,7 @@ public final class TaskService {
                             values,
                             sensitive,
                             version,
-                            Rows.json(Labels.validated(request.labels())),
+                            labels,
                             createdBy,
                             confirm,
                             options.isNormal() ? null : Rows.json(options),
@@ -165,11 +167,11 @@ public final class TaskService {
         return tasks.find(taskId).orElseThrow(() -> ApiProblem.notFound("task_not_found", "no task " + taskId));
     }
 
-    /** @param visible the workspaces the caller may read; null for all */
-    public TaskList list(String workspaceId, int limit, Set<String> visible) {
+    /** @param visible the workspaces of {@code org} the caller may read; null for all */
+    public TaskList list(String org, String workspaceId, int limit, Set<String> visible) {
         if (workspaceId != null) Ids.requireWorkspaceId(workspaceId);
         if (limit < 1 || limit > 1000) throw ApiProblem.badRequest("invalid_limit", "limit must be 1..1000");
-        return new TaskList(tasks.list(workspaceId, visible, limit));
+        return new TaskList(tasks.list(org, workspaceId, visible, limit));
     }
 
     /** Each claimed attempt carries the only credential that may upload for it. */

@@ -118,6 +118,10 @@ public final class TaskStore {
     private final SealedJson sealed;
     private final StoreClock clock;
     private final TaskMetrics metrics;
+    /** Candidates read per organisation for each free slot: room for those a quota or a workspace rule skips. */
+    private static final int FAIR_LOOKAHEAD = 2;
+    /** Fair scheduling between organisations (the default), or one first-in-first-out queue (the benchmark's baseline). */
+    private volatile boolean fair = true;
 
     /** Without meters (tests of the store alone). */
     public TaskStore(Jdbi jdbi, long maxLogBytes, SealedJson sealed, StoreClock clock) {
@@ -141,6 +145,12 @@ public final class TaskStore {
         this.sealed = sealed;
         this.clock = clock;
         this.metrics = metrics;
+    }
+
+    /** Fair scheduling between organisations (true, the default) or plain first in, first out. */
+    public TaskStore fairScheduling(boolean on) {
+        this.fair = on;
+        return this;
     }
 
     /** A claimed task, and how long it had waited since it was last queued (its attempt's queue-to-start latency). */
@@ -202,6 +212,49 @@ public final class TaskStore {
                 .bind("summary", t.planSummary())
                 .map(TaskStore::view)
                 .one();
+    }
+
+    /**
+     * Refuses, before anything is stored, a task its organisation's queue has no room for (429 {@code
+     * org_queue_full}: its {@code max_queued} tasks are queued; the organisation's row is locked so concurrent
+     * creates count one after the other), and one no agent could ever run (409 {@code no_pool_can_run}: no pool
+     * granted to the workspace, and named by it if it names one, has labels that cover the task's).
+     */
+    public void admit(Handle h, String workspaceId, String labels) {
+        String org = io.iacrunner.server.util.OrgNames.orgOf(workspaceId);
+        Integer maxQueued = h.createQuery("select max_queued from organisations where org_id = :o for update")
+                .bind("o", org)
+                .mapTo(Integer.class)
+                .findOne()
+                .orElse(null);
+        if (maxQueued != null) {
+            int queued = h.createQuery("select count(*) from tasks where org_id = :o and status = 'queued'")
+                    .bind("o", org)
+                    .mapTo(Integer.class)
+                    .one();
+            if (queued >= maxQueued)
+                throw new ApiProblem(
+                        429,
+                        "org_queue_full",
+                        "organisation " + org + " has " + queued + " tasks queued, its limit (max_queued " + maxQueued
+                                + "); try again when some have started");
+        }
+        boolean runnable = h.createQuery("""
+                        select exists (select 1 from workspaces w
+                            join pool_grants g on g.org_id = w.org_id and (g.workspace_id is null or g.workspace_id = w.workspace_id)
+                            join pools p on p.pool_id = g.pool_id
+                            where w.workspace_id = :ws and (w.pool_id is null or w.pool_id = p.pool_id)
+                              and cast(:labels as jsonb) <@ p.labels)""")
+                .bind("ws", workspaceId)
+                .bind("labels", labels)
+                .mapTo(Boolean.class)
+                .one();
+        if (!runnable)
+            throw ApiProblem.conflict(
+                    "no_pool_can_run",
+                    "no agent pool of workspace " + workspaceId + " has labels that cover " + labels
+                            + ": the task would wait forever (name a pool with ./iac workspace set --pool, or change"
+                            + " the labels)");
     }
 
     /**
@@ -317,11 +370,12 @@ public final class TaskStore {
     }
 
     /** Newest first; {@code visible} null for every workspace. */
-    public List<TaskView> list(String workspaceId, java.util.Set<String> visible, int limit) {
+    public List<TaskView> list(String org, String workspaceId, java.util.Set<String> visible, int limit) {
         return jdbi.withHandle(h -> h.createQuery("""
-                        select * from tasks where (cast(:ws as text) is null or workspace_id = :ws)
+                        select * from tasks where org_id = :org and (cast(:ws as text) is null or workspace_id = :ws)
                           and (cast(:everything as boolean) or workspace_id = any(:visible))
                         order by seq desc limit :limit""")
+                .bind("org", org)
                 .bind("ws", workspaceId)
                 .bind("everything", visible == null)
                 .bindArray("visible", String.class, visible == null ? List.of() : List.copyOf(visible))
@@ -421,31 +475,149 @@ public final class TaskStore {
             int limit = Math.max(plansFree, applyFits ? 1 : 0);
             if (limit <= 0) return List.<Claimed>of();
 
-            List<String[]> candidates = h.createQuery("""
-                            select t.task_id, t.action, t.workspace_id from tasks t
-                            join workspaces w on w.workspace_id = t.workspace_id
-                            where t.status = 'queued' and t.labels <@ cast(:labels as jsonb) and t.action = any(:accept)
-                              and (t.action = 'plan' or ((w.lock_task_id is null or w.lock_task_id = t.task_id)
-                                and w.terraform_lock_id is null and not exists (
-                                    select 1 from tasks o where o.workspace_id = t.workspace_id
-                                      and o.action = 'plan_apply' and o.status = 'queued' and o.seq < t.seq)))
-                            order by t.seq limit :limit for update of t skip locked""")
-                    .bind("labels", Rows.json(pool.labels() == null ? java.util.Map.of() : pool.labels()))
-                    .bind("limit", limit)
-                    .bindArray(
-                            "accept",
-                            String.class,
-                            accept.stream().map(TaskAction::wireName).toList())
-                    .map((rs, ctx) ->
-                            new String[] {rs.getString("task_id"), rs.getString("action"), rs.getString("workspace_id")
-                            })
-                    .list();
+            List<String[]> candidates = candidates(h, pool, limit, accept);
             List<String> chosen = WorkspaceLock.stillFree(
                     h, candidates, choose(candidates, plansFree, applyFits, pool.allowApplyConcurrent()));
             chosen = chosen.subList(0, Math.min(chosen.size(), poolRoom(h, pool)));
             if (chosen.isEmpty()) return List.<Claimed>of();
             return take(h, agentId, pool, chosen);
         });
+    }
+
+    /** The SQL condition a queued task {@code t} of workspace {@code w} must meet to be a candidate at all. */
+    private static final String ELIGIBLE = """
+            t.status = 'queued' and t.labels <@ cast(:labels as jsonb) and t.action = any(:accept)
+              and (w.pool_id is null or w.pool_id = :pool)
+              and (t.org_id = any(:wholeOrgs) or t.workspace_id = any(:chosenWorkspaces))
+              and (t.action = 'plan' or ((w.lock_task_id is null or w.lock_task_id = t.task_id)
+                and w.terraform_lock_id is null and not exists (
+                    select 1 from tasks o where o.workspace_id = t.workspace_id
+                      and o.action = 'plan_apply' and o.status = 'queued' and o.seq < t.seq)))""";
+
+    /**
+     * The queued tasks the agent may take, locked (SKIP LOCKED), in the order its free slots go to them: only tasks
+     * of workspaces the pool is granted to, naming this pool or none, whose labels the pool's cover. Fair: the
+     * oldest {@code limit} of each organisation the pool serves (an index range scan each, never a sort of the
+     * whole queue), ordered by {@link FairShare}; FIFO: the oldest {@code limit} of them all.
+     */
+    private List<String[]> candidates(Handle h, PoolConfig pool, int limit, java.util.Set<TaskAction> accept) {
+        List<String> wholeOrgs = new ArrayList<>();
+        List<String> chosenWorkspaces = new ArrayList<>();
+        h.createQuery("select org_id, workspace_id from pool_grants where pool_id = :p")
+                .bind("p", pool.poolId())
+                .map((rs, ctx) -> new String[] {rs.getString("org_id"), rs.getString("workspace_id")})
+                .forEach(g -> {
+                    if (g[1] == null) wholeOrgs.add(g[0]);
+                    else chosenWorkspaces.add(g[1]);
+                });
+        List<String> orgs = java.util.stream.Stream.concat(
+                        wholeOrgs.stream(), chosenWorkspaces.stream().map(io.iacrunner.server.util.OrgNames::orgOf))
+                .distinct()
+                .toList();
+        if (orgs.isEmpty()) return List.of();
+        // Every accepted action stays a candidate even when it does not fit now: an older apply that does not fit
+        // stops the pick ({@link #choose}), so newer plans cannot keep its agent busy forever.
+        List<String> actions = accept.stream().map(TaskAction::wireName).toList();
+        String sql = fair ? """
+                  select c.* from unnest(cast(:orgs as text[])) as o(org_id) cross join lateral (
+                      select t.task_id, t.action, t.workspace_id, t.org_id, t.seq from tasks t
+                      join workspaces w on w.workspace_id = t.workspace_id
+                      where t.org_id = o.org_id and <eligible>
+                      order by t.seq limit :limit for update of t skip locked) c""" : """
+                  select t.task_id, t.action, t.workspace_id, t.org_id, t.seq from tasks t
+                  join workspaces w on w.workspace_id = t.workspace_id
+                  where t.org_id = any(:orgs) and <eligible>
+                  order by t.seq limit :limit for update of t skip locked""";
+        List<FairShare.Candidate> found = h.createQuery(sql)
+                .define("eligible", ELIGIBLE)
+                .bind("labels", Rows.json(pool.labels() == null ? java.util.Map.of() : pool.labels()))
+                .bind("pool", pool.poolId())
+                .bind("limit", fair ? limit * FAIR_LOOKAHEAD : limit)
+                .bindArray("orgs", String.class, orgs)
+                .bindArray("wholeOrgs", String.class, wholeOrgs)
+                .bindArray("chosenWorkspaces", String.class, chosenWorkspaces)
+                .bindArray("accept", String.class, actions)
+                .map((rs, ctx) -> new FairShare.Candidate(
+                        rs.getString("task_id"),
+                        TaskAction.fromWire(rs.getString("action")),
+                        rs.getString("workspace_id"),
+                        rs.getString("org_id"),
+                        rs.getLong("seq")))
+                .list();
+        if (found.isEmpty()) return List.of();
+        List<FairShare.Candidate> ordered =
+                fair ? FairShare.order(found, orgLoads(h, pool.poolId(), found), workspaceLoads(h, found)) : found;
+        return ordered.stream().map(FairShare.Candidate::row).toList();
+    }
+
+    /**
+     * The candidates' organisations' loads. Those with a {@code max_running} quota are locked first, in one order, so
+     * concurrent claims count their running tasks one after the other and cannot together pass it.
+     */
+    private static Map<String, FairShare.OrgLoad> orgLoads(
+            Handle h, String poolId, List<FairShare.Candidate> candidates) {
+        List<String> orgs = candidates.stream()
+                .map(FairShare.Candidate::orgId)
+                .distinct()
+                .sorted()
+                .toList();
+        h.createQuery("""
+                        select org_id from organisations where org_id = any(:orgs) and max_running is not null
+                        order by org_id for update""")
+                .bindArray("orgs", String.class, orgs)
+                .mapTo(String.class)
+                .list();
+        Map<String, FairShare.OrgLoad> loads = new java.util.HashMap<>();
+        h.createQuery("""
+                        select o.org_id, o.weight, o.max_running,
+                            (select count(*) from tasks t where t.status = 'running' and t.org_id = o.org_id) as running,
+                            (select count(*) from tasks t join agents a on a.agent_id = t.agent_id
+                             where t.status = 'running' and t.org_id = o.org_id and a.pool_id = :pool) as on_pool
+                        from organisations o where o.org_id = any(:orgs)""")
+                .bindArray("orgs", String.class, orgs)
+                .bind("pool", poolId)
+                .map((rs, ctx) -> java.util.Map.entry(
+                        rs.getString("org_id"),
+                        new FairShare.OrgLoad(
+                                rs.getInt("weight"),
+                                rs.getInt("on_pool"),
+                                rs.getInt("running"),
+                                Rows.nullableInt(rs, "max_running"))))
+                .forEach(e -> loads.put(e.getKey(), e.getValue()));
+        return loads;
+    }
+
+    /** The candidates' workspaces' loads; those with a plan quota are locked first, as organisations are. */
+    private static Map<String, FairShare.WorkspaceLoad> workspaceLoads(Handle h, List<FairShare.Candidate> candidates) {
+        List<String> workspaces = candidates.stream()
+                .map(FairShare.Candidate::workspaceId)
+                .distinct()
+                .sorted()
+                .toList();
+        h.createQuery("""
+                        select workspace_id from workspaces where workspace_id = any(:ws) and max_plans_running is not null
+                        order by workspace_id for update""")
+                .bindArray("ws", String.class, workspaces)
+                .mapTo(String.class)
+                .list();
+        Map<String, FairShare.WorkspaceLoad> loads = new java.util.HashMap<>();
+        h.createQuery("""
+                        select w.workspace_id, w.weight, w.max_plans_running,
+                            count(t.task_id) as running, count(t.task_id) filter (where t.action = 'plan') as plans
+                        from workspaces w
+                        left join tasks t on t.status = 'running' and t.org_id = w.org_id and t.workspace_id = w.workspace_id
+                        where w.workspace_id = any(:ws)
+                        group by w.workspace_id, w.weight, w.max_plans_running""")
+                .bindArray("ws", String.class, workspaces)
+                .map((rs, ctx) -> java.util.Map.entry(
+                        rs.getString("workspace_id"),
+                        new FairShare.WorkspaceLoad(
+                                rs.getInt("weight"),
+                                rs.getInt("running"),
+                                rs.getInt("plans"),
+                                Rows.nullableInt(rs, "max_plans_running"))))
+                .forEach(e -> loads.put(e.getKey(), e.getValue()));
+        return loads;
     }
 
     /**

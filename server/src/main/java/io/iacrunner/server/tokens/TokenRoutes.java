@@ -12,9 +12,12 @@ import io.iacrunner.server.auth.Principal;
 import io.iacrunner.server.auth.SigningKeys;
 import io.iacrunner.server.auth.WsTickets;
 import io.iacrunner.server.http.Bodies;
+import io.iacrunner.server.http.OrgScope;
 import io.iacrunner.server.http.RateLimiter;
 import io.iacrunner.server.http.RouteTable;
 import io.iacrunner.server.http.Routes;
+import io.iacrunner.server.orgs.OrgService;
+import io.iacrunner.server.problems.ApiProblem;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 import java.util.Map;
@@ -31,6 +34,7 @@ public final class TokenRoutes implements Routes {
     private final WsTickets tickets;
     private final AuditLog audit;
     private final RateLimiter tokenIssues;
+    private final OrgService orgs;
 
     public TokenRoutes(
             Authenticator auth,
@@ -38,7 +42,9 @@ public final class TokenRoutes implements Routes {
             SigningKeys keys,
             WsTickets tickets,
             AuditLog audit,
-            RateLimiter tokenIssues) {
+            RateLimiter tokenIssues,
+            OrgService orgs) {
+        this.orgs = orgs;
         this.auth = auth;
         this.tokens = tokens;
         this.keys = keys;
@@ -75,17 +81,42 @@ public final class TokenRoutes implements Routes {
         ctx.status(201).json(tickets.issue(auth.user(ctx.header("Authorization"))));
     }
 
+    /**
+     * The site admin's tokens as before; in an organisation ({@code org_owner} or {@code user} in the body, the
+     * organisation by {@code ?org=}): an owner's token (the site admin makes it), or a user's (an owner makes it).
+     */
     private void create(Context ctx) {
-        Principal.User admin = auth.globalAdmin(ctx.header("Authorization"));
-        TokenCreated created = tokens.create(Bodies.read(ctx, CreateTokenRequest.class));
+        CreateTokenRequest request = Bodies.read(ctx, CreateTokenRequest.class);
+        Principal.User caller;
+        TokenCreated created;
+        if (Boolean.TRUE.equals(request.orgOwner()) || request.user() != null) {
+            caller = auth.user(ctx.header("Authorization"));
+            String org = OrgScope.org(ctx);
+            orgs.owned(caller, org);
+            if (Boolean.TRUE.equals(request.orgOwner()) && !caller.globalAdmin())
+                throw ApiProblem.forbidden("an owner's token is made by the site admin");
+            created = tokens.createInOrg(org, request);
+        } else {
+            caller = auth.globalAdmin(ctx.header("Authorization"));
+            created = tokens.create(request);
+        }
         TokenView v = created.view();
-        audit.record("token_created", admin.actor(), v.tokenId(), describe(v), ctx.ip());
+        audit.recordIn(v.org(), "token_created", caller.actor(), v.tokenId(), describe(v), ctx.ip());
         ctx.status(HttpStatus.CREATED).json(created);
     }
 
+    /** Every token for the site admin; an owner's organisation's tokens for its owner ({@code ?org=}). */
     private void list(Context ctx) {
-        auth.globalAdmin(ctx.header("Authorization"));
-        ctx.json(tokens.list());
+        Principal.User user = auth.user(ctx.header("Authorization"));
+        if (user.globalAdmin() && ctx.queryParam(OrgScope.PARAM) == null) {
+            ctx.json(tokens.list(null));
+            return;
+        }
+        String org = OrgScope.org(ctx);
+        if (!user.globalAdmin() && !user.ownerOf().contains(org)) {
+            auth.globalAdmin(ctx.header("Authorization"));
+        }
+        ctx.json(tokens.list(org));
     }
 
     private void revoke(Context ctx) {
@@ -104,6 +135,8 @@ public final class TokenRoutes implements Routes {
 
     private static String describe(TokenView v) {
         if ("pool".equals(v.kind())) return "agent-pool token for " + v.poolId();
+        if (v.orgOwner()) return "owner token of organisation " + v.org();
+        if (v.user() != null) return "token of user " + v.user() + " in organisation " + v.org();
         return v.globalAdmin() ? "global admin token" : "user token with " + v.workspaces();
     }
 }

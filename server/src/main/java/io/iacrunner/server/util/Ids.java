@@ -14,9 +14,17 @@ public final class Ids {
 
     private Ids() {}
 
-    /** 400 for a workspace id that is not a {@link #NAME}: ids reach SQL, paths and file names. */
+    /**
+     * 400 for a workspace id that is not a {@link #NAME}, or one qualified by its organisation ({@link OrgNames}): ids
+     * reach SQL, paths and file names.
+     */
     public static String requireWorkspaceId(String workspaceId) {
-        return requireName(workspaceId, "invalid_workspace_id", "workspace ids");
+        return OrgNames.requireKey(workspaceId, "invalid_workspace_id", "workspace ids");
+    }
+
+    /** 400 for a workspace name (inside its organisation) that is not a {@link #NAME}. */
+    public static String requireWorkspaceName(String name) {
+        return requireName(name, "invalid_workspace_id", "workspace ids");
     }
 
     /** 400 with {@code code} for a name that is not a {@link #NAME}; {@code what} names the kind in the message. */

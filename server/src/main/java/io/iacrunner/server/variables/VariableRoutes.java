@@ -5,6 +5,7 @@ import io.iacrunner.protocol.Role;
 import io.iacrunner.protocol.SetVariableRequest;
 import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.http.Bodies;
+import io.iacrunner.server.http.OrgScope;
 import io.iacrunner.server.http.RouteTable;
 import io.iacrunner.server.http.Routes;
 import io.iacrunner.server.workspaces.WorkspaceService;
@@ -29,7 +30,7 @@ public final class VariableRoutes implements Routes {
     }
 
     private void list(Context ctx) {
-        String workspace = ctx.pathParam("workspace_id");
+        String workspace = OrgScope.workspace(ctx);
         auth.inWorkspace(
                 ctx.header("Authorization"), workspace, Role.ADMIN, () -> WorkspaceService.notFound(workspace));
         ctx.json(variables.list(workspace));
@@ -37,13 +38,13 @@ public final class VariableRoutes implements Routes {
 
     /** May create the workspace, so a token without a role there gets 403, which says nothing about whether it exists. */
     private void set(Context ctx) {
-        String workspace = ctx.pathParam("workspace_id");
+        String workspace = OrgScope.workspace(ctx);
         auth.inWorkspace(ctx.header("Authorization"), workspace, Role.ADMIN, () -> Authenticator.noRole(workspace));
         ctx.json(variables.set(workspace, ctx.pathParam("name"), Bodies.read(ctx, SetVariableRequest.class)));
     }
 
     private void delete(Context ctx) {
-        String workspace = ctx.pathParam("workspace_id");
+        String workspace = OrgScope.workspace(ctx);
         auth.inWorkspace(
                 ctx.header("Authorization"), workspace, Role.ADMIN, () -> WorkspaceService.notFound(workspace));
         variables.delete(workspace, ctx.pathParam("name"));

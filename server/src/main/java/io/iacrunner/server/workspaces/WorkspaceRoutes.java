@@ -9,6 +9,7 @@ import io.iacrunner.server.audit.AuditLog;
 import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.auth.Principal;
 import io.iacrunner.server.http.Bodies;
+import io.iacrunner.server.http.OrgScope;
 import io.iacrunner.server.http.QueryParams;
 import io.iacrunner.server.http.RouteTable;
 import io.iacrunner.server.http.Routes;
@@ -34,29 +35,28 @@ public final class WorkspaceRoutes implements Routes {
         t.post(ApiPaths.WORKSPACE_UNLOCK, this::unlock);
     }
 
-    /** Only the workspaces the token holds a role in (all of them for a global admin). */
+    /** Only the organisation's workspaces the token holds a role in (all of them for its owner and the site admin). */
     private void list(Context ctx) {
         Principal.User user = auth.user(ctx.header("Authorization"));
-        ctx.json(workspaces.list(
-                QueryParams.intParam(ctx, "limit", 1000),
-                user.globalAdmin() ? null : user.grants().keySet()));
+        String org = OrgScope.org(ctx);
+        ctx.json(workspaces.list(org, QueryParams.intParam(ctx, "limit", 1000), user.visibleIn(org)));
     }
 
     private void show(Context ctx) {
-        String workspace = ctx.pathParam("workspace_id");
+        String workspace = OrgScope.workspace(ctx);
         auth.inWorkspace(ctx.header("Authorization"), workspace, Role.READ, () -> WorkspaceService.notFound(workspace));
         ctx.json(workspaces.get(workspace));
     }
 
     /** May create the workspace, so a token without a role there gets 403, which says nothing about whether it exists. */
     private void update(Context ctx) {
-        String workspace = ctx.pathParam("workspace_id");
+        String workspace = OrgScope.workspace(ctx);
         auth.inWorkspace(ctx.header("Authorization"), workspace, Role.ADMIN, () -> Authenticator.noRole(workspace));
         ctx.json(workspaces.update(workspace, Bodies.read(ctx, WorkspaceSettings.class)));
     }
 
     private void unlock(Context ctx) {
-        String workspace = ctx.pathParam("workspace_id");
+        String workspace = OrgScope.workspace(ctx);
         Principal.User user = auth.inWorkspace(
                 ctx.header("Authorization"), workspace, Role.ADMIN, () -> WorkspaceService.notFound(workspace));
         WorkspaceView unlocked = workspaces.unlock(

@@ -5,6 +5,7 @@ import io.iacrunner.protocol.WorkspaceSettings;
 import io.iacrunner.protocol.WorkspaceView;
 import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.util.Ids;
+import io.iacrunner.server.util.OrgNames;
 import io.iacrunner.server.util.RunTimeFormat;
 import io.iacrunner.server.util.Signals;
 import io.iacrunner.server.util.TerraformVersionFormat;
@@ -49,10 +50,10 @@ public final class WorkspaceService {
         this.lostApplies = lostApplies;
     }
 
-    /** @param visible the workspaces the caller may read; null for all */
-    public WorkspaceList list(int limit, java.util.Set<String> visible) {
+    /** @param visible the workspaces of {@code org} the caller may read; null for all */
+    public WorkspaceList list(String org, int limit, java.util.Set<String> visible) {
         if (limit < 1 || limit > 1000) throw ApiProblem.badRequest("invalid_limit", "limit must be 1..1000");
-        return new WorkspaceList(workspaces.list(limit, visible));
+        return new WorkspaceList(workspaces.list(org, limit, visible));
     }
 
     public WorkspaceView get(String workspaceId) {
@@ -65,10 +66,33 @@ public final class WorkspaceService {
         Ids.requireWorkspaceId(workspaceId);
         TerraformVersionFormat.require(settings.terraformVersion());
         java.time.Duration maxRunTime = RunTimeFormat.parse(settings.maxRunTime());
+        if (settings.maxPlansRunning() != null
+                && (settings.maxPlansRunning() < 0 || settings.maxPlansRunning() > 100_000)) {
+            throw ApiProblem.badRequest(
+                    "invalid_max_plans_running", "max_plans_running must be 0 (no limit) .. 100000");
+        }
+        String pool = settings.pool() == null || settings.pool().isEmpty()
+                ? settings.pool()
+                : settings.pool().indexOf('/') > 0
+                        ? OrgNames.requireKey(settings.pool(), "invalid_pool_id", "pool ids")
+                        : OrgNames.qualify(
+                                OrgNames.orgOf(workspaceId),
+                                Ids.requireName(settings.pool(), "invalid_pool_id", "pool ids"));
+        WorkspaceSettings resolved = new WorkspaceSettings(
+                settings.terraformVersion(),
+                settings.maxRunTime(),
+                settings.autoApply(),
+                pool,
+                settings.maxPlansRunning());
         WorkspaceView view = jdbi.inTransaction(h -> {
             workspaces.ensure(h, workspaceId);
+            if (pool != null && !pool.isEmpty() && !workspaces.poolGranted(h, workspaceId, pool)) {
+                // The same answer for a pool that does not exist and one of another organisation.
+                throw ApiProblem.notFound(
+                        "pool_not_found", "no pool '" + settings.pool() + "' granted to workspace " + workspaceId);
+            }
             workspaces.updateSettings(
-                    h, workspaceId, settings, maxRunTime == null ? null : (int) maxRunTime.toSeconds());
+                    h, workspaceId, resolved, maxRunTime == null ? null : (int) maxRunTime.toSeconds());
             return workspaces.find(h, workspaceId).orElseThrow();
         });
         log.info(

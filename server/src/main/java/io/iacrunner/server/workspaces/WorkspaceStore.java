@@ -6,6 +6,8 @@ import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.WorkspaceSettings;
 import io.iacrunner.protocol.WorkspaceSummary;
 import io.iacrunner.protocol.WorkspaceView;
+import io.iacrunner.server.problems.ApiProblem;
+import io.iacrunner.server.util.OrgNames;
 import io.iacrunner.server.util.Rows;
 import io.iacrunner.server.util.RunTimeFormat;
 import java.util.List;
@@ -26,7 +28,13 @@ public final class WorkspaceStore {
         this.autoApplyDefault = autoApplyDefault;
     }
 
+    /** Creates the workspace if it is new; 404 {@code org_not_found} when its organisation does not exist. */
     public void ensure(Handle h, String workspaceId) {
+        boolean orgExists = h.createQuery("select exists (select 1 from organisations where org_id = :o)")
+                .bind("o", OrgNames.orgOf(workspaceId))
+                .mapTo(Boolean.class)
+                .one();
+        if (!orgExists) throw ApiProblem.notFound("org_not_found", "no organisation " + OrgNames.orgOf(workspaceId));
         h.createUpdate("insert into workspaces (workspace_id, auto_apply) values (:id, :auto) on conflict do nothing")
                 .bind("id", workspaceId)
                 .bind("auto", autoApplyDefault)
@@ -64,12 +72,32 @@ public final class WorkspaceStore {
                 .findOne();
     }
 
+    /**
+     * Whether pool {@code poolId} is granted to the workspace: to its whole organisation, or to it alone. Only such a
+     * pool may be the one a workspace names.
+     */
+    public boolean poolGranted(Handle h, String workspaceId, String poolId) {
+        return h.createQuery("""
+                        select exists (select 1 from pool_grants where pool_id = :p and org_id = :o
+                                       and (workspace_id is null or workspace_id = :ws))""")
+                .bind("p", poolId)
+                .bind("o", OrgNames.orgOf(workspaceId))
+                .bind("ws", workspaceId)
+                .mapTo(Boolean.class)
+                .one();
+    }
+
     /** @param maxRunSeconds null: the pool's */
     void updateSettings(Handle h, String workspaceId, WorkspaceSettings settings, Integer maxRunSeconds) {
         h.createUpdate("""
                         update workspaces set terraform_version = :tfv, max_run_seconds = :maxRun,
-                            auto_apply = coalesce(:auto, auto_apply)
+                            auto_apply = coalesce(:auto, auto_apply),
+                            pool_id = case when cast(:pool as text) is null then pool_id else nullif(:pool, '') end,
+                            max_plans_running = case when cast(:maxPlans as int) is null then max_plans_running
+                                                     else nullif(:maxPlans, 0) end
                         where workspace_id = :ws""")
+                .bind("pool", settings.pool())
+                .bind("maxPlans", settings.maxPlansRunning())
                 .bind("tfv", settings.terraformVersion())
                 .bind("auto", settings.autoApply())
                 .bind("maxRun", maxRunSeconds)
@@ -106,6 +134,7 @@ public final class WorkspaceStore {
         return h.createQuery("""
                         select w.workspace_id, w.created_at, w.lock_task_id, w.lock_reason, w.locked_at, w.terraform_lock_id,
                                w.current_state_version, w.terraform_version, w.max_run_seconds, w.auto_apply,
+                               w.org_id, w.pool_id, w.max_plans_running,
                                s.serial as current_state_serial, s.state::jsonb -> 'outputs' as outputs
                         from workspaces w
                         left join state_versions s on s.workspace_id = w.workspace_id and s.version = w.current_state_version
@@ -120,12 +149,16 @@ public final class WorkspaceStore {
                         outputs(Rows.object(rs, "outputs")),
                         rs.getString("terraform_version"),
                         RunTimeFormat.format(Rows.nullableInt(rs, "max_run_seconds")),
-                        rs.getBoolean("auto_apply")))
+                        rs.getBoolean("auto_apply"),
+                        rs.getString("org_id"),
+                        OrgNames.nameOf(rs.getString("workspace_id")),
+                        rs.getString("pool_id"),
+                        Rows.nullableInt(rs, "max_plans_running")))
                 .findOne();
     }
 
     /** Workspaces by name, each with its lock, current state and newest task (one index probe per workspace). */
-    public List<WorkspaceSummary> list(int limit, java.util.Set<String> visible) {
+    public List<WorkspaceSummary> list(String org, int limit, java.util.Set<String> visible) {
         return jdbi.withHandle(h -> h.createQuery("""
                         select w.workspace_id, w.created_at, w.lock_task_id, w.lock_reason, w.locked_at, w.terraform_lock_id,
                                w.current_state_version, s.serial as current_state_serial,
@@ -134,8 +167,9 @@ public final class WorkspaceStore {
                         left join state_versions s on s.workspace_id = w.workspace_id and s.version = w.current_state_version
                         left join lateral (select task_id, action, status, created_at, finished_at from tasks
                                            where workspace_id = w.workspace_id order by seq desc limit 1) t on true
-                        where cast(:everything as boolean) or w.workspace_id = any(:visible)
+                        where w.org_id = :org and (cast(:everything as boolean) or w.workspace_id = any(:visible))
                         order by w.workspace_id limit :limit""")
+                .bind("org", org)
                 .bind("everything", visible == null)
                 .bindArray("visible", String.class, visible == null ? List.of() : List.copyOf(visible))
                 .bind("limit", limit)
