@@ -83,15 +83,16 @@ class SchedulingRulesTest {
 
     @Test
     void aTaskWithLabelsGoesOnlyToAnAgentOfAPoolThatHasThem() {
-        TaskView task = queue("ws-labels", TaskAction.PLAN, Map.of("region", "idc1"));
-        var plain = server.registerAgent("plain");
-        assertThat(ids(pull(plain, 3, true))).isEmpty();
-
+        // The pool comes first: a task whose labels no pool of its workspace has is refused (OrgIsolationTest).
         server.admin()
                 .put(
                         ApiPaths.fill(ApiPaths.POOL, "idc1"),
                         new PoolConfig("idc1", 2, false, Map.of("region", "idc1", "tier", "x")),
                         PoolConfig.class);
+        TaskView task = queue("ws-labels", TaskAction.PLAN, Map.of("region", "idc1"));
+        var plain = server.registerAgent("plain");
+        assertThat(ids(pull(plain, 3, true))).isEmpty();
+
         PoolToken token = server.admin().post(ApiPaths.fill(ApiPaths.POOL_TOKENS, "idc1"), Map.of(), PoolToken.class);
         RegisterResponse reg = server.withToken(token.token())
                 .post(ApiPaths.AGENT_REGISTER, new RegisterRequest("idc", "t", "h"), RegisterResponse.class);

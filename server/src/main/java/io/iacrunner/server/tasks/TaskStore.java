@@ -118,8 +118,6 @@ public final class TaskStore {
     private final SealedJson sealed;
     private final StoreClock clock;
     private final TaskMetrics metrics;
-    /** Candidates read per organisation for each free slot: room for those a quota or a workspace rule skips. */
-    private static final int FAIR_LOOKAHEAD = 2;
     /** Fair scheduling between organisations (the default), or one first-in-first-out queue (the benchmark's baseline). */
     private volatile boolean fair = true;
 
@@ -222,12 +220,18 @@ public final class TaskStore {
      */
     public void admit(Handle h, String workspaceId, String labels) {
         String org = io.iacrunner.server.util.OrgNames.orgOf(workspaceId);
-        Integer maxQueued = h.createQuery("select max_queued from organisations where org_id = :o for update")
+        Integer maxQueued = h.createQuery("select max_queued from organisations where org_id = :o")
                 .bind("o", org)
                 .mapTo(Integer.class)
                 .findOne()
                 .orElse(null);
         if (maxQueued != null) {
+            // NO KEY UPDATE: creates of the organisation count one after the other, while the KEY SHARE locks that
+            // inserting its workspaces takes (their foreign key) do not conflict with it, and cannot deadlock.
+            h.createQuery("select 1 from organisations where org_id = :o for no key update")
+                    .bind("o", org)
+                    .mapTo(Integer.class)
+                    .one();
             int queued = h.createQuery("select count(*) from tasks where org_id = :o and status = 'queued'")
                     .bind("o", org)
                     .mapTo(Integer.class)
@@ -532,7 +536,9 @@ public final class TaskStore {
                 .define("eligible", ELIGIBLE)
                 .bind("labels", Rows.json(pool.labels() == null ? java.util.Map.of() : pool.labels()))
                 .bind("pool", pool.poolId())
-                .bind("limit", fair ? limit * FAIR_LOOKAHEAD : limit)
+                // As many per organisation as the agent has slots: the oldest of each is always looked at, and no
+                // more rows are locked from the pullers beside it than it could take from one organisation.
+                .bind("limit", limit)
                 .bindArray("orgs", String.class, orgs)
                 .bindArray("wholeOrgs", String.class, wholeOrgs)
                 .bindArray("chosenWorkspaces", String.class, chosenWorkspaces)
@@ -563,7 +569,7 @@ public final class TaskStore {
                 .toList();
         h.createQuery("""
                         select org_id from organisations where org_id = any(:orgs) and max_running is not null
-                        order by org_id for update""")
+                        order by org_id for no key update""")
                 .bindArray("orgs", String.class, orgs)
                 .mapTo(String.class)
                 .list();
@@ -596,7 +602,7 @@ public final class TaskStore {
                 .toList();
         h.createQuery("""
                         select workspace_id from workspaces where workspace_id = any(:ws) and max_plans_running is not null
-                        order by workspace_id for update""")
+                        order by workspace_id for no key update""")
                 .bindArray("ws", String.class, workspaces)
                 .mapTo(String.class)
                 .list();
