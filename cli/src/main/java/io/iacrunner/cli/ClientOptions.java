@@ -26,6 +26,12 @@ public final class ClientOptions {
                     + "default ./.iac-data/admin.token when it exists).")
     Path tokenFile;
 
+    @Option(
+            names = "--org",
+            paramLabel = "ORG",
+            description = "The organisation the command is about (env IAC_ORG; default: default).")
+    String org;
+
     @Mixin
     TransportOptions transport;
 
@@ -42,10 +48,16 @@ public final class ClientOptions {
         URI url = serverUrl();
         String token = Tokens.resolve(tokenFile, ctx).token();
         try {
-            return new ApiClient(url, () -> token, transport.transport());
+            return new ApiClient(url, () -> token, transport.transport()).withOrg(org());
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
+    }
+
+    /** {@code --org}, else {@code IAC_ORG}, else {@code default}. */
+    public String org() {
+        String chosen = org != null ? org : ctx.env("IAC_ORG");
+        return chosen == null || chosen.isBlank() ? "default" : chosen.trim();
     }
 
     static URI parseServerUrl(String text) {

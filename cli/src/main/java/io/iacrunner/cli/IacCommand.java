@@ -24,6 +24,9 @@ import picocli.CommandLine.Spec;
             PoolCommand.class,
             AgentsCommand.class,
             AdminCommand.class,
+            OrgCommand.class,
+            OrgCommand.UserCommand.class,
+            OrgCommand.TeamCommand.class,
         },
         footer = {
             "",

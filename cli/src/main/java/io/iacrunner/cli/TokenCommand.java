@@ -77,6 +77,18 @@ public final class TokenCommand implements Runnable {
         boolean globalAdmin;
 
         @Option(
+                names = "--owner",
+                description = "An owner token of the organisation --org: it manages its users, teams, pools and"
+                        + " workspaces (the site admin makes it).")
+        boolean owner;
+
+        @Option(
+                names = "--user",
+                paramLabel = "USER",
+                description = "A token of USER of the organisation --org: its roles are its teams' grants.")
+        String user;
+
+        @Option(
                 names = "--agent-pool",
                 paramLabel = "POOL",
                 description = "Registers agents into POOL and nothing else.")
@@ -108,11 +120,15 @@ public final class TokenCommand implements Runnable {
                     throw new UsageException("--role: " + e.getMessage());
                 }
             }
-            int kinds = (workspaces.isEmpty() ? 0 : 1) + (globalAdmin ? 1 : 0) + (pool == null ? 0 : 1);
+            int kinds = (workspaces.isEmpty() ? 0 : 1)
+                    + (globalAdmin ? 1 : 0)
+                    + (pool == null ? 0 : 1)
+                    + (owner ? 1 : 0)
+                    + (user == null ? 0 : 1);
             if (kinds != 1) {
                 throw new UsageException(
                         "say what the token may do: --workspace WS --role ROLE (repeatable), --global-admin,"
-                                + " or --agent-pool POOL; exactly one of them");
+                                + " --agent-pool POOL, --owner or --user USER; exactly one of them");
             }
             TokenCreated created = client.client()
                     .post(
@@ -122,7 +138,9 @@ public final class TokenCommand implements Runnable {
                                     globalAdmin ? Boolean.TRUE : null,
                                     workspaces.isEmpty() ? null : workspaces,
                                     pool,
-                                    seconds(expiresIn)),
+                                    seconds(expiresIn),
+                                    owner ? Boolean.TRUE : null,
+                                    user),
                             TokenCreated.class);
             ctx.out().println(created.token());
             ctx.err().println("created " + created.view().tokenId() + "; the token above is shown only now");

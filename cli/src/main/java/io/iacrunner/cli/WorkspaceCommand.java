@@ -58,7 +58,7 @@ public final class WorkspaceCommand implements Runnable {
         @Override
         public Integer call() {
             WorkspaceView view = client.client().get(ApiPaths.fill(ApiPaths.WORKSPACE, workspace), WorkspaceView.class);
-            HttpBackendSettings backend = HttpBackendSettings.of(client.serverUrl(), workspace);
+            HttpBackendSettings backend = HttpBackendSettings.of(client.serverUrl(), client.org(), workspace);
             if (!json) {
                 ctx.out().print(Format.workspaceDetails(view, backend));
                 return ExitCodes.OK;
@@ -109,14 +109,31 @@ public final class WorkspaceCommand implements Runnable {
                 description = "true: a plan_apply applies its plan at once; false: it waits for task confirm.")
         Boolean autoApply;
 
+        @Option(
+                names = "--pool",
+                paramLabel = "POOL",
+                description = "The pool its tasks run on (one granted to it; ORG/POOL for a shared one); '' for any.")
+        String pool;
+
+        @Option(
+                names = "--max-plans-running",
+                paramLabel = "N",
+                description = "The most of its plans running at once; 0 for no limit.")
+        Integer maxPlansRunning;
+
         public Set(CliContext ctx) {
             this.ctx = ctx;
         }
 
         @Override
         public Integer call() {
-            if (terraformVersion == null && maxRunTime == null && autoApply == null) {
-                throw new UsageException("workspace set needs --terraform-version, --max-run-time or --auto-apply");
+            if (terraformVersion == null
+                    && maxRunTime == null
+                    && autoApply == null
+                    && pool == null
+                    && maxPlansRunning == null) {
+                throw new UsageException("workspace set needs --terraform-version, --max-run-time, --auto-apply,"
+                        + " --pool or --max-plans-running");
             }
             String runTime = maxRunTime == null || maxRunTime.isBlank()
                     ? null
@@ -130,7 +147,11 @@ public final class WorkspaceCommand implements Runnable {
                     .put(
                             ApiPaths.fill(ApiPaths.WORKSPACE, workspace),
                             new WorkspaceSettings(
-                                    version, maxRunTime == null ? current.maxRunTime() : runTime, autoApply),
+                                    version,
+                                    maxRunTime == null ? current.maxRunTime() : runTime,
+                                    autoApply,
+                                    pool,
+                                    maxPlansRunning),
                             WorkspaceView.class);
             ctx.out()
                     .println("workspace " + view.workspaceId() + ": terraform_version "
@@ -138,7 +159,9 @@ public final class WorkspaceCommand implements Runnable {
                                     ? "cleared (the agent's default)"
                                     : view.terraformVersion())
                             + ", max_run_time " + (view.maxRunTime() == null ? "the pool's" : view.maxRunTime())
-                            + ", auto_apply " + view.autoApply());
+                            + ", auto_apply " + view.autoApply()
+                            + (view.pool() == null ? "" : ", pool " + view.pool())
+                            + (view.maxPlansRunning() == null ? "" : ", max_plans_running " + view.maxPlansRunning()));
             return ExitCodes.OK;
         }
 

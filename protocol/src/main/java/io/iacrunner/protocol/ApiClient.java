@@ -33,6 +33,8 @@ public final class ApiClient {
     private final Transport transport;
     private final HttpClient http;
     private final ObjectMapper json = WireJson.lenient();
+    /** The organisation every request names ({@code ?org=}); null: none, the server's default. */
+    private final String org;
 
     /** To a loopback server over plain HTTP, or over HTTPS trusting the system's CAs. */
     public ApiClient(URI base, Supplier<String> token) {
@@ -54,16 +56,42 @@ public final class ApiClient {
 
     private ApiClient(
             List<URI> bases, Supplier<String> token, Transport transport, HttpClient http, AtomicInteger current) {
+        this(bases, token, transport, http, current, null);
+    }
+
+    private ApiClient(
+            List<URI> bases,
+            Supplier<String> token,
+            Transport transport,
+            HttpClient http,
+            AtomicInteger current,
+            String org) {
         this.bases = bases;
         this.token = token;
         this.transport = transport;
         this.http = http;
         this.current = current;
+        this.org = org;
+    }
+
+    /**
+     * The same client, naming organisation {@code org} on every request ({@code ?org=ORG}, unless the path names one
+     * already); null or {@code default}: none, exactly the requests of before organisations.
+     */
+    public ApiClient withOrg(String org) {
+        return new ApiClient(bases, token, transport, http, current, org == null || org.equals("default") ? null : org);
+    }
+
+    /** {@code path} with the client's organisation added to its query. */
+    String scoped(String path) {
+        if (org == null || path.contains("?org=") || path.contains("&org=")) return path;
+        return path + (path.contains("?") ? "&" : "?") + "org="
+                + java.net.URLEncoder.encode(org, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** The same replicas, transport and failover state, another credential (an attempt's job token, say). */
     public ApiClient withToken(Supplier<String> other) {
-        return new ApiClient(bases, other, transport, http, current);
+        return new ApiClient(bases, other, transport, http, current, org);
     }
 
     private static List<URI> normalized(List<URI> bases) {
@@ -125,8 +153,9 @@ public final class ApiClient {
     }
 
     private HttpRequest request(String method, String path, Object body, Duration timeout) {
-        HttpRequest.Builder b =
-                HttpRequest.newBuilder(base().resolve(path)).timeout(timeout).header("Accept", "application/json");
+        HttpRequest.Builder b = HttpRequest.newBuilder(base().resolve(scoped(path)))
+                .timeout(timeout)
+                .header("Accept", "application/json");
         String bearer = token.get();
         if (bearer != null) b.header("Authorization", "Bearer " + requireHeaderSafe(bearer));
         if (body == null) {
@@ -213,7 +242,7 @@ public final class ApiClient {
     public CompletableFuture<WebSocket> openWebSocket(String pathAndQuery, WebSocket.Listener listener) {
         URI base = base();
         String scheme = base.getScheme().equals("https") ? "wss" : "ws";
-        URI uri = URI.create(scheme + "://" + base.getRawAuthority() + pathAndQuery);
+        URI uri = URI.create(scheme + "://" + base.getRawAuthority() + scoped(pathAndQuery));
         WebSocket.Builder b = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
         String bearer = token.get();
         if (bearer != null) b.header("Authorization", "Bearer " + requireHeaderSafe(bearer));

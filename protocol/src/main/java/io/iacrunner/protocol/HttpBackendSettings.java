@@ -16,10 +16,20 @@ public record HttpBackendSettings(
 
     /** The settings for {@code workspace} on the server at {@code server} (its base URL, as the client reaches it). */
     public static HttpBackendSettings of(URI server, String workspace) {
+        return of(server, null, workspace);
+    }
+
+    /**
+     * The settings for {@code workspace} of organisation {@code org} (null or {@code default}: the addresses of before
+     * organisations). Basic auth names no organisation, so the addresses do: {@code ?org=ORG}, which Terraform keeps
+     * when it adds its own {@code ID=} to the state address.
+     */
+    public static HttpBackendSettings of(URI server, String org, String workspace) {
         String base = server.toString().replaceAll("/+$", "");
-        String lock = base + ApiPaths.fill(ApiPaths.WORKSPACE_TERRAFORM_LOCK, workspace);
+        String query = org == null || org.equals("default") ? "" : "?org=" + org;
+        String lock = base + ApiPaths.fill(ApiPaths.WORKSPACE_TERRAFORM_LOCK, workspace) + query;
         return new HttpBackendSettings(
-                base + ApiPaths.fill(ApiPaths.WORKSPACE_TERRAFORM_STATE, workspace),
+                base + ApiPaths.fill(ApiPaths.WORKSPACE_TERRAFORM_STATE, workspace) + query,
                 lock,
                 lock,
                 LOCK_METHOD,
