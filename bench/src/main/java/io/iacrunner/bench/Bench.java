@@ -23,6 +23,7 @@ public final class Bench {
             case QueueLatencyBench.NAME -> QueueLatencyBench.run(QueueLatencyBench.Options.parse(rest, DOC));
             case LogIngestBench.NAME -> LogIngestBench.run(LogIngestBench.Options.parse(rest, DOC));
             case LogLatencyBench.NAME -> LogLatencyBench.run(LogLatencyBench.Options.parse(rest, DOC));
+            case FairnessBench.NAME -> FairnessBench.run(FairnessBench.Options.parse(rest, DOC));
             default -> {
                 System.err.println("unknown benchmark '" + args[0] + "'");
                 usage();
@@ -45,6 +46,10 @@ public final class Bench {
                                   real agent and real Terraform (terraform on PATH or /usr/local/bin/terraform)
                                   options: --lines N (2000 per run)  --interval-ms N (5)  --rounds N (2 per mode)
                                            --terraform PATH
+
+                  fairness        organisation B's queue-to-start beside A's backlog, fair scheduling vs FIFO, and
+                                  the claim throughput of both
+                                  options: --backlog N (2000)  --b-tasks N (20)  --plan-ms N (200)  --drain-tasks N (2000)
 
                 every benchmark:  --doc FILE (docs/benchmarks.md)  --no-doc (print only)""");
     }

@@ -37,7 +37,11 @@ final class SimulatedAgent {
     }
 
     static SimulatedAgent register(IacServer server, String name) throws IOException {
-        String poolToken = Files.readString(server.agentTokenFile()).trim();
+        return register(server, name, Files.readString(server.agentTokenFile()).trim());
+    }
+
+    /** An agent of the pool {@code poolToken} registers into. */
+    static SimulatedAgent register(IacServer server, String name, String poolToken) {
         RegisterResponse r = new ApiClient(server.baseUrl(), () -> poolToken)
                 .post(ApiPaths.AGENT_REGISTER, new RegisterRequest(name, "bench", "localhost"), RegisterResponse.class);
         String token = r.agentToken();

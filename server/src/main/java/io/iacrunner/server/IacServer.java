@@ -106,6 +106,7 @@ public final class IacServer implements AutoCloseable {
     private final CredentialFiles credentials;
     private final ServerConfig config;
     private final String replicaId;
+    private final TaskStore taskStore;
 
     private IacServer(
             Metrics metrics,
@@ -121,7 +122,9 @@ public final class IacServer implements AutoCloseable {
             PlanRetention planRetention,
             CredentialFiles credentials,
             ServerConfig config,
-            String replicaId) {
+            String replicaId,
+            TaskStore taskStore) {
+        this.taskStore = taskStore;
         this.metrics = metrics;
         this.relay = relay;
         this.database = database;
@@ -325,7 +328,8 @@ public final class IacServer implements AutoCloseable {
                     planRetention,
                     credentials,
                     config,
-                    replicaId);
+                    replicaId,
+                    taskStore);
             log.info(
                     "iac-runner server {} listening on {} (schema version {}, {})",
                     replicaId,
@@ -393,6 +397,14 @@ public final class IacServer implements AutoCloseable {
 
     public String replicaId() {
         return replicaId;
+    }
+
+    /**
+     * Fair scheduling between organisations (on, the default) or one first-in-first-out queue: the fairness
+     * benchmark's baseline, measured against the same server and store.
+     */
+    public void fairScheduling(boolean on) {
+        taskStore.fairScheduling(on);
     }
 
     /** Lease recovery, which runs by itself twice per ping interval; tests step it by hand with a stepped clock. */
