@@ -156,7 +156,8 @@ class VarCommandTest {
                 .startsWith("error: --max-run-time: 'half an hour' is not a duration like 20s, 30m, 2h or 1h30m");
         CliRun nothing = CliRun.run(dir, "workspace", "set", "demo", "--server", api.url());
         assertThat(nothing.exit()).isEqualTo(2);
-        assertThat(nothing.err()).contains("--terraform-version, --max-run-time or --auto-apply");
+        assertThat(nothing.err())
+                .contains("--terraform-version, --max-run-time, --auto-apply, --pool or --max-plans-running");
         assertThat(api.requests).isEmpty();
     }
 }
