@@ -2,6 +2,8 @@
 // (this tab only, gone when it closes) and is never put in a cookie, so there is nothing a forged cross-site request
 // could ride on.
 
+import { currentOrg, withOrg } from './orgs.js';
+
 const TOKEN_KEY = 'iac-runner.token';
 export const API = '/api/v1';
 
@@ -33,7 +35,7 @@ async function request(method, path, body, tokenOverride) {
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let response;
   try {
-    response = await fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    response = await fetch(API + withOrg(path, currentOrg.get()), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (e) {
     throw new ApiError(0, 'unreachable', `the server could not be reached (${e.message})`);
   }

@@ -10,6 +10,9 @@ import { runsPage } from './pages/runs.js';
 import { runPage } from './pages/run.js';
 import { agentsPage } from './pages/agents.js';
 import { statesPage } from './pages/states.js';
+import { teamsPage } from './pages/teams.js';
+import { api } from './api.js';
+import { currentOrg, switcherChoices } from './orgs.js';
 
 const ROUTES = [
   [/^\/$/, workspacesPage, 'workspaces'],
@@ -17,6 +20,7 @@ const ROUTES = [
   [/^\/workspaces\/([^/]+)\/state$/, statesPage, 'workspaces'],
   [/^\/runs\/([^/]+)$/, runPage, 'workspaces'],
   [/^\/agents$/, agentsPage, 'agents'],
+  [/^\/teams$/, teamsPage, 'teams'],
 ];
 
 const main = document.getElementById('main');
@@ -64,7 +68,10 @@ function route() {
   const path = decodeURI(location.hash.replace(/^#/, '')) || '/';
   showChrome(session.who !== null);
   if (session.who === null) {
-    signInPage(main, current, () => route());
+    signInPage(main, current, () => {
+      fillOrgSwitcher();
+      route();
+    });
     return;
   }
   const match = ROUTES.map(([pattern, page, nav]) => [pattern.exec(path), page, nav]).find(([m]) => m);
@@ -92,6 +99,28 @@ function showChrome(signedIn) {
     : '';
 }
 
+/** The organisation switcher: the organisations the token may see; choosing one shows the pages of it. */
+async function fillOrgSwitcher() {
+  const label = document.getElementById('org-switch');
+  const select = document.getElementById('org');
+  try {
+    const { orgs } = await api.get('/orgs');
+    const names = switcherChoices(orgs, currentOrg.get());
+    if (!names.includes(currentOrg.get()) && names.length > 0) currentOrg.set(names[0]);
+    select.replaceChildren(...names.map((name) => Object.assign(document.createElement('option'), { value: name, textContent: name })));
+    select.value = currentOrg.get();
+    label.hidden = names.length < 2;
+  } catch {
+    label.hidden = true;
+  }
+}
+
+document.getElementById('org').addEventListener('change', (event) => {
+  currentOrg.set(event.target.value);
+  location.hash = '#/';
+  route();
+});
+
 function signOut() {
   session.signOut();
   route();
@@ -107,4 +136,7 @@ document.querySelector('.skip').addEventListener('click', (event) => {
   main.focus();
 });
 window.addEventListener('hashchange', route);
-session.resume().then(route);
+session.resume().then(() => {
+  if (session.who !== null) fillOrgSwitcher();
+  route();
+});

@@ -113,9 +113,7 @@ public final class TokenRoutes implements Routes {
             return;
         }
         String org = OrgScope.org(ctx);
-        if (!user.globalAdmin() && !user.ownerOf().contains(org)) {
-            auth.globalAdmin(ctx.header("Authorization"));
-        }
+        orgs.owned(user, org);
         ctx.json(tokens.list(org));
     }
 

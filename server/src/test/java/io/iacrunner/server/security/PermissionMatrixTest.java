@@ -63,6 +63,8 @@ class PermissionMatrixTest {
         ADMIN,
         ANY_USER,
         GLOBAL_ADMIN,
+        /** An owner of the organisation (default), or the site admin: its users, teams, grants, pools and tokens. */
+        OWNER,
         AGENT,
         JOB,
         POOL
@@ -160,6 +162,7 @@ class PermissionMatrixTest {
                         TokenCreated.class)
                 .token();
         String agentToken = agent.registration().agentToken();
+        MatrixOrgs org = MatrixOrgs.create(server, WS);
         callers = List.of(
                 new Caller("no token", null, "none", null),
                 new Caller("garbage", "garbage", "none", null),
@@ -185,7 +188,16 @@ class PermissionMatrixTest {
                 new Caller("pool token", server.poolToken(), "pool", null),
                 new Caller("agent token", agentToken, "agent", null),
                 new Caller("job token of another task", otherTask.jobToken(), "otherJob", null),
-                new Caller("job token of the task", apply.jobToken(), "job", null));
+                new Caller("job token of the task", apply.jobToken(), "job", null),
+                // Organisations: the callers above are of 'default' (where WS is) or the site admin.
+                new Caller("owner of another organisation", org.strangerOwner(), "stranger", null),
+                new Caller("member without a grant", org.memberToken(null), "user", null),
+                new Caller("team member with read", org.memberToken(Role.READ), "user", Role.READ),
+                new Caller("team member with plan", org.memberToken(Role.PLAN), "user", Role.PLAN),
+                new Caller("team member with apply", org.memberToken(Role.APPLY), "user", Role.APPLY),
+                new Caller("team member with admin", org.memberToken(Role.ADMIN), "user", Role.ADMIN),
+                new Caller("organisation owner", org.owner(), "owner", Role.ADMIN),
+                new Caller("pool token of another organisation", org.strangerPoolToken(), "pool", null));
         server.clock().advance(Duration.ofSeconds(2)); // the expiring token's second is over
         // Canceled while queued: an allowed viewer gets its end frame at once, proof it got past authorization.
         String finished = server.admin()
@@ -341,36 +353,36 @@ class PermissionMatrixTest {
                         List.of("default"),
                         "{\"weight\": 1}",
                         Need.GLOBAL_ADMIN),
-                new Endpoint("list users", "GET", ApiPaths.ORG_USERS, List.of("default"), null, Need.GLOBAL_ADMIN),
+                new Endpoint("list users", "GET", ApiPaths.ORG_USERS, List.of("default"), null, Need.OWNER),
                 new Endpoint(
                         "create a user",
                         "POST",
                         ApiPaths.ORG_USERS,
                         List.of("default"),
                         "{\"name\": \"matrix-user\"}",
-                        Need.GLOBAL_ADMIN),
-                new Endpoint("list teams", "GET", ApiPaths.ORG_TEAMS, List.of("default"), null, Need.GLOBAL_ADMIN),
+                        Need.OWNER),
+                new Endpoint("list teams", "GET", ApiPaths.ORG_TEAMS, List.of("default"), null, Need.OWNER),
                 new Endpoint(
                         "create a team",
                         "POST",
                         ApiPaths.ORG_TEAMS,
                         List.of("default"),
                         "{\"name\": \"matrix-team\"}",
-                        Need.GLOBAL_ADMIN),
+                        Need.OWNER),
                 new Endpoint(
                         "add a team member",
                         "POST",
                         ApiPaths.ORG_TEAM_MEMBERS,
                         List.of("default", "matrix-team"),
                         "{\"name\": \"matrix-user\"}",
-                        Need.GLOBAL_ADMIN),
+                        Need.OWNER),
                 new Endpoint(
                         "grant a team a role",
                         "POST",
                         ApiPaths.ORG_TEAM_GRANTS,
                         List.of("default", "matrix-team"),
                         "{\"workspace\": \"" + OTHER_WS + "\", \"role\": \"read\"}",
-                        Need.GLOBAL_ADMIN),
+                        Need.OWNER),
                 new Endpoint(
                         "share a pool",
                         "POST",
@@ -379,22 +391,17 @@ class PermissionMatrixTest {
                         "{\"name\": \"matrix-org\"}",
                         Need.GLOBAL_ADMIN),
                 new Endpoint("list agents", "GET", ApiPaths.AGENTS, List.of(), null, Need.GLOBAL_ADMIN),
-                new Endpoint("list pools", "GET", ApiPaths.POOLS, List.of(), null, Need.GLOBAL_ADMIN),
-                new Endpoint("show pool", "GET", ApiPaths.POOL, List.of("default-pool"), null, Need.GLOBAL_ADMIN),
+                new Endpoint("list pools", "GET", ApiPaths.POOLS, List.of(), null, Need.OWNER),
+                new Endpoint("show pool", "GET", ApiPaths.POOL, List.of("default-pool"), null, Need.OWNER),
                 new Endpoint(
                         "set pool",
                         "PUT",
                         ApiPaths.POOL,
                         List.of("default-pool"),
                         "{\"pool_id\": \"default-pool\", \"max_plan_concurrency\": 3, \"allow_apply_concurrent\": false, \"labels\": {}}",
-                        Need.GLOBAL_ADMIN),
+                        Need.OWNER),
                 new Endpoint(
-                        "issue a pool token",
-                        "POST",
-                        ApiPaths.POOL_TOKENS,
-                        List.of("default-pool"),
-                        "{}",
-                        Need.GLOBAL_ADMIN),
+                        "issue a pool token", "POST", ApiPaths.POOL_TOKENS, List.of("default-pool"), "{}", Need.OWNER),
                 new Endpoint(
                         "create a token",
                         "POST",
@@ -402,7 +409,7 @@ class PermissionMatrixTest {
                         List.of(),
                         "{\"workspaces\": {\"" + WS + "\": \"read\"}}",
                         Need.GLOBAL_ADMIN),
-                new Endpoint("list tokens", "GET", ApiPaths.TOKENS, List.of(), null, Need.GLOBAL_ADMIN),
+                new Endpoint("list tokens", "GET", ApiPaths.TOKENS, List.of(), null, Need.OWNER),
                 new Endpoint(
                         "revoke a token",
                         "POST",
@@ -536,6 +543,9 @@ class PermissionMatrixTest {
         return r.tasks().getFirst();
     }
 
+    /** The kinds of user tokens: of before organisations and team members, owners of this and of another one. */
+    static final java.util.Set<String> USERS = java.util.Set.of("user", "global", "owner", "stranger");
+
     /** The status this class expects, or 0 for "allowed": anything but an authorization refusal. */
     static int expected(Endpoint e, Caller c) {
         if (e.need() == Need.PUBLIC) return 0;
@@ -546,10 +556,15 @@ class PermissionMatrixTest {
             case AGENT -> c.kind().equals("agent") ? 0 : 403;
             case JOB -> c.kind().equals("job") ? 0 : 403;
             case GLOBAL_ADMIN -> c.kind().equals("global") ? 0 : 403;
-            case ANY_USER -> c.kind().equals("user") || c.kind().equals("global") ? 0 : 403;
+            case OWNER -> {
+                if (c.kind().equals("global") || c.kind().equals("owner")) yield 0;
+                // Another organisation's owner may not even learn that this one exists.
+                yield c.kind().equals("stranger") ? 404 : 403;
+            }
+            case ANY_USER -> USERS.contains(c.kind()) ? 0 : 403;
             case READ, PLAN, APPLY, ADMIN -> {
-                if (c.kind().equals("global")) yield 0;
-                if (!c.kind().equals("user")) yield 403;
+                if (c.kind().equals("global") || c.kind().equals("owner")) yield 0;
+                if (!c.kind().equals("user") && !c.kind().equals("stranger")) yield 403;
                 if (c.role() == null) yield e.creates() ? 403 : 404; // learns nothing about a workspace it may not see
                 yield c.role().includes(Role.valueOf(e.need().name())) ? 0 : 403;
             }
@@ -600,9 +615,12 @@ class PermissionMatrixTest {
                             case 401 -> "unauthorized";
                             case 403 -> "forbidden";
                             default ->
-                                e.template().contains("{task_id}") || e.query().contains("task_id=")
-                                        ? "task_not_found"
-                                        : "workspace_not_found";
+                                e.need() == Need.OWNER
+                                        ? "org_not_found"
+                                        : e.template().contains("{task_id}")
+                                                        || e.query().contains("task_id=")
+                                                ? "task_not_found"
+                                                : "workspace_not_found";
                         });
         assertThat(snapshot()).as("nothing changed").isEqualTo(before);
     }
