@@ -289,7 +289,7 @@ public final class IacServer implements AutoCloseable {
                     new OpsRoutes(new Readiness(database, drain, relay), metrics),
                     new TokenRoutes(auth, apiTokens, signingKeys, tickets, audit, tokenIssues, orgService),
                     new OrgRoutes(auth, orgService, audit),
-                    new AgentRoutes(auth, agentService, taskService, registrations),
+                    new AgentRoutes(auth, agentService, taskService, registrations, orgService),
                     new TaskRoutes(auth, taskService, audit),
                     new PlanRoutes(auth, taskService, planService, audit),
                     logRoutes,

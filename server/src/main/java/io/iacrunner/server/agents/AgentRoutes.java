@@ -1,16 +1,20 @@
 package io.iacrunner.server.agents;
 
+import io.iacrunner.protocol.AgentList;
 import io.iacrunner.protocol.AgentPing;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.PullRequest;
 import io.iacrunner.protocol.RegisterRequest;
 import io.iacrunner.server.auth.Authenticator;
 import io.iacrunner.server.http.Bodies;
+import io.iacrunner.server.http.OrgScope;
 import io.iacrunner.server.http.RateLimiter;
 import io.iacrunner.server.http.RouteTable;
 import io.iacrunner.server.http.Routes;
+import io.iacrunner.server.orgs.OrgService;
 import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.tasks.TaskService;
+import io.iacrunner.server.util.OrgNames;
 import io.javalin.http.Context;
 
 /**
@@ -24,12 +28,16 @@ public final class AgentRoutes implements Routes {
     private final TaskService tasks;
     private final RateLimiter registrations;
 
-    public AgentRoutes(Authenticator auth, AgentService agents, TaskService tasks, RateLimiter registrations) {
+    public AgentRoutes(
+            Authenticator auth, AgentService agents, TaskService tasks, RateLimiter registrations, OrgService orgs) {
+        this.orgs = orgs;
         this.auth = auth;
         this.agents = agents;
         this.tasks = tasks;
         this.registrations = registrations;
     }
+
+    private final OrgService orgs;
 
     @Override
     public void register(RouteTable t) {
@@ -65,8 +73,21 @@ public final class AgentRoutes implements Routes {
         ctx.json(tasks.pull(agent.agentId(), agents.poolOf(agent), request));
     }
 
+    /**
+     * Every agent, for the site admin; with {@code ?org=}, the agents of that organisation's pools, for its owner (an
+     * organisation that does not exist and one the caller may not see are alike: 404).
+     */
     private void list(Context ctx) {
-        auth.globalAdmin(ctx.header("Authorization"));
-        ctx.json(agents.list());
+        if (ctx.queryParam(OrgScope.PARAM) == null) {
+            auth.globalAdmin(ctx.header("Authorization"));
+            ctx.json(agents.list());
+            return;
+        }
+        String org = OrgScope.org(ctx);
+        orgs.owned(auth.user(ctx.header("Authorization")), org);
+        AgentList all = agents.list();
+        ctx.json(new AgentList(all.agents().stream()
+                .filter(a -> OrgNames.orgOf(a.poolId()).equals(org))
+                .toList()));
     }
 }

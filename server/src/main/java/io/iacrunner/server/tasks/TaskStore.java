@@ -522,9 +522,22 @@ public final class TaskStore {
         // Every accepted action stays a candidate even when it does not fit now: an older apply that does not fit
         // stops the pick ({@link #choose}), so newer plans cannot keep its agent busy forever.
         List<String> actions = accept.stream().map(TaskAction::wireName).toList();
+        // Fair: each candidate comes with its organisation's and workspace's loads, read in the same statement (a few
+        // index probes on the running tasks, which are few), so the fair choice costs no extra round trip.
         String sql = fair ? """
-                  select c.* from unnest(cast(:orgs as text[])) as o(org_id) cross join lateral (
-                      select t.task_id, t.action, t.workspace_id, t.org_id, t.seq from tasks t
+                  select c.*, og.weight as org_weight, og.max_running as org_max_running,
+                      (select count(*) from tasks r where r.status = 'running' and r.org_id = c.org_id) as org_running,
+                      (select count(*) from tasks r join agents a on a.agent_id = r.agent_id
+                       where r.status = 'running' and r.org_id = c.org_id and a.pool_id = :pool) as org_on_pool,
+                      (select count(*) from tasks r where r.status = 'running' and r.org_id = c.org_id
+                         and r.workspace_id = c.workspace_id) as ws_running,
+                      (select count(*) from tasks r where r.status = 'running' and r.org_id = c.org_id
+                         and r.workspace_id = c.workspace_id and r.action = 'plan') as ws_plans
+                  from unnest(cast(:orgs as text[])) as o(org_id)
+                  join organisations og on og.org_id = o.org_id
+                  cross join lateral (
+                      select t.task_id, t.action, t.workspace_id, t.org_id, t.seq,
+                             w.weight as ws_weight, w.max_plans_running as ws_max_plans from tasks t
                       join workspaces w on w.workspace_id = t.workspace_id
                       where t.org_id = o.org_id and <eligible>
                       order by t.seq limit :limit for update of t skip locked) c""" : """
@@ -532,6 +545,8 @@ public final class TaskStore {
                   join workspaces w on w.workspace_id = t.workspace_id
                   where t.org_id = any(:orgs) and <eligible>
                   order by t.seq limit :limit for update of t skip locked""";
+        Map<String, FairShare.OrgLoad> orgLoads = new java.util.HashMap<>();
+        Map<String, FairShare.WorkspaceLoad> workspaceLoads = new java.util.HashMap<>();
         List<FairShare.Candidate> found = h.createQuery(sql)
                 .define("eligible", ELIGIBLE)
                 .bind("labels", Rows.json(pool.labels() == null ? java.util.Map.of() : pool.labels()))
@@ -543,16 +558,41 @@ public final class TaskStore {
                 .bindArray("wholeOrgs", String.class, wholeOrgs)
                 .bindArray("chosenWorkspaces", String.class, chosenWorkspaces)
                 .bindArray("accept", String.class, actions)
-                .map((rs, ctx) -> new FairShare.Candidate(
-                        rs.getString("task_id"),
-                        TaskAction.fromWire(rs.getString("action")),
-                        rs.getString("workspace_id"),
-                        rs.getString("org_id"),
-                        rs.getLong("seq")))
+                .map((rs, ctx) -> {
+                    FairShare.Candidate c = new FairShare.Candidate(
+                            rs.getString("task_id"),
+                            TaskAction.fromWire(rs.getString("action")),
+                            rs.getString("workspace_id"),
+                            rs.getString("org_id"),
+                            rs.getLong("seq"));
+                    if (fair) {
+                        orgLoads.put(
+                                c.orgId(),
+                                new FairShare.OrgLoad(
+                                        rs.getInt("org_weight"),
+                                        rs.getInt("org_on_pool"),
+                                        rs.getInt("org_running"),
+                                        Rows.nullableInt(rs, "org_max_running")));
+                        workspaceLoads.put(
+                                c.workspaceId(),
+                                new FairShare.WorkspaceLoad(
+                                        rs.getInt("ws_weight"),
+                                        rs.getInt("ws_running"),
+                                        rs.getInt("ws_plans"),
+                                        Rows.nullableInt(rs, "ws_max_plans")));
+                    }
+                    return c;
+                })
                 .list();
         if (found.isEmpty()) return List.of();
-        List<FairShare.Candidate> ordered =
-                fair ? FairShare.order(found, orgLoads(h, pool.poolId(), found), workspaceLoads(h, found)) : found;
+        if (!fair) return found.stream().map(FairShare.Candidate::row).toList();
+        // A quota is counted again under its row's lock, so that concurrent claims cannot together pass it; without
+        // quotas (the common case) the loads read above are all the choice needs.
+        if (orgLoads.values().stream().anyMatch(l -> l.maxRunning() != null))
+            orgLoads.putAll(orgLoads(h, pool.poolId(), found));
+        if (workspaceLoads.values().stream().anyMatch(l -> l.maxPlansRunning() != null))
+            workspaceLoads.putAll(workspaceLoads(h, found));
+        List<FairShare.Candidate> ordered = FairShare.order(found, orgLoads, workspaceLoads);
         return ordered.stream().map(FairShare.Candidate::row).toList();
     }
 

@@ -74,7 +74,10 @@ public final class WorkspaceService {
         String pool = settings.pool() == null || settings.pool().isEmpty()
                 ? settings.pool()
                 : settings.pool().indexOf('/') > 0
-                        ? OrgNames.requireKey(settings.pool(), "invalid_pool_id", "pool ids")
+                        // ORG/NAME: a pool of another organisation shared with this one (default/NAME: key NAME)
+                        ? OrgNames.qualify(
+                                OrgNames.orgOf(OrgNames.requireKey(settings.pool(), "invalid_pool_id", "pool ids")),
+                                OrgNames.nameOf(settings.pool()))
                         : OrgNames.qualify(
                                 OrgNames.orgOf(workspaceId),
                                 Ids.requireName(settings.pool(), "invalid_pool_id", "pool ids"));
