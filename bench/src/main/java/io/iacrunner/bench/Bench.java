@@ -49,7 +49,7 @@ public final class Bench {
 
                   fairness        organisation B's queue-to-start beside A's backlog, fair scheduling vs FIFO, and
                                   the claim throughput of both
-                                  options: --backlog N (2000)  --b-tasks N (20)  --plan-ms N (200)  --drain-tasks N (2000)
+                                  options: --backlog N (2000)  --b-tasks N (20)  --plan-ms N (200)  --drain-tasks N (1000 per round)
 
                 every benchmark:  --doc FILE (docs/benchmarks.md)  --no-doc (print only)""");
     }
