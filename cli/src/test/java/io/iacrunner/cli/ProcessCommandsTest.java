@@ -391,6 +391,8 @@ class ProcessCommandsTest {
         assertThat(lines)
                 .containsExactly(
                         "ID=$(./iac task create --workspace demo --action plan_apply --config .iac-data/examples/hello.tf.json)",
+                        "./iac logs \"$ID\" --follow    # stops after the plan: it waits for confirmation",
+                        "./iac task confirm \"$ID\"",
                         "./iac logs \"$ID\" --follow",
                         "./iac state show demo");
     }
@@ -407,6 +409,9 @@ class ProcessCommandsTest {
                         "ID=$(/opt/iac-runner/iac task create --workspace demo --action plan_apply"
                                 + " --config '/tmp/my data/examples/hello.tf.json'"
                                 + " --server http://127.0.0.1:18080 --token-file '/tmp/my data/admin.token')",
+                        "/opt/iac-runner/iac logs \"$ID\" --follow --server http://127.0.0.1:18080 --token-file '/tmp/my data/admin.token'"
+                                + "    # stops after the plan: it waits for confirmation",
+                        "/opt/iac-runner/iac task confirm \"$ID\" --server http://127.0.0.1:18080 --token-file '/tmp/my data/admin.token'",
                         "/opt/iac-runner/iac logs \"$ID\" --follow --server http://127.0.0.1:18080 --token-file '/tmp/my data/admin.token'",
                         "/opt/iac-runner/iac state show demo --server http://127.0.0.1:18080 --token-file '/tmp/my data/admin.token'");
     }
