@@ -473,6 +473,15 @@ class ProcessCommandsTest {
         assertThat(badEnv.exit()).isEqualTo(2);
         assertThat(badEnv.err()).contains("IAC_SHUTDOWN_GRACE").contains("soon");
 
+        CliRun badBlock = CliRun.run(Map.of("IAC_NOTIFY_ALLOW", "127.0.0.0/8,intranet.example"), dir, "server");
+        assertThat(badBlock.exit()).isEqualTo(2);
+        assertThat(badBlock.err()).contains("IAC_NOTIFY_ALLOW").contains("not an address block: 'intranet.example'");
+        assertThat(parse(ServerCommand.class, Map.of(), "server", "--notify-allow", "127.0.0.0/8, fd00::/8")
+                        .config()
+                        .notifyAllow())
+                .extracting(Object::toString)
+                .containsExactly("127.0.0.0/8", "fd00:0:0:0:0:0:0:0/8");
+
         Files.writeString(dir.resolve("bad.properties"), "log-format=xml\n");
         CliRun badFile = CliRun.run(dir, "server", "--config", "bad.properties");
         assertThat(badFile.exit()).isEqualTo(2);

@@ -8,15 +8,20 @@ import java.util.regex.Pattern;
 
 /** An address block like {@code 127.0.0.0/8} or {@code fd00::/8}: which addresses it holds. */
 public record Cidr(byte[] network, int prefix) {
-    /** Only literal addresses: parsing a block must never ask DNS. */
-    private static final Pattern LITERAL = Pattern.compile("[0-9a-fA-F:.]+");
+    /**
+     * Only literal addresses, so parsing a block never asks DNS: four decimal parts, or IPv6 (with a colon, which
+     * {@link InetAddress#getByName} reads as a literal and never looks up).
+     */
+    private static final Pattern IPV4 = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
+
+    private static final Pattern IPV6 = Pattern.compile("[0-9a-fA-F:.]*:[0-9a-fA-F:.]*");
 
     /** {@code text} as a block; a bare address is a block of one. Throws IllegalArgumentException, saying why. */
     public static Cidr parse(String text) {
         String t = text.trim();
         int slash = t.indexOf('/');
         String address = slash < 0 ? t : t.substring(0, slash);
-        if (!LITERAL.matcher(address).matches() || !(address.contains(".") || address.contains(":"))) {
+        if (!isLiteral(address)) {
             throw new IllegalArgumentException("not an address block: '" + text + "' (like 10.0.0.0/8 or fd00::/8)");
         }
         byte[] bytes;
@@ -36,6 +41,17 @@ public record Cidr(byte[] network, int prefix) {
             throw new IllegalArgumentException("prefix length of '" + text + "' must be 0.." + bits);
         }
         return new Cidr(bytes, prefix);
+    }
+
+    private static boolean isLiteral(String address) {
+        java.util.regex.Matcher v4 = IPV4.matcher(address);
+        if (v4.matches()) {
+            for (int i = 1; i <= 4; i++) {
+                if (Integer.parseInt(v4.group(i)) > 255) return false;
+            }
+            return true;
+        }
+        return IPV6.matcher(address).matches();
     }
 
     /** A comma-separated list of blocks; blank is none. */

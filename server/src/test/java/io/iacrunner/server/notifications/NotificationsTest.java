@@ -286,6 +286,34 @@ class NotificationsTest {
     }
 
     @Test
+    void aReceiverThatDoesNotAnswerWithinTenSecondsIsAFailedAttemptAndTheTaskIsNotHeldBack() {
+        String ws = fresh("slow");
+        Map<String, String> labels = server.ownPool("pool-" + ws);
+        Receiver slow = Receiver.start();
+        try {
+            slow.delay(Duration.ofSeconds(15));
+            add(ws, slow.url("/"), List.of("canceled"), null);
+            TaskView task = queue(ws, labels, TaskAction.PLAN);
+            long before = System.nanoTime();
+            TaskView canceled = server.admin()
+                    .post(ApiPaths.fill(ApiPaths.TASK_CANCEL, task.taskId()), new CancelRequest(false), TaskView.class);
+            assertThat(canceled.status()).isEqualTo(TaskStatus.CANCELED);
+            assertThat(Duration.ofNanos(System.nanoTime() - before))
+                    .as("the status change does not wait for the receiver")
+                    .isLessThan(Duration.ofSeconds(5));
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> deliveries(ws).getFirst().attempts() == 1);
+            DeliveryView timedOut = deliveries(ws).getFirst();
+            assertThat(timedOut.status()).isEqualTo("pending");
+            assertThat(timedOut.lastError()).isEqualTo("no answer within 10 s");
+            assertThat(timedOut.lastStatusCode()).isNull();
+            assertThat(slow.requests()).hasSize(1);
+        } finally {
+            slow.close();
+        }
+    }
+
+    @Test
     void retriesBackOffFromTenSecondsToTenMinutesAndStopAnHourAfterTheEvent() {
         Instant event = Instant.parse("2026-01-01T00:00:00Z");
         assertThat(Deliverer.retryIn(1, event, event)).isEqualTo(Duration.ofSeconds(10));

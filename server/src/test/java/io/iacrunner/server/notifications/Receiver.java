@@ -25,6 +25,7 @@ final class Receiver implements AutoCloseable {
 
     private final List<Request> requests = new CopyOnWriteArrayList<>();
     private final AtomicInteger status = new AtomicInteger(200);
+    private final java.util.concurrent.atomic.AtomicLong delayMillis = new java.util.concurrent.atomic.AtomicLong();
     private final int port;
     private volatile HttpServer server;
 
@@ -41,6 +42,7 @@ final class Receiver implements AutoCloseable {
         try {
             HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), onPort), 0);
             s.createContext("/", this::handle);
+            s.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
             s.start();
             return s;
         } catch (IOException e) {
@@ -53,6 +55,11 @@ final class Receiver implements AutoCloseable {
         Map<String, String> headers = new java.util.TreeMap<>();
         exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(java.util.Locale.ROOT), v.getFirst()));
         requests.add(new Request(headers, body));
+        try {
+            Thread.sleep(delayMillis.get());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         byte[] answer = "{\"ok\":true}".getBytes(StandardCharsets.UTF_8);
         exchange.sendResponseHeaders(status.get(), answer.length);
         exchange.getResponseBody().write(answer);
@@ -74,6 +81,11 @@ final class Receiver implements AutoCloseable {
     /** What every request from now on is answered with. */
     void answer(int httpStatus) {
         status.set(httpStatus);
+    }
+
+    /** How long it takes from now on before it answers. */
+    void delay(java.time.Duration delay) {
+        delayMillis.set(delay.toMillis());
     }
 
     /** Down: connections to its port are refused. */
