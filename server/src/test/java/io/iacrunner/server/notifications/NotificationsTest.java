@@ -309,7 +309,49 @@ class NotificationsTest {
             assertThat(timedOut.lastStatusCode()).isNull();
             assertThat(slow.requests()).hasSize(1);
         } finally {
+            // Its delivery is still pending: removing the destination drops it, so no later test meets it.
+            for (var d : server.admin()
+                    .get(ApiPaths.fill(ApiPaths.WORKSPACE_NOTIFICATIONS, ws), NotificationList.class)
+                    .destinations()) {
+                server.admin().delete(ApiPaths.fill(ApiPaths.WORKSPACE_NOTIFICATION, ws, d.destinationId()));
+            }
+            assertThat(deliveries(ws)).as("removed with its destination").isEmpty();
             slow.close();
+        }
+    }
+
+    @Test
+    void aDeliveryStillRefusedAnHourAfterItsEventIsGivenUpAndCounted() {
+        String ws = fresh("give-up");
+        Map<String, String> labels = server.ownPool("pool-" + ws);
+        Receiver failing = Receiver.start();
+        try {
+            failing.answer(503);
+            add(ws, failing.url("/"), List.of("canceled"), null);
+            TaskView task = queue(ws, labels, TaskAction.PLAN);
+            server.admin()
+                    .post(ApiPaths.fill(ApiPaths.TASK_CANCEL, task.taskId()), new CancelRequest(false), TaskView.class);
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> deliveries(ws).getFirst().attempts() == 1);
+            double before =
+                    server.metrics().find("iac_notification_given_up_total").orElse(0.0);
+
+            server.clock().advance(Duration.ofMinutes(61));
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> deliveries(ws).getFirst().status().equals("failed"));
+            DeliveryView failed = deliveries(ws).getFirst();
+            assertThat(failed.attempts()).isEqualTo(2);
+            assertThat(failed.lastError()).isEqualTo("HTTP 503");
+            assertThat(failed.nextAttemptAt()).as("nothing is due any more").isNull();
+            assertThat(server.metrics().value("iac_notification_given_up_total"))
+                    .isEqualTo(before + 1);
+
+            server.clock().advance(Duration.ofMinutes(30));
+            server.server().notifications().deliverDue();
+            assertThat(failing.requests()).as("never tried again").hasSize(2);
+            assertThat(server.metrics().has("iac_notification_outbox_pending")).isTrue();
+        } finally {
+            failing.close();
         }
     }
 
