@@ -23,6 +23,7 @@ public final class Bench {
             case QueueLatencyBench.NAME -> QueueLatencyBench.run(QueueLatencyBench.Options.parse(rest, DOC));
             case LogIngestBench.NAME -> LogIngestBench.run(LogIngestBench.Options.parse(rest, DOC));
             case LogLatencyBench.NAME -> LogLatencyBench.run(LogLatencyBench.Options.parse(rest, DOC));
+            case StartupBench.NAME -> StartupBench.run(StartupBench.Options.parse(rest, DOC));
             default -> {
                 System.err.println("unknown benchmark '" + args[0] + "'");
                 usage();
@@ -46,6 +47,9 @@ public final class Bench {
                                   real agent and real Terraform (terraform on PATH or /usr/local/bin/terraform)
                                   options: --lines N (2000 per run)  --interval-ms N (5)  --rounds N (2 per mode)
                                            --terraform PATH
+                  startup         server start to /readyz (existing and fresh store) vs the embedded PostgreSQL alone and
+                                  the JVM with the CLI, each a fresh process as ./iac starts it
+                                  options: --rounds N (5 per mode)
 
                 every benchmark:  --doc FILE (docs/benchmarks.md)  --no-doc (print only)""");
     }
