@@ -75,7 +75,7 @@ class WebUiReviewTest {
                 () -> browser.driver.findElements(By.id("confirm")).stream()
                         .findFirst()
                         .orElse(null));
-        assertThat(browser.text("#confirm")).isEqualTo("Confirm and apply");
+        browser.until("the button naming an apply", () -> "Confirm and apply".equals(browser.text("#confirm")));
         assertThat(browser.driver.findElements(By.cssSelector(".destroy-warning")))
                 .isEmpty();
 
@@ -129,9 +129,8 @@ class WebUiReviewTest {
         TaskView planned = planned(ws, new RunOptions(true, false, List.of(), List.of()));
         signInAfresh(server.adminToken());
         browser.open("#/runs/" + planned.taskId());
-        browser.until("the destroy warning", () -> browser.text(".destroy-warning"));
-        assertThat(browser.text(".destroy-warning")).contains("destroys every resource");
-        assertThat(browser.text("#confirm")).isEqualTo("Confirm and destroy");
+        destroyWarningShown();
+        browser.until("the button naming a destroy", () -> "Confirm and destroy".equals(browser.text("#confirm")));
 
         signInAfresh(server.userToken(Role.PLAN, ws));
         browser.open("#/runs/" + planned.taskId());
@@ -139,8 +138,16 @@ class WebUiReviewTest {
                 "the waiting notice", () -> browser.driver.getPageSource().contains("waits for someone who may apply"));
         assertThat(browser.driver.findElements(By.id("confirm"))).isEmpty();
         assertThat(browser.driver.findElements(By.id("discard"))).isEmpty();
-        assertThat(browser.text(".destroy-warning")).contains("destroys every resource");
+        destroyWarningShown();
         assertThat(task(planned.taskId()).status()).isEqualTo(TaskStatus.PLANNED);
+    }
+
+    /** The page redraws a planned run's notice as it polls: read it until it holds, not once. */
+    private static void destroyWarningShown() {
+        browser.until("the destroy warning", () -> {
+            String text = browser.text(".destroy-warning");
+            return text != null && text.contains("destroys every resource");
+        });
     }
 
     private static void signInAfresh(String token) {
