@@ -24,6 +24,7 @@ public final class Bench {
             case LogIngestBench.NAME -> LogIngestBench.run(LogIngestBench.Options.parse(rest, DOC));
             case LogLatencyBench.NAME -> LogLatencyBench.run(LogLatencyBench.Options.parse(rest, DOC));
             case StartupBench.NAME -> StartupBench.run(StartupBench.Options.parse(rest, DOC));
+            case ClaimsBench.NAME -> ClaimsBench.run(ClaimsBench.Options.parse(rest, DOC));
             default -> {
                 System.err.println("unknown benchmark '" + args[0] + "'");
                 usage();
@@ -47,6 +48,9 @@ public final class Bench {
                                   real agent and real Terraform (terraform on PATH or /usr/local/bin/terraform)
                                   options: --lines N (2000 per run)  --interval-ms N (5)  --rounds N (2 per mode)
                                            --terraform PATH
+                  claims          claims/s and claim latency: simulated agents pulling 5,000 queued plans through the API
+                                  vs a raw SKIP LOCKED loop on as many connections, same durable PostgreSQL
+                                  options: --tasks N (5000)  --pullers N (50)  --rounds N (2 per mode)
                   startup         server start to /readyz (existing and fresh store) vs the embedded PostgreSQL alone and
                                   the JVM with the CLI, each a fresh process as ./iac starts it
                                   options: --rounds N (5 per mode)
