@@ -25,6 +25,8 @@ import io.iacrunner.server.logs.LogService;
 import io.iacrunner.server.logs.LogStore;
 import io.iacrunner.server.logs.LogViewer;
 import io.iacrunner.server.logs.ViewerRegistry;
+import io.iacrunner.server.notifications.NotificationRoutes;
+import io.iacrunner.server.notifications.Notifications;
 import io.iacrunner.server.ops.Drain;
 import io.iacrunner.server.ops.Metrics;
 import io.iacrunner.server.ops.OpsRoutes;
@@ -102,6 +104,7 @@ public final class IacServer implements AutoCloseable {
     private final LeaseMonitor leases;
     private final LogRetention retention;
     private final PlanRetention planRetention;
+    private final Notifications notifications;
     private final CredentialFiles credentials;
     private final ServerConfig config;
     private final String replicaId;
@@ -118,6 +121,7 @@ public final class IacServer implements AutoCloseable {
             LeaseMonitor leases,
             LogRetention retention,
             PlanRetention planRetention,
+            Notifications notifications,
             CredentialFiles credentials,
             ServerConfig config,
             String replicaId) {
@@ -132,6 +136,7 @@ public final class IacServer implements AutoCloseable {
         this.leases = leases;
         this.retention = retention;
         this.planRetention = planRetention;
+        this.notifications = notifications;
         this.credentials = credentials;
         this.config = config;
         this.replicaId = replicaId;
@@ -188,6 +193,7 @@ public final class IacServer implements AutoCloseable {
         LeaseMonitor leases = null;
         LogRetention retention = null;
         PlanRetention planRetention = null;
+        Notifications notifications = null;
         try {
             relay = config.redisConfigured()
                     ? RedisRelay.start(config.redisUrl(), config.redisPrefix(), replicaId, metrics.registry())
@@ -210,14 +216,29 @@ public final class IacServer implements AutoCloseable {
             SecretsKeyCheck.require(jdbi, secretBox);
             timeline.mark("keys");
             SealedJson sealed = new SealedJson(secretBox);
-            TaskStore taskStore =
-                    new TaskStore(jdbi, config.maxLogBytes(), sealed, storeClock, new TaskMetrics(metrics.registry()));
+            WorkspaceStore workspaceStore = new WorkspaceStore(jdbi, config.autoApplyDefault());
+            notifications = Notifications.start(
+                    jdbi,
+                    secretBox,
+                    workspaceStore,
+                    config.notifyAllow(),
+                    clock,
+                    storeClock,
+                    database.availability(),
+                    metrics.registry(),
+                    Duration.ofSeconds(1));
+            TaskStore taskStore = new TaskStore(
+                    jdbi,
+                    config.maxLogBytes(),
+                    sealed,
+                    storeClock,
+                    new TaskMetrics(metrics.registry()),
+                    notifications.events());
             int upgraded = StoreUpgrades.once(jdbi, "seal-legacy-task-variables", taskStore::sealLegacySecrets);
             if (upgraded > 0)
                 log.info("sealed the sensitive variables of {} tasks queued before they were kept sealed", upgraded);
             PoolStore poolStore = new PoolStore(jdbi);
             LogStore logStore = new LogStore(jdbi);
-            WorkspaceStore workspaceStore = new WorkspaceStore(jdbi, config.autoApplyDefault());
             PlanStore planStore = new PlanStore(jdbi, secretBox, storeClock);
             ViewerRegistry viewers = new ViewerRegistry(relay.presence());
             LogService logService = new LogService(taskStore, logStore, taskSignals, viewers, metrics.registry());
@@ -300,6 +321,7 @@ public final class IacServer implements AutoCloseable {
                             audit),
                     new TerraformCloudRoutes(),
                     new VariableRoutes(auth, variableService),
+                    new NotificationRoutes(auth, notifications.service(), audit),
                     new PoolRoutes(auth, new PoolService(poolStore, apiTokens), audit, tokenIssues),
                     new AuditRoutes(auth, audit));
             HttpApi http = new HttpApi(api, drain, audit, store);
@@ -325,6 +347,7 @@ public final class IacServer implements AutoCloseable {
                     leases,
                     retention,
                     planRetention,
+                    notifications,
                     credentials,
                     config,
                     replicaId);
@@ -343,6 +366,7 @@ public final class IacServer implements AutoCloseable {
             if (leases != null) leases.close();
             if (retention != null) retention.close();
             if (planRetention != null) planRetention.close();
+            if (notifications != null) notifications.close();
             if (relay != null) relay.close();
             database.close();
             metrics.close();
@@ -408,6 +432,11 @@ public final class IacServer implements AutoCloseable {
         return planRetention;
     }
 
+    /** Webhook notifications: the deliverer runs by itself every second; tests step a round by hand. */
+    public Notifications notifications() {
+        return notifications;
+    }
+
     /** Log retention (null when logs are kept forever); tests step it by hand. */
     public LogRetention retention() {
         return retention;
@@ -437,6 +466,7 @@ public final class IacServer implements AutoCloseable {
         leases.close();
         if (retention != null) retention.close();
         planRetention.close();
+        notifications.close();
         relay.close();
         database.close();
         metrics.close();
