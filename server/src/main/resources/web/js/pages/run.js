@@ -64,7 +64,8 @@ export function runPage(main, page, taskId) {
     onNewAttempt: (attempt) => {
       view.clear();
       errors.replaceChildren(h('p', { class: 'notice', role: 'status' },
-        `The run's agent was lost; attempt ${attempt} started again and its log is shown from its first line.`));
+        `The run's agent was lost; attempt ${attempt} started again and its log is shown from its first line`
+        + ' (the earlier attempts\' logs stay readable: pick one above the log).'));
     },
     onEnd: () => refresh(),
     onState: (state, detail) => {
