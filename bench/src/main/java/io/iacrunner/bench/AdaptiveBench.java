@@ -87,7 +87,14 @@ public final class AdaptiveBench {
      * One mode's run: the makespan (first task created to last task finished, server times), each plan's duration
      * (started to finished) in ms, and the agent's plan slots as its pings reported them, sampled over the run.
      */
-    record Run(Mode mode, double makespanSeconds, Samples planMillis, Samples slots, int failed) {}
+    record Run(
+            Mode mode,
+            double makespanSeconds,
+            Samples planMillis,
+            Samples slots,
+            int failed,
+            double machineCpuWaiting,
+            String commonReason) {}
 
     static void run(Options o) throws Exception {
         Instant started = Instant.now();
@@ -167,6 +174,9 @@ public final class AdaptiveBench {
         Agent agent = new Agent(config);
         List<String> ids = new ArrayList<>();
         List<Double> slots = new ArrayList<>();
+        Map<String, Integer> reasons = new TreeMap<>();
+        long pressureBefore = cpuPressureMicros();
+        long wallBefore = System.nanoTime();
         try {
             agent.start();
             for (int i = 0; i < plans; i++) {
@@ -194,7 +204,10 @@ public final class AdaptiveBench {
                     if (t.status().isTerminal()) done.put(id, t);
                 }
                 for (AgentView a : admin.get(ApiPaths.AGENTS, AgentList.class).agents()) {
-                    if (a.agentId().equals(agent.agentId()) && a.planSlots() != null) slots.add((double) a.planSlots());
+                    if (a.agentId().equals(agent.agentId()) && a.planSlots() != null) {
+                        slots.add((double) a.planSlots());
+                        if (a.slotsReason() != null) reasons.merge(reasonKind(a.slotsReason()), 1, Integer::sum);
+                    }
                 }
                 if (Instant.now().isAfter(deadline))
                     throw new IllegalStateException(mode.label + ": plans still running after 30 minutes");
@@ -224,16 +237,46 @@ public final class AdaptiveBench {
                 System.err.println("adaptive: " + mode.label + ": " + failed + " plans did not succeed, e.g. "
                         + bad.taskId() + " " + bad.status().wireName() + ": " + bad.message());
             }
+            long pressureAfter = cpuPressureMicros();
+            double waiting = pressureBefore < 0 || pressureAfter < 0
+                    ? Double.NaN
+                    : (pressureAfter - pressureBefore) / ((System.nanoTime() - wallBefore) / 1000.0);
+            String common = reasons.entrySet().stream()
+                    .max(Map.Entry.comparingByValue())
+                    .map(e -> e.getKey() + " (" + Math.round(100.0 * e.getValue() / slots.size()) + " % of readings)")
+                    .orElse("–");
             return new Run(
                     mode,
                     Duration.between(first, last).toMillis() / 1000.0,
                     Samples.of(durations),
                     Samples.of(slots.stream().mapToDouble(Double::doubleValue).toArray()),
-                    failed);
+                    failed,
+                    waiting,
+                    common);
         } finally {
             agent.close();
             agent.awaitTermination();
         }
+    }
+
+    /** The machine's cumulative CPU pressure ("some" total, µs) from /proc/pressure/cpu; -1 without PSI. */
+    private static long cpuPressureMicros() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/pressure/cpu"))) {
+                if (!line.startsWith("some ")) continue;
+                for (String field : line.split("\\s+")) {
+                    if (field.startsWith("total=")) return Long.parseLong(field.substring(6));
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // No PSI: the column says n/a.
+        }
+        return -1;
+    }
+
+    /** A slots reason without its figure ("cpu waiting 87 %" is "cpu waiting"), to count which kind prevailed. */
+    private static String reasonKind(String reason) {
+        return reason.replaceAll("\\s*[0-9.]+\\s*(%|GiB)", "").trim();
     }
 
     private static String render(Map<Mode, List<Run>> runs, Options o, Duration took, String loadAtStart) {
@@ -256,10 +299,13 @@ public final class AdaptiveBench {
                 .append(" creation to the last one's end; plan duration: from its claim to its end; slots: the")
                 .append(" agent's `plan_slots` as `GET /api/v1/agents` listed them every ")
                 .append(POLL_EVERY.toMillis())
-                .append(" ms during the run.\n\n");
+                .append(" ms during the run. The machine's CPU pressure: the share of the run's time during which some")
+                .append(
+                        " task on the machine (the bench's or any other) waited for a CPU (`/proc/pressure/cpu`, \"some\"),")
+                .append(" what the adaptive agent reads when it has no cgroup of its own.\n\n");
         s.append("| mode | plans | failed | makespan | vs best fixed | plan duration: median | p99 | max"
-                        + " | slots: mean | min | max |\n")
-                .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                        + " | slots: mean | min | max | machine's CPU pressure | the slots' reason, mostly |\n")
+                .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         double bestFixed = Double.MAX_VALUE;
         for (Mode m : Mode.values()) {
             if (!m.adaptive) bestFixed = Math.min(bestFixed, makespan(runs.get(m)));
@@ -291,6 +337,17 @@ public final class AdaptiveBench {
                     .append(slots.count() == 0 ? "–" : String.format(Locale.ROOT, "%.0f", slots.min()))
                     .append(" | ")
                     .append(slots.count() == 0 ? "–" : String.format(Locale.ROOT, "%.0f", slots.max()))
+                    .append(" | ")
+                    .append(String.format(
+                            Locale.ROOT,
+                            "%.0f %%",
+                            100
+                                    * list.stream()
+                                            .mapToDouble(Run::machineCpuWaiting)
+                                            .average()
+                                            .orElse(Double.NaN)))
+                    .append(" | ")
+                    .append(m.adaptive ? list.getFirst().commonReason() : "–")
                     .append(" |\n");
         }
         double adaptive = makespan(runs.get(Mode.ADAPTIVE));
