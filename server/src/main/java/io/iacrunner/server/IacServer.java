@@ -56,6 +56,7 @@ import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.tfapi.TerraformCloudRoutes;
 import io.iacrunner.server.tokens.TokenRoutes;
 import io.iacrunner.server.util.Signals;
+import io.iacrunner.server.util.StartupTimeline;
 import io.iacrunner.server.util.StoreClock;
 import io.iacrunner.server.variables.VariableRoutes;
 import io.iacrunner.server.variables.VariableService;
@@ -169,6 +170,7 @@ public final class IacServer implements AutoCloseable {
             throw new UncheckedIOException(
                     "cannot create the data dir " + config.dataDir().toAbsolutePath(), e);
         }
+        StartupTimeline timeline = new StartupTimeline();
         String replicaId = newReplicaId();
         Metrics metrics = new Metrics();
         Database database;
@@ -176,7 +178,8 @@ public final class IacServer implements AutoCloseable {
             database = Database.open(
                     config,
                     metrics.registry(),
-                    reason -> Thread.ofPlatform().name("iac-fatal").start(() -> fatal.accept(reason)));
+                    reason -> Thread.ofPlatform().name("iac-fatal").start(() -> fatal.accept(reason)),
+                    timeline);
         } catch (RuntimeException e) {
             metrics.close();
             throw e;
@@ -205,6 +208,7 @@ public final class IacServer implements AutoCloseable {
                     ? SecretsKeyFile.load(config.dataDir().resolve(SecretsKeyFile.DEFAULT_NAME), true)
                     : SecretsKeyFile.load(config.secretsKeyFile(), false);
             SecretsKeyCheck.require(jdbi, secretBox);
+            timeline.mark("keys");
             SealedJson sealed = new SealedJson(secretBox);
             TaskStore taskStore =
                     new TaskStore(jdbi, config.maxLogBytes(), sealed, storeClock, new TaskMetrics(metrics.registry()));
@@ -305,8 +309,10 @@ public final class IacServer implements AutoCloseable {
                 retention = new LogRetention(jdbi, config.logRetention(), storeClock, store)
                         .start(half.compareTo(Duration.ofHours(1)) < 0 ? half : Duration.ofHours(1));
             }
+            timeline.mark("services");
             Javalin javalin =
                     http.create(config.host(), config.port(), config.tls()).start();
+            timeline.mark("http");
             IacServer server = new IacServer(
                     metrics,
                     relay,
@@ -323,11 +329,12 @@ public final class IacServer implements AutoCloseable {
                     config,
                     replicaId);
             log.info(
-                    "iac-runner server {} listening on {} (schema version {}, {})",
+                    "iac-runner server {} listening on {} (schema version {}, {}), started in {}",
                     replicaId,
                     server.baseUrl(),
                     database.schemaVersion(),
-                    config.redisConfigured() ? "replicas through Redis" : "one replica");
+                    config.redisConfigured() ? "replicas through Redis" : "one replica",
+                    timeline.summary());
             log.info("admin token: {}", credentials.adminToken());
             log.info("agent token (pool default-pool): {}", credentials.agentToken());
             log.info("secrets key id: {}", secretBox.keyId());

@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
 import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
 import io.iacrunner.server.settings.ServerConfig;
+import io.iacrunner.server.util.StartupTimeline;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.sql.Connection;
@@ -104,10 +105,17 @@ public final class Database implements AutoCloseable {
      *     and its process should be replaced
      */
     public static Database open(ServerConfig config, MeterRegistry metrics, Consumer<String> lost) {
+        return open(config, metrics, lost, new StartupTimeline());
+    }
+
+    /** As {@link #open(ServerConfig, MeterRegistry, Consumer)}, marking its phases on {@code timeline}. */
+    public static Database open(
+            ServerConfig config, MeterRegistry metrics, Consumer<String> lost, StartupTimeline timeline) {
         EmbeddedPostgresProcess embedded = null;
         HikariConfig hikari = new HikariConfig();
         if (config.embeddedDatabase()) {
             embedded = EmbeddedPostgresProcess.start(config.dataDir().resolve("pg"));
+            timeline.mark("embedded PostgreSQL");
             hikari.setJdbcUrl(embedded.jdbcUrl());
             hikari.setUsername(embedded.user());
         } else {
@@ -137,6 +145,7 @@ public final class Database implements AutoCloseable {
                     .load();
             flyway.migrate();
             MigrationVersion current = flyway.info().current().getVersion();
+            timeline.mark("migrations");
             StoreAvailability availability = new StoreAvailability();
             PostmasterSupervisor supervisor = null;
             if (embedded != null) {
