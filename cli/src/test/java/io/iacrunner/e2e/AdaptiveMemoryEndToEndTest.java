@@ -42,8 +42,9 @@ class AdaptiveMemoryEndToEndTest {
     void anAgentWithLittleMemoryClaimsFewerPlansThanItsFixedLimitAndNoneRunsOutOfMemory() throws Exception {
         // One plan: Terraform evaluates 300,000 SHA-512 hashes in a local value, a few seconds and ~250 MiB.
         long perPlan = measureOnePlan();
-        // Room for about three such plans, far from the eight the fixed limit would start.
-        long limit = 3 * perPlan + 256 * MIB;
+        // Room for four such plans and the agent's reserve, half what the fixed limit would start. The agent learns a
+        // plan's size from its readings (every 2 s) as plans grow, so it starts at one and grows slowly.
+        long limit = 4 * perPlan + 256 * MIB;
         Path cgroup = Files.createDirectories(dir.resolve("cgroup"));
         // An idle CPU and no pressure figures, whatever else runs on this machine: memory alone decides.
         Path proc = Files.createDirectories(dir.resolve("proc"));
