@@ -25,6 +25,7 @@ public final class Bench {
             case LogLatencyBench.NAME -> LogLatencyBench.run(LogLatencyBench.Options.parse(rest, DOC));
             case AdaptiveBench.NAME -> AdaptiveBench.run(AdaptiveBench.Options.parse(rest, DOC));
             case StartupBench.NAME -> StartupBench.run(StartupBench.Options.parse(rest, DOC));
+            case ClaimsBench.NAME -> ClaimsBench.run(ClaimsBench.Options.parse(rest, DOC));
             default -> {
                 System.err.println("unknown benchmark '" + args[0] + "'");
                 usage();
@@ -52,6 +53,9 @@ public final class Bench {
                                   plan slots 1, 2, 8 and adaptive slots (real Terraform, as log-latency)
                                   options: --plans N (60 per mode)  --burn N (200: thousands of hashes per plan)
                                            --rounds N (1)  --terraform PATH
+                  claims          claims/s and claim latency: simulated agents pulling 5,000 queued plans through the API
+                                  vs a raw SKIP LOCKED loop on as many connections, same durable PostgreSQL
+                                  options: --tasks N (5000)  --pullers N (50)  --rounds N (2 per mode)
                   startup         server start to /readyz (existing and fresh store) vs the embedded PostgreSQL alone and
                                   the JVM with the CLI, each a fresh process as ./iac starts it
                                   options: --rounds N (5 per mode)

@@ -17,8 +17,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import org.flywaydb.core.Flyway;
-import org.flywaydb.core.api.MigrationVersion;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.SqlLogger;
 import org.jdbi.v3.core.statement.SqlStatements;
@@ -138,13 +136,7 @@ public final class Database implements AutoCloseable {
         HikariDataSource ds = null;
         try {
             ds = new HikariDataSource(hikari);
-            // Several replicas may start at once: Flyway serializes them with a PostgreSQL advisory lock.
-            Flyway flyway = Flyway.configure()
-                    .dataSource(ds)
-                    .locations("classpath:db/migration")
-                    .load();
-            flyway.migrate();
-            MigrationVersion current = flyway.info().current().getVersion();
+            String current = Migrations.migrate(ds);
             timeline.mark("migrations");
             StoreAvailability availability = new StoreAvailability();
             PostmasterSupervisor supervisor = null;
@@ -161,7 +153,7 @@ public final class Database implements AutoCloseable {
                                 PostmasterSupervisor.Policy.DEFAULT)
                         .start();
             }
-            return new Database(embedded, supervisor, ds, current.getVersion(), metrics, availability);
+            return new Database(embedded, supervisor, ds, current, metrics, availability);
         } catch (RuntimeException e) {
             if (ds != null) ds.close();
             if (embedded != null) embedded.close();
