@@ -23,6 +23,7 @@ public final class Bench {
             case QueueLatencyBench.NAME -> QueueLatencyBench.run(QueueLatencyBench.Options.parse(rest, DOC));
             case LogIngestBench.NAME -> LogIngestBench.run(LogIngestBench.Options.parse(rest, DOC));
             case LogLatencyBench.NAME -> LogLatencyBench.run(LogLatencyBench.Options.parse(rest, DOC));
+            case AdaptiveBench.NAME -> AdaptiveBench.run(AdaptiveBench.Options.parse(rest, DOC));
             case StartupBench.NAME -> StartupBench.run(StartupBench.Options.parse(rest, DOC));
             case ClaimsBench.NAME -> ClaimsBench.run(ClaimsBench.Options.parse(rest, DOC));
             default -> {
@@ -48,6 +49,10 @@ public final class Bench {
                                   real agent and real Terraform (terraform on PATH or /usr/local/bin/terraform)
                                   options: --lines N (2000 per run)  --interval-ms N (5)  --rounds N (2 per mode)
                                            --terraform PATH
+                  adaptive        makespan and plan durations of the same CPU-heavy plans on one real agent with fixed
+                                  plan slots 1, 2, 8 and adaptive slots (real Terraform, as log-latency)
+                                  options: --plans N (60 per mode)  --burn N (200: thousands of hashes per plan)
+                                           --rounds N (1)  --terraform PATH
                   claims          claims/s and claim latency: simulated agents pulling 5,000 queued plans through the API
                                   vs a raw SKIP LOCKED loop on as many connections, same durable PostgreSQL
                                   options: --tasks N (5000)  --pullers N (50)  --rounds N (2 per mode)

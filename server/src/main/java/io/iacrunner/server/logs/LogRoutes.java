@@ -117,7 +117,7 @@ public final class LogRoutes implements Routes {
     }
 
     /**
-     * {@code /ws/logs?task_id=…&offset=N}: checks the token and the task before anything is sent, then streams on a
+     * {@code /ws/logs?task_id=…&offset=N[&attempt=A]}: checks the token and the task before anything is sent, then streams on a
      * virtual thread of its own. Refusals send an error body and close with 4000 + the HTTP status (4401, 4404, …).
      * A browser, which cannot set the Authorization header here, sends {@code &ticket=} from {@code POST
      * /ws-tickets} instead; the ticket's principal then needs the same rights as a token would.
@@ -126,6 +126,7 @@ public final class LogRoutes implements Routes {
         ws.onConnect(ctx -> {
             String taskId;
             long offset;
+            int attempt;
             try {
                 String ticket = ctx.queryParam("ticket");
                 Principal.User user =
@@ -133,8 +134,10 @@ public final class LogRoutes implements Routes {
                 taskId = ctx.queryParam("task_id");
                 if (taskId == null)
                     throw ApiProblem.badRequest("missing_task_id", "task_id query parameter is required");
-                access.require(user, taskId, Role.READ); // before any line is sent
+                TaskView task = access.require(user, taskId, Role.READ); // before any line is sent
                 offset = parseOffset(ctx);
+                attempt = QueryParams.intParam(ctx.queryParam("attempt"), "attempt", 0);
+                logs.page(task, attempt, 0, 1); // an attempt the task never had: 400 invalid_attempt, as on replay
             } catch (RuntimeException e) {
                 refuse(ctx, asRefusal(e));
                 return;
@@ -142,10 +145,11 @@ public final class LogRoutes implements Routes {
             ctx.enableAutomaticPings(15, TimeUnit.SECONDS);
             String id = taskId;
             long from = offset;
+            int which = attempt;
             ctx.attribute(VIEWED_TASK, taskId);
             open.add(ctx);
             viewers.joined(taskId);
-            Thread.ofVirtual().name("viewer-" + taskId).start(() -> serve(ctx, id, from));
+            Thread.ofVirtual().name("viewer-" + taskId).start(() -> serve(ctx, id, which, from));
         });
         ws.onClose(ctx -> {
             open.remove(ctx);
@@ -239,9 +243,9 @@ public final class LogRoutes implements Routes {
         }
     }
 
-    private void serve(WsConnectContext ctx, String taskId, long offset) {
+    private void serve(WsConnectContext ctx, String taskId, int attempt, long offset) {
         try {
-            viewer.stream(taskId, offset, new LogViewer.Sink() {
+            viewer.stream(taskId, attempt, offset, new LogViewer.Sink() {
                 @Override
                 public boolean isOpen() {
                     return ctx.session.isOpen();
