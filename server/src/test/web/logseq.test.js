@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { acceptFrame } from '../../main/resources/web/js/logseq.js';
+import { acceptFrame, attemptChoices, viewerQuery } from '../../main/resources/web/js/logseq.js';
 
 /** A frame of `attempt` with the lines seq from … to-1. */
 function frame(attempt, from, to) {
@@ -94,5 +94,27 @@ describe('acceptFrame', () => {
     const position = Object.freeze({ attempt: 1, expected: 2 });
     acceptFrame(position, frame(1, 0, 5));
     assert.deepEqual(position, { attempt: 1, expected: 2 });
+  });
+});
+
+describe('viewerQuery', () => {
+  it('follows the current attempt unless one is asked for', () => {
+    assert.equal(viewerQuery('t 1', 5, 0), 'task_id=t%201&offset=5');
+    assert.equal(viewerQuery('t-1', 0, 2), 'task_id=t-1&offset=0&attempt=2');
+  });
+});
+
+describe('attemptChoices', () => {
+  it('offers nothing to pick for a task with one attempt or none', () => {
+    assert.deepEqual(attemptChoices(0), []);
+    assert.deepEqual(attemptChoices(1), []);
+  });
+
+  it('offers the current attempt first, then each earlier one, newest first', () => {
+    assert.deepEqual(attemptChoices(3), [
+      { value: 0, label: 'attempt 3 (current)' },
+      { value: 2, label: 'attempt 2' },
+      { value: 1, label: 'attempt 1' },
+    ]);
   });
 });

@@ -30,3 +30,20 @@ export function acceptFrame(position, frame) {
   const lines = frame.lines.slice(skipped);
   return { ...nothing, expected: expected + lines.length, skipped, lines };
 }
+
+/** The viewer WebSocket's query (without the ticket): from line `offset`, of attempt `pinned` (0: the current one). */
+export function viewerQuery(taskId, offset, pinned) {
+  const query = `task_id=${encodeURIComponent(taskId)}&offset=${offset}`;
+  return pinned > 0 ? `${query}&attempt=${pinned}` : query;
+}
+
+/**
+ * The choices of the run page's attempt picker for a task at attempt `current`: the current attempt (followed live,
+ * value 0), then each earlier one, newest first. None for a task with one attempt or none.
+ */
+export function attemptChoices(current) {
+  if (!(current > 1)) return [];
+  const choices = [{ value: 0, label: `attempt ${current} (current)` }];
+  for (let n = current - 1; n >= 1; n--) choices.push({ value: n, label: `attempt ${n}` });
+  return choices;
+}

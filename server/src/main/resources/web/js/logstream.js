@@ -4,10 +4,11 @@
 // A frame's lines are checked against the seq expected next (acceptFrame in logseq.js): lines already had are skipped,
 // a gap reconnects from the missing line, and a frame of a new attempt (a lost attempt retried) starts the view again
 // from that attempt's line 0.
+// Given an attempt number it shows that attempt alone (an earlier attempt's log is whole: its lines, then the end).
 // Browsers cannot set an Authorization header on a WebSocket, so each connection uses a one-time ticket.
 
 import { ApiError, api, seg } from './api.js';
-import { acceptFrame } from './logseq.js';
+import { acceptFrame, viewerQuery } from './logseq.js';
 
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5_000;
@@ -26,9 +27,11 @@ export class LogStream {
   /**
    * @param handlers onLines(lines), onNewAttempt(attempt), onEnd(endFrame), onState('connecting' | 'live' |
    *     'reconnecting' | 'ended' | 'failed', detail)
+   * @param pinned the attempt to show, or 0 to follow the task's current attempt
    */
-  constructor(taskId, handlers) {
+  constructor(taskId, handlers, pinned = 0) {
     this.taskId = taskId;
+    this.pinned = pinned;
     this.handlers = handlers;
     this.retryMs = RETRY_MIN_MS;
     this.stopped = false;
@@ -55,7 +58,8 @@ export class LogStream {
     }
     if (this.stopped) return;
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const url = `${scheme}//${location.host}/ws/logs?task_id=${seg(this.taskId)}&offset=${this.expected}&ticket=${seg(ticket)}`;
+    const query = viewerQuery(this.taskId, this.expected, this.pinned);
+    const url = `${scheme}//${location.host}/ws/logs?${query}&ticket=${seg(ticket)}`;
     const ws = new WebSocket(url);
     this.ws = ws;
     this.connects++;

@@ -24,6 +24,9 @@ public final class Bench {
             case LogIngestBench.NAME -> LogIngestBench.run(LogIngestBench.Options.parse(rest, DOC));
             case LogLatencyBench.NAME -> LogLatencyBench.run(LogLatencyBench.Options.parse(rest, DOC));
             case FairnessBench.NAME -> FairnessBench.run(FairnessBench.Options.parse(rest, DOC));
+            case AdaptiveBench.NAME -> AdaptiveBench.run(AdaptiveBench.Options.parse(rest, DOC));
+            case StartupBench.NAME -> StartupBench.run(StartupBench.Options.parse(rest, DOC));
+            case ClaimsBench.NAME -> ClaimsBench.run(ClaimsBench.Options.parse(rest, DOC));
             default -> {
                 System.err.println("unknown benchmark '" + args[0] + "'");
                 usage();
@@ -39,13 +42,24 @@ public final class Bench {
                 benchmarks:
                   queue-latency   queue-to-start latency: 20 long-polling agents vs 20 agents on the seed's 5 s timer
                                   options: --tasks N (200 per mode)  --agents N (20)  --mean-gap-ms N (300)
-                  log-ingest      log lines/s into PostgreSQL: the server's append path (HTTP, agent WebSocket) vs a
-                                  plain JDBC batch insert of the same lines into the same PostgreSQL
+                  log-ingest      log lines/s into PostgreSQL: the server's append path (HTTP, agent WebSocket) vs the
+                                  server's own SQL over JDBC and COPY, on the same durable PostgreSQL
                                   options: --lines N (200000 per round)  --batch N (1000)  --rounds N (3 per mode)
+                                           --window N (4: batches in flight on the WebSocket, as the agent)
                   log-latency     Terraform output line to WebSocket viewer (and to the store), with and without a viewer,
                                   real agent and real Terraform (terraform on PATH or /usr/local/bin/terraform)
                                   options: --lines N (2000 per run)  --interval-ms N (5)  --rounds N (2 per mode)
                                            --terraform PATH
+                  adaptive        makespan and plan durations of the same CPU-heavy plans on one real agent with fixed
+                                  plan slots 1, 2, 8 and adaptive slots (real Terraform, as log-latency)
+                                  options: --plans N (60 per mode)  --burn N (200: thousands of hashes per plan)
+                                           --rounds N (1)  --terraform PATH
+                  claims          claims/s and claim latency: simulated agents pulling 5,000 queued plans through the API
+                                  vs a raw SKIP LOCKED loop on as many connections, same durable PostgreSQL
+                                  options: --tasks N (5000)  --pullers N (50)  --rounds N (2 per mode)
+                  startup         server start to /readyz (existing and fresh store) vs the embedded PostgreSQL alone and
+                                  the JVM with the CLI, each a fresh process as ./iac starts it
+                                  options: --rounds N (5 per mode)
 
                   fairness        organisation B's queue-to-start beside A's backlog, fair scheduling vs FIFO, and
                                   the claim throughput of both

@@ -158,7 +158,7 @@ public final class LogLatencyBench {
         BenchmarkDoc.publish(o.doc(), NAME, render(runs, o, Duration.between(started, Instant.now()), loadAtStart));
     }
 
-    private static Path findTerraform() {
+    static Path findTerraform() {
         return Stream.concat(
                         Stream.of(System.getenv().getOrDefault("PATH", "").split(":"))
                                 .filter(p -> !p.isEmpty())

@@ -158,7 +158,7 @@ public final class DevCommand implements Callable<Integer> {
                 "");
     }
 
-    /** Three commands that work as printed from the current directory, flags added only where defaults would miss. */
+    /** The tour's commands, which work as printed from the current directory, flags added only where defaults would miss. */
     List<String> tryThis(URI baseUrl, Path adminToken, Path example) {
         String iac = launcher();
         List<String> flags = new ArrayList<>();
@@ -174,9 +174,13 @@ public final class DevCommand implements Callable<Integer> {
             flags.add("--token-file " + shown(adminToken));
         }
         String common = flags.isEmpty() ? "" : " " + String.join(" ", flags);
+        // The dev server's workspaces are created without auto-apply (the server's default), so the plan_apply stops
+        // planned: the first follow ends there (exit 6), the confirm queues its apply, the second follow shows it.
         return List.of(
                 "ID=$(" + iac + " task create --workspace demo --action plan_apply --config " + shown(example) + common
                         + ")",
+                iac + " logs \"$ID\" --follow" + common + "    # stops after the plan: it waits for confirmation",
+                iac + " task confirm \"$ID\"" + common,
                 iac + " logs \"$ID\" --follow" + common,
                 iac + " state show demo" + common);
     }

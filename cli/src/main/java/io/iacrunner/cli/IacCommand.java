@@ -19,6 +19,7 @@ import picocli.CommandLine.Spec;
             StateCommand.class,
             WorkspaceCommand.class,
             VarCommand.class,
+            NotifyCommand.class,
             TokenCommand.class,
             AuditCommand.class,
             PoolCommand.class,

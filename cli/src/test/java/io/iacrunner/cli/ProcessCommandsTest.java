@@ -391,6 +391,8 @@ class ProcessCommandsTest {
         assertThat(lines)
                 .containsExactly(
                         "ID=$(./iac task create --workspace demo --action plan_apply --config .iac-data/examples/hello.tf.json)",
+                        "./iac logs \"$ID\" --follow    # stops after the plan: it waits for confirmation",
+                        "./iac task confirm \"$ID\"",
                         "./iac logs \"$ID\" --follow",
                         "./iac state show demo");
     }
@@ -407,6 +409,9 @@ class ProcessCommandsTest {
                         "ID=$(/opt/iac-runner/iac task create --workspace demo --action plan_apply"
                                 + " --config '/tmp/my data/examples/hello.tf.json'"
                                 + " --server http://127.0.0.1:18080 --token-file '/tmp/my data/admin.token')",
+                        "/opt/iac-runner/iac logs \"$ID\" --follow --server http://127.0.0.1:18080 --token-file '/tmp/my data/admin.token'"
+                                + "    # stops after the plan: it waits for confirmation",
+                        "/opt/iac-runner/iac task confirm \"$ID\" --server http://127.0.0.1:18080 --token-file '/tmp/my data/admin.token'",
                         "/opt/iac-runner/iac logs \"$ID\" --follow --server http://127.0.0.1:18080 --token-file '/tmp/my data/admin.token'",
                         "/opt/iac-runner/iac state show demo --server http://127.0.0.1:18080 --token-file '/tmp/my data/admin.token'");
     }
@@ -467,6 +472,15 @@ class ProcessCommandsTest {
         CliRun badEnv = CliRun.run(Map.of("IAC_SHUTDOWN_GRACE", "soon"), dir, "server");
         assertThat(badEnv.exit()).isEqualTo(2);
         assertThat(badEnv.err()).contains("IAC_SHUTDOWN_GRACE").contains("soon");
+
+        CliRun badBlock = CliRun.run(Map.of("IAC_NOTIFY_ALLOW", "127.0.0.0/8,intranet.example"), dir, "server");
+        assertThat(badBlock.exit()).isEqualTo(2);
+        assertThat(badBlock.err()).contains("IAC_NOTIFY_ALLOW").contains("not an address block: 'intranet.example'");
+        assertThat(parse(ServerCommand.class, Map.of(), "server", "--notify-allow", "127.0.0.0/8, fd00::/8")
+                        .config()
+                        .notifyAllow())
+                .extracting(Object::toString)
+                .containsExactly("127.0.0.0/8", "fd00:0:0:0:0:0:0:0/8");
 
         Files.writeString(dir.resolve("bad.properties"), "log-format=xml\n");
         CliRun badFile = CliRun.run(dir, "server", "--config", "bad.properties");

@@ -147,6 +147,21 @@ class AgentCrashTest {
             assertThat(done.logComplete()).isTrue();
             String log = E2eHarness.plain(system.logText(plan));
             assertThat(log).contains("Plan: 1 to add").doesNotContain("slow-plan-terraform");
+
+            // Both attempts stay readable, each whole: through the CLI and the API.
+            E2eHarness.CliResult first = system.cli("logs", plan, "--attempt", "1");
+            assertThat(first.exit()).as(first.err()).isZero();
+            assertThat(first.out())
+                    .contains("slow-plan-terraform: plan starts in 20 s")
+                    .doesNotContain("Plan: 1 to add");
+            assertThat(system.server.admin().getText(ApiPaths.fill(ApiPaths.TASK_LOG_TEXT, plan) + "?attempt=1"))
+                    .contains("slow-plan-terraform: plan starts in 20 s")
+                    .doesNotContain("Plan: 1 to add");
+            E2eHarness.CliResult second = system.cli("logs", plan, "--attempt", "2");
+            assertThat(second.exit()).as(second.err()).isZero();
+            assertThat(E2eHarness.plain(second.out()))
+                    .contains("Plan: 1 to add")
+                    .doesNotContain("slow-plan-terraform");
         }
     }
 }

@@ -14,7 +14,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The seed's concurrency rules on one agent, judged from the recorded start and finish times of real runs. */
+/**
+ * The seed's concurrency rules on one agent, judged from the recorded start and finish times of real runs: a pool's
+ * plan limit, and a plan_apply alone or (with {@code allow_apply_concurrent}) beside plans.
+ */
 class PlanConcurrencyTest {
     @TempDir
     Path dir;
@@ -60,6 +63,40 @@ class PlanConcurrencyTest {
                             .isFalse();
                 }
             }
+        }
+    }
+
+    @Test
+    void withApplyConcurrentPlansRunBesideAnApplyOnTheSameAgent() throws Exception {
+        try (E2eHarness system = new E2eHarness(dir)) {
+            system.server.setPool("default-pool", 2, true);
+            // An apply that prints for about 6 s, queued first so it is claimed first; then plans that end in seconds.
+            String apply = system.createTask("beside-apply", "plan_apply", E2eHarness.printingConfig(20, "0.3"));
+            List<String> plans = new ArrayList<>();
+            String plan = E2eHarness.printingConfig(3, null);
+            for (int i = 0; i < 3; i++) plans.add(system.createTask("beside-plan-" + i, "plan", plan));
+
+            system.startAgent("beside");
+            List<String> ids = new ArrayList<>(plans);
+            ids.add(apply);
+            await().atMost(Duration.ofMinutes(3))
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(() -> ids.stream().allMatch(id -> status(system, id).isTerminal()));
+
+            TaskView applied = system.show(apply);
+            assertThat(applied.status()).isEqualTo(TaskStatus.SUCCEEDED);
+            List<TaskView> planned = new ArrayList<>();
+            for (String id : plans) planned.add(system.show(id));
+            assertThat(planned).allSatisfy(t -> {
+                assertThat(t.status()).as(t.taskId()).isEqualTo(TaskStatus.SUCCEEDED);
+                assertThat(t.agentId()).isEqualTo(applied.agentId());
+            });
+            assertThat(planned)
+                    .as("plans ran on the apply's agent while it applied")
+                    .anySatisfy(t -> assertThat(overlaps(applied, t)).isTrue());
+            assertThat(maxOverlap(planned))
+                    .as("still at most max_plan_concurrency=2 plans")
+                    .isLessThanOrEqualTo(2);
         }
     }
 

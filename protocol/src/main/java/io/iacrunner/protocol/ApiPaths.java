@@ -62,6 +62,15 @@ public final class ApiPaths {
     public static final String WORKSPACE = PREFIX + "/workspaces/{workspace_id}";
     public static final String WORKSPACE_VARIABLES = PREFIX + "/workspaces/{workspace_id}/variables";
     public static final String WORKSPACE_VARIABLE = PREFIX + "/workspaces/{workspace_id}/variables/{name}";
+    /** A workspace's webhook destinations (POST adds one, GET lists them). */
+    public static final String WORKSPACE_NOTIFICATIONS = PREFIX + "/workspaces/{workspace_id}/notifications";
+
+    public static final String WORKSPACE_NOTIFICATION =
+            PREFIX + "/workspaces/{workspace_id}/notifications/{destination_id}";
+    /** The delivery log of a workspace's notifications, newest first. */
+    public static final String WORKSPACE_NOTIFICATION_DELIVERIES =
+            PREFIX + "/workspaces/{workspace_id}/notification-deliveries";
+
     public static final String WORKSPACE_UNLOCK = PREFIX + "/workspaces/{workspace_id}/unlock";
     public static final String WORKSPACE_STATE = PREFIX + "/workspaces/{workspace_id}/state";
     public static final String WORKSPACE_STATE_VERSIONS = PREFIX + "/workspaces/{workspace_id}/state/versions";

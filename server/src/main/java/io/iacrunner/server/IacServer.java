@@ -25,6 +25,8 @@ import io.iacrunner.server.logs.LogService;
 import io.iacrunner.server.logs.LogStore;
 import io.iacrunner.server.logs.LogViewer;
 import io.iacrunner.server.logs.ViewerRegistry;
+import io.iacrunner.server.notifications.NotificationRoutes;
+import io.iacrunner.server.notifications.Notifications;
 import io.iacrunner.server.ops.Drain;
 import io.iacrunner.server.ops.Metrics;
 import io.iacrunner.server.ops.OpsRoutes;
@@ -58,6 +60,7 @@ import io.iacrunner.server.tasks.TaskStore;
 import io.iacrunner.server.tfapi.TerraformCloudRoutes;
 import io.iacrunner.server.tokens.TokenRoutes;
 import io.iacrunner.server.util.Signals;
+import io.iacrunner.server.util.StartupTimeline;
 import io.iacrunner.server.util.StoreClock;
 import io.iacrunner.server.variables.VariableRoutes;
 import io.iacrunner.server.variables.VariableService;
@@ -103,6 +106,7 @@ public final class IacServer implements AutoCloseable {
     private final LeaseMonitor leases;
     private final LogRetention retention;
     private final PlanRetention planRetention;
+    private final Notifications notifications;
     private final CredentialFiles credentials;
     private final ServerConfig config;
     private final String replicaId;
@@ -120,6 +124,7 @@ public final class IacServer implements AutoCloseable {
             LeaseMonitor leases,
             LogRetention retention,
             PlanRetention planRetention,
+            Notifications notifications,
             CredentialFiles credentials,
             ServerConfig config,
             String replicaId,
@@ -136,6 +141,7 @@ public final class IacServer implements AutoCloseable {
         this.leases = leases;
         this.retention = retention;
         this.planRetention = planRetention;
+        this.notifications = notifications;
         this.credentials = credentials;
         this.config = config;
         this.replicaId = replicaId;
@@ -174,6 +180,7 @@ public final class IacServer implements AutoCloseable {
             throw new UncheckedIOException(
                     "cannot create the data dir " + config.dataDir().toAbsolutePath(), e);
         }
+        StartupTimeline timeline = new StartupTimeline();
         String replicaId = newReplicaId();
         Metrics metrics = new Metrics();
         Database database;
@@ -181,7 +188,8 @@ public final class IacServer implements AutoCloseable {
             database = Database.open(
                     config,
                     metrics.registry(),
-                    reason -> Thread.ofPlatform().name("iac-fatal").start(() -> fatal.accept(reason)));
+                    reason -> Thread.ofPlatform().name("iac-fatal").start(() -> fatal.accept(reason)),
+                    timeline);
         } catch (RuntimeException e) {
             metrics.close();
             throw e;
@@ -190,6 +198,7 @@ public final class IacServer implements AutoCloseable {
         LeaseMonitor leases = null;
         LogRetention retention = null;
         PlanRetention planRetention = null;
+        Notifications notifications = null;
         try {
             relay = config.redisConfigured()
                     ? RedisRelay.start(config.redisUrl(), config.redisPrefix(), replicaId, metrics.registry())
@@ -210,15 +219,31 @@ public final class IacServer implements AutoCloseable {
                     ? SecretsKeyFile.load(config.dataDir().resolve(SecretsKeyFile.DEFAULT_NAME), true)
                     : SecretsKeyFile.load(config.secretsKeyFile(), false);
             SecretsKeyCheck.require(jdbi, secretBox);
+            timeline.mark("keys");
             SealedJson sealed = new SealedJson(secretBox);
-            TaskStore taskStore =
-                    new TaskStore(jdbi, config.maxLogBytes(), sealed, storeClock, new TaskMetrics(metrics.registry()));
+            WorkspaceStore workspaceStore = new WorkspaceStore(jdbi, config.autoApplyDefault());
+            notifications = Notifications.start(
+                    jdbi,
+                    secretBox,
+                    workspaceStore,
+                    config.notifyAllow(),
+                    clock,
+                    storeClock,
+                    database.availability(),
+                    metrics.registry(),
+                    Duration.ofSeconds(1));
+            TaskStore taskStore = new TaskStore(
+                    jdbi,
+                    config.maxLogBytes(),
+                    sealed,
+                    storeClock,
+                    new TaskMetrics(metrics.registry()),
+                    notifications.events());
             int upgraded = StoreUpgrades.once(jdbi, "seal-legacy-task-variables", taskStore::sealLegacySecrets);
             if (upgraded > 0)
                 log.info("sealed the sensitive variables of {} tasks queued before they were kept sealed", upgraded);
             PoolStore poolStore = new PoolStore(jdbi);
             LogStore logStore = new LogStore(jdbi);
-            WorkspaceStore workspaceStore = new WorkspaceStore(jdbi, config.autoApplyDefault());
             PlanStore planStore = new PlanStore(jdbi, secretBox, storeClock);
             ViewerRegistry viewers = new ViewerRegistry(relay.presence());
             LogService logService = new LogService(taskStore, logStore, taskSignals, viewers, metrics.registry());
@@ -303,6 +328,7 @@ public final class IacServer implements AutoCloseable {
                             audit),
                     new TerraformCloudRoutes(),
                     new VariableRoutes(auth, variableService),
+                    new NotificationRoutes(auth, notifications.service(), audit),
                     new PoolRoutes(auth, new PoolService(poolStore, apiTokens), audit, tokenIssues, orgService),
                     new AuditRoutes(auth, audit));
             HttpApi http = new HttpApi(api, drain, audit, store);
@@ -312,8 +338,10 @@ public final class IacServer implements AutoCloseable {
                 retention = new LogRetention(jdbi, config.logRetention(), storeClock, store)
                         .start(half.compareTo(Duration.ofHours(1)) < 0 ? half : Duration.ofHours(1));
             }
+            timeline.mark("services");
             Javalin javalin =
                     http.create(config.host(), config.port(), config.tls()).start();
+            timeline.mark("http");
             IacServer server = new IacServer(
                     metrics,
                     relay,
@@ -326,16 +354,18 @@ public final class IacServer implements AutoCloseable {
                     leases,
                     retention,
                     planRetention,
+                    notifications,
                     credentials,
                     config,
                     replicaId,
                     taskStore);
             log.info(
-                    "iac-runner server {} listening on {} (schema version {}, {})",
+                    "iac-runner server {} listening on {} (schema version {}, {}), started in {}",
                     replicaId,
                     server.baseUrl(),
                     database.schemaVersion(),
-                    config.redisConfigured() ? "replicas through Redis" : "one replica");
+                    config.redisConfigured() ? "replicas through Redis" : "one replica",
+                    timeline.summary());
             log.info("admin token: {}", credentials.adminToken());
             log.info("agent token (pool default-pool): {}", credentials.agentToken());
             log.info("secrets key id: {}", secretBox.keyId());
@@ -344,6 +374,7 @@ public final class IacServer implements AutoCloseable {
             if (leases != null) leases.close();
             if (retention != null) retention.close();
             if (planRetention != null) planRetention.close();
+            if (notifications != null) notifications.close();
             if (relay != null) relay.close();
             database.close();
             metrics.close();
@@ -417,6 +448,11 @@ public final class IacServer implements AutoCloseable {
         return planRetention;
     }
 
+    /** Webhook notifications: the deliverer runs by itself every second; tests step a round by hand. */
+    public Notifications notifications() {
+        return notifications;
+    }
+
     /** Log retention (null when logs are kept forever); tests step it by hand. */
     public LogRetention retention() {
         return retention;
@@ -446,6 +482,7 @@ public final class IacServer implements AutoCloseable {
         leases.close();
         if (retention != null) retention.close();
         planRetention.close();
+        notifications.close();
         relay.close();
         database.close();
         metrics.close();

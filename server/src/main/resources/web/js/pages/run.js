@@ -1,6 +1,7 @@
 import { ApiError, api, seg } from '../api.js';
 import { errorBox, fmtDuration, h, statusBadge, timeEl } from '../dom.js';
 import { LogStream } from '../logstream.js';
+import { attemptChoices } from '../logseq.js';
 import { LogView } from '../logview.js';
 import { session } from '../session.js';
 import { isDone } from './runs.js';
@@ -31,9 +32,15 @@ export function runPage(main, page, taskId) {
   const followBox = h('input', { type: 'checkbox', id: 'follow', checked: true });
   const view = new LogView((on) => { followBox.checked = on; });
   followBox.addEventListener('change', () => view.setFollow(followBox.checked));
-  const download = h('button', { type: 'button', onclick: () => api.download(`/tasks/${seg(taskId)}/logs.txt`, `${taskId}.log`).catch(showError) }, 'Download log');
+  // Which attempt's log is shown: 0 follows the current one; an earlier attempt (its agent lost) stays readable.
+  let shownAttempt = 0;
+  const attemptPicker = h('select', { id: 'log-attempt', 'aria-label': 'Attempt shown', hidden: true,
+    onchange: () => showAttempt(Number(attemptPicker.value)) });
+  const download = h('button', { type: 'button', onclick: () => api.download(
+    `/tasks/${seg(taskId)}/logs.txt${shownAttempt ? `?attempt=${shownAttempt}` : ''}`,
+    `${taskId}${shownAttempt ? `.a${shownAttempt}` : ''}.log`).catch(showError) }, 'Download log');
   const toolbar = h('div', { class: 'log-toolbar' },
-    h('h2', { id: 'log-title' }, 'Log'), connection, lineCount,
+    h('h2', { id: 'log-title' }, 'Log'), attemptPicker, connection, lineCount,
     h('label', { for: 'follow' }, followBox, ' Follow the end'), download);
   view.element.setAttribute('aria-labelledby', 'log-title');
   main.append(crumbs, heading, errors, details, actions, plan, h('section', { class: 'log' }, toolbar, view.element));
@@ -49,7 +56,7 @@ export function runPage(main, page, taskId) {
     }
   };
 
-  const openStream = () => new LogStream(taskId, {
+  const openStream = (pinned = 0) => new LogStream(taskId, {
     onLines: (lines) => {
       view.append(lines);
       lineCount.textContent = `${view.texts.length.toLocaleString('en')} lines`;
@@ -57,18 +64,38 @@ export function runPage(main, page, taskId) {
     onNewAttempt: (attempt) => {
       view.clear();
       errors.replaceChildren(h('p', { class: 'notice', role: 'status' },
-        `The run's agent was lost; attempt ${attempt} started again and its log is shown from its first line.`));
+        `The run's agent was lost; attempt ${attempt} started again and its log is shown from its first line`
+        + ' (the earlier attempts\' logs stay readable: pick one above the log).'));
     },
     onEnd: () => refresh(),
     onState: (state, detail) => {
       connection.textContent = STATE_TEXT[state] + (detail && state !== 'live' ? ` (${detail})` : '');
       connection.dataset.state = state;
     },
-  });
+  }, pinned);
   let stream = openStream();
   stream.start();
   view.element.iacStream = stream;
   page.onLeave(() => stream.stop());
+
+  function showAttempt(n) {
+    shownAttempt = n;
+    stream.stop();
+    view.clear();
+    lineCount.textContent = '';
+    stream = openStream(n);
+    view.element.iacStream = stream;
+    stream.start();
+  }
+
+  /** The picker lists the task's attempts once there is more than one; the choice made stays. */
+  function showAttemptPicker(t) {
+    const choices = attemptChoices(t.attempt);
+    attemptPicker.hidden = choices.length === 0;
+    if (attemptPicker.options.length === choices.length) return;
+    attemptPicker.replaceChildren(...choices.map((c) => h('option', { value: String(c.value) }, c.label)));
+    attemptPicker.value = String(shownAttempt);
+  }
 
   // Status, phase and timestamps come from the task itself; the stream only carries lines.
   page.every(2000, async () => {
@@ -131,6 +158,7 @@ export function runPage(main, page, taskId) {
         + (t.log_incomplete_reason ? `; incomplete: ${t.log_incomplete_reason}` : ''))));
     showPlan(t.plan_summary);
     showActions(t);
+    showAttemptPicker(t);
   }
 
   function showPlan(summary) {
@@ -189,11 +217,8 @@ export function runPage(main, page, taskId) {
       show(task);
       if (verdict === 'confirm') {
         // The apply is a new attempt with a log of its own: follow it.
-        stream.stop();
-        view.clear();
-        stream = openStream();
-        view.element.iacStream = stream;
-        stream.start();
+        attemptPicker.value = '0';
+        showAttempt(0);
       }
     } catch (e) {
       showError(e);

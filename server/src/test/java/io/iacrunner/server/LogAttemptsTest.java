@@ -18,13 +18,19 @@ import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskResult;
 import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
+import io.iacrunner.protocol.ViewerFrame;
+import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.settings.ServerConfig;
 import io.iacrunner.server.testing.TestServer;
+import io.iacrunner.server.testing.WsFrames;
+import java.net.URI;
+import java.net.http.HttpClient;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,8 +56,9 @@ class LogAttemptsTest {
     }
 
     @Test
-    void aTaskRetriedAfterItsAgentWasLostShowsBothAttemptsLogsEachComplete() {
+    void aTaskRetriedAfterItsAgentWasLostShowsBothAttemptsLogsEachComplete() throws Exception {
         Map<String, String> labels = server.ownPool("retried");
+        var before = server.metrics();
         var lost = server.registerAgentInPool("lost", "retried");
         var next = server.registerAgentInPool("next", "retried");
         String taskId = server.queuePlan("retried", labels).taskId();
@@ -65,6 +72,13 @@ class LogAttemptsTest {
         TaskAssignment second = claim(next);
         assertThat(second.attempt()).isEqualTo(2);
         upload(next, second, "second attempt", 2);
+        assertThat(server.metrics().value(RETRIES_WAITED)
+                        - before.find(RETRIES_WAITED).orElse(0.0))
+                .as("the retry's wait counts, labelled as the second attempt")
+                .isEqualTo(1);
+        // While attempt 2 runs, a viewer asking for attempt 1 gets its whole log and the end at once.
+        assertThat(viewed(taskId, "&attempt=1"))
+                .containsExactly("first attempt 0", "first attempt 1", "first attempt 2");
         next.job(second)
                 .post(
                         ApiPaths.fill(ApiPaths.TASK_RESULT, taskId),
@@ -79,6 +93,14 @@ class LogAttemptsTest {
                 .containsExactly("second attempt 0", "second attempt 1");
         assertThat(server.admin().getText(ApiPaths.fill(ApiPaths.TASK_LOG_TEXT, taskId) + "?attempt=1"))
                 .isEqualTo("first attempt 0\nfirst attempt 1\nfirst attempt 2\n");
+        assertThat(viewed(taskId, "&attempt=2")).containsExactly("second attempt 0", "second attempt 1");
+        assertThat(viewed(taskId, "")).containsExactly("second attempt 0", "second attempt 1");
+        for (String bad : List.of("&attempt=3", "&attempt=x")) {
+            WsFrames refused = new WsFrames();
+            open(taskId, bad, refused);
+            assertThat(refused.closed.get(10, TimeUnit.SECONDS)).isEqualTo(4400);
+            assertThat(refused.all()).contains(bad.equals("&attempt=x") ? "invalid_attempt" : "attempts 1 to 2");
+        }
         for (String bad : List.of("?attempt=3", "?attempt=-1")) {
             assertThatThrownBy(() -> page(taskId, bad)).isInstanceOfSatisfying(ApiException.class, e -> {
                 assertThat(e.status()).isEqualTo(400);
@@ -86,6 +108,33 @@ class LogAttemptsTest {
                 assertThat(e.getMessage()).contains("attempts 1 to 2");
             });
         }
+    }
+
+    private static final String RETRIES_WAITED = "iac_queue_to_start_seconds_count{attempt=\"2\"}";
+
+    /** The lines a live viewer ({@code /ws/logs}) of the task is sent until the end frame. */
+    private static List<String> viewed(String taskId, String query) throws Exception {
+        WsFrames frames = new WsFrames();
+        open(taskId, query, frames);
+        List<String> lines = new ArrayList<>();
+        while (true) {
+            ViewerFrame frame = WireJson.lenient().readValue(frames.next(), ViewerFrame.class);
+            if (ViewerFrame.END.equals(frame.type())) break;
+            frame.lines().forEach(l -> lines.add(l.line()));
+        }
+        assertThat(frames.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1000);
+        return lines;
+    }
+
+    private static void open(String taskId, String query, WsFrames frames) {
+        HttpClient.newHttpClient()
+                .newWebSocketBuilder()
+                .header("Authorization", "Bearer " + server.adminToken())
+                .buildAsync(
+                        URI.create("ws://" + server.baseUrl().getRawAuthority() + ApiPaths.WS_VIEWER + "?task_id="
+                                + taskId + "&offset=0" + query),
+                        frames)
+                .join();
     }
 
     private static TaskAssignment claim(TestServer.RegisteredAgent agent) {

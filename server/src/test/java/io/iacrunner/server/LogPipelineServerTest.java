@@ -264,6 +264,49 @@ class LogPipelineServerTest {
         assertThat(page.lines()).extracting(LogLine::line).containsExactly("a", "b", "c");
     }
 
+    /**
+     * The agent sends batches ahead of their acks: the server stores them (several in one transaction when they
+     * wait together), acks each in order, and a gap among them is refused only after the acks of those before it;
+     * nothing after the refusal is stored.
+     */
+    @Test
+    void batchesSentAheadAreAckedInOrderAndAGapAmongThemIsRefusedAfterTheAcksBeforeIt() throws Exception {
+        Claimed c = claim("ws-agent-ahead", null, null);
+        int attempt = c.task().attempt();
+        String path = ApiPaths.WS_AGENT_LOGS + "?task_id=" + c.task().taskId() + "&attempt=" + attempt;
+        WsFrames frames = new WsFrames();
+        WebSocket ws = open(path, c.task().jobToken(), frames);
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < 2_000; i++) texts.add("line " + i);
+        List<LogLine> all = lines(texts);
+        for (int first = 0; first < 1_500; first += 100) {
+            ws.sendText(
+                            WireJson.lenient()
+                                    .writeValueAsString(new LogBatch(attempt, first, all.subList(first, first + 100))),
+                            true)
+                    .join();
+        }
+        ws.sendText(
+                        WireJson.lenient().writeValueAsString(new LogBatch(attempt, 1_700, all.subList(1_700, 1_800))),
+                        true)
+                .join();
+        ws.sendText(
+                        WireJson.lenient().writeValueAsString(new LogBatch(attempt, 1_500, all.subList(1_500, 1_600))),
+                        true)
+                .join();
+
+        for (int end = 100; end <= 1_500; end += 100) {
+            assertThat(WireJson.lenient().readValue(frames.next(), LogAck.class).committedLines())
+                    .isEqualTo(end);
+        }
+        assertThat(frames.next()).contains("log_gap").contains("resend from seq 1500");
+        assertThat(frames.closed.get(10, TimeUnit.SECONDS)).isEqualTo(4409);
+        LogPage page =
+                server.admin().get(ApiPaths.fill(ApiPaths.TASK_LOGS, c.task().taskId()) + "?limit=5000", LogPage.class);
+        assertThat(page.lines()).extracting(LogLine::line).containsExactlyElementsOf(texts.subList(0, 1_500));
+        assertThat(page.lines()).extracting(LogLine::seq).doesNotHaveDuplicates();
+    }
+
     /** A reply lost after the commit makes the agent send the same thing again: it is answered, not refused. */
     @Test
     void aStateUploadOrResultRepeatedAfterALostReplyIsAnsweredAsTheFirstAndChangesNothing() throws Exception {

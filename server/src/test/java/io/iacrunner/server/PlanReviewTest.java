@@ -327,6 +327,25 @@ class PlanReviewTest {
     }
 
     @Test
+    void aReviewCommentOverFourThousandCharactersIsRefusedAndChangesNothing() {
+        Workspace ws = Workspace.fresh("comment");
+        TaskView created = ws.queue(TaskAction.PLAN_APPLY);
+        planned(ws, "bundle".getBytes(StandardCharsets.UTF_8));
+        String tooLong = "x".repeat(4_001);
+        assertRefused(
+                () -> review(server.admin(), ApiPaths.TASK_CONFIRM, created.taskId(), tooLong), 400, "invalid_comment");
+        assertRefused(
+                () -> review(server.admin(), ApiPaths.TASK_DISCARD, created.taskId(), tooLong), 400, "invalid_comment");
+        TaskView after = task(created.taskId());
+        assertThat(after.status()).isEqualTo(TaskStatus.PLANNED);
+        assertThat(after.reviewedBy()).isNull();
+        assertThat(review(server.admin(), ApiPaths.TASK_DISCARD, created.taskId(), "x".repeat(4_000))
+                        .status())
+                .as("exactly the limit is fine")
+                .isEqualTo(TaskStatus.DISCARDED);
+    }
+
+    @Test
     void autoApplyIsAWorkspaceSettingAndADestroyWaitsWhateverItSays() {
         Workspace ws = Workspace.fresh("auto");
         WorkspaceView on = server.admin()

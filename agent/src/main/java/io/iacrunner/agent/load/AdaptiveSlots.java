@@ -8,7 +8,9 @@ import java.util.Locale;
  * load is low and every slot is in use they grow by one per reading. Between the two thresholds they stay. Two rules
  * keep it from swinging: after a cut it grows again only after {@link #HOLD_AFTER_CUT} calm readings, and it cuts
  * again only once the plans running have come down to the slots it last set (plans are never stopped to adapt, so
- * the load of a cut shows only as those plans end). Slots stay between 1 and the cap (the pool's
+ * the load of a cut shows only as those plans end), and it grows only if one more plan, needing as much memory as the
+ * most a plan has been seen to need, would still leave the reserve (a plan just started has not reached its peak yet,
+ * so the memory left at a reading overstates the room). Slots stay between 1 and the cap (the pool's
  * {@code max_plan_concurrency}, lowered by {@code --max-plans}). Not thread-safe: one loop steps it.
  */
 public final class AdaptiveSlots {
@@ -30,6 +32,10 @@ public final class AdaptiveSlots {
     private int slots;
     private int hold;
     private String reason = "starting";
+    /** Memory in use while no plan ran (the agent itself, and whatever else shares its limit): the least seen. */
+    private long baseline = -1;
+    /** The most memory one plan has been seen to need: the largest (use − baseline) / plans running so far. */
+    private long perPlan;
 
     /** @param initial the slots before the first reading (clamped to the cap then) */
     public AdaptiveSlots(int initial) {
@@ -49,6 +55,7 @@ public final class AdaptiveSlots {
             return slots = 0;
         }
         slots = Math.clamp(slots, 1, cap);
+        learnMemory(load, plansRunning);
         String pressure = pressure(load);
         if (pressure != null) {
             reason = pressure;
@@ -63,8 +70,32 @@ public final class AdaptiveSlots {
             hold--;
             return slots;
         }
-        if (calm(load) && plansRunning >= slots && slots < cap) slots++;
+        if (calm(load) && plansRunning >= slots && slots < cap) {
+            if (roomForOneMore(load, plansRunning)) {
+                slots++;
+            } else {
+                reason += String.format(Locale.ROOT, ", no room for a plan of %.1f GiB", perPlan / (double) (1L << 30));
+            }
+        }
         return slots;
+    }
+
+    private void learnMemory(Load load, int plansRunning) {
+        if (load.memLimit() <= 0) return;
+        long used = load.memLimit() - load.memAvailable();
+        if (plansRunning == 0) {
+            baseline = baseline < 0 ? used : Math.min(baseline, used);
+        } else {
+            perPlan = Math.max(perPlan, (used - Math.max(0, baseline)) / plansRunning);
+        }
+    }
+
+    /** Whether the plans running, each at the most a plan has needed, and one more would leave the reserve. */
+    private boolean roomForOneMore(Load load, int plansRunning) {
+        if (load.memLimit() <= 0 || perPlan == 0) return true;
+        long used = load.memLimit() - load.memAvailable();
+        long projected = Math.max(used, Math.max(0, baseline) + perPlan * plansRunning) + perPlan;
+        return load.memLimit() - projected >= reserve(load);
     }
 
     public int slots() {

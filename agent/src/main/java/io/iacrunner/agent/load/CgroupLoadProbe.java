@@ -9,17 +9,34 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * Reads the load from the kernel, container first: in a cgroup v2 with limits ({@code cpu.max}, {@code memory.max})
- * those limits are what the agent has, whatever the host's size; without a limit (or outside a cgroup v2) the machine's
- * figures from {@code /proc} count. Files: {@code cpu.max}, {@code cpu.stat} ({@code usage_usec}), {@code cpu.pressure},
- * {@code memory.max}, {@code memory.current}, {@code memory.stat} ({@code inactive_file}: page cache the kernel drops
- * before it kills anything); {@code /proc/stat}, {@code /proc/pressure/cpu}, {@code /proc/meminfo}. A file that is
- * missing or unreadable counts as "no such limit", never as an error: the agent then runs as without adaptation would.
+ * Reads the load from the kernel, container first: in a cgroup with limits those limits are what the agent has,
+ * whatever the host's size; without a limit (or outside a cgroup) the machine's figures from {@code /proc} count.
+ * Files of a cgroup v2: {@code cpu.max}, {@code cpu.stat} ({@code usage_usec}), {@code cpu.pressure}, {@code
+ * memory.max}, {@code memory.current}, {@code memory.stat} ({@code inactive_file}: page cache the kernel drops before
+ * it kills anything). On a host with cgroup v1 controllers (alone, or beside a v2 hierarchy without them: "hybrid"),
+ * what v2 lacks is read from v1: {@code memory.limit_in_bytes}, {@code memory.usage_in_bytes}, {@code memory.stat}
+ * ({@code total_inactive_file}), {@code cpu.cfs_quota_us} and {@code cpu.cfs_period_us}, {@code cpuacct.usage} (ns).
+ * Then {@code /proc/stat}, {@code /proc/pressure/cpu}, {@code /proc/meminfo}. A file that is missing or unreadable
+ * counts as "no such limit", never as an error: the agent then runs as without adaptation would.
  */
 public final class CgroupLoadProbe implements LoadProbe {
     private static final Path SYS_CGROUP = Path.of("/sys/fs/cgroup");
+    /** A v1 memory limit this high is the kernel's "no limit" (a page-rounded {@code Long.MAX_VALUE}). */
+    private static final long V1_UNLIMITED = 1L << 62;
+
+    /**
+     * The agent's cgroup v1 controller directories, each null where that controller is not mounted as v1.
+     *
+     * @param memory the memory controller's directory
+     * @param cpu the cpu controller's (quota and period)
+     * @param cpuacct the cpuacct controller's (usage)
+     */
+    public record V1(Path memory, Path cpu, Path cpuacct) {
+        static final V1 NONE = new V1(null, null, null);
+    }
 
     private final Path cgroup;
+    private final V1 v1;
     private final Path proc;
     private final AgentClock clock;
     private final int hostCpus;
@@ -34,30 +51,77 @@ public final class CgroupLoadProbe implements LoadProbe {
      * @param hostCpus the CPUs the agent may use when no quota says otherwise
      */
     public CgroupLoadProbe(Path cgroup, Path proc, AgentClock clock, int hostCpus) {
+        this(cgroup, V1.NONE, proc, clock, hostCpus);
+    }
+
+    /**
+     * @param cgroup the agent's cgroup v2 directory, or null
+     * @param v1 its cgroup v1 controllers' directories: what the v2 directory lacks is read there
+     */
+    public CgroupLoadProbe(Path cgroup, V1 v1, Path proc, AgentClock clock, int hostCpus) {
         this.cgroup = cgroup;
+        this.v1 = v1;
         this.proc = proc;
         this.clock = clock;
         this.hostCpus = Math.max(1, hostCpus);
     }
 
-    /** For the agent's own process: its cgroup v2 directory as {@code /proc/self/cgroup} names it. */
+    /** For the agent's own process: its cgroup directories as {@code /proc/self/cgroup} names them. */
     public static CgroupLoadProbe forThisProcess(AgentClock clock) {
-        Path proc = Path.of("/proc");
-        return new CgroupLoadProbe(
-                ownCgroup(proc).orElse(null), proc, clock, Runtime.getRuntime().availableProcessors());
+        return forProcess(
+                Path.of("/proc"), SYS_CGROUP, clock, Runtime.getRuntime().availableProcessors());
     }
 
-    /** The line {@code 0::/path} of a unified (v2) hierarchy; absent on a v1-only machine. */
-    static Optional<Path> ownCgroup(Path proc) {
-        for (String line : lines(proc.resolve("self/cgroup"))) {
-            if (line.startsWith("0::/")) {
-                Path dir = SYS_CGROUP.resolve(line.substring(4));
+    /** As {@link #forThisProcess}, with {@code /proc} and {@code /sys/fs/cgroup} where {@code proc} and {@code sys} are. */
+    static CgroupLoadProbe forProcess(Path proc, Path sys, AgentClock clock, int hostCpus) {
+        List<String> lines = lines(proc.resolve("self/cgroup"));
+        return new CgroupLoadProbe(ownCgroup(lines, sys).orElse(null), ownV1(lines, sys), proc, clock, hostCpus);
+    }
+
+    /**
+     * The line {@code 0::/path} of a unified (v2) hierarchy, mounted at {@code sys} itself or, on a hybrid host, at
+     * {@code sys/unified}; absent on a v1-only machine.
+     */
+    static Optional<Path> ownCgroup(List<String> lines, Path sys) {
+        for (String line : lines) {
+            if (!line.startsWith("0::/")) continue;
+            for (Path root : List.of(sys, sys.resolve("unified"))) {
+                Path dir = root.resolve(line.substring(4));
                 if (Files.isRegularFile(dir.resolve("cpu.stat")) || Files.isRegularFile(dir.resolve("memory.max"))) {
                     return Optional.of(dir);
                 }
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * The v1 controllers' directories from lines like {@code 4:memory:/path} or {@code 3:cpu,cpuacct:/path}. In a
+     * container the controller's mount often shows the container's own cgroup at its root, where the host's path does
+     * not exist: then the root is the agent's.
+     */
+    static V1 ownV1(List<String> lines, Path sys) {
+        Path memory = null;
+        Path cpu = null;
+        Path cpuacct = null;
+        for (String line : lines) {
+            String[] f = line.split(":", 3);
+            if (f.length < 3 || f[1].isEmpty() || !f[2].startsWith("/")) continue;
+            List<String> controllers = List.of(f[1].split(","));
+            String mount = f[1];
+            String rel = f[2].substring(1);
+            if (controllers.contains("memory")) memory = v1Dir(sys, mount, rel, "memory.limit_in_bytes");
+            if (controllers.contains("cpu")) cpu = v1Dir(sys, mount, rel, "cpu.cfs_quota_us");
+            if (controllers.contains("cpuacct")) cpuacct = v1Dir(sys, mount, rel, "cpuacct.usage");
+        }
+        return new V1(memory, cpu, cpuacct);
+    }
+
+    private static Path v1Dir(Path sys, String mount, String rel, String file) {
+        Path root = sys.resolve(mount);
+        Path dir = root.resolve(rel);
+        if (Files.isRegularFile(dir.resolve(file))) return dir;
+        return Files.isRegularFile(root.resolve(file)) ? root : null;
     }
 
     @Override
@@ -85,6 +149,10 @@ public final class CgroupLoadProbe implements LoadProbe {
         long at = clock.nanoTime();
         long waiting = pressureTotal();
         OptionalLong used = cgroup == null ? OptionalLong.empty() : keyed(cgroup.resolve("cpu.stat"), "usage_usec");
+        if (used.isEmpty() && v1.cpuacct() != null) {
+            OptionalLong nanos = number(v1.cpuacct().resolve("cpuacct.usage"));
+            if (nanos.isPresent()) used = OptionalLong.of(nanos.getAsLong() / 1000);
+        }
         if (used.isPresent()) {
             // The cgroup's usage against what its quota (or the host's CPUs) allows in the same wall time.
             long totalMicros = (long) (at / 1000 * cpus());
@@ -94,18 +162,26 @@ public final class CgroupLoadProbe implements LoadProbe {
         return new Sample(at, jiffies[0], jiffies[1], waiting);
     }
 
-    /** CPUs the quota allows ({@code cpu.max}: "quota period", or "max" for none), else the host's. */
+    /**
+     * CPUs the quota allows ({@code cpu.max}: "quota period", or "max" for none; in v1 {@code cpu.cfs_quota_us}, -1
+     * for none, over {@code cpu.cfs_period_us}), else the host's.
+     */
     double cpus() {
         List<String> max = cgroup == null ? List.of() : lines(cgroup.resolve("cpu.max"));
-        if (!max.isEmpty()) {
-            String[] parts = max.getFirst().trim().split("\\s+");
-            if (parts.length == 2 && !parts[0].equals("max")) {
-                try {
-                    double quota = Double.parseDouble(parts[0]) / Double.parseDouble(parts[1]);
-                    if (quota > 0) return Math.min(quota, hostCpus);
-                } catch (NumberFormatException e) {
-                    // Unreadable: as if there were no quota.
-                }
+        String[] parts = max.isEmpty() ? new String[0] : max.getFirst().trim().split("\\s+");
+        if (parts.length != 2 && v1.cpu() != null) {
+            OptionalLong quota = number(v1.cpu().resolve("cpu.cfs_quota_us"));
+            OptionalLong period = number(v1.cpu().resolve("cpu.cfs_period_us"));
+            if (quota.isPresent() && period.isPresent()) {
+                parts = new String[] {Long.toString(quota.getAsLong()), Long.toString(period.getAsLong())};
+            }
+        }
+        if (parts.length == 2 && !parts[0].equals("max")) {
+            try {
+                double quota = Double.parseDouble(parts[0]) / Double.parseDouble(parts[1]);
+                if (quota > 0) return Math.min(quota, hostCpus);
+            } catch (NumberFormatException e) {
+                // Unreadable: as if there were no quota.
             }
         }
         return hostCpus;
@@ -140,20 +216,34 @@ public final class CgroupLoadProbe implements LoadProbe {
         return -1;
     }
 
-    /** {available, limit} in bytes: the cgroup's when it has a limit, else the machine's. */
+    /** {available, limit} in bytes: the cgroup's when it has a limit (v2, else v1), else the machine's. */
     private long[] memory() {
         OptionalLong limit = cgroup == null ? OptionalLong.empty() : number(cgroup.resolve("memory.max"));
         OptionalLong current = cgroup == null ? OptionalLong.empty() : number(cgroup.resolve("memory.current"));
         if (limit.isPresent() && current.isPresent()) {
             long reclaimable =
                     keyed(cgroup.resolve("memory.stat"), "inactive_file").orElse(0);
-            long used = Math.max(0, current.getAsLong() - reclaimable);
-            return new long[] {Math.max(0, limit.getAsLong() - used), limit.getAsLong()};
+            return available(limit.getAsLong(), current.getAsLong(), reclaimable);
+        }
+        if (v1.memory() != null) {
+            limit = number(v1.memory().resolve("memory.limit_in_bytes"));
+            current = number(v1.memory().resolve("memory.usage_in_bytes"));
+            if (limit.isPresent() && limit.getAsLong() < V1_UNLIMITED && current.isPresent()) {
+                long reclaimable = keyed(v1.memory().resolve("memory.stat"), "total_inactive_file")
+                        .orElse(keyed(v1.memory().resolve("memory.stat"), "inactive_file")
+                                .orElse(0));
+                return available(limit.getAsLong(), current.getAsLong(), reclaimable);
+            }
         }
         Path meminfo = proc.resolve("meminfo");
         long total = keyed(meminfo, "MemTotal:").orElse(0) * 1024;
         long available = keyed(meminfo, "MemAvailable:").orElse(total / 1024) * 1024;
         return new long[] {available, total};
+    }
+
+    private static long[] available(long limit, long current, long reclaimable) {
+        long used = Math.max(0, current - reclaimable);
+        return new long[] {Math.max(0, limit - used), limit};
     }
 
     /** A file holding one number; empty for "max" (no limit) or a missing file. */

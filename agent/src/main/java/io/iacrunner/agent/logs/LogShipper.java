@@ -16,6 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -47,6 +49,12 @@ public final class LogShipper {
     private static final Logger log = LoggerFactory.getLogger(LogShipper.class);
 
     static final int MAX_BATCH_LINES = 1000;
+    /**
+     * Batches sent over the WebSocket ahead of their acks: while the server commits one, the next is on the wire and
+     * being parsed, and it may commit those waiting together. Over HTTP one at a time.
+     */
+    static final int BATCHES_IN_FLIGHT = 4;
+
     static final int EAGER_LINES = 500;
     /**
      * A budget for a batch's JSON, under the 1 MiB request limit common to HTTP servers (Javalin's default), so a
@@ -358,30 +366,57 @@ public final class LogShipper {
         else spool.close();
     }
 
-    private record Batch(LogBatch wire, long[] endOffsets) {}
+    private record Batch(LogBatch wire, long[] endOffsets) {
+        long end() {
+            return wire.firstSeq() + wire.lines().size();
+        }
 
+        /** The spool position after this batch's last line. */
+        long endOffset(long startOffset) {
+            return endOffsets.length == 0 ? startOffset : endOffsets[endOffsets.length - 1];
+        }
+    }
+
+    /** A batch sent and not yet acknowledged, with the credential generation it was sent under. */
+    private record InFlight(Batch batch, LogUplink.Pending pending, long generation) {}
+
+    /**
+     * Sends batches from the spool, up to {@link #BATCHES_IN_FLIGHT} ahead of their acks over the WebSocket, and takes
+     * the acks in order. Whatever goes wrong with a batch (a refusal, an outage, an ack short of its end), the batches
+     * sent after it are given up and sending starts again from the last acknowledged line: the server skips lines it
+     * already has, so nothing is lost or stored twice.
+     */
     private void sendLoop() {
         Backoff backoff = new Backoff(FIRST_RETRY, MAX_RETRY);
+        Deque<InFlight> inFlight = new ArrayDeque<>();
         try {
-            while (true) {
-                Batch batch = nextBatch();
-                if (batch == null) return;
-                long generation = credentials.generation();
+            while (shipping()) {
+                int window = uplink.sendsAhead() ? BATCHES_IN_FLIGHT : 1;
+                if (inFlight.size() < window) {
+                    Batch batch = nextBatch(inFlight.peekLast());
+                    if (batch != null) {
+                        inFlight.add(new InFlight(batch, uplink.submit(batch.wire()), credentials.generation()));
+                        continue;
+                    }
+                    if (inFlight.isEmpty()) continue; // woken without a batch: stopped, or a flush to look at
+                }
+                InFlight head = inFlight.peekFirst();
                 try {
-                    LogAck ack = uplink.send(batch.wire());
+                    LogAck ack = uplink.await(head.pending());
                     if (ack != null) viewers = Math.max(0, ack.viewers());
-                    if (acknowledge(batch, ack)) {
+                    if (acknowledge(inFlight, ack)) {
                         outage.recovered();
                         backoff.reset();
                         continue;
                     }
                     // Nothing new stored: resending at once would spin; treat it like a failure.
                     outage.failed(new IllegalStateException("the server stored none of the batch starting at "
-                            + batch.wire().firstSeq() + " (acknowledged "
+                            + head.batch().wire().firstSeq() + " (acknowledged "
                             + (ack == null ? "nothing" : ack.committedLines()) + ")"));
                 } catch (ApiException e) {
-                    if (!shipping() || !mayRetry(e, generation)) return;
+                    if (!shipping() || !mayRetry(e, head.generation())) return;
                 }
+                giveUp(inFlight);
                 pause(backoff.next());
             }
         } catch (IOException e) {
@@ -391,6 +426,13 @@ public final class LogShipper {
         }
     }
 
+    /** The batches in flight are dropped; the next is read from the last acknowledged line. */
+    private void giveUp(Deque<InFlight> inFlight) {
+        if (inFlight.isEmpty()) return;
+        inFlight.clear();
+        uplink.dropInFlight();
+    }
+
     private boolean shipping() {
         synchronized (lock) {
             return state == State.SHIPPING;
@@ -398,30 +440,35 @@ public final class LogShipper {
     }
 
     /**
-     * Blocks until a batch is due: {@link #EAGER_LINES} lines waiting, the oldest waiting for the linger, or a flush;
-     * then reads it from the spool. Null once stopped.
+     * The next batch to send after {@code last} (null: after the last acknowledged line). With nothing in flight it
+     * blocks until a batch is due: {@link #EAGER_LINES} lines waiting, the oldest waiting for the linger, or a flush;
+     * with batches in flight it returns null at once when none is due, so their acks are taken meanwhile. Null too
+     * once stopped.
      */
-    private Batch nextBatch() throws InterruptedException, IOException {
+    private Batch nextBatch(InFlight last) throws InterruptedException, IOException {
         long from;
         long offset;
         long limit;
         long upTo;
         synchronized (lock) {
+            if (last != null && probeFirst) return null; // the server's count is asked alone
+            from = last == null ? acknowledged : last.batch().end();
+            offset = last == null ? acknowledgedOffset : last.batch().endOffset(acknowledgedOffset);
             while (true) {
                 if (state != State.SHIPPING) return null;
                 if (probeFirst) return new Batch(new LogBatch(attempt, 0, List.of()), new long[0]);
-                long waiting = nextSeq - acknowledged;
+                long waiting = nextSeq - from;
                 if (waiting == 0) {
+                    if (last != null) return null;
                     lock.wait();
                     continue;
                 }
                 Duration linger = viewers > 0 ? LINGER_WATCHED : LINGER_UNWATCHED;
                 long wait = flushing || waiting >= EAGER_LINES ? 0 : waitingSince + linger.toNanos() - clock.nanoTime();
                 if (wait <= 0) break;
+                if (last != null) return null;
                 clock.waitOn(lock, wait);
             }
-            from = acknowledged;
-            offset = acknowledgedOffset;
             limit = spool.size();
             upTo = nextSeq;
         }
@@ -434,8 +481,13 @@ public final class LogShipper {
         return new Batch(new LogBatch(attempt, from, read.lines()), read.endOffsets());
     }
 
-    /** Drops what the server says it stored; false when that is nothing new. */
-    private boolean acknowledge(Batch batch, LogAck ack) throws IOException {
+    /**
+     * Takes the ack of the oldest batch in flight: drops what the server says it stored; false when that is nothing
+     * new. An ack that ends inside a batch (the server stored less than sent) leaves the batches after it to be sent
+     * again from there.
+     */
+    private boolean acknowledge(Deque<InFlight> inFlight, LogAck ack) throws IOException {
+        InFlight head = inFlight.pollFirst();
         if (ack == null) return false;
         synchronized (lock) {
             if (state != State.SHIPPING) return false;
@@ -448,13 +500,21 @@ public final class LogShipper {
                 acknowledged = committed;
                 log.info(
                         "{}: the server has {} of the spool's {} lines; uploading the rest", label, committed, nextSeq);
+                giveUp(inFlight);
                 lock.notifyAll();
                 return true;
             }
-            long first = batch.wire().firstSeq();
-            long end = first + batch.wire().lines().size();
-            if (committed <= acknowledged || committed > end) return false;
-            acknowledgedOffset = batch.endOffsets()[(int) (committed - first - 1)];
+            long first = head.batch().wire().firstSeq();
+            if (committed <= acknowledged || committed > nextSeq) return false;
+            if (committed <= head.batch().end()) {
+                acknowledgedOffset = head.batch().endOffsets()[(int) (committed - first - 1)];
+                if (committed < head.batch().end()) giveUp(inFlight);
+            } else {
+                // The server has lines past this batch: sent ahead on a connection that broke before their acks
+                // came, then this batch was sent again. They are the spool's lines, so they count as acknowledged.
+                acknowledgedOffset = offsetAfter(acknowledged, acknowledgedOffset, committed);
+                giveUp(inFlight);
+            }
             acknowledged = committed;
             lock.notifyAll();
             return true;
@@ -463,8 +523,11 @@ public final class LogShipper {
 
     /** The spool position after {@code lines} lines (a resumed spool's starting point). */
     private long offsetAfter(long lines) throws IOException {
-        long offset = 0;
-        long read = 0;
+        return offsetAfter(0, 0, lines);
+    }
+
+    /** The spool position after {@code lines} lines, reading on from line {@code read} at position {@code offset}. */
+    private long offsetAfter(long read, long offset, long lines) throws IOException {
         while (read < lines) {
             LogSpool.Read page =
                     spool.read(offset, spool.size(), (int) Math.min(MAX_BATCH_LINES, lines - read), MAX_BATCH_BYTES);

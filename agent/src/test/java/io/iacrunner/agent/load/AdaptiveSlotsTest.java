@@ -82,4 +82,24 @@ class AdaptiveSlotsTest {
                 .as("back to at least 1 once plans are allowed")
                 .isEqualTo(1);
     }
+
+    @Test
+    void growsOnlyIfOneMorePlanAtTheMostAPlanHasNeededWouldLeaveTheReserve() {
+        AdaptiveSlots slots = new AdaptiveSlots(1);
+        long limit = 4 * GIB; // reserve: 10 % of it, 0.4 GiB
+        assertThat(slots.step(used(limit, GIB / 2), 0, 8)).isEqualTo(1); // the agent alone: 0.5 GiB
+        // One plan, which has come to need 1 GiB: 1.5 GiB used; one more leaves 1.5 GiB.
+        assertThat(slots.step(used(limit, 3 * GIB / 2), 1, 8)).isEqualTo(2);
+        // Two plans, both just started (little used yet): at 1 GiB each, a third would leave 0.5 GiB; a fourth not.
+        assertThat(slots.step(used(limit, GIB), 2, 8)).isEqualTo(3);
+        assertThat(slots.step(used(limit, GIB), 3, 8))
+                .as("the memory left looks calm, but three plans will need 3.5 GiB")
+                .isEqualTo(3);
+        assertThat(slots.reason()).endsWith("no room for a plan of 1.0 GiB");
+    }
+
+    /** A calm CPU and {@code used} of {@code limit} in use. */
+    private static Load used(long limit, long used) {
+        return new Load(0.30, 0.05, limit - used, limit);
+    }
 }

@@ -97,6 +97,71 @@ class CgroupLoadProbeTest {
         assertThat(load.memAvailable()).isEqualTo(8192000L * 1024);
     }
 
+    @Test
+    void onACgroupV1HostTheContainersQuotaAndMemoryLimitCountToo() throws IOException {
+        Path memory = Files.createDirectories(dir.resolve("v1/memory"));
+        Path cpu = Files.createDirectories(dir.resolve("v1/cpu"));
+        write(memory.resolve("memory.limit_in_bytes"), (1024 * MIB) + "\n");
+        write(memory.resolve("memory.usage_in_bytes"), (900 * MIB) + "\n");
+        write(memory.resolve("memory.stat"), "inactive_file 1\ntotal_inactive_file " + (100 * MIB) + "\n");
+        write(cpu.resolve("cpu.cfs_quota_us"), "50000\n");
+        write(cpu.resolve("cpu.cfs_period_us"), "100000\n");
+        write(cpu.resolve("cpuacct.usage"), "1000000000\n"); // ns
+        CgroupLoadProbe probe = new CgroupLoadProbe(null, new CgroupLoadProbe.V1(memory, cpu, cpu), proc, clock, 8);
+
+        Load first = probe.read();
+        clock.advance(Duration.ofSeconds(2));
+        write(cpu.resolve("cpuacct.usage"), "1800000000\n"); // 0.8 s of CPU in 2 s of half a CPU
+        Load second = probe.read();
+
+        assertThat(first.memLimit()).isEqualTo(1024 * MIB);
+        assertThat(first.memAvailable()).isEqualTo(224 * MIB);
+        assertThat(probe.cpus()).isEqualTo(0.5);
+        assertThat(second.cpuBusy()).isCloseTo(0.8, within(1e-9));
+    }
+
+    @Test
+    void aV1MemoryControllerWithoutALimitLeavesTheMachinesMemory() throws IOException {
+        Path memory = Files.createDirectories(dir.resolve("v1/memory"));
+        write(memory.resolve("memory.limit_in_bytes"), "9223372036854771712\n");
+        write(memory.resolve("memory.usage_in_bytes"), (900 * MIB) + "\n");
+        CgroupLoadProbe probe = new CgroupLoadProbe(null, new CgroupLoadProbe.V1(memory, null, null), proc, clock, 2);
+
+        Load load = probe.read();
+
+        assertThat(load.memLimit()).isEqualTo(16384000L * 1024);
+        assertThat(load.memAvailable()).isEqualTo(8192000L * 1024);
+    }
+
+    @Test
+    void findsItsCgroupsOnAHybridHostAndInsideAV1Container() throws IOException {
+        Path sys = Files.createDirectories(dir.resolve("sys"));
+        Files.createDirectories(sys.resolve("unified/agent.scope"));
+        write(sys.resolve("unified/agent.scope/cpu.stat"), "usage_usec 1\n");
+        Files.createDirectories(sys.resolve("memory/agent.scope"));
+        write(sys.resolve("memory/agent.scope/memory.limit_in_bytes"), (512 * MIB) + "\n");
+        write(sys.resolve("memory/agent.scope/memory.usage_in_bytes"), (128 * MIB) + "\n");
+        // The container sees its own cpu,cpuacct cgroup at the mount's root; the host's path is not there.
+        Files.createDirectories(sys.resolve("cpu,cpuacct"));
+        write(sys.resolve("cpu,cpuacct/cpu.cfs_quota_us"), "200000\n");
+        write(sys.resolve("cpu,cpuacct/cpu.cfs_period_us"), "100000\n");
+        write(sys.resolve("cpu,cpuacct/cpuacct.usage"), "5\n");
+        Files.createDirectories(proc.resolve("self"));
+        write(
+                proc.resolve("self/cgroup"),
+                "9:name=systemd:/\n4:memory:/agent.scope\n3:cpu,cpuacct:/docker/abc\n0::/agent.scope\n");
+
+        CgroupLoadProbe probe = CgroupLoadProbe.forProcess(proc, sys, clock, 8);
+
+        assertThat(CgroupLoadProbe.ownCgroup(Files.readAllLines(proc.resolve("self/cgroup")), sys))
+                .contains(sys.resolve("unified/agent.scope"));
+        assertThat(CgroupLoadProbe.ownV1(Files.readAllLines(proc.resolve("self/cgroup")), sys))
+                .isEqualTo(new CgroupLoadProbe.V1(
+                        sys.resolve("memory/agent.scope"), sys.resolve("cpu,cpuacct"), sys.resolve("cpu,cpuacct")));
+        assertThat(probe.cpus()).isEqualTo(2);
+        assertThat(probe.read().memAvailable()).isEqualTo(384 * MIB);
+    }
+
     private static void write(Path file, String text) throws IOException {
         Files.writeString(file, text);
     }

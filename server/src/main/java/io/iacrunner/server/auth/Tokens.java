@@ -13,7 +13,10 @@ import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collections;
 import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -31,8 +34,24 @@ public final class Tokens {
     private static final String TASK_CLAIM = "task";
     private static final String ATTEMPT_CLAIM = "attempt";
 
+    /** Tokens whose signature has been checked, the most recently used kept. */
+    static final int VERIFIED_KEPT = 10_000;
+
     private final SigningKeys keys;
     private final Clock clock;
+    /**
+     * Signatures already checked, by token. An agent sends the same token with every request for as long as it lives,
+     * and checking an ES256 signature was the costliest step of a pull. The answer cannot change: a token is the same
+     * bytes under the same key, and keys are never dropped ({@link SigningKeys} only adds them). Only the signature
+     * and the fixed claims are remembered; the expiry is checked on every use.
+     */
+    private final Map<String, JWTClaimsSet> verified =
+            Collections.synchronizedMap(new LinkedHashMap<>(1_024, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, JWTClaimsSet> eldest) {
+                    return size() > VERIFIED_KEPT;
+                }
+            });
 
     public Tokens(SigningKeys keys, Clock clock) {
         this.keys = keys;
@@ -107,6 +126,14 @@ public final class Tokens {
 
     /** The claims of a token we signed (ES256, a key of ours, our issuer, with an expiry), whatever that expiry is. */
     private JWTClaimsSet signedClaims(String token) throws ParseException {
+        JWTClaimsSet known = verified.get(token);
+        if (known != null) return known;
+        JWTClaimsSet checked = checkSignature(token);
+        verified.put(token, checked);
+        return checked;
+    }
+
+    private JWTClaimsSet checkSignature(String token) throws ParseException {
         try {
             SignedJWT jwt = SignedJWT.parse(token);
             if (!JWSAlgorithm.ES256.equals(jwt.getHeader().getAlgorithm())) throw invalid();

@@ -12,7 +12,15 @@ public final class QueryParams {
     }
 
     public static long longParam(Context ctx, String name, long fallback) {
-        String raw = ctx.queryParam(name);
+        return longParam(ctx.queryParam(name), name, fallback);
+    }
+
+    /** For a WebSocket's query, which is not a {@link Context}: {@code raw} is the parameter's value or null. */
+    public static int intParam(String raw, String name, int fallback) {
+        return (int) longParam(raw, name, fallback);
+    }
+
+    private static long longParam(String raw, String name, long fallback) {
         if (raw == null || raw.isEmpty()) return fallback;
         try {
             return Long.parseLong(raw);

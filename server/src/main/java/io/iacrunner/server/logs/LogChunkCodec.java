@@ -17,12 +17,12 @@ import java.util.List;
  * The stored form of a chunk of consecutive lines: a compact JSON array of {@code [epochMillis, stream, text]}.
  * Sequence numbers are not stored per line; they follow from the chunk's first_seq.
  */
-final class LogChunkCodec {
+public final class LogChunkCodec {
     private static final JsonFactory JSON = new JsonFactory();
 
     private LogChunkCodec() {}
 
-    static String encode(List<LogLine> lines) {
+    public static String encode(List<LogLine> lines) {
         StringWriter out = new StringWriter(lines.size() * 64);
         try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartArray();

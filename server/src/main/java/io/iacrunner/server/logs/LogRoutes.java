@@ -2,6 +2,7 @@ package io.iacrunner.server.logs;
 
 import io.iacrunner.protocol.ApiError;
 import io.iacrunner.protocol.ApiPaths;
+import io.iacrunner.protocol.LogAck;
 import io.iacrunner.protocol.LogBatch;
 import io.iacrunner.protocol.Role;
 import io.iacrunner.protocol.TaskView;
@@ -116,7 +117,7 @@ public final class LogRoutes implements Routes {
     }
 
     /**
-     * {@code /ws/logs?task_id=…&offset=N}: checks the token and the task before anything is sent, then streams on a
+     * {@code /ws/logs?task_id=…&offset=N[&attempt=A]}: checks the token and the task before anything is sent, then streams on a
      * virtual thread of its own. Refusals send an error body and close with 4000 + the HTTP status (4401, 4404, …).
      * A browser, which cannot set the Authorization header here, sends {@code &ticket=} from {@code POST
      * /ws-tickets} instead; the ticket's principal then needs the same rights as a token would.
@@ -125,6 +126,7 @@ public final class LogRoutes implements Routes {
         ws.onConnect(ctx -> {
             String taskId;
             long offset;
+            int attempt;
             try {
                 String ticket = ctx.queryParam("ticket");
                 Principal.User user =
@@ -132,8 +134,10 @@ public final class LogRoutes implements Routes {
                 taskId = ctx.queryParam("task_id");
                 if (taskId == null)
                     throw ApiProblem.badRequest("missing_task_id", "task_id query parameter is required");
-                access.require(user, taskId, Role.READ); // before any line is sent
+                TaskView task = access.require(user, taskId, Role.READ); // before any line is sent
                 offset = parseOffset(ctx);
+                attempt = QueryParams.intParam(ctx.queryParam("attempt"), "attempt", 0);
+                logs.page(task, attempt, 0, 1); // an attempt the task never had: 400 invalid_attempt, as on replay
             } catch (RuntimeException e) {
                 refuse(ctx, asRefusal(e));
                 return;
@@ -141,10 +145,11 @@ public final class LogRoutes implements Routes {
             ctx.enableAutomaticPings(15, TimeUnit.SECONDS);
             String id = taskId;
             long from = offset;
+            int which = attempt;
             ctx.attribute(VIEWED_TASK, taskId);
             open.add(ctx);
             viewers.joined(taskId);
-            Thread.ofVirtual().name("viewer-" + taskId).start(() -> serve(ctx, id, from));
+            Thread.ofVirtual().name("viewer-" + taskId).start(() -> serve(ctx, id, which, from));
         });
         ws.onClose(ctx -> {
             open.remove(ctx);
@@ -155,6 +160,7 @@ public final class LogRoutes implements Routes {
 
     private static final String VIEWED_TASK = "iac.viewedTask";
     private static final String JOB = "iac.job";
+    private static final String PIPELINE = "iac.uploadPipeline";
 
     /**
      * {@code /ws/agent/logs?task_id=…&attempt=N&stream_mode=auto}: the agent's upload channel. Each text frame is a
@@ -170,16 +176,22 @@ public final class LogRoutes implements Routes {
                     throw ApiProblem.badRequest("missing_task_id", "task_id query parameter is required");
                 var job = auth.job(ctx.header("Authorization"), taskId);
                 ctx.attribute(JOB, job);
+                ctx.attribute(PIPELINE, new UploadPipeline(taskId, job.agentId(), logs, replies(ctx), this::asRefusal));
                 ctx.enableAutomaticPings(15, TimeUnit.SECONDS);
                 open.add(ctx);
             } catch (RuntimeException e) {
                 refuse(ctx, asRefusal(e));
             }
         });
-        ws.onClose(ctx -> open.remove(ctx));
+        ws.onClose(ctx -> {
+            open.remove(ctx);
+            UploadPipeline pipeline = ctx.attribute(PIPELINE);
+            if (pipeline != null) pipeline.close();
+        });
         ws.onMessage(ctx -> {
             Principal.Job job = ctx.attribute(JOB);
-            if (job == null) return; // refused at connect; the close is on its way
+            UploadPipeline pipeline = ctx.attribute(PIPELINE);
+            if (job == null || pipeline == null) return; // refused at connect; the close is on its way
             try {
                 String taskId = ctx.queryParam("task_id");
                 LogBatch batch = Bodies.parse(ctx.message().getBytes(StandardCharsets.UTF_8), LogBatch.class);
@@ -189,15 +201,36 @@ public final class LogRoutes implements Routes {
                             "attempt_mismatch", "the batch's attempt differs from the connection's");
                 }
                 Authenticator.requireAttempt(job, batch.attempt());
-                sendBlocking(ctx, WireJson.lenient().writeValueAsString(logs.append(taskId, job.agentId(), batch)));
+                pipeline.accept(logs.check(taskId, batch));
             } catch (RuntimeException e) {
-                // The agent treats 4503 as it treats HTTP 503: it retries the batch, over HTTP meanwhile.
-                refuse(ctx, asRefusal(e));
-            } catch (IOException e) {
-                // The agent went away before its ack was written; it sends the batch again, and the append skips it.
-                log.debug("agent upload of {} went away: {}", ctx.queryParam("task_id"), e.getMessage());
+                // After the acks of the batches before it. The agent treats 4503 as it treats HTTP 503: it retries
+                // the batch, over HTTP meanwhile.
+                pipeline.refuse(asRefusal(e));
             }
         });
+    }
+
+    /** Acks and the refusal go out from the pipeline's writer, in the order the batches came. */
+    private static UploadPipeline.Replies replies(WsContext ctx) {
+        return new UploadPipeline.Replies() {
+            @Override
+            public boolean ack(LogAck ack) {
+                try {
+                    sendBlocking(ctx, WireJson.lenient().writeValueAsString(ack));
+                    return true;
+                } catch (IOException e) {
+                    // The agent went away before its ack was written; it sends the batch again, and the append
+                    // skips it.
+                    log.debug("agent upload of {} went away: {}", ctx.queryParam("task_id"), e.getMessage());
+                    return false;
+                }
+            }
+
+            @Override
+            public void refuse(ApiProblem problem) {
+                LogRoutes.refuse(ctx, problem);
+            }
+        };
     }
 
     /**
@@ -210,9 +243,9 @@ public final class LogRoutes implements Routes {
         }
     }
 
-    private void serve(WsConnectContext ctx, String taskId, long offset) {
+    private void serve(WsConnectContext ctx, String taskId, int attempt, long offset) {
         try {
-            viewer.stream(taskId, offset, new LogViewer.Sink() {
+            viewer.stream(taskId, attempt, offset, new LogViewer.Sink() {
                 @Override
                 public boolean isOpen() {
                     return ctx.session.isOpen();

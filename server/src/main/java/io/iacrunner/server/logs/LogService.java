@@ -75,32 +75,66 @@ public final class LogService {
                 .register(metrics);
     }
 
+    /** A batch checked and cleaned ({@link #check}), ready to store. */
+    public record CheckedBatch(int attempt, long firstSeq, List<LogLine> lines) {}
+
+    /**
+     * Validates and cleans a batch (contiguous seqs, NULs, overlong lines, masking of the task's secrets) without
+     * touching the store: an agent's WebSocket does this for the next batch while earlier ones are being written.
+     */
+    public CheckedBatch check(String taskId, LogBatch batch) {
+        return new CheckedBatch(batch.attempt(), batch.firstSeq(), validated(batch, redactor(taskId)));
+    }
+
     public LogAck append(String taskId, String agentId, LogBatch batch) {
-        List<LogLine> lines = validated(batch, redactor(taskId));
+        return appendAll(taskId, agentId, List.of(check(taskId, batch))).getFirst();
+    }
+
+    /**
+     * Stores consecutive checked batches of one attempt in one transaction (one lock of the task row, one count
+     * update, one commit) and answers each with its own ack, in order. Each batch is handled as {@link #append}
+     * would: lines before the committed count are skipped, a batch that starts past it is refused (409 {@code
+     * log_gap}) and then nothing of the group is stored; a caller that needs the batches before it stored retries
+     * them one by one.
+     */
+    public List<LogAck> appendAll(String taskId, String agentId, List<CheckedBatch> batches) {
+        int attemptNo = batches.getFirst().attempt();
+        for (CheckedBatch b : batches) {
+            if (b.attempt() != attemptNo) throw new IllegalArgumentException("batches of different attempts");
+        }
+        List<Long> committedAfter = new ArrayList<>(batches.size());
         List<LogLine> stored = new ArrayList<>();
-        long committed = tasks.inAttempt(taskId, agentId, batch.attempt(), (h, attempt) -> {
+        tasks.useAttempt(taskId, agentId, attemptNo, (h, attempt) -> {
+            committedAfter.clear();
             stored.clear();
             long have = attempt.logLines();
-            if (batch.firstSeq() > have) {
-                throw ApiProblem.conflict(
-                        ErrorCodes.LOG_GAP,
-                        "batch starts at seq " + batch.firstSeq() + " but the server has " + have
-                                + " lines; resend from seq " + have);
+            for (CheckedBatch batch : batches) {
+                if (batch.firstSeq() > have) {
+                    throw ApiProblem.conflict(
+                            ErrorCodes.LOG_GAP,
+                            "batch starts at seq " + batch.firstSeq() + " but the server has " + have
+                                    + " lines; resend from seq " + have);
+                }
+                int skip = (int) Math.min(batch.lines().size(), have - batch.firstSeq());
+                List<LogLine> fresh = batch.lines().subList(skip, batch.lines().size());
+                if (!fresh.isEmpty()) {
+                    logs.appendChunk(h, attempt, have, fresh);
+                    have += fresh.size();
+                    stored.addAll(fresh);
+                }
+                committedAfter.add(have);
             }
-            int skip = (int) Math.min(lines.size(), have - batch.firstSeq());
-            List<LogLine> fresh = lines.subList(skip, lines.size());
-            if (fresh.isEmpty()) return have;
-            logs.appendChunk(h, attempt, have, fresh);
-            tasks.setLogLines(h, attempt, have + fresh.size());
-            stored.addAll(fresh);
-            return have + fresh.size();
+            if (have != attempt.logLines()) tasks.setLogLines(h, attempt, have);
         });
         linesIngested.increment(stored.size());
         bytesIngested.increment(stored.stream()
                 .mapToLong(l -> l.line().getBytes(StandardCharsets.UTF_8).length + 1L)
                 .sum());
         taskSignals.signal(taskId);
-        return new LogAck(committed, viewers.count(taskId));
+        int watching = viewers.count(taskId);
+        List<LogAck> acks = new ArrayList<>(batches.size());
+        for (long committed : committedAfter) acks.add(new LogAck(committed, watching));
+        return acks;
     }
 
     /** Recomputes the completion proof from the store, page by page. */

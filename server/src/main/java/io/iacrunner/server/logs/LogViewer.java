@@ -10,7 +10,9 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * Feeds one viewer: stored lines from its offset, then new lines as they are committed, then an end frame.
+ * Feeds one viewer: stored lines from its offset, then new lines as they are committed, then an end frame. A viewer
+ * follows the task's current attempt (and starts again from line 0 of a retried attempt), or one attempt it asked for:
+ * an earlier attempt's log is whole, so that viewer gets it and the end frame at once.
  *
  * <p>Every line a viewer gets is read from the store, and a commit only wakes the viewer up. So there is no seam
  * between "history" and "live" where a line could be missed or doubled, and a slow viewer only reads the store more
@@ -37,32 +39,37 @@ public final class LogViewer {
         this.taskSignals = taskSignals;
     }
 
-    public void stream(String taskId, long offset, Sink sink) throws IOException, InterruptedException {
+    /**
+     * @param attempt the attempt to show, 0 to follow the current one; already checked to be one the task had
+     */
+    public void stream(String taskId, int attempt, long offset, Sink sink) throws IOException, InterruptedException {
         try (Signals<String>.Watch watch = taskSignals.watch(taskId)) {
-            stream(taskId, offset, sink, watch);
+            stream(taskId, attempt, offset, sink, watch);
         }
     }
 
-    private void stream(String taskId, long offset, Sink sink, Signals<String>.Watch watch)
+    private void stream(String taskId, int pinned, long offset, Sink sink, Signals<String>.Watch watch)
             throws IOException, InterruptedException {
         long cursor = offset;
-        int attempt = -1;
+        int attempt = pinned == 0 ? -1 : pinned;
         while (sink.isOpen()) {
             long seen = watch.version();
             // Status before lines: if the task had ended when we looked, every line it will ever have was committed
             // before that, so an empty read below really is the end.
             TaskView task = tasks.find(taskId).orElseThrow(() -> new IOException("task " + taskId + " vanished"));
-            if (attempt >= 1 && task.attempt() != attempt) cursor = 0; // a retried attempt has a log of its own
-            if (task.attempt() >= 1) attempt = task.attempt();
-            List<LogLine> lines =
-                    task.attempt() == 0 ? List.of() : logs.read(taskId, task.attempt(), cursor, LINES_PER_FRAME);
+            if (pinned == 0) {
+                if (attempt >= 1 && task.attempt() != attempt) cursor = 0; // a retried attempt has a log of its own
+                if (task.attempt() >= 1) attempt = task.attempt();
+            }
+            List<LogLine> lines = attempt < 1 ? List.of() : logs.read(taskId, attempt, cursor, LINES_PER_FRAME);
             if (!lines.isEmpty()) {
                 cursor += lines.size();
-                sink.send(ViewerFrame.lines(task.attempt(), lines, cursor));
+                sink.send(ViewerFrame.lines(attempt, lines, cursor));
                 continue;
             }
-            // Planned too: the plan's log is whole, and the apply (if confirmed) comes as a new attempt.
-            if (task.status().isSettled()) {
+            // Planned too: the plan's log is whole, and the apply (if confirmed) comes as a new attempt. An attempt
+            // asked for by number is whole once a later one has started: nothing more is stored for it.
+            if (task.status().isSettled() || (pinned != 0 && task.attempt() != pinned)) {
                 sink.send(ViewerFrame.end(cursor, task.status(), task.exitCode()));
                 return;
             }

@@ -32,6 +32,7 @@ import java.time.Duration;
  * @param autoApplyDefault the auto-apply setting of a workspace created from now on (off: a plan_apply waits for
  *     confirmation)
  * @param planRetention how long the stored plan of a {@code plan} task is kept for {@code task apply}
+ * @param notifyAllow the loopback, private or link-local address blocks webhook destinations may reach nonetheless
  */
 public record ServerConfig(
         String host,
@@ -57,7 +58,8 @@ public record ServerConfig(
         boolean allowPlainHttp,
         Leases leases,
         boolean autoApplyDefault,
-        Duration planRetention) {
+        Duration planRetention,
+        java.util.List<io.iacrunner.server.util.Cidr> notifyAllow) {
 
     /** HTTPS from PEM files (a certificate chain and a PKCS#8 key) or from a PKCS#12 keystore. */
     public record Tls(Path certificatePem, Path privateKeyPem, Path keystore, String keystorePassword) {
@@ -130,6 +132,7 @@ public record ServerConfig(
         b.credentialRequestsPerMinute = credentialRequestsPerMinute;
         b.autoApplyDefault = autoApplyDefault;
         b.planRetention = planRetention;
+        b.notifyAllow = notifyAllow;
         return b.tls(tls).allowPlainHttp(allowPlainHttp).leases(leases);
     }
 
@@ -166,6 +169,7 @@ public record ServerConfig(
         private Duration lostApplyWindow = Leases.DEFAULTS.lostApply();
         private boolean autoApplyDefault;
         private Duration planRetention = DEFAULT_PLAN_RETENTION;
+        private java.util.List<io.iacrunner.server.util.Cidr> notifyAllow = java.util.List.of();
 
         private Builder() {}
 
@@ -314,6 +318,11 @@ public record ServerConfig(
             return this;
         }
 
+        public Builder notifyAllow(java.util.List<io.iacrunner.server.util.Cidr> value) {
+            notifyAllow = java.util.List.copyOf(value);
+            return this;
+        }
+
         public Builder planRetention(Duration value) {
             planRetention = value;
             return this;
@@ -359,7 +368,8 @@ public record ServerConfig(
                     allowPlainHttp,
                     new Leases(agentLease, lostApplyWindow),
                     autoApplyDefault,
-                    planRetention);
+                    planRetention,
+                    notifyAllow);
         }
     }
 

@@ -140,6 +140,20 @@ public final class ServerSettings {
                             + " applies) this long after it was made, or once the state has moved on",
                     (c, v) -> c.planRetention(Duration.ofDays(v.number(1, 36_500)))),
             new Setting(
+                    "notify-allow",
+                    "CIDR,...",
+                    "none: public addresses only",
+                    "Address blocks that webhook destinations may reach although they are loopback, private or"
+                            + " link-local (refused otherwise, so a workspace admin cannot make the server call into its"
+                            + " own network), like 10.20.0.0/16,127.0.0.0/8",
+                    (c, v) -> {
+                        try {
+                            c.notifyAllow(io.iacrunner.server.util.Cidr.parseList(v.text()));
+                        } catch (IllegalArgumentException e) {
+                            throw v.invalid(e.getMessage());
+                        }
+                    }),
+            new Setting(
                     "redis-url",
                     "URL",
                     "none: one replica",

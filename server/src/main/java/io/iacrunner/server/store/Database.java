@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
 import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
 import io.iacrunner.server.settings.ServerConfig;
+import io.iacrunner.server.util.StartupTimeline;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.sql.Connection;
@@ -16,8 +17,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import org.flywaydb.core.Flyway;
-import org.flywaydb.core.api.MigrationVersion;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.SqlLogger;
 import org.jdbi.v3.core.statement.SqlStatements;
@@ -104,10 +103,17 @@ public final class Database implements AutoCloseable {
      *     and its process should be replaced
      */
     public static Database open(ServerConfig config, MeterRegistry metrics, Consumer<String> lost) {
+        return open(config, metrics, lost, new StartupTimeline());
+    }
+
+    /** As {@link #open(ServerConfig, MeterRegistry, Consumer)}, marking its phases on {@code timeline}. */
+    public static Database open(
+            ServerConfig config, MeterRegistry metrics, Consumer<String> lost, StartupTimeline timeline) {
         EmbeddedPostgresProcess embedded = null;
         HikariConfig hikari = new HikariConfig();
         if (config.embeddedDatabase()) {
             embedded = EmbeddedPostgresProcess.start(config.dataDir().resolve("pg"));
+            timeline.mark("embedded PostgreSQL");
             hikari.setJdbcUrl(embedded.jdbcUrl());
             hikari.setUsername(embedded.user());
         } else {
@@ -130,13 +136,8 @@ public final class Database implements AutoCloseable {
         HikariDataSource ds = null;
         try {
             ds = new HikariDataSource(hikari);
-            // Several replicas may start at once: Flyway serializes them with a PostgreSQL advisory lock.
-            Flyway flyway = Flyway.configure()
-                    .dataSource(ds)
-                    .locations("classpath:db/migration")
-                    .load();
-            flyway.migrate();
-            MigrationVersion current = flyway.info().current().getVersion();
+            String current = Migrations.migrate(ds);
+            timeline.mark("migrations");
             StoreAvailability availability = new StoreAvailability();
             PostmasterSupervisor supervisor = null;
             if (embedded != null) {
@@ -152,7 +153,7 @@ public final class Database implements AutoCloseable {
                                 PostmasterSupervisor.Policy.DEFAULT)
                         .start();
             }
-            return new Database(embedded, supervisor, ds, current.getVersion(), metrics, availability);
+            return new Database(embedded, supervisor, ds, current, metrics, availability);
         } catch (RuntimeException e) {
             if (ds != null) ds.close();
             if (embedded != null) embedded.close();

@@ -13,9 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Deque;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -52,19 +50,8 @@ final class EmbeddedPostgresProcess implements AutoCloseable {
 
     private static final int OUTPUT_LINES_KEPT = 20;
 
-    /**
-     * The postmaster's settings ({@code -c NAME=VALUE}), over the library's: a commit acknowledged is on disk (WAL
-     * flushed before the reply, full pages after a checkpoint so a torn page can be repaired by replay). No Unix
-     * socket: the server connects over TCP, and a socket's lock file in {@code /tmp} naming a dead (zombie) postmaster
-     * would stop the restart.
-     */
-    static final Map<String, String> SERVER_CONFIG = orderedConfig(
-            "max_connections", "200",
-            "timezone", "UTC",
-            "unix_socket_directories", "",
-            "fsync", "on",
-            "synchronous_commit", "on",
-            "full_page_writes", "on");
+    /** See {@link EmbeddedStoreSettings#POSTMASTER}. */
+    static final Map<String, String> SERVER_CONFIG = EmbeddedStoreSettings.POSTMASTER;
 
     private final EmbeddedPostgres postgres;
     private final Path clusterDir;
@@ -255,12 +242,6 @@ final class EmbeddedPostgresProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting for PostgreSQL's backends to exit");
         }
-    }
-
-    private static Map<String, String> orderedConfig(String... namesAndValues) {
-        Map<String, String> config = new LinkedHashMap<>();
-        for (int i = 0; i < namesAndValues.length; i += 2) config.put(namesAndValues[i], namesAndValues[i + 1]);
-        return Collections.unmodifiableMap(config);
     }
 
     static boolean isPostgres(ProcessHandle handle) {

@@ -45,6 +45,8 @@ public final class StoreTransfer {
             "workspace_variables",
             "tasks",
             "stored_plans",
+            "notification_destinations",
+            "notification_outbox",
             "log_chunks",
             "state_versions",
             "audit_events",

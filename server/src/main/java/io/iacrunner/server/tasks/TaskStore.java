@@ -118,6 +118,7 @@ public final class TaskStore {
     private final SealedJson sealed;
     private final StoreClock clock;
     private final TaskMetrics metrics;
+    private final TaskEvents events;
     /** Fair scheduling between organisations (the default), or one first-in-first-out queue (the benchmark's baseline). */
     private volatile boolean fair = true;
 
@@ -138,6 +139,13 @@ public final class TaskStore {
      * @param metrics what finishes and phase changes are counted into, once committed
      */
     public TaskStore(Jdbi jdbi, long maxLogBytes, SealedJson sealed, StoreClock clock, TaskMetrics metrics) {
+        this(jdbi, maxLogBytes, sealed, clock, metrics, TaskEvents.NONE);
+    }
+
+    /** As above, telling {@code events} of every status change but the claim, in the change's transaction. */
+    public TaskStore(
+            Jdbi jdbi, long maxLogBytes, SealedJson sealed, StoreClock clock, TaskMetrics metrics, TaskEvents events) {
+        this.events = events;
         this.jdbi = jdbi;
         this.maxLogBytes = maxLogBytes;
         this.sealed = sealed;
@@ -1123,6 +1131,7 @@ public final class TaskStore {
                 })
                 .findOne();
         moved.ifPresent(task -> WorkspaceLock.moved(h, task, from, outcome.lockKeptBecause()));
+        moved.ifPresent(task -> events.moved(h, task));
         moved.filter(task -> to.isTerminal())
                 .ifPresent(task -> h.afterCommit(() -> metrics.finished(task.action(), to)));
         return moved;

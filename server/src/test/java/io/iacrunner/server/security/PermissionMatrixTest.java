@@ -282,6 +282,31 @@ class PermissionMatrixTest {
                         List.of(WS, "nothing"),
                         null,
                         Need.ADMIN),
+                // A documentation address (TEST-NET-3): public, so no --notify-allow is needed, and never reached.
+                new Endpoint(
+                                "add a notification",
+                                "POST",
+                                ApiPaths.WORKSPACE_NOTIFICATIONS,
+                                List.of(WS),
+                                "{\"url\": \"http://203.0.113.5/hook\", \"events\": [\"errored\"]}",
+                                Need.ADMIN)
+                        .creating(),
+                new Endpoint(
+                        "list notifications", "GET", ApiPaths.WORKSPACE_NOTIFICATIONS, List.of(WS), null, Need.ADMIN),
+                new Endpoint(
+                        "remove a notification",
+                        "DELETE",
+                        ApiPaths.WORKSPACE_NOTIFICATION,
+                        List.of(WS, "n-nothing"),
+                        null,
+                        Need.ADMIN),
+                new Endpoint(
+                        "notification deliveries",
+                        "GET",
+                        ApiPaths.WORKSPACE_NOTIFICATION_DELIVERIES,
+                        List.of(WS),
+                        null,
+                        Need.ADMIN),
                 new Endpoint(
                                 "workspace settings",
                                 "PUT",

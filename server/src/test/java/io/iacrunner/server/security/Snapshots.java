@@ -18,6 +18,7 @@ final class Snapshots {
                 ApiPaths.TASKS + "?limit=1000",
                 ApiPaths.fill(ApiPaths.WORKSPACE, workspace),
                 ApiPaths.fill(ApiPaths.WORKSPACE_VARIABLES, workspace),
+                ApiPaths.fill(ApiPaths.WORKSPACE_NOTIFICATIONS, workspace),
                 ApiPaths.fill(ApiPaths.WORKSPACE_STATE_VERSIONS, workspace),
                 ApiPaths.fill(ApiPaths.TASK_LOGS, taskId),
                 ApiPaths.POOLS,
