@@ -56,6 +56,11 @@ class NotificationRestartTest {
                     ApiPaths.fill(ApiPaths.WORKSPACE_NOTIFICATIONS, ws),
                     new CreateNotificationRequest(receiver.url("/hook"), List.of("canceled"), null),
                     NotificationCreated.class);
+            // A pool no agent registers into: the task is accepted (not no_pool_can_run) and stays queued.
+            admin.put(
+                    ApiPaths.fill(ApiPaths.POOL, "parking"),
+                    new io.iacrunner.protocol.PoolConfig("parking", 1, false, Map.of("nobody", "has")),
+                    io.iacrunner.protocol.PoolConfig.class);
             ObjectNode tf = JsonNodeFactory.instance.objectNode();
             tf.putObject("resource").putObject("terraform_data").putObject("x");
             TaskView task = admin.post(

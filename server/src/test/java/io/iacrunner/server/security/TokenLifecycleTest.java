@@ -94,7 +94,14 @@ class TokenLifecycleTest {
                 .post(
                         ApiPaths.TASKS,
                         new CreateTaskRequest(
-                                "app", TaskAction.PLAN, tf, null, null, Map.of("never", "matches"), null, null),
+                                "app",
+                                TaskAction.PLAN,
+                                tf,
+                                null,
+                                null,
+                                server.parkingPool(Map.of("never", "matches")),
+                                null,
+                                null),
                         TaskView.class);
         assertThat(task.createdBy()).isEqualTo("ci for app (" + ci.view().tokenId() + ")");
         assertThat(server.admin()
@@ -143,7 +150,14 @@ class TokenLifecycleTest {
                 .post(
                         ApiPaths.TASKS,
                         new CreateTaskRequest(
-                                "audit-ws", TaskAction.PLAN, tf, null, null, Map.of("never", "matches"), null, null),
+                                "audit-ws",
+                                TaskAction.PLAN,
+                                tf,
+                                null,
+                                null,
+                                server.parkingPool(Map.of("never", "matches")),
+                                null,
+                                null),
                         TaskView.class);
         server.admin()
                 .post(ApiPaths.fill(ApiPaths.TASK_CANCEL, task.taskId()), new CancelRequest(false), TaskView.class);

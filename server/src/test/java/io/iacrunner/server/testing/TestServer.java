@@ -211,12 +211,25 @@ public final class TestServer implements AutoCloseable {
      * {@code labels} takes: with a label no pool has, it stays queued.
      */
     public TaskView queuePlan(String workspace, Map<String, String> labels) {
+        if (labels != null && !labels.isEmpty()) parkingPool(labels);
         ObjectNode tf = JsonNodeFactory.instance.objectNode();
         tf.putObject("resource").putObject("terraform_data").putObject("x").put("input", workspace);
         return admin().post(
                         ApiPaths.TASKS,
                         new CreateTaskRequest(workspace, TaskAction.PLAN, tf, null, null, labels, null, null),
                         TaskView.class);
+    }
+
+    /**
+     * A pool with exactly {@code labels} that no agent registers into: a task that requires them is accepted (a pool
+     * of its workspace could run it, so it is not refused as {@code no_pool_can_run}) and stays queued. Returns the
+     * labels.
+     */
+    public Map<String, String> parkingPool(Map<String, String> labels) {
+        String id = "parking-"
+                + Integer.toHexString(new java.util.TreeMap<>(labels).toString().hashCode());
+        setPool(id, 1, false, labels);
+        return labels;
     }
 
     /**
