@@ -202,7 +202,7 @@ class CrossReplicaTest {
 
     @Test
     void aWebSocketTicketFromReplicaAOpensTheViewerOnReplicaBOnce() throws Exception {
-        TaskView task = queue(a, "ticket-crossing", Map.of("crossing", "none"));
+        TaskView task = queue(a, "ticket-crossing", a.parkingPool(Map.of("crossing", "none")));
         a.admin().post(ApiPaths.fill(ApiPaths.TASK_CANCEL, task.taskId()), new CancelRequest(false), TaskView.class);
         WsTicket ticket = a.admin().post(ApiPaths.WS_TICKETS, Map.of(), WsTicket.class);
 
