@@ -64,7 +64,8 @@ class EmbeddedPostgresKilledTest {
             RawHttp raw = new RawHttp(server.baseUrl());
             String admin = server.adminToken();
 
-            // 200 task creations answered 201 (a label no pool has keeps them queued) ...
+            // 200 task creations answered 201 (the label of a pool no agent joins keeps them queued) ...
+            server.parkingPool(Map.of("test", "no-such-pool"));
             List<String> created = new ArrayList<>();
             for (int i = 0; i < TASKS; i++) {
                 RawHttp.Reply reply = raw.send(
