@@ -50,6 +50,30 @@ final class FakeLogStream implements AutoCloseable {
             frame(0x0, true, java.util.Arrays.copyOfRange(all, half, all.length));
         }
 
+        /**
+         * A ping, then waits for the client's pong. The client answers a ping once it has read the frames before it,
+         * so after this the frames sent so far have reached its listener: a FIN sent now cannot overtake them (the JDK
+         * client may report a connection's end before frames it has not yet handed on).
+         */
+        void pingAndAwaitPong() throws IOException {
+            frame(0x9, true, new byte[0]);
+            socket.setSoTimeout(10_000);
+            InputStream in = socket.getInputStream();
+            while (true) {
+                int first = in.read();
+                int second = in.read();
+                if (first < 0 || second < 0) throw new IOException("the client went away before its pong");
+                long length = second & 0x7f;
+                if (length == 126) length = (in.read() << 8) | in.read();
+                else if (length == 127) {
+                    length = 0;
+                    for (int i = 0; i < 8; i++) length = (length << 8) | in.read();
+                }
+                in.readNBytes(((second & 0x80) != 0 ? 4 : 0) + (int) length); // the mask key and payload
+                if ((first & 0x0f) == 0xA) return;
+            }
+        }
+
         /** A close frame with {@code code} and {@code reason}. */
         void close(int code, String reason) throws IOException {
             byte[] text = reason.getBytes(StandardCharsets.UTF_8);

@@ -39,6 +39,7 @@ class LogsFollowTest {
                 LogsCommandTest.task("running"),
                 (query, conn) -> {
                     conn.textInTwoParts(lines(2, "0", log[0], "1", log[1]));
+                    conn.pingAndAwaitPong(); // the client has the two lines: the resume must start after them
                     conn.drop();
                 },
                 (query, conn) -> {
