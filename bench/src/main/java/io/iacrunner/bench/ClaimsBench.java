@@ -1,7 +1,6 @@
 package io.iacrunner.bench;
 
 import static io.iacrunner.bench.Samples.count;
-import static io.iacrunner.bench.Samples.ms;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.ApiClient;
@@ -294,23 +293,7 @@ final class ClaimsBench {
         s.append("\n| mode | rounds | median claims/s | slowest – fastest round | median claim | p99 claim |\n")
                 .append("|---|---:|---:|---:|---:|---:|\n");
         for (Mode m : Mode.values()) {
-            Samples r = rates.get(m);
-            Samples l = latency.get(m);
-            s.append("| ")
-                    .append(m.label)
-                    .append(" | ")
-                    .append(r.count())
-                    .append(" | **")
-                    .append(count(r.median()))
-                    .append("** | ")
-                    .append(count(r.min()))
-                    .append(" – ")
-                    .append(count(r.max()))
-                    .append(" | ")
-                    .append(ms(l.median()))
-                    .append(" | ")
-                    .append(ms(l.percentile(99)))
-                    .append(" |\n");
+            s.append(Samples.rateRow(m.label, rates.get(m), latency.get(m))).append(" |\n");
         }
         s.append("\nServer / raw loop (median claims/s): **")
                 .append(String.format(

@@ -1,7 +1,6 @@
 package io.iacrunner.bench;
 
 import static io.iacrunner.bench.Samples.count;
-import static io.iacrunner.bench.Samples.ms;
 import static io.iacrunner.bench.Samples.ratio;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -567,22 +566,7 @@ public final class LogIngestBench {
                         "| mode | rounds | median lines/s | slowest – fastest round | median per batch | p99 per batch | rows per batch |\n")
                 .append("|---|---:|---:|---:|---:|---:|---:|\n");
         for (Mode m : Mode.values()) {
-            Samples r = rates.get(m);
-            Samples b = batchTimes.get(m);
-            s.append("| ")
-                    .append(m.label)
-                    .append(" | ")
-                    .append(r.count())
-                    .append(" | **")
-                    .append(count(r.median()))
-                    .append("** | ")
-                    .append(count(r.min()))
-                    .append(" – ")
-                    .append(count(r.max()))
-                    .append(" | ")
-                    .append(ms(b.median()))
-                    .append(" | ")
-                    .append(ms(b.percentile(99)))
+            s.append(Samples.rateRow(m.label, rates.get(m), batchTimes.get(m)))
                     .append(" | ")
                     .append(m == Mode.COPY ? count(o.batchLines()) : "1 (+ 1 update)")
                     .append(" |\n");

@@ -57,4 +57,13 @@ record Samples(double[] sorted) {
     static String count(double v) {
         return String.format(Locale.ROOT, "%,.0f", v);
     }
+
+    /**
+     * The start of a table row for one mode of a throughput benchmark: {@code | label | rounds | **median rate** |
+     * slowest – fastest | median time | p99 time}, without the closing {@code |}, so a table may add columns.
+     */
+    static String rateRow(String label, Samples rates, Samples times) {
+        return "| " + label + " | " + rates.count() + " | **" + count(rates.median()) + "** | " + count(rates.min())
+                + " – " + count(rates.max()) + " | " + ms(times.median()) + " | " + ms(times.percentile(99));
+    }
 }
