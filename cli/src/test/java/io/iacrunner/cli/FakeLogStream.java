@@ -74,6 +74,14 @@ final class FakeLogStream implements AutoCloseable {
             }
         }
 
+        /**
+         * Ends the connection at once without a close frame, like a crashed server. Only after {@link
+         * #pingAndAwaitPong}: a close with frames unread by the client could take them with it.
+         */
+        void crash() throws IOException {
+            socket.close();
+        }
+
         /** A close frame with {@code code} and {@code reason}. */
         void close(int code, String reason) throws IOException {
             byte[] text = reason.getBytes(StandardCharsets.UTF_8);
@@ -82,16 +90,6 @@ final class FakeLogStream implements AutoCloseable {
             payload[1] = (byte) code;
             System.arraycopy(text, 0, payload, 2, text.length);
             frame(0x8, true, payload);
-        }
-
-        /**
-         * Ends the connection without a close frame, like a crashed server: a FIN after the frames sent so far (a
-         * plain close could reset the connection and take frames still unread with it), then waits until the client
-         * has gone.
-         */
-        void drop() throws IOException {
-            socket.shutdownOutput();
-            awaitClientGone();
         }
 
         /** Waits until the client goes away (it closes after the end frame). */

@@ -40,7 +40,7 @@ class LogsFollowTest {
                 (query, conn) -> {
                     conn.textInTwoParts(lines(2, "0", log[0], "1", log[1]));
                     conn.pingAndAwaitPong(); // the client has the two lines: the resume must start after them
-                    conn.drop();
+                    conn.crash();
                 },
                 (query, conn) -> {
                     // Serve from the requested offset, but repeat the line before it, as a sloppy server might:
