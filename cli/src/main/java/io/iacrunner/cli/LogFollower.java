@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -36,8 +37,14 @@ import org.slf4j.LoggerFactory;
  */
 final class LogFollower {
     private static final Logger log = LoggerFactory.getLogger(LogFollower.class);
-    private static final Duration PING_EVERY = Duration.ofSeconds(15);
-    private static final Duration SILENCE_LIMIT = Duration.ofSeconds(50);
+    /**
+     * The follower's own pings: a live server answers each with a pong, so silence means a dead connection. The JDK
+     * client does not always report a connection the server's side dropped without a close frame; a ping that cannot
+     * be sent, or three that go unanswered, find it out.
+     */
+    private static final Duration PING_EVERY = Duration.ofSeconds(3);
+
+    private static final Duration SILENCE_LIMIT = Duration.ofSeconds(10);
     private static final Duration HEALTHY_AFTER = Duration.ofSeconds(10);
     private static final long BACKOFF_START_MS = 200;
     private static final long BACKOFF_MAX_MS = 5_000;
@@ -109,17 +116,25 @@ final class LogFollower {
         boolean gotFrames = false;
         JsonNode refusal = null;
         long lastPing = System.nanoTime();
+        CompletableFuture<WebSocket> ping = CompletableFuture.completedFuture(ws);
         try {
             while (true) {
                 Event event = connection.events.poll(1, TimeUnit.SECONDS);
                 long now = System.nanoTime();
+                if (ping.isCompletedExceptionally()) {
+                    Throwable error = ping.exceptionNow();
+                    return new Outcome(
+                            null,
+                            gotFrames,
+                            new ApiException("log stream failed: " + NetworkErrors.describe(error), error));
+                }
                 if (event == null) {
                     if (now - connection.lastHeard > SILENCE_LIMIT.toNanos()) {
                         return new Outcome(null, gotFrames, new ApiException("log stream went silent", null));
                     }
                     if (now - lastPing > PING_EVERY.toNanos()) {
                         lastPing = now;
-                        ws.sendPing(ByteBuffer.allocate(0));
+                        ping = ws.sendPing(ByteBuffer.allocate(0));
                     }
                     continue;
                 }

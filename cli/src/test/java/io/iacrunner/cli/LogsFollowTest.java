@@ -60,7 +60,9 @@ class LogsFollowTest {
             assertThat(run.exit()).as(run.toString()).isZero();
             assertThat(run.out()).isEqualTo("one\n" + GREEN + "\nthree\nfour │\n");
             assertThat(server.upgradeQueries).containsExactly("task_id=t-1&offset=0", "task_id=t-1&offset=2");
-            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+            // At once when the client sees the drop; the JDK client does not always, and then the follower's own
+            // pings find the dead connection within its 10 s silence limit.
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(20));
         }
     }
 
