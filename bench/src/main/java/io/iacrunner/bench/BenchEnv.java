@@ -1,5 +1,7 @@
 package io.iacrunner.bench;
 
+import io.iacrunner.server.store.EmbeddedStoreSettings;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +22,25 @@ final class BenchEnv {
     /** A fresh scratch directory under the temp directory; {@link #deleteTree} removes it. */
     static Path tempDir(String prefix) throws IOException {
         return Files.createTempDirectory("iac-bench-" + prefix + "-");
+    }
+
+    /**
+     * PostgreSQL as the server's embedded store runs it, durable commits included ({@link EmbeddedStoreSettings}): a
+     * figure taken without them flatters every write path. {@code clean}: a new cluster rather than the one in
+     * {@code dir}.
+     */
+    static EmbeddedPostgres durablePostgres(Path dir, boolean clean) throws IOException {
+        Files.createDirectories(dir);
+        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+                .setDataDirectory(dir)
+                .setCleanDataDirectory(clean)
+                .setPGStartupWait(Duration.ofSeconds(120));
+        EmbeddedStoreSettings.POSTMASTER.forEach(builder::setServerConfig);
+        return builder.start();
+    }
+
+    static String jdbcUrl(EmbeddedPostgres pg) {
+        return "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres";
     }
 
     static void deleteTree(Path root) {

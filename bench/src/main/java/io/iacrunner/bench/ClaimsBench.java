@@ -15,7 +15,6 @@ import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.IacServer;
 import io.iacrunner.server.settings.ServerConfig;
-import io.iacrunner.server.store.EmbeddedStoreSettings;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,11 +105,11 @@ final class ClaimsBench {
         String loadAtStart = BenchEnv.loadAverage();
         Path data = BenchEnv.tempDir(NAME);
         Map<Mode, List<Round>> rounds = new EnumMap<>(Mode.class);
-        try (EmbeddedPostgres pg = startPostgres(data.resolve("pg"));
+        try (EmbeddedPostgres pg = BenchEnv.durablePostgres(data.resolve("pg"), true);
                 IacServer server = IacServer.start(ServerConfig.builder()
                         .port(0)
                         .dataDir(data)
-                        .database(jdbcUrl(pg), "postgres", null)
+                        .database(BenchEnv.jdbcUrl(pg), "postgres", null)
                         .databasePoolSize(o.pullers() + 10)
                         .pingInterval(PING_INTERVAL)
                         .credentialRequestsPerMinute(100_000)
@@ -128,7 +127,7 @@ final class ClaimsBench {
                     for (Mode mode : r % 2 == 0 ? List.of(Mode.SERVER, Mode.RAW) : List.of(Mode.RAW, Mode.SERVER)) {
                         Round round = mode == Mode.SERVER
                                 ? throughServer(admin, agents, o.tasks(), r)
-                                : raw(jdbcUrl(pg), o.tasks(), o.pullers());
+                                : raw(BenchEnv.jdbcUrl(pg), o.tasks(), o.pullers());
                         rounds.computeIfAbsent(mode, m -> new ArrayList<>()).add(round);
                         System.err.printf(
                                 "claims: round %d %-32s %,8.0f claims/s%n", r + 1, mode.label, round.perSecond());
@@ -142,20 +141,6 @@ final class ClaimsBench {
             BenchEnv.deleteTree(data);
         }
         BenchmarkDoc.publish(o.doc(), NAME, render(rounds, o, Duration.between(started, Instant.now()), loadAtStart));
-    }
-
-    private static EmbeddedPostgres startPostgres(Path dir) throws Exception {
-        Files.createDirectories(dir);
-        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
-                .setDataDirectory(dir)
-                .setCleanDataDirectory(true)
-                .setPGStartupWait(Duration.ofSeconds(60));
-        EmbeddedStoreSettings.POSTMASTER.forEach(builder::setServerConfig);
-        return builder.start();
-    }
-
-    private static String jdbcUrl(EmbeddedPostgres pg) {
-        return "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres";
     }
 
     /** Queues {@code tasks} plans (untimed, 8 at a time), then times the agents pulling them all. */

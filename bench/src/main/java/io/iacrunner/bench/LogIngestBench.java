@@ -18,7 +18,6 @@ import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.IacServer;
 import io.iacrunner.server.logs.LogChunkCodec;
 import io.iacrunner.server.settings.ServerConfig;
-import io.iacrunner.server.store.EmbeddedStoreSettings;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
@@ -138,14 +137,14 @@ public final class LogIngestBench {
         Workload workload = new Workload(TerraformLikeLines.generate(o.lines()), o.batchLines());
         Path data = BenchEnv.tempDir(NAME);
         Map<Mode, List<Round>> rounds = new EnumMap<>(Mode.class);
-        try (EmbeddedPostgres pg = startPostgres(data.resolve("pg"));
+        try (EmbeddedPostgres pg = BenchEnv.durablePostgres(data.resolve("pg"), true);
                 IacServer server = IacServer.start(ServerConfig.builder()
                         .port(0)
                         .dataDir(data)
-                        .database(jdbcUrl(pg), "postgres", null)
+                        .database(BenchEnv.jdbcUrl(pg), "postgres", null)
                         .pingInterval(PING_INTERVAL)
                         .build());
-                Connection jdbc = DriverManager.getConnection(jdbcUrl(pg), "postgres", null)) {
+                Connection jdbc = DriverManager.getConnection(BenchEnv.jdbcUrl(pg), "postgres", null)) {
             Runner runner = new Runner(server, jdbc, workload, o.window());
             SimulatedAgent agent = runner.agent;
             AutoCloseable pinging = SimulatedAgent.pingInBackground(List.of(agent), PING_INTERVAL);
@@ -172,21 +171,6 @@ public final class LogIngestBench {
         }
         BenchmarkDoc.publish(
                 o.doc(), NAME, render(rounds, workload, o, Duration.between(started, Instant.now()), loadAtStart));
-    }
-
-    /** PostgreSQL as the server's embedded store runs it: durable commits ({@link EmbeddedStoreSettings}). */
-    private static EmbeddedPostgres startPostgres(Path dir) throws Exception {
-        Files.createDirectories(dir);
-        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
-                .setDataDirectory(dir)
-                .setCleanDataDirectory(true)
-                .setPGStartupWait(Duration.ofSeconds(60));
-        EmbeddedStoreSettings.POSTMASTER.forEach(builder::setServerConfig);
-        return builder.start();
-    }
-
-    private static String jdbcUrl(EmbeddedPostgres pg) {
-        return "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres";
     }
 
     /**

@@ -2,8 +2,6 @@ package io.iacrunner.bench;
 
 import static io.iacrunner.bench.Samples.ms;
 
-import io.iacrunner.server.store.EmbeddedStoreSettings;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -83,7 +81,7 @@ final class StartupBench {
             Path existing = scratch.resolve("existing");
             timeServer(iac, existing, scratch.resolve("first.log"));
             Path pgOnly = scratch.resolve("pg-only");
-            startPostgres(pgOnly).close();
+            BenchEnv.durablePostgres(pgOnly, false).close();
             for (int r = 0; r < o.rounds(); r++) {
                 for (int k = 0; k < Mode.values().length; k++) {
                     Mode mode = Mode.values()[(r + k) % Mode.values().length];
@@ -104,16 +102,6 @@ final class StartupBench {
         BenchmarkDoc.publish(o.doc(), NAME, render(millis, o, Duration.between(started, Instant.now()), loadAtStart));
     }
 
-    private static EmbeddedPostgres startPostgres(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
-                .setDataDirectory(dir)
-                .setCleanDataDirectory(false)
-                .setPGStartupWait(READY_WITHIN);
-        EmbeddedStoreSettings.POSTMASTER.forEach(builder::setServerConfig);
-        return builder.start();
-    }
-
     /** A JVM that starts PostgreSQL on {@code dir} and exits once it takes connections (stopping it). */
     private static List<String> postgresOnly(Path dir) {
         return List.of(
@@ -129,7 +117,7 @@ final class StartupBench {
         private PostgresOnly() {}
 
         public static void main(String[] args) throws IOException {
-            startPostgres(Path.of(args[0])).close();
+            BenchEnv.durablePostgres(Path.of(args[0]), false).close();
         }
     }
 
