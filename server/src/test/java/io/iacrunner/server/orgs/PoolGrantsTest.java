@@ -37,8 +37,7 @@ class PoolGrantsTest {
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(
-                c -> c.pingInterval(java.time.Duration.ofSeconds(60)).agentLease(java.time.Duration.ofHours(1)));
+        server = OrgFixture.startServer();
         a = OrgFixture.create(server, "gr-a", null, null);
         b = OrgFixture.create(server, "gr-b", null, null);
     }
