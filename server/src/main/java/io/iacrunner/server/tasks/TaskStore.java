@@ -530,22 +530,14 @@ public final class TaskStore {
         // Every accepted action stays a candidate even when it does not fit now: an older apply that does not fit
         // stops the pick ({@link #choose}), so newer plans cannot keep its agent busy forever.
         List<String> actions = accept.stream().map(TaskAction::wireName).toList();
-        // Fair: each candidate comes with its organisation's and workspace's loads, read in the same statement (a few
-        // index probes on the running tasks, which are few), so the fair choice costs no extra round trip.
+        // Fair: each candidate comes with its organisation's and workspace's weights and quotas (no counting yet).
         String sql = fair ? """
-                  select c.*, og.weight as org_weight, og.max_running as org_max_running,
-                      (select count(*) from tasks r where r.status = 'running' and r.org_id = c.org_id) as org_running,
-                      (select count(*) from tasks r join agents a on a.agent_id = r.agent_id
-                       where r.status = 'running' and r.org_id = c.org_id and a.pool_id = :pool) as org_on_pool,
-                      (select count(*) from tasks r where r.status = 'running' and r.org_id = c.org_id
-                         and r.workspace_id = c.workspace_id) as ws_running,
-                      (select count(*) from tasks r where r.status = 'running' and r.org_id = c.org_id
-                         and r.workspace_id = c.workspace_id and r.action = 'plan') as ws_plans
+                  select c.*, og.max_running as org_max_running
                   from unnest(cast(:orgs as text[])) as o(org_id)
                   join organisations og on og.org_id = o.org_id
                   cross join lateral (
                       select t.task_id, t.action, t.workspace_id, t.org_id, t.seq,
-                             w.weight as ws_weight, w.max_plans_running as ws_max_plans from tasks t
+                             w.max_plans_running as ws_max_plans from tasks t
                       join workspaces w on w.workspace_id = t.workspace_id
                       where t.org_id = o.org_id and <eligible>
                       order by t.seq limit :limit for update of t skip locked) c""" : """
@@ -553,8 +545,7 @@ public final class TaskStore {
                   join workspaces w on w.workspace_id = t.workspace_id
                   where t.org_id = any(:orgs) and <eligible>
                   order by t.seq limit :limit for update of t skip locked""";
-        Map<String, FairShare.OrgLoad> orgLoads = new java.util.HashMap<>();
-        Map<String, FairShare.WorkspaceLoad> workspaceLoads = new java.util.HashMap<>();
+        boolean[] quota = {false};
         List<FairShare.Candidate> found = h.createQuery(sql)
                 .define("eligible", ELIGIBLE)
                 .bind("labels", Rows.json(pool.labels() == null ? java.util.Map.of() : pool.labels()))
@@ -567,39 +558,26 @@ public final class TaskStore {
                 .bindArray("chosenWorkspaces", String.class, chosenWorkspaces)
                 .bindArray("accept", String.class, actions)
                 .map((rs, ctx) -> {
-                    FairShare.Candidate c = new FairShare.Candidate(
+                    if (fair && (rs.getObject("org_max_running") != null || rs.getObject("ws_max_plans") != null))
+                        quota[0] = true;
+                    return new FairShare.Candidate(
                             rs.getString("task_id"),
                             TaskAction.fromWire(rs.getString("action")),
                             rs.getString("workspace_id"),
                             rs.getString("org_id"),
                             rs.getLong("seq"));
-                    if (fair) {
-                        orgLoads.put(
-                                c.orgId(),
-                                new FairShare.OrgLoad(
-                                        rs.getInt("org_weight"),
-                                        rs.getInt("org_on_pool"),
-                                        rs.getInt("org_running"),
-                                        Rows.nullableInt(rs, "org_max_running")));
-                        workspaceLoads.put(
-                                c.workspaceId(),
-                                new FairShare.WorkspaceLoad(
-                                        rs.getInt("ws_weight"),
-                                        rs.getInt("ws_running"),
-                                        rs.getInt("ws_plans"),
-                                        Rows.nullableInt(rs, "ws_max_plans")));
-                    }
-                    return c;
                 })
                 .list();
         if (found.isEmpty()) return List.of();
-        if (!fair) return found.stream().map(FairShare.Candidate::row).toList();
-        // A quota is counted again under its row's lock, so that concurrent claims cannot together pass it; without
-        // quotas (the common case) the loads read above are all the choice needs.
-        if (orgLoads.values().stream().anyMatch(l -> l.maxRunning() != null))
-            orgLoads.putAll(orgLoads(h, pool.poolId(), found));
-        if (workspaceLoads.values().stream().anyMatch(l -> l.maxPlansRunning() != null))
-            workspaceLoads.putAll(workspaceLoads(h, found));
+        // Candidates of one workspace and no quota: fairness has nothing to weigh, and the oldest go first, as FIFO.
+        // Only otherwise are the running tasks counted (and a quota's row locked while counting, so that concurrent
+        // claims cannot together pass it): a count costs as many index entries as tasks run, on every claim.
+        boolean oneWorkspace =
+                found.stream().map(FairShare.Candidate::workspaceId).distinct().count() == 1;
+        if (!fair || (oneWorkspace && !quota[0]))
+            return found.stream().map(FairShare.Candidate::row).toList();
+        Map<String, FairShare.OrgLoad> orgLoads = orgLoads(h, pool.poolId(), found);
+        Map<String, FairShare.WorkspaceLoad> workspaceLoads = workspaceLoads(h, found);
         List<FairShare.Candidate> ordered = FairShare.order(found, orgLoads, workspaceLoads);
         return ordered.stream().map(FairShare.Candidate::row).toList();
     }
