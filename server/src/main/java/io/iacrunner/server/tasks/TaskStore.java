@@ -408,10 +408,17 @@ public final class TaskStore {
     }
 
     /** Per pool, the queued tasks its agents could run (the pool's labels cover the task's): the queue depth gauge. */
+    /**
+     * Queued tasks each pool's agents could take, as the claim decides it: of a workspace the pool is granted to,
+     * naming it or no pool, with labels the pool's cover. A task another pool alone may run is not counted.
+     */
     public Map<String, Long> queueDepthByPool() {
         return counts("""
                 select p.pool_id as k, count(t.task_id) as n from pools p
-                left join tasks t on t.status = 'queued' and t.labels <@ p.labels
+                left join (tasks t join workspaces w on w.workspace_id = t.workspace_id)
+                  on t.status = 'queued' and t.labels <@ p.labels and (w.pool_id is null or w.pool_id = p.pool_id)
+                  and exists (select 1 from pool_grants g where g.pool_id = p.pool_id and g.org_id = t.org_id
+                              and (g.workspace_id is null or g.workspace_id = t.workspace_id))
                 group by p.pool_id""");
     }
 

@@ -84,6 +84,10 @@ class PoolGrantsTest {
                 .post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), 3, false, 0), PullResponse.class);
         assertThat(pulled.tasks()).extracting(TaskAssignment::taskId).containsExactly(one.taskId());
 
+        assertThat(server.metrics().value("iac_queue_depth{pool=\"gr-a/narrow\"}"))
+                .as("queued tasks only of the workspaces it serves: none of two (refused), one's claimed")
+                .isZero();
+
         // Widened back to every workspace, the other one's tasks are accepted again.
         assertThat(grant(a, path, null, null).grants()).containsExactly(new PoolGrantList.Grant("gr-a", null));
         assertThat(a.queue("two", TaskAction.PLAN, Map.of()).status().wireName())
