@@ -474,6 +474,9 @@ public final class TaskStore {
                     .mapTo(Boolean.class)
                     .findOne();
             if (live.isEmpty() || !live.get()) return List.<Claimed>of();
+            // A statement of its own, after the lock: read committed gives it a snapshot taken once the agent's row
+            // is ours, so it sees what a concurrent pull of the same agent claimed. In the locking statement the
+            // counts would come from the snapshot before the wait, and two pulls could fill the same free slot.
             var running = h.createQuery("""
                             select count(*) filter (where action = 'plan') as plans,
                                    count(*) filter (where action = 'plan_apply') as applies
@@ -503,11 +506,17 @@ public final class TaskStore {
         });
     }
 
+    /** Where the pool's agents may run tasks: whole organisations (workspace_id null) or chosen workspaces. */
+    private static final String GRANTS = """
+            with grants as (select org_id, workspace_id from pool_grants where pool_id = :pool)
+            """;
+
     /** The SQL condition a queued task {@code t} of workspace {@code w} must meet to be a candidate at all. */
     private static final String ELIGIBLE = """
             t.status = 'queued' and t.labels <@ cast(:labels as jsonb) and t.action = any(:accept)
               and (w.pool_id is null or w.pool_id = :pool)
-              and (t.org_id = any(:wholeOrgs) or t.workspace_id = any(:chosenWorkspaces))
+              and exists (select 1 from grants g where g.org_id = t.org_id
+                          and (g.workspace_id is null or g.workspace_id = t.workspace_id))
               and (t.action = 'plan' or ((w.lock_task_id is null or w.lock_task_id = t.task_id)
                 and w.terraform_lock_id is null and not exists (
                     select 1 from tasks o where o.workspace_id = t.workspace_id
@@ -520,27 +529,14 @@ public final class TaskStore {
      * whole queue), ordered by {@link FairShare}; FIFO: the oldest {@code limit} of them all.
      */
     private List<String[]> candidates(Handle h, PoolConfig pool, int limit, java.util.Set<TaskAction> accept) {
-        List<String> wholeOrgs = new ArrayList<>();
-        List<String> chosenWorkspaces = new ArrayList<>();
-        h.createQuery("select org_id, workspace_id from pool_grants where pool_id = :p")
-                .bind("p", pool.poolId())
-                .map((rs, ctx) -> new String[] {rs.getString("org_id"), rs.getString("workspace_id")})
-                .forEach(g -> {
-                    if (g[1] == null) wholeOrgs.add(g[0]);
-                    else chosenWorkspaces.add(g[1]);
-                });
-        List<String> orgs = java.util.stream.Stream.concat(
-                        wholeOrgs.stream(), chosenWorkspaces.stream().map(io.iacrunner.server.util.OrgNames::orgOf))
-                .distinct()
-                .toList();
-        if (orgs.isEmpty()) return List.of();
         // Every accepted action stays a candidate even when it does not fit now: an older apply that does not fit
         // stops the pick ({@link #choose}), so newer plans cannot keep its agent busy forever.
         List<String> actions = accept.stream().map(TaskAction::wireName).toList();
         // Fair: each candidate comes with its organisation's and workspace's weights and quotas (no counting yet).
-        String sql = fair ? """
+        // The pool's grants are read in the same statement: one round trip less in a transaction that holds locks.
+        String sql = GRANTS + (fair ? """
                   select c.*, og.max_running as org_max_running
-                  from unnest(cast(:orgs as text[])) as o(org_id)
+                  from (select distinct org_id from grants) o
                   join organisations og on og.org_id = o.org_id
                   cross join lateral (
                       select t.task_id, t.action, t.workspace_id, t.org_id, t.seq,
@@ -550,8 +546,8 @@ public final class TaskStore {
                       order by t.seq limit :limit for update of t skip locked) c""" : """
                   select t.task_id, t.action, t.workspace_id, t.org_id, t.seq from tasks t
                   join workspaces w on w.workspace_id = t.workspace_id
-                  where t.org_id = any(:orgs) and <eligible>
-                  order by t.seq limit :limit for update of t skip locked""";
+                  where t.org_id in (select org_id from grants) and <eligible>
+                  order by t.seq limit :limit for update of t skip locked""");
         boolean[] quota = {false};
         List<FairShare.Candidate> found = h.createQuery(sql)
                 .define("eligible", ELIGIBLE)
@@ -560,9 +556,6 @@ public final class TaskStore {
                 // As many per organisation as the agent has slots: the oldest of each is always looked at, and no
                 // more rows are locked from the pullers beside it than it could take from one organisation.
                 .bind("limit", limit)
-                .bindArray("orgs", String.class, orgs)
-                .bindArray("wholeOrgs", String.class, wholeOrgs)
-                .bindArray("chosenWorkspaces", String.class, chosenWorkspaces)
                 .bindArray("accept", String.class, actions)
                 .map((rs, ctx) -> {
                     if (fair && (rs.getObject("org_max_running") != null || rs.getObject("ws_max_plans") != null))
