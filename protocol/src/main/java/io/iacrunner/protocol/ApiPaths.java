@@ -122,9 +122,11 @@ public final class ApiPaths {
     public static final String TFE_RUN_ACTION = TFE_PREFIX + "runs/{run_id}/actions/{action}";
 
     public static final String TFE_PLAN = TFE_PREFIX + "plans/{plan_id}";
-    public static final String TFE_PLAN_LOG = TFE_PREFIX + "plans/{plan_id}/logs";
+    /** A plan's log as Terraform reads it: without its token, so the {@code ticket} is the credential. */
+    public static final String TFE_PLAN_LOG = TFE_PREFIX + "plans/{plan_id}/logs/{ticket}";
+
     public static final String TFE_APPLY = TFE_PREFIX + "applies/{apply_id}";
-    public static final String TFE_APPLY_LOG = TFE_PREFIX + "applies/{apply_id}/logs";
+    public static final String TFE_APPLY_LOG = TFE_PREFIX + "applies/{apply_id}/logs/{ticket}";
     public static final String TFE_CURRENT_STATE = TFE_PREFIX + "workspaces/{workspace_id}/current-state-version";
     public static final String TFE_CURRENT_OUTPUTS =
             TFE_PREFIX + "workspaces/{workspace_id}/current-state-version-outputs";

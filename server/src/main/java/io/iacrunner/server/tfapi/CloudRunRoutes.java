@@ -13,12 +13,14 @@ import io.iacrunner.server.http.RouteTable;
 import io.iacrunner.server.http.Routes;
 import io.iacrunner.server.logs.LogService;
 import io.iacrunner.server.problems.ApiProblem;
+import io.iacrunner.server.secrets.SecretBox;
 import io.iacrunner.server.tasks.PlanService;
 import io.iacrunner.server.tasks.TaskAccess;
 import io.iacrunner.server.tasks.TaskService;
 import io.iacrunner.server.tfapi.ConfigVersionStore.ConfigVersion;
 import io.iacrunner.server.workspaces.WorkspaceService;
 import io.javalin.http.Context;
+import java.time.Clock;
 import java.util.List;
 import org.jdbi.v3.core.Jdbi;
 
@@ -31,6 +33,7 @@ public final class CloudRunRoutes implements Routes {
     private final Authenticator auth;
     private final CloudRuns runs;
     private final RunLogs logs;
+    private final LogTickets tickets;
     private final TaskAccess access;
     private final TaskService tasks;
     private final PlanService plans;
@@ -43,10 +46,13 @@ public final class CloudRunRoutes implements Routes {
             PlanService plans,
             WorkspaceService workspaces,
             LogService logService,
+            SecretBox secrets,
+            Clock clock,
             AuditLog audit) {
         this.auth = auth;
         this.runs = new CloudRuns(new ConfigVersionStore(jdbi), tasks, workspaces);
         this.logs = new RunLogs(logService);
+        this.tickets = new LogTickets(secrets, clock);
         this.access = new TaskAccess(tasks);
         this.tasks = tasks;
         this.plans = plans;
@@ -62,20 +68,10 @@ public final class CloudRunRoutes implements Routes {
         t.get(ApiPaths.TFE_RUN, this::run);
         t.get(ApiPaths.TFE_RUN_EVENTS, this::runEvents);
         t.post(ApiPaths.TFE_RUN_ACTION, this::action);
-        t.get(
-                ApiPaths.TFE_PLAN,
-                ctx -> JsonApi.render(
-                        ctx,
-                        200,
-                        TfeResources.plan(task(ctx, "plan_id", TfeIds.PLAN), TerraformCloudRoutes.baseUrl(ctx))));
-        t.get(
-                ApiPaths.TFE_APPLY,
-                ctx -> JsonApi.render(
-                        ctx,
-                        200,
-                        TfeResources.apply(task(ctx, "apply_id", TfeIds.APPLY), TerraformCloudRoutes.baseUrl(ctx))));
-        t.get(ApiPaths.TFE_PLAN_LOG, ctx -> log(ctx, task(ctx, "plan_id", TfeIds.PLAN), false));
-        t.get(ApiPaths.TFE_APPLY_LOG, ctx -> log(ctx, task(ctx, "apply_id", TfeIds.APPLY), true));
+        t.get(ApiPaths.TFE_PLAN, ctx -> phase(ctx, "plan_id", TfeIds.PLAN));
+        t.get(ApiPaths.TFE_APPLY, ctx -> phase(ctx, "apply_id", TfeIds.APPLY));
+        t.get(ApiPaths.TFE_PLAN_LOG, ctx -> log(ctx, "plan_id", TfeIds.PLAN));
+        t.get(ApiPaths.TFE_APPLY_LOG, ctx -> log(ctx, "apply_id", TfeIds.APPLY));
     }
 
     private void createConfigVersion(Context ctx) {
@@ -210,19 +206,34 @@ public final class CloudRunRoutes implements Routes {
         ctx.status(202);
     }
 
-    private TaskView task(Context ctx, String param, String prefix) {
-        return access.require(user(ctx), TfeIds.task(ctx.pathParam(param), prefix), Role.READ);
+    /** A plan or an apply, with the URL of its log, which carries a ticket since Terraform reads it without a token. */
+    private void phase(Context ctx, String param, String prefix) {
+        String id = ctx.pathParam(param);
+        TaskView task = access.require(user(ctx), TfeIds.task(id, prefix), Role.READ);
+        String logUrl = TerraformCloudRoutes.baseUrl(ctx)
+                + ApiPaths.fill(
+                        prefix.equals(TfeIds.PLAN) ? ApiPaths.TFE_PLAN_LOG : ApiPaths.TFE_APPLY_LOG,
+                        id,
+                        tickets.issue(id));
+        JsonApi.render(
+                ctx,
+                200,
+                prefix.equals(TfeIds.PLAN) ? TfeResources.plan(task, logUrl) : TfeResources.apply(task, logUrl));
     }
 
-    /** Terraform polls with {@code offset} and {@code limit} in bytes (and sends its token, as with every request). */
-    private void log(Context ctx, TaskView task, boolean apply) {
+    /** Terraform polls with {@code offset} and {@code limit} in bytes; the ticket in the URL is the credential. */
+    private void log(Context ctx, String param, String prefix) {
+        String id = ctx.pathParam(param);
+        tickets.require(id, ctx.pathParam("ticket"));
+        TaskView task = tasks.get(TfeIds.task(id, prefix));
         long offset = QueryParams.longParam(ctx, "offset", 0);
         int limit = QueryParams.intParam(ctx, "limit", RunLogs.MAX_LIMIT);
         if (offset < 0) throw ApiProblem.badRequest("invalid_offset", "offset must be >= 0");
         if (limit < 1 || limit > RunLogs.MAX_LIMIT) {
             throw ApiProblem.badRequest("invalid_limit", "limit must be 1.." + RunLogs.MAX_LIMIT);
         }
-        ctx.contentType("text/plain; charset=utf-8").result(logs.read(task, apply, offset, limit));
+        ctx.contentType("text/plain; charset=utf-8")
+                .result(logs.read(task, prefix.equals(TfeIds.APPLY), offset, limit));
     }
 
     private Principal.User user(Context ctx) {

@@ -76,22 +76,21 @@ final class TfeResources {
         return JsonApi.relate(resource, "apply", "applies", TfeIds.APPLY + task.taskId());
     }
 
-    static ObjectNode plan(TaskView task, String baseUrl) {
+    static ObjectNode plan(TaskView task, String logUrl) {
         RunPhases phases = new RunPhases(task);
         ObjectNode resource = JsonApi.resource("plans", TfeIds.PLAN + task.taskId());
         ObjectNode a = JsonApi.attributes(resource);
         a.put("status", phases.planStatus())
                 .put("has-changes", phases.hasChanges())
-                .put("log-read-url", baseUrl + ApiPaths.fill(ApiPaths.TFE_PLAN_LOG, TfeIds.PLAN + task.taskId()));
+                .put("log-read-url", logUrl);
         counts(a, task.planSummary());
         return resource;
     }
 
-    static ObjectNode apply(TaskView task, String baseUrl) {
+    static ObjectNode apply(TaskView task, String logUrl) {
         ObjectNode resource = JsonApi.resource("applies", TfeIds.APPLY + task.taskId());
         ObjectNode a = JsonApi.attributes(resource);
-        a.put("status", new RunPhases(task).applyStatus())
-                .put("log-read-url", baseUrl + ApiPaths.fill(ApiPaths.TFE_APPLY_LOG, TfeIds.APPLY + task.taskId()));
+        a.put("status", new RunPhases(task).applyStatus()).put("log-read-url", logUrl);
         counts(a, task.planSummary());
         return resource;
     }
