@@ -37,9 +37,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Terraform's {@code cloud} block against this server, with the real terraform 1.11 binary unmodified and offline, over
- * HTTPS with a private CA ({@code SSL_CERT_FILE}) and a token in a CLI configuration's {@code credentials} block: init,
- * plan, apply answered yes and no, {@code -auto-approve}, Ctrl-C, {@code output} and {@code state list}. Every run is
- * an ordinary task of the workspace, run by the agent, its stored log complete.
+ * HTTPS (Terraform insists) with the server's certificate given to Terraform as its CA through {@code SSL_CERT_FILE},
+ * and a token in a CLI configuration file's {@code credentials "HOST:PORT"} block ({@code TF_CLI_CONFIG_FILE}, no
+ * {@code terraform login}): discovery, init, plan, apply answered yes and no, {@code -auto-approve}, Ctrl-C, {@code
+ * output} and {@code state list}, and the refusals Terraform shows. Every run is an ordinary task of the workspace, run
+ * by the agent, its stored log complete.
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class TerraformCloudEndToEndTest {
@@ -69,31 +71,42 @@ class TerraformCloudEndToEndTest {
         if (system != null) system.close();
     }
 
-    /** What one Terraform command ended with: its output and errors together. */
+    /** What one Terraform command ended with: its output and errors together, without colours (the agent's). */
     record Run(int exit, String output) {}
 
-    /** A directory whose cloud block names workspace {@code workspace} of organisation default on this server. */
-    record Desk(Path path, Path cliConfig, String workspace) {
+    /**
+     * A directory whose cloud block names workspace {@code workspace} of organisation {@code org} on this server;
+     * {@code trusted}: Terraform is given the server's CA.
+     */
+    record Desk(Path path, Path cliConfig, String workspace, boolean trusted) {
         static Desk of(String workspace, String token, String resources) throws IOException {
+            return of("default", workspace, token, resources);
+        }
+
+        static Desk of(String org, String workspace, String token, String resources) throws IOException {
             Path path = Files.createDirectories(dir.resolve("desk-" + workspace));
             Files.writeString(path.resolve("main.tf"), """
                     terraform {
                       cloud {
                         hostname     = "%s"
-                        organization = "default"
+                        organization = "%s"
                         workspaces {
                           name = "%s"
                         }
                       }
                     }
                     %s
-                    """.formatted(host, workspace, resources));
+                    """.formatted(host, org, workspace, resources));
             Path cliConfig = Files.writeString(dir.resolve("cli-" + workspace + ".tfrc"), """
                     credentials "%s" {
                       token = "%s"
                     }
                     """.formatted(host, token));
-            return new Desk(path, cliConfig, workspace);
+            return new Desk(path, cliConfig, workspace, true);
+        }
+
+        Desk withoutTheCa() {
+            return new Desk(path, cliConfig, workspace, false);
         }
 
         Run terraform(String stdin, String... args) throws Exception {
@@ -102,7 +115,7 @@ class TerraformCloudEndToEndTest {
                 p.destroyForcibly();
                 throw new AssertionError("terraform " + String.join(" ", args) + " did not finish");
             }
-            return new Run(p.exitValue(), Files.readString(log(args)));
+            return new Run(p.exitValue(), E2eHarness.plain(Files.readString(log(args))));
         }
 
         Process start(String stdin, String... args) throws IOException {
@@ -120,7 +133,7 @@ class TerraformCloudEndToEndTest {
             env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
             env.put("HOME", path.toString());
             env.put("TF_CLI_CONFIG_FILE", cliConfig.toString());
-            env.put("SSL_CERT_FILE", certs.certificatePem().toString());
+            if (trusted) env.put("SSL_CERT_FILE", certs.certificatePem().toString());
             env.put("CHECKPOINT_DISABLE", "1");
             env.put("TF_IN_AUTOMATION", "1");
             return b.start();
@@ -159,7 +172,27 @@ class TerraformCloudEndToEndTest {
     }
 
     static String storedLog(String taskId) {
-        return admin.getText(ApiPaths.fill(ApiPaths.TASK_LOG_TEXT, taskId));
+        return E2eHarness.plain(admin.getText(ApiPaths.fill(ApiPaths.TASK_LOG_TEXT, taskId)));
+    }
+
+    @Test
+    void initGetsPastDiscoveryAndThePingToTheOrganisationLookup() throws Exception {
+        Desk desk = Desk.of("acme", "cloud-discovery", system.server.adminToken(), PRINTING);
+        Run init = desk.terraform("", "init", "-no-color", "-input=false");
+        assertThat(init.output())
+                .as("discovery and the ping passed: Terraform asked for the organisation, which does not exist")
+                .contains("organization \"acme\" at host " + host + " not found")
+                .doesNotContain("x509")
+                .doesNotContain("discovery");
+    }
+
+    @Test
+    void withoutThePrivateCaTerraformRefusesTheServer() throws Exception {
+        Run init = Desk.of("cloud-untrusted", system.server.adminToken(), PRINTING)
+                .withoutTheCa()
+                .terraform("", "init", "-no-color", "-input=false");
+        assertThat(init.exit()).isNotZero();
+        assertThat(init.output()).contains("x509").doesNotContain("organization \"default\"");
     }
 
     @Test
