@@ -67,7 +67,8 @@ final class CloudRuns {
      * token to an upload URL), so a wrong one is a 404 like a version that does not exist.
      */
     void upload(String id, String secret, byte[] archive) {
-        ConfigVersion version = versions.find(id).orElseThrow(() -> notFound(id));
+        // The secret first: nothing of the version, nor a word about the archive, for a caller without it.
+        ConfigVersion version = versions.find(id, sha256(secret)).orElseThrow(() -> notFound(id));
         if (version.uploaded()) {
             throw ApiProblem.conflict("already_uploaded", "configuration version " + id + " has its archive already");
         }

@@ -28,10 +28,17 @@ final class ConfigVersionStore {
     }
 
     Optional<ConfigVersion> find(String id) {
+        return find(id, null);
+    }
+
+    /** The version, if {@code secretSha256} is its upload secret's (null: whatever its secret). */
+    Optional<ConfigVersion> find(String id, String secretSha256) {
         return jdbi.withHandle(h -> h.createQuery("""
                         select cv_id, workspace_id, speculative, archive is not null as uploaded
-                        from tfe_configuration_versions where cv_id = :id""")
+                        from tfe_configuration_versions
+                        where cv_id = :id and (cast(:secret as text) is null or upload_secret_sha256 = :secret)""")
                 .bind("id", id)
+                .bind("secret", secretSha256)
                 .map((rs, ctx) -> new ConfigVersion(
                         rs.getString("cv_id"),
                         rs.getString("workspace_id"),

@@ -253,6 +253,10 @@ class TerraformCloudApiTest {
                 upload(url, new TarGz().file("../evil.tf", "x").bytes());
         assertThat(traversal.status()).as(traversal.body()).isBetween(400, 499);
         assertThat(traversal.errorCode()).isEqualTo("archive_path_traversal");
+        RawHttp.Reply override = upload(
+                url,
+                new TarGz().file("zz_iac_runner_backend_override.tf.json", "{}").bytes());
+        assertRefused(override, 400, "archive_reserved_name");
         RawHttp.Reply wrongSecret = upload(url.substring(0, url.lastIndexOf('/') + 1) + "guessed", config());
         assertRefused(wrongSecret, 404, "configuration_version_not_found");
         RawHttp.Reply version = tfe("GET", ApiPaths.fill(ApiPaths.TFE_CONFIG_VERSION, id), server.adminToken(), null);
