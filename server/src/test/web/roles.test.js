@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { holds, roleToRun } from '../../main/resources/web/js/roles.js';
+import { holds, orgOfKey, owns, roleToRun } from '../../main/resources/web/js/roles.js';
 
 const user = (workspaces) => ({ kind: 'user', global_admin: false, workspaces });
 
@@ -23,6 +23,28 @@ describe('holds', () => {
 
   it('gives nothing when signed out', () => {
     assert.equal(holds(null, 'ws', 'read'), false);
+  });
+
+  it('takes a role on every workspace of an organisation, and the more of the two where both are held', () => {
+    const who = { ...user({ 'acme/app': 'apply' }), org_roles: { acme: 'plan' } };
+    assert.equal(holds(who, 'acme/other', 'plan'), true);
+    assert.equal(holds(who, 'acme/other', 'apply'), false);
+    assert.equal(holds(who, 'acme/app', 'apply'), true);
+    assert.equal(holds(who, 'other', 'read'), false, "a bare key is default's, not acme's");
+    assert.equal(holds({ ...user({}), org_roles: { default: 'admin' } }, 'ws', 'admin'), true);
+  });
+});
+
+describe('orgOfKey and owns', () => {
+  it('reads the organisation of a key as the server does', () => {
+    assert.deepEqual(['acme/app', 'app'].map(orgOfKey), ['acme', 'default']);
+  });
+
+  it('lets owners and the site admin manage an organisation, nobody else', () => {
+    assert.equal(owns({ ...user({}), owner_of: ['acme'] }, 'acme'), true);
+    assert.equal(owns({ ...user({}), owner_of: ['acme'] }, 'beta'), false);
+    assert.equal(owns({ kind: 'admin', global_admin: true }, 'beta'), true);
+    assert.equal(owns(null, 'acme'), false);
   });
 });
 

@@ -93,6 +93,7 @@ function route() {
 function showChrome(signedIn) {
   document.getElementById('nav').hidden = !signedIn;
   document.querySelector('[data-nav="agents"]').hidden = !(signedIn && session.canListAgents());
+  document.querySelector('[data-nav="teams"]').hidden = !(signedIn && session.canManage(currentOrg.get()));
   document.getElementById('who').hidden = !signedIn;
   document.getElementById('who-kind').textContent = signedIn
     ? `Signed in: ${session.who.global_admin ? 'administrator' : `${session.who.kind} token`}`
@@ -110,6 +111,7 @@ async function fillOrgSwitcher() {
     select.replaceChildren(...names.map((name) => Object.assign(document.createElement('option'), { value: name, textContent: name })));
     select.value = currentOrg.get();
     label.hidden = names.length < 2;
+    showChrome(session.who !== null); // the organisation chosen may have changed what the nav offers
   } catch {
     label.hidden = true;
   }

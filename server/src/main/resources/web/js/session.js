@@ -2,7 +2,7 @@
 // request is still checked by the server.
 
 import { ApiError, api, token } from './api.js';
-import { ROLE_TO_REVIEW, holds, roleToRun } from './roles.js';
+import { ROLE_TO_REVIEW, holds, owns, roleToRun } from './roles.js';
 
 /** Kinds of token a person uses; pool and agent tokens are for agents. */
 const PEOPLE = ['admin', 'user'];
@@ -50,6 +50,11 @@ export const session = {
   /** Confirm and discard need the apply role in the run's workspace. */
   canReview(task) {
     return holds(who, task.workspace_id, ROLE_TO_REVIEW);
+  },
+
+  /** Teams and users of an organisation are its owners' (and the site admin's) to read. */
+  canManage(org) {
+    return owns(who, org);
   },
 
   /** Agents and pools are a global admin's to list; the server refuses them to every other token. */

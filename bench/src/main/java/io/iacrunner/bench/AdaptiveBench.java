@@ -372,7 +372,9 @@ public final class AdaptiveBench {
                 .append(" makespan). The adaptive agent reads its load every 2 s (cgroup v2 files where the agent has")
                 .append(" them, else `/proc/stat`, `/proc/pressure/cpu` and `/proc/meminfo`: on this machine the")
                 .append(" latter, the whole machine's) and grows its slots while no task waits for a CPU more than")
-                .append(" 20 % of the time, halving them at 50 %. Other work on the machine counts as pressure too,")
+                .append(" 30 % of the time, halving them when two readings in a row show 85 % or more (one plan per")
+                .append(" CPU already keeps some task waiting about two thirds of the time). Other work on the machine")
+                .append(" counts as pressure too,")
                 .append(" which is the point: the agent takes what the machine can give.\n\n");
         s.append(BenchEnv.runFooter(took, "Server, embedded PostgreSQL, agent and Terraform", loadAtStart));
         return s.toString();

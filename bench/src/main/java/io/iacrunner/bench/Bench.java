@@ -27,6 +27,7 @@ public final class Bench {
             case AdaptiveBench.NAME -> AdaptiveBench.run(AdaptiveBench.Options.parse(rest, DOC));
             case StartupBench.NAME -> StartupBench.run(StartupBench.Options.parse(rest, DOC));
             case ClaimsBench.NAME -> ClaimsBench.run(ClaimsBench.Options.parse(rest, DOC));
+            case FootprintBench.NAME -> FootprintBench.run(FootprintBench.Options.parse(rest, DOC));
             default -> {
                 System.err.println("unknown benchmark '" + args[0] + "'");
                 usage();
@@ -57,6 +58,9 @@ public final class Bench {
                   claims          claims/s and claim latency: simulated agents pulling 5,000 queued plans through the API
                                   vs a raw SKIP LOCKED loop on as many connections, same durable PostgreSQL
                                   options: --tasks N (5000)  --pullers N (50)  --rounds N (2 per mode)
+                  agent-footprint an idle agent's resident memory vs a bare HttpClient long-poll loop (JVM defaults,
+                                  and the agent's JVM options), each a process of its own
+                                  options: --rounds N (3)  --settle S (30)  --sample S (10)
                   startup         server start to /readyz (existing and fresh store) vs the embedded PostgreSQL alone and
                                   the JVM with the CLI, each a fresh process as ./iac starts it
                                   options: --rounds N (5 per mode)

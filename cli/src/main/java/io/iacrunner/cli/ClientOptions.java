@@ -56,8 +56,14 @@ public final class ClientOptions {
 
     /** {@code --org}, else {@code IAC_ORG}, else {@code default}. */
     public String org() {
+        String chosen = explicitOrg();
+        return chosen == null ? "default" : chosen;
+    }
+
+    /** {@code --org}, else {@code IAC_ORG}; null when neither names one. */
+    public String explicitOrg() {
         String chosen = org != null ? org : ctx.env("IAC_ORG");
-        return chosen == null || chosen.isBlank() ? "default" : chosen.trim();
+        return chosen == null || chosen.isBlank() ? null : chosen.trim();
     }
 
     static URI parseServerUrl(String text) {

@@ -27,15 +27,22 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "pool",
         mixinStandardHelpOptions = true,
-        description = "Agent pools: their limits, labels and tokens.",
-        subcommands = {PoolCommand.Create.class, PoolCommand.Show.class, PoolCommand.ListPools.class})
+        description = "Agent pools: their limits, labels, tokens and the workspaces they serve.",
+        subcommands = {
+            PoolCommand.Create.class,
+            PoolCommand.Show.class,
+            PoolCommand.ListPools.class,
+            PoolGrantCommands.Grant.class,
+            PoolGrantCommands.Grants.class,
+            PoolGrantCommands.Share.class
+        })
 public final class PoolCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "missing command: create, show or list");
+        throw new ParameterException(spec.commandLine(), "missing command: create, show, list, grant, grants or share");
     }
 
     @Command(

@@ -5,6 +5,7 @@ import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.HttpBackendSettings;
 import io.iacrunner.protocol.UnlockRequest;
+import io.iacrunner.protocol.Weights;
 import io.iacrunner.protocol.WireJson;
 import io.iacrunner.protocol.WorkspaceSettings;
 import io.iacrunner.protocol.WorkspaceView;
@@ -121,6 +122,12 @@ public final class WorkspaceCommand implements Runnable {
                 description = "The most of its plans running at once; 0 for no limit.")
         Integer maxPlansRunning;
 
+        @Option(
+                names = "--weight",
+                paramLabel = "N",
+                description = "Its share of its organisation's capacity under fair scheduling, 1.." + Weights.MAX + ".")
+        Integer weight;
+
         public Set(CliContext ctx) {
             this.ctx = ctx;
         }
@@ -131,10 +138,13 @@ public final class WorkspaceCommand implements Runnable {
                     && maxRunTime == null
                     && autoApply == null
                     && pool == null
-                    && maxPlansRunning == null) {
+                    && maxPlansRunning == null
+                    && weight == null) {
                 throw new UsageException("workspace set needs --terraform-version, --max-run-time, --auto-apply,"
-                        + " --pool or --max-plans-running");
+                        + " --pool, --max-plans-running or --weight");
             }
+            if (weight != null && !Weights.valid(weight))
+                throw new UsageException("--weight must be 1.." + Weights.MAX + ", got " + weight);
             String runTime = maxRunTime == null || maxRunTime.isBlank()
                     ? null
                     : RunTimeOption.parse(maxRunTime, "--max-run-time");
@@ -151,7 +161,8 @@ public final class WorkspaceCommand implements Runnable {
                                     maxRunTime == null ? current.maxRunTime() : runTime,
                                     autoApply,
                                     pool,
-                                    maxPlansRunning),
+                                    maxPlansRunning,
+                                    weight),
                             WorkspaceView.class);
             ctx.out()
                     .println("workspace " + view.workspaceId() + ": terraform_version "
@@ -161,7 +172,8 @@ public final class WorkspaceCommand implements Runnable {
                             + ", max_run_time " + (view.maxRunTime() == null ? "the pool's" : view.maxRunTime())
                             + ", auto_apply " + view.autoApply()
                             + (view.pool() == null ? "" : ", pool " + view.pool())
-                            + (view.maxPlansRunning() == null ? "" : ", max_plans_running " + view.maxPlansRunning()));
+                            + (view.maxPlansRunning() == null ? "" : ", max_plans_running " + view.maxPlansRunning())
+                            + (view.weight() > 1 ? ", weight " + view.weight() : ""));
             return ExitCodes.OK;
         }
 

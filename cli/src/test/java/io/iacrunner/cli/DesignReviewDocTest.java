@@ -36,6 +36,10 @@ import org.junit.jupiter.api.Test;
  * </ul>
  *
  * Anything else in backticks (flags, SQL, JSON, file names without a directory) is prose.
+ *
+ * <p>The recommendations are the rows of the summary table ({@code | P0-1 | …}), in priority order; each weakness
+ * heading names the recommendations it is behind, so a P0/P1 recommendation reaches the files and tests of its
+ * weaknesses.
  */
 class DesignReviewDocTest {
     private static final Path ROOT =
@@ -53,6 +57,12 @@ class DesignReviewDocTest {
     private static final Pattern METHOD = Pattern.compile("[A-Z][a-z][A-Za-z0-9]*\\.[a-z][A-Za-z0-9_]*");
     /** A weakness is a third-level heading "### W<n>. …"; an open question "### Q<n>. …". */
     private static final Pattern SECTION = Pattern.compile("(?m)^### ([WQ]\\d+)\\.");
+    /** A recommendation is a row of the summary table, "| P0-1 | …"; priorities P0 (correctness and security), P1, P2. */
+    private static final Pattern RECOMMENDATION_ROW = Pattern.compile("(?m)^\\| *(P[0-2]-\\d+) *\\|");
+
+    private static final Pattern RECOMMENDATION_ID = Pattern.compile("P([0-2])-(\\d+)");
+    /** A weakness heading names the recommendations it is behind: "### W5. The blind apply (P0-4)". */
+    private static final Pattern WEAKNESS_HEADING = Pattern.compile("(?m)^### W\\d+\\..*$");
 
     /** The references in a piece of a document, by kind, sorted; {@code misused} lists spans that break the rules. */
     record Refs(
@@ -141,6 +151,61 @@ class DesignReviewDocTest {
                 .isEmpty();
         assertThat(english).as("%s links to its translation", ENGLISH).contains("](design-review.zh-CN.md)");
         assertThat(chinese).as("%s links to the English version", CHINESE).contains("](design-review.md)");
+    }
+
+    @Test
+    void bothLanguagesCarryTheSameRecommendationsInTheSameOrder() {
+        List<String> english = recommendations(read(ENGLISH));
+        assertThat(english)
+                .as("recommendations (summary rows \"| P<n>-<m> |\") in %s", ENGLISH)
+                .isNotEmpty();
+        assertThat(recommendations(read(CHINESE)))
+                .as("the recommendations of %s, in the order of %s", CHINESE, ENGLISH)
+                .containsExactlyElementsOf(english);
+        List<String> expected = new ArrayList<>();
+        int[] next = new int[3];
+        for (String id : english) {
+            Matcher m = RECOMMENDATION_ID.matcher(id);
+            assertThat(m.matches()).isTrue();
+            int priority = Integer.parseInt(m.group(1));
+            for (int lower = priority + 1; lower < next.length; lower++) {
+                assertThat(next[lower])
+                        .as("%s comes after a recommendation of a lower priority in %s", id, ENGLISH)
+                        .isZero();
+            }
+            expected.add("P" + priority + "-" + ++next[priority]);
+        }
+        assertThat(english)
+                .as("recommendations in %s: by priority, numbered 1, 2, … within each", ENGLISH)
+                .containsExactlyElementsOf(expected);
+        for (String doc : List.of(ENGLISH, CHINESE)) {
+            Set<String> carried = new TreeSet<>();
+            Matcher heading = WEAKNESS_HEADING.matcher(read(doc));
+            while (heading.find()) {
+                Matcher id = RECOMMENDATION_ID.matcher(heading.group());
+                List<String> ids = new ArrayList<>();
+                while (id.find()) ids.add(id.group());
+                assertThat(ids)
+                        .as("recommendations named by the heading \"%s\" in %s", heading.group(), doc)
+                        .isNotEmpty()
+                        .allMatch(english::contains);
+                carried.addAll(ids);
+            }
+            assertThat(carried)
+                    .as("recommendations of %s that some weakness of it is behind", doc)
+                    .containsExactlyInAnyOrderElementsOf(english);
+        }
+    }
+
+    /** The ids of the summary table's rows, in the order of the table; each appears once. */
+    private static List<String> recommendations(String doc) {
+        List<String> ids = new ArrayList<>();
+        Matcher m = RECOMMENDATION_ROW.matcher(doc);
+        while (m.find()) {
+            assertThat(ids).as("recommendation %s appears twice", m.group(1)).doesNotContain(m.group(1));
+            ids.add(m.group(1));
+        }
+        return ids;
     }
 
     /** Each reference one language has and the other lacks, named with where it is missing. */

@@ -85,4 +85,50 @@ class OrgCommandTest {
                         .asBoolean())
                 .isTrue();
     }
+
+    @Test
+    void poolGrantSharesAndAuditCommandsSendWhatTheApiTakes() throws Exception {
+        String grants = """
+                {"pool_id":"acme/runners","grants":[{"org":"acme","workspace":"acme/app"}]}""";
+        api.on("PUT", "/api/v1/pools/runners/grants", FakeApi.Reply.ok(grants));
+        CliRun grant = CliRun.run(
+                dir, "pool", "grant", "runners", "--workspace", "app", "--org", "acme", "--server", api.url());
+        assertThat(grant.exit()).as(grant.toString()).isZero();
+        assertThat(api.requests.getLast().query()).isEqualTo("org=acme");
+        JsonNode body = json.readTree(api.requests.getLast().body());
+        assertThat(body.path("org").asText()).isEqualTo("acme");
+        assertThat(body.path("workspaces")).hasSize(1);
+        assertThat(grant.out()).contains("acme/app");
+
+        // A pool shared from another organisation is ORG/NAME: named by ?org=, the workspaces still --org's.
+        CliRun all = CliRun.run(
+                dir, "pool", "grant", "default/runners", "--all-workspaces", "--org", "acme", "--server", api.url());
+        assertThat(all.exit()).as(all.toString()).isZero();
+        assertThat(api.requests.getLast().query()).isEqualTo("org=default");
+        body = json.readTree(api.requests.getLast().body());
+        assertThat(body.path("org").asText()).isEqualTo("acme");
+        assertThat(body.path("workspaces").isNull()).isTrue();
+
+        CliRun neither = CliRun.run(dir, "pool", "grant", "runners", "--server", api.url());
+        assertThat(neither.exit()).isEqualTo(2);
+        CliRun both = CliRun.run(
+                dir, "pool", "grant", "runners", "--all-workspaces", "--workspace", "x", "--server", api.url());
+        assertThat(both.exit()).isEqualTo(2);
+
+        api.on("POST", "/api/v1/pools/runners/shares", FakeApi.Reply.ok("""
+                {"name":"beta"}"""));
+        CliRun share = CliRun.run(dir, "pool", "share", "runners", "--with", "beta", "--server", api.url());
+        assertThat(share.exit()).as(share.toString()).isZero();
+        assertThat(json.readTree(api.requests.getLast().body()).path("name").asText())
+                .isEqualTo("beta");
+
+        api.on("GET", "/api/v1/audit-events", FakeApi.Reply.ok("""
+                {"events":[]}"""));
+        CliRun siteWide = CliRun.run(dir, "audit", "--server", api.url());
+        assertThat(siteWide.exit()).as(siteWide.toString()).isZero();
+        assertThat(api.requests.getLast().query()).isEqualTo("limit=50");
+        CliRun ofDefault = CliRun.run(dir, "audit", "--org", "default", "--server", api.url());
+        assertThat(ofDefault.exit()).as(ofDefault.toString()).isZero();
+        assertThat(api.requests.getLast().query()).as("even default is named").isEqualTo("limit=50&org=default");
+    }
 }

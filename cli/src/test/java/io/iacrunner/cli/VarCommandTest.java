@@ -157,7 +157,22 @@ class VarCommandTest {
         CliRun nothing = CliRun.run(dir, "workspace", "set", "demo", "--server", api.url());
         assertThat(nothing.exit()).isEqualTo(2);
         assertThat(nothing.err())
-                .contains("--terraform-version, --max-run-time, --auto-apply, --pool or --max-plans-running");
+                .contains("--terraform-version, --max-run-time, --auto-apply, --pool, --max-plans-running or --weight");
+        CliRun heavy = CliRun.run(dir, "workspace", "set", "demo", "--weight", "1001", "--server", api.url());
+        assertThat(heavy.exit()).isEqualTo(2);
+        assertThat(heavy.err()).contains("--weight must be 1..1000, got 1001");
         assertThat(api.requests).isEmpty();
+    }
+
+    @Test
+    void workspaceSetSendsTheWeightAndShowsIt() throws Exception {
+        api.on("GET", "/api/v1/workspaces/demo", FakeApi.Reply.ok("""
+                {"workspace_id":"demo","lock":null,"created_at":"2026-11-30T10:00:00Z"}"""));
+        api.on("PUT", "/api/v1/workspaces/demo", FakeApi.Reply.ok("""
+                {"workspace_id":"demo","lock":null,"auto_apply":true,"weight":4,"created_at":"2026-11-30T10:00:00Z"}"""));
+        CliRun run = CliRun.run(dir, "workspace", "set", "demo", "--weight", "4", "--server", api.url());
+        assertThat(run.exit()).as(run.toString()).isZero();
+        assertThat(sentSettings().path("weight").asInt()).isEqualTo(4);
+        assertThat(run.out()).endsWith(", weight 4\n");
     }
 }

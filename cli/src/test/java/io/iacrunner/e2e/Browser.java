@@ -89,6 +89,13 @@ final class Browser implements AutoCloseable {
         until("signed in", () -> driver.findElement(By.id("nav")).isDisplayed() ? true : null);
     }
 
+    /** Signs in on a fresh page load, whoever was signed in before and whichever organisation they chose. */
+    void signInAfresh(String token) {
+        js("sessionStorage.clear()");
+        driver.get("about:blank");
+        signIn(token);
+    }
+
     Object js(String script, Object... args) {
         return ((JavascriptExecutor) driver).executeScript(script, args);
     }

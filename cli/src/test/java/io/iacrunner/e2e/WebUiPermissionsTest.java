@@ -56,7 +56,7 @@ class WebUiPermissionsTest {
         TaskView visible = queuedTask("perm-visible");
         queuedTask("perm-hidden");
 
-        signInAfresh(server.adminToken());
+        browser.signInAfresh(server.adminToken());
         browser.open("#/runs/" + visible.taskId());
         browser.until(
                 "the admin's cancel button (so its absence below is not a broken page)",
@@ -99,7 +99,7 @@ class WebUiPermissionsTest {
         TaskView plan = queuedTask("perm-plan");
         TaskView planApply = queuedPlanApply("perm-plan");
 
-        signInAfresh(server.userToken(Role.PLAN, "perm-plan"));
+        browser.signInAfresh(server.userToken(Role.PLAN, "perm-plan"));
         browser.open("#/runs/" + plan.taskId());
         browser.until("the plan's cancel button", () -> cancelButtons().size() == 1 ? true : null);
 
@@ -118,7 +118,7 @@ class WebUiPermissionsTest {
         String agentId = running.agentId();
         assertThat(agentId).isNotNull();
 
-        signInAfresh(server.adminToken());
+        browser.signInAfresh(server.adminToken());
         browser.open("#/runs/" + running.taskId());
         browser.until(
                 "the agent named for the admin",
@@ -155,13 +155,6 @@ class WebUiPermissionsTest {
                 "return performance.getEntriesByType('resource')"
                         + ".filter((e) => new URL(e.name).pathname === arguments[0]).length",
                 path);
-    }
-
-    /** Signs in on a fresh page load, whoever was signed in before. */
-    private static void signInAfresh(String token) {
-        browser.js("sessionStorage.clear()");
-        browser.driver.get("about:blank");
-        browser.signIn(token);
     }
 
     /** A plan in {@code workspace} claimed by a new agent {@code agentName} of a pool of its own: running until the test ends. */

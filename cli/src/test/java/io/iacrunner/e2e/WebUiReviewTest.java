@@ -68,7 +68,7 @@ class WebUiReviewTest {
     void confirmWithACommentQueuesTheApplyAndShowsWhoConfirmed() {
         String ws = workspaceWaitingForConfirmation("ui-confirm");
         TaskView planned = planned(ws, null);
-        signInAfresh(server.adminToken());
+        browser.signInAfresh(server.adminToken());
         browser.open("#/runs/" + planned.taskId());
         browser.until(
                 "the confirm button",
@@ -97,7 +97,7 @@ class WebUiReviewTest {
     void discardAsksFirstThenEndsTheRunDiscardedAndFreesTheLock() {
         String ws = workspaceWaitingForConfirmation("ui-discard");
         TaskView planned = planned(ws, null);
-        signInAfresh(server.adminToken());
+        browser.signInAfresh(server.adminToken());
         browser.open("#/runs/" + planned.taskId());
         browser.until(
                 "the discard button",
@@ -127,12 +127,12 @@ class WebUiReviewTest {
     void aDestroyShowsItsWarningAndATokenThatMayOnlyPlanGetsNoButtons() {
         String ws = workspaceWaitingForConfirmation("ui-destroy");
         TaskView planned = planned(ws, new RunOptions(true, false, List.of(), List.of()));
-        signInAfresh(server.adminToken());
+        browser.signInAfresh(server.adminToken());
         browser.open("#/runs/" + planned.taskId());
         destroyWarningShown();
         browser.until("the button naming a destroy", () -> "Confirm and destroy".equals(browser.text("#confirm")));
 
-        signInAfresh(server.userToken(Role.PLAN, ws));
+        browser.signInAfresh(server.userToken(Role.PLAN, ws));
         browser.open("#/runs/" + planned.taskId());
         browser.until(
                 "the waiting notice", () -> browser.driver.getPageSource().contains("waits for someone who may apply"));
@@ -148,12 +148,6 @@ class WebUiReviewTest {
             String text = browser.text(".destroy-warning");
             return text != null && text.contains("destroys every resource");
         });
-    }
-
-    private static void signInAfresh(String token) {
-        browser.js("sessionStorage.clear()");
-        browser.driver.get("about:blank");
-        browser.signIn(token);
     }
 
     private static TaskView task(String id) {

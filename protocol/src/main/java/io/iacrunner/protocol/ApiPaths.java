@@ -57,6 +57,8 @@ public final class ApiPaths {
     public static final String ORG_TEAM_GRANTS = PREFIX + "/orgs/{org}/teams/{team}/grants";
     /** The site admin shares a pool with another organisation ({@code POST}, body {@link NameRequest}). */
     public static final String POOL_SHARES = PREFIX + "/pools/{pool_id}/shares";
+    /** Which workspaces a pool serves ({@code GET}; {@code PUT}, body {@link PoolGrants}): all of an organisation, or chosen ones. */
+    public static final String POOL_GRANTS = PREFIX + "/pools/{pool_id}/grants";
 
     public static final String WORKSPACES = PREFIX + "/workspaces";
     public static final String WORKSPACE = PREFIX + "/workspaces/{workspace_id}";

@@ -8,10 +8,22 @@ package io.iacrunner.protocol;
  * without waiting for a person to confirm it (null: as it is; a new workspace takes the server's default).
  * {@code pool}: the pool its tasks run on, one granted to it (a name in its organisation, or {@code ORG/NAME} for a
  * pool the site admin shared; null: as it is; empty: none named, any granted pool whose labels fit).
- * {@code maxPlansRunning}: the most of its plans running at once (null: as it is; 0: no limit).
+ * {@code maxPlansRunning}: the most of its plans running at once (null: as it is; 0: no limit). {@code weight}: its
+ * share of its organisation's capacity under fair scheduling, 1..1000 (null: as it is; a new workspace's is 1).
  */
 public record WorkspaceSettings(
-        String terraformVersion, String maxRunTime, Boolean autoApply, String pool, Integer maxPlansRunning) {
+        String terraformVersion,
+        String maxRunTime,
+        Boolean autoApply,
+        String pool,
+        Integer maxPlansRunning,
+        Integer weight) {
+    /** Weight as it is. */
+    public WorkspaceSettings(
+            String terraformVersion, String maxRunTime, Boolean autoApply, String pool, Integer maxPlansRunning) {
+        this(terraformVersion, maxRunTime, autoApply, pool, maxPlansRunning, null);
+    }
+
     /** Pool and plan quota as they are. */
     public WorkspaceSettings(String terraformVersion, String maxRunTime, Boolean autoApply) {
         this(terraformVersion, maxRunTime, autoApply, null, null);

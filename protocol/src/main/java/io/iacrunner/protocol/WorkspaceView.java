@@ -9,7 +9,8 @@ import java.util.Map;
  * (empty without state), the Terraform version its tasks run unless they name one (null: the agent's default), and
  * the longest its runs may take (null: the pool's), and whether a plan_apply applies without confirmation. Its
  * organisation and its name there ({@code workspaceId} is its key: the name in {@code default}, else
- * {@code ORG/NAME}); the pool it names (null: any granted one) and its quota of plans running at once.
+ * {@code ORG/NAME}); the pool it names (null: any granted one), its quota of plans running at once and its weight
+ * in its organisation's share of a pool.
  */
 public record WorkspaceView(
         String workspaceId,
@@ -24,7 +25,8 @@ public record WorkspaceView(
         String org,
         String name,
         String pool,
-        Integer maxPlansRunning) {
+        Integer maxPlansRunning,
+        int weight) {
     /** A root module output; a sensitive one's value is never sent ({@code value} is null then). */
     public record Output(JsonNode value, boolean sensitive) {}
 

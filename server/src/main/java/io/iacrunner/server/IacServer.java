@@ -34,6 +34,7 @@ import io.iacrunner.server.ops.Readiness;
 import io.iacrunner.server.ops.StoreGauges;
 import io.iacrunner.server.orgs.OrgRoutes;
 import io.iacrunner.server.orgs.OrgService;
+import io.iacrunner.server.pools.PoolGrantService;
 import io.iacrunner.server.pools.PoolRoutes;
 import io.iacrunner.server.pools.PoolService;
 import io.iacrunner.server.pools.PoolStore;
@@ -340,8 +341,14 @@ public final class IacServer implements AutoCloseable {
                             audit),
                     new VariableRoutes(auth, variableService),
                     new NotificationRoutes(auth, notifications.service(), audit),
-                    new PoolRoutes(auth, new PoolService(poolStore, apiTokens), audit, tokenIssues, orgService),
-                    new AuditRoutes(auth, audit));
+                    new PoolRoutes(
+                            auth,
+                            new PoolService(poolStore, apiTokens),
+                            new PoolGrantService(jdbi, poolStore),
+                            audit,
+                            tokenIssues,
+                            orgService),
+                    new AuditRoutes(auth, audit, orgService::owned));
             HttpApi http = new HttpApi(api, drain, audit, store);
             if (config.logRetention() != null) {
                 // Hourly, or more often for a retention shorter than two hours, so a log outlives it by half at most.

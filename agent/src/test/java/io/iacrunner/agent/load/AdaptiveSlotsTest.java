@@ -7,8 +7,10 @@ import org.junit.jupiter.api.Test;
 class AdaptiveSlotsTest {
     private static final long GIB = 1L << 30;
     private static final Load CALM = new Load(0.30, 0.05, 6 * GIB, 8 * GIB);
-    private static final Load BETWEEN = new Load(0.85, 0.35, 6 * GIB, 8 * GIB);
-    private static final Load CPU_PRESSURE = new Load(1.0, 0.90, 6 * GIB, 8 * GIB);
+    /** One plan per CPU keeps some task waiting about two thirds of the time: no reason to cut, nor to grow. */
+    private static final Load BETWEEN = new Load(0.85, 0.66, 6 * GIB, 8 * GIB);
+
+    private static final Load CPU_PRESSURE = new Load(1.0, 0.95, 6 * GIB, 8 * GIB);
     private static final Load LOW_MEMORY = new Load(0.30, 0.05, GIB / 2, 8 * GIB);
 
     @Test
@@ -30,8 +32,10 @@ class AdaptiveSlotsTest {
     @Test
     void halvesUnderPressureAndCutsAgainOnlyOnceTheRunningPlansCameDownToTheSlots() {
         AdaptiveSlots slots = new AdaptiveSlots(8);
+        assertThat(slots.step(CPU_PRESSURE, 8, 8)).as("one reading is a burst").isEqualTo(8);
+        assertThat(slots.reason()).isEqualTo("cpu waiting 95 % (once; a cut needs it 2 readings in a row)");
         assertThat(slots.step(CPU_PRESSURE, 8, 8)).isEqualTo(4);
-        assertThat(slots.reason()).isEqualTo("cpu waiting 90 %");
+        assertThat(slots.reason()).isEqualTo("cpu waiting 95 %");
         assertThat(slots.step(CPU_PRESSURE, 8, 8))
                 .as("the cut has not shown yet: 8 still run")
                 .isEqualTo(4);
@@ -44,6 +48,7 @@ class AdaptiveSlotsTest {
     @Test
     void holdsAfterACutThenComesBackWhenThePressureIsGone() {
         AdaptiveSlots slots = new AdaptiveSlots(4);
+        slots.step(CPU_PRESSURE, 4, 4);
         assertThat(slots.step(CPU_PRESSURE, 4, 4)).isEqualTo(2);
         for (int i = 0; i < AdaptiveSlots.HOLD_AFTER_CUT; i++) {
             assertThat(slots.step(CALM, 2, 4)).as("held after the cut").isEqualTo(2);
@@ -69,8 +74,18 @@ class AdaptiveSlotsTest {
     @Test
     void withoutPressureInformationTheBusyCpuDecides() {
         AdaptiveSlots slots = new AdaptiveSlots(4);
+        slots.step(new Load(0.97, -1, 6 * GIB, 8 * GIB), 4, 4);
         assertThat(slots.step(new Load(0.97, -1, 6 * GIB, 8 * GIB), 4, 4)).isEqualTo(2);
         assertThat(slots.reason()).isEqualTo("cpu 97 %");
+    }
+
+    @Test
+    void cpuBurstsThatNoTwoReadingsInARowShowCutNothing() {
+        AdaptiveSlots slots = new AdaptiveSlots(4);
+        for (int i = 0; i < 5; i++) {
+            assertThat(slots.step(CPU_PRESSURE, 4, 4)).isEqualTo(4);
+            assertThat(slots.step(BETWEEN, 4, 4)).isEqualTo(4);
+        }
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.iacrunner.server.audit;
 import io.iacrunner.protocol.AuditEventList;
 import io.iacrunner.protocol.AuditEventView;
 import io.iacrunner.server.problems.ApiProblem;
+import io.iacrunner.server.util.OrgNames;
 import io.iacrunner.server.util.Rows;
 import java.time.Clock;
 import java.time.Duration;
@@ -66,10 +67,19 @@ public final class AuditLog {
         record("authentication_failed", "anonymous", path, reason, address);
     }
 
-    public AuditEventList recent(int limit) {
+    /** An event about workspace {@code workspaceKey}: in its organisation. */
+    public void recordOnWorkspace(
+            String workspaceKey, String kind, String actor, String subject, String detail, String remoteAddr) {
+        recordIn(OrgNames.orgOf(workspaceKey), kind, actor, subject, detail, remoteAddr);
+    }
+
+    /** The newest events: all of them ({@code org} null), or those of one organisation. */
+    public AuditEventList recent(String org, int limit) {
         if (limit < 1 || limit > 1000) throw ApiProblem.badRequest("invalid_limit", "limit must be 1..1000");
-        return new AuditEventList(jdbi.withHandle(h -> h.createQuery(
-                        "select * from audit_events order by event_id desc limit :limit")
+        return new AuditEventList(jdbi.withHandle(h -> h.createQuery("""
+                        select * from audit_events where cast(:org as text) is null or org_id = :org
+                        order by event_id desc limit :limit""")
+                .bind("org", org)
                 .bind("limit", limit)
                 .map((rs, ctx) -> new AuditEventView(
                         rs.getLong("event_id"),
@@ -78,7 +88,8 @@ public final class AuditLog {
                         rs.getString("actor"),
                         rs.getString("subject"),
                         rs.getString("detail"),
-                        rs.getString("remote_addr")))
+                        rs.getString("remote_addr"),
+                        rs.getString("org_id")))
                 .list()));
     }
 }

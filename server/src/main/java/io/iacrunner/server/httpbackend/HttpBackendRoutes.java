@@ -72,7 +72,8 @@ public final class HttpBackendRoutes implements Routes {
                 Bodies.read(ctx, ObjectNode.class),
                 lockId == null || lockId.isEmpty() ? null : lockId,
                 user.name());
-        audit.record(
+        audit.recordOnWorkspace(
+                workspace,
                 "state_pushed",
                 user.actor(),
                 workspace,
@@ -94,7 +95,8 @@ public final class HttpBackendRoutes implements Routes {
         if (ctx.bodyAsBytes().length == 0) {
             Principal.User user = caller(ctx, workspace, Role.ADMIN);
             ctx.json(workspaces.unlock(workspace, true));
-            audit.record("workspace_unlocked", user.actor(), workspace, "terraform force-unlock", ctx.ip());
+            audit.recordOnWorkspace(
+                    workspace, "workspace_unlocked", user.actor(), workspace, "terraform force-unlock", ctx.ip());
             return;
         }
         caller(ctx, workspace, Role.APPLY);

@@ -44,7 +44,8 @@ public final class NotificationRoutes implements Routes {
         Principal.User user = auth.inWorkspace(
                 ctx.header("Authorization"), workspace, Role.ADMIN, () -> Authenticator.noRole(workspace));
         var created = notifications.add(workspace, Bodies.read(ctx, CreateNotificationRequest.class), user.name());
-        audit.record(
+        audit.recordOnWorkspace(
+                workspace,
                 "notification_added",
                 user.actor(),
                 workspace,
@@ -67,7 +68,7 @@ public final class NotificationRoutes implements Routes {
                 ctx.header("Authorization"), workspace, Role.ADMIN, () -> WorkspaceService.notFound(workspace));
         String destination = ctx.pathParam("destination_id");
         notifications.remove(workspace, destination);
-        audit.record("notification_removed", user.actor(), workspace, destination, ctx.ip());
+        audit.recordOnWorkspace(workspace, "notification_removed", user.actor(), workspace, destination, ctx.ip());
         ctx.status(HttpStatus.NO_CONTENT);
     }
 

@@ -4,6 +4,7 @@ import io.iacrunner.protocol.OrgSettings;
 import io.iacrunner.protocol.OrgView;
 import io.iacrunner.protocol.Role;
 import io.iacrunner.protocol.TeamList;
+import io.iacrunner.protocol.Weights;
 import io.iacrunner.server.auth.Principal;
 import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.util.Ids;
@@ -17,7 +18,6 @@ import org.jdbi.v3.core.Jdbi;
  * it belongs to. An organisation the caller may not see is a 404 exactly like one that does not exist.
  */
 public final class OrgService {
-    private static final int MAX_WEIGHT = 1000;
     private static final int MAX_QUOTA = 1_000_000;
 
     private final OrgStore store;
@@ -121,8 +121,8 @@ public final class OrgService {
     }
 
     private static void validate(OrgSettings s) {
-        if (s.weight() != null && (s.weight() < 1 || s.weight() > MAX_WEIGHT))
-            throw ApiProblem.badRequest("invalid_weight", "weight must be 1.." + MAX_WEIGHT);
+        if (s.weight() != null && !Weights.valid(s.weight()))
+            throw ApiProblem.badRequest("invalid_weight", "weight must be 1.." + Weights.MAX);
         if (s.maxRunning() != null && (s.maxRunning() < 0 || s.maxRunning() > MAX_QUOTA))
             throw ApiProblem.badRequest("invalid_max_running", "max_running must be 0 (no limit).." + MAX_QUOTA);
         if (s.maxQueued() != null && (s.maxQueued() < 0 || s.maxQueued() > MAX_QUOTA))

@@ -2,6 +2,8 @@ package io.iacrunner.server.pools;
 
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.PoolGrantList;
+import io.iacrunner.protocol.PoolGrants;
 import io.iacrunner.protocol.PoolList;
 import io.iacrunner.protocol.PoolToken;
 import io.iacrunner.server.audit.AuditLog;
@@ -14,10 +16,11 @@ import io.iacrunner.server.http.RouteTable;
 import io.iacrunner.server.http.Routes;
 import io.iacrunner.server.orgs.OrgService;
 import io.iacrunner.server.problems.ApiProblem;
+import io.iacrunner.server.util.Ids;
 import io.iacrunner.server.util.OrgNames;
 import io.javalin.http.Context;
 
-/** HTTP glue for agent pools (global admins only). */
+/** HTTP glue for agent pools: their settings, tokens and grants (owners of their organisation, the site admin). */
 public final class PoolRoutes implements Routes {
     private final Authenticator auth;
     private final PoolService pools;
@@ -25,9 +28,17 @@ public final class PoolRoutes implements Routes {
     private final RateLimiter tokenIssues;
 
     private final OrgService orgs;
+    private final PoolGrantService grants;
 
-    public PoolRoutes(Authenticator auth, PoolService pools, AuditLog audit, RateLimiter tokenIssues, OrgService orgs) {
+    public PoolRoutes(
+            Authenticator auth,
+            PoolService pools,
+            PoolGrantService grants,
+            AuditLog audit,
+            RateLimiter tokenIssues,
+            OrgService orgs) {
         this.orgs = orgs;
+        this.grants = grants;
         this.auth = auth;
         this.pools = pools;
         this.audit = audit;
@@ -40,6 +51,8 @@ public final class PoolRoutes implements Routes {
         t.get(ApiPaths.POOL, this::show);
         t.put(ApiPaths.POOL, this::put);
         t.post(ApiPaths.POOL_TOKENS, tokenIssues.limit(this::issueToken));
+        t.get(ApiPaths.POOL_GRANTS, this::grants);
+        t.put(ApiPaths.POOL_GRANTS, this::grant);
     }
 
     /** Every pool for the site admin; with {@code ?org=}, that organisation's (and those shared with it), for its owner. */
@@ -64,6 +77,36 @@ public final class PoolRoutes implements Routes {
 
     private void show(Context ctx) {
         ctx.json(pools.get(owned(ctx)));
+    }
+
+    private void grants(Context ctx) {
+        ctx.json(grants.list(owned(ctx)));
+    }
+
+    /**
+     * An owner chooses which workspaces of its organisation the pool serves: its own pool's, or one the site admin
+     * shared with it ({@code org} in the body; the pool then named by {@code ?org=} as the pool's organisation).
+     */
+    private void grant(Context ctx) {
+        Principal.User caller = auth.user(ctx.header("Authorization"));
+        String pool = OrgScope.pool(ctx);
+        PoolGrants body = Bodies.read(ctx, PoolGrants.class);
+        String org = body.org() == null
+                ? OrgNames.orgOf(pool)
+                : Ids.requireName(body.org(), "invalid_org", "organisation names");
+        orgs.owned(caller, org);
+        PoolGrantList result = grants.replace(pool, org, body);
+        audit.recordIn(
+                org,
+                "pool_granted",
+                caller.actor(),
+                pool,
+                "pool " + pool + " serves "
+                        + (body.workspaces() == null
+                                ? "every workspace of " + org
+                                : "workspaces " + String.join(", ", body.workspaces()) + " of " + org),
+                ctx.ip());
+        ctx.json(result);
     }
 
     private void issueToken(Context ctx) {

@@ -1,6 +1,7 @@
 package io.iacrunner.server.pools;
 
 import io.iacrunner.protocol.PoolConfig;
+import io.iacrunner.protocol.PoolGrantList;
 import io.iacrunner.protocol.RunTime;
 import io.iacrunner.server.util.Rows;
 import java.sql.ResultSet;
@@ -76,6 +77,78 @@ public final class PoolStore {
                         insert into pool_grants (pool_id, org_id) select :id, iac_org_of(:id)
                         where not exists (select 1 from pool_grants where pool_id = :id)""").bind("id", pool.poolId()).execute();
         return stored;
+    }
+
+    /** The pool's grants, by organisation then workspace key (null: every workspace of the organisation). */
+    public List<PoolGrantList.Grant> grants(Handle h, String poolId) {
+        return h.createQuery("""
+                        select org_id, workspace_id from pool_grants where pool_id = :p
+                        order by org_id, workspace_id nulls first""")
+                .bind("p", poolId)
+                .map((rs, ctx) -> new PoolGrantList.Grant(rs.getString("org_id"), rs.getString("workspace_id")))
+                .list();
+    }
+
+    /** Whether the pool serves any workspace of {@code org}: its own organisation's, or one it was shared with. */
+    boolean grantedTo(Handle h, String poolId, String org) {
+        return h.createQuery("select exists (select 1 from pool_grants where pool_id = :p and org_id = :o)")
+                .bind("p", poolId)
+                .bind("o", org)
+                .mapTo(Boolean.class)
+                .one();
+    }
+
+    /** The keys among {@code workspaceKeys} that name no workspace. */
+    List<String> missingWorkspaces(Handle h, List<String> workspaceKeys) {
+        return h.createQuery("""
+                        select k from unnest(cast(:keys as text[])) k
+                        where not exists (select 1 from workspaces w where w.workspace_id = k) order by k""")
+                .bind("keys", workspaceKeys.toArray(String[]::new))
+                .mapTo(String.class)
+                .list();
+    }
+
+    /** Replaces what the pool serves in {@code org}: every workspace ({@code workspaceKeys} null) or those. */
+    void replaceGrants(Handle h, String poolId, String org, List<String> workspaceKeys) {
+        h.createUpdate("delete from pool_grants where pool_id = :p and org_id = :o")
+                .bind("p", poolId)
+                .bind("o", org)
+                .execute();
+        h.createUpdate("""
+                        insert into pool_grants (pool_id, org_id, workspace_id)
+                        select :p, :o, k from unnest(coalesce(cast(:keys as text[]), array[null::text])) k""")
+                .bind("p", poolId)
+                .bind("o", org)
+                .bind("keys", workspaceKeys == null ? null : workspaceKeys.toArray(String[]::new))
+                .execute();
+    }
+
+    /** Workspaces of {@code org} that name the pool as theirs although it is not granted to them. */
+    List<String> namingWithoutGrant(Handle h, String poolId, String org) {
+        return h.createQuery("""
+                        select w.workspace_id from workspaces w where w.pool_id = :p and w.org_id = :o
+                          and not exists (select 1 from pool_grants g where g.pool_id = :p and g.org_id = :o
+                                          and (g.workspace_id is null or g.workspace_id = w.workspace_id))
+                        order by w.workspace_id""")
+                .bind("p", poolId)
+                .bind("o", org)
+                .mapTo(String.class)
+                .list();
+    }
+
+    /**
+     * Workspaces of {@code org} with a queued task that no pool could ever run: none granted to the workspace (and
+     * named by it, if it names one) has labels covering the task's. Task creation refuses such a task; a change of
+     * grants must not make one.
+     */
+    List<String> stranded(Handle h, String org) {
+        return h.createQuery("""
+                        select distinct t.workspace_id from tasks t join workspaces w on w.workspace_id = t.workspace_id
+                        where t.org_id = :o and t.status = 'queued' and not exists (
+                            select 1 from pool_grants g join pools p on p.pool_id = g.pool_id
+                            where g.org_id = w.org_id and (g.workspace_id is null or g.workspace_id = w.workspace_id)
+                              and (w.pool_id is null or w.pool_id = p.pool_id) and t.labels <@ p.labels)
+                        order by t.workspace_id""").bind("o", org).mapTo(String.class).list();
     }
 
     static PoolConfig map(ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx) throws SQLException {

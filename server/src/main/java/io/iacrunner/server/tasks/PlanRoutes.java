@@ -42,21 +42,23 @@ public final class PlanRoutes implements Routes {
 
     private void confirm(Context ctx) {
         Principal.User user = auth.user(ctx.header("Authorization"));
-        String taskId =
-                access.require(user, ctx.pathParam("task_id"), Role.APPLY).taskId();
+        TaskView task = access.require(user, ctx.pathParam("task_id"), Role.APPLY);
+        String taskId = task.taskId();
         TaskView confirmed = plans.confirm(
                 taskId, user.name(), Bodies.read(ctx, ReviewRequest.class).comment());
-        audit.record("plan_confirmed", user.actor(), taskId, "its apply is queued", ctx.ip());
+        audit.recordOnWorkspace(
+                task.workspaceId(), "plan_confirmed", user.actor(), taskId, "its apply is queued", ctx.ip());
         ctx.json(confirmed);
     }
 
     private void discard(Context ctx) {
         Principal.User user = auth.user(ctx.header("Authorization"));
-        String taskId =
-                access.require(user, ctx.pathParam("task_id"), Role.APPLY).taskId();
+        TaskView task = access.require(user, ctx.pathParam("task_id"), Role.APPLY);
+        String taskId = task.taskId();
         TaskView discarded = plans.discard(
                 taskId, user.name(), Bodies.read(ctx, ReviewRequest.class).comment());
-        audit.record("plan_discarded", user.actor(), taskId, "nothing applied", ctx.ip());
+        audit.recordOnWorkspace(
+                task.workspaceId(), "plan_discarded", user.actor(), taskId, "nothing applied", ctx.ip());
         ctx.json(discarded);
     }
 

@@ -102,7 +102,8 @@ public final class TaskRoutes implements Routes {
         access.requireToRun(user, taskId);
         boolean force = Bodies.read(ctx, CancelRequest.class).force();
         TaskView canceled = tasks.cancel(taskId, force);
-        audit.record(
+        audit.recordOnWorkspace(
+                canceled.workspaceId(),
                 "task_canceled",
                 user.actor(),
                 taskId,

@@ -408,10 +408,17 @@ public final class TaskStore {
     }
 
     /** Per pool, the queued tasks its agents could run (the pool's labels cover the task's): the queue depth gauge. */
+    /**
+     * Queued tasks each pool's agents could take, as the claim decides it: of a workspace the pool is granted to,
+     * naming it or no pool, with labels the pool's cover. A task another pool alone may run is not counted.
+     */
     public Map<String, Long> queueDepthByPool() {
         return counts("""
                 select p.pool_id as k, count(t.task_id) as n from pools p
-                left join tasks t on t.status = 'queued' and t.labels <@ p.labels
+                left join (tasks t join workspaces w on w.workspace_id = t.workspace_id)
+                  on t.status = 'queued' and t.labels <@ p.labels and (w.pool_id is null or w.pool_id = p.pool_id)
+                  and exists (select 1 from pool_grants g where g.pool_id = p.pool_id and g.org_id = t.org_id
+                              and (g.workspace_id is null or g.workspace_id = t.workspace_id))
                 group by p.pool_id""");
     }
 
@@ -467,6 +474,9 @@ public final class TaskStore {
                     .mapTo(Boolean.class)
                     .findOne();
             if (live.isEmpty() || !live.get()) return List.<Claimed>of();
+            // A statement of its own, after the lock: read committed gives it a snapshot taken once the agent's row
+            // is ours, so it sees what a concurrent pull of the same agent claimed. In the locking statement the
+            // counts would come from the snapshot before the wait, and two pulls could fill the same free slot.
             var running = h.createQuery("""
                             select count(*) filter (where action = 'plan') as plans,
                                    count(*) filter (where action = 'plan_apply') as applies
@@ -496,11 +506,17 @@ public final class TaskStore {
         });
     }
 
+    /** Where the pool's agents may run tasks: whole organisations (workspace_id null) or chosen workspaces. */
+    private static final String GRANTS = """
+            with grants as (select org_id, workspace_id from pool_grants where pool_id = :pool)
+            """;
+
     /** The SQL condition a queued task {@code t} of workspace {@code w} must meet to be a candidate at all. */
     private static final String ELIGIBLE = """
             t.status = 'queued' and t.labels <@ cast(:labels as jsonb) and t.action = any(:accept)
               and (w.pool_id is null or w.pool_id = :pool)
-              and (t.org_id = any(:wholeOrgs) or t.workspace_id = any(:chosenWorkspaces))
+              and exists (select 1 from grants g where g.org_id = t.org_id
+                          and (g.workspace_id is null or g.workspace_id = t.workspace_id))
               and (t.action = 'plan' or ((w.lock_task_id is null or w.lock_task_id = t.task_id)
                 and w.terraform_lock_id is null and not exists (
                     select 1 from tasks o where o.workspace_id = t.workspace_id
@@ -513,48 +529,26 @@ public final class TaskStore {
      * whole queue), ordered by {@link FairShare}; FIFO: the oldest {@code limit} of them all.
      */
     private List<String[]> candidates(Handle h, PoolConfig pool, int limit, java.util.Set<TaskAction> accept) {
-        List<String> wholeOrgs = new ArrayList<>();
-        List<String> chosenWorkspaces = new ArrayList<>();
-        h.createQuery("select org_id, workspace_id from pool_grants where pool_id = :p")
-                .bind("p", pool.poolId())
-                .map((rs, ctx) -> new String[] {rs.getString("org_id"), rs.getString("workspace_id")})
-                .forEach(g -> {
-                    if (g[1] == null) wholeOrgs.add(g[0]);
-                    else chosenWorkspaces.add(g[1]);
-                });
-        List<String> orgs = java.util.stream.Stream.concat(
-                        wholeOrgs.stream(), chosenWorkspaces.stream().map(io.iacrunner.server.util.OrgNames::orgOf))
-                .distinct()
-                .toList();
-        if (orgs.isEmpty()) return List.of();
         // Every accepted action stays a candidate even when it does not fit now: an older apply that does not fit
         // stops the pick ({@link #choose}), so newer plans cannot keep its agent busy forever.
         List<String> actions = accept.stream().map(TaskAction::wireName).toList();
-        // Fair: each candidate comes with its organisation's and workspace's loads, read in the same statement (a few
-        // index probes on the running tasks, which are few), so the fair choice costs no extra round trip.
-        String sql = fair ? """
-                  select c.*, og.weight as org_weight, og.max_running as org_max_running,
-                      (select count(*) from tasks r where r.status = 'running' and r.org_id = c.org_id) as org_running,
-                      (select count(*) from tasks r join agents a on a.agent_id = r.agent_id
-                       where r.status = 'running' and r.org_id = c.org_id and a.pool_id = :pool) as org_on_pool,
-                      (select count(*) from tasks r where r.status = 'running' and r.org_id = c.org_id
-                         and r.workspace_id = c.workspace_id) as ws_running,
-                      (select count(*) from tasks r where r.status = 'running' and r.org_id = c.org_id
-                         and r.workspace_id = c.workspace_id and r.action = 'plan') as ws_plans
-                  from unnest(cast(:orgs as text[])) as o(org_id)
+        // Fair: each candidate comes with its organisation's and workspace's weights and quotas (no counting yet).
+        // The pool's grants are read in the same statement: one round trip less in a transaction that holds locks.
+        String sql = GRANTS + (fair ? """
+                  select c.*, og.max_running as org_max_running
+                  from (select distinct org_id from grants) o
                   join organisations og on og.org_id = o.org_id
                   cross join lateral (
                       select t.task_id, t.action, t.workspace_id, t.org_id, t.seq,
-                             w.weight as ws_weight, w.max_plans_running as ws_max_plans from tasks t
+                             w.max_plans_running as ws_max_plans from tasks t
                       join workspaces w on w.workspace_id = t.workspace_id
                       where t.org_id = o.org_id and <eligible>
                       order by t.seq limit :limit for update of t skip locked) c""" : """
                   select t.task_id, t.action, t.workspace_id, t.org_id, t.seq from tasks t
                   join workspaces w on w.workspace_id = t.workspace_id
-                  where t.org_id = any(:orgs) and <eligible>
-                  order by t.seq limit :limit for update of t skip locked""";
-        Map<String, FairShare.OrgLoad> orgLoads = new java.util.HashMap<>();
-        Map<String, FairShare.WorkspaceLoad> workspaceLoads = new java.util.HashMap<>();
+                  where t.org_id in (select org_id from grants) and <eligible>
+                  order by t.seq limit :limit for update of t skip locked""");
+        boolean[] quota = {false};
         List<FairShare.Candidate> found = h.createQuery(sql)
                 .define("eligible", ELIGIBLE)
                 .bind("labels", Rows.json(pool.labels() == null ? java.util.Map.of() : pool.labels()))
@@ -562,44 +556,28 @@ public final class TaskStore {
                 // As many per organisation as the agent has slots: the oldest of each is always looked at, and no
                 // more rows are locked from the pullers beside it than it could take from one organisation.
                 .bind("limit", limit)
-                .bindArray("orgs", String.class, orgs)
-                .bindArray("wholeOrgs", String.class, wholeOrgs)
-                .bindArray("chosenWorkspaces", String.class, chosenWorkspaces)
                 .bindArray("accept", String.class, actions)
                 .map((rs, ctx) -> {
-                    FairShare.Candidate c = new FairShare.Candidate(
+                    if (fair && (rs.getObject("org_max_running") != null || rs.getObject("ws_max_plans") != null))
+                        quota[0] = true;
+                    return new FairShare.Candidate(
                             rs.getString("task_id"),
                             TaskAction.fromWire(rs.getString("action")),
                             rs.getString("workspace_id"),
                             rs.getString("org_id"),
                             rs.getLong("seq"));
-                    if (fair) {
-                        orgLoads.put(
-                                c.orgId(),
-                                new FairShare.OrgLoad(
-                                        rs.getInt("org_weight"),
-                                        rs.getInt("org_on_pool"),
-                                        rs.getInt("org_running"),
-                                        Rows.nullableInt(rs, "org_max_running")));
-                        workspaceLoads.put(
-                                c.workspaceId(),
-                                new FairShare.WorkspaceLoad(
-                                        rs.getInt("ws_weight"),
-                                        rs.getInt("ws_running"),
-                                        rs.getInt("ws_plans"),
-                                        Rows.nullableInt(rs, "ws_max_plans")));
-                    }
-                    return c;
                 })
                 .list();
         if (found.isEmpty()) return List.of();
-        if (!fair) return found.stream().map(FairShare.Candidate::row).toList();
-        // A quota is counted again under its row's lock, so that concurrent claims cannot together pass it; without
-        // quotas (the common case) the loads read above are all the choice needs.
-        if (orgLoads.values().stream().anyMatch(l -> l.maxRunning() != null))
-            orgLoads.putAll(orgLoads(h, pool.poolId(), found));
-        if (workspaceLoads.values().stream().anyMatch(l -> l.maxPlansRunning() != null))
-            workspaceLoads.putAll(workspaceLoads(h, found));
+        // Candidates of one workspace and no quota: fairness has nothing to weigh, and the oldest go first, as FIFO.
+        // Only otherwise are the running tasks counted (and a quota's row locked while counting, so that concurrent
+        // claims cannot together pass it): a count costs as many index entries as tasks run, on every claim.
+        boolean oneWorkspace =
+                found.stream().map(FairShare.Candidate::workspaceId).distinct().count() == 1;
+        if (!fair || (oneWorkspace && !quota[0]))
+            return found.stream().map(FairShare.Candidate::row).toList();
+        Map<String, FairShare.OrgLoad> orgLoads = orgLoads(h, pool.poolId(), found);
+        Map<String, FairShare.WorkspaceLoad> workspaceLoads = workspaceLoads(h, found);
         List<FairShare.Candidate> ordered = FairShare.order(found, orgLoads, workspaceLoads);
         return ordered.stream().map(FairShare.Candidate::row).toList();
     }

@@ -70,7 +70,14 @@ public final class TokenRoutes implements Routes {
 
     private void whoami(Context ctx) {
         Principal.User user = auth.user(ctx.header("Authorization"));
-        ctx.json(new WhoAmI(user.tokenId(), user.globalAdmin() ? "admin" : "user", user.globalAdmin(), user.grants()));
+        ctx.json(new WhoAmI(
+                user.tokenId(),
+                user.globalAdmin() ? "admin" : "user",
+                user.globalAdmin(),
+                user.grants(),
+                user.orgRoles(),
+                new java.util.TreeSet<>(user.orgs()),
+                new java.util.TreeSet<>(user.ownerOf())));
     }
 
     /**

@@ -61,7 +61,7 @@ public final class WorkspaceRoutes implements Routes {
                 ctx.header("Authorization"), workspace, Role.ADMIN, () -> WorkspaceService.notFound(workspace));
         WorkspaceView unlocked = workspaces.unlock(
                 workspace, Bodies.read(ctx, UnlockRequest.class).force());
-        audit.record("workspace_unlocked", user.actor(), workspace, "forced unlock", ctx.ip());
+        audit.recordOnWorkspace(workspace, "workspace_unlocked", user.actor(), workspace, "forced unlock", ctx.ip());
         ctx.json(unlocked);
     }
 }

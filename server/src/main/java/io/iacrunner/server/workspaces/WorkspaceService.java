@@ -1,5 +1,6 @@
 package io.iacrunner.server.workspaces;
 
+import io.iacrunner.protocol.Weights;
 import io.iacrunner.protocol.WorkspaceList;
 import io.iacrunner.protocol.WorkspaceSettings;
 import io.iacrunner.protocol.WorkspaceView;
@@ -78,6 +79,8 @@ public final class WorkspaceService {
             throw ApiProblem.badRequest(
                     "invalid_max_plans_running", "max_plans_running must be 0 (no limit) .. 100000");
         }
+        if (settings.weight() != null && !Weights.valid(settings.weight()))
+            throw ApiProblem.badRequest("invalid_weight", "weight must be 1.." + Weights.MAX);
         String pool = settings.pool() == null || settings.pool().isEmpty()
                 ? settings.pool()
                 : settings.pool().indexOf('/') > 0
@@ -93,7 +96,8 @@ public final class WorkspaceService {
                 settings.maxRunTime(),
                 settings.autoApply(),
                 pool,
-                settings.maxPlansRunning());
+                settings.maxPlansRunning(),
+                settings.weight());
         WorkspaceView view = jdbi.inTransaction(h -> {
             workspaces.ensure(h, workspaceId);
             if (pool != null && !pool.isEmpty() && !workspaces.poolGranted(h, workspaceId, pool)) {

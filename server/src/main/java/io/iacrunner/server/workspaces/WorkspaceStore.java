@@ -94,8 +94,10 @@ public final class WorkspaceStore {
                             auto_apply = coalesce(:auto, auto_apply),
                             pool_id = case when cast(:pool as text) is null then pool_id else nullif(:pool, '') end,
                             max_plans_running = case when cast(:maxPlans as int) is null then max_plans_running
-                                                     else nullif(:maxPlans, 0) end
+                                                     else nullif(:maxPlans, 0) end,
+                            weight = coalesce(:weight, weight)
                         where workspace_id = :ws""")
+                .bind("weight", settings.weight())
                 .bind("pool", settings.pool())
                 .bind("maxPlans", settings.maxPlansRunning())
                 .bind("tfv", settings.terraformVersion())
@@ -134,7 +136,7 @@ public final class WorkspaceStore {
         return h.createQuery("""
                         select w.workspace_id, w.created_at, w.lock_task_id, w.lock_reason, w.locked_at, w.terraform_lock_id,
                                w.current_state_version, w.terraform_version, w.max_run_seconds, w.auto_apply,
-                               w.org_id, w.pool_id, w.max_plans_running,
+                               w.org_id, w.pool_id, w.max_plans_running, w.weight,
                                s.serial as current_state_serial, s.state::jsonb -> 'outputs' as outputs
                         from workspaces w
                         left join state_versions s on s.workspace_id = w.workspace_id and s.version = w.current_state_version
@@ -153,7 +155,8 @@ public final class WorkspaceStore {
                         rs.getString("org_id"),
                         OrgNames.nameOf(rs.getString("workspace_id")),
                         rs.getString("pool_id"),
-                        Rows.nullableInt(rs, "max_plans_running")))
+                        Rows.nullableInt(rs, "max_plans_running"),
+                        rs.getInt("weight")))
                 .findOne();
     }
 

@@ -38,9 +38,7 @@ class FairSchedulingTest {
 
     @BeforeAll
     static void start() {
-        // The simulated agents never ping: a lease longer than the test keeps their tasks theirs.
-        server = TestServer.start(
-                c -> c.pingInterval(java.time.Duration.ofSeconds(60)).agentLease(java.time.Duration.ofHours(1)));
+        server = OrgFixture.startServer();
     }
 
     @AfterAll

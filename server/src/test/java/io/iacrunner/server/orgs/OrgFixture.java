@@ -18,6 +18,12 @@ import java.util.Map;
 
 /** An organisation made through the API as its site admin and owner would: its owner's client, pools and tasks. */
 record OrgFixture(TestServer server, String org, ApiClient owner) {
+    /** A server whose simulated agents never ping: a lease longer than any test keeps their tasks theirs. */
+    static TestServer startServer() {
+        return TestServer.start(
+                c -> c.pingInterval(java.time.Duration.ofSeconds(60)).agentLease(java.time.Duration.ofHours(1)));
+    }
+
     static OrgFixture create(TestServer server, String org, Integer maxRunning, Integer maxQueued) {
         server.admin().post(ApiPaths.ORGS, new OrgSettings(org, null, maxRunning, maxQueued), OrgView.class);
         String token = server.admin()

@@ -36,9 +36,7 @@ class OrgIsolationTest {
 
     @BeforeAll
     static void start() {
-        // The simulated agents never ping: a lease longer than the test keeps their tasks theirs.
-        server = TestServer.start(
-                c -> c.pingInterval(java.time.Duration.ofSeconds(60)).agentLease(java.time.Duration.ofHours(1)));
+        server = OrgFixture.startServer();
         a = OrgFixture.create(server, "iso-a", null, null);
         b = OrgFixture.create(server, "iso-b", null, null);
     }

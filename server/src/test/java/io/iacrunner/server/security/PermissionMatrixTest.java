@@ -498,6 +498,15 @@ class PermissionMatrixTest {
                         Need.GLOBAL_ADMIN),
                 new Endpoint("list agents", "GET", ApiPaths.AGENTS, List.of(), null, Need.GLOBAL_ADMIN),
                 new Endpoint("list pools", "GET", ApiPaths.POOLS, List.of(), null, Need.OWNER),
+                new Endpoint(
+                        "list a pool's grants", "GET", ApiPaths.POOL_GRANTS, List.of("default-pool"), null, Need.OWNER),
+                new Endpoint(
+                        "choose a pool's workspaces",
+                        "PUT",
+                        ApiPaths.POOL_GRANTS,
+                        List.of("default-pool"),
+                        "{\"workspaces\": null}",
+                        Need.OWNER),
                 new Endpoint("show pool", "GET", ApiPaths.POOL, List.of("default-pool"), null, Need.OWNER),
                 new Endpoint(
                         "set pool",
@@ -531,6 +540,14 @@ class PermissionMatrixTest {
                         "{}",
                         Need.GLOBAL_ADMIN),
                 new Endpoint("audit events", "GET", ApiPaths.AUDIT_EVENTS, List.of(), null, Need.GLOBAL_ADMIN),
+                new Endpoint(
+                                "an organisation's audit events",
+                                "GET",
+                                ApiPaths.AUDIT_EVENTS,
+                                List.of(),
+                                null,
+                                Need.OWNER)
+                        .withQuery("?org=default"),
                 new Endpoint(
                         "register an agent",
                         "POST",
