@@ -109,7 +109,11 @@ final class CloudRuns {
                 null,
                 Base64.getEncoder().encodeToString(archive),
                 request.options());
-        return tasks.create(task, user.name(), action == TaskAction.PLAN_APPLY ? request.autoApply() : null);
+        TaskView created =
+                tasks.create(task, user.name(), action == TaskAction.PLAN_APPLY ? request.autoApply() : null);
+        // One run per version, as Terraform makes them; the task keeps the archive.
+        versions.delete(version.id());
+        return created;
     }
 
     /** A workspace the token may not read is a 404, exactly like one that does not exist. */

@@ -66,4 +66,11 @@ final class ConfigVersionStore {
                 .mapTo(byte[].class)
                 .findOne());
     }
+
+    /** Its run has its own copy of the archive now; nothing else reads a used version. */
+    void delete(String id) {
+        jdbi.useHandle(h -> h.createUpdate("delete from tfe_configuration_versions where cv_id = :id")
+                .bind("id", id)
+                .execute());
+    }
 }

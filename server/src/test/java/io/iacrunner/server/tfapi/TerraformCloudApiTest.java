@@ -341,6 +341,7 @@ class TerraformCloudApiTest {
         createWorkspace("roles");
         String planner = server.userToken(Role.PLAN, "roles");
         JsonNode speculative = uploadedVersion("roles", planner, true);
+        int versions = configVersionCount();
         RawHttp.Reply plan = tfe(
                 "POST",
                 ApiPaths.TFE_RUNS,
@@ -351,6 +352,17 @@ class TerraformCloudApiTest {
         assertThat(run.path("attributes").path("plan-only").asBoolean()).isTrue();
         assertThat(run.path("attributes").path("status").asText()).isEqualTo("plan_queued");
         assertThat(taskCount("roles")).isEqualTo(1);
+        assertThat(configVersionCount())
+                .as("its run took the version's archive")
+                .isEqualTo(versions - 1);
+        assertRefused(
+                tfe(
+                        "POST",
+                        ApiPaths.TFE_RUNS,
+                        planner,
+                        runBody("roles", speculative.path("id").asText(), "false")),
+                404,
+                "configuration_version_not_found");
 
         JsonNode full = uploadedVersion("roles", planner, false);
         assertRefused(
