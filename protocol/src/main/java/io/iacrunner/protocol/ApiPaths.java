@@ -107,6 +107,33 @@ public final class ApiPaths {
     /** What Terraform's API client (go-tfe) asks first, reading the API version from its headers. */
     public static final String TFE_PING = TFE_PREFIX + "ping";
 
+    // The rest of the Terraform Cloud API as Terraform's cloud block uses it (docs/terraform-cli.md).
+    public static final String TFE_ENTITLEMENTS = TFE_PREFIX + "organizations/{org}/entitlement-set";
+    public static final String TFE_ORG_WORKSPACES = TFE_PREFIX + "organizations/{org}/workspaces";
+    public static final String TFE_ORG_WORKSPACE = TFE_PREFIX + "organizations/{org}/workspaces/{name}";
+    public static final String TFE_WORKSPACE = TFE_PREFIX + "workspaces/{workspace_id}";
+    public static final String TFE_CONFIG_VERSIONS = TFE_PREFIX + "workspaces/{workspace_id}/configuration-versions";
+    public static final String TFE_CONFIG_VERSION = TFE_PREFIX + "configuration-versions/{cv_id}";
+    /** Where Terraform PUTs a configuration's tar.gz: without a token, the secret in the path is the credential. */
+    public static final String TFE_CONFIG_UPLOAD = TFE_PREFIX + "configuration-versions/{cv_id}/upload/{secret}";
+
+    public static final String TFE_RUNS = TFE_PREFIX + "runs";
+    public static final String TFE_RUN = TFE_PREFIX + "runs/{run_id}";
+    public static final String TFE_RUN_EVENTS = TFE_PREFIX + "runs/{run_id}/run-events";
+    /** {@code apply} (confirm), {@code discard}, {@code cancel}, {@code force-cancel}. */
+    public static final String TFE_RUN_ACTION = TFE_PREFIX + "runs/{run_id}/actions/{action}";
+
+    public static final String TFE_PLAN = TFE_PREFIX + "plans/{plan_id}";
+    /** A plan's log as Terraform reads it: without its token, so the {@code ticket} is the credential. */
+    public static final String TFE_PLAN_LOG = TFE_PREFIX + "plans/{plan_id}/logs/{ticket}";
+
+    public static final String TFE_APPLY = TFE_PREFIX + "applies/{apply_id}";
+    public static final String TFE_APPLY_LOG = TFE_PREFIX + "applies/{apply_id}/logs/{ticket}";
+    public static final String TFE_CURRENT_STATE = TFE_PREFIX + "workspaces/{workspace_id}/current-state-version";
+    public static final String TFE_CURRENT_OUTPUTS =
+            TFE_PREFIX + "workspaces/{workspace_id}/current-state-version-outputs";
+    public static final String TFE_STATE_DOWNLOAD = TFE_PREFIX + "state-versions/{sv_id}/download";
+
     public static final String READY = "/readyz";
     public static final String METRICS = "/metrics";
 

@@ -58,6 +58,7 @@ import io.iacrunner.server.tasks.TaskMetrics;
 import io.iacrunner.server.tasks.TaskRoutes;
 import io.iacrunner.server.tasks.TaskService;
 import io.iacrunner.server.tasks.TaskStore;
+import io.iacrunner.server.tfapi.CloudRunRoutes;
 import io.iacrunner.server.tfapi.TerraformCloudRoutes;
 import io.iacrunner.server.tokens.TokenRoutes;
 import io.iacrunner.server.util.Signals;
@@ -327,7 +328,17 @@ public final class IacServer implements AutoCloseable {
                             new TerraformLocks(jdbi, workspaceStore, queueSignals, TaskService.QUEUE),
                             workspaceService,
                             audit),
-                    new TerraformCloudRoutes(),
+                    new TerraformCloudRoutes(auth, orgService, workspaceService, stateService, audit),
+                    new CloudRunRoutes(
+                            auth,
+                            jdbi,
+                            taskService,
+                            planService,
+                            workspaceService,
+                            logService,
+                            secretBox,
+                            clock,
+                            audit),
                     new VariableRoutes(auth, variableService),
                     new NotificationRoutes(auth, notifications.service(), audit),
                     new PoolRoutes(

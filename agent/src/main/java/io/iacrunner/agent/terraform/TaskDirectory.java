@@ -28,6 +28,10 @@ public final class TaskDirectory implements AutoCloseable {
     static final String ERRORED_STATE = "errored.tfstate";
     static final String CLI_CONFIG = ".terraformrc";
     public static final String PLAN = "plan.out";
+    /** An override file replaces a configuration's backend or cloud block (the server refuses archives holding it). */
+    static final String BACKEND_OVERRIDE = "zz_iac_runner_backend_override.tf.json";
+
+    private static final String LOCAL_BACKEND = "{\"terraform\": {\"backend\": {\"local\": {}}}}\n";
 
     private final Path path;
     private final Path pluginCache;
@@ -55,6 +59,9 @@ public final class TaskDirectory implements AutoCloseable {
             if (task.configArchive() != null) {
                 // Checked by the server already; the extractor checks again and writes nothing outside the directory.
                 new ArchiveExtractor().extract(Base64.getDecoder().decode(task.configArchive()), path);
+                // The state is the terraform.tfstate written here: a backend or cloud block of the configuration
+                // (Terraform's cloud block names this very server) would send Terraform elsewhere for it.
+                Files.writeString(Files.createFile(path.resolve(BACKEND_OVERRIDE)), LOCAL_BACKEND);
             } else {
                 JSON.writerWithDefaultPrettyPrinter()
                         .writeValue(path.resolve(CONFIG).toFile(), task.tfJson());

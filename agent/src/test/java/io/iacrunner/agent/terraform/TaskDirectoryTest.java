@@ -6,10 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.WireJson;
+import io.iacrunner.protocol.testing.TarGz;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,6 +55,34 @@ class TaskDirectoryTest {
         }
         assertThat(variables).doesNotExist();
         assertThat(dir.resolve("task")).doesNotExist();
+    }
+
+    @Test
+    void anArchiveRunsOnTheLocalBackendWhateverCloudBlockItNames() throws IOException {
+        String cloud = "terraform {\n  cloud {\n    hostname = \"iac.example:8443\"\n  }\n}\n";
+        byte[] archive = new TarGz().file("main.tf", cloud).bytes();
+        TaskAssignment task = new TaskAssignment(
+                "t-x",
+                1,
+                "ws",
+                TaskAction.PLAN,
+                null,
+                null,
+                null,
+                null,
+                List.of(),
+                0,
+                Base64.getEncoder().encodeToString(archive),
+                null,
+                null);
+        try (TaskDirectory dir = TaskDirectory.create(Files.createDirectory(this.dir.resolve("task")), task, null)) {
+            assertThat(Files.readString(dir.path().resolve("main.tf"))).isEqualTo(cloud);
+            assertThat(WireJson.lenient()
+                            .readTree(dir.path()
+                                    .resolve(TaskDirectory.BACKEND_OVERRIDE)
+                                    .toFile()))
+                    .isEqualTo(WireJson.lenient().readTree("{\"terraform\": {\"backend\": {\"local\": {}}}}"));
+        }
     }
 
     @Test

@@ -63,8 +63,12 @@ public final class StoreTransfer {
             "secrets_key",
             "store_upgrades");
 
-    /** Tables an export leaves out: Flyway's own history, and viewer tickets that live 30 seconds. */
-    static final java.util.Set<String> NOT_MOVED = java.util.Set.of("flyway_schema_history", "ws_tickets");
+    /**
+     * Tables an export leaves out: Flyway's own history, viewer tickets that live 30 seconds, and the configurations
+     * Terraform's {@code cloud} block uploads for a run it is about to create (a run keeps its own copy).
+     */
+    static final java.util.Set<String> NOT_MOVED =
+            java.util.Set.of("flyway_schema_history", "ws_tickets", "tfe_configuration_versions");
 
     private static final String LOCKS = "workspace_locks";
     private static final String LOCK_COLUMNS = "workspace_id, lock_task_id, lock_reason, locked_at";

@@ -116,6 +116,17 @@ public final class TaskService {
      */
     /** @param createdBy who queues it, as runs lists show it */
     public TaskView create(CreateTaskRequest request, String createdBy) {
+        return create(request, createdBy, null);
+    }
+
+    /**
+     * As {@link #create(CreateTaskRequest, String)}, a plan_apply's confirmation decided by its client where it asks
+     * for it: Terraform's {@code apply -auto-approve} applies without a person, and its plain {@code apply} waits for
+     * the answer at its prompt, whatever the workspace's own setting.
+     *
+     * @param autoApply whether a plan_apply applies without confirmation; null: as the workspace says
+     */
+    public TaskView create(CreateTaskRequest request, String createdBy, Boolean autoApply) {
         validate(request);
         byte[] archive = request.configArchive() == null ? null : decodedArchive(request.configArchive());
         String archiveSha = archive == null ? null : checked(archive).sha256();
@@ -137,7 +148,8 @@ public final class TaskService {
             tasks.admit(h, request.workspaceId(), labels);
             // Fixed now, like the inputs: a destroy always waits for a person, whatever the workspace says.
             boolean confirm = request.action() == TaskAction.PLAN_APPLY
-                    && (options.destroy() || !workspaces.autoApply(h, request.workspaceId()));
+                    && (options.destroy()
+                            || !(autoApply != null ? autoApply : workspaces.autoApply(h, request.workspaceId())));
             return tasks.insert(
                     h,
                     new TaskStore.NewTask(
@@ -534,6 +546,14 @@ public final class TaskService {
         }
     }
 
+    /**
+     * Refuses a configuration archive a task would refuse (Terraform's {@code cloud} block uploads one before it asks
+     * for a run): the archive's rules and the names the agent writes itself.
+     */
+    public void checkConfigArchive(byte[] archive) {
+        checked(archive);
+    }
+
     /** The archive as {@link ConfigArchive} judges it; a refusal is the client's error, with the archive's own code. */
     private ConfigArchiveReader.Summary checked(byte[] archive) {
         ConfigArchiveReader.Summary summary;
@@ -557,6 +577,7 @@ public final class TaskService {
 
     /** What the agent writes into the task directory beside the configuration. */
     private static final Set<String> AGENT_FILES = Set.of(
+            "zz_iac_runner_backend_override.tf.json",
             "terraform.tfvars.json",
             "terraform.tfstate",
             "errored.tfstate",

@@ -1,6 +1,7 @@
 package io.iacrunner.server.web;
 
 import io.iacrunner.protocol.ApiError;
+import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.protocol.Limits;
 import io.iacrunner.protocol.WireJson;
@@ -20,6 +21,7 @@ import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.eclipse.jetty.io.EofException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -126,6 +128,17 @@ public final class HttpApi {
     public static void render(Context ctx, int status, String code, String message) {
         if (ErrorCodes.STORE_UNAVAILABLE.equals(code))
             ctx.header("Retry-After", Integer.toString(StoreAvailability.RETRY_AFTER_SECONDS));
+        if (ctx.path().startsWith(ApiPaths.TFE_PREFIX)) {
+            // Terraform's client reads JSON:API's errors (title and detail) and shows them; the rest of the body is
+            // ours.
+            ctx.status(status)
+                    .json(Map.of(
+                            "error",
+                            ApiError.of(code, message).error(),
+                            "errors",
+                            List.of(Map.of("status", Integer.toString(status), "title", code, "detail", message))));
+            return;
+        }
         ctx.status(status).json(ApiError.of(code, message));
     }
 

@@ -62,6 +62,13 @@ public final class WorkspaceService {
         return workspaces.find(workspaceId).orElseThrow(() -> notFound(workspaceId));
     }
 
+    /** Creates the workspace with the defaults if it is new (Terraform's {@code cloud} block names a new one). */
+    public WorkspaceView create(String workspaceId) {
+        Ids.requireWorkspaceId(workspaceId);
+        jdbi.useTransaction(h -> workspaces.ensure(h, workspaceId));
+        return get(workspaceId);
+    }
+
     /** Replaces the workspace's settings, creating the workspace if it is new. */
     public WorkspaceView update(String workspaceId, WorkspaceSettings settings) {
         Ids.requireWorkspaceId(workspaceId);

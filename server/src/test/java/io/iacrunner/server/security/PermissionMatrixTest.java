@@ -217,6 +217,20 @@ class PermissionMatrixTest {
 
         String task = apply.taskId();
         String tf = "{\"workspace_id\": \"" + WS + "\", \"action\": \"%s\", \"tf_json\": {\"resource\": {}}}";
+        // Terraform's cloud block: a configuration version of WS (not uploaded, so a run of it goes no further).
+        String tfeWs = "ws-default:" + WS;
+        String cv = raw.send(
+                        "POST",
+                        ApiPaths.fill(ApiPaths.TFE_CONFIG_VERSIONS, tfeWs),
+                        server.adminToken(),
+                        "{\"data\": {\"type\": \"configuration-versions\", \"attributes\": {\"speculative\": true}}}")
+                .json()
+                .path("data")
+                .path("id")
+                .asText();
+        String tfeRun = "{\"data\": {\"type\": \"runs\", \"relationships\": {\"configuration-version\": {\"data\":"
+                + " {\"type\": \"configuration-versions\", \"id\": \"" + cv + "\"}}, \"workspace\": {\"data\":"
+                + " {\"type\": \"workspaces\", \"id\": \"" + tfeWs + "\"}}}}}";
         endpoints = List.of(
                 new Endpoint("health", "GET", ApiPaths.HEALTH, List.of(), null, Need.PUBLIC),
                 new Endpoint("readiness", "GET", ApiPaths.READY, List.of(), null, Need.PUBLIC),
@@ -224,6 +238,73 @@ class PermissionMatrixTest {
                 new Endpoint("jwks", "GET", ApiPaths.JWKS, List.of(), null, Need.PUBLIC),
                 new Endpoint("terraform discovery", "GET", ApiPaths.TERRAFORM_DISCOVERY, List.of(), null, Need.PUBLIC),
                 new Endpoint("terraform cloud ping", "GET", ApiPaths.TFE_PING, List.of(), null, Need.PUBLIC),
+                // Terraform's cloud block: the workspace, its runs and state as the rest of the API has them; the
+                // upload and log URLs carry their own credential, since Terraform sends no token there.
+                new Endpoint(
+                        "tfe: entitlements", "GET", ApiPaths.TFE_ENTITLEMENTS, List.of("default"), null, Need.ANY_USER),
+                new Endpoint(
+                        "tfe: workspace", "GET", ApiPaths.TFE_ORG_WORKSPACE, List.of("default", WS), null, Need.READ),
+                new Endpoint(
+                        "tfe: create workspace",
+                        "POST",
+                        ApiPaths.TFE_ORG_WORKSPACES,
+                        List.of("default"),
+                        "{\"data\": {\"type\": \"workspaces\", \"attributes\": {\"name\": \"" + WS + "\"}}}",
+                        Need.PLAN),
+                new Endpoint("tfe: workspace by id", "GET", ApiPaths.TFE_WORKSPACE, List.of(tfeWs), null, Need.READ),
+                new Endpoint("tfe: current state", "GET", ApiPaths.TFE_CURRENT_STATE, List.of(tfeWs), null, Need.READ),
+                new Endpoint(
+                        "tfe: current outputs", "GET", ApiPaths.TFE_CURRENT_OUTPUTS, List.of(tfeWs), null, Need.READ),
+                new Endpoint(
+                        "tfe: state download",
+                        "GET",
+                        ApiPaths.TFE_STATE_DOWNLOAD,
+                        List.of("sv-default:" + WS + ":1"),
+                        null,
+                        Need.READ),
+                new Endpoint(
+                        "tfe: create configuration version",
+                        "POST",
+                        ApiPaths.TFE_CONFIG_VERSIONS,
+                        List.of(tfeWs),
+                        "{\"data\": {\"type\": \"configuration-versions\", \"attributes\": {\"speculative\": true}}}",
+                        Need.PLAN),
+                new Endpoint(
+                        "tfe: configuration version", "GET", ApiPaths.TFE_CONFIG_VERSION, List.of(cv), null, Need.READ),
+                new Endpoint(
+                        "tfe: upload",
+                        "PUT",
+                        ApiPaths.TFE_CONFIG_UPLOAD,
+                        List.of(cv, "not-its-secret"),
+                        "not a tar.gz",
+                        Need.PUBLIC),
+                new Endpoint("tfe: create run", "POST", ApiPaths.TFE_RUNS, List.of(), tfeRun, Need.PLAN),
+                new Endpoint("tfe: run", "GET", ApiPaths.TFE_RUN, List.of("run-" + task), null, Need.READ),
+                new Endpoint(
+                        "tfe: run events", "GET", ApiPaths.TFE_RUN_EVENTS, List.of("run-" + task), null, Need.READ),
+                new Endpoint(
+                        "tfe: confirm",
+                        "POST",
+                        ApiPaths.TFE_RUN_ACTION,
+                        List.of("run-" + task, "apply"),
+                        "{}",
+                        Need.APPLY),
+                new Endpoint("tfe: plan", "GET", ApiPaths.TFE_PLAN, List.of("plan-" + task), null, Need.READ),
+                new Endpoint("tfe: apply", "GET", ApiPaths.TFE_APPLY, List.of("apply-" + task), null, Need.READ),
+                new Endpoint(
+                        "tfe: plan log",
+                        "GET",
+                        ApiPaths.TFE_PLAN_LOG,
+                        List.of("plan-" + task, "not-a-ticket"),
+                        null,
+                        Need.PUBLIC),
+                new Endpoint(
+                        "tfe: apply log",
+                        "GET",
+                        ApiPaths.TFE_APPLY_LOG,
+                        List.of("apply-" + task, "not-a-ticket"),
+                        null,
+                        Need.PUBLIC),
                 new Endpoint("whoami", "GET", ApiPaths.WHOAMI, List.of(), null, Need.ANY_USER),
                 new Endpoint("WebSocket ticket", "POST", ApiPaths.WS_TICKETS, List.of(), "{}", Need.ANY_USER),
                 new Endpoint("list tasks", "GET", ApiPaths.TASKS, List.of(), null, Need.ANY_USER),
@@ -660,6 +741,7 @@ class PermissionMatrixTest {
                                 e.need() == Need.OWNER
                                         ? "org_not_found"
                                         : e.template().contains("{task_id}")
+                                                        || e.template().matches(".*\\{(run|plan|apply)_id}.*")
                                                         || e.query().contains("task_id=")
                                                 ? "task_not_found"
                                                 : "workspace_not_found";
