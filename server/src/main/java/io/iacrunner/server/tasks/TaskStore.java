@@ -407,7 +407,6 @@ public final class TaskStore {
                 .one());
     }
 
-    /** Per pool, the queued tasks its agents could run (the pool's labels cover the task's): the queue depth gauge. */
     /**
      * Queued tasks each pool's agents could take, as the claim decides it: of a workspace the pool is granted to,
      * naming it or no pool, with labels the pool's cover. A task another pool alone may run is not counted.

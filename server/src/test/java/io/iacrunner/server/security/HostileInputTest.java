@@ -118,7 +118,12 @@ class HostileInputTest {
                 new Target("log upload", "POST", ApiPaths.fill(ApiPaths.TASK_LOGS, task), job),
                 new Target("state upload", "PUT", ApiPaths.fill(ApiPaths.TASK_STATE, task), job),
                 new Target("result", "POST", ApiPaths.fill(ApiPaths.TASK_RESULT, task), job),
-                new Target("hand back", "POST", ApiPaths.fill(ApiPaths.TASK_HAND_BACK, task), job));
+                new Target("hand back", "POST", ApiPaths.fill(ApiPaths.TASK_HAND_BACK, task), job),
+                new Target(
+                        "choose a pool's workspaces",
+                        "PUT",
+                        ApiPaths.fill(ApiPaths.POOL_GRANTS, "default-pool"),
+                        admin));
     }
 
     static byte[] invalidUtf8() {
