@@ -14,6 +14,7 @@ import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.server.IacServer;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
@@ -42,10 +43,15 @@ final class SimulatedAgent {
 
     /** An agent of the pool {@code poolToken} registers into. */
     static SimulatedAgent register(IacServer server, String name, String poolToken) {
-        RegisterResponse r = new ApiClient(server.baseUrl(), () -> poolToken)
+        return register(server.baseUrl(), name, poolToken);
+    }
+
+    /** An agent of a server in another process, or behind a proxy, at {@code base}. */
+    static SimulatedAgent register(URI base, String name, String poolToken) {
+        RegisterResponse r = new ApiClient(base, () -> poolToken)
                 .post(ApiPaths.AGENT_REGISTER, new RegisterRequest(name, "bench", "localhost"), RegisterResponse.class);
         String token = r.agentToken();
-        return new SimulatedAgent(name, r.agentId(), new ApiClient(server.baseUrl(), () -> token));
+        return new SimulatedAgent(name, r.agentId(), new ApiClient(base, () -> token));
     }
 
     /**
@@ -64,10 +70,18 @@ final class SimulatedAgent {
     }
 
     void ping() {
+        ping(List.of());
+    }
+
+    /**
+     * A ping naming the tasks it runs: the server recovers a running task its agent does not name (one whose claim
+     * the agent never got), so an agent that runs tasks while it pings must name them.
+     */
+    void ping(List<String> running) {
         try {
             api.post(
                     ApiPaths.AGENT_PING,
-                    new AgentPing(agentId, false, 0, 3, false, List.of(), 0, 0, "bench"),
+                    new AgentPing(agentId, !running.isEmpty(), running.size(), 3, false, running, 0, 0, "bench"),
                     PingReply.class);
         } catch (RuntimeException e) {
             System.err.println("bench: ping of " + name + " failed: " + e);
