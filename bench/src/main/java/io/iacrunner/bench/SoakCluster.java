@@ -93,13 +93,29 @@ final class SoakCluster implements AutoCloseable {
         }
     }
 
-    /** Builds the CLI if needed (as {@code ./iac} does), then starts Redis, replica A, replica B and the proxy. */
+    /**
+     * Builds the CLI if needed ({@code ./iac --version}), then starts Redis, replica A, replica B and the proxy. Every
+     * process is then started as {@code ./iac} starts it, but without the launcher: it would rebuild in the middle of
+     * the run whenever a source file is newer than the jar.
+     */
     void start() throws Exception {
         run(List.of(root.resolve("iac").toString(), "--version"), dir.resolve("build.log"));
         startRedis();
         startReplica(0);
         startReplica(1);
         proxy = new CuttingProxy(ports[0], ports[1]);
+    }
+
+    /** The command {@code ./iac ARGS} runs once built: this JDK, the CLI's jar and libraries. */
+    private List<String> cli(List<String> jvmOptions, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.add("-cp");
+        command.add(root.resolve("cli/target/iac-cli.jar") + ":" + root.resolve("cli/target/lib") + "/*");
+        command.add("io.iacrunner.cli.Main");
+        command.addAll(List.of(args));
+        return command;
     }
 
     URI replicaUrl(int i) {
@@ -151,8 +167,8 @@ final class SoakCluster implements AutoCloseable {
     /** {@code ./iac server} on the replica's fixed port, as an operator runs a replica; waits for /readyz. */
     void startReplica(int i) throws Exception {
         Path data = Files.createDirectories(dataDir(i));
-        List<String> command = List.of(
-                root.resolve("iac").toString(),
+        List<String> command = cli(
+                List.of(),
                 "server",
                 "--data-dir",
                 data.toString(),
@@ -218,8 +234,8 @@ final class SoakCluster implements AutoCloseable {
      */
     void startAgent(int i) throws IOException {
         Path work = Files.createDirectories(dir.resolve("agent-" + i));
-        Process p = new ProcessBuilder(
-                        root.resolve("iac").toString(),
+        Process p = new ProcessBuilder(cli(
+                        FootprintBench.AGENT_JVM_OPTIONS,
                         "agent",
                         "--server",
                         proxy.url().toString(),
@@ -230,7 +246,7 @@ final class SoakCluster implements AutoCloseable {
                         "--work-dir",
                         work.toString(),
                         "--terraform",
-                        "/usr/local/bin/terraform")
+                        "/usr/local/bin/terraform"))
                 .redirectErrorStream(true)
                 .start();
         if (agents.size() <= i) agents.add(p);

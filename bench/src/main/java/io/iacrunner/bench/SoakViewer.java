@@ -16,30 +16,62 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * Someone watching a task's log live on {@code /ws/logs} from its start: keeps the seq of every line it is sent, per
- * attempt, so the soak can check that the attempt that counted reached the viewer whole, once, in order.
+ * attempt, so the soak can check that the attempt that counted reached the viewer whole, once, in order. Closed
+ * before the end (the replica went away, or closed it with 4503 while its store was unreachable), it opens the
+ * viewer again from the offset it got to, as the web UI does, up to {@link #MAX_REOPENS} times.
  */
 final class SoakViewer implements WebSocket.Listener {
+    static final int MAX_REOPENS = 20;
     final String taskId;
+    private final ApiClient api;
+    private volatile long nextOffset;
+    private volatile int reopens;
     private final StringBuilder partial = new StringBuilder();
     private final Map<Integer, List<Long>> seqsByAttempt = new HashMap<>();
     private volatile boolean ended;
     private volatile String failure;
 
-    private SoakViewer(String taskId) {
+    private SoakViewer(ApiClient api, String taskId) {
+        this.api = api;
         this.taskId = taskId;
     }
 
     static SoakViewer open(ApiClient api, String taskId) {
-        SoakViewer viewer = new SoakViewer(taskId);
+        SoakViewer viewer = new SoakViewer(api, taskId);
+        viewer.connect();
+        return viewer;
+    }
+
+    private void connect() {
         api.openWebSocket(
                         ApiPaths.WS_VIEWER + "?task_id=" + URLEncoder.encode(taskId, StandardCharsets.UTF_8)
-                                + "&offset=0",
-                        viewer)
+                                + "&offset=" + nextOffset,
+                        this)
                 .exceptionally(e -> {
-                    viewer.failure = "could not open: " + e;
+                    reopenOrFail("could not open: " + e);
                     return null;
                 });
-        return viewer;
+    }
+
+    private void reopenOrFail(String why) {
+        if (ended) return;
+        if (reopens >= MAX_REOPENS) {
+            failure = why + " (after " + reopens + " reopens)";
+            return;
+        }
+        reopens++;
+        Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(1_000);
+                connect();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
+    int reopens() {
+        return reopens;
     }
 
     boolean ended() {
@@ -75,6 +107,7 @@ final class SoakViewer implements WebSocket.Listener {
                         List<Long> seqs = seqsByAttempt.computeIfAbsent(frame.attempt(), a -> new ArrayList<>());
                         for (LogLine line : frame.lines()) seqs.add(line.seq());
                     }
+                    nextOffset = frame.nextOffset();
                 }
             } catch (java.io.IOException | RuntimeException e) {
                 failure = "unreadable frame: " + e;
@@ -86,12 +119,12 @@ final class SoakViewer implements WebSocket.Listener {
 
     @Override
     public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
-        if (!ended) failure = "closed before the end frame: " + statusCode + " " + reason;
+        reopenOrFail("closed before the end frame: " + statusCode + " " + reason);
         return null;
     }
 
     @Override
     public void onError(WebSocket ws, Throwable error) {
-        if (!ended) failure = "failed: " + error;
+        reopenOrFail("failed: " + error);
     }
 }

@@ -58,7 +58,7 @@ final class SoakWorkload implements AutoCloseable {
     private final ApiClient admin;
     private final Random random;
     private final Consumer<SoakInvariants.Claim> claims;
-    private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     private final ExecutorService creators = Executors.newFixedThreadPool(4);
     private final List<SimulatedAgent> agents = new ArrayList<>();
     private final Map<String, Set<String>> runningBy = new ConcurrentHashMap<>();
@@ -86,13 +86,8 @@ final class SoakWorkload implements AutoCloseable {
             agents.add(agent);
             runningBy.put(agent.agentId, ConcurrentHashMap.newKeySet());
         }
-        // Each ping on a thread of its own: one after the other, 200 pings on a loaded machine outlast the lease.
-        scheduler.scheduleAtFixedRate(
-                () -> agents.forEach(
-                        a -> Thread.ofVirtual().start(() -> a.ping(List.copyOf(runningBy.get(a.agentId))))),
-                0,
-                SoakCluster.PING.toMillis(),
-                TimeUnit.MILLISECONDS);
+        // A ping loop per agent, as a real agent has: one ping at a time, the next one interval after the last reply.
+        for (SimulatedAgent agent : agents) loops.add(Thread.ofVirtual().start(() -> pings(agent)));
         for (SimulatedAgent agent : agents) loops.add(Thread.ofVirtual().start(() -> loop(agent)));
     }
 
@@ -161,6 +156,13 @@ final class SoakWorkload implements AutoCloseable {
             cancels.incrementAndGet();
         } catch (RuntimeException e) {
             refused("cancel: " + code(e));
+        }
+    }
+
+    private void pings(SimulatedAgent agent) {
+        while (pulling) {
+            agent.ping(List.copyOf(runningBy.get(agent.agentId)));
+            sleep(SoakCluster.PING.toMillis());
         }
     }
 
