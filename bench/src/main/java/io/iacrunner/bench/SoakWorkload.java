@@ -15,8 +15,6 @@ import io.iacrunner.protocol.PullResponse;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskPhase;
-import io.iacrunner.protocol.TaskResult;
-import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.WireJson;
 import java.net.URI;
@@ -26,7 +24,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutorService;
@@ -61,7 +58,6 @@ final class SoakWorkload implements AutoCloseable {
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     private final ExecutorService creators = Executors.newFixedThreadPool(4);
     private final List<SimulatedAgent> agents = new ArrayList<>();
-    private final Map<String, Set<String>> runningBy = new ConcurrentHashMap<>();
     private final List<Thread> loops = new ArrayList<>();
     private volatile boolean pulling = true;
 
@@ -84,7 +80,6 @@ final class SoakWorkload implements AutoCloseable {
         for (int i = 0; i < count; i++) {
             SimulatedAgent agent = SimulatedAgent.register(base, "sim-" + i, poolToken);
             agents.add(agent);
-            runningBy.put(agent.agentId, ConcurrentHashMap.newKeySet());
         }
         // A ping loop per agent, as a real agent has: one ping at a time, the next one interval after the last reply.
         for (SimulatedAgent agent : agents) loops.add(Thread.ofVirtual().start(() -> pings(agent)));
@@ -161,7 +156,7 @@ final class SoakWorkload implements AutoCloseable {
 
     private void pings(SimulatedAgent agent) {
         while (pulling) {
-            agent.ping(List.copyOf(runningBy.get(agent.agentId)));
+            agent.ping();
             sleep(SoakCluster.PING.toMillis());
         }
     }
@@ -170,25 +165,18 @@ final class SoakWorkload implements AutoCloseable {
         while (pulling) {
             PullResponse r;
             try {
-                r = agent.api.post(
-                        ApiPaths.TASK_PULL,
-                        new PullRequest(agent.agentId, 1, true, 10),
-                        PullResponse.class,
-                        Duration.ofSeconds(40));
+                r = agent.pull(new PullRequest(agent.agentId, 1, true, 10));
             } catch (RuntimeException e) {
                 sleep(1_000);
                 continue;
             }
             for (TaskAssignment task : r.tasks()) {
                 claims.accept(new SoakInvariants.Claim(task.taskId(), task.attempt(), agent.name));
-                Set<String> running = runningBy.get(agent.agentId);
-                running.add(task.taskId());
                 try {
                     execute(agent, task);
                 } catch (RuntimeException e) {
                     refused("attempt: " + code(e));
-                } finally {
-                    running.remove(task.taskId());
+                    agent.letGo(task.taskId());
                 }
             }
         }
@@ -219,10 +207,7 @@ final class SoakWorkload implements AutoCloseable {
             linesOffered.addAndGet(Math.max(0, ack.committedLines() - from));
             committed = ack.committedLines();
         }
-        retrying(() -> job.post(
-                ApiPaths.fill(ApiPaths.TASK_RESULT, taskId),
-                new TaskResult(task.attempt(), TaskStatus.SUCCEEDED, 0, null, n, null),
-                TaskView.class));
+        retrying(() -> agent.succeed(task, n, null));
     }
 
     /**
