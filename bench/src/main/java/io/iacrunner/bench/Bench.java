@@ -27,6 +27,7 @@ public final class Bench {
             case AdaptiveBench.NAME -> AdaptiveBench.run(AdaptiveBench.Options.parse(rest, DOC));
             case StartupBench.NAME -> StartupBench.run(StartupBench.Options.parse(rest, DOC));
             case ClaimsBench.NAME -> ClaimsBench.run(ClaimsBench.Options.parse(rest, DOC));
+            case SoakBench.NAME -> SoakBench.run(SoakBench.Options.parse(rest, DOC));
             case FootprintBench.NAME -> FootprintBench.run(FootprintBench.Options.parse(rest, DOC));
             case PlanApplyOverheadBench.NAME ->
                 PlanApplyOverheadBench.run(PlanApplyOverheadBench.Options.parse(rest, DOC));
@@ -74,6 +75,10 @@ public final class Bench {
                   fairness        organisation B's queue-to-start beside A's backlog, fair scheduling vs FIFO, and
                                   the claim throughput of both
                                   options: --backlog N (2000)  --b-tasks N (20)  --plan-ms N (200)  --drain-tasks N (1000 per round)
+                  soak            two replicas (machine's PostgreSQL, Redis), 200 simulated and 3 real agents, plans,
+                                  plan_applies, cancels and viewers under a chaos schedule (agents, a replica and Redis
+                                  killed, connections cut); invariants checked throughout, exit 1 on a breach
+                                  options: --minutes N (10)  --rate N (1.0 tasks/s)  --seed N (20)
 
                 every benchmark:  --doc FILE (docs/benchmarks.md)  --no-doc (print only)""");
     }

@@ -14,6 +14,7 @@ import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.server.IacServer;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
@@ -46,10 +47,15 @@ final class SimulatedAgent {
 
     /** An agent of the pool {@code poolToken} registers into. */
     static SimulatedAgent register(IacServer server, String name, String poolToken) {
-        RegisterResponse r = new ApiClient(server.baseUrl(), () -> poolToken)
+        return register(server.baseUrl(), name, poolToken);
+    }
+
+    /** An agent of a server in another process, or behind a proxy, at {@code base}. */
+    static SimulatedAgent register(URI base, String name, String poolToken) {
+        RegisterResponse r = new ApiClient(base, () -> poolToken)
                 .post(ApiPaths.AGENT_REGISTER, new RegisterRequest(name, "bench", "localhost"), RegisterResponse.class);
         String token = r.agentToken();
-        return new SimulatedAgent(name, r.agentId(), new ApiClient(server.baseUrl(), () -> token));
+        return new SimulatedAgent(name, r.agentId(), new ApiClient(base, () -> token));
     }
 
     /**
@@ -106,6 +112,11 @@ final class SimulatedAgent {
                         TaskView.class);
         holding.remove(task.taskId());
         return done;
+    }
+
+    /** A task it no longer holds without having finished it (its attempt moved on, or it gave up reporting). */
+    void letGo(String taskId) {
+        holding.remove(taskId);
     }
 
     void deregister() {

@@ -12,6 +12,7 @@ import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.WireJson;
 import io.iacrunner.protocol.WorkspaceView;
+import io.iacrunner.server.testing.CuttingProxy;
 import io.iacrunner.server.testing.ServerProcess;
 import java.io.IOException;
 import java.net.URI;

@@ -8,6 +8,7 @@ import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
+import io.iacrunner.server.testing.CuttingProxy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
+import io.iacrunner.server.testing.CuttingProxy;
 import io.iacrunner.server.testing.ExternalServices;
 import io.iacrunner.server.testing.TestServer;
 import java.nio.file.Files;

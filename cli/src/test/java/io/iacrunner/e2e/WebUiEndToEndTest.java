@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
+import io.iacrunner.server.testing.CuttingProxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

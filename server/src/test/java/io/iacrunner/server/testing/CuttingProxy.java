@@ -1,4 +1,4 @@
-package io.iacrunner.e2e;
+package io.iacrunner.server.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,7 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A TCP proxy on loopback in front of the server, for tests of the network failing under the agent: {@link #cutAll()}
+ * A TCP proxy on loopback in front of the server, for tests (and the soak bench) of the network failing under the
+ * agent: {@link #cutAll()}
  * drops every open connection mid-stream (HTTP requests, long polls, WebSockets alike), and while {@link #refuse}
  * is on, new connections are closed as soon as they are accepted, as if the server were unreachable. While
  * {@link #blackhole} is on, nothing gets through and nothing is refused either, as when a link silently drops every
@@ -22,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Given several servers, it is a round-robin load balancer: each new connection goes to the next one.
  */
-final class CuttingProxy implements AutoCloseable {
+public final class CuttingProxy implements AutoCloseable {
     private final ServerSocket listener;
     private final int[] targetPorts;
     private final AtomicInteger next = new AtomicInteger();
@@ -33,22 +34,22 @@ final class CuttingProxy implements AutoCloseable {
     private volatile boolean blackholed;
     private final Set<Socket> held = ConcurrentHashMap.newKeySet();
 
-    CuttingProxy(int... targetPorts) throws IOException {
+    public CuttingProxy(int... targetPorts) throws IOException {
         this.targetPorts = targetPorts.clone();
         this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread.ofPlatform().daemon().name("cutting-proxy").start(this::acceptLoop);
     }
 
-    int port() {
+    public int port() {
         return listener.getLocalPort();
     }
 
-    java.net.URI url() {
+    public java.net.URI url() {
         return java.net.URI.create("http://127.0.0.1:" + port());
     }
 
     /** Closes every connection now open, both sides. Returns how many sockets were closed. */
-    int cutAll() {
+    public int cutAll() {
         int n = 0;
         for (Socket s : open) {
             closeQuietly(s);
@@ -59,22 +60,22 @@ final class CuttingProxy implements AutoCloseable {
     }
 
     /** Connections passed to the server on {@code port} so far. */
-    int connectionsTo(int port) {
+    public int connectionsTo(int port) {
         AtomicInteger count = connectionsByTarget.get(port);
         return count == null ? 0 : count.get();
     }
 
     /** Connections cut so far, counted per socket. */
-    int cuts() {
+    public int cuts() {
         return cuts.get();
     }
 
-    void refuse(boolean on) {
+    public void refuse(boolean on) {
         refusing = on;
         if (on) cutAll();
     }
 
-    void blackhole(boolean on) {
+    public void blackhole(boolean on) {
         blackholed = on;
         if (!on) {
             held.forEach(CuttingProxy::closeQuietly);
