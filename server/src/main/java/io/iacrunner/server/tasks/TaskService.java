@@ -311,8 +311,10 @@ public final class TaskService {
                 taskId,
                 result.status().wireName());
         taskSignals.signal(taskId);
-        // A running task's agent gets the order in its waiting pull's answer at once.
+        // A running task's agent gets the order in its waiting pull's answer at once; a queued plan_apply gone lets
+        // the next of its workspace go.
         if (result.status() == TaskStatus.RUNNING) queueSignals.signal(PullWakes.cancelKey(result.agentId()));
+        else if (result.action() == TaskAction.PLAN_APPLY) queueSignals.signal(QUEUE);
         return result;
     }
 
