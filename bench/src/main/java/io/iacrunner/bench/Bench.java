@@ -28,6 +28,8 @@ public final class Bench {
             case StartupBench.NAME -> StartupBench.run(StartupBench.Options.parse(rest, DOC));
             case ClaimsBench.NAME -> ClaimsBench.run(ClaimsBench.Options.parse(rest, DOC));
             case FootprintBench.NAME -> FootprintBench.run(FootprintBench.Options.parse(rest, DOC));
+            case PlanApplyOverheadBench.NAME ->
+                PlanApplyOverheadBench.run(PlanApplyOverheadBench.Options.parse(rest, DOC));
             default -> {
                 System.err.println("unknown benchmark '" + args[0] + "'");
                 usage();
@@ -61,6 +63,10 @@ public final class Bench {
                   agent-footprint an idle agent's resident memory vs a bare HttpClient long-poll loop (JVM defaults,
                                   and the agent's JVM options), each a process of its own
                                   options: --rounds N (3)  --settle S (30)  --sample S (10)
+                  plan-apply-overhead
+                                  a small plan_apply through the server and a real agent vs the same Terraform commands
+                                  by hand (terraform as log-latency)
+                                  options: --rounds N (10 per mode)  --terraform PATH
                   startup         server start to /readyz (existing and fresh store) vs the embedded PostgreSQL alone and
                                   the JVM with the CLI, each a fresh process as ./iac starts it
                                   options: --rounds N (5 per mode)

@@ -17,6 +17,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -29,6 +31,8 @@ final class SimulatedAgent {
     final String name;
     final String agentId;
     final ApiClient api;
+    /** The tasks it holds: its pings list them, as a real agent's do, or the server would take them back. */
+    private final Set<String> holding = ConcurrentHashMap.newKeySet();
 
     private SimulatedAgent(String name, String agentId, ApiClient api) {
         this.name = name;
@@ -67,7 +71,7 @@ final class SimulatedAgent {
         try {
             api.post(
                     ApiPaths.AGENT_PING,
-                    new AgentPing(agentId, false, 0, 3, false, List.of(), 0, 0, "bench"),
+                    new AgentPing(agentId, false, 0, 3, false, List.copyOf(holding), 0, 0, "bench"),
                     PingReply.class);
         } catch (RuntimeException e) {
             System.err.println("bench: ping of " + name + " failed: " + e);
@@ -76,20 +80,32 @@ final class SimulatedAgent {
 
     /** One pull for up to three plans or an apply, waiting up to {@code waitSeconds} on the server. */
     PullResponse pull(int waitSeconds) {
-        return api.post(
+        return held(api.post(
                 ApiPaths.TASK_PULL,
                 new PullRequest(agentId, 3, true, waitSeconds),
                 PullResponse.class,
-                Duration.ofSeconds(waitSeconds + 30));
+                Duration.ofSeconds(waitSeconds + 30)));
+    }
+
+    /** One pull as {@code request} asks. */
+    PullResponse pull(PullRequest request) {
+        return held(api.post(ApiPaths.TASK_PULL, request, PullResponse.class));
+    }
+
+    private PullResponse held(PullResponse response) {
+        response.tasks().forEach(t -> holding.add(t.taskId()));
+        return response;
     }
 
     /** Reports the task succeeded with {@code logLines} lines whose digest is {@code logSha256} (null: count only). */
     TaskView succeed(TaskAssignment task, long logLines, String logSha256) {
-        return api.withToken(task::jobToken)
+        TaskView done = api.withToken(task::jobToken)
                 .post(
                         ApiPaths.fill(ApiPaths.TASK_RESULT, task.taskId()),
                         new TaskResult(task.attempt(), TaskStatus.SUCCEEDED, 0, null, logLines, logSha256),
                         TaskView.class);
+        holding.remove(task.taskId());
+        return done;
     }
 
     void deregister() {

@@ -176,10 +176,9 @@ public final class AgentService {
 
     /** The pool an agent belongs to now; 404 tells an agent the server has forgotten it. */
     public PoolConfig poolOf(Principal.Agent agent) {
-        AgentStore.AgentRow row = agents.find(agent.agentId())
+        return pools.ofAgent(agent.agentId())
                 .orElseThrow(() -> ApiProblem.notFound(
                         ErrorCodes.UNKNOWN_AGENT, "agent " + agent.agentId() + " is not registered; register again"));
-        return pools.find(row.poolId()).orElseThrow();
     }
 
     /** A draining agent says goodbye: it is offline at once and anything it still held is recovered now. */

@@ -5,6 +5,8 @@ import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.crypto.MACVerifier;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
@@ -24,6 +26,10 @@ import java.util.UUID;
  * Issues and verifies the short-lived JWTs of the machine principals: agent tokens (from registration, renewed through
  * pings) and job tokens (one task attempt's uploads). The tokens people hand out are opaque and revocable
  * ({@link ApiTokens}).
+ *
+ * <p>Agent tokens are ES256: their public keys are published, so anyone may check one. Job tokens are HS256 under a
+ * key derived from the same signing key ({@link JobTokenKeys}): one is minted with every claim and checked on the
+ * attempt's first upload, only ever by the service itself, and an ES256 signature was the costliest step of a claim.
  */
 public final class Tokens {
     public record Issued(String token, Instant expiresAt) {}
@@ -33,11 +39,13 @@ public final class Tokens {
     private static final String POOL_CLAIM = "pool";
     private static final String TASK_CLAIM = "task";
     private static final String ATTEMPT_CLAIM = "attempt";
+    private static final String JOB = "job";
 
     /** Tokens whose signature has been checked, the most recently used kept. */
     static final int VERIFIED_KEPT = 10_000;
 
     private final SigningKeys keys;
+    private final JobTokenKeys jobKeys;
     private final Clock clock;
     /**
      * Signatures already checked, by token. An agent sends the same token with every request for as long as it lives,
@@ -55,6 +63,7 @@ public final class Tokens {
 
     public Tokens(SigningKeys keys, Clock clock) {
         this.keys = keys;
+        this.jobKeys = new JobTokenKeys();
         this.clock = clock;
     }
 
@@ -69,12 +78,20 @@ public final class Tokens {
 
     public Issued issueJob(String agentId, String taskId, int attempt, Duration ttl) {
         Instant expires = clock.instant().plus(ttl);
-        String token = sign(base("job", agentId)
+        JWTClaimsSet claims = base(JOB, agentId)
                 .claim(TASK_CLAIM, taskId)
                 .claim(ATTEMPT_CLAIM, attempt)
                 .expirationTime(Date.from(expires))
-                .build());
-        return new Issued(token, expires);
+                .build();
+        ECKey key = keys.current();
+        SignedJWT jwt = new SignedJWT(
+                new JWSHeader.Builder(JWSAlgorithm.HS256).keyID(key.getKeyID()).build(), claims);
+        try {
+            jwt.sign(new MACSigner(jobKeys.of(key)));
+        } catch (JOSEException e) {
+            throw new IllegalStateException("cannot sign a job token", e);
+        }
+        return new Issued(jwt.serialize(), expires);
     }
 
     /** Verifies signature, issuer and expiry; any failure is a 401 that does not say which check failed. */
@@ -87,7 +104,7 @@ public final class Tokens {
             if (type == null) throw invalid();
             return switch (type) {
                 case "agent" -> agent(claims);
-                case "job" -> {
+                case JOB -> {
                     String taskId = claims.getStringClaim(TASK_CLAIM);
                     Integer attempt = claims.getIntegerClaim(ATTEMPT_CLAIM);
                     if (taskId == null || attempt == null) throw invalid();
@@ -136,10 +153,17 @@ public final class Tokens {
     private JWTClaimsSet checkSignature(String token) throws ParseException {
         try {
             SignedJWT jwt = SignedJWT.parse(token);
-            if (!JWSAlgorithm.ES256.equals(jwt.getHeader().getAlgorithm())) throw invalid();
+            JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
+            boolean mac = JWSAlgorithm.HS256.equals(alg);
+            if (!mac && !JWSAlgorithm.ES256.equals(alg)) throw invalid();
             ECKey key = keys.find(jwt.getHeader().getKeyID()).orElseThrow(Tokens::invalid);
-            if (!jwt.verify(new ECDSAVerifier(key.toECPublicKey()))) throw invalid();
+            boolean valid = mac
+                    ? jwt.verify(new MACVerifier(jobKeys.of(key)))
+                    : jwt.verify(new ECDSAVerifier(key.toECPublicKey()));
+            if (!valid) throw invalid();
             JWTClaimsSet claims = jwt.getJWTClaimsSet();
+            // The job key signs job tokens only: an HS256 token of any other kind is not ours.
+            if (mac && !JOB.equals(claims.getStringClaim(TYPE_CLAIM))) throw invalid();
             if (!ISSUER.equals(claims.getIssuer())) throw invalid();
             if (claims.getExpirationTime() == null) throw invalid(); // every JWT here is short-lived
             return claims;

@@ -31,6 +31,15 @@ public final class PoolStore {
                 .findOne();
     }
 
+    /** The pool of a registered agent, in one round trip (every pull asks). */
+    public Optional<PoolConfig> ofAgent(String agentId) {
+        return jdbi.withHandle(h -> h.createQuery(
+                        "select p.* from agents a join pools p on p.pool_id = a.pool_id where a.agent_id = :a")
+                .bind("a", agentId)
+                .map(PoolStore::map)
+                .findOne());
+    }
+
     public List<PoolConfig> list() {
         return jdbi.withHandle(h -> h.createQuery("select * from pools order by pool_id")
                 .map(PoolStore::map)

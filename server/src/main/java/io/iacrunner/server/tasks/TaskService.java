@@ -236,9 +236,15 @@ public final class TaskService {
         try (PullWakes.Waiter waiter = wakes.waiter(agentId)) {
             while (!stopping.getAsBoolean()) {
                 waiter.look();
-                List<TaskStore.Claimed> claimed =
-                        tasks.claim(agentId, pool, request.freePlanSlots(), request.canTakeApply(), accept, lease);
-                List<CancelOrder> cancels = tasks.takeNewCancelOrders(agentId);
+                List<CancelOrder> cancels = new java.util.ArrayList<>();
+                // One transaction for both: a pull is the hottest call there is, and each round trip counts.
+                // The claim goes first: it locks the agent's row before any of its tasks, as every claim does.
+                List<TaskStore.Claimed> claimed = jdbi.inTransaction(h -> {
+                    List<TaskStore.Claimed> taken = tasks.claim(
+                            h, agentId, pool, request.freePlanSlots(), request.canTakeApply(), accept, lease);
+                    cancels.addAll(tasks.takeNewCancelOrders(h, agentId));
+                    return taken;
+                });
                 waiter.settle(claimed.stream().map(c -> c.assignment().taskId()).toList());
                 if (!claimed.isEmpty() || !cancels.isEmpty()) {
                     List<TaskAssignment> assigned = claimed.stream()

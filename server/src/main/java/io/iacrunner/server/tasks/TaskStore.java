@@ -459,10 +459,10 @@ public final class TaskStore {
     }
 
     /**
-     * Claims what fits the agent's free capacity, oldest first, in one transaction. The pool's limits are checked
-     * here against what the store says the agent runs, not only against what the agent says it has free. The agent
-     * row is locked so two pulls of one agent cannot both count the same free slot; SKIP LOCKED lets other agents
-     * claim other tasks at the same time without waiting.
+     * Claims what fits the agent's free capacity, oldest first, in the caller's transaction (a pull takes its agent's
+     * cancel orders in the same one). The pool's limits are checked here against what the store says the agent runs,
+     * not only against what the agent says it has free. The agent row is locked so two pulls of one agent cannot both
+     * count the same free slot; SKIP LOCKED lets other agents claim other tasks at the same time without waiting.
      *
      * <p>A plan_apply is a candidate only when its workspace is unlocked and it is the oldest queued plan_apply
      * there (per-workspace FIFO); claiming it takes the workspace lock in the same transaction. The partial unique
@@ -472,53 +472,52 @@ public final class TaskStore {
      * that accepts plans only never gets a plan_apply, and one whose turn it is not does not hold up those it takes.
      */
     public List<Claimed> claim(
+            Handle h,
             String agentId,
             PoolConfig pool,
             int freePlanSlots,
             boolean canTakeApply,
             java.util.Set<TaskAction> accept,
             java.time.Duration lease) {
-        return jdbi.inTransaction(h -> {
-            // An agent that deregistered or went silent past its lease (its tasks are being recovered) gets nothing,
-            // even from a long poll it left waiting.
-            var live = clock.at(h.createQuery("""
-                            select deregistered_at is null and last_seen > <now> - make_interval(secs => :lease)
-                            from agents where agent_id = :a for update"""))
-                    .bind("a", agentId)
-                    .bind("lease", seconds(lease))
-                    .mapTo(Boolean.class)
-                    .findOne();
-            if (live.isEmpty() || !live.get()) return List.<Claimed>of();
-            // A statement of its own, after the lock: read committed gives it a snapshot taken once the agent's row
-            // is ours, so it sees what a concurrent pull of the same agent claimed. In the locking statement the
-            // counts would come from the snapshot before the wait, and two pulls could fill the same free slot.
-            var running = h.createQuery("""
-                            select count(*) filter (where action = 'plan') as plans,
-                                   count(*) filter (where action = 'plan_apply') as applies
-                            from tasks where agent_id = :a and status = 'running'""")
-                    .bind("a", agentId)
-                    .map((rs, ctx) -> new int[] {rs.getInt("plans"), rs.getInt("applies")})
-                    .one();
-            int plans = running[0];
-            int applies = running[1];
-            boolean exclusiveApplyRunning = applies > 0 && !pool.allowApplyConcurrent();
-            int plansFree = exclusiveApplyRunning || !accept.contains(TaskAction.PLAN)
-                    ? 0
-                    : Math.min(freePlanSlots, pool.maxPlanConcurrency() - plans);
-            boolean applyFits = accept.contains(TaskAction.PLAN_APPLY)
-                    && canTakeApply
-                    && applies == 0
-                    && (plans == 0 || pool.allowApplyConcurrent());
-            int limit = Math.max(plansFree, applyFits ? 1 : 0);
-            if (limit <= 0) return List.<Claimed>of();
+        // An agent that deregistered or went silent past its lease (its tasks are being recovered) gets nothing,
+        // even from a long poll it left waiting.
+        var live = clock.at(h.createQuery("""
+                        select deregistered_at is null and last_seen > <now> - make_interval(secs => :lease)
+                        from agents where agent_id = :a for update"""))
+                .bind("a", agentId)
+                .bind("lease", seconds(lease))
+                .mapTo(Boolean.class)
+                .findOne();
+        if (live.isEmpty() || !live.get()) return List.of();
+        // A statement of its own, after the lock: read committed gives it a snapshot taken once the agent's row
+        // is ours, so it sees what a concurrent pull of the same agent claimed. In the locking statement the
+        // counts would come from the snapshot before the wait, and two pulls could fill the same free slot.
+        var running = h.createQuery("""
+                        select count(*) filter (where action = 'plan') as plans,
+                               count(*) filter (where action = 'plan_apply') as applies
+                        from tasks where agent_id = :a and status = 'running'""")
+                .bind("a", agentId)
+                .map((rs, ctx) -> new int[] {rs.getInt("plans"), rs.getInt("applies")})
+                .one();
+        int plans = running[0];
+        int applies = running[1];
+        boolean exclusiveApplyRunning = applies > 0 && !pool.allowApplyConcurrent();
+        int plansFree = exclusiveApplyRunning || !accept.contains(TaskAction.PLAN)
+                ? 0
+                : Math.min(freePlanSlots, pool.maxPlanConcurrency() - plans);
+        boolean applyFits = accept.contains(TaskAction.PLAN_APPLY)
+                && canTakeApply
+                && applies == 0
+                && (plans == 0 || pool.allowApplyConcurrent());
+        int limit = Math.max(plansFree, applyFits ? 1 : 0);
+        if (limit <= 0) return List.of();
 
-            List<String[]> candidates = candidates(h, pool, limit, accept);
-            List<String> chosen = WorkspaceLock.stillFree(
-                    h, candidates, choose(candidates, plansFree, applyFits, pool.allowApplyConcurrent()));
-            chosen = chosen.subList(0, Math.min(chosen.size(), poolRoom(h, pool)));
-            if (chosen.isEmpty()) return List.<Claimed>of();
-            return take(h, agentId, pool, chosen);
-        });
+        List<String[]> candidates = candidates(h, pool, limit, accept);
+        List<String> chosen = WorkspaceLock.stillFree(
+                h, candidates, choose(candidates, plansFree, applyFits, pool.allowApplyConcurrent()));
+        chosen = chosen.subList(0, Math.min(chosen.size(), poolRoom(h, pool)));
+        if (chosen.isEmpty()) return List.of();
+        return take(h, agentId, pool, chosen);
     }
 
     /** Where the pool's agents may run tasks: whole organisations (workspace_id null) or chosen workspaces. */
@@ -894,14 +893,14 @@ public final class TaskStore {
     }
 
     /** Cancel orders not yet handed to a pull, marked as handed out: a waiting pull returns for these only. */
-    public List<CancelOrder> takeNewCancelOrders(String agentId) {
-        return jdbi.withHandle(h -> h.createQuery("""
+    public List<CancelOrder> takeNewCancelOrders(Handle h, String agentId) {
+        return h.createQuery("""
                         update tasks set cancel_delivered = true
                         where agent_id = :a and status = 'running' and cancel_requested and not cancel_delivered
                         returning task_id, cancel_force""")
                 .bind("a", agentId)
                 .map((rs, ctx) -> new CancelOrder(rs.getString("task_id"), rs.getBoolean("cancel_force")))
-                .list());
+                .list();
     }
 
     /**
