@@ -18,7 +18,7 @@ import java.time.LocalDate;
  * takes the fast path; anything else (offsets, leap seconds, numbers, other years) goes to Jackson's own deserializer,
  * so what is accepted and what it means are unchanged.
  */
-final class IsoInstants extends StdScalarDeserializer<Instant> {
+public final class IsoInstants extends StdScalarDeserializer<Instant> {
     private static final long serialVersionUID = 1L;
 
     private IsoInstants() {
@@ -39,8 +39,11 @@ final class IsoInstants extends StdScalarDeserializer<Instant> {
         return InstantDeserializer.INSTANT.deserialize(p, ctxt);
     }
 
-    /** The instant, or null when {@code s} is not in the one form handled here (the caller then parses it fully). */
-    static Instant parse(String s) {
+    /**
+     * The instant, or null when {@code s} is not in the one form handled here (the caller then parses it fully). The
+     * server's own reader of log batches uses it too, so a timestamp means the same whichever way a batch is read.
+     */
+    public static Instant parse(String s) {
         int n = s.length();
         if (n < 20 || n > 30 || s.charAt(n - 1) != 'Z') return null;
         if (s.charAt(4) != '-'

@@ -16,6 +16,7 @@ import io.iacrunner.server.http.Bodies;
 import io.iacrunner.server.http.QueryParams;
 import io.iacrunner.server.http.RouteTable;
 import io.iacrunner.server.http.Routes;
+import io.iacrunner.server.logs.LogService.CheckedBatch;
 import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.store.StoreAvailability;
 import io.iacrunner.server.tasks.TaskAccess;
@@ -159,7 +160,6 @@ public final class LogRoutes implements Routes {
     }
 
     private static final String VIEWED_TASK = "iac.viewedTask";
-    private static final String JOB = "iac.job";
     private static final String PIPELINE = "iac.uploadPipeline";
 
     /**
@@ -175,8 +175,16 @@ public final class LogRoutes implements Routes {
                 if (taskId == null)
                     throw ApiProblem.badRequest("missing_task_id", "task_id query parameter is required");
                 var job = auth.job(ctx.header("Authorization"), taskId);
-                ctx.attribute(JOB, job);
-                ctx.attribute(PIPELINE, new UploadPipeline(taskId, job.agentId(), logs, replies(ctx), this::asRefusal));
+                String attempt = ctx.queryParam("attempt");
+                ctx.attribute(
+                        PIPELINE,
+                        new UploadPipeline(
+                                taskId,
+                                job.agentId(),
+                                logs,
+                                frame -> checked(job, taskId, attempt, frame),
+                                replies(ctx),
+                                this::asRefusal));
                 ctx.enableAutomaticPings(15, TimeUnit.SECONDS);
                 open.add(ctx);
             } catch (RuntimeException e) {
@@ -189,25 +197,25 @@ public final class LogRoutes implements Routes {
             if (pipeline != null) pipeline.close();
         });
         ws.onMessage(ctx -> {
-            Principal.Job job = ctx.attribute(JOB);
             UploadPipeline pipeline = ctx.attribute(PIPELINE);
-            if (job == null || pipeline == null) return; // refused at connect; the close is on its way
-            try {
-                String taskId = ctx.queryParam("task_id");
-                LogBatch batch = Bodies.parse(ctx.message().getBytes(StandardCharsets.UTF_8), LogBatch.class);
-                String attempt = ctx.queryParam("attempt");
-                if (attempt != null && !attempt.equals(Integer.toString(batch.attempt()))) {
-                    throw ApiProblem.badRequest(
-                            "attempt_mismatch", "the batch's attempt differs from the connection's");
-                }
-                Authenticator.requireAttempt(job, batch.attempt());
-                pipeline.accept(logs.check(taskId, batch));
-            } catch (RuntimeException e) {
-                // After the acks of the batches before it. The agent treats 4503 as it treats HTTP 503: it retries
-                // the batch, over HTTP meanwhile.
-                pipeline.refuse(asRefusal(e));
-            }
+            if (pipeline == null) return; // refused at connect; the close is on its way
+            pipeline.accept(ctx.message());
         });
+    }
+
+    /**
+     * One frame of an agent's upload as a batch ready to store; what refuses it is sent after the acks of the batches
+     * before it. The agent treats 4503 as it treats HTTP 503: it retries the batch, over HTTP meanwhile.
+     */
+    private CheckedBatch checked(Principal.Job job, String taskId, String connectionAttempt, String frame) {
+        byte[] json = frame.getBytes(StandardCharsets.UTF_8);
+        LogBatch batch = LogBatchJson.parse(json);
+        if (batch == null) batch = Bodies.parse(json, LogBatch.class);
+        if (connectionAttempt != null && !connectionAttempt.equals(Integer.toString(batch.attempt()))) {
+            throw ApiProblem.badRequest("attempt_mismatch", "the batch's attempt differs from the connection's");
+        }
+        Authenticator.requireAttempt(job, batch.attempt());
+        return logs.check(taskId, batch);
     }
 
     /** Acks and the refusal go out from the pipeline's writer, in the order the batches came. */

@@ -75,15 +75,20 @@ public final class LogService {
                 .register(metrics);
     }
 
-    /** A batch checked and cleaned ({@link #check}), ready to store. */
-    public record CheckedBatch(int attempt, long firstSeq, List<LogLine> lines) {}
+    /**
+     * A batch checked and cleaned ({@link #check}), ready to store: {@code chunk} is its lines' stored form, encoded
+     * here once, outside the transaction that holds the task row's lock (and not again when a group is retried).
+     */
+    public record CheckedBatch(int attempt, long firstSeq, List<LogLine> lines, String chunk) {}
 
     /**
-     * Validates and cleans a batch (contiguous seqs, NULs, overlong lines, masking of the task's secrets) without
-     * touching the store: an agent's WebSocket does this for the next batch while earlier ones are being written.
+     * Validates and cleans a batch (contiguous seqs, NULs, overlong lines, masking of the task's secrets) and encodes
+     * its chunk without touching the store: an agent's WebSocket does this for the next batch while earlier ones are
+     * being written.
      */
     public CheckedBatch check(String taskId, LogBatch batch) {
-        return new CheckedBatch(batch.attempt(), batch.firstSeq(), validated(batch, redactor(taskId)));
+        List<LogLine> lines = validated(batch, redactor(taskId));
+        return new CheckedBatch(batch.attempt(), batch.firstSeq(), lines, LogChunkCodec.encode(lines));
     }
 
     public LogAck append(String taskId, String agentId, LogBatch batch) {
@@ -118,7 +123,9 @@ public final class LogService {
                 int skip = (int) Math.min(batch.lines().size(), have - batch.firstSeq());
                 List<LogLine> fresh = batch.lines().subList(skip, batch.lines().size());
                 if (!fresh.isEmpty()) {
-                    logs.appendChunk(h, attempt, have, fresh);
+                    // Only a resent batch overlapping what is stored needs its remainder encoded again.
+                    logs.appendChunk(
+                            h, attempt, have, fresh.size(), skip == 0 ? batch.chunk() : LogChunkCodec.encode(fresh));
                     have += fresh.size();
                     stored.addAll(fresh);
                 }
@@ -220,11 +227,12 @@ public final class LogService {
                                 + " was expected: a batch is consecutive lines");
             }
             expected++;
-            out.add(new LogLine(
-                    line.seq(),
-                    line.ts() == null ? Instant.now() : line.ts(),
-                    line.stream(),
-                    redactor.redact(clean(line.line()))));
+            String text = redactor.redact(clean(line.line()));
+            out.add(
+                    line.ts() != null && text.equals(line.line())
+                            ? line
+                            : new LogLine(
+                                    line.seq(), line.ts() == null ? Instant.now() : line.ts(), line.stream(), text));
         }
         return out;
     }

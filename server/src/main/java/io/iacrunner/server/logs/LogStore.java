@@ -16,16 +16,17 @@ public final class LogStore {
     }
 
     /**
-     * Stores consecutive lines of the attempt's log from seq {@code firstSeq}, only while it is still the running
-     * attempt (its own SQL checks): 409 {@code stale_attempt}, storing nothing, once it has been superseded.
+     * Stores {@code count} consecutive lines of the attempt's log from seq {@code firstSeq}, {@code chunk} being their
+     * {@link LogChunkCodec#encode encoded} form, only while it is still the running attempt (its own SQL checks): 409
+     * {@code stale_attempt}, storing nothing, once it has been superseded.
      */
-    public void appendChunk(Handle h, RunningAttempt attempt, long firstSeq, List<LogLine> lines) {
+    public void appendChunk(Handle h, RunningAttempt attempt, long firstSeq, int count, String chunk) {
         attempt.requireWritten(attempt.fenced(h.createUpdate("""
                         insert into log_chunks (task_id, attempt, first_seq, line_count, lines)
                         select task_id, attempt, :first, :count, :lines from tasks where <still_running>"""))
                 .bind("first", firstSeq)
-                .bind("count", lines.size())
-                .bind("lines", LogChunkCodec.encode(lines))
+                .bind("count", count)
+                .bind("lines", chunk)
                 .execute());
     }
 

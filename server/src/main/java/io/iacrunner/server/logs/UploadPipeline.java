@@ -13,19 +13,30 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One agent upload WebSocket's batches on their way to the store. The socket's reader checks each batch and queues
- * it; one writer thread stores what is queued, several batches in one transaction when the agent has sent ahead,
- * and answers each with its ack, in the order received. So a batch is parsed while the one before is committed, and
- * an agent that keeps several batches in flight pays one commit for all of them, not one each. Every guarantee of
- * {@link LogService#append} holds per batch: a group that fails is retried batch by batch, so the batches before the
+ * One agent upload WebSocket's batches on their way to the store, in three stages on three threads: the socket's
+ * reader only queues each frame's text; a checker thread parses and checks each frame ({@link Check}: the batch,
+ * its attempt, its lines cleaned and masked, its chunk encoded) and queues it; a writer thread stores what is
+ * queued, several batches in one transaction when the agent has sent ahead, and answers each with its ack, in the
+ * order received. So while one batch is committed the next is checked and the one after is read off the socket (on
+ * two cores, the reader's UTF-8 decoding and the checker's parsing no longer take turns), and an agent that keeps
+ * several batches in flight pays one commit for all of them, not one each. Every guarantee of {@link
+ * LogService#append} holds per batch: a group that fails is retried batch by batch, so the batches before the
  * failing one are stored and acknowledged and the failing one gets its refusal, after which nothing more is read.
  */
 final class UploadPipeline {
     private static final Logger log = LoggerFactory.getLogger(UploadPipeline.class);
-    /** Batches received but not yet stored; the reader waits (and so does the agent's socket) beyond this. */
+    /**
+     * Frames received but not yet checked, and batches checked but not yet stored: the reader waits (and so does the
+     * agent's socket) beyond this many at either stage.
+     */
     static final int MAX_QUEUED = 8;
     /** Lines stored in one transaction at most, so one commit stays short. */
     static final int MAX_GROUP_LINES = 20_000;
+
+    /** Turns a frame's text into a batch ready to store, or throws what refuses it. */
+    interface Check {
+        CheckedBatch check(String frame);
+    }
 
     /** What the writer sends back on the socket, in order. */
     interface Replies {
@@ -45,9 +56,12 @@ final class UploadPipeline {
     private final String taskId;
     private final String agentId;
     private final LogService logs;
+    private final Check check;
     private final Replies replies;
     private final Function<RuntimeException, ApiProblem> asRefusal;
+    private final BlockingQueue<String> frames = new ArrayBlockingQueue<>(MAX_QUEUED);
     private final BlockingQueue<Item> queue = new ArrayBlockingQueue<>(MAX_QUEUED);
+    private final Thread checker;
     private final Thread writer;
     private volatile boolean done;
 
@@ -55,39 +69,63 @@ final class UploadPipeline {
             String taskId,
             String agentId,
             LogService logs,
+            Check check,
             Replies replies,
             Function<RuntimeException, ApiProblem> asRefusal) {
         this.taskId = taskId;
         this.agentId = agentId;
         this.logs = logs;
+        this.check = check;
         this.replies = replies;
         this.asRefusal = asRefusal;
+        this.checker = Thread.ofVirtual().name("log-check-" + taskId).start(this::checkFrames);
         this.writer = Thread.ofVirtual().name("log-upload-" + taskId).start(this::write);
     }
 
-    /** Queues a checked batch; waits while {@link #MAX_QUEUED} are waiting. */
-    void accept(CheckedBatch batch) {
-        put(new Checked(batch));
+    /** Queues a frame's text to be checked; waits while {@link #MAX_QUEUED} are waiting. */
+    void accept(String frame) {
+        put(frames, frame);
     }
 
-    /** Queues a refusal: it is sent after the acks of the batches received before it, then the socket closes. */
-    void refuse(ApiProblem problem) {
-        put(new Refused(problem));
-    }
-
-    /** The socket closed: batches not yet stored are dropped (the agent sends them again) and the writer ends. */
+    /**
+     * The socket closed: frames not yet checked and batches not yet stored are dropped (the agent sends them again)
+     * and both threads end.
+     */
     void close() {
         done = true;
+        checker.interrupt();
         writer.interrupt();
     }
 
-    private void put(Item item) {
+    private <T> void put(BlockingQueue<T> to, T item) {
         try {
             while (!done) {
-                if (queue.offer(item, 1, TimeUnit.SECONDS)) return;
+                if (to.offer(item, 1, TimeUnit.SECONDS)) return;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Checks frames in order until one is refused: the refusal is queued behind the batches before it (it is sent
+     * after their acks, then the socket closes), and no frame after it is checked.
+     */
+    private void checkFrames() {
+        try {
+            while (!done) {
+                String frame = frames.take();
+                try {
+                    put(queue, new Checked(check.check(frame)));
+                } catch (RuntimeException e) {
+                    put(queue, new Refused(refusal(e)));
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            // close(): the socket is gone.
+        } finally {
+            frames.clear();
         }
     }
 
@@ -113,6 +151,7 @@ final class UploadPipeline {
         } finally {
             done = true;
             queue.clear();
+            frames.clear();
         }
     }
 
@@ -121,7 +160,7 @@ final class UploadPipeline {
         try {
             return asRefusal.apply(e);
         } catch (RuntimeException unexpected) {
-            log.error("task {}: storing a log batch failed", taskId, unexpected);
+            log.error("task {}: checking or storing a log batch failed", taskId, unexpected);
             return new ApiProblem(500, "internal_error", "the server could not store the batch; send it again");
         }
     }

@@ -17,6 +17,7 @@ import io.iacrunner.protocol.TaskView;
 import io.iacrunner.server.testing.RawHttp;
 import io.iacrunner.server.testing.TestServer;
 import io.iacrunner.server.testing.WsFrames;
+import io.iacrunner.server.util.OrgNames;
 import io.iacrunner.server.web.HttpApi;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -123,7 +124,22 @@ class HostileInputTest {
                         "choose a pool's workspaces",
                         "PUT",
                         ApiPaths.fill(ApiPaths.POOL_GRANTS, "default-pool"),
-                        admin));
+                        admin),
+                new Target("create an organisation", "POST", ApiPaths.ORGS, admin),
+                new Target("organisation settings", "PUT", ApiPaths.fill(ApiPaths.ORG, OrgNames.DEFAULT), admin),
+                new Target("create a user", "POST", ApiPaths.fill(ApiPaths.ORG_USERS, OrgNames.DEFAULT), admin),
+                new Target("create a team", "POST", ApiPaths.fill(ApiPaths.ORG_TEAMS, OrgNames.DEFAULT), admin),
+                new Target(
+                        "add a team member",
+                        "POST",
+                        ApiPaths.fill(ApiPaths.ORG_TEAM_MEMBERS, OrgNames.DEFAULT, "hostile-team"),
+                        admin),
+                new Target(
+                        "grant a team a role",
+                        "POST",
+                        ApiPaths.fill(ApiPaths.ORG_TEAM_GRANTS, OrgNames.DEFAULT, "hostile-team"),
+                        admin),
+                new Target("share a pool", "POST", ApiPaths.fill(ApiPaths.POOL_SHARES, "default-pool"), admin));
     }
 
     static byte[] invalidUtf8() {
@@ -271,6 +287,31 @@ class HostileInputTest {
                         .getBytes(StandardCharsets.UTF_8),
                 400,
                 "non_contiguous_batch"));
+        Target createOrg = targets().get(19);
+        cases.add(Arguments.of(
+                createOrg,
+                "an organisation name with path characters",
+                "{\"org_id\": \"../etc\"}".getBytes(StandardCharsets.UTF_8),
+                400,
+                "invalid_org"));
+        cases.add(Arguments.of(
+                targets().get(20),
+                "organisation settings naming another organisation",
+                "{\"org_id\": \"elsewhere\", \"weight\": 2}".getBytes(StandardCharsets.UTF_8),
+                400,
+                "org_id_mismatch"));
+        cases.add(Arguments.of(
+                targets().get(20),
+                "an organisation weight of 0",
+                ("{\"org_id\": \"" + OrgNames.DEFAULT + "\", \"weight\": 0}").getBytes(StandardCharsets.UTF_8),
+                400,
+                "invalid_weight"));
+        cases.add(Arguments.of(
+                targets().get(24),
+                "a team grant of a role that does not exist",
+                ("{\"workspace\": \"" + WS + "\", \"role\": \"owner\"}").getBytes(StandardCharsets.UTF_8),
+                400,
+                "invalid_field"));
         return cases.stream();
     }
 

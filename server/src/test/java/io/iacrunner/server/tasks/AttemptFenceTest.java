@@ -19,6 +19,7 @@ import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
+import io.iacrunner.server.logs.LogChunkCodec;
 import io.iacrunner.server.logs.LogStore;
 import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.settings.ServerConfig;
@@ -79,8 +80,12 @@ class AttemptFenceTest {
         PLAN_SUMMARY((h, attempt) ->
                 tasks.setPlanSummary(h, attempt, new PlanSummary(List.of("terraform_data.x"), List.of(), List.of()))),
         LOG_LINES((h, attempt) -> tasks.setLogLines(h, attempt, 1)),
-        LOG_CHUNK((h, attempt) ->
-                logs.appendChunk(h, attempt, 0, List.of(new LogLine(0, Instant.now(), LogStream.STDOUT, "late")))),
+        LOG_CHUNK((h, attempt) -> logs.appendChunk(
+                h,
+                attempt,
+                0,
+                1,
+                LogChunkCodec.encode(List.of(new LogLine(0, Instant.now(), LogStream.STDOUT, "late"))))),
         STATE_VERSION((h, attempt) -> states.insertFromApply(h, attempt, 1, 1, "lineage", "sha256", "{}")),
         RESULT((h, attempt) -> tasks.move(h, attempt, TaskStatus.SUCCEEDED, TaskStore.Outcome.of(0, "succeeded")));
 
