@@ -47,6 +47,10 @@ final class ClaimsBench {
     private static final Duration PING_INTERVAL = Duration.ofSeconds(5);
     private static final String POOL = "default-pool";
     private static final int WARM_UP_TASKS = 1_000;
+    /** The idle long-polling agents each queued task meets in {@link IdlePullersCost}. */
+    private static final int[] IDLE_PULLERS = {20, 200};
+
+    private static final int IDLE_TASKS = 100;
 
     private ClaimsBench() {}
 
@@ -106,6 +110,7 @@ final class ClaimsBench {
         String loadAtStart = BenchEnv.loadAverage();
         Path data = BenchEnv.tempDir(NAME);
         Map<Mode, List<Round>> rounds = new EnumMap<>(Mode.class);
+        List<IdlePullersCost.Run> idle;
         try (EmbeddedPostgres pg = BenchEnv.durablePostgres(data.resolve("pg"), true);
                 IacServer server = IacServer.start(ServerConfig.builder()
                         .port(0)
@@ -140,10 +145,12 @@ final class ClaimsBench {
                 pinging.close();
                 agents.forEach(SimulatedAgent::deregister);
             }
+            idle = IdlePullersCost.measure(server, admin, data.resolve("pg"), IDLE_PULLERS, IDLE_TASKS, o.rounds());
         } finally {
             BenchEnv.deleteTree(data);
         }
-        BenchmarkDoc.publish(o.doc(), NAME, render(rounds, o, Duration.between(started, Instant.now()), loadAtStart));
+        BenchmarkDoc.publish(
+                o.doc(), NAME, render(rounds, idle, o, Duration.between(started, Instant.now()), loadAtStart));
     }
 
     /** Queues {@code tasks} plans (untimed, 8 at a time), then times the agents pulling them all. */
@@ -251,7 +258,12 @@ final class ClaimsBench {
                 latencies.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
-    private static String render(Map<Mode, List<Round>> rounds, Options o, Duration took, String loadAtStart) {
+    private static String render(
+            Map<Mode, List<Round>> rounds,
+            List<IdlePullersCost.Run> idle,
+            Options o,
+            Duration took,
+            String loadAtStart) {
         Map<Mode, Samples> rates = new EnumMap<>(Mode.class);
         Map<Mode, Samples> latency = new EnumMap<>(Mode.class);
         rounds.forEach((m, list) -> {
@@ -296,7 +308,8 @@ final class ClaimsBench {
                                 * rates.get(Mode.SERVER).median()
                                 / rates.get(Mode.RAW).median()))
                 .append("** (the goal: 50 % or more, with a median claim under 10 ms). Every task was claimed exactly"
-                        + " once in every round (checked, untimed).\n\n");
+                        + " once in every round (checked, untimed).\n");
+        s.append(IdlePullersCost.render(idle));
         s.append(BenchEnv.runFooter(took, "Server, PostgreSQL and the pullers", loadAtStart));
         return s.toString();
     }

@@ -187,6 +187,8 @@ public final class LeaseMonitor implements AutoCloseable {
     private List<TaskStore.Running> recover(
             Handle h, List<TaskStore.Running> lost, Function<TaskStore.Running, Cause> causes) {
         List<TaskStore.Running> done = new ArrayList<>();
+        // A task queued again wakes a pull for itself; one that ended may have released its workspace's lock.
+        List<String> queueKeys = new ArrayList<>();
         for (TaskStore.Running task : lost) {
             Decision d = decide(task, causes.apply(task), lostApplyWindow);
             if (d.waitForAgent()) {
@@ -205,12 +207,13 @@ public final class LeaseMonitor implements AutoCloseable {
                     .register(metrics)
                     .increment());
             done.add(task);
+            if (!d.waitForAgent()) queueKeys.add(d.status() == TaskStatus.QUEUED ? task.taskId() : TaskService.QUEUE);
         }
         // Signalled after the commit by the caller's transaction ending first: a woken viewer or puller sees the
         // change.
         h.afterCommit(() -> {
             done.forEach(t -> taskSignals.signal(t.taskId()));
-            if (!done.isEmpty()) queueSignals.signal(TaskService.QUEUE);
+            queueKeys.forEach(queueSignals::signal);
         });
         return done;
     }

@@ -137,7 +137,7 @@ public final class PlanService {
     public TaskView confirm(String taskId, String reviewer, String comment) {
         TaskView confirmed = review(taskId, reviewer, comment, TaskStatus.QUEUED);
         log.info("task {} confirmed by {}: its apply is queued", taskId, reviewer);
-        queueSignals.signal(TaskService.QUEUE);
+        queueSignals.signal(taskId);
         return confirmed;
     }
 
@@ -205,7 +205,7 @@ public final class PlanService {
             return tasks.insertApplyOf(h, planTaskId, Ids.task(), createdBy);
         });
         log.info("queued {} to apply the plan of {}", queued.taskId(), planTaskId);
-        queueSignals.signal(TaskService.QUEUE);
+        queueSignals.signal(queued.taskId());
         return queued;
     }
 

@@ -54,7 +54,10 @@ public final class TaskService {
     private static final Logger log = LoggerFactory.getLogger(TaskService.class);
     /** As long as agent tokens: an attempt that runs longer asks for a new one with its agent token. */
     static final Duration JOB_TOKEN_TTL = Duration.ofHours(1);
-    /** Signal key for "a task was queued": every waiting pull looks again. */
+    /**
+     * Key of the queue topic for "one more task may be claimable" when the task is not known (a workspace lock was
+     * released, say): one waiting pull looks again. A queued task is signalled by its id ({@link PullWakes}).
+     */
     public static final String QUEUE = "queue";
 
     private final Jdbi jdbi;
@@ -65,6 +68,7 @@ public final class TaskService {
     private final Tokens jobTokens;
     private final Signals<String> queueSignals;
     private final Signals<String> taskSignals;
+    private final PullWakes wakes;
     private final Duration maxLongPoll;
     private final Duration lease;
     private final BiFunction<String, Integer, LogDigest> storedLog;
@@ -100,6 +104,17 @@ public final class TaskService {
         this.jobTokens = jobTokens;
         this.queueSignals = queueSignals;
         this.taskSignals = taskSignals;
+        this.wakes = new PullWakes(queueSignals, new PullWakes.Queue() {
+            @Override
+            public boolean isQueued(String taskId) {
+                return tasks.isQueued(taskId);
+            }
+
+            @Override
+            public boolean anyQueued() {
+                return tasks.anyQueued();
+            }
+        });
         this.maxLongPoll = maxLongPoll;
         this.lease = lease;
         this.storedLog = storedLog;
@@ -170,7 +185,7 @@ public final class TaskService {
                             null));
         });
         log.info("queued {} {} on workspace {}", created.action().wireName(), created.taskId(), created.workspaceId());
-        queueSignals.signal(QUEUE);
+        queueSignals.signal(created.taskId());
         return created;
     }
 
@@ -205,8 +220,9 @@ public final class TaskService {
     }
 
     /**
-     * A long poll: claim what fits now; if nothing does and no new cancel order waits for this agent, wait for a
-     * signal and try again until the wait the agent asked for (capped by the server's maximum) has passed.
+     * A long poll: claim what fits now; if nothing does and no new cancel order waits for this agent, wait to be
+     * woken ({@link PullWakes}: for a task, or for a cancel order of this agent) and try again until the wait the
+     * agent asked for (capped by the server's maximum) has passed.
      */
     public PullResponse pull(String agentId, PoolConfig pool, PullRequest request) throws InterruptedException {
         if (request.freePlanSlots() < 0 || request.freePlanSlots() > 1000) {
@@ -217,9 +233,9 @@ public final class TaskService {
         Duration wait = Duration.ofSeconds(request.waitSeconds());
         if (wait.compareTo(maxLongPoll) > 0) wait = maxLongPoll;
         Instant deadline = Instant.now().plus(wait);
-        try (Signals<String>.Watch queue = queueSignals.watch(QUEUE)) {
+        try (PullWakes.Waiter waiter = wakes.waiter(agentId)) {
             while (!stopping.getAsBoolean()) {
-                long seen = queue.version();
+                waiter.look();
                 List<CancelOrder> cancels = new java.util.ArrayList<>();
                 // One transaction for both: a pull is the hottest call there is, and each round trip counts.
                 // The claim goes first: it locks the agent's row before any of its tasks, as every claim does.
@@ -229,6 +245,7 @@ public final class TaskService {
                     cancels.addAll(tasks.takeNewCancelOrders(h, agentId));
                     return taken;
                 });
+                waiter.settle(claimed.stream().map(c -> c.assignment().taskId()).toList());
                 if (!claimed.isEmpty() || !cancels.isEmpty()) {
                     List<TaskAssignment> assigned = claimed.stream()
                             .map(c -> withJobToken(agentId, c.assignment()))
@@ -244,7 +261,7 @@ public final class TaskService {
                 if (left.isNegative() || left.isZero()) return new PullResponse(List.of(), List.of());
                 waitingPulls.incrementAndGet();
                 try {
-                    queue.awaitChange(seen, left);
+                    waiter.await(left);
                 } finally {
                     waitingPulls.decrementAndGet();
                 }
@@ -300,7 +317,10 @@ public final class TaskService {
                 taskId,
                 result.status().wireName());
         taskSignals.signal(taskId);
-        queueSignals.signal(QUEUE); // wakes the agent's waiting pull so the order goes out at once
+        // A running task's agent gets the order in its waiting pull's answer at once; a queued plan_apply gone lets
+        // the next of its workspace go.
+        if (result.status() == TaskStatus.RUNNING) queueSignals.signal(PullWakes.cancelKey(result.agentId()));
+        else if (result.action() == TaskAction.PLAN_APPLY) queueSignals.signal(QUEUE);
         return result;
     }
 
@@ -363,7 +383,8 @@ public final class TaskService {
                 reason,
                 after.status().wireName());
         taskSignals.signal(taskId);
-        queueSignals.signal(QUEUE);
+        // Queued again: a pull may take it. Ended: a plan_apply's workspace lock went with it.
+        queueSignals.signal(after.status() == TaskStatus.QUEUED ? taskId : QUEUE);
         return after;
     }
 

@@ -421,6 +421,22 @@ public final class TaskStore {
                 group by p.pool_id""");
     }
 
+    /** Whether the task waits in the queue now: a wake for it is used up once it does not. */
+    public boolean isQueued(String taskId) {
+        return jdbi.withHandle(
+                h -> h.createQuery("select exists (select 1 from tasks where task_id = :t and status = 'queued')")
+                        .bind("t", taskId)
+                        .mapTo(Boolean.class)
+                        .one());
+    }
+
+    /** Whether any task waits in the queue: a wake with no task of its own is used up once none does. */
+    public boolean anyQueued() {
+        return jdbi.withHandle(h -> h.createQuery("select exists (select 1 from tasks where status = 'queued')")
+                .mapTo(Boolean.class)
+                .one());
+    }
+
     public Map<String, Long> runningByAction() {
         return counts("select action as k, count(*) as n from tasks where status = 'running' group by action");
     }

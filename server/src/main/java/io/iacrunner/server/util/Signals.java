@@ -1,7 +1,9 @@
 package io.iacrunner.server.util;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -32,8 +34,20 @@ public final class Signals<K> {
         boolean degraded();
     }
 
+    /**
+     * Hears every signal, watched key or not: for waiters that need to know what a signal was about, not only that
+     * one came (pulls are woken one by one, {@code tasks.PullWakes}).
+     */
+    public interface Listener<K> {
+        void signaled(K key);
+
+        /** Every waiter must look again: signals may have been lost, or the server is stopping. */
+        void all();
+    }
+
     private final ConcurrentHashMap<K, Entry> entries = new ConcurrentHashMap<>();
     private final Fanout<K> fanout;
+    private final List<Listener<K>> listeners = new CopyOnWriteArrayList<>();
 
     private static final class Entry {
         final ReentrantLock lock = new ReentrantLock();
@@ -68,9 +82,7 @@ public final class Signals<K> {
          * while the fanout is degraded); true when it moved.
          */
         public boolean awaitChange(long seen, Duration max) throws InterruptedException {
-            Duration wait =
-                    fanout != null && fanout.degraded() && max.compareTo(DEGRADED_POLL) > 0 ? DEGRADED_POLL : max;
-            long nanos = wait.toNanos();
+            long nanos = cappedWait(max).toNanos();
             entry.lock.lock();
             try {
                 while (entry.version == seen) {
@@ -110,6 +122,16 @@ public final class Signals<K> {
         return new Watch(key, e);
     }
 
+    /** From now on {@code listener} hears every signal given or received here. */
+    public void listen(Listener<K> listener) {
+        listeners.add(listener);
+    }
+
+    /** True while signals from other replicas may be missed: waiters should then poll the store. */
+    private boolean degraded() {
+        return fanout != null && fanout.degraded();
+    }
+
     /** Keys watched now: what the memory of this class holds. */
     public int watchedKeys() {
         return entries.size();
@@ -123,6 +145,7 @@ public final class Signals<K> {
 
     /** Wakes this replica's waiters only: for signals that came from another replica. */
     public void signalLocally(K key) {
+        listeners.forEach(l -> l.signaled(key));
         Entry e = entries.get(key);
         if (e == null) return; // nobody waits on it: nobody to wake, and nothing to keep
         e.lock.lock();
@@ -136,6 +159,12 @@ public final class Signals<K> {
 
     /** Wakes every waiter here: signals may have been lost (the relay came back), or the server is stopping. */
     public void signalAllLocally() {
+        listeners.forEach(Listener::all);
         entries.keySet().forEach(this::signalLocally);
+    }
+
+    /** {@code max}, or {@link #DEGRADED_POLL} when that is shorter and signals may be missed. */
+    public Duration cappedWait(Duration max) {
+        return degraded() && max.compareTo(DEGRADED_POLL) > 0 ? DEGRADED_POLL : max;
     }
 }
