@@ -186,8 +186,7 @@ final class PlanApplyOverheadBench {
 
     private static String render(Map<Mode, List<Double>> millis, Options o, Duration took, String loadAtStart) {
         Map<Mode, Samples> samples = new EnumMap<>(Mode.class);
-        millis.forEach((m, list) -> samples.put(
-                m, Samples.of(list.stream().mapToDouble(Double::doubleValue).toArray())));
+        millis.forEach((m, list) -> samples.put(m, Samples.of(list)));
         StringBuilder s = new StringBuilder();
         s.append("## plan-apply-overhead: a small plan_apply through the platform vs Terraform by hand\n\n");
         s.append(
@@ -204,20 +203,8 @@ final class PlanApplyOverheadBench {
                     .append(m.description)
                     .append(".\n");
         s.append("\n| mode | rounds | median | fastest – slowest |\n|---|---:|---:|---:|\n");
-        for (Mode m : Mode.values()) {
-            Samples x = samples.get(m);
-            s.append("| ")
-                    .append(m.label)
-                    .append(" | ")
-                    .append(x.count())
-                    .append(" | **")
-                    .append(ms(x.median()))
-                    .append("** | ")
-                    .append(ms(x.min()))
-                    .append(" – ")
-                    .append(ms(x.max()))
-                    .append(" |\n");
-        }
+        for (Mode m : Mode.values())
+            s.append(Samples.timeRow(m.label, samples.get(m))).append('\n');
         double overhead =
                 samples.get(Mode.PLATFORM).median() - samples.get(Mode.BY_HAND).median();
         s.append("\nPlatform overhead (difference of the medians): **")

@@ -11,6 +11,10 @@ record Samples(double[] sorted) {
         return new Samples(copy);
     }
 
+    static Samples of(java.util.List<Double> values) {
+        return of(values.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
     int count() {
         return sorted.length;
     }
@@ -65,5 +69,11 @@ record Samples(double[] sorted) {
     static String rateRow(String label, Samples rates, Samples times) {
         return "| " + label + " | " + rates.count() + " | **" + count(rates.median()) + "** | " + count(rates.min())
                 + " – " + count(rates.max()) + " | " + ms(times.median()) + " | " + ms(times.percentile(99));
+    }
+
+    /** A table row for one mode of a timed benchmark: {@code | label | runs | **median** | fastest – slowest |}. */
+    static String timeRow(String label, Samples times) {
+        return "| " + label + " | " + times.count() + " | **" + ms(times.median()) + "** | " + ms(times.min()) + " – "
+                + ms(times.max()) + " |";
     }
 }

@@ -172,8 +172,7 @@ final class StartupBench {
 
     private static String render(Map<Mode, List<Double>> millis, Options o, Duration took, String loadAtStart) {
         Map<Mode, Samples> s = new EnumMap<>(Mode.class);
-        millis.forEach((m, list) -> s.put(
-                m, Samples.of(list.stream().mapToDouble(Double::doubleValue).toArray())));
+        millis.forEach((m, list) -> s.put(m, Samples.of(list)));
         StringBuilder out = new StringBuilder();
         out.append("## startup: from start to serving, against the embedded PostgreSQL and the JVM alone\n\n");
         out.append("Command: `bench/run startup`. Each mode ")
@@ -186,20 +185,8 @@ final class StartupBench {
                     .append(m.description)
                     .append(".\n");
         out.append("\n| mode | runs | median | fastest – slowest |\n|---|---:|---:|---:|\n");
-        for (Mode m : Mode.values()) {
-            Samples x = s.get(m);
-            out.append("| ")
-                    .append(m.label)
-                    .append(" | ")
-                    .append(x.count())
-                    .append(" | **")
-                    .append(ms(x.median()))
-                    .append("** | ")
-                    .append(ms(x.min()))
-                    .append(" – ")
-                    .append(ms(x.max()))
-                    .append(" |\n");
-        }
+        for (Mode m : Mode.values())
+            out.append(Samples.timeRow(m.label, s.get(m))).append('\n');
         double overhead =
                 s.get(Mode.SERVER_EXISTING).median() - s.get(Mode.POSTGRES).median();
         out.append("\nServer on an existing store, beyond its PostgreSQL's own start (medians): **")
