@@ -170,8 +170,7 @@ public final class Database implements AutoCloseable {
         long deadline = System.nanoTime() + BUSY_WAIT.toNanos();
         while (true) {
             if (supervisor != null && supervisor.down()) {
-                throw new SQLTransientConnectionException(
-                        "the embedded PostgreSQL is not running (it died; see the server log)", "08001");
+                throw new PostmasterSupervisor.Refused();
             }
             try {
                 return dataSource.getConnection();

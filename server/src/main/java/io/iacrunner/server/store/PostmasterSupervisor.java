@@ -38,6 +38,19 @@ final class PostmasterSupervisor implements AutoCloseable {
     private final Policy policy;
     private final Thread watcher;
     private volatile boolean down;
+
+    /**
+     * A connection refused because the postmaster is down. The supervisor reports the outage's start and end itself:
+     * a request refused just before the restart may fail after the end was said, and must not report a new outage.
+     */
+    static final class Refused extends java.sql.SQLTransientConnectionException {
+        private static final long serialVersionUID = 1L;
+
+        Refused() {
+            super("the embedded PostgreSQL is not running (it died; see the server log)", "08001");
+        }
+    }
+
     private volatile boolean closed;
 
     /**
@@ -100,12 +113,13 @@ final class PostmasterSupervisor implements AutoCloseable {
             try {
                 postgres.restart(policy.startWait());
                 awaitConnection.run();
-                // Said before requests may pass again, so that this, not the store probe, reports the outage's end.
+                // Requests pass again before the end is said: said first, a request refused in between (still
+                // "down") reported a second outage. The store probe may now say the end first; it is said once.
+                down = false;
                 availability.available("the embedded PostgreSQL was restarted (pid "
                         + postgres.postmaster().pid() + ", "
                         + Duration.ofNanos(System.nanoTime() - died).toMillis() + " ms after it died"
                         + (attempt > 1 ? ", attempt " + attempt : "") + ")");
-                down = false;
                 return true;
             } catch (IOException e) {
                 if (closed) return false;

@@ -65,7 +65,7 @@ public final class StoreAvailability {
      */
     public boolean failed(Throwable e) {
         if (!isUnavailable(e)) return false;
-        unavailable(describe(e));
+        if (!refusedByTheSupervisor(e)) unavailable(describe(e));
         return true;
     }
 
@@ -120,6 +120,13 @@ public final class StoreAvailability {
      * refused connections), a connection that broke (SQLSTATE class 08), or a server shutting down, crashed or still
      * recovering. A failing statement on a healthy store (a constraint, a timeout, a bug) is not.
      */
+    private static boolean refusedByTheSupervisor(Throwable e) {
+        int depth = 0;
+        for (Throwable c = e; c != null && depth < 20; c = c.getCause(), depth++)
+            if (c instanceof PostmasterSupervisor.Refused) return true;
+        return false;
+    }
+
     public static boolean isUnavailable(Throwable e) {
         int depth = 0;
         for (Throwable c = e; c != null && depth < 20; c = c.getCause(), depth++) {
