@@ -57,6 +57,10 @@ import org.slf4j.LoggerFactory;
 final class TaskRunner {
     private static final Logger log = LoggerFactory.getLogger(TaskRunner.class);
     private static final Duration SHOW_TIMEOUT = Duration.ofMinutes(5);
+    /** The summary of a plan Terraform said changes nothing (exit code 0): every resource in it is a no-op. */
+    private static final PlanSummary NOTHING_PLANNED = new PlanSummary(List.of(), List.of(), List.of());
+    /** {@code terraform plan -detailed-exitcode}'s exit code for a plan that succeeded with something to apply. */
+    private static final int PLAN_HAS_CHANGES = 2;
 
     /**
      * How an attempt ended, as reported in its result. {@code terraformKilled}: Terraform did not end by itself, so
@@ -88,6 +92,10 @@ final class TaskRunner {
     private record Step(String what, Integer exitCode, String canceledBecause, boolean killed) {
         static Step notStarted(String what, String canceledBecause) {
             return new Step(what, null, canceledBecause, false);
+        }
+
+        Step exitedWith(int code) {
+            return new Step(what, code, canceledBecause, killed);
         }
 
         boolean succeeded() {
@@ -371,38 +379,60 @@ final class TaskRunner {
             if (stored != null) return apply(dir);
             Step prePlan = hook(dir, Hooks.Point.PRE_PLAN, "terraform plan");
             if (!prePlan.succeeded()) return ended(prePlan);
-            List<String> planArgs = new ArrayList<>(List.of("plan", "-input=false", "-out=" + TaskDirectory.PLAN));
+            List<String> planArgs = new ArrayList<>(
+                    List.of("plan", "-input=false", "-detailed-exitcode", "-out=" + TaskDirectory.PLAN));
             planArgs.addAll(options().planArguments());
             Step plan = run(dir, planArgs.toArray(String[]::new));
+            // Terraform's own answer to "is there anything to apply?", known without reading the plan file.
+            boolean planned = plan.exitCode() != null && plan.exitCode() == PLAN_HAS_CHANGES;
+            if (planned) plan = plan.exitedWith(0);
             if (!plan.succeeded()) return ended(plan);
             Step postPlan = hook(dir, Hooks.Point.POST_PLAN, null);
             if (!postPlan.succeeded()) return ended(postPlan);
-            PlanSummary summary = summarize(dir);
-            if (summary != null) reporter.plan(summary);
             // A refresh-only plan changes no resource, yet applying it is what stores the refreshed state.
-            boolean changes =
-                    summary == null || summary.hasChanges() || options().refreshOnly();
-            if (task.action() == TaskAction.PLAN) {
-                if (changes) keepPlan(dir); // for a later task apply; the plan task succeeds either way
-                return plan.outcome();
+            boolean changes = planned || options().refreshOnly();
+            try (PlanReading reading = PlanReading.start(
+                    planned ? () -> summarize(dir) : () -> NOTHING_PLANNED,
+                    this::reportSummary,
+                    task.taskId() + "-a" + task.attempt())) {
+                Outcome outcome = afterPlan(dir, plan, changes);
+                try {
+                    reading.reported();
+                    return outcome;
+                } catch (ApiException e) {
+                    return outcome.and(
+                            systemLine("the server refused the plan summary (" + e.code() + "): " + e.getMessage()));
+                }
             }
-            if (!changes) {
-                systemLine("the plan has no changes: apply skipped");
-                return new Outcome(TaskStatus.SUCCEEDED, 0, "no changes: apply skipped", false);
-            }
-            if (task.confirmFirst()) {
-                String problem = keepPlan(dir);
-                if (problem != null) return Outcome.errored(problem + "; nothing was applied");
-                systemLine("the plan waits for confirmation: ./iac task confirm " + task.taskId()
-                        + " applies exactly this plan, ./iac task discard " + task.taskId() + " drops it");
-                return new Outcome(TaskStatus.PLANNED, 0, "waiting for confirmation", false);
-            }
-            return apply(dir);
         } catch (IOException e) {
             return agentError("the agent could not run terraform", e);
         } catch (ApiException e) {
             return agentError("the server refused a phase report", e);
         }
+    }
+
+    /**
+     * What follows a plan that succeeded, while its summary is read and reported ({@link PlanReading}): a plan task
+     * stores it, a plan without changes ends the run, one that needs review is stored to wait, any other is applied.
+     */
+    private Outcome afterPlan(TaskDirectory dir, Step plan, boolean changes)
+            throws IOException, StaleAttemptException, InterruptedException {
+        if (task.action() == TaskAction.PLAN) {
+            if (changes) keepPlan(dir); // for a later task apply; the plan task succeeds either way
+            return plan.outcome();
+        }
+        if (!changes) {
+            systemLine("the plan has no changes: apply skipped");
+            return new Outcome(TaskStatus.SUCCEEDED, 0, "no changes: apply skipped", false);
+        }
+        if (task.confirmFirst()) {
+            String problem = keepPlan(dir);
+            if (problem != null) return Outcome.errored(problem + "; nothing was applied");
+            systemLine("the plan waits for confirmation: ./iac task confirm " + task.taskId()
+                    + " applies exactly this plan, ./iac task discard " + task.taskId() + " drops it");
+            return new Outcome(TaskStatus.PLANNED, 0, "waiting for confirmation", false);
+        }
+        return apply(dir);
     }
 
     /** The plan in {@code dir}, applied: the pre-apply hook, the applying phase, {@code terraform apply}, the state. */
@@ -599,8 +629,21 @@ final class TaskRunner {
     }
 
     /**
+     * Runs on the {@link PlanReading} thread, maybe while Terraform applies: refused as stale, the attempt is no longer
+     * ours, so Terraform is stopped at once, as for a refused log, not after the apply.
+     */
+    private void reportSummary(PlanSummary summary) throws StaleAttemptException, InterruptedException {
+        try {
+            reporter.plan(summary);
+        } catch (StaleAttemptException e) {
+            abandon();
+            throw e;
+        }
+    }
+
+    /**
      * What the plan would do ({@code terraform show -json}); null when it cannot be told, which is said in the log and
-     * costs only the summary (the apply then runs as planned).
+     * costs only the summary (the apply runs as planned). Runs on the {@link PlanReading} thread.
      */
     private PlanSummary summarize(TaskDirectory dir) throws InterruptedException {
         try {

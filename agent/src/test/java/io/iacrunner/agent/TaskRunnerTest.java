@@ -256,6 +256,9 @@ class TaskRunnerTest {
         assertThat(localExecOutput("t-plan")).isEmpty();
         TaskResult result = onlyResult();
         assertThat(result.status()).isEqualTo(TaskStatus.SUCCEEDED);
+        assertThat(result.exitCode())
+                .as("-detailed-exitcode's 2 is a plan that succeeded")
+                .isZero();
         assertThat(result.logLines()).isEqualTo(logs.stored("t-plan").size());
         assertNoTaskDirectoryLeft();
     }
@@ -321,6 +324,46 @@ class TaskRunnerTest {
         assertThat(summary.add()).containsExactly("terraform_data.x");
         assertThat(summary.change()).isEmpty();
         assertThat(summary.destroy()).isEmpty();
+    }
+
+    @Test
+    void anAppliedPlansSummaryReachesTheServerBeforeTheResult() throws Exception {
+        AtomicBoolean summaryBeforeResult = new AtomicBoolean();
+        server.on("POST", ApiPaths.TASK_RESULT, r -> {
+            summaryBeforeResult.set(!server.requests("POST", ApiPaths.TASK_PLAN).isEmpty());
+            return Reply.ok(null);
+        });
+
+        runner(task("t-applied", TaskAction.PLAN_APPLY, localExec("echo hi"), null, null))
+                .run();
+
+        assertThat(onlyResult().status()).isEqualTo(TaskStatus.SUCCEEDED);
+        assertThat(summaryBeforeResult).isTrue();
+        assertThat(server.requests("POST", ApiPaths.TASK_PLAN))
+                .singleElement()
+                .satisfies(
+                        r -> assertThat(r.as(PlanReport.class).summary().add()).containsExactly("terraform_data.x"));
+    }
+
+    @Test
+    void aPlanThatChangesOnlyAnOutputIsAppliedAsTerraformSaysWithAnEmptySummary() throws Exception {
+        runner(task("t-output", TaskAction.PLAN_APPLY, """
+                        {"output":{"greeting":{"value":"hello"}}}""", null, null)).run();
+
+        assertThat(server.requests("POST", ApiPaths.TASK_PLAN))
+                .singleElement()
+                .satisfies(r -> assertThat(r.as(PlanReport.class).summary().hasChanges())
+                        .isFalse());
+        assertThat(phases("t-output")).containsExactly(TaskPhase.PLANNING, TaskPhase.APPLYING);
+        assertThat(stateUploads())
+                .singleElement()
+                .satisfies(upload -> assertThat(upload.state()
+                                .path("outputs")
+                                .path("greeting")
+                                .path("value")
+                                .asText())
+                        .isEqualTo("hello"));
+        assertThat(onlyResult().status()).isEqualTo(TaskStatus.SUCCEEDED);
     }
 
     @Test

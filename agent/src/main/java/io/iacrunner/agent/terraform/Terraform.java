@@ -54,7 +54,7 @@ public final class Terraform {
     /**
      * Runs {@code terraform <args>} for machine-readable output ({@code show -json}), which must not go to the log:
      * it may hold sensitive values. Stdout goes to {@code output} in the task directory; a failure throws with the
-     * end of stderr.
+     * end of stderr. Interrupted, it kills the process: its caller no longer wants the output.
      */
     public Path output(TaskDirectory dir, String output, Duration timeout, String... args)
             throws IOException, InterruptedException {
@@ -65,9 +65,15 @@ public final class Terraform {
                 .redirectError(err.toFile())
                 .start();
         process.getOutputStream().close();
-        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly();
+        boolean finished;
+        try {
+            finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            destroyTree(process);
+            throw e;
+        }
+        if (!finished) {
+            destroyTree(process);
             throw new IOException("terraform " + args[0] + " did not finish within " + timeout.toSeconds() + " s");
         }
         if (process.exitValue() != 0) {
@@ -76,6 +82,11 @@ public final class Terraform {
                     + stderr.substring(Math.max(0, stderr.length() - 2_000)).strip());
         }
         return out;
+    }
+
+    private static void destroyTree(Process process) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
     }
 
     private List<String> command(String... args) {

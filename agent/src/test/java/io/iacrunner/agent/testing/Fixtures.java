@@ -40,14 +40,16 @@ public final class Fixtures {
     }
 
     /**
-     * A stand-in for Terraform: {@code init} and {@code plan} succeed at once, {@code apply} runs {@code sleep
-     * <seconds>} with SIGINT ignored, like a Terraform stuck in a provider call that does not honour a graceful stop.
+     * A stand-in for Terraform: {@code init} succeeds at once, {@code plan} at once with changes (exit code 2, as
+     * {@code -detailed-exitcode} has it), {@code apply} runs {@code sleep <seconds>} with SIGINT ignored, like a
+     * Terraform stuck in a provider call that does not honour a graceful stop.
      */
     public static Path terraformIgnoringInterrupt(Path dir, String sleepSeconds) throws IOException {
         Path script = dir.resolve("terraform-ignoring-sigint");
         Files.writeString(script, """
                 #!/bin/sh
                 case "$1" in
+                  plan) echo "fake terraform plan"; exit 2 ;;
                   apply) trap '' INT; exec sleep %s ;;
                   *) echo "fake terraform $1"; exit 0 ;;
                 esac

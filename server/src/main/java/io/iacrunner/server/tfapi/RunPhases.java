@@ -45,8 +45,14 @@ record RunPhases(TaskView task) {
         return task.status().isTerminal();
     }
 
+    /**
+     * A run waiting for confirmation has something to apply though its summary may list no resource (a plan that
+     * changes only outputs): Terraform's client asks for confirmation only of a run with changes, and would leave
+     * this one waiting.
+     */
     boolean hasChanges() {
-        return task.planSummary() != null && task.planSummary().hasChanges();
+        return task.status() == TaskStatus.PLANNED
+                || (task.planSummary() != null && task.planSummary().hasChanges());
     }
 
     /** The run's status, one of Terraform Cloud's. */
