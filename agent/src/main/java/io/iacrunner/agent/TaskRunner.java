@@ -446,6 +446,7 @@ final class TaskRunner {
         phase(TaskPhase.APPLYING);
         Step apply = run(dir, "apply", "-input=false", "-auto-approve", TaskDirectory.PLAN);
         Outcome applied = ended(apply);
+        shipper.sendNow(); // the apply's last lines travel while its state does
         journal.outcome(applied); // before the state upload, which may wait long for a server
         String stateProblem = uploadChangedState(dir);
         if (!apply.succeeded()) return applied.and(stateProblem);

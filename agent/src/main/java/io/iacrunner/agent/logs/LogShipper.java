@@ -257,6 +257,18 @@ public final class LogShipper {
     }
 
     /**
+     * The attempt's output is about over (its last Terraform command has ended): what waits goes now, not after the
+     * linger, and so does every line from now on, so that the lines travel while the attempt's last reports (its
+     * state) do, and {@link #flush()} finds little left to wait for. Returns at once.
+     */
+    public void sendNow() {
+        synchronized (lock) {
+            flushing = true;
+            lock.notifyAll();
+        }
+    }
+
+    /**
      * Sends everything at once and blocks until the server has acknowledged every line appended so far, or the
      * attempt's log was refused ({@link #isStale()} tells which). Call after the last {@link #append}; calling it
      * again (after {@link #resync()}) waits again and returns the same proof.

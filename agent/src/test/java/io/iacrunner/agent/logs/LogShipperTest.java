@@ -422,6 +422,21 @@ class LogShipperTest {
     }
 
     @Test
+    void onceToldToSendNowNoLineWaitsForTheLinger() {
+        ManualClock time = new ManualClock();
+        clock = time;
+        LogShipper shipper = shipper();
+        appendLines(shipper, LogStream.STDOUT, "apply-", 3);
+        await().until(() -> time.waitingFor(LogShipper.LINGER_WATCHED)); // until an ack says nobody watches
+
+        shipper.sendNow();
+
+        await().until(() -> logs.stored(TASK).size() == 3); // the clock stands still
+        appendLines(shipper, LogStream.SYSTEM, "after-", 1);
+        await().until(() -> logs.stored(TASK).size() == 4);
+    }
+
+    @Test
     void keepsEveryRequestUnderTheByteBudgetWithLongColouredLines() throws Exception {
         LogShipper shipper = shipper();
         String coloured = "\u001B[31m" + "x".repeat(LineReader.MAX_LINE_BYTES - 20) + "\u001B[0m";
