@@ -1,6 +1,7 @@
 package io.iacrunner.agent;
 
 import io.iacrunner.agent.load.CgroupLoadProbe;
+import io.iacrunner.agent.load.TaskProcesses;
 import io.iacrunner.agent.sandbox.ProcessIsolation;
 import io.iacrunner.agent.sandbox.SandboxUnavailableException;
 import io.iacrunner.agent.terraform.CliConfig;
@@ -114,9 +115,11 @@ public final class Agent implements AutoCloseable {
                 session.pool().poolId(),
                 Capacity.planLimit(session.pool(), config.localPlanLimit()),
                 config.adaptive() ? ", adapted to the load" : "");
+        TaskProcesses processes = new TaskProcesses();
         PlanSlots slots = new PlanSlots(
                 config.localPlanLimit(),
                 config.loadProbe() != null ? config.loadProbe() : CgroupLoadProbe.forThisProcess(clock),
+                processes,
                 config.adaptive());
         RunningTasks running = new RunningTasks(session::pool, slots, clock);
         Lease held =
@@ -127,7 +130,8 @@ public final class Agent implements AutoCloseable {
                 config.cancelGrace(),
                 config.runs().readOnlyPaths(),
                 Hooks.in(config.runs().hooksDir()),
-                clock);
+                clock,
+                processes);
         TerraformChooser terraforms;
         try {
             terraforms = new TerraformChooser(

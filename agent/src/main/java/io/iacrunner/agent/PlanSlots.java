@@ -3,6 +3,7 @@ package io.iacrunner.agent;
 import io.iacrunner.agent.load.AdaptiveSlots;
 import io.iacrunner.agent.load.Load;
 import io.iacrunner.agent.load.LoadProbe;
+import io.iacrunner.agent.load.TaskProcesses;
 import io.iacrunner.protocol.PoolConfig;
 
 /**
@@ -14,6 +15,7 @@ import io.iacrunner.protocol.PoolConfig;
 final class PlanSlots {
     private final int maxPlans;
     private final LoadProbe probe;
+    private final TaskProcesses processes;
     private final AdaptiveSlots adaptive;
     private volatile Load last = new Load(-1, -1, 0, 0);
     private volatile int current;
@@ -23,10 +25,12 @@ final class PlanSlots {
      * @param maxPlans the local hard cap; 0 for the pool's limit alone
      * @param adaptive whether the load lowers the slots; they start at 1 and grow while the load allows (a slow
      *     start: a freshly started agent facing a long queue does not claim its whole limit before its first reading)
+     * @param processes the tasks' processes, whose largest tells the size of a plan
      */
-    PlanSlots(int maxPlans, LoadProbe probe, boolean adaptive) {
+    PlanSlots(int maxPlans, LoadProbe probe, TaskProcesses processes, boolean adaptive) {
         this.maxPlans = maxPlans;
         this.probe = probe;
+        this.processes = processes;
         this.adaptive = adaptive ? new AdaptiveSlots(1) : null;
         this.current = 1;
         this.reason = adaptive ? "starting" : "fixed (--adaptive false)";
@@ -49,7 +53,7 @@ final class PlanSlots {
         last = load;
         if (adaptive == null) return false;
         int before = current;
-        current = adaptive.step(load, plansRunning, cap(pool));
+        current = adaptive.step(load, plansRunning, processes.largest(), cap(pool));
         reason = adaptive.reason();
         return current != before;
     }

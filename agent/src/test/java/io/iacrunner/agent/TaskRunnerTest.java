@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iacrunner.agent.load.TaskProcesses;
 import io.iacrunner.agent.logs.LogSpool;
 import io.iacrunner.agent.sandbox.ProcessIsolation;
 import io.iacrunner.agent.terraform.CliConfig;
@@ -500,7 +501,8 @@ class TaskRunnerTest {
                 GRACE,
                 List.of(readOnly),
                 hooks,
-                clock);
+                clock,
+                new TaskProcesses());
         return new TaskRunners(
                         session, workDir, TerraformChooser.fixed(Fixtures.TERRAFORM, env, launcher), false, clock)
                 .runner(task);

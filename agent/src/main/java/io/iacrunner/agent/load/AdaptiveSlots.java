@@ -11,7 +11,9 @@ import java.util.Locale;
  * again only once the plans running have come down to the slots it last set (plans are never stopped to adapt, so
  * the load of a cut shows only as those plans end), and it grows only if one more plan, needing as much memory as the
  * most a plan has been seen to need, would still leave the reserve (a plan just started has not reached its peak yet,
- * so the memory left at a reading overstates the room). Slots stay between 1 and the cap (the pool's
+ * so the memory left at a reading overstates the room). What a plan needs is learnt from both the memory in use per
+ * plan and the largest task's own processes ({@link TaskProcesses}): the first alone understates it while the plans
+ * running are of different ages. Slots stay between 1 and the cap (the pool's
  * {@code max_plan_concurrency}, lowered by {@code --max-plans}). Not thread-safe: one loop steps it.
  */
 public final class AdaptiveSlots {
@@ -47,7 +49,10 @@ public final class AdaptiveSlots {
     private String reason = "starting";
     /** Memory in use while no plan ran (the agent itself, and whatever else shares its limit): the least seen. */
     private long baseline = -1;
-    /** The most memory one plan has been seen to need: the largest (use − baseline) / plans running so far. */
+    /**
+     * The most memory one plan has been seen to need: the largest (use − baseline) / plans running, or the largest
+     * single task's processes, so far.
+     */
     private long perPlan;
 
     /** @param initial the slots before the first reading (clamped to the cap then) */
@@ -59,16 +64,17 @@ public final class AdaptiveSlots {
      * Takes one reading into account.
      *
      * @param plansRunning the plans running now
+     * @param largestTask the resident memory of the largest task's processes now, in bytes (0 when unknown)
      * @param cap the most slots allowed now; 0 when the pool allows no plans at all
      * @return the slots from now on
      */
-    public int step(Load load, int plansRunning, int cap) {
+    public int step(Load load, int plansRunning, long largestTask, int cap) {
         if (cap <= 0) {
             reason = "the pool allows no plans";
             return slots = 0;
         }
         slots = Math.clamp(slots, 1, cap);
-        learnMemory(load, plansRunning);
+        learnMemory(load, plansRunning, largestTask);
         String pressure = memoryPressure(load);
         String cpu = cpuPressure(load);
         cpuPressured = cpu == null ? 0 : cpuPressured + 1;
@@ -100,8 +106,9 @@ public final class AdaptiveSlots {
         return slots;
     }
 
-    private void learnMemory(Load load, int plansRunning) {
+    private void learnMemory(Load load, int plansRunning, long largestTask) {
         if (load.memLimit() <= 0) return;
+        perPlan = Math.max(perPlan, largestTask);
         long used = load.memLimit() - load.memAvailable();
         if (plansRunning == 0) {
             baseline = baseline < 0 ? used : Math.min(baseline, used);

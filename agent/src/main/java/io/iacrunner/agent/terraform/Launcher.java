@@ -1,5 +1,6 @@
 package io.iacrunner.agent.terraform;
 
+import io.iacrunner.agent.load.TaskProcesses;
 import io.iacrunner.agent.logs.SecretMasker;
 import io.iacrunner.agent.sandbox.NoIsolation;
 import io.iacrunner.agent.sandbox.ProcessIsolation;
@@ -27,10 +28,12 @@ public final class Launcher {
     private final List<Path> readOnly;
     private final Hooks hooks;
     private final AgentClock clock;
+    private final TaskProcesses processes;
 
     /**
      * @param readOnly paths every task may read besides its own (the hooks, a provider mirror)
      * @param clock what the cancel grace is timed on
+     * @param processes where every process started is counted while it runs
      */
     public Launcher(
             ProcessIsolation isolation,
@@ -38,13 +41,15 @@ public final class Launcher {
             Duration cancelGrace,
             List<Path> readOnly,
             Hooks hooks,
-            AgentClock clock) {
+            AgentClock clock,
+            TaskProcesses processes) {
         this.isolation = isolation;
         this.agentEnvironment = Map.copyOf(agentEnvironment);
         this.cancelGrace = cancelGrace;
         this.readOnly = List.copyOf(readOnly);
         this.hooks = hooks;
         this.clock = clock;
+        this.processes = processes;
     }
 
     public Hooks hooks() {
@@ -53,7 +58,8 @@ public final class Launcher {
 
     /** No sandbox: tests of what does not depend on it, and {@code --isolation none}. */
     static Launcher unisolated(Map<String, String> agentEnvironment, Duration cancelGrace, AgentClock clock) {
-        return new Launcher(NoIsolation.INSTANCE, agentEnvironment, cancelGrace, List.of(), Hooks.NONE, clock);
+        return new Launcher(
+                NoIsolation.INSTANCE, agentEnvironment, cancelGrace, List.of(), Hooks.NONE, clock, new TaskProcesses());
     }
 
     /**
@@ -90,8 +96,15 @@ public final class Launcher {
             BiConsumer<LogStream, String> lines,
             SecretMasker secrets)
             throws IOException {
-        return TerraformCommand.start(
-                builder(dir, writesCache, command, extraEnvironment), isolation, lines, secrets, cancelGrace, clock);
+        Process process = start(builder(dir, writesCache, command, extraEnvironment));
+        return TerraformCommand.of(process, isolation, lines, secrets, cancelGrace, clock);
+    }
+
+    /** Starts a process of the task built by {@link #builder} and counts it among the tasks' processes. */
+    Process start(ProcessBuilder builder) throws IOException {
+        Process process = builder.start();
+        processes.started(process);
+        return process;
     }
 
     /** A builder for a process of the task whose output the caller handles itself ({@code show -json}). */

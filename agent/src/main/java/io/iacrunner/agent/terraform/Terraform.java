@@ -60,10 +60,9 @@ public final class Terraform {
             throws IOException, InterruptedException {
         Path out = dir.path().resolve(output);
         Path err = dir.path().resolve(output + ".stderr");
-        Process process = launcher.builder(dir, false, command(args), Map.of())
+        Process process = launcher.start(launcher.builder(dir, false, command(args), Map.of())
                 .redirectOutput(out.toFile())
-                .redirectError(err.toFile())
-                .start();
+                .redirectError(err.toFile()));
         process.getOutputStream().close();
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             process.descendants().forEach(ProcessHandle::destroyForcibly);

@@ -54,20 +54,19 @@ public final class TerraformCommand {
     }
 
     /**
-     * Starts the process and its two output pumps. Each of stdout and stderr is masked with its own stream of
+     * Starts the two output pumps of a process just started. Each of stdout and stderr is masked with its own stream of
      * {@code secrets} before it is split into lines, so {@code lines} never sees a secret.
      *
      * @param cancelGrace how long a graceful stop waits, on {@code clock}, before it kills the process tree
      */
-    static TerraformCommand start(
-            ProcessBuilder builder,
+    static TerraformCommand of(
+            Process process,
             ProcessIsolation isolation,
             BiConsumer<LogStream, String> lines,
             SecretMasker secrets,
             Duration cancelGrace,
             AgentClock clock)
             throws IOException {
-        Process process = builder.start();
         process.getOutputStream().close(); // stdin at EOF: nothing may wait for an answer
         String name = "terraform-" + process.pid();
         // Both streams are read at once: a full stderr pipe would otherwise stall Terraform while we read stdout.
