@@ -18,15 +18,26 @@ final class ApplyQueue {
     /** {@code taskId}, of {@code action}, moved from {@code from} (null: it was just created) to {@code to}. */
     static void moved(Handle h, String workspaceId, String taskId, TaskAction action, TaskStatus from, TaskStatus to) {
         if (action != TaskAction.PLAN_APPLY || from == to) return;
-        if (to == TaskStatus.QUEUED) entered(h, taskId);
+        if (to == TaskStatus.QUEUED) entered(h, workspaceId, taskId);
         else if (from == TaskStatus.QUEUED) left(h, workspaceId, taskId);
     }
 
     /**
-     * It is next unless an older one is queued. One statement: while a concurrent change holds the workspace row, it
-     * waits, and its condition is checked again on what that change committed.
+     * Locks the workspace row and returns the apply it names. Every change of the name locks the row first, also one
+     * that turns out to change nothing: that is what orders an apply entering after, or before, another leaving. Were
+     * the row locked only when written, an apply queued behind the next one would leave it alone, unlocked, and the
+     * next one's leaving, not yet seeing it (uncommitted), would name none.
      */
-    private static void entered(Handle h, String taskId) {
+    private static String lockNext(Handle h, String workspaceId) {
+        return h.createQuery("select next_apply_task from workspaces where workspace_id = :ws for no key update")
+                .bind("ws", workspaceId)
+                .mapTo(String.class)
+                .one();
+    }
+
+    /** It is next unless an older one is queued. */
+    private static void entered(Handle h, String workspaceId, String taskId) {
+        lockNext(h, workspaceId);
         h.createUpdate("""
                         update workspaces w set next_apply_task = t.task_id, next_apply_seq = t.seq
                         from tasks t
@@ -35,20 +46,12 @@ final class ApplyQueue {
     }
 
     /**
-     * Were it next, the oldest one still queued is now (or none). The workspace row is locked first, and the next one
-     * read by a statement of its own: read committed gives it a snapshot taken once the row is ours, so it sees every
-     * apply whose creator already wrote the row; one that has not yet waits for this change and compares itself with
-     * what it leaves.
+     * Were it next, the oldest one still queued is now (or none), read by a statement of its own after the row is
+     * locked: read committed gives it a snapshot taken once the row is ours, so it sees every apply whose creator has
+     * locked the row before; one that has not yet waits for this change and compares itself with what it leaves.
      */
     private static void left(Handle h, String workspaceId, String taskId) {
-        boolean wasNext = h.createQuery("""
-                        select coalesce(next_apply_task = :t, false) from workspaces where workspace_id = :ws
-                        for no key update""")
-                .bind("ws", workspaceId)
-                .bind("t", taskId)
-                .mapTo(Boolean.class)
-                .one();
-        if (!wasNext) return;
+        if (!taskId.equals(lockNext(h, workspaceId))) return;
         h.createUpdate("""
                         update workspaces set (next_apply_task, next_apply_seq) = (
                             select task_id, seq from tasks
