@@ -111,6 +111,7 @@ final class ClaimsBench {
         Path data = BenchEnv.tempDir(NAME);
         Map<Mode, List<Round>> rounds = new EnumMap<>(Mode.class);
         List<IdlePullersCost.Run> idle;
+        List<BlockedAppliesCost.Run> blocked;
         try (EmbeddedPostgres pg = BenchEnv.durablePostgres(data.resolve("pg"), true);
                 IacServer server = IacServer.start(ServerConfig.builder()
                         .port(0)
@@ -146,11 +147,13 @@ final class ClaimsBench {
                 agents.forEach(SimulatedAgent::deregister);
             }
             idle = IdlePullersCost.measure(server, admin, data.resolve("pg"), IDLE_PULLERS, IDLE_TASKS, o.rounds());
+            // Last: the applies it leaves blocked would stand in the queue of every measurement after it.
+            blocked = BlockedAppliesCost.measure(server, admin);
         } finally {
             BenchEnv.deleteTree(data);
         }
         BenchmarkDoc.publish(
-                o.doc(), NAME, render(rounds, idle, o, Duration.between(started, Instant.now()), loadAtStart));
+                o.doc(), NAME, render(rounds, idle, blocked, o, Duration.between(started, Instant.now()), loadAtStart));
     }
 
     /** Queues {@code tasks} plans (untimed, 8 at a time), then times the agents pulling them all. */
@@ -261,6 +264,7 @@ final class ClaimsBench {
     private static String render(
             Map<Mode, List<Round>> rounds,
             List<IdlePullersCost.Run> idle,
+            List<BlockedAppliesCost.Run> blocked,
             Options o,
             Duration took,
             String loadAtStart) {
@@ -310,6 +314,7 @@ final class ClaimsBench {
                 .append("** (the goal: 50 % or more, with a median claim under 10 ms). Every task was claimed exactly"
                         + " once in every round (checked, untimed).\n");
         s.append(IdlePullersCost.render(idle));
+        s.append(BlockedAppliesCost.render(blocked));
         s.append(BenchEnv.runFooter(took, "Server, PostgreSQL and the pullers", loadAtStart));
         return s.toString();
     }

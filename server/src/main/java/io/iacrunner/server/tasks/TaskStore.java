@@ -188,7 +188,7 @@ public final class TaskStore {
 
     public TaskView insert(Handle h, NewTask t) {
         Split variables = Split.of(t.variables(), t.sensitiveNames());
-        return h.createQuery("""
+        TaskView view = h.createQuery("""
                         insert into tasks (task_id, workspace_id, action, status, tf_json, config_archive, config_sha256,
                                            variables, sealed_variables, terraform_version, labels, sensitive_variables,
                                            created_by, needs_confirmation, run_options, apply_plan_of, plan_summary)
@@ -218,6 +218,8 @@ public final class TaskStore {
                 .bind("summary", t.planSummary())
                 .map(TaskStore::view)
                 .one();
+        ApplyQueue.moved(h, t.workspaceId(), t.taskId(), t.action(), null, TaskStatus.QUEUED);
+        return view;
     }
 
     /**
@@ -465,8 +467,8 @@ public final class TaskStore {
      * count the same free slot; SKIP LOCKED lets other agents claim other tasks at the same time without waiting.
      *
      * <p>A plan_apply is a candidate only when its workspace is unlocked and it is the oldest queued plan_apply
-     * there (per-workspace FIFO); claiming it takes the workspace lock in the same transaction. The partial unique
-     * index on running plan_applys backs this up in the database itself.
+     * there (per-workspace FIFO: the one its workspace names, {@link ApplyQueue}); claiming it takes the workspace lock
+     * in the same transaction. The partial unique index on running plan_applys backs this up in the database itself.
      *
      * <p>{@code accept} is what the agent takes ({@code --accept}): other actions are not even candidates, so an agent
      * that accepts plans only never gets a plan_apply, and one whose turn it is not does not hold up those it takes.
@@ -525,46 +527,73 @@ public final class TaskStore {
             with grants as (select org_id, workspace_id from pool_grants where pool_id = :pool)
             """;
 
-    /** The SQL condition a queued task {@code t} of workspace {@code w} must meet to be a candidate at all. */
-    private static final String ELIGIBLE = """
-            t.status = 'queued' and t.labels <@ cast(:labels as jsonb) and t.action = any(:accept)
+    /**
+     * What a queued task {@code t} of workspace {@code w} must meet to be a candidate for this pool, whatever its action:
+     * labels the pool's cover, a workspace naming this pool or none, and a grant.
+     */
+    private static final String FITS = """
+            t.status = 'queued' and t.labels <@ cast(:labels as jsonb)
               and (w.pool_id is null or w.pool_id = :pool)
               and exists (select 1 from grants g where g.org_id = t.org_id
-                          and (g.workspace_id is null or g.workspace_id = t.workspace_id))
-              and (t.action = 'plan' or ((w.lock_task_id is null or w.lock_task_id = t.task_id)
-                and w.terraform_lock_id is null and not exists (
-                    select 1 from tasks o where o.workspace_id = t.workspace_id
-                      and o.action = 'plan_apply' and o.status = 'queued' and o.seq < t.seq)))""";
+                          and (g.workspace_id is null or g.workspace_id = t.workspace_id))""";
+
+    /**
+     * The oldest {@code :limit} candidates of {@code scope} (a condition on {@code <org>}, the organisation column of
+     * the table scanned), locked: queued plans, and each workspace's next plan_apply ({@link ApplyQueue}) while its
+     * workspace may run it (unlocked, or locked by that very task: a confirmed plan; and no local Terraform run holds
+     * the lock). Each part is one range scan, in queue order, of a partial index that holds only what it may take
+     * ({@code tasks_queued_plans*}, {@code workspaces_claimable_apply*}), so an apply that has to wait, behind a locked
+     * workspace or an older apply, is never read; an action the agent does not accept costs nothing either. A
+     * workspace's apply is looked up (and locked) per workspace, in a LATERAL subquery that the planner cannot turn
+     * into a join: as a join it hashed every queued task to find the few it needs.
+     */
+    private static String oldest(String columns, String scope) {
+        return """
+                select * from (select %1$s from tasks t join workspaces w on w.workspace_id = t.workspace_id
+                               where t.action = 'plan' and 'plan' = any(:accept) and %2$s and <fits>
+                               order by t.seq limit :limit for update of t skip locked) plans
+                union all
+                select * from (select c.* from workspaces w
+                               cross join lateral (select %1$s from tasks t where t.task_id = w.next_apply_task
+                                                   and <fits> for update of t skip locked) c
+                               where 'plan_apply' = any(:accept) and w.next_apply_task is not null
+                                 and (w.lock_task_id is null or w.lock_task_id = w.next_apply_task)
+                                 and w.terraform_lock_id is null and %3$s
+                               order by w.next_apply_seq limit :limit) applies
+                order by seq limit :limit""".formatted(columns, scope.replace("<org>", "t.org_id"), scope.replace("<org>", "w.org_id"));
+    }
+
+    private static final String CANDIDATE_COLUMNS = "t.task_id, t.action, t.workspace_id, t.org_id, t.seq";
+
+    /**
+     * Fair: the oldest of each organisation the pool serves, each with its organisation's and workspace's weights and
+     * quotas (no counting yet). The pool's grants are read in the same statement: one round trip less in a
+     * transaction that holds locks.
+     */
+    private static final String FAIR_CANDIDATES = GRANTS
+            + """
+            select c.*, og.max_running as org_max_running
+            from (select distinct org_id from grants) o
+            join organisations og on og.org_id = o.org_id
+            cross join lateral (%s) c""".formatted(oldest(CANDIDATE_COLUMNS + ", w.max_plans_running as ws_max_plans", "<org> = o.org_id"));
+
+    /** FIFO (the benchmark's baseline): the oldest of them all. */
+    private static final String FIFO_CANDIDATES =
+            GRANTS + oldest(CANDIDATE_COLUMNS, "<org> in (select org_id from grants)");
 
     /**
      * The queued tasks the agent may take, locked (SKIP LOCKED), in the order its free slots go to them: only tasks
      * of workspaces the pool is granted to, naming this pool or none, whose labels the pool's cover. Fair: the
-     * oldest {@code limit} of each organisation the pool serves (an index range scan each, never a sort of the
-     * whole queue), ordered by {@link FairShare}; FIFO: the oldest {@code limit} of them all.
+     * oldest {@code limit} of each organisation the pool serves ({@link #oldest}: index range scans, never a sort of
+     * the whole queue), ordered by {@link FairShare}; FIFO: the oldest {@code limit} of them all.
      */
     private List<String[]> candidates(Handle h, PoolConfig pool, int limit, java.util.Set<TaskAction> accept) {
         // Every accepted action stays a candidate even when it does not fit now: an older apply that does not fit
         // stops the pick ({@link #choose}), so newer plans cannot keep its agent busy forever.
         List<String> actions = accept.stream().map(TaskAction::wireName).toList();
-        // Fair: each candidate comes with its organisation's and workspace's weights and quotas (no counting yet).
-        // The pool's grants are read in the same statement: one round trip less in a transaction that holds locks.
-        String sql = GRANTS + (fair ? """
-                  select c.*, og.max_running as org_max_running
-                  from (select distinct org_id from grants) o
-                  join organisations og on og.org_id = o.org_id
-                  cross join lateral (
-                      select t.task_id, t.action, t.workspace_id, t.org_id, t.seq,
-                             w.max_plans_running as ws_max_plans from tasks t
-                      join workspaces w on w.workspace_id = t.workspace_id
-                      where t.org_id = o.org_id and <eligible>
-                      order by t.seq limit :limit for update of t skip locked) c""" : """
-                  select t.task_id, t.action, t.workspace_id, t.org_id, t.seq from tasks t
-                  join workspaces w on w.workspace_id = t.workspace_id
-                  where t.org_id in (select org_id from grants) and <eligible>
-                  order by t.seq limit :limit for update of t skip locked""");
         boolean[] quota = {false};
-        List<FairShare.Candidate> found = h.createQuery(sql)
-                .define("eligible", ELIGIBLE)
+        List<FairShare.Candidate> found = h.createQuery(fair ? FAIR_CANDIDATES : FIFO_CANDIDATES)
+                .define("fits", FITS)
                 .bind("labels", Rows.json(pool.labels() == null ? java.util.Map.of() : pool.labels()))
                 .bind("pool", pool.poolId())
                 // As many per organisation as the agent has slots: the oldest of each is always looked at, and no
@@ -687,7 +716,7 @@ public final class TaskStore {
     /**
      * The claim's status change, checked against the transition table like every {@link #move}: each of
      * {@code chosen} that is still queued becomes running, as a new attempt of {@code agentId}, and a plan_apply takes
-     * its workspace's lock. A task that is not queued is not taken. One UPDATE for all of them, not a move each:
+     * its workspace's lock and hands its turn to the next ({@link ApplyQueue}). A task that is not queued is not taken. One UPDATE for all of them, not a move each:
      * the claim also starts the attempt and reads what the agent needs (the state, the run time limit).
      */
     List<Claimed> take(Handle h, String agentId, PoolConfig pool, List<String> chosen) {
@@ -721,6 +750,7 @@ public final class TaskStore {
         for (Claimed c : claimed) {
             TaskAssignment t = c.assignment();
             WorkspaceLock.claimed(h, t.workspaceId(), t.taskId(), t.action());
+            ApplyQueue.moved(h, t.workspaceId(), t.taskId(), t.action(), from, to);
             h.afterCommit(() -> metrics.started(t.attempt(), c.sinceCreated()));
         }
         return claimed;
@@ -1082,7 +1112,7 @@ public final class TaskStore {
      * table ({@link TaskStatus#canMoveTo}) is checked first; the UPDATE then only matches while the task is still
      * {@code from} and, with {@code agentId} and {@code attempt}, still that agent's attempt. Empty means the task had
      * moved on (or the fence did not hold) and nothing was changed. The workspace lock follows the move
-     * ({@link WorkspaceLock#moved}).
+     * ({@link WorkspaceLock#moved}), and so does the workspace's next plan_apply ({@link ApplyQueue#moved}).
      */
     private Optional<TaskView> changeStatus(
             Handle h, String taskId, TaskStatus from, TaskStatus to, String agentId, Integer attempt, Outcome outcome) {
@@ -1123,6 +1153,7 @@ public final class TaskStore {
                 })
                 .findOne();
         moved.ifPresent(task -> WorkspaceLock.moved(h, task, from, outcome.lockKeptBecause()));
+        moved.ifPresent(task -> ApplyQueue.moved(h, task.workspaceId(), task.taskId(), task.action(), from, to));
         moved.ifPresent(task -> events.moved(h, task));
         moved.filter(task -> to.isTerminal())
                 .ifPresent(task -> h.afterCommit(() -> metrics.finished(task.action(), to)));

@@ -23,8 +23,9 @@ final class WorkspaceLock {
 
     /**
      * The {@code chosen} candidates less a plan_apply whose workspace another holder (a local Terraform run) locked since the
-     * candidates were read (its lock is taken outside the claim: {@code workspaces.TerraformLocks}). The workspace's
-     * row stays locked until the claim commits, so no lock can be taken between this check and {@link #claimed}.
+     * candidates were read (its lock is taken outside the claim: {@code workspaces.TerraformLocks}), or that is no longer
+     * its workspace's next ({@link ApplyQueue}: an older one was queued again meanwhile). The workspace's row stays
+     * locked until the claim commits, so nothing can change either between this check and {@link #claimed}.
      *
      * @param candidates task id, action and workspace id of each candidate
      */
@@ -33,8 +34,9 @@ final class WorkspaceLock {
         for (String[] c : candidates) {
             if (!chosen.contains(c[0]) || TaskAction.fromWire(c[1]) != TaskAction.PLAN_APPLY) continue;
             boolean unlocked = h.createQuery("""
-                            select (lock_task_id is null or lock_task_id = :t) and terraform_lock_id is null from workspaces
-                            where workspace_id = :ws for update""")
+                            select (lock_task_id is null or lock_task_id = :t) and terraform_lock_id is null
+                                and coalesce(next_apply_task = :t, false)
+                            from workspaces where workspace_id = :ws for update""")
                     .bind("ws", c[2])
                     .bind("t", c[0])
                     .mapTo(Boolean.class)
