@@ -4,14 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.AgentList;
 import io.iacrunner.protocol.AgentPing;
 import io.iacrunner.protocol.AgentView;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
-import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.HandBack;
 import io.iacrunner.protocol.Isolation;
 import io.iacrunner.protocol.PhaseUpdate;
@@ -55,16 +52,6 @@ class AgentClaimsTest {
     @AfterAll
     static void stop() {
         server.close();
-    }
-
-    static TaskView queue(String workspace, TaskAction action, Map<String, String> labels) {
-        ObjectNode tf = JsonNodeFactory.instance.objectNode();
-        tf.putObject("resource").putObject("terraform_data").putObject("x");
-        return server.admin()
-                .post(
-                        ApiPaths.TASKS,
-                        new CreateTaskRequest(workspace, action, tf, null, null, labels, null, null),
-                        TaskView.class);
     }
 
     static PullResponse pull(TestServer.RegisteredAgent agent, int free, boolean apply) {
@@ -147,7 +134,7 @@ class AgentClaimsTest {
     @Test
     void aTaskHandedBackUnrunIsQueuedAgainWithItsLockReleasedAndWithoutSpendingAnAttempt() {
         Map<String, String> pool = server.ownPool("hand-back");
-        TaskView queued = queue("ws-hand-back", TaskAction.PLAN_APPLY, pool);
+        TaskView queued = server.queue("ws-hand-back", TaskAction.PLAN_APPLY, pool);
         var full = server.registerAgentInPool("full", "hand-back");
         var other = server.registerAgentInPool("other", "hand-back");
         // Handed back again and again (say, by agents whose pool limit changed under them): never errored for it.
@@ -196,7 +183,7 @@ class AgentClaimsTest {
     @Test
     void aBegunAttemptHandedBackIsQueuedAgainAsASpentAttemptButOneThatMayHaveAppliedMustReport() {
         Map<String, String> pool = server.ownPool("hand-back-begun");
-        TaskView plan = queue("ws-hand-back-begun", TaskAction.PLAN, pool);
+        TaskView plan = server.queue("ws-hand-back-begun", TaskAction.PLAN, pool);
         var agent = server.registerAgentInPool("begun", "hand-back-begun");
         TaskAssignment claimed = pull(agent, 1, false).tasks().getFirst();
         agent.job(claimed)
@@ -222,7 +209,7 @@ class AgentClaimsTest {
         finish(agent, second, TaskStatus.SUCCEEDED);
 
         // An apply that may have started is never handed back: its result says what happened.
-        TaskView apply = queue("ws-hand-back-applying", TaskAction.PLAN_APPLY, pool);
+        TaskView apply = server.queue("ws-hand-back-applying", TaskAction.PLAN_APPLY, pool);
         TaskAssignment applying = pull(agent, 0, true).tasks().getFirst();
         assertThat(applying.taskId()).isEqualTo(apply.taskId());
         agent.job(applying)
@@ -265,8 +252,8 @@ class AgentClaimsTest {
                         WorkspaceView.class);
         assertThat(workspace("ws-timed").maxRunTime()).isEqualTo("20s");
 
-        queue("ws-timed", TaskAction.PLAN, Map.of("pool", "timed"));
-        queue("ws-untimed", TaskAction.PLAN, Map.of("pool", "timed"));
+        server.queue("ws-timed", TaskAction.PLAN, Map.of("pool", "timed"));
+        server.queue("ws-untimed", TaskAction.PLAN, Map.of("pool", "timed"));
         List<TaskAssignment> claimed = pull(agent, 2, false).tasks();
         assertThat(claimed)
                 .extracting(TaskAssignment::workspaceId, TaskAssignment::maxRunSeconds)
@@ -305,8 +292,8 @@ class AgentClaimsTest {
         Map<String, String> labels = Map.of("test", "accept");
         server.setPool("accept", 50, false, labels);
         for (int i = 0; i < 20; i++) {
-            queue("ws-accept-" + i, TaskAction.PLAN_APPLY, labels);
-            queue("ws-accept-" + i, TaskAction.PLAN, labels);
+            server.queue("ws-accept-" + i, TaskAction.PLAN_APPLY, labels);
+            server.queue("ws-accept-" + i, TaskAction.PLAN, labels);
         }
         List<TestServer.RegisteredAgent> agents = new java.util.ArrayList<>();
         for (int i = 0; i < 20; i++) agents.add(server.registerAgentInPool("planner-" + i, "accept"));

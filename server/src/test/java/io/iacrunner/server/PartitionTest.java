@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.AgentPing;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
-import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.LogAck;
 import io.iacrunner.protocol.LogBatch;
 import io.iacrunner.protocol.LogLine;
@@ -346,13 +345,7 @@ class PartitionTest {
     }
 
     static TaskView queue(String workspace, TaskAction action, Map<String, String> labels) {
-        ObjectNode tf = JsonNodeFactory.instance.objectNode();
-        tf.putObject("resource").putObject("terraform_data").putObject("x").put("input", workspace);
-        return server.admin()
-                .post(
-                        ApiPaths.TASKS,
-                        new CreateTaskRequest(workspace, action, tf, null, null, labels, null, null),
-                        TaskView.class);
+        return server.queue(workspace, action, labels);
     }
 
     static TaskAssignment claimOne(TestServer.RegisteredAgent agent, String taskId) {

@@ -3,14 +3,11 @@ package io.iacrunner.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.AgentPing;
 import io.iacrunner.protocol.ApiException;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.CancelOrder;
 import io.iacrunner.protocol.CancelRequest;
-import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.PhaseUpdate;
 import io.iacrunner.protocol.PingReply;
 import io.iacrunner.protocol.PoolConfig;
@@ -50,16 +47,6 @@ class SchedulingRulesTest {
         server.close();
     }
 
-    TaskView queue(String workspace, TaskAction action, Map<String, String> labels) {
-        ObjectNode tf = JsonNodeFactory.instance.objectNode();
-        tf.putObject("resource").putObject("terraform_data").putObject("x");
-        return server.admin()
-                .post(
-                        ApiPaths.TASKS,
-                        new CreateTaskRequest(workspace, action, tf, null, null, labels, null, null),
-                        TaskView.class);
-    }
-
     static PullResponse pull(TestServer.RegisteredAgent agent, int free, boolean apply) {
         return agent.client()
                 .post(ApiPaths.TASK_PULL, new PullRequest(agent.agentId(), free, apply, 0), PullResponse.class);
@@ -89,7 +76,7 @@ class SchedulingRulesTest {
                         ApiPaths.fill(ApiPaths.POOL, "idc1"),
                         new PoolConfig("idc1", 2, false, Map.of("region", "idc1", "tier", "x")),
                         PoolConfig.class);
-        TaskView task = queue("ws-labels", TaskAction.PLAN, Map.of("region", "idc1"));
+        TaskView task = server.queue("ws-labels", TaskAction.PLAN, Map.of("region", "idc1"));
         var plain = server.registerAgent("plain");
         assertThat(ids(pull(plain, 3, true))).isEmpty();
 
@@ -103,9 +90,9 @@ class SchedulingRulesTest {
 
     @Test
     void applysOfOneWorkspaceRunOneAtATimeInOrderWhilePlansRunBeside() {
-        TaskView first = queue("ws-order", TaskAction.PLAN_APPLY, null);
-        TaskView second = queue("ws-order", TaskAction.PLAN_APPLY, null);
-        TaskView plan = queue("ws-order", TaskAction.PLAN, null);
+        TaskView first = server.queue("ws-order", TaskAction.PLAN_APPLY, null);
+        TaskView second = server.queue("ws-order", TaskAction.PLAN_APPLY, null);
+        TaskView plan = server.queue("ws-order", TaskAction.PLAN, null);
         var a = server.registerAgent("a");
         var b = server.registerAgent("b");
         var c = server.registerAgent("c");
@@ -127,12 +114,12 @@ class SchedulingRulesTest {
 
     @Test
     void cancelIsImmediateWhenQueuedAndReachesTheAgentOnceThroughPullAndAlwaysThroughPing() {
-        TaskView queued = queue("ws-cancel-q", TaskAction.PLAN, null);
+        TaskView queued = server.queue("ws-cancel-q", TaskAction.PLAN, null);
         TaskView canceled = server.admin()
                 .post(ApiPaths.fill(ApiPaths.TASK_CANCEL, queued.taskId()), new CancelRequest(false), TaskView.class);
         assertThat(canceled.status()).isEqualTo(TaskStatus.CANCELED);
 
-        TaskView running = queue("ws-cancel-r", TaskAction.PLAN_APPLY, null);
+        TaskView running = server.queue("ws-cancel-r", TaskAction.PLAN_APPLY, null);
         var agent = server.registerAgent("canceled");
         TaskAssignment t = pull(agent, 3, true).tasks().getFirst();
         TaskView requested = server.admin()
@@ -186,11 +173,11 @@ class SchedulingRulesTest {
 
     @Test
     void aDeregisteredAgentsPlanIsQueuedAgainAtOnceAndItsApplyThatMayHaveStartedErrorsAndKeepsTheLock() {
-        TaskView plan = queue("ws-dereg-plan", TaskAction.PLAN, null);
+        TaskView plan = server.queue("ws-dereg-plan", TaskAction.PLAN, null);
         var leaving = server.registerAgent("leaving");
         TaskAssignment p = pull(leaving, 1, false).tasks().getFirst();
         assertThat(p.taskId()).isEqualTo(plan.taskId());
-        TaskView apply = queue("ws-dereg-apply", TaskAction.PLAN_APPLY, null);
+        TaskView apply = server.queue("ws-dereg-apply", TaskAction.PLAN_APPLY, null);
         var applier = server.registerAgent("applier");
         TaskAssignment a = pull(applier, 3, true).tasks().getFirst();
         applier.job(a)
@@ -211,7 +198,7 @@ class SchedulingRulesTest {
         assertThat(ws.lock().taskId()).isEqualTo(apply.taskId());
         assertThat(ws.lock().reason()).contains("resources may exist");
 
-        TaskView next = queue("ws-dereg-apply", TaskAction.PLAN_APPLY, null);
+        TaskView next = server.queue("ws-dereg-apply", TaskAction.PLAN_APPLY, null);
         var fresh = server.registerAgent("fresh");
         PullResponse got = pull(fresh, 3, true);
         assertThat(ids(got))

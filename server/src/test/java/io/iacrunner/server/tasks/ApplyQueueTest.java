@@ -2,11 +2,8 @@ package io.iacrunner.server.tasks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.ApiPaths;
 import io.iacrunner.protocol.CancelRequest;
-import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.HandBack;
 import io.iacrunner.protocol.PullRequest;
 import io.iacrunner.protocol.TaskAction;
@@ -47,10 +44,10 @@ class ApplyQueueTest {
         Map<String, String> labels = server.ownPool("next-apply");
         var agent = server.registerAgentInPool("next-apply", "next-apply");
         String ws = "ws-next-apply";
-        TaskView first = queue(ws, TaskAction.PLAN_APPLY, labels);
-        TaskView second = queue(ws, TaskAction.PLAN_APPLY, labels);
-        TaskView third = queue(ws, TaskAction.PLAN_APPLY, labels);
-        queue(ws, TaskAction.PLAN, labels);
+        TaskView first = server.queue(ws, TaskAction.PLAN_APPLY, labels);
+        TaskView second = server.queue(ws, TaskAction.PLAN_APPLY, labels);
+        TaskView third = server.queue(ws, TaskAction.PLAN_APPLY, labels);
+        server.queue(ws, TaskAction.PLAN, labels);
         assertThat(next(ws)).as("the oldest; plans are no part of it").isEqualTo(first.taskId());
 
         server.admin()
@@ -85,8 +82,8 @@ class ApplyQueueTest {
         var puller = server.registerAgentInPool("blocked-puller", "blocked");
         List<String> locked = List.of("ws-blocked-1", "ws-blocked-2", "ws-blocked-3");
         for (String ws : locked) {
-            queue(ws, TaskAction.PLAN_APPLY, labels);
-            queue(ws, TaskAction.PLAN_APPLY, labels);
+            server.queue(ws, TaskAction.PLAN_APPLY, labels);
+            server.queue(ws, TaskAction.PLAN_APPLY, labels);
         }
         // The holder takes the first apply of each workspace in turn and keeps running it: each stays locked.
         var holders = new java.util.ArrayList<TestServer.RegisteredAgent>(List.of(holder));
@@ -98,8 +95,8 @@ class ApplyQueueTest {
                 .as("every queued apply waits behind its workspace's lock")
                 .isEmpty();
 
-        TaskView free = queue("ws-blocked-free", TaskAction.PLAN_APPLY, labels);
-        TaskView plan = queue("ws-blocked-1", TaskAction.PLAN, labels);
+        TaskView free = server.queue("ws-blocked-free", TaskAction.PLAN_APPLY, labels);
+        TaskView plan = server.queue("ws-blocked-1", TaskAction.PLAN, labels);
         assertThat(pull(puller).tasks())
                 .as("the newest apply, of a free workspace, goes first; then the plan beside a locked one")
                 .extracting(TaskAssignment::taskId)
@@ -125,7 +122,7 @@ class ApplyQueueTest {
             for (int c = 0; c < 6; c++) {
                 done.add(creators.submit(() -> {
                     for (int i = 0; i < 8; i++) {
-                        TaskView t = queue(ws, TaskAction.PLAN_APPLY, labels);
+                        TaskView t = server.queue(ws, TaskAction.PLAN_APPLY, labels);
                         // Every other one is canceled at once: often the next one, while others are being queued.
                         if (i % 2 == 0)
                             server.admin()
@@ -141,16 +138,6 @@ class ApplyQueueTest {
         }
         assertThat(next(ws)).isNotNull();
         assertThat(everyNextIsTheOldestQueued()).isTrue();
-    }
-
-    static TaskView queue(String workspace, TaskAction action, Map<String, String> labels) {
-        ObjectNode tf = JsonNodeFactory.instance.objectNode();
-        tf.putObject("resource").putObject("terraform_data").putObject("x");
-        return server.admin()
-                .post(
-                        ApiPaths.TASKS,
-                        new CreateTaskRequest(workspace, action, tf, null, null, labels, null, null),
-                        TaskView.class);
     }
 
     static io.iacrunner.protocol.PullResponse pull(TestServer.RegisteredAgent agent) {

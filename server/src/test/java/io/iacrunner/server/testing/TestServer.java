@@ -212,11 +212,16 @@ public final class TestServer implements AutoCloseable {
      */
     public TaskView queuePlan(String workspace, Map<String, String> labels) {
         if (labels != null && !labels.isEmpty()) parkingPool(labels);
+        return queue(workspace, TaskAction.PLAN, labels);
+    }
+
+    /** Queues {@code action} of a one-resource configuration in {@code workspace}, requiring {@code labels} (or none). */
+    public TaskView queue(String workspace, TaskAction action, Map<String, String> labels) {
         ObjectNode tf = JsonNodeFactory.instance.objectNode();
         tf.putObject("resource").putObject("terraform_data").putObject("x").put("input", workspace);
         return admin().post(
                         ApiPaths.TASKS,
-                        new CreateTaskRequest(workspace, TaskAction.PLAN, tf, null, null, labels, null, null),
+                        new CreateTaskRequest(workspace, action, tf, null, null, labels, null, null),
                         TaskView.class);
     }
 
