@@ -1,15 +1,11 @@
 package io.iacrunner.bench;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.ApiClient;
 import io.iacrunner.protocol.ApiPaths;
-import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.PullRequest;
 import io.iacrunner.protocol.PullResponse;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskAssignment;
-import io.iacrunner.protocol.TaskView;
-import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.IacServer;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -60,7 +56,7 @@ final class BlockedAppliesCost {
         double[] millis = new double[PULLS];
         agent.ping();
         for (int i = -WARM_UP_PULLS; i < PULLS; i++) {
-            String queued = queue(admin, workspace, TaskAction.PLAN).taskId();
+            String queued = BenchTasks.queue(admin, workspace, TaskAction.PLAN).taskId();
             long t0 = System.nanoTime();
             PullResponse r = agent.pull(new PullRequest(agent.agentId, 1, true, 0));
             long took = System.nanoTime() - t0;
@@ -82,7 +78,7 @@ final class BlockedAppliesCost {
             for (int i = 0; i < count; i++) {
                 String workspace = "blocked-" + i;
                 made.add(creators.submit(() -> {
-                    queue(admin, workspace, TaskAction.PLAN_APPLY);
+                    BenchTasks.queue(admin, workspace, TaskAction.PLAN_APPLY);
                     HttpResponse<String> locked = http.send(
                             HttpRequest.newBuilder(URI.create(server.baseUrl()
                                             + ApiPaths.fill(ApiPaths.WORKSPACE_TERRAFORM_LOCK, workspace)))
@@ -105,15 +101,6 @@ final class BlockedAppliesCost {
     private static String lockInfo(String workspace) {
         return "{\"ID\":\"bench-" + workspace + "\",\"Operation\":\"OperationTypeApply\",\"Info\":\"\","
                 + "\"Who\":\"bench@desk\",\"Version\":\"1.11.4\",\"Created\":\"2026-12-03T00:00:00Z\",\"Path\":\"\"}";
-    }
-
-    private static TaskView queue(ApiClient admin, String workspace, TaskAction action) {
-        ObjectNode tf = WireJson.lenient().createObjectNode();
-        tf.putObject("resource").putObject("terraform_data").putObject("x").put("input", "blocked");
-        return admin.post(
-                ApiPaths.TASKS,
-                new CreateTaskRequest(workspace, action, tf, null, null, null, null, null),
-                TaskView.class);
     }
 
     /** The section's table: a row per queue, and the ratio of their medians. */

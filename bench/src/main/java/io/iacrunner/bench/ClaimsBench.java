@@ -2,17 +2,13 @@ package io.iacrunner.bench;
 
 import static io.iacrunner.bench.Samples.count;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.ApiClient;
 import io.iacrunner.protocol.ApiPaths;
-import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.PullRequest;
 import io.iacrunner.protocol.PullResponse;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskAssignment;
-import io.iacrunner.protocol.TaskView;
-import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.IacServer;
 import io.iacrunner.server.settings.ServerConfig;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -159,17 +155,11 @@ final class ClaimsBench {
     /** Queues {@code tasks} plans (untimed, 8 at a time), then times the agents pulling them all. */
     private static Round throughServer(ApiClient admin, List<SimulatedAgent> agents, int tasks, int round)
             throws Exception {
-        ObjectNode tf = (ObjectNode)
-                WireJson.lenient().readTree("{\"resource\":{\"terraform_data\":{\"x\":{\"input\":\"claims\"}}}}");
         Set<String> queued = ConcurrentHashMap.newKeySet();
         try (ExecutorService creators = Executors.newFixedThreadPool(8)) {
             List<Future<?>> made = new ArrayList<>();
             for (int i = 0; i < tasks; i++) {
-                made.add(creators.submit(() -> queued.add(admin.post(
-                                ApiPaths.TASKS,
-                                new CreateTaskRequest(
-                                        "claims-" + round, TaskAction.PLAN, tf, null, null, null, null, null),
-                                TaskView.class)
+                made.add(creators.submit(() -> queued.add(BenchTasks.queue(admin, "claims-" + round, TaskAction.PLAN)
                         .taskId())));
             }
             for (Future<?> f : made) f.get();

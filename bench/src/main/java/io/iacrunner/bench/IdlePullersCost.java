@@ -1,15 +1,11 @@
 package io.iacrunner.bench;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.ApiClient;
 import io.iacrunner.protocol.ApiPaths;
-import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.PullRequest;
 import io.iacrunner.protocol.PullResponse;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskAssignment;
-import io.iacrunner.protocol.TaskView;
-import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.IacServer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -79,8 +75,6 @@ final class IdlePullersCost {
 
     private static Run once(ApiClient admin, List<SimulatedAgent> agents, Path pgData, int tasks, String workspace)
             throws Exception {
-        ObjectNode tf = (ObjectNode)
-                WireJson.lenient().readTree("{\"resource\":{\"terraform_data\":{\"x\":{\"input\":\"idle\"}}}}");
         SynchronousQueue<String> claims = new SynchronousQueue<>();
         Map<String, Long> claimedAt = new ConcurrentHashMap<>();
         AtomicBoolean stop = new AtomicBoolean();
@@ -119,11 +113,7 @@ final class IdlePullersCost {
             long cpu0 = cpuTicks(pgData);
             for (int i = 0; i < tasks; i++) {
                 long queuedAt = System.nanoTime();
-                String id = admin.post(
-                                ApiPaths.TASKS,
-                                new CreateTaskRequest(workspace, TaskAction.PLAN, tf, null, null, null, null, null),
-                                TaskView.class)
-                        .taskId();
+                String id = BenchTasks.queue(admin, workspace, TaskAction.PLAN).taskId();
                 String done = claims.poll(60, TimeUnit.SECONDS);
                 if (!id.equals(done)) throw new IllegalStateException("task " + id + " not claimed (got " + done + ")");
                 claimMillis[i] = (claimedAt.get(id) - queuedAt) / 1e6;

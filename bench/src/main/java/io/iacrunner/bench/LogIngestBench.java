@@ -4,10 +4,8 @@ import static io.iacrunner.bench.Samples.count;
 import static io.iacrunner.bench.Samples.ratio;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.ApiClient;
 import io.iacrunner.protocol.ApiPaths;
-import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.LogAck;
 import io.iacrunner.protocol.LogBatch;
 import io.iacrunner.protocol.LogLine;
@@ -265,7 +263,6 @@ public final class LogIngestBench {
         final SimulatedAgent agent;
         final HttpClient http =
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        final ObjectNode tfJson;
 
         Runner(IacServer server, Connection jdbc, Workload workload, int window) throws Exception {
             this.window = window;
@@ -275,8 +272,6 @@ public final class LogIngestBench {
             String adminToken = Files.readString(server.adminTokenFile()).trim();
             this.admin = new ApiClient(server.baseUrl(), () -> adminToken);
             this.agent = SimulatedAgent.register(server, "bench-ingest");
-            this.tfJson = (ObjectNode)
-                    WireJson.lenient().readTree("{\"resource\":{\"terraform_data\":{\"x\":{\"input\":\"bench\"}}}}");
             try (Statement s = jdbc.createStatement()) {
                 s.execute("""
                         create table bench_log_lines (
@@ -359,10 +354,7 @@ public final class LogIngestBench {
         }
 
         private TaskAssignment claimNewTask() {
-            TaskView created = admin.post(
-                    ApiPaths.TASKS,
-                    new CreateTaskRequest(WORKSPACE, TaskAction.PLAN, tfJson, null, null, null, null, null),
-                    TaskView.class);
+            TaskView created = BenchTasks.queue(admin, WORKSPACE, TaskAction.PLAN);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (System.nanoTime() < deadline) {
                 for (TaskAssignment t : agent.pull(5).tasks()) {

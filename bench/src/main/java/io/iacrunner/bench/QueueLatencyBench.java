@@ -3,15 +3,11 @@ package io.iacrunner.bench;
 import static io.iacrunner.bench.Samples.ms;
 import static io.iacrunner.bench.Samples.ratio;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.ApiClient;
-import io.iacrunner.protocol.ApiPaths;
-import io.iacrunner.protocol.CreateTaskRequest;
 import io.iacrunner.protocol.PullResponse;
 import io.iacrunner.protocol.TaskAction;
 import io.iacrunner.protocol.TaskAssignment;
 import io.iacrunner.protocol.TaskView;
-import io.iacrunner.protocol.WireJson;
 import io.iacrunner.server.IacServer;
 import io.iacrunner.server.settings.ServerConfig;
 import java.nio.file.Files;
@@ -147,22 +143,10 @@ public final class QueueLatencyBench {
         }
         try {
             Thread.sleep(1000); // every long poll is waiting on the server before the first task
-            ObjectNode tf = (ObjectNode)
-                    WireJson.lenient().readTree("{\"resource\":{\"terraform_data\":{\"x\":{\"input\":\"bench\"}}}}");
             for (int i = 0; i < options.tasks(); i++) {
                 Thread.sleep(random.nextInt(2 * options.meanGapMillis() + 1));
-                TaskView task = admin.post(
-                        ApiPaths.TASKS,
-                        new CreateTaskRequest(
-                                "bench-" + mode.name().toLowerCase(Locale.ROOT) + "-" + i % 10,
-                                TaskAction.PLAN,
-                                tf,
-                                null,
-                                null,
-                                null,
-                                null,
-                                null),
-                        TaskView.class);
+                TaskView task = BenchTasks.queue(
+                        admin, "bench-" + mode.name().toLowerCase(Locale.ROOT) + "-" + i % 10, TaskAction.PLAN);
                 createdAt.put(task.taskId(), System.nanoTime());
             }
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();

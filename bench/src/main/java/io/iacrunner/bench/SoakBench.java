@@ -317,13 +317,18 @@ final class SoakBench {
         }
     }
 
+    /** The statuses a task ends in, as an SQL list: {@code 'succeeded', 'failed', …}. */
+    private static final String ENDED = java.util.Arrays.stream(TaskStatus.values())
+            .filter(TaskStatus::isTerminal)
+            .map(t -> "'" + t.wireName() + "'")
+            .collect(java.util.stream.Collectors.joining(", "));
+
     private static List<String> unfinished(Connection db) throws SQLException {
         List<String> ids = new ArrayList<>();
         try (Statement s = db.createStatement();
-                ResultSet rs = s.executeQuery("select task_id, status from tasks order by seq")) {
-            while (rs.next()) {
-                if (!TaskStatus.fromWire(rs.getString(2)).isTerminal()) ids.add(rs.getString(1));
-            }
+                ResultSet rs =
+                        s.executeQuery("select task_id from tasks where status not in (" + ENDED + ") order by seq")) {
+            while (rs.next()) ids.add(rs.getString(1));
         }
         return ids;
     }
@@ -335,10 +340,6 @@ final class SoakBench {
      * they apply, so workspaces end locked by design.
      */
     private static String unfinishedWhy(Connection db) throws SQLException {
-        String ended = java.util.Arrays.stream(TaskStatus.values())
-                .filter(TaskStatus::isTerminal)
-                .map(t -> "'" + t.wireName() + "'")
-                .collect(java.util.stream.Collectors.joining(", "));
         Map<String, Integer> groups = new TreeMap<>();
         List<String> first = new ArrayList<>();
         int locked;
@@ -348,7 +349,7 @@ final class SoakBench {
                     join workspaces w on w.workspace_id = t.workspace_id
                     left join tasks l on l.task_id = w.lock_task_id and l.task_id <> t.task_id
                     where t.status not in (%s)
-                    order by t.seq""".formatted(ended))) {
+                    order by t.seq""".formatted(ENDED))) {
                 while (rs.next()) {
                     String lock = rs.getString("lock_status");
                     String group = rs.getString("action") + " " + rs.getString("status")
@@ -359,7 +360,7 @@ final class SoakBench {
             }
             try (ResultSet rs = s.executeQuery("""
                     select count(*) from workspaces w join tasks l on l.task_id = w.lock_task_id
-                    where l.status in (%s)""".formatted(ended))) {
+                    where l.status in (%s)""".formatted(ENDED))) {
                 rs.next();
                 locked = rs.getInt(1);
             }
