@@ -716,8 +716,9 @@ public final class TaskStore {
     /**
      * The claim's status change, checked against the transition table like every {@link #move}: each of
      * {@code chosen} that is still queued becomes running, as a new attempt of {@code agentId}, and a plan_apply takes
-     * its workspace's lock and hands its turn to the next ({@link ApplyQueue}). A task that is not queued is not taken. One UPDATE for all of them, not a move each:
-     * the claim also starts the attempt and reads what the agent needs (the state, the run time limit).
+     * its workspace's lock and hands its turn to the next ({@link ApplyQueue}). A task that is not queued is not taken.
+     * One UPDATE for all of them, not a move each: the claim also starts the attempt and reads what the agent needs
+     * (the state, the run time limit).
      */
     List<Claimed> take(Handle h, String agentId, PoolConfig pool, List<String> chosen) {
         TaskStatus from = TaskStatus.QUEUED;
