@@ -85,7 +85,7 @@ public final class LogRoutes implements Routes {
     }
 
     private void append(Context ctx) {
-        var upload = JobUploads.read(auth, ctx, LogBatch.class);
+        var upload = JobUploads.read(auth, ctx, LogBatch.class, LogBatchJson::parse);
         ctx.json(logs.append(upload.taskId(), upload.agentId(), upload.body()));
     }
 
@@ -208,9 +208,8 @@ public final class LogRoutes implements Routes {
      * before it. The agent treats 4503 as it treats HTTP 503: it retries the batch, over HTTP meanwhile.
      */
     private CheckedBatch checked(Principal.Job job, String taskId, String connectionAttempt, String frame) {
-        byte[] json = frame.getBytes(StandardCharsets.UTF_8);
-        LogBatch batch = LogBatchJson.parse(json);
-        if (batch == null) batch = Bodies.parse(json, LogBatch.class);
+        LogBatch batch = LogBatchJson.parse(frame);
+        if (batch == null) batch = Bodies.parse(frame.getBytes(StandardCharsets.UTF_8), LogBatch.class);
         if (connectionAttempt != null && !connectionAttempt.equals(Integer.toString(batch.attempt()))) {
             throw ApiProblem.badRequest("attempt_mismatch", "the batch's attempt differs from the connection's");
         }

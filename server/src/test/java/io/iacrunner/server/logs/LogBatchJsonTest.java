@@ -37,6 +37,7 @@ class LogBatchJsonTest {
         LogBatch fast = LogBatchJson.parse(bytes);
 
         assertThat(fast).isNotNull().isEqualTo(Bodies.parse(bytes, LogBatch.class));
+        assertThat(LogBatchJson.parse(json)).as("from a WebSocket frame's text").isEqualTo(fast);
     }
 
     @ParameterizedTest
@@ -69,6 +70,7 @@ class LogBatchJsonTest {
             })
     void leavesEverythingElseToTheStrictBinder(String json) {
         assertThat(LogBatchJson.parse(json.getBytes(StandardCharsets.UTF_8))).isNull();
+        assertThat(LogBatchJson.parse(json)).as("from a WebSocket frame's text").isNull();
     }
 
     @Test
@@ -84,5 +86,7 @@ class LogBatchJsonTest {
         LogBatch read = LogBatchJson.parse(WireJson.lenient().writeValueAsBytes(sent));
 
         assertThat(read).isEqualTo(sent);
+        assertThat(LogBatchJson.parse(WireJson.lenient().writeValueAsString(sent)))
+                .isEqualTo(sent);
     }
 }
