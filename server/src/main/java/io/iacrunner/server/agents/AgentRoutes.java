@@ -70,7 +70,7 @@ public final class AgentRoutes implements Routes {
         if (request.agentId() != null && !request.agentId().equals(agent.agentId())) {
             throw ApiProblem.badRequest("agent_id_mismatch", "agent_id in the body differs from the token's agent");
         }
-        ctx.json(tasks.pull(agent.agentId(), agents.poolOf(agent), request));
+        ctx.json(tasks.pull(agent.agentId(), request));
     }
 
     /**

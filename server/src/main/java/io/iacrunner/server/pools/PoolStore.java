@@ -27,7 +27,7 @@ public final class PoolStore {
     public Optional<PoolConfig> find(Handle h, String poolId) {
         return h.createQuery("select * from pools where pool_id = :id")
                 .bind("id", poolId)
-                .map(PoolStore::map)
+                .map((rs, ctx) -> row(rs))
                 .findOne();
     }
 
@@ -36,13 +36,13 @@ public final class PoolStore {
         return jdbi.withHandle(h -> h.createQuery(
                         "select p.* from agents a join pools p on p.pool_id = a.pool_id where a.agent_id = :a")
                 .bind("a", agentId)
-                .map(PoolStore::map)
+                .map((rs, ctx) -> row(rs))
                 .findOne());
     }
 
     public List<PoolConfig> list() {
         return jdbi.withHandle(h -> h.createQuery("select * from pools order by pool_id")
-                .map(PoolStore::map)
+                .map((rs, ctx) -> row(rs))
                 .list());
     }
 
@@ -60,7 +60,7 @@ public final class PoolStore {
                 h -> h.createQuery("""
                         select * from pools p where p.org_id = :o
                            or exists (select 1 from pool_grants g where g.pool_id = p.pool_id and g.org_id = :o)
-                        order by pool_id""").bind("o", org).map(PoolStore::map).list());
+                        order by pool_id""").bind("o", org).map((rs, ctx) -> row(rs)).list());
     }
 
     private PoolConfig upsert(Handle h, PoolConfig pool) {
@@ -80,7 +80,7 @@ public final class PoolStore {
                 .bind("maxRun", (int) RunTime.parse(pool.maxRunTime()).toSeconds())
                 .bind("minVersion", pool.minAgentVersion())
                 .bind("maxRunning", pool.maxRunning())
-                .map(PoolStore::map)
+                .map((rs, ctx) -> row(rs))
                 .one();
         h.createUpdate("""
                         insert into pool_grants (pool_id, org_id) select :id, iac_org_of(:id)
@@ -160,7 +160,8 @@ public final class PoolStore {
                         order by t.workspace_id""").bind("o", org).mapTo(String.class).list();
     }
 
-    static PoolConfig map(ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx) throws SQLException {
+    /** A pool as a row of {@code pools} holds it (also read by the claim, which locks its agent with its pool). */
+    public static PoolConfig row(ResultSet rs) throws SQLException {
         return new PoolConfig(
                 rs.getString("pool_id"),
                 rs.getInt("max_plan_concurrency"),

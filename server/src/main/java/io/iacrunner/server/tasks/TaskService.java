@@ -9,7 +9,6 @@ import io.iacrunner.protocol.JobToken;
 import io.iacrunner.protocol.PhaseUpdate;
 import io.iacrunner.protocol.PlanReport;
 import io.iacrunner.protocol.PlanSummary;
-import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.PullRequest;
 import io.iacrunner.protocol.PullResponse;
 import io.iacrunner.protocol.RunOptions;
@@ -224,7 +223,7 @@ public final class TaskService {
      * woken ({@link PullWakes}: for a task, or for a cancel order of this agent) and try again until the wait the
      * agent asked for (capped by the server's maximum) has passed.
      */
-    public PullResponse pull(String agentId, PoolConfig pool, PullRequest request) throws InterruptedException {
+    public PullResponse pull(String agentId, PullRequest request) throws InterruptedException {
         if (request.freePlanSlots() < 0 || request.freePlanSlots() > 1000) {
             throw ApiProblem.badRequest("invalid_free_plan_slots", "free_plan_slots must be 0..1000");
         }
@@ -236,15 +235,11 @@ public final class TaskService {
         try (PullWakes.Waiter waiter = wakes.waiter(agentId)) {
             while (!stopping.getAsBoolean()) {
                 waiter.look();
-                List<CancelOrder> cancels = new java.util.ArrayList<>();
-                // One transaction for both: a pull is the hottest call there is, and each round trip counts.
-                // The claim goes first: it locks the agent's row before any of its tasks, as every claim does.
-                List<TaskStore.Claimed> claimed = jdbi.inTransaction(h -> {
-                    List<TaskStore.Claimed> taken = tasks.claim(
-                            h, agentId, pool, request.freePlanSlots(), request.canTakeApply(), accept, lease);
-                    cancels.addAll(tasks.takeNewCancelOrders(h, agentId));
-                    return taken;
-                });
+                // What fits, and the agent's new cancel orders: one transaction of few round trips (TaskStore.pull).
+                TaskStore.Pull taken = jdbi.inTransaction(
+                        h -> tasks.pull(h, agentId, request.freePlanSlots(), request.canTakeApply(), accept, lease));
+                List<TaskStore.Claimed> claimed = taken.claimed();
+                List<CancelOrder> cancels = taken.cancels();
                 waiter.settle(claimed.stream().map(c -> c.assignment().taskId()).toList());
                 if (!claimed.isEmpty() || !cancels.isEmpty()) {
                     List<TaskAssignment> assigned = claimed.stream()

@@ -2,6 +2,7 @@ package io.iacrunner.server.tasks;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iacrunner.protocol.CancelOrder;
+import io.iacrunner.protocol.ErrorCodes;
 import io.iacrunner.protocol.PlanSummary;
 import io.iacrunner.protocol.PoolConfig;
 import io.iacrunner.protocol.RunOptions;
@@ -12,6 +13,7 @@ import io.iacrunner.protocol.TaskPhase;
 import io.iacrunner.protocol.TaskStatus;
 import io.iacrunner.protocol.TaskView;
 import io.iacrunner.protocol.WireJson;
+import io.iacrunner.server.pools.PoolStore;
 import io.iacrunner.server.problems.ApiProblem;
 import io.iacrunner.server.secrets.SealedJson;
 import io.iacrunner.server.util.Rows;
@@ -460,11 +462,15 @@ public final class TaskStore {
                 .list();
     }
 
+    /** What one pull takes: the attempts it claimed and the cancel orders not yet given to its agent. */
+    public record Pull(List<Claimed> claimed, List<CancelOrder> cancels) {}
+
     /**
-     * Claims what fits the agent's free capacity, oldest first, in the caller's transaction (a pull takes its agent's
-     * cancel orders in the same one). The pool's limits are checked here against what the store says the agent runs,
-     * not only against what the agent says it has free. The agent row is locked so two pulls of one agent cannot both
-     * count the same free slot; SKIP LOCKED lets other agents claim other tasks at the same time without waiting.
+     * Claims what fits the agent's free capacity, oldest first, and takes its new cancel orders, in the caller's
+     * transaction. The pool's limits are checked here against what the store says the agent runs, not only against
+     * what the agent says it has free. The agent row is locked so two pulls of one agent cannot both count the same
+     * free slot; SKIP LOCKED lets other agents claim other tasks at the same time without waiting. An agent the store
+     * does not know is 404 {@code unknown_agent}.
      *
      * <p>A plan_apply is a candidate only when its workspace is unlocked and it is the oldest queued plan_apply
      * there (per-workspace FIFO: the one its workspace names, {@link ApplyQueue}); claiming it takes the workspace lock
@@ -472,35 +478,60 @@ public final class TaskStore {
      *
      * <p>{@code accept} is what the agent takes ({@code --accept}): other actions are not even candidates, so an agent
      * that accepts plans only never gets a plan_apply, and one whose turn it is not does not hold up those it takes.
+     *
+     * <p>A pull is the hottest call there is, and a round trip costs more than the work of most of its statements: the
+     * agent's lock reads its pool, the running counts take the cancel orders, and a pull that claims is four
+     * statements (three when nothing fits).
      */
-    public List<Claimed> claim(
+    public Pull pull(
             Handle h,
             String agentId,
-            PoolConfig pool,
             int freePlanSlots,
             boolean canTakeApply,
             java.util.Set<TaskAction> accept,
             java.time.Duration lease) {
         // An agent that deregistered or went silent past its lease (its tasks are being recovered) gets nothing,
-        // even from a long poll it left waiting.
-        var live = clock.at(h.createQuery("""
-                        select deregistered_at is null and last_seen > <now> - make_interval(secs => :lease)
-                        from agents where agent_id = :a for update"""))
+        // even from a long poll it left waiting. Its pool is read under the same lock: a pull judges by the pool as
+        // it is now, also one that waited long.
+        var locked = clock.at(h.createQuery("""
+                        select a.deregistered_at is null and a.last_seen > <now> - make_interval(secs => :lease) as live,
+                            p.*
+                        from agents a join pools p on p.pool_id = a.pool_id where a.agent_id = :a for update of a"""))
                 .bind("a", agentId)
                 .bind("lease", seconds(lease))
-                .mapTo(Boolean.class)
-                .findOne();
-        if (live.isEmpty() || !live.get()) return List.of();
+                .map((rs, ctx) -> Map.entry(rs.getBoolean("live"), PoolStore.row(rs)))
+                .findOne()
+                .orElseThrow(() -> ApiProblem.notFound(
+                        ErrorCodes.UNKNOWN_AGENT, "agent " + agentId + " is not registered; register again"));
+        boolean live = locked.getKey();
+        PoolConfig pool = locked.getValue();
         // A statement of its own, after the lock: read committed gives it a snapshot taken once the agent's row
         // is ours, so it sees what a concurrent pull of the same agent claimed. In the locking statement the
         // counts would come from the snapshot before the wait, and two pulls could fill the same free slot.
+        List<CancelOrder> cancels = new ArrayList<>();
         var running = h.createQuery("""
+                        with cancels as (
+                            update tasks set cancel_delivered = true
+                            where agent_id = :a and status = 'running' and cancel_requested and not cancel_delivered
+                            returning task_id, cancel_force)
                         select count(*) filter (where action = 'plan') as plans,
-                               count(*) filter (where action = 'plan_apply') as applies
+                               count(*) filter (where action = 'plan_apply') as applies,
+                               (select array_agg(task_id order by task_id) from cancels) as cancel_ids,
+                               (select array_agg(cancel_force order by task_id) from cancels) as cancel_forces
                         from tasks where agent_id = :a and status = 'running'""")
                 .bind("a", agentId)
-                .map((rs, ctx) -> new int[] {rs.getInt("plans"), rs.getInt("applies")})
+                .map((rs, ctx) -> {
+                    java.sql.Array ids = rs.getArray("cancel_ids");
+                    if (ids != null) {
+                        String[] id = (String[]) ids.getArray();
+                        Boolean[] force =
+                                (Boolean[]) rs.getArray("cancel_forces").getArray();
+                        for (int i = 0; i < id.length; i++) cancels.add(new CancelOrder(id[i], force[i]));
+                    }
+                    return new int[] {rs.getInt("plans"), rs.getInt("applies")};
+                })
                 .one();
+        if (!live) return new Pull(List.of(), cancels);
         int plans = running[0];
         int applies = running[1];
         boolean exclusiveApplyRunning = applies > 0 && !pool.allowApplyConcurrent();
@@ -512,14 +543,14 @@ public final class TaskStore {
                 && applies == 0
                 && (plans == 0 || pool.allowApplyConcurrent());
         int limit = Math.max(plansFree, applyFits ? 1 : 0);
-        if (limit <= 0) return List.of();
+        if (limit <= 0) return new Pull(List.of(), cancels);
 
         List<String[]> candidates = candidates(h, pool, limit, accept);
         List<String> chosen = WorkspaceLock.stillFree(
                 h, candidates, choose(candidates, plansFree, applyFits, pool.allowApplyConcurrent()));
         chosen = chosen.subList(0, Math.min(chosen.size(), poolRoom(h, pool)));
-        if (chosen.isEmpty()) return List.of();
-        return take(h, agentId, pool, chosen);
+        if (chosen.isEmpty()) return new Pull(List.of(), cancels);
+        return new Pull(take(h, agentId, pool, chosen), cancels);
     }
 
     /** Where the pool's agents may run tasks: whole organisations (workspace_id null) or chosen workspaces. */
@@ -532,7 +563,7 @@ public final class TaskStore {
      * labels the pool's cover, a workspace naming this pool or none, and a grant.
      */
     private static final String FITS = """
-            t.status = 'queued' and t.labels <@ cast(:labels as jsonb)
+            t.status = 'queued' and t.labels <@ (select labels from pools where pool_id = :pool)
               and (w.pool_id is null or w.pool_id = :pool)
               and exists (select 1 from grants g where g.org_id = t.org_id
                           and (g.workspace_id is null or g.workspace_id = t.workspace_id))""";
@@ -550,13 +581,13 @@ public final class TaskStore {
     private static String oldest(String columns, String scope) {
         return """
                 select * from (select %1$s from tasks t join workspaces w on w.workspace_id = t.workspace_id
-                               where t.action = 'plan' and 'plan' = any(:accept) and %2$s and <fits>
+                               where t.action = 'plan' and :plans and %2$s and <fits>
                                order by t.seq limit :limit for update of t skip locked) plans
                 union all
                 select * from (select c.* from workspaces w
                                cross join lateral (select %1$s from tasks t where t.task_id = w.next_apply_task
                                                    and <fits> for update of t skip locked) c
-                               where 'plan_apply' = any(:accept) and w.next_apply_task is not null
+                               where :applies and w.next_apply_task is not null
                                  and (w.lock_task_id is null or w.lock_task_id = w.next_apply_task)
                                  and w.terraform_lock_id is null and %3$s
                                order by w.next_apply_seq limit :limit) applies
@@ -590,16 +621,15 @@ public final class TaskStore {
     private List<String[]> candidates(Handle h, PoolConfig pool, int limit, java.util.Set<TaskAction> accept) {
         // Every accepted action stays a candidate even when it does not fit now: an older apply that does not fit
         // stops the pick ({@link #choose}), so newer plans cannot keep its agent busy forever.
-        List<String> actions = accept.stream().map(TaskAction::wireName).toList();
         boolean[] quota = {false};
         List<FairShare.Candidate> found = h.createQuery(fair ? FAIR_CANDIDATES : FIFO_CANDIDATES)
                 .define("fits", FITS)
-                .bind("labels", Rows.json(pool.labels() == null ? java.util.Map.of() : pool.labels()))
                 .bind("pool", pool.poolId())
                 // As many per organisation as the agent has slots: the oldest of each is always looked at, and no
                 // more rows are locked from the pullers beside it than it could take from one organisation.
                 .bind("limit", limit)
-                .bindArray("accept", String.class, actions)
+                .bind("plans", accept.contains(TaskAction.PLAN))
+                .bind("applies", accept.contains(TaskAction.PLAN_APPLY))
                 .map((rs, ctx) -> {
                     if (fair && (rs.getObject("org_max_running") != null || rs.getObject("ws_max_plans") != null))
                         quota[0] = true;
@@ -918,17 +948,6 @@ public final class TaskStore {
         return h.createQuery("""
                         select task_id, cancel_force from tasks
                         where agent_id = :a and status = 'running' and cancel_requested order by seq""")
-                .bind("a", agentId)
-                .map((rs, ctx) -> new CancelOrder(rs.getString("task_id"), rs.getBoolean("cancel_force")))
-                .list();
-    }
-
-    /** Cancel orders not yet handed to a pull, marked as handed out: a waiting pull returns for these only. */
-    public List<CancelOrder> takeNewCancelOrders(Handle h, String agentId) {
-        return h.createQuery("""
-                        update tasks set cancel_delivered = true
-                        where agent_id = :a and status = 'running' and cancel_requested and not cancel_delivered
-                        returning task_id, cancel_force""")
                 .bind("a", agentId)
                 .map((rs, ctx) -> new CancelOrder(rs.getString("task_id"), rs.getBoolean("cancel_force")))
                 .list();
