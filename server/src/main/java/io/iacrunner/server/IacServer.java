@@ -183,6 +183,7 @@ public final class IacServer implements AutoCloseable {
                     "cannot create the data dir " + config.dataDir().toAbsolutePath(), e);
         }
         StartupTimeline timeline = new StartupTimeline();
+        StartupWarmup.startInBackground();
         String replicaId = newReplicaId();
         Metrics metrics = new Metrics();
         Database database;
