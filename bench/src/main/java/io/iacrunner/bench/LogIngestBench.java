@@ -516,7 +516,7 @@ public final class LogIngestBench {
         s.append(
                         "\nThe server modes include everything the server does for an agent's batch: the HTTP request (with the")
                 .append(
-                        " job token's ES256 signature checked on every request) or the WebSocket frame (token checked once,")
+                        " job token checked on every request, its HS256 signature once per token) or the WebSocket frame (token checked once,")
                 .append(
                         " at connect), strict JSON parsing and validation (contiguous seqs, line cleaning, the secret-masking")
                 .append(

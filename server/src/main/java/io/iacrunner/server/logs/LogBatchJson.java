@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonParser.NumberType;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import io.iacrunner.protocol.IsoInstants;
 import io.iacrunner.protocol.LogBatch;
 import io.iacrunner.protocol.LogLine;
@@ -23,7 +24,15 @@ import java.util.List;
  * it means and how a bad batch is refused are those of {@link WireJson#strict()}.
  */
 final class LogBatchJson {
-    private static final JsonFactory JSON = WireJson.strict().getFactory();
+    /**
+     * The strict mapper's parser settings (limits on sizes and nesting), less its duplicate-field check: this reader
+     * refuses a repeated field itself, and the check kept a set of names for every line (a fifth of the parse).
+     */
+    private static final JsonFactory JSON = WireJson.strict()
+            .getFactory()
+            .rebuild()
+            .disable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
 
     private LogBatchJson() {}
 

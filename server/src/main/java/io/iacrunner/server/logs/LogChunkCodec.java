@@ -4,10 +4,11 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.SegmentedStringWriter;
+import com.fasterxml.jackson.core.util.BufferRecycler;
 import io.iacrunner.protocol.LogLine;
 import io.iacrunner.protocol.LogStream;
 import java.io.IOException;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -23,21 +24,24 @@ public final class LogChunkCodec {
     private LogChunkCodec() {}
 
     public static String encode(List<LogLine> lines) {
-        StringWriter out = new StringWriter(lines.size() * 64);
-        try (JsonGenerator g = JSON.createGenerator(out)) {
-            g.writeStartArray();
-            for (LogLine line : lines) {
+        // Jackson's own segmented writer: no growing copy of the whole chunk, as a StringWriter's buffer makes.
+        SegmentedStringWriter out = new SegmentedStringWriter(new BufferRecycler());
+        try {
+            try (JsonGenerator g = JSON.createGenerator(out)) {
                 g.writeStartArray();
-                g.writeNumber(line.ts().toEpochMilli());
-                g.writeString(code(line.stream()));
-                g.writeString(line.line());
+                for (LogLine line : lines) {
+                    g.writeStartArray();
+                    g.writeNumber(line.ts().toEpochMilli());
+                    g.writeString(code(line.stream()));
+                    g.writeString(line.line());
+                    g.writeEndArray();
+                }
                 g.writeEndArray();
             }
-            g.writeEndArray();
+            return out.getAndClear();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return out.toString();
     }
 
     static List<LogLine> decode(long firstSeq, String chunk) {
